@@ -1,0 +1,44 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.stack/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': 'off',
+    },
+  },
+  {
+    // Plugins see only the plugin API, never the runtime (Kafka Connect's split).
+    files: ['connectors/**/*.ts', 'transforms/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/runtime/*', '!**/runtime/api', '!**/runtime/api/*'],
+              message: 'Plugins import only runtime/api.',
+            },
+            { group: ['kafkajs'], message: 'Kafka access lives in runtime/kafka only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['runtime/**/*.ts', 'cli/**/*.ts'],
+    ignores: ['runtime/kafka/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'kafkajs', message: 'Kafka access lives in runtime/kafka only.' }] },
+      ],
+    },
+  },
+);

@@ -1,0 +1,81 @@
+/**
+ * Typed errors with stable codes. Every error a user can see carries a code they can search for and a
+ * `retriable` flag the runtime uses to decide between retrying and failing the task.
+ */
+export class ErpStreamError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A config key is missing, malformed or out of range. Names the key and (unless secret) the value. */
+export class ConfigError extends ErpStreamError {
+  readonly key: string | undefined;
+
+  constructor(message: string, key?: string) {
+    super('ERPSTREAM_CONFIG', message);
+    this.key = key;
+  }
+
+  static invalid(key: string, value: unknown, reason: string): ConfigError {
+    return new ConfigError(`Invalid value ${describeValue(value)} for configuration ${key}: ${reason}`, key);
+  }
+
+  static missing(key: string): ConfigError {
+    return new ConfigError(`Missing required configuration "${key}" which has no default value.`, key);
+  }
+}
+
+/** A record or value does not fit what a transform, converter or schema expects. */
+export class DataError extends ErpStreamError {
+  readonly fieldPath: string | undefined;
+
+  constructor(message: string, fieldPath?: string, options: { cause?: unknown } = {}) {
+    super('ERPSTREAM_DATA', message, options);
+    this.fieldPath = fieldPath;
+  }
+}
+
+/** A schema is invalid or two schemas are incompatible. */
+export class SchemaError extends ErpStreamError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERPSTREAM_SCHEMA', message, options);
+  }
+}
+
+/** A transient failure (connection dropped, broker not available): the runtime retries these. */
+export class RetriableError extends ErpStreamError {
+  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+    super(options.code ?? 'ERPSTREAM_RETRIABLE', message, { retriable: true, cause: options.cause });
+  }
+}
+
+/** A class or alias that no installed plugin provides. */
+export class PluginNotFoundError extends ErpStreamError {
+  constructor(kind: string, name: string, known: readonly string[] = []) {
+    const hint = known.length > 0 ? ` Known ${kind} plugins: ${known.join(', ')}.` : '';
+    super('ERPSTREAM_PLUGIN_NOT_FOUND', `Unknown ${kind} plugin "${name}".${hint}`);
+  }
+}
+
+/** How a value is shown in an error message: its JSON form, shortened, with its JS type. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'bigint') return `${value.toString()} (int64)`;
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  if (text.length > 80) text = `${text.slice(0, 77)}...`;
+  return text;
+}

@@ -1,0 +1,7 @@
+/** The plugin API: the only module connectors, transforms and converters import. */
+export * from './errors.js';
+export * from './schema.js';
+export * from './logical.js';
+export * from './record.js';
+export * from './config.js';
+export * from './plugin.js';

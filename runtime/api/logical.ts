@@ -1,0 +1,236 @@
+import { DataError } from './errors.js';
+import { type Schema, SchemaBuilder, registerLogicalValidator } from './schema.js';
+
+/**
+ * Logical types. Connect's own (Decimal, Date, Time, Timestamp) use JS values with exact semantics;
+ * Debezium's time types keep their raw integer/string encoding, as Debezium emits them.
+ */
+
+export const DECIMAL_NAME = 'org.apache.kafka.connect.data.Decimal';
+export const DATE_NAME = 'org.apache.kafka.connect.data.Date';
+export const TIME_NAME = 'org.apache.kafka.connect.data.Time';
+export const TIMESTAMP_NAME = 'org.apache.kafka.connect.data.Timestamp';
+export const DECIMAL_SCALE_PARAM = 'scale';
+/** Debezium/Confluent carry the column's precision here; Avro needs it. */
+export const DECIMAL_PRECISION_PARAM = 'connect.decimal.precision';
+
+export const DebeziumTime = {
+  DATE: 'io.debezium.time.Date',
+  TIME: 'io.debezium.time.Time',
+  MICRO_TIME: 'io.debezium.time.MicroTime',
+  NANO_TIME: 'io.debezium.time.NanoTime',
+  TIMESTAMP: 'io.debezium.time.Timestamp',
+  MICRO_TIMESTAMP: 'io.debezium.time.MicroTimestamp',
+  NANO_TIMESTAMP: 'io.debezium.time.NanoTimestamp',
+  ZONED_TIMESTAMP: 'io.debezium.time.ZonedTimestamp',
+  ZONED_TIME: 'io.debezium.time.ZonedTime',
+} as const;
+
+export const DebeziumData = {
+  UUID: 'io.debezium.data.Uuid',
+  JSON: 'io.debezium.data.Json',
+  BITS: 'io.debezium.data.Bits',
+  VARIABLE_SCALE_DECIMAL: 'io.debezium.data.VariableScaleDecimal',
+} as const;
+
+const MS_PER_DAY = 86_400_000;
+
+/** An exact decimal: unscaled integer and scale. Never passes through a JS float. */
+export class Decimal {
+  readonly unscaled: bigint;
+  readonly scale: number;
+
+  constructor(unscaled: bigint, scale: number) {
+    if (!Number.isInteger(scale)) throw new DataError(`Decimal scale must be an integer, got ${scale}`);
+    this.unscaled = unscaled;
+    this.scale = scale;
+  }
+
+  /** Parses "-12345678901234.5678", "1e-3", "42". The scale is the number of fraction digits unless given. */
+  static parse(text: string, scale?: number): Decimal {
+    const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+    if (!m || (m[2] === '' && (m[3] ?? '') === ''))
+      throw new DataError(`Not a decimal number: ${JSON.stringify(text)}`);
+    const sign = m[1] === '-' ? -1n : 1n;
+    const intPart = m[2] ?? '';
+    const frac = m[3] ?? '';
+    const exp = m[4] ? Number(m[4]) : 0;
+    let unscaled = BigInt((intPart + frac).replace(/^0+(?=\d)/, '') || '0') * sign;
+    let s = frac.length - exp;
+    if (s < 0) {
+      unscaled *= 10n ** BigInt(-s);
+      s = 0;
+    }
+    const d = new Decimal(unscaled, s);
+    return scale === undefined ? d : d.setScale(scale);
+  }
+
+  static fromBigInt(value: bigint, scale = 0): Decimal {
+    return new Decimal(value * 10n ** BigInt(scale), scale);
+  }
+
+  /** Rescale; rounds HALF_UP when reducing scale only if `round` is set, otherwise throws on precision loss. */
+  setScale(scale: number, round = false): Decimal {
+    if (scale === this.scale) return this;
+    if (scale > this.scale) return new Decimal(this.unscaled * 10n ** BigInt(scale - this.scale), scale);
+    const div = 10n ** BigInt(this.scale - scale);
+    const q = this.unscaled / div;
+    const r = this.unscaled % div;
+    if (r !== 0n && !round) {
+      throw new DataError(`Decimal ${this.toString()} cannot be represented with scale ${scale} without rounding`);
+    }
+    const half = div / 2n;
+    const abs = r < 0n ? -r : r;
+    const adj = abs >= half && r !== 0n ? (this.unscaled < 0n ? -1n : 1n) : 0n;
+    return new Decimal(q + adj, scale);
+  }
+
+  /** Number of significant digits of the unscaled value. */
+  precision(): number {
+    const abs = this.unscaled < 0n ? -this.unscaled : this.unscaled;
+    return abs === 0n ? 1 : abs.toString().length;
+  }
+
+  toString(): string {
+    const neg = this.unscaled < 0n;
+    const digits = (neg ? -this.unscaled : this.unscaled).toString();
+    if (this.scale <= 0) return (neg ? '-' : '') + digits + '0'.repeat(-this.scale);
+    const padded = digits.padStart(this.scale + 1, '0');
+    const i = padded.length - this.scale;
+    return `${neg ? '-' : ''}${padded.slice(0, i)}.${padded.slice(i)}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  /** Lossy, for display and float casts only. */
+  toNumber(): number {
+    return Number(this.toString());
+  }
+
+  equals(other: unknown): boolean {
+    return other instanceof Decimal && other.unscaled === this.unscaled && other.scale === this.scale;
+  }
+
+  compareTo(other: Decimal): number {
+    const s = Math.max(this.scale, other.scale);
+    const a = this.setScale(s).unscaled;
+    const b = other.setScale(s).unscaled;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  /** Big-endian two's complement of the unscaled value, minimal length (Java BigInteger.toByteArray). */
+  toBytes(): Buffer {
+    return bigintToTwosComplement(this.unscaled);
+  }
+
+  static fromBytes(bytes: Uint8Array, scale: number): Decimal {
+    return new Decimal(twosComplementToBigint(bytes), scale);
+  }
+}
+
+export function bigintToTwosComplement(value: bigint): Buffer {
+  const out: number[] = [];
+  let v = value;
+  // Emit bytes little-endian until the remaining value is pure sign extension of the last byte.
+  for (;;) {
+    const byte = Number(v & 0xffn);
+    out.push(byte);
+    v >>= 8n;
+    const signBit = (byte & 0x80) !== 0;
+    if ((v === 0n && !signBit) || (v === -1n && signBit)) break;
+  }
+  return Buffer.from(out.reverse());
+}
+
+export function twosComplementToBigint(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n;
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  if ((bytes[0]! & 0x80) !== 0) v -= 1n << BigInt(bytes.length * 8);
+  return v;
+}
+
+export const DecimalType = {
+  builder(scale: number, precision?: number): SchemaBuilder {
+    const b = SchemaBuilder.bytes().name(DECIMAL_NAME).version(1).parameter(DECIMAL_SCALE_PARAM, String(scale));
+    if (precision !== undefined) b.parameter(DECIMAL_PRECISION_PARAM, String(precision));
+    return b;
+  },
+  schema(scale: number, precision?: number): Schema {
+    return DecimalType.builder(scale, precision).build();
+  },
+  scaleOf(schema: Schema): number {
+    const s = schema.parameters?.[DECIMAL_SCALE_PARAM];
+    if (s === undefined) throw new DataError(`Invalid Decimal schema: scale parameter not found.`);
+    return Number(s);
+  },
+  precisionOf(schema: Schema): number | undefined {
+    const p = schema.parameters?.[DECIMAL_PRECISION_PARAM];
+    return p === undefined ? undefined : Number(p);
+  },
+};
+
+export const DateType = {
+  builder: (): SchemaBuilder => SchemaBuilder.int32().name(DATE_NAME).version(1),
+  schema: (): Schema => DateType.builder().build(),
+  /** days since epoch → Date at UTC midnight */
+  toLogical(days: number): Date {
+    return new Date(days * MS_PER_DAY);
+  },
+  fromLogical(date: Date): number {
+    const ms = date.getTime();
+    if (ms % MS_PER_DAY !== 0) {
+      throw new DataError(`Kafka Connect Date type should not have any time fields set to non-zero values.`);
+    }
+    return ms / MS_PER_DAY;
+  },
+};
+
+export const TimeType = {
+  builder: (): SchemaBuilder => SchemaBuilder.int32().name(TIME_NAME).version(1),
+  schema: (): Schema => TimeType.builder().build(),
+  /** ms since midnight → Date on 1970-01-01 UTC */
+  toLogical(ms: number): Date {
+    return new Date(ms);
+  },
+  fromLogical(date: Date): number {
+    const ms = date.getTime();
+    if (ms < 0 || ms >= MS_PER_DAY) {
+      throw new DataError(`Kafka Connect Time type should not have any date fields set to non-zero values.`);
+    }
+    return ms;
+  },
+};
+
+export const TimestampType = {
+  builder: (): SchemaBuilder => SchemaBuilder.int64().name(TIMESTAMP_NAME).version(1),
+  schema: (): Schema => TimestampType.builder().build(),
+  toLogical(ms: bigint | number): Date {
+    return new Date(Number(ms));
+  },
+  fromLogical(date: Date): bigint {
+    return BigInt(date.getTime());
+  },
+};
+
+export const DebeziumTypes = {
+  microTimestamp: (): SchemaBuilder => SchemaBuilder.int64().name(DebeziumTime.MICRO_TIMESTAMP).version(1),
+  nanoTimestamp: (): SchemaBuilder => SchemaBuilder.int64().name(DebeziumTime.NANO_TIMESTAMP).version(1),
+  timestamp: (): SchemaBuilder => SchemaBuilder.int64().name(DebeziumTime.TIMESTAMP).version(1),
+  zonedTimestamp: (): SchemaBuilder => SchemaBuilder.string().name(DebeziumTime.ZONED_TIMESTAMP).version(1),
+  date: (): SchemaBuilder => SchemaBuilder.int32().name(DebeziumTime.DATE).version(1),
+  microTime: (): SchemaBuilder => SchemaBuilder.int64().name(DebeziumTime.MICRO_TIME).version(1),
+  uuid: (): SchemaBuilder => SchemaBuilder.string().name(DebeziumData.UUID).version(1),
+  json: (): SchemaBuilder => SchemaBuilder.string().name(DebeziumData.JSON).version(1),
+};
+
+export function isLogical(schema: Schema | null | undefined, name: string): boolean {
+  return schema?.name === name;
+}
+
+registerLogicalValidator(DECIMAL_NAME, (v) => v instanceof Decimal);
+registerLogicalValidator(DATE_NAME, (v) => v instanceof Date);
+registerLogicalValidator(TIME_NAME, (v) => v instanceof Date);
+registerLogicalValidator(TIMESTAMP_NAME, (v) => v instanceof Date);

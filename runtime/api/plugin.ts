@@ -1,0 +1,219 @@
+import type { ConfigDef, ConfigValueResult, RawConfig } from './config.js';
+import type {
+  ConnectRecord,
+  Headers,
+  SinkRecord,
+  SourceOffset,
+  SourcePartition,
+  SourceRecord,
+  TopicPartition,
+} from './record.js';
+import type { SchemaAndValue, Schema } from './schema.js';
+
+/**
+ * The contracts plugins implement. Plugins import only `runtime/api`; the runtime hosts them.
+ * Shapes follow Kafka Connect's (configure/apply/close, start/poll/stop, put/flush), made async where
+ * Node needs it.
+ */
+
+export type PluginType =
+  'source' | 'sink' | 'converter' | 'header_converter' | 'transformation' | 'predicate' | 'config_provider';
+
+/** Plugins log through this; the runtime adds connector/task context and redacts secrets. */
+export interface Logger {
+  trace(msg: string, fields?: Record<string, unknown>): void;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(context: Record<string, unknown>): Logger;
+}
+
+export const silentLogger: Logger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};
+
+/** Single message transform. `apply` returns null to drop the record. */
+export interface Transformation<R extends ConnectRecord = ConnectRecord> {
+  configure(props: RawConfig): void | Promise<void>;
+  apply(record: R): R | null;
+  close(): void | Promise<void>;
+}
+
+export interface Predicate<R extends ConnectRecord = ConnectRecord> {
+  configure(props: RawConfig): void | Promise<void>;
+  test(record: R): boolean;
+  close(): void | Promise<void>;
+}
+
+/** Converts between Connect data and bytes. Async because a registry may be involved. */
+export interface Converter {
+  configure(props: RawConfig, isKey: boolean): void | Promise<void>;
+  fromConnectData(topic: string, headers: Headers, schema: Schema | null, value: unknown): Promise<Buffer | null>;
+  toConnectData(topic: string, headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue>;
+  close?(): void | Promise<void>;
+}
+
+export interface HeaderConverter {
+  configure(props: RawConfig): void | Promise<void>;
+  fromConnectHeader(topic: string, headerKey: string, schema: Schema | null, value: unknown): Buffer | null;
+  toConnectHeader(topic: string, headerKey: string, bytes: Buffer | null): SchemaAndValue;
+}
+
+export interface ConnectorContext {
+  /** Ask the runtime to call taskConfigs() again (tables added, etc.). */
+  requestTaskReconfiguration(): void;
+  raiseError(error: Error): void;
+  readonly logger: Logger;
+}
+
+interface ConnectorBase {
+  version(): string;
+  initialize?(context: ConnectorContext): void;
+  start(props: Readonly<Record<string, string>>): void | Promise<void>;
+  taskConfigs(maxTasks: number): Array<Record<string, string>> | Promise<Array<Record<string, string>>>;
+  stop(): void | Promise<void>;
+  /** Extra validation beyond the spec (cross-field checks, connectivity). */
+  validate?(props: Readonly<Record<string, string>>): ConfigValueResult[] | Promise<ConfigValueResult[]>;
+}
+
+export interface SourceConnector extends ConnectorBase {
+  readonly kind: 'source';
+  /** Exactly-once: whether this connector can support it with these props (KIP-618). */
+  exactlyOnceSupport?(props: Readonly<Record<string, string>>): 'SUPPORTED' | 'UNSUPPORTED' | null;
+  alterOffsets?(props: Readonly<Record<string, string>>, offsets: Map<SourcePartition, SourceOffset | null>): boolean;
+}
+
+export interface SinkConnector extends ConnectorBase {
+  readonly kind: 'sink';
+  alterOffsets?(props: Readonly<Record<string, string>>, offsets: Map<TopicPartition, bigint | null>): boolean;
+}
+
+export interface OffsetStorageReader {
+  offset(partition: SourcePartition): Promise<SourceOffset | null>;
+  offsets(partitions: SourcePartition[]): Promise<Map<SourcePartition, SourceOffset | null>>;
+}
+
+/** Kafka's answer for a produced record. */
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+export interface TaskStatusReporter {
+  /** Free-form progress shown in task status and logs (e.g. snapshot rows done / total). */
+  progress(info: Record<string, unknown>): void;
+}
+
+export interface SourceTaskContext {
+  readonly taskId: number;
+  readonly connectorName: string;
+  readonly offsetStorageReader: OffsetStorageReader;
+  readonly logger: Logger;
+  readonly status: TaskStatusReporter;
+  /** With transaction.boundary=connector, the task defines transactions through this. */
+  readonly transactionContext?: {
+    commitTransaction(record?: SourceRecord): void;
+    abortTransaction(record?: SourceRecord): void;
+  };
+}
+
+export interface SourceTask {
+  initialize(context: SourceTaskContext): void;
+  start(props: Readonly<Record<string, string>>): Promise<void>;
+  /** Returns records, or null/[] when there is nothing now. Should not block longer than ~poll interval. */
+  poll(): Promise<SourceRecord[] | null>;
+  /** Called after offsets up to the last acknowledged records were committed. */
+  commit?(): Promise<void>;
+  commitRecord?(record: SourceRecord, metadata: RecordMetadata | null): void;
+  stop(): Promise<void>;
+  version(): string;
+}
+
+export interface ErrantRecordReporter {
+  /** Sends the record to the DLQ (when configured) with the error as context; resolves once written. */
+  report(record: SinkRecord, error: Error): Promise<void>;
+}
+
+export interface SinkTaskContext {
+  readonly taskId: number;
+  readonly connectorName: string;
+  readonly logger: Logger;
+  readonly status: TaskStatusReporter;
+  /** Rewind consumption to these offsets. */
+  offset(offsets: Map<TopicPartition, bigint>): void;
+  pause(...partitions: TopicPartition[]): void;
+  resume(...partitions: TopicPartition[]): void;
+  requestCommit(): void;
+  readonly errantRecordReporter: ErrantRecordReporter | null;
+  assignment(): TopicPartition[];
+}
+
+export interface SinkTask {
+  initialize(context: SinkTaskContext): void;
+  start(props: Readonly<Record<string, string>>): Promise<void>;
+  put(records: SinkRecord[]): Promise<void>;
+  /** Returns the offsets safe to commit (Connect's preCommit); default: everything put so far. */
+  preCommit?(currentOffsets: Map<TopicPartition, bigint>): Promise<Map<TopicPartition, bigint>>;
+  open?(partitions: TopicPartition[]): Promise<void>;
+  close?(partitions: TopicPartition[]): Promise<void>;
+  stop(): Promise<void>;
+  version(): string;
+}
+
+interface PluginDescriptorBase {
+  /** Fully qualified class name users write in configs, e.g. org.apache.kafka.connect.transforms.Cast$Value */
+  readonly className: string;
+  /** Simple-name aliases (Connect's PluginUtils aliases); `$Key`/`$Value` variants have none. */
+  readonly aliases?: readonly string[];
+  readonly version: string;
+  /** The spec, declared once. */
+  readonly config: ConfigDef;
+  /** One-line summary for `plugins list` and docs. */
+  readonly summary: string;
+  /** A worked example for the docs, as connector config lines. */
+  readonly example?: Readonly<Record<string, string>>;
+}
+
+export interface TransformationPlugin extends PluginDescriptorBase {
+  readonly type: 'transformation';
+  create(): Transformation;
+}
+export interface PredicatePlugin extends PluginDescriptorBase {
+  readonly type: 'predicate';
+  create(): Predicate;
+}
+export interface ConverterPlugin extends PluginDescriptorBase {
+  readonly type: 'converter';
+  create(): Converter;
+}
+export interface HeaderConverterPlugin extends PluginDescriptorBase {
+  readonly type: 'header_converter';
+  create(): HeaderConverter;
+}
+export interface SourceConnectorPlugin extends PluginDescriptorBase {
+  readonly type: 'source';
+  create(): SourceConnector;
+  createTask(): SourceTask;
+}
+export interface SinkConnectorPlugin extends PluginDescriptorBase {
+  readonly type: 'sink';
+  create(): SinkConnector;
+  createTask(): SinkTask;
+}
+
+export type PluginDescriptor =
+  | TransformationPlugin
+  | PredicatePlugin
+  | ConverterPlugin
+  | HeaderConverterPlugin
+  | SourceConnectorPlugin
+  | SinkConnectorPlugin;
