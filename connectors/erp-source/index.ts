@@ -1,0 +1,3 @@
+import type { SourceConnectorPlugin } from '../../runtime/api/index.js';
+
+export const erpSourcePlugins: SourceConnectorPlugin[] = [];

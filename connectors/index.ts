@@ -1,0 +1,8 @@
+import type { SinkConnectorPlugin, SourceConnectorPlugin } from '../runtime/api/index.js';
+import { erpSourcePlugins } from './erp-source/index.js';
+import { fileConnectorPlugins } from './file/index.js';
+
+export const connectorPlugins: Array<SourceConnectorPlugin | SinkConnectorPlugin> = [
+  ...erpSourcePlugins,
+  ...fileConnectorPlugins,
+];

@@ -1,0 +1,80 @@
+import { connectorPlugins } from '../../connectors/index.js';
+import { predicatePluginList, transformationPlugins } from '../../transforms/index.js';
+import { type PluginDescriptor, type PluginType, PluginNotFoundError } from '../api/index.js';
+import { converterPlugins, headerConverterPlugins } from '../converters/index.js';
+
+type DescriptorOf<T extends PluginType> = Extract<PluginDescriptor, { type: T }>;
+
+/**
+ * Resolves plugins by fully qualified class name or simple-name alias, as Connect's Plugins does.
+ * Connector names also resolve without their trailing "Connector" (ErpSource → erpstream.ErpSourceConnector).
+ */
+export class PluginRegistry {
+  private readonly byType = new Map<PluginType, Map<string, PluginDescriptor>>();
+  private readonly all: PluginDescriptor[] = [];
+
+  constructor(plugins: readonly PluginDescriptor[]) {
+    for (const p of plugins) this.register(p);
+  }
+
+  register(plugin: PluginDescriptor): void {
+    const names = this.byType.get(plugin.type) ?? new Map<string, PluginDescriptor>();
+    this.byType.set(plugin.type, names);
+    for (const name of [plugin.className, ...(plugin.aliases ?? [])]) {
+      const existing = names.get(name);
+      if (existing && existing !== plugin) {
+        throw new Error(`Plugin name ${name} is claimed by both ${existing.className} and ${plugin.className}`);
+      }
+      names.set(name, plugin);
+    }
+    this.all.push(plugin);
+  }
+
+  find<T extends PluginType>(type: T, name: string): DescriptorOf<T> | undefined {
+    return this.byType.get(type)?.get(name.trim()) as DescriptorOf<T> | undefined;
+  }
+
+  /** Like find, but throws PluginNotFoundError listing what is installed. */
+  get<T extends PluginType>(type: T, name: string): DescriptorOf<T> {
+    const found = this.find(type, name);
+    if (found) return found;
+    throw new PluginNotFoundError(
+      type,
+      name,
+      this.list(type).map((p) => p.className),
+    );
+  }
+
+  /** A connector of either kind (source or sink). */
+  connector(name: string): DescriptorOf<'source'> | DescriptorOf<'sink'> {
+    const found = this.find('source', name) ?? this.find('sink', name);
+    if (found) return found;
+    throw new PluginNotFoundError(
+      'connector',
+      name,
+      [...this.list('source'), ...this.list('sink')].map((p) => p.className),
+    );
+  }
+
+  list<T extends PluginType>(type?: T): Array<DescriptorOf<T>> {
+    return this.all.filter((p) => type === undefined || p.type === type) as Array<DescriptorOf<T>>;
+  }
+}
+
+let defaultRegistry: PluginRegistry | undefined;
+
+/** Every plugin this build ships. */
+export function builtinPlugins(): PluginDescriptor[] {
+  return [
+    ...connectorPlugins,
+    ...transformationPlugins,
+    ...predicatePluginList,
+    ...converterPlugins,
+    ...headerConverterPlugins,
+  ];
+}
+
+export function defaultPluginRegistry(): PluginRegistry {
+  defaultRegistry ??= new PluginRegistry(builtinPlugins());
+  return defaultRegistry;
+}
