@@ -256,11 +256,11 @@ export class Struct {
     return f;
   }
 
-  /** The value, or the field's default when unset (as Connect's Struct.get does). */
+  /** The value, or the field's default when the value is null or unset (as Connect's Struct.get does). */
   get(name: string): unknown {
     const f = this.fieldOrThrow(name);
     const v = this.values[f.index];
-    return v === undefined ? (f.schema.defaultValue ?? null) : v;
+    return v === undefined || v === null ? (f.schema.defaultValue ?? null) : v;
   }
 
   /** The value without applying defaults. */
