@@ -1,0 +1,164 @@
+import {
+  Kafka,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type ConsumerConfig,
+  type ITopicConfig,
+  type Producer,
+  type ProducerConfig,
+  type RetryOptions,
+} from 'kafkajs';
+import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
+
+export interface KafkaOptions {
+  /** host:port list, e.g. from `KAFKA_BROKERS` (comma separated). Use 127.0.0.1, not localhost (Node may pick ::1). */
+  brokers: string[] | string;
+  clientId: string;
+  /** Where kafkajs's log lines go (default: JSON lines on stderr). */
+  logSink?: KafkaLogSink;
+  /** Minimum level passed to the sink (default 'warn'; kafkajs is chatty at info). */
+  logLevel?: LogLevelName | 'nothing';
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+/** Splits a `KAFKA_BROKERS`-style value into a broker list. */
+export function parseBrokers(brokers: string[] | string): string[] {
+  const list = (Array.isArray(brokers) ? brokers : brokers.split(',')).map((b) => b.trim()).filter(Boolean);
+  if (list.length === 0) throw new Error('no Kafka brokers given (expected host:port[,host:port...])');
+  return list;
+}
+
+/** Creates a Kafka client with erpstream's defaults. */
+export function createKafka(options: KafkaOptions): Kafka {
+  const level = options.logLevel ?? 'warn';
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: parseBrokers(options.brokers),
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    retry: options.retry ?? { initialRetryTime: 100, retries: 8 },
+    logLevel: toKafkaLogLevel(level),
+    logCreator: kafkaLogCreator(options.logSink ?? stderrLogSink(level === 'nothing' ? 'error' : level)),
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  /** Topic-level configs, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  configs?: Record<string, string>;
+}
+
+export interface EnsureTopicsOptions {
+  /** How long to wait until metadata lists every topic with a leader for every partition (default 30 s). */
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates the topics that do not exist yet (explicitly: never rely on auto-creation, which races with metadata
+ * under KRaft) and waits until the cluster's metadata lists each one with a leader on every partition.
+ * Existing topics are left as they are.
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], options: EnsureTopicsOptions = {}): Promise<void> {
+  if (specs.length === 0) return;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    const topics: ITopicConfig[] = missing.map((s) => ({
+      topic: s.topic,
+      numPartitions: s.numPartitions ?? 1,
+      replicationFactor: s.replicationFactor ?? 1,
+      configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+    }));
+    try {
+      await admin.createTopics({ topics, waitForLeaders: true, timeout: timeoutMs });
+    } catch (err) {
+      // Another client may have created one of them in the meantime; anything else is a real error.
+      if (!isTopicExistsError(err)) throw err;
+    }
+  }
+  const wanted = specs.map((s) => s.topic);
+  let lastProblem = '';
+  for (;;) {
+    try {
+      const listed = new Set(await admin.listTopics());
+      const absent = wanted.filter((t) => !listed.has(t));
+      if (absent.length === 0) {
+        const { topics } = await admin.fetchTopicMetadata({ topics: wanted });
+        const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+        if (leaderless.length === 0) return;
+        lastProblem = `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`;
+      } else {
+        lastProblem = `metadata does not list ${absent.join(', ')}`;
+      }
+    } catch (err) {
+      lastProblem = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`topics not ready after ${timeoutMs} ms: ${lastProblem}`);
+    }
+    await sleep(100);
+  }
+}
+
+function isTopicExistsError(err: unknown): boolean {
+  const e = err as { type?: string; errors?: Array<{ type?: string }> } | undefined;
+  if (e?.type === 'TOPIC_ALREADY_EXISTS') return true;
+  return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every((x) => x.type === 'TOPIC_ALREADY_EXISTS');
+}
+
+export interface ProducerOptions {
+  /** Set to make a transactional producer (implies idempotence). */
+  transactionalId?: string;
+  transactionTimeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+/**
+ * An idempotent producer with one request in flight (ordering holds across retries), Java-compatible (murmur2)
+ * partitioning, and no topic auto-creation.
+ */
+export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Producer {
+  const config: ProducerConfig = {
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  };
+  if (options.transactionalId !== undefined) config.transactionalId = options.transactionalId;
+  if (options.transactionTimeoutMs !== undefined) config.transactionTimeout = options.transactionTimeoutMs;
+  if (options.retry !== undefined) config.retry = options.retry;
+  return kafka.producer(config);
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Default false: read_committed, so records of aborted or open transactions are never seen. */
+  readUncommitted?: boolean;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxWaitTimeInMs?: number;
+  retry?: ConsumerConfig['retry'];
+}
+
+/** A consumer that reads committed records only and never auto-creates topics. */
+export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer {
+  const config: ConsumerConfig = {
+    groupId: options.groupId,
+    readUncommitted: options.readUncommitted ?? false,
+    allowAutoTopicCreation: false,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
+  };
+  if (options.retry !== undefined) config.retry = options.retry;
+  return kafka.consumer(config);
+}

@@ -1,0 +1,30 @@
+// The one module that touches the Kafka client library. Everything else imports from here, so the client can be
+// swapped (e.g. for @platformatic/kafka) without touching connectors, the worker or the CLI.
+export {
+  createKafka,
+  createProducer,
+  createConsumer,
+  ensureTopics,
+  parseBrokers,
+  type KafkaOptions,
+  type TopicSpec,
+  type EnsureTopicsOptions,
+  type ProducerOptions,
+  type ConsumerOptions,
+} from './client.js';
+export { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
+export type {
+  Kafka,
+  Admin,
+  Producer,
+  Consumer,
+  Transaction,
+  Message,
+  KafkaMessage,
+  IHeaders,
+  RecordMetadata,
+  EachMessagePayload,
+  EachBatchPayload,
+  TopicMessages,
+  ITopicMetadata,
+} from 'kafkajs';
