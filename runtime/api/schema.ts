@@ -235,25 +235,52 @@ export const Schemas = {
   OPTIONAL_BYTES: primitive('bytes', true),
 } as const;
 
+const FIELD_INDEX = new WeakMap<Schema, Map<string, Field>>();
+
+/** Name → field, computed once per schema object (schemas are immutable). */
+export function fieldIndex(schema: Schema): Map<string, Field> {
+  let index = FIELD_INDEX.get(schema);
+  if (index === undefined) {
+    index = new Map((schema.fields ?? []).map((f) => [f.name, f]));
+    FIELD_INDEX.set(schema, index);
+  }
+  return index;
+}
+
 export function field(schema: Schema, name: string): Field | undefined {
-  return schema.fields?.find((f) => f.name === name);
+  return fieldIndex(schema).get(name);
 }
 
 /** A struct value bound to a struct schema. */
 export class Struct {
   readonly schema: Schema;
   private readonly values: unknown[];
+  private readonly index: Map<string, Field>;
 
   constructor(schema: Schema) {
     if (schema.type !== 'struct') throw new DataError(`Struct requires a struct schema, got ${schema.type}`);
     this.schema = schema;
+    this.index = fieldIndex(schema);
     this.values = new Array<unknown>(schema.fields?.length ?? 0).fill(undefined);
   }
 
   private fieldOrThrow(name: string): Field {
-    const f = field(this.schema, name);
+    const f = this.index.get(name);
     if (!f) throw new DataError(`${name} is not a valid field name`, name);
     return f;
+  }
+
+  /** Positional read, for hot loops that walk `schema.fields` (Connect's get(Field)). */
+  getAt(f: Field): unknown {
+    const v = this.values[f.index];
+    return v === undefined || v === null ? (f.schema.defaultValue ?? null) : v;
+  }
+
+  /** Positional write with the same validation as put. */
+  putAt(f: Field, value: unknown): this {
+    validateShallow(f.schema, value, f.name);
+    this.values[f.index] = value;
+    return this;
   }
 
   /** The value, or the field's default when the value is null or unset (as Connect's Struct.get does). */
@@ -271,7 +298,7 @@ export class Struct {
 
   put(name: string, value: unknown): this {
     const f = this.fieldOrThrow(name);
-    validateValue(f.schema, value, name);
+    validateShallow(f.schema, value, name);
     this.values[f.index] = value;
     return this;
   }
@@ -329,6 +356,15 @@ export function jsTypeOf(value: unknown): string {
   if (value instanceof Date) return 'Date';
   if (Array.isArray(value)) return 'Array';
   return typeof value;
+}
+
+/**
+ * Validation on put: a nested Struct built for this very schema object was validated field by field as it
+ * was filled, so it is not walked again (that walk made every put O(depth × width) on hot paths).
+ */
+function validateShallow(schema: Schema, value: unknown, path: string): void {
+  if (value instanceof Struct && value.schema === schema) return;
+  validateValue(schema, value, path);
 }
 
 /** Validates a value against a schema; throws DataError naming the field path and the value's type. */

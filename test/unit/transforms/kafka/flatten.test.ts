@@ -69,6 +69,18 @@ describe('Flatten', () => {
     expect(v.get('addr.city')).toBe('Nowhere'); // default carried by the flattened schema
   });
 
+  it('reads a null field that has a default as the default, as Connect does', () => {
+    const s = SchemaBuilder.struct()
+      .field(
+        'inner',
+        SchemaBuilder.struct().field('status', SchemaBuilder.string().optional().defaultValue('NEW').build()).build(),
+      )
+      .build();
+    const inner = new Struct(s.fields![0]!.schema).put('status', null);
+    const out = flatten().apply(sourceRecord({ valueSchema: s, value: new Struct(s).put('inner', inner) }))!;
+    expect((out.value as Struct).getWithoutDefault('inner.status')).toBe('NEW');
+  });
+
   it('caches the flattened schema', () => {
     const t = flatten();
     const a = t.apply(sourceRecord({ valueSchema: schema, value: customer() }))!;

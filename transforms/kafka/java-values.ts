@@ -1,0 +1,138 @@
+import { Decimal } from '../../runtime/api/index.js';
+
+/**
+ * Java's number semantics, which Connect's Cast and MaskField inherit: narrowing conversions
+ * (`Number.byteValue()` …), `parseX` of strings and `toString` of numbers. Users comparing our output
+ * with Connect's see the same values and the same text.
+ */
+
+const MS_PER_DAY = 86_400_000;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+export type IntWidth = 8 | 16 | 32 | 64;
+
+/** Java d2i: NaN → 0, saturates at the int range, truncates toward zero. */
+function doubleToInt(d: number): number {
+  if (Number.isNaN(d)) return 0;
+  if (d >= INT32_MAX) return INT32_MAX;
+  if (d <= INT32_MIN) return INT32_MIN;
+  return Math.trunc(d);
+}
+
+/** Java d2l: NaN → 0, saturates at the long range, truncates toward zero. */
+function doubleToLong(d: number): bigint {
+  if (Number.isNaN(d)) return 0n;
+  if (d >= 2 ** 63) return LONG_MAX;
+  if (d <= -(2 ** 63)) return LONG_MIN;
+  return BigInt(Math.trunc(d));
+}
+
+/** BigDecimal.toBigInteger(): the integer part, truncated toward zero. */
+function decimalIntegerPart(d: Decimal): bigint {
+  return d.scale <= 0 ? d.unscaled * 10n ** BigInt(-d.scale) : d.unscaled / 10n ** BigInt(d.scale);
+}
+
+/**
+ * `(byte)`, `(short)`, `(int)`, `(long)` of a Java number: integers wrap to the width (two's complement),
+ * floating point saturates to int (or long) first, BigDecimal keeps the low-order bits of its integer
+ * part. `isFloat` says whether a JS number stands for a float/double (it cannot tell by itself).
+ */
+export function narrowToInt(value: number | bigint | Decimal, width: IntWidth, isFloat: boolean): number | bigint {
+  let wide: bigint;
+  if (value instanceof Decimal) wide = decimalIntegerPart(value);
+  else if (typeof value === 'bigint') wide = value;
+  else if (isFloat) wide = width === 64 ? doubleToLong(value) : BigInt(doubleToInt(value));
+  else wide = BigInt(value);
+  const narrowed = BigInt.asIntN(width, wide);
+  return width === 64 ? narrowed : Number(narrowed);
+}
+
+/** `floatValue()` / `doubleValue()` of a Java number. */
+export function toFloat(value: number | bigint | Decimal, width: 32 | 64): number {
+  const d = value instanceof Decimal ? value.toNumber() : Number(value);
+  return width === 32 ? Math.fround(d) : d;
+}
+
+const INT_RANGE: Record<IntWidth, [bigint, bigint]> = {
+  8: [-128n, 127n],
+  16: [-32768n, 32767n],
+  32: [BigInt(INT32_MIN), BigInt(INT32_MAX)],
+  64: [LONG_MIN, LONG_MAX],
+};
+
+/** Byte/Short/Integer/Long.parseX: optional sign and ASCII digits only; undefined when Java would throw. */
+export function parseJavaInt(text: string, width: IntWidth): number | bigint | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const v = BigInt(text);
+  const [lo, hi] = INT_RANGE[width];
+  if (v < lo || v > hi) return undefined;
+  return width === 64 ? v : Number(v);
+}
+
+/** Float/Double.parseX: surrounding whitespace, NaN/Infinity and a f/F/d/D suffix are accepted. */
+export function parseJavaFloat(text: string, width: 32 | 64): number | undefined {
+  const t = text.replace(/^[\s\0-\x20]+|[\s\0-\x20]+$/g, '');
+  const m = /^([+-]?)(NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)$/.exec(t);
+  if (!m) return undefined;
+  const body = m[2]!.replace(/[fFdD]$/, '');
+  const d = body === 'NaN' ? NaN : Number(m[1] + body);
+  return width === 32 ? Math.fround(d) : d;
+}
+
+/** Boolean.parseBoolean: "true" in any case is true, anything else false. */
+export function parseJavaBoolean(text: string): boolean {
+  return text.toLowerCase() === 'true';
+}
+
+/** Formats like Java's Double.toString: "42.0", "1.0E7", "1.5E-4", "NaN", "Infinity". */
+function formatJavaFloating(d: number, shortest: string): string {
+  if (Number.isNaN(d)) return 'NaN';
+  if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
+  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(d);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const plain = Number(shortest).toString();
+    return plain.includes('.') ? plain : `${plain}.0`;
+  }
+  const [mantissa, exponent] = Number(shortest).toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
+}
+
+export function javaDoubleToString(d: number): string {
+  return formatJavaFloating(d, String(d));
+}
+
+/** Java's Float.toString: the shortest decimal that reads back as the same float32. */
+export function javaFloatToString(f: number): string {
+  if (!Number.isFinite(f) || f === 0) return formatJavaFloating(f, String(f));
+  for (let p = 1; p <= 9; p++) {
+    const candidate = f.toPrecision(p);
+    if (Math.fround(Number(candidate)) === f) return formatJavaFloating(f, candidate);
+  }
+  return formatJavaFloating(f, String(f));
+}
+
+/** BigDecimal.toString: plain unless the scale is negative or the exponent is below -6. Exact. */
+export function javaBigDecimalToString(d: Decimal): string {
+  const neg = d.unscaled < 0n;
+  const digits = (neg ? -d.unscaled : d.unscaled).toString();
+  const adjusted = -d.scale + (digits.length - 1);
+  if (d.scale >= 0 && adjusted >= -6) return d.toString();
+  const coefficient = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${neg ? '-' : ''}${coefficient}E${adjusted >= 0 ? '+' : ''}${adjusted}`;
+}
+
+/**
+ * Connect's Values.dateFormatFor + format, in UTC: before 1970-01-02 the time of day ("HH:mm:ss.SSS'Z'"),
+ * at a UTC midnight the date ("yyyy-MM-dd"), otherwise the full ISO-8601 timestamp.
+ */
+export function connectDateToString(date: Date): string {
+  const ms = date.getTime();
+  const iso = date.toISOString();
+  if (ms < MS_PER_DAY) return iso.slice(11);
+  if (ms % MS_PER_DAY === 0) return iso.slice(0, 10);
+  return iso;
+}

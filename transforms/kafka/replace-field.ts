@@ -1,0 +1,125 @@
+import {
+  ConfigDef,
+  ConfigError,
+  type ConnectRecord,
+  type Field,
+  type Schema,
+  SchemaBuilder,
+  Struct,
+  type TransformationPlugin,
+  Validators,
+} from '../../runtime/api/index.js';
+import {
+  type PlainObject,
+  SchemaCache,
+  keyValueVariants,
+  operatingSchema,
+  operatingValue,
+  requireMap,
+  requireStruct,
+  withOperating,
+} from '../support.js';
+import {
+  REPLACE_NULL_WITH_DEFAULT,
+  configuredTransform,
+  copySchemaBasics,
+  defineReplaceNullWithDefault,
+  javaSplit,
+  readField,
+} from './field-common.js';
+
+/**
+ * ReplaceField: keeps, drops and renames top-level fields. `blacklist`/`whitelist` are Connect ≤3.9's
+ * deprecated names for `exclude`/`include`; the new name wins when both are given, as in Connect.
+ */
+
+const PURPOSE = 'field replacement';
+const RENAMES = 'renames';
+
+/** Connect's parseRenameMappings: each item must split on ':' into exactly two parts. */
+function parseRenames(name: string, mappings: readonly string[]): Map<string, string> {
+  const renames = new Map<string, string>();
+  for (const mapping of mappings) {
+    const parts = javaSplit(mapping, ':');
+    if (parts.length !== 2) throw ConfigError.invalid(name, mappings.join(','), `Invalid rename mapping: ${mapping}`);
+    renames.set(parts[0]!, parts[1]!);
+  }
+  return renames;
+}
+
+export const replaceFieldConfig = defineReplaceNullWithDefault(
+  new ConfigDef()
+    .define({
+      name: 'exclude',
+      type: 'LIST',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation: 'Fields to exclude. This takes precedence over the fields to include.',
+      aliases: ['blacklist'],
+    })
+    .define({
+      name: 'include',
+      type: 'LIST',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation: 'Fields to include. If specified, only these fields will be used.',
+      aliases: ['whitelist'],
+    })
+    .define({
+      name: RENAMES,
+      type: 'LIST',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      documentation: 'Field rename mappings.',
+      validator: Validators.custom('list of colon-delimited pairs, e.g. foo:bar,abc:xyz', (name, value) => {
+        parseRenames(name, (value as string[] | null) ?? []);
+      }),
+      example: 'SHPMT_NO:shipmentNumber,Z_CUST_CD:customerCode',
+    }),
+);
+
+export const replaceFieldPlugins: TransformationPlugin[] = keyValueVariants({
+  className: 'org.apache.kafka.connect.transforms.ReplaceField',
+  summary: 'Filter or rename top-level fields',
+  config: replaceFieldConfig,
+  example: {
+    'transforms.clean.type': 'org.apache.kafka.connect.transforms.ReplaceField$Value',
+    'transforms.clean.exclude': 'INTERNAL_FLAG',
+    'transforms.clean.renames': 'SHPMT_NO:shipmentNumber,Z_CUST_CD:customerCode',
+  },
+  create: (side) =>
+    configuredTransform(replaceFieldConfig, side, (cfg) => {
+      const exclude = new Set(cfg.list('exclude'));
+      const include = new Set(cfg.list('include'));
+      const renames = parseRenames(RENAMES, cfg.list(RENAMES));
+      const replaceNull = cfg.bool(REPLACE_NULL_WITH_DEFAULT);
+      const keep = (name: string): boolean => !exclude.has(name) && (include.size === 0 || include.has(name));
+      const renamed = (name: string): string => renames.get(name) ?? name;
+      // Per input schema: the output schema and, per output field, the input field it reads.
+      const cache = new SchemaCache<{ schema: Schema; sources: Field[] }>();
+      const plan = (schema: Schema): { schema: Schema; sources: Field[] } =>
+        cache.getOrCompute(schema, () => {
+          const builder = copySchemaBasics(schema, SchemaBuilder.struct());
+          const sources = (schema.fields ?? []).filter((f) => keep(f.name));
+          for (const f of sources) builder.field(renamed(f.name), f.schema);
+          return { schema: builder.build(), sources };
+        });
+
+      return (record: ConnectRecord) => {
+        const value = operatingValue(record, side);
+        if (value === null || value === undefined) return record;
+        const schema = operatingSchema(record, side);
+        if (schema === null) {
+          const map = requireMap(value, PURPOSE);
+          const out: PlainObject = {};
+          for (const [name, v] of Object.entries(map)) if (keep(name)) out[renamed(name)] = v;
+          return withOperating(record, side, null, out);
+        }
+        const struct = requireStruct(value, PURPOSE);
+        const { schema: newSchema, sources } = plan(struct.schema);
+        const out = new Struct(newSchema);
+        sources.forEach((f, i) => out.put(newSchema.fields![i]!.name, readField(struct, f, replaceNull)));
+        return withOperating(record, side, newSchema, out);
+      };
+    }),
+});
