@@ -143,6 +143,44 @@ export interface ErrantRecordReporter {
   report(record: SinkRecord, error: Error): Promise<void>;
 }
 
+/** A record a plugin writes to Kafka itself, already serialized. */
+export interface OutgoingKafkaRecord {
+  readonly topic: string;
+  readonly partition?: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: Readonly<Record<string, Buffer | string>>;
+  readonly timestamp?: number;
+}
+
+export interface KafkaWriter {
+  send(records: readonly OutgoingKafkaRecord[]): Promise<RecordMetadata[]>;
+  /** Runs fn in one Kafka transaction (only for writers opened with a transactionalId). */
+  transaction?<T>(fn: (tx: { send(records: readonly OutgoingKafkaRecord[]): Promise<void> }) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Kafka access the runtime lends to plugins that must write to Kafka themselves (a sink delivering to
+ * per-customer topics, a durable park store). Plugins never import a Kafka client directly.
+ */
+export interface KafkaAccess {
+  writer(options?: { transactionalId?: string; clientId?: string }): Promise<KafkaWriter>;
+  ensureTopics(
+    topics: ReadonlyArray<{ topic: string; partitions?: number; configs?: Readonly<Record<string, string>> }>,
+  ): Promise<void>;
+  /** Reads a (compacted) topic from the beginning to its current end, e.g. to rebuild a ledger. */
+  readAll(
+    topic: string,
+    onRecord: (key: Buffer | null, value: Buffer | null, partition: number) => void,
+  ): Promise<void>;
+  /** Serializes with the worker's converters for the given topic. */
+  readonly converters?: {
+    key: Converter;
+    value: Converter;
+  };
+}
+
 export interface SinkTaskContext {
   readonly taskId: number;
   readonly connectorName: string;
@@ -155,6 +193,8 @@ export interface SinkTaskContext {
   requestCommit(): void;
   readonly errantRecordReporter: ErrantRecordReporter | null;
   assignment(): TopicPartition[];
+  /** Present when the runtime is connected to Kafka. */
+  readonly kafka?: KafkaAccess;
 }
 
 export interface SinkTask {
