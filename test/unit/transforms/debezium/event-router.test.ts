@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DataError,
+  DebeziumTypes,
+  type Logger,
+  SchemaBuilder,
+  Schemas,
+  Struct,
+  silentLogger,
+} from '../../../../runtime/api/index.js';
+import { eventRouterPlugin as plugin, javaReplacementToJs } from '../../../../transforms/debezium/event-router.js';
+import { isLoggerAware } from '../../../../transforms/debezium/plugin-logger.js';
+import { configured, envelope, envelopeSchema, headerValue, record } from './fixtures.js';
+
+const outboxSchema = SchemaBuilder.struct()
+  .name('erp.public.outbox.Value')
+  .optional()
+  .field('id', DebeziumTypes.uuid().build())
+  .field('aggregatetype', Schemas.STRING)
+  .field('aggregateid', Schemas.STRING)
+  .field('type', Schemas.STRING)
+  .field('payload', Schemas.OPTIONAL_STRING)
+  .field('tenant', Schemas.OPTIONAL_STRING)
+  .field('created', DebeziumTypes.microTimestamp().optional().build())
+  .build();
+const envSchema = envelopeSchema(outboxSchema, 'erp.public.outbox.Envelope');
+
+function outboxRow(payload: string | null, extra: { type?: string; tenant?: string } = {}): Struct {
+  return new Struct(outboxSchema)
+    .put('id', '7b0b6d4e-0000-4000-8000-000000000001')
+    .put('aggregatetype', 'Order')
+    .put('aggregateid', 'order-17')
+    .put('type', extra.type ?? 'OrderPlaced')
+    .put('payload', payload)
+    .put('tenant', extra.tenant ?? 'acme')
+    .put('created', 1_700_000_123_456_789n);
+}
+
+const change = (op: string, after: Struct | null, before: Struct | null = null) =>
+  record({
+    topic: 'erp.public.outbox',
+    valueSchema: envSchema,
+    value: envelope(envSchema, op, before, after, 'outbox'),
+  });
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const push = (level: string) => (msg: string) => void lines.push(`${level}: ${msg}`);
+  return { ...silentLogger, warn: push('warn'), error: push('error'), lines, child: () => silentLogger };
+}
+
+describe('EventRouter', () => {
+  it('routes an inserted outbox row: topic from aggregatetype, key aggregateid, id header, payload value', async () => {
+    const t = await configured(plugin);
+    const out = t.apply(change('c', outboxRow('{"total":12}')))!;
+    expect(out.topic).toBe('outbox.event.Order');
+    expect(out.key).toBe('order-17');
+    expect(out.keySchema).toBe(Schemas.STRING);
+    expect(out.value).toBe('{"total":12}');
+    expect(out.valueSchema).toBe(Schemas.OPTIONAL_STRING);
+    expect(headerValue(out, 'id')).toBe('7b0b6d4e-0000-4000-8000-000000000001');
+    expect(out.headers.find((h) => h.key === 'id')!.schema!.name).toBe('io.debezium.data.Uuid');
+    expect(out.timestamp).toBe(1_700_000_000_500);
+  });
+
+  it('expands a JSON payload into a struct with an inferred schema, keeping int64 exact', async () => {
+    const t = await configured(plugin, { 'table.expand.json.payload': 'true' });
+    const json =
+      '{"orderId":9007199254740993,"qty":3,"price":12.5,"lines":[{"sku":"A"},{"sku":"B","n":2}],"note":null}';
+    const out = t.apply(change('c', outboxRow(json)))!;
+    const v = out.value as Struct;
+    expect(v.get('orderId')).toBe(9007199254740993n);
+    expect(out.valueSchema!.fields!.map((f) => [f.name, f.schema.type])).toEqual([
+      ['orderId', 'int64'],
+      ['qty', 'int32'],
+      ['price', 'float64'],
+      ['lines', 'array'],
+    ]);
+    // Debezium 3.2 names inferred structs by their path from the payload column.
+    expect(out.valueSchema!.name).toBe('payload');
+    const lines = v.get('lines') as Struct[];
+    expect(lines[0]!.schema.name).toBe('payload.lines');
+    expect(lines[1]!.get('n')).toBe(2);
+    expect(lines[0]!.schema.fields!.map((f) => f.name)).toEqual(['sku', 'n']);
+  });
+
+  it('keeps an unparseable JSON payload as a string and warns', async () => {
+    const t = await configured(plugin, { 'table.expand.json.payload': 'true' });
+    const log = recordingLogger();
+    expect(isLoggerAware(t)).toBe(true);
+    if (isLoggerAware(t)) t.setLogger(log);
+    const out = t.apply(change('c', outboxRow('{"broken":')))!;
+    expect(out.value).toBe('{"broken":');
+    expect(log.lines.join()).toMatch(/JSON expansion failed/);
+  });
+
+  it('places additional columns in headers and next to the payload, naming the value schema like Debezium', async () => {
+    const t = await configured(plugin, {
+      'table.fields.additional.placement': 'type:header:eventType,tenant:envelope:tenantId',
+    });
+    const out = t.apply(change('c', outboxRow('{}')))!;
+    expect(headerValue(out, 'eventType')).toBe('OrderPlaced');
+    const v = out.value as Struct;
+    expect(v.get('payload')).toBe('{}');
+    expect(v.get('tenantId')).toBe('acme');
+    expect(out.valueSchema!.name).toBe('erp.public.outbox.Order.Value');
+    const again = t.apply(change('c', outboxRow('{"x":1}')))!;
+    expect(again.valueSchema).toBe(out.valueSchema);
+  });
+
+  it('drops deletes; updates are dropped with a warning, an error, or fail the task', async () => {
+    const warn = await configured(plugin);
+    const log = recordingLogger();
+    if (isLoggerAware(warn)) warn.setLogger(log);
+    expect(warn.apply(change('d', null, outboxRow('{}')))).toBeNull();
+    expect(warn.apply(change('u', outboxRow('{}'), outboxRow('{}')))).toBeNull();
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatch(/^warn: Unexpected update of an outbox row/);
+
+    const error = await configured(plugin, { 'table.op.invalid.behavior': 'error' });
+    const elog = recordingLogger();
+    if (isLoggerAware(error)) error.setLogger(elog);
+    error.apply(change('u', outboxRow('{}'), outboxRow('{}')));
+    expect(elog.lines[0]).toMatch(/^error:/);
+
+    const fatal = await configured(plugin, { 'table.op.invalid.behavior': 'fatal' });
+    expect(() => fatal.apply(change('u', outboxRow('{}'), outboxRow('{}')))).toThrow(/Unexpected update/);
+  });
+
+  it('ignores tombstones and passes non-outbox records through', async () => {
+    const t = await configured(plugin);
+    expect(t.apply(record({ key: 'x' }))).toBeNull();
+    const hb = record({ topic: '__debezium-heartbeat.erp', value: { ts_ms: 1 } });
+    expect(t.apply(hb)).toBe(hb);
+  });
+
+  it('turns an empty payload into a tombstone for the aggregate when asked', async () => {
+    const t = await configured(plugin, { 'route.tombstone.on.empty.payload': 'true' });
+    const out = t.apply(change('c', outboxRow(null)))!;
+    expect(out.value).toBeNull();
+    expect(out.valueSchema).toBeNull();
+    expect(out.key).toBe('order-17');
+    expect(out.topic).toBe('outbox.event.Order');
+  });
+
+  it('routes already-unwrapped schemaless rows with a custom regex, replacement and timestamp column', async () => {
+    const t = await configured(plugin, {
+      'route.topic.regex': '(?<routedByValue>[A-Za-z]+)-v(\\d)',
+      'route.topic.replacement': 'events.${routedByValue}.v$2',
+      'table.field.event.timestamp': 'created',
+      'table.expand.json.payload': 'true',
+    });
+    const out = t.apply(
+      record({
+        value: {
+          id: 'e1',
+          aggregatetype: 'Invoice-v2',
+          aggregateid: 'inv-1',
+          type: 'InvoiceIssued',
+          payload: '{"amount":"12.30"}',
+          created: 1_700_000_000_001,
+        },
+      }),
+    )!;
+    expect(out.topic).toBe('events.Invoice.v2');
+    expect(out.value).toEqual({ amount: '12.30' });
+    expect(out.keySchema).toBeNull();
+    expect(out.timestamp).toBe(1_700_000_000_001);
+  });
+
+  it('takes the Kafka timestamp from a MicroTimestamp column', async () => {
+    const t = await configured(plugin, { 'table.field.event.timestamp': 'created' });
+    expect(t.apply(change('c', outboxRow('{}')))!.timestamp).toBe(1_700_000_123_456);
+  });
+
+  it('names the missing column when the payload column is absent', async () => {
+    const t = await configured(plugin, { 'table.field.event.payload': 'body' });
+    expect(() => t.apply(change('c', outboxRow('{}')))).toThrow(DataError);
+    expect(() => t.apply(change('c', outboxRow('{}')))).toThrow(/payload column "body"/);
+  });
+
+  it('translates Java replacement syntax', () => {
+    expect(javaReplacementToJs('outbox.event.${routedByValue}')).toBe('outbox.event.$<routedByValue>');
+    expect(javaReplacementToJs('a$1\\$b')).toBe('a$1$$b');
+  });
+});
