@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseJsonExact } from '../runtime/converters/exact-json.js';
+import { CliError } from './errors.js';
+
+/**
+ * Reads a connector config file: JSON or YAML, either the flat config map or Connect's REST body
+ * `{"name": ..., "config": {...}}`; or a Java `.properties` file as used by connect-standalone.
+ */
+export interface ConnectorConfigFile {
+  name: string | undefined;
+  config: Record<string, unknown>;
+}
+
+export async function loadConnectorConfig(path: string): Promise<ConnectorConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw CliError.invalidInput(
+      `Cannot read connector config ${path}: ${code === 'ENOENT' ? 'no such file' : code}.`,
+      'Pass the connector config file with -c <file> (JSON, YAML or .properties).',
+      error,
+    );
+  }
+  const ext = extname(path).toLowerCase();
+  const doc = ext === '.properties' ? parseProperties(text) : parseJsonOrYaml(text, path, ext);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw CliError.invalidInput(
+      `Connector config ${path} must be an object of config keys, found ${Array.isArray(doc) ? 'a list' : typeof doc}.`,
+      'Write the config as {"transforms": "...", ...} or as {"name": "...", "config": {...}}.',
+    );
+  }
+  const body = doc as Record<string, unknown>;
+  if (body.config !== null && typeof body.config === 'object' && !Array.isArray(body.config)) {
+    const config = { ...(body.config as Record<string, unknown>) };
+    const name = typeof body.name === 'string' ? body.name : typeof config.name === 'string' ? config.name : undefined;
+    if (name !== undefined) config.name ??= name;
+    return { name, config };
+  }
+  return { name: typeof body.name === 'string' ? body.name : undefined, config: body };
+}
+
+function parseJsonOrYaml(text: string, path: string, ext: string): unknown {
+  if (ext === '.json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw CliError.invalidInput(
+        `Connector config ${path} is not valid JSON: ${jsonErrorWithPosition(text, error)}.`,
+        'Fix the JSON syntax at the position named above.',
+        error,
+      );
+    }
+  }
+  // YAML is a superset of JSON, so any other extension parses both.
+  try {
+    return parseYaml(text) as unknown;
+  } catch (error) {
+    const where =
+      error instanceof YAMLParseError && error.linePos
+        ? ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})`
+        : '';
+    throw CliError.invalidInput(
+      `Connector config ${path} is not valid YAML/JSON${where}: ${(error as Error).message.split('\n')[0]}`,
+      'Fix the syntax at the line named above.',
+      error,
+    );
+  }
+}
+
+/** Node 20's JSON.parse does not say where; the exact parser does (line, column). */
+function jsonErrorWithPosition(text: string, error: unknown): string {
+  try {
+    parseJsonExact(text);
+  } catch (located) {
+    return (located as Error).message;
+  }
+  return (error as Error).message;
+}
+
+/** Java Properties: `key=value` / `key: value` / `key value`, `#`/`!` comments, `\` line continuation. */
+export function parseProperties(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i]!.replace(/^\s+/, '');
+    }
+    const m = /^((?:\\.|[^=:\s\\])*)\s*[=:\s]?\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const unescape = (s: string) =>
+      s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) =>
+        c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c === 't' ? '\t' : c === 'n' ? '\n' : c,
+      );
+    out[unescape(m[1]!)] = unescape(m[2]!);
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import { ConfigError, DataError, ErpStreamError, PluginNotFoundError, SchemaError } from '../runtime/api/index.js';
+
+/**
+ * Exit codes every erpstream command keeps (scripts and CI depend on them):
+ * 0 ok · 1 runtime failure · 2 invalid input (flags, files, configs, records) · 3 cannot reach the cluster.
+ */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  INVALID_INPUT: 2,
+  UNREACHABLE: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the CLI reports as is: what went wrong, what to do about it, and the exit code. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { exitCode: ExitCode; hint?: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.exitCode = options.exitCode;
+    this.hint = options.hint;
+  }
+
+  static invalidInput(message: string, hint?: string, cause?: unknown): CliError {
+    return new CliError(message, { exitCode: ExitCode.INVALID_INPUT, ...(hint ? { hint } : {}), cause });
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+function systemCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.length > 0) return code;
+  }
+  return undefined;
+}
+
+export interface ClassifiedError {
+  exitCode: ExitCode;
+  message: string;
+  hint: string;
+}
+
+/** Maps any thrown value to an exit code, a message naming the cause, and what to do next. */
+export function classifyError(error: unknown): ClassifiedError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof CliError) {
+    return { exitCode: error.exitCode, message, hint: error.hint ?? defaultHint(error.exitCode) };
+  }
+  if (error instanceof ConfigError || error instanceof PluginNotFoundError) {
+    return {
+      exitCode: ExitCode.INVALID_INPUT,
+      message,
+      hint: 'Fix the configuration key named above and run the command again.',
+    };
+  }
+  if (error instanceof DataError || error instanceof SchemaError) {
+    return { exitCode: ExitCode.INVALID_INPUT, message, hint: 'Fix the data named above and run the command again.' };
+  }
+  const code = systemCode(error);
+  if ((code && NETWORK_CODES.has(code)) || (error instanceof ErpStreamError && error.retriable)) {
+    return { exitCode: ExitCode.UNREACHABLE, message, hint: defaultHint(ExitCode.UNREACHABLE) };
+  }
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    return { exitCode: ExitCode.INVALID_INPUT, message, hint: 'Check the file path and its permissions.' };
+  }
+  return { exitCode: ExitCode.FAILURE, message, hint: defaultHint(ExitCode.FAILURE) };
+}
+
+function defaultHint(code: ExitCode): string {
+  switch (code) {
+    case ExitCode.INVALID_INPUT:
+      return 'Fix the input named above; `erpstream <command> --help` shows the usage.';
+    case ExitCode.UNREACHABLE:
+      return 'Check that the cluster is running and that its URL is right, then retry.';
+    default:
+      return 'This is unexpected: rerun with ERPSTREAM_DEBUG=1 for the stack trace and report it with the command you ran.';
+  }
+}
