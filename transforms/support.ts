@@ -7,7 +7,6 @@ import {
   type Transformation,
   type TransformationPlugin,
   jsTypeOf,
-  newRecord,
 } from '../runtime/api/index.js';
 
 /**
@@ -31,9 +30,8 @@ export function withOperating<R extends ConnectRecord>(
   schema: Schema | null,
   value: unknown,
 ): R {
-  return side === 'key'
-    ? newRecord(record, { keySchema: schema, key: value })
-    : newRecord(record, { valueSchema: schema, value });
+  // Literal spreads keep the record's shape (a generic merge of a changes object is measurably slower).
+  return side === 'key' ? { ...record, keySchema: schema, key: value } : { ...record, valueSchema: schema, value };
 }
 
 /** Schemaless "struct-like" values are plain JS objects (Connect's Map<String,Object>). */

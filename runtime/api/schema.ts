@@ -256,11 +256,13 @@ export class Struct {
   readonly schema: Schema;
   private readonly values: unknown[];
   private readonly index: Map<string, Field>;
+  private readonly checks: readonly ValueCheck[];
 
   constructor(schema: Schema) {
     if (schema.type !== 'struct') throw new DataError(`Struct requires a struct schema, got ${schema.type}`);
     this.schema = schema;
     this.index = fieldIndex(schema);
+    this.checks = fieldChecks(schema);
     this.values = new Array<unknown>(schema.fields?.length ?? 0).fill(undefined);
   }
 
@@ -276,9 +278,15 @@ export class Struct {
     return v === undefined || v === null ? (f.schema.defaultValue ?? null) : v;
   }
 
-  /** Positional write with the same validation as put. */
+  /** Positional read without defaults (Connect's getWithoutDefault(Field)). */
+  rawAt(f: Field): unknown {
+    const v = this.values[f.index];
+    return v === undefined ? null : v;
+  }
+
+  /** Positional write with the same validation as put; `f` must be a field of this struct's schema. */
   putAt(f: Field, value: unknown): this {
-    validateShallow(f.schema, value, f.name);
+    this.checks[f.index]!(value, f.name);
     this.values[f.index] = value;
     return this;
   }
@@ -298,7 +306,7 @@ export class Struct {
 
   put(name: string, value: unknown): this {
     const f = this.fieldOrThrow(name);
-    validateShallow(f.schema, value, name);
+    this.checks[f.index]!(value, name);
     this.values[f.index] = value;
     return this;
   }
@@ -358,13 +366,83 @@ export function jsTypeOf(value: unknown): string {
   return typeof value;
 }
 
+type ValueCheck = (value: unknown, path: string) => void;
+const CHECKS = new WeakMap<Schema, ValueCheck>();
+
 /**
- * Validation on put: a nested Struct built for this very schema object was validated field by field as it
- * was filled, so it is not walked again (that walk made every put O(depth × width) on hot paths).
+ * A small check function per schema object, compiled once: puts are the hottest path of every
+ * transform, and one monomorphic closure per field beats re-walking the generic validator. Anything
+ * unusual falls through to validateValue, which produces the error message.
  */
-function validateShallow(schema: Schema, value: unknown, path: string): void {
-  if (value instanceof Struct && value.schema === schema) return;
-  validateValue(schema, value, path);
+const FIELD_CHECKS = new WeakMap<Schema, readonly ValueCheck[]>();
+
+function fieldChecks(schema: Schema): readonly ValueCheck[] {
+  let checks = FIELD_CHECKS.get(schema);
+  if (checks === undefined) {
+    checks = (schema.fields ?? []).map((f) => checkFor(f.schema));
+    FIELD_CHECKS.set(schema, checks);
+  }
+  return checks;
+}
+
+function checkFor(schema: Schema): ValueCheck {
+  let check = CHECKS.get(schema);
+  if (check === undefined) {
+    check = compileCheck(schema);
+    CHECKS.set(schema, check);
+  }
+  return check;
+}
+
+function compileCheck(schema: Schema): ValueCheck {
+  const nullable = schema.optional || schema.defaultValue !== undefined;
+  const slow: ValueCheck = (v, p) => validateValue(schema, v, p);
+  const logical = schema.name === undefined ? undefined : LOGICAL_VALIDATORS.get(schema.name);
+  if (logical) {
+    return (v, p) => {
+      if (v === null || v === undefined ? !nullable : !logical(v)) slow(v, p);
+    };
+  }
+  switch (schema.type) {
+    case 'string':
+      return (v, p) => {
+        if (typeof v !== 'string' && !((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    case 'int64':
+      return (v, p) => {
+        if (typeof v !== 'bigint' && !((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    case 'boolean':
+      return (v, p) => {
+        if (typeof v !== 'boolean' && !((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    case 'float32':
+    case 'float64':
+      return (v, p) => {
+        if (typeof v !== 'number' && !((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    case 'int8':
+    case 'int16':
+    case 'int32': {
+      const [lo, hi] = INT_RANGES[schema.type]!;
+      return (v, p) => {
+        if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) return;
+        if (!((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    }
+    case 'bytes':
+      return (v, p) => {
+        if (!(v instanceof Uint8Array) && !((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    case 'struct':
+      // A Struct built for this very schema object was checked field by field as it was filled.
+      return (v, p) => {
+        if (v instanceof Struct && v.schema === schema) return;
+        if (!((v === null || v === undefined) && nullable)) slow(v, p);
+      };
+    default:
+      return slow;
+  }
 }
 
 /** Validates a value against a schema; throws DataError naming the field path and the value's type. */

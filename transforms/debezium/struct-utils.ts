@@ -1,4 +1,4 @@
-import { type Schema, SchemaBuilder, type Struct, field } from '../../runtime/api/index.js';
+import { type Field, type Schema, SchemaBuilder, type Struct, field } from '../../runtime/api/index.js';
 
 /**
  * Struct plumbing shared by the Debezium and ERP SMTs: schema copies, field-wise struct copies, and a
@@ -35,9 +35,13 @@ export function structBuilderLike(schema: Schema): SchemaBuilder {
 
 /** Copies the raw values (no defaults applied) of every field of `source` that `target` also has. */
 export function copyInto(source: Struct, target: Struct): Struct {
-  for (const f of source.schema.fields ?? []) {
-    if (field(target.schema, f.name)) target.put(f.name, source.getWithoutDefault(f.name));
-  }
+  const pairs = COPY_PLANS.getOrCompute(source.schema, target.schema, () =>
+    (source.schema.fields ?? []).flatMap((f) => {
+      const t = field(target.schema, f.name);
+      return t ? [[f, t] as const] : [];
+    }),
+  );
+  for (const [from, to] of pairs) target.putAt(to, source.rawAt(from));
   return target;
 }
 
@@ -58,3 +62,6 @@ export class PairSchemaCache<V> {
     return v;
   }
 }
+
+/** Which source field feeds which target field, per (source schema, target schema) pair. */
+const COPY_PLANS = new PairSchemaCache<ReadonlyArray<readonly [Field, Field]>>();

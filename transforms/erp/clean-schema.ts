@@ -5,6 +5,7 @@ import {
   DataError,
   Decimal,
   DecimalType,
+  type Field,
   type RawConfig,
   type Schema,
   Schemas,
@@ -13,6 +14,7 @@ import {
   type TransformationPlugin,
   Validators,
   describeValue,
+  field,
 } from '../../runtime/api/index.js';
 import { optionalCopy, structBuilderLike } from '../debezium/struct-utils.js';
 import { PLUGIN_VERSION, type PlainObject } from '../support.js';
@@ -233,9 +235,25 @@ class CleanSchema implements Transformation, RowChange {
 
   struct(row: Struct, output: Schema): Struct {
     const plan = this.plans.get(output)!;
+    const fields = this.resolvedFields(plan, row.schema, output);
     const out = new Struct(output);
-    for (const p of plan.fields) out.put(p.to, this.convert(p.from, p.kind, p.scale, row.getWithoutDefault(p.from)));
+    for (let i = 0; i < plan.fields.length; i++) {
+      const p = plan.fields[i]!;
+      const [from, to] = fields[i]!;
+      out.putAt(to, this.convert(p.from, p.kind, p.scale, row.rawAt(from)));
+    }
     return out;
+  }
+
+  /** The plan's fields resolved to positions once per output schema, so records are copied by index. */
+  private readonly resolved = new WeakMap<Schema, ReadonlyArray<readonly [Field, Field]>>();
+  private resolvedFields(plan: RowPlan, input: Schema, output: Schema): ReadonlyArray<readonly [Field, Field]> {
+    let fields = this.resolved.get(output);
+    if (fields === undefined) {
+      fields = plan.fields.map((p) => [field(input, p.from)!, field(output, p.to)!] as const);
+      this.resolved.set(output, fields);
+    }
+    return fields;
   }
 
   object(row: PlainObject): PlainObject {

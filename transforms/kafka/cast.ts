@@ -244,12 +244,18 @@ export const castPlugins: TransformationPlugin[] = keyValueVariants({
       const replaceNull = cfg.bool(REPLACE_NULL_WITH_DEFAULT);
       const cache = new SchemaCache();
 
+      // Per input schema, the cast target of each field by position (the output keeps field order).
+      const typesCache = new SchemaCache<Array<CastTarget | undefined>>();
+      const targetTypes = (schema: Schema): Array<CastTarget | undefined> =>
+        typesCache.getOrCompute(schema, () => (schema.fields ?? []).map((f) => spec.fields.get(f.name)));
       const castStruct = (struct: Struct, target: Schema): Struct => {
         const out = new Struct(target);
+        const types = targetTypes(struct.schema);
+        const outFields = target.fields!;
         for (const f of struct.schema.fields ?? []) {
           const v = readField(struct, f, replaceNull);
-          const type = spec.fields.get(f.name);
-          out.put(f.name, type === undefined ? v : castValue(f.schema, v, type, f.name));
+          const type = types[f.index];
+          out.putAt(outFields[f.index]!, type === undefined ? v : castValue(f.schema, v, type, f.name));
         }
         return out;
       };

@@ -37,7 +37,7 @@ export function defineReplaceNullWithDefault(def: ConfigDef): ConfigDef {
  * read raw and apply the default here.
  */
 export function readField(struct: Struct, field: Field, replaceNullWithDefault: boolean): unknown {
-  const raw = struct.getWithoutDefault(field.name);
+  const raw = struct.rawAt(field);
   if (raw === null && replaceNullWithDefault) return field.schema.defaultValue ?? null;
   return raw;
 }

@@ -172,7 +172,9 @@ export const insertFieldPlugins: TransformationPlugin[] = keyValueVariants({
         const struct = requireStruct(value, PURPOSE);
         const newSchema = updatedSchema(struct.schema);
         const out = new Struct(newSchema);
-        for (const f of struct.schema.fields ?? []) out.put(f.name, readField(struct, f, replaceNull));
+        // The new schema starts with the input's fields in the same order.
+        const outFields = newSchema.fields!;
+        for (const f of struct.schema.fields ?? []) out.putAt(outFields[f.index]!, readField(struct, f, replaceNull));
         for (const i of insertions) {
           const v = i.withSchema(record);
           if (v !== undefined) out.put(i.spec.name, v);

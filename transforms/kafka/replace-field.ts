@@ -118,7 +118,8 @@ export const replaceFieldPlugins: TransformationPlugin[] = keyValueVariants({
         const struct = requireStruct(value, PURPOSE);
         const { schema: newSchema, sources } = plan(struct.schema);
         const out = new Struct(newSchema);
-        sources.forEach((f, i) => out.put(newSchema.fields![i]!.name, readField(struct, f, replaceNull)));
+        const outFields = newSchema.fields!;
+        for (let i = 0; i < sources.length; i++) out.putAt(outFields[i]!, readField(struct, sources[i]!, replaceNull));
         return withOperating(record, side, newSchema, out);
       };
     }),
