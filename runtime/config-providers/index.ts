@@ -1,0 +1,214 @@
+import { readFile, readdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '../api/index.js';
+import { parseProperties } from '../worker/properties.js';
+
+/**
+ * Config providers (KIP-297): `${provider:[path:]key}` placeholders in connector configs, resolved only
+ * when configs are handed to connectors and tasks. Stored configs and REST responses keep the placeholders.
+ */
+export interface ConfigProvider {
+  configure(params: Record<string, string>): void;
+  /** Values for these keys at `path`; keys that do not exist are absent from the result. */
+  get(path: string, keys: readonly string[]): Promise<Record<string, string>>;
+}
+
+/** Connect's ConfigTransformer.DEFAULT_PATTERN. */
+export const PLACEHOLDER = /\$\{([^}]*?):(([^}]*?):)?([^}]*?)\}/g;
+
+export function hasPlaceholder(value: string): boolean {
+  return new RegExp(PLACEHOLDER.source).test(value);
+}
+
+function allowedPathsOf(params: Record<string, string>): string[] | null {
+  const raw = params['allowed.paths'];
+  if (raw === undefined || raw.trim() === '') return null;
+  return raw.split(',').map((p) => path.resolve(p.trim()));
+}
+
+async function checkAllowed(allowed: string[] | null, file: string): Promise<string> {
+  const resolved = path.resolve(file);
+  if (allowed === null) return resolved;
+  let real = resolved;
+  try {
+    real = await realpath(resolved);
+  } catch {
+    // A missing file is reported by the read; symlink escapes are what realpath guards against.
+  }
+  if (!allowed.some((a) => real === a || real.startsWith(a + path.sep))) {
+    throw new ConfigError(`The path ${file} is not allowed to be accessed (allowed.paths=${allowed.join(',')})`);
+  }
+  return resolved;
+}
+
+/** `${env:VAR}` (Kafka's EnvVarConfigProvider, `allowlist.pattern`). */
+export class EnvVarConfigProvider implements ConfigProvider {
+  private allow: RegExp | null = null;
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  configure(params: Record<string, string>): void {
+    const p = params['allowlist.pattern'];
+    this.allow = p ? new RegExp(`^(?:${p})$`) : null;
+  }
+  async get(_path: string, keys: readonly string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const k of keys) {
+      if (this.allow && !this.allow.test(k)) continue;
+      const v = this.env[k];
+      if (v !== undefined) out[k] = v;
+    }
+    return out;
+  }
+}
+
+/** `${file:/path/to/file.properties:key}` (Kafka's FileConfigProvider). */
+export class FileConfigProvider implements ConfigProvider {
+  private allowed: string[] | null = null;
+  configure(params: Record<string, string>): void {
+    this.allowed = allowedPathsOf(params);
+  }
+  async get(file: string, keys: readonly string[]): Promise<Record<string, string>> {
+    const resolved = await checkAllowed(this.allowed, file);
+    let text: string;
+    try {
+      text = await readFile(resolved, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`Could not read properties from file ${file}: ${(e as Error).message}`);
+    }
+    const props = parseProperties(text);
+    const out: Record<string, string> = {};
+    for (const k of keys) if (Object.hasOwn(props, k)) out[k] = props[k]!;
+    return out;
+  }
+}
+
+/** `${directory:/run/secrets:db_password}`: the content of one file per key (Kafka's DirectoryConfigProvider). */
+export class DirectoryConfigProvider implements ConfigProvider {
+  private allowed: string[] | null = null;
+  configure(params: Record<string, string>): void {
+    this.allowed = allowedPathsOf(params);
+  }
+  async get(dir: string, keys: readonly string[]): Promise<Record<string, string>> {
+    const resolved = await checkAllowed(this.allowed, dir);
+    const names = new Set(await readdir(resolved).catch(() => [] as string[]));
+    const out: Record<string, string> = {};
+    for (const k of keys) {
+      // Keys are file names in that directory, never paths: no escaping it with "../".
+      if (!names.has(k) || k.includes('/') || k.includes(path.sep)) continue;
+      out[k] = await readFile(path.join(resolved, k), 'utf8');
+    }
+    return out;
+  }
+}
+
+const PROVIDER_CLASSES: Record<string, () => ConfigProvider> = {
+  'org.apache.kafka.common.config.provider.FileConfigProvider': () => new FileConfigProvider(),
+  FileConfigProvider: () => new FileConfigProvider(),
+  'org.apache.kafka.common.config.provider.DirectoryConfigProvider': () => new DirectoryConfigProvider(),
+  DirectoryConfigProvider: () => new DirectoryConfigProvider(),
+  'org.apache.kafka.common.config.provider.EnvVarConfigProvider': () => new EnvVarConfigProvider(),
+  EnvVarConfigProvider: () => new EnvVarConfigProvider(),
+};
+
+/** The providers every worker has unless `config.providers` says otherwise. */
+export function defaultConfigProviders(): Map<string, ConfigProvider> {
+  return new Map<string, ConfigProvider>([
+    ['env', new EnvVarConfigProvider()],
+    ['file', new FileConfigProvider()],
+    ['directory', new DirectoryConfigProvider()],
+  ]);
+}
+
+/**
+ * Providers from worker config (`config.providers=file,env`, `config.providers.<n>.class`,
+ * `config.providers.<n>.param.<k>`). With no `config.providers` key, env/file/directory are available
+ * (erpstream's default; Connect has none unless configured).
+ */
+export function configProvidersFromWorkerConfig(props: Readonly<Record<string, string>>): Map<string, ConfigProvider> {
+  const list = props['config.providers'];
+  if (list === undefined) return defaultConfigProviders();
+  const out = new Map<string, ConfigProvider>();
+  for (const name of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const cls = props[`config.providers.${name}.class`];
+    if (cls === undefined) throw ConfigError.missing(`config.providers.${name}.class`);
+    const make = PROVIDER_CLASSES[cls.trim()];
+    if (!make) {
+      throw ConfigError.invalid(
+        `config.providers.${name}.class`,
+        cls,
+        `Unknown config provider class. Known: ${Object.keys(PROVIDER_CLASSES).join(', ')}`,
+      );
+    }
+    const provider = make();
+    const prefix = `config.providers.${name}.param.`;
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(props)) if (k.startsWith(prefix)) params[k.slice(prefix.length)] = v;
+    provider.configure(params);
+    out.set(name, provider);
+  }
+  return out;
+}
+
+/**
+ * Resolves placeholders (Connect's ConfigTransformer). Like Connect, a placeholder naming an unknown
+ * provider or a missing key is left as it is; `unresolved` lists them so the caller can warn.
+ */
+export class ConfigTransformer {
+  constructor(private readonly providers: ReadonlyMap<string, ConfigProvider>) {}
+
+  async transform(
+    configs: Readonly<Record<string, string>>,
+  ): Promise<{ data: Record<string, string>; unresolved: string[] }> {
+    const wanted = new Map<string, Map<string, Set<string>>>(); // provider → path → keys
+    for (const v of Object.values(configs)) {
+      for (const m of v.matchAll(PLACEHOLDER)) {
+        const [, provider, , p = '', key] = m;
+        const byPath = wanted.get(provider!) ?? new Map<string, Set<string>>();
+        wanted.set(provider!, byPath);
+        const keys = byPath.get(p) ?? new Set<string>();
+        byPath.set(p, keys);
+        keys.add(key!);
+      }
+    }
+    const resolved = new Map<string, string>(); // `${provider}\0${path}\0${key}` → value
+    for (const [providerName, byPath] of wanted) {
+      const provider = this.providers.get(providerName);
+      if (!provider) continue;
+      for (const [p, keys] of byPath) {
+        const data = await provider.get(p, [...keys]);
+        for (const [k, v] of Object.entries(data)) resolved.set(`${providerName}\0${p}\0${k}`, v);
+      }
+    }
+    const unresolved: string[] = [];
+    const data: Record<string, string> = {};
+    for (const [name, v] of Object.entries(configs)) {
+      data[name] = v.replace(PLACEHOLDER, (whole, provider: string, _g2, p: string | undefined, key: string) => {
+        const value = resolved.get(`${provider}\0${p ?? ''}\0${key}`);
+        if (value === undefined) {
+          unresolved.push(`${name}=${whole}`);
+          return whole;
+        }
+        return value;
+      });
+    }
+    return { data, unresolved };
+  }
+}
+
+/**
+ * Connect's AbstractHerder.reverseTransform: task config values that came from a `${…}` connector
+ * config value are put back as the placeholder, so secrets never reach stored task configs or REST.
+ */
+export function reverseTransform(
+  rawConnectorConfig: Readonly<Record<string, string>>,
+  resolvedConnectorConfig: Readonly<Record<string, string>>,
+  taskConfig: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = { ...taskConfig };
+  for (const [k, raw] of Object.entries(rawConnectorConfig)) {
+    if (k in out && hasPlaceholder(raw) && out[k] === resolvedConnectorConfig[k]) out[k] = raw;
+  }
+  return out;
+}

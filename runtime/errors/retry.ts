@@ -1,0 +1,142 @@
+import { ErpStreamError } from '../api/index.js';
+
+/** Connect's stages (ErrorReporter / ProcessingContext), used in logs and DLQ headers. */
+export type Stage =
+  | 'TASK_POLL'
+  | 'TASK_PUT'
+  | 'TRANSFORMATION'
+  | 'KEY_CONVERTER'
+  | 'VALUE_CONVERTER'
+  | 'HEADER_CONVERTER'
+  | 'KAFKA_PRODUCE'
+  | 'KAFKA_CONSUME';
+
+export interface ErrorHandlingConfig {
+  /** ms; 0 = no retries, -1 = retry forever. */
+  retryTimeoutMs: number;
+  retryDelayMaxMs: number;
+  tolerance: 'none' | 'all';
+  logEnable: boolean;
+  logIncludeMessages: boolean;
+}
+
+export function errorHandlingConfig(props: Readonly<Record<string, string>>): ErrorHandlingConfig {
+  return {
+    retryTimeoutMs: Number(props['errors.retry.timeout'] ?? 0),
+    retryDelayMaxMs: Number(props['errors.retry.delay.max.ms'] ?? 60000),
+    tolerance: props['errors.tolerance'] === 'all' ? 'all' : 'none',
+    logEnable: props['errors.log.enable'] === 'true',
+    logIncludeMessages: props['errors.log.include.messages'] === 'true',
+  };
+}
+
+/** Thrown when an error is not tolerated: the task fails with this (Connect's message). */
+export class ToleranceExceededError extends ErpStreamError {
+  readonly stage: Stage;
+  constructor(stage: Stage, cause: unknown) {
+    super('ERPSTREAM_TOLERANCE_EXCEEDED', `Tolerance exceeded in error handler (stage ${stage}): ${messageOf(cause)}`, {
+      cause,
+    });
+    this.stage = stage;
+  }
+}
+
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** What happened to one failed operation, for reporters (log, DLQ). */
+export interface ProcessingFailure {
+  stage: Stage;
+  /** The class executing the stage (transform, converter, task). */
+  className: string;
+  error: unknown;
+  attempts: number;
+}
+
+const INITIAL_BACKOFF_MS = 300;
+
+function isRetriable(e: unknown): boolean {
+  return e instanceof ErpStreamError && e.retriable;
+}
+
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * Connect's RetryWithToleranceOperator: retries retriable failures with exponential backoff (300 ms
+ * doubling, capped at errors.retry.delay.max.ms, with jitter) until errors.retry.timeout, then either
+ * fails the task (tolerance none) or reports the failure and skips the record (tolerance all).
+ */
+export class RetryWithToleranceOperator<C = undefined> {
+  private errored = 0;
+
+  constructor(
+    private readonly config: ErrorHandlingConfig,
+    /** Called for every final failure; `tolerated` says whether the record is skipped (DLQ) or the task fails. */
+    private readonly report: (failure: ProcessingFailure, context: C, tolerated: boolean) => Promise<void>,
+    private readonly options: { now?: () => number; sleep?: Sleep; random?: () => number; signal?: AbortSignal } = {},
+  ) {}
+
+  get totalErrors(): number {
+    return this.errored;
+  }
+
+  /**
+   * Runs `op`. Returns `{ ok: true, value }` or, when the failure was tolerated (and reported),
+   * `{ ok: false }`. Throws ToleranceExceededError when it was not.
+   */
+  async execute<T>(
+    stage: Stage,
+    className: string,
+    op: () => T | Promise<T>,
+    context: C,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
+    const now = this.options.now ?? Date.now;
+    const sleep = this.options.sleep ?? realSleep;
+    const random = this.options.random ?? Math.random;
+    const deadline = this.config.retryTimeoutMs < 0 ? Infinity : now() + this.config.retryTimeoutMs;
+    let attempts = 0;
+    let delay = INITIAL_BACKOFF_MS;
+    for (;;) {
+      attempts++;
+      try {
+        return { ok: true, value: await op() };
+      } catch (error) {
+        const left = deadline - now();
+        if (isRetriable(error) && left > 0 && !this.options.signal?.aborted) {
+          const capped = Math.min(delay, this.config.retryDelayMaxMs);
+          const jittered = capped + Math.floor(random() * Math.min(capped, 1000) * 0.2);
+          await sleep(Math.min(jittered, left), this.options.signal);
+          delay *= 2;
+          continue;
+        }
+        this.errored++;
+        // A transform failure names the SMT class that failed, not the chain.
+        const failing = (error as { className?: unknown }).className;
+        const failure: ProcessingFailure = {
+          stage,
+          className: stage === 'TRANSFORMATION' && typeof failing === 'string' ? failing : className,
+          error,
+          attempts,
+        };
+        const tolerated = this.config.tolerance === 'all';
+        await this.report(failure, context, tolerated);
+        if (!tolerated) throw new ToleranceExceededError(stage, error);
+        return { ok: false };
+      }
+    }
+  }
+}

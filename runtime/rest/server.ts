@@ -1,0 +1,175 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '../api/index.js';
+import type { LogLevelRegistry } from '../logging/index.js';
+import type { WorkerMetrics } from '../worker/metrics.js';
+import type { Herder } from '../worker/herder-types.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { HttpError, routes, type RouteContext } from './routes.js';
+
+export interface RestServerOptions {
+  herder: Herder;
+  registry: PluginRegistry;
+  levels: LogLevelRegistry;
+  logger: Logger;
+  metrics?: WorkerMetrics;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  /** The version reported at GET / (numeric X.Y.Z: tools parse it). */
+  version: string;
+  commit: string;
+  auth?: { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
+}
+
+/** The Kafka Connect REST API on node:http. Every error is `{error_code, message}`; never a stack trace. */
+export class RestServer {
+  private server: Server | null = null;
+
+  constructor(private readonly o: RestServerOptions) {}
+
+  async start(): Promise<{ host: string; port: number; url: string }> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeIdleConnections();
+    });
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const auth = this.o.auth;
+    if (!auth) return true;
+    const header = req.headers.authorization ?? '';
+    const expected =
+      auth.type === 'basic'
+        ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+        : `Bearer ${auth.token}`;
+    const a = Buffer.from(header);
+    const b = Buffer.from(expected);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let status = 500;
+    try {
+      if (!this.authorized(req)) {
+        res.setHeader('WWW-Authenticate', this.o.auth?.type === 'basic' ? 'Basic realm="erpstream"' : 'Bearer');
+        throw new HttpError(401, 'Unauthorized');
+      }
+      const method = (req.method ?? 'GET').toUpperCase();
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      let pathMatched = false;
+      for (const route of routes) {
+        const m = route.pattern.exec(path);
+        if (!m) continue;
+        pathMatched = true;
+        if (route.method !== method) continue;
+        const ctx: RouteContext = {
+          params: (m.slice(1) as string[]).map(decodePathParam),
+          query: url.searchParams,
+          body: route.body ? await this.readJson(req) : undefined,
+          herder: this.o.herder,
+          registry: this.o.registry,
+          levels: this.o.levels,
+          server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
+          res,
+        };
+        const result = await route.handler(ctx);
+        status = result.status;
+        this.send(res, result.status, result.body, result.contentType);
+        return;
+      }
+      throw pathMatched ? new HttpError(405, 'HTTP 405 Method Not Allowed') : new HttpError(404, 'HTTP 404 Not Found');
+    } catch (e) {
+      const { status: s, message } = toErrorBody(e);
+      status = s;
+      if (s >= 500) this.o.logger.error(`REST request failed: ${req.method} ${url.pathname}`, { error: e });
+      if (!res.headersSent) this.send(res, s, { error_code: s, message });
+      else res.end();
+    } finally {
+      this.o.logger.debug('REST request', { method: req.method, path: url.pathname, status, ms: Date.now() - started });
+    }
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+    res.statusCode = status;
+    if (body === undefined || status === 204) {
+      res.end();
+      return;
+    }
+    const text = typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body);
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
+  }
+
+  /** Reads a JSON body under the size limit. Jersey answers a non-JSON content type with 415. */
+  private async readJson(req: IncomingMessage): Promise<unknown> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.o.maxBodyBytes) {
+      req.resume();
+      throw new HttpError(413, `Request body is larger than ${this.o.maxBodyBytes} bytes (rest.request.max.bytes)`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > this.o.maxBodyBytes) {
+        throw new HttpError(413, `Request body is larger than ${this.o.maxBodyBytes} bytes (rest.request.max.bytes)`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text.trim() === '' && type === '') return undefined;
+    if (type !== 'application/json') throw new HttpError(415, 'HTTP 415 Unsupported Media Type');
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      // Connect answers 500 with Jackson's parser message; a client error deserves a 4xx.
+      throw new HttpError(400, `Invalid JSON in request body: ${(e as Error).message}`);
+    }
+  }
+}
+
+function decodePathParam(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new HttpError(400, `Malformed percent-encoding in path segment '${p}'`);
+  }
+}
+
+function toErrorBody(e: unknown): { status: number; message: string } {
+  const status = (e as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 600) {
+    return { status, message: (e as Error).message };
+  }
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ERPSTREAM_CONFIG' || code === 'ERPSTREAM_PLUGIN_NOT_FOUND') {
+    return { status: 400, message: (e as Error).message };
+  }
+  return { status: 500, message: e instanceof Error ? e.message : String(e) };
+}

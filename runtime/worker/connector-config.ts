@@ -1,0 +1,425 @@
+import {
+  ConfigDef,
+  ConfigError,
+  type ConfigInfos,
+  type ConfigValueResult,
+  type RawConfig,
+  Validators,
+} from '../api/index.js';
+
+/**
+ * The framework keys every connector config has (Connect's ConnectorConfig / SourceConnectorConfig /
+ * SinkConnectorConfig), with Connect's names, groups, order, widths and documentation, so validation
+ * output matches what Connect tooling shows.
+ */
+const CONVERTER_DOC =
+  'Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the %s in messages written to or read from Kafka, and since this is independent of connectors it allows any connector to work with any serialization format. Examples of common formats include JSON and Avro.';
+
+const nonEmptyNoControl = Validators.custom('non-empty string without ISO control characters', (name, v) => {
+  const s = String(v ?? '');
+  // Connect prints string values bare: "Invalid value  for configuration name".
+  if (s === '') throw new ConfigError(`Invalid value  for configuration ${name}: String may not be empty`, name);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) {
+    throw new ConfigError(
+      `Invalid value ${s} for configuration ${name}: String may not contain control sequences`,
+      name,
+    );
+  }
+});
+
+function oneOf(allowed: string[], caseInsensitive = false): ReturnType<typeof Validators.custom> {
+  return Validators.custom(`[${allowed.join(', ')}]`, (name, v) => {
+    const s = String(v);
+    const ok = caseInsensitive ? allowed.includes(s.toLowerCase()) : allowed.includes(s);
+    if (!ok) {
+      const list = caseInsensitive ? allowed.map((a) => a.toUpperCase()).join(', ') : allowed.join(', ');
+      throw new ConfigError(
+        `Invalid value ${s} for configuration ${name}: String must be one of${caseInsensitive ? ' (case insensitive)' : ''}: ${list}`,
+        name,
+      );
+    }
+  });
+}
+
+export function commonConnectorConfigDef(): ConfigDef {
+  return new ConfigDef()
+    .define({
+      name: 'name',
+      type: 'STRING',
+      importance: 'HIGH',
+      group: 'Common',
+      orderInGroup: 1,
+      width: 'MEDIUM',
+      displayName: 'Connector name',
+      validator: nonEmptyNoControl,
+      documentation: 'Globally unique name to use for this connector.',
+    })
+    .define({
+      name: 'connector.class',
+      type: 'STRING',
+      importance: 'HIGH',
+      group: 'Common',
+      orderInGroup: 2,
+      width: 'LONG',
+      displayName: 'Connector class',
+      documentation:
+        'Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name,  or use "FileStreamSink" or "FileStreamSinkConnector" to make the configuration a bit shorter',
+    })
+    .define({
+      name: 'tasks.max',
+      type: 'INT',
+      defaultValue: 1,
+      validator: Validators.atLeast(1),
+      importance: 'HIGH',
+      group: 'Common',
+      orderInGroup: 3,
+      width: 'SHORT',
+      displayName: 'Tasks max',
+      documentation: 'Maximum number of tasks to use for this connector.',
+    })
+    .define({
+      name: 'tasks.max.enforce',
+      type: 'BOOLEAN',
+      defaultValue: true,
+      importance: 'LOW',
+      group: 'Common',
+      orderInGroup: 4,
+      width: 'SHORT',
+      displayName: 'Enforce tasks max',
+      documentation:
+        '(Deprecated) Whether to enforce that the tasks.max property is respected by the connector. By default, connectors that generate too many tasks will fail, and existing sets of tasks that exceed the tasks.max property will also be failed. If this property is set to false, then connectors will be allowed to generate more than the maximum number of tasks, and existing sets of tasks that exceed the tasks.max property will be allowed to run. This property is deprecated and will be removed in an upcoming major release.',
+    })
+    .define({
+      name: 'key.converter',
+      type: 'CLASS',
+      defaultValue: null,
+      importance: 'LOW',
+      group: 'Common',
+      orderInGroup: 5,
+      width: 'SHORT',
+      displayName: 'Key converter class',
+      documentation: CONVERTER_DOC.replace('%s', 'keys'),
+    })
+    .define({
+      name: 'value.converter',
+      type: 'CLASS',
+      defaultValue: null,
+      importance: 'LOW',
+      group: 'Common',
+      orderInGroup: 6,
+      width: 'SHORT',
+      displayName: 'Value converter class',
+      documentation: CONVERTER_DOC.replace('%s', 'values'),
+    })
+    .define({
+      name: 'header.converter',
+      type: 'CLASS',
+      defaultValue: null,
+      importance: 'LOW',
+      group: 'Common',
+      orderInGroup: 7,
+      width: 'SHORT',
+      displayName: 'Header converter class',
+      documentation:
+        CONVERTER_DOC.replace('%s', 'header values').replace('Converter class', 'HeaderConverter class') +
+        ' By default, the SimpleHeaderConverter is used to serialize header values to strings and deserialize them by inferring the schemas.',
+    })
+    .define({
+      name: 'transforms',
+      type: 'LIST',
+      defaultValue: '',
+      validator: uniqueAliases,
+      importance: 'LOW',
+      group: 'Transforms',
+      orderInGroup: 8,
+      width: 'LONG',
+      displayName: 'Transforms',
+      documentation: 'Aliases for the transformations to be applied to records.',
+    })
+    .define({
+      name: 'predicates',
+      type: 'LIST',
+      defaultValue: '',
+      validator: uniqueAliases,
+      importance: 'LOW',
+      group: 'Predicates',
+      orderInGroup: 9,
+      width: 'LONG',
+      displayName: 'Predicates',
+      documentation: 'Aliases for the predicates used by transformations.',
+    })
+    .define({
+      name: 'config.action.reload',
+      type: 'STRING',
+      defaultValue: 'restart',
+      validator: oneOf(['none', 'restart'], true),
+      importance: 'LOW',
+      group: 'Common',
+      orderInGroup: 10,
+      width: 'MEDIUM',
+      displayName: 'Reload Action',
+      documentation:
+        "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties. A value of 'none' indicates that Connect will do nothing. A value of 'restart' indicates that Connect should restart/reload the connector with the updated configuration properties.The restart may actually be scheduled in the future if the external configuration provider indicates that a configuration value will expire in the future.",
+    })
+    .define({
+      name: 'errors.retry.timeout',
+      type: 'LONG',
+      defaultValue: 0,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 1,
+      width: 'MEDIUM',
+      displayName: 'Retry Timeout for Errors',
+      documentation:
+        'The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.',
+    })
+    .define({
+      name: 'errors.retry.delay.max.ms',
+      type: 'LONG',
+      defaultValue: 60000,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 2,
+      width: 'MEDIUM',
+      displayName: 'Maximum Delay Between Retries for Errors',
+      documentation:
+        'The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.',
+    })
+    .define({
+      name: 'errors.tolerance',
+      type: 'STRING',
+      defaultValue: 'none',
+      validator: oneOf(['none', 'all']),
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 3,
+      width: 'SHORT',
+      displayName: 'Error Tolerance',
+      documentation:
+        "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
+    })
+    .define({
+      name: 'errors.log.enable',
+      type: 'BOOLEAN',
+      defaultValue: false,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 4,
+      width: 'SHORT',
+      displayName: 'Log Errors',
+      documentation:
+        "If true, write each error and the details of the failed operation and problematic record to the Connect application log. This is 'false' by default, so that only errors that are not tolerated are reported.",
+    })
+    .define({
+      name: 'errors.log.include.messages',
+      type: 'BOOLEAN',
+      defaultValue: false,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 5,
+      width: 'SHORT',
+      displayName: 'Log Error Details',
+      documentation:
+        "Whether to include in the log the Connect record that resulted in a failure. For sink records, the topic, partition, offset, and timestamp will be logged. For source records, the key and value (and their schemas), all headers, and the timestamp, Kafka topic, Kafka partition, source partition, and source offset will be logged. This is 'false' by default, which will prevent record keys, values, and headers from being written to log files.",
+    });
+}
+
+const uniqueAliases = Validators.custom('unique aliases', (name, v) => {
+  const list = (v as string[] | null) ?? [];
+  if (new Set(list).size !== list.length) {
+    throw new ConfigError(`Invalid value ${list.join(',')} for configuration ${name}: Duplicate alias provided.`, name);
+  }
+});
+
+function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
+  const who = forSource ? 'source connector (erpstream extension)' : 'sink connector';
+  return def
+    .define({
+      name: 'errors.deadletterqueue.topic.name',
+      type: 'STRING',
+      defaultValue: '',
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 6,
+      width: 'MEDIUM',
+      displayName: 'Dead Letter Queue Topic Name',
+      documentation: `The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this ${who}, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.`,
+    })
+    .define({
+      name: 'errors.deadletterqueue.topic.replication.factor',
+      type: 'SHORT',
+      defaultValue: 3,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 7,
+      width: 'MEDIUM',
+      displayName: 'Dead Letter Queue Topic Replication Factor',
+      documentation: "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
+    })
+    .define({
+      name: 'errors.deadletterqueue.context.headers.enable',
+      type: 'BOOLEAN',
+      defaultValue: false,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 8,
+      width: 'MEDIUM',
+      displayName: 'Enable Error Context Headers',
+      documentation:
+        'If true, add headers containing error context to the messages written to the dead letter queue. To avoid clashing with headers from the original record, all error context header keys, all error context header keys will start with <code>__connect.errors.</code>',
+    });
+}
+
+export function sourceConnectorConfigDef(): ConfigDef {
+  const def = commonConnectorConfigDef()
+    .define({
+      name: 'topic.creation.groups',
+      type: 'LIST',
+      defaultValue: '',
+      importance: 'LOW',
+      group: 'Topic Creation',
+      orderInGroup: 1,
+      width: 'LONG',
+      displayName: 'Topic Creation Groups',
+      documentation: 'Groups of configurations for topics created by source connectors',
+    })
+    .define({
+      name: 'exactly.once.support',
+      type: 'STRING',
+      defaultValue: 'requested',
+      validator: oneOf(['requested', 'required'], true),
+      importance: 'MEDIUM',
+      group: 'Exactly Once Support',
+      orderInGroup: 2,
+      width: 'SHORT',
+      displayName: 'Exactly once support',
+      documentation:
+        'Permitted values are requested, required. If set to "required", forces a preflight check for the connector to ensure that it can provide exactly-once semantics with the given configuration.',
+    })
+    .define({
+      name: 'transaction.boundary',
+      type: 'STRING',
+      defaultValue: 'poll',
+      validator: oneOf(['poll', 'interval', 'connector'], true),
+      importance: 'MEDIUM',
+      group: 'Exactly Once Support',
+      orderInGroup: 3,
+      width: 'SHORT',
+      displayName: 'Transaction Boundary',
+      documentation:
+        "Permitted values are: poll, interval, connector. If set to 'poll', a new producer transaction will be started and committed for every batch of records that each task from this connector provides to Connect.",
+    })
+    .define({
+      name: 'transaction.boundary.interval.ms',
+      type: 'LONG',
+      defaultValue: null,
+      validator: Validators.custom('[0,...]', (name, v) => {
+        if (v !== null && (v as number) < 0) throw ConfigError.invalid(name, v, 'Value must be at least 0');
+      }),
+      importance: 'LOW',
+      group: 'Exactly Once Support',
+      orderInGroup: 4,
+      width: 'SHORT',
+      displayName: 'Transaction boundary interval',
+      documentation:
+        "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits by connector tasks. If unset, defaults to the value of the worker-level 'offset.flush.interval.ms' property.",
+    })
+    .define({
+      name: 'offsets.storage.topic',
+      type: 'STRING',
+      defaultValue: null,
+      importance: 'LOW',
+      group: 'offsets.topic',
+      orderInGroup: 1,
+      width: 'LONG',
+      displayName: 'Offsets topic',
+      documentation:
+        'The name of a separate offsets topic to use for this connector. Only applicable in distributed mode; in standalone mode, setting this property will have no effect.',
+    });
+  return dlqKeys(def, true);
+}
+
+export function sinkConnectorConfigDef(): ConfigDef {
+  const def = commonConnectorConfigDef()
+    .define({
+      name: 'topics',
+      type: 'LIST',
+      defaultValue: '',
+      importance: 'HIGH',
+      group: 'Common',
+      orderInGroup: 4,
+      width: 'LONG',
+      displayName: 'Topics',
+      documentation: 'List of topics to consume, separated by commas',
+    })
+    .define({
+      name: 'topics.regex',
+      type: 'STRING',
+      defaultValue: '',
+      validator: Validators.regex(),
+      importance: 'HIGH',
+      group: 'Common',
+      orderInGroup: 4,
+      width: 'LONG',
+      displayName: 'Topics regex',
+      documentation:
+        'Regular expression giving topics to consume. Under the hood, the regex is compiled to a <code>java.util.regex.Pattern</code>. Only one of topics or topics.regex should be specified.',
+    });
+  return dlqKeys(def, false);
+}
+
+/** Framework keys for a connector kind (used by /connector-plugins/{p}/config and validation). */
+export function frameworkConfigDef(kind: 'source' | 'sink'): ConfigDef {
+  return kind === 'source' ? sourceConnectorConfigDef() : sinkConnectorConfigDef();
+}
+
+export function configError(name: string, message: string, value: unknown = null): ConfigValueResult {
+  return { name, value, recommendedValues: [], errors: [message], visible: true };
+}
+
+/** Sink-only cross-field checks (SinkConnectorConfig.validate). */
+export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
+  const topics = String(props.topics ?? '').trim();
+  const regex = String(props['topics.regex'] ?? '').trim();
+  const out: ConfigValueResult[] = [];
+  if (topics !== '' && regex !== '') {
+    const msg = 'topics and topics.regex are mutually exclusive options, but both are set.';
+    out.push(configError('topics', msg), configError('topics.regex', msg));
+  } else if (topics === '' && regex === '') {
+    const msg = 'Must configure one of topics or topics.regex';
+    out.push(configError('topics', msg), configError('topics.regex', msg));
+  }
+  const dlq = String(props['errors.deadletterqueue.topic.name'] ?? '').trim();
+  if (dlq !== '') {
+    const list = topics === '' ? [] : topics.split(/\s*,\s*/);
+    let clash = list.includes(dlq);
+    if (!clash && regex !== '') {
+      try {
+        clash = new RegExp(`^(?:${regex})$`).test(dlq);
+      } catch {
+        // the regex key reports its own error
+      }
+    }
+    if (clash) {
+      out.push(
+        configError(
+          'errors.deadletterqueue.topic.name',
+          `The DLQ topic '${dlq}' may not be included in the list of topics ('topics=${topics}') or match the regex ('topics.regex=${regex}') to consume from`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/** The multi-line 400 message Connect builds in AbstractHerder.maybeAddConfigErrors. */
+export function configErrorsMessage(infos: ConfigInfos): string {
+  const lines: string[] = [];
+  for (const c of infos.configs) lines.push(...c.value.errors);
+  return (
+    `Connector configuration is invalid and contains the following ${infos.error_count} error(s):\n` +
+    lines.map((l) => `${l}\n`).join('') +
+    'You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`'
+  );
+}

@@ -1,0 +1,96 @@
+import type { ConfigInfos } from '../api/index.js';
+import type { State } from './stores.js';
+
+/** An error with the HTTP status Connect answers for it (NotFound 404, AlreadyExists 409, BadRequest 400…). */
+export class HerderError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HerderError';
+  }
+}
+
+export const notFound = (message: string) => new HerderError(404, message);
+export const badRequest = (message: string) => new HerderError(400, message);
+export const conflict = (message: string) => new HerderError(409, message);
+
+export type ConnectorType = 'source' | 'sink' | 'unknown';
+
+export interface ConnectorTaskId {
+  connector: string;
+  task: number;
+}
+
+export interface ConnectorInfo {
+  name: string;
+  config: Record<string, string>;
+  tasks: ConnectorTaskId[];
+  type: ConnectorType;
+}
+
+export interface StateEntry {
+  state: State;
+  worker_id: string;
+  trace?: string;
+}
+
+export interface TaskStateEntry extends StateEntry {
+  id: number;
+}
+
+export interface ConnectorStateInfo {
+  name: string;
+  connector: StateEntry;
+  tasks: TaskStateEntry[];
+  type: ConnectorType;
+}
+
+export interface TaskInfo {
+  id: ConnectorTaskId;
+  config: Record<string, string>;
+}
+
+export interface ConnectorOffsets {
+  offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>;
+}
+
+export type InitialState = 'RUNNING' | 'PAUSED' | 'STOPPED';
+
+/**
+ * What the REST layer needs from a herder. The standalone herder implements it; a distributed herder
+ * (Kafka-topic-backed stores, group coordination) implements the same interface.
+ */
+export interface Herder {
+  readonly workerId: string;
+  kafkaClusterId(): Promise<string | null>;
+  ready(): boolean;
+  connectors(): string[];
+  connectorInfo(name: string): ConnectorInfo;
+  connectorConfig(name: string): Record<string, string>;
+  putConnectorConfig(
+    name: string,
+    config: Record<string, string>,
+    options: { allowReplace: boolean; initialState?: InitialState },
+  ): Promise<{ created: boolean; info: ConnectorInfo }>;
+  patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo>;
+  deleteConnector(name: string): Promise<void>;
+  connectorStatus(name: string): ConnectorStateInfo;
+  taskStatus(name: string, task: number): TaskStateEntry;
+  taskConfigs(name: string): TaskInfo[];
+  restartConnector(
+    name: string,
+    options: { includeTasks: boolean; onlyFailed: boolean },
+  ): Promise<ConnectorStateInfo | null>;
+  restartTask(name: string, task: number): Promise<void>;
+  pauseConnector(name: string): Promise<void>;
+  resumeConnector(name: string): Promise<void>;
+  stopConnector(name: string): Promise<void>;
+  connectorTopics(name: string): string[];
+  resetConnectorTopics(name: string): void;
+  connectorOffsets(name: string): Promise<ConnectorOffsets>;
+  alterConnectorOffsets(name: string, offsets: ConnectorOffsets): Promise<string>;
+  resetConnectorOffsets(name: string): Promise<string>;
+  validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos>;
+}

@@ -1,0 +1,327 @@
+import { RetriableError } from '../api/index.js';
+import {
+  type Admin,
+  type Consumer,
+  type Kafka,
+  type Producer,
+  createConsumer,
+  createKafka,
+  createProducer,
+  ensureTopics,
+  type KafkaLogSink,
+} from '../kafka/index.js';
+
+/**
+ * The narrow slice of Kafka the worker's tasks use. Tasks code against these ports; the real
+ * implementation sits on runtime/kafka, and unit tests use an in-memory one.
+ */
+export type RawHeaders = Array<[string, Buffer | null]>;
+
+export interface OutRecord {
+  topic: string;
+  partition: number | null;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RawHeaders;
+  timestamp: number | null;
+}
+
+export interface Ack {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface ProducerPort {
+  /** Resolves once Kafka acknowledged every record, with their coordinates in the same order. */
+  send(records: readonly OutRecord[]): Promise<Ack[]>;
+  close(): Promise<void>;
+}
+
+export interface InRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RawHeaders;
+  timestamp: number;
+}
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read (Kafka's committed-offset convention). */
+  offset: bigint;
+}
+
+export interface ConsumerPort {
+  /** Starts consuming; `onBatch` runs for one partition's batch at a time, and must finish before the next. */
+  run(
+    subscription: { topics: string[] } | { regex: RegExp },
+    onBatch: (records: InRecord[]) => Promise<void>,
+  ): Promise<void>;
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  pause(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+export type Compression = 'none' | 'gzip';
+
+export interface KafkaPort {
+  producer(clientId: string, options?: { compression?: Compression }): Promise<ProducerPort>;
+  consumer(groupId: string, clientId: string): Promise<ConsumerPort>;
+  ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void>;
+  groupOffsets(groupId: string): Promise<PartitionOffset[]>;
+  /** A null offset removes that partition's committed offset. */
+  alterGroupOffsets(
+    groupId: string,
+    offsets: Array<{ topic: string; partition: number; offset: bigint | null }>,
+  ): Promise<void>;
+  deleteGroupOffsets(groupId: string): Promise<void>;
+  clusterId(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+function headersOut(h: RawHeaders): Record<string, Buffer | Buffer[]> {
+  const out: Record<string, Buffer | Buffer[]> = {};
+  for (const [k, v] of h) {
+    const b = v ?? Buffer.alloc(0);
+    const prev = out[k];
+    out[k] = prev === undefined ? b : Array.isArray(prev) ? [...prev, b] : [prev, b];
+  }
+  return out;
+}
+
+function headersIn(h: Record<string, unknown> | undefined): RawHeaders {
+  const out: RawHeaders = [];
+  for (const [k, v] of Object.entries(h ?? {})) {
+    for (const one of Array.isArray(v) ? v : [v]) {
+      out.push([k, one === undefined || one === null ? null : Buffer.isBuffer(one) ? one : Buffer.from(String(one))]);
+    }
+  }
+  return out;
+}
+
+/** Kafka errors the client flags as retriable become RetriableError, so errors.retry.* applies. */
+function wrapKafkaError(e: unknown): unknown {
+  const err = e as { retriable?: boolean; message?: string };
+  if (err && err.retriable === true) return new RetriableError(err.message ?? String(e), { cause: e });
+  return e;
+}
+
+/** Admin calls hit coordinator moves and metadata lag right after topic or group creation: retry those. */
+async function withRetries<T>(op: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (i >= attempts || (e as { retriable?: boolean }).retriable !== true) throw e;
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
+}
+
+export class KafkaJsPort implements KafkaPort {
+  private readonly kafka: Kafka;
+  private adminClient: Admin | null = null;
+
+  constructor(options: { brokers: string[]; clientId: string; logSink?: KafkaLogSink }) {
+    this.kafka = createKafka({
+      brokers: options.brokers,
+      clientId: options.clientId,
+      ...(options.logSink ? { logSink: options.logSink } : {}),
+    });
+  }
+
+  private async admin(): Promise<Admin> {
+    if (!this.adminClient) {
+      const a = this.kafka.admin();
+      await a.connect();
+      this.adminClient = a;
+    }
+    return this.adminClient;
+  }
+
+  async producer(_clientId: string, options: { compression?: Compression } = {}): Promise<ProducerPort> {
+    const producer: Producer = createProducer(this.kafka);
+    await producer.connect();
+    const compression = options.compression === 'gzip' ? 1 : 0;
+    return {
+      async send(records) {
+        if (records.length === 0) return [];
+        // Group by topic but remember each record's position: acks come back per topic-partition.
+        const byTopic = new Map<string, number[]>();
+        records.forEach((r, i) => {
+          const list = byTopic.get(r.topic) ?? [];
+          byTopic.set(r.topic, list);
+          list.push(i);
+        });
+        let results;
+        try {
+          results = await producer.sendBatch({
+            acks: -1,
+            compression,
+            topicMessages: [...byTopic].map(([topic, idx]) => ({
+              topic,
+              messages: idx.map((i) => {
+                const r = records[i]!;
+                return {
+                  key: r.key,
+                  value: r.value,
+                  headers: headersOut(r.headers),
+                  ...(r.partition !== null ? { partition: r.partition } : {}),
+                  ...(r.timestamp !== null ? { timestamp: String(r.timestamp) } : {}),
+                };
+              }),
+            })),
+          });
+        } catch (e) {
+          throw wrapKafkaError(e);
+        }
+        // kafkajs reports one base offset per partition. When a topic's records all went to one
+        // partition their offsets are base + rank; otherwise the per-record partition is unknown here.
+        const acks: Ack[] = [];
+        const perTopic = new Map<string, Array<{ partition: number; next: bigint }>>();
+        for (const r of results) {
+          const list = perTopic.get(r.topicName) ?? [];
+          perTopic.set(r.topicName, list);
+          list.push({ partition: r.partition, next: BigInt(r.baseOffset ?? r.offset ?? '-1') });
+        }
+        for (const r of records) {
+          const parts = perTopic.get(r.topic) ?? [];
+          const only = parts.length === 1 ? parts[0]! : parts.find((p) => p.partition === r.partition);
+          acks.push(
+            only
+              ? { topic: r.topic, partition: only.partition, offset: only.next++ }
+              : { topic: r.topic, partition: -1, offset: -1n },
+          );
+        }
+        return acks;
+      },
+      async close() {
+        await producer.disconnect();
+      },
+    };
+  }
+
+  async consumer(groupId: string, _clientId: string): Promise<ConsumerPort> {
+    const consumer: Consumer = createConsumer(this.kafka, { groupId });
+    await consumer.connect();
+    const seenTopics = new Set<string>();
+    let paused = false;
+    return {
+      async run(subscription, onBatch) {
+        if ('topics' in subscription) {
+          for (const t of subscription.topics) seenTopics.add(t);
+          await consumer.subscribe({ topics: subscription.topics, fromBeginning: true });
+        } else {
+          await consumer.subscribe({ topics: [subscription.regex], fromBeginning: true });
+        }
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+            seenTopics.add(batch.topic);
+            if (!isRunning() || isStale() || batch.messages.length === 0) return;
+            const records: InRecord[] = batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: BigInt(m.offset),
+              key: m.key,
+              value: m.value,
+              headers: headersIn(m.headers as Record<string, unknown>),
+              timestamp: Number(m.timestamp),
+            }));
+            await onBatch(records);
+            resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+            await heartbeat();
+          },
+        });
+      },
+      async commit(offsets) {
+        if (offsets.length === 0) return;
+        await consumer.commitOffsets(
+          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+        );
+      },
+      pause() {
+        if (paused) return;
+        paused = true;
+        consumer.pause([...seenTopics].map((topic) => ({ topic })));
+      },
+      resume() {
+        if (!paused) return;
+        paused = false;
+        consumer.resume([...seenTopics].map((topic) => ({ topic })));
+      },
+      async close() {
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void> {
+    const admin = await this.admin();
+    // A single-broker dev cluster cannot hold 3 replicas: cap at the broker count, as users expect.
+    const { brokers } = await admin.describeCluster();
+    await ensureTopics(admin, [
+      {
+        topic,
+        numPartitions: options.partitions,
+        replicationFactor: Math.max(1, Math.min(options.replicationFactor, brokers.length)),
+      },
+    ]);
+  }
+
+  async groupOffsets(groupId: string): Promise<PartitionOffset[]> {
+    const admin = await this.admin();
+    const topics = await withRetries(() => admin.fetchOffsets({ groupId }));
+    const out: PartitionOffset[] = [];
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        if (p.offset !== '-1') out.push({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset) });
+      }
+    }
+    return out;
+  }
+
+  async alterGroupOffsets(
+    groupId: string,
+    offsets: Array<{ topic: string; partition: number; offset: bigint | null }>,
+  ): Promise<void> {
+    const admin = await this.admin();
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? [];
+      byTopic.set(o.topic, list);
+      // kafkajs cannot delete one partition's offset; -1 makes the consumer fall back to auto.offset.reset.
+      list.push({ partition: o.partition, offset: o.offset === null ? '-1' : o.offset.toString() });
+    }
+    for (const [topic, partitions] of byTopic)
+      await withRetries(() => admin.setOffsets({ groupId, topic, partitions }));
+  }
+
+  async deleteGroupOffsets(groupId: string): Promise<void> {
+    const admin = await this.admin();
+    try {
+      await admin.deleteGroups([groupId]);
+    } catch (e) {
+      const err = e as { groups?: Array<{ errorCode?: number; error?: { type?: string } }> };
+      // A group that never committed anything does not exist: nothing to reset.
+      if (!err.groups?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) throw e;
+    }
+  }
+
+  async clusterId(): Promise<string | null> {
+    const admin = await this.admin();
+    const c = await withRetries(() => admin.describeCluster());
+    return c.clusterId ?? null;
+  }
+
+  async close(): Promise<void> {
+    await this.adminClient?.disconnect();
+    this.adminClient = null;
+  }
+}

@@ -1,0 +1,207 @@
+import { type Logger, RetriableError, type SinkRecord, type SinkTask, type TopicPartition } from '../api/index.js';
+import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
+import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
+import type { TransformChain } from '../transforms/index.js';
+import type { ConsumerPort, InRecord, PartitionOffset } from './kafka-port.js';
+import { closeQuietly, rawToHeaders, type TaskConverters, type TaskListener } from './task-context.js';
+
+export interface SinkTaskDeps {
+  connector: string;
+  taskId: number;
+  task: SinkTask;
+  taskClass: string;
+  props: Readonly<Record<string, string>>;
+  subscription: { topics: string[] } | { regex: RegExp };
+  chain: TransformChain<SinkRecord>;
+  converters: TaskConverters;
+  consumer: ConsumerPort;
+  errors: ErrorHandlingConfig;
+  reporter: ErrorReporter;
+  logger: Logger;
+  listener: TaskListener;
+  onTopic(topic: string): void;
+  metrics?: { consumed(n: number): void; put(n: number): void; offsetCommit(ms: number): void };
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\0${partition}`;
+
+/**
+ * Runs one sink task: consume (group connect-<name>) → converters → transforms → put → commit the
+ * consumer offsets the task says are safe (preCommit; by default everything put). A record failing a
+ * converter or transform goes to the DLQ when errors.tolerance=all.
+ */
+export class WorkerSinkTask {
+  private stopping = false;
+  private running: Promise<void> | null = null;
+  private readonly op: RetryWithToleranceOperator<FailureContext>;
+  /** The records of the batch being processed, so ErrantRecordReporter can find their original bytes. */
+  private inFlight = new Map<string, InRecord>();
+  private failed = false;
+
+  constructor(private readonly d: SinkTaskDeps) {
+    this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
+      d.reporter.report(f, ctx, tolerated),
+    );
+  }
+
+  errantRecordFinder(): (r: SinkRecord) => FailureContext['consumed'] | undefined {
+    return (r) => this.inFlight.get(`${r.originalTopic}\0${r.originalKafkaPartition}\0${r.originalKafkaOffset}`);
+  }
+
+  async start(paused: boolean): Promise<void> {
+    const { d } = this;
+    try {
+      await d.task.start(d.props);
+    } catch (error) {
+      d.listener.onState('FAILED', error);
+      return;
+    }
+    if (paused) this.pause();
+    else d.listener.onState('RUNNING');
+    this.running = d.consumer
+      .run(d.subscription, (batch) => this.onBatch(batch))
+      .catch((error: unknown) => {
+        void this.fail(error);
+      });
+  }
+
+  pause(): void {
+    this.d.consumer.pause();
+    this.d.listener.onState('PAUSED');
+  }
+
+  resume(): void {
+    this.d.consumer.resume();
+    this.d.listener.onState('RUNNING');
+  }
+
+  private async fail(error: unknown): Promise<void> {
+    if (this.failed) return;
+    this.failed = true;
+    this.d.logger.error(`Task ${this.d.connector}-${this.d.taskId} failed`, { error });
+    this.d.listener.onState('FAILED', error);
+    await closeQuietly(this.d.logger, 'consumer', () => this.d.consumer.close());
+    await closeQuietly(this.d.logger, 'sink task', () => this.d.task.stop());
+    await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
+  }
+
+  /** Lets the batch in progress finish (put and commit), then closes the consumer and the task. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.failed) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closing = (async () => {
+      await closeQuietly(this.d.logger, 'consumer', () => this.d.consumer.close());
+      await closeQuietly(this.d.logger, 'sink task', () => this.d.task.stop());
+      await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
+    })();
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    if ((await Promise.race([closing, timedOut])) === 'timeout') {
+      this.d.logger.warn(`Graceful stop of task ${this.d.connector}-${this.d.taskId} timed out after ${timeoutMs} ms`);
+    }
+    clearTimeout(timer);
+    this.d.listener.onState('UNASSIGNED');
+  }
+
+  private async onBatch(batch: InRecord[]): Promise<void> {
+    const { d } = this;
+    // A batch fetched before a pause still goes through (consumer.pause stops the next fetch): blocking
+    // here would stop heartbeats and cost a rebalance.
+    if (this.failed) throw new Error('task failed');
+    d.metrics?.consumed(batch.length);
+    const records: SinkRecord[] = [];
+    this.inFlight = new Map(batch.map((m) => [`${m.topic}\0${m.partition}\0${m.offset}`, m]));
+    try {
+      for (const m of batch) {
+        d.onTopic(m.topic);
+        const ctx: FailureContext = { consumed: m };
+        const headers = await this.op.execute(
+          'HEADER_CONVERTER',
+          d.converters.headerClass,
+          () => rawToHeaders(m.topic, m.headers, d.converters.header),
+          ctx,
+        );
+        if (!headers.ok) continue;
+        const key = await this.op.execute(
+          'KEY_CONVERTER',
+          d.converters.keyClass,
+          () => d.converters.key.toConnectData(m.topic, headers.value, m.key),
+          ctx,
+        );
+        if (!key.ok) continue;
+        const value = await this.op.execute(
+          'VALUE_CONVERTER',
+          d.converters.valueClass,
+          () => d.converters.value.toConnectData(m.topic, headers.value, m.value),
+          ctx,
+        );
+        if (!value.ok) continue;
+        const record: SinkRecord = {
+          topic: m.topic,
+          kafkaPartition: m.partition,
+          keySchema: key.value.schema,
+          key: key.value.value,
+          valueSchema: value.value.schema,
+          value: value.value.value,
+          timestamp: m.timestamp,
+          headers: headers.value,
+          kafkaOffset: m.offset,
+          timestampType: 'CreateTime',
+          originalTopic: m.topic,
+          originalKafkaPartition: m.partition,
+          originalKafkaOffset: m.offset,
+        };
+        const t = await this.op.execute('TRANSFORMATION', 'transforms', () => d.chain.apply(record), {
+          ...ctx,
+          record,
+        });
+        if (t.ok && t.value !== null) records.push(t.value);
+      }
+      await this.put(records);
+      d.metrics?.put(records.length);
+      await this.commit(batch);
+    } catch (error) {
+      await this.fail(error);
+      throw error;
+    } finally {
+      this.inFlight = new Map();
+    }
+  }
+
+  private async put(records: SinkRecord[]): Promise<void> {
+    let delay = 300;
+    for (;;) {
+      try {
+        await this.d.task.put(records);
+        return;
+      } catch (e) {
+        // Connect redelivers the same batch after a RetriableException from put().
+        if (!(e instanceof RetriableError) || this.stopping) throw e;
+        this.d.logger.warn('Retriable error from put(); redelivering the batch', { error: e, delayMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private async commit(batch: InRecord[]): Promise<void> {
+    const current = new Map<TopicPartition, bigint>();
+    const byKey = new Map<string, TopicPartition>();
+    for (const m of batch) {
+      const k = tpKey(m.topic, m.partition);
+      const tp = byKey.get(k) ?? { topic: m.topic, partition: m.partition };
+      byKey.set(k, tp);
+      const next = m.offset + 1n;
+      if ((current.get(tp) ?? -1n) < next) current.set(tp, next);
+    }
+    const safe = this.d.task.preCommit ? await this.d.task.preCommit(current) : current;
+    const offsets: PartitionOffset[] = [...safe].map(([tp, offset]) => ({
+      topic: tp.topic,
+      partition: tp.partition,
+      offset,
+    }));
+    const started = Date.now();
+    await this.d.consumer.commit(offsets);
+    this.d.metrics?.offsetCommit(Date.now() - started);
+  }
+}

@@ -1,0 +1,237 @@
+import { type Logger, RetriableError, type SourceOffset, type SourceRecord, type SourceTask } from '../api/index.js';
+import { fallbackBytes } from '../errors/dlq.js';
+import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
+import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
+import type { TransformChain } from '../transforms/index.js';
+import type { OutRecord, ProducerPort } from './kafka-port.js';
+import { canonicalJson, type OffsetStore } from './stores.js';
+import { closeQuietly, Gate, headersToRaw, type TaskConverters, type TaskListener } from './task-context.js';
+
+export interface SourceTaskDeps {
+  connector: string;
+  taskId: number;
+  task: SourceTask;
+  taskClass: string;
+  props: Readonly<Record<string, string>>;
+  chain: TransformChain<SourceRecord>;
+  converters: TaskConverters;
+  producer: ProducerPort;
+  offsets: OffsetStore;
+  errors: ErrorHandlingConfig;
+  reporter: ErrorReporter;
+  logger: Logger;
+  listener: TaskListener;
+  offsetFlushIntervalMs: number;
+  onTopic(topic: string): void;
+  /** Creates a topic the first time the task writes to it (the client never auto-creates). */
+  ensureTopic(topic: string): Promise<void>;
+  metrics?: { polled(n: number): void; produced(n: number): void; offsetCommit(ms: number): void };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Runs one source task: poll → transforms → converters → produce → (after Kafka acknowledged the
+ * batch) remember the offsets → flush them to the offset store every offset.flush.interval.ms and on stop.
+ * A record that fails a transform or converter goes to the DLQ when errors.tolerance=all, and its offset
+ * still advances (it was handled); with tolerance none the task fails and the offset does not move.
+ */
+export class WorkerSourceTask {
+  private stopping = false;
+  private readonly pauseGate = new Gate();
+  private loop: Promise<void> | null = null;
+  /** Acknowledged, not yet flushed: canonical partition key → [partition, offset]. */
+  private pending = new Map<string, [Record<string, unknown>, SourceOffset]>();
+  private lastFlush = Date.now();
+  private readonly knownTopics = new Set<string>();
+  private readonly op: RetryWithToleranceOperator<FailureContext>;
+
+  constructor(private readonly d: SourceTaskDeps) {
+    this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
+      d.reporter.report(f, ctx, tolerated),
+    );
+  }
+
+  /** Starts the task; resolves when its start() returned. Failures surface through the listener. */
+  async start(paused: boolean): Promise<void> {
+    if (paused) this.pauseGate.close();
+    this.loop = this.run();
+  }
+
+  /** The task reports PAUSED once the batch in flight is produced and it has parked. */
+  pause(): void {
+    this.pauseGate.close();
+  }
+
+  resume(): void {
+    this.pauseGate.open();
+  }
+
+  /** Stops polling, flushes acknowledged offsets and calls the task's stop(). Bounded by timeoutMs. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.pauseGate.open();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    const result = await Promise.race([this.loop ?? Promise.resolve(), timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.d.logger.warn(`Graceful stop of task ${this.d.connector}-${this.d.taskId} timed out after ${timeoutMs} ms`);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { d } = this;
+    try {
+      await d.task.start(d.props);
+      if (!this.pauseGate.closed) d.listener.onState('RUNNING');
+      while (!this.stopping) {
+        if (this.pauseGate.closed) {
+          await this.flushOffsets();
+          d.listener.onState('PAUSED');
+          await this.pauseGate.wait();
+          if (!this.stopping) d.listener.onState('RUNNING');
+          continue;
+        }
+        const records = await this.poll();
+        if (records && records.length > 0) {
+          d.metrics?.polled(records.length);
+          await this.process(records);
+        }
+        if (Date.now() - this.lastFlush >= d.offsetFlushIntervalMs) await this.flushOffsets();
+      }
+      await this.flushOffsets();
+      await d.task.stop();
+      await closeQuietly(d.logger, 'transforms', () => d.chain.close());
+      d.listener.onState('UNASSIGNED');
+    } catch (error) {
+      // Offsets of acknowledged records are still safe to keep.
+      await this.flushOffsets().catch(() => {});
+      await closeQuietly(d.logger, 'source task', () => d.task.stop());
+      await closeQuietly(d.logger, 'transforms', () => d.chain.close());
+      d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
+      d.listener.onState('FAILED', error);
+    }
+  }
+
+  private async poll(): Promise<SourceRecord[] | null> {
+    let delay = 300;
+    for (;;) {
+      try {
+        return await this.d.task.poll();
+      } catch (e) {
+        // Connect retries a poll that threw RetriableException; anything else fails the task.
+        if (!(e instanceof RetriableError) || this.stopping) throw e;
+        this.d.logger.warn('Retriable error from poll(); retrying', { error: e, delayMs: delay });
+        await sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private async process(records: SourceRecord[]): Promise<void> {
+    const { d } = this;
+    const out: OutRecord[] = [];
+    const sent: SourceRecord[] = [];
+    for (const original of records) {
+      const ctx: FailureContext = { source: original, record: original, sourceBytes: () => this.dlqBytes(original) };
+      const t = await this.op.execute('TRANSFORMATION', 'transforms', () => d.chain.apply(original), ctx);
+      if (!t.ok || t.value === null) continue;
+      const rec = t.value;
+      const headers = await this.op.execute(
+        'HEADER_CONVERTER',
+        d.converters.headerClass,
+        () => headersToRaw(rec.topic, rec.headers, d.converters.header),
+        ctx,
+      );
+      if (!headers.ok) continue;
+      const key = await this.op.execute(
+        'KEY_CONVERTER',
+        d.converters.keyClass,
+        () => d.converters.key.fromConnectData(rec.topic, rec.headers, rec.keySchema, rec.key),
+        ctx,
+      );
+      if (!key.ok) continue;
+      const value = await this.op.execute(
+        'VALUE_CONVERTER',
+        d.converters.valueClass,
+        () => d.converters.value.fromConnectData(rec.topic, rec.headers, rec.valueSchema, rec.value),
+        ctx,
+      );
+      if (!value.ok) continue;
+      out.push({
+        topic: rec.topic,
+        partition: rec.kafkaPartition,
+        key: key.value,
+        value: value.value,
+        headers: headers.value,
+        timestamp: rec.timestamp,
+      });
+      sent.push(original);
+    }
+    for (const t of new Set(out.map((o) => o.topic))) {
+      if (!this.knownTopics.has(t)) {
+        await d.ensureTopic(t);
+        this.knownTopics.add(t);
+      }
+    }
+    if (out.length > 0) {
+      const acks = await this.op.execute('KAFKA_PRODUCE', 'producer', () => d.producer.send(out), {});
+      if (acks.ok) {
+        d.metrics?.produced(out.length);
+        const topics = new Set(out.map((o) => o.topic));
+        for (const t of topics) d.onTopic(t);
+        sent.forEach((r, i) => {
+          const a = acks.value[i];
+          d.task.commitRecord?.(
+            r,
+            a && a.partition >= 0 ? { topic: a.topic, partition: a.partition, offset: a.offset } : null,
+          );
+        });
+      }
+    }
+    // Every polled record was either acknowledged, filtered, or handled by the error policy: its offset may advance.
+    for (const r of records) {
+      this.pending.set(canonicalJson(r.sourcePartition), [{ ...r.sourcePartition }, r.sourceOffset]);
+    }
+  }
+
+  /** The record's bytes for the DLQ: through the task's converters if they can, else best-effort JSON. */
+  private async dlqBytes(
+    r: SourceRecord,
+  ): Promise<{ key: Buffer | null; value: Buffer | null; headers: OutRecord['headers'] }> {
+    const c = this.d.converters;
+    const tryConvert = async (f: () => Promise<Buffer | null>, raw: unknown) => {
+      try {
+        return await f();
+      } catch {
+        return fallbackBytes(raw);
+      }
+    };
+    let headers: OutRecord['headers'] = [];
+    try {
+      headers = headersToRaw(r.topic, r.headers, c.header);
+    } catch {
+      headers = [];
+    }
+    return {
+      key: await tryConvert(() => c.key.fromConnectData(r.topic, r.headers, r.keySchema, r.key), r.key),
+      value: await tryConvert(() => c.value.fromConnectData(r.topic, r.headers, r.valueSchema, r.value), r.value),
+      headers,
+    };
+  }
+
+  async flushOffsets(): Promise<void> {
+    this.lastFlush = Date.now();
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const started = Date.now();
+    await this.d.offsets.set(
+      this.d.connector,
+      [...batch.values()].map(([partition, offset]) => ({ partition, offset })),
+    );
+    this.d.metrics?.offsetCommit(Date.now() - started);
+    await this.d.task.commit?.();
+  }
+}

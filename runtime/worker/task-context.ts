@@ -1,0 +1,92 @@
+import type { Converter, HeaderConverter, Headers, Logger, Schema } from '../api/index.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { RawHeaders } from './kafka-port.js';
+
+/** The converters a task uses: the connector's own (`key.converter` …) or else the worker's defaults. */
+export interface TaskConverters {
+  key: Converter;
+  keyClass: string;
+  value: Converter;
+  valueClass: string;
+  header: HeaderConverter;
+  headerClass: string;
+}
+
+function withPrefix(props: Readonly<Record<string, string>>, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+export async function createConverters(
+  registry: PluginRegistry,
+  connectorConfig: Readonly<Record<string, string>>,
+  workerConfig: Readonly<Record<string, string>>,
+  workerDefaults: { key: string; value: string; header: string },
+): Promise<TaskConverters> {
+  const pick = (name: 'key.converter' | 'value.converter' | 'header.converter', dflt: string) => {
+    const own = connectorConfig[name];
+    return own !== undefined && own.trim() !== ''
+      ? { cls: own.trim(), props: withPrefix(connectorConfig, `${name}.`) }
+      : { cls: dflt, props: withPrefix(workerConfig, `${name}.`) };
+  };
+  const k = pick('key.converter', workerDefaults.key);
+  const v = pick('value.converter', workerDefaults.value);
+  const h = pick('header.converter', workerDefaults.header);
+  const key = registry.get('converter', k.cls).create();
+  await key.configure(k.props, true);
+  const value = registry.get('converter', v.cls).create();
+  await value.configure(v.props, false);
+  const header = registry.get('header_converter', h.cls).create();
+  await header.configure(h.props);
+  return { key, keyClass: k.cls, value, valueClass: v.cls, header, headerClass: h.cls };
+}
+
+export function headersToRaw(topic: string, headers: Headers, converter: HeaderConverter): RawHeaders {
+  return headers.map((h) => [h.key, converter.fromConnectHeader(topic, h.key, h.schema as Schema | null, h.value)]);
+}
+
+export function rawToHeaders(topic: string, raw: RawHeaders, converter: HeaderConverter): Headers {
+  return Object.freeze(
+    raw.map(([key, bytes]) => {
+      const sv = converter.toConnectHeader(topic, key, bytes);
+      return { key, value: sv.value, schema: sv.schema };
+    }),
+  );
+}
+
+export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED';
+
+export interface TaskListener {
+  onState(state: TaskState, error?: unknown): void;
+}
+
+/** A promise that can be resolved from outside (pause gates, stop signals). */
+export class Gate {
+  private resolveFn: (() => void) | null = null;
+  private promise: Promise<void> | null = null;
+  get closed(): boolean {
+    return this.promise !== null;
+  }
+  close(): void {
+    if (this.promise) return;
+    this.promise = new Promise((r) => (this.resolveFn = r));
+  }
+  open(): void {
+    this.resolveFn?.();
+    this.promise = null;
+    this.resolveFn = null;
+  }
+  wait(): Promise<void> {
+    return this.promise ?? Promise.resolve();
+  }
+}
+
+export function closeQuietly(logger: Logger, what: string, fn: () => unknown): Promise<void> {
+  return Promise.resolve()
+    .then(fn)
+    .then(
+      () => undefined,
+      (e: unknown) => logger.warn(`Failed to close ${what}`, { error: e }),
+    );
+}

@@ -1,0 +1,305 @@
+import type {
+  Logger,
+  SinkConnector,
+  SinkRecord,
+  SourceConnector,
+  SourcePartition,
+  SourceRecord,
+  SourceTaskContext,
+} from '../api/index.js';
+import { type ConfigTransformer, reverseTransform } from '../config-providers/index.js';
+import { ErrorReporter } from '../errors/reporter.js';
+import { errorHandlingConfig } from '../errors/retry.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { TransformChain } from '../transforms/index.js';
+import type { Compression, KafkaPort, ProducerPort } from './kafka-port.js';
+import type { WorkerMetrics } from './metrics.js';
+import { WorkerSinkTask } from './sink-task.js';
+import { WorkerSourceTask } from './source-task.js';
+import type { OffsetStore } from './stores.js';
+import { closeQuietly, createConverters, type TaskListener } from './task-context.js';
+import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
+
+export interface WorkerOptions {
+  registry: PluginRegistry;
+  kafka: KafkaPort;
+  offsets: OffsetStore;
+  transformer: ConfigTransformer;
+  logger: Logger;
+  /** Worker-level settings (converter defaults and their sub-configs). */
+  workerProps: Readonly<Record<string, string>>;
+  converterDefaults: { key: string; value: string; header: string };
+  offsetFlushIntervalMs: number;
+  gracefulShutdownMs: number;
+  /** `producer.compression.type` of the worker config. */
+  compression?: Compression;
+  metrics: WorkerMetrics;
+  onTopic(connector: string, topic: string): void;
+}
+
+interface RunningConnector {
+  plugin: ConnectorPlugin;
+  instance: SourceConnector | SinkConnector;
+  resolved: Record<string, string>;
+}
+
+type RunningTask = WorkerSourceTask | WorkerSinkTask;
+
+/** Runs connector and task instances for configs the herder hands it. Knows nothing about storage. */
+export class Worker {
+  private readonly connectors = new Map<string, RunningConnector>();
+  private readonly tasks = new Map<string, RunningTask>();
+  private sharedProducer: Promise<ProducerPort> | null = null;
+
+  constructor(private readonly o: WorkerOptions) {}
+
+  private async resolve(config: Readonly<Record<string, string>>, what: string): Promise<Record<string, string>> {
+    const { data, unresolved } = await this.o.transformer.transform(config);
+    if (unresolved.length > 0) {
+      this.o.logger.warn(`Unresolved config placeholders in ${what}`, { placeholders: unresolved });
+    }
+    return data;
+  }
+
+  /** Starts the Connector object; throws if it fails (the herder records FAILED with the trace). */
+  async startConnector(
+    name: string,
+    rawConfig: Record<string, string>,
+    onReconfigure: () => void,
+    onError: (e: Error) => void,
+  ): Promise<void> {
+    await this.stopConnector(name);
+    const plugin = resolveConnectorPlugin(this.o.registry, rawConfig['connector.class'] ?? '');
+    const resolved = await this.resolve(rawConfig, `connector ${name}`);
+    const instance = plugin.create();
+    instance.initialize?.({
+      requestTaskReconfiguration: onReconfigure,
+      raiseError: onError,
+      logger: this.o.logger.child({ connector: name }),
+    });
+    await instance.start(resolved);
+    this.connectors.set(name, { plugin, instance, resolved });
+  }
+
+  /** The connector's task configs, reverse-transformed so secrets stay placeholders. */
+  async taskConfigs(
+    name: string,
+    rawConfig: Record<string, string>,
+    maxTasks: number,
+  ): Promise<Array<Record<string, string>>> {
+    const c = this.connectors.get(name);
+    if (!c) return [];
+    const configs = await c.instance.taskConfigs(maxTasks);
+    // Connect adds `task.class` to every task config; tools show it.
+    const taskClass = `${c.plugin.className.replace(/Connector$/, '')}Task`;
+    return configs.map((t) => ({ ...reverseTransform(rawConfig, c.resolved, t), 'task.class': taskClass }));
+  }
+
+  async stopConnector(name: string): Promise<void> {
+    const c = this.connectors.get(name);
+    if (!c) return;
+    this.connectors.delete(name);
+    await closeQuietly(this.o.logger, `connector ${name}`, () => c.instance.stop());
+  }
+
+  isConnectorRunning(name: string): boolean {
+    return this.connectors.has(name);
+  }
+
+  private producer(): Promise<ProducerPort> {
+    this.sharedProducer ??= this.o.kafka.producer('erpstream-worker-producer', {
+      ...(this.o.compression ? { compression: this.o.compression } : {}),
+    });
+    return this.sharedProducer;
+  }
+
+  async startTask(
+    connector: string,
+    taskId: number,
+    rawConnectorConfig: Record<string, string>,
+    rawTaskConfig: Record<string, string>,
+    paused: boolean,
+    listener: TaskListener,
+  ): Promise<void> {
+    const key = `${connector}-${taskId}`;
+    await this.stopTask(connector, taskId);
+    const logger = this.o.logger.child({ connector, task: taskId });
+    try {
+      const plugin = resolveConnectorPlugin(this.o.registry, rawConnectorConfig['connector.class'] ?? '');
+      const connectorConfig = await this.resolve(rawConnectorConfig, `connector ${connector}`);
+      const taskProps = await this.resolve(rawTaskConfig, `task ${key}`);
+      const converters = await createConverters(
+        this.o.registry,
+        connectorConfig,
+        this.o.workerProps,
+        this.o.converterDefaults,
+      );
+      const errors = errorHandlingConfig(connectorConfig);
+      const dlqTopic = (connectorConfig['errors.deadletterqueue.topic.name'] ?? '').trim();
+      const dlq =
+        dlqTopic === ''
+          ? null
+          : {
+              settings: {
+                topic: dlqTopic,
+                contextHeaders: connectorConfig['errors.deadletterqueue.context.headers.enable'] === 'true',
+              },
+              producer: async () => {
+                // Connect creates a missing DLQ topic with one partition.
+                await this.o.kafka.ensureTopic(dlqTopic, {
+                  partitions: 1,
+                  replicationFactor: Number(connectorConfig['errors.deadletterqueue.topic.replication.factor'] ?? 3),
+                });
+                return this.producer();
+              },
+            };
+      const reporter = new ErrorReporter({ connector, task: taskId }, errors, logger, dlq);
+      const onTopic = (t: string) => this.o.onTopic(connector, t);
+      const m = this.o.metrics.task(connector, taskId);
+      if (plugin.type === 'source') {
+        const task = plugin.createTask();
+        const ctx: SourceTaskContext = {
+          taskId,
+          connectorName: connector,
+          logger,
+          status: { progress: (info) => logger.debug('progress', info) },
+          offsetStorageReader: {
+            offset: (p: SourcePartition) => this.o.offsets.get(connector, p),
+            offsets: async (ps: SourcePartition[]) =>
+              new Map(await Promise.all(ps.map(async (p) => [p, await this.o.offsets.get(connector, p)] as const))),
+          },
+        };
+        task.initialize(ctx);
+        const chain = await TransformChain.build<SourceRecord>(connectorConfig, { registry: this.o.registry });
+        const runner = new WorkerSourceTask({
+          connector,
+          taskId,
+          task,
+          taskClass: plugin.className,
+          props: taskProps,
+          chain,
+          converters,
+          producer: await this.producer(),
+          offsets: this.o.offsets,
+          errors,
+          reporter,
+          logger,
+          listener,
+          offsetFlushIntervalMs: this.o.offsetFlushIntervalMs,
+          onTopic,
+          ensureTopic: (t) => this.ensureTopic(t, connectorConfig),
+          metrics: { polled: m.polled, produced: m.produced, offsetCommit: m.offsetCommit },
+        });
+        this.tasks.set(key, runner);
+        await runner.start(paused);
+      } else {
+        const task = plugin.createTask();
+        const chain = await TransformChain.build<SinkRecord>(connectorConfig, { registry: this.o.registry });
+        const topics = (connectorConfig.topics ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
+        const regex = (connectorConfig['topics.regex'] ?? '').trim();
+        // Like a broker with auto.create.topics.enable, so a sink may start before its source.
+        for (const t of topics) await this.ensureTopic(t, connectorConfig);
+        const consumer = await this.o.kafka.consumer(
+          connectorConfig['consumer.override.group.id'] ?? `connect-${connector}`,
+          `connector-consumer-${key}`,
+        );
+        let runner: WorkerSinkTask | null = null;
+        task.initialize({
+          taskId,
+          connectorName: connector,
+          logger,
+          status: { progress: (info) => logger.debug('progress', info) },
+          offset: () => logger.warn('SinkTaskContext.offset() (rewind) is not supported yet'),
+          pause: () => runner?.pause(),
+          resume: () => runner?.resume(),
+          requestCommit: () => {},
+          errantRecordReporter:
+            dlq || errors.logEnable
+              ? reporter.errantRecordReporter((r) => runner?.errantRecordFinder()(r), plugin.className)
+              : null,
+          assignment: () => [],
+        });
+        runner = new WorkerSinkTask({
+          connector,
+          taskId,
+          task,
+          taskClass: plugin.className,
+          props: taskProps,
+          subscription: regex !== '' ? { regex: new RegExp(regex) } : { topics },
+          chain,
+          converters,
+          consumer,
+          errors,
+          reporter,
+          logger,
+          listener,
+          onTopic,
+          metrics: { consumed: m.polled, put: m.put, offsetCommit: m.offsetCommit },
+        });
+        this.tasks.set(key, runner);
+        await runner.start(paused);
+      }
+      m.dlq(() => reporter.dlqCount);
+    } catch (error) {
+      logger.error(`Failed to start task ${key}`, { error });
+      listener.onState('FAILED', error);
+    }
+  }
+
+  /** Topic settings from `topic.creation.default.*` when given (KIP-158), else one partition. */
+  private ensureTopic(topic: string, config: Record<string, string>): Promise<void> {
+    const partitions = Number(config['topic.creation.default.partitions'] ?? 1);
+    const rf = Number(config['topic.creation.default.replication.factor'] ?? 1);
+    return this.o.kafka.ensureTopic(topic, {
+      partitions: partitions > 0 ? partitions : 1,
+      replicationFactor: rf > 0 ? rf : 1,
+    });
+  }
+
+  async stopTask(connector: string, taskId: number): Promise<void> {
+    const key = `${connector}-${taskId}`;
+    const t = this.tasks.get(key);
+    if (!t) return;
+    this.tasks.delete(key);
+    await t.stop(this.o.gracefulShutdownMs);
+  }
+
+  pauseTask(connector: string, taskId: number): void {
+    this.tasks.get(`${connector}-${taskId}`)?.pause();
+  }
+
+  resumeTask(connector: string, taskId: number): void {
+    this.tasks.get(`${connector}-${taskId}`)?.resume();
+  }
+
+  /** A fresh, unstarted instance for alterOffsets() (Connect does the same). */
+  connectorInstance(rawConfig: Record<string, string>): {
+    plugin: ConnectorPlugin;
+    instance: SourceConnector | SinkConnector;
+  } {
+    const plugin = resolveConnectorPlugin(this.o.registry, rawConfig['connector.class'] ?? '');
+    return { plugin, instance: plugin.create() };
+  }
+
+  resolveConfig(config: Record<string, string>): Promise<Record<string, string>> {
+    return this.resolve(config, 'offsets request');
+  }
+
+  async close(): Promise<void> {
+    const names = [...this.tasks.keys()];
+    await Promise.all(
+      names.map((k) => {
+        const i = k.lastIndexOf('-');
+        return this.stopTask(k.slice(0, i), Number(k.slice(i + 1)));
+      }),
+    );
+    await Promise.all([...this.connectors.keys()].map((n) => this.stopConnector(n)));
+    if (this.sharedProducer) {
+      const p = await this.sharedProducer.catch(() => null);
+      await closeQuietly(this.o.logger, 'producer', () => p?.close());
+    }
+  }
+}

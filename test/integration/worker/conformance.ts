@@ -1,0 +1,198 @@
+/**
+ * A REST conformance run: the same requests, in the same order, against any Connect-compatible worker.
+ * Each step records the status and a normalized body (worker ids, versions and temp paths replaced), so
+ * two workers can be compared step by step. Run it against a URL with:
+ *   node --import tsx test/integration/worker/conformance.ts http://127.0.0.1:8083 [http://127.0.0.1:18083]
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface StepResult {
+  step: string;
+  status: number;
+  body: unknown;
+}
+
+/** Deviations we chose on purpose (docs/worker.md); compared by status only. */
+export const KNOWN_DIFFERENCES = new Set([
+  'malformed JSON',
+  'validate without connector.class',
+  'unknown connector.class',
+]);
+
+function normalize(value: unknown, replacements: Array<[string, string]>): unknown {
+  let text = JSON.stringify(value ?? null);
+  for (const [from, to] of replacements) text = text.split(from).join(to);
+  text = text.replace(/"worker_id":"[^"]*"/g, '"worker_id":"<worker>"');
+  // Each implementation names its own task class.
+  text = text.replace(/"task\.class":"[^"]*"/g, '"task.class":"<task class>"');
+  return sortKeys(JSON.parse(text));
+}
+
+/** Jackson and JS order object keys differently; clients do not care, the comparison should not either. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runConformance(base: string, topic: string): Promise<StepResult[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-conformance-'));
+  const input = path.join(dir, 'in.txt');
+  await writeFile(input, 'alpha\nbeta\n');
+  const name = `conf-${Date.now().toString(36)}`;
+  const replacements: Array<[string, string]> = [
+    [input, '<input>'],
+    [name, '<name>'],
+    [topic, '<topic>'],
+  ];
+  const results: StepResult[] = [];
+  const call = async (step: string, method: string, p: string, body?: unknown, contentType = 'application/json') => {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      init.headers = { 'content-type': contentType };
+    }
+    const res = await fetch(`${base}${p}`, init);
+    const text = await res.text();
+    let parsed: unknown = text === '' ? null : text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // keep text
+    }
+    const r = { step, status: res.status, body: normalize(parsed, replacements) };
+    results.push(r);
+    return r;
+  };
+  const config = {
+    'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
+    file: input,
+    topic,
+    'tasks.max': '1',
+  };
+  const waitRunning = async () => {
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`${base}/connectors/${name}/status`);
+      const s = (await res.json()) as { tasks?: Array<{ state: string }> };
+      if (s.tasks?.length === 1 && s.tasks[0]!.state === 'RUNNING') return;
+      await sleep(200);
+    }
+  };
+
+  await call('unknown path', 'GET', '/no-such-path');
+  await call('wrong method', 'DELETE', '/connector-plugins');
+  await call('wrong content type', 'POST', '/connectors', 'x=1', 'application/x-www-form-urlencoded');
+  await call('malformed JSON', 'POST', '/connectors', '{bad', 'application/json');
+  await call('unknown connector', 'GET', '/connectors/no-such-connector');
+  await call('unknown connector status', 'GET', '/connectors/no-such-connector/status');
+  await call('unknown connector restart', 'POST', '/connectors/no-such-connector/restart');
+  await call('unknown connector pause', 'PUT', '/connectors/no-such-connector/pause');
+  await call('unknown connector stop', 'PUT', '/connectors/no-such-connector/stop');
+  await call('unknown task status', 'GET', '/connectors/no-such-connector/tasks/0/status');
+  await call('unknown connector topics', 'GET', '/connectors/no-such-connector/topics');
+  await call('invalid config', 'POST', '/connectors', {
+    name: `${name}-bad`,
+    config: {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector',
+      'tasks.max': '0',
+      'errors.tolerance': 'x',
+    },
+  });
+  await call('name mismatch', 'POST', '/connectors', { name: `${name}-x`, config: { ...config, name: 'other' } });
+  await call('unknown connector.class', 'POST', '/connectors', {
+    name: `${name}-u`,
+    config: { 'connector.class': 'NoSuchConnector' },
+  });
+  await call('create', 'POST', '/connectors', { name, config });
+  await call('create again', 'POST', '/connectors', { name, config });
+  await waitRunning();
+  await call('info', 'GET', `/connectors/${name}`);
+  await call('config', 'GET', `/connectors/${name}/config`);
+  await call('status', 'GET', `/connectors/${name}/status`);
+  await call('tasks', 'GET', `/connectors/${name}/tasks`);
+  await call('task status', 'GET', `/connectors/${name}/tasks/0/status`);
+  await call('missing task status', 'GET', `/connectors/${name}/tasks/7/status`);
+  await call('missing task restart', 'POST', `/connectors/${name}/tasks/7/restart`);
+  await call('put config name mismatch', 'PUT', `/connectors/${name}/config`, { ...config, name: 'zz' });
+  await call('put config update', 'PUT', `/connectors/${name}/config`, config);
+  await waitRunning();
+  await call('patch config invalid', 'PATCH', `/connectors/${name}/config`, { topic: null });
+  await call('offsets while running', 'GET', `/connectors/${name}/offsets`);
+  await call('delete offsets while running', 'DELETE', `/connectors/${name}/offsets`);
+  await call('restart plain', 'POST', `/connectors/${name}/restart`);
+  await call('pause', 'PUT', `/connectors/${name}/pause`);
+  await call('resume', 'PUT', `/connectors/${name}/resume`);
+  const expanded = await call('expand unknown', 'GET', '/connectors?expand=status,info');
+  // Other connectors may live on the same worker: keep only ours.
+  expanded.body = (expanded.body as Record<string, unknown>)['<name>'] ?? null;
+  await call('stop', 'PUT', `/connectors/${name}/stop`);
+  await sleep(1000);
+  await call('stopped status', 'GET', `/connectors/${name}/status`);
+  await call('stopped info', 'GET', `/connectors/${name}`);
+  await call('alter offsets empty', 'PATCH', `/connectors/${name}/offsets`, {});
+  await call('alter offsets', 'PATCH', `/connectors/${name}/offsets`, {
+    offsets: [{ partition: { filename: input }, offset: { position: 6 } }],
+  });
+  await call('offsets after alter', 'GET', `/connectors/${name}/offsets`);
+  await call('reset offsets', 'DELETE', `/connectors/${name}/offsets`);
+  await call('offsets after reset', 'GET', `/connectors/${name}/offsets`);
+  await call('validate mismatch', 'PUT', '/connector-plugins/FileStreamSink/config/validate', {
+    'connector.class': 'FileStreamSource',
+    name: 'x',
+  });
+  await call('validate without connector.class', 'PUT', '/connector-plugins/FileStreamSink/config/validate', {
+    name: 'x',
+  });
+  await call('plugin config unknown', 'GET', '/connector-plugins/NoSuchPlugin/config');
+  await call('logger unknown', 'GET', '/admin/loggers/no.such.logger');
+  await call('logger bad level', 'PUT', '/admin/loggers/no.such.logger', { level: 'LOUD' });
+  await call('logger no level', 'PUT', '/admin/loggers/no.such.logger', {});
+  await call('health', 'GET', '/health');
+  await call('delete', 'DELETE', `/connectors/${name}`);
+  await call('deleted', 'GET', `/connectors/${name}`);
+  return results;
+}
+
+/** Steps whose status or normalized body differ between two runs (known deviations: status only). */
+export function differences(a: StepResult[], b: StepResult[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!x || !y || x.step !== y.step) {
+      out.push(`step ${i}: ${x?.step} vs ${y?.step}`);
+      continue;
+    }
+    if (x.status !== y.status) out.push(`${x.step}: status ${x.status} vs ${y.status}`);
+    else if (!KNOWN_DIFFERENCES.has(x.step) && JSON.stringify(x.body) !== JSON.stringify(y.body)) {
+      out.push(`${x.step}: body ${JSON.stringify(x.body)} vs ${JSON.stringify(y.body)}`);
+    }
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [a, b] = process.argv.slice(2);
+  if (!a) {
+    process.stderr.write('usage: conformance.ts <url> [<other url>]\n');
+    process.exit(2);
+  }
+  const topic = `conformance-${Date.now().toString(36)}`;
+  const ra = await runConformance(a, topic);
+  if (!b) {
+    for (const r of ra) process.stdout.write(`${r.status} ${r.step} ${JSON.stringify(r.body).slice(0, 200)}\n`);
+  } else {
+    const rb = await runConformance(b, topic);
+    const diff = differences(ra, rb);
+    process.stdout.write(diff.length === 0 ? 'no differences\n' : `${diff.join('\n')}\n`);
+    process.exit(diff.length === 0 ? 0 : 1);
+  }
+}

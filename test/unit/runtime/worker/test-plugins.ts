@@ -1,0 +1,89 @@
+import {
+  ConfigDef,
+  type SourceConnectorPlugin,
+  type SourceRecord,
+  type SourceTaskContext,
+  Schemas,
+} from '../../../../runtime/api/index.js';
+import { builtinPlugins, PluginRegistry } from '../../../../runtime/plugins/registry.js';
+
+/** Test connectors: one whose tasks fail on demand, one with a password key, one that over-produces tasks. */
+export const control = { failPoll: false, polls: 0, startedTasks: 0, records: [] as string[] };
+
+const flakyConfig = new ConfigDef()
+  .define({ name: 'topic', type: 'STRING', defaultValue: 'flaky', importance: 'HIGH', documentation: 'topic' })
+  .define({ name: 'db.password', type: 'PASSWORD', defaultValue: null, importance: 'HIGH', documentation: 'secret' })
+  .define({
+    name: 'extra.tasks',
+    type: 'INT',
+    defaultValue: 0,
+    importance: 'LOW',
+    documentation: 'over-produce tasks',
+  });
+
+export const flakySource: SourceConnectorPlugin = {
+  type: 'source',
+  className: 'test.FlakySourceConnector',
+  aliases: ['FlakySource'],
+  version: '1.0.0',
+  config: flakyConfig,
+  summary: 'test',
+  create: () => {
+    let props: Record<string, string> = {};
+    return {
+      kind: 'source',
+      version: () => '1.0.0',
+      start(p) {
+        props = { ...p };
+      },
+      taskConfigs(max) {
+        const n = Math.min(max, 1) + Number(props['extra.tasks'] ?? 0);
+        return Array.from({ length: n }, () => ({ ...props }));
+      },
+      stop() {},
+    };
+  },
+  createTask: () => {
+    let ctx: SourceTaskContext;
+    let topic = 'flaky';
+    let seq = 0;
+    return {
+      version: () => '1.0.0',
+      initialize(c) {
+        ctx = c;
+      },
+      async start(p) {
+        control.startedTasks++;
+        control.records.push(`password=${p['db.password'] ?? ''}`);
+        topic = p.topic ?? 'flaky';
+        const prev = await ctx.offsetStorageReader.offset({ p: 0 });
+        seq = prev ? Number(prev.seq) + 1 : 0;
+      },
+      async poll(): Promise<SourceRecord[] | null> {
+        control.polls++;
+        if (control.failPoll) throw new Error('boom: the source is broken');
+        await new Promise((r) => setTimeout(r, 20));
+        const value = String(seq);
+        const rec: SourceRecord = {
+          topic,
+          kafkaPartition: null,
+          keySchema: null,
+          key: null,
+          valueSchema: Schemas.STRING,
+          value,
+          timestamp: null,
+          headers: [],
+          sourcePartition: { p: 0 },
+          sourceOffset: { seq },
+        };
+        seq++;
+        return [rec];
+      },
+      async stop() {},
+    };
+  },
+};
+
+export function testRegistry(): PluginRegistry {
+  return new PluginRegistry([...builtinPlugins(), flakySource]);
+}
