@@ -1,0 +1,244 @@
+import { ConfigError, DataError, RetriableError } from '../../../runtime/api/index.js';
+import type { ChangeTableSettings } from '../config.js';
+import { type GapCursor, advanceGapCursor } from '../cursor.js';
+import type { ChangeOp, ChangeRow, TableId, TableInfo } from '../model.js';
+import type { ChangeBatch, RawChange } from './dialect.js';
+
+/** SQL text plus its bound parameters. */
+export interface Sql {
+  text: string;
+  params: unknown[];
+}
+
+/** Placeholder for the n-th (1-based) parameter: `$1` (pg), `?` (mysql), `@p1` (mssql). */
+export type Placeholder = (n: number) => string;
+
+/** `(k1, k2) IN ((?, ?), ...)`, or an OR of ANDs where row values are not supported (SQL Server). */
+export function keyInPredicate(
+  quote: (id: string) => string,
+  keyColumns: readonly string[],
+  keys: ReadonlyArray<readonly string[]>,
+  ph: Placeholder,
+  firstParam: number,
+  rowValues: boolean,
+  /** Wraps the placeholder of key column i, e.g. in a CAST so the comparison is exact. */
+  wrap: (column: number, placeholder: string) => string = (_c, p) => p,
+): Sql {
+  const params: unknown[] = [];
+  let n = firstParam;
+  const next = (v: unknown, column: number): string => {
+    params.push(v);
+    return wrap(column, ph(n++));
+  };
+  if (keyColumns.length === 1) {
+    return { text: `${quote(keyColumns[0]!)} IN (${keys.map((k) => next(k[0], 0)).join(', ')})`, params };
+  }
+  if (rowValues) {
+    const cols = `(${keyColumns.map(quote).join(', ')})`;
+    return { text: `${cols} IN (${keys.map((k) => `(${k.map(next).join(', ')})`).join(', ')})`, params };
+  }
+  const ors = keys.map((k) => `(${keyColumns.map((c, i) => `${quote(c)} = ${next(k[i], i)}`).join(' AND ')})`);
+  return { text: `(${ors.join(' OR ')})`, params };
+}
+
+/** Keyset pagination: key > afterKey in key order, as an expanded OR so every database can use the index. */
+export function keyAfterPredicate(
+  quote: (id: string) => string,
+  keyColumns: readonly string[],
+  afterKey: readonly string[],
+  ph: Placeholder,
+  firstParam: number,
+  wrap: (column: number, placeholder: string) => string = (_c, p) => p,
+): Sql {
+  const params: unknown[] = [];
+  let n = firstParam;
+  const next = (v: unknown, column: number): string => {
+    params.push(v);
+    return wrap(column, ph(n++));
+  };
+  const ors = keyColumns.map((col, i) => {
+    const eqs = keyColumns.slice(0, i).map((c, j) => `${quote(c)} = ${next(afterKey[j], j)}`);
+    return `(${[...eqs, `${quote(col)} > ${next(afterKey[i], i)}`].join(' AND ')})`;
+  });
+  return { text: `(${ors.join(' OR ')})`, params };
+}
+
+/** Splits `schema.table` (or a bare name, given the default schema). Quoted dots are not supported. */
+export function parseTableName(name: string, defaultSchema: string): TableId {
+  const parts = name.split('.');
+  if (parts.length === 1) return { schema: defaultSchema, table: parts[0]! };
+  if (parts.length === 2) return { schema: parts[0]!, table: parts[1]! };
+  throw new ConfigError(`Table name ${JSON.stringify(name)} must be "table" or "schema.table"`);
+}
+
+/** The change-table columns a reader selects, in a fixed order. */
+export function changeColumns(s: ChangeTableSettings): string[] {
+  if (s.outbox) {
+    const o = s.outbox;
+    const cols = [s.sequenceColumn, o.idColumn, o.keyColumn, o.typeColumn, o.payloadColumn, o.routeColumn];
+    return [...new Set([...cols, ...(s.timestampColumn ? [s.timestampColumn] : [])])];
+  }
+  return [
+    s.sequenceColumn,
+    s.tableColumn,
+    s.operationColumn,
+    ...s.keyColumns,
+    ...(s.timestampColumn ? [s.timestampColumn] : []),
+  ];
+}
+
+/** Checks that every configured change-table column exists; names the config key and column when not. */
+export function checkChangeColumns(settings: ChangeTableSettings, info: TableInfo): void {
+  const have = new Set(info.columns.map((c) => c.name));
+  const o = settings.outbox;
+  const wanted: Array<[string, string]> = o
+    ? [
+        ['change.table.sequence.column', settings.sequenceColumn],
+        ['outbox.field.event.id', o.idColumn],
+        ['outbox.field.event.key', o.keyColumn],
+        ['outbox.field.event.type', o.typeColumn],
+        ['outbox.field.event.payload', o.payloadColumn],
+        ['outbox.route.by.field', o.routeColumn],
+      ]
+    : [
+        ['change.table.sequence.column', settings.sequenceColumn],
+        ['change.table.table.column', settings.tableColumn],
+        ['change.table.operation.column', settings.operationColumn],
+        ...settings.keyColumns.map((k): [string, string] => ['change.table.key.columns', k]),
+        ...(settings.timestampColumn
+          ? [['change.table.timestamp.column', settings.timestampColumn] as [string, string]]
+          : []),
+      ];
+  for (const [key, col] of wanted) {
+    if (!have.has(col)) {
+      throw ConfigError.invalid(
+        key,
+        col,
+        `Column not found in change table ${info.id.schema}.${info.id.table} (columns: ${[...have].join(', ')})`,
+      );
+    }
+  }
+}
+
+export function toChangeRow(raw: RawChange, s: ChangeTableSettings, changeTableSchema: string): ChangeRow {
+  if (s.outbox) {
+    // An outbox row is the event itself: it belongs to the outbox table and keeps its columns.
+    const key = raw[s.outbox.keyColumn];
+    return {
+      table: parseTableName(s.table, changeTableSchema),
+      key: [key === null || key === undefined ? '' : String(key)],
+      op: 'c',
+      seq: BigInt(String(raw[s.sequenceColumn])),
+      raw,
+    };
+  }
+  const tableName = raw[s.tableColumn];
+  if (typeof tableName !== 'string' || tableName === '') {
+    throw new DataError(
+      `Change row ${String(raw[s.sequenceColumn])} has no table name in column ${s.tableColumn}`,
+      s.tableColumn,
+    );
+  }
+  const opCode = String(raw[s.operationColumn] ?? '').trim();
+  const op: ChangeOp | undefined =
+    opCode === s.insertValue ? 'c' : opCode === s.updateValue ? 'u' : opCode === s.deleteValue ? 'd' : undefined;
+  if (!op) {
+    throw new DataError(
+      `Change row ${String(raw[s.sequenceColumn])} has operation ${JSON.stringify(opCode)} in column ` +
+        `${s.operationColumn}; expected one of ${s.insertValue}, ${s.updateValue}, ${s.deleteValue} ` +
+        '(change.table.operation.values)',
+      s.operationColumn,
+    );
+  }
+  const key = s.keyColumns.map((k) => {
+    const v = raw[k];
+    if (v === null || v === undefined) {
+      throw new DataError(`Change row ${String(raw[s.sequenceColumn])} has a null key in column ${k}`, k);
+    }
+    return Buffer.isBuffer(v) ? v.toString('hex') : String(v);
+  });
+  const ts = s.timestampColumn ? raw[s.timestampColumn] : undefined;
+  const row: ChangeRow = {
+    table: parseTableName(tableName.trim(), changeTableSchema),
+    key,
+    op,
+    seq: BigInt(String(raw[s.sequenceColumn])),
+    ...(ts !== undefined && ts !== null ? { tsMs: toEpochMs(ts) } : {}),
+  };
+  return row;
+}
+
+function toEpochMs(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  const text = String(v).trim().replace(' ', 'T');
+  // Timestamps without a zone are taken as UTC (sessions run in UTC).
+  const ms = Date.parse(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(text) ? text : `${text}Z`);
+  return Number.isNaN(ms) ? Date.now() : ms;
+}
+
+/**
+ * Gap-tracking read shared by every dialect: the next page above the high mark plus the rows of open gaps,
+ * then `advanceGapCursor` decides positions, new gaps and expiry.
+ */
+export async function readGapChanges(
+  cursor: GapCursor,
+  limit: number,
+  nowMs: number,
+  gapTimeoutMs: number,
+  readAbove: (seq: string, limit: number) => Promise<RawChange[]>,
+  readSeqs: (seqs: string[]) => Promise<RawChange[]>,
+  toRow: (raw: RawChange) => ChangeRow,
+): Promise<ChangeBatch> {
+  const above = await readAbove(cursor.seq, limit);
+  const fills: RawChange[] = [];
+  const gapSeqs = cursor.gaps.map(([g]) => g);
+  for (let i = 0; i < gapSeqs.length; i += 1000) fills.push(...(await readSeqs(gapSeqs.slice(i, i + 1000))));
+  const step = advanceGapCursor(cursor, [...fills, ...above].map(toRow), nowMs, gapTimeoutMs);
+  return {
+    rows: step.rows,
+    positions: step.positions,
+    end: step.end,
+    expiredGaps: step.expired,
+    cappedGaps: step.capped,
+    full: above.length >= limit,
+  };
+}
+
+const RETRIABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ESOCKET',
+  'ECONNCLOSED',
+  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, serialization/deadlock
+  '57P01',
+  '57P02',
+  '57P03',
+  '40001',
+  '40P01',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+
+/** Wraps a driver error: connection loss and transient conflicts become RetriableError (the runtime retries). */
+export function classifyDbError(err: unknown, what: string): Error {
+  if (err instanceof ConfigError || err instanceof DataError || err instanceof RetriableError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  const lost = /Connection terminated|connection is closed|Connection lost|not connected|closed state/i.test(msg);
+  if ((code && RETRIABLE_CODES.has(code)) || lost) {
+    return new RetriableError(`${what}: database connection problem (${code ?? 'connection lost'}): ${msg}`, {
+      cause: err,
+    });
+  }
+  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
+}

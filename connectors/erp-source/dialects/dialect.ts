@@ -1,0 +1,59 @@
+import type { ChangeTableSettings } from '../config.js';
+import type { Cursor } from '../cursor.js';
+import type { ChangeRow, RawRow, TableId, TableInfo } from '../model.js';
+
+/** Row from the change table as the driver returned it (column names as configured). */
+export type RawChange = Record<string, unknown>;
+
+/** One read of the change table: rows in capture order with the cursor after each, and the cursor after all. */
+export interface ChangeBatch {
+  rows: ChangeRow[];
+  positions: Cursor[];
+  end: Cursor;
+  /** Gap-tracked sequence numbers given up in this read (rolled back or older than gap.timeout.ms). */
+  expiredGaps: string[];
+  /** Gap tracking: missing numbers not tracked in this read (more than MAX_NEW_GAPS at once). */
+  cappedGaps?: number;
+  /** Whether the read hit its limit (more is waiting: poll again without sleeping). */
+  full: boolean;
+}
+
+/**
+ * A consistent read of the database for an initial snapshot: every chunk is read in one transaction whose
+ * start defines `handoff`, the stream position that captures exactly what the snapshot did not see.
+ */
+export interface SnapshotSession {
+  readonly handoff: Cursor;
+  count(table: TableInfo): Promise<number>;
+  /** Up to `limit` rows with key > afterKey (key order), or from the start when afterKey is null. */
+  chunk(table: TableInfo, afterKey: readonly string[] | null, limit: number): Promise<RawRow[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * What the connector needs from a database. Identifiers come from the catalog or from the config checked
+ * against it, are quoted by `quote`, and values are always bound as parameters: no SQL text is built from data.
+ */
+export interface Dialect {
+  readonly kind: 'postgresql' | 'mysql' | 'sqlserver';
+  /** Database name (source.db). */
+  readonly database: string;
+  /** The schema a bare table name belongs to (PostgreSQL `public`, MySQL the database, SQL Server `dbo`). */
+  readonly defaultSchema: string;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  quote(identifier: string): string;
+  listTables(): Promise<TableId[]>;
+  /** Columns (with Connect schemas and converters) and primary key; throws when the table does not exist. */
+  describe(table: TableId): Promise<TableInfo>;
+  /** Checks the change table against the catalog and picks the capture kind (watermark or gap tracking). */
+  prepareChangeTable(settings: ChangeTableSettings): Promise<Cursor['kind']>;
+  /** The lowest sequence still in the change table (null when empty): detects purges past a stored position. */
+  lowestSequence(): Promise<bigint | null>;
+  /** The position "now": everything committed before is taken as done (snapshot.mode=never). */
+  currentCursor(): Promise<Cursor>;
+  readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch>;
+  /** Base rows for these keys (text values in key column order), one query per call. */
+  readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]>;
+  beginSnapshot(): Promise<SnapshotSession>;
+}

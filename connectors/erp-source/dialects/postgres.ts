@@ -1,0 +1,450 @@
+import pg from 'pg';
+import { ConfigError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
+import type { ChangeTableSettings } from '../config.js';
+import type { Cursor, GapCursor, XidCursor } from '../cursor.js';
+import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import {
+  changeColumns,
+  checkChangeColumns,
+  classifyDbError,
+  keyAfterPredicate,
+  keyInPredicate,
+  parseTableName,
+  readGapChanges,
+  toChangeRow,
+} from './common.js';
+import type { ChangeBatch, Dialect, RawChange, SnapshotSession } from './dialect.js';
+import { gapHandoff, handoffFloor } from './handoff.js';
+import {
+  columnSchema,
+  dateToDays,
+  decimalFrom,
+  timeToMicros,
+  timestampToMicros,
+  toBigInt,
+  variableScaleDecimal,
+  variableScaleDecimalSchema,
+  zonedToIso,
+} from './types.js';
+
+const BYTEA_OID = 17;
+const TXID_ALIAS = '__erpstream_txid';
+/** Parameters per statement stay far below PostgreSQL's 65535. */
+const MAX_PARAMS = 30_000;
+
+/**
+ * Every value arrives as the server's text, except bytea (Buffer): the converters in types.ts turn text into
+ * exact Connect values, so no float or millisecond Date ever sits in between.
+ */
+const textTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === BYTEA_OID) return pg.types.getTypeParser(oid, format ?? 'text');
+    return (v: string) => v;
+  },
+} as pg.CustomTypesConfig;
+
+export interface PgConnectionOptions {
+  url: string;
+  user: string | null;
+  password: string | null;
+}
+
+export class PostgresDialect implements Dialect {
+  readonly kind = 'postgresql' as const;
+  readonly defaultSchema = 'public';
+  database = '';
+  private client: pg.Client | null = null;
+  private ct: { settings: ChangeTableSettings; id: TableId; kind: 'xid' | 'gaps' } | null = null;
+
+  constructor(private readonly options: PgConnectionOptions) {}
+
+  private clientConfig(): pg.ClientConfig {
+    return {
+      connectionString: this.options.url,
+      ...(this.options.user ? { user: this.options.user } : {}),
+      ...(this.options.password ? { password: this.options.password } : {}),
+      types: textTypes,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'erpstream-source',
+    };
+  }
+
+  private async open(): Promise<pg.Client> {
+    const client = new pg.Client(this.clientConfig());
+    // A dropped connection must surface on the next query, not crash the process.
+    client.on('error', () => {
+      if (this.client === client) this.client = null;
+    });
+    await client.connect();
+    await client.query(`SET TIME ZONE 'UTC'`);
+    return client;
+  }
+
+  async connect(): Promise<void> {
+    if (this.client) return;
+    try {
+      this.client = await this.open();
+      const { rows } = await this.client.query<{ db: string }>('SELECT current_database() AS db');
+      this.database = rows[0]!.db;
+    } catch (e) {
+      this.client = null;
+      throw classifyDbError(e, 'Connecting to PostgreSQL');
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    await c?.end().catch(() => {});
+  }
+
+  quote(identifier: string): string {
+    return `"${identifier.replace(/"/g, '""')}"`;
+  }
+
+  private qname(id: TableId): string {
+    return `${this.quote(id.schema)}.${this.quote(id.table)}`;
+  }
+
+  private async query<R extends RawRow = RawRow>(text: string, params: unknown[], what: string): Promise<R[]> {
+    try {
+      await this.connect();
+      const res = await this.client!.query<R>(text, params);
+      return res.rows;
+    } catch (e) {
+      const err = classifyDbError(e, what);
+      if (err.name === 'RetriableError') await this.close();
+      throw err;
+    }
+  }
+
+  async listTables(): Promise<TableId[]> {
+    const rows = await this.query<{ s: string; t: string }>(
+      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables
+        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY 1, 2`,
+      [],
+      'Listing tables',
+    );
+    return rows.map((r) => ({ schema: r.s, table: r.t }));
+  }
+
+  async describe(id: TableId): Promise<TableInfo> {
+    const cols = await this.query<{
+      name: string;
+      data_type: string;
+      nullable: string;
+      precision: string | null;
+      scale: string | null;
+    }>(
+      `SELECT column_name AS name, data_type, is_nullable AS nullable,
+              numeric_precision AS precision, numeric_scale AS scale
+         FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+      [id.schema, id.table],
+      `Reading the catalog of ${qualified(id)}`,
+    );
+    if (cols.length === 0) throw new ConfigError(`Table ${qualified(id)} does not exist (or is not readable)`);
+    const keys = await this.query<{ name: string }>(
+      `SELECT a.attname AS name
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisprimary
+        ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+      [id.schema, id.table],
+      `Reading the primary key of ${qualified(id)}`,
+    );
+    const keyColumns = keys.map((k) => k.name);
+    const columns = cols.map((c) =>
+      pgColumn(c.name, c.data_type, c.nullable === 'YES', keyColumns.includes(c.name), c.precision, c.scale),
+    );
+    return { id, columns, keyColumns };
+  }
+
+  async prepareChangeTable(settings: ChangeTableSettings): Promise<Cursor['kind']> {
+    const id = parseTableName(settings.table, this.defaultSchema);
+    let info: TableInfo;
+    try {
+      info = await this.describe(id);
+    } catch (e) {
+      if (e instanceof ConfigError) throw ConfigError.invalid('change.table', settings.table, e.message);
+      throw e;
+    }
+    checkChangeColumns(settings, info);
+    const txid = settings.txidColumn ? info.columns.find((c) => c.name === settings.txidColumn) : undefined;
+    if (txid && txid.dbType !== 'xid8') {
+      throw ConfigError.invalid(
+        'change.table.txid.column',
+        settings.txidColumn,
+        `Column ${settings.txidColumn} of ${settings.table} is ${txid.dbType}; it must be xid8 DEFAULT pg_current_xact_id()`,
+      );
+    }
+    const kind = txid ? 'xid' : 'gaps';
+    this.ct = { settings, id, kind };
+    return kind;
+  }
+
+  private changeTable(): { settings: ChangeTableSettings; id: TableId; kind: 'xid' | 'gaps' } {
+    if (!this.ct) throw new Error('prepareChangeTable() must run before reading changes');
+    return this.ct;
+  }
+
+  private selectList(extra = ''): string {
+    const { settings } = this.changeTable();
+    return (
+      changeColumns(settings)
+        .map((c) => this.quote(c))
+        .join(', ') + extra
+    );
+  }
+
+  async lowestSequence(): Promise<bigint | null> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const rows = await this.query(
+      `SELECT MIN(${seq})::text AS m FROM ${this.qname(id)}`,
+      [],
+      'Reading the change table low mark',
+    );
+    const m = rows[0]?.m;
+    return m === null || m === undefined ? null : BigInt(String(m));
+  }
+
+  async currentCursor(): Promise<Cursor> {
+    const { kind } = this.changeTable();
+    if (kind === 'xid') {
+      const rows = await this.query<{ s: string }>(
+        'SELECT pg_current_snapshot()::text AS s',
+        [],
+        'Reading the snapshot',
+      );
+      return { kind: 'xid', base: rows[0]!.s };
+    }
+    return this.gapHandoffNow((text, params) => this.query(text, params, 'Reading the change table high mark'));
+  }
+
+  private async gapHandoffNow(run: (text: string, params: unknown[]) => Promise<RawRow[]>): Promise<GapCursor> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const max = await run(`SELECT MAX(${seq})::text AS m FROM ${this.qname(id)}`, []);
+    const m = (max[0]?.m as string | null | undefined) ?? null;
+    if (m === null) return gapHandoff(null, [], Date.now());
+    const recent = await run(`SELECT ${seq}::text AS s FROM ${this.qname(id)} WHERE ${seq} > $1 ORDER BY 1`, [
+      String(handoffFloor(BigInt(m))),
+    ]);
+    return gapHandoff(
+      BigInt(m),
+      recent.map((r) => BigInt(r.s as string)),
+      Date.now(),
+    );
+  }
+
+  async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+    const { settings, id } = this.changeTable();
+    const toRow = (raw: RawChange) => {
+      const row = toChangeRow(raw, settings, id.schema);
+      const t = raw[TXID_ALIAS];
+      return t === undefined || t === null ? row : { ...row, txid: BigInt(t as string) };
+    };
+    const seq = this.quote(settings.sequenceColumn);
+    if (cursor.kind === 'gaps') {
+      return readGapChanges(
+        cursor,
+        limit,
+        nowMs,
+        gapTimeoutMs,
+        (after, n) =>
+          this.query(
+            `SELECT ${this.selectList()} FROM ${this.qname(id)} WHERE ${seq} > $1 ORDER BY ${seq} LIMIT $2`,
+            [after, n],
+            'Reading the change table',
+          ),
+        (seqs) =>
+          this.query(
+            `SELECT ${this.selectList()} FROM ${this.qname(id)} WHERE ${seq} = ANY($1::bigint[])`,
+            [seqs],
+            'Re-reading change table gaps',
+          ),
+        toRow,
+      );
+    }
+    if (cursor.kind !== 'xid') throw new ConfigError(`PostgreSQL cannot resume from a ${cursor.kind} position`);
+    return this.readXid(cursor, limit, toRow);
+  }
+
+  /**
+   * Transactions not visible in `base` but visible in `target` are exactly the ones that committed in
+   * between, whatever order their ids or sequences have; one still running is in target's xip and waits.
+   */
+  private async readXid(
+    cursor: XidCursor,
+    limit: number,
+    toRow: (raw: RawChange) => ReturnType<typeof toChangeRow>,
+  ): Promise<ChangeBatch> {
+    const { settings, id } = this.changeTable();
+    const target =
+      cursor.target ??
+      (await this.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s', [], 'Reading the snapshot'))[0]!.s;
+    const tx = this.quote(settings.txidColumn!);
+    const seq = this.quote(settings.sequenceColumn);
+    const params: unknown[] = [cursor.base, target];
+    let after = '';
+    if (cursor.target && cursor.after) {
+      params.push(cursor.after[0], cursor.after[1]);
+      after = ` AND (${tx}, ${seq}) > ($3::xid8, $4::bigint)`;
+    }
+    params.push(limit);
+    const raws = await this.query(
+      `SELECT ${this.selectList(`, ${tx}::text AS ${this.quote(TXID_ALIAS)}`)} FROM ${this.qname(id)}
+        WHERE ${tx} >= pg_snapshot_xmin($1::pg_snapshot)
+          AND NOT pg_visible_in_snapshot(${tx}, $1::pg_snapshot)
+          AND pg_visible_in_snapshot(${tx}, $2::pg_snapshot)${after}
+        ORDER BY ${tx}, ${seq} LIMIT $${params.length}`,
+      params,
+      'Reading the change table',
+    );
+    const rows = raws.map(toRow);
+    const full = rows.length >= limit;
+    const positions: Cursor[] = rows.map((r) => ({
+      kind: 'xid',
+      base: cursor.base,
+      target,
+      after: [String(r.txid), String(r.seq)],
+    }));
+    const end: XidCursor = full ? (positions[positions.length - 1] as XidCursor) : { kind: 'xid', base: target };
+    if (positions.length > 0) positions[positions.length - 1] = end;
+    return { rows, positions, end, expiredGaps: [], full };
+  }
+
+  async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+    const out: RawRow[] = [];
+    const per = Math.max(1, Math.floor(MAX_PARAMS / table.keyColumns.length));
+    for (let i = 0; i < keys.length; i += per) {
+      const pred = keyInPredicate(
+        (c) => this.quote(c),
+        table.keyColumns,
+        keys.slice(i, i + per),
+        (n) => `$${n}`,
+        1,
+        true,
+      );
+      out.push(
+        ...(await this.query(
+          `SELECT * FROM ${this.qname(table.id)} WHERE ${pred.text}`,
+          pred.params,
+          `Reading rows of ${qualified(table.id)}`,
+        )),
+      );
+    }
+    return out;
+  }
+
+  async beginSnapshot(): Promise<SnapshotSession> {
+    let client: pg.Client;
+    try {
+      client = await this.open();
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    } catch (e) {
+      throw classifyDbError(e, 'Starting the snapshot transaction');
+    }
+    const run = async (text: string, params: unknown[]): Promise<RawRow[]> => {
+      try {
+        return (await client.query<RawRow>(text, params)).rows;
+      } catch (e) {
+        throw classifyDbError(e, 'Snapshot read');
+      }
+    };
+    // The first statement fixes the transaction's snapshot; the same snapshot is the streaming hand-off, so
+    // every change the snapshot did not see is exactly what streaming reads first.
+    const snap = (await run('SELECT pg_current_snapshot()::text AS s', []))[0]!.s as string;
+    const handoff: Cursor =
+      this.changeTable().kind === 'xid' ? { kind: 'xid', base: snap } : await this.gapHandoffNow(run);
+    return {
+      handoff,
+      count: async (t) => Number((await run(`SELECT count(*)::text AS n FROM ${this.qname(t.id)}`, []))[0]!.n),
+      chunk: async (t, afterKey, limit) => {
+        const order = t.keyColumns.map((c) => this.quote(c)).join(', ');
+        if (afterKey === null) return run(`SELECT * FROM ${this.qname(t.id)} ORDER BY ${order} LIMIT $1`, [limit]);
+        const pred = keyAfterPredicate(
+          (c) => this.quote(c),
+          t.keyColumns,
+          afterKey,
+          (n) => `$${n}`,
+          1,
+        );
+        return run(
+          `SELECT * FROM ${this.qname(t.id)} WHERE ${pred.text} ORDER BY ${order} LIMIT $${pred.params.length + 1}`,
+          [...pred.params, limit],
+        );
+      },
+      close: async () => {
+        await client.query('COMMIT').catch(() => {});
+        await client.end().catch(() => {});
+      },
+    };
+  }
+}
+
+/** The PostgreSQL type map (docs/erp-source.md lists it). */
+export function pgColumn(
+  name: string,
+  dataType: string,
+  nullable: boolean,
+  isKey: boolean,
+  precision: string | number | null,
+  scale: string | number | null,
+): ColumnInfo {
+  const optional = !isKey;
+  const t = dataType.toLowerCase();
+  const text = (v: unknown) => v;
+  const col = (builder: SchemaBuilder, convert: (raw: unknown) => unknown): ColumnInfo => ({
+    name,
+    dbType: t,
+    nullable,
+    schema: columnSchema(builder, optional),
+    convert: (raw) => (raw === null || raw === undefined ? null : convert(raw)),
+  });
+  switch (t) {
+    case 'smallint':
+      return col(SchemaBuilder.int16(), (v) => Number(v));
+    case 'integer':
+      return col(SchemaBuilder.int32(), (v) => Number(v));
+    case 'bigint':
+      return col(SchemaBuilder.int64(), toBigInt);
+    case 'numeric':
+      if (scale === null || scale === undefined) {
+        return {
+          name,
+          dbType: t,
+          nullable,
+          schema: variableScaleDecimalSchema,
+          convert: (raw) => (raw === null || raw === undefined ? null : variableScaleDecimal(raw)),
+        };
+      }
+      return col(DecimalType.builder(Number(scale), precision === null ? undefined : Number(precision)), (v) =>
+        decimalFrom(v, Number(scale)),
+      );
+    case 'real':
+      return col(SchemaBuilder.float32(), (v) => Number(v));
+    case 'double precision':
+      return col(SchemaBuilder.float64(), (v) => Number(v));
+    case 'boolean':
+      return col(SchemaBuilder.bool(), (v) => v === 't' || v === 'true' || v === true);
+    case 'date':
+      return col(DebeziumTypes.date(), (v) => dateToDays(String(v)));
+    case 'time without time zone':
+      return col(DebeziumTypes.microTime(), (v) => timeToMicros(String(v)));
+    case 'timestamp without time zone':
+      return col(DebeziumTypes.microTimestamp(), (v) => timestampToMicros(String(v)));
+    case 'timestamp with time zone':
+      return col(DebeziumTypes.zonedTimestamp(), (v) => zonedToIso(String(v)));
+    case 'bytea':
+      return col(SchemaBuilder.bytes(), (v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v))));
+    case 'uuid':
+      return col(DebeziumTypes.uuid(), text);
+    case 'json':
+    case 'jsonb':
+      return col(DebeziumTypes.json(), text);
+    default:
+      // text, varchar, char, xid8, enums, arrays, intervals, money: the server's text form, unchanged.
+      return col(SchemaBuilder.string(), (v) => String(v));
+  }
+}

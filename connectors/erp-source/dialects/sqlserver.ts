@@ -1,0 +1,457 @@
+import sql from 'mssql';
+import { ConfigError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
+import type { ChangeTableSettings } from '../config.js';
+import type { Cursor, RowversionCursor } from '../cursor.js';
+import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import {
+  changeColumns,
+  checkChangeColumns,
+  classifyDbError,
+  keyAfterPredicate,
+  keyInPredicate,
+  parseTableName,
+  readGapChanges,
+  toChangeRow,
+} from './common.js';
+import type { ChangeBatch, Dialect, RawChange, SnapshotSession } from './dialect.js';
+import { gapHandoff, handoffFloor } from './handoff.js';
+import {
+  columnSchema,
+  dateToDays,
+  decimalFrom,
+  timeToMicros,
+  timestampToMicros,
+  toBigInt,
+  toBytes,
+  zonedToIso,
+} from './types.js';
+
+const RV_ALIAS = '__erpstream_rv';
+/** SQL Server allows 2100 parameters per request. */
+const MAX_PARAMS = 2000;
+
+export interface MssqlConnectionOptions {
+  url: string;
+  user: string | null;
+  password: string | null;
+}
+
+/** sqlserver://user:pass@host:1433/db?encrypt=false&trustServerCertificate=true → mssql config. */
+export function mssqlConfig(o: MssqlConnectionOptions): sql.config {
+  const u = new URL(o.url.replace(/^mssql:/i, 'sqlserver:'));
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database)
+    throw ConfigError.invalid('connection.url', `${u.protocol}//${u.host}/`, 'The URL must name a database');
+  const flag = (name: string, dflt: boolean): boolean => {
+    const v = u.searchParams.get(name);
+    return v === null ? dflt : v === 'true';
+  };
+  return {
+    server: u.hostname,
+    port: u.port ? Number(u.port) : 1433,
+    database,
+    user: o.user ?? (decodeURIComponent(u.username) || undefined),
+    password: o.password ?? (decodeURIComponent(u.password) || undefined),
+    options: { encrypt: flag('encrypt', true), trustServerCertificate: flag('trustServerCertificate', false) },
+    pool: { max: 4, min: 0 },
+    connectionTimeout: 10_000,
+  };
+}
+
+/**
+ * SQL Server (`mssql`). Decimal, money, bigint and datetime2 columns are selected as text (CONVERT) so tedious
+ * never turns them into floats or millisecond Dates; the select list therefore comes from the catalog.
+ * Change-table capture uses the change table's rowversion below MIN_ACTIVE_ROWVERSION() when it has one.
+ */
+export class SqlServerDialect implements Dialect {
+  readonly kind = 'sqlserver' as const;
+  readonly defaultSchema = 'dbo';
+  readonly database: string;
+  private pool: sql.ConnectionPool | null = null;
+  private readonly config: sql.config;
+  private ct: { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' } | null = null;
+  private readonly selects = new Map<string, string>();
+
+  constructor(options: MssqlConnectionOptions) {
+    this.config = mssqlConfig(options);
+    this.database = this.config.database!;
+  }
+
+  async connect(): Promise<void> {
+    if (this.pool) return;
+    try {
+      const pool = new sql.ConnectionPool(this.config);
+      pool.on('error', () => {
+        if (this.pool === pool) this.pool = null;
+      });
+      this.pool = await pool.connect();
+    } catch (e) {
+      this.pool = null;
+      throw classifyDbError(e, 'Connecting to SQL Server');
+    }
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    await p?.close().catch(() => {});
+  }
+
+  quote(identifier: string): string {
+    return `[${identifier.replace(/]/g, ']]')}]`;
+  }
+
+  private qname(id: TableId): string {
+    return `${this.quote(id.schema)}.${this.quote(id.table)}`;
+  }
+
+  private async query(text: string, params: unknown[], what: string, on?: sql.Transaction): Promise<RawRow[]> {
+    try {
+      if (!on) await this.connect();
+      const req = on ? new sql.Request(on) : this.pool!.request();
+      params.forEach((p, i) => req.input(`p${i + 1}`, p));
+      const res = await req.query(text);
+      return res.recordset as RawRow[];
+    } catch (e) {
+      const err = classifyDbError(e, what);
+      if (!on && err.name === 'RetriableError') await this.close();
+      throw err;
+    }
+  }
+
+  async listTables(): Promise<TableId[]> {
+    const rows = await this.query(
+      `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2`,
+      [],
+      'Listing tables',
+    );
+    return rows.map((r) => ({ schema: String(r.s), table: String(r.t) }));
+  }
+
+  async describe(id: TableId): Promise<TableInfo> {
+    const cols = await this.query(
+      `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, NUMERIC_PRECISION AS [precision],
+              NUMERIC_SCALE AS scale, DATETIME_PRECISION AS dt_precision
+         FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = @p1 AND TABLE_NAME = @p2 ORDER BY ORDINAL_POSITION`,
+      [id.schema, id.table],
+      `Reading the catalog of ${qualified(id)}`,
+    );
+    if (cols.length === 0) throw new ConfigError(`Table ${qualified(id)} does not exist (or is not readable)`);
+    const keys = await this.query(
+      `SELECT k.COLUMN_NAME AS name FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS c
+         JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE k ON k.CONSTRAINT_NAME = c.CONSTRAINT_NAME AND k.TABLE_SCHEMA = c.TABLE_SCHEMA
+        WHERE c.CONSTRAINT_TYPE = 'PRIMARY KEY' AND c.TABLE_SCHEMA = @p1 AND c.TABLE_NAME = @p2 ORDER BY k.ORDINAL_POSITION`,
+      [id.schema, id.table],
+      `Reading the primary key of ${qualified(id)}`,
+    );
+    const keyColumns = keys.map((k) => String(k.name));
+    const columns = cols.map((c) =>
+      mssqlColumn(
+        String(c.name),
+        String(c.data_type),
+        c.nullable === 'YES',
+        keyColumns.includes(String(c.name)),
+        c.scale === null ? null : Number(c.scale),
+        c.precision === null ? null : Number(c.precision),
+      ),
+    );
+    this.selects.set(qualified(id), columns.map((c) => selectExpr(this.quote(c.name), c.dbType)).join(', '));
+    return { id, columns, keyColumns };
+  }
+
+  private selectOf(t: TableInfo): string {
+    return this.selects.get(qualified(t.id)) ?? '*';
+  }
+
+  async prepareChangeTable(settings: ChangeTableSettings): Promise<Cursor['kind']> {
+    const id = parseTableName(settings.table, this.defaultSchema);
+    let info: TableInfo;
+    try {
+      info = await this.describe(id);
+    } catch (e) {
+      if (e instanceof ConfigError) throw ConfigError.invalid('change.table', settings.table, e.message);
+      throw e;
+    }
+    checkChangeColumns(settings, info);
+    const rv = settings.rowversionColumn ? info.columns.find((c) => c.name === settings.rowversionColumn) : undefined;
+    const kind = rv && (rv.dbType === 'timestamp' || rv.dbType === 'rowversion') ? 'rv' : 'gaps';
+    this.ct = { settings, id, kind };
+    return kind;
+  }
+
+  private changeTable(): { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' } {
+    if (!this.ct) throw new Error('prepareChangeTable() must run before reading changes');
+    return this.ct;
+  }
+
+  private changeSelect(): string {
+    const { settings } = this.changeTable();
+    const cols = changeColumns(settings).map((c) =>
+      c === settings.sequenceColumn ? `CONVERT(varchar(24), ${this.quote(c)}) AS ${this.quote(c)}` : this.quote(c),
+    );
+    if (this.changeTable().kind === 'rv') {
+      cols.push(
+        `CONVERT(varchar(24), CAST(${this.quote(settings.rowversionColumn!)} AS bigint)) AS ${this.quote(RV_ALIAS)}`,
+      );
+    }
+    return cols.join(', ');
+  }
+
+  private async watermark(on?: sql.Transaction): Promise<bigint> {
+    const rows = await this.query(
+      'SELECT CONVERT(varchar(24), CAST(MIN_ACTIVE_ROWVERSION() AS bigint)) AS w',
+      [],
+      'Reading MIN_ACTIVE_ROWVERSION()',
+      on,
+    );
+    return BigInt(String(rows[0]!.w));
+  }
+
+  private async gapHandoffOn(on?: sql.Transaction): Promise<Cursor> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const max = await this.query(
+      `SELECT CONVERT(varchar(24), MAX(${seq})) AS m FROM ${this.qname(id)}`,
+      [],
+      'Reading the high mark',
+      on,
+    );
+    const m = (max[0]?.m as string | null | undefined) ?? null;
+    if (m === null) return gapHandoff(null, [], Date.now());
+    const recent = await this.query(
+      `SELECT CONVERT(varchar(24), ${seq}) AS s FROM ${this.qname(id)} WHERE ${seq} > CAST(@p1 AS bigint) ORDER BY ${seq}`,
+      [String(handoffFloor(BigInt(m)))],
+      'Reading recent sequence numbers',
+      on,
+    );
+    return gapHandoff(
+      BigInt(m),
+      recent.map((r) => BigInt(String(r.s))),
+      Date.now(),
+    );
+  }
+
+  async lowestSequence(): Promise<bigint | null> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const rows = await this.query(
+      `SELECT CONVERT(varchar(24), MIN(${seq})) AS m FROM ${this.qname(id)}`,
+      [],
+      'Reading the change table low mark',
+    );
+    const m = rows[0]?.m;
+    return m === null || m === undefined ? null : BigInt(String(m));
+  }
+
+  async currentCursor(): Promise<Cursor> {
+    if (this.changeTable().kind === 'rv') return { kind: 'rv', rv: String((await this.watermark()) - 1n) };
+    return this.gapHandoffOn();
+  }
+
+  async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+    const { settings, id } = this.changeTable();
+    const toRow = (raw: RawChange) => {
+      const row = toChangeRow(raw, settings, id.schema);
+      const rv = raw[RV_ALIAS];
+      return rv === undefined || rv === null ? row : { ...row, rowversion: BigInt(String(rv)) };
+    };
+    const seq = this.quote(settings.sequenceColumn);
+    if (cursor.kind === 'gaps') {
+      return readGapChanges(
+        cursor,
+        limit,
+        nowMs,
+        gapTimeoutMs,
+        (after, n) =>
+          this.query(
+            `SELECT TOP (@p2) ${this.changeSelect()} FROM ${this.qname(id)} WHERE ${seq} > CAST(@p1 AS bigint) ORDER BY ${seq}`,
+            [after, n],
+            'Reading the change table',
+          ),
+        (seqs) =>
+          this.query(
+            `SELECT ${this.changeSelect()} FROM ${this.qname(id)} WHERE ${seq} IN (${seqs.map((_, i) => `CAST(@p${i + 1} AS bigint)`).join(', ')})`,
+            seqs,
+            'Re-reading change table gaps',
+          ),
+        toRow,
+      );
+    }
+    if (cursor.kind !== 'rv') throw new ConfigError(`SQL Server cannot resume from a ${cursor.kind} position`);
+    // Frozen once per poll: every rowversion below it belongs to a finished transaction.
+    const w = await this.watermark();
+    const rv = this.quote(settings.rowversionColumn!);
+    const raws = await this.query(
+      `SELECT TOP (@p3) ${this.changeSelect()} FROM ${this.qname(id)}
+        WHERE CAST(${rv} AS bigint) > CAST(@p1 AS bigint) AND CAST(${rv} AS bigint) < CAST(@p2 AS bigint)
+        ORDER BY ${rv}`,
+      [cursor.rv, String(w), limit],
+      'Reading the change table',
+    );
+    const rows = raws.map(toRow);
+    const full = rows.length >= limit;
+    const positions: RowversionCursor[] = rows.map((r) => ({ kind: 'rv', rv: String(r.rowversion) }));
+    const end: RowversionCursor = full ? positions[positions.length - 1]! : { kind: 'rv', rv: String(w - 1n) };
+    if (positions.length > 0) positions[positions.length - 1] = end;
+    return { rows, positions, end, expiredGaps: [], full };
+  }
+
+  async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+    const out: RawRow[] = [];
+    const per = Math.max(1, Math.floor(MAX_PARAMS / table.keyColumns.length));
+    for (let i = 0; i < keys.length; i += per) {
+      const pred = keyInPredicate(
+        (c) => this.quote(c),
+        table.keyColumns,
+        keys.slice(i, i + per),
+        (n) => `@p${n}`,
+        1,
+        false,
+      );
+      out.push(
+        ...(await this.query(
+          `SELECT ${this.selectOf(table)} FROM ${this.qname(table.id)} WHERE ${pred.text}`,
+          pred.params,
+          `Reading rows of ${qualified(table.id)}`,
+        )),
+      );
+    }
+    return out;
+  }
+
+  async beginSnapshot(): Promise<SnapshotSession> {
+    await this.connect();
+    const tx = new sql.Transaction(this.pool!);
+    try {
+      // SNAPSHOT isolation needs ALLOW_SNAPSHOT_ISOLATION ON; it gives one consistent view for every chunk.
+      await tx.begin(sql.ISOLATION_LEVEL.SNAPSHOT);
+    } catch (e) {
+      throw classifyDbError(e, 'Starting the snapshot transaction (is ALLOW_SNAPSHOT_ISOLATION ON?)');
+    }
+    const handoff: Cursor =
+      this.changeTable().kind === 'rv'
+        ? { kind: 'rv', rv: String((await this.watermark(tx)) - 1n) }
+        : await this.gapHandoffOn(tx);
+    return {
+      handoff,
+      count: async (t) =>
+        Number((await this.query(`SELECT COUNT_BIG(*) AS n FROM ${this.qname(t.id)}`, [], 'Snapshot count', tx))[0]!.n),
+      chunk: async (t, afterKey, limit) => {
+        const order = t.keyColumns.map((c) => this.quote(c)).join(', ');
+        if (afterKey === null) {
+          return this.query(
+            `SELECT TOP (@p1) ${this.selectOf(t)} FROM ${this.qname(t.id)} ORDER BY ${order}`,
+            [limit],
+            'Snapshot read',
+            tx,
+          );
+        }
+        const pred = keyAfterPredicate(
+          (c) => this.quote(c),
+          t.keyColumns,
+          afterKey,
+          (n) => `@p${n + 1}`,
+          1,
+        );
+        return this.query(
+          `SELECT TOP (@p1) ${this.selectOf(t)} FROM ${this.qname(t.id)} WHERE ${pred.text} ORDER BY ${order}`,
+          [limit, ...pred.params],
+          'Snapshot read',
+          tx,
+        );
+      },
+      close: async () => {
+        await tx.commit().catch(() => {});
+      },
+    };
+  }
+}
+
+/** Columns tedious would make lossy are read as text. */
+function selectExpr(quoted: string, dbType: string): string {
+  switch (dbType) {
+    case 'decimal':
+    case 'numeric':
+    case 'money':
+    case 'smallmoney':
+    case 'bigint':
+      return `CONVERT(varchar(64), ${quoted}) AS ${quoted}`;
+    case 'datetime2':
+    case 'datetime':
+    case 'smalldatetime':
+      return `CONVERT(varchar(32), ${quoted}, 121) AS ${quoted}`;
+    case 'datetimeoffset':
+      return `CONVERT(varchar(40), SWITCHOFFSET(${quoted}, '+00:00'), 121) AS ${quoted}`;
+    case 'date':
+      return `CONVERT(varchar(10), ${quoted}, 23) AS ${quoted}`;
+    case 'time':
+      return `CONVERT(varchar(20), ${quoted}, 114) AS ${quoted}`;
+    case 'uniqueidentifier':
+      return `LOWER(CONVERT(varchar(36), ${quoted})) AS ${quoted}`;
+    default:
+      return quoted;
+  }
+}
+
+/** The SQL Server type map (docs/erp-source.md lists it). */
+export function mssqlColumn(
+  name: string,
+  dataType: string,
+  nullable: boolean,
+  isKey: boolean,
+  scale: number | null,
+  precision: number | null,
+): ColumnInfo {
+  const t = dataType.toLowerCase();
+  const col = (builder: SchemaBuilder, convert: (raw: unknown) => unknown): ColumnInfo => ({
+    name,
+    dbType: t,
+    nullable,
+    schema: columnSchema(builder, !isKey),
+    convert: (raw) => (raw === null || raw === undefined ? null : convert(raw)),
+  });
+  switch (t) {
+    case 'bit':
+      return col(SchemaBuilder.bool(), (v) => v === true || v === 1 || v === '1' || v === 'true');
+    case 'tinyint':
+    case 'smallint':
+      return col(SchemaBuilder.int16(), (v) => Number(v));
+    case 'int':
+      return col(SchemaBuilder.int32(), (v) => Number(v));
+    case 'bigint':
+      return col(SchemaBuilder.int64(), toBigInt);
+    case 'decimal':
+    case 'numeric':
+      return col(DecimalType.builder(scale ?? 0, precision ?? undefined), (v) => decimalFrom(String(v), scale ?? 0));
+    case 'money':
+      return col(DecimalType.builder(4, 19), (v) => decimalFrom(String(v), 4));
+    case 'smallmoney':
+      return col(DecimalType.builder(4, 10), (v) => decimalFrom(String(v), 4));
+    case 'real':
+      return col(SchemaBuilder.float32(), (v) => Number(v));
+    case 'float':
+      return col(SchemaBuilder.float64(), (v) => Number(v));
+    case 'date':
+      return col(DebeziumTypes.date(), (v) => dateToDays(String(v)));
+    case 'time':
+      return col(DebeziumTypes.microTime(), (v) => timeToMicros(String(v)));
+    case 'datetime':
+    case 'smalldatetime':
+      return col(DebeziumTypes.timestamp(), (v) => timestampToMicros(String(v)) / 1000n);
+    case 'datetime2':
+      return col(DebeziumTypes.microTimestamp(), (v) => timestampToMicros(String(v)));
+    case 'datetimeoffset':
+      return col(DebeziumTypes.zonedTimestamp(), (v) => zonedToIso(String(v)));
+    case 'uniqueidentifier':
+      return col(DebeziumTypes.uuid(), (v) => String(v).toLowerCase());
+    case 'binary':
+    case 'varbinary':
+    case 'image':
+    case 'timestamp':
+    case 'rowversion':
+      return col(SchemaBuilder.bytes(), toBytes);
+    default:
+      // char, varchar, nchar, nvarchar, text, ntext, xml: text.
+      return col(SchemaBuilder.string(), (v) => String(v));
+  }
+}

@@ -1,0 +1,260 @@
+import {
+  DataError,
+  Headers,
+  type Schema,
+  SchemaBuilder,
+  type SourceOffset,
+  type SourcePartition,
+  type SourceRecord,
+  Struct,
+} from '../../runtime/api/index.js';
+import { PLUGIN_VERSION } from '../../transforms/support.js';
+import type { OutboxSettings } from './config.js';
+import { type RawRow, type TableInfo, qualified } from './model.js';
+
+/**
+ * Debezium-shaped events: key = primary key struct (`<prefix>.<schema>.<table>.Key`), value = Envelope
+ * {before, after, source, op, ts_ms} whose row schema is `<prefix>.<schema>.<table>.Value`.
+ */
+
+export const CONNECTOR_NAME = 'erpstream';
+export const VERSION_HEADER = 'erpstream.version';
+export const EVENT_ID_HEADER = 'erpstream.event.id';
+
+export const SOURCE_SCHEMA: Schema = SchemaBuilder.struct()
+  .name('io.erpstream.connector.Source')
+  .field('version', SchemaBuilder.string().build())
+  .field('connector', SchemaBuilder.string().build())
+  .field('name', SchemaBuilder.string().build())
+  .field('ts_ms', SchemaBuilder.int64().build())
+  .field(
+    'snapshot',
+    SchemaBuilder.string()
+      .optional()
+      .name('io.debezium.data.Enum')
+      .version(1)
+      .parameter('allowed', 'true,last,false,incremental')
+      .defaultValue('false')
+      .build(),
+  )
+  .field('db', SchemaBuilder.string().build())
+  .field('sequence', SchemaBuilder.string().optional().build())
+  .field('schema', SchemaBuilder.string().build())
+  .field('table', SchemaBuilder.string().build())
+  .field('change_seq', SchemaBuilder.int64().optional().build())
+  .field('txId', SchemaBuilder.int64().optional().build())
+  .build();
+
+export interface TableSchemas {
+  readonly table: TableInfo;
+  readonly topic: string;
+  readonly key: Schema;
+  readonly value: Schema;
+  readonly envelope: Schema;
+}
+
+export function buildTableSchemas(prefix: string, table: TableInfo): TableSchemas {
+  if (table.keyColumns.length === 0) {
+    throw new DataError(`Table ${qualified(table.id)} has no primary key; change-table capture needs one to read rows`);
+  }
+  const base = `${prefix}.${table.id.schema}.${table.id.table}`;
+  const kb = SchemaBuilder.struct().name(`${base}.Key`);
+  for (const k of table.keyColumns) kb.field(k, SchemaBuilder.from(columnOf(table, k).schema).optional(false).build());
+  const vb = SchemaBuilder.struct().name(`${base}.Value`);
+  for (const c of table.columns) vb.field(c.name, c.schema);
+  const value = vb.optional().build();
+  const envelope = SchemaBuilder.struct()
+    .name(`${base}.Envelope`)
+    .version(1)
+    .field('before', value)
+    .field('after', value)
+    .field('source', SOURCE_SCHEMA)
+    .field('op', SchemaBuilder.string().build())
+    .field('ts_ms', SchemaBuilder.int64().optional().build())
+    .build();
+  return { table, topic: base, key: kb.build(), value, envelope };
+}
+
+function columnOf(table: TableInfo, name: string) {
+  const c = table.columns.find((x) => x.name === name);
+  if (!c) throw new DataError(`Key column ${name} not found in ${qualified(table.id)}`, name);
+  return c;
+}
+
+/** Raw row → Value struct, converting each column per the type map; names the column on bad data. */
+export function rowStruct(schemas: TableSchemas, row: RawRow): Struct {
+  const s = new Struct(schemas.value);
+  for (const c of schemas.table.columns) {
+    try {
+      s.put(c.name, c.convert(row[c.name]));
+    } catch (e) {
+      throw new DataError(
+        `Column ${qualified(schemas.table.id)}.${c.name} (${c.dbType}): ${(e as Error).message}`,
+        c.name,
+        { cause: e },
+      );
+    }
+  }
+  return s;
+}
+
+/** Key struct from key values (text, as the change table gave them, or raw row values). */
+export function keyStruct(schemas: TableSchemas, key: readonly unknown[]): Struct {
+  const s = new Struct(schemas.key);
+  schemas.table.keyColumns.forEach((k, i) => s.put(k, columnOf(schemas.table, k).convert(key[i])));
+  return s;
+}
+
+/** `before` of a delete when the last image is unknown: the key columns, other columns null. */
+export function keyOnlyRow(schemas: TableSchemas, key: readonly unknown[]): Struct {
+  const s = new Struct(schemas.value);
+  schemas.table.keyColumns.forEach((k, i) => s.put(k, columnOf(schemas.table, k).convert(key[i])));
+  return s;
+}
+
+export interface EventInput {
+  schemas: TableSchemas;
+  db: string;
+  prefix: string;
+  op: 'c' | 'u' | 'd' | 'r';
+  key: Struct;
+  before: Struct | null;
+  after: Struct | null;
+  /** The source version: change sequence (snapshot: the hand-off sequence), as decimal text. */
+  version: string;
+  eventId: string;
+  sourceTsMs: number;
+  snapshot: 'true' | 'last' | 'false' | 'incremental';
+  changeSeq?: bigint;
+  txId?: bigint;
+  partition: SourcePartition;
+  offset: SourceOffset;
+  nowMs: number;
+}
+
+export function changeEvent(e: EventInput): SourceRecord {
+  const source = new Struct(SOURCE_SCHEMA)
+    .put('version', PLUGIN_VERSION)
+    .put('connector', CONNECTOR_NAME)
+    .put('name', e.prefix)
+    .put('ts_ms', BigInt(e.sourceTsMs))
+    .put('snapshot', e.snapshot)
+    .put('db', e.db)
+    .put('sequence', e.version)
+    .put('schema', e.schemas.table.id.schema)
+    .put('table', e.schemas.table.id.table);
+  if (e.changeSeq !== undefined) source.put('change_seq', e.changeSeq);
+  if (e.txId !== undefined) source.put('txId', e.txId);
+  const value = new Struct(e.schemas.envelope)
+    .put('before', e.before)
+    .put('after', e.after)
+    .put('source', source)
+    .put('op', e.op)
+    .put('ts_ms', BigInt(e.nowMs));
+  return {
+    topic: e.schemas.topic,
+    kafkaPartition: null,
+    keySchema: e.schemas.key,
+    key: e.key,
+    valueSchema: e.schemas.envelope,
+    value,
+    timestamp: e.nowMs,
+    headers: Headers.of({ [VERSION_HEADER]: e.version, [EVENT_ID_HEADER]: e.eventId }),
+    sourcePartition: e.partition,
+    sourceOffset: e.offset,
+  };
+}
+
+/** The tombstone after a delete: same key, null value, same offset (compaction drops the key). */
+export function tombstoneFor(record: SourceRecord): SourceRecord {
+  return { ...record, valueSchema: null, value: null };
+}
+
+const OUTBOX_KEY_SCHEMA = SchemaBuilder.string().optional().build();
+
+export interface OutboxEventInput {
+  outbox: OutboxSettings;
+  table: TableInfo;
+  raw: RawRow;
+  version: string;
+  partition: SourcePartition;
+  offset: SourceOffset;
+  nowMs: number;
+}
+
+/**
+ * Debezium's outbox event router applied at the source: topic from the routing column through the template,
+ * key = aggregate id (string), value = payload (its column's schema, e.g. io.debezium.data.Json), header `id`.
+ */
+export function outboxEvent(e: OutboxEventInput): SourceRecord {
+  const o = e.outbox;
+  const column = (name: string) => {
+    const c = e.table.columns.find((x) => x.name === name);
+    if (!c) throw new DataError(`Outbox column ${name} not found in ${qualified(e.table.id)}`, name);
+    return c;
+  };
+  const routed = e.raw[o.routeColumn];
+  const topic = o.topicReplacement
+    .split('${routedByValue}')
+    .join(routed === null || routed === undefined ? '' : String(routed));
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+    throw new DataError(
+      `Outbox row ${e.version}: column ${o.routeColumn} value ${JSON.stringify(routed)} routes to ${JSON.stringify(topic)}, ` +
+        'which is not a valid Kafka topic name (outbox.route.topic.replacement)',
+      o.routeColumn,
+    );
+  }
+  const key = e.raw[o.keyColumn];
+  const payload = column(o.payloadColumn);
+  const id = e.raw[o.idColumn];
+  const idText = id === null || id === undefined ? e.version : String(column(o.idColumn).convert(id));
+  const type = e.raw[o.typeColumn];
+  return {
+    topic,
+    kafkaPartition: null,
+    keySchema: OUTBOX_KEY_SCHEMA,
+    key: key === null || key === undefined ? null : String(key),
+    valueSchema: payload.schema,
+    value: payload.convert(e.raw[o.payloadColumn]),
+    timestamp: e.nowMs,
+    headers: Headers.of({
+      id: idText,
+      eventType: type === null || type === undefined ? '' : String(type),
+      [VERSION_HEADER]: e.version,
+      [EVENT_ID_HEADER]: idText,
+    }),
+    sourcePartition: e.partition,
+    sourceOffset: e.offset,
+  };
+}
+
+const HEARTBEAT_KEY = SchemaBuilder.struct()
+  .name('io.debezium.connector.common.ServerNameKey')
+  .field('serverName', SchemaBuilder.string().build())
+  .build();
+const HEARTBEAT_VALUE = SchemaBuilder.struct()
+  .name('io.debezium.connector.common.Heartbeat')
+  .field('ts_ms', SchemaBuilder.int64().build())
+  .build();
+
+/** Debezium's heartbeat record; it carries a table's offset so quiet tables still commit their position. */
+export function heartbeatRecord(
+  topic: string,
+  prefix: string,
+  partition: SourcePartition,
+  offset: SourceOffset,
+  nowMs: number,
+): SourceRecord {
+  return {
+    topic,
+    kafkaPartition: null,
+    keySchema: HEARTBEAT_KEY,
+    key: new Struct(HEARTBEAT_KEY).put('serverName', prefix),
+    valueSchema: HEARTBEAT_VALUE,
+    value: new Struct(HEARTBEAT_VALUE).put('ts_ms', BigInt(nowMs)),
+    timestamp: nowMs,
+    headers: Headers.empty,
+    sourcePartition: partition,
+    sourceOffset: offset,
+  };
+}

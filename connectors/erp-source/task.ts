@@ -1,0 +1,502 @@
+import {
+  ConfigError,
+  type Logger,
+  type SourcePartition,
+  type SourceRecord,
+  type SourceTask,
+  type SourceTaskContext,
+  silentLogger,
+} from '../../runtime/api/index.js';
+import { PLUGIN_VERSION } from '../../transforms/support.js';
+import { type ErpSourceSettings, TASK_TABLES_KEY, parseSettings, tableSelected } from './config.js';
+import { type Cursor, cursorFromOffset, isDone, mergeCursors } from './cursor.js';
+import { createDialect } from './dialects/index.js';
+import type { ChangeBatch, Dialect, SnapshotSession } from './dialects/dialect.js';
+import { parseTableName } from './dialects/common.js';
+import {
+  type TableSchemas,
+  buildTableSchemas,
+  changeEvent,
+  heartbeatRecord,
+  keyOnlyRow,
+  keyStruct,
+  outboxEvent,
+  rowStruct,
+  tombstoneFor,
+} from './envelope.js';
+import { type ChangeRow, type RawRow, type TableId, keyString, qualified } from './model.js';
+
+/** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
+export type TableOffset = {
+  stream: Cursor;
+  snapshot?: { last_key: string[] | null; rows: number };
+};
+
+interface SnapshotState {
+  table: string;
+  lastKey: string[] | null;
+  rows: number;
+  total: number | null;
+  /** Where streaming resumes for this table; null until the snapshot transaction fixes it. */
+  handoff: Cursor | null;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Tails the change table for its tables. Each poll: read the next change rows above the stream position
+ * (never past the transaction watermark / open gaps), skip what each table's stored offset covers, coalesce
+ * per key, read the current rows by key (one query per table), emit Debezium envelopes whose source offsets
+ * advance row by row, so a commit after any acknowledged prefix resumes without loss.
+ */
+export class ErpSourceTask implements SourceTask {
+  private context: SourceTaskContext | null = null;
+  private log: Logger = silentLogger;
+  private settings!: ErpSourceSettings;
+  private dialect!: Dialect;
+  private readonly schemas = new Map<string, TableSchemas>();
+  /** What each table's stored offset says is done (static: used to skip re-read changes after a restart). */
+  private readonly doneAt = new Map<string, Cursor>();
+  private cursor: Cursor | null = null;
+  private snapshots: SnapshotState[] = [];
+  private session: SnapshotSession | null = null;
+  private finished = false;
+  private lastPollFull = true;
+  private lastHeartbeatMs = 0;
+  private readonly abort = new AbortController();
+
+  version(): string {
+    return PLUGIN_VERSION;
+  }
+
+  initialize(context: SourceTaskContext): void {
+    this.context = context;
+    this.log = context.logger;
+  }
+
+  private partition(table: string): SourcePartition {
+    return { server: this.settings.topicPrefix, table };
+  }
+
+  async start(props: Readonly<Record<string, string>>): Promise<void> {
+    this.settings = parseSettings(props);
+    this.dialect = createDialect(this.settings);
+    await this.dialect.connect();
+    const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
+    const outbox = this.settings.changeTable.outbox;
+    const tables = outbox
+      ? [parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema)]
+      : await this.assignedTables(props);
+    for (const id of tables) await this.loadSchemas(id);
+    this.log.info('ErpSource task starting', {
+      tables: tables.map(qualified),
+      capture: kind === 'xid' ? 'transaction watermark' : kind === 'rv' ? 'rowversion watermark' : 'gap tracking',
+    });
+
+    const reader = this.context?.offsetStorageReader;
+    const needSnapshot: SnapshotState[] = [];
+    const fresh: string[] = [];
+    for (const id of tables) {
+      const name = qualified(id);
+      const stored = (await reader?.offset(this.partition(name))) as TableOffset | null | undefined;
+      const cursor = stored ? cursorFromOffset(stored.stream) : null;
+      if (cursor && cursor.kind !== kind) {
+        if (this.settings.snapshotMode !== 'when_needed') {
+          throw new ConfigError(
+            `Stored offset of ${name} is a ${cursor.kind} position but the change table now gives ${kind} positions; ` +
+              'reset the offsets or use snapshot.mode=when_needed',
+            'snapshot.mode',
+          );
+        }
+        this.log.warn('Stored position no longer valid; re-snapshotting', { table: name });
+        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
+      } else if (cursor && stored?.snapshot) {
+        this.log.info('Resuming snapshot', {
+          table: name,
+          after_key: stored.snapshot.last_key,
+          rows: stored.snapshot.rows,
+        });
+        needSnapshot.push({
+          table: name,
+          lastKey: stored.snapshot.last_key,
+          rows: stored.snapshot.rows,
+          total: null,
+          handoff: cursor,
+        });
+        this.doneAt.set(name, cursor);
+      } else if (cursor) {
+        this.doneAt.set(name, cursor);
+      } else if (outbox) {
+        // Outbox rows are pending events: a first start reads the table from its beginning.
+        this.doneAt.set(name, await this.outboxStart(kind));
+      } else if (this.settings.snapshotMode === 'never') {
+        fresh.push(name);
+      } else {
+        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
+      }
+    }
+    await this.checkRetention(needSnapshot);
+    if (fresh.length > 0) {
+      const now = await this.dialect.currentCursor();
+      for (const t of fresh) this.doneAt.set(t, now);
+    }
+    this.snapshots = needSnapshot;
+    if (this.snapshots.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
+  }
+
+  /**
+   * A gap-tracked position below the change table's lowest row means rows were purged before they were read:
+   * changes are lost. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
+   */
+  private async checkRetention(needSnapshot: SnapshotState[]): Promise<void> {
+    const gapTables = [...this.doneAt].filter(
+      ([t, c]) => c.kind === 'gaps' && !needSnapshot.some((s) => s.table === t),
+    );
+    if (gapTables.length === 0) return;
+    const low = await this.dialect.lowestSequence();
+    if (low === null) return;
+    for (const [table, cursor] of gapTables) {
+      if (cursor.kind !== 'gaps' || BigInt(cursor.seq) + 1n >= low) continue;
+      const msg =
+        `Change rows after sequence ${cursor.seq} (the stored position of ${table}) were purged from ` +
+        `${this.settings.changeTable.table} before they were read (lowest sequence now ${low})`;
+      if (this.settings.snapshotMode !== 'when_needed') {
+        throw new ConfigError(
+          `${msg}; changes were lost. Use snapshot.mode=when_needed to re-snapshot`,
+          'snapshot.mode',
+        );
+      }
+      this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
+      this.doneAt.delete(table);
+      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
+    }
+  }
+
+  private async assignedTables(props: Readonly<Record<string, string>>): Promise<TableId[]> {
+    const given = props[TASK_TABLES_KEY];
+    if (given !== undefined) {
+      return given
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map((t) => parseTableName(t, this.dialect.defaultSchema));
+    }
+    // Run without a connector (tests, tools): capture every selected table.
+    return (await this.dialect.listTables()).filter((t) => tableSelected(this.settings, qualified(t)));
+  }
+
+  private async loadSchemas(id: TableId): Promise<TableSchemas> {
+    const info = await this.dialect.describe(id);
+    const schemas = buildTableSchemas(this.settings.topicPrefix, info);
+    this.schemas.set(qualified(id), schemas);
+    return schemas;
+  }
+
+  async poll(): Promise<SourceRecord[] | null> {
+    if (this.abort.signal.aborted) return null;
+    if (this.snapshots.length > 0) {
+      try {
+        return await this.pollSnapshot();
+      } catch (e) {
+        // A broken snapshot transaction cannot be reused: the next poll opens a new one and resumes after the
+        // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
+        await this.session?.close().catch(() => {});
+        this.session = null;
+        throw e;
+      }
+    }
+    if (this.finished) {
+      await sleep(this.settings.pollIntervalMs, this.abort.signal);
+      return null;
+    }
+    if (!this.lastPollFull) await sleep(this.settings.pollIntervalMs, this.abort.signal);
+    if (this.abort.signal.aborted) return null;
+    return this.pollStream();
+  }
+
+  // ---- snapshot -------------------------------------------------------------------------------------------
+
+  private async pollSnapshot(): Promise<SourceRecord[]> {
+    if (!this.session) {
+      this.session = await this.dialect.beginSnapshot();
+      for (const s of this.snapshots) {
+        if (!s.handoff) {
+          s.handoff = this.session.handoff;
+          this.doneAt.set(s.table, this.session.handoff);
+        }
+      }
+      this.log.info('Snapshot started', { tables: this.snapshots.map((s) => s.table) });
+    }
+    const state = this.snapshots[0]!;
+    const schemas = this.schemas.get(state.table)!;
+    if (state.total === null) state.total = await this.session.count(schemas.table);
+    const limit = this.settings.snapshotFetchSize;
+    const rows = await this.session.chunk(schemas.table, state.lastKey, limit);
+    const complete = rows.length < limit;
+    const lastTable = this.snapshots.length === 1;
+    const now = Date.now();
+    const records: SourceRecord[] = [];
+    const db = this.dialect.database;
+    rows.forEach((row, i) => {
+      const keyValues = schemas.table.keyColumns.map((k) => textOf(row[k]));
+      state.rows += 1;
+      const isLast = complete && i === rows.length - 1;
+      const offset: TableOffset = isLast
+        ? { stream: state.handoff! }
+        : { stream: state.handoff!, snapshot: { last_key: keyValues, rows: state.rows } };
+      records.push(
+        changeEvent({
+          schemas,
+          db,
+          prefix: this.settings.topicPrefix,
+          op: 'r',
+          key: keyStruct(
+            schemas,
+            keyValues.map((v, j) => row[schemas.table.keyColumns[j]!] ?? v),
+          ),
+          before: null,
+          after: rowStruct(schemas, row),
+          version: '0',
+          eventId: `${db}:${state.table}:snapshot:${keyString(keyValues)}`,
+          sourceTsMs: now,
+          snapshot: isLast && lastTable ? 'last' : 'true',
+          partition: this.partition(state.table),
+          offset,
+          nowMs: now,
+        }),
+      );
+      state.lastKey = keyValues;
+    });
+    const progress = { table: state.table, rows: state.rows, total: state.total, done: complete };
+    this.context?.status.progress({ snapshot: progress });
+    if (complete) {
+      this.log.info('Snapshot of table complete', progress);
+      this.snapshots.shift();
+      if (this.snapshots.length === 0) {
+        await this.session.close();
+        this.session = null;
+        this.log.info('Snapshot complete; streaming starts from the snapshot hand-off');
+        if (this.settings.snapshotMode === 'initial_only') this.finished = true;
+      }
+    } else if (
+      state.total > 0 &&
+      Math.floor((state.rows * 10) / state.total) > Math.floor(((state.rows - rows.length) * 10) / state.total)
+    ) {
+      this.log.info('Snapshot progress', progress); // every 10 %
+    } else {
+      this.log.debug('Snapshot chunk', progress);
+    }
+    this.lastPollFull = true;
+    return records;
+  }
+
+  // ---- streaming ------------------------------------------------------------------------------------------
+
+  private async pollStream(): Promise<SourceRecord[]> {
+    if (!this.cursor) this.cursor = mergeCursors([...this.doneAt.values()]);
+    const { records, batch, now } = await this.readBatch(this.cursor);
+    this.cursor = batch.end;
+    this.lastPollFull = batch.full;
+    if (this.settings.heartbeatIntervalMs > 0 && now - this.lastHeartbeatMs >= this.settings.heartbeatIntervalMs) {
+      this.lastHeartbeatMs = now;
+      const offset: TableOffset = { stream: batch.end };
+      for (const table of this.schemas.keys()) {
+        records.push(
+          heartbeatRecord(this.settings.heartbeatTopic, this.settings.topicPrefix, this.partition(table), offset, now),
+        );
+      }
+    }
+    return records;
+  }
+
+  /** Reads the change rows after `cursor` and builds their events (the cursor moves only once this succeeded). */
+  private async readBatch(cursor: Cursor): Promise<{ records: SourceRecord[]; batch: ChangeBatch; now: number }> {
+    const now = Date.now();
+    const batch = await this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs);
+    if (batch.expiredGaps.length > 0) {
+      this.log.warn('Gave up waiting for change sequence numbers (rolled back, or open longer than gap.timeout.ms)', {
+        sequences: batch.expiredGaps.slice(0, 20),
+        count: batch.expiredGaps.length,
+      });
+    }
+    if (batch.cappedGaps) {
+      this.log.warn('The change sequence jumped; only the highest missing numbers are tracked as gaps', {
+        untracked: batch.cappedGaps,
+        position: batch.end,
+      });
+    }
+    return { records: await this.eventsFor(batch, now), batch, now };
+  }
+
+  private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {
+    if (kind === 'xid') return { kind, base: '3:3:' }; // 3 is the first normal transaction id: nothing is done
+    if (kind === 'rv') return { kind, rv: '0' };
+    const low = await this.dialect.lowestSequence();
+    return low === null ? { kind, seq: '0', gaps: [], unanchored: true } : { kind, seq: String(low - 1n), gaps: [] };
+  }
+
+  /** capture.mode=outbox: every outbox row is one event, in capture order, routed by its aggregate type. */
+  private outboxEventsFor(batch: ChangeBatch, now: number): SourceRecord[] {
+    const table = qualified(parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema));
+    const done = this.doneAt.get(table)!;
+    const schemas = this.schemas.get(table)!;
+    const kept = batch.rows.map((row, i) => ({ row, i })).filter(({ row }) => !isDone(done, row));
+    return kept.map(({ row, i }, n) =>
+      outboxEvent({
+        outbox: this.settings.changeTable.outbox!,
+        table: schemas.table,
+        raw: row.raw!,
+        version: String(row.seq),
+        partition: this.partition(table),
+        offset: { stream: n === kept.length - 1 ? batch.end : batch.positions[i]! } satisfies TableOffset,
+        nowMs: now,
+      }),
+    );
+  }
+
+  private async eventsFor(batch: ChangeBatch, now: number): Promise<SourceRecord[]> {
+    if (this.settings.changeTable.outbox) return this.outboxEventsFor(batch, now);
+    interface Group {
+      table: string;
+      changes: ChangeRow[];
+      lastIndex: number;
+    }
+    const groups = new Map<string, Group>();
+    const order: Group[] = [];
+    batch.rows.forEach((change, index) => {
+      const table = qualified(change.table);
+      const done = this.doneAt.get(table);
+      if (!done || isDone(done, change)) return;
+      const k = this.settings.coalesce ? `${table}\u0000${keyString(change.key)}` : `#${index}`;
+      let g = groups.get(k);
+      if (!g) {
+        g = { table, changes: [], lastIndex: index };
+        groups.set(k, g);
+        order.push(g);
+      }
+      g.changes.push(change);
+      g.lastIndex = index;
+    });
+    if (order.length === 0) return [];
+    order.sort((a, b) => a.lastIndex - b.lastIndex);
+
+    // One query per table for the current rows of every key that was not (finally) deleted.
+    const rowsByTable = new Map<string, Map<string, RawRow>>();
+    const byTable = new Map<string, Group[]>();
+    for (const g of order) {
+      const list = byTable.get(g.table);
+      if (list) list.push(g);
+      else byTable.set(g.table, [g]);
+    }
+    for (const [table, gs] of byTable) {
+      const keys = gs.filter((g) => g.changes[g.changes.length - 1]!.op !== 'd').map((g) => g.changes[0]!.key);
+      rowsByTable.set(table, keys.length > 0 ? await this.readCurrentRows(table, keys) : new Map());
+    }
+
+    const records: SourceRecord[] = [];
+    const db = this.dialect.database;
+    order.forEach((g, i) => {
+      const schemas = this.schemas.get(g.table)!;
+      const last = g.changes[g.changes.length - 1]!;
+      const canonical = this.canonicalKey(schemas, last.key);
+      const row = last.op === 'd' ? undefined : rowsByTable.get(g.table)!.get(canonical);
+      // A change whose row is gone by read time is emitted as a delete: the row's final state (absent) is
+      // never lost, even when the change table is written outside the data transaction.
+      const op = !row ? 'd' : g.changes[0]!.op === 'c' ? 'c' : 'u';
+      const key = keyStruct(schemas, last.key);
+      const position = i === order.length - 1 ? batch.end : batch.positions[g.lastIndex]!;
+      const version = String(last.seq);
+      const record = changeEvent({
+        schemas,
+        db,
+        prefix: this.settings.topicPrefix,
+        op,
+        key,
+        before: op === 'd' ? keyOnlyRow(schemas, last.key) : null,
+        after: row ? rowStruct(schemas, row) : null,
+        version,
+        eventId: `${db}:${g.table}:${version}`,
+        sourceTsMs: last.tsMs ?? now,
+        snapshot: 'false',
+        changeSeq: last.seq,
+        ...(last.txid !== undefined ? { txId: last.txid } : {}),
+        partition: this.partition(g.table),
+        offset: { stream: position } satisfies TableOffset,
+        nowMs: now,
+      });
+      records.push(record);
+      if (op === 'd' && this.settings.tombstonesOnDelete) records.push(tombstoneFor(record));
+    });
+    return records;
+  }
+
+  private canonicalKey(schemas: TableSchemas, values: readonly unknown[]): string {
+    return keyString(
+      schemas.table.keyColumns.map((k, i) => schemas.table.columns.find((c) => c.name === k)!.convert(values[i])),
+    );
+  }
+
+  /** Current rows by canonical key; re-reads the catalog when the row's columns differ from the known schema. */
+  private async readCurrentRows(table: string, keys: ReadonlyArray<readonly string[]>): Promise<Map<string, RawRow>> {
+    let schemas = this.schemas.get(table)!;
+    const rows = await this.dialect.readRows(schemas.table, keys);
+    const first = rows[0];
+    if (
+      first &&
+      !sameColumns(
+        Object.keys(first),
+        schemas.table.columns.map((c) => c.name),
+      )
+    ) {
+      const before = schemas.table.columns.map((c) => c.name);
+      schemas = await this.loadSchemas(schemas.table.id);
+      this.log.info('Table schema changed; new schema in use', {
+        table,
+        before,
+        after: schemas.table.columns.map((c) => c.name),
+      });
+    }
+    const out = new Map<string, RawRow>();
+    for (const r of rows)
+      out.set(
+        this.canonicalKey(
+          schemas,
+          schemas.table.keyColumns.map((k) => r[k]),
+        ),
+        r,
+      );
+    return out;
+  }
+
+  async commit(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.session?.close().catch(() => {});
+    this.session = null;
+    await this.dialect?.close();
+  }
+}
+
+function sameColumns(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Key values as text for offsets and parameters (JSON-safe; bigint and Decimal exact). */
+function textOf(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
