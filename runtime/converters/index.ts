@@ -1,5 +1,31 @@
 import type { ConverterPlugin, HeaderConverterPlugin } from '../api/index.js';
+import { avroConverterPlugin } from './avro/avro-converter.js';
+import { byteArrayConverterPlugin, byteArrayHeaderConverterPlugin } from './byte-array-converter.js';
+import { jsonConverterPlugin, jsonHeaderConverterPlugin } from './json-converter.js';
+import { simpleHeaderConverterPlugin } from './simple-header-converter.js';
+import { stringConverterPlugin, stringHeaderConverterPlugin } from './string-converter.js';
 
 /** Converters by their Connect class names (JsonConverter, AvroConverter, StringConverter, ByteArrayConverter). */
-export const converterPlugins: ConverterPlugin[] = [];
-export const headerConverterPlugins: HeaderConverterPlugin[] = [];
+export const converterPlugins: ConverterPlugin[] = [
+  jsonConverterPlugin,
+  avroConverterPlugin,
+  stringConverterPlugin,
+  byteArrayConverterPlugin,
+];
+/** Header converters; as in Connect, JsonConverter, StringConverter and ByteArrayConverter are header converters too. */
+export const headerConverterPlugins: HeaderConverterPlugin[] = [
+  simpleHeaderConverterPlugin,
+  jsonHeaderConverterPlugin,
+  stringHeaderConverterPlugin,
+  byteArrayHeaderConverterPlugin,
+];
+
+export { JsonConverter, JSON_CONVERTER_CLASS } from './json-converter.js';
+export { AvroConverter, AVRO_CONVERTER_CLASS } from './avro/avro-converter.js';
+export { StringConverter, STRING_CONVERTER_CLASS } from './string-converter.js';
+export { ByteArrayConverter, BYTE_ARRAY_CONVERTER_CLASS } from './byte-array-converter.js';
+export { SimpleHeaderConverter, SIMPLE_HEADER_CONVERTER_CLASS } from './simple-header-converter.js';
+export { connectSchemaToJson, jsonSchemaToConnect, connectToJson, jsonToConnect, inferValue } from './json-data.js';
+export type { DecimalFormat, JsonDataOptions } from './json-data.js';
+export { parseJsonExact, stringifyJsonExact, JsonNumberText } from './exact-json.js';
+export { connectToAvroSchema, avroToConnectSchema } from './avro/avro-schema.js';

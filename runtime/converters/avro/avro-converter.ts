@@ -1,0 +1,301 @@
+import {
+  ConfigDef,
+  type Converter,
+  type ConverterPlugin,
+  DataError,
+  type Headers,
+  type RawConfig,
+  type Schema,
+  type SchemaAndValue,
+  Validators,
+} from '../../api/index.js';
+import { parseJsonExact, stringifyJsonExact } from '../exact-json.js';
+import { type AvroSchema, avroToConnectSchema, connectToAvroSchema } from './avro-schema.js';
+import { compileFromAvro, compileToAvro } from './avro-values.js';
+import { type AvscType, avscType } from './avsc-types.js';
+import { RegistryClient } from './registry-client.js';
+import { SUBJECT_STRATEGY_NAMES, type SubjectNameStrategy, subjectNameStrategy } from './subject-name-strategy.js';
+
+export const AVRO_CONVERTER_CLASS = 'io.confluent.connect.avro.AvroConverter';
+const MAGIC_BYTE = 0;
+
+const strategyKey = (name: string): Parameters<ConfigDef['define']>[0] => ({
+  name,
+  type: 'CLASS',
+  defaultValue: 'io.confluent.kafka.serializers.subject.TopicNameStrategy',
+  importance: 'MEDIUM',
+  documentation:
+    'How the registry subject is named: TopicNameStrategy (<topic>-key / <topic>-value), RecordNameStrategy ' +
+    '(the record full name) or TopicRecordNameStrategy (<topic>-<record full name>).',
+  validator: Validators.custom(
+    `[${SUBJECT_STRATEGY_NAMES.join(', ')}]`,
+    (key, v) => void subjectNameStrategy(key, String(v)),
+  ),
+  group: 'Subjects',
+});
+
+const config = new ConfigDef()
+  .define({
+    name: 'schema.registry.url',
+    type: 'LIST',
+    importance: 'HIGH',
+    documentation:
+      "Schema registry base URL (Confluent API), e.g. http://127.0.0.1:8081 or Apicurio's http://host:8080/apis/ccompat/v7. " +
+      'The first URL of a list is used.',
+    validator: Validators.nonEmptyList(),
+    group: 'Registry',
+  })
+  .define({
+    name: 'basic.auth.user.info',
+    type: 'PASSWORD',
+    defaultValue: null,
+    importance: 'MEDIUM',
+    documentation: 'user:password for HTTP basic auth to the registry. Credentials in the URL work too.',
+    group: 'Registry',
+  })
+  .define({
+    name: 'basic.auth.credentials.source',
+    type: 'STRING',
+    defaultValue: 'URL',
+    importance: 'LOW',
+    documentation:
+      'Accepted for compatibility (URL, USER_INFO). basic.auth.user.info is used whenever it is set, whatever this says.',
+    validator: Validators.inIgnoreCase('URL', 'USER_INFO', 'SASL_INHERIT'),
+    group: 'Registry',
+  })
+  .define({
+    name: 'auto.register.schemas',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'MEDIUM',
+    documentation: 'Register the schema of written data under its subject when it is not there yet.',
+    group: 'Subjects',
+  })
+  .define({
+    name: 'use.latest.version',
+    type: 'BOOLEAN',
+    defaultValue: false,
+    importance: 'LOW',
+    documentation:
+      "With auto.register.schemas=false: write with the subject's latest schema instead of looking up the data's own.",
+    group: 'Subjects',
+  })
+  .define(strategyKey('key.subject.name.strategy'))
+  .define(strategyKey('value.subject.name.strategy'))
+  .define({
+    name: 'converter.type',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    documentation: 'key, value or header; set by the worker. Informational here.',
+  });
+
+/** What one Connect schema compiles to; cached by schema identity. */
+interface WriterState {
+  readonly avroText: string;
+  readonly type: AvscType;
+  readonly recordName: string | undefined;
+  readonly toAvro: (value: unknown) => unknown;
+  /** subject → schema id (and, with use.latest.version, the type to write with). */
+  readonly ids: Map<string, Promise<{ id: number; type: AvscType }>>;
+  readonly resolved: Map<string, { id: number; type: AvscType }>;
+}
+
+interface ReaderState {
+  readonly type: AvscType;
+  readonly schema: Schema;
+  readonly fromAvro: (value: unknown) => unknown;
+}
+
+/**
+ * Confluent's AvroConverter: Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro
+ * binary) with schemas in a Confluent-API registry. The registry is called once per schema and subject
+ * (writes) or schema id (reads); every later record is pure CPU.
+ */
+export class AvroConverter implements Converter {
+  private registry!: RegistryClient;
+  private isKey = false;
+  private autoRegister = true;
+  private useLatest = false;
+  private strategy!: SubjectNameStrategy;
+  private readonly writers = new WeakMap<Schema, WriterState>();
+  private readonly readers = new Map<number, Promise<ReaderState>>();
+  private readonly resolvedReaders = new Map<number, ReaderState>();
+  private scratch = Buffer.alloc(64 * 1024);
+  private lastSubject: { topic: string; recordName: string | undefined; subject: string } | undefined;
+
+  configure(props: RawConfig, isKey = false): void {
+    const c = config.parse(props);
+    this.isKey = isKey;
+    this.registry = new RegistryClient({
+      url: c.list('schema.registry.url')[0]!,
+      ...(c.password('basic.auth.user.info') ? { userInfo: c.password('basic.auth.user.info')!.value() } : {}),
+    });
+    this.autoRegister = c.bool('auto.register.schemas');
+    this.useLatest = c.bool('use.latest.version');
+    const key = isKey ? 'key.subject.name.strategy' : 'value.subject.name.strategy';
+    this.strategy = subjectNameStrategy(key, c.string(key));
+  }
+
+  async fromConnectData(
+    topic: string,
+    _headers: Headers,
+    schema: Schema | null,
+    value: unknown,
+  ): Promise<Buffer | null> {
+    if (value === null || value === undefined) {
+      if (schema === null || schema.optional || schema.defaultValue === undefined) return null;
+    }
+    if (schema === null) {
+      throw new DataError(
+        `AvroConverter needs a schema, but the ${this.isKey ? 'key' : 'value'} for topic "${topic}" has none; ` +
+          'use JsonConverter with schemas.enable=false for schemaless data',
+      );
+    }
+    const w = this.writer(schema);
+    const subject = this.subjectFor(topic, w.recordName);
+    // After the first record of a schema and subject, no await: the hot path stays synchronous.
+    let target = w.resolved.get(subject);
+    if (target === undefined) {
+      let pending = w.ids.get(subject);
+      if (pending === undefined) {
+        pending = this.resolveId(subject, w);
+        w.ids.set(subject, pending);
+        // A failed lookup must not poison the cache: the next record retries.
+        pending.then(
+          (r) => w.resolved.set(subject, r),
+          () => w.ids.delete(subject),
+        );
+      }
+      target = await pending;
+    }
+    const { id, type } = target;
+    const avroValue = w.toAvro(value);
+    // Encode straight after the 5-byte header in a reused buffer, then copy once.
+    let end: number;
+    try {
+      end = type.encode(avroValue, this.scratch, 5);
+      while (end < 0) {
+        this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
+        end = type.encode(avroValue, this.scratch, 5);
+      }
+    } catch (e) {
+      throw new DataError(
+        `Cannot write the ${this.isKey ? 'key' : 'value'} for topic "${topic}" with schema id ${id} (subject "${subject}"): ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
+    }
+    this.scratch[0] = MAGIC_BYTE;
+    this.scratch.writeInt32BE(id, 1);
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
+    return out;
+  }
+
+  async toConnectData(topic: string, _headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue> {
+    if (bytes === null || bytes === undefined) return { schema: null, value: null };
+    if (bytes.length < 5 || bytes[0] !== MAGIC_BYTE) {
+      const first = bytes.length === 0 ? 'none (empty message)' : `0x${bytes[0]!.toString(16).padStart(2, '0')}`;
+      throw new DataError(
+        `Unknown magic byte ${first} in ${this.isKey ? 'key' : 'value'} of topic "${topic}": expected 0x00 (Confluent wire format: ` +
+          `magic byte, 4-byte schema id, Avro binary) in at least 5 bytes, got ${bytes.length}`,
+      );
+    }
+    const id = bytes.readInt32BE(1);
+    let r = this.resolvedReaders.get(id);
+    if (r === undefined) {
+      let pending = this.readers.get(id);
+      if (pending === undefined) {
+        pending = this.resolveReader(id);
+        this.readers.set(id, pending);
+        pending.then(
+          (ok) => this.resolvedReaders.set(id, ok),
+          () => this.readers.delete(id),
+        );
+      }
+      r = await pending;
+    }
+    let decoded: unknown;
+    try {
+      decoded = r.type.fromBuffer(bytes.subarray(5));
+    } catch (e) {
+      throw new DataError(
+        `Cannot read Avro data with schema id ${id} in ${this.isKey ? 'key' : 'value'} of topic "${topic}": ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
+    }
+    return { schema: r.schema, value: r.fromAvro(decoded) };
+  }
+
+  /** The subject for a topic and record name; the last answer is kept (a task writes few topics). */
+  private subjectFor(topic: string, recordName: string | undefined): string {
+    const last = this.lastSubject;
+    if (last !== undefined && last.topic === topic && last.recordName === recordName) return last.subject;
+    const subject = this.strategy(topic, this.isKey, recordName);
+    this.lastSubject = { topic, recordName, subject };
+    return subject;
+  }
+
+  private writer(schema: Schema): WriterState {
+    let w = this.writers.get(schema);
+    if (w === undefined) {
+      const avro = connectToAvroSchema(schema);
+      const type = avscType(avro);
+      w = {
+        avroText: stringifyJsonExact(avro),
+        type,
+        recordName: recordFullName(avro),
+        toAvro: compileToAvro(schema),
+        ids: new Map(),
+        resolved: new Map(),
+      };
+      this.writers.set(schema, w);
+    }
+    return w;
+  }
+
+  private async resolveId(subject: string, w: WriterState): Promise<{ id: number; type: AvscType }> {
+    if (this.autoRegister) return { id: await this.registry.register(subject, w.avroText), type: w.type };
+    if (this.useLatest) {
+      const latest = await this.registry.latest(subject);
+      return { id: latest.id, type: avscType(JSON.parse(latest.schema) as AvroSchema) };
+    }
+    const found = await this.registry.lookup(subject, w.avroText);
+    if (found === null) {
+      throw new DataError(
+        `The schema is not registered under subject "${subject}" at ${this.registry.safeUrl} and auto.register.schemas=false ` +
+          '(register it first, or set use.latest.version=true to write with the latest version)',
+      );
+    }
+    return { id: found.id, type: w.type };
+  }
+
+  private async resolveReader(id: number): Promise<ReaderState> {
+    const text = await this.registry.schemaById(id);
+    // Exact parse for the Connect schema (int64 defaults beyond 2^53); avsc wants plain JSON numbers.
+    const schema = avroToConnectSchema(parseJsonExact(text) as AvroSchema);
+    return { type: avscType(JSON.parse(text) as AvroSchema), schema, fromAvro: compileFromAvro(schema) };
+  }
+}
+
+function recordFullName(avro: AvroSchema): string | undefined {
+  const t = Array.isArray(avro) ? avro.find((x) => x !== 'null') : avro;
+  if (typeof t !== 'object' || t === null || Array.isArray(t) || t.type !== 'record') return undefined;
+  return t.namespace ? `${String(t.namespace)}.${String(t.name)}` : String(t.name);
+}
+
+export const avroConverterPlugin: ConverterPlugin = {
+  type: 'converter',
+  className: AVRO_CONVERTER_CLASS,
+  aliases: ['AvroConverter'],
+  version: '7.7.0',
+  config,
+  summary: 'Avro in the Confluent wire format with a schema registry (Confluent / Apicurio ccompat / Redpanda).',
+  example: {
+    'value.converter': AVRO_CONVERTER_CLASS,
+    'value.converter.schema.registry.url': 'http://127.0.0.1:8081/apis/ccompat/v7',
+  },
+  create: () => new AvroConverter(),
+};

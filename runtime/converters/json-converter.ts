@@ -1,0 +1,242 @@
+import {
+  ConfigDef,
+  type Converter,
+  type ConverterPlugin,
+  DataError,
+  type HeaderConverter,
+  type HeaderConverterPlugin,
+  type Headers,
+  type RawConfig,
+  type Schema,
+  type SchemaAndValue,
+  Validators,
+} from '../api/index.js';
+import { parseJsonExact, parseJsonValueAt, stringifyJsonExact } from './exact-json.js';
+import {
+  type DecimalFormat,
+  type JsonDataOptions,
+  connectSchemaToJson,
+  connectToJson,
+  inferValue,
+  jsonSchemaToConnect,
+  jsonToConnect,
+} from './json-data.js';
+import { LruCache } from './lru-cache.js';
+
+export const JSON_CONVERTER_CLASS = 'org.apache.kafka.connect.json.JsonConverter';
+
+const config = new ConfigDef()
+  .define({
+    name: 'schemas.enable',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'HIGH',
+    documentation:
+      'Include schemas within each of the serialized values and keys: {"schema": {...}, "payload": ...}. ' +
+      'When false, plain JSON is written and read (schemaless).',
+    group: 'Schemas',
+  })
+  .define({
+    name: 'schemas.cache.size',
+    type: 'INT',
+    defaultValue: 1000,
+    importance: 'HIGH',
+    documentation: 'Maximum number of schemas that can be cached in this converter instance.',
+    validator: Validators.atLeast(0),
+    group: 'Schemas',
+  })
+  .define({
+    name: 'decimal.format',
+    type: 'STRING',
+    defaultValue: 'BASE64',
+    importance: 'LOW',
+    documentation:
+      "How Decimal values are written: BASE64 (the unscaled two's complement, base64, Connect's default) or " +
+      'NUMERIC (an exact JSON number, e.g. 12345678901234.5678; never passes through a float).',
+    validator: Validators.inIgnoreCase('BASE64', 'NUMERIC'),
+    group: 'Serialization',
+  })
+  .define({
+    name: 'replace.null.with.default',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation: 'Whether a null field with a schema default is written (and read) as the default. False keeps null.',
+    group: 'Serialization',
+  })
+  .define({
+    name: 'converter.type',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    documentation: 'key, value or header; set by the worker. Informational here.',
+    validator: Validators.inIgnoreCase('key', 'value', 'header'),
+  });
+
+const ENVELOPE_PREFIX = '{"schema":';
+const PAYLOAD_PREFIX = ',"payload":';
+
+const ENVELOPE_REQUIRED =
+  'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. ' +
+  'If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.';
+
+/** Kafka Connect's JsonConverter, byte-compatible with Java's output (see json-values.ts); also a header converter, as in Java. */
+export class JsonConverter implements Converter, HeaderConverter {
+  private schemasEnabled = true;
+  private options: JsonDataOptions = {};
+  private fromConnectCache = new LruCache<Schema, string>(1000);
+  private toConnectCache = new LruCache<string, Schema | null>(1000);
+  private lastSchema: { text: string; schema: Schema | null } | undefined;
+
+  configure(props: RawConfig, _isKey = false): void {
+    const c = config.parse(props);
+    this.schemasEnabled = c.bool('schemas.enable');
+    this.options = {
+      decimalFormat: c.string('decimal.format').toUpperCase() as DecimalFormat,
+      replaceNullWithDefault: c.bool('replace.null.with.default'),
+    };
+    const size = c.int('schemas.cache.size');
+    this.fromConnectCache = new LruCache(size);
+    this.toConnectCache = new LruCache(size);
+  }
+
+  async fromConnectData(
+    _topic: string,
+    _headers: Headers,
+    schema: Schema | null,
+    value: unknown,
+  ): Promise<Buffer | null> {
+    return this.serialize(schema, value);
+  }
+
+  async toConnectData(_topic: string, _headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue> {
+    return this.deserialize(bytes);
+  }
+
+  fromConnectHeader(_topic: string, _headerKey: string, schema: Schema | null, value: unknown): Buffer | null {
+    return this.serialize(schema, value);
+  }
+
+  toConnectHeader(_topic: string, _headerKey: string, bytes: Buffer | null): SchemaAndValue {
+    return this.deserialize(bytes);
+  }
+
+  /** Synchronous forms, for the header converter and the offline runner. */
+  serialize(schema: Schema | null, value: unknown): Buffer | null {
+    if (schema === null && (value === null || value === undefined)) return null;
+    const payload = stringifyJsonExact(connectToJson(schema, value, this.options));
+    if (!this.schemasEnabled) return Buffer.from(payload, 'utf8');
+    return Buffer.from(`{"schema":${this.schemaText(schema)},"payload":${payload}}`, 'utf8');
+  }
+
+  deserialize(bytes: Buffer | null): SchemaAndValue {
+    // A tombstone stays a tombstone, with or without schemas.
+    if (bytes === null || bytes === undefined) return { schema: null, value: null };
+    const text = bytes.toString('utf8');
+    if (this.schemasEnabled) {
+      const fast = this.deserializeKnownEnvelope(text);
+      if (fast !== undefined) return fast;
+    }
+    let schemaSpan: [number, number] | undefined;
+    let parsed: unknown;
+    try {
+      parsed = parseJsonExact(text, (key, start, end) => {
+        if (key === 'schema') schemaSpan = [start, end];
+      });
+    } catch (e) {
+      throw new DataError(
+        `Converting byte[] to Kafka Connect data failed due to serialization error: ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
+    }
+    if (!this.schemasEnabled) return { schema: null, value: inferValue(parsed) };
+    if (
+      parsed === null ||
+      typeof parsed !== 'object' ||
+      Array.isArray(parsed) ||
+      Object.keys(parsed).length !== 2 ||
+      !('schema' in parsed) ||
+      !('payload' in parsed)
+    ) {
+      throw new DataError(ENVELOPE_REQUIRED);
+    }
+    const envelope = parsed as { schema: unknown; payload: unknown };
+    const schema = this.schemaFromText(text.slice(schemaSpan![0], schemaSpan![1]), envelope.schema);
+    return { schema, value: jsonToConnect(schema, envelope.payload, this.options) };
+  }
+
+  /**
+   * Envelopes as Java and we write them start with the schema; when it is the one the last record had,
+   * only the payload needs parsing (the schema is most of the bytes). Anything else: undefined, and the
+   * general path runs.
+   */
+  private deserializeKnownEnvelope(text: string): SchemaAndValue | undefined {
+    const last = this.lastSchema;
+    if (
+      last === undefined ||
+      !text.startsWith(ENVELOPE_PREFIX) ||
+      !text.startsWith(last.text, ENVELOPE_PREFIX.length)
+    ) {
+      return undefined;
+    }
+    const payloadAt = ENVELOPE_PREFIX.length + last.text.length;
+    if (!text.startsWith(PAYLOAD_PREFIX, payloadAt)) return undefined;
+    let parsed: { value: unknown; end: number };
+    try {
+      parsed = parseJsonValueAt(text, payloadAt + PAYLOAD_PREFIX.length);
+    } catch {
+      return undefined; // the general path reports the error with the full context
+    }
+    if (!/^\s*\}\s*$/.test(text.slice(parsed.end))) return undefined;
+    return { schema: last.schema, value: jsonToConnect(last.schema, parsed.value, this.options) };
+  }
+
+  private schemaText(schema: Schema | null): string {
+    if (schema === null) return 'null';
+    let text = this.fromConnectCache.get(schema);
+    if (text === undefined) {
+      text = stringifyJsonExact(connectSchemaToJson(schema, this.options));
+      this.fromConnectCache.set(schema, text);
+    }
+    return text;
+  }
+
+  private schemaFromText(text: string, json: unknown): Schema | null {
+    const cached = this.toConnectCache.get(text);
+    if (cached !== undefined) {
+      this.lastSchema = { text, schema: cached };
+      return cached;
+    }
+    const schema = jsonSchemaToConnect(json, this.options);
+    this.toConnectCache.set(text, schema);
+    this.lastSchema = { text, schema };
+    return schema;
+  }
+}
+
+export const jsonHeaderConverterPlugin: HeaderConverterPlugin = {
+  type: 'header_converter',
+  className: JSON_CONVERTER_CLASS,
+  aliases: ['JsonConverter'],
+  version: '3.9.0',
+  config,
+  summary: 'Header values as JSON (with the schema envelope unless schemas.enable=false).',
+  create: () => new JsonConverter(),
+};
+
+export const jsonConverterPlugin: ConverterPlugin = {
+  type: 'converter',
+  className: JSON_CONVERTER_CLASS,
+  aliases: ['JsonConverter'],
+  version: '3.9.0',
+  config,
+  summary:
+    'JSON with an optional {"schema","payload"} envelope, exact for int64 and decimals (Kafka Connect compatible).',
+  example: {
+    'value.converter': JSON_CONVERTER_CLASS,
+    'value.converter.schemas.enable': 'true',
+    'value.converter.decimal.format': 'NUMERIC',
+  },
+  create: () => new JsonConverter(),
+};

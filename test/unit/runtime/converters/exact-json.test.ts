@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DataError, Decimal } from '../../../../runtime/api/index.js';
+import { JsonNumberText, parseJsonExact, stringifyJsonExact } from '../../../../runtime/converters/index.js';
+
+describe('parseJsonExact', () => {
+  it('keeps integers beyond 2^53 as exact bigints and safe ones as numbers', () => {
+    expect(parseJsonExact('[9007199254740993, -9223372036854775808, 42, -0]')).toEqual([
+      9007199254740993n,
+      -9223372036854775808n,
+      42,
+      -0,
+    ]);
+  });
+
+  it('keeps fractions and exponents as exact Decimals with the written scale', () => {
+    const [a, b, c] = parseJsonExact('[12345678901234.5678, 1.50, 1e-3]') as Decimal[];
+    expect(a).toEqual(new Decimal(123456789012345678n, 4));
+    expect(b).toEqual(new Decimal(150n, 2));
+    expect(c).toEqual(new Decimal(1n, 3));
+  });
+
+  it('decodes escapes and unicode, and keeps "__proto__" as a plain key', () => {
+    const v = parseJsonExact('{"s":"a\\u00e9\\n\\"\\\\\\/ 🚚","__proto__":{"x":1}}') as Record<string, unknown>;
+    expect(v.s).toBe('aé\n"\\/ 🚚');
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.keys(v)).toEqual(['s', '__proto__']);
+  });
+
+  it.each([
+    ['{"a":}', /Unexpected character "}" at position 5 \(line 1, column 6\)/],
+    ['[1,2', /Expected ',' or ']' \(end of input\) at position 4/],
+    ['01', /Leading zero/],
+    ['"abc', /Unterminated string/],
+    ['{"a":1} x', /Unexpected trailing content "x" at position 8/],
+    ['"\\x"', /Invalid escape/],
+    ['1.', /Invalid number/],
+    ['', /Unexpected end of JSON input/],
+  ])('rejects %j with a positioned DataError', (text, message) => {
+    expect(() => parseJsonExact(text)).toThrow(DataError);
+    expect(() => parseJsonExact(text)).toThrow(message);
+  });
+
+  it('agrees with JSON.parse on any JSON text whose numbers are safe', () => {
+    fc.assert(
+      fc.property(fc.json({ noUnicodeString: false }), (text) => {
+        const exact = parseJsonExact(text);
+        const normalized = JSON.parse(
+          stringifyJsonExact(exact, 0).replace(/^$/, 'null'),
+          // Decimals print exactly; compare numerically with JSON.parse's view.
+        );
+        expect(normalized).toEqual(JSON.parse(JSON.stringify(JSON.parse(text))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('stringifyJsonExact', () => {
+  it('writes bigints, Decimals and preformatted numbers exactly', () => {
+    expect(
+      stringifyJsonExact({ a: 2n ** 64n, d: Decimal.parse('-0.0001'), f: new JsonNumberText('1.0E10'), u: undefined }),
+    ).toBe('{"a":18446744073709551616,"d":-0.0001,"f":1.0E10}');
+  });
+
+  it('writes bytes as base64, Maps as objects in insertion order, and pretty-prints on request', () => {
+    expect(
+      stringifyJsonExact(
+        new Map([
+          ['b', Buffer.from([1, 2])],
+          ['1', null],
+        ]),
+      ),
+    ).toBe('{"b":"AQI=","1":null}');
+    expect(stringifyJsonExact({ a: [1, { b: true }] }, 2)).toBe(
+      '{\n  "a": [\n    1,\n    {\n      "b": true\n    }\n  ]\n}',
+    );
+  });
+
+  it('refuses NaN instead of writing invalid JSON', () => {
+    expect(() => stringifyJsonExact(NaN)).toThrow(DataError);
+  });
+
+  it('round-trips any bigint exactly', () => {
+    fc.assert(
+      fc.property(fc.bigInt(), (n) => {
+        const parsed = parseJsonExact(stringifyJsonExact(n));
+        const safe = n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER);
+        expect(typeof parsed).toBe(safe ? 'number' : 'bigint');
+        expect(BigInt(parsed as number | bigint)).toBe(n);
+      }),
+    );
+  });
+});
