@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { ERPSTREAM_VERSION } from '../runtime/api/index.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerTransformsCommands } from './commands/transforms.js';
 import { registerWorkerCommands } from './commands/worker.js';
@@ -10,7 +11,7 @@ import { OUTPUT_FORMATS, parseOutputFormat } from './output.js';
  * The `erpstream` command tree. Each command group lives in cli/commands/<group>.ts and registers
  * itself here; groups to come (connectors, plugins, contexts, apply) follow the same shape.
  */
-export const VERSION = '0.1.0';
+export const VERSION = ERPSTREAM_VERSION;
 
 export function createProgram(ctx: CliContext): Command {
   const program = new Command('erpstream')

@@ -2,6 +2,7 @@ import {
   type ConfigDef,
   type ConnectRecord,
   DataError,
+  ERPSTREAM_VERSION,
   type Schema,
   Struct,
   type Transformation,
@@ -126,4 +127,4 @@ export function keyValueVariants(options: {
 }
 
 /** The version our built-in plugins report (Connect shows it in GET /connector-plugins). */
-export const PLUGIN_VERSION = '0.1.0';
+export const PLUGIN_VERSION = ERPSTREAM_VERSION;

@@ -5,3 +5,5 @@ export * from './logical.js';
 export * from './record.js';
 export * from './config.js';
 export * from './plugin.js';
+export * from './exact-json.js';
+export * from './java-number-format.js';

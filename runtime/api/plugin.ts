@@ -16,6 +16,9 @@ import type { SchemaAndValue, Schema } from './schema.js';
  * Node needs it.
  */
 
+/** erpstream's release version: what built-in plugins report and `erpstream --version` prints. */
+export const ERPSTREAM_VERSION = '0.1.0';
+
 export type PluginType =
   'source' | 'sink' | 'converter' | 'header_converter' | 'transformation' | 'predicate' | 'config_provider';
 

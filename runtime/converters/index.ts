@@ -27,5 +27,5 @@ export { ByteArrayConverter, BYTE_ARRAY_CONVERTER_CLASS } from './byte-array-con
 export { SimpleHeaderConverter, SIMPLE_HEADER_CONVERTER_CLASS } from './simple-header-converter.js';
 export { connectSchemaToJson, jsonSchemaToConnect, connectToJson, jsonToConnect, inferValue } from './json-data.js';
 export type { DecimalFormat, JsonDataOptions } from './json-data.js';
-export { parseJsonExact, stringifyJsonExact, JsonNumberText } from './exact-json.js';
+export { parseJsonExact, stringifyJsonExact, JsonNumberText } from '../api/exact-json.js';
 export { connectToAvroSchema, avroToConnectSchema } from './avro/avro-schema.js';

@@ -11,7 +11,7 @@ import {
   type SchemaAndValue,
   Validators,
 } from '../api/index.js';
-import { parseJsonExact, parseJsonValueAt, stringifyJsonExact } from './exact-json.js';
+import { parseJsonExact, parseJsonValueAt, stringifyJsonExact } from '../api/exact-json.js';
 import {
   type DecimalFormat,
   type JsonDataOptions,

@@ -5,4 +5,4 @@
 export { connectSchemaToJson, jsonSchemaToConnect } from './json-schema.js';
 export { connectToJson, jsonToConnect, inferValue } from './json-values.js';
 export type { DecimalFormat, JsonDataOptions } from './json-values.js';
-export type { ExactJsonValue } from './exact-json.js';
+export type { ExactJsonValue } from '../api/exact-json.js';

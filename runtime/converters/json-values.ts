@@ -15,8 +15,8 @@ import {
   jsTypeOf,
   schemaEquals,
 } from '../api/index.js';
-import { JsonNumberText } from './exact-json.js';
-import { javaBigDecimalToString, javaDoubleToString, javaFloatToString } from './java-number-format.js';
+import { JsonNumberText } from '../api/exact-json.js';
+import { javaBigDecimalToString, javaDoubleToString, javaFloatToString } from '../api/java-number-format.js';
 
 /**
  * Connect values ↔ JSON values, as Kafka Connect's JsonConverter converts them (convertToJson /

@@ -15,7 +15,7 @@ import {
   TimestampType,
   DecimalType,
 } from '../api/index.js';
-import { parseJsonExact, stringifyJsonExact } from './exact-json.js';
+import { parseJsonExact, stringifyJsonExact } from '../api/exact-json.js';
 import { connectToJson, inferValue } from './json-data.js';
 import { nodeEncoding } from './string-converter.js';
 

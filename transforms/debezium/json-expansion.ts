@@ -1,118 +1,42 @@
-import { DataError, type Schema, SchemaBuilder, Schemas, Struct, field } from '../../runtime/api/index.js';
+import {
+  DataError,
+  Decimal,
+  type ExactJsonValue,
+  type Schema,
+  SchemaBuilder,
+  Schemas,
+  Struct,
+  field,
+  parseJsonExact,
+} from '../../runtime/api/index.js';
 
 /**
  * Expands a JSON payload string into Connect data with an inferred schema, as Debezium's outbox router
  * does for `table.expand.json.payload`: objects become optional structs, integers int32 (or int64 when
  * they do not fit), other numbers float64; see inferSchema for names, nulls and arrays.
  *
- * JSON.parse would round integers beyond 2^53 before we could see them, so numbers are parsed here from
- * their source text: int64 values stay exact bigints.
+ * JSON.parse would round integers beyond 2^53 before we could see them, so the API's exact parser is used:
+ * int64 values stay exact bigints.
  */
 
-/** A JSON number kept as its source text. */
-class JsonNumber {
-  constructor(readonly text: string) {}
-  get isInteger(): boolean {
-    return /^-?\d+$/.test(this.text);
-  }
-}
-
-type JsonNode = null | boolean | string | JsonNumber | JsonNode[] | { [k: string]: JsonNode };
-
-export function parseJsonExact(text: string): JsonNode {
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new DataError(`Invalid JSON at offset ${i}: ${what}`);
-  };
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const value = (): JsonNode => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const obj: Record<string, JsonNode> = {};
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('expected a member name');
-        const k = str();
-        ws();
-        if (text[i++] !== ':') fail('expected ":"');
-        obj[k] = value();
-        ws();
-        const sep = text[i++];
-        if (sep === '}') return obj;
-        if (sep !== ',') fail('expected "," or "}"');
-      }
-    }
-    if (c === '[') {
-      i++;
-      const arr: JsonNode[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value());
-        ws();
-        const sep = text[i++];
-        if (sep === ']') return arr;
-        if (sep !== ',') fail('expected "," or "]"');
-      }
-    }
-    if (c === '"') return str();
-    for (const [lit, v] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (text.startsWith(lit, i)) {
-        i += lit.length;
-        return v;
-      }
-    }
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m) return fail(`unexpected ${c === undefined ? 'end of input' : JSON.stringify(c)}`);
-    i += m[0].length;
-    return new JsonNumber(m[0]);
-  };
-  const str = (): string => {
-    const start = i;
-    i++;
-    for (;;) {
-      const c = text[i];
-      if (c === undefined) fail('unterminated string');
-      if (c === '\\') i += 2;
-      else if (c === '"') break;
-      else i++;
-    }
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const result = value();
-  ws();
-  if (i !== text.length) fail('trailing characters');
-  return result;
-}
+type JsonNode = ExactJsonValue;
 
 const INT32_MIN = -2147483648n;
 const INT32_MAX = 2147483647n;
 
-function numberSchema(n: JsonNumber): Schema {
-  if (!n.isInteger) return Schemas.OPTIONAL_FLOAT64;
-  const v = BigInt(n.text);
+/** The exact parser gives integers as number/bigint and anything with a fraction or exponent as Decimal. */
+function numberSchema(n: number | bigint | Decimal): Schema {
+  if (n instanceof Decimal) return Schemas.OPTIONAL_FLOAT64;
+  const v = BigInt(n);
   return v >= INT32_MIN && v <= INT32_MAX ? Schemas.OPTIONAL_INT32 : Schemas.OPTIONAL_INT64;
 }
 
+function isNumber(n: JsonNode): n is number | bigint | Decimal {
+  return typeof n === 'number' || typeof n === 'bigint' || n instanceof Decimal;
+}
+
 function isObject(n: JsonNode): n is { [k: string]: JsonNode } {
-  return n !== null && typeof n === 'object' && !Array.isArray(n) && !(n instanceof JsonNumber);
+  return n !== null && typeof n === 'object' && !Array.isArray(n) && !(n instanceof Decimal);
 }
 
 /**
@@ -123,7 +47,7 @@ export function inferSchema(node: JsonNode, path: string): Schema | null {
   if (node === null) return null;
   if (typeof node === 'string') return Schemas.OPTIONAL_STRING;
   if (typeof node === 'boolean') return Schemas.OPTIONAL_BOOLEAN;
-  if (node instanceof JsonNumber) return numberSchema(node);
+  if (isNumber(node)) return numberSchema(node);
   if (Array.isArray(node)) {
     const member = arrayMemberSchema(node, path);
     return member === null ? null : SchemaBuilder.array(member).optional().build();
@@ -172,11 +96,11 @@ export function toConnect(node: JsonNode, schema: Schema): unknown {
     case 'boolean':
       return node;
     case 'int32':
-      return Number((node as JsonNumber).text);
+      return Number(node as number | bigint);
     case 'int64':
-      return BigInt((node as JsonNumber).text);
+      return BigInt(node as number | bigint);
     case 'float64':
-      return Number((node as JsonNumber).text);
+      return node instanceof Decimal ? node.toNumber() : Number(node as number | bigint);
     case 'array':
       return (node as JsonNode[]).map((x) => toConnect(x, schema.valueSchema!));
     case 'struct': {
@@ -194,11 +118,7 @@ export function toConnect(node: JsonNode, schema: Schema): unknown {
 
 /** Converts a parsed node to schemaless data: objects, arrays, numbers (integers beyond 2^53 as bigint). */
 export function toSchemaless(node: JsonNode): unknown {
-  if (node instanceof JsonNumber) {
-    if (!node.isInteger) return Number(node.text);
-    const v = BigInt(node.text);
-    return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-  }
+  if (node instanceof Decimal) return node.toNumber();
   if (Array.isArray(node)) return node.map(toSchemaless);
   if (isObject(node)) {
     const out: Record<string, unknown> = {};

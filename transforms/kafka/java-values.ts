@@ -1,4 +1,9 @@
-import { Decimal } from '../../runtime/api/index.js';
+import {
+  Decimal,
+  javaBigDecimalToString as formatBigDecimal,
+  javaDoubleToString as formatDouble,
+  javaFloatToString as formatFloat,
+} from '../../runtime/api/index.js';
 
 /**
  * Java's number semantics, which Connect's Cast and MaskField inherit: narrowing conversions
@@ -87,42 +92,17 @@ export function parseJavaBoolean(text: string): boolean {
   return text.toLowerCase() === 'true';
 }
 
-/** Formats like Java's Double.toString: "42.0", "1.0E7", "1.5E-4", "NaN", "Infinity". */
-function formatJavaFloating(d: number, shortest: string): string {
-  if (Number.isNaN(d)) return 'NaN';
-  if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
-  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(d);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const plain = Number(shortest).toString();
-    return plain.includes('.') ? plain : `${plain}.0`;
-  }
-  const [mantissa, exponent] = Number(shortest).toExponential().split('e') as [string, string];
-  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
-}
-
+/** Java's Double.toString / Float.toString / BigDecimal.toString (shared with the JSON converter). */
 export function javaDoubleToString(d: number): string {
-  return formatJavaFloating(d, String(d));
+  return formatDouble(d);
 }
 
-/** Java's Float.toString: the shortest decimal that reads back as the same float32. */
 export function javaFloatToString(f: number): string {
-  if (!Number.isFinite(f) || f === 0) return formatJavaFloating(f, String(f));
-  for (let p = 1; p <= 9; p++) {
-    const candidate = f.toPrecision(p);
-    if (Math.fround(Number(candidate)) === f) return formatJavaFloating(f, candidate);
-  }
-  return formatJavaFloating(f, String(f));
+  return formatFloat(f);
 }
 
-/** BigDecimal.toString: plain unless the scale is negative or the exponent is below -6. Exact. */
 export function javaBigDecimalToString(d: Decimal): string {
-  const neg = d.unscaled < 0n;
-  const digits = (neg ? -d.unscaled : d.unscaled).toString();
-  const adjusted = -d.scale + (digits.length - 1);
-  if (d.scale >= 0 && adjusted >= -6) return d.toString();
-  const coefficient = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-  return `${neg ? '-' : ''}${coefficient}E${adjusted >= 0 ? '+' : ''}${adjusted}`;
+  return formatBigDecimal(d.unscaled, d.scale);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type SchemaAndValue,
   Validators,
 } from '../../api/index.js';
-import { parseJsonExact, stringifyJsonExact } from '../exact-json.js';
+import { parseJsonExact, stringifyJsonExact } from '../../api/exact-json.js';
 import { type AvroSchema, avroToConnectSchema, connectToAvroSchema } from './avro-schema.js';
 import { compileFromAvro, compileToAvro } from './avro-values.js';
 import { type AvscType, avscType } from './avsc-types.js';

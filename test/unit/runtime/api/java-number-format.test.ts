@@ -4,7 +4,7 @@ import {
   javaBigDecimalToString,
   javaDoubleToString,
   javaFloatToString,
-} from '../../../../runtime/converters/java-number-format.js';
+} from '../../../../runtime/api/java-number-format.js';
 
 describe("Java's Double.toString / Float.toString layout", () => {
   it.each([
