@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { parseJsonExact } from '../runtime/converters/exact-json.js';
+import { parseJsonExact } from '../runtime/api/exact-json.js';
 import { CliError } from './errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import { stringify as toYaml } from 'yaml';
-import { stringifyJsonExact } from '../runtime/converters/exact-json.js';
+import { stringifyJsonExact } from '../runtime/api/exact-json.js';
 import { CliError } from './errors.js';
 
 /** How commands print results: `-o table|json|yaml`. Colour only on a TTY and never with NO_COLOR. */

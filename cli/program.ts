@@ -1,6 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ERPSTREAM_VERSION } from '../runtime/api/index.js';
+import { registerConfigContextCommands } from './commands/config-contexts.js';
+import { registerConnectorsCommands } from './commands/connectors.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerLoggersCommands } from './commands/loggers.js';
+import { registerOffsetsCommands } from './commands/offsets.js';
+import { registerPluginsCommands } from './commands/plugins.js';
 import { registerTransformsCommands } from './commands/transforms.js';
 import { registerWorkerCommands } from './commands/worker.js';
 import { type CliContext, processContext, styleFor } from './context.js';
@@ -32,6 +37,11 @@ export function createProgram(ctx: CliContext): Command {
       ctx.output = parseOutputFormat(opts.output);
       ctx.noColor = opts.color === false;
     });
+  registerConnectorsCommands(program, ctx);
+  registerOffsetsCommands(program, ctx);
+  registerPluginsCommands(program, ctx);
+  registerLoggersCommands(program, ctx);
+  registerConfigContextCommands(program, ctx);
   registerTransformsCommands(program, ctx);
   registerWorkerCommands(program);
   registerDemoCommand(program, ctx);

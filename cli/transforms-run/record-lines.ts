@@ -7,7 +7,7 @@ import {
   type SinkRecord,
   type SourceRecord,
 } from '../../runtime/api/index.js';
-import type { ExactJsonValue } from '../../runtime/converters/exact-json.js';
+import type { ExactJsonValue } from '../../runtime/api/exact-json.js';
 import {
   type JsonDataOptions,
   connectSchemaToJson,

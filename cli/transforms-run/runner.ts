@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { type ConnectRecord, isSinkRecord } from '../../runtime/api/index.js';
-import { type ExactJsonValue, parseJsonExact, stringifyJsonExact } from '../../runtime/converters/exact-json.js';
+import { type ExactJsonValue, parseJsonExact, stringifyJsonExact } from '../../runtime/api/exact-json.js';
 import type { JsonDataOptions } from '../../runtime/converters/json-data.js';
 import { type ConsumedCoordinates, DLQ_HEADERS, errorContextHeaders } from '../../runtime/errors/dlq.js';
 import type { Stage } from '../../runtime/errors/retry.js';

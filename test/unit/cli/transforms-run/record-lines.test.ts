@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal, Struct, isSinkRecord } from '../../../../runtime/api/index.js';
-import { parseJsonExact, stringifyJsonExact } from '../../../../runtime/converters/exact-json.js';
+import { parseJsonExact, stringifyJsonExact } from '../../../../runtime/api/exact-json.js';
 import type { RecordLineError } from '../../../../cli/transforms-run/record-lines.js';
 import { decodeRecordLine, encodeRecordLine, isEnvelope } from '../../../../cli/transforms-run/record-lines.js';
 

@@ -1,0 +1,324 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeConnect, type SeenRequest, closedPort, startFakeConnect } from '../connect/fake-connect.js';
+import { runConnectCli } from '../connect/run-connect-cli.js';
+
+/**
+ * Rendering and error paths of `erpstream connectors ...` against scripted Connect 3.9 answers; the same
+ * commands run against real Apache Kafka Connect in test/integration/cli/connectors.test.ts.
+ */
+
+const FILE_SOURCE = 'org.apache.kafka.connect.file.FileStreamSourceConnector';
+const TRACE =
+  "org.apache.kafka.connect.errors.ConnectException: Couldn't find file /data/in.txt\n\tat org.apache.kafka.connect.file.FileStreamSourceTask.poll(FileStreamSourceTask.java:120)";
+
+const EXPANDED = {
+  'orders-outbox': {
+    status: {
+      name: 'orders-outbox',
+      connector: { state: 'RUNNING', worker_id: '10.0.0.5:8083' },
+      tasks: [
+        { id: 0, state: 'RUNNING', worker_id: '10.0.0.5:8083' },
+        { id: 1, state: 'FAILED', worker_id: '10.0.0.6:8083', trace: TRACE },
+      ],
+      type: 'source',
+    },
+    info: {
+      name: 'orders-outbox',
+      config: { 'connector.class': FILE_SOURCE, name: 'orders-outbox' },
+      tasks: [],
+      type: 'source',
+    },
+  },
+  'archive-sink': {
+    status: {
+      name: 'archive-sink',
+      connector: { state: 'STOPPED', worker_id: '10.0.0.6:8083' },
+      tasks: [],
+      type: 'sink',
+    },
+    info: {
+      name: 'archive-sink',
+      config: { 'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector' },
+      tasks: [],
+      type: 'sink',
+    },
+  },
+};
+
+let fake: FakeConnect | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+async function cli(argv: string[], routes: Parameters<typeof startFakeConnect>[0], stdin?: string) {
+  fake = await startFakeConnect(routes);
+  return runConnectCli(argv, {
+    env: { ERPSTREAM_CONNECT_URL: fake.url, ERPSTREAM_CONFIG: '/nonexistent/config.yaml' },
+    ...(stdin === undefined ? {} : { stdin }),
+  });
+}
+
+describe('connectors list', () => {
+  it('prints one row per connector, sorted, with a task summary', async () => {
+    const r = await cli(['connectors', 'list'], {
+      'GET /connectors?expand=status&expand=info': { status: 200, body: EXPANDED },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "NAME           TYPE    STATE    TASKS                   CLASS
+      archive-sink   sink    STOPPED  0                       org.apache.kafka.connect.file.FileStreamSinkConnector
+      orders-outbox  source  RUNNING  1/2 running (1 FAILED)  org.apache.kafka.connect.file.FileStreamSourceConnector
+      "
+    `);
+  });
+
+  it('filters by state and prints JSON with -o json after the subcommand', async () => {
+    const r = await cli(['connectors', 'list', '--state', 'stopped', '-o', 'json'], {
+      'GET /connectors?expand=status&expand=info': { status: 200, body: EXPANDED },
+    });
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        name: 'archive-sink',
+        type: 'sink',
+        state: 'STOPPED',
+        worker_id: '10.0.0.6:8083',
+        class: 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+        tasks: [],
+      },
+    ]);
+  });
+});
+
+describe('connectors status / describe', () => {
+  it('shows the connector and each task, with the headline of a failure trace', async () => {
+    const r = await cli(['connectors', 'status', 'orders-outbox'], {
+      'GET /connectors/orders-outbox/status': { status: 200, body: EXPANDED['orders-outbox'].status },
+    });
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "INSTANCE                 STATE    WORKER         TRACE
+      connector orders-outbox  RUNNING  10.0.0.5:8083
+      task 0                   RUNNING  10.0.0.5:8083
+      task 1                   FAILED   10.0.0.6:8083  org.apache.kafka.connect.errors.ConnectException: Couldn't find file /data/in.txt
+      "
+    `);
+  });
+
+  it("prints Connect's status body unchanged with -o json", async () => {
+    const r = await cli(['-o', 'json', 'connectors', 'status', 'orders-outbox'], {
+      'GET /connectors/orders-outbox/status': { status: 200, body: EXPANDED['orders-outbox'].status },
+    });
+    expect(JSON.parse(r.stdout)).toEqual(EXPANDED['orders-outbox'].status);
+  });
+
+  it('describes with the full trace and the config with secrets hidden', async () => {
+    const config = { 'connector.class': FILE_SOURCE, name: 'orders-outbox', 'db.password': 'hunter2', topic: 'orders' };
+    const r = await cli(['connectors', 'describe', 'orders-outbox'], {
+      'GET /connectors/orders-outbox': {
+        status: 200,
+        body: { name: 'orders-outbox', config, tasks: [], type: 'source' },
+      },
+      'GET /connectors/orders-outbox/status': { status: 200, body: EXPANDED['orders-outbox'].status },
+      'GET /connectors/orders-outbox/topics': { status: 200, body: { 'orders-outbox': { topics: ['orders'] } } },
+      [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\tat org.apache.kafka.connect.file.FileStreamSourceTask.poll');
+    expect(r.stdout).toContain('Topics: orders');
+    expect(r.stdout).toContain('db.password      [hidden]');
+    expect(r.stdout).not.toContain('hunter2');
+  });
+});
+
+describe('connectors apply', () => {
+  const file = JSON.stringify({
+    name: 'a',
+    config: { 'connector.class': FILE_SOURCE, topic: 'new', 'conn.password': 'n3w', 'tasks.max': 1 },
+  });
+  const current = { 'connector.class': FILE_SOURCE, name: 'a', topic: 'old', 'conn.password': '0ld', file: '/x' };
+
+  it('shows the diff with secrets hidden, then writes once with PUT', async () => {
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-'],
+      {
+        'GET /connectors/a/config': { status: 200, body: current },
+        [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        'PUT /connectors/a/config': { status: 200, body: { name: 'a', config: {}, tasks: [], type: 'source' } },
+      },
+      file,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'connector "a" will be updated: 1 added, 2 changed, 1 removed (stdin)\n' +
+        '  ~ conn.password: [hidden] → [hidden]\n' +
+        '  - file: /x\n' +
+        '  + tasks.max: 1\n' +
+        '  ~ topic: old → new\n' +
+        'connector "a" updated\n',
+    );
+    const put = fake!.requests.filter((q: SeenRequest) => q.method === 'PUT');
+    expect(put).toHaveLength(1);
+    expect(JSON.parse(put[0]!.body)).toEqual({
+      'connector.class': FILE_SOURCE,
+      topic: 'new',
+      'conn.password': 'n3w',
+      'tasks.max': '1',
+      name: 'a',
+    });
+    expect(r.stdout + r.stderr).not.toMatch(/n3w|0ld/);
+  });
+
+  it('writes nothing when the cluster already has that config', async () => {
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-', '-o', 'json'],
+      {
+        'GET /connectors/a/config': {
+          status: 200,
+          body: { 'connector.class': FILE_SOURCE, name: 'a', topic: 'new', 'conn.password': 'n3w', 'tasks.max': '1' },
+        },
+        [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+      },
+      file,
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { name: 'a', source: 'stdin', action: 'unchanged', changes: [], written: false },
+    ]);
+    expect(fake!.requests.some((q: SeenRequest) => q.method !== 'GET')).toBe(false);
+  });
+
+  it('retries a 409 during a rebalance and says so on stderr', async () => {
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-'],
+      {
+        'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
+        [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        'PUT /connectors/a/config': [
+          {
+            status: 409,
+            body: {
+              error_code: 409,
+              message:
+                'Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)',
+            },
+          },
+          { status: 201, body: { name: 'a', config: {}, tasks: [], type: 'source' } },
+        ],
+      },
+      file,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /^Kafka Connect answered 409 \(Cannot complete request momentarily due to stale configuration .*\); retrying in 0\.\d s \(attempt 2\)\n$/,
+    );
+    expect(r.stdout).toContain('connector "a" created');
+  });
+
+  it('exits 2 on a config Connect rejects, with its message', async () => {
+    const message =
+      'Connector configuration is invalid and contains the following 1 error(s):\nMissing required configuration "file" which has no default value.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`';
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-'],
+      {
+        'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
+        [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        'PUT /connectors/a/config': { status: 400, body: { error_code: 400, message } },
+      },
+      file,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Missing required configuration "file" which has no default value.');
+    expect(r.stderr).toContain('(applying stdin)');
+    expect(r.stderr).toContain(
+      'hint: Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
+    );
+  });
+});
+
+describe('connectors errors and exit codes', () => {
+  it("exits 1 with Connect's message on 404, naming the next step", async () => {
+    const r = await cli(['connectors', 'pause', 'nope'], {
+      'PUT /connectors/nope/pause': { status: 404, body: { error_code: 404, message: 'Unknown connector nope' } },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error: Kafka Connect at ${fake!.url} answered 404 to PUT /connectors/nope/pause: Unknown connector nope\n` +
+        'hint: `erpstream connectors list` shows the connectors that exist.\n',
+    );
+  });
+
+  it('stops at the first failing connector and names the ones not attempted', async () => {
+    const r = await cli(['connectors', 'resume', 'a', 'b', 'c'], {
+      'PUT /connectors/a/resume': { status: 202 },
+      'PUT /connectors/b/resume': { status: 404, body: { error_code: 404, message: 'Unknown connector b' } },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('connector "a" resumed\n');
+    expect(r.stderr).toContain('Unknown connector b (not attempted: c)');
+  });
+
+  it('-e selects connectors by regular expression over the whole name', async () => {
+    const r = await cli(['connectors', 'pause', '-e', 'orders-.*', 'x'], {
+      'GET /connectors': { status: 200, body: ['orders-b', 'x', 'orders-a', 'my-orders-c'] },
+      'PUT /connectors/orders-a/pause': { status: 202 },
+      'PUT /connectors/orders-b/pause': { status: 202 },
+      'PUT /connectors/x/pause': { status: 202 },
+    });
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: 'connector "orders-a" paused\nconnector "orders-b" paused\nconnector "x" paused\n',
+    });
+    const none = await cli(['connectors', 'delete', '-e', 'nothing.*'], {
+      'GET /connectors': { status: 200, body: ['a'] },
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('No connector matches /nothing.*/.');
+    expect(fake!.requests.some((q) => q.method === 'DELETE')).toBe(false);
+  });
+
+  it('exits 3 when nothing answers', async () => {
+    const port = await closedPort();
+    const r = await runConnectCli(['connectors', 'list', '--connect-url', `http://127.0.0.1:${port}`], { env: {} });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `error: Cannot reach Kafka Connect at http://127.0.0.1:${port} (GET /connectors?expand=status&expand=info): connection refused`,
+    );
+    expect(r.stderr).toContain('hint: Check that the Connect worker runs');
+  });
+
+  it('exits 2 for bad arguments before calling the cluster', async () => {
+    const r = await cli(['connectors', 'patch', 'a', '--set', 'novalue'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Invalid --set "novalue": expected key=value.');
+    const t = await cli(['tasks', 'restart', 'a', 'x'], {});
+    expect(t.code).toBe(2);
+    const state = await cli(['connectors', 'create', '-f', '-', '--initial-state', 'sleeping'], {});
+    expect(state.code).toBe(2);
+    expect(state.stderr).toContain(
+      "option '--initial-state <state>' argument 'sleeping' is invalid. Use RUNNING, PAUSED or STOPPED.",
+    );
+    expect(fake!.requests).toHaveLength(0);
+  });
+
+  it('patches by merging into the current config; --dry-run writes nothing', async () => {
+    const r = await cli(['connectors', 'patch', 'a', '--set', 'tasks.max=3', '--unset', 'file', '--dry-run'], {
+      'GET /connectors/a/config': {
+        status: 200,
+        body: { 'connector.class': FILE_SOURCE, name: 'a', 'tasks.max': '1', file: '/x' },
+      },
+      [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+      [`PUT /connector-plugins/${FILE_SOURCE}/config/validate`]: {
+        status: 200,
+        body: { name: FILE_SOURCE, error_count: 0, groups: [], configs: [] },
+      },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'connector "a" will be updated: 0 added, 1 changed, 1 removed (command line)\n' +
+        '  - file: /x\n' +
+        '  ~ tasks.max: 1 → 3\n' +
+        'dry run: 1 connector(s) would change; nothing was written\n',
+    );
+    expect(fake!.requests.filter((q) => q.url === '/connectors/a/config' && q.method === 'PUT')).toHaveLength(0);
+  });
+});
