@@ -13,6 +13,8 @@ const registry: ReadonlyArray<{ name: string; load: () => Promise<Bench> }> = [
   { name: 'transforms', load: async () => (await import('./transforms.js')).transformsBench },
   { name: 'converters', load: async () => (await import('./converters.js')).convertersBench },
   { name: 'source', load: async () => (await import('./source.js')).sourceBench },
+  { name: 'sink', load: async () => (await import('./sink/lookup-sink.js')).sinkBench },
+  { name: 'worker', load: async () => (await import('./worker.js')).workerBench },
 ];
 
 async function main(args: string[]): Promise<number> {

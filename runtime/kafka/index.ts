@@ -28,3 +28,4 @@ export type {
   TopicMessages,
   ITopicMetadata,
 } from 'kafkajs';
+export { KafkaPluginAccess } from './plugin-access.js';

@@ -1,9 +1,11 @@
-import { RetriableError } from '../api/index.js';
+import { type KafkaAccess, RetriableError } from '../api/index.js';
+import { KafkaPluginAccess } from '../kafka/index.js';
 import {
   type Admin,
   type Consumer,
   type Kafka,
   type Producer,
+  type Transaction,
   createConsumer,
   createKafka,
   createProducer,
@@ -69,6 +71,20 @@ export interface ConsumerPort {
 
 export type Compression = 'none' | 'gzip';
 
+/**
+ * A transactional producer (exactly-once sources). Creating it runs initTransactions, which fences any
+ * older producer with the same transactional id (a zombie task) and aborts its open transaction.
+ */
+export interface TransactionalProducerPort {
+  begin(): Promise<void>;
+  /** Sends inside the open transaction; the acks are final only once commit() resolved. */
+  send(records: readonly OutRecord[]): Promise<Ack[]>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  readonly inTransaction: boolean;
+  close(): Promise<void>;
+}
+
 export interface KafkaPort {
   producer(clientId: string, options?: { compression?: Compression }): Promise<ProducerPort>;
   consumer(groupId: string, clientId: string): Promise<ConsumerPort>;
@@ -82,6 +98,13 @@ export interface KafkaPort {
   deleteGroupOffsets(groupId: string): Promise<void>;
   clusterId(): Promise<string | null>;
   close(): Promise<void>;
+  /** Kafka access lent to sink plugins (SinkTaskContext.kafka); optional for in-memory test ports. */
+  pluginAccess?(): KafkaAccess;
+  /** Exactly-once sources; optional so in-memory test ports need not implement it. */
+  transactionalProducer?(
+    transactionalId: string,
+    options?: { compression?: Compression; transactionTimeoutMs?: number },
+  ): Promise<TransactionalProducerPort>;
 }
 
 function headersOut(h: RawHeaders): Record<string, Buffer | Buffer[]> {
@@ -123,9 +146,72 @@ async function withRetries<T>(op: () => Promise<T>, attempts = 6): Promise<T> {
   }
 }
 
+/** Sends one batch and maps kafkajs's per-partition base offsets back to each record, in order. */
+async function sendWithAcks(
+  producer: Pick<Producer, 'sendBatch'>,
+  records: readonly OutRecord[],
+  compression: number,
+): Promise<Ack[]> {
+  if (records.length === 0) return [];
+  // Group by topic but remember each record's position: acks come back per topic-partition.
+  const byTopic = new Map<string, number[]>();
+  records.forEach((r, i) => {
+    const list = byTopic.get(r.topic) ?? [];
+    byTopic.set(r.topic, list);
+    list.push(i);
+  });
+  let results;
+  try {
+    results = await producer.sendBatch({
+      acks: -1,
+      compression,
+      topicMessages: [...byTopic].map(([topic, idx]) => ({
+        topic,
+        messages: idx.map((i) => {
+          const r = records[i]!;
+          return {
+            key: r.key,
+            value: r.value,
+            headers: headersOut(r.headers),
+            ...(r.partition !== null ? { partition: r.partition } : {}),
+            ...(r.timestamp !== null ? { timestamp: String(r.timestamp) } : {}),
+          };
+        }),
+      })),
+    });
+  } catch (e) {
+    throw wrapKafkaError(e);
+  }
+  // kafkajs reports one base offset per partition. When a topic's records all went to one
+  // partition their offsets are base + rank; otherwise the per-record partition is unknown here.
+  const acks: Ack[] = [];
+  const perTopic = new Map<string, Array<{ partition: number; next: bigint }>>();
+  for (const r of results) {
+    const list = perTopic.get(r.topicName) ?? [];
+    perTopic.set(r.topicName, list);
+    list.push({ partition: r.partition, next: BigInt(r.baseOffset ?? r.offset ?? '-1') });
+  }
+  for (const r of records) {
+    const parts = perTopic.get(r.topic) ?? [];
+    const only = parts.length === 1 ? parts[0]! : parts.find((p) => p.partition === r.partition);
+    acks.push(
+      only
+        ? { topic: r.topic, partition: only.partition, offset: only.next++ }
+        : { topic: r.topic, partition: -1, offset: -1n },
+    );
+  }
+  return acks;
+}
+
 export class KafkaJsPort implements KafkaPort {
   private readonly kafka: Kafka;
   private adminClient: Admin | null = null;
+  private access: KafkaPluginAccess | null = null;
+
+  pluginAccess(): KafkaAccess {
+    this.access ??= new KafkaPluginAccess(this.kafka);
+    return this.access;
+  }
 
   constructor(options: { brokers: string[]; clientId: string; logSink?: KafkaLogSink }) {
     this.kafka = createKafka({
@@ -149,56 +235,49 @@ export class KafkaJsPort implements KafkaPort {
     await producer.connect();
     const compression = options.compression === 'gzip' ? 1 : 0;
     return {
+      send: (records) => sendWithAcks(producer, records, compression),
+      async close() {
+        await producer.disconnect();
+      },
+    };
+  }
+
+  async transactionalProducer(
+    transactionalId: string,
+    options: { compression?: Compression; transactionTimeoutMs?: number } = {},
+  ): Promise<TransactionalProducerPort> {
+    const producer = createProducer(this.kafka, {
+      transactionalId,
+      ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
+    });
+    await producer.connect();
+    const compression = options.compression === 'gzip' ? 1 : 0;
+    let txn: Transaction | null = null;
+    return {
+      get inTransaction() {
+        return txn !== null;
+      },
+      async begin() {
+        if (txn) throw new Error(`Transaction ${transactionalId} is already open`);
+        txn = await producer.transaction();
+      },
       async send(records) {
-        if (records.length === 0) return [];
-        // Group by topic but remember each record's position: acks come back per topic-partition.
-        const byTopic = new Map<string, number[]>();
-        records.forEach((r, i) => {
-          const list = byTopic.get(r.topic) ?? [];
-          byTopic.set(r.topic, list);
-          list.push(i);
-        });
-        let results;
+        if (!txn) throw new Error(`No open transaction for ${transactionalId}`);
         try {
-          results = await producer.sendBatch({
-            acks: -1,
-            compression,
-            topicMessages: [...byTopic].map(([topic, idx]) => ({
-              topic,
-              messages: idx.map((i) => {
-                const r = records[i]!;
-                return {
-                  key: r.key,
-                  value: r.value,
-                  headers: headersOut(r.headers),
-                  ...(r.partition !== null ? { partition: r.partition } : {}),
-                  ...(r.timestamp !== null ? { timestamp: String(r.timestamp) } : {}),
-                };
-              }),
-            })),
-          });
+          return await sendWithAcks(txn, records, compression);
         } catch (e) {
           throw wrapKafkaError(e);
         }
-        // kafkajs reports one base offset per partition. When a topic's records all went to one
-        // partition their offsets are base + rank; otherwise the per-record partition is unknown here.
-        const acks: Ack[] = [];
-        const perTopic = new Map<string, Array<{ partition: number; next: bigint }>>();
-        for (const r of results) {
-          const list = perTopic.get(r.topicName) ?? [];
-          perTopic.set(r.topicName, list);
-          list.push({ partition: r.partition, next: BigInt(r.baseOffset ?? r.offset ?? '-1') });
-        }
-        for (const r of records) {
-          const parts = perTopic.get(r.topic) ?? [];
-          const only = parts.length === 1 ? parts[0]! : parts.find((p) => p.partition === r.partition);
-          acks.push(
-            only
-              ? { topic: r.topic, partition: only.partition, offset: only.next++ }
-              : { topic: r.topic, partition: -1, offset: -1n },
-          );
-        }
-        return acks;
+      },
+      async commit() {
+        const t = txn;
+        txn = null;
+        await t?.commit();
+      },
+      async abort() {
+        const t = txn;
+        txn = null;
+        await t?.abort();
       },
       async close() {
         await producer.disconnect();

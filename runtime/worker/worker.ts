@@ -12,11 +12,11 @@ import { ErrorReporter } from '../errors/reporter.js';
 import { errorHandlingConfig } from '../errors/retry.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
-import type { Compression, KafkaPort, ProducerPort } from './kafka-port.js';
+import type { Compression, KafkaPort, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
 import type { WorkerMetrics } from './metrics.js';
 import { WorkerSinkTask } from './sink-task.js';
-import { WorkerSourceTask } from './source-task.js';
-import type { OffsetStore } from './stores.js';
+import { type SourceTaskDeps, TransactionRequests, WorkerSourceTask } from './source-task.js';
+import type { OffsetEntry, OffsetStore } from './stores.js';
 import { closeQuietly, createConverters, type TaskListener } from './task-context.js';
 import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
 
@@ -35,6 +35,14 @@ export interface WorkerOptions {
   compression?: Compression;
   metrics: WorkerMetrics;
   onTopic(connector: string, topic: string): void;
+  /**
+   * `exactly.once.source.support=enabled` (distributed mode): each source task gets a transactional
+   * producer with id `<group.id>-<connector>-<task>` and writes its offsets through it.
+   */
+  exactlyOnce?: {
+    groupId: string;
+    offsetRecords(connector: string, entries: readonly OffsetEntry[]): OutRecord[];
+  };
 }
 
 interface RunningConnector {
@@ -50,6 +58,7 @@ export class Worker {
   private readonly connectors = new Map<string, RunningConnector>();
   private readonly tasks = new Map<string, RunningTask>();
   private sharedProducer: Promise<ProducerPort> | null = null;
+  private readonly txProducers = new Map<string, TransactionalProducerPort>();
 
   constructor(private readonly o: WorkerOptions) {}
 
@@ -169,7 +178,10 @@ export class Worker {
               new Map(await Promise.all(ps.map(async (p) => [p, await this.o.offsets.get(connector, p)] as const))),
           },
         };
-        task.initialize(ctx);
+        // Fence first: initTransactions aborts a zombie's open transaction before this task reads offsets.
+        const transactions = await this.transactionsFor(connector, taskId, connectorConfig);
+        const requests = transactions?.requests;
+        task.initialize(requests ? { ...ctx, transactionContext: requests } : ctx);
         const chain = await TransformChain.build<SourceRecord>(connectorConfig, { registry: this.o.registry });
         const runner = new WorkerSourceTask({
           connector,
@@ -189,6 +201,7 @@ export class Worker {
           onTopic,
           ensureTopic: (t) => this.ensureTopic(t, connectorConfig),
           metrics: { polled: m.polled, produced: m.produced, offsetCommit: m.offsetCommit },
+          ...(transactions ? { transactions } : {}),
         });
         this.tasks.set(key, runner);
         await runner.start(paused);
@@ -221,6 +234,7 @@ export class Worker {
               ? reporter.errantRecordReporter((r) => runner?.errantRecordFinder()(r), plugin.className)
               : null,
           assignment: () => [],
+          ...(this.o.kafka.pluginAccess ? { kafka: this.o.kafka.pluginAccess() } : {}),
         });
         runner = new WorkerSinkTask({
           connector,
@@ -244,9 +258,42 @@ export class Worker {
       }
       m.dlq(() => reporter.dlqCount);
     } catch (error) {
+      await this.closeTxProducer(key);
       logger.error(`Failed to start task ${key}`, { error });
       listener.onState('FAILED', error);
     }
+  }
+
+  private async transactionsFor(
+    connector: string,
+    taskId: number,
+    config: Record<string, string>,
+  ): Promise<SourceTaskDeps['transactions']> {
+    const eos = this.o.exactlyOnce;
+    if (!eos) return undefined;
+    if (!this.o.kafka.transactionalProducer) throw new Error('This Kafka port has no transactional producer');
+    const raw = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
+    const boundary = raw === 'interval' || raw === 'connector' ? raw : 'poll';
+    const key = `${connector}-${taskId}`;
+    const producer = await this.o.kafka.transactionalProducer(`${eos.groupId}-${connector}-${taskId}`, {
+      ...(this.o.compression ? { compression: this.o.compression } : {}),
+    });
+    this.txProducers.set(key, producer);
+    const interval = config['transaction.boundary.interval.ms'];
+    return {
+      producer,
+      boundary,
+      ...(boundary === 'connector' ? { requests: new TransactionRequests() } : {}),
+      intervalMs: interval !== undefined && interval !== '' ? Number(interval) : this.o.offsetFlushIntervalMs,
+      offsetRecords: (entries) => eos.offsetRecords(connector, entries),
+    };
+  }
+
+  private async closeTxProducer(key: string): Promise<void> {
+    const p = this.txProducers.get(key);
+    if (!p) return;
+    this.txProducers.delete(key);
+    await closeQuietly(this.o.logger, `transactional producer ${key}`, () => p.close());
   }
 
   /** Topic settings from `topic.creation.default.*` when given (KIP-158), else one partition. */
@@ -265,6 +312,7 @@ export class Worker {
     if (!t) return;
     this.tasks.delete(key);
     await t.stop(this.o.gracefulShutdownMs);
+    await this.closeTxProducer(key);
   }
 
   pauseTask(connector: string, taskId: number): void {

@@ -1,0 +1,301 @@
+/**
+ * LookupSink benchmark (issue 6): Kafka topic of ids+versions → LookupSink task (PostgreSQL origin, batched
+ * lookups) → per-customer Kafka topics.
+ *
+ *   eval "$(scripts/stack env)"
+ *   npx tsx bench/sink/lookup-sink.ts                        # 200,000 records over 10,000 keys, 1,000,000 parked
+ *   BENCH_RECORDS=50000 BENCH_PARKED=100000 npx tsx bench/sink/lookup-sink.ts
+ *   BENCH_PUT_BATCH=5000 …                                   # records per put() (lookups stay 500 ids per query)
+ *
+ * Cases:
+ * - consumer: a bare kafkajs consumer reading the input topic (the baseline);
+ * - deliver: the same topic consumed the way the worker does (batches → SinkRecords → put(), ≤ 500 per put), every
+ *   record looked up and delivered; records/s, the ratio to the baseline (target ≥ 0.5) and lookup queries per
+ *   record (target ≤ 0.02 at batch 500);
+ * - park: BENCH_PARKED records whose parent never arrives (a ledger dependency, so the in-memory wake index holds
+ *   every key); put rate and peak RSS (target ≤ 500 MB: parked records live in the park table, not in memory).
+ */
+import { loadavg } from 'node:os';
+import pg from 'pg';
+import { LookupSinkTask } from '../../connectors/lookup-sink/index.js';
+import { Headers, type SinkRecord, silentLogger, type SinkTaskContext } from '../../runtime/api/index.js';
+import { createConsumer, createKafka, createProducer, ensureTopics } from '../../runtime/kafka/index.js';
+import { KafkaPluginAccess } from '../../runtime/kafka/index.js';
+import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from '../support.js';
+
+function env(name: string): string {
+  const v = process.env[name]?.trim();
+  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
+  return v;
+}
+
+const KEYS = 10_000;
+/** Records per put(): the worker hands over what one fetch returned; 500 matches the issue's target setting. */
+const PUT_BATCH = Number(process.env.BENCH_PUT_BATCH ?? 500);
+const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
+
+function context(kafka?: KafkaPluginAccess): SinkTaskContext {
+  return {
+    taskId: 0,
+    connectorName: 'bench-lookup-sink',
+    logger: silentLogger,
+    status: { progress() {} },
+    offset() {},
+    pause() {},
+    resume() {},
+    requestCommit() {},
+    errantRecordReporter: null,
+    assignment: () => [],
+    ...(kafka ? { kafka } : {}),
+  };
+}
+
+function result(
+  c: string,
+  records: number,
+  startedAt: number,
+  cpu: NodeJS.CpuUsage,
+  peakRss: number,
+  target: number | null,
+  notes?: string,
+): BenchResult {
+  const seconds = (performance.now() - startedAt) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  return {
+    bench: 'sink',
+    case: c,
+    records,
+    seconds,
+    recordsPerSecond: records / seconds,
+    microsPerRecord: (seconds * 1e6) / records,
+    cpuSeconds,
+    recordsPerCpuSecond: records / cpuSeconds,
+    loadAverage: loadavg()[0] ?? 0,
+    rssMb: mb(peakRss),
+    heapMb: mb(process.memoryUsage().heapUsed),
+    target,
+    ...(notes ? { notes } : {}),
+  };
+}
+
+function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  return {
+    stop() {
+      clearInterval(t);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+/** Reads `count` records of `topic` with a fresh group; `onBatch` sees each kafkajs batch (awaited). */
+async function consume(
+  kafka: ReturnType<typeof createKafka>,
+  topic: string,
+  count: number,
+  onBatch: (
+    messages: Array<{ key: Buffer | null; headers: Record<string, unknown>; offset: string }>,
+    partition: number,
+  ) => Promise<void>,
+): Promise<void> {
+  const consumer = createConsumer(kafka, { groupId: `bench-sink-${Math.random().toString(36).slice(2)}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          await onBatch(
+            batch.messages.map((m) => ({
+              key: m.key,
+              headers: (m.headers ?? {}) as Record<string, unknown>,
+              offset: m.offset,
+            })),
+            batch.partition,
+          );
+          seen += batch.messages.length;
+          if (seen >= count) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+}
+
+export const sinkBench: Bench = {
+  name: 'sink',
+  description: 'LookupSink: ids+versions → batched PostgreSQL lookups → per-customer Kafka topics; parked memory',
+  async run(ctx: BenchContext): Promise<BenchResult[]> {
+    const records = Number(ctx.env.BENCH_RECORDS ?? 200_000);
+    const parkedCount = Number(ctx.env.BENCH_PARKED ?? 1_000_000);
+    const pgUrl = env('PG_URL');
+    const brokers = env('KAFKA_BROKERS');
+    const sfx = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const schema = `bench_sink_${sfx}`;
+    const db = new pg.Client({ connectionString: pgUrl });
+    await db.connect();
+    const kafka = createKafka({ brokers, clientId: 'bench-sink', logLevel: 'nothing' });
+    const access = new KafkaPluginAccess(kafka, { clientId: 'bench-sink' });
+    const results: BenchResult[] = [];
+    const input = `bench.sink.in.${sfx}`;
+    try {
+      await db.query(`CREATE SCHEMA ${schema}`);
+      await db.query(
+        `CREATE TABLE ${schema}.document (document_id int PRIMARY KEY, domain text, title text, amount numeric(14,2), rev bigint)`,
+      );
+      await db.query(
+        `INSERT INTO ${schema}.document SELECT g, 'b${sfx}_' || (g % 10), md5(g::text), (g * 1.25)::numeric(14,2), g FROM generate_series(0, ${KEYS - 1}) g`,
+      );
+      await db.query(`CREATE TABLE ${schema}.phone (phone_id int PRIMARY KEY, person_id int)`);
+      await db.query(`INSERT INTO ${schema}.phone SELECT g, g FROM generate_series(0, ${parkedCount - 1}) g`);
+
+      // The input: ids and versions, keyed by id, as the source connector writes them.
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, [{ topic: input, numPartitions: 4 }]);
+      await admin.disconnect();
+      const producer = createProducer(kafka);
+      await producer.connect();
+      for (let i = 0; i < records; i += 5000) {
+        const messages = [];
+        for (let j = i; j < Math.min(records, i + 5000); j++) {
+          messages.push({ key: String(j % KEYS), value: '{}', headers: { 'erpstream.version': String(j + 1) } });
+        }
+        await producer.send({ topic: input, messages, acks: -1 });
+      }
+      await producer.disconnect();
+
+      // Baseline: a bare consumer.
+      let cpu = process.cpuUsage();
+      let rss = rssSampler();
+      let t0 = performance.now();
+      await consume(kafka, input, records, async () => {});
+      const baseline = result('consumer', records, t0, cpu, rss.stop(), null, 'bare kafkajs consumer, same topic');
+      results.push(baseline);
+
+      // The sink, fed as the worker feeds it.
+      const task = new LookupSinkTask();
+      task.initialize(context(access));
+      await task.start({
+        'lookup.connection.url': pgUrl,
+        'lookup.table': `${schema}.document`,
+        'lookup.key.columns': 'document_id',
+        'entity.name': 'document',
+        'destination.type': 'kafka',
+        'destination.name': `bench_${sfx}`,
+        'destination.topic': '${domain}.docs',
+        'ledger.table': `${schema}.ledger`,
+        'park.table': `${schema}.parked`,
+        'lookup.batch.size': '500',
+      });
+      cpu = process.cpuUsage();
+      rss = rssSampler();
+      t0 = performance.now();
+      await consume(kafka, input, records, async (messages, partition) => {
+        for (let i = 0; i < messages.length; i += PUT_BATCH) {
+          const batch: SinkRecord[] = messages.slice(i, i + PUT_BATCH).map((m) => ({
+            topic: input,
+            kafkaPartition: partition,
+            kafkaOffset: BigInt(m.offset),
+            keySchema: null,
+            key: Number(m.key!.toString()),
+            valueSchema: null,
+            value: {},
+            timestamp: Date.now(),
+            timestampType: 'CreateTime',
+            headers: Headers.of({ 'erpstream.version': m.headers['erpstream.version'] }),
+            originalTopic: input,
+            originalKafkaPartition: partition,
+            originalKafkaOffset: BigInt(m.offset),
+          }));
+          await task.put(batch);
+        }
+      });
+      const m = task.metrics();
+      const deliver = result(
+        'deliver',
+        records,
+        t0,
+        cpu,
+        rss.stop(),
+        null,
+        `ratio to bare consumer ${(baseline.seconds / ((performance.now() - t0) / 1000)).toFixed(2)} (target ≥ 0.5); ` +
+          `lookup queries/record ${(m.lookupQueries / records).toFixed(4)} (target ≤ 0.02); delivered ${m.delivered}, ` +
+          `stale ${m.staleDropped}, superseded ${m.superseded}`,
+      );
+      results.push(deliver);
+      await task.stop();
+
+      // Parking: children whose parent never arrives.
+      const parker = new LookupSinkTask();
+      parker.initialize(context());
+      await parker.start({
+        'lookup.connection.url': pgUrl,
+        'lookup.table': `${schema}.phone`,
+        'lookup.key.columns': 'phone_id',
+        'entity.name': 'phone',
+        dependencies: 'owner',
+        'dependencies.owner.type': 'ledger',
+        'dependencies.owner.entity': 'person',
+        'dependencies.owner.id.field': 'person_id',
+        'destination.type': 'jdbc',
+        'destination.table': `${schema}.phone`,
+        'destination.name': `bench_${sfx}`,
+        'ledger.table': `${schema}.ledger`,
+        'park.table': `${schema}.parked`,
+        'park.check.interval.ms': '3600000',
+      });
+      const rssBefore = process.memoryUsage.rss();
+      cpu = process.cpuUsage();
+      rss = rssSampler();
+      t0 = performance.now();
+      for (let i = 0; i < parkedCount; i += PUT_BATCH) {
+        const batch: SinkRecord[] = [];
+        for (let j = i; j < Math.min(parkedCount, i + PUT_BATCH); j++) {
+          batch.push({
+            topic: 'phones',
+            kafkaPartition: 0,
+            kafkaOffset: BigInt(j),
+            keySchema: null,
+            key: j,
+            valueSchema: null,
+            value: { op: 'c' },
+            timestamp: Date.now(),
+            timestampType: 'CreateTime',
+            headers: Headers.of({ 'erpstream.version': '1' }),
+            originalTopic: 'phones',
+            originalKafkaPartition: 0,
+            originalKafkaOffset: BigInt(j),
+          });
+        }
+        await parker.put(batch);
+      }
+      const peak = rss.stop();
+      results.push(
+        result(
+          'park',
+          parkedCount,
+          t0,
+          cpu,
+          peak,
+          null,
+          `${parker.metrics().parked} parked; RSS grew ${mb(peak - rssBefore)} MB (target ≤ 500 MB total)`,
+        ),
+      );
+      await parker.stop();
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+      await db.end();
+    }
+    for (const r of results) printResult(r, ctx.log);
+    return results;
+  },
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await sinkBench.run({ env: process.env, records: 0, log: (l) => process.stdout.write(`${l}\n`) });
+}

@@ -1,0 +1,37 @@
+import type { Row } from '../sql/client.js';
+
+export interface Delivery {
+  readonly entityId: string;
+  readonly version: bigint;
+  readonly row: Row;
+  /** Resolved by targetOf() before delivery. */
+  readonly target: string;
+}
+
+export interface Removal {
+  readonly entityId: string;
+  readonly version: bigint;
+  readonly target: string;
+}
+
+/** A permanent refusal of one item (an HTTP 4xx): its record goes to the DLQ; retrying would not help. */
+export interface Rejection {
+  readonly entityId: string;
+  readonly error: Error;
+}
+
+/**
+ * A place ready rows go. `deliver` and `remove` resolve only once the destination has them durably (Kafka acked,
+ * the database committed); they must be idempotent per (id, version), since a crash between delivery and the
+ * ledger write repeats them.
+ */
+export interface Destination {
+  /** The concrete target (topic, table) of a row; throws DataError when the row cannot be routed. */
+  targetOf(row: Row, entityId: string): string;
+  /** Resolves with the items refused for good (none for Kafka and jdbc); throws when the batch should be retried. */
+  deliver(items: readonly Delivery[]): Promise<readonly Rejection[]>;
+  remove(items: readonly Removal[]): Promise<readonly Rejection[]>;
+  /** Destination-specific state for the task status (e.g. the circuit breaker). */
+  metrics?(): Record<string, unknown>;
+  close(): Promise<void>;
+}

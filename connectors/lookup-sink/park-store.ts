@@ -1,0 +1,167 @@
+import type { SqlClient } from './sql/client.js';
+import { chunks, createTableIfAbsent, guardedUpsert, limitClause, types, versionColumn } from './sql/ddl.js';
+
+/** One parked key: the newest version waiting, why, and when to look again. */
+export interface ParkedRecord {
+  readonly entityId: string;
+  readonly version: bigint;
+  /** encodeRecord() text, for the DLQ. */
+  readonly record: string;
+  readonly reason: string;
+  /** A ledger key (destination|entity|id) whose delivery should wake this record, or null. */
+  readonly waitingOn: string | null;
+  readonly firstParkedAt: number;
+  readonly nextCheckAt: number;
+  readonly attempts: number;
+}
+
+const COLUMNS = [
+  'destination',
+  'entity',
+  'entity_id',
+  'version',
+  'record',
+  'reason',
+  'waiting_on',
+  'first_parked_at',
+  'next_check_at',
+  'attempts',
+];
+const KEY = ['destination', 'entity', 'entity_id'];
+const CHUNK = 300;
+
+function toParked(r: Record<string, unknown>): ParkedRecord {
+  return {
+    entityId: String(r.entity_id),
+    version: BigInt(String(r.version)),
+    record: String(r.record),
+    reason: String(r.reason),
+    waitingOn: r.waiting_on === null || r.waiting_on === undefined ? null : String(r.waiting_on),
+    firstParkedAt: Number(r.first_parked_at),
+    nextCheckAt: Number(r.next_check_at),
+    attempts: Number(r.attempts),
+  };
+}
+
+/**
+ * Durable parking: records whose dependencies are not met yet, one row per key holding the newest version.
+ * Writes complete before put() returns, so a crash after the consumer commits loses nothing.
+ */
+export class ParkStore {
+  constructor(
+    private readonly db: SqlClient,
+    private readonly table: string,
+    private readonly destination: string,
+    private readonly entity: string,
+  ) {}
+
+  async init(): Promise<void> {
+    const t = types(this.db);
+    await createTableIfAbsent(
+      this.db,
+      this.table,
+      `destination varchar(191) NOT NULL, entity varchar(191) NOT NULL, entity_id varchar(300) NOT NULL, ` +
+        `version ${t.version} NOT NULL, record ${t.text} NOT NULL, reason ${t.text} NOT NULL, waiting_on varchar(700) NULL, ` +
+        `first_parked_at ${t.long} NOT NULL, next_check_at ${t.long} NOT NULL, attempts int NOT NULL, ` +
+        `PRIMARY KEY (destination, entity, entity_id)`,
+      [
+        { name: 'due', columns: 'destination, entity, next_check_at' },
+        { name: 'age', columns: 'destination, entity, first_parked_at' },
+        { name: 'waiting', columns: 'waiting_on' },
+      ],
+    );
+  }
+
+  private get t(): string {
+    return this.db.quote(this.table);
+  }
+
+  /** Every column, the version as exact text. */
+  private get all(): string {
+    return COLUMNS.map((c) => (c === 'version' ? versionColumn(this.db) : c)).join(', ');
+  }
+
+  /** Parks (or re-parks) records; an older version never replaces a newer one; first_parked_at is kept. */
+  async put(records: readonly ParkedRecord[]): Promise<void> {
+    for (const part of chunks(records, CHUNK)) {
+      const sql = guardedUpsert(this.db, this.table, COLUMNS, KEY, 'version', part.length, {
+        orEqual: true,
+        keepOnUpdate: ['first_parked_at'],
+      });
+      const params = part.flatMap((p) => [
+        this.destination,
+        this.entity,
+        p.entityId,
+        p.version,
+        p.record,
+        p.reason,
+        p.waitingOn,
+        p.firstParkedAt,
+        p.nextCheckAt,
+        p.attempts,
+      ]);
+      await this.db.execute(sql, params);
+    }
+  }
+
+  async get(ids: readonly string[]): Promise<Map<string, ParkedRecord>> {
+    const out = new Map<string, ParkedRecord>();
+    for (const part of chunks([...new Set(ids)], CHUNK)) {
+      const rows = await this.db.query(
+        `SELECT ${this.all} FROM ${this.t} WHERE destination = ? AND entity = ? AND entity_id IN (${part.map(() => '?').join(', ')})`,
+        [this.destination, this.entity, ...part],
+      );
+      for (const r of rows) out.set(String(r.entity_id), toParked(r));
+    }
+    return out;
+  }
+
+  /** Records due for a re-check, oldest due first. */
+  async due(now: number, limit: number): Promise<ParkedRecord[]> {
+    const l = limitClause(this.db, limit);
+    const rows = await this.db.query(
+      `SELECT ${l.top}${this.all} FROM ${this.t} WHERE destination = ? AND entity = ? AND next_check_at <= ? ORDER BY next_check_at${l.limit}`,
+      [this.destination, this.entity, now],
+    );
+    return rows.map(toParked);
+  }
+
+  /** Removes parked rows at or below these versions (a newer parked version stays). */
+  async remove(entries: ReadonlyArray<{ entityId: string; version: bigint }>): Promise<number> {
+    let removed = 0;
+    for (const part of chunks(entries, CHUNK)) {
+      const ors = part.map(() => '(entity_id = ? AND version <= ?)').join(' OR ');
+      removed += await this.db.execute(`DELETE FROM ${this.t} WHERE destination = ? AND entity = ? AND (${ors})`, [
+        this.destination,
+        this.entity,
+        ...part.flatMap((e) => [e.entityId, e.version]),
+      ]);
+    }
+    return removed;
+  }
+
+  /** Parked records waiting for any of these ledger keys (through the waiting_on index). */
+  async waitingFor(keys: readonly string[]): Promise<ParkedRecord[]> {
+    const out: ParkedRecord[] = [];
+    for (const part of chunks([...new Set(keys)], CHUNK)) {
+      const rows = await this.db.query(
+        `SELECT ${this.all} FROM ${this.t} WHERE waiting_on IN (${part.map(() => '?').join(', ')}) AND destination = ? AND entity = ?`,
+        [...part, this.destination, this.entity],
+      );
+      out.push(...rows.map(toParked));
+    }
+    return out;
+  }
+
+  async stats(): Promise<{ count: number; oldestFirstParkedAt: number | null }> {
+    const [r] = await this.db.query(
+      `SELECT COUNT(*) AS n, MIN(first_parked_at) AS oldest FROM ${this.t} WHERE destination = ? AND entity = ?`,
+      [this.destination, this.entity],
+    );
+    const oldest = r?.oldest;
+    return {
+      count: Number(r?.n ?? 0),
+      oldestFirstParkedAt: oldest === null || oldest === undefined ? null : Number(oldest),
+    };
+  }
+}

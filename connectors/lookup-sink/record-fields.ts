@@ -1,0 +1,129 @@
+import { DataError, Headers, type SinkRecord, Struct, describeValue } from '../../runtime/api/index.js';
+
+/**
+ * Reading the entity id and the source version from a record as the worker hands it over (after converters and
+ * transforms): keys as primitives, Structs or plain objects; headers as strings, Buffers or numbers.
+ */
+
+/** An entity id: one text part per key column. Text keeps int64 and decimals exact and binds to any column type. */
+export type EntityId = readonly string[];
+
+export function idText(id: EntityId): string {
+  return id.length === 1 ? id[0]! : JSON.stringify(id);
+}
+
+function fieldOf(container: unknown, name: string): unknown {
+  if (container instanceof Struct)
+    return container.schema.fields?.some((f) => f.name === name) ? container.get(name) : undefined;
+  if (container instanceof Map) return container.get(name);
+  if (container !== null && typeof container === 'object' && !(container instanceof Uint8Array)) {
+    return (container as Record<string, unknown>)[name];
+  }
+  return undefined;
+}
+
+function hasField(container: unknown, name: string): boolean {
+  if (container instanceof Struct) return container.schema.fields?.some((f) => f.name === name) ?? false;
+  if (container instanceof Map) return container.has(name);
+  return container !== null && typeof container === 'object' && Object.hasOwn(container, name);
+}
+
+/** A dotted path; in a Debezium envelope (has `op`) the path is read from `after`, or `before` when after is null. */
+export function readPath(value: unknown, path: string): unknown {
+  let base = value;
+  const first = path.split('.')[0]!;
+  if (hasField(value, 'op') && (hasField(value, 'after') || hasField(value, 'before')) && !hasField(value, first)) {
+    base = fieldOf(value, 'after') ?? fieldOf(value, 'before');
+  }
+  let cur = base;
+  for (const part of path.split('.')) {
+    cur = fieldOf(cur, part);
+    if (cur === undefined || cur === null) return cur;
+  }
+  return cur;
+}
+
+function idPart(value: unknown, where: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value !== null && typeof value === 'object' && typeof (value as object).toString === 'function') {
+    const t = String(value);
+    if (t !== '[object Object]') return t; // Decimal, Date-like values with an exact text form
+  }
+  throw new DataError(`Cannot read an entity id from ${where}: ${describeValue(value)}`, where);
+}
+
+/** The id of a record, from its key or from the configured value fields. */
+export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], idFields: readonly string[]): EntityId {
+  if (idFields.length > 0) {
+    return idFields.map((f) => {
+      const v = readPath(record.value, f);
+      if (v === undefined || v === null) {
+        throw new DataError(`lookup.id.field ${f}: the record value has no value there (topic ${record.topic})`, f);
+      }
+      return idPart(v, `value field ${f}`);
+    });
+  }
+  const key = record.key;
+  if (key === null || key === undefined) {
+    throw new DataError(
+      `Record at ${record.topic}-${record.kafkaPartition}@${record.kafkaOffset} has no key to read the id from`,
+    );
+  }
+  if (key instanceof Struct || key instanceof Map || (typeof key === 'object' && !(key instanceof Uint8Array))) {
+    if (keyColumns.every((c) => hasField(key, c)))
+      return keyColumns.map((c) => idPart(fieldOf(key, c), `key field ${c}`));
+    const names =
+      key instanceof Struct
+        ? (key.schema.fields ?? []).map((f) => f.name)
+        : key instanceof Map
+          ? [...key.keys()].map(String)
+          : Object.keys(key);
+    if (names.length === keyColumns.length) return names.map((n) => idPart(fieldOf(key, n), `key field ${n}`));
+    throw new DataError(
+      `The record key has fields ${names.join(', ')}; expected the key columns ${keyColumns.join(', ')} (or set lookup.id.field)`,
+    );
+  }
+  if (keyColumns.length !== 1) {
+    throw new DataError(`A primitive record key cannot fill the compound key ${keyColumns.join(', ')}`);
+  }
+  return [idPart(key, 'record key')];
+}
+
+/** Versions are integers: sequence numbers, LSNs, rowversions (0x-hex). Anything else is a DataError. */
+export function parseVersion(value: unknown, where: string): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  let text: string | null = null;
+  if (typeof value === 'string') text = value;
+  else if (value instanceof Uint8Array) text = Buffer.from(value).toString('utf8');
+  if (text !== null) {
+    const t = text.trim();
+    if (/^[+-]?\d+$/.test(t)) return BigInt(t);
+    if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t);
+  }
+  throw new DataError(`${where} is not an integer version: ${describeValue(value)}`, where);
+}
+
+export function versionOf(record: SinkRecord, header: string, field: string | null): bigint {
+  if (field !== null) {
+    const v = readPath(record.value, field);
+    if (v === undefined || v === null)
+      throw new DataError(`version.field ${field}: the record value has no version there`, field);
+    return parseVersion(v, `version.field ${field}`);
+  }
+  const h = Headers.last(record.headers, header);
+  if (h === undefined || h.value === null || h.value === undefined) {
+    throw new DataError(
+      `Record at ${record.topic}-${record.kafkaPartition}@${record.kafkaOffset} has no header ${header}`,
+      header,
+    );
+  }
+  return parseVersion(h.value, `header ${header}`);
+}
+
+/** The parts of an id stored as idText(). */
+export function idOf(text: string, parts: number): EntityId {
+  return parts === 1 ? [text] : (JSON.parse(text) as string[]);
+}

@@ -1,0 +1,104 @@
+import { ConfigError, DataError, RetriableError } from '../../../runtime/api/index.js';
+
+/** A database row as the lookup sink sees it: column name → exact JS value (bigint, decimal text, Buffer, …). */
+export type Row = Record<string, unknown>;
+
+export type DialectKind = 'postgresql' | 'mysql' | 'sqlserver';
+
+/**
+ * The few operations the sink needs from a database. SQL is written with `?` placeholders and each client
+ * rewrites them to its driver's form, so statements are written once for every dialect; values are always
+ * bound, never spliced into SQL text.
+ */
+export interface SqlClient {
+  readonly kind: DialectKind;
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a statement and returns the number of rows it changed. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** Runs fn on one connection inside a transaction (committed when fn resolves, rolled back when it throws). */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  quote(identifier: string): string;
+  close(): Promise<void>;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  user: string | null;
+  password: string | null;
+  /** The config key the URL came from, so errors name it. */
+  urlKey: string;
+}
+
+/** The scheme of a database URL, shown in errors instead of the URL (which may carry a password). */
+export function redactUrl(url: string): string {
+  const scheme = url.split('://')[0] ?? '';
+  return `${scheme}://…`;
+}
+
+export function dialectOf(url: string, key: string): DialectKind {
+  const scheme = (/^([a-z]+):\/\//i.exec(url)?.[1] ?? '').toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgresql';
+  if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
+  if (scheme === 'sqlserver' || scheme === 'mssql') return 'sqlserver';
+  throw ConfigError.invalid(key, redactUrl(url), 'Expected a postgresql://, mysql://, mariadb:// or sqlserver:// URL');
+}
+
+/** Opens a client for the URL's dialect; drivers load lazily so an unused one costs nothing. */
+export async function openSqlClient(options: ConnectionOptions): Promise<SqlClient> {
+  switch (dialectOf(options.url, options.urlKey)) {
+    case 'postgresql':
+      return (await import('./postgres.js')).PostgresClient.open(options);
+    case 'mysql':
+      return (await import('./mysql.js')).MysqlClient.open(options);
+    case 'sqlserver':
+      return (await import('./sqlserver.js')).SqlServerClient.open(options);
+  }
+}
+
+const RETRIABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  '57P01', // admin_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ESOCKET',
+]);
+
+/** A driver error as a typed one: connection trouble and deadlocks are retriable, the rest name the statement. */
+export function classifySqlError(err: unknown, what: string): Error {
+  if (err instanceof ConfigError || err instanceof DataError || err instanceof RetriableError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  const lost = /Connection terminated|connection is closed|Connection lost|not connected|closed state/i.test(msg);
+  if ((code !== undefined && RETRIABLE_CODES.has(code)) || lost) {
+    return new RetriableError(`${what}: database connection problem (${code ?? 'connection lost'}): ${msg}`, {
+      cause: err,
+    });
+  }
+  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
+}
+
+/** Binds values the drivers do not take as they are: bigint as exact text, plain objects/arrays as JSON. */
+export function bindable(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || value instanceof Date || value instanceof Uint8Array || typeof value !== 'object') return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Rewrites `?` placeholders (our own SQL never has a literal `?`) with a dialect's numbered form. */
+export function numberPlaceholders(sql: string, ph: (n: number) => string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => ph(++n));
+}

@@ -1,0 +1,115 @@
+import type { SqlClient } from './client.js';
+
+/** Column types the sink's own tables use, per dialect. */
+export function types(db: SqlClient): { version: string; text: string; bool: string; long: string } {
+  switch (db.kind) {
+    case 'postgresql':
+      return { version: 'numeric(20,0)', text: 'text', bool: 'boolean', long: 'bigint' };
+    case 'mysql':
+      return { version: 'decimal(20,0)', text: 'longtext', bool: 'boolean', long: 'bigint' };
+    case 'sqlserver':
+      return { version: 'decimal(20,0)', text: 'nvarchar(max)', bool: 'bit', long: 'bigint' };
+  }
+}
+
+/**
+ * Creates a table (and its indexes) when absent. Two tasks starting together may race on CREATE; the loser sees
+ * an error although the table now exists, so existence is checked again before failing.
+ */
+export async function createTableIfAbsent(
+  db: SqlClient,
+  table: string,
+  columnsSql: string,
+  indexes: ReadonlyArray<{ name: string; columns: string }>,
+): Promise<void> {
+  const t = db.quote(table);
+  const exists = async (): Promise<boolean> => {
+    try {
+      await db.query(db.kind === 'sqlserver' ? `SELECT TOP 0 * FROM ${t}` : `SELECT * FROM ${t} WHERE 1 = 0`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (await exists()) return;
+  try {
+    await db.execute(`CREATE TABLE ${t} (${columnsSql})`);
+    for (const ix of indexes) {
+      const name = db.quote(`${table.split('.').pop()}_${ix.name}`);
+      await db.execute(`CREATE INDEX ${name} ON ${t} (${ix.columns})`);
+    }
+  } catch (e) {
+    if (!(await exists())) throw e;
+  }
+}
+
+/**
+ * `INSERT … ON CONFLICT/DUPLICATE KEY … UPDATE` of several rows, updating only where `guard` holds: the stored
+ * version column is below (or, with `orEqual`, at) the incoming one. Rows must have distinct keys.
+ */
+export function guardedUpsert(
+  db: SqlClient,
+  table: string,
+  columns: readonly string[],
+  keyColumns: readonly string[],
+  versionColumn: string,
+  rowCount: number,
+  options: { orEqual?: boolean; keepOnUpdate?: readonly string[] } = {},
+): string {
+  const q = (c: string) => db.quote(c);
+  const t = db.quote(table);
+  const keep = new Set([...keyColumns, ...(options.keepOnUpdate ?? [])]);
+  const updated = columns.filter((c) => !keep.has(c) && c !== versionColumn);
+  const op = options.orEqual ? '<=' : '<';
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const values = Array.from({ length: rowCount }, () => tuple).join(', ');
+  const v = q(versionColumn);
+  switch (db.kind) {
+    case 'postgresql': {
+      const sets = [...updated, versionColumn].map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ');
+      return (
+        `INSERT INTO ${t} AS cur (${columns.map(q).join(', ')}) VALUES ${values} ` +
+        `ON CONFLICT (${keyColumns.map(q).join(', ')}) DO UPDATE SET ${sets} ` +
+        `WHERE cur.${v} IS NULL OR cur.${v} ${op} EXCLUDED.${v}`
+      );
+    }
+    case 'mysql': {
+      // MySQL assigns left to right: the version column goes last so every guard still sees the stored version.
+      const guard = `(${v} IS NULL OR ${v} ${op} VALUES(${v}))`;
+      const sets = [...updated, versionColumn].map((c) => `${q(c)} = IF(${guard}, VALUES(${q(c)}), ${q(c)})`);
+      return `INSERT INTO ${t} (${columns.map(q).join(', ')}) VALUES ${values} ON DUPLICATE KEY UPDATE ${sets.join(', ')}`;
+    }
+    case 'sqlserver': {
+      const src = `src (${columns.map(q).join(', ')})`;
+      const on = keyColumns.map((c) => `cur.${q(c)} = src.${q(c)}`).join(' AND ');
+      const sets = [...updated, versionColumn].map((c) => `cur.${q(c)} = src.${q(c)}`).join(', ');
+      return (
+        `MERGE ${t} WITH (HOLDLOCK) AS cur USING (VALUES ${values}) AS ${src} ON ${on} ` +
+        `WHEN MATCHED AND (cur.${v} IS NULL OR cur.${v} ${op} src.${v}) THEN UPDATE SET ${sets} ` +
+        `WHEN NOT MATCHED THEN INSERT (${columns.map(q).join(', ')}) VALUES (${columns.map((c) => `src.${q(c)}`).join(', ')});`
+      );
+    }
+  }
+}
+
+/** `LIMIT n` in the dialect's words: a prefix for SQL Server's TOP, a suffix elsewhere. */
+export function limitClause(db: SqlClient, n: number): { top: string; limit: string } {
+  return db.kind === 'sqlserver'
+    ? { top: `TOP (${Math.trunc(n)}) `, limit: '' }
+    : { top: '', limit: ` LIMIT ${Math.trunc(n)}` };
+}
+
+/** Splits a list into chunks of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * The version column as exact text: SQL Server's driver returns DECIMAL as a JS number, which would round
+ * versions above 2^53; PostgreSQL and MySQL already return decimal text.
+ */
+export function versionColumn(db: SqlClient, column = 'version'): string {
+  return db.kind === 'sqlserver' ? `CAST(${column} AS varchar(21)) AS ${column}` : column;
+}

@@ -1,0 +1,94 @@
+import mysql from 'mysql2/promise';
+import { type ConnectionOptions, type Row, type SqlClient, bindable, classifySqlError } from './client.js';
+
+/** BIGINT as bigint (like PostgreSQL's int8); DECIMAL and dates stay the server's exact text. */
+const typeCast: mysql.TypeCast = (field, next) => {
+  if (field.type === 'LONGLONG') {
+    const text = field.string();
+    return text === null ? null : BigInt(text);
+  }
+  return next();
+};
+
+type Queryable = mysql.Pool | mysql.PoolConnection;
+
+export class MysqlClient implements SqlClient {
+  readonly kind = 'mysql' as const;
+
+  private constructor(
+    private readonly target: Queryable,
+    private readonly pool: mysql.Pool | null,
+  ) {}
+
+  static async open(options: ConnectionOptions): Promise<MysqlClient> {
+    const pool = mysql.createPool({
+      uri: options.url.replace(/^mariadb:/i, 'mysql:'),
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.password ? { password: options.password } : {}),
+      connectionLimit: 4,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      dateStrings: true,
+      timezone: 'Z',
+      connectTimeout: 10_000,
+      typeCast,
+    });
+    pool.on('connection', (conn) => {
+      conn.query(`SET time_zone = '+00:00'`);
+    });
+    const c = new MysqlClient(pool, pool);
+    await c.query('SELECT 1');
+    return c;
+  }
+
+  quote(identifier: string): string {
+    return identifier
+      .split('.')
+      .map((p) => `\`${p.replace(/`/g, '``')}\``)
+      .join('.');
+  }
+
+  async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    try {
+      const [rows] = await this.target.query(sql, params.map(bindable));
+      return rows as Row[];
+    } catch (e) {
+      throw classifySqlError(e, 'MySQL query');
+    }
+  }
+
+  async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
+    try {
+      const [res] = await this.target.query(sql, params.map(bindable));
+      return (res as mysql.ResultSetHeader).affectedRows ?? 0;
+    } catch (e) {
+      throw classifySqlError(e, 'MySQL statement');
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (!this.pool) return fn(this);
+    let conn: mysql.PoolConnection;
+    try {
+      conn = await this.pool.getConnection();
+    } catch (e) {
+      throw classifySqlError(e, 'MySQL connect');
+    }
+    try {
+      await conn.beginTransaction();
+      const result = await fn(new MysqlClient(conn, null));
+      await conn.commit();
+      return result;
+    } catch (e) {
+      await conn.rollback().catch(() => {});
+      throw classifySqlError(e, 'MySQL transaction');
+    } finally {
+      conn.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.end();
+  }
+}

@@ -1,0 +1,135 @@
+import pg from 'pg';
+import {
+  type ConnectionOptions,
+  type Row,
+  type SqlClient,
+  bindable,
+  classifySqlError,
+  numberPlaceholders,
+} from './client.js';
+
+const OID = {
+  BOOL: 16,
+  BYTEA: 17,
+  INT8: 20,
+  INT2: 21,
+  INT4: 23,
+  OID: 26,
+  JSON: 114,
+  FLOAT4: 700,
+  FLOAT8: 701,
+  JSONB: 3802,
+} as const;
+
+/**
+ * Exact values: int8 as bigint, numeric and every date/time type as the server's text (UTC session, microseconds
+ * kept), bytea as Buffer, json parsed. Nothing passes through a float that was not a float in the database.
+ */
+const exactTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    switch (oid) {
+      case OID.INT8:
+        return (v: string) => BigInt(v);
+      case OID.INT2:
+      case OID.INT4:
+      case OID.OID:
+      case OID.FLOAT4:
+      case OID.FLOAT8:
+        return (v: string) => Number(v);
+      case OID.BOOL:
+        return (v: string) => v === 't';
+      case OID.BYTEA:
+      case OID.JSON:
+      case OID.JSONB:
+        return pg.types.getTypeParser(oid, format ?? 'text');
+      default:
+        return (v: string) => v;
+    }
+  },
+} as pg.CustomTypesConfig;
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export class PostgresClient implements SqlClient {
+  readonly kind = 'postgresql' as const;
+
+  private constructor(
+    private readonly target: Queryable,
+    private readonly pool: pg.Pool | null,
+  ) {}
+
+  static async open(options: ConnectionOptions): Promise<PostgresClient> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.password ? { password: options.password } : {}),
+      types: exactTypes,
+      max: 4,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'erpstream-lookup-sink',
+      // Date/time values come back as the server's text: in UTC, whatever the server's default zone.
+      options: '-c TimeZone=UTC',
+    });
+    // An idle connection dropped by the server must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    const c = new PostgresClient(pool, pool);
+    await c.query('SELECT 1');
+    return c;
+  }
+
+  quote(identifier: string): string {
+    return identifier
+      .split('.')
+      .map((p) => `"${p.replace(/"/g, '""')}"`)
+      .join('.');
+  }
+
+  async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    try {
+      const res = await this.target.query(
+        numberPlaceholders(sql, (n) => `$${n}`),
+        params.map(bindable),
+      );
+      return res.rows as Row[];
+    } catch (e) {
+      throw classifySqlError(e, 'PostgreSQL query');
+    }
+  }
+
+  async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
+    try {
+      const res = await this.target.query(
+        numberPlaceholders(sql, (n) => `$${n}`),
+        params.map(bindable),
+      );
+      return res.rowCount ?? 0;
+    } catch (e) {
+      throw classifySqlError(e, 'PostgreSQL statement');
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (!this.pool) return fn(this);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw classifySqlError(e, 'PostgreSQL connect');
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PostgresClient(client, null));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw classifySqlError(e, 'PostgreSQL transaction');
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.end();
+  }
+}

@@ -1,0 +1,95 @@
+import mssql from 'mssql';
+import { ConfigError } from '../../../runtime/api/index.js';
+import {
+  type ConnectionOptions,
+  type Row,
+  type SqlClient,
+  bindable,
+  classifySqlError,
+  numberPlaceholders,
+  redactUrl,
+} from './client.js';
+
+/**
+ * SQL Server through `mssql`. Written against the same SqlClient contract as PostgreSQL and MySQL; its tests
+ * run only where MSSQL_URL is set (SQL Server cannot run on our build machines).
+ */
+export class SqlServerClient implements SqlClient {
+  readonly kind = 'sqlserver' as const;
+
+  private constructor(
+    private readonly pool: mssql.ConnectionPool,
+    private readonly tx: mssql.Transaction | null,
+  ) {}
+
+  static async open(options: ConnectionOptions): Promise<SqlServerClient> {
+    const u = new URL(options.url.replace(/^mssql:/i, 'sqlserver:'));
+    const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    if (!database) throw ConfigError.invalid(options.urlKey, redactUrl(options.url), 'The URL must name a database');
+    const pool = new mssql.ConnectionPool({
+      server: u.hostname,
+      port: u.port ? Number(u.port) : 1433,
+      database,
+      user: options.user ?? decodeURIComponent(u.username),
+      password: options.password ?? decodeURIComponent(u.password),
+      options: { encrypt: u.searchParams.get('encrypt') === 'true', trustServerCertificate: true },
+      pool: { max: 4 },
+    });
+    try {
+      await pool.connect();
+    } catch (e) {
+      throw classifySqlError(e, 'SQL Server connect');
+    }
+    return new SqlServerClient(pool, null);
+  }
+
+  quote(identifier: string): string {
+    return identifier
+      .split('.')
+      .map((p) => `[${p.replace(/]/g, ']]')}]`)
+      .join('.');
+  }
+
+  private request(sql: string, params: readonly unknown[]): { req: mssql.Request; text: string } {
+    const req = this.tx ? new mssql.Request(this.tx) : this.pool.request();
+    params.forEach((p, i) => req.input(`p${i + 1}`, bindable(p)));
+    return { req, text: numberPlaceholders(sql, (n) => `@p${n}`) };
+  }
+
+  async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    try {
+      const { req, text } = this.request(sql, params);
+      return (await req.query(text)).recordset ?? [];
+    } catch (e) {
+      throw classifySqlError(e, 'SQL Server query');
+    }
+  }
+
+  async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
+    try {
+      const { req, text } = this.request(sql, params);
+      const res = await req.query(text);
+      return res.rowsAffected.reduce((a, b) => a + b, 0);
+    } catch (e) {
+      throw classifySqlError(e, 'SQL Server statement');
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    if (this.tx) return fn(this);
+    const tx = new mssql.Transaction(this.pool);
+    await tx.begin();
+    try {
+      const result = await fn(new SqlServerClient(this.pool, tx));
+      await tx.commit();
+      return result;
+    } catch (e) {
+      await tx.rollback().catch(() => {});
+      throw classifySqlError(e, 'SQL Server transaction');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.tx) await this.pool.close();
+  }
+}

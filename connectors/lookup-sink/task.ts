@@ -1,0 +1,485 @@
+import {
+  DataError,
+  type SinkRecord,
+  type SinkTask,
+  type SinkTaskContext,
+  type TopicPartition,
+} from '../../runtime/api/index.js';
+import { type DbSettings, type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
+import { type Candidate, DependencyChecker, ledgerKey } from './dependencies.js';
+import type { Delivery, Destination, Rejection, Removal } from './destinations/destination.js';
+import { HttpDestination } from './destinations/http.js';
+import { JdbcDestination } from './destinations/jdbc.js';
+import { KafkaDestination } from './destinations/kafka.js';
+import { decodeRecord, encodeRecord } from './json.js';
+import { DeliveryLedger, type LedgerWrite } from './ledger.js';
+import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
+import { OriginLookup } from './origin-lookup.js';
+import { type ParkedRecord, ParkStore } from './park-store.js';
+import { type EntityId, entityIdOf, idOf, idText, parseVersion, versionOf } from './record-fields.js';
+import { type SqlClient, openSqlClient } from './sql/client.js';
+import { rowValue } from './template.js';
+import { LOOKUP_SINK_VERSION } from './version.js';
+import { wakeBus } from './wake-bus.js';
+
+/** One key's work in a cycle: a fresh record, or a parked one being re-checked (or both: a newer fresh one). */
+interface Work {
+  readonly idText: string;
+  readonly id: EntityId;
+  readonly version: bigint;
+  readonly record: SinkRecord | null;
+  parked: ParkedRecord | null;
+}
+
+const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
+const STATS_REFRESH_MS = 10_000;
+
+/** Serializes put() and the background re-check: they share the ledger and park state of the same keys. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}
+
+/**
+ * The lookup sink task. Per batch: read ids and versions, drop what the ledger already has, look the rows up
+ * (batched), check dependencies, deliver what is ready and record it in the ledger, park the rest durably. put()
+ * returns only when every record it got is delivered, parked, dropped as stale or reported to the DLQ, so the
+ * offsets the worker commits after it never cover a record that could be lost.
+ */
+export class LookupSinkTask implements SinkTask {
+  private context!: SinkTaskContext;
+  private s!: LookupSinkSettings;
+  private clients: SqlClient[] = [];
+  private ledger!: DeliveryLedger;
+  private park!: ParkStore;
+  private origin!: OriginLookup;
+  private deps!: DependencyChecker;
+  private destination!: Destination;
+  private readonly mutex = new Mutex();
+  private readonly processed = new Map<string, bigint>();
+  private readonly m: LookupSinkMetrics = emptyMetrics();
+  /** Ledger keys delivered since the last check that parked records of this task's entity may wait for. */
+  private readonly delivered = new Set<string>();
+  /** Prefixes (destination|entity|) of the ledger keys this task's dependencies wait for. */
+  private wakePrefixes: string[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private checkScheduled = false;
+  private oldestFirstParkedAt: number | null = null;
+  private statsReadAt = 0;
+
+  /** `wrapDestination` lets a host (or a test) observe or decorate deliveries, e.g. to record their order. */
+  constructor(private readonly options: { wrapDestination?: (d: Destination) => Destination } = {}) {}
+
+  version(): string {
+    return LOOKUP_SINK_VERSION;
+  }
+
+  initialize(context: SinkTaskContext): void {
+    this.context = context;
+  }
+
+  async start(props: Readonly<Record<string, string>>): Promise<void> {
+    this.s = parseLookupSinkConfig(props);
+    const s = this.s;
+    const opened = new Map<DbSettings, SqlClient>();
+    const open = async (d: DbSettings): Promise<SqlClient> => {
+      let c = opened.get(d);
+      if (!c) {
+        c = await openSqlClient(d);
+        opened.set(d, c);
+        this.clients.push(c);
+      }
+      return c;
+    };
+    const lookupDb = await open(s.lookup);
+    const ledgerDb = await open(s.ledger);
+    this.ledger = new DeliveryLedger(ledgerDb, s.ledgerTable);
+    this.park = new ParkStore(ledgerDb, s.parkTable, s.destination.name, s.entity);
+    await this.ledger.init();
+    await this.park.init();
+    this.origin = new OriginLookup(lookupDb, s);
+    this.deps = new DependencyChecker(s.dependencies, this.ledger, lookupDb);
+    const destination =
+      s.destination.type === 'kafka'
+        ? new KafkaDestination(
+            this.context.kafka,
+            s.destination.topic!,
+            s.entity,
+            s.destination.topicPartitions,
+            s.destination.transactionalId === null ? null : `${s.destination.transactionalId}-${this.context.taskId}`,
+          )
+        : s.destination.type === 'http'
+          ? new HttpDestination(s.destination.http!, s.entity)
+          : new JdbcDestination(
+              await open(s.destination.db),
+              s.destination.table!,
+              s.entity,
+              s.destination.keyColumns,
+              s.destination.versionColumn,
+            );
+    this.destination = this.options.wrapDestination ? this.options.wrapDestination(destination) : destination;
+    this.wakePrefixes = s.dependencies.flatMap((d) =>
+      d.type === 'ledger' ? [ledgerKey(d.destination, d.entity, '')] : [],
+    );
+    this.unsubscribe = wakeBus.subscribe((keys) => this.onDelivered(keys));
+    this.timer = setInterval(() => this.scheduleCheck(), s.checkIntervalMs);
+    this.timer.unref();
+    await this.refreshStats(true);
+    this.context.logger.info('Lookup sink started', {
+      entity: s.entity,
+      destination: s.destination.name,
+      destinationType: s.destination.type,
+      parked: this.m.parked,
+    });
+  }
+
+  async put(records: SinkRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.mutex.run(async () => {
+      this.m.records += records.length;
+      const works = new Map<string, Work>();
+      for (const r of records) {
+        let id: EntityId;
+        let version: bigint;
+        try {
+          id = entityIdOf(r, this.s.keyColumns, this.s.idFields);
+          version = versionOf(r, this.s.versionHeader, this.s.versionField);
+        } catch (e) {
+          // A tombstone without a version follows the delete event that carried one: nothing to do.
+          if (r.value === null || r.value === undefined) continue;
+          await this.reject(r, e as Error);
+          continue;
+        }
+        const t = idText(id);
+        const prev = works.get(t);
+        if (prev && prev.version >= version) {
+          this.m.superseded++;
+          continue;
+        }
+        if (prev) this.m.superseded++;
+        works.set(t, { idText: t, id, version, record: r, parked: null });
+      }
+      await this.process([...works.values()]);
+      for (const r of records) {
+        const k = tpKey(r.topic, r.kafkaPartition);
+        const next = r.kafkaOffset + 1n;
+        if ((this.processed.get(k) ?? -1n) < next) this.processed.set(k, next);
+      }
+      await this.refreshStats();
+    });
+  }
+
+  /** Only offsets of records put() finished with: delivered, parked durably, dropped or sent to the DLQ. */
+  async preCommit(current: Map<TopicPartition, bigint>): Promise<Map<TopicPartition, bigint>> {
+    return this.mutex.run(async () => {
+      const out = new Map<TopicPartition, bigint>();
+      for (const [tp, offset] of current) {
+        const done = this.processed.get(tpKey(tp.topic, tp.partition));
+        if (done !== undefined) out.set(tp, done < offset ? done : offset);
+      }
+      return out;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.mutex.run(async () => {});
+    await this.destination?.close().catch(() => {});
+    await Promise.all(this.clients.map((c) => c.close().catch(() => {})));
+    this.clients = [];
+  }
+
+  /** Counters and parked state, as shown in the task status. */
+  metrics(): LookupSinkMetrics {
+    return { ...this.m, dlq: { ...this.m.dlq }, destination: this.destination?.metrics?.() ?? {} };
+  }
+
+  /** Runs the re-check of woken and due parked records now (tests and the timer use it). */
+  async checkParked(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.stopped) return;
+      const delivered = [...this.delivered];
+      this.delivered.clear();
+      const now = Date.now();
+      const byId = new Map<string, ParkedRecord>();
+      if (delivered.length > 0) for (const p of await this.park.waitingFor(delivered)) byId.set(p.entityId, p);
+      const due = await this.park.due(now, this.s.batchSize);
+      for (const p of due) byId.set(p.entityId, p);
+      // A full batch means more are due: go on right after this one instead of waiting for the next tick.
+      if (due.length >= this.s.batchSize) setImmediate(() => this.scheduleCheck());
+      if (byId.size === 0) {
+        await this.refreshStats();
+        return;
+      }
+      const works: Work[] = [...byId.values()].map((p) => ({
+        idText: p.entityId,
+        id: idOf(p.entityId, this.s.keyColumns.length),
+        version: p.version,
+        record: null,
+        parked: p,
+      }));
+      await this.process(works);
+      await this.refreshStats();
+    });
+  }
+
+  private scheduleCheck(): void {
+    if (this.checkScheduled || this.stopped) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      this.checkParked().catch((e: unknown) =>
+        this.context.logger.warn('Re-checking parked records failed; will retry', { error: String(e) }),
+      );
+    });
+  }
+
+  /**
+   * A parent was delivered somewhere in this process. The children waiting for it are found through the park
+   * table's waiting_on index at the next check, so memory does not grow with the number of parked keys.
+   */
+  private onDelivered(keys: readonly string[]): void {
+    let any = false;
+    for (const k of keys) {
+      if (this.wakePrefixes.some((p) => k.startsWith(p))) {
+        this.delivered.add(k);
+        any = true;
+      }
+    }
+    if (any) this.scheduleCheck();
+  }
+
+  private async reject(record: SinkRecord, error: Error): Promise<void> {
+    const reporter = this.context.errantRecordReporter;
+    if (!reporter) throw error;
+    await reporter.report(record, error);
+    const d = this.s.destination.name;
+    this.m.dlq[d] = (this.m.dlq[d] ?? 0) + 1;
+  }
+
+  private backoff(attempts: number): number {
+    const base = Math.min(this.s.retryMaxMs, this.s.retryInitialMs * 2 ** Math.min(attempts, 30));
+    return Math.round(base / 2 + (Math.random() * base) / 2);
+  }
+
+  private async process(input: Work[]): Promise<void> {
+    if (input.length === 0) return;
+    const { destination: dest, entity } = { destination: this.s.destination.name, entity: this.s.entity };
+    const now = Date.now();
+    // The three reads are independent: one round trip of latency instead of three. Rows of records that turn
+    // out stale are read for nothing, which costs less than waiting twice.
+    const fresh = input.filter((w) => w.parked === null);
+    const before = this.origin.queries;
+    const [ledger, parked, rows] = await Promise.all([
+      this.ledger.get(
+        dest,
+        entity,
+        input.map((w) => w.idText),
+      ),
+      fresh.length > 0 ? this.park.get(fresh.map((w) => w.idText)) : Promise.resolve(new Map<string, ParkedRecord>()),
+      this.origin.rows(input.map((w) => w.id)),
+    ]);
+    this.m.lookupQueries += this.origin.queries - before;
+    const unpark: Array<{ entityId: string; version: bigint }> = [];
+    const works = input.filter((w) => {
+      const l = ledger.get(w.idText);
+      if (l && l.version >= w.version) {
+        if (w.record) this.m.staleDropped++;
+        if (w.parked) unpark.push({ entityId: w.idText, version: l.version });
+        return false;
+      }
+      const p = w.parked === null ? parked.get(w.idText) : undefined;
+      if (p === undefined) return true;
+      if (p.version >= w.version) {
+        this.m.staleDropped++;
+        return false;
+      }
+      this.m.superseded++;
+      w.parked = p;
+      return true;
+    });
+
+    const candidates: Array<Candidate & { work: Work; version: bigint }> = [];
+    const gone: Work[] = [];
+    const lagging = new Map<string, string>();
+    for (const w of works) {
+      const row = rows.get(w.idText);
+      if (!row) {
+        gone.push(w);
+        continue;
+      }
+      let version = w.version;
+      let behind: bigint | null = null;
+      if (this.s.versionColumn) {
+        const v = rowValue(row, this.s.versionColumn);
+        if (v !== null && v !== undefined) {
+          const rv = parseVersion(v, `lookup.version.column ${this.s.versionColumn}`);
+          if (rv > version) version = rv;
+          // The read is older than the event (a lagging replica): delivering it would label old state as new.
+          if (rv < w.version) behind = rv;
+        }
+      }
+      if (behind !== null) {
+        lagging.set(w.idText, `origin row version ${behind} is older than the record version ${w.version}`);
+      }
+      candidates.push({ idText: w.idText, id: w.id, row, work: w, version });
+    }
+    const depBefore = this.deps.sqlQueries;
+    const readiness = await this.deps.check(candidates);
+    this.m.dependencyQueries += this.deps.sqlQueries - depBefore;
+
+    const deliveries: Array<Delivery & { work: Work }> = [];
+    const moves: Removal[] = [];
+    const toPark: ParkedRecord[] = [];
+    for (const c of candidates) {
+      const lag = lagging.get(c.idText);
+      const r = lag === undefined ? readiness.get(c.idText)! : { ready: false as const, reason: lag, waitingOn: null };
+      if (r.ready) {
+        let target: string;
+        try {
+          target = this.destination.targetOf(c.row, c.idText);
+        } catch (e) {
+          await this.expire(c.work, e as Error);
+          if (c.work.parked) unpark.push({ entityId: c.idText, version: c.work.version });
+          continue;
+        }
+        const prev = ledger.get(c.idText);
+        if (
+          prev &&
+          !prev.deleted &&
+          prev.target !== null &&
+          prev.target !== target &&
+          this.s.destination.deleteMode === 'delete'
+        ) {
+          // The row moved (another customer domain): the old place must not keep a stale copy.
+          moves.push({ entityId: c.idText, version: c.version, target: prev.target });
+        }
+        deliveries.push({ entityId: c.idText, version: c.version, row: c.row, target, work: c.work });
+        continue;
+      }
+      const w = c.work;
+      const firstParkedAt = w.parked?.firstParkedAt ?? now;
+      if (now - firstParkedAt >= this.s.parkMaxDurationMs) {
+        await this.expire(
+          w,
+          new DataError(
+            `Parked for ${now - firstParkedAt} ms (park.max.duration.ms=${this.s.parkMaxDurationMs}): ${r.reason}`,
+          ),
+        );
+        if (w.parked) unpark.push({ entityId: w.idText, version: w.parked.version });
+        continue;
+      }
+      const attempts = w.record ? 0 : (w.parked?.attempts ?? 0) + 1;
+      toPark.push({
+        entityId: w.idText,
+        version: w.version,
+        record: w.record ? encodeRecord(w.record) : w.parked!.record,
+        reason: r.reason,
+        waitingOn: r.waitingOn,
+        firstParkedAt,
+        nextCheckAt: now + this.backoff(attempts),
+        attempts,
+      });
+    }
+
+    if (moves.length > 0) await this.destination.remove(moves);
+    if (deliveries.length > 0) {
+      const refused = await this.refuse(await this.destination.deliver(deliveries), deliveries, unpark);
+      const done = deliveries.filter((d) => !refused.has(d.entityId));
+      await this.ledger.record(
+        dest,
+        entity,
+        done.map((d): LedgerWrite => ({ entityId: d.entityId, version: d.version, target: d.target, deleted: false })),
+      );
+      this.m.delivered += done.length;
+      for (const d of done) {
+        if (d.work.parked) {
+          this.m.released++;
+          unpark.push({ entityId: d.entityId, version: d.work.version });
+        }
+      }
+    }
+
+    if (gone.length > 0) {
+      const removals: Array<Removal & { work: Work }> = [];
+      const writes: LedgerWrite[] = [];
+      for (const w of gone) {
+        const prev = ledger.get(w.idText);
+        if (prev && !prev.deleted && prev.target !== null && this.s.destination.deleteMode === 'delete') {
+          removals.push({ entityId: w.idText, version: w.version, target: prev.target, work: w });
+        }
+        writes.push({ entityId: w.idText, version: w.version, target: prev?.target ?? null, deleted: true });
+        if (w.parked) unpark.push({ entityId: w.idText, version: w.version });
+      }
+      const refused =
+        removals.length > 0 ? await this.refuse(await this.destination.remove(removals), removals, unpark) : new Set();
+      await this.ledger.record(
+        dest,
+        entity,
+        writes.filter((w) => !refused.has(w.entityId)),
+      );
+      this.m.deleted += gone.length - refused.size;
+    }
+
+    if (toPark.length > 0) {
+      await this.park.put(toPark);
+      const before = new Set(works.filter((w) => w.parked !== null).map((w) => w.idText));
+      for (const p of toPark) {
+        if (!before.has(p.entityId)) this.m.parked++;
+        if (this.oldestFirstParkedAt === null || p.firstParkedAt < this.oldestFirstParkedAt) {
+          this.oldestFirstParkedAt = p.firstParkedAt;
+        }
+      }
+    }
+    if (unpark.length > 0) this.m.parked = Math.max(0, this.m.parked - (await this.park.remove(unpark)));
+    if (this.m.parked === 0) this.oldestFirstParkedAt = null;
+    if (deliveries.length > 0) wakeBus.publish(deliveries.map((d) => ledgerKey(dest, entity, d.entityId)));
+  }
+
+  /** Sends refused deliveries' records to the DLQ and drops them from the park; returns their ids. */
+  private async refuse(
+    rejections: readonly Rejection[],
+    items: ReadonlyArray<{ entityId: string; work: Work }>,
+    unpark: Array<{ entityId: string; version: bigint }>,
+  ): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const r of rejections) {
+      const item = items.find((i) => i.entityId === r.entityId);
+      if (!item) continue;
+      ids.add(r.entityId);
+      await this.expire(item.work, r.error);
+      if (item.work.parked) unpark.push({ entityId: r.entityId, version: item.work.version });
+    }
+    return ids;
+  }
+
+  /** A record that will never be delivered: to the DLQ with the reason. */
+  private async expire(w: Work, error: Error): Promise<void> {
+    const record = w.record ?? (w.parked ? decodeRecord(w.parked.record) : null);
+    if (record) await this.reject(record, error);
+  }
+
+  /**
+   * The parked count is kept up to date per batch from what this task parks and removes; the exact figures (which
+   * include other tasks' parked keys of the same entity) are re-read at most every STATS_REFRESH_MS, so a large
+   * park table is not counted on every batch.
+   */
+  private async refreshStats(exact = false): Promise<void> {
+    if (exact || Date.now() - this.statsReadAt >= STATS_REFRESH_MS) {
+      const st = await this.park.stats();
+      this.m.parked = st.count;
+      this.oldestFirstParkedAt = st.oldestFirstParkedAt;
+      this.statsReadAt = Date.now();
+    }
+    this.m.oldestParkedAgeMs = this.oldestFirstParkedAt === null ? null : Date.now() - this.oldestFirstParkedAt;
+    this.context.status.progress({ ...this.metrics() });
+  }
+}

@@ -1,0 +1,58 @@
+import { ConfigError, DataError } from '../../runtime/api/index.js';
+import type { Row } from './sql/client.js';
+
+/** A `${name}` text template (topic or table names), compiled once. */
+export interface TextTemplate {
+  readonly key: string;
+  readonly text: string;
+  readonly pieces: readonly string[];
+  readonly names: readonly string[];
+}
+
+export function compileTopicTemplate(key: string, text: string): TextTemplate {
+  const pieces: string[] = [];
+  const names: string[] = [];
+  const re = /\$\{([^}]*)\}/g;
+  let last = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const name = m[1]!.trim();
+    if (!name) throw ConfigError.invalid(key, text, 'Empty ${} placeholder');
+    pieces.push(text.slice(last, m.index));
+    names.push(name);
+    last = m.index + m[0].length;
+  }
+  pieces.push(text.slice(last));
+  return { key, text, pieces, names };
+}
+
+/** Row value of a column, matching case-insensitively when the exact name is absent (PostgreSQL folds to lower). */
+export function rowValue(row: Row, column: string): unknown {
+  if (Object.hasOwn(row, column)) return row[column];
+  const lower = column.toLowerCase();
+  for (const k of Object.keys(row)) if (k.toLowerCase() === lower) return row[k];
+  return undefined;
+}
+
+/**
+ * Renders the template from row fields plus `entity` and `id`. A missing or null field is a DataError (the
+ * record cannot be routed), and so is a value that would make the name unsafe (a topic or identifier needs
+ * letters, digits, `.`, `_`, `-`).
+ */
+export function renderTemplate(t: TextTemplate, row: Row, extra: Record<string, string>): string {
+  let out = t.pieces[0]!;
+  t.names.forEach((name, i) => {
+    const v = Object.hasOwn(extra, name) ? extra[name] : rowValue(row, name);
+    if (v === undefined || v === null || v === '') {
+      throw new DataError(`${t.key} template ${JSON.stringify(t.text)}: row has no value for \${${name}}`, name);
+    }
+    const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : null;
+    if (text === null || !/^[A-Za-z0-9._-]+$/.test(text)) {
+      throw new DataError(
+        `${t.key} template ${JSON.stringify(t.text)}: value ${JSON.stringify(String(v))} of \${${name}} is not a safe name part`,
+        name,
+      );
+    }
+    out += text + t.pieces[i + 1]!;
+  });
+  return out;
+}

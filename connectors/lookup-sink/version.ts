@@ -1,0 +1,1 @@
+export const LOOKUP_SINK_VERSION = '0.1.0';

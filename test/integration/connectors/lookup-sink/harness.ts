@@ -1,0 +1,118 @@
+import {
+  type ErrantRecordReporter,
+  Headers,
+  type KafkaAccess,
+  type SinkRecord,
+  type SinkTaskContext,
+  silentLogger,
+} from '../../../../runtime/api/index.js';
+import type { Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+
+/** What the worker would hand the task: a converted SinkRecord with the source's headers. */
+export function sinkRecord(opts: {
+  topic: string;
+  offset: bigint;
+  key: unknown;
+  value?: unknown;
+  version?: bigint | string | Buffer | null;
+  partition?: number;
+}): SinkRecord {
+  const headers: Record<string, unknown> = {};
+  if (opts.version !== undefined && opts.version !== null) {
+    headers['erpstream.version'] = typeof opts.version === 'bigint' ? opts.version.toString() : opts.version;
+  }
+  headers['erpstream.event.id'] = `${opts.topic}-${opts.offset}`;
+  const partition = opts.partition ?? 0;
+  return {
+    topic: opts.topic,
+    kafkaPartition: partition,
+    kafkaOffset: opts.offset,
+    keySchema: null,
+    key: opts.key,
+    valueSchema: null,
+    value: opts.value === undefined ? { op: 'u' } : opts.value,
+    timestamp: Date.now(),
+    timestampType: 'CreateTime',
+    headers: Headers.of(headers),
+    originalTopic: opts.topic,
+    originalKafkaPartition: partition,
+    originalKafkaOffset: opts.offset,
+  };
+}
+
+export interface Reported {
+  record: SinkRecord;
+  error: Error;
+}
+
+export function testContext(
+  options: { kafka?: KafkaAccess; dlq?: Reported[]; progress?: Array<Record<string, unknown>> } = {},
+): SinkTaskContext {
+  const dlq = options.dlq;
+  const reporter: ErrantRecordReporter | null = dlq
+    ? {
+        async report(record, error) {
+          dlq.push({ record, error });
+        },
+      }
+    : null;
+  return {
+    taskId: 0,
+    connectorName: 'lookup-sink-it',
+    logger: silentLogger,
+    status: { progress: (info) => options.progress?.push(info) },
+    offset() {},
+    pause() {},
+    resume() {},
+    requestCommit() {},
+    errantRecordReporter: reporter,
+    assignment: () => [],
+    ...(options.kafka ? { kafka: options.kafka } : {}),
+  };
+}
+
+/** Polls until check() passes (or throws its last failure after timeoutMs). */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+export type { LookupSinkTask };
+
+/** One call the task made on its destination. */
+export interface DeliveryEvent {
+  kind: 'deliver' | 'remove';
+  entityId: string;
+  version: bigint;
+  target: string;
+  row?: Record<string, unknown>;
+}
+
+/** Wraps a destination so the test sees every delivery in order (the real destination still does the work). */
+export function recording(log: DeliveryEvent[]) {
+  return (d: Destination): Destination => ({
+    targetOf: (row, id) => d.targetOf(row, id),
+    async deliver(items) {
+      const refused = await d.deliver(items);
+      for (const i of items.filter((x) => !refused.some((r) => r.entityId === x.entityId)))
+        log.push({ kind: 'deliver', entityId: i.entityId, version: i.version, target: i.target, row: i.row });
+      return refused;
+    },
+    async remove(items) {
+      const refused = await d.remove(items);
+      for (const i of items.filter((x) => !refused.some((r) => r.entityId === x.entityId)))
+        log.push({ kind: 'remove', entityId: i.entityId, version: i.version, target: i.target });
+      return refused;
+    },
+    metrics: () => d.metrics?.() ?? {},
+    close: () => d.close(),
+  });
+}

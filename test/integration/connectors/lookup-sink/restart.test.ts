@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { requireEnv, uniqueSuffix } from '../../env.js';
+import { type DeliveryEvent, type Reported, recording, sinkRecord, testContext } from './harness.js';
+
+// A task parks records, is SIGKILLed, and a new task takes over: the parked records are recovered from the park
+// table and released once ready, replays are dropped, nothing goes backwards.
+const sfx = uniqueSuffix();
+const schema = `ls_restart_${sfx}`;
+let db: pg.Client;
+
+const props = (): Record<string, string> => ({
+  'lookup.connection.url': requireEnv('PG_URL'),
+  'lookup.query':
+    `SELECT d.document_id, d.title, d.rev, dd.domain FROM ${schema}.document d ` +
+    `LEFT JOIN ${schema}.document_domain dd ON dd.document_id = d.document_id WHERE d.document_id IN (:ids)`,
+  'lookup.key.columns': 'document_id',
+  'entity.name': 'document',
+  dependencies: 'registered',
+  'dependencies.registered.type': 'sql',
+  'dependencies.registered.query': `SELECT 1 FROM ${schema}.document_domain WHERE document_id = :id AND domain = :domain`,
+  'destination.type': 'jdbc',
+  'destination.table': `${schema}.document_out`,
+  'ledger.table': `${schema}.ledger`,
+  'park.table': `${schema}.parked`,
+  'park.check.interval.ms': '3600000',
+  'park.retry.initial.ms': '1',
+  'park.retry.max.ms': '1',
+});
+
+async function setDoc(id: number, title: string, rev: number): Promise<void> {
+  await db.query(
+    `INSERT INTO ${schema}.document VALUES ($1, $2, $3) ON CONFLICT (document_id) DO UPDATE SET title = EXCLUDED.title, rev = EXCLUDED.rev`,
+    [id, title, rev],
+  );
+}
+
+function runChildUntilParked(records: Array<{ offset: string; key: number; version: string }>): Promise<{
+  committed: string[];
+  metrics: { parked: number; delivered: number };
+}> {
+  const script = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ props: props(), records })], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  child.once('exit', () => clearTimeout(killer));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        child.kill('SIGKILL');
+        child.once('exit', (_code, signal) => {
+          if (signal !== 'SIGKILL') reject(new Error(`child exited with ${signal}`));
+          else resolve(JSON.parse(out.split('\n')[0]!) as never);
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      if (!out.includes('\n')) reject(new Error(`child exited (${code}) before parking: ${err}`));
+    });
+  }).then((r) => r as never);
+}
+
+beforeAll(async () => {
+  db = new pg.Client({ connectionString: requireEnv('PG_URL') });
+  await db.connect();
+  await db.query(`CREATE SCHEMA ${schema}`);
+  await db.query(`CREATE TABLE ${schema}.document (document_id int PRIMARY KEY, title text, rev bigint NOT NULL)`);
+  await db.query(`CREATE TABLE ${schema}.document_domain (document_id int PRIMARY KEY, domain text NOT NULL)`);
+  await db.query(
+    `CREATE TABLE ${schema}.document_out (document_id int PRIMARY KEY, title text, rev bigint, domain text, erpstream_version numeric(20,0))`,
+  );
+});
+
+afterAll(async () => {
+  await db.query(`DROP SCHEMA ${schema} CASCADE`);
+  await db.end();
+});
+
+describe('LookupSink crash and restart', () => {
+  it('recovers parked records after SIGKILL and releases them without going backwards', async () => {
+    for (const id of [1, 2, 3, 4]) await setDoc(id, `t${id}`, 10 + id);
+    await db.query(`INSERT INTO ${schema}.document_domain VALUES (4, 'acme')`);
+    const batch = [1, 2, 3, 4].map((id, i) => ({ offset: String(i), key: id, version: String(10 + id) }));
+
+    const child = await runChildUntilParked(batch);
+    // In the child: three parked, one delivered, and every offset was safe to commit.
+    expect(child.metrics).toMatchObject({ parked: 3, delivered: 1 });
+    expect(child.committed).toEqual(['4']);
+
+    // Meanwhile document 3 changes again; its event is still in flight (not consumed yet).
+    await setDoc(3, 't3-new', 20);
+    await db.query(`INSERT INTO ${schema}.document_domain VALUES (1, 'acme'), (2, 'globex')`);
+
+    const log: DeliveryEvent[] = [];
+    const dlq: Reported[] = [];
+    const task = new LookupSinkTask({ wrapDestination: recording(log) });
+    task.initialize(testContext({ dlq }));
+    await task.start(props());
+    try {
+      expect(task.metrics().parked).toBe(3);
+      // The worker replays what it had not committed: all dropped (delivered or already parked).
+      await task.put(
+        batch.map((b) =>
+          sinkRecord({ topic: 'documents', offset: BigInt(b.offset), key: b.key, version: BigInt(b.version) }),
+        ),
+      );
+      expect(task.metrics()).toMatchObject({ staleDropped: 4, delivered: 0 });
+      await task.put([sinkRecord({ topic: 'documents', offset: 4n, key: 3, version: 20n })]);
+      await task.checkParked();
+      expect(task.metrics()).toMatchObject({ parked: 1, released: 2 });
+
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES (3, 'acme')`);
+      await new Promise((r) => setTimeout(r, 2));
+      await task.checkParked();
+      expect(task.metrics()).toMatchObject({ parked: 0, released: 3 });
+      expect(log.map((e) => [e.entityId, e.version])).toEqual([
+        ['1', 11n],
+        ['2', 12n],
+        ['3', 20n],
+      ]);
+      const out = await db.query(
+        `SELECT document_id, title, domain, erpstream_version::int AS v FROM ${schema}.document_out ORDER BY 1`,
+      );
+      expect(out.rows).toEqual([
+        { document_id: 1, title: 't1', domain: 'acme', v: 11 },
+        { document_id: 2, title: 't2', domain: 'globex', v: 12 },
+        { document_id: 3, title: 't3-new', domain: 'acme', v: 20 },
+        { document_id: 4, title: 't4', domain: 'acme', v: 14 },
+      ]);
+      expect(dlq).toEqual([]);
+    } finally {
+      await task.stop();
+    }
+  });
+
+  it('sends a record parked longer than park.max.duration.ms to the DLQ with the reason', async () => {
+    await setDoc(50, 'never registered', 1);
+    const dlq: Reported[] = [];
+    const task = new LookupSinkTask();
+    task.initialize(testContext({ dlq }));
+    await task.start({ ...props(), 'park.max.duration.ms': '100' });
+    try {
+      await task.put([sinkRecord({ topic: 'documents', offset: 100n, key: 50, version: 1n })]);
+      expect(task.metrics().parked).toBe(1);
+      await new Promise((r) => setTimeout(r, 120));
+      await task.checkParked();
+      expect(task.metrics()).toMatchObject({ parked: 0, dlq: { default: 1 } });
+      expect(dlq).toHaveLength(1);
+      expect(dlq[0]!.record).toMatchObject({ topic: 'documents', kafkaOffset: 100n, key: 50 });
+      expect(dlq[0]!.error.message).toMatch(
+        /park.max.duration.ms=100.*dependency registered: check query returned no row/,
+      );
+    } finally {
+      await task.stop();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../../runtime/kafka/index.js';
+import { KafkaPluginAccess } from '../../../runtime/kafka/index.js';
+import { requireEnv, uniqueSuffix } from '../env.js';
+
+const kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'plugin-access-it', logLevel: 'nothing' });
+const access = new KafkaPluginAccess(kafka, { clientId: 'plugin-access-it' });
+const sfx = uniqueSuffix();
+
+async function readAll(topic: string) {
+  const out: Array<{ key: string | null; value: string | null; partition: number }> = [];
+  await access.readAll(topic, (key, value, partition) =>
+    out.push({ key: key?.toString() ?? null, value: value?.toString() ?? null, partition }),
+  );
+  return out;
+}
+
+describe('KafkaPluginAccess (KafkaAccess for plugins)', () => {
+  const writers: Array<{ close(): Promise<void> }> = [];
+  afterAll(async () => {
+    for (const w of writers) await w.close();
+  });
+
+  it('creates topics, reports each record’s partition and offset, and reads a topic to its end', async () => {
+    const topic = `pa.records.${sfx}`;
+    await access.ensureTopics([{ topic, partitions: 3, configs: { 'cleanup.policy': 'compact' } }]);
+    await access.ensureTopics([{ topic, partitions: 3 }]); // idempotent
+    const w = await access.writer();
+    writers.push(w);
+    const records = ['a', 'b', 'c', 'a', 'b', 'a'].map((k, i) => ({
+      topic,
+      key: Buffer.from(k),
+      value: i === 5 ? null : Buffer.from(`v${i}`),
+      headers: { 'erpstream.version': String(i) },
+    }));
+    const meta = await w.send(records);
+    expect(meta).toHaveLength(6);
+    // Same key, same partition, consecutive offsets in send order.
+    const ofKey = (k: string) => meta.filter((_, i) => records[i]!.key.toString() === k);
+    expect(new Set(ofKey('a').map((m) => m.partition)).size).toBe(1);
+    const aOffsets = ofKey('a').map((m) => m.offset);
+    expect(aOffsets).toEqual([...aOffsets].sort((x, y) => (x < y ? -1 : 1)));
+
+    const seen = await readAll(topic);
+    expect(seen).toHaveLength(6);
+    expect(seen.filter((r) => r.key === 'a').map((r) => r.value)).toEqual(['v0', 'v3', null]);
+    for (const [i, m] of meta.entries()) {
+      expect(
+        seen.find((r) => r.value === (records[i]!.value?.toString() ?? null) && r.key === records[i]!.key.toString())!
+          .partition,
+      ).toBe(m.partition);
+    }
+  });
+
+  it('reads an empty topic without waiting', async () => {
+    const topic = `pa.empty2.${sfx}`;
+    await access.ensureTopics([{ topic }]);
+    const started = Date.now();
+    expect(await readAll(topic)).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('writes in transactions: committed records are read, aborted ones never are', async () => {
+    const topic = `pa.tx.${sfx}`;
+    await access.ensureTopics([{ topic }]);
+    const w = await access.writer({ transactionalId: `pa-tx-${sfx}` });
+    writers.push(w);
+    await w.transaction!(async (tx) => {
+      await tx.send([{ topic, key: Buffer.from('k'), value: Buffer.from('committed') }]);
+    });
+    await expect(
+      w.transaction!(async (tx) => {
+        await tx.send([{ topic, key: Buffer.from('k'), value: Buffer.from('aborted') }]);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    await expect(w.send([{ topic, key: null, value: null }])).rejects.toThrow(/transactional/);
+    expect((await readAll(topic)).map((r) => r.value)).toEqual(['committed']);
+  });
+});
