@@ -3,6 +3,7 @@ import { ERPSTREAM_VERSION } from '../runtime/api/index.js';
 import { registerConfigContextCommands } from './commands/config-contexts.js';
 import { registerConnectorsCommands } from './commands/connectors.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerIntegrationCommands } from './commands/integrations.js';
 import { registerLoggersCommands } from './commands/loggers.js';
 import { registerOffsetsCommands } from './commands/offsets.js';
 import { registerPluginsCommands } from './commands/plugins.js';
@@ -42,6 +43,7 @@ export function createProgram(ctx: CliContext): Command {
   registerPluginsCommands(program, ctx);
   registerLoggersCommands(program, ctx);
   registerConfigContextCommands(program, ctx);
+  registerIntegrationCommands(program, ctx);
   registerTransformsCommands(program, ctx);
   registerWorkerCommands(program);
   registerDemoCommand(program, ctx);

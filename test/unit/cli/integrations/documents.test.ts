@@ -26,9 +26,15 @@ describe('overlay merge', () => {
 describe('loading files', () => {
   it('reads YAML and JSON, resolves extends relative to the file, and drops the base kind', async () => {
     const dir = await writeTree({
-      'base/base.yaml': 'apiVersion: erpstream/v1\nkind: IntegrationTemplate\nsource: {name: erp, tables: [erp.a, erp.b]}\n',
-      'customers/acme.yaml': 'apiVersion: erpstream/v1\nkind: Integration\nextends: ../base/base.yaml\nmetadata: {name: acme}\nsource: {tables: [erp.c]}\n',
-      'customers/globex.json': JSON.stringify({ apiVersion: 'erpstream/v1', kind: 'Integration', metadata: { name: 'globex' } }),
+      'base/base.yaml':
+        'apiVersion: erpstream/v1\nkind: IntegrationTemplate\nsource: {name: erp, tables: [erp.a, erp.b]}\n',
+      'customers/acme.yaml':
+        'apiVersion: erpstream/v1\nkind: Integration\nextends: ../base/base.yaml\nmetadata: {name: acme}\nsource: {tables: [erp.c]}\n',
+      'customers/globex.json': JSON.stringify({
+        apiVersion: 'erpstream/v1',
+        kind: 'Integration',
+        metadata: { name: 'globex' },
+      }),
     });
     const docs = await loadDocuments([join(dir, 'customers')], dir);
     expect(docs.map((d) => [d.file, d.kind])).toEqual([
@@ -44,7 +50,9 @@ describe('loading files', () => {
   });
 
   it('keeps ${env:…} placeholders as written (secrets are never resolved by the CLI)', async () => {
-    const dir = await writeTree({ 'a.yaml': 'kind: Integration\nsource: {connection: {password: "${env:ERP_DB_PASSWORD}"}}\n' });
+    const dir = await writeTree({
+      'a.yaml': 'kind: Integration\nsource: {connection: {password: "${env:ERP_DB_PASSWORD}"}}\n',
+    });
     const doc = await loadDocument(join(dir, 'a.yaml'), dir);
     expect(doc.body.source).toEqual({ connection: { password: '${env:ERP_DB_PASSWORD}' } });
   });
@@ -55,8 +63,12 @@ describe('loading files', () => {
       'b.yaml': 'kind: Integration\nextends: ./c.yaml\n',
       'c.yaml': 'kind: Integration\nextends: ./b.yaml\n',
     });
-    expect(await problemsOf(loadDocument(join(dir, 'a.yaml'), dir))).toEqual(['extends: base file ./nope.yaml not found']);
-    expect(await problemsOf(loadDocument(join(dir, 'b.yaml'), dir))).toEqual(['extends: extends cycle: b.yaml → c.yaml → b.yaml']);
+    expect(await problemsOf(loadDocument(join(dir, 'a.yaml'), dir))).toEqual([
+      'extends: base file ./nope.yaml not found',
+    ]);
+    expect(await problemsOf(loadDocument(join(dir, 'b.yaml'), dir))).toEqual([
+      'extends: extends cycle: b.yaml → c.yaml → b.yaml',
+    ]);
   });
 
   it('rejects broken YAML with its line, several documents in one file, and non-mapping documents', async () => {

@@ -10,7 +10,12 @@ const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
 async function expand(files: Record<string, string>, inputs = ['.']): Promise<Expansion> {
   const dir = await writeTree(files);
-  return expandDocuments(await loadDocuments(inputs.map((i) => join(dir, i)), dir));
+  return expandDocuments(
+    await loadDocuments(
+      inputs.map((i) => join(dir, i)),
+      dir,
+    ),
+  );
 }
 
 async function problems(files: Record<string, string>): Promise<string[]> {
@@ -49,8 +54,7 @@ describe('the example integrations (examples/integrations)', () => {
       'change.table': 'erp.change_log',
       'topic.prefix': 'erp',
       'poll.interval.ms': '200',
-      'table.include.list':
-        'erp\\.party,erp\\.person,erp\\.phone,erp\\.shipment,erp\\.document,erp\\.document_domain',
+      'table.include.list': 'erp\\.party,erp\\.person,erp\\.phone,erp\\.shipment,erp\\.document,erp\\.document_domain',
       'erpstream.managed-by': 'erpstream-integrations',
       'erpstream.source': 'erp',
     });
@@ -112,7 +116,9 @@ describe('expansion', () => {
     'sink: {lookup: {table: erp.document, keyColumns: [DOC_ID]}, destination: {type: kafka, topic: "${customer}.documents"}}\n';
 
   it('names sinks after the customer, replaces ${customer}, and defaults the sink topics and lookup connection to the source', async () => {
-    const exp = await expand({ 'base.yaml': base, 'a.yaml': `${HEAD}extends: ./base.yaml\nmetadata: {name: a}\n` }, ['a.yaml']);
+    const exp = await expand({ 'base.yaml': base, 'a.yaml': `${HEAD}extends: ./base.yaml\nmetadata: {name: a}\n` }, [
+      'a.yaml',
+    ]);
     const sink = exp.connectors[1]!;
     expect(sink.name).toBe('a-sink');
     expect(sink.config).toMatchObject({
@@ -143,11 +149,16 @@ describe('expansion', () => {
 
   it('shares a kind: Source declared in its own file through sourceRef', async () => {
     const exp = await expand({
-      'erp.yaml': 'apiVersion: erpstream/v1\nkind: Source\nmetadata: {name: erp}\nspec: {connection: {url: "postgresql://h/erp"}, capture: {changeTable: erp.ct}, topicPrefix: erp, tables: [erp.document]}\n',
+      'erp.yaml':
+        'apiVersion: erpstream/v1\nkind: Source\nmetadata: {name: erp}\nspec: {connection: {url: "postgresql://h/erp"}, capture: {changeTable: erp.ct}, topicPrefix: erp, tables: [erp.document]}\n',
       'a.yaml': `${HEAD}metadata: {name: a}\nsourceRef: erp\nsink: {lookup: {table: erp.document, keyColumns: [DOC_ID]}, destination: {type: kafka, topic: t}}\n`,
       'b.yaml': `${HEAD}metadata: {name: b}\nsourceRef: erp\nsink: {lookup: {table: erp.document, keyColumns: [DOC_ID]}, destination: {type: kafka, topic: t}}\n`,
     });
-    expect(exp.connectors.map((c) => `${c.name}:${c.integrations.join('+')}`)).toEqual(['erp-source:a+b', 'a-sink:a', 'b-sink:b']);
+    expect(exp.connectors.map((c) => `${c.name}:${c.integrations.join('+')}`)).toEqual([
+      'erp-source:a+b',
+      'a-sink:a',
+      'b-sink:b',
+    ]);
     expect(exp.connectors[0]!.config['change.table']).toBe('erp.ct');
   });
 
@@ -173,7 +184,8 @@ describe('expansion', () => {
 
 describe('problems name the file and the exact field', () => {
   const sink = 'sink: {lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka, topic: t}}\n';
-  const source = 'source: {name: erp, connection: {url: "postgresql://h/e"}, capture: {changeTable: erp.ct}, topicPrefix: erp, tables: [erp.d]}\n';
+  const source =
+    'source: {name: erp, connection: {url: "postgresql://h/e"}, capture: {changeTable: erp.ct}, topicPrefix: erp, tables: [erp.d]}\n';
 
   it('reports typos, wrong types and values, all at once', async () => {
     expect(
@@ -183,7 +195,9 @@ describe('problems name the file and the exact field', () => {
           'sink: {lookup: {table: erp.d, keyColumns: {a: 1}}, destinaton: {}, destination: {type: kafak}}\nclean: {case: 3, trimStrings: maybe}\n',
       }),
     ).toEqual([
-      expect.stringMatching(/^customers\/acme\.yaml: sink\.destinaton: unknown field; expected one of: connectorClass, /),
+      expect.stringMatching(
+        /^customers\/acme\.yaml: sink\.destinaton: unknown field; expected one of: connectorClass, /,
+      ),
       'customers/acme.yaml: sink.lookup.keyColumns: expected a list, found a mapping',
       'customers/acme.yaml: sink.destination.type: "kafak" is not one of: kafka, http, jdbc',
       'customers/acme.yaml: clean.trimStrings: expected true or false, found string "maybe"',
@@ -198,9 +212,11 @@ describe('problems name the file and the exact field', () => {
       'x.yaml: declare source (the ERP to capture) or sourceRef (a shared kind: Source)',
       'x.yaml: declare sink (or sinks: one per entity)',
     ]);
-    expect(await problems({ 'x.yaml': `apiVersion: erpstream/v2\nkind: Integration\nmetadata: {name: a}\n${source}${sink}` })).toEqual([
-      'x.yaml: apiVersion: "erpstream/v2" is not supported; use erpstream/v1',
-    ]);
+    expect(
+      await problems({
+        'x.yaml': `apiVersion: erpstream/v2\nkind: Integration\nmetadata: {name: a}\n${source}${sink}`,
+      }),
+    ).toEqual(['x.yaml: apiVersion: "erpstream/v2" is not supported; use erpstream/v1']);
   });
 
   it('rejects a shared source declared differently, and a dangling sourceRef', async () => {
@@ -228,6 +244,8 @@ describe('problems name the file and the exact field', () => {
       await problems({
         'a.yaml': `${HEAD}metadata: {name: a}\n${source}sink: {lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka, topic: t}, config: {destination.topic: u}}\n`,
       }),
-    ).toEqual(['a.yaml: sink.config.destination.topic: sets "destination.topic", which sink.destination.topic already sets; keep one']);
+    ).toEqual([
+      'a.yaml: sink.config.destination.topic: sets "destination.topic", which sink.destination.topic already sets; keep one',
+    ]);
   });
 });

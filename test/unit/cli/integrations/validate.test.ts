@@ -19,12 +19,16 @@ async function validate(yaml: string): Promise<{ problems: string[]; warnings: s
 
 describe('offline validation against the plugins', () => {
   it('accepts a complete integration whose secrets are ${env:…} placeholders (checked by the worker, not here)', async () => {
-    const r = await validate(`${HEAD}${SOURCE}sink: {lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka, topic: "t"}}\n`);
+    const r = await validate(
+      `${HEAD}${SOURCE}sink: {lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka, topic: "t"}}\n`,
+    );
     expect(r).toEqual({ problems: [], warnings: [] });
   });
 
   it("maps the sink's cross-key checks to the field: a kafka destination without a topic", async () => {
-    const r = await validate(`${HEAD}${SOURCE}sink: {lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka}}\n`);
+    const r = await validate(
+      `${HEAD}${SOURCE}sink: {lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka}}\n`,
+    );
     expect(r.problems).toEqual([
       expect.stringMatching(/^customers\/acme\.yaml: sink\.destination\.topic: .*destination\.topic/),
     ]);
@@ -35,7 +39,9 @@ describe('offline validation against the plugins', () => {
       `${HEAD}${SOURCE}sink: {lookup: {table: erp.d}, destination: {type: kafka, topic: t}, config: {lookup.batch.size: 0}}\n`,
     );
     expect(r.problems).toEqual([
-      expect.stringMatching(/^customers\/acme\.yaml: sink\.lookup\.keyColumns: Missing required configuration "lookup\.key\.columns"/),
+      expect.stringMatching(
+        /^customers\/acme\.yaml: sink\.lookup\.keyColumns: Missing required configuration "lookup\.key\.columns"/,
+      ),
       expect.stringMatching(/^customers\/acme\.yaml: sink\.config\.lookup\.batch\.size: .*lookup\.batch\.size/),
     ]);
   });
@@ -67,7 +73,7 @@ describe('offline validation against the plugins', () => {
   it('warns (does not fail) for a connector class this build does not ship', async () => {
     const r = await validate(
       `${HEAD}source: {name: dbz, connectorClass: io.debezium.connector.postgresql.PostgresConnector, config: {topic.prefix: x}}\n` +
-        'sink: {topics: [t], lookup: {table: erp.d, keyColumns: [ID]}, destination: {type: kafka, topic: t}}\n',
+        'sink: {topics: [t], lookup: {connection: {url: "postgresql://h/e"}, table: erp.d, keyColumns: [ID]}, destination: {type: kafka, topic: t}}\n',
     );
     expect(r.problems).toEqual([]);
     expect(r.warnings).toEqual([

@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { addConnectOptions, collect, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
+import { type CliContext, processContext, styleFor } from '../context.js';
+import { CliError } from '../errors.js';
+import {
+  clusterConfigs,
+  clusterConnectors,
+  executePlan,
+  listIntegrations,
+  planDeleteIntegration,
+} from '../integrations/cluster.js';
+import { loadDocuments } from '../integrations/documents.js';
+import { type Expansion, expandDocuments } from '../integrations/expand.js';
+import { type Plan, computePlan, hasChanges, renderPlan } from '../integrations/plan.js';
+import { IntegrationFileError, formatProblem } from '../integrations/problems.js';
+import { integrationJsonSchema } from '../integrations/schema.js';
+import { validateExpansion } from '../integrations/validate.js';
+
+/**
+ * `erpstream integrations plan|apply|validate|list|delete|schema`: onboarding a customer with one file.
+ * validate and schema work offline; plan, apply, list and delete talk to the cluster.
+ */
+
+interface FileOptions {
+  file?: string[];
+}
+
+/** Loads, expands and validates offline; throws every problem at once, prints what could not be checked. */
+export async function loadIntegrations(ctx: CliContext, files: readonly string[] | undefined): Promise<Expansion> {
+  if (!files || files.length === 0) {
+    throw CliError.invalidInput(
+      'No integration file given.',
+      'Pass -f <file|dir> (repeatable), e.g. -f examples/integrations.',
+    );
+  }
+  const expansion = expandDocuments(await loadDocuments(files));
+  if (expansion.integrations.length === 0) {
+    throw CliError.invalidInput(
+      `No kind: Integration in ${files.join(', ')}.`,
+      'Templates (kind: IntegrationTemplate) and sources (kind: Source) are used by integrations; pass the customer files.',
+    );
+  }
+  const report = validateExpansion(expansion);
+  const style = styleFor(ctx, 'stderr');
+  for (const w of report.warnings) ctx.stderr.write(style.yellow(`warning: ${formatProblem(w)}\n`));
+  if (report.problems.length > 0) throw new IntegrationFileError(report.problems);
+  return expansion;
+}
+
+function fileOption(cmd: Command): Command {
+  return cmd.option('-f, --file <path>', 'integration file or directory (repeatable)', collect);
+}
+
+function writePlan(ctx: CliContext, plan: Plan, extra: Record<string, unknown> = {}): void {
+  writeResult(
+    ctx,
+    { ...extra, items: plan.items.map(({ config: _c, ...i }) => i), untouched: plan.untouched },
+    (style) => renderPlan(plan, style),
+  );
+}
+
+export function registerIntegrationCommands(program: Command, ctx: CliContext = processContext()): void {
+  const group = program
+    .command('integrations')
+    .description('onboard customers with integration files: validate, plan, apply, list, delete');
+
+  fileOption(group.command('validate'))
+    .description(
+      "check integration files offline (plugins' config specs, transform chains); -o json prints the connector configs",
+    )
+    .action(async (opts: FileOptions) => {
+      const expansion = await loadIntegrations(ctx, opts.file);
+      writeResult(
+        ctx,
+        expansion.connectors.map((c) => ({ name: c.name, config: c.config })),
+        (style) =>
+          [
+            ...expansion.connectors.map(
+              (c) => `${style.bold(c.name)}  ${c.role}  [${c.integrations.join(', ')}]  ${c.file}\n`,
+            ),
+            `${expansion.integrations.length} integration${expansion.integrations.length === 1 ? '' : 's'} valid (${expansion.connectors.length} connectors).\n`,
+          ].join(''),
+      );
+    });
+
+  addConnectOptions(
+    fileOption(group.command('plan')).option('--prune', 'also delete connectors of integrations not in these files'),
+  )
+    .description('show what apply would create, update and delete on the cluster')
+    .action(async (opts: FileOptions & { prune?: boolean }, cmd: Command) => {
+      const expansion = await loadIntegrations(ctx, opts.file);
+      const client = await connectClient(ctx, cmd);
+      const plan = computePlan(expansion, clusterConfigs(await clusterConnectors(client)), {
+        prune: opts.prune === true,
+      });
+      writePlan(ctx, plan);
+    });
+
+  addConnectOptions(
+    fileOption(group.command('apply'))
+      .option('--dry-run', 'show the plan without writing')
+      .option('--prune', 'also delete connectors of integrations not in these files'),
+  )
+    .description('create, update and delete connectors so the cluster matches the files (idempotent)')
+    .action(async (opts: FileOptions & { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
+      const expansion = await loadIntegrations(ctx, opts.file);
+      const client = await connectClient(ctx, cmd);
+      const plan = computePlan(expansion, clusterConfigs(await clusterConnectors(client)), {
+        prune: opts.prune === true,
+      });
+      await runPlan(ctx, client, plan, opts.dryRun === true);
+    });
+
+  addConnectOptions(group.command('list'))
+    .description('integrations found on the cluster (by their erpstream.integration label)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const rows = listIntegrations(await clusterConnectors(await connectClient(ctx, cmd)));
+      writeTable(
+        ctx,
+        rows,
+        rows.map((r) => ({ ...r })),
+        ['integration', 'source', 'connectors', 'states'],
+      );
+    });
+
+  addConnectOptions(
+    group.command('delete').argument('<name>', 'integration name').option('--dry-run', 'show what would be deleted'),
+  )
+    .description("delete an integration's connectors (its source too, when no other integration uses it)")
+    .action(async (name: string, opts: { dryRun?: boolean }, cmd: Command) => {
+      const client = await connectClient(ctx, cmd);
+      const plan = planDeleteIntegration(name, clusterConfigs(await clusterConnectors(client)));
+      if (plan.items.length === 0) {
+        throw new CliError(`No connector on the cluster belongs to integration "${name}".`, {
+          exitCode: 1,
+          hint: '`erpstream integrations list` shows the integrations the cluster holds.',
+        });
+      }
+      await runPlan(ctx, client, plan, opts.dryRun === true);
+    });
+
+  group
+    .command('schema')
+    .description('print the JSON Schema of integration files (for editors and CI)')
+    .action(() => {
+      const schema = integrationJsonSchema();
+      writeResult(ctx, schema, () => `${JSON.stringify(schema, null, 2)}\n`);
+    });
+}
+
+async function runPlan(
+  ctx: CliContext,
+  client: Awaited<ReturnType<typeof connectClient>>,
+  plan: Plan,
+  dryRun: boolean,
+): Promise<void> {
+  const style = styleFor(ctx, 'stdout');
+  if (ctx.output === 'table') ctx.stdout.write(renderPlan(plan, style));
+  if (dryRun || !hasChanges(plan)) {
+    if (ctx.output !== 'table') writePlan(ctx, plan, { dryRun, applied: [] });
+    else if (dryRun && hasChanges(plan)) ctx.stdout.write('Dry run: nothing was written.\n');
+    return;
+  }
+  const applied = await executePlan(client, plan, (r) => {
+    if (ctx.output === 'table')
+      ctx.stdout.write(
+        `${r.name}: ${r.action === 'delete' ? 'deleted' : r.action === 'create' ? 'created' : 'updated'}\n`,
+      );
+  });
+  if (ctx.output !== 'table') writePlan(ctx, plan, { dryRun, applied: applied.filter((a) => a.written) });
+  else {
+    const n = (a: string) => applied.filter((r) => r.written && r.action === a).length;
+    ctx.stdout.write(`Done: ${n('create')} created, ${n('update')} updated, ${n('delete')} deleted.\n`);
+  }
+}

@@ -1,0 +1,427 @@
+import type { LoadedDocument } from './documents.js';
+import {
+  CHAIN_SECTIONS,
+  DEPENDENCY_FIELDS,
+  ERP_SOURCE_CLASS,
+  ERROR_FIELDS,
+  type FieldSpec,
+  LABEL_INTEGRATION,
+  LABEL_MANAGED_BY,
+  LABEL_SOURCE,
+  LOOKUP_SINK_CLASS,
+  MANAGED_BY,
+  SINK_FIELDS,
+  SOURCE_FIELDS,
+  isGroup,
+} from './fields.js';
+import { ProblemList } from './problems.js';
+import { Section } from './reader.js';
+
+/**
+ * Expansion: integration files → Kafka Connect connector configs. One source connector per distinct source
+ * (customers on the same ERP share it; named `<source>-source`), one sink per customer (`<customer>-sink`,
+ * or `<customer>-<name>-sink` for each entry of `sinks:`), whose transform chain is generated from the
+ * clean / translate / correlation / domain sections.
+ */
+
+export const API_VERSION = 'erpstream/v1';
+export const KINDS = ['Integration', 'IntegrationTemplate', 'Source'] as const;
+const NAME_PATTERN: [RegExp, string] = [
+  /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+  'use lower-case letters, digits and "-" (it becomes part of connector and topic names)',
+];
+const INTEGRATION_KEYS = [
+  'apiVersion',
+  'kind',
+  'metadata',
+  'source',
+  'sourceRef',
+  'clean',
+  'translate',
+  'correlation',
+  'domain',
+  'sink',
+  'sinks',
+  'errors',
+];
+const SOURCE_KEYS = ['name', 'connectorClass', 'tables', 'config', ...SOURCE_FIELDS.map((s) => s.f)];
+const CHAIN_KEYS = CHAIN_SECTIONS.map((c) => c.section);
+const SINK_KEYS = [
+  'connectorClass',
+  'topics',
+  'tables',
+  'dependencies',
+  'transforms',
+  'config',
+  ...CHAIN_KEYS,
+  ...SINK_FIELDS.map((s) => s.f),
+];
+const CUSTOMER_TOKEN = '${customer}';
+
+export type ConnectorRole = 'source' | 'sink';
+
+export interface GeneratedConnector {
+  name: string;
+  role: ConnectorRole;
+  /** The file that declares it (for a shared source: the first one). */
+  file: string;
+  /** Sink: its integration. Source: every integration that uses it. */
+  integrations: string[];
+  sourceName: string;
+  /** The section it was read from (`source`, `spec`, `sink`, `sinks.documents`), for error paths. */
+  path: string;
+  /** Connect config (string values, `name` included), exactly as PUT to the cluster. */
+  config: Record<string, string>;
+  /** Config key → the file field it came from, so plugin errors point at the field. */
+  origins: Record<string, string>;
+}
+
+export interface Expansion {
+  connectors: GeneratedConnector[];
+  /** Integration names declared in the files. */
+  integrations: string[];
+}
+
+/** A config map under construction that remembers which field wrote each key. */
+class ConfigOut {
+  readonly config: Record<string, string> = {};
+  readonly origins: Record<string, string> = {};
+  constructor(
+    private readonly section: Section,
+    private readonly customer: string | null,
+  ) {}
+
+  set(key: string, value: string, path: string): void {
+    const existing = this.origins[key];
+    if (existing !== undefined && existing !== path) {
+      this.section.problems.add(this.section.file, path, `sets "${key}", which ${existing} already sets; keep one`);
+      return;
+    }
+    this.config[key] = this.customer === null ? value : value.split(CUSTOMER_TOKEN).join(this.customer);
+    this.origins[key] = path;
+  }
+}
+
+function writeFields(s: Section, specs: readonly FieldSpec[], out: ConfigOut, keyPrefix = ''): void {
+  for (const spec of specs) {
+    if (isGroup(spec)) {
+      const allowed = spec.fields.map((f) => f.f);
+      const sub = s.section(spec.f, allowed);
+      if (sub) writeFields(sub, spec.fields, out, keyPrefix);
+      continue;
+    }
+    const key = keyPrefix + spec.key;
+    const path = s.at(spec.f);
+    let value: string | undefined;
+    switch (spec.type) {
+      case 'string':
+        value = s.str(spec.f, spec.oneOf ? { oneOf: spec.oneOf } : {});
+        break;
+      case 'integer':
+        value = s.int(spec.f)?.toString();
+        break;
+      case 'boolean':
+        value = s.bool(spec.f)?.toString();
+        break;
+      case 'list':
+        value = s.list(spec.f)?.join(',');
+        break;
+      case 'pairs':
+        value = s
+          .map(spec.f)
+          ?.map(([k, v]) => `${k}:${v}`)
+          .join(',');
+        break;
+    }
+    if (value !== undefined) out.set(key, value, path);
+  }
+}
+
+function writeRawConfig(s: Section, out: ConfigOut): void {
+  for (const [k, v] of s.map('config') ?? []) out.set(k, v, `${s.at('config')}.${k}`);
+}
+
+/** Debezium-style include lists are regular expressions; table names are matched literally. */
+function tableRegex(table: string): string {
+  return table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+interface SourceDecl {
+  name: string;
+  section: Section;
+  connector: GeneratedConnector;
+  topicPrefix: string | undefined;
+  /** The connection keys, reused as the lookup sink's default origin connection. */
+  connection: Array<[string, string, string]>;
+}
+
+function readSource(s: Section, name: string): SourceDecl {
+  const out = new ConfigOut(s, null);
+  const cls = s.str('connectorClass') ?? ERP_SOURCE_CLASS;
+  out.set('connector.class', cls, s.has('connectorClass') ? s.at('connectorClass') : s.path);
+  writeFields(s, SOURCE_FIELDS, out);
+  const tables = s.list('tables');
+  if (tables && tables.length > 0) out.set('table.include.list', tables.map(tableRegex).join(','), s.at('tables'));
+  writeRawConfig(s, out);
+  const connectorName = `${name}-source`;
+  out.set('name', connectorName, s.path);
+  out.set(LABEL_MANAGED_BY, MANAGED_BY, s.path);
+  out.set(LABEL_SOURCE, name, s.path);
+  const connection = ['url', 'user', 'password']
+    .map((k): [string, string, string] | undefined => {
+      const key = `connection.${k}`;
+      const v = out.config[key];
+      return v === undefined ? undefined : [k, v, out.origins[key]!];
+    })
+    .filter((x): x is [string, string, string] => x !== undefined);
+  return {
+    name,
+    section: s,
+    topicPrefix: out.config['topic.prefix'],
+    connection,
+    connector: {
+      name: connectorName,
+      role: 'source',
+      file: s.file,
+      integrations: [],
+      sourceName: name,
+      path: s.path,
+      config: out.config,
+      origins: out.origins,
+    },
+  };
+}
+
+function readSink(
+  root: Section,
+  s: Section,
+  customer: string,
+  connectorName: string,
+  source: SourceDecl | undefined,
+): GeneratedConnector {
+  const out = new ConfigOut(s, customer);
+  const cls = s.str('connectorClass') ?? LOOKUP_SINK_CLASS;
+  out.set('connector.class', cls, s.has('connectorClass') ? s.at('connectorClass') : s.path);
+
+  const topics = s.list('topics');
+  const tables = s.list('tables');
+  if (topics && tables) s.problem('tables', 'give either topics or tables, not both');
+  else if (topics) out.set('topics', topics.join(','), s.at('topics'));
+  else if (tables) {
+    if (!source?.topicPrefix)
+      s.problem('tables', 'needs source.topicPrefix to name the topics; give sink.topics instead');
+    else out.set('topics', tables.map((t) => `${source.topicPrefix}.${t}`).join(','), s.at('tables'));
+  } else if (source?.connector.config['table.include.list'] && source.topicPrefix) {
+    // Default: every table the source captures.
+    const all = source.section.list('tables') ?? [];
+    out.set('topics', all.map((t) => `${source.topicPrefix}.${t}`).join(','), source.section.at('tables'));
+  } else if (source) {
+    // (Without a source the problem is already reported; a second one would be noise.)
+    s.problem(null, 'declare the topics to consume: sink.topics or sink.tables');
+  }
+
+  writeFields(s, SINK_FIELDS, out);
+  if (cls === LOOKUP_SINK_CLASS && source && out.config['lookup.connection.url'] === undefined) {
+    for (const [k, v, origin] of source.connection) out.set(`lookup.connection.${k}`, v, origin);
+  }
+
+  const deps = s.entries(
+    'dependencies',
+    DEPENDENCY_FIELDS.map((f) => f.f),
+  );
+  if (deps.length > 0) {
+    out.set('dependencies', deps.map(([n]) => n).join(','), s.at('dependencies'));
+    for (const [n, d] of deps) {
+      if (!d.has('type')) d.problem('type', 'required (ledger, sql or field)');
+      writeFields(d, DEPENDENCY_FIELDS, out, `dependencies.${n}.`);
+    }
+  }
+
+  // The transform chain, in a fixed order: clean names first so later stages see the cleaned fields.
+  const aliases: string[] = [];
+  for (const chain of CHAIN_SECTIONS) {
+    const allowed = [...chain.fields.map((f) => f.f), ...(chain.section === 'domain' ? ['id', 'codes'] : [])];
+    // A sink's own section (e.g. translate only for shipments) replaces the integration-wide one.
+    const sec = s.section(chain.section, allowed) ?? root.section(chain.section, allowed);
+    if (!sec) continue;
+    const prefix = `transforms.${chain.alias}.`;
+    if (chain.section === 'domain' && !sec.has('field')) {
+      // Only the customer's domain id: nothing to route on.
+      if (sec.has('codes')) sec.problem('field', 'required with codes: the record field holding the customer code');
+      continue;
+    }
+    aliases.push(chain.alias);
+    out.set(`${prefix}type`, chain.className, sec.path);
+    if (chain.section === 'domain') {
+      const id = sec.str('id', { pattern: NAME_PATTERN }) ?? customer;
+      const codes = sec.list('codes');
+      if (codes && sec.has('mapping')) sec.problem('codes', 'give either codes or mapping, not both');
+      else if (codes) {
+        out.set(`${prefix}domain.mapping`, codes.map((c) => `${c}:${id}`).join(','), sec.at('codes'));
+        // Records with other customers' codes are not this customer's: drop them (unless told otherwise).
+        if (!sec.has('onMissing')) out.set(`${prefix}on.missing`, 'drop', sec.at('codes'));
+      }
+    }
+    writeFields(sec, chain.fields, out, prefix);
+  }
+  for (const t of s.items('transforms', ['alias', 'type', 'config'])) {
+    const alias = t.str('alias', { required: true, pattern: [/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-"'] });
+    const type = t.str('type', { required: true });
+    if (!alias || !type) continue;
+    if (aliases.includes(alias)) t.problem('alias', `"${alias}" is already used in the chain (${aliases.join(', ')})`);
+    aliases.push(alias);
+    out.set(`transforms.${alias}.type`, type, t.at('type'));
+    for (const [k, v] of t.map('config') ?? []) out.set(`transforms.${alias}.${k}`, v, `${t.at('config')}.${k}`);
+  }
+  if (aliases.length > 0) out.set('transforms', aliases.join(','), s.path);
+
+  const errors = root.section(
+    'errors',
+    ERROR_FIELDS.map((f) => f.f),
+  );
+  if (errors) writeFields(errors, ERROR_FIELDS, out);
+  writeRawConfig(s, out);
+
+  out.set('name', connectorName, s.path);
+  out.set(LABEL_MANAGED_BY, MANAGED_BY, s.path);
+  out.set(LABEL_INTEGRATION, customer, root.at('metadata'));
+  if (source) out.set(LABEL_SOURCE, source.name, root.has('sourceRef') ? root.at('sourceRef') : root.at('source'));
+  return {
+    name: connectorName,
+    role: 'sink',
+    file: s.file,
+    integrations: [customer],
+    sourceName: source?.name ?? '',
+    path: s.path,
+    config: out.config,
+    origins: out.origins,
+  };
+}
+
+function header(doc: LoadedDocument, problems: ProblemList): Section {
+  const root = new Section(doc.file, '', doc.body, problems);
+  const api = root.str('apiVersion', { required: true });
+  if (api !== undefined && api !== API_VERSION)
+    root.problem('apiVersion', `"${api}" is not supported; use ${API_VERSION}`);
+  const kind = root.str('kind', { required: true });
+  if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
+    root.problem('kind', `"${kind}" is not one of: ${KINDS.join(', ')}`);
+  }
+  return root;
+}
+
+/** Expands every Integration (templates are only used through `extends`). Throws all problems at once. */
+export function expandDocuments(docs: readonly LoadedDocument[]): Expansion {
+  const problems = new ProblemList();
+  const sourceDocs = new Map<string, { doc: LoadedDocument; root: Section }>();
+  for (const doc of docs.filter((d) => d.kind === 'Source')) {
+    const root = header(doc, problems);
+    new Section(doc.file, '', doc.body, problems, ['apiVersion', 'kind', 'metadata', 'spec']);
+    const name = root.section('metadata', ['name', 'labels', 'description'], { required: true })?.str('name', {
+      required: true,
+      pattern: NAME_PATTERN,
+    });
+    if (!name) continue;
+    if (sourceDocs.has(name))
+      root.problems.add(
+        root.file,
+        'metadata.name',
+        `source "${name}" is also declared in ${sourceDocs.get(name)!.doc.file}`,
+      );
+    else sourceDocs.set(name, { doc, root });
+  }
+
+  const sources = new Map<string, SourceDecl>();
+  const connectors: GeneratedConnector[] = [];
+  const integrations: string[] = [];
+  const declaredIn = new Map<string, string>();
+
+  const useSource = (decl: SourceDecl, customer: string): SourceDecl => {
+    const existing = sources.get(decl.name);
+    if (!existing) {
+      sources.set(decl.name, decl);
+      connectors.push(decl.connector);
+      decl.connector.integrations.push(customer);
+      return decl;
+    }
+    if (existing.connector !== decl.connector) {
+      const a = existing.connector.config;
+      const b = decl.connector.config;
+      const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().find((k) => a[k] !== b[k]);
+      if (diff !== undefined) {
+        decl.section.problem(
+          null,
+          `source "${decl.name}" is declared differently in ${existing.connector.file} (key ${diff}); ` +
+            'customers sharing a source must declare it identically (put it in the base file or a kind: Source file)',
+        );
+      }
+    }
+    if (!existing.connector.integrations.includes(customer)) existing.connector.integrations.push(customer);
+    return existing;
+  };
+
+  for (const doc of docs) {
+    if (doc.kind !== 'Integration') {
+      if (doc.kind !== 'Source' && doc.kind !== 'IntegrationTemplate') header(doc, problems);
+      continue;
+    }
+    const root = header(doc, problems);
+    new Section(doc.file, '', doc.body, problems, INTEGRATION_KEYS);
+    const meta = root.section('metadata', ['name', 'labels', 'description'], { required: true });
+    const customer = meta?.str('name', { required: true, pattern: NAME_PATTERN });
+    if (!customer) continue;
+    if (declaredIn.has(customer)) {
+      root.problems.add(
+        root.file,
+        'metadata.name',
+        `integration "${customer}" is also declared in ${declaredIn.get(customer)}`,
+      );
+      continue;
+    }
+    declaredIn.set(customer, doc.file);
+    integrations.push(customer);
+
+    let source: SourceDecl | undefined;
+    if (root.has('source') && root.has('sourceRef'))
+      root.problem('sourceRef', 'give either source or sourceRef, not both');
+    else if (root.has('sourceRef')) {
+      const ref = root.str('sourceRef');
+      const found = ref === undefined ? undefined : sourceDocs.get(ref);
+      if (ref !== undefined && !found) {
+        root.problem(
+          'sourceRef',
+          `no kind: Source named "${ref}" in the files given (pass its file or directory with -f)`,
+        );
+      } else if (found) {
+        const spec = found.root.section(
+          'spec',
+          SOURCE_KEYS.filter((k) => k !== 'name'),
+          { required: true },
+        );
+        if (spec) source = useSource(readSource(spec, ref!), customer);
+      }
+    } else {
+      const s = root.section('source', SOURCE_KEYS);
+      if (!s) root.problem(null, 'declare source (the ERP to capture) or sourceRef (a shared kind: Source)');
+      else {
+        const name = s.str('name', { pattern: NAME_PATTERN }) ?? customer;
+        source = useSource(readSource(s, name), customer);
+      }
+    }
+
+    const single = root.section('sink', SINK_KEYS);
+    const named = root.entries('sinks', SINK_KEYS);
+    if (single && named.length > 0) root.problem('sinks', 'give either sink or sinks, not both');
+    else if (single) connectors.push(readSink(root, single, customer, `${customer}-sink`, source));
+    else if (named.length > 0) {
+      for (const [n, s] of named) {
+        if (!NAME_PATTERN[0].test(n)) s.problem(null, `sink name "${n}" is not valid: ${NAME_PATTERN[1]}`);
+        else connectors.push(readSink(root, s, customer, `${customer}-${n}-sink`, source));
+      }
+    } else root.problem(null, 'declare sink (or sinks: one per entity)');
+  }
+  problems.throwIfAny();
+  // Sources first so `apply` creates what sinks consume before the sinks.
+  connectors.sort((a, b) => (a.role === b.role ? 0 : a.role === 'source' ? -1 : 1));
+  return { connectors, integrations };
+}
