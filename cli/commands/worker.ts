@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../runtime/api/index.js';
 import { loadWorkerConfig, readConfigFile } from '../../runtime/worker/config.js';
+import { startDistributedWorker } from '../../runtime/worker/distributed/distributed-worker.js';
 import { startStandaloneWorker } from '../../runtime/worker/standalone.js';
 
 /**
@@ -16,7 +17,7 @@ export function registerWorkerCommands(program: Command): void {
     .argument('[config]', 'worker config (.properties, .json or .yaml)')
     .argument('[connectors...]', 'connector configs to create at start (standalone)')
     .option('--standalone', 'standalone mode: offsets and connector configs in local files', false)
-    .option('--distributed', 'distributed mode (not implemented yet)', false)
+    .option('--distributed', 'distributed mode (the default when the worker config sets group.id)', false)
     .option('--listeners <url>', 'override `listeners`, e.g. http://127.0.0.1:8083')
     .option('--bootstrap-servers <list>', 'override `bootstrap.servers`')
     .action(
@@ -25,15 +26,23 @@ export function registerWorkerCommands(program: Command): void {
         connectorFiles: string[],
         opts: { standalone: boolean; distributed: boolean; listeners?: string; bootstrapServers?: string },
       ) => {
-        if (opts.distributed) {
-          throw new ConfigError('Distributed mode is not implemented yet; run with --standalone');
+        if (opts.distributed && opts.standalone) {
+          throw new ConfigError('Choose one of --standalone and --distributed');
         }
         const overrides: Record<string, string> = {};
         if (opts.listeners) overrides.listeners = opts.listeners;
         if (opts.bootstrapServers) overrides['bootstrap.servers'] = opts.bootstrapServers;
-        const config = await loadWorkerConfig(configFile, 'standalone', overrides);
+        // Like Connect's connect-distributed: a worker config with group.id runs distributed.
+        const raw = configFile ? await readConfigFile(configFile) : {};
+        const distributed = opts.distributed || (!opts.standalone && (raw['group.id'] ?? '').trim() !== '');
+        if (distributed && connectorFiles.length > 0) {
+          throw new ConfigError('Connector files are for standalone mode; in distributed mode use the REST API');
+        }
+        const config = await loadWorkerConfig(configFile, distributed ? 'distributed' : 'standalone', overrides);
         const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
-        const running = await startStandaloneWorker({ config, connectors });
+        const running = distributed
+          ? await startDistributedWorker({ config })
+          : await startStandaloneWorker({ config, connectors });
         process.stdout.write(
           `${JSON.stringify({ event: 'worker.started', url: running.url, worker_id: running.workerId })}\n`,
         );

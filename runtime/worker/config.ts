@@ -84,7 +84,7 @@ export const workerConfigDef = new ConfigDef()
     type: 'STRING',
     defaultValue: null,
     importance: 'HIGH',
-    documentation: 'Distributed mode: the worker group (not yet implemented).',
+    documentation: 'Distributed mode: the worker group; setting it selects distributed mode.',
   })
   .define({
     name: 'config.storage.topic',
@@ -117,7 +117,8 @@ export const workerConfigDef = new ConfigDef()
       }
     }),
     importance: 'HIGH',
-    documentation: 'Exactly-once source support (KIP-618). Only `disabled` is implemented yet.',
+    documentation:
+      'Exactly-once source support (KIP-618); `enabled` makes source tasks transactional (distributed mode).',
   })
   .define({
     name: 'config.providers',

@@ -3,8 +3,8 @@ import { fallbackBytes } from '../errors/dlq.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
-import type { OutRecord, ProducerPort } from './kafka-port.js';
-import { canonicalJson, type OffsetStore } from './stores.js';
+import type { Ack, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
+import { canonicalJson, type OffsetEntry, type OffsetStore } from './stores.js';
 import { closeQuietly, Gate, headersToRaw, type TaskConverters, type TaskListener } from './task-context.js';
 
 export interface SourceTaskDeps {
@@ -26,6 +26,41 @@ export interface SourceTaskDeps {
   /** Creates a topic the first time the task writes to it (the client never auto-creates). */
   ensureTopic(topic: string): Promise<void>;
   metrics?: { polled(n: number): void; produced(n: number): void; offsetCommit(ms: number): void };
+  /**
+   * Exactly-once (KIP-618): records and their source offsets go to Kafka in one transaction, committed
+   * after every poll (`poll`) or every intervalMs (`interval`); `producer` is then unused.
+   */
+  transactions?: {
+    producer: TransactionalProducerPort;
+    boundary: 'poll' | 'interval' | 'connector';
+    /** boundary=connector: what the task asked for through its TransactionContext. */
+    requests?: TransactionRequests;
+    intervalMs: number;
+    /** The offsets-topic records for these entries (written inside the transaction). */
+    offsetRecords(entries: readonly OffsetEntry[]): OutRecord[];
+  };
+}
+
+/**
+ * The task's TransactionContext (transaction.boundary=connector): commit or abort after a given record,
+ * or after the batch being processed.
+ */
+export class TransactionRequests {
+  private readonly byRecord = new Map<SourceRecord, 'commit' | 'abort'>();
+  batch: 'commit' | 'abort' | null = null;
+  commitTransaction(record?: SourceRecord): void {
+    if (record) this.byRecord.set(record, 'commit');
+    else this.batch = 'commit';
+  }
+  abortTransaction(record?: SourceRecord): void {
+    if (record) this.byRecord.set(record, 'abort');
+    else this.batch = 'abort';
+  }
+  take(record: SourceRecord): 'commit' | 'abort' | undefined {
+    const v = this.byRecord.get(record);
+    this.byRecord.delete(record);
+    return v;
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -45,6 +80,8 @@ export class WorkerSourceTask {
   private lastFlush = Date.now();
   private readonly knownTopics = new Set<string>();
   private readonly op: RetryWithToleranceOperator<FailureContext>;
+  /** Exactly-once: records sent in the open transaction, told to commitRecord() once it commits. */
+  private uncommitted: Array<[SourceRecord, Ack | undefined]> = [];
 
   constructor(private readonly d: SourceTaskDeps) {
     this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
@@ -98,15 +135,26 @@ export class WorkerSourceTask {
           d.metrics?.polled(records.length);
           await this.process(records);
         }
-        if (Date.now() - this.lastFlush >= d.offsetFlushIntervalMs) await this.flushOffsets();
+        const boundary = d.transactions?.boundary;
+        const interval = boundary === 'interval' ? d.transactions!.intervalMs : d.offsetFlushIntervalMs;
+        if (boundary === 'poll' || (boundary !== 'connector' && Date.now() - this.lastFlush >= interval)) {
+          await this.flushOffsets();
+        }
       }
       await this.flushOffsets();
       await d.task.stop();
       await closeQuietly(d.logger, 'transforms', () => d.chain.close());
       d.listener.onState('UNASSIGNED');
     } catch (error) {
-      // Offsets of acknowledged records are still safe to keep.
-      await this.flushOffsets().catch(() => {});
+      if (d.transactions) {
+        // Nothing of a failed transaction may become visible, records or offsets.
+        this.pending = new Map();
+        this.uncommitted = [];
+        await closeQuietly(d.logger, 'transaction', () => d.transactions!.producer.abort());
+      } else {
+        // Offsets of acknowledged records are still safe to keep.
+        await this.flushOffsets().catch(() => {});
+      }
       await closeQuietly(d.logger, 'source task', () => d.task.stop());
       await closeQuietly(d.logger, 'transforms', () => d.chain.close());
       d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
@@ -130,6 +178,33 @@ export class WorkerSourceTask {
   }
 
   private async process(records: SourceRecord[]): Promise<void> {
+    const requests = this.d.transactions?.boundary === 'connector' ? this.d.transactions.requests : undefined;
+    if (!requests) return this.processSegment(records);
+    // The task decides: a transaction ends right after the record it named, or after the batch.
+    let segment: SourceRecord[] = [];
+    for (const r of records) {
+      segment.push(r);
+      const mark = requests.take(r);
+      if (!mark) continue;
+      await this.processSegment(segment);
+      segment = [];
+      await (mark === 'commit' ? this.commitTransaction() : this.abortTransaction());
+    }
+    if (segment.length > 0) await this.processSegment(segment);
+    const batch = requests.batch;
+    requests.batch = null;
+    if (batch) await (batch === 'commit' ? this.commitTransaction() : this.abortTransaction());
+  }
+
+  /** Drops the open transaction: its records are never visible and its offsets do not advance. */
+  private async abortTransaction(): Promise<void> {
+    this.pending = new Map();
+    this.uncommitted = [];
+    const tx = this.d.transactions!.producer;
+    if (tx.inTransaction) await tx.abort();
+  }
+
+  private async processSegment(records: SourceRecord[]): Promise<void> {
     const { d } = this;
     const out: OutRecord[] = [];
     const sent: SourceRecord[] = [];
@@ -175,7 +250,15 @@ export class WorkerSourceTask {
         this.knownTopics.add(t);
       }
     }
-    if (out.length > 0) {
+    if (d.transactions) {
+      const tx = d.transactions.producer;
+      if (!tx.inTransaction) await tx.begin();
+      // A failed send fails the task (the transaction aborts): no retry-with-tolerance inside a transaction.
+      const acks = out.length > 0 ? await tx.send(out) : [];
+      const topics = new Set(out.map((o) => o.topic));
+      for (const t of topics) d.onTopic(t);
+      sent.forEach((r, i) => this.uncommitted.push([r, acks[i]]));
+    } else if (out.length > 0) {
       const acks = await this.op.execute('KAFKA_PRODUCE', 'producer', () => d.producer.send(out), {});
       if (acks.ok) {
         d.metrics?.produced(out.length);
@@ -221,7 +304,35 @@ export class WorkerSourceTask {
     };
   }
 
+  /** Exactly-once: the offsets of everything sent go into the open transaction, which then commits. */
+  private async commitTransaction(): Promise<void> {
+    const { d } = this;
+    const tx = d.transactions!;
+    if (!tx.producer.inTransaction && this.pending.size === 0) return;
+    const started = Date.now();
+    if (!tx.producer.inTransaction) await tx.producer.begin();
+    const entries = [...this.pending.values()].map(([partition, offset]) => ({ partition, offset }));
+    if (entries.length > 0) await tx.producer.send(tx.offsetRecords(entries));
+    await tx.producer.commit();
+    this.pending = new Map();
+    const done = this.uncommitted;
+    this.uncommitted = [];
+    d.metrics?.produced(done.length);
+    d.metrics?.offsetCommit(Date.now() - started);
+    for (const [r, a] of done) {
+      d.task.commitRecord?.(
+        r,
+        a && a.partition >= 0 ? { topic: a.topic, partition: a.partition, offset: a.offset } : null,
+      );
+    }
+    await d.task.commit?.();
+  }
+
   async flushOffsets(): Promise<void> {
+    if (this.d.transactions) {
+      this.lastFlush = Date.now();
+      return this.commitTransaction();
+    }
     this.lastFlush = Date.now();
     if (this.pending.size === 0) return;
     const batch = this.pending;

@@ -1,0 +1,686 @@
+import type { ConfigInfos, Logger } from '../../api/index.js';
+import { Password } from '../../api/index.js';
+import { hasPlaceholder } from '../../config-providers/index.js';
+import type { PluginRegistry } from '../../plugins/registry.js';
+import { configErrorsMessage } from '../connector-config.js';
+import {
+  type ConnectorInfo,
+  type ConnectorOffsets,
+  type ConnectorStateInfo,
+  type ConnectorType,
+  type Herder,
+  type InitialState,
+  type TaskInfo,
+  type TaskStateEntry,
+  HerderError,
+  badRequest,
+  notFound,
+} from '../herder-types.js';
+import type { KafkaPort } from '../kafka-port.js';
+import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
+import { connectorConfigDef, resolveConnectorPlugin, validateConnectorConfig } from '../validation.js';
+import type { Worker } from '../worker.js';
+import { type GroupView, type WorkUnit, assignWork, unitKey } from './assignor.js';
+import type { KafkaConfigStore, RestartRequest } from './kafka-config-store.js';
+import type { KafkaOffsetStore } from './kafka-offset-store.js';
+import type { KafkaStatusStore } from './kafka-status-store.js';
+
+/** Connect's answer to a write while the group rebalances (or before this worker joined it). */
+export const REBALANCE_MESSAGE = 'Cannot complete request because of a conflicting operation (e.g. worker rebalance)';
+
+const OFFSETS_NOT_STOPPED = (name: string) =>
+  `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`;
+
+export interface DistributedHerderOptions {
+  workerId: string;
+  registry: PluginRegistry;
+  worker: Worker;
+  configStore: KafkaConfigStore;
+  offsetStore: KafkaOffsetStore;
+  statusStore: KafkaStatusStore;
+  kafka: KafkaPort;
+  logger: Logger;
+  topicTracking: { enable: boolean; allowReset: boolean };
+  /** `Authorization` header value for requests forwarded to other workers (when REST auth is on). */
+  forwardAuthorization?: string;
+}
+
+function traceOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+}
+
+interface RunningUnit {
+  /** What it was started from; a change restarts it. */
+  fingerprint: string;
+  paused: boolean;
+}
+
+/**
+ * Distributed mode. Configs, offsets and statuses live in Kafka topics; which worker runs which connector
+ * and task follows from the group view the leader hands out (Kafka's group coordinator decides membership
+ * and leadership) and the config topic, which every worker follows. Writes run on the leader: other
+ * workers forward the REST request to it, and answer 409 while a rebalance is in progress.
+ */
+export class DistributedHerder implements Herder {
+  workerId: string;
+  private view: GroupView | null = null;
+  private rebalancing = true;
+  private started = false;
+  private readonly running = new Map<string, RunningUnit>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private clusterId: string | null | undefined;
+
+  constructor(private readonly o: DistributedHerderOptions) {
+    this.workerId = o.workerId;
+  }
+
+  // ---- group and config events ---------------------------------------------------------------------
+
+  onView(view: GroupView): void {
+    this.o.logger.info('Joined worker group generation', {
+      generation: view.generation,
+      leader: view.leader.workerId,
+      members: view.members.map((m) => m.workerId),
+    });
+    this.view = view;
+    this.rebalancing = false;
+    this.scheduleReconcile();
+  }
+
+  onRebalancing(): void {
+    this.rebalancing = true;
+  }
+
+  /**
+   * No longer a group member and not rejoining: stop every instance, or they would run next to the
+   * copies the remaining members start (a zombie worker).
+   */
+  onGroupLost(): void {
+    this.o.logger.error('Lost membership of the worker group; stopping all connectors and tasks');
+    this.view = null;
+    this.rebalancing = true;
+    void this.enqueue(() => this.reconcile()).catch((e: unknown) =>
+      this.o.logger.error('Stopping work after losing the group failed', { error: e }),
+    );
+  }
+
+  onConfigChange(): void {
+    this.scheduleReconcile();
+  }
+
+  onRestartRequest(r: RestartRequest): void {
+    void this.enqueue(() => this.restartOwned(r)).catch((e: unknown) =>
+      this.o.logger.error(`Restart of ${r.connector} failed`, { error: e }),
+    );
+  }
+
+  start(): void {
+    this.started = true;
+    this.scheduleReconcile();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.reconciling.catch(() => {});
+    await this.o.worker.close();
+    this.running.clear();
+    await this.o.statusStore.flush();
+  }
+
+  ready(): boolean {
+    return this.started && this.view !== null;
+  }
+
+  private get generation(): number {
+    return this.view?.generation ?? 0;
+  }
+
+  /** Work units of this worker under the current view and config. */
+  private myUnits(): WorkUnit[] {
+    if (!this.view) return [];
+    const connectors = this.o.configStore
+      .names()
+      .map((name) => ({ name, tasks: this.o.configStore.get(name)?.taskConfigs.length ?? 0 }));
+    return assignWork(this.view.members, connectors).get(this.workerId) ?? [];
+  }
+
+  private ownerOf(connector: string, task: number): string | null {
+    if (!this.view) return null;
+    const connectors = this.o.configStore
+      .names()
+      .map((name) => ({ name, tasks: this.o.configStore.get(name)?.taskConfigs.length ?? 0 }));
+    for (const [worker, units] of assignWork(this.view.members, connectors)) {
+      if (units.some((u) => u.connector === connector && u.task === task)) {
+        return this.view.members.find((m) => m.workerId === worker)?.url ?? null;
+      }
+    }
+    return null;
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const next = this.reconciling.then(op, op);
+    this.reconciling = next.catch(() => {});
+    return next;
+  }
+
+  private scheduleReconcile(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    void this.enqueue(async () => {
+      this.dirty = false;
+      if (!this.started || !this.view) return;
+      await this.reconcile();
+    }).catch((e: unknown) => this.o.logger.error('Applying the assignment failed', { error: e }));
+  }
+
+  /** Stops what is no longer ours (or changed), starts what is ours and not running. */
+  private async reconcile(): Promise<void> {
+    const mine = new Map(this.myUnits().map((u) => [unitKey(u), u]));
+    for (const [key, unit] of [...this.running]) {
+      const [connector, taskText] = key.split('\0') as [string, string];
+      const task = Number(taskText);
+      const stored = this.o.configStore.get(connector);
+      const wanted = mine.get(key);
+      const fp = wanted && stored ? this.fingerprint(wanted, stored) : null;
+      if (fp !== null && fp === unit.fingerprint) continue;
+      this.running.delete(key);
+      if (task < 0) await this.o.worker.stopConnector(connector);
+      else await this.o.worker.stopTask(connector, task);
+    }
+    for (const [key, unit] of mine) {
+      const stored = this.o.configStore.get(unit.connector);
+      if (!stored) continue;
+      const paused = stored.targetState === 'PAUSED';
+      const existing = this.running.get(key);
+      if (existing) {
+        if (existing.paused !== paused) {
+          existing.paused = paused;
+          if (unit.task < 0) this.setConnectorState(unit.connector, paused ? 'PAUSED' : 'RUNNING');
+          else if (paused) this.o.worker.pauseTask(unit.connector, unit.task);
+          else this.o.worker.resumeTask(unit.connector, unit.task);
+        }
+        continue;
+      }
+      if (unit.task < 0) await this.startConnector(unit.connector, stored);
+      else await this.startTask(unit.connector, unit.task, stored);
+    }
+  }
+
+  /** Tasks restart when their config or the connector config changes; the Connector object when its config does. */
+  private fingerprint(unit: WorkUnit, s: StoredConnector): string {
+    if (unit.task < 0) return canonicalJson({ c: s.config, stopped: s.targetState === 'STOPPED' });
+    return canonicalJson({ c: s.config, t: s.taskConfigs[unit.task] ?? null });
+  }
+
+  private async startConnector(name: string, stored: StoredConnector): Promise<void> {
+    const unit = { connector: name, task: -1 };
+    const key = unitKey(unit);
+    this.running.set(key, { fingerprint: this.fingerprint(unit, stored), paused: stored.targetState === 'PAUSED' });
+    if (stored.targetState === 'STOPPED') {
+      this.setConnectorState(name, 'STOPPED');
+      return;
+    }
+    try {
+      await this.o.worker.startConnector(
+        name,
+        stored.config,
+        () => void this.enqueue(() => this.publishTaskConfigs(name)),
+        (e) => this.setConnectorState(name, 'FAILED', e),
+      );
+    } catch (error) {
+      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error });
+      this.setConnectorState(name, 'FAILED', error);
+      return;
+    }
+    this.setConnectorState(name, stored.targetState === 'PAUSED' ? 'PAUSED' : 'RUNNING');
+    await this.publishTaskConfigs(name);
+  }
+
+  /**
+   * The Connector's owner generates task configs and writes them (task-… then commit-…) when they
+   * changed. (Connect's owner sends them to the leader, which writes; one owner per connector at a time
+   * gives the same single writer without the extra hop.)
+   */
+  private async publishTaskConfigs(name: string): Promise<void> {
+    const stored = this.o.configStore.get(name);
+    if (!stored || stored.targetState === 'STOPPED' || !this.o.worker.isConnectorRunning(name)) return;
+    const maxTasks = Number(stored.config['tasks.max'] ?? 1);
+    let configs: Array<Record<string, string>>;
+    try {
+      configs = await this.o.worker.taskConfigs(name, stored.config, maxTasks);
+      if (configs.length > maxTasks && stored.config['tasks.max.enforce'] !== 'false') {
+        throw new Error(
+          `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
+        );
+      }
+    } catch (error) {
+      this.setConnectorState(name, 'FAILED', error);
+      return;
+    }
+    if (canonicalJson(configs) === canonicalJson(stored.taskConfigs)) return;
+    await this.o.configStore.putTaskConfigs(name, configs);
+  }
+
+  private async startTask(name: string, task: number, stored: StoredConnector): Promise<void> {
+    const taskConfig = stored.taskConfigs[task];
+    if (!taskConfig || stored.targetState === 'STOPPED') return;
+    const unit = { connector: name, task };
+    const fingerprint = this.fingerprint(unit, stored);
+    const paused = stored.targetState === 'PAUSED';
+    this.running.set(unitKey(unit), { fingerprint, paused });
+    this.setTaskState(name, task, 'UNASSIGNED');
+    await this.o.worker.startTask(name, task, stored.config, taskConfig, paused, {
+      onState: (state, error) => {
+        // Late callbacks of an instance that was stopped or replaced are ignored.
+        if (this.running.get(unitKey(unit))?.fingerprint !== fingerprint || state === 'UNASSIGNED') return;
+        this.setTaskState(name, task, state, error);
+      },
+    });
+  }
+
+  private async restartOwned(r: RestartRequest): Promise<void> {
+    const stored = this.o.configStore.get(r.connector);
+    if (!stored) return;
+    for (const unit of this.myUnits().filter((u) => u.connector === r.connector)) {
+      if (unit.task >= 0 && !r.includeTasks) continue;
+      const status =
+        unit.task < 0 ? this.o.statusStore.connector(r.connector) : this.o.statusStore.task(r.connector, unit.task);
+      if (r.onlyFailed && status?.state !== 'FAILED' && status?.state !== 'RESTARTING') continue;
+      this.running.delete(unitKey(unit));
+      if (unit.task < 0) {
+        await this.o.worker.stopConnector(r.connector);
+        await this.startConnector(r.connector, stored);
+      } else {
+        await this.o.worker.stopTask(r.connector, unit.task);
+        await this.startTask(r.connector, unit.task, stored);
+      }
+    }
+  }
+
+  private setConnectorState(name: string, state: State, error?: unknown): void {
+    this.o.statusStore.putConnector(name, {
+      state,
+      trace: error === undefined ? null : traceOf(error),
+      workerId: this.workerId,
+      generation: this.generation,
+    });
+  }
+
+  private setTaskState(name: string, task: number, state: State, error?: unknown): void {
+    this.o.statusStore.putTask(name, task, {
+      state,
+      trace: error === undefined ? null : traceOf(error),
+      workerId: this.workerId,
+      generation: this.generation,
+    });
+  }
+
+  // ---- forwarding ----------------------------------------------------------------------------------
+
+  /** Runs op here when this worker leads the group; otherwise sends the same request to the leader. */
+  private async onLeader<T>(
+    op: () => Promise<T>,
+    request: { method: string; path: string; body?: unknown },
+    fromResponse: (status: number, body: unknown) => T,
+  ): Promise<T> {
+    const view = this.view;
+    if (!view || this.rebalancing) throw new HerderError(409, REBALANCE_MESSAGE);
+    if (view.leader.workerId === this.workerId) return op();
+    const { status, body } = await this.forward(view.leader.url, request);
+    return fromResponse(status, body);
+  }
+
+  private async forward(
+    baseUrl: string,
+    request: { method: string; path: string; body?: unknown },
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.o.forwardAuthorization) headers.authorization = this.o.forwardAuthorization;
+    let res: Response;
+    try {
+      res = await fetch(new URL(request.path, baseUrl), {
+        method: request.method,
+        headers,
+        ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (e) {
+      // The leader just died: the group will rebalance; the client should retry, as with Connect's 409.
+      this.o.logger.warn(`Forwarding ${request.method} ${request.path} to ${baseUrl} failed`, { error: e });
+      throw new HerderError(409, REBALANCE_MESSAGE);
+    }
+    const text = await res.text();
+    const body: unknown = text === '' ? null : JSON.parse(text);
+    if (res.status >= 400) {
+      const message = (body as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
+      throw new HerderError(res.status, message);
+    }
+    return { status: res.status, body };
+  }
+
+  private static path(name: string, suffix = ''): string {
+    return `/connectors/${encodeURIComponent(name)}${suffix}`;
+  }
+
+  // ---- Herder ---------------------------------------------------------------------------------------
+
+  async kafkaClusterId(): Promise<string | null> {
+    if (this.clusterId === undefined) {
+      try {
+        this.clusterId = await this.o.kafka.clusterId();
+      } catch (e) {
+        this.o.logger.warn('Could not read the Kafka cluster id', { error: e });
+        return null;
+      }
+    }
+    return this.clusterId;
+  }
+
+  private stored(name: string, message = `Connector ${name} not found`): StoredConnector {
+    const s = this.o.configStore.get(name);
+    if (!s) throw notFound(message);
+    return s;
+  }
+
+  private typeOf(config: Record<string, string>): ConnectorType {
+    try {
+      return resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').type;
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  private redact(config: Record<string, string>): Record<string, string> {
+    let def;
+    try {
+      def = connectorConfigDef(resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? ''));
+    } catch {
+      return { ...config };
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+      out[k] = def.key(k)?.type === 'PASSWORD' && !hasPlaceholder(v) ? Password.HIDDEN : v;
+    }
+    return out;
+  }
+
+  connectors(): string[] {
+    return this.o.configStore.names();
+  }
+
+  connectorInfo(name: string): ConnectorInfo {
+    const s = this.stored(name);
+    return {
+      name,
+      config: this.redact(s.config),
+      tasks: s.taskConfigs.map((_, task) => ({ connector: name, task })),
+      type: this.typeOf(s.config),
+    };
+  }
+
+  connectorConfig(name: string): Record<string, string> {
+    return this.redact(this.stored(name).config);
+  }
+
+  async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
+    return (await validateConnectorConfig(this.o.registry, config, pluginName)).infos;
+  }
+
+  async putConnectorConfig(
+    name: string,
+    config: Record<string, string>,
+    options: { allowReplace: boolean; initialState?: InitialState },
+  ): Promise<{ created: boolean; info: ConnectorInfo }> {
+    const request = options.allowReplace
+      ? { method: 'PUT', path: DistributedHerder.path(name, '/config'), body: config }
+      : {
+          method: 'POST',
+          path: '/connectors',
+          body: { name, config, ...(options.initialState ? { initial_state: options.initialState } : {}) },
+        };
+    return this.onLeader(
+      async () => {
+        await this.o.configStore.readToEnd();
+        const existing = this.o.configStore.get(name);
+        if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
+        const full = { ...config };
+        if (existing) {
+          for (const [k, v] of Object.entries(full)) {
+            if (v === Password.HIDDEN && existing.config[k] !== undefined) full[k] = existing.config[k]!;
+          }
+        }
+        const { infos } = await validateConnectorConfig(this.o.registry, full);
+        if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
+        const target: TargetState | undefined =
+          options.initialState === 'PAUSED'
+            ? 'PAUSED'
+            : options.initialState === 'STOPPED'
+              ? 'STOPPED'
+              : options.initialState === 'RUNNING'
+                ? 'STARTED'
+                : undefined;
+        const info: ConnectorInfo = {
+          name,
+          config: this.redact(full),
+          tasks: (existing?.taskConfigs ?? []).map((_, task) => ({ connector: name, task })),
+          type: this.typeOf(full),
+        };
+        await this.o.configStore.putConnector(name, full, target ?? (existing ? undefined : 'STARTED'));
+        return { created: !existing, info };
+      },
+      request,
+      (status, body) => ({ created: status === 201, info: body as ConnectorInfo }),
+    );
+  }
+
+  async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
+    return this.onLeader(
+      async () => {
+        const merged: Record<string, string> = { ...this.stored(name).config };
+        for (const [k, v] of Object.entries(patch)) {
+          if (v === null) delete merged[k];
+          else merged[k] = v;
+        }
+        return (await this.putConnectorConfig(name, merged, { allowReplace: true })).info;
+      },
+      { method: 'PATCH', path: DistributedHerder.path(name, '/config'), body: patch },
+      (_s, body) => body as ConnectorInfo,
+    );
+  }
+
+  async deleteConnector(name: string): Promise<void> {
+    await this.onLeader(
+      async () => {
+        const s = this.stored(name);
+        await this.o.configStore.removeConnector(name);
+        this.o.statusStore.removeFromTopic(name, s.taskConfigs.length);
+      },
+      { method: 'DELETE', path: DistributedHerder.path(name) },
+      () => undefined,
+    );
+  }
+
+  connectorStatus(name: string): ConnectorStateInfo {
+    const s = this.o.configStore.get(name);
+    const c = this.o.statusStore.connector(name);
+    if (!s || !c) throw notFound(`No status found for connector ${name}`);
+    const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
+      .filter(([id]) => id < s.taskConfigs.length)
+      .sort(([a], [b]) => a - b)
+      .map(([id, t]) => ({ id, state: t.state, worker_id: t.workerId, ...(t.trace ? { trace: t.trace } : {}) }));
+    return {
+      name,
+      connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
+      tasks,
+      type: this.typeOf(s.config),
+    };
+  }
+
+  taskStatus(name: string, task: number): TaskStateEntry {
+    const s = this.o.configStore.get(name);
+    const t = this.o.statusStore.task(name, task);
+    if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
+    return { id: task, state: t.state, worker_id: t.workerId, ...(t.trace ? { trace: t.trace } : {}) };
+  }
+
+  taskConfigs(name: string): TaskInfo[] {
+    return this.stored(name).taskConfigs.map((config, task) => ({
+      id: { connector: name, task },
+      config: this.redact(config),
+    }));
+  }
+
+  async restartConnector(
+    name: string,
+    options: { includeTasks: boolean; onlyFailed: boolean },
+  ): Promise<ConnectorStateInfo | null> {
+    const qs = `?includeTasks=${options.includeTasks}&onlyFailed=${options.onlyFailed}`;
+    return this.onLeader(
+      async () => {
+        this.stored(name, `Unknown connector: ${name}`);
+        let snapshot: ConnectorStateInfo | null = null;
+        if (options.includeTasks || options.onlyFailed) {
+          const status = this.connectorStatus(name);
+          const failed = (s: string) => !options.onlyFailed || s === 'FAILED';
+          snapshot = {
+            ...status,
+            connector: failed(status.connector.state) ? { ...status.connector, state: 'RESTARTING' } : status.connector,
+            tasks: status.tasks.map((t) =>
+              options.includeTasks && failed(t.state) ? { ...t, state: 'RESTARTING' } : t,
+            ),
+          };
+        }
+        // Every worker restarts the instances it owns when it reads this record (KIP-745).
+        await this.o.configStore.putRestartRequest({ connector: name, ...options });
+        return snapshot;
+      },
+      { method: 'POST', path: DistributedHerder.path(name, `/restart${qs}`) },
+      (status, body) => (status === 202 ? (body as ConnectorStateInfo) : null),
+    );
+  }
+
+  async restartTask(name: string, task: number): Promise<void> {
+    const s = this.o.configStore.get(name);
+    if (!s) throw notFound(`Unknown connector: ${name}`);
+    if (task < 0 || task >= s.taskConfigs.length) throw notFound(`Unknown task: ${name}-${task}`);
+    if (!this.view || this.rebalancing) throw new HerderError(409, REBALANCE_MESSAGE);
+    const owner = this.ownerOf(name, task);
+    const self = this.view.members.find((m) => m.workerId === this.workerId)?.url;
+    if (owner && owner !== self) {
+      await this.forward(owner, { method: 'POST', path: DistributedHerder.path(name, `/tasks/${task}/restart`) });
+      return;
+    }
+    await this.enqueue(async () => {
+      const stored = this.stored(name);
+      this.running.delete(unitKey({ connector: name, task }));
+      await this.o.worker.stopTask(name, task);
+      await this.startTask(name, task, stored);
+    });
+  }
+
+  /** Pause and resume write the target state from any worker, as Connect does. */
+  async pauseConnector(name: string): Promise<void> {
+    this.stored(name, `Unknown connector ${name}`);
+    await this.o.configStore.putTargetState(name, 'PAUSED');
+  }
+
+  async resumeConnector(name: string): Promise<void> {
+    this.stored(name, `Unknown connector ${name}`);
+    await this.o.configStore.putTargetState(name, 'STARTED');
+  }
+
+  async stopConnector(name: string): Promise<void> {
+    await this.onLeader(
+      async () => {
+        this.stored(name, `Unknown connector ${name}`);
+        // Connect's order: empty task configs first, then the STOPPED target state.
+        await this.o.configStore.putTaskConfigs(name, []);
+        await this.o.configStore.putTargetState(name, 'STOPPED');
+        this.o.statusStore.removeTasks(name);
+      },
+      { method: 'PUT', path: DistributedHerder.path(name, '/stop') },
+      () => undefined,
+    );
+  }
+
+  connectorTopics(name: string): string[] {
+    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
+    return this.o.statusStore.topics(name);
+  }
+
+  resetConnectorTopics(name: string): void {
+    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
+    if (!this.o.topicTracking.allowReset) throw new HerderError(403, 'Topic tracking reset is disabled.');
+    this.stored(name);
+    this.o.statusStore.resetTopics(name);
+  }
+
+  async connectorOffsets(name: string): Promise<ConnectorOffsets> {
+    const s = this.stored(name);
+    if (this.typeOf(s.config) === 'source') {
+      const entries = await this.o.offsetStore.list(name);
+      return {
+        offsets: entries.map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null })),
+      };
+    }
+    const group = await this.o.kafka.groupOffsets(s.config['consumer.override.group.id'] ?? `connect-${name}`);
+    return {
+      offsets: group.map((g) => ({
+        partition: { kafka_topic: g.topic, kafka_partition: g.partition },
+        offset: { kafka_offset: Number(g.offset) },
+      })),
+    };
+  }
+
+  private checkSourceStopped(name: string): void {
+    const s = this.stored(name);
+    if (s.targetState !== 'STOPPED' || s.taskConfigs.length > 0) throw badRequest(OFFSETS_NOT_STOPPED(name));
+    if (this.typeOf(s.config) !== 'source') {
+      throw new HerderError(
+        501,
+        'Altering or resetting sink connector offsets is not supported in distributed mode yet',
+      );
+    }
+  }
+
+  async alterConnectorOffsets(name: string, body: ConnectorOffsets): Promise<string> {
+    return this.onLeader(
+      async () => {
+        if (!body || !Array.isArray(body.offsets) || body.offsets.length === 0) {
+          throw badRequest('Partitions / offsets need to be provided for an alter offsets request');
+        }
+        this.checkSourceStopped(name);
+        for (const o of body.offsets) {
+          if (o.partition === null || typeof o.partition !== 'object' || Array.isArray(o.partition)) {
+            throw badRequest('Source partitions may not be null');
+          }
+        }
+        await this.o.offsetStore.set(
+          name,
+          body.offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+        );
+        return 'The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.';
+      },
+      { method: 'PATCH', path: DistributedHerder.path(name, '/offsets'), body },
+      (_s, b) => (b as { message: string }).message,
+    );
+  }
+
+  async resetConnectorOffsets(name: string): Promise<string> {
+    return this.onLeader(
+      async () => {
+        this.checkSourceStopped(name);
+        const entries = await this.o.offsetStore.list(name);
+        await this.o.offsetStore.set(
+          name,
+          entries.map((e) => ({ partition: e.partition, offset: null })),
+        );
+        return 'The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.';
+      },
+      { method: 'DELETE', path: DistributedHerder.path(name, '/offsets') },
+      (_s, b) => (b as { message: string }).message,
+    );
+  }
+}

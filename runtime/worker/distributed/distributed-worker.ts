@@ -1,0 +1,229 @@
+import os from 'node:os';
+import { ConfigError } from '../../api/index.js';
+import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config-providers/index.js';
+import { createKafka } from '../../kafka/index.js';
+import { WorkerGroup } from '../../kafka/worker-group.js';
+import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../../logging/index.js';
+import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
+import { RestServer } from '../../rest/server.js';
+import type { WorkerConfig } from '../config.js';
+import { KafkaJsPort } from '../kafka-port.js';
+import { WorkerMetrics } from '../metrics.js';
+import { CONNECT_API_VERSION } from '../standalone.js';
+import { Worker } from '../worker.js';
+import { DistributedHerder } from './distributed-herder.js';
+import { KafkaConfigStore } from './kafka-config-store.js';
+import { KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
+import { KafkaOffsetStore } from './kafka-offset-store.js';
+import { KafkaStatusStore } from './kafka-status-store.js';
+
+export interface DistributedWorkerOptions {
+  config: WorkerConfig;
+  registry?: PluginRegistry;
+  logSink?: LogSink;
+}
+
+export interface RunningDistributedWorker {
+  url: string;
+  workerId: string;
+  herder: DistributedHerder;
+  stop(): Promise<void>;
+  logger: JsonLogger;
+}
+
+const num = (o: Record<string, string>, key: string, dflt: number): number => {
+  const v = o[key];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw ConfigError.invalid(key, v, 'Expected a non-negative integer');
+  return n;
+};
+
+/**
+ * Assembles a distributed worker: the three internal topics (created compacted, or checked), stores that
+ * follow them, the REST API, and membership in the worker group `group.id`.
+ */
+export async function startDistributedWorker(options: DistributedWorkerOptions): Promise<RunningDistributedWorker> {
+  const { config } = options;
+  const o = config.originals;
+  const levelName = config.parsed.string('log.level').toUpperCase();
+  if (!isLogLevel(levelName))
+    throw ConfigError.invalid('log.level', levelName, 'Expected a log4j level (INFO, DEBUG, …)');
+  const levels = new LogLevelRegistry(levelName as LogLevel);
+  const logger = new JsonLogger({
+    name: 'erpstream.worker',
+    registry: levels,
+    ...(options.logSink ? { sink: options.logSink } : {}),
+  });
+  const registry = options.registry ?? defaultPluginRegistry();
+  const groupId = config.parsed.string('group.id');
+  const kafkaLogger = logger.named('org.apache.kafka.clients');
+  const logSink = {
+    log: (level: string, message: string, fields?: Record<string, unknown>) => {
+      const l = level === 'error' ? 'error' : level === 'warn' ? 'warn' : level === 'info' ? 'info' : 'debug';
+      kafkaLogger[l](message, fields);
+    },
+  };
+  const kafka = new KafkaJsPort({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
+  const client = createKafka({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
+  const admin = client.admin();
+  await admin.connect();
+
+  const compression = o['producer.compression.type'] ?? 'none';
+  if (compression !== 'none' && compression !== 'gzip') {
+    throw ConfigError.invalid('producer.compression.type', compression, 'Supported values: none, gzip');
+  }
+  const eos = config.parsed.string('exactly.once.source.support').toLowerCase() === 'enabled';
+  const topics = {
+    config: config.parsed.string('config.storage.topic'),
+    offset: config.parsed.string('offset.storage.topic'),
+    status: config.parsed.string('status.storage.topic'),
+  };
+  await ensureInternalTopic(admin, {
+    topic: topics.config,
+    setting: 'config.storage.topic',
+    partitions: 1,
+    replicationFactor: num(o, 'config.storage.replication.factor', 3),
+    singlePartition: true,
+  });
+  await ensureInternalTopic(admin, {
+    topic: topics.offset,
+    setting: 'offset.storage.topic',
+    partitions: num(o, 'offset.storage.partitions', 25),
+    replicationFactor: num(o, 'offset.storage.replication.factor', 3),
+  });
+  await ensureInternalTopic(admin, {
+    topic: topics.status,
+    setting: 'status.storage.topic',
+    partitions: num(o, 'status.storage.partitions', 5),
+    replicationFactor: num(o, 'status.storage.replication.factor', 3),
+  });
+
+  let herder: DistributedHerder | null = null;
+  const configStore = new KafkaConfigStore(logger, {
+    onChange: () => herder?.onConfigChange(),
+    onRestart: (r) => herder?.onRestartRequest(r),
+  });
+  const offsetStore = new KafkaOffsetStore(topics.offset);
+  const statusStore = new KafkaStatusStore(logger);
+  const logs = [
+    new KafkaBasedLog(client, admin, topics.config, `${groupId}-configs`, (r) => configStore.apply(r)),
+    new KafkaBasedLog(client, admin, topics.offset, `${groupId}-offsets`, (r) => offsetStore.apply(r)),
+    new KafkaBasedLog(client, admin, topics.status, `${groupId}-statuses`, (r) => statusStore.apply(r)),
+  ] as const;
+  configStore.attach(logs[0]);
+  offsetStore.attach(logs[1]);
+  statusStore.attach(logs[2]);
+  await Promise.all(logs.map((l) => l.start()));
+
+  const metrics = new WorkerMetrics();
+  const worker = new Worker({
+    registry,
+    kafka,
+    offsets: offsetStore,
+    transformer: new ConfigTransformer(configProvidersFromWorkerConfig(o)),
+    logger,
+    workerProps: o,
+    converterDefaults: {
+      key: config.parsed.string('key.converter'),
+      value: config.parsed.string('value.converter'),
+      header: config.parsed.string('header.converter'),
+    },
+    offsetFlushIntervalMs: config.offsetFlushIntervalMs,
+    gracefulShutdownMs: config.gracefulShutdownMs,
+    compression,
+    metrics,
+    onTopic: (c, t) => statusStore.addTopic(c, t),
+    ...(eos ? { exactlyOnce: { groupId, offsetRecords: (c, e) => offsetStore.records(c, e) } } : {}),
+  });
+
+  const authType = config.parsed.string('rest.auth.type');
+  const auth =
+    authType === 'basic'
+      ? {
+          type: 'basic' as const,
+          username: config.parsed.stringOrNull('rest.auth.basic.username') ?? '',
+          password: config.parsed.password('rest.auth.basic.password')?.value() ?? '',
+        }
+      : authType === 'bearer'
+        ? { type: 'bearer' as const, token: config.parsed.password('rest.auth.bearer.token')?.value() ?? '' }
+        : undefined;
+  const forwardAuthorization =
+    auth?.type === 'basic'
+      ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
+      : auth?.type === 'bearer'
+        ? `Bearer ${auth.token}`
+        : undefined;
+
+  herder = new DistributedHerder({
+    workerId: '',
+    registry,
+    worker,
+    configStore,
+    offsetStore,
+    statusStore,
+    kafka,
+    logger,
+    topicTracking: {
+      enable: config.parsed.bool('topic.tracking.enable'),
+      allowReset: config.parsed.bool('topic.tracking.allow.reset'),
+    },
+    ...(forwardAuthorization ? { forwardAuthorization } : {}),
+  });
+  const h = herder;
+  const rest = new RestServer({
+    herder: h,
+    registry,
+    levels,
+    logger: logger.named('erpstream.rest'),
+    metrics,
+    host: config.listener.host,
+    port: config.listener.port,
+    maxBodyBytes: config.parsed.int('rest.request.max.bytes'),
+    version: CONNECT_API_VERSION,
+    commit: 'erpstream',
+    ...(auth ? { auth } : {}),
+  });
+  const bound = await rest.start();
+  const advertisedHost =
+    config.parsed.stringOrNull('rest.advertised.host.name') ?? (bound.host === '0.0.0.0' ? os.hostname() : bound.host);
+  const advertisedPort = config.parsed.intOrNull('rest.advertised.port') ?? bound.port;
+  const workerId = `${advertisedHost}:${advertisedPort}`;
+  const url = `http://${advertisedHost}:${advertisedPort}/`;
+  h.workerId = workerId;
+  h.start();
+  const group = new WorkerGroup(client, {
+    groupId,
+    topic: topics.config,
+    self: { workerId, url },
+    sessionTimeoutMs: num(o, 'session.timeout.ms', 10_000),
+    heartbeatIntervalMs: num(o, 'heartbeat.interval.ms', 3_000),
+    rebalanceTimeoutMs: num(o, 'rebalance.timeout.ms', 60_000),
+    onView: (v) => h.onView(v),
+    onRebalancing: () => h.onRebalancing(),
+    onError: (e) => logger.warn('Worker group error; rejoining', { error: e }),
+    onLost: (e) => {
+      logger.error('The worker group client stopped', { error: e });
+      h.onGroupLost();
+    },
+  });
+  await group.start();
+  logger.info('Distributed worker started', { url: bound.url, workerId, groupId, exactlyOnce: eos });
+  return {
+    url: bound.url,
+    workerId,
+    herder: h,
+    logger,
+    async stop() {
+      logger.info('Worker stopping');
+      await rest.stop();
+      // Tasks stop (and flush or commit) before we leave the group, so no survivor runs them twice.
+      await h.stop();
+      await group.stop().catch(() => {});
+      await Promise.allSettled(logs.map((l) => l.stop()));
+      await admin.disconnect().catch(() => {});
+      await kafka.close().catch(() => {});
+      logger.info('Worker stopped');
+    },
+  };
+}

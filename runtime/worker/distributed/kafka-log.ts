@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigError } from '../../api/index.js';
+import {
+  type Admin,
+  type Consumer,
+  type Kafka,
+  type Producer,
+  createConsumer,
+  createProducer,
+  ensureTopics,
+} from '../../kafka/index.js';
+
+export interface LogRecord {
+  key: string | null;
+  value: Buffer | null;
+  partition: number;
+  offset: bigint;
+}
+
+export interface InternalTopicSpec {
+  topic: string;
+  /** The worker setting that named it, for error messages (`config.storage.topic`…). */
+  setting: string;
+  partitions: number;
+  replicationFactor: number;
+  /** The config topic must have exactly one partition: its records are ordered. */
+  singlePartition?: boolean;
+}
+
+const TOPIC_RESOURCE = 2; // kafkajs ConfigResourceTypes.TOPIC
+
+/**
+ * Creates an internal topic compacted if it is missing; if it exists, checks `cleanup.policy` is exactly
+ * `compact` (Connect refuses to start otherwise, KAFKA-9216: a deleted record would lose configs or offsets)
+ * and, for the config topic, that it has one partition.
+ */
+export async function ensureInternalTopic(admin: Admin, spec: InternalTopicSpec): Promise<void> {
+  const { brokers } = await admin.describeCluster();
+  await ensureTopics(admin, [
+    {
+      topic: spec.topic,
+      numPartitions: spec.partitions,
+      replicationFactor: Math.max(1, Math.min(spec.replicationFactor, brokers.length)),
+      configs: { 'cleanup.policy': 'compact' },
+    },
+  ]);
+  const described = await admin.describeConfigs({
+    resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }],
+    includeSynonyms: false,
+  });
+  const policy =
+    described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
+  const policies = policy.split(',').map((p) => p.trim());
+  if (policies.length !== 1 || policies[0] !== 'compact') {
+    throw new ConfigError(
+      `Topic '${spec.topic}' supplied via the '${spec.setting}' property is required to have 'cleanup.policy=compact' to guarantee consistency and durability of connector configurations, offsets and statuses, but found cleanup.policy=${policy}. Change the topic's cleanup.policy to compact, or use another topic.`,
+      spec.setting,
+    );
+  }
+  if (spec.singlePartition) {
+    const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+    const n = meta.topics[0]?.partitions.length ?? 0;
+    if (n !== 1) {
+      throw new ConfigError(
+        `Topic '${spec.topic}' supplied via the '${spec.setting}' property is required to have a single partition in order to guarantee consistency of connector configurations, but found ${n} partitions.`,
+        spec.setting,
+      );
+    }
+  }
+}
+
+/**
+ * Connect's KafkaBasedLog: a topic read from the beginning, followed for as long as the log runs, with
+ * `readToEnd()` to wait until everything written before the call has been applied. Reads are
+ * read_committed, so offsets written by a transaction that was aborted (a fenced zombie) never apply.
+ * The consumer uses a throwaway group id and never commits: every start replays the compacted topic.
+ */
+export class KafkaBasedLog {
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  /** Next offset to read, per partition (control records and aborted batches included). */
+  private readonly positions = new Map<number, bigint>();
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    readonly topic: string,
+    private readonly groupPrefix: string,
+    private readonly apply: (record: LogRecord) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const consumer = createConsumer(this.kafka, {
+      groupId: `${this.groupPrefix}-${randomUUID()}`,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
+      maxWaitTimeInMs: 100,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const p = e.payload as { topic: string; partition: number; lastOffset: string };
+      if (p.topic !== this.topic) return;
+      const next = BigInt(p.lastOffset) + 1n;
+      if (next > (this.positions.get(p.partition) ?? 0n)) this.positions.set(p.partition, next);
+      this.wake();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          this.apply({
+            key: m.key === null ? null : m.key.toString('utf8'),
+            value: m.value,
+            partition: batch.partition,
+            offset: BigInt(m.offset),
+          });
+        }
+      },
+    });
+    const producer = createProducer(this.kafka);
+    await producer.connect();
+    this.producer = producer;
+    await this.readToEnd();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves once every record committed before the call has been applied (the end offsets are read_committed). */
+  async readToEnd(timeoutMs = 30_000): Promise<void> {
+    const ends = await this.admin.fetchTopicOffsets(this.topic);
+    const deadline = Date.now() + timeoutMs;
+    const caughtUp = () => ends.every((e) => (this.positions.get(e.partition) ?? 0n) >= BigInt(e.offset));
+    while (!caughtUp()) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`Timed out after ${timeoutMs} ms reading topic ${this.topic} to its end`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Writes records (in order) and waits for the broker's acknowledgement. */
+  async send(records: Array<{ key: string; value: Buffer | string | null }>): Promise<void> {
+    if (!this.producer) throw new Error(`The log for ${this.topic} is not started`);
+    if (records.length === 0) return;
+    await this.producer.send({ topic: this.topic, acks: -1, messages: records });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.consumer?.disconnect(), this.producer?.disconnect()]);
+    this.consumer = null;
+    this.producer = null;
+  }
+}

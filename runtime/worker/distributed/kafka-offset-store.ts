@@ -1,0 +1,94 @@
+import type { SourceOffset, SourcePartition } from '../../api/index.js';
+import type { OutRecord } from '../kafka-port.js';
+import { type OffsetEntry, type OffsetStore, canonicalJson, offsetKey } from '../stores.js';
+import type { KafkaBasedLog, LogRecord } from './kafka-log.js';
+
+/**
+ * Source offsets in the offsets topic, as Connect's KafkaOffsetBackingStore: key
+ * `["<connector>",{partition}]` and value `{offset}` in canonical JSON (the store indexes by the exact
+ * key bytes), a null value deleting the partition. Reads are read_committed, so offsets written in an
+ * aborted transaction never count.
+ */
+export class KafkaOffsetStore implements OffsetStore {
+  private readonly data = new Map<string, SourceOffset>();
+  private log: KafkaBasedLog | null = null;
+
+  constructor(readonly topic: string) {}
+
+  attach(log: KafkaBasedLog): void {
+    this.log = log;
+  }
+
+  apply(record: LogRecord): void {
+    if (record.key === null) return;
+    if (record.value === null) {
+      this.data.delete(record.key);
+      return;
+    }
+    try {
+      this.data.set(record.key, JSON.parse(record.value.toString('utf8')) as SourceOffset);
+    } catch {
+      // Not JSON: not an offset we can use (Connect would fail to deserialize it too).
+    }
+  }
+
+  private get topicLog(): KafkaBasedLog {
+    if (!this.log) throw new Error('The offset store is not attached to its topic');
+    return this.log;
+  }
+
+  async start(): Promise<void> {
+    await this.topicLog.readToEnd();
+  }
+
+  /** Reads to the end first: a task that moved here must see what its previous owner flushed. */
+  async get(connector: string, partition: SourcePartition): Promise<SourceOffset | null> {
+    await this.topicLog.readToEnd();
+    return this.data.get(offsetKey(connector, partition)) ?? null;
+  }
+
+  /** The offsets records for these entries, to write through another producer (in a transaction). */
+  records(connector: string, entries: readonly OffsetEntry[]): OutRecord[] {
+    return entries.map((e) => ({
+      topic: this.topic,
+      partition: null,
+      key: Buffer.from(offsetKey(connector, e.partition)),
+      value: e.offset === null ? null : Buffer.from(canonicalJson(e.offset)),
+      headers: [],
+      timestamp: null,
+    }));
+  }
+
+  async set(connector: string, entries: readonly OffsetEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.topicLog.send(
+      entries.map((e) => ({
+        key: offsetKey(connector, e.partition),
+        value: e.offset === null ? null : canonicalJson(e.offset),
+      })),
+    );
+    for (const e of entries) {
+      const key = offsetKey(connector, e.partition);
+      if (e.offset === null) this.data.delete(key);
+      else this.data.set(key, JSON.parse(canonicalJson(e.offset)) as SourceOffset);
+    }
+  }
+
+  async list(connector: string): Promise<OffsetEntry[]> {
+    await this.topicLog.readToEnd();
+    const out: OffsetEntry[] = [];
+    for (const [key, offset] of this.data) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(key);
+      } catch {
+        continue;
+      }
+      // Connect skips keys that are not [string, object] (OffsetUtils.processPartitionKey).
+      if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== connector) continue;
+      if (parsed[1] === null || typeof parsed[1] !== 'object') continue;
+      out.push({ partition: parsed[1] as SourcePartition, offset });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../../../../../runtime/api/index.js';
+import { defaultPluginRegistry } from '../../../../../runtime/plugins/registry.js';
+import { DistributedHerder, REBALANCE_MESSAGE } from '../../../../../runtime/worker/distributed/distributed-herder.js';
+import { KafkaConfigStore } from '../../../../../runtime/worker/distributed/kafka-config-store.js';
+import type { KafkaOffsetStore } from '../../../../../runtime/worker/distributed/kafka-offset-store.js';
+import { KafkaStatusStore } from '../../../../../runtime/worker/distributed/kafka-status-store.js';
+import type { KafkaPort } from '../../../../../runtime/worker/kafka-port.js';
+import type { Worker } from '../../../../../runtime/worker/worker.js';
+
+const logger = { warn: vi.fn(), error: vi.fn(), info: vi.fn(), debug: vi.fn() } as unknown as Logger;
+const config = { 'connector.class': 'erpstream.connectors.SequenceSourceConnector', topic: 't' };
+
+function herder() {
+  const h = new DistributedHerder({
+    workerId: '127.0.0.1:1',
+    registry: defaultPluginRegistry(),
+    worker: { close: async () => {} } as unknown as Worker,
+    configStore: new KafkaConfigStore(logger),
+    offsetStore: {} as KafkaOffsetStore,
+    statusStore: new KafkaStatusStore(logger),
+    kafka: {} as KafkaPort,
+    logger,
+    topicTracking: { enable: true, allowReset: true },
+  });
+  return h;
+}
+
+describe('DistributedHerder writes during a rebalance', () => {
+  it('answers Connect’s 409 before the worker joined the group', async () => {
+    await expect(herder().putConnectorConfig('c', config, { allowReplace: true })).rejects.toMatchObject({
+      status: 409,
+      message: REBALANCE_MESSAGE,
+    });
+    expect(REBALANCE_MESSAGE).toBe(
+      'Cannot complete request because of a conflicting operation (e.g. worker rebalance)',
+    );
+  });
+
+  it('answers 409 while a rebalance is in progress, and forwards to an unreachable leader as 409 too', async () => {
+    const h = herder();
+    const leader = { workerId: '127.0.0.1:9', url: 'http://127.0.0.1:9/' };
+    h.onView({ generation: 2, leader, members: [leader, { workerId: '127.0.0.1:1', url: 'http://127.0.0.1:1/' }] });
+    h.onRebalancing();
+    await expect(h.deleteConnector('c')).rejects.toMatchObject({ status: 409 });
+    h.onView({ generation: 3, leader, members: [leader, { workerId: '127.0.0.1:1', url: 'http://127.0.0.1:1/' }] });
+    // Port 9 (discard) is closed: the leader is gone, so the client should retry after the rebalance.
+    await expect(h.stopConnector('c')).rejects.toMatchObject({ status: 409, message: REBALANCE_MESSAGE });
+  });
+});
+
+describe('KafkaStatusStore', () => {
+  const rec = (key: string, value: unknown) => ({
+    key,
+    value: Buffer.from(JSON.stringify(value)),
+    partition: 0,
+    offset: 0n,
+  });
+  it('does not let a status of an older generation from another worker replace a newer one', () => {
+    const s = new KafkaStatusStore(logger);
+    s.apply(rec('status-task-my-conn-2', { state: 'RUNNING', trace: null, worker_id: 'b:1', generation: 5 }));
+    s.apply(rec('status-task-my-conn-2', { state: 'FAILED', trace: 'x', worker_id: 'a:1', generation: 4 }));
+    expect(s.task('my-conn', 2)).toEqual({ state: 'RUNNING', trace: null, workerId: 'b:1', generation: 5 });
+    s.apply(rec('status-task-my-conn-2', { state: 'PAUSED', trace: null, worker_id: 'b:1', generation: 5 }));
+    expect(s.task('my-conn', 2)?.state).toBe('PAUSED');
+  });
+  it('follows topic-tracking records', () => {
+    const s = new KafkaStatusStore(logger);
+    s.apply(rec('status-topic-orders:connector-c', { topic: { name: 'orders', connector: 'c', task: 0 } }));
+    expect(s.topics('c')).toEqual(['orders']);
+  });
+});
