@@ -1,4 +1,5 @@
 import { ConfigDef, ConfigError, type ParsedConfig, type RawConfig, Validators } from '../../runtime/api/index.js';
+import type { TsIncSettings } from './timestamp-incrementing.js';
 
 /**
  * The ErpSourceConnector's configuration, declared once. Debezium's names where an equivalent exists
@@ -409,7 +410,21 @@ export const erpSourceConfigDef = new ConfigDef()
     importance: 'MEDIUM',
     group: G_TSINC,
     validator: Validators.atLeast(0),
-    documentation: 'timestamp_incrementing: safety lag; rows newer than now minus this wait for a later poll.',
+    documentation:
+      'timestamp_incrementing: safety lag; rows newer than the database clock minus this wait for a later poll, ' +
+      'so a transaction committing within the lag of its timestamp is read in order.',
+  })
+  .define({
+    name: 'timestamp.overlap.window.ms',
+    type: 'LONG',
+    defaultValue: 60000,
+    importance: 'MEDIUM',
+    group: G_TSINC,
+    validator: Validators.atLeast(0),
+    documentation:
+      'timestamp_incrementing: each poll re-reads the rows this far below the position and emits those not ' +
+      'emitted yet (deduplicated by timestamp and id): a row committed up to delay + window after its timestamp ' +
+      'is still emitted. Later than that, or a delete, cannot be seen by a table read.',
   });
 
 export interface ChangeTableSettings {
@@ -426,6 +441,8 @@ export interface ChangeTableSettings {
   rowversionColumn: string | null;
   /** Set in capture.mode=outbox: the table read is an outbox whose rows are the events themselves. */
   outbox: OutboxSettings | null;
+  /** capture.mode=change_tracking (SQL Server): CHANGETABLE(CHANGES …) replaces the change table. */
+  changeTracking: boolean;
 }
 
 export interface OutboxSettings {
@@ -457,6 +474,8 @@ export interface ErpSourceSettings {
   snapshotMode: SnapshotMode;
   snapshotFetchSize: number;
   signalTable: string | null;
+  /** capture.mode=timestamp_incrementing only. */
+  tsinc: TsIncSettings | null;
 }
 
 export function parseSettings(props: RawConfig): ErpSourceSettings {
@@ -473,12 +492,25 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
   if (mode === 'outbox' && !outboxTable) {
     throw new ConfigError('Missing configuration "outbox.table", required when capture.mode=outbox', 'outbox.table');
   }
-  if (mode !== 'change_table' && mode !== 'outbox') {
-    // Declared so the contract is complete and validated; the capture itself is not built yet.
+  let tsinc: TsIncSettings | null = null;
+  if (mode === 'timestamp_incrementing') {
+    const required = (key: string): string => {
+      const v = c.stringOrNull(key)?.trim();
+      if (!v) throw new ConfigError(`Missing configuration "${key}", required when capture.mode=${mode}`, key);
+      return v;
+    };
+    tsinc = {
+      timestampColumn: required('timestamp.column.name'),
+      incrementingColumn: required('incrementing.column.name'),
+      delayMs: c.int('timestamp.delay.interval.ms'),
+      windowMs: c.int('timestamp.overlap.window.ms'),
+    };
+  }
+  if (mode === 'change_tracking' && !/^(sqlserver|mssql):\/\//i.test(c.string('connection.url'))) {
     throw ConfigError.invalid(
       'capture.mode',
       mode,
-      'Only change_table and outbox capture are implemented in this version',
+      'Change Tracking is a SQL Server feature: connection.url must be a sqlserver:// URL',
     );
   }
   const [insertValue, updateValue, deleteValue] = c.list('change.table.operation.values') as [string, string, string];
@@ -489,7 +521,7 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
     password: c.password('connection.password')?.value() ?? null,
     captureMode: mode,
     changeTable: {
-      table: changeTable!,
+      table: changeTable ?? '',
       sequenceColumn: c.string('change.table.sequence.column'),
       tableColumn: c.string('change.table.table.column'),
       keyColumns: c.list('change.table.key.columns'),
@@ -511,6 +543,7 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
               topicReplacement: c.string('outbox.route.topic.replacement'),
             }
           : null,
+      changeTracking: mode === 'change_tracking',
     },
     gapTimeoutMs: c.int('gap.timeout.ms'),
     coalesce: c.bool('coalesce.changes'),
@@ -525,6 +558,7 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
     snapshotMode: c.string('snapshot.mode') as SnapshotMode,
     snapshotFetchSize: c.int('snapshot.fetch.size'),
     signalTable: c.stringOrNull('signal.data.collection'),
+    tsinc,
   };
 }
 

@@ -54,6 +54,7 @@ export class ErpSourceConnector implements SourceConnector {
     const dialect = createDialect(settings);
     try {
       await dialect.connect();
+      if (settings.tsinc) return (await dialect.listTables()).map(qualified).filter((t) => tableSelected(settings, t));
       await dialect.prepareChangeTable(settings.changeTable);
       if (settings.changeTable.outbox) return [settings.changeTable.table]; // one task reads the outbox
       return (await dialect.listTables()).map(qualified).filter((t) => tableSelected(settings, t));

@@ -30,7 +30,19 @@ export type GapCursor = {
 export const MAX_NEW_GAPS = 10_000;
 export type XidCursor = { kind: 'xid'; base: string; target?: string; after?: [txid: string, seq: string] };
 export type RowversionCursor = { kind: 'rv'; rv: string };
-export type Cursor = GapCursor | XidCursor | RowversionCursor;
+/**
+ * SQL Server Change Tracking: every change with a version <= `version` is done. While a poll works through
+ * (version, upper] (upper = CHANGE_TRACKING_CURRENT_VERSION() frozen when the range began), tables are read one
+ * after the other in name order: `table` and `after` (last version and key read in it) say how far it got.
+ */
+export type ChangeTrackingCursor = {
+  kind: 'ct';
+  version: string;
+  upper?: string;
+  table?: string;
+  after?: [version: string, key: string[]];
+};
+export type Cursor = GapCursor | XidCursor | RowversionCursor | ChangeTrackingCursor;
 
 /** A parsed pg_snapshot. Visible = committed before the snapshot (or aborted: such rows do not exist). */
 export interface PgSnapshot {
@@ -106,6 +118,9 @@ export function isDone(cursor: Cursor, change: Pick<ChangeRow, 'seq' | 'txid' | 
     }
     case 'rv':
       return change.rowversion !== undefined && change.rowversion <= BigInt(cursor.rv);
+    case 'ct':
+      // Positions inside a range are not compared here: a restart re-reads the range (a duplicate, never a loss).
+      return change.seq <= BigInt(cursor.version);
   }
 }
 
@@ -145,6 +160,10 @@ export function mergeCursors(cursors: Cursor[]): Cursor {
     case 'rv': {
       const rvs = (cursors as RowversionCursor[]).map((c) => BigInt(c.rv));
       return { kind, rv: String(rvs.reduce((m, v) => (v < m ? v : m))) };
+    }
+    case 'ct': {
+      const vs = (cursors as ChangeTrackingCursor[]).map((c) => BigInt(c.version));
+      return { kind, version: String(vs.reduce((m, v) => (v < m ? v : m))) };
     }
   }
 }
@@ -244,5 +263,6 @@ export function cursorFromOffset(value: unknown): Cursor | null {
   if (c.kind === 'gaps' && typeof c.seq === 'string' && Array.isArray(c.gaps)) return c as GapCursor;
   if (c.kind === 'xid' && typeof c.base === 'string') return c as XidCursor;
   if (c.kind === 'rv' && typeof c.rv === 'string') return c as RowversionCursor;
+  if (c.kind === 'ct' && typeof c.version === 'string') return c as ChangeTrackingCursor;
   throw new DataError(`Stored offset has an unknown stream position: ${JSON.stringify(value)}`);
 }

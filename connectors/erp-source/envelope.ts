@@ -51,6 +51,8 @@ export interface TableSchemas {
   readonly key: Schema;
   readonly value: Schema;
   readonly envelope: Schema;
+  /** Converters of the key columns, in key order (resolved once, not per row). */
+  readonly keyConverters: ReadonlyArray<(raw: unknown) => unknown>;
 }
 
 export function buildTableSchemas(prefix: string, table: TableInfo): TableSchemas {
@@ -72,7 +74,8 @@ export function buildTableSchemas(prefix: string, table: TableInfo): TableSchema
     .field('op', SchemaBuilder.string().build())
     .field('ts_ms', SchemaBuilder.int64().optional().build())
     .build();
-  return { table, topic: base, key: kb.build(), value, envelope };
+  const keyConverters = table.keyColumns.map((k) => columnOf(table, k).convert);
+  return { table, topic: base, key: kb.build(), value, envelope, keyConverters };
 }
 
 function columnOf(table: TableInfo, name: string) {
@@ -84,9 +87,13 @@ function columnOf(table: TableInfo, name: string) {
 /** Raw row → Value struct, converting each column per the type map; names the column on bad data. */
 export function rowStruct(schemas: TableSchemas, row: RawRow): Struct {
   const s = new Struct(schemas.value);
-  for (const c of schemas.table.columns) {
+  const fields = schemas.value.fields!;
+  const columns = schemas.table.columns;
+  // Fields are built in column order, so positional writes skip the by-name lookup on this hot path.
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
     try {
-      s.put(c.name, c.convert(row[c.name]));
+      s.putAt(fields[i]!, c.convert(row[c.name]));
     } catch (e) {
       throw new DataError(
         `Column ${qualified(schemas.table.id)}.${c.name} (${c.dbType}): ${(e as Error).message}`,
@@ -101,14 +108,15 @@ export function rowStruct(schemas: TableSchemas, row: RawRow): Struct {
 /** Key struct from key values (text, as the change table gave them, or raw row values). */
 export function keyStruct(schemas: TableSchemas, key: readonly unknown[]): Struct {
   const s = new Struct(schemas.key);
-  schemas.table.keyColumns.forEach((k, i) => s.put(k, columnOf(schemas.table, k).convert(key[i])));
+  const fields = schemas.key.fields!;
+  for (let i = 0; i < fields.length; i++) s.putAt(fields[i]!, schemas.keyConverters[i]!(key[i]));
   return s;
 }
 
 /** `before` of a delete when the last image is unknown: the key columns, other columns null. */
 export function keyOnlyRow(schemas: TableSchemas, key: readonly unknown[]): Struct {
   const s = new Struct(schemas.value);
-  schemas.table.keyColumns.forEach((k, i) => s.put(k, columnOf(schemas.table, k).convert(key[i])));
+  schemas.table.keyColumns.forEach((k, i) => s.put(k, schemas.keyConverters[i]!(key[i])));
   return s;
 }
 

@@ -46,6 +46,8 @@ export interface ChangeRow {
   readonly tsMs?: number;
   /** capture.mode=outbox: the outbox row as read (it is the event). */
   readonly raw?: RawRow;
+  /** The base row read in the same statement (change_tracking joins it); null when the row is gone. */
+  readonly current?: RawRow | null;
 }
 
 /** A base-table row as the driver returned it, by column name. */

@@ -25,12 +25,19 @@ import {
   tombstoneFor,
 } from './envelope.js';
 import { type ChangeRow, type RawRow, type TableId, keyString, qualified } from './model.js';
+import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
 
 /** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
 export type TableOffset = {
   stream: Cursor;
   snapshot?: { last_key: string[] | null; rows: number };
 };
+
+interface Built {
+  records: SourceRecord[];
+  batch: ChangeBatch;
+  now: number;
+}
 
 interface SnapshotState {
   table: string;
@@ -74,7 +81,19 @@ export class ErpSourceTask implements SourceTask {
   private finished = false;
   private lastPollFull = true;
   private lastHeartbeatMs = 0;
+  /**
+   * The next batch, read while the worker converts and sends the current one (only after a full batch, at most
+   * one ahead, so memory stays bounded). Its cursor is the current batch's end; the stream cursor moves past it
+   * only when poll() hands it out, so a failed prefetch is simply re-read.
+   */
+  private prefetch: Promise<Built> | null = null;
+  /** The change rows after a prefetched batch, read while that batch's base rows are read (bounded: one). */
+  private nextChanges: { from: Cursor; batch: Promise<ChangeBatch> } | null = null;
+  /** readRows runs here (PostgreSQL: a second connection) so it overlaps the next change read. */
+  private rows: Dialect | null = null;
   private readonly abort = new AbortController();
+  /** capture.mode=timestamp_incrementing: one reader per table (no change table). */
+  private tsinc: TsIncTableReader[] | null = null;
 
   version(): string {
     return PLUGIN_VERSION;
@@ -93,15 +112,22 @@ export class ErpSourceTask implements SourceTask {
     this.settings = parseSettings(props);
     this.dialect = createDialect(this.settings);
     await this.dialect.connect();
+    if (this.settings.tsinc) return this.startTimestampIncrementing(props);
     const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
     const outbox = this.settings.changeTable.outbox;
     const tables = outbox
       ? [parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema)]
       : await this.assignedTables(props);
     for (const id of tables) await this.loadSchemas(id);
+    if (kind === 'ct') await this.dialect.captureTables!(tables.map((id) => this.schemas.get(qualified(id))!.table));
     this.log.info('ErpSource task starting', {
       tables: tables.map(qualified),
-      capture: kind === 'xid' ? 'transaction watermark' : kind === 'rv' ? 'rowversion watermark' : 'gap tracking',
+      capture: {
+        xid: 'transaction watermark',
+        rv: 'rowversion watermark',
+        ct: 'SQL Server Change Tracking',
+        gaps: 'gap tracking',
+      }[kind],
     });
 
     const reader = this.context?.offsetStorageReader;
@@ -147,12 +173,100 @@ export class ErpSourceTask implements SourceTask {
       }
     }
     await this.checkRetention(needSnapshot);
+    await this.checkChangeTrackingRetention(needSnapshot);
     if (fresh.length > 0) {
       const now = await this.dialect.currentCursor();
       for (const t of fresh) this.doneAt.set(t, now);
     }
     this.snapshots = needSnapshot;
     if (this.snapshots.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
+  }
+
+  private async startTimestampIncrementing(props: Readonly<Record<string, string>>): Promise<void> {
+    const settings = this.settings.tsinc!;
+    const reader = this.context?.offsetStorageReader;
+    this.tsinc = [];
+    for (const id of await this.assignedTables(props)) {
+      const schemas = await this.loadSchemas(id);
+      TsIncTableReader.check(schemas.table, settings);
+      const stored = (await reader?.offset(this.partition(qualified(id)))) as TsIncOffset | null | undefined;
+      const t = new TsIncTableReader(this.dialect, schemas.table, settings, stored?.tsinc ?? null, this.log);
+      // Without a position the first reads cover the whole table (the snapshot of this mode), unless never.
+      if (!stored && this.settings.snapshotMode === 'never') await t.startAtNow();
+      this.tsinc.push(t);
+    }
+    this.log.info('ErpSource task starting', {
+      tables: this.tsinc.map((t) => qualified(t.table.id)),
+      capture: 'timestamp + incrementing (safety lag, overlap window)',
+      delay_ms: settings.delayMs,
+      window_ms: settings.windowMs,
+    });
+  }
+
+  /** Each table's late rows (overlap window) then its next page; offsets never move back for late rows. */
+  private async pollTimestampIncrementing(): Promise<SourceRecord[]> {
+    const records: SourceRecord[] = [];
+    const db = this.dialect.database;
+    let full = false;
+    const now = Date.now();
+    for (const reader of this.tsinc!) {
+      const name = qualified(reader.table.id);
+      const { rows, full: tableFull } = await reader.read(this.settings.maxBatchSize);
+      full ||= tableFull;
+      const schemas = this.schemas.get(name)!;
+      let position = reader.cursor;
+      for (const r of rows) {
+        if (!r.late) position = r.position;
+        const version = r.position.ts;
+        const record = changeEvent({
+          schemas,
+          db,
+          prefix: this.settings.topicPrefix,
+          op: 'u', // a table read cannot tell an insert from an update
+          key: keyStruct(
+            schemas,
+            schemas.table.keyColumns.map((k) => r.row[k]),
+          ),
+          before: null,
+          after: rowStruct(schemas, r.row),
+          version,
+          eventId: `${db}:${name}:${version}:${r.position.id}`,
+          sourceTsMs: Number(BigInt(r.position.ts) / 1000n),
+          snapshot: 'false',
+          partition: this.partition(name),
+          offset: (position ? { tsinc: position } : {}) satisfies TsIncOffset | Record<string, never>,
+          nowMs: now,
+        });
+        records.push(record);
+      }
+      reader.advance(rows);
+    }
+    this.lastPollFull = full;
+    return records;
+  }
+
+  /**
+   * Change Tracking: a stored version below CHANGE_TRACKING_MIN_VALID_VERSION means cleanup removed changes
+   * that were never read. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
+   */
+  private async checkChangeTrackingRetention(needSnapshot: SnapshotState[]): Promise<void> {
+    for (const [table, cursor] of [...this.doneAt]) {
+      if (cursor.kind !== 'ct' || needSnapshot.some((s) => s.table === table)) continue;
+      const min = await this.dialect.minValidVersion!(this.schemas.get(table)!.table);
+      if (min === null || BigInt(cursor.version) >= min) continue;
+      const msg =
+        `Change Tracking history of ${table} after version ${cursor.version} (its stored position) was cleaned ` +
+        `up (CHANGE_TRACKING_MIN_VALID_VERSION is ${min})`;
+      if (this.settings.snapshotMode !== 'when_needed') {
+        throw new ConfigError(
+          `${msg}; changes were lost. Use snapshot.mode=when_needed to re-snapshot`,
+          'snapshot.mode',
+        );
+      }
+      this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
+      this.doneAt.delete(table);
+      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
+    }
   }
 
   /**
@@ -222,6 +336,7 @@ export class ErpSourceTask implements SourceTask {
     }
     if (!this.lastPollFull) await sleep(this.settings.pollIntervalMs, this.abort.signal);
     if (this.abort.signal.aborted) return null;
+    if (this.tsinc) return this.pollTimestampIncrementing();
     return this.pollStream();
   }
 
@@ -305,9 +420,29 @@ export class ErpSourceTask implements SourceTask {
 
   private async pollStream(): Promise<SourceRecord[]> {
     if (!this.cursor) this.cursor = mergeCursors([...this.doneAt.values()]);
-    const { records, batch, now } = await this.readBatch(this.cursor);
+    const pending = this.prefetch;
+    this.prefetch = null;
+    let built: Built;
+    try {
+      built = await (pending ?? this.build(this.readChanges(this.cursor)));
+    } catch (e) {
+      this.dropReadAhead();
+      throw e;
+    }
+    const { records, batch, now } = built;
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
+    if (batch.full && !this.abort.signal.aborted) {
+      // Read ahead while the worker converts and sends this batch: the next batch is built (its base rows read on
+      // the row reader's connection) while the change rows of the one after are read on the main connection.
+      const ahead = this.nextChanges?.from === batch.end ? this.nextChanges.batch : this.readChanges(batch.end);
+      this.nextChanges = null;
+      const next = this.build(ahead);
+      next.catch(() => {}); // surfaces when the next poll awaits it
+      this.prefetch = next;
+    } else {
+      this.dropReadAhead();
+    }
     if (this.settings.heartbeatIntervalMs > 0 && now - this.lastHeartbeatMs >= this.settings.heartbeatIntervalMs) {
       this.lastHeartbeatMs = now;
       const offset: TableOffset = { stream: batch.end };
@@ -320,8 +455,25 @@ export class ErpSourceTask implements SourceTask {
     return records;
   }
 
-  /** Reads the change rows after `cursor` and builds their events (the cursor moves only once this succeeded). */
-  private async readBatch(cursor: Cursor): Promise<{ records: SourceRecord[]; batch: ChangeBatch; now: number }> {
+  private dropReadAhead(): void {
+    this.prefetch = null;
+    this.nextChanges = null;
+  }
+
+  /** Builds the events of a batch; when it is full, starts reading the change rows after it at the same time. */
+  private async build(changes: Promise<ChangeBatch>): Promise<Built> {
+    const batch = await changes;
+    const now = Date.now();
+    if (batch.full && !this.abort.signal.aborted) {
+      const next = this.readChanges(batch.end);
+      next.catch(() => {});
+      this.nextChanges = { from: batch.end, batch: next };
+    }
+    return { records: await this.eventsFor(batch, now), batch, now };
+  }
+
+  /** Reads the change rows after `cursor` (the stream cursor moves only when poll() hands the batch out). */
+  private async readChanges(cursor: Cursor): Promise<ChangeBatch> {
     const now = Date.now();
     const batch = await this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs);
     if (batch.expiredGaps.length > 0) {
@@ -336,14 +488,17 @@ export class ErpSourceTask implements SourceTask {
         position: batch.end,
       });
     }
-    return { records: await this.eventsFor(batch, now), batch, now };
+    return batch;
   }
 
   private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {
     if (kind === 'xid') return { kind, base: '3:3:' }; // 3 is the first normal transaction id: nothing is done
     if (kind === 'rv') return { kind, rv: '0' };
+    if (kind === 'ct') return { kind, version: '0' };
     const low = await this.dialect.lowestSequence();
-    return low === null ? { kind, seq: '0', gaps: [], unanchored: true } : { kind, seq: String(low - 1n), gaps: [] };
+    return low === null
+      ? { kind: 'gaps', seq: '0', gaps: [], unanchored: true }
+      : { kind: 'gaps', seq: String(low - 1n), gaps: [] };
   }
 
   /** capture.mode=outbox: every outbox row is one event, in capture order, routed by its aggregate type. */
@@ -400,7 +555,12 @@ export class ErpSourceTask implements SourceTask {
       else byTable.set(g.table, [g]);
     }
     for (const [table, gs] of byTable) {
-      const keys = gs.filter((g) => g.changes[g.changes.length - 1]!.op !== 'd').map((g) => g.changes[0]!.key);
+      // Rows already joined to their change (Change Tracking) need no second read.
+      const keys = gs
+        .filter(
+          (g) => g.changes[g.changes.length - 1]!.op !== 'd' && g.changes[g.changes.length - 1]!.current === undefined,
+        )
+        .map((g) => g.changes[0]!.key);
       rowsByTable.set(table, keys.length > 0 ? await this.readCurrentRows(table, keys) : new Map());
     }
 
@@ -410,7 +570,12 @@ export class ErpSourceTask implements SourceTask {
       const schemas = this.schemas.get(g.table)!;
       const last = g.changes[g.changes.length - 1]!;
       const canonical = this.canonicalKey(schemas, last.key);
-      const row = last.op === 'd' ? undefined : rowsByTable.get(g.table)!.get(canonical);
+      const row =
+        last.op === 'd'
+          ? undefined
+          : last.current !== undefined
+            ? (last.current ?? undefined)
+            : rowsByTable.get(g.table)!.get(canonical);
       // A change whose row is gone by read time is emitted as a delete: the row's final state (absent) is
       // never lost, even when the change table is written outside the data transaction.
       const op = !row ? 'd' : g.changes[0]!.op === 'c' ? 'c' : 'u';
@@ -442,15 +607,14 @@ export class ErpSourceTask implements SourceTask {
   }
 
   private canonicalKey(schemas: TableSchemas, values: readonly unknown[]): string {
-    return keyString(
-      schemas.table.keyColumns.map((k, i) => schemas.table.columns.find((c) => c.name === k)!.convert(values[i])),
-    );
+    return keyString(schemas.keyConverters.map((convert, i) => convert(values[i])));
   }
 
   /** Current rows by canonical key; re-reads the catalog when the row's columns differ from the known schema. */
   private async readCurrentRows(table: string, keys: ReadonlyArray<readonly string[]>): Promise<Map<string, RawRow>> {
     let schemas = this.schemas.get(table)!;
-    const rows = await this.dialect.readRows(schemas.table, keys);
+    this.rows ??= this.dialect.rowReader();
+    const rows = await this.rows.readRows(schemas.table, keys);
     const first = rows[0];
     if (
       first &&
@@ -483,8 +647,13 @@ export class ErpSourceTask implements SourceTask {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.prefetch?.catch(() => {});
+    await this.nextChanges?.batch.catch(() => {});
+    this.dropReadAhead();
     await this.session?.close().catch(() => {});
     this.session = null;
+    if (this.rows && this.rows !== this.dialect) await this.rows.close();
+    this.rows = null;
     await this.dialect?.close();
   }
 }

@@ -43,6 +43,10 @@ export interface Dialect {
   connect(): Promise<void>;
   close(): Promise<void>;
   quote(identifier: string): string;
+  /** Placeholder of the n-th (1-based) bound parameter: `$1`, `?`, `@p1`. */
+  placeholder(n: number): string;
+  /** Runs a read built by a capture module (identifiers quoted by `quote`, every value bound). */
+  run(text: string, params: unknown[], what: string): Promise<RawRow[]>;
   listTables(): Promise<TableId[]>;
   /** Columns (with Connect schemas and converters) and primary key; throws when the table does not exist. */
   describe(table: TableId): Promise<TableInfo>;
@@ -53,7 +57,16 @@ export interface Dialect {
   /** The position "now": everything committed before is taken as done (snapshot.mode=never). */
   currentCursor(): Promise<Cursor>;
   readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch>;
+  /**
+   * A dialect on its own connection for `readRows`, so base rows of one batch are read while the next batch's
+   * change rows are read on this one; `this` where readRows depends on per-connection catalog state.
+   */
+  rowReader(): Dialect;
   /** Base rows for these keys (text values in key column order), one query per call. */
   readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]>;
   beginSnapshot(): Promise<SnapshotSession>;
+  /** Change Tracking (SQL Server): checks and remembers the captured tables (read in name order). */
+  captureTables?(tables: readonly TableInfo[]): Promise<void>;
+  /** Change Tracking: CHANGE_TRACKING_MIN_VALID_VERSION of a table (null when CT is off for it). */
+  minValidVersion?(table: TableInfo): Promise<bigint | null>;
 }

@@ -97,6 +97,14 @@ export class MysqlDialect implements Dialect {
     return `\`${identifier.replace(/`/g, '``')}\``;
   }
 
+  placeholder(_n: number): string {
+    return '?';
+  }
+
+  run(text: string, params: unknown[], what: string): Promise<RawRow[]> {
+    return this.query(text, params, what);
+  }
+
   private qname(id: TableId): string {
     return `${this.quote(id.schema)}.${this.quote(id.table)}`;
   }
@@ -272,6 +280,10 @@ export class MysqlDialect implements Dialect {
         ),
       (raw) => toChangeRow(raw, settings, id.schema),
     );
+  }
+
+  rowReader(): Dialect {
+    return this; // readRows uses the catalog state describe() built on this instance
   }
 
   async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {

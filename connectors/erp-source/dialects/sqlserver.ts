@@ -1,8 +1,8 @@
 import sql from 'mssql';
-import { ConfigError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
+import { ConfigError, DataError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
-import type { Cursor, RowversionCursor } from '../cursor.js';
-import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import type { ChangeTrackingCursor, Cursor, RowversionCursor } from '../cursor.js';
+import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
 import {
   changeColumns,
   checkChangeColumns,
@@ -27,6 +27,10 @@ import {
 } from './types.js';
 
 const RV_ALIAS = '__erpstream_rv';
+const CT_VERSION = '__erpstream_ct_version';
+const CT_OP = '__erpstream_ct_op';
+const CT_PRESENT = '__erpstream_ct_present';
+const ctKey = (i: number) => `__erpstream_ct_k${i}`;
 /** SQL Server allows 2100 parameters per request. */
 const MAX_PARAMS = 2000;
 
@@ -69,7 +73,9 @@ export class SqlServerDialect implements Dialect {
   readonly database: string;
   private pool: sql.ConnectionPool | null = null;
   private readonly config: sql.config;
-  private ct: { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' } | null = null;
+  private ct: { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' | 'ct' } | null = null;
+  /** capture.mode=change_tracking: the captured tables, in name order (the order a range is read in). */
+  private ctTables: TableInfo[] = [];
   private readonly selects = new Map<string, string>();
 
   constructor(options: MssqlConnectionOptions) {
@@ -99,6 +105,14 @@ export class SqlServerDialect implements Dialect {
 
   quote(identifier: string): string {
     return `[${identifier.replace(/]/g, ']]')}]`;
+  }
+
+  placeholder(n: number): string {
+    return `@p${n}`;
+  }
+
+  run(text: string, params: unknown[], what: string): Promise<RawRow[]> {
+    return this.query(text, params, what);
   }
 
   private qname(id: TableId): string {
@@ -164,6 +178,19 @@ export class SqlServerDialect implements Dialect {
   }
 
   async prepareChangeTable(settings: ChangeTableSettings): Promise<Cursor['kind']> {
+    if (settings.changeTracking) {
+      const v = await this.currentVersion();
+      if (v === null) {
+        throw ConfigError.invalid(
+          'capture.mode',
+          'change_tracking',
+          `Change Tracking is not enabled on database ${this.database}: ` +
+            `ALTER DATABASE [${this.database}] SET CHANGE_TRACKING = ON (CHANGE_RETENTION = 2 DAYS, AUTO_CLEANUP = ON)`,
+        );
+      }
+      this.ct = { settings, id: { schema: this.defaultSchema, table: '' }, kind: 'ct' };
+      return 'ct';
+    }
     const id = parseTableName(settings.table, this.defaultSchema);
     let info: TableInfo;
     try {
@@ -179,7 +206,7 @@ export class SqlServerDialect implements Dialect {
     return kind;
   }
 
-  private changeTable(): { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' } {
+  private changeTable(): { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' | 'ct' } {
     if (!this.ct) throw new Error('prepareChangeTable() must run before reading changes');
     return this.ct;
   }
@@ -243,12 +270,185 @@ export class SqlServerDialect implements Dialect {
     return m === null || m === undefined ? null : BigInt(String(m));
   }
 
+  /** CHANGE_TRACKING_CURRENT_VERSION(): the version of the last committed transaction (null when CT is off). */
+  private async currentVersion(on?: sql.Transaction): Promise<bigint | null> {
+    const rows = await this.query(
+      'SELECT CONVERT(varchar(24), CHANGE_TRACKING_CURRENT_VERSION()) AS v',
+      [],
+      'Reading CHANGE_TRACKING_CURRENT_VERSION()',
+      on,
+    );
+    const v = rows[0]?.v;
+    return v === null || v === undefined ? null : BigInt(String(v));
+  }
+
+  async captureTables(tables: readonly TableInfo[]): Promise<void> {
+    for (const t of tables) {
+      const rows = await this.query(
+        'SELECT 1 AS ok FROM sys.change_tracking_tables WHERE object_id = OBJECT_ID(@p1)',
+        [this.qname(t.id)],
+        `Checking Change Tracking on ${qualified(t.id)}`,
+      );
+      if (rows.length === 0) {
+        throw ConfigError.invalid(
+          'table.include.list',
+          qualified(t.id),
+          `Change Tracking is not enabled on table ${qualified(t.id)}: ALTER TABLE ${this.qname(t.id)} ENABLE CHANGE_TRACKING`,
+        );
+      }
+    }
+    this.ctTables = [...tables].sort((a, b) => (qualified(a.id) < qualified(b.id) ? -1 : 1));
+  }
+
+  async minValidVersion(table: TableInfo): Promise<bigint | null> {
+    const rows = await this.query(
+      'SELECT CONVERT(varchar(24), CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(@p1))) AS m',
+      [this.qname(table.id)],
+      `Reading CHANGE_TRACKING_MIN_VALID_VERSION of ${qualified(table.id)}`,
+    );
+    const m = rows[0]?.m;
+    return m === null || m === undefined ? null : BigInt(String(m));
+  }
+
+  /**
+   * Change Tracking: the net changes of each table in (version, upper], upper = CHANGE_TRACKING_CURRENT_VERSION()
+   * frozen when the range begins (CT versions follow commit order, so nothing can still commit below it), joined
+   * to the base table so each change carries the current row (null when gone). Tables are read one after the
+   * other; a page that fills stops the poll with a position inside the range. A key changed again after the
+   * freeze leaves the range (its version passed upper) and comes with the next one: nothing is skipped.
+   */
+  private async readChangeTracking(cursor: ChangeTrackingCursor, limit: number): Promise<ChangeBatch> {
+    let upper = cursor.upper;
+    if (upper === undefined) {
+      for (const t of this.ctTables) {
+        const min = await this.minValidVersion(t);
+        if (min !== null && BigInt(cursor.version) < min) {
+          throw new ConfigError(
+            `Change Tracking history of ${qualified(t.id)} after version ${cursor.version} was cleaned up ` +
+              `(CHANGE_TRACKING_MIN_VALID_VERSION is ${min}): changes were lost. Restart the task with ` +
+              'snapshot.mode=when_needed to re-snapshot, or raise CHANGE_RETENTION',
+            'snapshot.mode',
+          );
+        }
+      }
+      upper = String((await this.currentVersion()) ?? 0n);
+    }
+    const rows: ChangeRow[] = [];
+    const positions: Cursor[] = [];
+    let full = false;
+    if (BigInt(upper) > BigInt(cursor.version)) {
+      const start = cursor.table
+        ? Math.max(
+            0,
+            this.ctTables.findIndex((t) => qualified(t.id) === cursor.table),
+          )
+        : 0;
+      for (let i = start; i < this.ctTables.length && rows.length < limit; i++) {
+        const t = this.ctTables[i]!;
+        const want = limit - rows.length;
+        const after = i === start && cursor.table === qualified(t.id) ? cursor.after : undefined;
+        const page = await this.changeTrackingPage(t, cursor.version, upper, after, want);
+        for (const raw of page) {
+          const row = this.changeTrackingRow(t, raw);
+          rows.push(row);
+          positions.push({
+            kind: 'ct',
+            version: cursor.version,
+            upper,
+            table: qualified(t.id),
+            after: [String(row.seq), [...row.key]],
+          });
+        }
+        if (page.length >= want) {
+          full = true;
+          break;
+        }
+      }
+    }
+    const end: ChangeTrackingCursor = full
+      ? (positions[positions.length - 1] as ChangeTrackingCursor)
+      : { kind: 'ct', version: BigInt(upper) > BigInt(cursor.version) ? upper : cursor.version };
+    if (positions.length > 0) positions[positions.length - 1] = end;
+    return { rows, positions, end, expiredGaps: [], full };
+  }
+
+  private async changeTrackingPage(
+    t: TableInfo,
+    since: string,
+    upper: string,
+    after: [string, string[]] | undefined,
+    limit: number,
+  ): Promise<RawRow[]> {
+    const q = (c: string) => this.quote(c);
+    const types = new Map(t.columns.map((c) => [c.name, c.dbType]));
+    const keyText = (k: string) =>
+      types.get(k) === 'uniqueidentifier'
+        ? `LOWER(CONVERT(varchar(36), ct.${q(k)}))`
+        : `CONVERT(nvarchar(4000), ct.${q(k)})`;
+    const select = [
+      `CONVERT(varchar(24), ct.SYS_CHANGE_VERSION) AS ${q(CT_VERSION)}`,
+      `ct.SYS_CHANGE_OPERATION AS ${q(CT_OP)}`,
+      ...t.keyColumns.map((k, i) => `${keyText(k)} AS ${q(ctKey(i))}`),
+      `CASE WHEN t.${q(t.keyColumns[0]!)} IS NULL THEN 0 ELSE 1 END AS ${q(CT_PRESENT)}`,
+      ...t.columns.map((c) => selectAs(`t.${q(c.name)}`, c.dbType, q(c.name))),
+    ].join(', ');
+    const join = t.keyColumns.map((k) => `t.${q(k)} = ct.${q(k)}`).join(' AND ');
+    const params: unknown[] = [limit, since, upper];
+    let where = 'ct.SYS_CHANGE_VERSION <= CAST(@p3 AS bigint)';
+    if (after) {
+      params.push(after[0]);
+      const pred = keyAfterPredicate(
+        (c) => `ct.${q(c)}`,
+        t.keyColumns,
+        after[1],
+        (n) => `@p${n}`,
+        params.length + 1,
+      );
+      params.push(...pred.params);
+      where +=
+        ' AND (ct.SYS_CHANGE_VERSION > CAST(@p4 AS bigint) OR ' +
+        `(ct.SYS_CHANGE_VERSION = CAST(@p4 AS bigint) AND ${pred.text}))`;
+    }
+    return this.query(
+      `SELECT TOP (@p1) ${select}
+         FROM CHANGETABLE(CHANGES ${this.qname(t.id)}, CAST(@p2 AS bigint)) AS ct
+         LEFT OUTER JOIN ${this.qname(t.id)} AS t ON ${join}
+        WHERE ${where}
+        ORDER BY ct.SYS_CHANGE_VERSION, ${t.keyColumns.map((k) => `ct.${q(k)}`).join(', ')}`,
+      params,
+      `Reading CHANGETABLE(CHANGES ${qualified(t.id)})`,
+    );
+  }
+
+  private changeTrackingRow(t: TableInfo, raw: RawRow): ChangeRow {
+    const version = BigInt(String(raw[CT_VERSION]));
+    const code = String(raw[CT_OP] ?? '').trim();
+    const op = code === 'I' ? 'c' : code === 'U' ? 'u' : code === 'D' ? 'd' : undefined;
+    if (!op) {
+      throw new DataError(
+        `CHANGETABLE(CHANGES ${qualified(t.id)}) returned SYS_CHANGE_OPERATION ${JSON.stringify(code)} at version ${version}`,
+        'SYS_CHANGE_OPERATION',
+      );
+    }
+    const present = Number(raw[CT_PRESENT]) === 1;
+    const current: RawRow | null = present ? Object.fromEntries(t.columns.map((c) => [c.name, raw[c.name]])) : null;
+    return {
+      table: t.id,
+      key: t.keyColumns.map((_, i) => String(raw[ctKey(i)])),
+      op,
+      seq: version,
+      current,
+    };
+  }
+
   async currentCursor(): Promise<Cursor> {
+    if (this.changeTable().kind === 'ct') return { kind: 'ct', version: String((await this.currentVersion()) ?? 0n) };
     if (this.changeTable().kind === 'rv') return { kind: 'rv', rv: String((await this.watermark()) - 1n) };
     return this.gapHandoffOn();
   }
 
   async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+    if (cursor.kind === 'ct') return this.readChangeTracking(cursor, limit);
     const { settings, id } = this.changeTable();
     const toRow = (raw: RawChange) => {
       const row = toChangeRow(raw, settings, id.schema);
@@ -296,6 +496,10 @@ export class SqlServerDialect implements Dialect {
     return { rows, positions, end, expiredGaps: [], full };
   }
 
+  rowReader(): Dialect {
+    return this; // readRows uses the catalog state describe() built on this instance
+  }
+
   async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
     const out: RawRow[] = [];
     const per = Math.max(1, Math.floor(MAX_PARAMS / table.keyColumns.length));
@@ -328,10 +532,14 @@ export class SqlServerDialect implements Dialect {
     } catch (e) {
       throw classifyDbError(e, 'Starting the snapshot transaction (is ALLOW_SNAPSHOT_ISOLATION ON?)');
     }
+    // Change Tracking: the version read inside the snapshot transaction; every later commit has a higher one.
+    const kind = this.changeTable().kind;
     const handoff: Cursor =
-      this.changeTable().kind === 'rv'
-        ? { kind: 'rv', rv: String((await this.watermark(tx)) - 1n) }
-        : await this.gapHandoffOn(tx);
+      kind === 'ct'
+        ? { kind: 'ct', version: String((await this.currentVersion(tx)) ?? 0n) }
+        : kind === 'rv'
+          ? { kind: 'rv', rv: String((await this.watermark(tx)) - 1n) }
+          : await this.gapHandoffOn(tx);
     return {
       handoff,
       count: async (t) =>
@@ -369,27 +577,32 @@ export class SqlServerDialect implements Dialect {
 
 /** Columns tedious would make lossy are read as text. */
 function selectExpr(quoted: string, dbType: string): string {
+  return selectAs(quoted, dbType, quoted);
+}
+
+/** `expr` (a column, maybe table-qualified) as `alias`, converted to text where tedious would be lossy. */
+function selectAs(expr: string, dbType: string, alias: string): string {
   switch (dbType) {
     case 'decimal':
     case 'numeric':
     case 'money':
     case 'smallmoney':
     case 'bigint':
-      return `CONVERT(varchar(64), ${quoted}) AS ${quoted}`;
+      return `CONVERT(varchar(64), ${expr}) AS ${alias}`;
     case 'datetime2':
     case 'datetime':
     case 'smalldatetime':
-      return `CONVERT(varchar(32), ${quoted}, 121) AS ${quoted}`;
+      return `CONVERT(varchar(32), ${expr}, 121) AS ${alias}`;
     case 'datetimeoffset':
-      return `CONVERT(varchar(40), SWITCHOFFSET(${quoted}, '+00:00'), 121) AS ${quoted}`;
+      return `CONVERT(varchar(40), SWITCHOFFSET(${expr}, '+00:00'), 121) AS ${alias}`;
     case 'date':
-      return `CONVERT(varchar(10), ${quoted}, 23) AS ${quoted}`;
+      return `CONVERT(varchar(10), ${expr}, 23) AS ${alias}`;
     case 'time':
-      return `CONVERT(varchar(20), ${quoted}, 114) AS ${quoted}`;
+      return `CONVERT(varchar(20), ${expr}, 114) AS ${alias}`;
     case 'uniqueidentifier':
-      return `LOWER(CONVERT(varchar(36), ${quoted})) AS ${quoted}`;
+      return `LOWER(CONVERT(varchar(36), ${expr})) AS ${alias}`;
     default:
-      return quoted;
+      return expr === alias ? expr : `${expr} AS ${alias}`;
   }
 }
 

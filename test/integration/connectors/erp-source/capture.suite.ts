@@ -371,6 +371,57 @@ export function defineCaptureSuite(
       await h.stop();
     });
 
+    it('loses nothing when the connections die while the next batches are being read ahead', async () => {
+      await db.createCaptured('ahead', `${serialPk()}, v integer`);
+      const h = harness(
+        sourceProps(db, {
+          'table.include.list': `${db.schema}\\.ahead`,
+          'snapshot.mode': 'never',
+          'max.batch.size': '20',
+        }),
+      );
+      await h.start();
+      const values = Array.from({ length: 300 }, (_, i) => `(${i + 1}, ${i})`).join(', ');
+      await db.exec(`INSERT INTO ${q('ahead')} (id, v) VALUES ${values}`);
+      const got: SourceRecord[] = [];
+      // Two full batches: the third is already being read ahead when the connections are killed.
+      for (let i = 0; i < 2; i++) {
+        const b = await h.poll();
+        h.store.commit(b);
+        got.push(...b);
+      }
+      if (pgLike()) {
+        await db.exec(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'erpstream-source' AND pid <> pg_backend_pid()`,
+        );
+      } else {
+        const procs = await db.exec(
+          `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()`,
+          [db.schema],
+        );
+        for (const p of procs) await db.exec(`KILL ${Number(p.id)}`).catch(() => {});
+      }
+      const deadline = Date.now() + 20_000;
+      while (new Set(ids(got)).size < 300 && Date.now() < deadline) {
+        try {
+          const b = await h.poll();
+          h.store.commit(b);
+          got.push(...b);
+        } catch (e) {
+          expect((e as Error).name).toBe('RetriableError');
+        }
+      }
+      expect([...new Set(ids(got))].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      // Anything emitted twice is the same change again (same version).
+      const versions = new Map<number, Set<string>>();
+      for (const r of events(got)) {
+        const id = Number(keyOf(r));
+        versions.set(id, (versions.get(id) ?? new Set()).add(String(header(r, 'erpstream.version'))));
+      }
+      for (const v of versions.values()) expect(v.size).toBe(1);
+      await h.stop();
+    });
+
     it('fails to start with a RetriableError naming the connection problem (no secret) when the database is down', async () => {
       const u = new URL(db.url);
       u.port = '1';

@@ -1,6 +1,6 @@
 import sql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Decimal } from '../../../../runtime/api/index.js';
+import { ConfigError, type Decimal, type SourceRecord } from '../../../../runtime/api/index.js';
 import { mssqlConfig } from '../../../../connectors/erp-source/dialects/sqlserver.js';
 import { changeTableDdl, changeTriggersDdl } from '../../../../connectors/erp-source/setup-sql.js';
 import { uniqueSuffix } from '../../env.js';
@@ -113,6 +113,102 @@ describe.skipIf(!MSSQL_URL)(
       expect(envelope(events(del)[0]!).op).toBe('d');
       expect(header(events(del)[0]!, 'erpstream.version')).toMatch(/^\d+$/);
       await h.stop();
+    });
+  },
+);
+
+describe.skipIf(!MSSQL_URL)(
+  `ErpSource change_tracking capture on SQL Server (${MSSQL_URL ? 'MSSQL_URL set' : SKIP_REASON})`,
+  () => {
+    const schema = `erpct_${uniqueSuffix()}`;
+    let pool: sql.ConnectionPool;
+    const exec = async (text: string) => (await pool.request().query(text)).recordset ?? [];
+    const q = (t: string) => `[${schema}].[${t}]`;
+    const props = (table: string, extra: Record<string, string> = {}) => ({
+      'connection.url': MSSQL_URL!,
+      'capture.mode': 'change_tracking',
+      'topic.prefix': 'erp',
+      'table.include.list': `${schema}\\.${table}`,
+      'poll.interval.ms': '50',
+      ...extra,
+    });
+    const createTracked = async (table: string) => {
+      await exec(`CREATE TABLE ${q(table)} (id int PRIMARY KEY, body nvarchar(40), amount decimal(12,2))`);
+      await exec(`ALTER TABLE ${q(table)} ENABLE CHANGE_TRACKING`);
+    };
+
+    beforeAll(async () => {
+      pool = await new sql.ConnectionPool(mssqlConfig({ url: MSSQL_URL!, user: null, password: null })).connect();
+      const db = String((await exec('SELECT DB_NAME() AS d'))[0]!.d);
+      await exec(`ALTER DATABASE [${db}] SET ALLOW_SNAPSHOT_ISOLATION ON`).catch(() => {});
+      // Already on is fine; the connector checks CHANGE_TRACKING_CURRENT_VERSION() itself.
+      await exec(
+        `ALTER DATABASE [${db}] SET CHANGE_TRACKING = ON (CHANGE_RETENTION = 2 DAYS, AUTO_CLEANUP = ON)`,
+      ).catch(() => {});
+      await exec(`CREATE SCHEMA [${schema}]`);
+    });
+
+    afterAll(async () => {
+      if (!pool) return;
+      const tables = await exec(`SELECT name FROM sys.tables WHERE schema_id = SCHEMA_ID('${schema}')`);
+      for (const t of tables) await exec(`DROP TABLE ${q(String(t.name))}`);
+      await exec(`DROP SCHEMA [${schema}]`);
+      await pool.close();
+    });
+
+    it('snapshots, then streams net changes joined to the current row with the CT version as erpstream.version', async () => {
+      await createTracked('doc');
+      await exec(`INSERT INTO ${q('doc')} VALUES (1, N'existing', 1.50)`);
+      const h = new TaskHarness(props('doc'));
+      await h.start();
+      expect(h.logs.find((l) => l.msg === 'ErpSource task starting')!.fields!.capture).toBe(
+        'SQL Server Change Tracking',
+      );
+      const snap = await h.pollUntil((all) => events(all).length >= 1);
+      expect(envelope(events(snap)[0]!).op).toBe('r');
+
+      await exec(`INSERT INTO ${q('doc')} VALUES (2, N'new', 2.25)`);
+      await exec(`UPDATE ${q('doc')} SET body = N'changed' WHERE id = 1`);
+      await exec(`DELETE FROM ${q('doc')} WHERE id = 2`);
+      const got = await h.pollUntil((all) => events(all).length >= 2);
+      const byKey = new Map(events(got).map((r) => [Number(keyOf(r)), r]));
+      const upd = byKey.get(1)!;
+      expect(envelope(upd).op).toBe('u');
+      expect(envelope(upd).after!.get('body')).toBe('changed');
+      const current = BigInt(String((await exec('SELECT CHANGE_TRACKING_CURRENT_VERSION() AS v'))[0]!.v));
+      const version = BigInt(String(header(upd, 'erpstream.version')));
+      expect(version).toBeGreaterThan(0n);
+      expect(version).toBeLessThanOrEqual(current);
+      // Insert then delete of key 2 is one net change: a delete (with its tombstone).
+      expect(envelope(byKey.get(2)!).op).toBe('d');
+      expect(got.some((r) => r.value === null && Number(keyOf(r)) === 2)).toBe(true);
+      await h.stop();
+    });
+
+    it('a stored version below CHANGE_TRACKING_MIN_VALID_VERSION fails clearly, or re-snapshots with when_needed', async () => {
+      await createTracked('purged');
+      await exec(`INSERT INTO ${q('purged')} VALUES (1, N'x', 0)`);
+      const min = BigInt(
+        String((await exec(`SELECT CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID('${q('purged')}')) AS m`))[0]!.m),
+      );
+      expect(min).toBeGreaterThan(0n); // the table's tracking began after version 0
+      const stale = {
+        sourcePartition: { server: 'erp', table: `${schema}.purged` },
+        sourceOffset: { stream: { kind: 'ct', version: '0' } },
+      } as unknown as SourceRecord;
+      const strict = new TaskHarness(props('purged'));
+      strict.store.commit([stale]);
+      const err = await strict.start().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toMatch(/CHANGE_TRACKING_MIN_VALID_VERSION/);
+      expect((err as ConfigError).key).toBe('snapshot.mode');
+
+      const lenient = new TaskHarness(props('purged', { 'snapshot.mode': 'when_needed' }));
+      lenient.store.commit([stale]);
+      await lenient.start();
+      const again = await lenient.pollUntil((all) => events(all).length >= 1);
+      expect(envelope(events(again)[0]!).op).toBe('r');
+      await lenient.stop();
     });
   },
 );

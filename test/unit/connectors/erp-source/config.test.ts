@@ -108,6 +108,33 @@ describe('ErpSource config', () => {
     const ct = configError(() => parseSettings({ ...base, 'capture.mode': 'change_tracking' }));
     expect(ct.key).toBe('capture.mode');
     expect(ct.message).toContain('"change_tracking"');
+    expect(ct.message).toContain('sqlserver://');
+    const onMssql = parseSettings({
+      ...base,
+      'capture.mode': 'change_tracking',
+      'connection.url': 'sqlserver://erp-db:1433/erp',
+    });
+    expect(onMssql.changeTable.changeTracking).toBe(true);
+  });
+
+  it('timestamp_incrementing needs both columns and takes the lag and the overlap window', () => {
+    const ts = { ...base, 'capture.mode': 'timestamp_incrementing' };
+    expect(configError(() => parseSettings(ts)).key).toBe('timestamp.column.name');
+    expect(configError(() => parseSettings({ ...ts, 'timestamp.column.name': 'updated_at' })).key).toBe(
+      'incrementing.column.name',
+    );
+    const s = parseSettings({
+      ...ts,
+      'timestamp.column.name': 'updated_at',
+      'incrementing.column.name': 'id',
+      'timestamp.delay.interval.ms': '2000',
+    });
+    expect(s.tsinc).toEqual({
+      timestampColumn: 'updated_at',
+      incrementingColumn: 'id',
+      delayMs: 2000,
+      windowMs: 60000,
+    });
   });
 
   it('requires change.table in change_table mode', () => {

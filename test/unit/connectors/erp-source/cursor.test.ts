@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type Cursor,
   type GapCursor,
   advanceGapCursor,
+  cursorFromOffset,
   intersectSnapshots,
   isDone,
   mergeCursors,
@@ -175,5 +177,26 @@ describe('gap cursor safety valves', () => {
     expect(a.end.gaps).toHaveLength(10_000);
     expect(a.end.gaps[0]![0]).toBe('990000');
     expect(a.capped).toBe(989_999);
+  });
+});
+
+describe('change tracking cursor', () => {
+  const change = (seq: bigint) => ({ seq, table: { schema: 'dbo', table: 't' }, key: ['1'], op: 'u' as const });
+
+  it('is done up to its version; positions inside a range count as not done (re-read: a duplicate, not a loss)', () => {
+    const c: Cursor = { kind: 'ct', version: '10', upper: '20', table: 'dbo.t', after: ['15', ['7']] };
+    expect(isDone(c, change(10n))).toBe(true);
+    expect(isDone(c, change(11n))).toBe(false);
+    expect(isDone(c, change(15n))).toBe(false);
+  });
+
+  it('a task starts at the lowest version of its tables, outside any range', () => {
+    expect(
+      mergeCursors([
+        { kind: 'ct', version: '30' },
+        { kind: 'ct', version: '12', upper: '40', table: 'dbo.a', after: ['20', ['1']] },
+      ]),
+    ).toEqual({ kind: 'ct', version: '12' });
+    expect(cursorFromOffset({ kind: 'ct', version: '5' })).toEqual({ kind: 'ct', version: '5' });
   });
 });
