@@ -9,6 +9,8 @@
  *
  * Cases:
  * - consumer: a bare kafkajs consumer reading the input topic (the baseline);
+ * - consume+produce: the same consumer sending one record of the delivered shape per input record (one send per
+ *   batch): the ceiling of any sink built on kafkajs, with no lookup, ledger or park at all;
  * - deliver: the same topic consumed the way the worker does (batches → SinkRecords → put(), ≤ 500 per put), every
  *   record looked up and delivered; records/s, the ratio to the baseline (target ≥ 0.5) and lookup queries per
  *   record (target ≤ 0.02 at batch 500);
@@ -177,6 +179,44 @@ export const sinkBench: Bench = {
       const baseline = result('consumer', records, t0, cpu, rss.stop(), null, 'bare kafkajs consumer, same topic');
       results.push(baseline);
 
+      // The ceiling for any kafkajs-based sink: consume, and send one record of the delivered shape per input
+      // record through the same plugin writer, one send per batch, nothing looked up.
+      const ceilingTopic = `bench.sink.ceiling.${sfx}`;
+      await access.ensureTopics([{ topic: ceilingTopic, partitions: 1 }]);
+      const writer = await access.writer({ clientId: 'bench-sink-ceiling' });
+      cpu = process.cpuUsage();
+      rss = rssSampler();
+      t0 = performance.now();
+      await consume(kafka, input, records, async (messages) => {
+        for (let i = 0; i < messages.length; i += PUT_BATCH) {
+          await writer.send(
+            messages.slice(i, i + PUT_BATCH).map((m) => {
+              const id = m.key!.toString();
+              return {
+                topic: ceilingTopic,
+                key: Buffer.from(id),
+                value: Buffer.from(
+                  `{"document_id":${id},"domain":"b${sfx}_${Number(id) % 10}","title":"0123456789abcdef0123456789abcdef","amount":"1.25","rev":${id}}`,
+                ),
+                headers: { 'erpstream.version': String(m.offset), 'erpstream.entity': 'document', 'erpstream.id': id },
+              };
+            }),
+          );
+        }
+      });
+      await writer.close();
+      const ceiling = result(
+        'consume+produce',
+        records,
+        t0,
+        cpu,
+        rss.stop(),
+        null,
+        `bare consumer + one plugin-writer send per ${PUT_BATCH} records; ratio to bare consumer ` +
+          `${(baseline.seconds / ((performance.now() - t0) / 1000)).toFixed(2)}`,
+      );
+      results.push(ceiling);
+
       // The sink, fed as the worker feeds it.
       const task = new LookupSinkTask();
       task.initialize(context(access));
@@ -223,7 +263,8 @@ export const sinkBench: Bench = {
         cpu,
         rss.stop(),
         null,
-        `ratio to bare consumer ${(baseline.seconds / ((performance.now() - t0) / 1000)).toFixed(2)} (target ≥ 0.5); ` +
+        `ratio to bare consumer ${(baseline.seconds / ((performance.now() - t0) / 1000)).toFixed(2)} (target ≥ 0.5), ` +
+          `to consume+produce ${(ceiling.seconds / ((performance.now() - t0) / 1000)).toFixed(2)}; ` +
           `lookup queries/record ${(m.lookupQueries / records).toFixed(4)} (target ≤ 0.02); delivered ${m.delivered}, ` +
           `stale ${m.staleDropped}, superseded ${m.superseded}`,
       );

@@ -1,5 +1,13 @@
 import type { SqlClient } from './sql/client.js';
-import { chunks, createTableIfAbsent, guardedUpsert, types, versionColumn } from './sql/ddl.js';
+import {
+  chunks,
+  createTableIfAbsent,
+  guardedUpsertRows,
+  inList,
+  rowsPerStatement,
+  types,
+  versionColumn,
+} from './sql/ddl.js';
 
 /** What the ledger holds for one (destination, entity, id). */
 export interface LedgerEntry {
@@ -14,14 +22,21 @@ export interface LedgerWrite extends LedgerEntry {
 }
 
 const COLUMNS = ['destination', 'entity', 'entity_id', 'version', 'target', 'deleted', 'updated_at'];
+/** PostgreSQL types of COLUMNS, for the array parameters of a batch upsert. */
+const PG_TYPES = ['varchar', 'varchar', 'varchar', 'numeric', 'varchar', 'boolean', 'bigint'];
 const KEY = ['destination', 'entity', 'entity_id'];
 const CHUNK = 500;
+/** Entries remembered ahead of their write; the oldest are forgotten first (their writes landed long ago). */
+const REMEMBERED_MAX = 100_000;
 
 /**
  * The durable delivery ledger: (destination, entity, id) → delivered version. Staleness checks and ledger
  * dependencies read it; it only moves forward (a guarded upsert never lowers a version).
  */
 export class DeliveryLedger {
+  /** Deliveries whose ledger write may still be in flight: reads merge them in, the higher version wins. */
+  private readonly remembered = new Map<string, LedgerEntry>();
+
   constructor(
     private readonly db: SqlClient,
     private readonly table: string,
@@ -39,14 +54,44 @@ export class DeliveryLedger {
     );
   }
 
+  /**
+   * Makes writes visible to get() before record() has stored them, for a caller that decides the next batch while
+   * this one is still being delivered. Only for deliveries that will be recorded, or whose failure fails the task.
+   */
+  remember(destination: string, entity: string, writes: readonly LedgerWrite[]): void {
+    for (const w of writes) {
+      const k = `${destination}|${entity}|${w.entityId}`;
+      const cur = this.remembered.get(k);
+      if (cur && cur.version >= w.version) continue;
+      this.remembered.delete(k);
+      this.remembered.set(k, { version: w.version, target: w.target, deleted: w.deleted });
+    }
+    for (const k of this.remembered.keys()) {
+      if (this.remembered.size <= REMEMBERED_MAX) break;
+      this.remembered.delete(k);
+    }
+  }
+
   /** Entries for these ids of one (destination, entity); ids absent from the result were never delivered. */
   async get(destination: string, entity: string, ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    const out = await this.read(destination, entity, ids);
+    if (this.remembered.size === 0) return out;
+    for (const id of ids) {
+      const r = this.remembered.get(`${destination}|${entity}|${id}`);
+      const stored = out.get(id);
+      if (r && (!stored || stored.version < r.version)) out.set(id, r);
+    }
+    return out;
+  }
+
+  private async read(destination: string, entity: string, ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
     const out = new Map<string, LedgerEntry>();
-    for (const part of chunks([...new Set(ids)], CHUNK)) {
+    for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
+      const match = inList(this.db, 'entity_id', part);
       const rows = await this.db.query(
         `SELECT entity_id, ${versionColumn(this.db)}, target, deleted FROM ${this.db.quote(this.table)} ` +
-          `WHERE destination = ? AND entity = ? AND entity_id IN (${part.map(() => '?').join(', ')})`,
-        [destination, entity, ...part],
+          `WHERE destination = ? AND entity = ? AND ${match.sql}`,
+        [destination, entity, ...match.params],
       );
       for (const r of rows) {
         out.set(String(r.entity_id), {
@@ -67,9 +112,9 @@ export class DeliveryLedger {
       if (!cur || cur.version < w.version) latest.set(w.entityId, w);
     }
     const now = Date.now();
-    for (const part of chunks([...latest.values()], CHUNK)) {
-      const sql = guardedUpsert(this.db, this.table, COLUMNS, KEY, 'version', part.length);
-      const params = part.flatMap((w) => [destination, entity, w.entityId, w.version, w.target, w.deleted, now]);
+    for (const part of chunks([...latest.values()], rowsPerStatement(this.db, CHUNK))) {
+      const rows = part.map((w) => [destination, entity, w.entityId, w.version, w.target, w.deleted, now]);
+      const { sql, params } = guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows);
       await this.db.execute(sql, params);
     }
   }

@@ -1,7 +1,7 @@
 import type { LookupSinkSettings } from './config.js';
 import { type EntityId, idText } from './record-fields.js';
 import type { Row, SqlClient } from './sql/client.js';
-import { chunks } from './sql/ddl.js';
+import { chunks, inList } from './sql/ddl.js';
 import { bindTemplate } from './sql/named-params.js';
 import { rowValue } from './template.js';
 
@@ -29,7 +29,8 @@ export class OriginLookup {
   async rows(ids: readonly EntityId[]): Promise<Map<string, Row>> {
     const out = new Map<string, Row>();
     const { lookupTable, lookupQuery, keyColumns, batchSize } = this.settings;
-    for (const part of chunks(ids, batchSize)) {
+    // The chunks go out together: a put() larger than lookup.batch.size waits for one round trip, not several.
+    const parts = chunks(ids, batchSize).map((part) => {
       let sql: string;
       let params: unknown[];
       if (lookupQuery) {
@@ -39,19 +40,30 @@ export class OriginLookup {
         }));
       } else {
         const cols = keyColumns.map((c) => this.db.quote(c));
-        const rowValues = keyColumns.length === 1 || this.db.kind !== 'sqlserver';
-        if (rowValues) {
-          const tuple = keyColumns.length === 1 ? '?' : `(${cols.map(() => '?').join(', ')})`;
-          const lhs = keyColumns.length === 1 ? cols[0]! : `(${cols.join(', ')})`;
-          sql = `SELECT * FROM ${this.db.quote(lookupTable!)} WHERE ${lhs} IN (${part.map(() => tuple).join(', ')})`;
+        if (keyColumns.length === 1) {
+          // The array parameter takes the key column's type (`= ANY(?)` infers it on PostgreSQL).
+          const match = inList(
+            this.db,
+            cols[0]!,
+            part.map((id) => id[0]),
+          );
+          sql = `SELECT * FROM ${this.db.quote(lookupTable!)} WHERE ${match.sql}`;
+          params = match.params;
+        } else if (this.db.kind !== 'sqlserver') {
+          const tuple = `(${cols.map(() => '?').join(', ')})`;
+          sql = `SELECT * FROM ${this.db.quote(lookupTable!)} WHERE (${cols.join(', ')}) IN (${part.map(() => tuple).join(', ')})`;
+          params = part.flat();
         } else {
           const ors = part.map(() => `(${cols.map((c) => `${c} = ?`).join(' AND ')})`).join(' OR ');
           sql = `SELECT * FROM ${this.db.quote(lookupTable!)} WHERE ${ors}`;
+          params = part.flat();
         }
-        params = part.flat();
       }
       this.queries++;
-      for (const row of await this.db.query(sql, params)) {
+      return this.db.query(sql, params);
+    });
+    for (const rows of await Promise.all(parts)) {
+      for (const row of rows) {
         const id = this.rowId(row);
         // A join may return a row per match; the first wins (fan-out to several destinations is not supported).
         if (!out.has(id)) out.set(id, row);

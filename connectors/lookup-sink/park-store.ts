@@ -1,5 +1,14 @@
 import type { SqlClient } from './sql/client.js';
-import { chunks, createTableIfAbsent, guardedUpsert, limitClause, types, versionColumn } from './sql/ddl.js';
+import {
+  chunks,
+  createTableIfAbsent,
+  guardedUpsertRows,
+  inList,
+  rowsPerStatement,
+  limitClause,
+  types,
+  versionColumn,
+} from './sql/ddl.js';
 
 /** One parked key: the newest version waiting, why, and when to look again. */
 export interface ParkedRecord {
@@ -27,6 +36,8 @@ const COLUMNS = [
   'next_check_at',
   'attempts',
 ];
+/** PostgreSQL types of COLUMNS, for the array parameters of a batch upsert. */
+const PG_TYPES = ['varchar', 'varchar', 'varchar', 'numeric', 'text', 'text', 'varchar', 'bigint', 'bigint', 'int'];
 const KEY = ['destination', 'entity', 'entity_id'];
 const CHUNK = 300;
 
@@ -83,12 +94,8 @@ export class ParkStore {
 
   /** Parks (or re-parks) records; an older version never replaces a newer one; first_parked_at is kept. */
   async put(records: readonly ParkedRecord[]): Promise<void> {
-    for (const part of chunks(records, CHUNK)) {
-      const sql = guardedUpsert(this.db, this.table, COLUMNS, KEY, 'version', part.length, {
-        orEqual: true,
-        keepOnUpdate: ['first_parked_at'],
-      });
-      const params = part.flatMap((p) => [
+    for (const part of chunks(records, rowsPerStatement(this.db, CHUNK))) {
+      const rows = part.map((p) => [
         this.destination,
         this.entity,
         p.entityId,
@@ -100,16 +107,21 @@ export class ParkStore {
         p.nextCheckAt,
         p.attempts,
       ]);
+      const { sql, params } = guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows, {
+        orEqual: true,
+        keepOnUpdate: ['first_parked_at'],
+      });
       await this.db.execute(sql, params);
     }
   }
 
   async get(ids: readonly string[]): Promise<Map<string, ParkedRecord>> {
     const out = new Map<string, ParkedRecord>();
-    for (const part of chunks([...new Set(ids)], CHUNK)) {
+    for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
+      const match = inList(this.db, 'entity_id', part);
       const rows = await this.db.query(
-        `SELECT ${this.all} FROM ${this.t} WHERE destination = ? AND entity = ? AND entity_id IN (${part.map(() => '?').join(', ')})`,
-        [this.destination, this.entity, ...part],
+        `SELECT ${this.all} FROM ${this.t} WHERE destination = ? AND entity = ? AND ${match.sql}`,
+        [this.destination, this.entity, ...match.params],
       );
       for (const r of rows) out.set(String(r.entity_id), toParked(r));
     }
@@ -143,10 +155,11 @@ export class ParkStore {
   /** Parked records waiting for any of these ledger keys (through the waiting_on index). */
   async waitingFor(keys: readonly string[]): Promise<ParkedRecord[]> {
     const out: ParkedRecord[] = [];
-    for (const part of chunks([...new Set(keys)], CHUNK)) {
+    for (const part of chunks([...new Set(keys)], rowsPerStatement(this.db, CHUNK))) {
+      const match = inList(this.db, 'waiting_on', part);
       const rows = await this.db.query(
-        `SELECT ${this.all} FROM ${this.t} WHERE waiting_on IN (${part.map(() => '?').join(', ')}) AND destination = ? AND entity = ?`,
-        [...part, this.destination, this.entity],
+        `SELECT ${this.all} FROM ${this.t} WHERE ${match.sql} AND destination = ? AND entity = ?`,
+        [...match.params, this.destination, this.entity],
       );
       out.push(...rows.map(toParked));
     }

@@ -1,5 +1,6 @@
 import {
   DataError,
+  ErpStreamError,
   type SinkRecord,
   type SinkTask,
   type SinkTaskContext,
@@ -12,7 +13,7 @@ import { HttpDestination } from './destinations/http.js';
 import { JdbcDestination } from './destinations/jdbc.js';
 import { KafkaDestination } from './destinations/kafka.js';
 import { decodeRecord, encodeRecord } from './json.js';
-import { DeliveryLedger, type LedgerWrite } from './ledger.js';
+import { DeliveryLedger, type LedgerEntry, type LedgerWrite } from './ledger.js';
 import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
@@ -30,6 +31,32 @@ interface Work {
   readonly record: SinkRecord | null;
   parked: ParkedRecord | null;
 }
+
+/** What decide() settled for one batch, for its delivery stages. */
+interface BatchPlan {
+  readonly works: Work[];
+  readonly ledger: Map<string, LedgerEntry>;
+  readonly deliveries: Array<Delivery & { work: Work }>;
+  readonly moves: Removal[];
+  readonly gone: Work[];
+  readonly toPark: ParkedRecord[];
+  /** Parked rows to drop (at or below a version); send() adds the delivered and deleted ones. */
+  readonly unpark: Array<{ entityId: string; version: bigint }>;
+}
+
+/** What the destination took: the ledger writes it earned and the counts. */
+interface Sent {
+  readonly writes: LedgerWrite[];
+  readonly delivered: ReadonlyArray<Delivery & { work: Work }>;
+  readonly deleted: number;
+}
+
+interface DecidedBatch {
+  send(): Promise<Sent>;
+  record(sent: Sent): Promise<void>;
+}
+
+const EMPTY_SENT: Sent = { writes: [], delivered: [], deleted: 0 };
 
 const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
 const STATS_REFRESH_MS = 10_000;
@@ -72,6 +99,19 @@ export class LookupSinkTask implements SinkTask {
   private checkScheduled = false;
   private oldestFirstParkedAt: number | null = null;
   private statsReadAt = 0;
+  /**
+   * Pipelining (kafka destination only: it never refuses a record after put() returned, and a refusal must reach
+   * the DLQ while the worker still holds the record). A batch's delivery has two stages: `sending` (the Kafka send)
+   * and `recording` (ledger and park writes, then its offsets become committable). The next batch is read and
+   * decided while the last one is sent; it is sent once that send is done, while the last one is recorded.
+   */
+  private sending: Promise<void> = Promise.resolve();
+  private recording: Promise<void> = Promise.resolve();
+  private pendingError: unknown = null;
+  private pipelined = false;
+  private batchSeq = 0;
+  /** Park writes (a record) and removals (null) of batches not recorded yet, by id, with their batch number. */
+  private inFlightParks = new Map<string, { seq: number; parked: ParkedRecord | null }>();
 
   /** `wrapDestination` lets a host (or a test) observe or decorate deliveries, e.g. to record their order. */
   constructor(private readonly options: { wrapDestination?: (d: Destination) => Destination } = {}) {}
@@ -124,6 +164,11 @@ export class LookupSinkTask implements SinkTask {
               s.destination.versionColumn,
             );
     this.destination = this.options.wrapDestination ? this.options.wrapDestination(destination) : destination;
+    this.pipelined = s.destination.type === 'kafka';
+    this.sending = Promise.resolve();
+    this.recording = Promise.resolve();
+    this.pendingError = null;
+    this.inFlightParks = new Map();
     this.wakePrefixes = s.dependencies.flatMap((d) =>
       d.type === 'ledger' ? [ledgerKey(d.destination, d.entity, '')] : [],
     );
@@ -165,19 +210,73 @@ export class LookupSinkTask implements SinkTask {
         if (prev) this.m.superseded++;
         works.set(t, { idText: t, id, version, record: r, parked: null });
       }
-      await this.process([...works.values()]);
-      for (const r of records) {
-        const k = tpKey(r.topic, r.kafkaPartition);
-        const next = r.kafkaOffset + 1n;
-        if ((this.processed.get(k) ?? -1n) < next) this.processed.set(k, next);
+      const batch = await this.decide([...works.values()]);
+      await this.settle();
+      const sent = batch.send();
+      const recorded = Promise.all([sent, this.recording]).then(async ([done]) => {
+        // An earlier batch failed: this one must not become committable past it.
+        if (this.pendingError !== null) return;
+        await batch.record(done);
+        if (this.pendingError !== null) return;
+        for (const r of records) {
+          const k = tpKey(r.topic, r.kafkaPartition);
+          const next = r.kafkaOffset + 1n;
+          if ((this.processed.get(k) ?? -1n) < next) this.processed.set(k, next);
+        }
+      });
+      if (this.pipelined) {
+        // put() returns while this batch is being sent; preCommit only reports it once it is recorded.
+        this.sending = sent.then(
+          () => {},
+          (e: unknown) => this.failDelivery(e),
+        );
+        this.recording = recorded.catch((e: unknown) => this.failDelivery(e));
+      } else {
+        await recorded;
       }
       await this.refreshStats();
     });
   }
 
-  /** Only offsets of records put() finished with: delivered, parked durably, dropped or sent to the DLQ. */
+  /**
+   * A failed stage cannot be retried by redelivering a later batch (this one would be skipped): it fails the
+   * task, which restarts from the committed offsets and replays this batch.
+   */
+  private failDelivery(e: unknown): void {
+    this.pendingError ??= new ErpStreamError(
+      'LOOKUP_SINK_DELIVERY_FAILED',
+      `Delivering a batch to ${this.s.destination.name} failed; the task restarts from the committed offsets: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+      { cause: e },
+    );
+  }
+
+  /**
+   * Waits until every record put() got is delivered, parked, dropped or reported (the last batch's delivery stage
+   * may still run after put() returned); throws its failure.
+   */
+  async flush(): Promise<void> {
+    await this.mutex.run(async () => {
+      await this.recording;
+      await this.settle();
+    });
+  }
+
+  /** Waits until the previous batch is sent; a failed stage fails this call (and every later one). */
+  private async settle(): Promise<void> {
+    await this.sending;
+    if (this.pendingError !== null) throw this.pendingError;
+  }
+
+  /**
+   * Only offsets of records whose delivery stage finished: delivered, parked durably, dropped or sent to the DLQ.
+   * It does not wait for a batch still being sent (that would undo the pipelining): its offsets go with the next
+   * commit, and a crash in between replays it, which the version guard makes harmless.
+   */
   async preCommit(current: Map<TopicPartition, bigint>): Promise<Map<TopicPartition, bigint>> {
     return this.mutex.run(async () => {
+      if (this.pendingError !== null) throw this.pendingError;
       const out = new Map<TopicPartition, bigint>();
       for (const [tp, offset] of current) {
         const done = this.processed.get(tpKey(tp.topic, tp.partition));
@@ -192,6 +291,7 @@ export class LookupSinkTask implements SinkTask {
     if (this.timer) clearInterval(this.timer);
     this.unsubscribe?.();
     await this.mutex.run(async () => {});
+    await this.recording;
     await this.destination?.close().catch(() => {});
     await Promise.all(this.clients.map((c) => c.close().catch(() => {})));
     this.clients = [];
@@ -226,7 +326,17 @@ export class LookupSinkTask implements SinkTask {
         record: null,
         parked: p,
       }));
-      await this.process(works);
+      const batch = await this.decide(works);
+      await this.settle();
+      await this.recording;
+      try {
+        await batch.record(await batch.send());
+      } catch (e) {
+        // When pipelined, decide() already published this batch's versions to the in-memory ledger: the task
+        // must not go on believing them.
+        if (this.pipelined) this.failDelivery(e);
+        throw e;
+      }
       await this.refreshStats();
     });
   }
@@ -270,12 +380,18 @@ export class LookupSinkTask implements SinkTask {
     return Math.round(base / 2 + (Math.random() * base) / 2);
   }
 
-  private async process(input: Work[]): Promise<void> {
-    if (input.length === 0) return;
+  /**
+   * Reads and decides one batch; returns its two delivery stages: send (the destination) and record (ledger and
+   * park writes). Callers start a send only after the previous batch's send, and a record only after the previous
+   * record, so deliveries, ledger writes and committable offsets keep their order.
+   */
+  private async decide(input: Work[]): Promise<DecidedBatch> {
+    if (input.length === 0) return { send: async () => EMPTY_SENT, record: async () => {} };
     const { destination: dest, entity } = { destination: this.s.destination.name, entity: this.s.entity };
     const now = Date.now();
     // The three reads are independent: one round trip of latency instead of three. Rows of records that turn
     // out stale are read for nothing, which costs less than waiting twice.
+    const seq = ++this.batchSeq;
     const fresh = input.filter((w) => w.parked === null);
     const before = this.origin.queries;
     const [ledger, parked, rows] = await Promise.all([
@@ -288,6 +404,13 @@ export class LookupSinkTask implements SinkTask {
       this.origin.rows(input.map((w) => w.id)),
     ]);
     this.m.lookupQueries += this.origin.queries - before;
+    // The previous batch's park writes may not have landed when these reads ran: its outcome is the truth.
+    for (const w of fresh) {
+      const inFlight = this.inFlightParks.get(w.idText);
+      if (inFlight === undefined) continue;
+      if (inFlight.parked === null) parked.delete(w.idText);
+      else parked.set(w.idText, inFlight.parked);
+    }
     const unpark: Array<{ entityId: string; version: bigint }> = [];
     const works = input.filter((w) => {
       const l = ledger.get(w.idText);
@@ -390,47 +513,78 @@ export class LookupSinkTask implements SinkTask {
       });
     }
 
+    if (this.pipelined) {
+      // Delivered or deleted keys that were parked leave the park too (send() adds them to unpark).
+      const leaving = [...unpark, ...deliveries.filter((d) => d.work.parked), ...gone.filter((w) => w.parked)];
+      for (const u of leaving) this.inFlightParks.set('entityId' in u ? u.entityId : u.idText, { seq, parked: null });
+      for (const p of toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
+      // The next batch is decided before this one's ledger write lands: it must already see these versions.
+      this.ledger.remember(dest, entity, [
+        ...deliveries.map((d) => ({ entityId: d.entityId, version: d.version, target: d.target, deleted: false })),
+        ...gone.map((w) => {
+          const prev = ledger.get(w.idText);
+          return { entityId: w.idText, version: w.version, target: prev?.target ?? null, deleted: true };
+        }),
+      ]);
+    }
+    const b = { works, ledger, deliveries, moves, gone, toPark, unpark };
+    return {
+      send: () => this.send(b),
+      record: async (sent) => {
+        await this.record(b, sent);
+        for (const [id, f] of this.inFlightParks) if (f.seq === seq) this.inFlightParks.delete(id);
+      },
+    };
+  }
+
+  /** The destination side of a batch: moves, deliveries and deletes; refused items go to the DLQ. */
+  private async send(b: BatchPlan): Promise<Sent> {
+    const { ledger, deliveries, moves, gone, unpark } = b;
     if (moves.length > 0) await this.destination.remove(moves);
+    const writes: LedgerWrite[] = [];
+    let delivered: Array<Delivery & { work: Work }> = [];
     if (deliveries.length > 0) {
       const refused = await this.refuse(await this.destination.deliver(deliveries), deliveries, unpark);
-      const done = deliveries.filter((d) => !refused.has(d.entityId));
-      await this.ledger.record(
-        dest,
-        entity,
-        done.map((d): LedgerWrite => ({ entityId: d.entityId, version: d.version, target: d.target, deleted: false })),
-      );
-      this.m.delivered += done.length;
-      for (const d of done) {
-        if (d.work.parked) {
-          this.m.released++;
-          unpark.push({ entityId: d.entityId, version: d.work.version });
-        }
+      delivered = deliveries.filter((d) => !refused.has(d.entityId));
+      for (const d of delivered) {
+        writes.push({ entityId: d.entityId, version: d.version, target: d.target, deleted: false });
+        if (d.work.parked) unpark.push({ entityId: d.entityId, version: d.work.version });
       }
     }
-
+    let deleted = 0;
     if (gone.length > 0) {
       const removals: Array<Removal & { work: Work }> = [];
-      const writes: LedgerWrite[] = [];
+      const goneWrites: LedgerWrite[] = [];
       for (const w of gone) {
         const prev = ledger.get(w.idText);
         if (prev && !prev.deleted && prev.target !== null && this.s.destination.deleteMode === 'delete') {
           removals.push({ entityId: w.idText, version: w.version, target: prev.target, work: w });
         }
-        writes.push({ entityId: w.idText, version: w.version, target: prev?.target ?? null, deleted: true });
+        goneWrites.push({ entityId: w.idText, version: w.version, target: prev?.target ?? null, deleted: true });
         if (w.parked) unpark.push({ entityId: w.idText, version: w.version });
       }
       const refused =
         removals.length > 0 ? await this.refuse(await this.destination.remove(removals), removals, unpark) : new Set();
-      await this.ledger.record(
-        dest,
-        entity,
-        writes.filter((w) => !refused.has(w.entityId)),
-      );
-      this.m.deleted += gone.length - refused.size;
+      writes.push(...goneWrites.filter((w) => !refused.has(w.entityId)));
+      deleted = gone.length - refused.size;
     }
+    return { writes, delivered, deleted };
+  }
 
+  /** The task's own state for a sent batch: ledger, park and counters, in one round trip of independent writes. */
+  private async record(b: BatchPlan, sent: Sent): Promise<void> {
+    const { works, toPark, unpark } = b;
+    const { destination: dest, entity } = { destination: this.s.destination.name, entity: this.s.entity };
+    // Delivered, deleted, parked and unparked ids are distinct, so the writes do not depend on each other.
+    const [, , removed] = await Promise.all([
+      sent.writes.length > 0 ? this.ledger.record(dest, entity, sent.writes) : undefined,
+      toPark.length > 0 ? this.park.put(toPark) : undefined,
+      unpark.length > 0 ? this.park.remove(unpark) : 0,
+    ]);
+    this.m.delivered += sent.delivered.length;
+    this.m.released += sent.delivered.filter((d) => d.work.parked).length;
+    this.m.deleted += sent.deleted;
     if (toPark.length > 0) {
-      await this.park.put(toPark);
       const before = new Set(works.filter((w) => w.parked !== null).map((w) => w.idText));
       for (const p of toPark) {
         if (!before.has(p.entityId)) this.m.parked++;
@@ -439,9 +593,9 @@ export class LookupSinkTask implements SinkTask {
         }
       }
     }
-    if (unpark.length > 0) this.m.parked = Math.max(0, this.m.parked - (await this.park.remove(unpark)));
+    if (removed > 0) this.m.parked = Math.max(0, this.m.parked - removed);
     if (this.m.parked === 0) this.oldestFirstParkedAt = null;
-    if (deliveries.length > 0) wakeBus.publish(deliveries.map((d) => ledgerKey(dest, entity, d.entityId)));
+    if (sent.delivered.length > 0) wakeBus.publish(sent.delivered.map((d) => ledgerKey(dest, entity, d.entityId)));
   }
 
   /** Sends refused deliveries' records to the DLQ and drops them from the park; returns their ids. */

@@ -113,3 +113,70 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
 export function versionColumn(db: SqlClient, column = 'version'): string {
   return db.kind === 'sqlserver' ? `CAST(${column} AS varchar(21)) AS ${column}` : column;
 }
+
+/**
+ * A PostgreSQL array literal (`{"a","b",NULL}`) bound as one text parameter: a whole batch then costs one bound
+ * value and a short statement instead of one placeholder per value, which pg serializes and the server parses
+ * one by one. Every element is quoted, which PostgreSQL accepts for any element type.
+ */
+export function pgArrayLiteral(values: readonly unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    if (v === null || v === undefined) {
+      out += 'NULL';
+      continue;
+    }
+    const text = typeof v === 'string' ? v : String(v);
+    // Most ids need no escaping; testing first spares a replace per element on the hot path.
+    out += NEEDS_ESCAPE.test(text) ? `"${text.replace(ESCAPED, '\\$&')}"` : `"${text}"`;
+  }
+  return `${out}}`;
+}
+
+const NEEDS_ESCAPE = /[\\"]/;
+const ESCAPED = /[\\"]/g;
+
+/** `column IN (…values)`: one array parameter on PostgreSQL (`= ANY(?)`), a placeholder per value elsewhere. */
+export function inList(db: SqlClient, column: string, values: readonly unknown[]): { sql: string; params: unknown[] } {
+  if (db.kind === 'postgresql') return { sql: `${column} = ANY(?)`, params: [pgArrayLiteral(values)] };
+  return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
+}
+
+/**
+ * guardedUpsert with its rows bound: on PostgreSQL one array parameter per column through UNNEST (`pgTypes` are the
+ * columns' types, for the array casts); elsewhere a VALUES tuple per row.
+ */
+export function guardedUpsertRows(
+  db: SqlClient,
+  table: string,
+  columns: readonly string[],
+  pgTypes: readonly string[],
+  keyColumns: readonly string[],
+  versionColumn: string,
+  rows: ReadonlyArray<readonly unknown[]>,
+  options: { orEqual?: boolean; keepOnUpdate?: readonly string[] } = {},
+): { sql: string; params: unknown[] } {
+  if (db.kind !== 'postgresql') {
+    return {
+      sql: guardedUpsert(db, table, columns, keyColumns, versionColumn, rows.length, options),
+      params: rows.flat(),
+    };
+  }
+  const values = guardedUpsert(db, table, columns, keyColumns, versionColumn, 1, options);
+  const tuple = `VALUES (${columns.map(() => '?').join(', ')})`;
+  const unnest = `SELECT * FROM UNNEST(${pgTypes.map((t) => `?::${t}[]`).join(', ')})`;
+  return {
+    sql: values.replace(tuple, unnest),
+    params: columns.map((_, i) => pgArrayLiteral(rows.map((r) => r[i]))),
+  };
+}
+
+/**
+ * Rows (or ids) per statement: PostgreSQL binds a batch as array parameters, so only the statement's size limits
+ * it; the other dialects bind a placeholder per value and stay at `perPlaceholderLimit`.
+ */
+export function rowsPerStatement(db: SqlClient, perPlaceholderLimit: number): number {
+  return db.kind === 'postgresql' ? 10_000 : perPlaceholderLimit;
+}

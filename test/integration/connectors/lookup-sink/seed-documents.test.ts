@@ -92,6 +92,8 @@ describe('LookupSink seed scenario: documents before their domain registration (
       await task.put([d1v1, d2v1]);
       const d1v2 = await change(1, 'final', '12345678901.23');
       await task.put([d1v2]);
+      // put() returns while a Kafka batch is still being sent; flush() waits for it.
+      await task.flush();
       expect(task.metrics()).toMatchObject({ parked: 1, delivered: 1, superseded: 1 });
 
       // Offsets of parked records are safe to commit: they are in the park table.
@@ -127,6 +129,7 @@ describe('LookupSink seed scenario: documents before their domain registration (
         { key: '2', value: null },
       ]);
       // The replayed v1 is superseded by v2 in the same batch, v2 is stale: the ledger already has it.
+      await task.flush();
       expect(task.metrics()).toMatchObject({ staleDropped: 1, superseded: 2, deleted: 1, parked: 0 });
       expect(dlq).toEqual([]);
     } finally {
@@ -152,6 +155,7 @@ describe('LookupSink seed scenario: documents before their domain registration (
         sinkRecord({ topic, offset: 100n, key: 20, version: 100n }),
         sinkRecord({ topic, offset: 101n, key: 21, version: 105n }),
       ]);
+      await task.flush();
       expect(task.metrics()).toMatchObject({ delivered: 1, parked: 1 });
       await db.query(`UPDATE ${schema}.document SET title = 'b2', rev = 105 WHERE document_id = 21`);
       await new Promise((r) => setTimeout(r, 5));
