@@ -87,12 +87,12 @@ export class ErrorReporter {
 
   /** KIP-610 ErrantRecordReporter for sink tasks: a record the task itself rejected. */
   errantRecordReporter(
-    find: (record: SinkRecord) => FailureContext['consumed'] | undefined,
+    find: (record: SinkRecord) => Promise<FailureContext['consumed']> | undefined,
     className: string,
   ): { report(record: SinkRecord, error: Error): Promise<void> } {
     return {
       report: async (record, error) => {
-        const consumed = find(record);
+        const consumed = await find(record);
         const failure: ProcessingFailure = { stage: 'TASK_PUT', className, error, attempts: 1 };
         const tolerated = this.config.tolerance === 'all';
         await this.report(failure, { ...(consumed ? { consumed } : {}), record }, tolerated);

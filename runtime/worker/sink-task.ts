@@ -3,7 +3,7 @@ import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
 import type { ConsumerPort, InRecord, PartitionOffset } from './kafka-port.js';
-import { closeQuietly, rawToHeaders, type TaskConverters, type TaskListener } from './task-context.js';
+import { closeQuietly, headersToRaw, rawToHeaders, type TaskConverters, type TaskListener } from './task-context.js';
 
 export interface SinkTaskDeps {
   connector: string;
@@ -44,8 +44,28 @@ export class WorkerSinkTask {
     );
   }
 
-  errantRecordFinder(): (r: SinkRecord) => FailureContext['consumed'] | undefined {
-    return (r) => this.inFlight.get(`${r.originalTopic}\0${r.originalKafkaPartition}\0${r.originalKafkaOffset}`);
+  errantRecordFinder(): (r: SinkRecord) => Promise<FailureContext['consumed']> {
+    return async (r) =>
+      this.inFlight.get(`${r.originalTopic}\0${r.originalKafkaPartition}\0${r.originalKafkaOffset}`) ??
+      (await this.reserialize(r));
+  }
+
+  /**
+   * A record the task reports after its batch is gone (one it parked, say) has no consumed bytes left:
+   * serialize it again with the task's converters, as Connect's WorkerErrantRecordReporter does, rather
+   * than lose it.
+   */
+  private async reserialize(r: SinkRecord): Promise<NonNullable<FailureContext['consumed']>> {
+    const c = this.d.converters;
+    return {
+      topic: r.originalTopic,
+      partition: r.originalKafkaPartition,
+      offset: r.originalKafkaOffset,
+      key: await c.key.fromConnectData(r.topic, r.headers, r.keySchema, r.key),
+      value: await c.value.fromConnectData(r.topic, r.headers, r.valueSchema, r.value),
+      headers: headersToRaw(r.topic, r.headers, c.header),
+      timestamp: r.timestamp ?? Date.now(),
+    };
   }
 
   async start(paused: boolean): Promise<void> {

@@ -6,6 +6,7 @@ import { DLQ_HEADERS } from '../../../../runtime/errors/dlq.js';
 import { RetryWithToleranceOperator, ToleranceExceededError } from '../../../../runtime/errors/retry.js';
 import { waitFor } from '../worker/fake-kafka.js';
 import { type Harness, startHarness } from '../worker/harness.js';
+import { testRegistry } from '../worker/test-plugins.js';
 
 const base = {
   retryTimeoutMs: 0,
@@ -207,6 +208,32 @@ describe('dead letter queue through the worker', () => {
     );
     const { readFile } = await import('node:fs/promises');
     expect((await readFile(out, 'utf8')).trim().split('\n')).toEqual(['{"a":1}', '{"a":3}']);
+  });
+
+  it('sink: a record the task rejects after its batch is gone is serialized again, not lost', async () => {
+    h = await startHarness({}, { registry: testRegistry() });
+    h.kafka.append('parked', { key: Buffer.from('doc-7'), value: Buffer.from('later: doc 7'), headers: [] });
+    await h.req('POST', '/connectors', {
+      name: 'parker',
+      config: {
+        'connector.class': 'DeferredRejectSink',
+        topics: 'parked',
+        'errors.tolerance': 'all',
+        'errors.deadletterqueue.topic.name': 'parked-dlq',
+        'errors.deadletterqueue.context.headers.enable': 'true',
+      },
+    });
+    await waitFor(
+      async () => (await h.req('GET', '/connectors/parker/offsets')).body.offsets[0]?.offset.kafka_offset === 1,
+    );
+    h.kafka.append('parked', { key: Buffer.from('doc-8'), value: Buffer.from('ready: doc 8'), headers: [] });
+    await waitFor(() => h.kafka.values('parked-dlq').length === 1);
+    const [dlq] = h.kafka.topics.get('parked-dlq')!;
+    expect(dlq!.key?.toString()).toBe('doc-7');
+    expect(dlq!.value?.toString()).toBe('later: doc 7');
+    expect(header(dlq!.headers, DLQ_HEADERS.topic)).toBe('parked');
+    expect(header(dlq!.headers, DLQ_HEADERS.offset)).toBe('0');
+    expect(header(dlq!.headers, DLQ_HEADERS.stage)).toBe('TASK_PUT');
   });
 
   it('without context headers the DLQ record carries only the original headers', async () => {

@@ -1,5 +1,8 @@
 import {
   ConfigDef,
+  type SinkConnectorPlugin,
+  type SinkRecord,
+  type SinkTaskContext,
   type SourceConnectorPlugin,
   type SourceRecord,
   type SourceTaskContext,
@@ -84,6 +87,42 @@ export const flakySource: SourceConnectorPlugin = {
   },
 };
 
+/**
+ * A sink that holds records whose value starts with "later" and rejects them through the errant record
+ * reporter on its next put, when their batch is long gone (as a sink that parks records does).
+ */
+export const deferredRejectSink: SinkConnectorPlugin = {
+  type: 'sink',
+  className: 'test.DeferredRejectSinkConnector',
+  aliases: ['DeferredRejectSink'],
+  version: '1.0.0',
+  config: new ConfigDef(),
+  summary: 'test',
+  create: () => ({
+    kind: 'sink',
+    version: () => '1.0.0',
+    start() {},
+    taskConfigs: () => [{}],
+    stop() {},
+  }),
+  createTask: () => {
+    let ctx: SinkTaskContext;
+    let held: SinkRecord[] = [];
+    return {
+      version: () => '1.0.0',
+      initialize(c) {
+        ctx = c;
+      },
+      async start() {},
+      async put(records) {
+        for (const r of held) await ctx.errantRecordReporter!.report(r, new Error('never became ready'));
+        held = records.filter((r) => String(r.value).startsWith('later'));
+      },
+      async stop() {},
+    };
+  },
+};
+
 export function testRegistry(): PluginRegistry {
-  return new PluginRegistry([...builtinPlugins(), flakySource]);
+  return new PluginRegistry([...builtinPlugins(), flakySource, deferredRejectSink]);
 }
