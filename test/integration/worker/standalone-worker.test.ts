@@ -9,9 +9,9 @@ import { DLQ_HEADERS } from '../../../runtime/errors/dlq.js';
 import { parseWorkerConfig } from '../../../runtime/worker/config.js';
 import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
+import { erpstreamCommand } from '../../support/erpstream-cli.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
-const root = path.resolve(import.meta.dirname, '../../..');
 
 async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -39,14 +39,8 @@ async function lines(file: string): Promise<string[]> {
 
 /** Starts `erpstream worker start … --standalone` as a separate process; resolves with its REST URL. */
 async function startWorkerProcess(args: string[]): Promise<{ proc: ChildProcess; url: string; stderr: string[] }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/integration/worker/worker-main.ts', 'worker', 'start', ...args, '--standalone'],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const cli = erpstreamCommand('worker', 'start', ...args, '--standalone');
+  const proc = spawn(cli.command, cli.args, { cwd: cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
   const url = await new Promise<string>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { AvroConverter } from '../../../../runtime/converters/index.js';
 import { type Consumer, type Kafka, createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DbFixture, pgFixture } from './harness.js';
+import { erpstreamCommand } from '../../../support/erpstream-cli.js';
 
 /**
  * The product path, end to end: a standalone worker *process* hosts the ErpSourceConnector on PostgreSQL,
@@ -16,7 +17,6 @@ import { type DbFixture, pgFixture } from './harness.js';
  * topic back and decodes it. Then the worker is SIGKILLed mid-stream and restarted: nothing is lost, and the
  * only duplicates are replays of the same change (same event id, same version).
  */
-const root = path.resolve(import.meta.dirname, '../../../..');
 
 interface Worker {
   proc: ChildProcess;
@@ -25,11 +25,8 @@ interface Worker {
 }
 
 async function startWorker(args: string[]): Promise<Worker> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/integration/worker/worker-main.ts', 'worker', 'start', ...args, '--standalone'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const cli = erpstreamCommand('worker', 'start', ...args, '--standalone');
+  const proc = spawn(cli.command, cli.args, { cwd: cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,11 +1,10 @@
 // Helpers for distributed-worker tests: worker processes, REST calls, reading topics from the beginning.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
+import { erpstreamCommand } from '../../../support/erpstream-cli.js';
 
-const root = path.resolve(import.meta.dirname, '../../../..');
 
 export interface WorkerProcess {
   proc: ChildProcess;
@@ -70,11 +69,8 @@ export async function writeProps(file: string, text: string): Promise<string> {
 
 /** `erpstream worker start <props>` in its own process (distributed, since the props set group.id). */
 export async function startWorker(propsFile: string): Promise<WorkerProcess> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/integration/worker/worker-main.ts', 'worker', 'start', propsFile],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const cli = erpstreamCommand('worker', 'start', propsFile);
+  const proc = spawn(cli.command, cli.args, { cwd: cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
   return new Promise<WorkerProcess>((resolve, reject) => {
