@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../api/index.js';
@@ -20,7 +21,21 @@ export interface RestServerOptions {
   /** The version reported at GET / (numeric X.Y.Z: tools parse it). */
   version: string;
   commit: string;
-  auth?: { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
+  auth?: RestAuth;
+  /** Serve HTTPS instead of HTTP. */
+  tls?: RestTls;
+}
+
+export type RestAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
+
+export interface RestTls {
+  key: string;
+  cert: string;
+  passphrase?: string;
+  /** CA certificates that client certificates must chain to. */
+  ca?: string;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
 }
 
 /** The Kafka Connect REST API on node:http. Every error is `{error_code, message}`; never a stack trace. */
@@ -30,7 +45,8 @@ export class RestServer {
   constructor(private readonly o: RestServerOptions) {}
 
   async start(): Promise<{ host: string; port: number; url: string }> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    const server: Server = this.o.tls ? createTlsServer(this.o.tls, handler) : createServer(handler);
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -42,7 +58,7 @@ export class RestServer {
     this.server = server;
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
+    return { host: addr.address, port: addr.port, url: `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}` };
   }
 
   async stop(): Promise<void> {

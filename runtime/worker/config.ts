@@ -184,6 +184,43 @@ export const workerConfigDef = new ConfigDef()
     documentation: 'Token for bearer authentication.',
   })
   .define({
+    name: 'listeners.https.ssl.keystore.location',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'MEDIUM',
+    documentation:
+      'For an https:// listener: a PEM file holding the private key and its certificate chain (unprefixed ssl.keystore.location also works).',
+  })
+  .define({
+    name: 'listeners.https.ssl.keystore.type',
+    type: 'STRING',
+    defaultValue: 'PEM',
+    importance: 'LOW',
+    documentation: 'Keystore format of the https listener; only PEM is supported.',
+  })
+  .define({
+    name: 'listeners.https.ssl.key.password',
+    type: 'PASSWORD',
+    defaultValue: null,
+    importance: 'MEDIUM',
+    documentation: 'Password of an encrypted private key in the keystore PEM file.',
+  })
+  .define({
+    name: 'listeners.https.ssl.truststore.location',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    documentation: 'PEM file of CA certificates that client certificates must chain to.',
+  })
+  .define({
+    name: 'listeners.https.ssl.client.authentication',
+    type: 'STRING',
+    defaultValue: 'none',
+    validator: Validators.inIgnoreCase('none', 'requested', 'required'),
+    importance: 'LOW',
+    documentation: 'Whether the https listener asks clients for a certificate: none, requested or required.',
+  })
+  .define({
     name: 'rest.request.max.bytes',
     type: 'INT',
     defaultValue: 1048576,
@@ -214,7 +251,7 @@ export const workerConfigDef = new ConfigDef()
   });
 
 export interface Listener {
-  protocol: 'http';
+  protocol: 'http' | 'https';
   host: string;
   port: number;
 }
@@ -237,9 +274,8 @@ export interface WorkerConfig {
 export function parseListener(url: string): Listener {
   const m = /^(https?):\/\/(\[[^\]]*\]|[^:/]*):(\d+)\/?$/.exec(url.trim());
   if (!m) throw ConfigError.invalid('listeners', url, 'Expected a URL like http://127.0.0.1:8083');
-  if (m[1] !== 'http') throw ConfigError.invalid('listeners', url, 'Only http listeners are implemented yet');
   const host = m[2] === '' ? '127.0.0.1' : m[2]!.replace(/^\[|\]$/g, '');
-  return { protocol: 'http', host, port: Number(m[3]) };
+  return { protocol: m[1] as 'http' | 'https', host, port: Number(m[3]) };
 }
 
 export function parseWorkerConfig(raw: RawConfig, mode: 'standalone' | 'distributed' = 'standalone'): WorkerConfig {

@@ -10,6 +10,7 @@ import { KafkaJsPort, type KafkaPort } from './kafka-port.js';
 import { WorkerMetrics } from './metrics.js';
 import { StandaloneHerder } from './standalone-herder.js';
 import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from './stores.js';
+import { restSecurity } from './rest-security.js';
 import { Worker } from './worker.js';
 
 /** The Kafka Connect version whose REST API this worker speaks; tools parse it to pick features. */
@@ -97,21 +98,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     onTopic: (c, t) => statusStore.addTopic(c, t),
   });
 
-  const authType = config.parsed.string('rest.auth.type');
-  const auth =
-    authType === 'basic'
-      ? {
-          type: 'basic' as const,
-          username: config.parsed.stringOrNull('rest.auth.basic.username') ?? '',
-          password: config.parsed.password('rest.auth.basic.password')?.value() ?? '',
-        }
-      : authType === 'bearer'
-        ? { type: 'bearer' as const, token: config.parsed.password('rest.auth.bearer.token')?.value() ?? '' }
-        : undefined;
-  if (auth?.type === 'basic' && (auth.username === '' || auth.password === '')) {
-    throw ConfigError.missing(auth.username === '' ? 'rest.auth.basic.username' : 'rest.auth.basic.password');
-  }
-  if (auth?.type === 'bearer' && auth.token === '') throw ConfigError.missing('rest.auth.bearer.token');
+  const { auth, tls } = restSecurity(config.parsed, config.listener.protocol);
 
   const herder = new StandaloneHerder({
     workerId: '',
@@ -143,6 +130,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     version: CONNECT_API_VERSION,
     commit: `erpstream-${version}`,
     ...(auth ? { auth } : {}),
+    ...(tls ? { tls } : {}),
   });
   const bound = await rest.start();
   const advertisedHost =

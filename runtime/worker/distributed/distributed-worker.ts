@@ -6,6 +6,7 @@ import { WorkerGroup } from '../../kafka/worker-group.js';
 import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../../logging/index.js';
 import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
 import { RestServer } from '../../rest/server.js';
+import { restSecurity } from '../rest-security.js';
 import type { WorkerConfig } from '../config.js';
 import { KafkaJsPort } from '../kafka-port.js';
 import { WorkerMetrics } from '../metrics.js';
@@ -137,17 +138,7 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     ...(eos ? { exactlyOnce: { groupId, offsetRecords: (c, e) => offsetStore.records(c, e) } } : {}),
   });
 
-  const authType = config.parsed.string('rest.auth.type');
-  const auth =
-    authType === 'basic'
-      ? {
-          type: 'basic' as const,
-          username: config.parsed.stringOrNull('rest.auth.basic.username') ?? '',
-          password: config.parsed.password('rest.auth.basic.password')?.value() ?? '',
-        }
-      : authType === 'bearer'
-        ? { type: 'bearer' as const, token: config.parsed.password('rest.auth.bearer.token')?.value() ?? '' }
-        : undefined;
+  const { auth, tls } = restSecurity(config.parsed, config.listener.protocol);
   const forwardAuthorization =
     auth?.type === 'basic'
       ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
@@ -183,13 +174,14 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     version: CONNECT_API_VERSION,
     commit: 'erpstream',
     ...(auth ? { auth } : {}),
+    ...(tls ? { tls } : {}),
   });
   const bound = await rest.start();
   const advertisedHost =
     config.parsed.stringOrNull('rest.advertised.host.name') ?? (bound.host === '0.0.0.0' ? os.hostname() : bound.host);
   const advertisedPort = config.parsed.intOrNull('rest.advertised.port') ?? bound.port;
   const workerId = `${advertisedHost}:${advertisedPort}`;
-  const url = `http://${advertisedHost}:${advertisedPort}/`;
+  const url = `${config.listener.protocol}://${advertisedHost}:${advertisedPort}/`;
   h.workerId = workerId;
   h.start();
   const group = new WorkerGroup(client, {
