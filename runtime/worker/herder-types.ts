@@ -38,6 +38,26 @@ export interface StateEntry {
 
 export interface TaskStateEntry extends StateEntry {
   id: number;
+  /**
+   * erpstream extension: the task's latest progress report (snapshot rows done/total, parked records…),
+   * present only for tasks this worker runs. Connect clients ignore fields they do not know.
+   */
+  progress?: Record<string, unknown>;
+}
+
+/** The REST shape of one task's status. */
+export function taskStateEntry(
+  id: number,
+  t: { state: State; workerId: string; trace: string | null },
+  progress: Record<string, unknown> | undefined,
+): TaskStateEntry {
+  return {
+    id,
+    state: t.state,
+    worker_id: t.workerId,
+    ...(t.trace ? { trace: t.trace } : {}),
+    ...(progress ? { progress } : {}),
+  };
 }
 
 export interface ConnectorStateInfo {

@@ -9,6 +9,7 @@ interface TaskCounters {
   offsetCommits: number;
   offsetCommitMsSum: number;
   dlq: () => number;
+  progress: Record<string, unknown> | undefined;
 }
 
 export interface TaskMetrics {
@@ -17,6 +18,7 @@ export interface TaskMetrics {
   put(n: number): void;
   offsetCommit(ms: number): void;
   dlq(read: () => number): void;
+  progress(info: Record<string, unknown>): void;
 }
 
 export class WorkerMetrics {
@@ -29,7 +31,15 @@ export class WorkerMetrics {
       entry = {
         connector,
         task,
-        c: { polled: 0, produced: 0, put: 0, offsetCommits: 0, offsetCommitMsSum: 0, dlq: () => 0 },
+        c: {
+          polled: 0,
+          produced: 0,
+          put: 0,
+          offsetCommits: 0,
+          offsetCommitMsSum: 0,
+          dlq: () => 0,
+          progress: undefined,
+        },
       };
       this.tasks.set(key, entry);
     }
@@ -43,7 +53,13 @@ export class WorkerMetrics {
         c.offsetCommitMsSum += ms;
       },
       dlq: (read) => void (c.dlq = read),
+      progress: (info) => void (c.progress = info),
     };
+  }
+
+  /** The latest progress report of a task, if it made one. */
+  progressOf(connector: string, task: number): Record<string, unknown> | undefined {
+    return this.tasks.get(`${connector}\0${task}`)?.c.progress;
   }
 
   removeConnector(connector: string): void {
@@ -72,6 +88,24 @@ export class WorkerMetrics {
         lines.push(`${name}{connector="${esc(connector)}",task="${task}"} ${read(c)}`);
       }
     }
+    // Every numeric leaf of a task's progress report, as a gauge named by its path.
+    const progressName = 'erpstream_task_progress';
+    lines.push(`# HELP ${progressName} Latest progress figures a task reported (snapshot rows, parked records…)`);
+    lines.push(`# TYPE ${progressName} gauge`);
+    for (const { connector, task, c } of this.tasks.values()) {
+      for (const [key, value] of numericLeaves(c.progress)) {
+        lines.push(`${progressName}{connector="${esc(connector)}",task="${task}",name="${esc(key)}"} ${value}`);
+      }
+    }
     return `${lines.join('\n')}\n`;
   }
+}
+
+function numericLeaves(value: unknown, prefix = '', out: Array<[string, number]> = []): Array<[string, number]> {
+  if (typeof value === 'number' && Number.isFinite(value)) out.push([prefix, value]);
+  else if (typeof value === 'bigint') out.push([prefix, Number(value)]);
+  else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) numericLeaves(v, prefix ? `${prefix}.${k}` : k, out);
+  }
+  return out;
 }

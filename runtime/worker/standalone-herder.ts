@@ -14,6 +14,7 @@ import {
   HerderError,
   badRequest,
   notFound,
+  taskStateEntry,
 } from './herder-types.js';
 import type { KafkaPort } from './kafka-port.js';
 import {
@@ -314,7 +315,7 @@ export class StandaloneHerder implements Herder {
     const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
       .filter(([id]) => id < s.taskConfigs.length)
       .sort(([a], [b]) => a - b)
-      .map(([id, t]) => ({ id, state: t.state, worker_id: t.workerId, ...(t.trace ? { trace: t.trace } : {}) }));
+      .map(([id, t]) => taskStateEntry(id, t, this.o.worker.taskProgress(name, id)));
     return {
       name,
       connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
@@ -327,7 +328,7 @@ export class StandaloneHerder implements Herder {
     const s = this.state.get(name);
     const t = this.o.statusStore.task(name, task);
     if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
-    return { id: task, state: t.state, worker_id: t.workerId, ...(t.trace ? { trace: t.trace } : {}) };
+    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task));
   }
 
   taskConfigs(name: string): TaskInfo[] {

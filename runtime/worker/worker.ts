@@ -55,6 +55,11 @@ type RunningTask = WorkerSourceTask | WorkerSinkTask;
 
 /** Runs connector and task instances for configs the herder hands it. Knows nothing about storage. */
 export class Worker {
+  /** A task's latest progress report (REST status and /metrics show it). */
+  taskProgress(connector: string, task: number): Record<string, unknown> | undefined {
+    return this.o.metrics.progressOf(connector, task);
+  }
+
   private readonly connectors = new Map<string, RunningConnector>();
   private readonly tasks = new Map<string, RunningTask>();
   private sharedProducer: Promise<ProducerPort> | null = null;
@@ -171,7 +176,12 @@ export class Worker {
           taskId,
           connectorName: connector,
           logger,
-          status: { progress: (info) => logger.debug('progress', info) },
+          status: {
+            progress: (info) => {
+              m.progress(info);
+              logger.debug('progress', info);
+            },
+          },
           offsetStorageReader: {
             offset: (p: SourcePartition) => this.o.offsets.get(connector, p),
             offsets: async (ps: SourcePartition[]) =>
@@ -224,7 +234,12 @@ export class Worker {
           taskId,
           connectorName: connector,
           logger,
-          status: { progress: (info) => logger.debug('progress', info) },
+          status: {
+            progress: (info) => {
+              m.progress(info);
+              logger.debug('progress', info);
+            },
+          },
           offset: () => logger.warn('SinkTaskContext.offset() (rewind) is not supported yet'),
           pause: () => runner?.pause(),
           resume: () => runner?.resume(),

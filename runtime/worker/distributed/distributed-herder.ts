@@ -15,6 +15,7 @@ import {
   HerderError,
   badRequest,
   notFound,
+  taskStateEntry,
 } from '../herder-types.js';
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
@@ -509,7 +510,7 @@ export class DistributedHerder implements Herder {
     const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
       .filter(([id]) => id < s.taskConfigs.length)
       .sort(([a], [b]) => a - b)
-      .map(([id, t]) => ({ id, state: t.state, worker_id: t.workerId, ...(t.trace ? { trace: t.trace } : {}) }));
+      .map(([id, t]) => taskStateEntry(id, t, this.o.worker.taskProgress(name, id)));
     return {
       name,
       connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
@@ -522,7 +523,7 @@ export class DistributedHerder implements Herder {
     const s = this.o.configStore.get(name);
     const t = this.o.statusStore.task(name, task);
     if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
-    return { id: task, state: t.state, worker_id: t.workerId, ...(t.trace ? { trace: t.trace } : {}) };
+    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task));
   }
 
   taskConfigs(name: string): TaskInfo[] {

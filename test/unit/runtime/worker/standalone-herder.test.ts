@@ -160,6 +160,21 @@ describe('standalone herder state machine', () => {
   });
 });
 
+describe('task progress', () => {
+  it("a task's progress report shows in its REST status and as /metrics gauges", async () => {
+    h = await startHarness({}, { registry: testRegistry() });
+    await h.req('POST', '/connectors', { name: 'progressing', config: { 'connector.class': 'FlakySource' } });
+    await waitFor(async () => {
+      const s = await h.req('GET', '/connectors/progressing/status');
+      return (s.body.tasks?.[0]?.progress?.rows?.done ?? 0) >= 2;
+    });
+    const task = await h.req('GET', '/connectors/progressing/tasks/0/status');
+    expect(task.body).toMatchObject({ id: 0, state: 'RUNNING', progress: { phase: 'streaming' } });
+    const metrics = await h.req('GET', '/metrics');
+    expect(metrics.body).toMatch(/erpstream_task_progress\{connector="progressing",task="0",name="rows\.done"\} \d+/);
+  });
+});
+
 describe('automatic restart of failed tasks', () => {
   it('restarts a FAILED task after a backoff when task.auto.restart.enable=true', async () => {
     const a = await startHarness({ 'task.auto.restart.enable': 'true' }, { registry: testRegistry() });

@@ -80,6 +80,7 @@ export const flakySource: SourceConnectorPlugin = {
           sourceOffset: { seq },
         };
         seq++;
+        ctx.status.progress({ rows: { done: seq }, phase: 'streaming' });
         return [rec];
       },
       async stop() {},
