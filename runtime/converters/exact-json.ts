@@ -1,1 +1,0 @@
-export * from '../api/exact-json.js';

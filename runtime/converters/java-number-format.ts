@@ -1,1 +1,0 @@
-export * from '../api/java-number-format.js';
