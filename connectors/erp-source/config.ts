@@ -474,6 +474,7 @@ export interface ErpSourceSettings {
   snapshotMode: SnapshotMode;
   snapshotFetchSize: number;
   signalTable: string | null;
+  incrementalChunkSize: number;
   /** capture.mode=timestamp_incrementing only. */
   tsinc: TsIncSettings | null;
 }
@@ -558,6 +559,7 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
     snapshotMode: c.string('snapshot.mode') as SnapshotMode,
     snapshotFetchSize: c.int('snapshot.fetch.size'),
     signalTable: c.stringOrNull('signal.data.collection'),
+    incrementalChunkSize: c.int('incremental.snapshot.chunk.size'),
     tsinc,
   };
 }

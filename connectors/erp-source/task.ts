@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  DataError,
   type Logger,
   type SourcePartition,
   type SourceRecord,
@@ -26,11 +27,21 @@ import {
 } from './envelope.js';
 import { type ChangeRow, type RawRow, type TableId, keyString, qualified } from './model.js';
 import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
+import {
+  type Signal,
+  type SignalState,
+  applySignals,
+  emptySignalState,
+  newestSignalState,
+  parseSignal,
+} from './signals.js';
 
 /** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
 export type TableOffset = {
   stream: Cursor;
   snapshot?: { last_key: string[] | null; rows: number };
+  /** Signal-driven incremental snapshots: the task-wide state, newest copy (highest step) wins on restart. */
+  signals?: SignalState;
 };
 
 interface Built {
@@ -94,6 +105,8 @@ export class ErpSourceTask implements SourceTask {
   private readonly abort = new AbortController();
   /** capture.mode=timestamp_incrementing: one reader per table (no change table). */
   private tsinc: TsIncTableReader[] | null = null;
+  /** signal.data.collection: signals acted on and the incremental snapshot queue (empty without a signal table). */
+  private signals: SignalState = emptySignalState();
 
   version(): string {
     return PLUGIN_VERSION;
@@ -133,9 +146,11 @@ export class ErpSourceTask implements SourceTask {
     const reader = this.context?.offsetStorageReader;
     const needSnapshot: SnapshotState[] = [];
     const fresh: string[] = [];
+    const storedSignals: unknown[] = [];
     for (const id of tables) {
       const name = qualified(id);
       const stored = (await reader?.offset(this.partition(name))) as TableOffset | null | undefined;
+      storedSignals.push(stored?.signals);
       const cursor = stored ? cursorFromOffset(stored.stream) : null;
       if (cursor && cursor.kind !== kind) {
         if (this.settings.snapshotMode !== 'when_needed') {
@@ -180,6 +195,14 @@ export class ErpSourceTask implements SourceTask {
     }
     this.snapshots = needSnapshot;
     if (this.snapshots.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
+    if (this.settings.signalTable && !outbox) {
+      await this.checkSignalTable(this.settings.signalTable);
+      this.signals = newestSignalState(storedSignals);
+      this.signals.queue = this.signals.queue.filter((q) => this.schemas.has(q.table));
+      if (this.signals.queue.length > 0) {
+        this.log.info('Resuming incremental snapshot', { queue: this.signals.queue });
+      }
+    }
   }
 
   private async startTimestampIncrementing(props: Readonly<Record<string, string>>): Promise<void> {
@@ -429,10 +452,14 @@ export class ErpSourceTask implements SourceTask {
       this.dropReadAhead();
       throw e;
     }
-    const { records, batch, now } = built;
+    const { batch, now } = built;
+    let records = built.records;
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
-    if (batch.full && !this.abort.signal.aborted) {
+    if (this.settings.signalTable && !this.settings.changeTable.outbox) {
+      records = await this.incrementalStep(records, batch.end, now);
+    }
+    if (batch.full && !this.abort.signal.aborted && this.signals.queue.length === 0) {
       // Read ahead while the worker converts and sends this batch: the next batch is built (its base rows read on
       // the row reader's connection) while the change rows of the one after are read on the main connection.
       const ahead = this.nextChanges?.from === batch.end ? this.nextChanges.batch : this.readChanges(batch.end);
@@ -445,7 +472,10 @@ export class ErpSourceTask implements SourceTask {
     }
     if (this.settings.heartbeatIntervalMs > 0 && now - this.lastHeartbeatMs >= this.settings.heartbeatIntervalMs) {
       this.lastHeartbeatMs = now;
-      const offset: TableOffset = { stream: batch.end };
+      const offset: TableOffset = {
+        stream: batch.end,
+        ...(this.signals.step > 0 ? { signals: snapshotOf(this.signals) } : {}),
+      };
       for (const table of this.schemas.keys()) {
         records.push(
           heartbeatRecord(this.settings.heartbeatTopic, this.settings.topicPrefix, this.partition(table), offset, now),
@@ -453,6 +483,113 @@ export class ErpSourceTask implements SourceTask {
       }
     }
     return records;
+  }
+
+  // ---- signal-driven incremental snapshot -----------------------------------------------------------------
+
+  /**
+   * Reads the signal table, then (while a table is queued) one chunk by primary key, emitted as `r` events after
+   * this poll's stream events. Every emitted row — streamed or snapshot — is the row as read at emission time,
+   * and reads happen in emission order (no read-ahead while a snapshot runs), so a chunk row can never overwrite
+   * a newer streamed state: whatever changed after the chunk read has a change row the stream emits later.
+   */
+  private async incrementalStep(streamed: SourceRecord[], streamAt: Cursor, now: number): Promise<SourceRecord[]> {
+    await this.readSignals();
+    const state = this.signals;
+    const out = state.step > 0 ? streamed.map((r) => this.withSignals(r)) : streamed;
+    const current = state.queue[0];
+    if (!current) return out;
+    this.dropReadAhead(); // rows read ahead could be older than the chunk read next
+    const schemas = this.schemas.get(current.table)!;
+    const limit = this.settings.incrementalChunkSize;
+    const session = await this.dialect.beginSnapshot();
+    let rows: RawRow[];
+    try {
+      rows = await session.chunk(schemas.table, current.last_key, limit);
+    } finally {
+      await session.close().catch(() => {});
+    }
+    const db = this.dialect.database;
+    const chunk: SourceRecord[] = [];
+    for (const row of rows) {
+      const keyValues = schemas.table.keyColumns.map((k) => textOf(row[k]));
+      current.last_key = keyValues;
+      current.rows += 1;
+      state.step += 1;
+      chunk.push(
+        changeEvent({
+          schemas,
+          db,
+          prefix: this.settings.topicPrefix,
+          op: 'r',
+          key: keyStruct(
+            schemas,
+            schemas.table.keyColumns.map((k) => row[k]),
+          ),
+          before: null,
+          after: rowStruct(schemas, row),
+          version: '0',
+          eventId: `${db}:${current.table}:incremental:${keyString(keyValues)}:${current.rows}`,
+          sourceTsMs: now,
+          snapshot: 'incremental',
+          partition: this.partition(current.table),
+          offset: { stream: streamAt, signals: snapshotOf(state) } satisfies TableOffset,
+          nowMs: now,
+        }),
+      );
+    }
+    const progress = { table: current.table, rows: current.rows, done: rows.length < limit };
+    this.context?.status.progress({ incremental_snapshot: progress });
+    if (rows.length < limit) {
+      state.queue.shift();
+      state.step += 1;
+      this.log.info('Incremental snapshot of table complete', progress);
+      // The finished state must reach the offsets even when the last chunk was empty.
+      const last = chunk[chunk.length - 1];
+      if (last) chunk[chunk.length - 1] = this.withSignals(last);
+    } else {
+      this.log.debug('Incremental snapshot chunk', progress);
+    }
+    this.lastPollFull = true; // next chunk without waiting
+    return [...out, ...chunk];
+  }
+
+  /** A missing or mis-shaped signal table fails the start, not every poll. */
+  private async checkSignalTable(name: string): Promise<void> {
+    const info = await this.dialect.describe(parseTableName(name, this.dialect.defaultSchema));
+    const missing = ['id', 'type', 'data'].filter((c) => !info.columns.some((col) => col.name === c));
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `Signal table ${name} lacks the column(s) ${missing.join(', ')} (Debezium's shape: id, type, data)`,
+        'signal.data.collection',
+      );
+    }
+  }
+
+  private async readSignals(): Promise<void> {
+    const id = parseTableName(this.settings.signalTable!, this.dialect.defaultSchema);
+    const q = (c: string): string => this.dialect.quote(c);
+    const rows = await this.dialect.run(
+      `SELECT ${q('id')} AS id, ${q('type')} AS type, ${q('data')} AS data FROM ${q(id.schema)}.${q(id.table)}`,
+      [],
+      `Reading the signal table ${qualified(id)}`,
+    );
+    // A mistyped signal must not stop capture: it is logged and marked done like any other.
+    const signals = rows.map((r): Signal => {
+      try {
+        return parseSignal(r, this.dialect.defaultSchema);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        return { id: String(r.id ?? ''), kind: 'ignored', reason: e.message };
+      }
+    });
+    const { actions } = applySignals(this.signals, signals, new Set(this.schemas.keys()));
+    for (const a of actions) (a.ignored ? this.log.warn : this.log.info).call(this.log, 'Signal', a);
+  }
+
+  /** The record with the current signal state in its offset (the newest state wins on restart). */
+  private withSignals(r: SourceRecord): SourceRecord {
+    return { ...r, sourceOffset: { ...r.sourceOffset, signals: snapshotOf(this.signals) } };
   }
 
   private dropReadAhead(): void {
@@ -656,6 +793,15 @@ export class ErpSourceTask implements SourceTask {
     this.rows = null;
     await this.dialect?.close();
   }
+}
+
+/** A copy: records keep the state as of their emission. */
+function snapshotOf(s: SignalState): SignalState {
+  return {
+    step: s.step,
+    done: [...s.done],
+    queue: s.queue.map((q) => ({ ...q, last_key: q.last_key && [...q.last_key] })),
+  };
 }
 
 function sameColumns(a: string[], b: string[]): boolean {

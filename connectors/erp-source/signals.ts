@@ -1,0 +1,126 @@
+import { DataError } from '../../runtime/api/index.js';
+import { parseTableName } from './dialects/common.js';
+import { qualified } from './model.js';
+
+/**
+ * Ad-hoc incremental snapshots driven by a signal table in Debezium's shape `(id, type, data)`. The task polls
+ * the signal table itself (no trigger on it is needed) and remembers which signal ids it has acted on in the
+ * offsets it writes, so a signal is acted on once even across restarts.
+ */
+
+/** One table waiting for or in an incremental snapshot. */
+export interface IncrementalTable {
+  table: string;
+  /** Text key values of the last row emitted; null before the first chunk. */
+  last_key: string[] | null;
+  rows: number;
+}
+
+/**
+ * The task-wide signal state, stored (JSON) in every offset the task writes while it is not empty. Each table
+ * partition keeps only its own last offset, so `step` (raised on every change) tells which stored copy is newest.
+ */
+export interface SignalState {
+  step: number;
+  /** Signal ids already acted on that were still in the signal table at the last read (bounded by it). */
+  done: string[];
+  /** Tables to snapshot, the first one in progress. */
+  queue: IncrementalTable[];
+}
+
+export type Signal =
+  | { id: string; kind: 'execute-snapshot'; tables: string[] }
+  | { id: string; kind: 'stop-snapshot'; tables: string[] | null }
+  | { id: string; kind: 'ignored'; reason: string };
+
+export function emptySignalState(): SignalState {
+  return { step: 0, done: [], queue: [] };
+}
+
+/** The newest signal state among the stored table offsets (highest step). */
+export function newestSignalState(stored: ReadonlyArray<unknown>): SignalState {
+  let best = emptySignalState();
+  for (const s of stored) {
+    if (!isSignalState(s)) continue;
+    if (s.step > best.step) best = { step: s.step, done: [...s.done], queue: s.queue.map((t) => ({ ...t })) };
+  }
+  return best;
+}
+
+function isSignalState(v: unknown): v is SignalState {
+  if (!v || typeof v !== 'object') return false;
+  const s = v as Partial<SignalState>;
+  return typeof s.step === 'number' && Array.isArray(s.done) && Array.isArray(s.queue);
+}
+
+/** Reads one signal row; malformed data is a DataError naming the signal id. */
+export function parseSignal(row: Record<string, unknown>, defaultSchema: string): Signal {
+  const id = String(row.id ?? '');
+  const type = String(row.type ?? '');
+  if (type !== 'execute-snapshot' && type !== 'stop-snapshot') {
+    return { id, kind: 'ignored', reason: `signal type ${JSON.stringify(type)} is not supported` };
+  }
+  let data: unknown = {};
+  const text = row.data;
+  if (text !== null && text !== undefined && String(text).trim() !== '') {
+    try {
+      data = JSON.parse(String(text));
+    } catch {
+      throw new DataError(`Signal ${JSON.stringify(id)}: data is not JSON: ${JSON.stringify(String(text))}`);
+    }
+  }
+  const d = (data ?? {}) as Record<string, unknown>;
+  const snapshotType = d.type === undefined ? 'incremental' : String(d.type).toLowerCase();
+  if (snapshotType !== 'incremental') {
+    return {
+      id,
+      kind: 'ignored',
+      reason: `snapshot type ${JSON.stringify(d.type)} is not supported (incremental only)`,
+    };
+  }
+  const collections = d['data-collections'];
+  if (collections === undefined && type === 'stop-snapshot') return { id, kind: 'stop-snapshot', tables: null };
+  if (!Array.isArray(collections) || collections.some((c) => typeof c !== 'string')) {
+    throw new DataError(
+      `Signal ${JSON.stringify(id)}: "data-collections" must be an array of table names, got ${JSON.stringify(collections)}`,
+    );
+  }
+  const tables = (collections as string[]).map((c) => qualified(parseTableName(c, defaultSchema)));
+  return type === 'execute-snapshot' ? { id, kind: 'execute-snapshot', tables } : { id, kind: 'stop-snapshot', tables };
+}
+
+/**
+ * Applies the signal rows now in the table to the state: new execute-snapshot signals queue the tables this task
+ * captures (a table already queued restarts from its beginning, like a re-run in Debezium), stop-snapshot removes
+ * them. Returns whether anything changed, and what was done for the log.
+ */
+export function applySignals(
+  state: SignalState,
+  signals: readonly Signal[],
+  captured: ReadonlySet<string>,
+): { changed: boolean; actions: Array<Record<string, unknown>> } {
+  const present = new Set(signals.map((s) => s.id));
+  const done = state.done.filter((id) => present.has(id));
+  let changed = done.length !== state.done.length;
+  state.done = done;
+  const actions: Array<Record<string, unknown>> = [];
+  for (const s of signals) {
+    if (state.done.includes(s.id)) continue;
+    state.done.push(s.id);
+    changed = true;
+    if (s.kind === 'ignored') {
+      actions.push({ signal: s.id, ignored: s.reason });
+    } else if (s.kind === 'execute-snapshot') {
+      const mine = s.tables.filter((t) => captured.has(t));
+      state.queue = state.queue.filter((q) => !mine.includes(q.table));
+      for (const t of mine) state.queue.push({ table: t, last_key: null, rows: 0 });
+      actions.push({ signal: s.id, snapshot: mine, not_captured_here: s.tables.filter((t) => !captured.has(t)) });
+    } else {
+      const stopped = state.queue.filter((q) => s.tables === null || s.tables.includes(q.table)).map((q) => q.table);
+      state.queue = state.queue.filter((q) => !stopped.includes(q.table));
+      actions.push({ signal: s.id, stopped });
+    }
+  }
+  if (changed) state.step += 1;
+  return { changed, actions };
+}
