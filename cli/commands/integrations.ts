@@ -11,9 +11,11 @@ import {
 } from '../integrations/cluster.js';
 import { loadDocuments } from '../integrations/documents.js';
 import { type Expansion, expandDocuments } from '../integrations/expand.js';
-import { type Plan, computePlan, hasChanges, renderPlan } from '../integrations/plan.js';
+import { type Plan, hasChanges, renderPlan } from '../integrations/plan.js';
 import { IntegrationFileError, formatProblem } from '../integrations/problems.js';
 import { integrationJsonSchema } from '../integrations/schema.js';
+import { DEFAULT_CLUSTER, computeClusterPlans, resolveClusterTarget, splitByCluster } from '../integrations/targets.js';
+import { ConnectClient } from '../connect/client.js';
 import { validateExpansion } from '../integrations/validate.js';
 
 /**
@@ -89,11 +91,21 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
     .description('show what apply would create, update and delete on the cluster')
     .action(async (opts: FileOptions & { prune?: boolean }, cmd: Command) => {
       const expansion = await loadIntegrations(ctx, opts.file);
-      const client = await connectClient(ctx, cmd);
-      const plan = computePlan(expansion, clusterConfigs(await clusterConnectors(client)), {
-        prune: opts.prune === true,
-      });
-      writePlan(ctx, plan);
+      const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+      if (targets.length === 1) return writePlan(ctx, targets[0]!.plan);
+      if (ctx.output !== 'table') {
+        return writeResult(
+          ctx,
+          targets.map((t) => ({
+            cluster: t.label,
+            items: t.plan.items.map(({ config: _c, ...i }) => i),
+            untouched: t.plan.untouched,
+          })),
+          () => '',
+        );
+      }
+      const style = styleFor(ctx, 'stdout');
+      for (const t of targets) ctx.stdout.write(`${style.bold(`Cluster ${t.label}:`)}\n${renderPlan(t.plan, style)}`);
     });
 
   addConnectOptions(
@@ -104,11 +116,12 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
     .description('create, update and delete connectors so the cluster matches the files (idempotent)')
     .action(async (opts: FileOptions & { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
       const expansion = await loadIntegrations(ctx, opts.file);
-      const client = await connectClient(ctx, cmd);
-      const plan = computePlan(expansion, clusterConfigs(await clusterConnectors(client)), {
-        prune: opts.prune === true,
-      });
-      await runPlan(ctx, client, plan, opts.dryRun === true);
+      const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+      // Other clusters first: a Debezium source must exist before the sinks that read its topics.
+      for (const t of [...targets].reverse()) {
+        if (targets.length > 1 && ctx.output === 'table') ctx.stdout.write(`Cluster ${t.label}:\n`);
+        await runPlan(ctx, t.client, t.plan, opts.dryRun === true);
+      }
     });
 
   addConnectOptions(group.command('list'))
@@ -146,6 +159,35 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       const schema = integrationJsonSchema();
       writeResult(ctx, schema, () => `${JSON.stringify(schema, null, 2)}\n`);
     });
+}
+
+/**
+ * One plan per Connect cluster: ours (the command's --connect-url/context) and any cluster a Debezium
+ * source names in `source.cluster`. Ours comes first.
+ */
+async function planClusters(
+  ctx: CliContext,
+  cmd: Command,
+  expansion: Expansion,
+  prune: boolean,
+): Promise<Array<{ key: string; label: string; client: ConnectClient; plan: Plan }>> {
+  const ours = await connectClient(ctx, cmd);
+  const targets: Array<{ key: string; label: string; client: ConnectClient }> = [
+    { key: DEFAULT_CLUSTER, label: "erpstream's (--connect-url / context)", client: ours },
+  ];
+  for (const key of splitByCluster(expansion).keys()) {
+    if (key === DEFAULT_CLUSTER) continue;
+    const t = await resolveClusterTarget(key, ctx.env);
+    targets.push({
+      key,
+      label: t.url,
+      client: new ConnectClient({ url: t.url, auth: t.auth, timeoutMs: t.timeoutMs }),
+    });
+  }
+  const configs = new Map<string, ReturnType<typeof clusterConfigs>>();
+  for (const t of targets) configs.set(t.key, clusterConfigs(await clusterConnectors(t.client)));
+  const plans = computeClusterPlans(expansion, configs, { prune });
+  return targets.map((t) => ({ ...t, plan: plans.get(t.key)! }));
 }
 
 async function runPlan(

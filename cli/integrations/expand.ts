@@ -14,6 +14,15 @@ import {
   SOURCE_FIELDS,
   isGroup,
 } from './fields.js';
+import {
+  DEBEZIUM_SOURCE_KEYS,
+  UNWRAP_ALIAS,
+  UNWRAP_CLASS,
+  SOURCE_KINDS,
+  TOPIC_FORMAT,
+  isFormatKey,
+  writeDebeziumSource,
+} from './debezium.js';
 import { ProblemList } from './problems.js';
 import { Section } from './reader.js';
 
@@ -44,7 +53,14 @@ const INTEGRATION_KEYS = [
   'sinks',
   'errors',
 ];
-const SOURCE_KEYS = ['name', 'connectorClass', 'tables', 'config', ...SOURCE_FIELDS.map((s) => s.f)];
+const SOURCE_KEYS = [
+  'name',
+  'connectorClass',
+  'tables',
+  'config',
+  ...SOURCE_FIELDS.map((s) => s.f),
+  ...DEBEZIUM_SOURCE_KEYS,
+];
 const CHAIN_KEYS = CHAIN_SECTIONS.map((c) => c.section);
 const SINK_KEYS = [
   'connectorClass',
@@ -74,6 +90,11 @@ export interface GeneratedConnector {
   config: Record<string, string>;
   /** Config key → the file field it came from, so plugin errors point at the field. */
   origins: Record<string, string>;
+  /**
+   * The Connect cluster it belongs on (a context name or URL), when not the one `plan`/`apply` target:
+   * a Debezium source runs on the customer's Connect cluster (`source.cluster`).
+   */
+  cluster?: string;
 }
 
 export interface Expansion {
@@ -153,9 +174,44 @@ interface SourceDecl {
   topicPrefix: string | undefined;
   /** The connection keys, reused as the lookup sink's default origin connection. */
   connection: Array<[string, string, string]>;
+  /** Debezium's change events: sinks unwrap them to rows first. */
+  debezium?: boolean;
+}
+
+function readDebezium(s: Section, name: string): SourceDecl {
+  const out = new ConfigOut(s, null);
+  const d = writeDebeziumSource(s, name, (k, v, p) => out.set(k, v, p));
+  writeRawConfig(s, out);
+  const userFormat = Object.keys(out.config).some(isFormatKey);
+  if (!userFormat) for (const [k, v] of Object.entries(TOPIC_FORMAT)) out.set(k, v, s.path);
+  const connectorName = `${name}-source`;
+  out.set('name', connectorName, s.path);
+  out.set(LABEL_MANAGED_BY, MANAGED_BY, s.path);
+  out.set(LABEL_SOURCE, name, s.path);
+  return {
+    name,
+    section: s,
+    topicPrefix: d.topicPrefix,
+    connection: d.connection,
+    debezium: true,
+    connector: {
+      name: connectorName,
+      role: 'source',
+      file: s.file,
+      integrations: [],
+      sourceName: name,
+      path: s.path,
+      config: out.config,
+      origins: out.origins,
+      ...(d.cluster !== undefined ? { cluster: d.cluster } : {}),
+    },
+  };
 }
 
 function readSource(s: Section, name: string): SourceDecl {
+  if (s.has('kind') && s.str('kind', { oneOf: SOURCE_KINDS }) === 'debezium') return readDebezium(s, name);
+  for (const k of DEBEZIUM_SOURCE_KEYS.filter((f) => f !== 'kind'))
+    if (s.has(k)) s.problem(k, 'only for a source of kind: debezium');
   const out = new ConfigOut(s, null);
   const cls = s.str('connectorClass') ?? ERP_SOURCE_CLASS;
   out.set('connector.class', cls, s.has('connectorClass') ? s.at('connectorClass') : s.path);
@@ -239,6 +295,12 @@ function readSink(
 
   // The transform chain, in a fixed order: clean names first so later stages see the cleaned fields.
   const aliases: string[] = [];
+  if (source?.debezium && cls === LOOKUP_SINK_CLASS) {
+    // Debezium writes change envelopes; the chain and the lookup sink work on rows.
+    aliases.push(UNWRAP_ALIAS);
+    out.set(`transforms.${UNWRAP_ALIAS}.type`, UNWRAP_CLASS, source.section.path);
+    out.set(`transforms.${UNWRAP_ALIAS}.delete.tombstone.handling.mode`, 'rewrite', source.section.path);
+  }
   for (const chain of CHAIN_SECTIONS) {
     const allowed = [...chain.fields.map((f) => f.f), ...(chain.section === 'domain' ? ['id', 'codes'] : [])];
     // A sink's own section (e.g. translate only for shipments) replaces the integration-wide one.
@@ -281,6 +343,11 @@ function readSink(
   );
   if (errors) writeFields(errors, ERROR_FIELDS, out);
   writeRawConfig(s, out);
+  if (source?.debezium && !Object.keys(out.config).some(isFormatKey)) {
+    // Read Debezium's topics in the format its connector writes them.
+    const src = source.connector;
+    for (const k of Object.keys(src.config).filter(isFormatKey)) out.set(k, src.config[k]!, src.origins[k]!);
+  }
 
   out.set('name', connectorName, s.path);
   out.set(LABEL_MANAGED_BY, MANAGED_BY, s.path);

@@ -37,6 +37,8 @@ export interface Plan {
   items: PlanItem[];
   /** Managed connectors of integrations not in these files (left alone without --prune). */
   untouched: string[];
+  /** Generated connectors that belong on another Connect cluster (a Debezium source's `source.cluster`). */
+  elsewhere?: Array<{ name: string; cluster: string }>;
 }
 
 /**
@@ -68,13 +70,18 @@ function isManaged(config: Readonly<Record<string, string>> | undefined): boolea
 export function computePlan(
   expansion: Expansion,
   cluster: ReadonlyMap<string, ConnectorConfig>,
-  options: { prune?: boolean } = {},
+  options: { prune?: boolean; cluster?: string } = {},
 ): Plan {
   const items: PlanItem[] = [];
   const generated = new Map(expansion.connectors.map((c) => [c.name, c]));
   const declared = new Set(expansion.integrations);
+  // Only the connectors that belong on this cluster (`cluster` unset: the command's own).
+  const here = expansion.connectors.filter((c) => (c.cluster ?? '') === (options.cluster ?? ''));
+  const elsewhere = expansion.connectors
+    .filter((c) => !here.includes(c))
+    .map((c) => ({ name: c.name, cluster: c.cluster ?? '' }));
 
-  for (const c of expansion.connectors) {
+  for (const c of here) {
     const current = cluster.get(c.name);
     if (current !== undefined && !isManaged(current)) {
       // Taking over a connector someone created by hand is allowed, but said out loud.
@@ -127,7 +134,7 @@ export function computePlan(
   }
   // Deletes last: sinks go before the sources they read, and new connectors exist before old ones go.
   items.push(...deletions.sort((a, b) => (a.role === b.role ? 0 : a.role === 'sink' ? -1 : 1)));
-  return { items, untouched };
+  return elsewhere.length > 0 ? { items, untouched, elsewhere } : { items, untouched };
 }
 
 function item(c: GeneratedConnector, current: ConnectorConfig | undefined, note: string): PlanItem {
@@ -170,6 +177,9 @@ export function renderPlan(plan: Plan, style: Style, options: { showCreateKeys?:
   }
   if (plan.untouched.length > 0) {
     lines.push(style.dim(`  (left alone, owned by integrations not in these files: ${plan.untouched.join(', ')})`));
+  }
+  for (const e of plan.elsewhere ?? []) {
+    lines.push(style.dim(`  (${e.name} belongs on cluster ${e.cluster || '(this one)'}: planned there, not here)`));
   }
   lines.push('', planSummary(plan));
   return lines.join('\n') + '\n';

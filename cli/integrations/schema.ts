@@ -1,5 +1,6 @@
 import { type ConfigDef, NO_DEFAULT, configDefToJsonSchema } from '../../runtime/api/index.js';
 import type { PluginRegistry } from '../../runtime/plugins/registry.js';
+import { DEBEZIUM_SOURCE_SCHEMA } from './debezium.js';
 import { API_VERSION } from './expand.js';
 import {
   CHAIN_SECTIONS,
@@ -110,6 +111,7 @@ export function integrationJsonSchema(registry: PluginRegistry = integrationRegi
     },
     ...fieldsSchema(SOURCE_FIELDS, sourceDef),
     config: rawConfigSchema(sourceDef, 'source'),
+    ...DEBEZIUM_SOURCE_SCHEMA,
   };
   const sink = {
     type: 'object',
