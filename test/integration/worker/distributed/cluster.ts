@@ -5,7 +5,6 @@ import { createInterface } from 'node:readline';
 import { createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
 import { erpstreamCommand } from '../../../support/erpstream-cli.js';
 
-
 export interface WorkerProcess {
   proc: ChildProcess;
   url: string;
