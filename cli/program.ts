@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ERPSTREAM_VERSION } from '../runtime/api/index.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerConfigContextCommands } from './commands/config-contexts.js';
 import { registerConnectorsCommands } from './commands/connectors.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -7,6 +8,7 @@ import { registerIntegrationCommands } from './commands/integrations.js';
 import { registerLoggersCommands } from './commands/loggers.js';
 import { registerOffsetsCommands } from './commands/offsets.js';
 import { registerPluginsCommands } from './commands/plugins.js';
+import { registerTailCommand } from './commands/tail.js';
 import { registerTransformsCommands } from './commands/transforms.js';
 import { registerWorkerCommands } from './commands/worker.js';
 import { type CliContext, processContext, styleFor } from './context.js';
@@ -47,6 +49,8 @@ export function createProgram(ctx: CliContext): Command {
   registerTransformsCommands(program, ctx);
   registerWorkerCommands(program);
   registerDemoCommand(program, ctx);
+  registerTailCommand(program, ctx);
+  registerCompletionCommand(program, ctx);
   return program;
 }
 

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { emptyLedger } from '../../../../cli/demo/erp/simulator.js';
+import { type DeliveredRows, type DlqRecord, renderSummary, summarize } from '../../../../cli/demo/summary.js';
+import { plainStyle } from '../../../../cli/output.js';
+
+const customers = [
+  { code: 'AC01', domain: 'acme' },
+  { code: 'GX01', domain: 'globex' },
+];
+
+function ledger() {
+  const l = emptyLedger(customers);
+  l.customers.acme!.rows.shipment.push('S1', 'S2');
+  l.customers.acme!.rows.phone.push('7');
+  l.customers.globex!.rows.shipment.push('S3');
+  l.customers.globex!.poison.push({ entity: 'shipment', id: 'S4', reason: 'STAT_CD 77 is not in the table' });
+  return l;
+}
+
+function delivered(rows: Record<string, string[]>): DeliveredRows[] {
+  return Object.entries(rows).map(([k, ids]) => {
+    const [customer, entity] = k.split('/') as [string, DeliveredRows['entity']];
+    return { customer, entity, topic: `${customer}.${entity}s`, ids: new Set(ids) };
+  });
+}
+
+const poisonInGlobexDlq: DlqRecord = {
+  customer: 'globex',
+  topic: 'globex.errors',
+  id: 'S4',
+  reason: 'unknown code 77',
+};
+
+describe('demo summary', () => {
+  it('is ok when every origin row is delivered to its customer and the poison row is in its DLQ', () => {
+    const s = summarize(
+      ledger(),
+      delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] }),
+      [poisonInGlobexDlq],
+      { mismatches: [] },
+    );
+    expect(s.ok).toBe(true);
+    expect(s.rows.find((r) => r.customer === 'acme' && r.entity === 'shipment')).toMatchObject({
+      origin: 2,
+      delivered: 2,
+      missingCount: 0,
+    });
+    expect(s.poison).toEqual([
+      {
+        customer: 'globex',
+        entity: 'shipment',
+        id: 'S4',
+        reason: 'STAT_CD 77 is not in the table',
+        inDlq: true,
+        dlqTopic: 'globex.errors',
+      },
+    ]);
+    const text = renderSummary(s, plainStyle);
+    expect(text).toContain('total: 4 of 4 origin rows delivered');
+    expect(text).toContain('globex shipment S4: in globex.errors');
+    expect(text).toContain('Nothing lost');
+  });
+
+  it('fails and names the ids when a row is lost', () => {
+    const s = summarize(
+      ledger(),
+      delivered({ 'acme/shipment': ['S1'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] }),
+      [poisonInGlobexDlq],
+      { mismatches: [] },
+    );
+    expect(s.ok).toBe(false);
+    expect(s.rows.find((r) => r.customer === 'acme' && r.entity === 'shipment')).toMatchObject({
+      delivered: 1,
+      missing: ['S2'],
+      missingCount: 1,
+    });
+    expect(renderSummary(s, plainStyle)).toContain('not delivered: S2');
+    expect(renderSummary(s, plainStyle)).toContain('MISMATCH');
+  });
+
+  it('fails when a row reaches the wrong customer or the poison row is delivered instead of dead-lettered', () => {
+    const s = summarize(
+      ledger(),
+      delivered({ 'acme/shipment': ['S1', 'S2', 'S3'], 'acme/phone': ['7'], 'globex/shipment': ['S3', 'S4'] }),
+      [],
+      { mismatches: [] },
+    );
+    expect(s.ok).toBe(false);
+    expect(s.rows.find((r) => r.customer === 'acme' && r.entity === 'shipment')).toMatchObject({ unexpected: ['S3'] });
+    expect(s.rows.find((r) => r.customer === 'globex' && r.entity === 'shipment')).toMatchObject({
+      unexpected: ['S4'],
+    });
+    expect(s.poison[0]!.inDlq).toBe(false);
+    expect(renderSummary(s, plainStyle)).toContain('NOT in the dead-letter topic');
+  });
+
+  it("tolerates another customer's poison row in a DLQ only when asked, and fails on any other dead letter", () => {
+    const ok = delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] });
+    const foreign: DlqRecord = { customer: 'acme', topic: 'acme.dlq', id: 'S4', reason: null };
+    expect(summarize(ledger(), ok, [poisonInGlobexDlq, foreign], { mismatches: [] }).ok).toBe(false);
+    const tolerated = summarize(
+      ledger(),
+      ok,
+      [poisonInGlobexDlq, foreign],
+      { mismatches: [] },
+      { tolerateForeignPoison: true },
+    );
+    expect(tolerated.ok).toBe(true);
+    expect(renderSummary(tolerated, plainStyle)).toContain('S4 also in acme.dlq');
+    const stray: DlqRecord = { customer: 'acme', topic: 'acme.dlq', id: 'S1', reason: 'lookup failed' };
+    const failed = summarize(
+      ledger(),
+      ok,
+      [poisonInGlobexDlq, stray],
+      { mismatches: [] },
+      { tolerateForeignPoison: true },
+    );
+    expect(failed.ok).toBe(false);
+    expect(renderSummary(failed, plainStyle)).toContain('unexpected dead letter on acme.dlq: id S1: lookup failed');
+  });
+
+  it('fails when a customer holds an older version of a row than the origin', () => {
+    const rows = delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] });
+    const versions = (d: DeliveredRows, v: Record<string, string>) => ({ ...d, versions: new Map(Object.entries(v)) });
+    const withVersions = rows.map((d) =>
+      d.customer === 'acme' && d.entity === 'shipment'
+        ? versions(d, { S1: '10', S2: '12' })
+        : versions(d, { '7': '3', S3: '5' }),
+    );
+    const latestVersions = new Map([
+      ['shipment:S1', '10'],
+      ['shipment:S2', '14'],
+      ['phone:7', '3'],
+      ['shipment:S3', '5'],
+    ]);
+    const s = summarize(ledger(), withVersions, [poisonInGlobexDlq], { mismatches: [] }, { latestVersions });
+    expect(s.ok).toBe(false);
+    expect(s.rows.find((r) => r.customer === 'acme' && r.entity === 'shipment')).toMatchObject({
+      delivered: 2,
+      stale: ['S2'],
+      staleCount: 1,
+    });
+    expect(renderSummary(s, plainStyle)).toContain('delivered in an old version: S2');
+    latestVersions.set('shipment:S2', '12');
+    expect(summarize(ledger(), withVersions, [poisonInGlobexDlq], { mismatches: [] }, { latestVersions }).ok).toBe(
+      true,
+    );
+  });
+
+  it('fails when the origin side itself disagrees with the ledger', () => {
+    const s = summarize(
+      ledger(),
+      delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] }),
+      [poisonInGlobexDlq],
+      {
+        mismatches: ['change table: 3 changes of erp.shipment, the ledger wrote 4'],
+      },
+    );
+    expect(s.ok).toBe(false);
+    expect(renderSummary(s, plainStyle)).toContain('origin: change table: 3 changes');
+  });
+});
