@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
 import { DLQ_HEADERS } from '../../../runtime/errors/dlq.js';
 import { parseWorkerConfig } from '../../../runtime/worker/config.js';
 import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
-import { erpstreamCommand } from '../../support/erpstream-cli.js';
+import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
@@ -38,30 +37,8 @@ async function lines(file: string): Promise<string[]> {
 }
 
 /** Starts `erpstream worker start … --standalone` as a separate process; resolves with its REST URL. */
-async function startWorkerProcess(args: string[]): Promise<{ proc: ChildProcess; url: string; stderr: string[] }> {
-  const cli = erpstreamCommand('worker', 'start', ...args, '--standalone');
-  const proc = spawn(cli.command, cli.args, { cwd: cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${stderr.slice(-20).join('\n')}`)), 60_000);
-    createInterface({ input: proc.stdout! }).on('line', (l) => {
-      try {
-        const ev = JSON.parse(l) as { event?: string; url?: string };
-        if (ev.event === 'worker.started' && ev.url) {
-          clearTimeout(timer);
-          resolve(ev.url);
-        }
-      } catch {
-        // not our line
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${stderr.slice(-20).join('\n')}`));
-    });
-  });
-  return { proc, url, stderr };
+function startStandaloneProcess(args: string[]): Promise<WorkerProcess> {
+  return startWorkerProcess([...args, '--standalone'], 60_000);
 }
 
 /** SIGTERM, then wait for a clean exit; a worker that does not exit in time is killed and the test fails. */
@@ -127,7 +104,11 @@ describe('standalone worker process: FileStreamSource → Kafka → FileStreamSi
     const first = Array.from({ length: 50 }, (_, i) => `line-${i}`);
     await writeFile(input, `${first.join('\n')}\n`);
 
-    running = await startWorkerProcess([workerProps, path.join(dir, 'source.properties'), path.join(dir, 'sink.json')]);
+    running = await startStandaloneProcess([
+      workerProps,
+      path.join(dir, 'source.properties'),
+      path.join(dir, 'sink.json'),
+    ]);
     await waitFor(async () => (await lines(output)).length >= 50, 60_000, '50 lines in the output file');
     const status = (await (await fetch(`${running.url}/connectors/lines-src/status`)).json()) as {
       tasks: Array<{ state: string }>;
@@ -150,7 +131,7 @@ describe('standalone worker process: FileStreamSource → Kafka → FileStreamSi
     const second = Array.from({ length: 20 }, (_, i) => `more-${i}`);
     await appendFile(input, `${second.join('\n')}\n`);
     // Restart with the worker config only: the connectors come back from the config file next to the offsets.
-    running = await startWorkerProcess([workerProps]);
+    running = await startStandaloneProcess([workerProps]);
     const names = (await (await fetch(`${running.url}/connectors`)).json()) as string[];
     expect(names).toEqual(['lines-sink', 'lines-src']);
     await waitFor(async () => (await lines(output)).length >= 70, 60_000, '70 lines in the output file');

@@ -1,15 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal, type Struct } from '../../../../runtime/api/index.js';
 import { AvroConverter } from '../../../../runtime/converters/index.js';
 import { type Consumer, type Kafka, createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DbFixture, pgFixture } from './harness.js';
-import { erpstreamCommand } from '../../../support/erpstream-cli.js';
+import { type WorkerProcess, startWorkerProcess } from '../../../support/erpstream-cli.js';
 
 /**
  * The product path, end to end: a standalone worker *process* hosts the ErpSourceConnector on PostgreSQL,
@@ -18,36 +16,10 @@ import { erpstreamCommand } from '../../../support/erpstream-cli.js';
  * only duplicates are replays of the same change (same event id, same version).
  */
 
-interface Worker {
-  proc: ChildProcess;
-  url: string;
-  stderr: string[];
-}
+type Worker = WorkerProcess;
 
-async function startWorker(args: string[]): Promise<Worker> {
-  const cli = erpstreamCommand('worker', 'start', ...args, '--standalone');
-  const proc = spawn(cli.command, cli.args, { cwd: cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${stderr.slice(-20).join('\n')}`)), 60_000);
-    createInterface({ input: proc.stdout! }).on('line', (l) => {
-      try {
-        const ev = JSON.parse(l) as { event?: string; url?: string };
-        if (ev.event === 'worker.started' && ev.url) {
-          clearTimeout(timer);
-          resolve(ev.url);
-        }
-      } catch {
-        // a log line that is not JSON
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${stderr.slice(-20).join('\n')}`));
-    });
-  });
-  return { proc, url, stderr };
+function startWorker(args: string[]): Promise<Worker> {
+  return startWorkerProcess([...args, '--standalone'], 60_000);
 }
 
 async function kill(w: Worker, signal: NodeJS.Signals): Promise<void> {

@@ -1,16 +1,9 @@
 // Helpers for distributed-worker tests: worker processes, REST calls, reading topics from the beginning.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
-import { erpstreamCommand } from '../../../support/erpstream-cli.js';
+import { type WorkerProcess, startWorkerProcess } from '../../../support/erpstream-cli.js';
 
-export interface WorkerProcess {
-  proc: ChildProcess;
-  url: string;
-  workerId: string;
-  stderr: string[];
-}
+export type { WorkerProcess };
 
 export async function waitFor<T>(
   check: () => Promise<T> | T,
@@ -67,29 +60,8 @@ export async function writeProps(file: string, text: string): Promise<string> {
 }
 
 /** `erpstream worker start <props>` in its own process (distributed, since the props set group.id). */
-export async function startWorker(propsFile: string): Promise<WorkerProcess> {
-  const cli = erpstreamCommand('worker', 'start', propsFile);
-  const proc = spawn(cli.command, cli.args, { cwd: cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
-  return new Promise<WorkerProcess>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${stderr.slice(-20).join('\n')}`)), 90_000);
-    createInterface({ input: proc.stdout! }).on('line', (l) => {
-      try {
-        const ev = JSON.parse(l) as { event?: string; url?: string; worker_id?: string };
-        if (ev.event === 'worker.started' && ev.url) {
-          clearTimeout(timer);
-          resolve({ proc, url: ev.url.replace(/\/$/, ''), workerId: ev.worker_id ?? '', stderr });
-        }
-      } catch {
-        // not our line
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${stderr.slice(-20).join('\n')}`));
-    });
-  });
+export function startWorker(propsFile: string): Promise<WorkerProcess> {
+  return startWorkerProcess([propsFile]);
 }
 
 /** SIGTERM and wait; resolves with the exit code (null when it had to be killed after 30 s). */
