@@ -111,12 +111,13 @@ export class FileStreamSinkConnector implements SinkConnector {
 
 export const fileStreamSinkPlugin: SinkConnectorPlugin = {
   type: 'sink',
-  className: 'erpstream.connectors.FileStreamSinkConnector',
+  // Kafka's own class name, so tools and scripts written for Connect's FileStream connectors find it.
+  className: 'org.apache.kafka.connect.file.FileStreamSinkConnector',
   aliases: [
+    'erpstream.connectors.FileStreamSinkConnector',
     'erpstream.connectors.FileStreamSink',
     'FileStreamSink',
     'FileStreamSinkConnector',
-    'org.apache.kafka.connect.file.FileStreamSinkConnector',
   ],
   version: FILE_CONNECTOR_VERSION,
   config: fileStreamSinkConfig,

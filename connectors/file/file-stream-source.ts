@@ -166,12 +166,13 @@ export class FileStreamSourceConnector implements SourceConnector {
 
 export const fileStreamSourcePlugin: SourceConnectorPlugin = {
   type: 'source',
-  className: 'erpstream.connectors.FileStreamSourceConnector',
+  // Kafka's own class name, so tools and scripts written for Connect's FileStream connectors find it.
+  className: 'org.apache.kafka.connect.file.FileStreamSourceConnector',
   aliases: [
+    'erpstream.connectors.FileStreamSourceConnector',
     'erpstream.connectors.FileStreamSource',
     'FileStreamSource',
     'FileStreamSourceConnector',
-    'org.apache.kafka.connect.file.FileStreamSourceConnector',
   ],
   version: FILE_CONNECTOR_VERSION,
   config: fileStreamSourceConfig,

@@ -1,4 +1,4 @@
-import { ConfigError, describeValue } from './errors.js';
+import { ConfigError } from './errors.js';
 
 /**
  * A plugin declares its config spec once, as a ConfigDef. Parsing, REST validation (Connect's
@@ -360,11 +360,9 @@ const INT_LIMITS: Partial<Record<ConfigType, [number, number]>> = {
 export function parseValue(key: Pick<ConfigKey, 'name' | 'type'>, raw: unknown): unknown {
   const { name, type } = key;
   const shown = type === 'PASSWORD' ? Password.HIDDEN : raw;
-  const bad = (expected: string): ConfigError =>
-    new ConfigError(
-      `Invalid value ${describeValue(shown)} for configuration ${name}: Expected value to be ${expected}`,
-      name,
-    );
+  // Connect's ConfigDef.parseType messages, word for word.
+  const bad = (expected: string): ConfigError => ConfigError.invalid(name, shown, `Expected value to be ${expected}`);
+  const notANumber = (): ConfigError => ConfigError.invalid(name, shown, `Not a number of type ${type}`);
   switch (type) {
     case 'BOOLEAN': {
       if (typeof raw === 'boolean') return raw;
@@ -391,13 +389,14 @@ export function parseValue(key: Pick<ConfigKey, 'name' | 'type'>, raw: unknown):
         typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
       const [lo, hi] = INT_LIMITS[type]!;
       if (!Number.isInteger(n) || n < lo || n > hi) {
+        if (typeof raw === 'string') throw notANumber();
         throw bad(type === 'LONG' ? 'a 64-bit integer' : type === 'INT' ? 'a 32-bit integer' : 'a 16-bit integer');
       }
       return n;
     }
     case 'DOUBLE': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (Number.isNaN(n)) throw bad('a double');
+      if (Number.isNaN(n)) throw typeof raw === 'string' ? notANumber() : bad('a double');
       return n;
     }
     case 'LIST': {

@@ -23,8 +23,10 @@ export class ConfigError extends ErpStreamError {
     this.key = key;
   }
 
+  /** Connect's wording, value as Java prints it (strings unquoted): tools and users grep for it. */
   static invalid(key: string, value: unknown, reason: string): ConfigError {
-    return new ConfigError(`Invalid value ${describeValue(value)} for configuration ${key}: ${reason}`, key);
+    const shown = typeof value === 'string' ? value : describeValue(value);
+    return new ConfigError(`Invalid value ${shown} for configuration ${key}: ${reason}`, key);
   }
 
   static missing(key: string): ConfigError {

@@ -160,12 +160,12 @@ describe('erpstream transforms run', () => {
 });
 
 describe('erpstream exit codes', () => {
-  it('exits 2 for a usage error and 1 for the demo that is not there yet', async () => {
+  it('exits 2 for a usage error and for an invalid option value, naming it', async () => {
     const usage = await runCliProcess(['transforms', 'run']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("required option '-c, --config <file>' not specified");
-    const demo = await runCliProcess(['demo']);
-    expect(demo.code).toBe(1);
-    expect(demo.stderr).toContain('not yet available');
+    const demo = await runCliProcess(['demo', '--duration', 'soon']);
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toContain('soon');
   });
 });

@@ -32,7 +32,7 @@ describe('ConfigDef', () => {
   it('names the key and the value in errors', () => {
     expect(() => def.parse({})).toThrow('Missing required configuration "topic.prefix" which has no default value.');
     expect(() => def.parse({ 'topic.prefix': 'x', 'poll.interval.ms': 'soon' })).toThrow(
-      'Invalid value "soon" for configuration poll.interval.ms: Expected value to be a 32-bit integer',
+      'Invalid value soon for configuration poll.interval.ms: Not a number of type INT',
     );
     expect(() => def.parse({ 'topic.prefix': 'x', 'poll.interval.ms': '0' })).toThrow(
       'Invalid value 0 for configuration poll.interval.ms: Value must be at least 1',

@@ -154,7 +154,11 @@ describe('connector lifecycle endpoints', () => {
     expect(tasks.body).toEqual([
       {
         id: { connector: 'c', task: 0 },
-        config: { ...source('c').config, name: 'c', 'task.class': 'erpstream.connectors.FileStreamSourceTask' },
+        config: {
+          ...source('c').config,
+          name: 'c',
+          'task.class': 'org.apache.kafka.connect.file.FileStreamSourceTask',
+        },
       },
     ]);
     expect(Object.keys((await h.req('GET', '/connectors/c/tasks-config')).body)).toEqual(['c-0']);
@@ -362,7 +366,7 @@ describe('connector plugins and validation', () => {
   it('lists connectors only by default, everything with connectorsOnly=false', async () => {
     const only = (await h.req('GET', '/connector-plugins')).body as Array<{ class: string; type: string }>;
     expect(only.every((p) => p.type === 'source' || p.type === 'sink')).toBe(true);
-    expect(only.map((p) => p.class)).toContain('erpstream.connectors.FileStreamSourceConnector');
+    expect(only.map((p) => p.class)).toContain('org.apache.kafka.connect.file.FileStreamSourceConnector');
     const all = (await h.req('GET', '/connector-plugins?connectorsOnly=false')).body as Array<{ type: string }>;
     expect(new Set(all.map((p) => p.type))).toEqual(
       new Set(['source', 'sink', 'converter', 'header_converter', 'transformation', 'predicate']),

@@ -118,7 +118,7 @@ describe('chain config errors', () => {
 
   it('names the prefixed key when a transform setting is invalid or missing', async () => {
     const bad = await problem({ transforms: 's', 'transforms.s.type': 'Strict', 'transforms.s.level': 'high' });
-    expect(bad.message).toContain('Invalid value "high" for configuration transforms.s.level');
+    expect(bad.message).toContain('Invalid value high for configuration transforms.s.level');
     expect(bad.key).toBe('transforms.s.level');
     const missing = await problem({ transforms: 'a', 'transforms.a.type': 'AppendTopic' });
     expect(missing.message).toContain('"transforms.a.suffix"');

@@ -51,7 +51,7 @@ describe('worker config', () => {
   });
   it('errors name the key and value', () => {
     expect(() => parseWorkerConfig({ 'offset.flush.interval.ms': 'soon' })).toThrow(
-      'Invalid value "soon" for configuration offset.flush.interval.ms: Expected value to be a 64-bit integer',
+      'Invalid value soon for configuration offset.flush.interval.ms: Not a number of type LONG',
     );
     expect(() => parseWorkerConfig({ 'exactly.once.source.support': 'maybe' })).toThrow(
       /exactly\.once\.source\.support/,

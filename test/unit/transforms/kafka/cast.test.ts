@@ -72,7 +72,7 @@ describe('Cast config', () => {
     const e = configError(() => cast('a:int8:x'));
     expect([e.key, e.message]).toEqual([
       'spec',
-      'Invalid value "a:int8:x" for configuration spec: Invalid cast mapping: a:int8:x',
+      'Invalid value a:int8:x for configuration spec: Invalid cast mapping: a:int8:x',
     ]);
   });
 

@@ -109,7 +109,7 @@ describe('HeaderFrom', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain("'fields' config must have the same number of elements as 'headers' config");
     expect(() => transform(VALUE, { fields: 'a', headers: 'a', operation: 'cut' })).toThrow(
-      'Invalid value "cut" for configuration operation: String must be one of: move, copy',
+      'Invalid value cut for configuration operation: String must be one of: move, copy',
     );
     expect(() => transform(VALUE, { fields: 'a', headers: 'a' })).toThrow('Missing required configuration "operation"');
     expect(() => transform(VALUE, { fields: '', headers: 'a', operation: 'copy' })).toThrow('fields: Empty list');

@@ -93,7 +93,7 @@ describe('RegexRouter', () => {
     const err = catchError(() => route('(unclosed', 'x'));
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).key).toBe('regex');
-    expect(err.message).toMatch(/^Invalid value "\(unclosed" for configuration regex: Invalid regex: /);
+    expect(err.message).toMatch(/^Invalid value \(unclosed for configuration regex: Invalid regex: /);
   });
 
   it('refuses Java constructs JavaScript cannot reproduce rather than matching differently', () => {

@@ -95,7 +95,7 @@ describe('SetSchemaMetadata', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain('Neither schema name nor version configured');
     expect(() => transform(VALUE, { 'schema.version': 'two' })).toThrow(
-      'Invalid value "two" for configuration schema.version: Expected value to be a 32-bit integer',
+      'Invalid value two for configuration schema.version: Not a number of type INT',
     );
   });
 });

@@ -226,7 +226,7 @@ describe('TimestampConverter', () => {
     it('requires target.type, one of the five case-sensitive names', () => {
       expect(() => convert({})).toThrow('Missing required configuration "target.type" which has no default value.');
       expect(() => convert({ 'target.type': 'timestamp' })).toThrow(
-        'Invalid value "timestamp" for configuration target.type: String must be one of: string, unix, Date, Time, Timestamp',
+        'Invalid value timestamp for configuration target.type: String must be one of: string, unix, Date, Time, Timestamp',
       );
       expect(() => convert({ 'target.type': 'unix', 'unix.precision': 'minutes' })).toThrow(
         'for configuration unix.precision',
