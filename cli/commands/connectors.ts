@@ -64,7 +64,11 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
   addConnectOptions(group.command('status <name>').description('state of a connector and its tasks')).action(
     async (name: string, _opts: unknown, cmd: Command) => {
       const status = await (await connectClient(ctx, cmd)).getConnectorStatus(name);
-      writeTable(ctx, status, statusRows(status), ['instance', 'state', 'worker', 'trace']);
+      const withProgress = status.tasks.some((t) => t.progress !== undefined);
+      const columns = withProgress
+        ? ['instance', 'state', 'worker', 'progress', 'trace']
+        : ['instance', 'state', 'worker', 'trace'];
+      writeTable(ctx, status, statusRows(status), columns);
     },
   );
 
@@ -274,9 +278,31 @@ export function statusRows(status: ConnectorStateInfo): Array<Record<string, unk
       instance: `task ${t.id}`,
       state: t.state,
       worker: t.worker_id,
+      progress: progressText(t.progress),
       trace: traceHeadline(t.trace),
     })),
   ];
+}
+
+/**
+ * A task's progress in one cell: a bar for a snapshot ("snapshot erp.shipment [######----] 60% 6,000/10,000"),
+ * otherwise its first numeric figures ("parked 12, released 340").
+ */
+export function progressText(progress: Record<string, unknown> | undefined): string {
+  if (!progress) return '';
+  const snap = progress.snapshot as { table?: unknown; rows?: unknown; total?: unknown; done?: unknown } | undefined;
+  if (snap && typeof snap.rows === 'number') {
+    const total = typeof snap.total === 'number' && snap.total > 0 ? snap.total : null;
+    const fraction = snap.done === true ? 1 : total === null ? 0 : Math.min(1, snap.rows / total);
+    const filled = Math.round(fraction * 10);
+    const counts = `${snap.rows.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`}`;
+    return `snapshot ${String(snap.table ?? '')} [${'#'.repeat(filled)}${'-'.repeat(10 - filled)}] ${Math.round(fraction * 100)}% ${counts}`;
+  }
+  return Object.entries(progress)
+    .filter(([, v]) => typeof v === 'number')
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${(v as number).toLocaleString('en-US')}`)
+    .join(', ');
 }
 
 async function describeConnector(ctx: CliContext, client: ConnectClient, name: string): Promise<void> {

@@ -36,6 +36,8 @@ export interface InstanceState {
 
 export interface TaskState extends InstanceState {
   id: number;
+  /** erpstream workers only: the task's latest progress report (snapshot rows, parked records…). */
+  progress?: Record<string, unknown>;
 }
 
 export interface ConnectorStateInfo {

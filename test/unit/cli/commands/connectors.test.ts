@@ -322,3 +322,17 @@ describe('connectors errors and exit codes', () => {
     expect(fake!.requests.filter((q) => q.url === '/connectors/a/config' && q.method === 'PUT')).toHaveLength(0);
   });
 });
+
+describe('status progress', () => {
+  it('draws a bar for a snapshot and lists figures for other progress reports', async () => {
+    const { progressText } = await import('../../../../cli/commands/connectors.js');
+    expect(progressText({ snapshot: { table: 'erp.shipment', rows: 6000, total: 10000, done: false } })).toBe(
+      'snapshot erp.shipment [######----] 60% 6,000/10,000',
+    );
+    expect(progressText({ snapshot: { table: 'erp.party', rows: 12, total: 10, done: true } })).toBe(
+      'snapshot erp.party [##########] 100% 12/10',
+    );
+    expect(progressText({ parked: 12, released: 1340, breaker: 'closed' })).toBe('parked 12, released 1,340');
+    expect(progressText(undefined)).toBe('');
+  });
+});
