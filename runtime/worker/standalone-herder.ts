@@ -1,5 +1,5 @@
 import { type ConfigInfos, type Logger, Password, type SourcePartition } from '../api/index.js';
-import { hasPlaceholder } from '../config-providers/index.js';
+import { HerderViews } from './herder-views.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { configErrorsMessage } from './connector-config.js';
 import {
@@ -14,7 +14,6 @@ import {
   HerderError,
   badRequest,
   notFound,
-  taskStateEntry,
 } from './herder-types.js';
 import type { KafkaPort } from './kafka-port.js';
 import {
@@ -26,12 +25,7 @@ import {
   type TargetState,
   canonicalJson,
 } from './stores.js';
-import {
-  type ConnectorPlugin,
-  connectorConfigDef,
-  resolveConnectorPlugin,
-  validateConnectorConfig,
-} from './validation.js';
+import { type ConnectorPlugin, resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
 import type { Worker } from './worker.js';
 
 export interface StandaloneHerderOptions {
@@ -84,7 +78,15 @@ export class StandaloneHerder implements Herder {
 
   constructor(private readonly o: StandaloneHerderOptions) {
     this.workerId = o.workerId;
+    this.views = new HerderViews({
+      registry: o.registry,
+      statusStore: o.statusStore,
+      worker: o.worker,
+      lookup: (name) => this.state.get(name),
+    });
   }
+
+  private readonly views: HerderViews;
 
   ready(): boolean {
     return this.started;
@@ -131,18 +133,12 @@ export class StandaloneHerder implements Herder {
     return next;
   }
 
-  private stored(name: string, message = `Connector ${name} not found`): StoredConnector {
-    const s = this.state.get(name);
-    if (!s) throw notFound(message);
-    return s;
+  private stored(name: string, message?: string): StoredConnector {
+    return this.views.stored(name, message);
   }
 
   private typeOf(config: Record<string, string>): ConnectorType {
-    try {
-      return resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').type;
-    } catch {
-      return 'unknown';
-    }
+    return this.views.typeOf(config);
   }
 
   private setConnectorState(name: string, state: State, error?: unknown): void {
@@ -200,19 +196,8 @@ export class StandaloneHerder implements Herder {
     this.restartTimers.add(timer);
   }
 
-  /** Hides PASSWORD-typed values (unless they are `${…}` placeholders) in configs shown to users. */
   private redact(config: Record<string, string>): Record<string, string> {
-    let def;
-    try {
-      def = connectorConfigDef(resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? ''));
-    } catch {
-      return { ...config };
-    }
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(config)) {
-      out[k] = def.key(k)?.type === 'PASSWORD' && !hasPlaceholder(v) ? Password.HIDDEN : v;
-    }
-    return out;
+    return this.views.redact(config);
   }
 
   connectors(): string[] {
@@ -220,17 +205,11 @@ export class StandaloneHerder implements Herder {
   }
 
   connectorInfo(name: string): ConnectorInfo {
-    const s = this.stored(name);
-    return {
-      name,
-      config: this.redact(s.config),
-      tasks: s.taskConfigs.map((_, task) => ({ connector: name, task })),
-      type: this.typeOf(s.config),
-    };
+    return this.views.connectorInfo(name);
   }
 
   connectorConfig(name: string): Record<string, string> {
-    return this.redact(this.stored(name).config);
+    return this.views.connectorConfig(name);
   }
 
   async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
@@ -309,31 +288,15 @@ export class StandaloneHerder implements Herder {
   }
 
   connectorStatus(name: string): ConnectorStateInfo {
-    const s = this.state.get(name);
-    const c = this.o.statusStore.connector(name);
-    if (!s || !c) throw notFound(`No status found for connector ${name}`);
-    const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
-      .filter(([id]) => id < s.taskConfigs.length)
-      .sort(([a], [b]) => a - b)
-      .map(([id, t]) => taskStateEntry(id, t, this.o.worker.taskProgress(name, id)));
-    return {
-      name,
-      connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
-      tasks,
-      type: this.typeOf(s.config),
-    };
+    return this.views.connectorStatus(name);
   }
 
   taskStatus(name: string, task: number): TaskStateEntry {
-    const s = this.state.get(name);
-    const t = this.o.statusStore.task(name, task);
-    if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
-    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task));
+    return this.views.taskStatus(name, task);
   }
 
   taskConfigs(name: string): TaskInfo[] {
-    const s = this.stored(name);
-    return s.taskConfigs.map((config, task) => ({ id: { connector: name, task }, config: this.redact(config) }));
+    return this.views.taskConfigs(name);
   }
 
   async restartConnector(

@@ -1,6 +1,6 @@
 import type { ConfigInfos, Logger } from '../../api/index.js';
+import { HerderViews } from '../herder-views.js';
 import { Password } from '../../api/index.js';
-import { hasPlaceholder } from '../../config-providers/index.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import { configErrorsMessage } from '../connector-config.js';
 import {
@@ -15,11 +15,10 @@ import {
   HerderError,
   badRequest,
   notFound,
-  taskStateEntry,
 } from '../herder-types.js';
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
-import { connectorConfigDef, resolveConnectorPlugin, validateConnectorConfig } from '../validation.js';
+import { validateConnectorConfig } from '../validation.js';
 import type { Worker } from '../worker.js';
 import { type GroupView, type WorkUnit, assignWork, unitKey } from './assignor.js';
 import type { KafkaConfigStore, RestartRequest } from './kafka-config-store.js';
@@ -74,7 +73,15 @@ export class DistributedHerder implements Herder {
 
   constructor(private readonly o: DistributedHerderOptions) {
     this.workerId = o.workerId;
+    this.views = new HerderViews({
+      registry: o.registry,
+      statusStore: o.statusStore,
+      worker: o.worker,
+      lookup: (name) => this.o.configStore.get(name),
+    });
   }
+
+  private readonly views: HerderViews;
 
   // ---- group and config events ---------------------------------------------------------------------
 
@@ -379,32 +386,16 @@ export class DistributedHerder implements Herder {
     return this.clusterId;
   }
 
-  private stored(name: string, message = `Connector ${name} not found`): StoredConnector {
-    const s = this.o.configStore.get(name);
-    if (!s) throw notFound(message);
-    return s;
+  private stored(name: string, message?: string): StoredConnector {
+    return this.views.stored(name, message);
   }
 
   private typeOf(config: Record<string, string>): ConnectorType {
-    try {
-      return resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').type;
-    } catch {
-      return 'unknown';
-    }
+    return this.views.typeOf(config);
   }
 
   private redact(config: Record<string, string>): Record<string, string> {
-    let def;
-    try {
-      def = connectorConfigDef(resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? ''));
-    } catch {
-      return { ...config };
-    }
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(config)) {
-      out[k] = def.key(k)?.type === 'PASSWORD' && !hasPlaceholder(v) ? Password.HIDDEN : v;
-    }
-    return out;
+    return this.views.redact(config);
   }
 
   connectors(): string[] {
@@ -412,17 +403,11 @@ export class DistributedHerder implements Herder {
   }
 
   connectorInfo(name: string): ConnectorInfo {
-    const s = this.stored(name);
-    return {
-      name,
-      config: this.redact(s.config),
-      tasks: s.taskConfigs.map((_, task) => ({ connector: name, task })),
-      type: this.typeOf(s.config),
-    };
+    return this.views.connectorInfo(name);
   }
 
   connectorConfig(name: string): Record<string, string> {
-    return this.redact(this.stored(name).config);
+    return this.views.connectorConfig(name);
   }
 
   async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
@@ -504,33 +489,15 @@ export class DistributedHerder implements Herder {
   }
 
   connectorStatus(name: string): ConnectorStateInfo {
-    const s = this.o.configStore.get(name);
-    const c = this.o.statusStore.connector(name);
-    if (!s || !c) throw notFound(`No status found for connector ${name}`);
-    const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
-      .filter(([id]) => id < s.taskConfigs.length)
-      .sort(([a], [b]) => a - b)
-      .map(([id, t]) => taskStateEntry(id, t, this.o.worker.taskProgress(name, id)));
-    return {
-      name,
-      connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
-      tasks,
-      type: this.typeOf(s.config),
-    };
+    return this.views.connectorStatus(name);
   }
 
   taskStatus(name: string, task: number): TaskStateEntry {
-    const s = this.o.configStore.get(name);
-    const t = this.o.statusStore.task(name, task);
-    if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
-    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task));
+    return this.views.taskStatus(name, task);
   }
 
   taskConfigs(name: string): TaskInfo[] {
-    return this.stored(name).taskConfigs.map((config, task) => ({
-      id: { connector: name, task },
-      config: this.redact(config),
-    }));
+    return this.views.taskConfigs(name);
   }
 
   async restartConnector(

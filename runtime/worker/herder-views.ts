@@ -1,0 +1,103 @@
+import { Password } from '../api/index.js';
+import { hasPlaceholder } from '../config-providers/index.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import {
+  type ConnectorInfo,
+  type ConnectorStateInfo,
+  type ConnectorType,
+  type TaskInfo,
+  type TaskStateEntry,
+  notFound,
+  taskStateEntry,
+} from './herder-types.js';
+import type { StatusStore, StoredConnector } from './stores.js';
+import { connectorConfigDef, resolveConnectorPlugin } from './validation.js';
+import type { Worker } from './worker.js';
+
+/**
+ * What both herders show over REST (connector info, configs with secrets hidden, statuses, task configs).
+ * The herders differ only in where a connector's stored config comes from, so they pass that lookup in.
+ */
+export class HerderViews {
+  constructor(
+    private readonly o: {
+      registry: PluginRegistry;
+      statusStore: StatusStore;
+      worker: Worker;
+      lookup: (name: string) => StoredConnector | undefined;
+    },
+  ) {}
+
+  stored(name: string, message = `Connector ${name} not found`): StoredConnector {
+    const s = this.o.lookup(name);
+    if (!s) throw notFound(message);
+    return s;
+  }
+
+  typeOf(config: Record<string, string>): ConnectorType {
+    try {
+      return resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').type;
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  /** Hides PASSWORD-typed values (unless they are `${…}` placeholders) in configs shown to users. */
+  redact(config: Record<string, string>): Record<string, string> {
+    let def;
+    try {
+      def = connectorConfigDef(resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? ''));
+    } catch {
+      return { ...config };
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+      out[k] = def.key(k)?.type === 'PASSWORD' && !hasPlaceholder(v) ? Password.HIDDEN : v;
+    }
+    return out;
+  }
+
+  connectorInfo(name: string): ConnectorInfo {
+    const s = this.stored(name);
+    return {
+      name,
+      config: this.redact(s.config),
+      tasks: s.taskConfigs.map((_, task) => ({ connector: name, task })),
+      type: this.typeOf(s.config),
+    };
+  }
+
+  connectorConfig(name: string): Record<string, string> {
+    return this.redact(this.stored(name).config);
+  }
+
+  connectorStatus(name: string): ConnectorStateInfo {
+    const s = this.o.lookup(name);
+    const c = this.o.statusStore.connector(name);
+    if (!s || !c) throw notFound(`No status found for connector ${name}`);
+    const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
+      .filter(([id]) => id < s.taskConfigs.length)
+      .sort(([a], [b]) => a - b)
+      .map(([id, t]) => taskStateEntry(id, t, this.o.worker.taskProgress(name, id)));
+    return {
+      name,
+      connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
+      tasks,
+      type: this.typeOf(s.config),
+    };
+  }
+
+  taskStatus(name: string, task: number): TaskStateEntry {
+    const s = this.o.lookup(name);
+    const t = this.o.statusStore.task(name, task);
+    if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
+    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task));
+  }
+
+  taskConfigs(name: string): TaskInfo[] {
+    return this.stored(name).taskConfigs.map((config, task) => ({
+      id: { connector: name, task },
+      config: this.redact(config),
+    }));
+  }
+}
