@@ -5,14 +5,14 @@
  *   BENCH_RECORDS=100000 BENCH_LATENCY_SECONDS=10 npx tsx bench/source.ts
  *
  * Needs PG_URL, KAFKA_BROKERS and SCHEMA_REGISTRY_URL (`eval "$(scripts/stack env)"`). Cases:
- * - stream: drain N committed changes; rows/s, and the ratio to a raw producer sending the same serialized
- *   messages (the first 200,000) in the same batches in the same run (target ≥ 0.6); loop_s splits the loop's
- *   wall time into waiting for poll(), converting, and waiting for the previous send;
+ * - stream: drain N committed changes; rows/s, and the ratio to a raw kafkajs producer sending the same serialized
+ *   messages (the first 200,000) in the same batches in the same run (target ≥ 0.6);
  * - latency: a steady 1,000 changes/s with poll.interval.ms=100; commit (INSERT returned) → Kafka ack, p50/p99
  *   (target p99 ≤ 300 ms);
  * - snapshot (run first, in a fresh process state): N rows; rows/s and peak RSS (target ≤ 300 MB).
- * The loop is the worker's: poll, convert, send (acks=all), commit offsets after the ack — one batch in flight,
- * so memory is bounded by max.batch.size.
+ * The loop is the worker's own WorkerSourceTask with the worker's producer: poll, convert, send (acks=all), offsets
+ * after the ack; the next batch is polled and converted while one is in flight, so memory stays bounded by
+ * max.batch.size.
  * BENCH_CASES=stream (any of snapshot, stream, latency) runs only those cases; BENCH_MAX_BATCH sets the streaming
  * case's max.batch.size (default 2048, the connector's default).
  */
@@ -20,13 +20,23 @@ import pg from 'pg';
 import { loadavg } from 'node:os';
 import { ErpSourceTask } from '../connectors/erp-source/task.js';
 import { changeTableDdl, changeTriggersDdl } from '../connectors/erp-source/setup-sql.js';
-import { type SourceRecord, silentLogger } from '../runtime/api/index.js';
-import { AvroConverter } from '../runtime/converters/index.js';
-import { type Producer, createKafka, createProducer, ensureTopics } from '../runtime/kafka/index.js';
-import { MemoryOffsetStore } from '../test/integration/connectors/erp-source/harness.js';
+import {
+  type OffsetStorageReader,
+  type SourceOffset,
+  type SourcePartition,
+  type SourceRecord,
+  type SourceTask,
+  silentLogger,
+} from '../runtime/api/index.js';
+import { AvroConverter, SimpleHeaderConverter } from '../runtime/converters/index.js';
+import { ErrorReporter } from '../runtime/errors/reporter.js';
+import { errorHandlingConfig } from '../runtime/errors/retry.js';
+import { createKafka, createProducer, ensureTopics } from '../runtime/kafka/index.js';
+import { TransformChain } from '../runtime/transforms/index.js';
+import { KafkaJsPort, type OutRecord, type ProducerPort } from '../runtime/worker/kafka-port.js';
+import { WorkerSourceTask } from '../runtime/worker/source-task.js';
+import { canonicalJson, type OffsetEntry, type OffsetStore } from '../runtime/worker/stores.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
-
-type Message = { key: Buffer | null; value: Buffer | null; headers: Record<string, string> };
 
 const COLUMNS = `id bigint PRIMARY KEY, ref varchar(40) NOT NULL, customer_id integer, amount numeric(19,4),
   weight numeric(12,3), qty integer, status varchar(20), note text, created_at timestamp(6), updated_at timestamptz,
@@ -45,31 +55,58 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** The worker's offset store, in memory, also read back by the task (as the worker's reader does). */
+class MemoryOffsets implements OffsetStore, OffsetStorageReader {
+  private readonly stored = new Map<string, SourceOffset>();
+  async start(): Promise<void> {}
+  async get(_c: string, partition: SourcePartition): Promise<SourceOffset | null> {
+    return this.stored.get(canonicalJson(partition)) ?? null;
+  }
+  async set(_c: string, entries: readonly OffsetEntry[]): Promise<void> {
+    for (const e of entries) if (e.offset) this.stored.set(canonicalJson(e.partition), e.offset);
+  }
+  async list(): Promise<OffsetEntry[]> {
+    return [];
+  }
+  offset(partition: SourcePartition): Promise<SourceOffset | null> {
+    return this.get('', partition);
+  }
+  async offsets(partitions: SourcePartition[]): Promise<Map<SourcePartition, SourceOffset | null>> {
+    return new Map(await Promise.all(partitions.map(async (p) => [p, await this.get('', p)] as const)));
+  }
+}
+
+/**
+ * The worker's own source loop (WorkerSourceTask: poll, transforms, converters, send with acks=all through the
+ * worker's producer, offsets after the ack, one batch in flight) around an ErpSourceTask. It is built here
+ * rather than through a worker process so the figures are the loop's, not REST or process start-up.
+ */
 class Pipeline {
-  readonly store = new MemoryOffsetStore();
-  readonly keyConv = new AvroConverter();
-  readonly valueConv = new AvroConverter();
-  task = new ErpSourceTask();
+  readonly store = new MemoryOffsets();
+  readonly task = new ErpSourceTask();
   peakRss = process.memoryUsage.rss();
-  captured: Message[][] | null = null;
-  /**
-   * At most this many messages are kept for the raw-producer comparison: keeping all of them (1.4 GB at 1M)
-   * made the pipeline under test pay for the comparison's memory in GC time.
-   */
-  captureLimit = 200_000;
+  /** Serialized messages of the first captureLimit records, in their batches, for the raw-producer replay. */
+  captured: OutRecord[][] | null = null;
+  captureLimit = Number(process.env.BENCH_CAPTURE ?? 200_000);
   private capturedCount = 0;
-  onAck: ((records: SourceRecord[], at: number) => void) | null = null;
+  produced = 0;
+  onAck: ((record: SourceRecord, at: number) => void) | null = null;
+  private runner: WorkerSourceTask | null = null;
+  private failure: unknown = null;
+  private readonly produceWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly producer: Producer,
-    registryUrl: string,
-  ) {
-    this.keyConv.configure({ 'schema.registry.url': registryUrl }, true);
-    this.valueConv.configure({ 'schema.registry.url': registryUrl }, false);
-  }
+    private readonly producer: ProducerPort,
+    private readonly registryUrl: string,
+  ) {}
 
   async start(props: Record<string, string>): Promise<void> {
-    this.task = new ErpSourceTask();
+    const keyConv = new AvroConverter();
+    keyConv.configure({ 'schema.registry.url': this.registryUrl }, true);
+    const valueConv = new AvroConverter();
+    valueConv.configure({ 'schema.registry.url': this.registryUrl }, false);
+    const header = new SimpleHeaderConverter();
+    header.configure({});
     this.task.initialize({
       taskId: 0,
       connectorName: 'bench',
@@ -77,62 +114,89 @@ class Pipeline {
       logger: silentLogger,
       status: { progress: () => {} },
     });
-    await this.task.start(props);
-  }
-
-  private inflight: Promise<void> | null = null;
-
-  /**
-   * One round: poll and convert the next batch while the previous one is still being sent (at most one batch
-   * in flight, so memory stays bounded), then send it; offsets are committed when its ack arrives, in order.
-   * Returns the change events polled.
-   */
-  /** Where the loop's wall time goes (seconds): waiting for poll(), converting, waiting for the previous send. */
-  readonly timing = { poll_s: 0, convert_s: 0, send_wait_s: 0 };
-
-  async step(): Promise<number> {
-    const tp = performance.now();
-    const records = (await this.task.poll()) ?? [];
-    const tc = performance.now();
-    this.timing.poll_s += (tc - tp) / 1000;
-    if (records.length === 0) {
-      await this.flush();
-      return 0;
-    }
-    const byTopic = new Map<string, Message[]>();
-    for (const r of records) {
-      const m: Message = {
-        key: await this.keyConv.fromConnectData(r.topic, r.headers, r.keySchema, r.key),
-        value: await this.valueConv.fromConnectData(r.topic, r.headers, r.valueSchema, r.value),
-        headers: Object.fromEntries(r.headers.map((h) => [h.key, String(h.value)])),
-      };
-      const list = byTopic.get(r.topic);
-      if (list) list.push(m);
-      else byTopic.set(r.topic, [m]);
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    const tf = performance.now();
-    this.timing.convert_s += (tf - tc) / 1000;
-    await this.flush();
-    this.timing.send_wait_s += (performance.now() - tf) / 1000;
-    this.inflight = this.producer.sendBatch({ acks: -1, topicMessages }).then(() => {
-      const at = Date.now();
-      this.store.commit(records);
-      this.onAck?.(records, at);
+    const task: SourceTask = this.task;
+    const own = task.commitRecord?.bind(task);
+    task.commitRecord = (r, m) => {
+      own?.(r, m);
+      this.onAck?.(r, Date.now());
+    };
+    const capturing: ProducerPort = {
+      send: (records) => {
+        if (this.captured && this.capturedCount < this.captureLimit) {
+          this.captured.push([...records]);
+          this.capturedCount += records.length;
+        }
+        const rss = process.memoryUsage.rss();
+        if (rss > this.peakRss) this.peakRss = rss;
+        return this.producer.send(records);
+      },
+      close: async () => {},
+    };
+    const errors = errorHandlingConfig({});
+    this.runner = new WorkerSourceTask({
+      connector: 'bench',
+      taskId: 0,
+      task: this.task,
+      taskClass: 'erpstream.ErpSourceConnector',
+      props,
+      chain: TransformChain.empty<SourceRecord>(),
+      converters: {
+        key: keyConv,
+        keyClass: 'io.confluent.connect.avro.AvroConverter',
+        value: valueConv,
+        valueClass: 'io.confluent.connect.avro.AvroConverter',
+        header,
+        headerClass: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
+      },
+      producer: capturing,
+      offsets: this.store,
+      errors,
+      reporter: new ErrorReporter({ connector: 'bench', task: 0 }, errors, silentLogger, null),
+      logger: silentLogger,
+      listener: {
+        onState: (state, error) => {
+          if (state === 'FAILED') {
+            this.failure = error ?? new Error('the source task failed');
+            for (const w of this.produceWaiters.splice(0)) w();
+          }
+        },
+      },
+      offsetFlushIntervalMs: 1000,
+      onTopic: () => {},
+      ensureTopic: async () => {},
+      metrics: {
+        polled: () => {},
+        produced: (n) => {
+          this.produced += n;
+          for (const w of this.produceWaiters.splice(0)) w();
+        },
+        offsetCommit: () => {},
+      },
     });
-    if (this.captured && this.capturedCount < this.captureLimit) {
-      this.captured.push(...topicMessages.map((t) => t.messages.map((m) => ({ ...m, topic: t.topic }))));
-      this.capturedCount += records.length;
-    }
-    const rss = process.memoryUsage.rss();
-    if (rss > this.peakRss) this.peakRss = rss;
-    return records.filter((r) => r.value !== null).length;
+    await this.runner.start(false);
   }
 
-  async flush(): Promise<void> {
-    const f = this.inflight;
-    this.inflight = null;
-    await f;
+  /** Parks the loop once its batch in flight is acknowledged (the worker's pause). */
+  async pause(): Promise<void> {
+    this.runner!.pause();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  resume(): void {
+    this.runner!.resume();
+  }
+
+  /** Waits until Kafka acknowledged `count` records in total. */
+  async waitForProduced(count: number): Promise<void> {
+    while (this.produced < count) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((r) => this.produceWaiters.push(r));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  async stop(): Promise<void> {
+    await this.runner?.stop(30_000);
   }
 }
 
@@ -153,7 +217,10 @@ export const sourceBench: Bench = {
     await db.connect();
     const kafka = createKafka({ brokers, clientId: 'erp-source-bench', logLevel: 'nothing' });
     const admin = kafka.admin();
-    const producer = createProducer(kafka);
+    // The worker's producer for the pipeline; a bare kafkajs producer for the comparison, as issue #4 defines it.
+    const producer = await new KafkaJsPort({ brokers: brokers.split(','), clientId: 'erp-source-bench' }).producer(
+      'erp-source-bench',
+    );
     const raw = createProducer(kafka);
     const results: Record<string, unknown> = { bench: 'source', changes: n, node: process.version };
     try {
@@ -181,7 +248,6 @@ export const sourceBench: Bench = {
         admin,
         ['t1', 't2', 'snap'].map((t) => ({ topic: `${prefix}.${schema}.${t}`, numPartitions: 3 })),
       );
-      await producer.connect();
       await raw.connect();
       const props = (include: string, extra: Record<string, string> = {}) => ({
         'connection.url': pgUrl,
@@ -203,14 +269,12 @@ export const sourceBench: Bench = {
           const rss = process.memoryUsage.rss();
           if (rss > sp.peakRss) sp.peakRss = rss;
         }, 50);
-        await sp.start(props('snap'));
         const s0 = performance.now();
-        let snapped = 0;
-        while (snapped < n) snapped += await sp.step();
-        await sp.flush();
+        await sp.start(props('snap'));
+        await sp.waitForProduced(n);
         const snapSeconds = (performance.now() - s0) / 1000;
         clearInterval(rssSampler);
-        await sp.task.stop();
+        await sp.stop();
         results.snapshot = {
           rows: n,
           rows_per_s: Math.round(n / snapSeconds),
@@ -221,12 +285,15 @@ export const sourceBench: Bench = {
       }
       // ---- streaming throughput vs raw producer ----
       if (cases.has('stream')) {
-        ctx.log(`source: inserting ${n} changes into 2 tables of 15 columns (triggers write the change table)…`);
         const p = new Pipeline(producer, registryUrl);
         await p.start(
           props('t1|t2', { 'snapshot.mode': 'never', 'max.batch.size': ctx.env.BENCH_MAX_BATCH ?? '2048' }),
         );
-        await p.step();
+        // The stream position is taken on the first polls; then the loop is paused while the changes are written,
+        // so the case measures draining N committed changes.
+        await new Promise((r) => setTimeout(r, 1500));
+        await p.pause();
+        ctx.log(`source: inserting ${n} changes into 2 tables of 15 columns (triggers write the change table)…`);
         const half = Math.floor(n / 2);
         for (let from = 1; from <= n; from += 50_000) {
           const to = Math.min(n, from + 49_999);
@@ -234,31 +301,35 @@ export const sourceBench: Bench = {
           await db.query(`INSERT INTO ${schema}.${t} ${ROW_SQL(String(from), String(to))}`);
         }
         p.captured = [];
-        let delivered = 0;
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        while (delivered < n) delivered += await p.step();
-        await p.flush();
+        p.resume();
+        await p.waitForProduced(n);
         const streamSeconds = (performance.now() - t0) / 1000;
         const streamCpu = process.cpuUsage(cpu0);
         const captured = p.captured;
         p.captured = null;
-        await p.task.stop();
-        const t1 = performance.now();
-        let rawCount = 0;
-        for (const batch of captured) {
-          rawCount += batch.length;
-          const byTopic = new Map<string, Message[]>();
-          for (const m of batch as Array<Message & { topic: string }>) {
-            const list = byTopic.get(m.topic);
-            if (list) list.push(m);
-            else byTopic.set(m.topic, [m]);
+        await p.stop();
+        // The same serialized records in the same batches, through a bare kafkajs producer (acks=all, idempotent).
+        const batches = captured.map((batch) => {
+          const byTopic = new Map<
+            string,
+            Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer> }>
+          >();
+          for (const m of batch) {
+            const list = byTopic.get(m.topic) ?? [];
+            byTopic.set(m.topic, list);
+            list.push({
+              key: m.key,
+              value: m.value,
+              headers: Object.fromEntries(m.headers.map(([k, v]) => [k, v ?? Buffer.alloc(0)])),
+            });
           }
-          await raw.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          });
-        }
+          return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+        });
+        const rawCount = captured.reduce((sum, b) => sum + b.length, 0);
+        const t1 = performance.now();
+        for (const topicMessages of batches) await raw.sendBatch({ acks: -1, topicMessages });
         const rawSeconds = (performance.now() - t1) / 1000;
         const streamRate = n / streamSeconds;
         const rawRate = rawCount / rawSeconds;
@@ -272,25 +343,21 @@ export const sourceBench: Bench = {
           ratio_to_raw: Number((streamRate / rawRate).toFixed(2)),
           target_ratio: 0.6,
           peak_rss_mb: Math.round(p.peakRss / 1048576),
-          loop_s: Object.fromEntries(Object.entries(p.timing).map(([k, v]) => [k, Number(v.toFixed(2))])),
         };
-        captured.length = 0;
       }
 
       // ---- latency at a steady 1,000 changes/s ----
       if (cases.has('latency')) {
         const lp = new Pipeline(producer, registryUrl);
         await lp.start(props('t1', { 'snapshot.mode': 'never', 'poll.interval.ms': '100' }));
-        await lp.step();
+        await new Promise((r) => setTimeout(r, 1000));
         const committedAt = new Map<string, number>();
         const latencies: number[] = [];
-        lp.onAck = (records, at) => {
-          for (const r of records) {
-            if (r.value === null) continue;
-            const id = String((r.key as { get(f: string): unknown }).get('id'));
-            const c = committedAt.get(id);
-            if (c !== undefined) latencies.push(at - c);
-          }
+        lp.onAck = (r, at) => {
+          if (r.value === null) return;
+          const id = String((r.key as { get(f: string): unknown }).get('id'));
+          const c = committedAt.get(id);
+          if (c !== undefined) latencies.push(at - c);
         };
         let running = true;
         const writer = (async () => {
@@ -311,13 +378,12 @@ export const sourceBench: Bench = {
           }
           await w.end();
         })();
-        const lEnd = Date.now() + latencySeconds * 1000;
-        while (Date.now() < lEnd) await lp.step();
+        await new Promise((r) => setTimeout(r, latencySeconds * 1000));
         running = false;
         await writer;
-        for (let i = 0; i < 20 && latencies.length < committedAt.size; i++) await lp.step();
-        await lp.flush();
-        await lp.task.stop();
+        for (let i = 0; i < 50 && latencies.length < committedAt.size; i++)
+          await new Promise((r) => setTimeout(r, 100));
+        await lp.stop();
         const sorted = latencies.sort((a, b) => a - b);
         results.latency = {
           changes: latencies.length,
@@ -355,7 +421,7 @@ export const sourceBench: Bench = {
         );
       }
     } finally {
-      await producer.disconnect().catch(() => {});
+      await producer.close().catch(() => {});
       await raw.disconnect().catch(() => {});
       await admin.deleteTopics({ topics: ['t1', 't2', 'snap'].map((t) => `${prefix}.${schema}.${t}`) }).catch(() => {});
       await admin.disconnect().catch(() => {});

@@ -31,18 +31,31 @@ export function parseBrokers(brokers: string[] | string): string[] {
   return list;
 }
 
+/** The broker list each client was made with, for the data-path producer (it is a separate client library). */
+const brokersByClient = new WeakMap<Kafka, string[]>();
+
+/** The brokers a client from createKafka() connects to. */
+export function brokersOf(kafka: Kafka): string[] {
+  const brokers = brokersByClient.get(kafka);
+  if (!brokers) throw new Error('This Kafka client was not made by createKafka(): its brokers are unknown');
+  return brokers;
+}
+
 /** Creates a Kafka client with erpstream's defaults. */
 export function createKafka(options: KafkaOptions): Kafka {
   const level = options.logLevel ?? 'warn';
-  return new Kafka({
+  const brokers = parseBrokers(options.brokers);
+  const kafka = new Kafka({
     clientId: options.clientId,
-    brokers: parseBrokers(options.brokers),
+    brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: options.retry ?? { initialRetryTime: 100, retries: 8 },
     logLevel: toKafkaLogLevel(level),
     logCreator: kafkaLogCreator(options.logSink ?? stderrLogSink(level === 'nothing' ? 'error' : level)),
   });
+  brokersByClient.set(kafka, brokers);
+  return kafka;
 }
 
 export interface TopicSpec {

@@ -6,6 +6,7 @@ export {
   createConsumer,
   ensureTopics,
   parseBrokers,
+  brokersOf,
   type KafkaOptions,
   type TopicSpec,
   type EnsureTopicsOptions,
@@ -29,3 +30,11 @@ export type {
   ITopicMetadata,
 } from 'kafkajs';
 export { KafkaPluginAccess } from './plugin-access.js';
+export {
+  RecordProducer,
+  type ProducerRecord,
+  type ProducedAck,
+  type RecordHeaders,
+  type RecordProducerOptions,
+} from './record-producer.js';
+export { javaPartition, murmur2 } from './murmur2.js';

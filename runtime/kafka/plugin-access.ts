@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { KafkaAccess, KafkaWriter, OutgoingKafkaRecord, RecordMetadata } from '../api/index.js';
-import { createConsumer, createProducer, ensureTopics } from './client.js';
+import { brokersOf, createConsumer, createProducer, ensureTopics } from './client.js';
+import { type ProducerRecord, RecordProducer } from './record-producer.js';
 
 /**
  * KafkaAccess for plugins on top of runtime/kafka: idempotent producers (one request in flight, murmur2
@@ -17,12 +18,19 @@ export class KafkaPluginAccess implements KafkaAccess {
   ) {}
 
   async writer(options: { transactionalId?: string; clientId?: string } = {}): Promise<KafkaWriter> {
+    if (options.transactionalId === undefined) {
+      const producer = await RecordProducer.connect({
+        brokers: brokersOf(this.kafka),
+        clientId: options.clientId ?? this.options.clientId ?? 'erpstream-plugin',
+      });
+      return new PluginWriter(producer);
+    }
     const producer = createProducer(
       this.kafka,
       options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId },
     );
     await producer.connect();
-    return new PluginWriter(producer, (topic) => this.partitions(topic), options.transactionalId !== undefined);
+    return new TransactionalPluginWriter(producer, (topic) => this.partitions(topic));
   }
 
   async ensureTopics(
@@ -109,13 +117,47 @@ export class KafkaPluginAccess implements KafkaAccess {
   }
 }
 
+/** Plain writes: the data-path producer (acks=all, idempotent), one ack per record with its partition and offset. */
 class PluginWriter implements KafkaWriter {
+  constructor(private readonly producer: RecordProducer) {}
+
+  async send(records: readonly OutgoingKafkaRecord[]): Promise<RecordMetadata[]> {
+    const out = new Array<ProducerRecord>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      out[i] = {
+        topic: r.topic,
+        partition: r.partition ?? null,
+        key: r.key,
+        value: r.value,
+        ...(r.headers ? { headers: headerPairs(r.headers) } : {}),
+        timestamp: r.timestamp ?? null,
+      };
+    }
+    return this.producer.send(out);
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+}
+
+function headerPairs(h: Readonly<Record<string, Buffer | string>>): Array<[string, Buffer]> {
+  const out: Array<[string, Buffer]> = [];
+  for (const k in h) {
+    const v = h[k]!;
+    out.push([k, typeof v === 'string' ? Buffer.from(v) : v]);
+  }
+  return out;
+}
+
+/** Transactional writes (exactly-once destinations) stay on kafkajs, whose transaction handling is tested here. */
+class TransactionalPluginWriter implements KafkaWriter {
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
     private readonly producer: Producer,
     private readonly partitionsOf: (topic: string) => Promise<number>,
-    private readonly transactional: boolean,
   ) {}
 
   /** Explicit partitions (murmur2 of the key, as Java's default does) so each record's offset can be reported. */
@@ -147,10 +189,10 @@ class PluginWriter implements KafkaWriter {
 
   private async messages(records: readonly OutgoingKafkaRecord[]) {
     const partitions = await this.place(records);
-    const byTopic = new Map<string, Array<{ index: number; partition: number; r: OutgoingKafkaRecord }>>();
+    const byTopic = new Map<string, Array<{ partition: number; r: OutgoingKafkaRecord }>>();
     records.forEach((r, index) => {
       const list = byTopic.get(r.topic) ?? [];
-      list.push({ index, partition: partitions[index]!, r });
+      list.push({ partition: partitions[index]!, r });
       byTopic.set(r.topic, list);
     });
     const topicMessages = [...byTopic].map(([topic, list]) => ({
@@ -163,39 +205,22 @@ class PluginWriter implements KafkaWriter {
         ...(r.timestamp === undefined ? {} : { timestamp: String(r.timestamp) }),
       })),
     }));
-    return { byTopic, topicMessages };
+    return topicMessages;
   }
 
-  async send(records: readonly OutgoingKafkaRecord[]): Promise<RecordMetadata[]> {
-    if (records.length === 0) return [];
-    if (this.transactional) {
-      throw new Error('This writer is transactional: send records inside transaction()');
-    }
-    const { byTopic, topicMessages } = await this.messages(records);
-    const acks = await this.producer.sendBatch({ topicMessages, acks: -1 });
-    const base = new Map(acks.map((a) => [`${a.topicName}:${a.partition}`, BigInt(a.baseOffset ?? '0')]));
-    const result = new Array<RecordMetadata>(records.length);
-    for (const [topic, list] of byTopic) {
-      const seen = new Map<number, bigint>();
-      for (const { index, partition } of list) {
-        const n = seen.get(partition) ?? 0n;
-        seen.set(partition, n + 1n);
-        result[index] = { topic, partition, offset: (base.get(`${topic}:${partition}`) ?? 0n) + n };
-      }
-    }
-    return result;
+  async send(): Promise<RecordMetadata[]> {
+    throw new Error('This writer is transactional: send records inside transaction()');
   }
 
   async transaction<T>(
     fn: (tx: { send(records: readonly OutgoingKafkaRecord[]): Promise<void> }) => Promise<T>,
   ): Promise<T> {
-    if (!this.transactional) throw new Error('transaction() needs a writer opened with a transactionalId');
     const tx = await this.producer.transaction();
     try {
       const result = await fn({
         send: async (records) => {
           if (records.length === 0) return;
-          const { topicMessages } = await this.messages(records);
+          const topicMessages = await this.messages(records);
           await tx.sendBatch({ topicMessages, acks: -1 });
         },
       });

@@ -11,6 +11,7 @@ import {
   createProducer,
   ensureTopics,
   type KafkaLogSink,
+  RecordProducer,
 } from '../kafka/index.js';
 
 /**
@@ -205,6 +206,7 @@ async function sendWithAcks(
 
 export class KafkaJsPort implements KafkaPort {
   private readonly kafka: Kafka;
+  private readonly brokers: string[];
   private adminClient: Admin | null = null;
   private access: KafkaPluginAccess | null = null;
 
@@ -214,6 +216,7 @@ export class KafkaJsPort implements KafkaPort {
   }
 
   constructor(options: { brokers: string[]; clientId: string; logSink?: KafkaLogSink }) {
+    this.brokers = options.brokers;
     this.kafka = createKafka({
       brokers: options.brokers,
       clientId: options.clientId,
@@ -230,15 +233,16 @@ export class KafkaJsPort implements KafkaPort {
     return this.adminClient;
   }
 
-  async producer(_clientId: string, options: { compression?: Compression } = {}): Promise<ProducerPort> {
-    const producer: Producer = createProducer(this.kafka);
-    await producer.connect();
-    const compression = options.compression === 'gzip' ? 1 : 0;
+  /** Plain (non-transactional) records go through the data-path producer: acks=all, idempotent, in order. */
+  async producer(clientId: string, options: { compression?: Compression } = {}): Promise<ProducerPort> {
+    const producer = await RecordProducer.connect({
+      brokers: this.brokers,
+      clientId,
+      compression: options.compression ?? 'none',
+    });
     return {
-      send: (records) => sendWithAcks(producer, records, compression),
-      async close() {
-        await producer.disconnect();
-      },
+      send: (records) => producer.send(records),
+      close: () => producer.close(),
     };
   }
 

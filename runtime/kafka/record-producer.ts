@@ -1,0 +1,235 @@
+import { type MessageToProduce, Producer, GenericError } from '@platformatic/kafka';
+import { RetriableError } from '../api/index.js';
+import { parseBrokers } from './client.js';
+import { javaPartition } from './murmur2.js';
+
+/** Header pairs in order; a key may repeat, a value may be null (Kafka allows both). */
+export type RecordHeaders = ReadonlyArray<readonly [string, Buffer | null]>;
+
+export interface ProducerRecord {
+  topic: string;
+  /** Explicit partition; otherwise murmur2 of the key (as Java's default partitioner), or sticky per send. */
+  partition?: number | null;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeaders;
+  timestamp?: number | null;
+}
+
+export interface ProducedAck {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface RecordProducerOptions {
+  brokers: string[] | string;
+  clientId: string;
+  compression?: 'none' | 'gzip';
+  /** Per request; the client retries retriable errors `retries` times within the send (default 5, at least 2). */
+  requestTimeoutMs?: number;
+  retries?: number;
+}
+
+/** How long a topic's partition count is trusted before metadata is read again (partitions can be added). */
+const PARTITION_COUNT_TTL_MS = 60_000;
+
+/**
+ * The data-path producer: @platformatic/kafka (about twice kafkajs's throughput per CPU second, see
+ * bench/source and bench/sink), idempotent, acks=all, no topic auto-creation.
+ *
+ * Sends are serialized: the client only advances its idempotence sequence numbers when a produce response
+ * arrives, so two sends in flight to one partition would reuse numbers. One send at a time keeps the broker's
+ * duplicate detection sound and the order of records across sends intact, as kafkajs's maxInFlightRequests=1 did.
+ *
+ * Partitions are chosen here, not by the client: the client's default hash is not Java's (it does not mask the
+ * sign bit), and the ack of each record (its partition and offset) must be known.
+ */
+export class RecordProducer {
+  private readonly producer: Producer;
+  private readonly compression: 'none' | 'gzip';
+  private readonly partitionCounts = new Map<string, { count: number; at: number }>();
+  private readonly sticky = new Map<string, number>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(options: RecordProducerOptions) {
+    this.compression = options.compression ?? 'none';
+    this.producer = new Producer({
+      clientId: options.clientId,
+      bootstrapBrokers: parseBrokers(options.brokers),
+      idempotent: true,
+      acks: -1,
+      autocreateTopics: false,
+      timeout: options.requestTimeoutMs ?? 30_000,
+      // An idempotent producer given fewer than 2 retries would retry forever (the client's rule).
+      retries: Math.max(2, options.retries ?? 5),
+      retryDelay: 250,
+    });
+  }
+
+  /** Creates the producer and obtains its producer id, so a wrong broker list fails here, not on the first send. */
+  static async connect(options: RecordProducerOptions): Promise<RecordProducer> {
+    const p = new RecordProducer(options);
+    try {
+      await p.producer.initIdempotentProducer({});
+    } catch (e) {
+      await forceClose(p.producer).catch(() => {});
+      throw toRuntimeError(e, `Kafka producer ${options.clientId} could not connect to ${String(options.brokers)}`);
+    }
+    return p;
+  }
+
+  /** Resolves once Kafka acknowledged every record (acks=all), with their coordinates in the same order. */
+  send(records: readonly ProducerRecord[]): Promise<ProducedAck[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    const result = this.tail.then(() => this.sendNow(records));
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  private async sendNow(records: readonly ProducerRecord[]): Promise<ProducedAck[]> {
+    if (this.closed) throw new Error('The producer is closed');
+    const partitions = await this.place(records);
+    const messages = new Array<MessageToProduce>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const m: MessageToProduce = { topic: r.topic, partition: partitions[i]! };
+      if (r.key !== null) m.key = r.key;
+      // A null value (tombstone) is written as length -1 by the client when `value` is absent.
+      if (r.value !== null) m.value = r.value;
+      if (r.headers !== undefined && r.headers.length > 0) {
+        // Buffer keys keep repeated header names apart (a Map of strings would merge them).
+        const h = new Map<Buffer, Buffer>();
+        for (const [k, v] of r.headers) {
+          const cached = headerKeyBytes(k);
+          h.set(h.has(cached) ? Buffer.from(k) : cached, v ?? (null as unknown as Buffer));
+        }
+        m.headers = h;
+      }
+      if (r.timestamp !== undefined && r.timestamp !== null) m.timestamp = BigInt(r.timestamp);
+      messages[i] = m;
+    }
+    let produced;
+    try {
+      produced = await this.producer.send({ messages, compression: this.compression });
+    } catch (e) {
+      throw toRuntimeError(e, `Kafka rejected a batch of ${records.length} records`);
+    }
+    const base = new Map<string, bigint>();
+    for (const o of produced.offsets ?? []) base.set(`${o.partition}:${o.topic}`, o.offset);
+    const acks = new Array<ProducedAck>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const topic = records[i]!.topic;
+      const partition = partitions[i]!;
+      const k = `${partition}:${topic}`;
+      const offset = base.get(k);
+      if (offset === undefined) {
+        acks[i] = { topic, partition, offset: -1n };
+        continue;
+      }
+      base.set(k, offset + 1n);
+      acks[i] = { topic, partition, offset };
+    }
+    return acks;
+  }
+
+  private async place(records: readonly ProducerRecord[]): Promise<number[]> {
+    const counts = new Map<string, number>();
+    const stale: string[] = [];
+    const now = Date.now();
+    for (const r of records) {
+      if (counts.has(r.topic)) continue;
+      const c = this.partitionCounts.get(r.topic);
+      if (c && now - c.at < PARTITION_COUNT_TTL_MS) counts.set(r.topic, c.count);
+      else if (!stale.includes(r.topic)) stale.push(r.topic);
+    }
+    if (stale.length > 0) {
+      let metadata;
+      try {
+        metadata = await this.producer.metadata({ topics: stale, autocreateTopics: false, forceUpdate: true });
+      } catch (e) {
+        throw toRuntimeError(e, `Could not read the metadata of topic(s) ${stale.join(', ')}`);
+      }
+      for (const topic of stale) {
+        const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+        if (count <= 0) throw new Error(`Topic ${topic} has no partitions (does it exist?)`);
+        this.partitionCounts.set(topic, { count, at: now });
+        counts.set(topic, count);
+      }
+    }
+    // Records without a key stick to one partition per send and topic (Java's sticky partitioner, per batch).
+    const stickyNow = new Map<string, number>();
+    const out = new Array<number>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const count = counts.get(r.topic)!;
+      if (r.partition !== undefined && r.partition !== null) {
+        if (r.partition < 0 || r.partition >= count) {
+          throw new Error(`Partition ${r.partition} does not exist in topic ${r.topic} (it has ${count})`);
+        }
+        out[i] = r.partition;
+      } else if (r.key !== null) {
+        out[i] = javaPartition(r.key, count);
+      } else {
+        let p = stickyNow.get(r.topic);
+        if (p === undefined) {
+          p = ((this.sticky.get(r.topic) ?? -1) + 1) % count;
+          this.sticky.set(r.topic, p);
+          stickyNow.set(r.topic, p);
+        }
+        out[i] = p;
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    await forceClose(this.producer);
+  }
+}
+
+/**
+ * Header names repeat on every record (a task writes a handful), so their bytes are encoded once. The client only
+ * reads key buffers. A name repeated within one record is encoded afresh the second time, so the Map keeps both.
+ */
+const headerKeys = new Map<string, Buffer>();
+
+function headerKeyBytes(name: string): Buffer {
+  let b = headerKeys.get(name);
+  if (b === undefined) {
+    b = Buffer.from(name);
+    if (headerKeys.size < 1024) headerKeys.set(name, b);
+  }
+  return b;
+}
+
+/** Closes even with requests pending (the callback form: the promise overload takes no force flag in the types). */
+function forceClose(producer: Producer): Promise<void> {
+  return new Promise((resolve, reject) => producer.close(true, (e) => (e ? reject(e) : resolve())));
+}
+
+/** Client errors the library marks retriable become RetriableError, so errors.retry.* and backoff apply. */
+function toRuntimeError(e: unknown, context: string): Error {
+  const detail = describe(e);
+  // Either one client error or an aggregate of the attempts' errors: retriable if any cause is (a network error).
+  const retriable =
+    e instanceof Error &&
+    GenericError.isGenericError(e) &&
+    (e.canRetry === true || (e as GenericError).findBy('canRetry', true) !== null);
+  const message = `${context}: ${detail}`;
+  return retriable ? new RetriableError(message, { cause: e }) : new Error(message, { cause: e });
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const inner = (e as { errors?: unknown[] }).errors;
+  if (Array.isArray(inner) && inner.length > 0) {
+    const first = inner[0] instanceof Error ? inner[0].message : String(inner[0]);
+    return `${e.message} (${first})`;
+  }
+  return e.message;
+}

@@ -1,0 +1,140 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type KafkaMessage,
+  RecordProducer,
+  createConsumer,
+  createKafka,
+  ensureTopics,
+  javaPartition,
+} from '../../../runtime/kafka/index.js';
+import { RetriableError } from '../../../runtime/api/index.js';
+import { requireEnv, uniqueSuffix } from '../env.js';
+
+const brokers = requireEnv('KAFKA_BROKERS');
+const kafka = createKafka({ brokers, clientId: 'record-producer-it', logLevel: 'nothing' });
+const sfx = uniqueSuffix();
+
+async function createTopic(topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ topic, numPartitions: partitions }]);
+  await admin.disconnect();
+}
+
+/** Every record of the topic as another client (kafkajs) reads it, with its partition and offset. */
+async function readBack(topic: string, count: number) {
+  const consumer = createConsumer(kafka, { groupId: `rp-it-${uniqueSuffix()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const out: Array<{ partition: number; message: KafkaMessage }> = [];
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          out.push({ partition, message });
+          if (out.length >= count) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return out;
+}
+
+describe('RecordProducer (the data-path producer)', () => {
+  const producers: RecordProducer[] = [];
+  afterAll(async () => {
+    for (const p of producers) await p.close();
+  });
+
+  it('acknowledges each record with the partition and offset a consumer reads it at, keys placed as Java places them', async () => {
+    const topic = `rp.acks.${sfx}`;
+    await createTopic(topic, 4);
+    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it' });
+    producers.push(p);
+    const first = Array.from({ length: 300 }, (_, i) => ({
+      topic,
+      key: Buffer.from(`key-${i % 37}`),
+      value: Buffer.from(`v${i}`),
+      headers: [['erpstream.version', Buffer.from(String(i))]] as Array<[string, Buffer]>,
+      timestamp: 1_700_000_000_000 + i,
+    }));
+    // Two sends issued without waiting: they must still land in order, one after the other.
+    const [a, b] = await Promise.all([p.send(first.slice(0, 150)), p.send(first.slice(150))]);
+    const acks = [...a, ...b];
+    expect(acks).toHaveLength(300);
+    const read = await readBack(topic, 300);
+    const byCoordinates = new Map(read.map((r) => [`${r.partition}:${r.message.offset}`, r]));
+    acks.forEach((ack, i) => {
+      expect(ack.partition).toBe(javaPartition(first[i]!.key, 4));
+      const got = byCoordinates.get(`${ack.partition}:${ack.offset}`);
+      expect(got?.message.value?.toString()).toBe(`v${i}`);
+      expect(got?.message.timestamp).toBe(String(1_700_000_000_000 + i));
+    });
+    // Per key, offsets grow in send order.
+    const lastOffset = new Map<string, bigint>();
+    acks.forEach((ack, i) => {
+      const k = first[i]!.key.toString();
+      const prev = lastOffset.get(k);
+      if (prev !== undefined) expect(ack.offset).toBeGreaterThan(prev);
+      lastOffset.set(k, ack.offset);
+    });
+  });
+
+  it('writes tombstones, null keys, explicit partitions, repeated header names and null header values', async () => {
+    const topic = `rp.shapes.${sfx}`;
+    await createTopic(topic, 3);
+    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-shapes' });
+    producers.push(p);
+    const acks = await p.send([
+      { topic, key: Buffer.from('gone'), value: null },
+      { topic, key: null, value: Buffer.from('no-key-1') },
+      { topic, key: null, value: Buffer.from('no-key-2') },
+      { topic, partition: 2, key: Buffer.from('pinned'), value: Buffer.from('p') },
+      {
+        topic,
+        key: Buffer.from('h'),
+        value: Buffer.from('h'),
+        headers: [
+          ['dup', Buffer.from('1')],
+          ['dup', Buffer.from('2')],
+          ['nothing', null],
+        ],
+      },
+    ]);
+    expect(acks[3]!.partition).toBe(2);
+    // Records without a key stick to one partition within a send.
+    expect(acks[1]!.partition).toBe(acks[2]!.partition);
+    const read = await readBack(topic, 5);
+    const at = (i: number) =>
+      read.find((r) => r.partition === acks[i]!.partition && r.message.offset === String(acks[i]!.offset))!;
+    expect(at(0).message.value).toBeNull();
+    expect(at(0).message.key?.toString()).toBe('gone');
+    expect(at(1).message.key).toBeNull();
+    const headers = at(4).message.headers!;
+    expect((headers.dup as Buffer[]).map(String)).toEqual(['1', '2']);
+    expect(headers.nothing ?? null).toBeNull();
+  });
+
+  it('names the topic when it does not exist and never creates it', async () => {
+    const topic = `rp.missing.${sfx}`;
+    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-missing', retries: 2 });
+    producers.push(p);
+    await expect(p.send([{ topic, key: null, value: Buffer.from('x') }])).rejects.toThrow(topic);
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await admin.listTopics()).not.toContain(topic);
+    await admin.disconnect();
+  });
+
+  it('fails to connect with a retriable error naming the brokers when none answers', async () => {
+    const err = await RecordProducer.connect({
+      brokers: '127.0.0.1:1',
+      clientId: 'rp-it-down',
+      retries: 2,
+      requestTimeoutMs: 2000,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetriableError);
+    expect(String((err as Error).message)).toContain('127.0.0.1:1');
+  });
+});
