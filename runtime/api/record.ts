@@ -23,7 +23,10 @@ export const Headers = {
   },
   /** Replaces every header with this key by one new header at the end. */
   set(headers: Headers, key: string, value: unknown, schema: Schema | null = null): Headers {
-    return Object.freeze([...headers.filter((h) => h.key !== key), { key, value, schema }]);
+    const header: Header = { key, value, schema };
+    // Called per record by SMTs; most records do not have the header yet, so skip the filtering copy.
+    if (!headers.some((h) => h.key === key)) return Object.freeze([...headers, header]);
+    return Object.freeze([...headers.filter((h) => h.key !== key), header]);
   },
   remove(headers: Headers, key: string): Headers {
     return Object.freeze(headers.filter((h) => h.key !== key));

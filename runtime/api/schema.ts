@@ -251,6 +251,79 @@ export function field(schema: Schema, name: string): Field | undefined {
   return fieldIndex(schema).get(name);
 }
 
+/** What every Struct of one schema shares, computed once per schema object. */
+interface StructLayout {
+  readonly index: Map<string, Field>;
+  readonly checks: readonly ValueCheck[];
+  /**
+   * A packed array of `undefined`, one per field: a new struct's values are a copy of it. Copying a
+   * packed array is about twice as fast as `new Array(n).fill(undefined)`, and a holey array (plain
+   * `new Array(n)`) would make `every`/`valuesEqual` skip unset fields.
+   */
+  readonly unset: readonly unknown[];
+}
+
+const LAYOUTS = new WeakMap<Schema, StructLayout>();
+
+function layoutOf(schema: Schema): StructLayout {
+  let layout = LAYOUTS.get(schema);
+  if (layout === undefined) {
+    const unset: unknown[] = [];
+    for (let i = 0; i < (schema.fields?.length ?? 0); i++) unset.push(undefined);
+    layout = { index: fieldIndex(schema), checks: fieldChecks(schema), unset };
+    LAYOUTS.set(schema, layout);
+  }
+  return layout;
+}
+
+/**
+ * Which field of a source struct schema each copied field of a target struct schema takes its value
+ * from: compiled once per schema pair by a transform that derives the target from the source, then
+ * applied per record with `Struct.copyFields`.
+ *
+ * A value is checked again only when it can fail the target's check: a source value was checked against
+ * the source field's schema when it was put, so when both fields share one schema object (and the check
+ * is shallow: type, logical class, struct schema identity) the check would pass again. Unset and null
+ * values are always checked, since a struct may leave required fields unset until `validate()`.
+ */
+export class StructCopyPlan {
+  readonly source: Schema;
+  readonly target: Schema;
+  /** Per copied field: source position, target position, whether to run the target field's check. */
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly recheck: Uint8Array;
+  /** The source field's default, applied to a null value when `replaceNullWithDefault` is asked for. */
+  readonly defaults: readonly unknown[];
+
+  constructor(source: Schema, target: Schema, pairs: ReadonlyArray<readonly [from: Field, to: Field]>) {
+    if (source.type !== 'struct' || target.type !== 'struct') {
+      throw new SchemaError(`A struct copy needs struct schemas, got ${source.type} and ${target.type}`);
+    }
+    this.source = source;
+    this.target = target;
+    this.from = new Int32Array(pairs.length);
+    this.to = new Int32Array(pairs.length);
+    this.recheck = new Uint8Array(pairs.length);
+    const defaults: unknown[] = [];
+    pairs.forEach(([from, to], k) => {
+      if (source.fields?.[from.index] !== from || target.fields?.[to.index] !== to) {
+        throw new SchemaError(`Field ${from.name} → ${to.name} does not belong to the schemas of this copy`);
+      }
+      this.from[k] = from.index;
+      this.to[k] = to.index;
+      this.recheck[k] = from.schema === to.schema && hasShallowCheck(to.schema) ? 0 : 1;
+      defaults.push(from.schema.defaultValue ?? null);
+    });
+    this.defaults = defaults;
+  }
+}
+
+/** A check that only looks at the value itself, not at elements a caller could have changed since. */
+function hasShallowCheck(schema: Schema): boolean {
+  return schema.type !== 'array' && schema.type !== 'map';
+}
+
 /** A struct value bound to a struct schema. */
 export class Struct {
   readonly schema: Schema;
@@ -260,10 +333,38 @@ export class Struct {
 
   constructor(schema: Schema) {
     if (schema.type !== 'struct') throw new DataError(`Struct requires a struct schema, got ${schema.type}`);
+    const layout = layoutOf(schema);
     this.schema = schema;
-    this.index = fieldIndex(schema);
-    this.checks = fieldChecks(schema);
-    this.values = new Array<unknown>(schema.fields?.length ?? 0).fill(undefined);
+    this.index = layout.index;
+    this.checks = layout.checks;
+    this.values = layout.unset.slice();
+  }
+
+  /**
+   * Copies the fields `plan` names from `source` (a struct of `plan.source`) into this struct (of
+   * `plan.target`), as `putAt(to, readField(source, from))` would: an unset value is copied as null, and
+   * with `replaceNullWithDefault` a null takes the source field's default.
+   */
+  copyFields(source: Struct, plan: StructCopyPlan, replaceNullWithDefault = false): this {
+    if (plan.source !== source.schema || plan.target !== this.schema) {
+      throw new DataError('Struct copy plan used with structs of other schemas');
+    }
+    const src = source.values;
+    const dst = this.values;
+    const { from, to, recheck, defaults } = plan;
+    const fields = this.schema.fields!;
+    for (let k = 0; k < from.length; k++) {
+      const t = to[k]!;
+      let v = src[from[k]!];
+      if (v === undefined || v === null) {
+        v = replaceNullWithDefault ? defaults[k] : null;
+        this.checks[t]!(v, fields[t]!.name);
+      } else if (recheck[k] === 1) {
+        this.checks[t]!(v, fields[t]!.name);
+      }
+      dst[t] = v;
+    }
+    return this;
   }
 
   private fieldOrThrow(name: string): Field {

@@ -5,10 +5,12 @@ import {
   DataError,
   Decimal,
   Headers,
+  type Field,
   type RawConfig,
   type Schema,
   Schemas,
   Struct,
+  StructCopyPlan,
   type Transformation,
   type TransformationPlugin,
   Validators,
@@ -16,9 +18,8 @@ import {
   field,
   isSourceRecord,
   isTombstone,
-  newRecord,
 } from '../../runtime/api/index.js';
-import { copyInto, structBuilderLike } from '../debezium/struct-utils.js';
+import { structBuilderLike } from '../debezium/struct-utils.js';
 import { PLUGIN_VERSION, SchemaCache, isPlainObject } from '../support.js';
 import { findField } from './record-fields.js';
 
@@ -125,6 +126,12 @@ export function versionText(raw: unknown, where: string): string {
   return bad('is not an integer');
 }
 
+/** Per input struct schema: the output schema, the copy of the input's fields and the version field. */
+interface FieldPlan {
+  readonly copy: StructCopyPlan;
+  readonly versionField: Field;
+}
+
 class AttachVersion implements Transformation {
   private source = 'offset';
   private offsetKey = 'version';
@@ -133,7 +140,11 @@ class AttachVersion implements Transformation {
   private headerName = 'erpstream.version';
   private fieldName: string | null = null;
   private skipMissing = false;
-  private readonly schemas = new SchemaCache();
+  /** Where the version is read, as errors name it. */
+  private where = '';
+  /** Per value schema, the top-level field holding the version when version.field is a plain name. */
+  private readonly versionFields = new SchemaCache<{ field: Field | null }>();
+  private readonly fieldPlans = new SchemaCache<FieldPlan>();
 
   configure(props: RawConfig): void {
     const c = attachVersionConfig.parse(props);
@@ -146,66 +157,75 @@ class AttachVersion implements Transformation {
     this.headerName = c.string('header.name');
     this.fieldName = c.stringOrNull('field.name') || null;
     this.skipMissing = c.string('on.missing') === 'skip';
+    this.where =
+      this.source === 'offset'
+        ? `source offset key "${this.offsetKey}"`
+        : this.source === 'field'
+          ? `field "${this.versionField}"`
+          : `header "${this.versionHeader}"`;
   }
 
   apply(record: ConnectRecord): ConnectRecord {
     // A tombstone has no fields: with version.source=field it passes on as it came.
     if (this.source === 'field' && isTombstone(record)) return record;
     const found = this.read(record);
-    if (found.value === null || found.value === undefined) {
+    if (found === null || found === undefined) {
       if (this.skipMissing) return record;
-      throw new DataError(`AttachVersion: no version in ${found.where} of the record on ${record.topic}`, found.where);
+      throw new DataError(`AttachVersion: no version in ${this.where} of the record on ${record.topic}`, this.where);
     }
-    const version = versionText(found.value, found.where);
+    const version = versionText(found, this.where);
     const headers = Headers.set(record.headers, this.headerName, version, Schemas.STRING);
-    if (this.fieldName === null || isTombstone(record)) return newRecord(record, { headers });
-    return newRecord(record, { headers, ...this.withField(record, version) });
+    if (this.fieldName === null || isTombstone(record)) return { ...record, headers };
+    const value = record.value;
+    if (value instanceof Struct) {
+      const plan = this.fieldPlans.getOrCompute(value.schema, (s) => fieldPlan(s, this.fieldName!));
+      const out = new Struct(plan.copy.target).copyFields(value, plan.copy).putAt(plan.versionField, version);
+      return { ...record, headers, valueSchema: plan.copy.target, value: out };
+    }
+    const name = this.fieldName;
+    if (isPlainObject(value)) return { ...record, headers, value: { ...value, [name]: version } };
+    throw new DataError(`AttachVersion: cannot add field "${name}" to ${describeValue(value)}`, name);
   }
 
   close(): void {}
 
-  private read(record: ConnectRecord): { value: unknown; where: string } {
+  /** The raw version, null or undefined when the record has none. */
+  private read(record: ConnectRecord): unknown {
     switch (this.source) {
-      case 'offset': {
-        const where = `source offset key "${this.offsetKey}"`;
+      case 'offset':
         if (!isSourceRecord(record)) {
           throw new DataError(
             `AttachVersion: version.source=offset needs a source record (${record.topic} is not one)`,
           );
         }
-        return { value: record.sourceOffset[this.offsetKey], where };
+        return record.sourceOffset[this.offsetKey];
+      case 'field': {
+        const value = record.value;
+        if (value instanceof Struct) {
+          // A plain name that is a top-level field: read it by position (the common case, per record).
+          const name = this.versionField!;
+          const top = this.versionFields.getOrCompute(value.schema, (s) => ({
+            field: name.includes('.') ? null : (field(s, name) ?? null),
+          }));
+          if (top.field !== null) return value.rawAt(top.field);
+        }
+        return findField(record.valueSchema, value, this.versionField!)?.value;
       }
-      case 'field':
-        return {
-          value: findField(record.valueSchema, record.value, this.versionField!)?.value,
-          where: `field "${this.versionField}"`,
-        };
       default:
-        return {
-          value: Headers.last(record.headers, this.versionHeader!)?.value,
-          where: `header "${this.versionHeader}"`,
-        };
+        return Headers.last(record.headers, this.versionHeader!)?.value;
     }
   }
+}
 
-  private withField(record: ConnectRecord, version: string): Partial<ConnectRecord> {
-    const name = this.fieldName!;
-    const value = record.value;
-    if (value instanceof Struct) {
-      const existing = field(value.schema, name);
-      if (existing && existing.schema.type !== 'string') {
-        throw new DataError(`AttachVersion: field.name "${name}" exists as ${existing.schema.type}, not string`, name);
-      }
-      const schema = existing
-        ? value.schema
-        : this.schemas.getOrCompute(value.schema, (s) => withVersionField(s, name));
-      const out = copyInto(value, new Struct(schema));
-      out.put(name, version);
-      return { valueSchema: schema, value: out };
-    }
-    if (isPlainObject(value)) return { value: { ...value, [name]: version } };
-    throw new DataError(`AttachVersion: cannot add field "${name}" to ${describeValue(value)}`, name);
+/** The output schema (the input's, plus an optional string field unless it has one) and how to fill it. */
+function fieldPlan(schema: Schema, name: string): FieldPlan {
+  const existing = field(schema, name);
+  if (existing && existing.schema.type !== 'string') {
+    throw new DataError(`AttachVersion: field.name "${name}" exists as ${existing.schema.type}, not string`, name);
   }
+  const target = existing ? schema : withVersionField(schema, name);
+  const pairs = (schema.fields ?? []).map((f) => [f, target.fields![f.index]!] as const);
+  return { copy: new StructCopyPlan(schema, target, pairs), versionField: field(target, name)! };
 }
 
 function withVersionField(schema: Schema, name: string): Schema {

@@ -10,6 +10,7 @@ import {
   type Schema,
   Schemas,
   Struct,
+  StructCopyPlan,
   type Transformation,
   type TransformationPlugin,
   Validators,
@@ -206,9 +207,19 @@ interface FieldPlan {
   readonly schema: Schema | null;
 }
 
+/** A converted (not merely copied) field, resolved to positions. */
+interface FieldConversion {
+  readonly from: Field;
+  readonly to: Field;
+  readonly kind: Kind;
+  readonly scale: number;
+}
+
 interface RowPlan {
   readonly schema: Schema;
-  readonly fields: readonly FieldPlan[];
+  /** The fields copied unchanged, position to position. */
+  readonly copy: StructCopyPlan;
+  readonly conversions: readonly FieldConversion[];
 }
 
 class CleanSchema implements Transformation, RowChange {
@@ -235,25 +246,13 @@ class CleanSchema implements Transformation, RowChange {
 
   struct(row: Struct, output: Schema): Struct {
     const plan = this.plans.get(output)!;
-    const fields = this.resolvedFields(plan, row.schema, output);
-    const out = new Struct(output);
-    for (let i = 0; i < plan.fields.length; i++) {
-      const p = plan.fields[i]!;
-      const [from, to] = fields[i]!;
-      out.putAt(to, this.convert(p.from, p.kind, p.scale, row.rawAt(from)));
+    const out = new Struct(output).copyFields(row, plan.copy);
+    const conversions = plan.conversions;
+    for (let i = 0; i < conversions.length; i++) {
+      const c = conversions[i]!;
+      out.putAt(c.to, this.convert(c.from.name, c.kind, c.scale, row.rawAt(c.from)));
     }
     return out;
-  }
-
-  /** The plan's fields resolved to positions once per output schema, so records are copied by index. */
-  private readonly resolved = new WeakMap<Schema, ReadonlyArray<readonly [Field, Field]>>();
-  private resolvedFields(plan: RowPlan, input: Schema, output: Schema): ReadonlyArray<readonly [Field, Field]> {
-    let fields = this.resolved.get(output);
-    if (fields === undefined) {
-      fields = plan.fields.map((p) => [field(input, p.from)!, field(output, p.to)!] as const);
-      this.resolved.set(output, fields);
-    }
-    return fields;
   }
 
   object(row: PlainObject): PlainObject {
@@ -316,16 +315,26 @@ class CleanSchema implements Transformation, RowChange {
       b.field(to, target);
       fields.push({ from: f.name, to, kind, scale, schema: target });
     }
-    return { schema: b.build(), fields };
+    const output = b.build();
+    const copies: Array<readonly [Field, Field]> = [];
+    const conversions: FieldConversion[] = [];
+    for (const p of fields) {
+      const from = field(schema, p.from)!;
+      const to = field(output, p.to)!;
+      if (p.kind === 'copy') copies.push([from, to]);
+      else conversions.push({ from, to, kind: p.kind, scale: p.scale });
+    }
+    return { schema: output, copy: new StructCopyPlan(schema, output, copies), conversions };
   }
 
   private convert(fieldName: string, kind: Kind, scale: number, raw: unknown): unknown {
     // Named string types (Json, Uuid, ZonedTimestamp) are copied untouched: their text is their value.
     if (kind === 'copy') return raw ?? null;
     let v = raw;
-    if (typeof v === 'string') {
-      if (this.o.trim) v = v.trim();
-      if (this.o.blankToNull && (v as string).trim() === '') v = null;
+    if (typeof v === 'string' && (this.o.trim || this.o.blankToNull)) {
+      const trimmed = v.trim();
+      if (this.o.trim) v = trimmed;
+      if (this.o.blankToNull && trimmed === '') v = null;
     }
     if (v === null || v === undefined || kind === 'string') return v ?? null;
     return kind === 'boolean' ? this.toBoolean(fieldName, v) : toDecimal(fieldName, v, scale);

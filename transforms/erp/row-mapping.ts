@@ -2,6 +2,7 @@ import {
   type ConnectRecord,
   DataError,
   type Schema,
+  SchemaBuilder,
   Struct,
   describeValue,
   newRecord,
@@ -22,9 +23,13 @@ export interface RowChange {
   object(row: PlainObject): PlainObject;
 }
 
+const NOT_A_ROW: Schema = SchemaBuilder.struct().name('erpstream.internal.NotARow').build();
+
 export class RowMapper {
   private readonly rowSchemas = new SchemaCache();
   private readonly envelopeSchemas = new SchemaCache();
+  /** Per struct schema: the output row schema, or NOT_A_ROW for an envelope. */
+  private readonly plainRows = new SchemaCache();
 
   constructor(
     private readonly change: RowChange,
@@ -34,6 +39,15 @@ export class RowMapper {
   apply(record: ConnectRecord): ConnectRecord {
     const value = record.value;
     if (value === null || value === undefined) return record;
+    if (value instanceof Struct) {
+      // Whether a struct is an envelope or a row is a property of its schema: decided once per schema.
+      const rowOut = this.plainRows.getOrCompute(value.schema, (s) =>
+        readEnvelope(record.valueSchema, value) === null ? this.rowSchemaFor(s) : NOT_A_ROW,
+      );
+      if (rowOut !== NOT_A_ROW) {
+        return { ...record, valueSchema: rowOut, value: this.change.struct(value, rowOut) };
+      }
+    }
     const env = readEnvelope(record.valueSchema, value);
     if (env && env.value instanceof Struct) {
       if (!env.rowSchema) return record;
@@ -52,10 +66,6 @@ export class RowMapper {
       const out: PlainObject = { ...(env.value as PlainObject) };
       for (const k of ['before', 'after']) if (isPlainObject(out[k])) out[k] = this.change.object(out[k]);
       return newRecord(record, { value: out });
-    }
-    if (value instanceof Struct) {
-      const schema = this.rowSchemaFor(value.schema);
-      return newRecord(record, { valueSchema: schema, value: this.change.struct(value, schema) });
     }
     if (isPlainObject(value)) return newRecord(record, { value: this.change.object(value) });
     throw new DataError(`${this.purpose}: the value must be a Struct or an object, found ${describeValue(value)}`);

@@ -7,10 +7,12 @@ import {
   DataError,
   DateType,
   Decimal,
+  type Field,
   type Schema,
   SchemaBuilder,
   type SchemaType,
   Struct,
+  StructCopyPlan,
   TIMESTAMP_NAME,
   TIME_NAME,
   TimeType,
@@ -176,13 +178,6 @@ export function castValue(schema: Schema | null, input: unknown, target: CastTar
   // With a schema a JS number is a float only if the schema says so; schemaless it is a Double.
   const isFloat =
     typeof value === 'number' && (schema === null || schema.type === 'float32' || schema.type === 'float64');
-  const unexpected = (): DataError =>
-    new DataError(`Unexpected type in Cast transformation: ${jsTypeOf(value)}${forField(field)}`, field);
-  const outOfRange = (): DataError =>
-    new DataError(
-      `Value (${String(value)}) was out of range for requested data type ${target.toUpperCase()} (input type ${jsTypeOf(value)})${forField(field)}`,
-      field,
-    );
   const isNumber = typeof value === 'number' || typeof value === 'bigint' || value instanceof Decimal;
 
   switch (target) {
@@ -193,26 +188,39 @@ export function castValue(schema: Schema | null, input: unknown, target: CastTar
       const width = WIDTH[target]!;
       if (isNumber) return narrowToInt(value as number | bigint | Decimal, width, isFloat);
       if (typeof value === 'boolean') return width === 64 ? (value ? 1n : 0n) : value ? 1 : 0;
-      if (typeof value === 'string') return parseJavaInt(value, width) ?? throwError(outOfRange());
-      throw unexpected();
+      if (typeof value === 'string')
+        return parseJavaInt(value, width) ?? throwError(outOfRangeError(value, target, field));
+      throw unexpectedType(value, field);
     }
     case 'float32':
     case 'float64': {
       const width = target === 'float32' ? 32 : 64;
       if (isNumber) return toFloat(value as number | bigint | Decimal, width);
       if (typeof value === 'boolean') return value ? 1 : 0;
-      if (typeof value === 'string') return parseJavaFloat(value, width) ?? throwError(outOfRange());
-      throw unexpected();
+      if (typeof value === 'string')
+        return parseJavaFloat(value, width) ?? throwError(outOfRangeError(value, target, field));
+      throw unexpectedType(value, field);
     }
     case 'boolean':
       // Java: Number.longValue() != 0, so 0.5 is false.
       if (isNumber) return narrowToInt(value as number | bigint | Decimal, 64, isFloat) !== 0n;
       if (typeof value === 'boolean') return value;
       if (typeof value === 'string') return parseJavaBoolean(value);
-      throw unexpected();
+      throw unexpectedType(value, field);
     case 'string':
       return castToString(schema, value, isFloat);
   }
+}
+
+function unexpectedType(value: unknown, field: string | undefined): DataError {
+  return new DataError(`Unexpected type in Cast transformation: ${jsTypeOf(value)}${forField(field)}`, field);
+}
+
+function outOfRangeError(value: unknown, target: CastTarget, field: string | undefined): DataError {
+  return new DataError(
+    `Value (${String(value)}) was out of range for requested data type ${target.toUpperCase()} (input type ${jsTypeOf(value)})${forField(field)}`,
+    field,
+  );
 }
 
 function throwError(error: Error): never {
@@ -230,6 +238,45 @@ function castToString(schema: Schema | null, value: unknown, isFloat: boolean): 
   return String(value);
 }
 
+interface FieldCast {
+  readonly from: Field;
+  readonly to: Field;
+  readonly cast: (value: unknown) => unknown;
+}
+
+interface StructCastPlan {
+  readonly copy: StructCopyPlan;
+  readonly casts: readonly FieldCast[];
+}
+
+/**
+ * `castValue` specialised for one field's schema and target, compiled once per schema. A plain int8/16/32
+ * field holds a JS integer within its range (its struct checked it), so the common integer casts need no
+ * BigInt round trip; they give what `castValue` gives, which handles everything else.
+ */
+function compileCast(schema: Schema, target: CastTarget, field: string): (value: unknown) => unknown {
+  const generic = (v: unknown): unknown => castValue(schema, v, target, field);
+  if (schema.name !== undefined || !(schema.type === 'int8' || schema.type === 'int16' || schema.type === 'int32')) {
+    return generic;
+  }
+  switch (target) {
+    case 'int8':
+    case 'int16': {
+      // Java's (byte)/(short) of an int: keep the low bits, sign-extended.
+      const shift = 32 - WIDTH[target]!;
+      return (v) => (typeof v === 'number' ? (v << shift) >> shift : generic(v));
+    }
+    case 'int32':
+      return (v) => (typeof v === 'number' ? v | 0 : generic(v));
+    case 'int64':
+      return (v) => (typeof v === 'number' ? BigInt(v) : generic(v));
+    case 'string':
+      return (v) => (typeof v === 'number' ? String(v) : generic(v));
+    default:
+      return generic;
+  }
+}
+
 export const castPlugins: TransformationPlugin[] = keyValueVariants({
   className: 'org.apache.kafka.connect.transforms.Cast',
   summary: 'Cast fields or the entire key or value to a specific type',
@@ -244,18 +291,27 @@ export const castPlugins: TransformationPlugin[] = keyValueVariants({
       const replaceNull = cfg.bool(REPLACE_NULL_WITH_DEFAULT);
       const cache = new SchemaCache();
 
-      // Per input schema, the cast target of each field by position (the output keeps field order).
-      const typesCache = new SchemaCache<Array<CastTarget | undefined>>();
-      const targetTypes = (schema: Schema): Array<CastTarget | undefined> =>
-        typesCache.getOrCompute(schema, () => (schema.fields ?? []).map((f) => spec.fields.get(f.name)));
+      // Per input schema: the fields copied as they are, and the fields cast with their compiled caster.
+      const structPlans = new SchemaCache<StructCastPlan>();
+      const structPlan = (schema: Schema, target: Schema): StructCastPlan =>
+        structPlans.getOrCompute(schema, () => {
+          const copies: Array<readonly [Field, Field]> = [];
+          const casts: FieldCast[] = [];
+          for (const f of schema.fields ?? []) {
+            const to = target.fields![f.index]!;
+            const type = spec.fields.get(f.name);
+            if (type === undefined) copies.push([f, to]);
+            else casts.push({ from: f, to, cast: compileCast(f.schema, type, f.name) });
+          }
+          return { copy: new StructCopyPlan(schema, target, copies), casts };
+        });
       const castStruct = (struct: Struct, target: Schema): Struct => {
-        const out = new Struct(target);
-        const types = targetTypes(struct.schema);
-        const outFields = target.fields!;
-        for (const f of struct.schema.fields ?? []) {
-          const v = readField(struct, f, replaceNull);
-          const type = types[f.index];
-          out.putAt(outFields[f.index]!, type === undefined ? v : castValue(f.schema, v, type, f.name));
+        const plan = structPlan(struct.schema, target);
+        const out = new Struct(target).copyFields(struct, plan.copy, replaceNull);
+        const casts = plan.casts;
+        for (let i = 0; i < casts.length; i++) {
+          const c = casts[i]!;
+          out.putAt(c.to, c.cast(readField(struct, c.from, replaceNull)));
         }
         return out;
       };

@@ -7,6 +7,7 @@ import {
   SchemaBuilder,
   Schemas,
   Struct,
+  StructCopyPlan,
   TimestampType,
   type TransformationPlugin,
   isSinkRecord,
@@ -26,7 +27,6 @@ import {
   configuredTransform,
   copySchemaBasics,
   defineReplaceNullWithDefault,
-  readField,
 } from './field-common.js';
 
 /**
@@ -148,13 +148,19 @@ export const insertFieldPlugins: TransformationPlugin[] = keyValueVariants({
         );
       }
       const replaceNull = cfg.bool(REPLACE_NULL_WITH_DEFAULT);
-      const cache = new SchemaCache();
-      const updatedSchema = (schema: Schema): Schema =>
+      // Per input schema: the output schema (input fields first, in order, then the insertions) and its copy.
+      const cache = new SchemaCache<StructCopyPlan>();
+      const plan = (schema: Schema): StructCopyPlan =>
         cache.getOrCompute(schema, () => {
           const builder = copySchemaBasics(schema, SchemaBuilder.struct());
           for (const f of schema.fields ?? []) builder.field(f.name, f.schema);
           for (const i of insertions) builder.field(i.spec.name, i.schema);
-          return builder.build();
+          const target = builder.build();
+          return new StructCopyPlan(
+            schema,
+            target,
+            (schema.fields ?? []).map((f) => [f, target.fields![f.index]!] as const),
+          );
         });
 
       return (record: ConnectRecord) => {
@@ -170,14 +176,14 @@ export const insertFieldPlugins: TransformationPlugin[] = keyValueVariants({
           return withOperating(record, side, null, out);
         }
         const struct = requireStruct(value, PURPOSE);
-        const newSchema = updatedSchema(struct.schema);
-        const out = new Struct(newSchema);
-        // The new schema starts with the input's fields in the same order.
+        const copy = plan(struct.schema);
+        const newSchema = copy.target;
+        const out = new Struct(newSchema).copyFields(struct, copy, replaceNull);
         const outFields = newSchema.fields!;
-        for (const f of struct.schema.fields ?? []) out.putAt(outFields[f.index]!, readField(struct, f, replaceNull));
-        for (const i of insertions) {
-          const v = i.withSchema(record);
-          if (v !== undefined) out.put(i.spec.name, v);
+        const first = struct.schema.fields?.length ?? 0;
+        for (let k = 0; k < insertions.length; k++) {
+          const v = insertions[k]!.withSchema(record);
+          if (v !== undefined) out.putAt(outFields[first + k]!, v);
         }
         return withOperating(record, side, newSchema, out);
       };

@@ -2,10 +2,10 @@ import {
   ConfigDef,
   ConfigError,
   type ConnectRecord,
-  type Field,
   type Schema,
   SchemaBuilder,
   Struct,
+  StructCopyPlan,
   type TransformationPlugin,
   Validators,
 } from '../../runtime/api/index.js';
@@ -25,7 +25,6 @@ import {
   copySchemaBasics,
   defineReplaceNullWithDefault,
   javaSplit,
-  readField,
 } from './field-common.js';
 
 /**
@@ -95,14 +94,19 @@ export const replaceFieldPlugins: TransformationPlugin[] = keyValueVariants({
       const replaceNull = cfg.bool(REPLACE_NULL_WITH_DEFAULT);
       const keep = (name: string): boolean => !exclude.has(name) && (include.size === 0 || include.has(name));
       const renamed = (name: string): string => renames.get(name) ?? name;
-      // Per input schema: the output schema and, per output field, the input field it reads.
-      const cache = new SchemaCache<{ schema: Schema; sources: Field[] }>();
-      const plan = (schema: Schema): { schema: Schema; sources: Field[] } =>
+      // Per input schema: the output schema and, per output field, the input field it copies.
+      const cache = new SchemaCache<StructCopyPlan>();
+      const plan = (schema: Schema): StructCopyPlan =>
         cache.getOrCompute(schema, () => {
           const builder = copySchemaBasics(schema, SchemaBuilder.struct());
           const sources = (schema.fields ?? []).filter((f) => keep(f.name));
           for (const f of sources) builder.field(renamed(f.name), f.schema);
-          return { schema: builder.build(), sources };
+          const target = builder.build();
+          return new StructCopyPlan(
+            schema,
+            target,
+            sources.map((f, i) => [f, target.fields![i]!] as const),
+          );
         });
 
       return (record: ConnectRecord) => {
@@ -116,10 +120,9 @@ export const replaceFieldPlugins: TransformationPlugin[] = keyValueVariants({
           return withOperating(record, side, null, out);
         }
         const struct = requireStruct(value, PURPOSE);
-        const { schema: newSchema, sources } = plan(struct.schema);
-        const out = new Struct(newSchema);
-        const outFields = newSchema.fields!;
-        for (let i = 0; i < sources.length; i++) out.putAt(outFields[i]!, readField(struct, sources[i]!, replaceNull));
+        const copy = plan(struct.schema);
+        const newSchema = copy.target;
+        const out = new Struct(newSchema).copyFields(struct, copy, replaceNull);
         return withOperating(record, side, newSchema, out);
       };
     }),

@@ -60,6 +60,26 @@ describe('AttachVersion', () => {
     expect(schemaless.value).toEqual({ SEQ: 8, version: '8' });
   });
 
+  it('overwrites an existing string field.name in place, and refuses one of another type', async () => {
+    const withText = SchemaBuilder.struct()
+      .field('SEQ', Schemas.INT64)
+      .field('version', Schemas.OPTIONAL_STRING)
+      .build();
+    const t = await configured(plugin, { 'version.source': 'field', 'version.field': 'SEQ', 'field.name': 'version' });
+    const out = t.apply(
+      record({ valueSchema: withText, value: new Struct(withText).put('SEQ', 9n).put('version', 'x') }),
+    )!;
+    expect(out.valueSchema).toBe(withText);
+    expect((out.value as Struct).toString()).toBe('Struct{SEQ=9,version=9}');
+    const clash = await configured(plugin, { 'version.source': 'field', 'version.field': 'SEQ', 'field.name': 'id' });
+    const rec = record({ valueSchema: rowSchema, value: row(5n) });
+    for (let i = 0; i < 2; i++) {
+      expect(() => clash.apply(rec)).toThrow(
+        new DataError('AttachVersion: field.name "id" exists as int32, not string', 'id'),
+      );
+    }
+  });
+
   it('reads the version from a header', async () => {
     const t = await configured(plugin, { 'version.source': 'header', 'version.header': '__source_lsn' });
     const out = t.apply(record({ headers: [{ key: '__source_lsn', value: 123n, schema: Schemas.INT64 }] }))!;

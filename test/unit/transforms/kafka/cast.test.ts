@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -170,6 +171,37 @@ describe('Cast with schema', () => {
     const value = new Struct(nested).put('inner', new Struct(nested.fields![0]!.schema).put('x', 1));
     expect(() => cast('inner:string').apply(sourceRecord({ valueSchema: nested, value }))).toThrow(
       /does not support casting from STRUCT; supported types are \[INT8, .*BYTES\] for field "inner"/,
+    );
+  });
+
+  it('casts int8/int16/int32 fields to every integer width and to text as Java does', () => {
+    const ints = SchemaBuilder.struct()
+      .field('b', Schemas.INT8)
+      .field('s', Schemas.INT16)
+      .field('i', Schemas.INT32)
+      .build();
+    const t = cast('b:int64,s:int8,i:int16');
+    const same = cast('i:int32');
+    const widen = cast('b:string,s:int32,i:string');
+    // Java: (byte) and (short) keep the low 8/16 bits, sign-extended.
+    const javaByte = (n: number) => ((n & 0xff) ^ 0x80) - 0x80;
+    const javaShort = (n: number) => ((n & 0xffff) ^ 0x8000) - 0x8000;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -128, max: 127 }),
+        fc.integer({ min: -32768, max: 32767 }),
+        fc.integer({ min: -2147483648, max: 2147483647 }),
+        (b, s, i) => {
+          const value = new Struct(ints).put('b', b).put('s', s).put('i', i);
+          const out = t.apply(sourceRecord({ valueSchema: ints, value }))!.value as Struct;
+          expect(out.get('b')).toBe(BigInt(b));
+          expect(out.get('s')).toBe(javaByte(s));
+          expect(out.get('i')).toBe(javaShort(i));
+          const text = widen.apply(sourceRecord({ valueSchema: ints, value }))!.value as Struct;
+          expect([text.get('b'), text.get('s'), text.get('i')]).toEqual([String(b), s, String(i)]);
+          expect((same.apply(sourceRecord({ valueSchema: ints, value }))!.value as Struct).get('i')).toBe(i);
+        },
+      ),
     );
   });
 
