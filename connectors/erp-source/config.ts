@@ -256,6 +256,30 @@ export const erpSourceConfigDef = new ConfigDef()
     documentation: 'Maximum number of change rows read per poll.',
   })
   .define({
+    name: 'schema.refresh.interval.ms',
+    type: 'LONG',
+    defaultValue: 10000,
+    importance: 'LOW',
+    group: G_STREAM,
+    validator: Validators.atLeast(0),
+    documentation:
+      'How often a streaming task compares a catalog fingerprint of its tables (one information_schema query) ' +
+      'and re-reads the tables whose columns changed: widened types are picked up without a restart, an ' +
+      'incompatible change stops the task with a SchemaError. 0: only on a column added or dropped, or a restart.',
+  })
+  .define({
+    name: 'table.poll.interval.ms',
+    type: 'LONG',
+    defaultValue: 60000,
+    importance: 'LOW',
+    group: G_TABLES,
+    validator: Validators.atLeast(0),
+    documentation:
+      'How often the connector lists the catalog for tables matching table.include.list / table.exclude.list; ' +
+      'when the set changed (a table created or dropped), the tasks are reconfigured and a new table is ' +
+      'snapshotted per snapshot.mode. 0 disables (new tables are captured after a restart).',
+  })
+  .define({
     name: 'heartbeat.interval.ms',
     type: 'LONG',
     defaultValue: 0,
@@ -385,7 +409,9 @@ export const erpSourceConfigDef = new ConfigDef()
     defaultValue: false,
     importance: 'LOW',
     group: G_OUTBOX,
-    documentation: 'Delete outbox rows once their offsets are committed.',
+    documentation:
+      'Delete outbox rows (by primary key, in batches) once Kafka acknowledged their events and the offset ' +
+      'covering them is committed; never before. A crash in between leaves rows that the next start deletes.',
   })
   .define({
     name: 'timestamp.column.name',
@@ -452,6 +478,10 @@ export interface OutboxSettings {
   payloadColumn: string;
   routeColumn: string;
   topicReplacement: string;
+  /** outbox.delete.processed */
+  deleteProcessed: boolean;
+  /** Primary-key columns the reader selects too (filled from the catalog when rows are deleted by key). */
+  extraColumns: string[];
 }
 
 /** The parsed settings the connector and its tasks use, with cross-key checks applied. */
@@ -469,6 +499,8 @@ export interface ErpSourceSettings {
   pollIntervalMs: number;
   maxBatchSize: number;
   heartbeatIntervalMs: number;
+  schemaRefreshIntervalMs: number;
+  tablePollIntervalMs: number;
   heartbeatTopic: string;
   tombstonesOnDelete: boolean;
   snapshotMode: SnapshotMode;
@@ -542,6 +574,8 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
               payloadColumn: c.string('outbox.field.event.payload'),
               routeColumn: c.string('outbox.route.by.field'),
               topicReplacement: c.string('outbox.route.topic.replacement'),
+              deleteProcessed: c.bool('outbox.delete.processed'),
+              extraColumns: [],
             }
           : null,
       changeTracking: mode === 'change_tracking',
@@ -554,6 +588,8 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
     pollIntervalMs: c.int('poll.interval.ms'),
     maxBatchSize: c.int('max.batch.size'),
     heartbeatIntervalMs: c.int('heartbeat.interval.ms'),
+    schemaRefreshIntervalMs: c.int('schema.refresh.interval.ms'),
+    tablePollIntervalMs: c.int('table.poll.interval.ms'),
     heartbeatTopic: `${c.string('heartbeat.topics.prefix')}.${c.string('topic.prefix')}`,
     tombstonesOnDelete: c.bool('tombstones.on.delete'),
     snapshotMode: c.string('snapshot.mode') as SnapshotMode,

@@ -28,12 +28,16 @@ export class ErpSourceConnector implements SourceConnector {
   private settings: ErpSourceSettings | null = null;
   private tables: string[] = [];
   private log: Logger = silentLogger;
+  private context: ConnectorContext | null = null;
+  private monitor: NodeJS.Timeout | null = null;
+  private monitoring = false;
 
   version(): string {
     return PLUGIN_VERSION;
   }
 
   initialize(context: ConnectorContext): void {
+    this.context = context;
     this.log = context.logger;
   }
 
@@ -48,6 +52,41 @@ export class ErpSourceConnector implements SourceConnector {
       );
     }
     this.log.info('ErpSource connector started', { tables: this.tables });
+    const interval = this.settings.tablePollIntervalMs;
+    if (interval > 0 && !this.settings.changeTable.outbox) {
+      this.monitor = setInterval(() => void this.checkTables(), interval);
+      this.monitor.unref();
+    }
+  }
+
+  /**
+   * Catalog polling (table.poll.interval.ms): when the set of matching tables changed, the runtime is asked for
+   * new task configs; restarted tasks resume their tables from the stored offsets and snapshot a new table per
+   * snapshot.mode. A failed listing is logged and tried again on the next tick.
+   */
+  private async checkTables(): Promise<void> {
+    if (this.monitoring || !this.settings) return;
+    this.monitoring = true;
+    try {
+      const now = await this.capturedTables(this.settings);
+      if (!this.monitor) return; // stopped meanwhile
+      if (now.join(',') === this.tables.join(',')) return;
+      const added = now.filter((t) => !this.tables.includes(t));
+      const removed = this.tables.filter((t) => !now.includes(t));
+      if (now.length === 0) {
+        this.log.warn('No table matches table.include.list any more; tasks keep their tables', { removed });
+        return;
+      }
+      this.log.info('Captured tables changed; reconfiguring tasks', { added, removed });
+      this.tables = now;
+      this.context?.requestTaskReconfiguration();
+    } catch (e) {
+      this.log.warn('Listing tables for new captured tables failed; tried again later', {
+        error: (e as Error).message,
+      });
+    } finally {
+      this.monitoring = false;
+    }
   }
 
   private async capturedTables(settings: ErpSourceSettings): Promise<string[]> {
@@ -96,7 +135,10 @@ export class ErpSourceConnector implements SourceConnector {
     }
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    if (this.monitor) clearInterval(this.monitor);
+    this.monitor = null;
+  }
 }
 
 function result(name: string, value: unknown, error: string): ConfigValueResult {

@@ -28,7 +28,17 @@ export type GapCursor = {
  * (reseeded, or a start on an empty table) must not turn into millions of re-reads.
  */
 export const MAX_NEW_GAPS = 10_000;
-export type XidCursor = { kind: 'xid'; base: string; target?: string; after?: [txid: string, seq: string] };
+export type XidCursor = {
+  kind: 'xid';
+  base: string;
+  target?: string;
+  after?: [txid: string, seq: string];
+  /**
+   * The highest change sequence read in this position's history (absent in offsets written before it existed).
+   * Not used to decide what is done: only to notice that change rows after it were purged before being read.
+   */
+  seq?: string;
+};
 export type RowversionCursor = { kind: 'rv'; rv: string };
 /**
  * SQL Server Change Tracking: every change with a version <= `version` is done. While a poll works through
@@ -152,11 +162,18 @@ export function mergeCursors(cursors: Cursor[]): Cursor {
         ...(unanchored ? { unanchored: true as const } : {}),
       };
     }
-    case 'xid':
+    case 'xid': {
+      const xs = cursors as XidCursor[];
+      const seqs = xs.map((c) => c.seq);
+      const seq = seqs.every((v) => v !== undefined)
+        ? seqs.map((v) => BigInt(v)).reduce((m, v) => (v < m ? v : m))
+        : undefined;
       return {
         kind,
-        base: formatPgSnapshot(intersectSnapshots((cursors as XidCursor[]).map((c) => parsePgSnapshot(c.base)))),
+        base: formatPgSnapshot(intersectSnapshots(xs.map((c) => parsePgSnapshot(c.base)))),
+        ...(seq !== undefined ? { seq: String(seq) } : {}),
       };
+    }
     case 'rv': {
       const rvs = (cursors as RowversionCursor[]).map((c) => BigInt(c.rv));
       return { kind, rv: String(rvs.reduce((m, v) => (v < m ? v : m))) };

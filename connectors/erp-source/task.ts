@@ -25,8 +25,10 @@ import {
   rowStruct,
   tombstoneFor,
 } from './envelope.js';
-import { type ChangeRow, type RawRow, type TableId, keyString, qualified } from './model.js';
+import { type ChangeRow, type RawRow, type TableId, keyPartString, keyString, qualified } from './model.js';
 import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
+import { OutboxCleanup } from './outbox-cleanup.js';
+import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
   type SignalState,
@@ -107,6 +109,12 @@ export class ErpSourceTask implements SourceTask {
   private tsinc: TsIncTableReader[] | null = null;
   /** signal.data.collection: signals acted on and the incremental snapshot queue (empty without a signal table). */
   private signals: SignalState = emptySignalState();
+  /** outbox.delete.processed: the rows handed out, deleted once a committed offset covers them. */
+  private cleanup: OutboxCleanup | null = null;
+  /** schema.refresh.interval.ms: the catalog fingerprint of each captured table when its schema was read. */
+  private fingerprints: Map<string, string> | null = null;
+  private lastSchemaCheckMs = 0;
+  private captureKind: Cursor['kind'] = 'gaps';
 
   version(): string {
     return PLUGIN_VERSION;
@@ -117,8 +125,16 @@ export class ErpSourceTask implements SourceTask {
     this.log = context.logger;
   }
 
+  /** One frozen object per table: the worker then computes each partition's canonical key once. */
+  private readonly partitions = new Map<string, SourcePartition>();
+
   private partition(table: string): SourcePartition {
-    return { server: this.settings.topicPrefix, table };
+    let p = this.partitions.get(table);
+    if (p === undefined) {
+      p = Object.freeze({ server: this.settings.topicPrefix, table });
+      this.partitions.set(table, p);
+    }
+    return p;
   }
 
   async start(props: Readonly<Record<string, string>>): Promise<void> {
@@ -127,11 +143,22 @@ export class ErpSourceTask implements SourceTask {
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
     const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
+    this.captureKind = kind;
     const outbox = this.settings.changeTable.outbox;
     const tables = outbox
       ? [parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema)]
       : await this.assignedTables(props);
+    // Taken before the tables are described: a change in between shows up as a moved fingerprint, never as none.
+    if (!outbox && this.settings.schemaRefreshIntervalMs > 0) {
+      this.fingerprints = await catalogFingerprints(this.dialect, tables);
+      this.lastSchemaCheckMs = Date.now();
+    }
     for (const id of tables) await this.loadSchemas(id);
+    if (outbox?.deleteProcessed) {
+      const table = this.schemas.get(qualified(tables[0]!))!.table;
+      outbox.extraColumns = [...OutboxCleanup.keyColumns(table)];
+      this.cleanup = new OutboxCleanup(this.dialect, table, this.settings.changeTable, this.log);
+    }
     if (kind === 'ct') await this.dialect.captureTables!(tables.map((id) => this.schemas.get(qualified(id))!.table));
     this.log.info('ErpSource task starting', {
       tables: tables.map(qualified),
@@ -189,6 +216,7 @@ export class ErpSourceTask implements SourceTask {
     }
     await this.checkRetention(needSnapshot);
     await this.checkChangeTrackingRetention(needSnapshot);
+    await this.sweepOutbox();
     if (fresh.length > 0) {
       const now = await this.dialect.currentCursor();
       for (const t of fresh) this.doneAt.set(t, now);
@@ -293,20 +321,24 @@ export class ErpSourceTask implements SourceTask {
   }
 
   /**
-   * A gap-tracked position below the change table's lowest row means rows were purged before they were read:
+   * A position whose sequence high mark (gap tracking: its `seq`; transaction watermark: the highest sequence
+   * read) is below the change table's lowest row minus one means rows were purged before they were read:
    * changes are lost. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
    */
   private async checkRetention(needSnapshot: SnapshotState[]): Promise<void> {
-    const gapTables = [...this.doneAt].filter(
-      ([t, c]) => c.kind === 'gaps' && !needSnapshot.some((s) => s.table === t),
-    );
-    if (gapTables.length === 0) return;
+    await this.giveWatermarkPositionsAHighMark();
+    // With outbox.delete.processed the connector deletes rows itself: a low mark above its position is expected.
+    if (this.settings.changeTable.outbox?.deleteProcessed) return;
+    const checked = [...this.doneAt]
+      .map(([t, c]) => [t, c.kind === 'gaps' || c.kind === 'xid' ? c.seq : undefined] as const)
+      .filter(([t, seq]) => seq !== undefined && !needSnapshot.some((s) => s.table === t));
+    if (checked.length === 0) return;
     const low = await this.dialect.lowestSequence();
     if (low === null) return;
-    for (const [table, cursor] of gapTables) {
-      if (cursor.kind !== 'gaps' || BigInt(cursor.seq) + 1n >= low) continue;
+    for (const [table, seq] of checked) {
+      if (BigInt(seq!) + 1n >= low) continue;
       const msg =
-        `Change rows after sequence ${cursor.seq} (the stored position of ${table}) were purged from ` +
+        `Change rows after sequence ${seq!} (the stored position of ${table}) were purged from ` +
         `${this.settings.changeTable.table} before they were read (lowest sequence now ${low})`;
       if (this.settings.snapshotMode !== 'when_needed') {
         throw new ConfigError(
@@ -318,6 +350,29 @@ export class ErpSourceTask implements SourceTask {
       this.doneAt.delete(table);
       needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
     }
+  }
+
+  /**
+   * Watermark positions written before they carried a sequence high mark (or an outbox's first position) get
+   * the change table's current highest sequence: too high rather than too low, so a purge is missed at worst
+   * once, never reported when nothing was lost.
+   */
+  private async giveWatermarkPositionsAHighMark(): Promise<void> {
+    const bare = [...this.doneAt].filter(([, c]) => c.kind === 'xid' && c.seq === undefined);
+    if (bare.length === 0) return;
+    const now = await this.dialect.currentCursor();
+    if (now.kind !== 'xid' || now.seq === undefined) return;
+    for (const [table, c] of bare) this.doneAt.set(table, { ...c, seq: now.seq } as Cursor);
+  }
+
+  /** outbox.delete.processed: rows the stored position covers but a crash left in the table are deleted now. */
+  private async sweepOutbox(): Promise<void> {
+    if (!this.cleanup) return;
+    const table = qualified(this.cleanup.tableId);
+    const stored = this.doneAt.get(table);
+    if (!stored) return;
+    const n = await this.cleanup.sweep(stored);
+    if (n > 0) this.log.info('Deleted outbox rows already processed before the restart', { table, rows: n });
   }
 
   private async assignedTables(props: Readonly<Record<string, string>>): Promise<TableId[]> {
@@ -443,6 +498,7 @@ export class ErpSourceTask implements SourceTask {
 
   private async pollStream(): Promise<SourceRecord[]> {
     if (!this.cursor) this.cursor = mergeCursors([...this.doneAt.values()]);
+    await this.maybeRefreshSchemas();
     const pending = this.prefetch;
     this.prefetch = null;
     let built: Built;
@@ -454,6 +510,7 @@ export class ErpSourceTask implements SourceTask {
     }
     const { batch, now } = built;
     let records = built.records;
+    this.cleanup?.track(batch.rows);
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
     if (this.settings.signalTable && !this.settings.changeTable.outbox) {
@@ -666,8 +723,14 @@ export class ErpSourceTask implements SourceTask {
     }
     const groups = new Map<string, Group>();
     const order: Group[] = [];
+    // Change rows of one table share one TableId object (the dialects cache them): name it once per run.
+    let lastId: TableId | null = null;
+    let table = '';
     batch.rows.forEach((change, index) => {
-      const table = qualified(change.table);
+      if (change.table !== lastId) {
+        lastId = change.table;
+        table = qualified(change.table);
+      }
       const done = this.doneAt.get(table);
       if (!done || isDone(done, change)) return;
       const k = this.settings.coalesce ? `${table}\u0000${keyString(change.key)}` : `#${index}`;
@@ -743,8 +806,11 @@ export class ErpSourceTask implements SourceTask {
     return records;
   }
 
+  /** The key in its converted (canonical) form, as a map key; one key column needs no array or JSON. */
   private canonicalKey(schemas: TableSchemas, values: readonly unknown[]): string {
-    return keyString(schemas.keyConverters.map((convert, i) => convert(values[i])));
+    const converters = schemas.keyConverters;
+    if (converters.length === 1) return keyPartString(converters[0]!(values[0]));
+    return keyString(converters.map((convert, i) => convert(values[i])));
   }
 
   /** Current rows by canonical key; re-reads the catalog when the row's columns differ from the known schema. */
@@ -760,13 +826,7 @@ export class ErpSourceTask implements SourceTask {
         schemas.table.columns.map((c) => c.name),
       )
     ) {
-      const before = schemas.table.columns.map((c) => c.name);
-      schemas = await this.loadSchemas(schemas.table.id);
-      this.log.info('Table schema changed; new schema in use', {
-        table,
-        before,
-        after: schemas.table.columns.map((c) => c.name),
-      });
+      schemas = await this.refreshTable(schemas.table.id);
     }
     const out = new Map<string, RawRow>();
     for (const r of rows)
@@ -780,7 +840,81 @@ export class ErpSourceTask implements SourceTask {
     return out;
   }
 
-  async commit(): Promise<void> {}
+  // ---- schema changes -------------------------------------------------------------------------------------
+
+  /**
+   * Every schema.refresh.interval.ms: one catalog query for the fingerprints of all captured tables; tables whose
+   * fingerprint moved are described again. Batches read ahead were built with the old schemas, so they are
+   * dropped and read again.
+   */
+  private async maybeRefreshSchemas(): Promise<void> {
+    if (!this.fingerprints || Date.now() - this.lastSchemaCheckMs < this.settings.schemaRefreshIntervalMs) return;
+    this.lastSchemaCheckMs = Date.now();
+    const ids = [...this.schemas.values()].map((s) => s.table.id);
+    const now = await catalogFingerprints(this.dialect, ids);
+    let changed = false;
+    for (const id of ids) {
+      const name = qualified(id);
+      const fingerprint = now.get(name);
+      if (fingerprint === undefined || fingerprint === this.fingerprints.get(name)) continue;
+      const before = this.schemas.get(name)!;
+      const after = await this.refreshTable(id);
+      this.fingerprints.set(name, fingerprint);
+      if (after !== before) changed = true;
+      else this.log.info('Table catalog changed; event schema unchanged', { table: name });
+    }
+    if (changed) {
+      this.dropReadAhead();
+      if (this.captureKind === 'ct') {
+        await this.dialect.captureTables!([...this.schemas.values()].map((s) => s.table));
+      }
+    }
+  }
+
+  /**
+   * Describes a table again and switches to the new schema when it is compatible (logged with what changed);
+   * an incompatible change throws the SchemaError that stops capture. Returns the schemas in use afterwards.
+   */
+  private async refreshTable(id: TableId): Promise<TableSchemas> {
+    const name = qualified(id);
+    const current = this.schemas.get(name)!;
+    const info = await this.dialect.describe(id);
+    const diff = diffTableSchemas(current.table, info);
+    if (diff.changes.length === 0 && diff.incompatible.length === 0) return current;
+    assertCompatible(info, diff);
+    const schemas = buildTableSchemas(this.settings.topicPrefix, info);
+    this.schemas.set(name, schemas);
+    this.log.info('Table schema changed; new schema in use', {
+      table: name,
+      changes: diff.changes,
+      before: current.table.columns.map((c) => c.name),
+      after: info.columns.map((c) => c.name),
+    });
+    return schemas;
+  }
+
+  /**
+   * Called by the worker after offsets were committed. outbox.delete.processed deletes the rows that the
+   * committed offset (read back from the offset store, so never ahead of it) covers. A failure is logged and the
+   * rows are tried again after the next commit: it must not fail the task.
+   */
+  async commit(): Promise<void> {
+    if (!this.cleanup) return;
+    const table = qualified(this.cleanup.tableId);
+    try {
+      const stored = (await this.context?.offsetStorageReader.offset(this.partition(table))) as
+        TableOffset | null | undefined;
+      const committed = stored ? cursorFromOffset(stored.stream) : null;
+      if (!committed) return;
+      const rows = await this.cleanup.deleteCovered(committed);
+      if (rows > 0) this.log.debug('Deleted processed outbox rows', { table, rows });
+    } catch (e) {
+      this.log.warn('Deleting processed outbox rows failed; they are retried after the next offset commit', {
+        table,
+        error: (e as Error).message,
+      });
+    }
+  }
 
   async stop(): Promise<void> {
     this.abort.abort();

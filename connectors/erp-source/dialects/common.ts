@@ -75,7 +75,15 @@ export function parseTableName(name: string, defaultSchema: string): TableId {
 export function changeColumns(s: ChangeTableSettings): string[] {
   if (s.outbox) {
     const o = s.outbox;
-    const cols = [s.sequenceColumn, o.idColumn, o.keyColumn, o.typeColumn, o.payloadColumn, o.routeColumn];
+    const cols = [
+      s.sequenceColumn,
+      o.idColumn,
+      o.keyColumn,
+      o.typeColumn,
+      o.payloadColumn,
+      o.routeColumn,
+      ...o.extraColumns,
+    ];
     return [...new Set([...cols, ...(s.timestampColumn ? [s.timestampColumn] : [])])];
   }
   return [
@@ -159,13 +167,27 @@ export function toChangeRow(raw: RawChange, s: ChangeTableSettings, changeTableS
   });
   const ts = s.timestampColumn ? raw[s.timestampColumn] : undefined;
   const row: ChangeRow = {
-    table: parseTableName(tableName.trim(), changeTableSchema),
+    table: changeTableId(tableName, changeTableSchema),
     key,
     op,
     seq: BigInt(String(raw[s.sequenceColumn])),
     ...(ts !== undefined && ts !== null ? { tsMs: toEpochMs(ts) } : {}),
   };
   return row;
+}
+
+/** Table ids of change rows, by name as written in the change table: a batch names the same few tables. */
+const changeTableIds = new Map<string, TableId>();
+
+function changeTableId(name: string, defaultSchema: string): TableId {
+  const cacheKey = `${defaultSchema}\u0000${name}`;
+  let id = changeTableIds.get(cacheKey);
+  if (id === undefined) {
+    id = Object.freeze(parseTableName(name.trim(), defaultSchema));
+    if (changeTableIds.size >= 10_000) changeTableIds.clear();
+    changeTableIds.set(cacheKey, id);
+  }
+  return id;
 }
 
 function toEpochMs(v: unknown): number {

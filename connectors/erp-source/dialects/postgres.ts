@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ConfigError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor, GapCursor, XidCursor } from '../cursor.js';
-import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
 import {
   changeColumns,
   checkChangeColumns,
@@ -60,9 +60,7 @@ export class PostgresDialect implements Dialect {
 
   private clientConfig(): pg.ClientConfig {
     return {
-      connectionString: this.options.url,
-      ...(this.options.user ? { user: this.options.user } : {}),
-      ...(this.options.password ? { password: this.options.password } : {}),
+      connectionString: pgConnectionString(this.options),
       types: textTypes,
       connectionTimeoutMillis: 10_000,
       application_name: 'erpstream-source',
@@ -218,15 +216,23 @@ export class PostgresDialect implements Dialect {
 
   async currentCursor(): Promise<Cursor> {
     const { kind } = this.changeTable();
-    if (kind === 'xid') {
-      const rows = await this.query<{ s: string }>(
-        'SELECT pg_current_snapshot()::text AS s',
-        [],
-        'Reading the snapshot',
-      );
-      return { kind: 'xid', base: rows[0]!.s };
-    }
+    if (kind === 'xid') return this.xidHandoff((text, params) => this.query(text, params, 'Reading the snapshot'));
     return this.gapHandoffNow((text, params) => this.query(text, params, 'Reading the change table high mark'));
+  }
+
+  /**
+   * The watermark position "now" (or inside a snapshot transaction): the snapshot and the highest sequence it
+   * sees, read in one statement so both describe the same moment.
+   */
+  private async xidHandoff(run: (text: string, params: unknown[]) => Promise<RawRow[]>): Promise<XidCursor> {
+    const { settings, id } = this.changeTable();
+    const rows = await run(
+      `SELECT pg_current_snapshot()::text AS s,
+              (SELECT MAX(${this.quote(settings.sequenceColumn)}) FROM ${this.qname(id)})::text AS m`,
+      [],
+    );
+    const m = rows[0]!.m as string | null;
+    return { kind: 'xid', base: rows[0]!.s as string, ...(m === null ? {} : { seq: m }) };
   }
 
   private async gapHandoffNow(run: (text: string, params: unknown[]) => Promise<RawRow[]>): Promise<GapCursor> {
@@ -247,10 +253,12 @@ export class PostgresDialect implements Dialect {
 
   async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
-    const toRow = (raw: RawChange) => {
+    const toRow = (raw: RawChange): ChangeRow => {
       const row = toChangeRow(raw, settings, id.schema);
       const t = raw[TXID_ALIAS];
-      return t === undefined || t === null ? row : { ...row, txid: BigInt(t as string) };
+      if (t === undefined || t === null) return row;
+      (row as { txid?: bigint }).txid = BigInt(t as string); // a fresh object: no copy needed
+      return row;
     };
     const seq = this.quote(settings.sequenceColumn);
     if (cursor.kind === 'gaps') {
@@ -311,13 +319,16 @@ export class PostgresDialect implements Dialect {
     );
     const rows = raws.map(toRow);
     const full = rows.length >= limit;
-    const positions: Cursor[] = rows.map((r) => ({
-      kind: 'xid',
-      base: cursor.base,
-      target,
-      after: [String(r.txid), String(r.seq)],
-    }));
-    const end: XidCursor = full ? (positions[positions.length - 1] as XidCursor) : { kind: 'xid', base: target };
+    // The sequence high mark only grows; it lets a restart notice change rows purged before they were read.
+    let high = cursor.seq === undefined ? null : BigInt(cursor.seq);
+    const positions: Cursor[] = rows.map((r) => {
+      if (high === null || r.seq > high) high = r.seq;
+      return { kind: 'xid', base: cursor.base, target, after: [String(r.txid), String(r.seq)], seq: String(high) };
+    });
+    const highMark = high === null ? {} : { seq: String(high) };
+    const end: XidCursor = full
+      ? (positions[positions.length - 1] as XidCursor)
+      : { kind: 'xid', base: target, ...highMark };
     if (positions.length > 0) positions[positions.length - 1] = end;
     return { rows, positions, end, expiredGaps: [], full };
   }
@@ -375,9 +386,8 @@ export class PostgresDialect implements Dialect {
     };
     // The first statement fixes the transaction's snapshot; the same snapshot is the streaming hand-off, so
     // every change the snapshot did not see is exactly what streaming reads first.
-    const snap = (await run('SELECT pg_current_snapshot()::text AS s', []))[0]!.s as string;
     const handoff: Cursor =
-      this.changeTable().kind === 'xid' ? { kind: 'xid', base: snap } : await this.gapHandoffNow(run);
+      this.changeTable().kind === 'xid' ? await this.xidHandoff(run) : await this.gapHandoffNow(run);
     return {
       handoff,
       count: async (t) => Number((await run(`SELECT count(*)::text AS n FROM ${this.qname(t.id)}`, []))[0]!.n),
@@ -402,6 +412,19 @@ export class PostgresDialect implements Dialect {
       },
     };
   }
+}
+
+/**
+ * The URL with connection.user / connection.password written into it. pg parses a connectionString over the
+ * separate user/password options, and a URL without a user parses as an empty user that then falls back to
+ * PGUSER or the OS user: the configured user was silently lost.
+ */
+export function pgConnectionString(o: PgConnectionOptions): string {
+  if (!o.user && !o.password) return o.url;
+  const u = new URL(o.url);
+  if (o.user) u.username = encodeURIComponent(o.user);
+  if (o.password) u.password = encodeURIComponent(o.password);
+  return u.toString();
 }
 
 /** The PostgreSQL type map (docs/erp-source.md lists it). */

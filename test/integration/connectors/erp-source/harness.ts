@@ -89,6 +89,12 @@ export class TaskHarness {
     return (await this.task!.poll()) ?? [];
   }
 
+  /** What the worker does after Kafka acknowledged records: store their offsets, then call the task's commit(). */
+  async ack(records: readonly SourceRecord[]): Promise<void> {
+    this.store.commit(records);
+    await this.task!.commit?.();
+  }
+
   /** Polls, acknowledging (committing) everything, until `done` holds for all records seen so far. */
   async pollUntil(done: (all: SourceRecord[]) => boolean, timeoutMs = 20_000, ack = true): Promise<SourceRecord[]> {
     const all: SourceRecord[] = [];
@@ -98,7 +104,7 @@ export class TaskHarness {
         throw new Error(`pollUntil timed out after ${timeoutMs} ms with ${all.length} records: ${summary(all)}`);
       }
       const batch = await this.poll();
-      if (ack) this.store.commit(batch);
+      if (ack) await this.ack(batch);
       all.push(...batch);
     }
     return all;
@@ -110,7 +116,7 @@ export class TaskHarness {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       const batch = await this.poll();
-      this.store.commit(batch);
+      await this.ack(batch);
       all.push(...batch);
     }
     return all;

@@ -103,7 +103,17 @@ describe('ErpSource config', () => {
       payloadColumn: 'payload',
       routeColumn: 'aggregatetype',
       topicReplacement: 'outbox.event.${routedByValue}',
+      deleteProcessed: false,
+      extraColumns: [],
     });
+    expect(
+      parseSettings({
+        ...base,
+        'capture.mode': 'outbox',
+        'outbox.table': 'erp.outbox',
+        'outbox.delete.processed': 'true',
+      }).changeTable.outbox?.deleteProcessed,
+    ).toBe(true);
     expect(configError(() => parseSettings({ ...base, 'capture.mode': 'outbox' })).key).toBe('outbox.table');
     const ct = configError(() => parseSettings({ ...base, 'capture.mode': 'change_tracking' }));
     expect(ct.key).toBe('capture.mode');

@@ -95,6 +95,13 @@ describe('gap cursor', () => {
     );
   });
 
+  it('merges watermark positions with the lowest sequence high mark, or none when one lacks it', () => {
+    const a: Cursor = { kind: 'xid', base: '10:20:12', seq: '500' };
+    const b: Cursor = { kind: 'xid', base: '15:25:', seq: '480' };
+    expect(mergeCursors([a, b])).toEqual({ kind: 'xid', base: '10:20:12', seq: '480' });
+    expect(mergeCursors([a, { kind: 'xid', base: '15:25:' }])).toEqual({ kind: 'xid', base: '10:20:12' });
+  });
+
   it('merges stored positions into one whose done-set is their intersection', () => {
     const m = mergeCursors([
       { kind: 'gaps', seq: '10', gaps: [['7', 5]] },
