@@ -1,6 +1,8 @@
 import type { LoadedDocument } from './documents.js';
+import { DELIVERY_PREFIX } from '../../connectors/lookup-sink/config.js';
 import {
   CHAIN_SECTIONS,
+  type ChainSection,
   DEPENDENCY_FIELDS,
   ERP_SOURCE_CLASS,
   ERROR_FIELDS,
@@ -29,8 +31,8 @@ import { Section } from './reader.js';
 /**
  * Expansion: integration files → Kafka Connect connector configs. One source connector per distinct source
  * (customers on the same ERP share it; named `<source>-source`), one sink per customer (`<customer>-sink`,
- * or `<customer>-<name>-sink` for each entry of `sinks:`), whose transform chain is generated from the
- * clean / translate / correlation / domain sections.
+ * or `<customer>-<name>-sink` for each entry of `sinks:`), whose transform chains are generated from the
+ * clean / translate / correlation / domain sections (see chainLayout).
  */
 
 export const API_VERSION = 'erpstream/v1';
@@ -73,6 +75,21 @@ const SINK_KEYS = [
   ...SINK_FIELDS.map((s) => s.f),
 ];
 const CUSTOMER_TOKEN = '${customer}';
+
+/**
+ * Which chain sections go where, in order. A lookup sink reads only ids and versions from the consumed records
+ * and delivers the row it looks up: its own chain (`transforms`) cleans names and routes by customer, and its
+ * delivery chain (`delivery.transforms`) shapes the row the customer receives (clean, translate, correlate).
+ * Any other sink delivers the consumed record, so everything runs in its one chain, routing before translation.
+ */
+function chainLayout(lookupSink: boolean): Array<['input' | 'delivery', Array<ChainSection['section']>]> {
+  return lookupSink
+    ? [
+        ['input', ['clean', 'domain']],
+        ['delivery', ['clean', 'translate', 'correlation']],
+      ]
+    : [['input', ['clean', 'domain', 'translate', 'correlation']]];
+}
 
 export type ConnectorRole = 'source' | 'sink';
 
@@ -293,49 +310,72 @@ function readSink(
     }
   }
 
-  // The transform chain, in a fixed order: clean names first so later stages see the cleaned fields.
-  const aliases: string[] = [];
-  if (source?.debezium && cls === LOOKUP_SINK_CLASS) {
-    // Debezium writes change envelopes; the chain and the lookup sink work on rows.
-    aliases.push(UNWRAP_ALIAS);
-    out.set(`transforms.${UNWRAP_ALIAS}.type`, UNWRAP_CLASS, source.section.path);
-    out.set(`transforms.${UNWRAP_ALIAS}.delete.tombstone.handling.mode`, 'rewrite', source.section.path);
-  }
+  // Each chain section is read once; a section may feed both chains (clean does, for a lookup sink).
+  const stages = new Map<ChainSection['section'], { chain: ChainSection; keys: ConfigOut }>();
   for (const chain of CHAIN_SECTIONS) {
     const allowed = [...chain.fields.map((f) => f.f), ...(chain.section === 'domain' ? ['id', 'codes'] : [])];
     // A sink's own section (e.g. translate only for shipments) replaces the integration-wide one.
     const sec = s.section(chain.section, allowed) ?? root.section(chain.section, allowed);
     if (!sec) continue;
-    const prefix = `transforms.${chain.alias}.`;
     if (chain.section === 'domain' && !sec.has('field')) {
       // Only the customer's domain id: nothing to route on.
       if (sec.has('codes')) sec.problem('field', 'required with codes: the record field holding the customer code');
       continue;
     }
-    aliases.push(chain.alias);
-    out.set(`${prefix}type`, chain.className, sec.path);
+    const keys = new ConfigOut(sec, customer);
+    keys.set('type', chain.className, sec.path);
     if (chain.section === 'domain') {
       const id = sec.str('id', { pattern: NAME_PATTERN }) ?? customer;
       const codes = sec.list('codes');
       if (codes && sec.has('mapping')) sec.problem('codes', 'give either codes or mapping, not both');
       else if (codes) {
-        out.set(`${prefix}domain.mapping`, codes.map((c) => `${c}:${id}`).join(','), sec.at('codes'));
+        keys.set('domain.mapping', codes.map((c) => `${c}:${id}`).join(','), sec.at('codes'));
         // Records with other customers' codes are not this customer's: drop them (unless told otherwise).
-        if (!sec.has('onMissing')) out.set(`${prefix}on.missing`, 'drop', sec.at('codes'));
+        if (!sec.has('onMissing')) keys.set('on.missing', 'drop', sec.at('codes'));
       }
     }
-    writeFields(sec, chain.fields, out, prefix);
+    writeFields(sec, chain.fields, keys);
+    stages.set(chain.section, { chain, keys });
   }
+
+  const lookupSink = cls === LOOKUP_SINK_CLASS;
+  const chains = { input: [] as string[], delivery: [] as string[] };
+  const writeStage = (chain: 'input' | 'delivery', alias: string, keys: ConfigOut): void => {
+    const root = chain === 'input' ? 'transforms' : `${DELIVERY_PREFIX}transforms`;
+    chains[chain].push(alias);
+    for (const [k, v] of Object.entries(keys.config)) out.set(`${root}.${alias}.${k}`, v, keys.origins[k]!);
+  };
+  if (source?.debezium && lookupSink) {
+    // Debezium writes change envelopes; the chain and the lookup sink work on rows.
+    chains.input.push(UNWRAP_ALIAS);
+    out.set(`transforms.${UNWRAP_ALIAS}.type`, UNWRAP_CLASS, source.section.path);
+    out.set(`transforms.${UNWRAP_ALIAS}.delete.tombstone.handling.mode`, 'rewrite', source.section.path);
+  }
+  // Routing by customer comes before code translation, so another customer's poison row is dropped by this
+  // sink's routing before a translation could fail on it (and dead-letter it here too).
+  for (const [chain, sections] of chainLayout(lookupSink)) {
+    for (const section of sections) {
+      const stage = stages.get(section);
+      if (stage) writeStage(chain, stage.chain.alias, stage.keys);
+    }
+  }
+  // Further transforms shape what the customer receives: a lookup sink delivers the looked-up row, so they join
+  // its delivery chain; another connector class delivers the consumed record, so they join its own chain.
+  const extra = lookupSink ? 'delivery' : 'input';
   for (const t of s.items('transforms', ['alias', 'type', 'config'])) {
     const alias = t.str('alias', { required: true, pattern: [/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-"'] });
     const type = t.str('type', { required: true });
     if (!alias || !type) continue;
-    if (aliases.includes(alias)) t.problem('alias', `"${alias}" is already used in the chain (${aliases.join(', ')})`);
-    aliases.push(alias);
-    out.set(`transforms.${alias}.type`, type, t.at('type'));
-    for (const [k, v] of t.map('config') ?? []) out.set(`transforms.${alias}.${k}`, v, `${t.at('config')}.${k}`);
+    if (chains[extra].includes(alias)) {
+      t.problem('alias', `"${alias}" is already used in the chain (${chains[extra].join(', ')})`);
+    }
+    const keys = new ConfigOut(t, customer);
+    keys.set('type', type, t.at('type'));
+    for (const [k, v] of t.map('config') ?? []) keys.set(k, v, `${t.at('config')}.${k}`);
+    writeStage(extra, alias, keys);
   }
-  if (aliases.length > 0) out.set('transforms', aliases.join(','), s.path);
+  if (chains.input.length > 0) out.set('transforms', chains.input.join(','), s.path);
+  if (chains.delivery.length > 0) out.set(`${DELIVERY_PREFIX}transforms`, chains.delivery.join(','), s.path);
 
   const errors = root.section(
     'errors',

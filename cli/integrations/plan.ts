@@ -42,7 +42,7 @@ export interface Plan {
 }
 
 /**
- * Secrets are the PASSWORD keys of the connector and of each transform in its chain (TranslateCodes'
+ * Secrets are the PASSWORD keys of the connector and of each transform in its chains (TranslateCodes'
  * `tables.connection.url` may carry a password), known offline, plus anything whose name says so.
  */
 export function secretTestFor(config: Readonly<Record<string, string>>): (key: string) => boolean {
@@ -52,12 +52,15 @@ export function secretTestFor(config: Readonly<Record<string, string>>): (key: s
   const passwordsOf = (keys: ReadonlyArray<{ name: string; type: string }> | undefined, prefix = '') =>
     (keys ?? []).filter((k) => k.type === 'PASSWORD').map((k) => prefix + k.name);
   const passwords = new Set(passwordsOf(plugin?.config.configKeys()));
-  for (const alias of (config.transforms ?? '')
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean)) {
-    const t = registry.find('transformation', config[`transforms.${alias}.type`] ?? '');
-    for (const k of passwordsOf(t?.config.configKeys(), `transforms.${alias}.`)) passwords.add(k);
+  // The connector's chain and a lookup sink's delivery chain (delivery.transforms) alike.
+  for (const root of ['transforms', 'delivery.transforms']) {
+    for (const alias of (config[root] ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean)) {
+      const t = registry.find('transformation', config[`${root}.${alias}.type`] ?? '');
+      for (const k of passwordsOf(t?.config.configKeys(), `${root}.${alias}.`)) passwords.add(k);
+    }
   }
   return secretTest(passwords);
 }

@@ -91,7 +91,13 @@ export function integrationJsonSchema(registry: PluginRegistry = integrationRegi
         : {};
     chainDefs[c.section] = {
       type: 'object',
-      description: `${c.className} (transforms.${c.alias}.*), generated into each sink's transform chain.`,
+      description:
+        `${c.className}, generated into each sink's transform chain (transforms.${c.alias}.*); for a lookup sink, ` +
+        (c.section === 'domain'
+          ? 'into the chain that routes the consumed records by customer.'
+          : c.section === 'clean'
+            ? 'also into its delivery chain (delivery.transforms.clean.*), which shapes what the customer receives.'
+            : `into its delivery chain instead (delivery.transforms.${c.alias}.*), which shapes what the customer receives.`),
       properties: { ...fieldsSchema(c.fields, def), ...extra },
       additionalProperties: false,
     };
@@ -142,7 +148,9 @@ export function integrationJsonSchema(registry: PluginRegistry = integrationRegi
       },
       transforms: {
         type: 'array',
-        description: 'Further transforms appended to the generated chain.',
+        description:
+          'Further transforms appended to the generated chain: for a lookup sink, its delivery chain ' +
+          '(delivery.transforms, what the customer receives); for another connector class, its transforms.',
         items: {
           type: 'object',
           required: ['alias', 'type'],

@@ -1,8 +1,9 @@
 import { parseSettings as parseErpSourceSettings } from '../../connectors/erp-source/config.js';
-import { parseLookupSinkConfig } from '../../connectors/lookup-sink/config.js';
+import { DELIVERY_PREFIX, parseLookupSinkConfig } from '../../connectors/lookup-sink/config.js';
 import { ConfigError, type RawConfig } from '../../runtime/api/index.js';
 import { type PluginRegistry, defaultPluginRegistry } from '../../runtime/plugins/registry.js';
 import { validateChainConfig } from '../../runtime/transforms/chain.js';
+import { taskTransformProblems } from '../../runtime/worker/task-transforms.js';
 import { isProviderReference } from '../connect/secrets.js';
 import type { Expansion, GeneratedConnector } from './expand.js';
 import { ERP_SOURCE_CLASS, type FieldSpec, LOOKUP_SINK_CLASS, SINK_FIELDS, SOURCE_FIELDS, isGroup } from './fields.js';
@@ -10,7 +11,7 @@ import type { Problem } from './problems.js';
 
 /**
  * Offline validation of the expanded connector configs against the plugins' own ConfigDefs, their cross-key
- * checks, and the transform chain — each error reported at the integration-file field that wrote the key.
+ * checks, and the transform chains (the connector's and a lookup sink's delivery chain) — each error reported at the integration-file field that wrote the key.
  * `${env:…}` values cannot be known offline: they are replaced by a stand-in for the checks and their own
  * errors are ignored (the worker resolves and checks them at start).
  */
@@ -99,6 +100,10 @@ export function validateExpansion(
     if (c.config.transforms !== undefined) {
       const chain = validateChainConfig(props, registry);
       for (const info of chain.configs) for (const e of info.value.errors) report(info.value.name, e);
+    }
+    if (c.config[`${DELIVERY_PREFIX}transforms`] !== undefined) {
+      // The lookup sink's delivery chain: the worker builds it the same way, under the sink's own keys.
+      for (const p of taskTransformProblems(registry, props, DELIVERY_PREFIX)) report(p.key, p.message);
     }
   }
   return { problems, warnings };

@@ -9,6 +9,10 @@ const G_VERSION = 'Version';
 const G_DEPS = 'Dependencies';
 const G_DEST = 'Destination';
 const G_STATE = 'Ledger and parking';
+const G_SHAPE = 'Delivery shaping';
+
+/** Prefix of the delivery chain's keys (`delivery.transforms=…`), built by the runtime (SinkTaskContext.transforms). */
+export const DELIVERY_PREFIX = 'delivery.';
 
 const urlValidator = Validators.custom('postgresql://, mysql://, mariadb:// or sqlserver:// URL', (name, value) => {
   if (value !== null && value !== undefined) dialectOf(String(value), name);
@@ -379,6 +383,30 @@ export const lookupSinkConfigDef = new ConfigDef()
     documentation: 'http: concurrent requests per task (each key is in at most one request at a time).',
   })
   .define({
+    name: 'delivery.transforms',
+    type: 'LIST',
+    defaultValue: '',
+    importance: 'MEDIUM',
+    group: G_SHAPE,
+    documentation:
+      'Aliases of transformations applied to each delivered record (value: the looked-up row, schemaless; key: the ' +
+      'entity id; headers: erpstream.version, erpstream.entity, erpstream.id) before the destination writes it. Each ' +
+      'alias is configured under delivery.transforms.<alias>.* exactly like Connect’s transforms.<alias>.* (type, ' +
+      'predicate, negate and the transformation’s own keys). A record the chain fails on goes to the DLQ; one it ' +
+      'drops is counted (filtered) and not delivered. See docs/lookup-sink.md.',
+    example: 'clean,codes',
+  })
+  .define({
+    name: 'delivery.predicates',
+    type: 'LIST',
+    defaultValue: '',
+    importance: 'LOW',
+    group: G_SHAPE,
+    documentation:
+      'Aliases of predicates the delivery transforms refer to (delivery.transforms.<alias>.predicate); each is ' +
+      'configured under delivery.predicates.<alias>.*.',
+  })
+  .define({
     name: 'ledger.connection.url',
     type: 'STRING',
     defaultValue: null,
@@ -520,6 +548,8 @@ export interface LookupSinkSettings {
   retryInitialMs: number;
   retryMaxMs: number;
   checkIntervalMs: number;
+  /** Aliases of the delivery chain (delivery.transforms); empty: rows are delivered as looked up. */
+  deliveryTransforms: string[];
 }
 
 function db(c: ParsedConfig, prefix: string, fallback: DbSettings | null): DbSettings {
@@ -663,5 +693,6 @@ export function parseLookupSinkConfig(props: RawConfig): LookupSinkSettings {
     retryInitialMs: c.int('park.retry.initial.ms'),
     retryMaxMs: c.int('park.retry.max.ms'),
     checkIntervalMs: c.int('park.check.interval.ms'),
+    deliveryTransforms: c.list('delivery.transforms'),
   };
 }

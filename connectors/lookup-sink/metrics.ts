@@ -11,6 +11,8 @@ export interface LookupSinkMetrics {
   /** Older versions of a key replaced by a newer one in the same batch or in the park. */
   superseded: number;
   deleted: number;
+  /** Ready rows the delivery chain (delivery.transforms) dropped, e.g. with a Filter. */
+  filtered: number;
   dlq: Record<string, number>;
   lookupQueries: number;
   dependencyQueries: number;
@@ -28,6 +30,7 @@ export function emptyMetrics(): LookupSinkMetrics {
     staleDropped: 0,
     superseded: 0,
     deleted: 0,
+    filtered: 0,
     dlq: {},
     lookupQueries: 0,
     dependencyQueries: 0,

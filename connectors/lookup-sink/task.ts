@@ -17,6 +17,7 @@ import { DeliveryLedger, type LedgerEntry, type LedgerWrite } from './ledger.js'
 import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
+import { DeliveryShaper, type ShapedRecord } from './shaping.js';
 import { type EntityId, entityIdOf, idOf, idText, parseVersion, versionOf } from './record-fields.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
 import { rowValue } from './template.js';
@@ -59,6 +60,16 @@ interface DecidedBatch {
 const EMPTY_SENT: Sent = { writes: [], delivered: [], deleted: 0 };
 
 const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
+
+/**
+ * Raises a partition's offset mark past the record. Keyed by where the record was consumed: the connector's
+ * transforms may have renamed its topic (DomainRouter does), and the worker commits the consumed partitions.
+ */
+function advance(marks: Map<string, bigint>, r: SinkRecord): void {
+  const k = tpKey(r.originalTopic, r.originalKafkaPartition);
+  const next = r.originalKafkaOffset + 1n;
+  if ((marks.get(k) ?? -1n) < next) marks.set(k, next);
+}
 const STATS_REFRESH_MS = 10_000;
 
 /** Serializes put() and the background re-check: they share the ledger and park state of the same keys. */
@@ -86,8 +97,12 @@ export class LookupSinkTask implements SinkTask {
   private origin!: OriginLookup;
   private deps!: DependencyChecker;
   private destination!: Destination;
+  /** The delivery chain (delivery.transforms), when configured. */
+  private shaper: DeliveryShaper | null = null;
   private readonly mutex = new Mutex();
   private readonly processed = new Map<string, bigint>();
+  /** Per consumed partition, the offset after the last record put() got, recorded or not yet. */
+  private readonly given = new Map<string, bigint>();
   private readonly m: LookupSinkMetrics = emptyMetrics();
   /** Ledger keys delivered since the last check that parked records of this task's entity may wait for. */
   private readonly delivered = new Set<string>();
@@ -127,6 +142,8 @@ export class LookupSinkTask implements SinkTask {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.s = parseLookupSinkConfig(props);
     const s = this.s;
+    // First: a mistake in the chain config fails the task before any connection is opened.
+    this.shaper = await DeliveryShaper.open(this.context, props, s);
     const opened = new Map<DbSettings, SqlClient>();
     const open = async (d: DbSettings): Promise<SqlClient> => {
       let c = opened.get(d);
@@ -188,6 +205,7 @@ export class LookupSinkTask implements SinkTask {
     if (records.length === 0) return;
     await this.mutex.run(async () => {
       this.m.records += records.length;
+      for (const r of records) advance(this.given, r);
       const works = new Map<string, Work>();
       for (const r of records) {
         let id: EntityId;
@@ -218,11 +236,7 @@ export class LookupSinkTask implements SinkTask {
         if (this.pendingError !== null) return;
         await batch.record(done);
         if (this.pendingError !== null) return;
-        for (const r of records) {
-          const k = tpKey(r.topic, r.kafkaPartition);
-          const next = r.kafkaOffset + 1n;
-          if ((this.processed.get(k) ?? -1n) < next) this.processed.set(k, next);
-        }
+        for (const r of records) advance(this.processed, r);
       });
       if (this.pipelined) {
         // put() returns while this batch is being sent; preCommit only reports it once it is recorded.
@@ -279,8 +293,13 @@ export class LookupSinkTask implements SinkTask {
       if (this.pendingError !== null) throw this.pendingError;
       const out = new Map<TopicPartition, bigint>();
       for (const [tp, offset] of current) {
-        const done = this.processed.get(tpKey(tp.topic, tp.partition));
-        if (done !== undefined) out.set(tp, done < offset ? done : offset);
+        const k = tpKey(tp.topic, tp.partition);
+        const done = this.processed.get(k);
+        const given = this.given.get(k);
+        // Nothing of this partition in flight: every record up to `offset` was either finished here or dropped by the
+        // worker before put() (another customer's record, filtered by the connector's transforms).
+        if (given === undefined || (done !== undefined && done >= given)) out.set(tp, offset);
+        else if (done !== undefined) out.set(tp, done < offset ? done : offset);
       }
       return out;
     });
@@ -293,6 +312,7 @@ export class LookupSinkTask implements SinkTask {
     await this.mutex.run(async () => {});
     await this.recording;
     await this.destination?.close().catch(() => {});
+    await this.shaper?.close().catch(() => {});
     await Promise.all(this.clients.map((c) => c.close().catch(() => {})));
     this.clients = [];
   }
@@ -467,10 +487,18 @@ export class LookupSinkTask implements SinkTask {
       const r = lag === undefined ? readiness.get(c.idText)! : { ready: false as const, reason: lag, waitingOn: null };
       if (r.ready) {
         let target: string;
+        let shaped: ShapedRecord | null | undefined;
         try {
           target = this.destination.targetOf(c.row, c.idText);
+          shaped = this.shaper?.shape(c.row, c.idText, c.version, target, c.work.record);
         } catch (e) {
           await this.expire(c.work, e as Error);
+          if (c.work.parked) unpark.push({ entityId: c.idText, version: c.work.version });
+          continue;
+        }
+        if (shaped === null) {
+          // The delivery chain dropped it (a Filter): nothing to deliver; its offset advances with the batch.
+          this.m.filtered++;
           if (c.work.parked) unpark.push({ entityId: c.idText, version: c.work.version });
           continue;
         }
@@ -485,7 +513,14 @@ export class LookupSinkTask implements SinkTask {
           // The row moved (another customer domain): the old place must not keep a stale copy.
           moves.push({ entityId: c.idText, version: c.version, target: prev.target });
         }
-        deliveries.push({ entityId: c.idText, version: c.version, row: c.row, target, work: c.work });
+        deliveries.push({
+          entityId: c.idText,
+          version: c.version,
+          row: c.row,
+          target,
+          work: c.work,
+          ...(shaped ? { shaped } : {}),
+        });
         continue;
       }
       const w = c.work;

@@ -184,6 +184,22 @@ export interface KafkaAccess {
   };
 }
 
+/**
+ * A transform chain the runtime built for a plugin from the plugin's own keys (see SinkTaskContext.transforms).
+ * It behaves like the connector-level chain: stages run in order, a stage with a predicate runs only when
+ * `predicate.test(record) XOR negate`, a stage returning null drops the record.
+ */
+export interface RecordTransforms<R extends ConnectRecord = ConnectRecord> {
+  /** The transform aliases in chain order (empty: records pass through unchanged). */
+  readonly aliases: readonly string[];
+  /**
+   * The record after every stage, or null when a stage dropped it. A failing stage throws an ErpStreamError
+   * whose message names its alias and class (and the field, when the transform named one).
+   */
+  apply(record: R): R | null;
+  close(): Promise<void>;
+}
+
 export interface SinkTaskContext {
   readonly taskId: number;
   readonly connectorName: string;
@@ -198,6 +214,14 @@ export interface SinkTaskContext {
   assignment(): TopicPartition[];
   /** Present when the runtime is connected to Kafka. */
   readonly kafka?: KafkaAccess;
+  /**
+   * Builds a transform chain from the task's own keys under `prefix`, with Connect's `transforms` syntax:
+   * `<prefix>transforms=a,b`, `<prefix>transforms.a.type=…`, `<prefix>transforms.a.predicate`/`negate`,
+   * `<prefix>predicates=p`, `<prefix>predicates.p.type=…`. Plugins cannot build chains themselves (they never
+   * import the runtime). Rejects with a ConfigError listing every problem, each naming its prefixed key (and so
+   * the alias) and the class. Optional: a runtime without it cannot host plugins that need it.
+   */
+  transforms?(props: Readonly<Record<string, string>>, prefix: string): Promise<RecordTransforms<SinkRecord>>;
 }
 
 export interface SinkTask {

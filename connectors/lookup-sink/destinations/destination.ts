@@ -1,3 +1,4 @@
+import type { ShapedRecord } from '../shaping.js';
 import type { Row } from '../sql/client.js';
 
 export interface Delivery {
@@ -6,6 +7,8 @@ export interface Delivery {
   readonly row: Row;
   /** Resolved by targetOf() before delivery. */
   readonly target: string;
+  /** Set when delivery.transforms is configured: the destination writes this instead of `row`. */
+  readonly shaped?: ShapedRecord;
 }
 
 export interface Removal {

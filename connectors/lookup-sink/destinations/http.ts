@@ -133,7 +133,9 @@ export class HttpDestination implements Destination {
   }
 
   async deliver(items: readonly Delivery[]): Promise<readonly Rejection[]> {
-    return this.run(items, (d) => this.call('POST', d.target, d.entityId, d.version, exactJson(d.row)));
+    return this.run(items, (d) =>
+      this.call('POST', d.target, d.entityId, d.version, exactJson(d.shaped ? d.shaped.value : d.row)),
+    );
   }
 
   async remove(items: readonly Removal[]): Promise<readonly Rejection[]> {

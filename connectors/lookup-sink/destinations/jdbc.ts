@@ -5,6 +5,9 @@ import { chunks, guardedUpsert } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal } from './destination.js';
 
+/** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
+const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
+
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
 /**
@@ -58,7 +61,7 @@ export class JdbcDestination implements Destination {
       for (const [table, list] of byTable) {
         const cols = await this.columns(table);
         const lower = new Set(cols.map((c) => c.toLowerCase()));
-        const rowCols = Object.keys(list[0]!.row).filter(
+        const rowCols = Object.keys(columnsOf(list[0]!)).filter(
           (c) => lower.has(c.toLowerCase()) && c.toLowerCase() !== this.versionColumn.toLowerCase(),
         );
         const all = [...rowCols, this.versionColumn];
@@ -67,7 +70,7 @@ export class JdbcDestination implements Destination {
           const sql = guardedUpsert(tx, table, all, keys, this.versionColumn, part.length);
           await tx.execute(
             sql,
-            part.flatMap((d) => [...rowCols.map((c) => rowValue(d.row, c) ?? null), d.version]),
+            part.flatMap((d) => [...rowCols.map((c) => rowValue(columnsOf(d), c) ?? null), d.version]),
           );
         }
       }

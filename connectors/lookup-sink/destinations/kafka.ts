@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  type Headers,
   type KafkaAccess,
   type KafkaWriter,
   type OutgoingKafkaRecord,
@@ -66,12 +67,21 @@ export class KafkaDestination implements Destination {
 
   async deliver(items: readonly Delivery[]): Promise<readonly Rejection[]> {
     await this.send(
-      items.map((d) => ({
-        topic: d.target,
-        key: Buffer.from(d.entityId, 'utf8'),
-        value: Buffer.from(exactJson(d.row), 'utf8'),
-        headers: this.headers(d.entityId, d.version),
-      })),
+      items.map((d) =>
+        d.shaped
+          ? {
+              topic: d.target,
+              key: keyBytes(d.shaped.key),
+              value: d.shaped.value === null || d.shaped.value === undefined ? null : jsonBytes(d.shaped.value),
+              headers: headerValues(d.shaped.headers),
+            }
+          : {
+              topic: d.target,
+              key: Buffer.from(d.entityId, 'utf8'),
+              value: jsonBytes(d.row),
+              headers: this.headers(d.entityId, d.version),
+            },
+      ),
     );
     return [];
   }
@@ -92,4 +102,33 @@ export class KafkaDestination implements Destination {
     await this.writer?.close();
     this.writer = null;
   }
+}
+
+function jsonBytes(value: unknown): Buffer {
+  return Buffer.from(exactJson(value), 'utf8');
+}
+
+/** Kafka bytes of a shaped key: text as UTF-8, bytes as they are, anything else as exact JSON. */
+export function keyBytes(key: unknown): Buffer | null {
+  if (key === null || key === undefined) return null;
+  if (typeof key === 'string') return Buffer.from(key, 'utf8');
+  if (key instanceof Uint8Array) return Buffer.from(key);
+  return Buffer.from(exactJson(key), 'utf8');
+}
+
+/** Kafka headers of a shaped record (the last header of a name wins; null values are left out). */
+export function headerValues(headers: Headers): Record<string, Buffer | string> {
+  const out: Record<string, Buffer | string> = {};
+  for (const h of headers) {
+    if (h.value === null || h.value === undefined) continue;
+    out[h.key] =
+      typeof h.value === 'string'
+        ? h.value
+        : h.value instanceof Uint8Array
+          ? Buffer.from(h.value)
+          : typeof h.value === 'object'
+            ? exactJson(h.value)
+            : String(h.value);
+  }
+  return out;
 }

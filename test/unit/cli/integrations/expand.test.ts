@@ -71,22 +71,31 @@ describe('the example integrations (examples/integrations)', () => {
       'destination.type': 'kafka',
       'destination.name': 'globex',
       'destination.topic': 'globex.shipments',
-      transforms: 'clean,codes,domain',
+      // The consumed records: cleaned names, then routed by customer (other customers' records dropped).
+      transforms: 'clean,domain',
       'transforms.clean.type': 'erpstream.transforms.CleanSchema',
       'transforms.clean.renames': 'dtUpdt:updatedAt',
       'transforms.clean.strip.prefixes': 'Z_',
       'transforms.clean.case': 'camel',
       'transforms.clean.boolean.fields': 'ACTIVE_FLG',
       'transforms.clean.decimal.fields': 'NET_AMT:2,WGT_KG:3',
-      'transforms.codes.type': 'erpstream.transforms.TranslateCodes',
-      'transforms.codes.fields': 'statCd:shipment_status',
-      'transforms.codes.tables.connection.url': '${env:ERP_DB_URL}',
-      'transforms.codes.tables.query': 'SELECT table_name, code, value FROM erp.code_translation',
-      'transforms.codes.on.miss': 'fail',
       'transforms.domain.type': 'erpstream.transforms.DomainRouter',
       'transforms.domain.domain.field': 'custCd',
       'transforms.domain.domain.mapping': 'GX01:globex',
       'transforms.domain.on.missing': 'drop',
+      // The looked-up row the customer receives: cleaned, then its codes translated.
+      'delivery.transforms': 'clean,codes',
+      'delivery.transforms.clean.type': 'erpstream.transforms.CleanSchema',
+      'delivery.transforms.clean.renames': 'dtUpdt:updatedAt',
+      'delivery.transforms.clean.strip.prefixes': 'Z_',
+      'delivery.transforms.clean.case': 'camel',
+      'delivery.transforms.clean.boolean.fields': 'ACTIVE_FLG',
+      'delivery.transforms.clean.decimal.fields': 'NET_AMT:2,WGT_KG:3',
+      'delivery.transforms.codes.type': 'erpstream.transforms.TranslateCodes',
+      'delivery.transforms.codes.fields': 'statCd:shipment_status',
+      'delivery.transforms.codes.tables.connection.url': '${env:ERP_DB_URL}',
+      'delivery.transforms.codes.tables.query': 'SELECT table_name, code, value FROM erp.code_translation',
+      'delivery.transforms.codes.on.miss': 'fail',
       'errors.tolerance': 'all',
       'errors.log.enable': 'true',
       // globex overrides only the topic; the rest of deadLetterQueue comes from the base (maps merge).
@@ -105,6 +114,7 @@ describe('the example integrations (examples/integrations)', () => {
       'dependencies.person.id.field': 'PERS_ID',
       'errors.deadletterqueue.topic.name': 'acme.dlq',
       transforms: 'clean,domain',
+      'delivery.transforms': 'clean',
     });
   });
 });
@@ -162,7 +172,7 @@ describe('expansion', () => {
     expect(exp.connectors[0]!.config['change.table']).toBe('erp.ct');
   });
 
-  it('appends extra transforms after the generated chain and builds the domain mapping from codes', async () => {
+  it("appends a lookup sink's extra transforms to its delivery chain and builds the domain mapping from codes", async () => {
     const exp = await expand(
       {
         'base.yaml': base,
@@ -173,12 +183,29 @@ describe('expansion', () => {
       ['a.yaml'],
     );
     expect(exp.connectors[1]!.config).toMatchObject({
-      transforms: 'domain,route',
+      transforms: 'domain',
       'transforms.domain.domain.mapping': 'C1:a,C2:a',
       'transforms.domain.on.missing': 'drop',
-      'transforms.route.type': 'RegexRouter',
-      'transforms.route.replacement': '$1-a',
+      'delivery.transforms': 'route',
+      'delivery.transforms.route.type': 'RegexRouter',
+      'delivery.transforms.route.replacement': '$1-a',
     });
+    expect(exp.connectors[1]!.origins['delivery.transforms.route.type']).toBe('sink.transforms[0].type');
+  });
+
+  it('routes by customer before translating codes in the one chain of another connector class', async () => {
+    const exp = await expand(
+      {
+        'base.yaml': base,
+        'a.yaml':
+          `${HEAD}extends: ./base.yaml\nmetadata: {name: a}\ndomain: {field: cust, codes: [C1]}\n` +
+          'clean: {case: camel}\ntranslate: {fields: {st: status}, tablesFile: /t.yaml}\n' +
+          'sink: {connectorClass: FileStreamSink, config: {file: /tmp/out}}\n',
+      },
+      ['a.yaml'],
+    );
+    expect(exp.connectors[1]!.config).toMatchObject({ transforms: 'clean,domain,codes' });
+    expect(exp.connectors[1]!.config['delivery.transforms']).toBeUndefined();
   });
 });
 

@@ -192,7 +192,7 @@ describe('secrets in plans', () => {
     );
     const plan = computePlan(exp, new Map());
     const text = renderPlan(plan, plainStyle);
-    expect(text).toContain('+ transforms.codes.tables.connection.url: [hidden]');
+    expect(text).toContain('+ delivery.transforms.codes.tables.connection.url: [hidden]');
     expect(text).not.toContain('pw@h');
   });
 });
