@@ -1,8 +1,9 @@
-import { type Logger, RetriableError, type SinkRecord, type SinkTask, type TopicPartition } from '../api/index.js';
+import { type Logger, RetriableError, type SinkRecord, type SinkTask } from '../api/index.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
-import type { ConsumerPort, InRecord, PartitionOffset } from './kafka-port.js';
+import type { ConsumerPort, InRecord } from './kafka-port.js';
+import { SinkOffsetTracker } from './sink-offsets.js';
 import { closeQuietly, headersToRaw, rawToHeaders, type TaskConverters, type TaskListener } from './task-context.js';
 
 export interface SinkTaskDeps {
@@ -21,13 +22,14 @@ export interface SinkTaskDeps {
   listener: TaskListener;
   onTopic(topic: string): void;
   metrics?: { consumed(n: number): void; put(n: number): void; offsetCommit(ms: number): void };
+  /** How long offsets a commit could not cover yet wait before the next try (`offset.flush.interval.ms`). */
+  commitIntervalMs?: number;
 }
-
-const tpKey = (topic: string, partition: number) => `${topic}\0${partition}`;
 
 /**
  * Runs one sink task: consume (group connect-<name>) → converters → transforms → put → commit the
- * consumer offsets the task says are safe (preCommit; by default everything put). A record failing a
+ * consumer offsets the task says are safe (preCommit; by default everything put), and past records the
+ * worker dropped (filtered by a transform, skipped under errors.tolerance=all). A record failing a
  * converter or transform goes to the DLQ when errors.tolerance=all.
  */
 export class WorkerSinkTask {
@@ -37,6 +39,9 @@ export class WorkerSinkTask {
   /** The records of the batch being processed, so ErrantRecordReporter can find their original bytes. */
   private inFlight = new Map<string, InRecord>();
   private failed = false;
+  private readonly offsets = new SinkOffsetTracker();
+  private queue: Promise<unknown> = Promise.resolve();
+  private commitTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: SinkTaskDeps) {
     this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
@@ -79,7 +84,7 @@ export class WorkerSinkTask {
     if (paused) this.pause();
     else d.listener.onState('RUNNING');
     this.running = d.consumer
-      .run(d.subscription, (batch) => this.onBatch(batch))
+      .run(d.subscription, (batch) => this.serial(() => this.onBatch(batch)))
       .catch((error: unknown) => {
         void this.fail(error);
       });
@@ -95,9 +100,41 @@ export class WorkerSinkTask {
     this.d.listener.onState('RUNNING');
   }
 
+  /** Batches and commits run one at a time: a commit never sees a batch half put. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Offsets the task reports done after its batch was committed (a sink that writes asynchronously) are
+   * committed every `commitIntervalMs`, as Connect commits on `offset.flush.interval.ms`, rather than
+   * waiting for a next record that may never come.
+   */
+  private scheduleCommit(): void {
+    const every = this.d.commitIntervalMs;
+    if (every === undefined || this.commitTimer || this.stopping || this.failed) return;
+    if (!this.offsets.hasUncommitted()) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      void this.serial(() => this.commitUncommitted()).catch((error: unknown) => {
+        // preCommit failed: the task is broken (as when it happens after a batch).
+        void this.fail(error);
+      });
+    }, every);
+    this.commitTimer.unref();
+  }
+
+  private async commitUncommitted(): Promise<void> {
+    if (this.failed) return;
+    await this.commit(this.offsets.uncommittedPartitions());
+  }
+
   private async fail(error: unknown): Promise<void> {
     if (this.failed) return;
     this.failed = true;
+    if (this.commitTimer) clearTimeout(this.commitTimer);
     this.d.logger.error(`Task ${this.d.connector}-${this.d.taskId} failed`, { error });
     this.d.listener.onState('FAILED', error);
     await closeQuietly(this.d.logger, 'consumer', () => this.d.consumer.close());
@@ -110,7 +147,10 @@ export class WorkerSinkTask {
     this.stopping = true;
     if (this.failed) return;
     let timer: NodeJS.Timeout | undefined;
+    if (this.commitTimer) clearTimeout(this.commitTimer);
     const closing = (async () => {
+      // The batch in flight finishes first; then what it and earlier batches made safe is committed.
+      await closeQuietly(this.d.logger, 'final offset commit', () => this.serial(() => this.commitUncommitted()));
       await closeQuietly(this.d.logger, 'consumer', () => this.d.consumer.close());
       await closeQuietly(this.d.logger, 'sink task', () => this.d.task.stop());
       await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
@@ -128,8 +168,12 @@ export class WorkerSinkTask {
     // A batch fetched before a pause still goes through (consumer.pause stops the next fetch): blocking
     // here would stop heartbeats and cost a rebalance.
     if (this.failed) throw new Error('task failed');
+    // Fetched while stopping: left uncommitted for whoever consumes next.
+    if (this.stopping) return;
     d.metrics?.consumed(batch.length);
     const records: SinkRecord[] = [];
+    /** The consumed records whose (transformed) record goes to put(); the others were dropped. */
+    const handed = new Set<InRecord>();
     this.inFlight = new Map(batch.map((m) => [`${m.topic}\0${m.partition}\0${m.offset}`, m]));
     try {
       for (const m of batch) {
@@ -175,7 +219,15 @@ export class WorkerSinkTask {
           ...ctx,
           record,
         });
-        if (t.ok && t.value !== null) records.push(t.value);
+        if (t.ok && t.value !== null) {
+          records.push(t.value);
+          handed.add(m);
+        }
+      }
+      // Marked before put(): a record put() was given counts as pending until preCommit vouches for it.
+      for (const m of batch) {
+        if (handed.has(m)) this.offsets.put(m.topic, m.partition, m.offset);
+        else this.offsets.dropped(m.topic, m.partition, m.offset);
       }
       await this.put(records);
       d.metrics?.put(records.length);
@@ -204,24 +256,27 @@ export class WorkerSinkTask {
     }
   }
 
-  private async commit(batch: InRecord[]): Promise<void> {
-    const current = new Map<TopicPartition, bigint>();
-    const byKey = new Map<string, TopicPartition>();
-    for (const m of batch) {
-      const k = tpKey(m.topic, m.partition);
-      const tp = byKey.get(k) ?? { topic: m.topic, partition: m.partition };
-      byKey.set(k, tp);
-      const next = m.offset + 1n;
-      if ((current.get(tp) ?? -1n) < next) current.set(tp, next);
+  /**
+   * Commits what is safe: the task's preCommit answer for the records it was given, moved past the records
+   * the worker dropped itself (see SinkOffsetTracker). Like Connect, preCommit is offered the offsets of
+   * every record handled, put or dropped.
+   */
+  private async commit(partitions: Iterable<{ topic: string; partition: number }>): Promise<void> {
+    const current = this.offsets.current(partitions);
+    if (current.size === 0) return;
+    const safe = this.d.task.preCommit ? await this.d.task.preCommit(new Map(current)) : current;
+    const { offsets, ignored } = this.offsets.committable(current, safe);
+    for (const o of ignored) {
+      this.d.logger.warn(
+        `Ignoring the offset ${o.offset} preCommit returned for ${o.topic}-${o.partition}: not consumed yet`,
+      );
     }
-    const safe = this.d.task.preCommit ? await this.d.task.preCommit(current) : current;
-    const offsets: PartitionOffset[] = [...safe].map(([tp, offset]) => ({
-      topic: tp.topic,
-      partition: tp.partition,
-      offset,
-    }));
-    const started = Date.now();
-    await this.d.consumer.commit(offsets);
-    this.d.metrics?.offsetCommit(Date.now() - started);
+    if (offsets.length > 0) {
+      const started = Date.now();
+      await this.d.consumer.commit(offsets);
+      this.offsets.committed(offsets);
+      this.d.metrics?.offsetCommit(Date.now() - started);
+    }
+    this.scheduleCommit();
   }
 }

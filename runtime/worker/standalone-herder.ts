@@ -1,4 +1,5 @@
 import { type ConfigInfos, type Logger, Password, type SourcePartition } from '../api/index.js';
+import type { ConfigTransformer } from '../config-providers/index.js';
 import { HerderViews } from './herder-views.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { configErrorsMessage } from './connector-config.js';
@@ -26,12 +27,15 @@ import {
   canonicalJson,
 } from './stores.js';
 import { type ConnectorPlugin, resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
+import { generateTaskConfigs } from './task-generation.js';
 import type { Worker } from './worker.js';
 
 export interface StandaloneHerderOptions {
   workerId: string;
   registry: PluginRegistry;
   worker: Worker;
+  /** Resolves `${…}` placeholders for validation and `tasks.max` (stored configs keep them). */
+  transformer: ConfigTransformer;
   configStore: ConfigStore;
   offsetStore: OffsetStore;
   statusStore: StatusStore;
@@ -213,7 +217,11 @@ export class StandaloneHerder implements Herder {
   }
 
   async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
-    return (await validateConnectorConfig(this.o.registry, config, pluginName)).infos;
+    const { infos } = await validateConnectorConfig(this.o.registry, config, {
+      transformer: this.o.transformer,
+      ...(pluginName !== undefined ? { pluginName } : {}),
+    });
+    return infos;
   }
 
   async putConnectorConfig(
@@ -225,7 +233,7 @@ export class StandaloneHerder implements Herder {
       const existing = this.state.get(name);
       if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
       const full = this.restoreHidden({ ...config }, existing?.config);
-      const { infos } = await validateConnectorConfig(this.o.registry, full);
+      const { infos } = await validateConnectorConfig(this.o.registry, full, { transformer: this.o.transformer });
       if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
       const target: TargetState | undefined =
         options.initialState === 'PAUSED'
@@ -431,15 +439,9 @@ export class StandaloneHerder implements Herder {
   private async reconfigureTasks(name: string, force = false): Promise<void> {
     const s = this.state.get(name);
     if (!s || s.targetState === 'STOPPED') return;
-    const maxTasks = Number(s.config['tasks.max'] ?? 1);
     let configs: Array<Record<string, string>>;
     try {
-      configs = await this.o.worker.taskConfigs(name, s.config, maxTasks);
-      if (configs.length > maxTasks && s.config['tasks.max.enforce'] !== 'false') {
-        throw new Error(
-          `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
-        );
-      }
+      configs = await generateTaskConfigs(this.o.worker, this.o.transformer, name, s.config);
     } catch (error) {
       this.setConnectorState(name, 'FAILED', error);
       await this.stopTasks(name, s.taskConfigs.length);

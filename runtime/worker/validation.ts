@@ -1,5 +1,6 @@
 import {
   type ConfigDef,
+  Password,
   type ConfigInfo,
   type ConfigInfos,
   type ConfigValueResult,
@@ -7,6 +8,7 @@ import {
   type SinkConnectorPlugin,
   type SourceConnectorPlugin,
 } from '../api/index.js';
+import { type ConfigTransformer, hasPlaceholder } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import { configError, frameworkConfigDef, sinkTopicChecks } from './connector-config.js';
@@ -67,12 +69,13 @@ function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValu
  */
 export async function validateConnectorConfig(
   registry: PluginRegistry,
-  config: Record<string, string | null>,
-  pluginName?: string,
+  rawConfig: Record<string, string | null>,
+  options: { pluginName?: string; transformer?: ConfigTransformer } = {},
 ): Promise<{ plugin: ConnectorPlugin; infos: ConfigInfos }> {
-  const cls = config['connector.class'];
+  const { pluginName, transformer } = options;
+  const cls = rawConfig['connector.class'];
   if (typeof cls !== 'string' || cls.trim() === '') {
-    const shown = Object.entries(config)
+    const shown = Object.entries(rawConfig)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
     throw badRequest(`Connector config {${shown}} contains no connector type`);
@@ -81,6 +84,8 @@ export async function validateConnectorConfig(
     throw badRequest(`Included connector type ${cls} does not match request type ${pluginName}`);
   }
   const plugin = resolveConnectorPlugin(registry, cls);
+  // Connect validates what the connector will be given: placeholders resolved (AbstractHerder.validateConnectorConfig).
+  const config = transformer ? await resolveForValidation(transformer, rawConfig) : rawConfig;
   const props = config as RawConfig;
   const extra: ConfigValueResult[] = [...converterChecks(registry, props)];
   if (plugin.type === 'sink') extra.push(...sinkTopicChecks(props));
@@ -94,10 +99,58 @@ export async function validateConnectorConfig(
       extra.push(configError('connector.class', `Connector validation failed: ${(e as Error).message}`));
     }
   }
-  const infos = connectorConfigDef(plugin).toConfigInfos(cls, props, extra);
+  const def = connectorConfigDef(plugin);
+  const infos = def.toConfigInfos(cls, props, extra);
   mergeChain(infos, TransformChain.validate(config, { registry }));
+  if (config !== rawConfig) hideResolvedValues(infos, def, rawConfig, config);
   return { plugin, infos };
 }
+
+async function resolveForValidation(
+  transformer: ConfigTransformer,
+  rawConfig: Record<string, string | null>,
+): Promise<Record<string, string | null>> {
+  const present: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rawConfig)) if (v !== null) present[k] = v;
+  // A placeholder that cannot be resolved stays as it is and is validated as such (Connect's ConfigTransformer).
+  const { data } = await transformer.transform(present);
+  return { ...rawConfig, ...data };
+}
+
+/**
+ * Validation ran on resolved values, but the answer must not carry them: values that came from a placeholder
+ * are shown as the placeholder, and resolved secrets (PASSWORD keys, and undeclared keys named like secrets)
+ * are replaced by their placeholder wherever an error message (ours or a connector's) repeats them.
+ */
+function hideResolvedValues(
+  infos: ConfigInfos,
+  def: ConfigDef,
+  rawConfig: Readonly<Record<string, string | null>>,
+  resolved: Readonly<Record<string, string | null>>,
+): void {
+  const secrets: Array<[string, string]> = [];
+  for (const [k, raw] of Object.entries(rawConfig)) {
+    const value = resolved[k];
+    if (raw === null || value === null || value === undefined || value === raw || !hasPlaceholder(raw)) continue;
+    const type = def.key(k)?.type;
+    if (value !== '' && (type === 'PASSWORD' || (type === undefined && SECRET_NAME.test(k)))) {
+      secrets.push([value, raw]);
+    }
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  secrets.sort(([a], [b]) => b.length - a.length);
+  const scrub = (text: string) => secrets.reduce((t, [secret, raw]) => t.split(secret).join(raw), text);
+  for (const c of infos.configs) {
+    const raw = rawConfig[c.value.name];
+    if (typeof raw === 'string' && hasPlaceholder(raw) && c.value.value !== Password.HIDDEN) c.value.value = raw;
+    else if (typeof c.value.value === 'string') c.value.value = scrub(c.value.value);
+    c.value.errors = c.value.errors.map(scrub);
+    c.value.recommended_values = c.value.recommended_values.map(scrub);
+  }
+}
+
+/** Undeclared keys that probably hold a secret (the connector's ConfigDef cannot tell). */
+const SECRET_NAME = /pass(word)?|secret|token|credential|api[._-]?key|private[._-]?key/i;
 
 function mergeChain(infos: ConfigInfos, chain: { groups: string[]; configs: ConfigInfo[] }): void {
   const byName = new Map(infos.configs.map((c) => [c.value.name, c]));

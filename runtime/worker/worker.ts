@@ -18,6 +18,7 @@ import { WorkerSinkTask } from './sink-task.js';
 import { type SourceTaskDeps, TransactionRequests, WorkerSourceTask } from './source-task.js';
 import type { OffsetEntry, OffsetStore } from './stores.js';
 import { closeQuietly, createConverters, type TaskListener } from './task-context.js';
+import { buildTaskTransforms } from './task-transforms.js';
 import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
 
 export interface WorkerOptions {
@@ -250,6 +251,7 @@ export class Worker {
               : null,
           assignment: () => [],
           ...(this.o.kafka.pluginAccess ? { kafka: this.o.kafka.pluginAccess() } : {}),
+          transforms: (props, prefix) => buildTaskTransforms(this.o.registry, props, prefix),
         });
         runner = new WorkerSinkTask({
           connector,
@@ -267,6 +269,7 @@ export class Worker {
           listener,
           onTopic,
           metrics: { consumed: m.polled, put: m.put, offsetCommit: m.offsetCommit },
+          commitIntervalMs: this.o.offsetFlushIntervalMs,
         });
         this.tasks.set(key, runner);
         await runner.start(paused);

@@ -1,4 +1,5 @@
 import type { ConfigInfos, Logger } from '../../api/index.js';
+import type { ConfigTransformer } from '../../config-providers/index.js';
 import { HerderViews } from '../herder-views.js';
 import { Password } from '../../api/index.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
@@ -19,6 +20,7 @@ import {
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
 import { validateConnectorConfig } from '../validation.js';
+import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
 import { type GroupView, type WorkUnit, assignWork, unitKey } from './assignor.js';
 import type { KafkaConfigStore, RestartRequest } from './kafka-config-store.js';
@@ -35,6 +37,8 @@ export interface DistributedHerderOptions {
   workerId: string;
   registry: PluginRegistry;
   worker: Worker;
+  /** Resolves `${…}` placeholders for validation and `tasks.max` (the config topic keeps them). */
+  transformer: ConfigTransformer;
   configStore: KafkaConfigStore;
   offsetStore: KafkaOffsetStore;
   statusStore: KafkaStatusStore;
@@ -253,15 +257,9 @@ export class DistributedHerder implements Herder {
   private async publishTaskConfigs(name: string): Promise<void> {
     const stored = this.o.configStore.get(name);
     if (!stored || stored.targetState === 'STOPPED' || !this.o.worker.isConnectorRunning(name)) return;
-    const maxTasks = Number(stored.config['tasks.max'] ?? 1);
     let configs: Array<Record<string, string>>;
     try {
-      configs = await this.o.worker.taskConfigs(name, stored.config, maxTasks);
-      if (configs.length > maxTasks && stored.config['tasks.max.enforce'] !== 'false') {
-        throw new Error(
-          `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
-        );
-      }
+      configs = await generateTaskConfigs(this.o.worker, this.o.transformer, name, stored.config);
     } catch (error) {
       this.setConnectorState(name, 'FAILED', error);
       return;
@@ -411,7 +409,11 @@ export class DistributedHerder implements Herder {
   }
 
   async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
-    return (await validateConnectorConfig(this.o.registry, config, pluginName)).infos;
+    const { infos } = await validateConnectorConfig(this.o.registry, config, {
+      transformer: this.o.transformer,
+      ...(pluginName !== undefined ? { pluginName } : {}),
+    });
+    return infos;
   }
 
   async putConnectorConfig(
@@ -437,7 +439,7 @@ export class DistributedHerder implements Herder {
             if (v === Password.HIDDEN && existing.config[k] !== undefined) full[k] = existing.config[k]!;
           }
         }
-        const { infos } = await validateConnectorConfig(this.o.registry, full);
+        const { infos } = await validateConnectorConfig(this.o.registry, full, { transformer: this.o.transformer });
         if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
         const target: TargetState | undefined =
           options.initialState === 'PAUSED'

@@ -1,16 +1,21 @@
-import os from 'node:os';
 import { ConfigError } from '../../api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config-providers/index.js';
 import { createKafka } from '../../kafka/index.js';
 import { WorkerGroup } from '../../kafka/worker-group.js';
-import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../../logging/index.js';
+import type { JsonLogger, LogSink } from '../../logging/index.js';
 import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
-import { RestServer } from '../../rest/server.js';
+import {
+  converterDefaults,
+  kafkaClientLogSink,
+  producerCompression,
+  startRest,
+  stopWorker,
+  workerLogging,
+} from '../bootstrap.js';
 import { restSecurity } from '../rest-security.js';
 import type { WorkerConfig } from '../config.js';
 import { KafkaJsPort } from '../kafka-port.js';
 import { WorkerMetrics } from '../metrics.js';
-import { CONNECT_API_VERSION } from '../standalone.js';
 import { Worker } from '../worker.js';
 import { DistributedHerder } from './distributed-herder.js';
 import { KafkaConfigStore } from './kafka-config-store.js';
@@ -47,33 +52,16 @@ const num = (o: Record<string, string>, key: string, dflt: number): number => {
 export async function startDistributedWorker(options: DistributedWorkerOptions): Promise<RunningDistributedWorker> {
   const { config } = options;
   const o = config.originals;
-  const levelName = config.parsed.string('log.level').toUpperCase();
-  if (!isLogLevel(levelName))
-    throw ConfigError.invalid('log.level', levelName, 'Expected a log4j level (INFO, DEBUG, …)');
-  const levels = new LogLevelRegistry(levelName as LogLevel);
-  const logger = new JsonLogger({
-    name: 'erpstream.worker',
-    registry: levels,
-    ...(options.logSink ? { sink: options.logSink } : {}),
-  });
+  const { levels, logger } = workerLogging(config, options.logSink);
   const registry = options.registry ?? defaultPluginRegistry();
   const groupId = config.parsed.string('group.id');
-  const kafkaLogger = logger.named('org.apache.kafka.clients');
-  const logSink = {
-    log: (level: string, message: string, fields?: Record<string, unknown>) => {
-      const l = level === 'error' ? 'error' : level === 'warn' ? 'warn' : level === 'info' ? 'info' : 'debug';
-      kafkaLogger[l](message, fields);
-    },
-  };
+  const logSink = kafkaClientLogSink(logger);
   const kafka = new KafkaJsPort({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
   const client = createKafka({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
   const admin = client.admin();
   await admin.connect();
 
-  const compression = o['producer.compression.type'] ?? 'none';
-  if (compression !== 'none' && compression !== 'gzip') {
-    throw ConfigError.invalid('producer.compression.type', compression, 'Supported values: none, gzip');
-  }
+  const compression = producerCompression(config);
   const eos = config.parsed.string('exactly.once.source.support').toLowerCase() === 'enabled';
   const topics = {
     config: config.parsed.string('config.storage.topic'),
@@ -118,18 +106,15 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
   await Promise.all(logs.map((l) => l.start()));
 
   const metrics = new WorkerMetrics();
+  const transformer = new ConfigTransformer(configProvidersFromWorkerConfig(o));
   const worker = new Worker({
     registry,
     kafka,
     offsets: offsetStore,
-    transformer: new ConfigTransformer(configProvidersFromWorkerConfig(o)),
+    transformer,
     logger,
     workerProps: o,
-    converterDefaults: {
-      key: config.parsed.string('key.converter'),
-      value: config.parsed.string('value.converter'),
-      header: config.parsed.string('header.converter'),
-    },
+    converterDefaults: converterDefaults(config),
     offsetFlushIntervalMs: config.offsetFlushIntervalMs,
     gracefulShutdownMs: config.gracefulShutdownMs,
     compression,
@@ -138,7 +123,8 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     ...(eos ? { exactlyOnce: { groupId, offsetRecords: (c, e) => offsetStore.records(c, e) } } : {}),
   });
 
-  const { auth, tls } = restSecurity(config.parsed, config.listener.protocol);
+  const security = restSecurity(config.parsed, config.listener.protocol);
+  const { auth } = security;
   const forwardAuthorization =
     auth?.type === 'basic'
       ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
@@ -150,6 +136,7 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     workerId: '',
     registry,
     worker,
+    transformer,
     configStore,
     offsetStore,
     statusStore,
@@ -162,26 +149,19 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     ...(forwardAuthorization ? { forwardAuthorization } : {}),
   });
   const h = herder;
-  const rest = new RestServer({
-    herder: h,
+  const {
+    rest,
+    url: boundUrl,
+    workerId,
+    advertisedUrl: url,
+  } = await startRest(config, h, {
     registry,
     levels,
-    logger: logger.named('erpstream.rest'),
+    logger,
     metrics,
-    host: config.listener.host,
-    port: config.listener.port,
-    maxBodyBytes: config.parsed.int('rest.request.max.bytes'),
-    version: CONNECT_API_VERSION,
     commit: 'erpstream',
-    ...(auth ? { auth } : {}),
-    ...(tls ? { tls } : {}),
+    security,
   });
-  const bound = await rest.start();
-  const advertisedHost =
-    config.parsed.stringOrNull('rest.advertised.host.name') ?? (bound.host === '0.0.0.0' ? os.hostname() : bound.host);
-  const advertisedPort = config.parsed.intOrNull('rest.advertised.port') ?? bound.port;
-  const workerId = `${advertisedHost}:${advertisedPort}`;
-  const url = `${config.listener.protocol}://${advertisedHost}:${advertisedPort}/`;
   h.workerId = workerId;
   h.start();
   const group = new WorkerGroup(client, {
@@ -200,22 +180,20 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     },
   });
   await group.start();
-  logger.info('Distributed worker started', { url: bound.url, workerId, groupId, exactlyOnce: eos });
+  logger.info('Distributed worker started', { url: boundUrl, workerId, groupId, exactlyOnce: eos });
   return {
-    url: bound.url,
+    url: boundUrl,
     workerId,
     herder: h,
     logger,
-    async stop() {
-      logger.info('Worker stopping');
-      await rest.stop();
-      // Tasks stop (and flush or commit) before we leave the group, so no survivor runs them twice.
-      await h.stop();
-      await group.stop().catch(() => {});
-      await Promise.allSettled(logs.map((l) => l.stop()));
-      await admin.disconnect().catch(() => {});
-      await kafka.close().catch(() => {});
-      logger.info('Worker stopped');
-    },
+    stop: () =>
+      stopWorker(logger, rest, [
+        // Tasks stop (and flush or commit) before we leave the group, so no survivor runs them twice.
+        () => h.stop(),
+        () => group.stop().catch(() => {}),
+        () => Promise.allSettled(logs.map((l) => l.stop())),
+        () => admin.disconnect().catch(() => {}),
+        () => kafka.close().catch(() => {}),
+      ]),
   };
 }

@@ -7,6 +7,7 @@ import {
   type SourceRecord,
   type SourceTaskContext,
   Schemas,
+  type TopicPartition,
 } from '../../../../runtime/api/index.js';
 import { builtinPlugins, PluginRegistry } from '../../../../runtime/plugins/registry.js';
 
@@ -44,6 +45,20 @@ export const flakySource: SourceConnectorPlugin = {
         return Array.from({ length: n }, () => ({ ...props }));
       },
       stop() {},
+      // Like a driver whose error repeats the credentials it was given.
+      validate(p) {
+        const pw = p['db.password'] ?? '';
+        if (!pw.startsWith('bad')) return [];
+        return [
+          {
+            name: 'db.password',
+            value: null,
+            recommendedValues: [],
+            errors: [`login refused for ${pw}`],
+            visible: true,
+          },
+        ];
+      },
     };
   },
   createTask: () => {
@@ -124,6 +139,54 @@ export const deferredRejectSink: SinkConnectorPlugin = {
   },
 };
 
+/** What the holding sink was given, and the records it still holds (see holdingSink). */
+export const holding = { put: [] as string[], records: [] as SinkRecord[], held: [] as SinkRecord[] };
+
+/**
+ * A sink that holds records whose value starts with "hold" (as a sink writing asynchronously does) until
+ * `holding.held` is emptied; its preCommit vouches only for offsets below the first record it holds.
+ */
+export const holdingSink: SinkConnectorPlugin = {
+  type: 'sink',
+  className: 'test.HoldingSinkConnector',
+  aliases: ['HoldingSink'],
+  version: '1.0.0',
+  config: new ConfigDef(),
+  summary: 'test',
+  create: () => ({
+    kind: 'sink',
+    version: () => '1.0.0',
+    start() {},
+    taskConfigs: () => [{}],
+    stop() {},
+  }),
+  createTask: () => ({
+    version: () => '1.0.0',
+    initialize() {},
+    async start() {},
+    async put(records) {
+      for (const r of records) {
+        holding.put.push(String(r.value));
+        holding.records.push(r);
+        if (String(r.value).startsWith('hold')) holding.held.push(r);
+      }
+    },
+    // Like the LookupSink: it can only vouch for records it was given.
+    async preCommit(current) {
+      const out = new Map<TopicPartition, bigint>();
+      for (const [tp, offset] of current) {
+        const mine = (r: SinkRecord) => r.topic === tp.topic && r.kafkaPartition === tp.partition;
+        const firstHeld = holding.held.find(mine);
+        const lastPut = holding.records.filter(mine).at(-1);
+        if (firstHeld) out.set(tp, firstHeld.kafkaOffset);
+        else if (lastPut) out.set(tp, lastPut.kafkaOffset + 1n < offset ? lastPut.kafkaOffset + 1n : offset);
+      }
+      return out;
+    },
+    async stop() {},
+  }),
+};
+
 export function testRegistry(): PluginRegistry {
-  return new PluginRegistry([...builtinPlugins(), flakySource, deferredRejectSink]);
+  return new PluginRegistry([...builtinPlugins(), flakySource, deferredRejectSink, holdingSink]);
 }

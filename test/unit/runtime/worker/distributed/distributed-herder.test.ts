@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../../../../runtime/api/index.js';
+import { ConfigTransformer, defaultConfigProviders } from '../../../../../runtime/config-providers/index.js';
 import { defaultPluginRegistry } from '../../../../../runtime/plugins/registry.js';
 import { DistributedHerder, REBALANCE_MESSAGE } from '../../../../../runtime/worker/distributed/distributed-herder.js';
 import { KafkaConfigStore } from '../../../../../runtime/worker/distributed/kafka-config-store.js';
@@ -16,6 +17,7 @@ function herder() {
     workerId: '127.0.0.1:1',
     registry: defaultPluginRegistry(),
     worker: { close: async () => {} } as unknown as Worker,
+    transformer: new ConfigTransformer(defaultConfigProviders()),
     configStore: new KafkaConfigStore(logger),
     offsetStore: {} as KafkaOffsetStore,
     statusStore: new KafkaStatusStore(logger),

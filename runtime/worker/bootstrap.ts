@@ -1,0 +1,123 @@
+import os from 'node:os';
+import { ConfigError, type Logger } from '../api/index.js';
+import type { KafkaLogSink } from '../kafka/index.js';
+import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../logging/index.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
+import type { WorkerConfig } from './config.js';
+import type { Compression } from './kafka-port.js';
+import type { Herder } from './herder-types.js';
+import type { WorkerMetrics } from './metrics.js';
+
+/**
+ * What the standalone and the distributed worker set up the same way: logging, worker-level settings both
+ * read, and the REST listener with the worker id derived from it.
+ */
+
+/** The Kafka Connect version whose REST API this worker speaks; tools parse it to pick features. */
+export const CONNECT_API_VERSION = '3.9.0';
+
+/** The root logger `erpstream.worker` at `log.level`, with the registry that `PUT /admin/loggers` changes. */
+export function workerLogging(config: WorkerConfig, sink?: LogSink): { levels: LogLevelRegistry; logger: JsonLogger } {
+  const levelName = config.parsed.string('log.level').toUpperCase();
+  if (!isLogLevel(levelName))
+    throw ConfigError.invalid('log.level', levelName, 'Expected a log4j level (INFO, DEBUG, …)');
+  const levels = new LogLevelRegistry(levelName as LogLevel);
+  const logger = new JsonLogger({ name: 'erpstream.worker', registry: levels, ...(sink ? { sink } : {}) });
+  return { levels, logger };
+}
+
+/** Kafka client logs go to the worker's logger as `org.apache.kafka.clients`, like Connect's. */
+export function kafkaClientLogSink(logger: JsonLogger): KafkaLogSink {
+  const kafkaLogger = logger.named('org.apache.kafka.clients');
+  return {
+    log: (level, message, fields) => {
+      const l = level === 'error' ? 'error' : level === 'warn' ? 'warn' : level === 'info' ? 'info' : 'debug';
+      kafkaLogger[l](message, fields);
+    },
+  };
+}
+
+export function producerCompression(config: WorkerConfig): Compression {
+  const compression = config.originals['producer.compression.type'] ?? 'none';
+  if (compression !== 'none' && compression !== 'gzip') {
+    // kafkajs ships gzip only; snappy/lz4/zstd need codecs we do not bundle.
+    throw ConfigError.invalid('producer.compression.type', compression, 'Supported values: none, gzip');
+  }
+  return compression;
+}
+
+export function converterDefaults(config: WorkerConfig): { key: string; value: string; header: string } {
+  return {
+    key: config.parsed.string('key.converter'),
+    value: config.parsed.string('value.converter'),
+    header: config.parsed.string('header.converter'),
+  };
+}
+
+export interface StartedRest {
+  rest: RestServer;
+  /** The bound listener, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** `host:port` as advertised (`rest.advertised.*`, else the bound address): statuses show it. */
+  workerId: string;
+  /** The advertised base URL with a trailing slash, for other workers to forward requests to. */
+  advertisedUrl: string;
+}
+
+/**
+ * Binds the REST listener for a herder. The worker id is known only once the listener is bound (port 0 in
+ * tests), so the caller sets it on the herder before starting it; /health answers "starting" until then.
+ */
+export async function startRest(
+  config: WorkerConfig,
+  herder: Herder,
+  o: {
+    registry: PluginRegistry;
+    levels: LogLevelRegistry;
+    logger: JsonLogger;
+    metrics: WorkerMetrics;
+    commit: string;
+    security: { auth?: RestAuth; tls?: RestTls };
+  },
+): Promise<StartedRest> {
+  const rest = new RestServer({
+    herder,
+    registry: o.registry,
+    levels: o.levels,
+    logger: o.logger.named('erpstream.rest'),
+    metrics: o.metrics,
+    host: config.listener.host,
+    port: config.listener.port,
+    maxBodyBytes: config.parsed.int('rest.request.max.bytes'),
+    version: CONNECT_API_VERSION,
+    commit: o.commit,
+    ...(o.security.auth ? { auth: o.security.auth } : {}),
+    ...(o.security.tls ? { tls: o.security.tls } : {}),
+  });
+  const bound = await rest.start();
+  const advertisedHost =
+    config.parsed.stringOrNull('rest.advertised.host.name') ?? (bound.host === '0.0.0.0' ? os.hostname() : bound.host);
+  const advertisedPort = config.parsed.intOrNull('rest.advertised.port') ?? bound.port;
+  return {
+    rest,
+    url: bound.url,
+    workerId: `${advertisedHost}:${advertisedPort}`,
+    advertisedUrl: `${config.listener.protocol}://${advertisedHost}:${advertisedPort}/`,
+  };
+}
+
+/**
+ * The stop both modes share: the REST listener closes first (no new requests), then the mode's own steps
+ * in order, each awaited.
+ */
+export async function stopWorker(
+  logger: Logger,
+  rest: RestServer,
+  steps: ReadonlyArray<() => Promise<unknown>>,
+): Promise<void> {
+  logger.info('Worker stopping');
+  await rest.stop();
+  for (const step of steps) await step();
+  logger.info('Worker stopped');
+}

@@ -1,0 +1,27 @@
+import type { ConfigTransformer } from '../config-providers/index.js';
+import type { Worker } from './worker.js';
+
+/**
+ * Asks a running Connector for its task configs, within `tasks.max` (Connect's check, including its
+ * message). `tasks.max` and `tasks.max.enforce` may be placeholders (`${env:TASKS}`), so they are read from
+ * the resolved config; the task configs themselves keep placeholders (Worker.taskConfigs reverse-transforms).
+ */
+export async function generateTaskConfigs(
+  worker: Worker,
+  transformer: ConfigTransformer,
+  name: string,
+  rawConfig: Record<string, string>,
+): Promise<Array<Record<string, string>>> {
+  const { data: resolved } = await transformer.transform({
+    'tasks.max': rawConfig['tasks.max'] ?? '1',
+    'tasks.max.enforce': rawConfig['tasks.max.enforce'] ?? 'true',
+  });
+  const maxTasks = Number(resolved['tasks.max']);
+  const configs = await worker.taskConfigs(name, rawConfig, maxTasks);
+  if (configs.length > maxTasks && resolved['tasks.max.enforce']?.trim().toLowerCase() !== 'false') {
+    throw new Error(
+      `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
+    );
+  }
+  return configs;
+}

@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SinkOffsetTracker } from '../../../../runtime/worker/sink-offsets.js';
+import { waitFor } from './fake-kafka.js';
+import { type Harness, startHarness } from './harness.js';
+import { holding, testRegistry } from './test-plugins.js';
+
+const tp = { topic: 't', partition: 0 };
+
+/** What the tracker would commit when the task vouches for `safe` (undefined: the task left tp out). */
+function commitWith(tracker: SinkOffsetTracker, safe: bigint | undefined): bigint | undefined {
+  const current = tracker.current([tp]);
+  const [key] = current.keys();
+  const answer = new Map(safe === undefined ? [] : [[key!, safe]]);
+  const { offsets } = tracker.committable(current, answer);
+  tracker.committed(offsets);
+  return offsets[0]?.offset;
+}
+
+describe('SinkOffsetTracker', () => {
+  it('commits to the end when every record was dropped, even if the task vouches for nothing', () => {
+    const t = new SinkOffsetTracker();
+    for (let o = 0n; o < 5n; o++) t.dropped('t', 0, o);
+    expect(commitWith(t, undefined)).toBe(5n);
+    expect(t.hasUncommitted()).toBe(false);
+  });
+
+  it('never commits past a put() record the task has not reported done, however many drops follow it', () => {
+    const t = new SinkOffsetTracker();
+    t.dropped('t', 0, 0n);
+    t.put('t', 0, 1n);
+    t.put('t', 0, 2n);
+    for (let o = 3n; o < 10n; o++) t.dropped('t', 0, o);
+    // The task vouches for nothing yet: only the dropped record before it is done.
+    expect(commitWith(t, undefined)).toBe(1n);
+    // Record 1 done, 2 not: the drops after 2 wait.
+    expect(commitWith(t, 2n)).toBe(2n);
+    expect(commitWith(t, 2n)).toBeUndefined(); // unchanged: nothing to commit again
+    expect(t.hasUncommitted()).toBe(true);
+    expect(commitWith(t, 3n)).toBe(10n);
+    expect(t.hasUncommitted()).toBe(false);
+  });
+
+  it('moves past the dropped records once the put() records before them are done', () => {
+    const t = new SinkOffsetTracker();
+    t.put('t', 0, 0n);
+    t.dropped('t', 0, 1n);
+    t.put('t', 0, 2n);
+    t.dropped('t', 0, 3n);
+    t.dropped('t', 0, 4n);
+    expect(commitWith(t, 1n)).toBe(2n); // 0 done, 1 dropped, 2 pending
+    expect(commitWith(t, 3n)).toBe(5n); // 2 done: 3 and 4 were dropped
+  });
+
+  it('ignores a task offset beyond what was consumed, as Connect does', () => {
+    const t = new SinkOffsetTracker();
+    t.put('t', 0, 0n);
+    const current = t.current([tp]);
+    const [key] = current.keys();
+    const { offsets, ignored } = t.committable(current, new Map([[key!, 99n]]));
+    expect(offsets).toEqual([]);
+    expect(ignored).toEqual([{ topic: 't', partition: 0, offset: 99n }]);
+  });
+
+  it('starts over when the consumer goes back (a partition that came back after a rebalance)', () => {
+    const t = new SinkOffsetTracker();
+    t.put('t', 0, 5n);
+    t.put('t', 0, 6n);
+    t.dropped('t', 0, 3n);
+    expect(commitWith(t, undefined)).toBe(4n);
+  });
+});
+
+describe('sink task offsets in the worker (in-memory Kafka)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    holding.put = [];
+    holding.records = [];
+    holding.held = [];
+    h = await startHarness({}, { registry: testRegistry() });
+  });
+  afterEach(async () => {
+    await h.worker.stop();
+  });
+
+  const committed = (connector: string) => h.kafka.groups.get(`connect-${connector}`)?.get('shared');
+  const append = (value: string, other = false) =>
+    h.kafka.append('shared', { key: null, value: Buffer.from(value), headers: other ? [['other', null]] : [] });
+  const skipOthers = {
+    transforms: 'skip',
+    'transforms.skip.type': 'Filter',
+    'transforms.skip.predicate': 'isOther',
+    predicates: 'isOther',
+    'predicates.isOther.type': 'HasHeaderKey',
+    'predicates.isOther.name': 'other',
+  };
+
+  it('a topic whose records are all filtered out is committed to its end', async () => {
+    for (let i = 0; i < 20; i++) append(`r${i}`, true);
+    const r = await h.req('POST', '/connectors', {
+      name: 'mine',
+      config: { 'connector.class': 'HoldingSink', topics: 'shared', ...skipOthers },
+    });
+    expect(r.status).toBe(201);
+    await waitFor(() => committed('mine') === 20n, 5000, 'committed offset 20');
+    expect(holding.put).toEqual([]);
+  });
+
+  it('filtered records after a record the task still holds stay uncommitted until it is done', async () => {
+    append('r0');
+    append('hold-1');
+    for (let i = 2; i < 10; i++) append(`r${i}`, true);
+    await h.req('POST', '/connectors', {
+      name: 'mine',
+      config: { 'connector.class': 'HoldingSink', topics: 'shared', ...skipOthers },
+    });
+    await waitFor(() => committed('mine') === 1n, 5000, 'committed offset 1');
+    // Several commit intervals (50 ms) later it has not moved past the held record.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(committed('mine')).toBe(1n);
+    expect(holding.put).toEqual(['r0', 'hold-1']);
+    // Released with no new record: the periodic commit covers it and the filtered records after it.
+    holding.held = [];
+    await waitFor(() => committed('mine') === 10n, 5000, 'committed offset 10');
+  });
+});
