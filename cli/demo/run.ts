@@ -17,6 +17,13 @@ import { computePlan } from '../integrations/plan.js';
 import { validateExpansion } from '../integrations/validate.js';
 import { formatProblem } from '../integrations/problems.js';
 import { type ErpDatabase, createErpDatabase, withoutCredentials } from './erp/database.js';
+import {
+  ERP_CONNECTION_FILE,
+  erpConnectionValues,
+  keysShowingSecrets,
+  withFileReferences,
+  writeErpConnectionFile,
+} from './erp-connection.js';
 import { CAPTURED_TABLES, DEMO_CUSTOMERS, ERP_SCHEMA } from './erp/schema.js';
 import { type Ledger, checkLedger, emptyLedger, runSimulator } from './erp/simulator.js';
 import { type DemoProgress, type ProgressLine, RateMeter, formatDemoProgress } from './progress.js';
@@ -394,14 +401,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       workerProps[`key.converter.${k}`] = v;
       workerProps[`value.converter.${k}`] = v;
     }
-    // The integration files say ${env:ERP_DB_URL}, ${env:ERP_DB_USER}, ${env:ERP_DB_PASSWORD}: this run's ERP.
-    const erp = new URL(db.url);
-    const erpEnv = {
-      // With credentials: the source's pg client lets the URL's (absent) user win over connection.user.
-      ERP_DB_URL: db.url,
-      ERP_DB_USER: decodeURIComponent(erp.username),
-      ERP_DB_PASSWORD: decodeURIComponent(erp.password),
-    };
+    // The integration files say ${env:ERP_DB_URL}, ${env:ERP_DB_USER}, ${env:ERP_DB_PASSWORD}: this run's ERP,
+    // handed over as ${file:…} references the worker resolves (see erp-connection.ts).
+    const erpValues = erpConnectionValues(db.url);
+    const erpFile = await writeErpConnectionFile(
+      workDir,
+      erpValues,
+      `erpstream demo ${runId}: the ERP connection its connectors read through the worker's file config provider`,
+    );
     const worker: RunningWorker = await startStandaloneWorker({
       config: await loadWorkerConfig(undefined, 'standalone', workerProps),
       logSink: (line) => logStream.write(`${line}\n`),
@@ -424,25 +431,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
 
     const client = new ConnectClient({ url: worker.url });
-    // The worker validates a config (and the source connects to the ERP to check it) before resolving
-    // ${env:…}; Connect resolves first. Until the worker does, the demo writes the ERP's connection values
-    // literally; the worker still shows the password as [hidden] and its state lives in a temp directory.
-    const withErpValues = (c: GeneratedConnector): GeneratedConnector => ({
-      ...c,
-      config: Object.fromEntries(
-        Object.entries(c.config).map(([k, v]) => [
-          k,
-          Object.entries(erpEnv).reduce((text, [name, value]) => text.split(`\${env:${name}}`).join(value), v),
-        ]),
-      ),
-    });
-    const applied = connectors.map(withErpValues);
+    const applied = connectors.map((c) => ({ ...c, config: withFileReferences(c.config, erpFile) }));
     const plan = computePlan({ ...expansion, connectors: applied }, clusterConfigs(await clusterConnectors(client)));
     await executePlan(client, plan, (r) => o.log(`  ${r.action === 'create' ? 'created' : r.action} ${r.name}`));
     await waitForRunning(
       client,
       connectors.map((c) => c.name),
       30_000,
+    );
+    for (const c of connectors) {
+      const shown = keysShowingSecrets(await client.getConnectorConfig(c.name), erpValues);
+      if (shown.length > 0) {
+        throw new Error(`The worker shows the ERP's password in ${c.name}'s config (${shown.join(', ')}).`);
+      }
+    }
+    o.log(
+      `The ERP's URL, user and password reach the connectors as \${file:…} references to ${ERP_CONNECTION_FILE} in the ` +
+        "worker's temp directory: the worker resolves them, and its REST API shows only the references.",
     );
     o.log(
       `Applied ${expansion.integrations.length} integrations (${expansion.integrations.join(', ')}): 1 shared source, ${targets.length} lookup sinks; all RUNNING.`,
@@ -517,6 +522,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       while (!allDelivered(ledger, collector, latest) && Date.now() < settleBy && !o.signal?.aborted) {
         await new Promise((r) => setTimeout(r, 250));
       }
+      // Then until every sink has committed past its input topics' ends, other customers' records included.
+      while ((await sinkLag(admin, targets).catch(() => -1)) !== 0 && Date.now() < settleBy && !o.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
       // A little longer, so a row delivered twice or to the wrong customer shows up too.
       await new Promise((r) => setTimeout(r, 1000));
       while (busy) await new Promise((r) => setTimeout(r, 50));
@@ -533,9 +542,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
 
     const originCheck = await checkLedger(db.pool, ledger, DEMO_CUSTOMERS);
+    const lagAtEnd = await sinkLag(admin, targets).catch(() => null);
     result.summary = summarize(ledger, collector.delivered(), collector.deadLetters, originCheck, {
-      tolerateForeignPoison: true,
       latestVersions: latest,
+      ...(lagAtEnd === null ? {} : { sinkLag: lagAtEnd }),
     });
     failed = !result.summary.ok;
     return result;

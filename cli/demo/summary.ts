@@ -16,6 +16,8 @@ export interface DeliveredRows {
   ids: ReadonlySet<string>;
   /** The `erpstream.version` header of each id's latest record. */
   versions?: ReadonlyMap<string, string>;
+  /** The last row delivered on the topic, as the customer received it (JSON text). */
+  sample?: { id: string; value: string } | null;
 }
 
 /** A record found on a customer's dead-letter topic, with the id read from its key. */
@@ -51,14 +53,29 @@ export interface PoisonRow {
   dlqTopic: string | null;
 }
 
+/** One row a customer received, to show what the integration's cleaning and translation delivered. */
+export interface ReceivedSample {
+  customer: string;
+  entity: Entity;
+  topic: string;
+  id: string;
+  /** The record's value as JSON text, exactly as it is on the topic. */
+  value: string;
+}
+
 export interface DemoSummary {
   ok: boolean;
   rows: EntityRow[];
   poison: PoisonRow[];
-  /** DLQ records that are not an expected poison row of that customer (shown, and they fail the run). */
+  /**
+   * DLQ records that are not an expected poison row of that customer, including another customer's poison
+   * row (a customer's chain must drop other customers' rows before it translates them). They fail the run.
+   */
   unexpectedDlq: DlqRecord[];
-  /** Another customer's poison row, dead-lettered by this customer's chain too (shown, tolerated). */
-  foreignPoison: DlqRecord[];
+  /** The last row each customer received per entity. */
+  samples: ReceivedSample[];
+  /** Records on the sinks' input topics past their committed offsets when the summary was taken. */
+  sinkLag: number | null;
   /** Problems of the origin side itself (the ERP's tables or change table disagree with the ledger). */
   originProblems: string[];
 }
@@ -71,16 +88,13 @@ export function summarize(
   dlq: readonly DlqRecord[],
   originCheck: Pick<LedgerCheck, 'mismatches'>,
   options: {
-    /** Another customer's poison row in a customer's DLQ is tolerated (see DemoSummary.foreignPoison). */
-    tolerateForeignPoison?: boolean;
     /** The origin's latest version per `<entity>:<id>`; when given, a delivered older version counts as stale. */
     latestVersions?: ReadonlyMap<string, string>;
+    sinkLag?: number;
   } = {},
 ): DemoSummary {
   const rows: EntityRow[] = [];
   const poison: PoisonRow[] = [];
-  const allPoison = new Set<string>();
-  for (const cl of Object.values(ledger.customers)) for (const p of cl.poison) allPoison.add(p.id);
   for (const [customer, cl] of Object.entries(ledger.customers)) {
     for (const entity of Object.keys(cl.rows) as Entity[]) {
       const origin = new Set(cl.rows[entity]);
@@ -123,17 +137,24 @@ export function summarize(
     }
   }
   const own = (d: DlqRecord) => ledger.customers[d.customer]?.poison.some((p) => p.id === d.id) ?? false;
-  // A shared source topic feeds every customer's chain: a customer whose chain translates codes before it
-  // routes by domain sees another customer's poison row too, and dead-letters it as well.
-  const foreign = (d: DlqRecord) => options.tolerateForeignPoison === true && d.id !== null && allPoison.has(d.id);
-  const unexpectedDlq = dlq.filter((d) => !own(d) && !foreign(d));
-  const foreignPoison = dlq.filter((d) => !own(d) && foreign(d));
+  const unexpectedDlq = dlq.filter((d) => !own(d));
+  const samples = delivered.flatMap((d) =>
+    d.sample ? [{ customer: d.customer, entity: d.entity, topic: d.topic, ...d.sample }] : [],
+  );
   const ok =
     originCheck.mismatches.length === 0 &&
     rows.every((r) => r.missingCount === 0 && r.unexpectedCount === 0 && r.staleCount === 0) &&
     poison.every((p) => p.inDlq) &&
     unexpectedDlq.length === 0;
-  return { ok, rows, poison, unexpectedDlq, foreignPoison, originProblems: [...originCheck.mismatches] };
+  return {
+    ok,
+    rows,
+    poison,
+    unexpectedDlq,
+    samples,
+    sinkLag: options.sinkLag ?? null,
+    originProblems: [...originCheck.mismatches],
+  };
 }
 
 function pad(s: string, n: number): string {
@@ -190,7 +211,15 @@ export function renderSummary(summary: DemoSummary, style: Style): string {
     (t, r) => ({ origin: t.origin + r.origin, delivered: t.delivered + r.delivered }),
     { origin: 0, delivered: 0 },
   );
-  lines.push(style.dim(`total: ${totals.delivered} of ${totals.origin} origin rows delivered`));
+  const lag = summary.sinkLag === null ? '' : `; sink lag ${summary.sinkLag}`;
+  lines.push(style.dim(`total: ${totals.delivered} of ${totals.origin} origin rows delivered${lag}`));
+  // One row per customer is enough to see the shaping; -o json has one per customer and entity.
+  const samples: ReceivedSample[] = [];
+  for (const x of summary.samples) if (!samples.some((y) => y.customer === x.customer)) samples.push(x);
+  if (samples.length > 0) {
+    lines.push('', style.bold("What the customers received (each one's last row, cleaned and translated):"));
+    for (const x of samples) lines.push(`  ${x.customer} ${x.entity} ${x.id} on ${x.topic}: ${x.value}`);
+  }
   if (summary.poison.length > 0) {
     lines.push('', style.bold('Poison rows (must end in the dead-letter topic, never at the customer):'));
     for (const p of summary.poison) {
@@ -198,15 +227,14 @@ export function renderSummary(summary: DemoSummary, style: Style): string {
       lines.push(`  ${p.customer} ${p.entity} ${p.id}: ${where} (${p.reason})`);
     }
   }
-  for (const d of summary.foreignPoison) {
-    lines.push(
-      style.dim(`  (${d.id} also in ${d.topic}: ${d.customer}'s chain translates codes before it routes by customer)`),
-    );
-  }
   for (const d of summary.unexpectedDlq) {
+    const foreign = summary.poison.find((p) => p.id === d.id && p.customer !== d.customer);
+    const whose = foreign
+      ? ` (${foreign.customer}'s poison row: ${d.customer}'s sink translated a row not its own)`
+      : '';
     lines.push(
       style.red(
-        `  unexpected dead letter on ${d.topic}: id ${d.id ?? '(unreadable key)'}${d.reason ? `: ${d.reason}` : ''}`,
+        `  unexpected dead letter on ${d.topic}: id ${d.id ?? '(unreadable key)'}${d.reason ? `: ${d.reason}` : ''}${whose}`,
       ),
     );
   }

@@ -101,6 +101,8 @@ export class DeliveryCollector {
   private consumer: Consumer | undefined;
   /** Destination topic → id → the latest record's version header, or null after a tombstone. */
   private readonly latest = new Map<string, Map<string, string | null>>();
+  /** Destination topic → the last row delivered on it (a sample of what the customer receives). */
+  private readonly lastRow = new Map<string, { id: string; value: string }>();
   readonly deadLetters: DlqRecord[] = [];
   private readonly decoder: RecordDecoder;
   failure: unknown;
@@ -132,7 +134,9 @@ export class DeliveryCollector {
             if (!ids) this.latest.set(topic, (ids = new Map()));
             const header = message.headers?.['erpstream.version'];
             const version = (Array.isArray(header) ? header[0] : header)?.toString() ?? '';
-            ids.set(id, message.value === null || message.value === undefined ? null : version);
+            const removed = message.value === null || message.value === undefined;
+            ids.set(id, removed ? null : version);
+            if (!removed) this.lastRow.set(topic, { id, value: message.value!.toString('utf8') });
             return;
           }
           const record = await decodeMessage(this.decoder, topic, partition, message);
@@ -159,7 +163,8 @@ export class DeliveryCollector {
         ids.add(id);
         versions.set(id, version);
       }
-      return { customer: t.customer, entity: t.entity, topic: t.destinationTopic, ids, versions };
+      const sample = this.lastRow.get(t.destinationTopic) ?? null;
+      return { customer: t.customer, entity: t.entity, topic: t.destinationTopic, ids, versions, sample };
     });
   }
 

@@ -205,6 +205,8 @@ export const CHAIN_SECTIONS: readonly ChainSection[] = [
       { f: 'fields', key: 'fields', type: 'pairs' },
       { f: 'tablesFile', key: 'tables.file', type: 'string' },
       { f: 'connectionUrl', key: 'tables.connection.url', type: 'string' },
+      { f: 'connectionUser', key: 'tables.connection.user', type: 'string' },
+      { f: 'connectionPassword', key: 'tables.connection.password', type: 'string' },
       { f: 'query', key: 'tables.query', type: 'string' },
       { f: 'refreshIntervalMs', key: 'tables.refresh.interval.ms', type: 'integer' },
       { f: 'onMiss', key: 'on.miss', type: 'string' },

@@ -14,9 +14,27 @@ export function exactJson(value: unknown): string {
   if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(exactJson).join(',')}]`;
+  if (isFlatPlainObject(value)) return JSON.stringify(value);
   const entries = objectEntries(value);
   if (entries === null) return JSON.stringify(String(value));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${exactJson(v)}`).join(',')}}`;
+}
+
+/**
+ * A plain object whose values are only strings, finite numbers, booleans and nulls (most looked-up rows): the
+ * native JSON.stringify writes exactly what exactJson would, several times faster.
+ */
+function isFlatPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (typeof v === 'number' && Number.isFinite(v)) continue;
+    return false;
+  }
+  return true;
 }
 
 function objectEntries(value: unknown): Array<[string, unknown]> | null {

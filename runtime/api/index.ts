@@ -7,3 +7,4 @@ export * from './config.js';
 export * from './plugin.js';
 export * from './exact-json.js';
 export * from './java-number-format.js';
+export * from './connection-url.js';

@@ -1,4 +1,4 @@
-import { ConfigError, RetriableError } from '../../runtime/api/index.js';
+import { ConfigError, RetriableError, redactUrl, urlWithCredentials } from '../../runtime/api/index.js';
 import { isPlainObject } from '../support.js';
 
 /**
@@ -39,17 +39,6 @@ function tablesFromRows(rows: readonly unknown[][]): CodeTables {
   return tables;
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
-
 export function dialectOf(url: string): 'postgres' | 'mysql' {
   const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
@@ -64,12 +53,19 @@ export function dialectOf(url: string): 'postgres' | 'mysql' {
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Runs the query once on a short-lived connection; connection failures are retriable. */
-export async function loadTablesFromDatabase(url: string, query: string): Promise<CodeTables> {
+export async function loadTablesFromDatabase(
+  url: string,
+  query: string,
+  credentials: { user: string | null; password: string | null } = { user: null, password: null },
+): Promise<CodeTables> {
   const dialect = dialectOf(url);
   try {
     if (dialect === 'postgres') {
       const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      const client = new pg.Client({
+        connectionString: urlWithCredentials(url, credentials.user, credentials.password),
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      });
       await client.connect();
       try {
         const result = await client.query<unknown[]>({ text: query, rowMode: 'array' });
@@ -81,6 +77,8 @@ export async function loadTablesFromDatabase(url: string, query: string): Promis
     const mysql = await import('mysql2/promise');
     const conn = await mysql.createConnection({
       uri: url.replace(/^mariadb:/i, 'mysql:'),
+      ...(credentials.user ? { user: credentials.user } : {}),
+      ...(credentials.password ? { password: credentials.password } : {}),
       connectTimeout: CONNECT_TIMEOUT_MS,
       supportBigNumbers: true,
       bigNumberStrings: true,

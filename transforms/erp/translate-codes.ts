@@ -12,11 +12,12 @@ import {
   type TransformationPlugin,
   Validators,
   describeValue,
+  redactUrl,
 } from '../../runtime/api/index.js';
 import { type LoggerAware, stderrLogger } from '../debezium/plugin-logger.js';
 import { structBuilderLike } from '../debezium/struct-utils.js';
 import { PLUGIN_VERSION, type PlainObject } from '../support.js';
-import { type CodeTables, codeText, loadTablesFromDatabase, redactUrl, tablesFromData } from './code-tables.js';
+import { type CodeTables, codeText, loadTablesFromDatabase, tablesFromData } from './code-tables.js';
 import { pairsToMap, readDataFile } from './config-helpers.js';
 import { type RowChange, RowMapper } from './row-mapping.js';
 
@@ -52,6 +53,20 @@ export const translateCodesConfig = new ConfigDef()
     importance: 'HIGH',
     documentation:
       'Database holding the tables, as postgres://… or mysql://… (mariadb:// also accepted). Never logged.',
+  })
+  .define({
+    name: 'tables.connection.user',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'MEDIUM',
+    documentation: 'User for tables.connection.url when the URL carries none (a user in the URL is overridden).',
+  })
+  .define({
+    name: 'tables.connection.password',
+    type: 'PASSWORD',
+    defaultValue: null,
+    importance: 'MEDIUM',
+    documentation: 'Password for tables.connection.user. Never logged.',
   })
   .define({
     name: 'tables.query',
@@ -106,7 +121,9 @@ class TranslateCodes implements Transformation, LoggerAware, RowChange {
       this.load = async () => tablesFromData('tables.file', file, readDataFile('tables.file', file));
     } else {
       const query = c.string('tables.query');
-      this.load = () => loadTablesFromDatabase(url!, query);
+      const user = c.stringOrNull('tables.connection.user') || null;
+      const password = c.password('tables.connection.password')?.value() || null;
+      this.load = () => loadTablesFromDatabase(url!, query, { user, password });
     }
     this.tables = await this.load();
     for (const [fieldName, table] of this.fields) {

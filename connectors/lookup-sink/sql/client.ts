@@ -30,7 +30,7 @@ export interface ConnectionOptions {
 }
 
 /** The scheme of a database URL, shown in errors instead of the URL (which may carry a password). */
-export function redactUrl(url: string): string {
+export function urlScheme(url: string): string {
   const scheme = url.split('://')[0] ?? '';
   return `${scheme}://…`;
 }
@@ -40,7 +40,7 @@ export function dialectOf(url: string, key: string): DialectKind {
   if (scheme === 'postgres' || scheme === 'postgresql') return 'postgresql';
   if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
   if (scheme === 'sqlserver' || scheme === 'mssql') return 'sqlserver';
-  throw ConfigError.invalid(key, redactUrl(url), 'Expected a postgresql://, mysql://, mariadb:// or sqlserver:// URL');
+  throw ConfigError.invalid(key, urlScheme(url), 'Expected a postgresql://, mysql://, mariadb:// or sqlserver:// URL');
 }
 
 /** Opens a client for the URL's dialect; drivers load lazily so an unused one costs nothing. */

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { urlWithCredentials } from '../../../runtime/api/index.js';
 import {
   type ConnectionOptions,
   type Row,
@@ -60,9 +61,8 @@ export class PostgresClient implements SqlClient {
 
   static async open(options: ConnectionOptions): Promise<PostgresClient> {
     const pool = new pg.Pool({
-      connectionString: options.url,
-      ...(options.user ? { user: options.user } : {}),
-      ...(options.password ? { password: options.password } : {}),
+      // Credentials go into the URL: pg parses a URL without a user over a separate `user` option.
+      connectionString: urlWithCredentials(options.url, options.user, options.password),
       types: exactTypes,
       max: 4,
       connectionTimeoutMillis: 10_000,

@@ -7,7 +7,7 @@ import {
   bindable,
   classifySqlError,
   numberPlaceholders,
-  redactUrl,
+  urlScheme,
 } from './client.js';
 
 /**
@@ -25,7 +25,7 @@ export class SqlServerClient implements SqlClient {
   static async open(options: ConnectionOptions): Promise<SqlServerClient> {
     const u = new URL(options.url.replace(/^mssql:/i, 'sqlserver:'));
     const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (!database) throw ConfigError.invalid(options.urlKey, redactUrl(options.url), 'The URL must name a database');
+    if (!database) throw ConfigError.invalid(options.urlKey, urlScheme(options.url), 'The URL must name a database');
     const pool = new mssql.ConnectionPool({
       server: u.hostname,
       port: u.port ? Number(u.port) : 1433,

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgressLine } from '../../../cli/demo/progress.js';
 import { runDemo } from '../../../cli/demo/run.js';
+import { DEMO_CUSTOMERS, SHIPMENT_STATUS } from '../../../cli/demo/erp/schema.js';
 import { createKafka } from '../../../runtime/kafka/index.js';
 import { requireEnv } from '../env.js';
 
@@ -94,6 +95,8 @@ describe('erpstream demo', () => {
       }>;
       poison: Array<{ customer: string; id: string; inDlq: boolean; dlqTopic: string }>;
       unexpectedDlq: unknown[];
+      samples: Array<{ customer: string; entity: string; id: string; value: string }>;
+      sinkLag: number | null;
       originProblems: string[];
       races: { documentsBeforeRegistration: number; phonesBeforePersons: number };
       longTransaction: { committedAt: number | null; heldMs: number };
@@ -122,9 +125,30 @@ describe('erpstream demo', () => {
     });
     expect(summary.unexpectedDlq).toEqual([]);
     expect(summary.originProblems).toEqual([]);
+    // Customers receive the rows their integration's clean and translate sections shaped: readable names,
+    // J/N as booleans, exact decimals, status codes translated.
+    expect(summary.samples.map((x) => `${x.customer}/${x.entity}`).sort()).toEqual(
+      summary.rows.map((r) => `${r.customer}/${r.entity}`).sort(),
+    );
+    for (const x of summary.samples) {
+      const row = JSON.parse(x.value) as Record<string, unknown>;
+      expect(
+        Object.keys(row).filter((k) => !/^[a-z][A-Za-z0-9]*$/.test(k)),
+        `${x.customer}/${x.entity}`,
+      ).toEqual([]);
+      if (x.entity !== 'shipment') continue;
+      const code = DEMO_CUSTOMERS.find((c) => c.domain === x.customer)?.code;
+      expect(row).toMatchObject({ shpmtNo: x.id, custCd: code });
+      expect(row.activeFlg).toBeTypeOf('boolean');
+      expect(row.netAmt).toMatch(/^-?\d+\.\d{2}$/);
+      expect(Object.values(SHIPMENT_STATUS)).toContain(row.statCd);
+    }
+    // Every sink committed past its shared input topics, other customers' records included.
+    expect(summary.sinkLag).toBe(0);
     // The narrative (stderr with -o json) says what it used and what it cleaned up.
     expect(run.stderr).toContain('answer: using them');
     expect(run.stderr).toContain('ERP database: PostgreSQL');
+    expect(run.stderr).toContain('reach the connectors as ${file:…} references');
     expect(run.stderr).toMatch(/Deleted \d+ topics, \d+ consumer groups and \d+ schema subjects/);
     expect(run.stderr).toContain('The stack was already running and keeps running.');
     expect(run.stderr).toMatch(

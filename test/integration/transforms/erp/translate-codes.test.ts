@@ -79,6 +79,20 @@ function suite(name: string, urlEnv: 'PG_URL' | 'MYSQL_URL', connect: (url: stri
       expect(status(t, '20')).toBe('SHIPPED');
     });
 
+    it('takes the user and password from their own keys when the URL carries none', async () => {
+      const u = new URL(url);
+      const user = decodeURIComponent(u.username);
+      const password = decodeURIComponent(u.password);
+      u.username = '';
+      u.password = '';
+      const t = await translator({
+        'tables.connection.url': u.toString(),
+        'tables.connection.user': user,
+        'tables.connection.password': password,
+      });
+      expect(status(t, '20')).toBe('SHIPPED');
+    });
+
     it('fails a record with an unknown code, naming field, code and table', async () => {
       const t = await translator({ 'on.miss': 'fail' });
       expect(() => t.apply(shipment('77'))).toThrow(DataError);

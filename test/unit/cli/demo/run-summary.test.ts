@@ -94,29 +94,44 @@ describe('demo summary', () => {
     expect(renderSummary(s, plainStyle)).toContain('NOT in the dead-letter topic');
   });
 
-  it("tolerates another customer's poison row in a DLQ only when asked, and fails on any other dead letter", () => {
+  it("fails on another customer's poison row in a customer's DLQ, and says whose it is", () => {
     const ok = delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] });
-    const foreign: DlqRecord = { customer: 'acme', topic: 'acme.dlq', id: 'S4', reason: null };
-    expect(summarize(ledger(), ok, [poisonInGlobexDlq, foreign], { mismatches: [] }).ok).toBe(false);
-    const tolerated = summarize(
-      ledger(),
-      ok,
-      [poisonInGlobexDlq, foreign],
-      { mismatches: [] },
-      { tolerateForeignPoison: true },
+    const foreign: DlqRecord = { customer: 'acme', topic: 'acme.dlq', id: 'S4', reason: 'unknown code 77' };
+    const s = summarize(ledger(), ok, [poisonInGlobexDlq, foreign], { mismatches: [] });
+    expect(s.ok).toBe(false);
+    expect(s.unexpectedDlq).toEqual([foreign]);
+    const text = renderSummary(s, plainStyle);
+    expect(text).toContain(
+      "unexpected dead letter on acme.dlq: id S4: unknown code 77 (globex's poison row: acme's sink translated a row not its own)",
     );
-    expect(tolerated.ok).toBe(true);
-    expect(renderSummary(tolerated, plainStyle)).toContain('S4 also in acme.dlq');
+    expect(text).toContain('MISMATCH');
+  });
+
+  it('fails on any other dead letter', () => {
+    const ok = delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] });
     const stray: DlqRecord = { customer: 'acme', topic: 'acme.dlq', id: 'S1', reason: 'lookup failed' };
-    const failed = summarize(
-      ledger(),
-      ok,
-      [poisonInGlobexDlq, stray],
-      { mismatches: [] },
-      { tolerateForeignPoison: true },
+    const s = summarize(ledger(), ok, [poisonInGlobexDlq, stray], { mismatches: [] });
+    expect(s.ok).toBe(false);
+    expect(renderSummary(s, plainStyle)).toContain('unexpected dead letter on acme.dlq: id S1: lookup failed\n');
+  });
+
+  it("shows each customer's last received row and the sinks' lag", () => {
+    const rows = delivered({ 'acme/shipment': ['S1', 'S2'], 'acme/phone': ['7'], 'globex/shipment': ['S3'] }).map(
+      (d) => ({ ...d, sample: { id: d.entity === 'phone' ? '7' : 'S2', value: `{"entity":"${d.entity}"}` } }),
     );
-    expect(failed.ok).toBe(false);
-    expect(renderSummary(failed, plainStyle)).toContain('unexpected dead letter on acme.dlq: id S1: lookup failed');
+    const s = summarize(ledger(), rows, [poisonInGlobexDlq], { mismatches: [] }, { sinkLag: 0 });
+    expect(s.ok).toBe(true);
+    expect(s.sinkLag).toBe(0);
+    expect(s.samples.map((x) => `${x.customer}/${x.entity}`)).toEqual([
+      'acme/shipment',
+      'acme/phone',
+      'globex/shipment',
+    ]);
+    const text = renderSummary(s, plainStyle);
+    expect(text).toContain('total: 4 of 4 origin rows delivered; sink lag 0');
+    expect(text).toContain('  acme shipment S2 on acme.shipments: {"entity":"shipment"}\n');
+    expect(text).toContain('  globex shipment S2 on globex.shipments: {"entity":"shipment"}\n');
+    expect(text).not.toContain('acme phone 7');
   });
 
   it('fails when a customer holds an older version of a row than the origin', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, exactJson } from '../../../../connectors/lookup-sink/json.js';
 import { entityIdOf, idOf, idText, parseVersion, versionOf } from '../../../../connectors/lookup-sink/record-fields.js';
@@ -78,6 +79,26 @@ describe('JSON of rows and parked records', () => {
     expect(
       exactJson({ a: 9007199254740993n, b: '12.30', c: new Decimal(1230n, 2), d: Buffer.from('hi'), e: [1, null] }),
     ).toBe('{"a":9007199254740993,"b":"12.30","c":"12.30","d":"aGk=","e":[1,null]}');
+  });
+
+  it('writes flat rows exactly as the general path does (strings, numbers, booleans, nulls, unset fields)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.string(),
+          fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.integer()),
+        ),
+        (row) => {
+          const expected = `{${Object.entries(row)
+            .map(
+              ([k, v]) =>
+                `${JSON.stringify(k)}:${v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? 'null' : JSON.stringify(v)}`,
+            )
+            .join(',')}}`;
+          expect(exactJson(row)).toBe(expected);
+        },
+      ),
+    );
   });
 
   it('keeps a parked record (key, value, headers, coordinates) across a restart', () => {

@@ -13,7 +13,8 @@ import {
   silentLogger,
 } from '../../../../runtime/api/index.js';
 import { isLoggerAware } from '../../../../transforms/debezium/plugin-logger.js';
-import { dialectOf, redactUrl } from '../../../../transforms/erp/code-tables.js';
+import { redactUrl } from '../../../../runtime/api/index.js';
+import { dialectOf } from '../../../../transforms/erp/code-tables.js';
 import { translateCodesPlugin as plugin } from '../../../../transforms/erp/translate-codes.js';
 import { configured, envelope, envelopeSchema, record } from '../debezium/fixtures.js';
 
