@@ -1,5 +1,6 @@
 import {
   DataError,
+  type Field,
   Headers,
   type Schema,
   SchemaBuilder,
@@ -140,34 +141,89 @@ export interface EventInput {
   nowMs: number;
 }
 
+/** Fields by position, so the per-event structs skip the by-name lookup. */
+function fieldsOf(schema: Schema, names: readonly string[]): Field[] {
+  return names.map((n) => schema.fields!.find((f) => f.name === n)!);
+}
+
+const [
+  SRC_VERSION,
+  SRC_CONNECTOR,
+  SRC_NAME,
+  SRC_TS_MS,
+  SRC_SNAPSHOT,
+  SRC_DB,
+  SRC_SEQUENCE,
+  SRC_SCHEMA,
+  SRC_TABLE,
+  SRC_CHANGE_SEQ,
+  SRC_TX_ID,
+] = fieldsOf(SOURCE_SCHEMA, [
+  'version',
+  'connector',
+  'name',
+  'ts_ms',
+  'snapshot',
+  'db',
+  'sequence',
+  'schema',
+  'table',
+  'change_seq',
+  'txId',
+]) as [Field, Field, Field, Field, Field, Field, Field, Field, Field, Field, Field];
+
+/** The envelope's fields by position, per envelope schema (every table has its own). */
+const envelopeFields = new WeakMap<Schema, Field[]>();
+
+/** Events of one batch share their timestamps: the last conversion to int64 is reused. */
+let lastMs = NaN;
+let lastMsBig = 0n;
+function int64Ms(ms: number): bigint {
+  if (ms !== lastMs) {
+    lastMsBig = BigInt(ms);
+    lastMs = ms;
+  }
+  return lastMsBig;
+}
+
 export function changeEvent(e: EventInput): SourceRecord {
   const source = new Struct(SOURCE_SCHEMA)
-    .put('version', PLUGIN_VERSION)
-    .put('connector', CONNECTOR_NAME)
-    .put('name', e.prefix)
-    .put('ts_ms', BigInt(e.sourceTsMs))
-    .put('snapshot', e.snapshot)
-    .put('db', e.db)
-    .put('sequence', e.version)
-    .put('schema', e.schemas.table.id.schema)
-    .put('table', e.schemas.table.id.table);
-  if (e.changeSeq !== undefined) source.put('change_seq', e.changeSeq);
-  if (e.txId !== undefined) source.put('txId', e.txId);
-  const value = new Struct(e.schemas.envelope)
-    .put('before', e.before)
-    .put('after', e.after)
-    .put('source', source)
-    .put('op', e.op)
-    .put('ts_ms', BigInt(e.nowMs));
+    .putAt(SRC_VERSION!, PLUGIN_VERSION)
+    .putAt(SRC_CONNECTOR!, CONNECTOR_NAME)
+    .putAt(SRC_NAME!, e.prefix)
+    .putAt(SRC_TS_MS!, int64Ms(e.sourceTsMs))
+    .putAt(SRC_SNAPSHOT!, e.snapshot)
+    .putAt(SRC_DB!, e.db)
+    .putAt(SRC_SEQUENCE!, e.version)
+    .putAt(SRC_SCHEMA!, e.schemas.table.id.schema)
+    .putAt(SRC_TABLE!, e.schemas.table.id.table);
+  if (e.changeSeq !== undefined) source.putAt(SRC_CHANGE_SEQ!, e.changeSeq);
+  if (e.txId !== undefined) source.putAt(SRC_TX_ID!, e.txId);
+  const envelope = e.schemas.envelope;
+  let ef = envelopeFields.get(envelope);
+  if (ef === undefined) {
+    ef = fieldsOf(envelope, ['before', 'after', 'source', 'op', 'ts_ms']);
+    envelopeFields.set(envelope, ef);
+  }
+  const value = new Struct(envelope)
+    .putAt(ef[0]!, e.before)
+    .putAt(ef[1]!, e.after)
+    .putAt(ef[2]!, source)
+    .putAt(ef[3]!, e.op)
+    .putAt(ef[4]!, int64Ms(e.nowMs));
   return {
     topic: e.schemas.topic,
     kafkaPartition: null,
     keySchema: e.schemas.key,
     key: e.key,
-    valueSchema: e.schemas.envelope,
+    valueSchema: envelope,
     value,
     timestamp: e.nowMs,
-    headers: Headers.of({ [VERSION_HEADER]: e.version, [EVENT_ID_HEADER]: e.eventId }),
+    // What Headers.of gives, without the entries array in between.
+    headers: Object.freeze([
+      { key: VERSION_HEADER, value: e.version, schema: null },
+      { key: EVENT_ID_HEADER, value: e.eventId, schema: null },
+    ]),
     sourcePartition: e.partition,
     sourceOffset: e.offset,
   };

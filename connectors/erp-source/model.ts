@@ -55,7 +55,14 @@ export type RawRow = Record<string, unknown>;
 
 /** The key of a change or row as one string, for maps. */
 export function keyString(values: readonly unknown[]): string {
+  // Key values read from a change table are already text: nothing to normalize.
+  if (values.every((v) => typeof v === 'string')) return JSON.stringify(values);
   return JSON.stringify(values.map((v) => (v === null || v === undefined ? null : normalizeKeyPart(v))));
+}
+
+/** One key value as a map key: distinct values give distinct strings (null is not a text a key value gives). */
+export function keyPartString(v: unknown): string {
+  return v === null || v === undefined ? '\u0000null' : normalizeKeyPart(v);
 }
 
 function normalizeKeyPart(v: unknown): string {

@@ -733,7 +733,9 @@ export class ErpSourceTask implements SourceTask {
       }
       const done = this.doneAt.get(table);
       if (!done || isDone(done, change)) return;
-      const k = this.settings.coalesce ? `${table}\u0000${keyString(change.key)}` : `#${index}`;
+      // A table's keys all have the same number of columns: one column's text needs no JSON to stay distinct.
+      const key = change.key.length === 1 ? change.key[0]! : keyString(change.key);
+      const k = this.settings.coalesce ? `${table}\u0000${key}` : `#${index}`;
       let g = groups.get(k);
       if (!g) {
         g = { table, changes: [], lastIndex: index };
@@ -795,7 +797,7 @@ export class ErpSourceTask implements SourceTask {
         sourceTsMs: last.tsMs ?? now,
         snapshot: 'false',
         changeSeq: last.seq,
-        ...(last.txid !== undefined ? { txId: last.txid } : {}),
+        txId: last.txid, // undefined without a watermark column: the field stays unset
         partition: this.partition(g.table),
         offset: { stream: position } satisfies TableOffset,
         nowMs: now,

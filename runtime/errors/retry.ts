@@ -104,39 +104,73 @@ export class RetryWithToleranceOperator<C = undefined> {
     op: () => T | Promise<T>,
     context: C,
   ): Promise<{ ok: true; value: T } | { ok: false }> {
+    const deadline = this.deadlineFrom((this.options.now ?? Date.now)());
+    try {
+      return { ok: true, value: await op() };
+    } catch (error) {
+      return this.afterFailure(stage, className, op, context, error, deadline);
+    }
+  }
+
+  /**
+   * For callers that already ran the first attempt of `op` themselves (a synchronous hot path) and saw it throw
+   * `error`: continues exactly as `execute` would after that attempt (retries, then tolerance and reporting, with
+   * the first attempt counted). The retry deadline starts now, at the first failure.
+   */
+  recover<T>(
+    stage: Stage,
+    className: string,
+    op: () => T | Promise<T>,
+    context: C,
+    error: unknown,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
+    return this.afterFailure(stage, className, op, context, error, this.deadlineFrom((this.options.now ?? Date.now)()));
+  }
+
+  private deadlineFrom(start: number): number {
+    return this.config.retryTimeoutMs < 0 ? Infinity : start + this.config.retryTimeoutMs;
+  }
+
+  private async afterFailure<T>(
+    stage: Stage,
+    className: string,
+    op: () => T | Promise<T>,
+    context: C,
+    firstError: unknown,
+    deadline: number,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
     const now = this.options.now ?? Date.now;
     const sleep = this.options.sleep ?? realSleep;
     const random = this.options.random ?? Math.random;
-    const deadline = this.config.retryTimeoutMs < 0 ? Infinity : now() + this.config.retryTimeoutMs;
-    let attempts = 0;
+    let attempts = 1;
     let delay = INITIAL_BACKOFF_MS;
+    let error = firstError;
     for (;;) {
+      const left = deadline - now();
+      if (!(isRetriable(error) && left > 0 && !this.options.signal?.aborted)) break;
+      const capped = Math.min(delay, this.config.retryDelayMaxMs);
+      const jittered = capped + Math.floor(random() * Math.min(capped, 1000) * 0.2);
+      await sleep(Math.min(jittered, left), this.options.signal);
+      delay *= 2;
       attempts++;
       try {
         return { ok: true, value: await op() };
-      } catch (error) {
-        const left = deadline - now();
-        if (isRetriable(error) && left > 0 && !this.options.signal?.aborted) {
-          const capped = Math.min(delay, this.config.retryDelayMaxMs);
-          const jittered = capped + Math.floor(random() * Math.min(capped, 1000) * 0.2);
-          await sleep(Math.min(jittered, left), this.options.signal);
-          delay *= 2;
-          continue;
-        }
-        this.errored++;
-        // A transform failure names the SMT class that failed, not the chain.
-        const failing = (error as { className?: unknown }).className;
-        const failure: ProcessingFailure = {
-          stage,
-          className: stage === 'TRANSFORMATION' && typeof failing === 'string' ? failing : className,
-          error,
-          attempts,
-        };
-        const tolerated = this.config.tolerance === 'all';
-        await this.report(failure, context, tolerated);
-        if (!tolerated) throw new ToleranceExceededError(stage, error);
-        return { ok: false };
+      } catch (e) {
+        error = e;
       }
     }
+    this.errored++;
+    // A transform failure names the SMT class that failed, not the chain.
+    const failing = (error as { className?: unknown }).className;
+    const failure: ProcessingFailure = {
+      stage,
+      className: stage === 'TRANSFORMATION' && typeof failing === 'string' ? failing : className,
+      error,
+      attempts,
+    };
+    const tolerated = this.config.tolerance === 'all';
+    await this.report(failure, context, tolerated);
+    if (!tolerated) throw new ToleranceExceededError(stage, error);
+    return { ok: false };
   }
 }

@@ -92,6 +92,9 @@ export class RecordProducer {
     if (this.closed) throw new Error('The producer is closed');
     const partitions = await this.place(records);
     const messages = new Array<MessageToProduce>(records.length);
+    // Records of one batch mostly share their timestamp: one BigInt per distinct value.
+    let lastTs = NaN;
+    let lastTsBig = 0n;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const m: MessageToProduce = { topic: r.topic, partition: partitions[i]! };
@@ -107,7 +110,13 @@ export class RecordProducer {
         }
         m.headers = h;
       }
-      if (r.timestamp !== undefined && r.timestamp !== null) m.timestamp = BigInt(r.timestamp);
+      if (r.timestamp !== undefined && r.timestamp !== null) {
+        if (r.timestamp !== lastTs) {
+          lastTsBig = BigInt(r.timestamp);
+          lastTs = r.timestamp;
+        }
+        m.timestamp = lastTsBig;
+      }
       messages[i] = m;
     }
     let produced;
@@ -116,19 +125,29 @@ export class RecordProducer {
     } catch (e) {
       throw toRuntimeError(e, `Kafka rejected a batch of ${records.length} records`);
     }
-    const base = new Map<string, bigint>();
-    for (const o of produced.offsets ?? []) base.set(`${o.partition}:${o.topic}`, o.offset);
+    // The next offset of each partition written, by topic then partition number.
+    const next = new Map<string, bigint[]>();
+    for (const o of produced.offsets ?? []) {
+      let byPartition = next.get(o.topic);
+      if (byPartition === undefined) next.set(o.topic, (byPartition = []));
+      byPartition[o.partition] = o.offset;
+    }
     const acks = new Array<ProducedAck>(records.length);
+    let topic = '';
+    let byPartition: bigint[] | undefined;
     for (let i = 0; i < records.length; i++) {
-      const topic = records[i]!.topic;
+      const t = records[i]!.topic;
+      if (t !== topic || i === 0) {
+        topic = t;
+        byPartition = next.get(t);
+      }
       const partition = partitions[i]!;
-      const k = `${partition}:${topic}`;
-      const offset = base.get(k);
+      const offset = byPartition?.[partition];
       if (offset === undefined) {
         acks[i] = { topic, partition, offset: -1n };
         continue;
       }
-      base.set(k, offset + 1n);
+      byPartition![partition] = offset + 1n;
       acks[i] = { topic, partition, offset };
     }
     return acks;

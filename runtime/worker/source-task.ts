@@ -1,9 +1,19 @@
-import { type Logger, RetriableError, type SourceOffset, type SourceRecord, type SourceTask } from '../api/index.js';
+import {
+  type Converter,
+  type Headers,
+  type Logger,
+  RetriableError,
+  type Schema,
+  type SourceOffset,
+  type SourcePartition,
+  type SourceRecord,
+  type SourceTask,
+} from '../api/index.js';
 import { fallbackBytes } from '../errors/dlq.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
-import type { Ack, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
+import type { Ack, OutRecord, ProducerPort, RawHeaders, TransactionalProducerPort } from './kafka-port.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from './stores.js';
 import { closeQuietly, Gate, headersToRaw, type TaskConverters, type TaskListener } from './task-context.js';
 
@@ -63,6 +73,40 @@ export class TransactionRequests {
   }
 }
 
+/**
+ * A converter that can also convert synchronously (the Avro converter once a schema's id is known): `undefined`
+ * means "not now", and the caller awaits fromConnectData instead. Spares a promise per record on the hot path.
+ */
+interface SyncConverter {
+  fromConnectDataSync(
+    topic: string,
+    headers: Headers,
+    schema: Schema | null,
+    value: unknown,
+  ): Buffer | null | undefined;
+}
+
+function syncConverter(c: Converter): SyncConverter | null {
+  return typeof (c as Partial<SyncConverter>).fromConnectDataSync === 'function'
+    ? (c as unknown as SyncConverter)
+    : null;
+}
+
+/**
+ * Canonical keys of frozen partitions of plain values (which cannot change after they were handed out): tasks that
+ * reuse one such object per partition pay for the canonical JSON once, not once per batch.
+ */
+const frozenPartitionKeys = new WeakMap<SourcePartition, string>();
+
+function partitionKey(p: SourcePartition): string {
+  const cached = frozenPartitionKeys.get(p);
+  if (cached !== undefined) return cached;
+  const k = canonicalJson(p);
+  const immutable = Object.isFrozen(p) && Object.values(p).every((v) => typeof v !== 'object' || v === null);
+  if (immutable) frozenPartitionKeys.set(p, k);
+  return k;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -82,6 +126,12 @@ export class WorkerSourceTask {
   private readonly op: RetryWithToleranceOperator<FailureContext>;
   /** Exactly-once: records sent in the open transaction, told to commitRecord() once it commits. */
   private uncommitted: Array<[SourceRecord, Ack | undefined]> = [];
+  /**
+   * The batch being sent (at-least-once mode): the next batch is polled and converted while Kafka acknowledges
+   * this one, and is sent once this one's acks and offsets are recorded. One batch in flight keeps memory bounded
+   * by max.batch.size and offsets recorded in poll order.
+   */
+  private inflight: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: SourceTaskDeps) {
     this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
@@ -124,6 +174,7 @@ export class WorkerSourceTask {
       if (!this.pauseGate.closed) d.listener.onState('RUNNING');
       while (!this.stopping) {
         if (this.pauseGate.closed) {
+          await this.inflight;
           await this.flushOffsets();
           d.listener.onState('PAUSED');
           await this.pauseGate.wait();
@@ -141,6 +192,7 @@ export class WorkerSourceTask {
           await this.flushOffsets();
         }
       }
+      await this.inflight;
       await this.flushOffsets();
       await d.task.stop();
       await closeQuietly(d.logger, 'transforms', () => d.chain.close());
@@ -152,7 +204,9 @@ export class WorkerSourceTask {
         this.uncommitted = [];
         await closeQuietly(d.logger, 'transaction', () => d.transactions!.producer.abort());
       } else {
-        // Offsets of acknowledged records are still safe to keep.
+        // Offsets of acknowledged records are still safe to keep (a failed batch in flight recorded none).
+        await this.inflight.catch(() => {});
+        this.inflight = Promise.resolve();
         await this.flushOffsets().catch(() => {});
       }
       await closeQuietly(d.logger, 'source task', () => d.task.stop());
@@ -204,44 +258,82 @@ export class WorkerSourceTask {
     if (tx.inTransaction) await tx.abort();
   }
 
+  /**
+   * Transforms and converters run directly, without a promise or closure per record; only a stage that throws goes
+   * through the retry-with-tolerance operator (`recover`: same attempts, retries, reporting and DLQ as `execute`).
+   */
   private async processSegment(records: SourceRecord[]): Promise<void> {
     const { d } = this;
     const out: OutRecord[] = [];
     const sent: SourceRecord[] = [];
-    for (const original of records) {
-      const ctx: FailureContext = { source: original, record: original, sourceBytes: () => this.dlqBytes(original) };
-      const t = await this.op.execute('TRANSFORMATION', 'transforms', () => d.chain.apply(original), ctx);
-      if (!t.ok || t.value === null) continue;
-      const rec = t.value;
-      const headers = await this.op.execute(
-        'HEADER_CONVERTER',
-        d.converters.headerClass,
-        () => headersToRaw(rec.topic, rec.headers, d.converters.header),
-        ctx,
-      );
-      if (!headers.ok) continue;
-      const key = await this.op.execute(
-        'KEY_CONVERTER',
-        d.converters.keyClass,
-        () => d.converters.key.fromConnectData(rec.topic, rec.headers, rec.keySchema, rec.key),
-        ctx,
-      );
-      if (!key.ok) continue;
-      const value = await this.op.execute(
-        'VALUE_CONVERTER',
-        d.converters.valueClass,
-        () => d.converters.value.fromConnectData(rec.topic, rec.headers, rec.valueSchema, rec.value),
-        ctx,
-      );
-      if (!value.ok) continue;
-      out.push({
-        topic: rec.topic,
-        partition: rec.kafkaPartition,
-        key: key.value,
-        value: value.value,
-        headers: headers.value,
-        timestamp: rec.timestamp,
-      });
+    const conv = d.converters;
+    const keySync = syncConverter(conv.key);
+    const valueSync = syncConverter(conv.value);
+    for (let i = 0; i < records.length; i++) {
+      const original = records[i]!;
+      let rec: SourceRecord | null;
+      try {
+        rec = d.chain.apply(original);
+      } catch (e) {
+        const t = await this.op.recover(
+          'TRANSFORMATION',
+          'transforms',
+          () => d.chain.apply(original),
+          this.failureContext(original),
+          e,
+        );
+        if (!t.ok) continue;
+        rec = t.value;
+      }
+      if (rec === null) continue;
+      const r = rec;
+      let headers: RawHeaders;
+      try {
+        headers = headersToRaw(r.topic, r.headers, conv.header);
+      } catch (e) {
+        const h = await this.op.recover(
+          'HEADER_CONVERTER',
+          conv.headerClass,
+          () => headersToRaw(r.topic, r.headers, conv.header),
+          this.failureContext(original),
+          e,
+        );
+        if (!h.ok) continue;
+        headers = h.value;
+      }
+      let key: Buffer | null | undefined;
+      try {
+        key = keySync?.fromConnectDataSync(r.topic, r.headers, r.keySchema, r.key);
+        if (key === undefined) key = await conv.key.fromConnectData(r.topic, r.headers, r.keySchema, r.key);
+      } catch (e) {
+        const k = await this.op.recover(
+          'KEY_CONVERTER',
+          conv.keyClass,
+          () => conv.key.fromConnectData(r.topic, r.headers, r.keySchema, r.key),
+          this.failureContext(original),
+          e,
+        );
+        if (!k.ok) continue;
+        key = k.value;
+      }
+      let value: Buffer | null | undefined;
+      try {
+        value = valueSync?.fromConnectDataSync(r.topic, r.headers, r.valueSchema, r.value);
+        if (value === undefined) {
+          value = await conv.value.fromConnectData(r.topic, r.headers, r.valueSchema, r.value);
+        }
+      } catch (e) {
+        const v = await this.op.recover(
+          'VALUE_CONVERTER',
+          conv.valueClass,
+          () => conv.value.fromConnectData(r.topic, r.headers, r.valueSchema, r.value),
+          this.failureContext(original),
+          e,
+        );
+        if (!v.ok) continue;
+        value = v.value;
+      }
+      out.push({ topic: r.topic, partition: r.kafkaPartition, key, value, headers, timestamp: r.timestamp });
       sent.push(original);
     }
     for (const t of new Set(out.map((o) => o.topic))) {
@@ -258,7 +350,21 @@ export class WorkerSourceTask {
       const topics = new Set(out.map((o) => o.topic));
       for (const t of topics) d.onTopic(t);
       sent.forEach((r, i) => this.uncommitted.push([r, acks[i]]));
-    } else if (out.length > 0) {
+      // Every polled record was either sent, filtered, or handled by the error policy: its offset may advance.
+      this.recordOffsets(records);
+      return;
+    }
+    await this.inflight;
+    const sending = this.sendAndRecord(out, sent, records);
+    // Observed here so a failure waits for the next await (which fails the task) instead of crashing the process.
+    sending.catch(() => {});
+    this.inflight = sending;
+  }
+
+  /** Sends one batch; once Kafka acknowledged it, tells the task and lets the batch's offsets advance. */
+  private async sendAndRecord(out: OutRecord[], sent: SourceRecord[], records: SourceRecord[]): Promise<void> {
+    const { d } = this;
+    if (out.length > 0) {
       const acks = await this.op.execute('KAFKA_PRODUCE', 'producer', () => d.producer.send(out), {});
       if (acks.ok) {
         d.metrics?.produced(out.length);
@@ -274,9 +380,29 @@ export class WorkerSourceTask {
       }
     }
     // Every polled record was either acknowledged, filtered, or handled by the error policy: its offset may advance.
-    for (const r of records) {
-      this.pending.set(canonicalJson(r.sourcePartition), [{ ...r.sourcePartition }, r.sourceOffset]);
+    this.recordOffsets(records);
+  }
+
+  /**
+   * Only the last offset of each partition is kept, so a record followed by one of the same partition object is
+   * skipped; the partition's canonical key is computed once per run of records sharing that object.
+   */
+  private recordOffsets(records: readonly SourceRecord[]): void {
+    let prev: SourcePartition | null = null;
+    let prevKey = '';
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const p = r.sourcePartition;
+      if (records[i + 1]?.sourcePartition === p) continue;
+      const key = p === prev ? prevKey : partitionKey(p);
+      prev = p;
+      prevKey = key;
+      this.pending.set(key, [{ ...p }, r.sourceOffset]);
     }
+  }
+
+  private failureContext(original: SourceRecord): FailureContext {
+    return { source: original, record: original, sourceBytes: () => this.dlqBytes(original) };
   }
 
   /** The record's bytes for the DLQ: through the task's converters if they can, else best-effort JSON. */
@@ -333,6 +459,7 @@ export class WorkerSourceTask {
       this.lastFlush = Date.now();
       return this.commitTransaction();
     }
+    // Only acknowledged batches are in `pending`, in poll order; the batch in flight is not waited for here.
     this.lastFlush = Date.now();
     if (this.pending.size === 0) return;
     const batch = this.pending;

@@ -166,13 +166,13 @@ export function toChangeRow(raw: RawChange, s: ChangeTableSettings, changeTableS
     return Buffer.isBuffer(v) ? v.toString('hex') : String(v);
   });
   const ts = s.timestampColumn ? raw[s.timestampColumn] : undefined;
-  const row: ChangeRow = {
+  const row: { -readonly [K in keyof ChangeRow]: ChangeRow[K] } = {
     table: changeTableId(tableName, changeTableSchema),
     key,
     op,
     seq: BigInt(String(raw[s.sequenceColumn])),
-    ...(ts !== undefined && ts !== null ? { tsMs: toEpochMs(ts) } : {}),
   };
+  if (ts !== undefined && ts !== null) row.tsMs = toEpochMs(ts);
   return row;
 }
 

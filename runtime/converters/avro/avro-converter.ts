@@ -13,6 +13,8 @@ import { parseJsonExact, stringifyJsonExact } from '../../api/exact-json.js';
 import { type AvroSchema, avroToConnectSchema, connectToAvroSchema } from './avro-schema.js';
 import { compileFromAvro, compileToAvro } from './avro-values.js';
 import { type AvscType, avscType } from './avsc-types.js';
+import { compileConnectEncoder } from './avro-connect-writer.js';
+import { type AvroEncoder, compileAvroEncoder } from './avro-writer.js';
 import { RegistryClient } from './registry-client.js';
 import { SUBJECT_STRATEGY_NAMES, type SubjectNameStrategy, subjectNameStrategy } from './subject-name-strategy.js';
 
@@ -95,10 +97,20 @@ interface WriterState {
   readonly avroText: string;
   readonly type: AvscType;
   readonly recordName: string | undefined;
+  readonly fast: AvroEncoder | null;
+  /** Connect value → bytes in one pass, when the subject's schema is this one (not use.latest.version's). */
+  readonly direct: AvroEncoder | null;
   readonly toAvro: (value: unknown) => unknown;
   /** subject → schema id (and, with use.latest.version, the type to write with). */
-  readonly ids: Map<string, Promise<{ id: number; type: AvscType }>>;
-  readonly resolved: Map<string, { id: number; type: AvscType }>;
+  readonly ids: Map<string, Promise<WriteTarget>>;
+  readonly resolved: Map<string, WriteTarget>;
+}
+
+/** What a subject's records are written with: the schema id, and avsc's type with its compiled encoder. */
+interface WriteTarget {
+  readonly id: number;
+  readonly type: AvscType;
+  readonly fast: AvroEncoder | null;
 }
 
 interface ReaderState {
@@ -139,10 +151,37 @@ export class AvroConverter implements Converter {
 
   async fromConnectData(
     topic: string,
-    _headers: Headers,
+    headers: Headers,
     schema: Schema | null,
     value: unknown,
   ): Promise<Buffer | null> {
+    const ready = this.fromConnectDataSync(topic, headers, schema, value);
+    if (ready !== undefined) return ready;
+    const w = this.writer(schema!);
+    const subject = this.subjectFor(topic, w.recordName);
+    let pending = w.ids.get(subject);
+    if (pending === undefined) {
+      pending = this.resolveId(subject, w);
+      w.ids.set(subject, pending);
+      // A failed lookup must not poison the cache: the next record retries.
+      pending.then(
+        (r) => w.resolved.set(subject, r),
+        () => w.ids.delete(subject),
+      );
+    }
+    return this.encode(topic, subject, await pending, w, value);
+  }
+
+  /**
+   * fromConnectData without a promise, once the schema id of this schema and subject is known (every record after
+   * the first): `undefined` means the id must be looked up first, through fromConnectData.
+   */
+  fromConnectDataSync(
+    topic: string,
+    _headers: Headers,
+    schema: Schema | null,
+    value: unknown,
+  ): Buffer | null | undefined {
     if (value === null || value === undefined) {
       if (schema === null || schema.optional || schema.defaultValue === undefined) return null;
     }
@@ -154,30 +193,47 @@ export class AvroConverter implements Converter {
     }
     const w = this.writer(schema);
     const subject = this.subjectFor(topic, w.recordName);
-    // After the first record of a schema and subject, no await: the hot path stays synchronous.
-    let target = w.resolved.get(subject);
-    if (target === undefined) {
-      let pending = w.ids.get(subject);
-      if (pending === undefined) {
-        pending = this.resolveId(subject, w);
-        w.ids.set(subject, pending);
-        // A failed lookup must not poison the cache: the next record retries.
-        pending.then(
-          (r) => w.resolved.set(subject, r),
-          () => w.ids.delete(subject),
-        );
-      }
-      target = await pending;
-    }
-    const { id, type } = target;
-    const avroValue = w.toAvro(value);
+    const target = w.resolved.get(subject);
+    return target === undefined ? undefined : this.encode(topic, subject, target, w, value);
+  }
+
+  private encode(topic: string, subject: string, target: WriteTarget, w: WriterState, value: unknown): Buffer {
+    const { id, type, fast } = target;
     // Encode straight after the 5-byte header in a reused buffer, then copy once.
-    let end: number;
+    let end = -1;
+    if (w.direct !== null && type === w.type) {
+      try {
+        end = w.direct(value, this.scratch, 5);
+        while (end < 0) {
+          this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
+          end = w.direct(value, this.scratch, 5);
+        }
+      } catch {
+        // Not covered (or invalid): the general path below converts it, or names what is wrong.
+        end = -1;
+      }
+    }
+    if (end >= 0) return this.framed(id, end);
+    const avroValue = w.toAvro(value);
     try {
-      end = type.encode(avroValue, this.scratch, 5);
-      while (end < 0) {
-        this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
+      if (fast !== null) {
+        try {
+          end = fast(avroValue, this.scratch, 5);
+          while (end < 0) {
+            this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
+            end = fast(avroValue, this.scratch, 5);
+          }
+        } catch {
+          // Not covered by the compiled encoder (or invalid): avsc writes it, or names what is wrong.
+          end = -1;
+        }
+      }
+      if (end < 0) {
         end = type.encode(avroValue, this.scratch, 5);
+        while (end < 0) {
+          this.scratch = Buffer.alloc(Math.max(this.scratch.length * 2, this.scratch.length - end));
+          end = type.encode(avroValue, this.scratch, 5);
+        }
       }
     } catch (e) {
       throw new DataError(
@@ -186,6 +242,11 @@ export class AvroConverter implements Converter {
         { cause: e },
       );
     }
+    return this.framed(id, end);
+  }
+
+  /** The wire format's header in front of the body encoded at scratch[5, end), as a buffer of its own. */
+  private framed(id: number, end: number): Buffer {
     this.scratch[0] = MAGIC_BYTE;
     this.scratch.writeInt32BE(id, 1);
     const out = Buffer.allocUnsafe(end);
@@ -246,6 +307,8 @@ export class AvroConverter implements Converter {
       w = {
         avroText: stringifyJsonExact(avro),
         type,
+        fast: compileAvroEncoder(avro),
+        direct: compileConnectEncoder(schema, avro),
         recordName: recordFullName(avro),
         toAvro: compileToAvro(schema),
         ids: new Map(),
@@ -256,11 +319,14 @@ export class AvroConverter implements Converter {
     return w;
   }
 
-  private async resolveId(subject: string, w: WriterState): Promise<{ id: number; type: AvscType }> {
-    if (this.autoRegister) return { id: await this.registry.register(subject, w.avroText), type: w.type };
+  private async resolveId(subject: string, w: WriterState): Promise<WriteTarget> {
+    if (this.autoRegister) {
+      return { id: await this.registry.register(subject, w.avroText), type: w.type, fast: w.fast };
+    }
     if (this.useLatest) {
       const latest = await this.registry.latest(subject);
-      return { id: latest.id, type: avscType(JSON.parse(latest.schema) as AvroSchema) };
+      const schema = JSON.parse(latest.schema) as AvroSchema;
+      return { id: latest.id, type: avscType(schema), fast: compileAvroEncoder(schema) };
     }
     const found = await this.registry.lookup(subject, w.avroText);
     if (found === null) {
@@ -269,7 +335,7 @@ export class AvroConverter implements Converter {
           '(register it first, or set use.latest.version=true to write with the latest version)',
       );
     }
-    return { id: found.id, type: w.type };
+    return { id: found.id, type: w.type, fast: w.fast };
   }
 
   private async resolveReader(id: number): Promise<ReaderState> {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError, Decimal } from '../../../../../runtime/api/index.js';
 import {
@@ -76,5 +77,69 @@ describe('type maps', () => {
       mssqlColumn('g', 'uniqueidentifier', true, false, null, null).convert('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'),
     ).toBe('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
     expect(mssqlColumn('b', 'bit', true, false, null, null).convert(true)).toBe(true);
+  });
+});
+
+describe('date and time arithmetic (checked against Date and BigInt)', () => {
+  const pad = (n: number, w: number) => String(Math.abs(n)).padStart(w, '0');
+  /** The reference: calendar by Date, µs by BigInt. */
+  const refMicros = (y: number, mo: number, d: number, h: number, mi: number, s: number, frac: string) => {
+    const dt = new Date(0);
+    dt.setUTCFullYear(y, mo - 1, d);
+    dt.setUTCHours(0, 0, 0, 0);
+    const days = BigInt(Math.round(dt.getTime() / 86_400_000));
+    return (
+      (days * 86_400n + BigInt(h * 3600 + mi * 60 + s)) * 1_000_000n + BigInt(frac.padEnd(6, '0').slice(0, 6) || '0')
+    );
+  };
+  const parts = fc.tuple(
+    fc.oneof(
+      fc.integer({ min: 1, max: 9999 }),
+      fc.integer({ min: 1900, max: 2100 }),
+      fc.integer({ min: -5000, max: 250_000 }),
+    ),
+    fc.integer({ min: 1, max: 12 }),
+    fc.integer({ min: 1, max: 31 }),
+    fc.integer({ min: 0, max: 23 }),
+    fc.integer({ min: 0, max: 59 }),
+    fc.integer({ min: 0, max: 59 }),
+    fc.oneof(fc.constant(''), fc.stringMatching(/^\d{1,9}$/)),
+  );
+
+  it('timestamps, dates and zoned timestamps as the Date-based reference gives them, for any year and day', () => {
+    fc.assert(
+      fc.property(parts, ([y, mo, d, h, mi, s, frac]) => {
+        const year = (y < 0 ? '-' : '') + pad(y, 4);
+        const date = `${year}-${pad(mo, 2)}-${pad(d, 2)}`;
+        const time = `${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${frac ? `.${frac}` : ''}`;
+        expect(timestampToMicros(`${date} ${time}`)).toBe(refMicros(y, mo, d, h, mi, s, frac));
+        expect(BigInt(dateToDays(date)) * 86_400_000_000n).toBe(refMicros(y, mo, d, 0, 0, 0, ''));
+        expect(zonedToIso(`${date} ${time}+00`)).toBe(`${date}T${time}Z`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('decimals as Decimal.parse reads them, whatever the digits, sign and scale', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 0, max: 8 }),
+        (u, printed, scale) => {
+          const digits = (u < 0n ? -u : u).toString().padStart(printed + 1, '0');
+          const text = `${u < 0n ? '-' : ''}${printed === 0 ? digits : `${digits.slice(0, -printed)}.${digits.slice(-printed)}`}`;
+          let expected: Decimal | Error;
+          try {
+            expected = Decimal.parse(text, scale);
+          } catch (e) {
+            expected = e as Error;
+          }
+          if (expected instanceof Error) expect(() => decimalFrom(text, scale)).toThrow(expected.message);
+          else expect(decimalFrom(text, scale)).toEqual(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { Headers, type SourceRecord, type SourceTask, silentLogger } from '../../../../runtime/api/index.js';
+import { SimpleHeaderConverter, StringConverter } from '../../../../runtime/converters/index.js';
+import { ErrorReporter } from '../../../../runtime/errors/reporter.js';
+import { errorHandlingConfig } from '../../../../runtime/errors/retry.js';
+import { TransformChain } from '../../../../runtime/transforms/index.js';
+import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
+import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
+import type { OffsetEntry, OffsetStore } from '../../../../runtime/worker/stores.js';
+
+interface Deferred {
+  records: readonly OutRecord[];
+  ack(): void;
+  fail(e: Error): void;
+}
+
+/** A producer whose sends stay unacknowledged until the test says so. */
+class HeldProducer implements ProducerPort {
+  readonly sends: Deferred[] = [];
+  private waiters: Array<() => void> = [];
+  /** From now on every send is acknowledged at once (to let a stop finish). */
+  ackAll(): void {
+    this.autoAck = true;
+    for (const s of this.sends) s.ack();
+  }
+  private autoAck = false;
+  send(records: readonly OutRecord[]): Promise<Ack[]> {
+    return new Promise((resolve, reject) => {
+      const ack = () => resolve(records.map((r, i) => ({ topic: r.topic, partition: 0, offset: BigInt(i) })));
+      this.sends.push({ records, ack, fail: reject });
+      if (this.autoAck) ack();
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  async waitForSends(n: number): Promise<void> {
+    while (this.sends.length < n) await new Promise<void>((r) => this.waiters.push(r));
+  }
+  async close(): Promise<void> {}
+}
+
+class MemoryOffsets implements OffsetStore {
+  readonly writes: OffsetEntry[][] = [];
+  async start(): Promise<void> {}
+  async get(): Promise<null> {
+    return null;
+  }
+  async set(_connector: string, entries: readonly OffsetEntry[]): Promise<void> {
+    this.writes.push([...entries]);
+  }
+  async list(): Promise<OffsetEntry[]> {
+    return this.writes.flat();
+  }
+}
+
+/** A source that hands out batches of 2 records with increasing positions, and counts its polls. */
+class CountingSource implements SourceTask {
+  polls = 0;
+  committed: number[] = [];
+  initialize(): void {}
+  async start(): Promise<void> {}
+  async poll(): Promise<SourceRecord[]> {
+    this.polls++;
+    await new Promise((r) => setTimeout(r, 1));
+    const base = (this.polls - 1) * 2;
+    return [base, base + 1].map((pos) => ({
+      topic: 'out',
+      kafkaPartition: null,
+      keySchema: null,
+      key: String(pos),
+      valueSchema: null,
+      value: `v${pos}`,
+      timestamp: null,
+      headers: Headers.of({}),
+      sourcePartition: { table: 't' },
+      sourceOffset: { pos },
+    }));
+  }
+  commitRecord(r: SourceRecord): void {
+    this.committed.push(r.sourceOffset.pos as number);
+  }
+  async stop(): Promise<void> {}
+  version(): string {
+    return 'test';
+  }
+}
+
+async function runner(task: SourceTask, producer: ProducerPort, offsets: OffsetStore, states: string[], flushMs = 0) {
+  const errors = errorHandlingConfig({});
+  const key = new StringConverter();
+  await key.configure({}, true);
+  const value = new StringConverter();
+  await value.configure({}, false);
+  const header = new SimpleHeaderConverter();
+  await header.configure({});
+  return new WorkerSourceTask({
+    connector: 'c',
+    taskId: 0,
+    task,
+    taskClass: 'CountingSource',
+    props: {},
+    chain: TransformChain.empty<SourceRecord>(),
+    converters: { key, keyClass: 'k', value, valueClass: 'v', header, headerClass: 'h' },
+    producer,
+    offsets,
+    errors,
+    reporter: new ErrorReporter({ connector: 'c', task: 0 }, errors, silentLogger, null),
+    logger: silentLogger,
+    listener: {
+      onState: (s, e) => states.push(e ? `${s}: ${(e as Error).message}` : s),
+    },
+    offsetFlushIntervalMs: flushMs,
+    onTopic: () => {},
+    ensureTopic: async () => {},
+  });
+}
+
+const positions = (offsets: MemoryOffsets) => offsets.writes.map((w) => w.map((e) => e.offset?.pos));
+
+describe('WorkerSourceTask pipelining (at-least-once)', () => {
+  it('polls the next batch while one is in flight, sends it only after the ack, and stores offsets in order', async () => {
+    const task = new CountingSource();
+    const producer = new HeldProducer();
+    const offsets = new MemoryOffsets();
+    const states: string[] = [];
+    const r = await runner(task, producer, offsets, states);
+    await r.start(false);
+    await producer.waitForSends(1);
+    // The second batch is polled and converted while the first waits for Kafka, but not sent yet.
+    await new Promise((res) => setTimeout(res, 30));
+    expect(task.polls).toBe(2);
+    expect(producer.sends).toHaveLength(1);
+    expect(offsets.writes).toHaveLength(0);
+    producer.sends[0]!.ack();
+    await producer.waitForSends(2);
+    await new Promise((res) => setTimeout(res, 20));
+    // Acknowledged: the task heard about its records and their offset is stored (flush interval 0), never the
+    // offset of the batch still in flight.
+    expect(task.committed).toEqual([0, 1]);
+    expect(positions(offsets).flat()).toEqual([1]);
+    producer.sends[1]!.ack();
+    await producer.waitForSends(3);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(positions(offsets).flat()).toEqual([1, 3]);
+    const stopping = r.stop(5000);
+    producer.ackAll();
+    await stopping;
+    // Stopping waits for the batch in flight: every record sent was acknowledged and its offset stored.
+    const sent = producer.sends.length * 2;
+    expect(task.committed).toEqual(Array.from({ length: sent }, (_, i) => i));
+    expect(positions(offsets).flat().at(-1)).toBe(sent - 1);
+    expect(states).toEqual(['RUNNING', 'UNASSIGNED']);
+  });
+
+  it('fails the task when a batch in flight is refused, keeping the offsets acknowledged before it', async () => {
+    const task = new CountingSource();
+    const producer = new HeldProducer();
+    const offsets = new MemoryOffsets();
+    const states: string[] = [];
+    const r = await runner(task, producer, offsets, states, 60_000);
+    await r.start(false);
+    await producer.waitForSends(1);
+    producer.sends[0]!.ack();
+    await producer.waitForSends(2);
+    producer.sends[1]!.fail(new Error('NOT_ENOUGH_REPLICAS'));
+    await r.stop(5000);
+    expect(states.at(-1)).toMatch(/^FAILED: .*NOT_ENOUGH_REPLICAS/);
+    // The first batch's offset survives; the refused batch's never does, so a restart re-reads it.
+    expect(positions(offsets).flat()).toEqual([1]);
+    expect(task.committed).toEqual([0, 1]);
+  });
+});
