@@ -26,7 +26,7 @@ export interface RecordProducerOptions {
   brokers: string[] | string;
   clientId: string;
   compression?: 'none' | 'gzip';
-  /** Per request; the client retries retriable errors `retries` times within the send (default 5, at least 2). */
+  /** Per request; the client retries retriable errors `retries` times within the send (default 10, at least 2). */
   requestTimeoutMs?: number;
   retries?: number;
 }
@@ -46,25 +46,39 @@ const PARTITION_COUNT_TTL_MS = 60_000;
  * sign bit), and the ack of each record (its partition and offset) must be known.
  */
 export class RecordProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /**
+   * Set when a send failed. Its records may or may not have been written (a timeout after the write), and the
+   * client did not advance its sequence numbers: the next batch would carry the same ones, and the broker could
+   * take it for a retry of the failed one and drop it. A new producer id starts the sequences afresh, so a resend
+   * can only duplicate, never vanish (what Java's producer does by bumping its epoch).
+   */
+  private needsNewProducerId = false;
   private readonly compression: 'none' | 'gzip';
   private readonly partitionCounts = new Map<string, { count: number; at: number }>();
   private readonly sticky = new Map<string, number>();
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private constructor(options: RecordProducerOptions) {
+  private constructor(private readonly options: RecordProducerOptions) {
     this.compression = options.compression ?? 'none';
-    this.producer = new Producer({
-      clientId: options.clientId,
-      bootstrapBrokers: parseBrokers(options.brokers),
+    this.producer = this.newClient();
+  }
+
+  private newClient(): Producer {
+    const o = this.options;
+    return new Producer({
+      clientId: o.clientId,
+      bootstrapBrokers: parseBrokers(o.brokers),
       idempotent: true,
       acks: -1,
       autocreateTopics: false,
-      timeout: options.requestTimeoutMs ?? 30_000,
-      // An idempotent producer given fewer than 2 retries would retry forever (the client's rule).
-      retries: Math.max(2, options.retries ?? 5),
-      retryDelay: 250,
+      timeout: o.requestTimeoutMs ?? 30_000,
+      // An idempotent producer given fewer than 2 retries would retry forever (the client's rule). The default
+      // rides out a broker restart or a leader move (backoff 100 ms doubling to 5 s: about 30 s in all), as
+      // kafkajs's retry settings here did, before the send fails and the task's own error policy applies.
+      retries: Math.max(2, o.retries ?? 10),
+      retryDelay: (_client, _operation, attempt) => Math.min(100 * 2 ** attempt, 5000),
     });
   }
 
@@ -80,6 +94,18 @@ export class RecordProducer {
     return p;
   }
 
+  /** A fresh client and producer id after a failed send (see needsNewProducerId). */
+  private async renewProducerId(): Promise<void> {
+    await forceClose(this.producer).catch(() => {});
+    this.producer = this.newClient();
+    try {
+      await this.producer.initIdempotentProducer({});
+    } catch (e) {
+      throw toRuntimeError(e, `Kafka producer ${this.options.clientId} could not reconnect`);
+    }
+    this.needsNewProducerId = false;
+  }
+
   /** Resolves once Kafka acknowledged every record (acks=all), with their coordinates in the same order. */
   send(records: readonly ProducerRecord[]): Promise<ProducedAck[]> {
     if (records.length === 0) return Promise.resolve([]);
@@ -90,6 +116,7 @@ export class RecordProducer {
 
   private async sendNow(records: readonly ProducerRecord[]): Promise<ProducedAck[]> {
     if (this.closed) throw new Error('The producer is closed');
+    if (this.needsNewProducerId) await this.renewProducerId();
     const partitions = await this.place(records);
     const messages = new Array<MessageToProduce>(records.length);
     // Records of one batch mostly share their timestamp: one BigInt per distinct value.
@@ -123,6 +150,7 @@ export class RecordProducer {
     try {
       produced = await this.producer.send({ messages, compression: this.compression });
     } catch (e) {
+      this.needsNewProducerId = true;
       throw toRuntimeError(e, `Kafka rejected a batch of ${records.length} records`);
     }
     // The next offset of each partition written, by topic then partition number.

@@ -116,6 +116,27 @@ describe('RecordProducer (the data-path producer)', () => {
     expect(headers.nothing ?? null).toBeNull();
   });
 
+  it('after a refused batch, the next one is written under a fresh producer id, never taken for a duplicate', async () => {
+    const topic = `rp.refused.${sfx}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 1, configs: { 'max.message.bytes': '2000' } }]);
+    await admin.disconnect();
+    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-refused', retries: 2 });
+    producers.push(p);
+    await p.send([{ topic, key: Buffer.from('a'), value: Buffer.from('first') }]);
+    await expect(p.send([{ topic, key: Buffer.from('a'), value: Buffer.alloc(10_000, 1) }])).rejects.toThrow(
+      /rejected a batch of 1 records/,
+    );
+    const acks = await p.send([
+      { topic, key: Buffer.from('a'), value: Buffer.from('second') },
+      { topic, key: Buffer.from('a'), value: Buffer.from('third') },
+    ]);
+    expect(acks.map((a) => a.offset)).toEqual([1n, 2n]);
+    const read = await readBack(topic, 3);
+    expect(read.map((r) => r.message.value?.toString())).toEqual(['first', 'second', 'third']);
+  });
+
   it('names the topic when it does not exist and never creates it', async () => {
     const topic = `rp.missing.${sfx}`;
     const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-missing', retries: 2 });
