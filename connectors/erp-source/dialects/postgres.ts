@@ -60,6 +60,11 @@ export class PostgresDialect implements Dialect {
   readonly defaultSchema = 'public';
   database = '';
   private client: pg.Client | null = null;
+  /**
+   * Statements on the connection run one after the other through this chain: pg would queue them anyway, but a
+   * short transaction (queryInIndexOrder) must not have another caller's statement land inside it.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
   private ct: { settings: ChangeTableSettings; id: TableId; kind: 'xid' | 'gaps' } | null = null;
 
   constructor(private readonly options: PgConnectionOptions) {}
@@ -118,16 +123,24 @@ export class PostgresDialect implements Dialect {
     return `${this.quote(id.schema)}.${this.quote(id.table)}`;
   }
 
-  private async query<R extends RawRow = RawRow>(text: string, params: unknown[], what: string): Promise<R[]> {
-    try {
-      await this.connect();
-      const res = await this.client!.query<R>(text, params);
-      return res.rows;
-    } catch (e) {
-      const err = classifyDbError(e, what);
-      if (err.name === 'RetriableError') await this.close();
-      throw err;
-    }
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(fn, fn);
+    this.turn = result.catch(() => {});
+    return result;
+  }
+
+  private query<R extends RawRow = RawRow>(text: string, params: unknown[], what: string): Promise<R[]> {
+    return this.exclusive(async () => {
+      try {
+        await this.connect();
+        const res = await this.client!.query<R>(text, params);
+        return res.rows;
+      } catch (e) {
+        const err = classifyDbError(e, what);
+        if (err.name === 'RetriableError') await this.close();
+        throw err;
+      }
+    });
   }
 
   /**
@@ -135,23 +148,26 @@ export class PostgresDialect implements Dialect {
    * autovacuum analyzed the change table, the planner underestimates the rows the snapshot filters keep and
    * prefers a bitmap scan of every row past the position plus a sort: about 80 ms per batch at 200,000 pending
    * changes instead of 1 ms, exactly when capture has the most to do. Sorting is disabled for this one statement
-   * (SET LOCAL, in its own transaction); the three statements are queued together so nothing runs in between.
+   * (SET LOCAL, in its own transaction, which no other statement of this connection can enter: see `turn`).
    */
-  private async queryInIndexOrder(text: string, params: unknown[], what: string): Promise<RawRow[]> {
-    try {
-      await this.connect();
-      const client = this.client!;
-      const begin = client.query('BEGIN; SET LOCAL enable_sort = off');
-      const read = client.query<RawRow>(text, params);
-      // After a failed statement COMMIT ends the transaction as a rollback, so the connection stays usable.
-      const end = client.query('COMMIT');
-      const [, res] = await Promise.all([begin, read, end]);
-      return res.rows;
-    } catch (e) {
-      const err = classifyDbError(e, what);
-      if (err.name === 'RetriableError') await this.close();
-      throw err;
-    }
+  private queryInIndexOrder(text: string, params: unknown[], what: string): Promise<RawRow[]> {
+    return this.exclusive(async () => {
+      try {
+        await this.connect();
+        const client = this.client!;
+        await client.query('BEGIN; SET LOCAL enable_sort = off');
+        try {
+          return (await client.query<RawRow>(text, params)).rows;
+        } finally {
+          // After a failed statement COMMIT ends the transaction as a rollback, so the connection stays usable.
+          await client.query('COMMIT');
+        }
+      } catch (e) {
+        const err = classifyDbError(e, what);
+        if (err.name === 'RetriableError') await this.close();
+        throw err;
+      }
+    });
   }
 
   async listTables(): Promise<TableId[]> {
