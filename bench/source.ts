@@ -265,9 +265,15 @@ export const sourceBench: Bench = {
         }
         const sp = new Pipeline(producer, registryUrl);
         sp.peakRss = process.memoryUsage.rss();
+        const startRss = sp.peakRss;
+        // What the peak is made of: V8 heap in use and allocated, and Buffers outside the heap.
+        let atPeak = process.memoryUsage();
         const rssSampler = setInterval(() => {
-          const rss = process.memoryUsage.rss();
-          if (rss > sp.peakRss) sp.peakRss = rss;
+          const m = process.memoryUsage();
+          if (m.rss > sp.peakRss) {
+            sp.peakRss = m.rss;
+            atPeak = m;
+          }
         }, 50);
         const s0 = performance.now();
         await sp.start(props('snap'));
@@ -280,6 +286,10 @@ export const sourceBench: Bench = {
           rows_per_s: Math.round(n / snapSeconds),
           seconds: Number(snapSeconds.toFixed(2)),
           peak_rss_mb: Math.round(sp.peakRss / 1048576),
+          start_rss_mb: Math.round(startRss / 1048576),
+          at_peak_heap_used_mb: Math.round(atPeak.heapUsed / 1048576),
+          at_peak_heap_total_mb: Math.round(atPeak.heapTotal / 1048576),
+          at_peak_external_mb: Math.round(atPeak.external / 1048576),
           target_peak_rss_mb: 300,
         };
       }

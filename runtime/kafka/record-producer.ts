@@ -29,6 +29,18 @@ export interface RecordProducerOptions {
   /** Per request; the client retries retriable errors `retries` times within the send (default 10, at least 2). */
   requestTimeoutMs?: number;
   retries?: number;
+  /**
+   * Records per request are capped at about this many bytes (keys, values, headers): a partition's records go as
+   * one record batch, which the broker refuses past its max.message.bytes (1,048,588 by default). Default 900,000.
+   */
+  maxRequestBytes?: number;
+}
+
+/** A record's size in a record batch, near enough: its bytes plus varint and attribute overhead. */
+function estimatedSize(r: ProducerRecord): number {
+  let n = 24 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  if (r.headers !== undefined) for (const [k, v] of r.headers) n += 8 + k.length + (v?.length ?? 0);
+  return n;
 }
 
 /** How long a topic's partition count is trusted before metadata is read again (partitions can be added). */
@@ -55,6 +67,7 @@ export class RecordProducer {
    */
   private needsNewProducerId = false;
   private readonly compression: 'none' | 'gzip';
+  private readonly maxRequestBytes: number;
   private readonly partitionCounts = new Map<string, { count: number; at: number }>();
   private readonly sticky = new Map<string, number>();
   private tail: Promise<unknown> = Promise.resolve();
@@ -62,6 +75,7 @@ export class RecordProducer {
 
   private constructor(private readonly options: RecordProducerOptions) {
     this.compression = options.compression ?? 'none';
+    this.maxRequestBytes = options.maxRequestBytes ?? 900_000;
     this.producer = this.newClient();
   }
 
@@ -118,11 +132,36 @@ export class RecordProducer {
     if (this.closed) throw new Error('The producer is closed');
     if (this.needsNewProducerId) await this.renewProducerId();
     const partitions = await this.place(records);
-    const messages = new Array<MessageToProduce>(records.length);
+    const acks = new Array<ProducedAck>(records.length);
+    // A partition's records travel as one record batch, which the broker refuses past max.message.bytes (1 MB by
+    // default): large sends go out as consecutive requests, each under maxRequestBytes, in order.
+    let from = 0;
+    while (from < records.length) {
+      let to = from;
+      let bytes = 0;
+      do {
+        bytes += estimatedSize(records[to]!);
+        to++;
+      } while (to < records.length && bytes + estimatedSize(records[to]!) <= this.maxRequestBytes);
+      await this.sendChunk(records, partitions, from, to, acks);
+      from = to;
+    }
+    return acks;
+  }
+
+  /** Sends records[from, to) as one request and writes their acks (partition, offset) into `acks`. */
+  private async sendChunk(
+    records: readonly ProducerRecord[],
+    partitions: readonly number[],
+    from: number,
+    to: number,
+    acks: ProducedAck[],
+  ): Promise<void> {
+    const messages = new Array<MessageToProduce>(to - from);
     // Records of one batch mostly share their timestamp: one BigInt per distinct value.
     let lastTs = NaN;
     let lastTsBig = 0n;
-    for (let i = 0; i < records.length; i++) {
+    for (let i = from; i < to; i++) {
       const r = records[i]!;
       const m: MessageToProduce = { topic: r.topic, partition: partitions[i]! };
       if (r.key !== null) m.key = r.key;
@@ -144,14 +183,14 @@ export class RecordProducer {
         }
         m.timestamp = lastTsBig;
       }
-      messages[i] = m;
+      messages[i - from] = m;
     }
     let produced;
     try {
       produced = await this.producer.send({ messages, compression: this.compression });
     } catch (e) {
       this.needsNewProducerId = true;
-      throw toRuntimeError(e, `Kafka rejected a batch of ${records.length} records`);
+      throw toRuntimeError(e, `Kafka rejected a batch of ${to - from} records`);
     }
     // The next offset of each partition written, by topic then partition number.
     const next = new Map<string, bigint[]>();
@@ -160,12 +199,11 @@ export class RecordProducer {
       if (byPartition === undefined) next.set(o.topic, (byPartition = []));
       byPartition[o.partition] = o.offset;
     }
-    const acks = new Array<ProducedAck>(records.length);
     let topic = '';
     let byPartition: bigint[] | undefined;
-    for (let i = 0; i < records.length; i++) {
+    for (let i = from; i < to; i++) {
       const t = records[i]!.topic;
-      if (t !== topic || i === 0) {
+      if (t !== topic || i === from) {
         topic = t;
         byPartition = next.get(t);
       }
@@ -178,7 +216,6 @@ export class RecordProducer {
       byPartition![partition] = offset + 1n;
       acks[i] = { topic, partition, offset };
     }
-    return acks;
   }
 
   private async place(records: readonly ProducerRecord[]): Promise<number[]> {

@@ -137,6 +137,23 @@ describe('RecordProducer (the data-path producer)', () => {
     expect(read.map((r) => r.message.value?.toString())).toEqual(['first', 'second', 'third']);
   });
 
+  it('sends more than the broker takes in one record batch (max.message.bytes) as several requests, in order', async () => {
+    const topic = `rp.large.${sfx}`;
+    await createTopic(topic, 1);
+    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-large' });
+    producers.push(p);
+    // 3,000 records of 1 KB to one partition: three times the broker's default limit for one batch.
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      topic,
+      key: Buffer.from(String(i)),
+      value: Buffer.alloc(1024, i % 256),
+    }));
+    const acks = await p.send(records);
+    expect(acks.map((a) => a.offset)).toEqual(records.map((_, i) => BigInt(i)));
+    const read = await readBack(topic, 3000);
+    expect(read.map((r) => r.message.key?.toString())).toEqual(records.map((_, i) => String(i)));
+  });
+
   it('names the topic when it does not exist and never creates it', async () => {
     const topic = `rp.missing.${sfx}`;
     const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-missing', retries: 2 });
