@@ -16,7 +16,7 @@
  * - deliver: the same topic consumed the way the worker does (each fetched batch → SinkRecords → one put()), every
  *   record looked up and delivered (or collapsed into a newer version of its key in the same batch); records/s, the ratio to the baseline (target ≥ 0.5) and lookup queries per
  *   record (target ≤ 0.02 at batch 500);
- * - park: BENCH_PARKED records whose parent never arrives (a ledger dependency, so the in-memory wake index holds
+ * - park (run first, in a fresh process state): BENCH_PARKED records whose parent never arrives (a ledger dependency, so the in-memory wake index holds
  *   every key); put rate and peak RSS (target ≤ 500 MB: parked records live in the park table, not in memory).
  */
 import { loadavg } from 'node:os';
@@ -177,10 +177,69 @@ export const sinkBench: Bench = {
       }
       await producer.disconnect();
 
-      // Baseline: a bare consumer.
+      // Parking first, in a fresh process state, so its peak RSS is the parked keys' and not the other cases' heap:
+      // children whose parent never arrives.
+      const parker = new LookupSinkTask();
+      parker.initialize(context());
+      await parker.start({
+        'lookup.connection.url': pgUrl,
+        'lookup.table': `${schema}.phone`,
+        'lookup.key.columns': 'phone_id',
+        'entity.name': 'phone',
+        dependencies: 'owner',
+        'dependencies.owner.type': 'ledger',
+        'dependencies.owner.entity': 'person',
+        'dependencies.owner.id.field': 'person_id',
+        'destination.type': 'jdbc',
+        'destination.table': `${schema}.phone`,
+        'destination.name': `bench_${sfx}`,
+        'ledger.table': `${schema}.ledger`,
+        'park.table': `${schema}.parked`,
+        'park.check.interval.ms': '3600000',
+      });
+      const rssBefore = process.memoryUsage.rss();
       let cpu = process.cpuUsage();
       let rss = rssSampler();
       let t0 = performance.now();
+      for (let i = 0; i < parkedCount; i += PARK_PUT_BATCH) {
+        const batch: SinkRecord[] = [];
+        for (let j = i; j < Math.min(parkedCount, i + PARK_PUT_BATCH); j++) {
+          batch.push({
+            topic: 'phones',
+            kafkaPartition: 0,
+            kafkaOffset: BigInt(j),
+            keySchema: null,
+            key: j,
+            valueSchema: null,
+            value: { op: 'c' },
+            timestamp: Date.now(),
+            timestampType: 'CreateTime',
+            headers: Headers.of({ 'erpstream.version': '1' }),
+            originalTopic: 'phones',
+            originalKafkaPartition: 0,
+            originalKafkaOffset: BigInt(j),
+          });
+        }
+        await parker.put(batch);
+      }
+      const peak = rss.stop();
+      results.push(
+        result(
+          'park',
+          parkedCount,
+          t0,
+          cpu,
+          peak,
+          null,
+          `${parker.metrics().parked} parked; RSS grew ${mb(peak - rssBefore)} MB (target ≤ 500 MB total)`,
+        ),
+      );
+      await parker.stop();
+
+      // Baseline: a bare consumer.
+      cpu = process.cpuUsage();
+      rss = rssSampler();
+      t0 = performance.now();
       await consume(kafka, input, records, async () => {});
       const baseline = result('consumer', records, t0, cpu, rss.stop(), null, 'bare kafkajs consumer, same topic');
       results.push(baseline);
@@ -276,64 +335,6 @@ export const sinkBench: Bench = {
       );
       results.push(deliver);
       await task.stop();
-
-      // Parking: children whose parent never arrives.
-      const parker = new LookupSinkTask();
-      parker.initialize(context());
-      await parker.start({
-        'lookup.connection.url': pgUrl,
-        'lookup.table': `${schema}.phone`,
-        'lookup.key.columns': 'phone_id',
-        'entity.name': 'phone',
-        dependencies: 'owner',
-        'dependencies.owner.type': 'ledger',
-        'dependencies.owner.entity': 'person',
-        'dependencies.owner.id.field': 'person_id',
-        'destination.type': 'jdbc',
-        'destination.table': `${schema}.phone`,
-        'destination.name': `bench_${sfx}`,
-        'ledger.table': `${schema}.ledger`,
-        'park.table': `${schema}.parked`,
-        'park.check.interval.ms': '3600000',
-      });
-      const rssBefore = process.memoryUsage.rss();
-      cpu = process.cpuUsage();
-      rss = rssSampler();
-      t0 = performance.now();
-      for (let i = 0; i < parkedCount; i += PARK_PUT_BATCH) {
-        const batch: SinkRecord[] = [];
-        for (let j = i; j < Math.min(parkedCount, i + PARK_PUT_BATCH); j++) {
-          batch.push({
-            topic: 'phones',
-            kafkaPartition: 0,
-            kafkaOffset: BigInt(j),
-            keySchema: null,
-            key: j,
-            valueSchema: null,
-            value: { op: 'c' },
-            timestamp: Date.now(),
-            timestampType: 'CreateTime',
-            headers: Headers.of({ 'erpstream.version': '1' }),
-            originalTopic: 'phones',
-            originalKafkaPartition: 0,
-            originalKafkaOffset: BigInt(j),
-          });
-        }
-        await parker.put(batch);
-      }
-      const peak = rss.stop();
-      results.push(
-        result(
-          'park',
-          parkedCount,
-          t0,
-          cpu,
-          peak,
-          null,
-          `${parker.metrics().parked} parked; RSS grew ${mb(peak - rssBefore)} MB (target ≤ 500 MB total)`,
-        ),
-      );
-      await parker.stop();
     } finally {
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
       await db.end();
