@@ -159,8 +159,9 @@ export class PostgresDialect implements Dialect {
         try {
           return (await client.query<RawRow>(text, params)).rows;
         } finally {
-          // After a failed statement COMMIT ends the transaction as a rollback, so the connection stays usable.
-          await client.query('COMMIT');
+          // After a failed statement COMMIT ends the transaction as a rollback, so the connection stays usable. Its
+          // own failure (a connection that died) must not hide the read's error, which says what happened.
+          await client.query('COMMIT').catch(() => {});
         }
       } catch (e) {
         const err = classifyDbError(e, what);
