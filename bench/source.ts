@@ -276,7 +276,9 @@ export const sourceBench: Bench = {
           }
         }, 50);
         const s0 = performance.now();
-        await sp.start(props('snap'));
+        await sp.start(
+          props('snap', ctx.env.BENCH_SNAPSHOT_FETCH ? { 'snapshot.fetch.size': ctx.env.BENCH_SNAPSHOT_FETCH } : {}),
+        );
         await sp.waitForProduced(n);
         const snapSeconds = (performance.now() - s0) / 1000;
         clearInterval(rssSampler);

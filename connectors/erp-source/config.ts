@@ -320,7 +320,9 @@ export const erpSourceConfigDef = new ConfigDef()
   .define({
     name: 'snapshot.fetch.size',
     type: 'INT',
-    defaultValue: 2000,
+    // 1000 rather than more: at 45k rows/s, 2000-row chunks outlive V8's young generation in the pipeline (one
+    // chunk read, one converted, one in flight) and push the heap of a 1M-row snapshot past 300 MB, for no speed.
+    defaultValue: 1000,
     importance: 'MEDIUM',
     group: G_SNAPSHOT,
     validator: Validators.atLeast(1),
