@@ -17,6 +17,7 @@ import {
   Unsupported,
   type Write,
   encoderOf,
+  writeArray,
   fullName,
   notCovered,
   writeBoolean,
@@ -189,16 +190,7 @@ function connectBase(schema: Schema, avro: AvroSchema, ns: string | undefined, n
       };
     case 'array': {
       if (typeof avro !== 'object' || Array.isArray(avro) || avro.type !== 'array') throw new Unsupported('array');
-      const item = compileConnect(schema.valueSchema!, avro.items as AvroSchema, ns, named);
-      return (o, v) => {
-        if (!Array.isArray(v)) notCovered();
-        const a = v as unknown[];
-        if (a.length > 0) {
-          writeLongNumber(o, a.length);
-          for (let i = 0; i < a.length; i++) item(o, a[i]);
-        }
-        o.buf[o.pos++] = 0;
-      };
+      return writeArray(compileConnect(schema.valueSchema!, avro.items as AvroSchema, ns, named));
     }
     case 'struct': {
       if (typeof avro !== 'object' || Array.isArray(avro) || avro.type !== 'record') throw new Unsupported('struct');

@@ -182,6 +182,19 @@ export function writeString(o: Out, v: unknown): void {
   // A lone surrogate is 3 bytes in both counts, so the loop ends exactly at o.pos.
 }
 
+/** An Avro array: one block with the item count, the items, then the empty block that ends it. */
+export function writeArray(item: Write): Write {
+  return (o, v) => {
+    if (!Array.isArray(v)) notCovered();
+    const a = v as unknown[];
+    if (a.length > 0) {
+      writeLongNumber(o, a.length);
+      for (let i = 0; i < a.length; i++) item(o, a[i]);
+    }
+    o.buf[o.pos++] = 0;
+  };
+}
+
 export const PRIMITIVES: Record<string, Write> = {
   null: writeNull,
   boolean: writeBoolean,
@@ -283,16 +296,7 @@ function compileObject(s: AvroObject, ns: string | undefined, ctx: Ctx): Write {
       return write;
     }
     case 'array': {
-      const item = compile(s.items as AvroSchema, namespace, ctx);
-      return (o, v) => {
-        if (!Array.isArray(v)) notCovered();
-        const a = v as unknown[];
-        if (a.length > 0) {
-          writeLongNumber(o, a.length);
-          for (let i = 0; i < a.length; i++) item(o, a[i]);
-        }
-        o.buf[o.pos++] = 0;
-      };
+      return writeArray(compile(s.items as AvroSchema, namespace, ctx));
     }
     case 'map': {
       const value = compile(s.values as AvroSchema, namespace, ctx);
