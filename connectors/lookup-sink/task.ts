@@ -101,8 +101,6 @@ export class LookupSinkTask implements SinkTask {
   private shaper: DeliveryShaper | null = null;
   private readonly mutex = new Mutex();
   private readonly processed = new Map<string, bigint>();
-  /** Per consumed partition, the offset after the last record put() got, recorded or not yet. */
-  private readonly given = new Map<string, bigint>();
   private readonly m: LookupSinkMetrics = emptyMetrics();
   /** Ledger keys delivered since the last check that parked records of this task's entity may wait for. */
   private readonly delivered = new Set<string>();
@@ -205,7 +203,6 @@ export class LookupSinkTask implements SinkTask {
     if (records.length === 0) return;
     await this.mutex.run(async () => {
       this.m.records += records.length;
-      for (const r of records) advance(this.given, r);
       const works = new Map<string, Work>();
       for (const r of records) {
         let id: EntityId;
@@ -293,13 +290,10 @@ export class LookupSinkTask implements SinkTask {
       if (this.pendingError !== null) throw this.pendingError;
       const out = new Map<TopicPartition, bigint>();
       for (const [tp, offset] of current) {
-        const k = tpKey(tp.topic, tp.partition);
-        const done = this.processed.get(k);
-        const given = this.given.get(k);
-        // Nothing of this partition in flight: every record up to `offset` was either finished here or dropped by the
-        // worker before put() (another customer's record, filtered by the connector's transforms).
-        if (given === undefined || (done !== undefined && done >= given)) out.set(tp, offset);
-        else if (done !== undefined) out.set(tp, done < offset ? done : offset);
+        // Records the worker dropped before put() (another customer's, filtered by the connector's transforms) are
+        // the worker's to commit past (runtime/worker/sink-offsets.ts); this task vouches for what it finished.
+        const done = this.processed.get(tpKey(tp.topic, tp.partition));
+        if (done !== undefined) out.set(tp, done < offset ? done : offset);
       }
       return out;
     });
