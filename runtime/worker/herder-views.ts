@@ -1,5 +1,5 @@
-import { Password } from '../api/index.js';
-import { hasPlaceholder } from '../config-providers/index.js';
+import { type ConfigInfos, Password } from '../api/index.js';
+import { type ConfigTransformer, hasPlaceholder } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
   type ConnectorInfo,
@@ -11,7 +11,7 @@ import {
   taskStateEntry,
 } from './herder-types.js';
 import type { StatusStore, StoredConnector } from './stores.js';
-import { connectorConfigDef, resolveConnectorPlugin } from './validation.js';
+import { connectorConfigDef, resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
 import type { Worker } from './worker.js';
 
 /**
@@ -22,11 +22,30 @@ export class HerderViews {
   constructor(
     private readonly o: {
       registry: PluginRegistry;
+      transformer: ConfigTransformer;
       statusStore: StatusStore;
       worker: Worker;
       lookup: (name: string) => StoredConnector | undefined;
     },
   ) {}
+
+  /** Validates with config providers resolved first, as Connect does; the answer never holds a resolved secret. */
+  async validate(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
+    const { infos } = await validateConnectorConfig(this.o.registry, config, {
+      transformer: this.o.transformer,
+      ...(pluginName !== undefined ? { pluginName } : {}),
+    });
+    return infos;
+  }
+
+  /** A config sent back as GET showed it: hidden passwords (`[hidden]`) take their stored value again. */
+  restoreHidden(config: Record<string, string>, previous: Record<string, string> | undefined): Record<string, string> {
+    if (!previous) return config;
+    for (const [k, v] of Object.entries(config)) {
+      if (v === Password.HIDDEN && previous[k] !== undefined) config[k] = previous[k]!;
+    }
+    return config;
+  }
 
   stored(name: string, message = `Connector ${name} not found`): StoredConnector {
     const s = this.o.lookup(name);

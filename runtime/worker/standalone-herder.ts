@@ -1,4 +1,4 @@
-import { type ConfigInfos, type Logger, Password, type SourcePartition } from '../api/index.js';
+import { type ConfigInfos, type Logger, type SourcePartition } from '../api/index.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
 import { HerderViews } from './herder-views.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -26,7 +26,7 @@ import {
   type TargetState,
   canonicalJson,
 } from './stores.js';
-import { type ConnectorPlugin, resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
+import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
 import { generateTaskConfigs } from './task-generation.js';
 import type { Worker } from './worker.js';
 
@@ -84,6 +84,7 @@ export class StandaloneHerder implements Herder {
     this.workerId = o.workerId;
     this.views = new HerderViews({
       registry: o.registry,
+      transformer: o.transformer,
       statusStore: o.statusStore,
       worker: o.worker,
       lookup: (name) => this.state.get(name),
@@ -216,12 +217,8 @@ export class StandaloneHerder implements Herder {
     return this.views.connectorConfig(name);
   }
 
-  async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
-    const { infos } = await validateConnectorConfig(this.o.registry, config, {
-      transformer: this.o.transformer,
-      ...(pluginName !== undefined ? { pluginName } : {}),
-    });
-    return infos;
+  validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
+    return this.views.validate(config, pluginName);
   }
 
   async putConnectorConfig(
@@ -232,8 +229,8 @@ export class StandaloneHerder implements Herder {
     return this.serial(name, async () => {
       const existing = this.state.get(name);
       if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
-      const full = this.restoreHidden({ ...config }, existing?.config);
-      const { infos } = await validateConnectorConfig(this.o.registry, full, { transformer: this.o.transformer });
+      const full = this.views.restoreHidden({ ...config }, existing?.config);
+      const infos = await this.views.validate(full);
       if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
       const target: TargetState | undefined =
         options.initialState === 'PAUSED'
@@ -259,18 +256,6 @@ export class StandaloneHerder implements Herder {
       if (!unchanged || target !== undefined) await this.applyTargetState(name);
       return { created: !existing, info };
     });
-  }
-
-  /** A GET → edit → PUT round trip sends "[hidden]" back for secrets: keep the stored value. */
-  private restoreHidden(
-    config: Record<string, string>,
-    previous: Record<string, string> | undefined,
-  ): Record<string, string> {
-    if (!previous) return config;
-    for (const [k, v] of Object.entries(config)) {
-      if (v === Password.HIDDEN && previous[k] !== undefined) config[k] = previous[k]!;
-    }
-    return config;
   }
 
   async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {

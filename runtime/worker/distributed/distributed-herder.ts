@@ -1,7 +1,6 @@
 import type { ConfigInfos, Logger } from '../../api/index.js';
 import type { ConfigTransformer } from '../../config-providers/index.js';
 import { HerderViews } from '../herder-views.js';
-import { Password } from '../../api/index.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import { configErrorsMessage } from '../connector-config.js';
 import {
@@ -19,7 +18,6 @@ import {
 } from '../herder-types.js';
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
-import { validateConnectorConfig } from '../validation.js';
 import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
 import { type GroupView, type WorkUnit, assignWork, unitKey } from './assignor.js';
@@ -79,6 +77,7 @@ export class DistributedHerder implements Herder {
     this.workerId = o.workerId;
     this.views = new HerderViews({
       registry: o.registry,
+      transformer: o.transformer,
       statusStore: o.statusStore,
       worker: o.worker,
       lookup: (name) => this.o.configStore.get(name),
@@ -408,12 +407,8 @@ export class DistributedHerder implements Herder {
     return this.views.connectorConfig(name);
   }
 
-  async validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
-    const { infos } = await validateConnectorConfig(this.o.registry, config, {
-      transformer: this.o.transformer,
-      ...(pluginName !== undefined ? { pluginName } : {}),
-    });
-    return infos;
+  validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
+    return this.views.validate(config, pluginName);
   }
 
   async putConnectorConfig(
@@ -433,13 +428,8 @@ export class DistributedHerder implements Herder {
         await this.o.configStore.readToEnd();
         const existing = this.o.configStore.get(name);
         if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
-        const full = { ...config };
-        if (existing) {
-          for (const [k, v] of Object.entries(full)) {
-            if (v === Password.HIDDEN && existing.config[k] !== undefined) full[k] = existing.config[k]!;
-          }
-        }
-        const { infos } = await validateConnectorConfig(this.o.registry, full, { transformer: this.o.transformer });
+        const full = this.views.restoreHidden({ ...config }, existing?.config);
+        const infos = await this.views.validate(full);
         if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
         const target: TargetState | undefined =
           options.initialState === 'PAUSED'
