@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { KafkaAccess, KafkaWriter, OutgoingKafkaRecord, RecordMetadata } from '../api/index.js';
 import { brokersOf, createConsumer, createProducer, ensureTopics } from './client.js';
+import { javaPartition } from './murmur2.js';
 import { type ProducerRecord, RecordProducer } from './record-producer.js';
 
 /**
@@ -153,8 +154,6 @@ function headerPairs(h: Readonly<Record<string, Buffer | string>>): Array<[strin
 
 /** Transactional writes (exactly-once destinations) stay on kafkajs, whose transaction handling is tested here. */
 class TransactionalPluginWriter implements KafkaWriter {
-  private readonly partitioner = Partitioners.DefaultPartitioner();
-
   constructor(
     private readonly producer: Producer,
     private readonly partitionsOf: (topic: string) => Promise<number>,
@@ -166,24 +165,11 @@ class TransactionalPluginWriter implements KafkaWriter {
     for (const r of records) {
       if (r.partition === undefined && !counts.has(r.topic)) counts.set(r.topic, await this.partitionsOf(r.topic));
     }
-    const metadata = new Map(
-      [...counts].map(([topic, n]) => [
-        topic,
-        Array.from({ length: n }, (_, i) => ({
-          partitionId: i,
-          leader: 0,
-          partitionErrorCode: 0,
-          replicas: [],
-          isr: [],
-        })),
-      ]),
-    );
     let roundRobin = 0;
     return records.map((r) => {
       if (r.partition !== undefined) return r.partition;
-      const partitionMetadata = metadata.get(r.topic)!;
-      if (r.key === null) return roundRobin++ % partitionMetadata.length;
-      return this.partitioner({ topic: r.topic, partitionMetadata, message: { key: r.key, value: r.value } });
+      const n = counts.get(r.topic)!;
+      return r.key === null ? roundRobin++ % n : javaPartition(r.key, n);
     });
   }
 

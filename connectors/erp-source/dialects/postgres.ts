@@ -71,7 +71,8 @@ export class PostgresDialect implements Dialect {
 
   private clientConfig(): pg.ClientConfig {
     return {
-      connectionString: pgConnectionString(this.options),
+      // Credentials go into the URL: pg parses a URL without a user over a separate `user` option.
+      connectionString: urlWithCredentials(this.options.url, this.options.user, this.options.password),
       types: textTypes,
       connectionTimeoutMillis: 10_000,
       application_name: 'erpstream-source',
@@ -471,11 +472,6 @@ export class PostgresDialect implements Dialect {
       },
     };
   }
-}
-
-/** The URL with connection.user / connection.password written into it (pg would lose a separate user). */
-export function pgConnectionString(o: PgConnectionOptions): string {
-  return urlWithCredentials(o.url, o.user, o.password);
 }
 
 /** The PostgreSQL type map (docs/erp-source.md lists it). */
