@@ -8,3 +8,4 @@ export * from './plugin.js';
 export * from './exact-json.js';
 export * from './java-number-format.js';
 export * from './connection-url.js';
+export * from './db-errors.js';

@@ -1,4 +1,4 @@
-import { ConfigError, DataError, RetriableError } from '../../../runtime/api/index.js';
+import { ConfigError, DataError } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import { type GapCursor, advanceGapCursor } from '../cursor.js';
 import type { ChangeOp, ChangeRow, TableId, TableInfo } from '../model.js';
@@ -224,43 +224,4 @@ export async function readGapChanges(
     cappedGaps: step.capped,
     full: above.length >= limit,
   };
-}
-
-const RETRIABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'PROTOCOL_CONNECTION_LOST',
-  'ER_CON_COUNT_ERROR',
-  'ESOCKET',
-  'ECONNCLOSED',
-  // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, serialization/deadlock
-  '57P01',
-  '57P02',
-  '57P03',
-  '40001',
-  '40P01',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-]);
-
-/** Wraps a driver error: connection loss and transient conflicts become RetriableError (the runtime retries). */
-export function classifyDbError(err: unknown, what: string): Error {
-  if (err instanceof ConfigError || err instanceof DataError || err instanceof RetriableError) return err;
-  const e = err as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const msg = typeof e?.message === 'string' ? e.message : String(err);
-  const lost = /Connection terminated|connection is closed|Connection lost|not connected|closed state/i.test(msg);
-  if ((code && RETRIABLE_CODES.has(code)) || lost) {
-    return new RetriableError(`${what}: database connection problem (${code ?? 'connection lost'}): ${msg}`, {
-      cause: err,
-    });
-  }
-  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
 }

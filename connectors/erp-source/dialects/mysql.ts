@@ -1,12 +1,11 @@
 import mysql from 'mysql2/promise';
-import { ConfigError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
+import { ConfigError, DecimalType, classifyDbError, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor } from '../cursor.js';
 import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
 import {
   changeColumns,
   checkChangeColumns,
-  classifyDbError,
   keyAfterPredicate,
   keyInPredicate,
   parseTableName,

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import {
   ConfigError,
+  classifyDbError,
   DecimalType,
   DebeziumTypes,
   SchemaBuilder,
@@ -12,7 +13,6 @@ import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableI
 import {
   changeColumns,
   checkChangeColumns,
-  classifyDbError,
   keyAfterPredicate,
   keyInPredicate,
   parseTableName,

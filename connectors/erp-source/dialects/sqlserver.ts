@@ -1,12 +1,18 @@
 import sql from 'mssql';
-import { ConfigError, DataError, DecimalType, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
+import {
+  ConfigError,
+  DataError,
+  DecimalType,
+  classifyDbError,
+  DebeziumTypes,
+  SchemaBuilder,
+} from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import type { ChangeTrackingCursor, Cursor, RowversionCursor } from '../cursor.js';
 import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
 import {
   changeColumns,
   checkChangeColumns,
-  classifyDbError,
   keyAfterPredicate,
   keyInPredicate,
   parseTableName,

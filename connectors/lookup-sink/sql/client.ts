@@ -1,4 +1,4 @@
-import { ConfigError, DataError, RetriableError } from '../../../runtime/api/index.js';
+import { ConfigError } from '../../../runtime/api/index.js';
 
 /** A database row as the lookup sink sees it: column name → exact JS value (bigint, decimal text, Buffer, …). */
 export type Row = Record<string, unknown>;
@@ -53,39 +53,6 @@ export async function openSqlClient(options: ConnectionOptions): Promise<SqlClie
     case 'sqlserver':
       return (await import('./sqlserver.js')).SqlServerClient.open(options);
   }
-}
-
-const RETRIABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  '57P01', // admin_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08003',
-  '08006',
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  'ER_LOCK_DEADLOCK',
-  'ER_LOCK_WAIT_TIMEOUT',
-  'ESOCKET',
-]);
-
-/** A driver error as a typed one: connection trouble and deadlocks are retriable, the rest name the statement. */
-export function classifySqlError(err: unknown, what: string): Error {
-  if (err instanceof ConfigError || err instanceof DataError || err instanceof RetriableError) return err;
-  const e = err as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const msg = typeof e?.message === 'string' ? e.message : String(err);
-  const lost = /Connection terminated|connection is closed|Connection lost|not connected|closed state/i.test(msg);
-  if ((code !== undefined && RETRIABLE_CODES.has(code)) || lost) {
-    return new RetriableError(`${what}: database connection problem (${code ?? 'connection lost'}): ${msg}`, {
-      cause: err,
-    });
-  }
-  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
 }
 
 /** Binds values the drivers do not take as they are: bigint as exact text, plain objects/arrays as JSON. */

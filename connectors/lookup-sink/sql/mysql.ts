@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
-import { type ConnectionOptions, type Row, type SqlClient, bindable, classifySqlError } from './client.js';
+import { classifyDbError } from '../../../runtime/api/index.js';
+import { type ConnectionOptions, type Row, type SqlClient, bindable } from './client.js';
 
 /** BIGINT as bigint (like PostgreSQL's int8); DECIMAL and dates stay the server's exact text. */
 const typeCast: mysql.TypeCast = (field, next) => {
@@ -54,7 +55,7 @@ export class MysqlClient implements SqlClient {
       const [rows] = await this.target.query(sql, params.map(bindable));
       return rows as Row[];
     } catch (e) {
-      throw classifySqlError(e, 'MySQL query');
+      throw classifyDbError(e, 'MySQL query');
     }
   }
 
@@ -63,7 +64,7 @@ export class MysqlClient implements SqlClient {
       const [res] = await this.target.query(sql, params.map(bindable));
       return (res as mysql.ResultSetHeader).affectedRows ?? 0;
     } catch (e) {
-      throw classifySqlError(e, 'MySQL statement');
+      throw classifyDbError(e, 'MySQL statement');
     }
   }
 
@@ -73,7 +74,7 @@ export class MysqlClient implements SqlClient {
     try {
       conn = await this.pool.getConnection();
     } catch (e) {
-      throw classifySqlError(e, 'MySQL connect');
+      throw classifyDbError(e, 'MySQL connect');
     }
     try {
       await conn.beginTransaction();
@@ -82,7 +83,7 @@ export class MysqlClient implements SqlClient {
       return result;
     } catch (e) {
       await conn.rollback().catch(() => {});
-      throw classifySqlError(e, 'MySQL transaction');
+      throw classifyDbError(e, 'MySQL transaction');
     } finally {
       conn.release();
     }

@@ -1,13 +1,6 @@
 import pg from 'pg';
-import { urlWithCredentials } from '../../../runtime/api/index.js';
-import {
-  type ConnectionOptions,
-  type Row,
-  type SqlClient,
-  bindable,
-  classifySqlError,
-  numberPlaceholders,
-} from './client.js';
+import { classifyDbError, urlWithCredentials } from '../../../runtime/api/index.js';
+import { type ConnectionOptions, type Row, type SqlClient, bindable, numberPlaceholders } from './client.js';
 
 const OID = {
   BOOL: 16,
@@ -92,7 +85,7 @@ export class PostgresClient implements SqlClient {
       );
       return res.rows as Row[];
     } catch (e) {
-      throw classifySqlError(e, 'PostgreSQL query');
+      throw classifyDbError(e, 'PostgreSQL query');
     }
   }
 
@@ -104,7 +97,7 @@ export class PostgresClient implements SqlClient {
       );
       return res.rowCount ?? 0;
     } catch (e) {
-      throw classifySqlError(e, 'PostgreSQL statement');
+      throw classifyDbError(e, 'PostgreSQL statement');
     }
   }
 
@@ -114,7 +107,7 @@ export class PostgresClient implements SqlClient {
     try {
       client = await this.pool.connect();
     } catch (e) {
-      throw classifySqlError(e, 'PostgreSQL connect');
+      throw classifyDbError(e, 'PostgreSQL connect');
     }
     try {
       await client.query('BEGIN');
@@ -123,7 +116,7 @@ export class PostgresClient implements SqlClient {
       return result;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
-      throw classifySqlError(e, 'PostgreSQL transaction');
+      throw classifyDbError(e, 'PostgreSQL transaction');
     } finally {
       client.release();
     }

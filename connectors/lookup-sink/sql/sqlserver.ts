@@ -1,14 +1,6 @@
 import mssql from 'mssql';
-import { ConfigError } from '../../../runtime/api/index.js';
-import {
-  type ConnectionOptions,
-  type Row,
-  type SqlClient,
-  bindable,
-  classifySqlError,
-  numberPlaceholders,
-  urlScheme,
-} from './client.js';
+import { ConfigError, classifyDbError } from '../../../runtime/api/index.js';
+import { type ConnectionOptions, type Row, type SqlClient, bindable, numberPlaceholders, urlScheme } from './client.js';
 
 /**
  * SQL Server through `mssql`. Written against the same SqlClient contract as PostgreSQL and MySQL; its tests
@@ -38,7 +30,7 @@ export class SqlServerClient implements SqlClient {
     try {
       await pool.connect();
     } catch (e) {
-      throw classifySqlError(e, 'SQL Server connect');
+      throw classifyDbError(e, 'SQL Server connect');
     }
     return new SqlServerClient(pool, null);
   }
@@ -61,7 +53,7 @@ export class SqlServerClient implements SqlClient {
       const { req, text } = this.request(sql, params);
       return (await req.query(text)).recordset ?? [];
     } catch (e) {
-      throw classifySqlError(e, 'SQL Server query');
+      throw classifyDbError(e, 'SQL Server query');
     }
   }
 
@@ -71,7 +63,7 @@ export class SqlServerClient implements SqlClient {
       const res = await req.query(text);
       return res.rowsAffected.reduce((a, b) => a + b, 0);
     } catch (e) {
-      throw classifySqlError(e, 'SQL Server statement');
+      throw classifyDbError(e, 'SQL Server statement');
     }
   }
 
@@ -85,7 +77,7 @@ export class SqlServerClient implements SqlClient {
       return result;
     } catch (e) {
       await tx.rollback().catch(() => {});
-      throw classifySqlError(e, 'SQL Server transaction');
+      throw classifyDbError(e, 'SQL Server transaction');
     }
   }
 

@@ -408,7 +408,8 @@ export function defineCaptureSuite(
           h.store.commit(b);
           got.push(...b);
         } catch (e) {
-          expect((e as Error).name).toBe('RetriableError');
+          // The message is part of what is compared, so a misclassified driver error shows itself.
+          expect(`${(e as Error).name}: ${(e as Error).message}`).toMatch(/^RetriableError: /);
         }
       }
       expect([...new Set(ids(got))].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DataError, RetriableError } from '../../../../../runtime/api/index.js';
+import { DataError } from '../../../../../runtime/api/index.js';
 import {
-  classifyDbError,
   keyAfterPredicate,
   keyInPredicate,
   toChangeRow,
@@ -59,15 +58,5 @@ describe('change rows', () => {
       /"X" in column op/,
     );
     expect(() => toChangeRow({ seq: '1', table_name: 't', op: 'I', k1: null, k2: 2 }, s, 'erp')).toThrow(DataError);
-  });
-});
-
-describe('database errors', () => {
-  it('turns connection loss into a RetriableError and other failures into a DataError', () => {
-    const lost = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    expect(classifyDbError(lost, 'Reading')).toBeInstanceOf(RetriableError);
-    expect(classifyDbError(new Error('Connection terminated unexpectedly'), 'Reading')).toBeInstanceOf(RetriableError);
-    const syntax = Object.assign(new Error('syntax error'), { code: '42601' });
-    expect(classifyDbError(syntax, 'Reading')).toBeInstanceOf(DataError);
   });
 });

@@ -1,0 +1,61 @@
+import { ConfigError, DataError, RetriableError } from './errors.js';
+
+/** Driver codes that mean "try again": the connection went away, the server is busy or a transaction lost a race. */
+const RETRIABLE_CODES = new Set([
+  // Node sockets and the drivers' own connection codes
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ESOCKET',
+  'ECONNCLOSED',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  // PostgreSQL: connection exceptions, shutdowns, too many connections, serialization failures and deadlocks
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '08P01',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57P05',
+  '53300',
+  '40001',
+  '40P01',
+  // MySQL/MariaDB: too many connections, server shutdown, a killed connection, lock conflicts
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
+/**
+ * Driver messages that mean the connection is gone, for errors that carry no code. pg rejects every statement
+ * queued behind a terminated backend with "Client has encountered a connection error and is not queryable".
+ */
+const LOST_CONNECTION =
+  /Connection terminated|connection is closed|Connection lost|not connected|closed state|not queryable|timeout expired|Query read timeout|timeout exceeded when trying to connect/i;
+
+/**
+ * Turns a database driver error into a typed one: connection loss and transient conflicts become RetriableError
+ * (the runtime retries with backoff); anything else is a DataError naming what was being done and the driver code.
+ */
+export function classifyDbError(err: unknown, what: string): Error {
+  if (err instanceof ConfigError || err instanceof DataError || err instanceof RetriableError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const msg = typeof e?.message === 'string' ? e.message : String(err);
+  if ((code !== undefined && RETRIABLE_CODES.has(code)) || LOST_CONNECTION.test(msg)) {
+    return new RetriableError(`${what}: database connection problem (${code ?? 'connection lost'}): ${msg}`, {
+      cause: err,
+    });
+  }
+  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
+}
