@@ -1,10 +1,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseWorkerConfig } from '../../../runtime/worker/config.js';
 import { startStandaloneWorker } from '../../../runtime/worker/standalone.js';
 import { requireEnv } from '../env.js';
+import { runConnectCli } from '../../unit/cli/connect/run-connect-cli.js';
 
 /**
  * The CLI's connector-command suite (connectors.test.ts, which runs against real Apache Kafka Connect)
@@ -33,4 +34,25 @@ try {
 }
 afterAll(async () => {
   await worker.stop();
+});
+
+describe("the CLI on erpstream's worker", () => {
+  it("lists erpstream's own plugins next to Connect's and describes their keys from the same spec", async () => {
+    const env = { ERPSTREAM_CONNECT_URL: worker.url, ERPSTREAM_CONFIG: path.join(dir, 'config.yaml') };
+    const list = await runConnectCli(['plugins', 'list', '-o', 'json'], { env });
+    expect(list.code).toBe(0);
+    const plugins = JSON.parse(list.stdout) as Array<{ class: string; type: string }>;
+    expect(plugins).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ class: 'erpstream.ErpSourceConnector', type: 'source' }),
+        expect.objectContaining({ class: 'org.apache.kafka.connect.file.FileStreamSourceConnector', type: 'source' }),
+      ]),
+    );
+    const described = await runConnectCli(['plugins', 'describe', 'erpstream.ErpSourceConnector', '-o', 'json'], {
+      env,
+    });
+    expect(described.code).toBe(0);
+    const keys = (JSON.parse(described.stdout) as Array<{ name: string }>).map((k) => k.name);
+    expect(keys).toEqual(expect.arrayContaining(['connection.url', 'capture.mode', 'change.table', 'topic.prefix']));
+  });
 });
