@@ -66,6 +66,7 @@ export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], id
     });
   }
   const key = record.key;
+  if ((typeof key === 'number' || typeof key === 'string') && keyColumns.length === 1) return [String(key)];
   if (key === null || key === undefined) {
     throw new DataError(
       `Record at ${record.topic}-${record.kafkaPartition}@${record.kafkaOffset} has no key to read the id from`,
@@ -95,15 +96,34 @@ export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], id
 export function parseVersion(value: unknown, where: string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  // Read once per record: plain decimal digits (the usual header) are parsed without a copy or a regex.
+  if (value instanceof Uint8Array) {
+    const n = safeDigits(value);
+    if (n >= 0) return BigInt(n);
+  }
   let text: string | null = null;
   if (typeof value === 'string') text = value;
-  else if (value instanceof Uint8Array) text = Buffer.from(value).toString('utf8');
+  else if (value instanceof Uint8Array)
+    text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   if (text !== null) {
     const t = text.trim();
     if (/^[+-]?\d+$/.test(t)) return BigInt(t);
     if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t);
   }
   throw new DataError(`${where} is not an integer version: ${describeValue(value)}`, where);
+}
+
+/** The value of 1 to 15 ASCII digits (always a safe integer), or -1 for anything else. */
+function safeDigits(bytes: Uint8Array): number {
+  const len = bytes.length;
+  if (len === 0 || len > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const d = bytes[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 export function versionOf(record: SinkRecord, header: string, field: string | null): bigint {

@@ -65,10 +65,28 @@ const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
  * Raises a partition's offset mark past the record. Keyed by where the record was consumed: the connector's
  * transforms may have renamed its topic (DomainRouter does), and the worker commits the consumed partitions.
  */
-function advance(marks: Map<string, bigint>, r: SinkRecord): void {
-  const k = tpKey(r.originalTopic, r.originalKafkaPartition);
-  const next = r.originalKafkaOffset + 1n;
-  if ((marks.get(k) ?? -1n) < next) marks.set(k, next);
+/** The next offset to commit per topic-partition after these records (a batch usually holds one partition). */
+function nextOffsets(records: readonly SinkRecord[]): Map<string, bigint> {
+  const marks = new Map<string, bigint>();
+  let topic: string | null = null;
+  let partition = -1;
+  let highest = -1n;
+  for (const r of records) {
+    if (r.originalTopic !== topic || r.originalKafkaPartition !== partition) {
+      if (topic !== null) raise(marks, tpKey(topic, partition), highest + 1n);
+      topic = r.originalTopic;
+      partition = r.originalKafkaPartition;
+      highest = r.originalKafkaOffset;
+    } else if (r.originalKafkaOffset > highest) {
+      highest = r.originalKafkaOffset;
+    }
+  }
+  if (topic !== null) raise(marks, tpKey(topic, partition), highest + 1n);
+  return marks;
+}
+
+function raise(marks: Map<string, bigint>, key: string, next: bigint): void {
+  if ((marks.get(key) ?? -1n) < next) marks.set(key, next);
 }
 const STATS_REFRESH_MS = 10_000;
 
@@ -225,6 +243,7 @@ export class LookupSinkTask implements SinkTask {
         if (prev) this.m.superseded++;
         works.set(t, { idText: t, id, version, record: r, parked: null });
       }
+      const marks = nextOffsets(records);
       const batch = await this.decide([...works.values()]);
       await this.settle();
       const sent = batch.send();
@@ -233,7 +252,7 @@ export class LookupSinkTask implements SinkTask {
         if (this.pendingError !== null) return;
         await batch.record(done);
         if (this.pendingError !== null) return;
-        for (const r of records) advance(this.processed, r);
+        for (const [k, next] of marks) raise(this.processed, k, next);
       });
       if (this.pipelined) {
         // put() returns while this batch is being sent; preCommit only reports it once it is recorded.

@@ -72,6 +72,31 @@ describe('version from a record', () => {
     expect(() => parseVersion('1.5', 'header v')).toThrow(DataError);
     expect(() => parseVersion(1.5, 'header v')).toThrow(/not an integer version/);
   });
+
+  it('reads header bytes the same way as their text, whatever their length or padding', () => {
+    const cases = [
+      '0',
+      '7',
+      '000123',
+      '999999999999999',
+      '1000000000000000',
+      '18446744073709551615',
+      ' 42 ',
+      '+5',
+      '0x7d1',
+    ];
+    for (const text of cases) {
+      expect(parseVersion(Buffer.from(text), 'header v'), text).toBe(parseVersion(text, 'header v'));
+      // A view into a larger buffer (as clients hand out header values) reads only its own bytes.
+      const pooled = Buffer.from(`xx${text}yy`).subarray(2, 2 + Buffer.byteLength(text));
+      expect(parseVersion(new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length), 'header v'), text).toBe(
+        parseVersion(text, 'header v'),
+      );
+    }
+    for (const bad of ['', '12a', '-', '1.5']) {
+      expect(() => parseVersion(Buffer.from(bad), 'header v'), bad).toThrow(/header v is not an integer version/);
+    }
+  });
 });
 
 describe('JSON of rows and parked records', () => {
