@@ -1,5 +1,5 @@
 import { parseSettings as parseErpSourceSettings } from '../../connectors/erp-source/config.js';
-import { DELIVERY_PREFIX, parseLookupSinkConfig } from '../../connectors/lookup-sink/config.js';
+import { parseLookupSinkConfig } from '../../connectors/lookup-sink/config.js';
 import { ConfigError, type RawConfig } from '../../runtime/api/index.js';
 import { type PluginRegistry, defaultPluginRegistry } from '../../runtime/plugins/registry.js';
 import { validateChainConfig } from '../../runtime/transforms/chain.js';
@@ -101,9 +101,12 @@ export function validateExpansion(
       const chain = validateChainConfig(props, registry);
       for (const info of chain.configs) for (const e of info.value.errors) report(info.value.name, e);
     }
-    if (c.config[`${DELIVERY_PREFIX}transforms`] !== undefined) {
-      // The lookup sink's delivery chain: the worker builds it the same way, under the sink's own keys.
-      for (const p of taskTransformProblems(registry, props, DELIVERY_PREFIX)) report(p.key, p.message);
+    // Chains the plugin's tasks build under their own keys (the lookup sink's delivery.transforms), as the worker
+    // validates them.
+    const prefixes = plugin?.type === 'sink' ? (plugin.transformChainPrefixes ?? []) : [];
+    for (const prefix of prefixes) {
+      if (c.config[`${prefix}transforms`] === undefined) continue;
+      for (const p of taskTransformProblems(registry, props, prefix)) report(p.key, p.message);
     }
   }
   return { problems, warnings };

@@ -1,5 +1,5 @@
 import type { SinkConnectorPlugin } from '../../runtime/api/index.js';
-import { lookupSinkConfigDef } from './config.js';
+import { DELIVERY_PREFIX, lookupSinkConfigDef } from './config.js';
 import { LookupSinkConnector } from './connector.js';
 import { LookupSinkTask } from './task.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
@@ -36,6 +36,7 @@ export const lookupSinkPlugin: SinkConnectorPlugin = {
   },
   create: () => new LookupSinkConnector(),
   createTask: () => new LookupSinkTask(),
+  transformChainPrefixes: [DELIVERY_PREFIX],
 };
 
 export const lookupSinkPlugins: SinkConnectorPlugin[] = [lookupSinkPlugin];

@@ -275,6 +275,12 @@ export interface SinkConnectorPlugin extends PluginDescriptorBase {
   readonly type: 'sink';
   create(): SinkConnector;
   createTask(): SinkTask;
+  /**
+   * Key prefixes under which the tasks build their own transform chains through SinkTaskContext.transforms
+   * (`delivery.` for `delivery.transforms=…`). The worker validates those chains with the connector's config, as it
+   * validates `transforms`, so a bad chain is refused when the config is submitted, not when a task starts.
+   */
+  readonly transformChainPrefixes?: readonly string[];
 }
 
 export type PluginDescriptor =

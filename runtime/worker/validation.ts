@@ -11,6 +11,7 @@ import {
 import { type ConfigTransformer, hasPlaceholder } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
+import { taskTransformProblems } from './task-transforms.js';
 import { configError, frameworkConfigDef, sinkTopicChecks } from './connector-config.js';
 import { HerderError, badRequest } from './herder-types.js';
 
@@ -43,6 +44,20 @@ export function connectorConfigDef(plugin: ConnectorPlugin): ConfigDef {
 export function pluginNameMatches(connectorClass: string, pluginName: string): boolean {
   const norm = (s: string) => (s.endsWith('Connector') ? s.slice(0, -'Connector'.length) : s);
   return norm(connectorClass.trim()).endsWith(norm(pluginName.trim()));
+}
+
+/** Problems of the chains the tasks will build under the plugin's own prefixes, each under its prefixed key. */
+function taskChainChecks(
+  registry: PluginRegistry,
+  config: Readonly<Record<string, string | null>>,
+  prefixes: readonly string[],
+): ConfigValueResult[] {
+  if (prefixes.length === 0) return [];
+  const present: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) if (v !== null) present[k] = v;
+  return prefixes.flatMap((prefix) =>
+    taskTransformProblems(registry, present, prefix).map((p) => configError(p.key, p.message, present[p.key] ?? null)),
+  );
 }
 
 function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValueResult[] {
@@ -88,7 +103,10 @@ export async function validateConnectorConfig(
   const config = transformer ? await resolveForValidation(transformer, rawConfig) : rawConfig;
   const props = config as RawConfig;
   const extra: ConfigValueResult[] = [...converterChecks(registry, props)];
-  if (plugin.type === 'sink') extra.push(...sinkTopicChecks(props));
+  if (plugin.type === 'sink') {
+    extra.push(...sinkTopicChecks(props));
+    extra.push(...taskChainChecks(registry, config, plugin.transformChainPrefixes ?? []));
+  }
   const instance = plugin.create();
   if (instance.validate) {
     const own: Record<string, string> = {};

@@ -243,20 +243,38 @@ describe('LookupSink delivery.transforms on a worker process', () => {
     }
   }, 120_000);
 
-  it('fails the task at start when the delivery chain config is wrong, naming the prefixed key and the class', async () => {
+  it('refuses a wrong delivery chain when the config is submitted, naming the prefixed key and the class', async () => {
     const name = `shape-bad-${sfx}`;
-    await register(name, {
+    const config = {
       ...sinkConfig(),
       'destination.name': `shape_bad_${sfx}`,
       'delivery.transforms.clean.type': 'CleenSchema',
+    };
+    const expected =
+      /Invalid value CleenSchema for configuration delivery\.transforms\.clean\.type: Class CleenSchema could not be found\. Did you mean [^\n]*CleanSchema/;
+    const created = await fetch(`${worker!.url}/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, config }),
     });
-    let status = await taskStatus(name);
-    await eventually(async () => {
-      status = await taskStatus(name);
-      expect(status.state).toBe('FAILED');
-    }, 30_000);
-    expect(status.trace).toMatch(
-      /Invalid value CleenSchema for configuration delivery\.transforms\.clean\.type: Class CleenSchema could not be found\. Did you mean [^\n]*CleanSchema/,
-    );
+    const refusal = (await created.json()) as { error_code: number; message: string };
+    expect(created.status).toBe(400);
+    expect(refusal.error_code).toBe(400);
+    expect(refusal.message).toMatch(expected);
+    expect((await fetch(`${worker!.url}/connectors/${name}`)).status).toBe(404);
+
+    const validated = await fetch(`${worker!.url}/connector-plugins/LookupSink/config/validate`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...config, name }),
+    });
+    const infos = (await validated.json()) as {
+      error_count: number;
+      configs: Array<{ value: { name: string; errors: string[] } }>;
+    };
+    expect(validated.status).toBe(200);
+    expect(infos.error_count).toBe(1);
+    const bad = infos.configs.find((c) => c.value.name === 'delivery.transforms.clean.type');
+    expect(bad?.value.errors.join('\n')).toMatch(expected);
   }, 60_000);
 });
