@@ -1,5 +1,6 @@
 import type { SqlClient } from './sql/client.js';
 import {
+  addColumnIfAbsent,
   chunks,
   createTableIfAbsent,
   guardedUpsertRows,
@@ -15,15 +16,20 @@ export interface LedgerEntry {
   /** Where it went (topic or table); a delete goes there once the origin row is gone. */
   readonly target: string | null;
   readonly deleted: boolean;
+  /**
+   * The record key the destination wrote when the delivery chain chose one (destination-encoded), so a later
+   * delete or move removes exactly that key; null when the key was the entity id.
+   */
+  readonly deliveredKey: string | null;
 }
 
 export interface LedgerWrite extends LedgerEntry {
   readonly entityId: string;
 }
 
-const COLUMNS = ['destination', 'entity', 'entity_id', 'version', 'target', 'deleted', 'updated_at'];
+const COLUMNS = ['destination', 'entity', 'entity_id', 'version', 'target', 'deleted', 'updated_at', 'delivered_key'];
 /** PostgreSQL types of COLUMNS, for the array parameters of a batch upsert. */
-const PG_TYPES = ['varchar', 'varchar', 'varchar', 'numeric', 'varchar', 'boolean', 'bigint'];
+const PG_TYPES = ['varchar', 'varchar', 'varchar', 'numeric', 'varchar', 'boolean', 'bigint', 'text'];
 const KEY = ['destination', 'entity', 'entity_id'];
 const CHUNK = 500;
 /** Entries remembered ahead of their write; the oldest are forgotten first (their writes landed long ago). */
@@ -49,9 +55,11 @@ export class DeliveryLedger {
       this.table,
       `destination varchar(191) NOT NULL, entity varchar(191) NOT NULL, entity_id varchar(300) NOT NULL, ` +
         `version ${t.version} NOT NULL, target varchar(512) NULL, deleted ${t.bool} NOT NULL, updated_at ${t.long} NOT NULL, ` +
-        `PRIMARY KEY (destination, entity, entity_id)`,
+        `delivered_key ${t.text} NULL, PRIMARY KEY (destination, entity, entity_id)`,
       [],
     );
+    // Ledgers created before delivered_key existed.
+    await addColumnIfAbsent(this.db, this.table, 'delivered_key', t.text);
   }
 
   /**
@@ -64,7 +72,12 @@ export class DeliveryLedger {
       const cur = this.remembered.get(k);
       if (cur && cur.version >= w.version) continue;
       this.remembered.delete(k);
-      this.remembered.set(k, { version: w.version, target: w.target, deleted: w.deleted });
+      this.remembered.set(k, {
+        version: w.version,
+        target: w.target,
+        deleted: w.deleted,
+        deliveredKey: w.deliveredKey,
+      });
     }
     for (const k of this.remembered.keys()) {
       if (this.remembered.size <= REMEMBERED_MAX) break;
@@ -89,7 +102,7 @@ export class DeliveryLedger {
     for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
       const match = inList(this.db, 'entity_id', part);
       const rows = await this.db.query(
-        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted FROM ${this.db.quote(this.table)} ` +
+        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key FROM ${this.db.quote(this.table)} ` +
           `WHERE destination = ? AND entity = ? AND ${match.sql}`,
         [destination, entity, ...match.params],
       );
@@ -98,6 +111,7 @@ export class DeliveryLedger {
           version: BigInt(String(r.version)),
           target: r.target === null || r.target === undefined ? null : String(r.target),
           deleted: r.deleted === true || r.deleted === 1 || r.deleted === '1',
+          deliveredKey: r.delivered_key === null || r.delivered_key === undefined ? null : String(r.delivered_key),
         });
       }
     }
@@ -113,7 +127,16 @@ export class DeliveryLedger {
     }
     const now = Date.now();
     for (const part of chunks([...latest.values()], rowsPerStatement(this.db, CHUNK))) {
-      const rows = part.map((w) => [destination, entity, w.entityId, w.version, w.target, w.deleted, now]);
+      const rows = part.map((w) => [
+        destination,
+        entity,
+        w.entityId,
+        w.version,
+        w.target,
+        w.deleted,
+        now,
+        w.deliveredKey,
+      ]);
       const { sql, params } = guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows);
       await this.db.execute(sql, params);
     }

@@ -33,11 +33,14 @@ interface Work {
   parked: ParkedRecord | null;
 }
 
+/** A delivery decided for a batch, with the key the destination will write it under (for the ledger). */
+type Planned = Delivery & { readonly work: Work; readonly deliveredKey: string | null };
+
 /** What decide() settled for one batch, for its delivery stages. */
 interface BatchPlan {
   readonly works: Work[];
   readonly ledger: Map<string, LedgerEntry>;
-  readonly deliveries: Array<Delivery & { work: Work }>;
+  readonly deliveries: Array<Planned>;
   readonly moves: Removal[];
   readonly gone: Work[];
   readonly toPark: ParkedRecord[];
@@ -48,7 +51,7 @@ interface BatchPlan {
 /** What the destination took: the ledger writes it earned and the counts. */
 interface Sent {
   readonly writes: LedgerWrite[];
-  readonly delivered: ReadonlyArray<Delivery & { work: Work }>;
+  readonly delivered: ReadonlyArray<Planned>;
   readonly deleted: number;
 }
 
@@ -492,7 +495,7 @@ export class LookupSinkTask implements SinkTask {
     const readiness = await this.deps.check(candidates);
     this.m.dependencyQueries += this.deps.sqlQueries - depBefore;
 
-    const deliveries: Array<Delivery & { work: Work }> = [];
+    const deliveries: Array<Planned> = [];
     const moves: Removal[] = [];
     const toPark: ParkedRecord[] = [];
     for (const c of candidates) {
@@ -524,15 +527,19 @@ export class LookupSinkTask implements SinkTask {
           this.s.destination.deleteMode === 'delete'
         ) {
           // The row moved (another customer domain): the old place must not keep a stale copy.
-          moves.push({ entityId: c.idText, version: c.version, target: prev.target });
+          moves.push({ entityId: c.idText, version: c.version, target: prev.target, deliveredKey: prev.deliveredKey });
         }
-        deliveries.push({
+        const delivery: Delivery = {
           entityId: c.idText,
           version: c.version,
           row: c.row,
           target,
-          work: c.work,
           ...(shaped ? { shaped } : {}),
+        };
+        deliveries.push({
+          ...delivery,
+          work: c.work,
+          deliveredKey: shaped ? (this.destination.deliveredKey?.(delivery) ?? null) : null,
         });
         continue;
       }
@@ -568,10 +575,22 @@ export class LookupSinkTask implements SinkTask {
       for (const p of toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
       // The next batch is decided before this one's ledger write lands: it must already see these versions.
       this.ledger.remember(dest, entity, [
-        ...deliveries.map((d) => ({ entityId: d.entityId, version: d.version, target: d.target, deleted: false })),
+        ...deliveries.map((d) => ({
+          entityId: d.entityId,
+          version: d.version,
+          target: d.target,
+          deleted: false,
+          deliveredKey: d.deliveredKey,
+        })),
         ...gone.map((w) => {
           const prev = ledger.get(w.idText);
-          return { entityId: w.idText, version: w.version, target: prev?.target ?? null, deleted: true };
+          return {
+            entityId: w.idText,
+            version: w.version,
+            target: prev?.target ?? null,
+            deleted: true,
+            deliveredKey: prev?.deliveredKey ?? null,
+          };
         }),
       ]);
     }
@@ -590,12 +609,18 @@ export class LookupSinkTask implements SinkTask {
     const { ledger, deliveries, moves, gone, unpark } = b;
     if (moves.length > 0) await this.destination.remove(moves);
     const writes: LedgerWrite[] = [];
-    let delivered: Array<Delivery & { work: Work }> = [];
+    let delivered: Array<Planned> = [];
     if (deliveries.length > 0) {
       const refused = await this.refuse(await this.destination.deliver(deliveries), deliveries, unpark);
       delivered = deliveries.filter((d) => !refused.has(d.entityId));
       for (const d of delivered) {
-        writes.push({ entityId: d.entityId, version: d.version, target: d.target, deleted: false });
+        writes.push({
+          entityId: d.entityId,
+          version: d.version,
+          target: d.target,
+          deleted: false,
+          deliveredKey: d.deliveredKey,
+        });
         if (d.work.parked) unpark.push({ entityId: d.entityId, version: d.work.version });
       }
     }
@@ -606,9 +631,21 @@ export class LookupSinkTask implements SinkTask {
       for (const w of gone) {
         const prev = ledger.get(w.idText);
         if (prev && !prev.deleted && prev.target !== null && this.s.destination.deleteMode === 'delete') {
-          removals.push({ entityId: w.idText, version: w.version, target: prev.target, work: w });
+          removals.push({
+            entityId: w.idText,
+            version: w.version,
+            target: prev.target,
+            deliveredKey: prev.deliveredKey,
+            work: w,
+          });
         }
-        goneWrites.push({ entityId: w.idText, version: w.version, target: prev?.target ?? null, deleted: true });
+        goneWrites.push({
+          entityId: w.idText,
+          version: w.version,
+          target: prev?.target ?? null,
+          deleted: true,
+          deliveredKey: prev?.deliveredKey ?? null,
+        });
         if (w.parked) unpark.push({ entityId: w.idText, version: w.version });
       }
       const refused =

@@ -15,6 +15,8 @@ export interface Removal {
   readonly entityId: string;
   readonly version: bigint;
   readonly target: string;
+  /** What deliveredKey() gave for the last delivery at this target (from the ledger); null: the entity id. */
+  readonly deliveredKey?: string | null;
 }
 
 /** A permanent refusal of one item (an HTTP 4xx): its record goes to the DLQ; retrying would not help. */
@@ -34,6 +36,12 @@ export interface Destination {
   /** Resolves with the items refused for good (none for Kafka and jdbc); throws when the batch should be retried. */
   deliver(items: readonly Delivery[]): Promise<readonly Rejection[]>;
   remove(items: readonly Removal[]): Promise<readonly Rejection[]>;
+  /**
+   * For a destination that keys what it writes (Kafka): the key a delivery was written under, encoded as text for
+   * the ledger, when it is not the entity id (the delivery chain chose it). remove() gets it back, so a delete
+   * reaches the key the consumers hold.
+   */
+  deliveredKey?(item: Delivery): string | null;
   /** Destination-specific state for the task status (e.g. the circuit breaker). */
   metrics?(): Record<string, unknown>;
   close(): Promise<void>;

@@ -86,11 +86,19 @@ export class KafkaDestination implements Destination {
     return [];
   }
 
+  /** The shaped key's bytes for the ledger: `b64:` + base64, or `null` for a record the chain left without a key. */
+  deliveredKey(item: Delivery): string | null {
+    if (!item.shaped) return null;
+    const bytes = keyBytes(item.shaped.key);
+    return bytes === null ? NULL_KEY : `${B64}${bytes.toString('base64')}`;
+  }
+
   async remove(items: readonly Removal[]): Promise<readonly Rejection[]> {
     await this.send(
       items.map((r) => ({
         topic: r.target,
-        key: Buffer.from(r.entityId, 'utf8'),
+        // The key the consumers hold: the one the last delivery used (a delivery chain may have chosen it).
+        key: removalKey(r),
         value: null,
         headers: this.headers(r.entityId, r.version),
       })),
@@ -102,6 +110,18 @@ export class KafkaDestination implements Destination {
     await this.writer?.close();
     this.writer = null;
   }
+}
+
+const B64 = 'b64:';
+const NULL_KEY = 'null';
+
+function removalKey(r: Removal): Buffer | null {
+  const k = r.deliveredKey;
+  if (k === null || k === undefined) return Buffer.from(r.entityId, 'utf8');
+  if (k === NULL_KEY) return null;
+  if (k.startsWith(B64)) return Buffer.from(k.slice(B64.length), 'base64');
+  // Written by a newer version: the entity id is the best key left.
+  return Buffer.from(r.entityId, 'utf8');
 }
 
 function jsonBytes(value: unknown): Buffer {

@@ -44,6 +44,29 @@ export async function createTableIfAbsent(
 }
 
 /**
+ * Adds a nullable column to a table created by an older version. Tasks starting together may race on ALTER; the
+ * loser's error is ignored once the column exists.
+ */
+export async function addColumnIfAbsent(db: SqlClient, table: string, column: string, typeSql: string): Promise<void> {
+  const t = db.quote(table);
+  const c = db.quote(column);
+  const exists = async (): Promise<boolean> => {
+    try {
+      await db.query(db.kind === 'sqlserver' ? `SELECT TOP 0 ${c} FROM ${t}` : `SELECT ${c} FROM ${t} WHERE 1 = 0`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (await exists()) return;
+  try {
+    await db.execute(`ALTER TABLE ${t} ADD ${db.kind === 'sqlserver' ? '' : 'COLUMN '}${c} ${typeSql} NULL`);
+  } catch (e) {
+    if (!(await exists())) throw e;
+  }
+}
+
+/**
  * `INSERT … ON CONFLICT/DUPLICATE KEY … UPDATE` of several rows, updating only where `guard` holds: the stored
  * version column is below (or, with `orEqual`, at) the incoming one. Rows must have distinct keys.
  */

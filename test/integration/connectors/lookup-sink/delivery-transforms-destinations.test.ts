@@ -4,10 +4,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { ConfigError, type SinkTaskContext } from '../../../../runtime/api/index.js';
-import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
-import { buildTaskTransforms } from '../../../../runtime/worker/task-transforms.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
-import { type Reported, sinkRecord, testContext } from './harness.js';
+import { type Reported, shapingContext, sinkRecord, testContext } from './harness.js';
 
 // delivery.transforms with the jdbc and http destinations: the shaped row's field names are the columns written
 // (jdbc) and its JSON is the request body (http). The task gets the worker's own chain factory.
@@ -19,13 +17,8 @@ let server: Server;
 let baseUrl: string;
 const requests: Array<{ path: string; key: string; body: string }> = [];
 
-function context(dlq: Reported[], progress: Array<Record<string, unknown>> = []): SinkTaskContext {
-  const registry = defaultPluginRegistry();
-  return {
-    ...testContext({ dlq, progress }),
-    transforms: (props, prefix) => buildTaskTransforms(registry, props, prefix),
-  };
-}
+const context = (dlq: Reported[], progress: Array<Record<string, unknown>> = []): SinkTaskContext =>
+  shapingContext({ dlq, progress });
 
 function props(extra: Record<string, string>): Record<string, string> {
   return {

@@ -7,6 +7,8 @@ import {
   silentLogger,
 } from '../../../../runtime/api/index.js';
 import type { Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { buildTaskTransforms } from '../../../../runtime/worker/task-transforms.js';
 
 /** What the worker would hand the task: a converted SinkRecord with the source's headers. */
 export function sinkRecord(opts: {
@@ -68,6 +70,15 @@ export function testContext(
     errantRecordReporter: reporter,
     assignment: () => [],
     ...(options.kafka ? { kafka: options.kafka } : {}),
+  };
+}
+
+/** testContext() plus the worker's own chain factory, for delivery.transforms. */
+export function shapingContext(options: Parameters<typeof testContext>[0] = {}): SinkTaskContext {
+  const registry = defaultPluginRegistry();
+  return {
+    ...testContext(options),
+    transforms: (props, prefix) => buildTaskTransforms(registry, props, prefix),
   };
 }
 

@@ -163,10 +163,14 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
           version: 2n ** 62n + BigInt(i),
           target: i % 2 ? null : `t,${i}`,
           deleted: i === 3,
+          // Keys as the kafka destination encodes them, quotes and commas included.
+          deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`,
         })),
       );
       // A lower version never overwrites a higher one, also when written as an array batch.
-      await ledger.record('d', 'e', [{ entityId: 'a"b', version: 1n, target: 'older', deleted: false }]);
+      await ledger.record('d', 'e', [
+        { entityId: 'a"b', version: 1n, target: 'older', deleted: false, deliveredKey: 'older' },
+      ]);
       const got = await ledger.get('d', 'e', [...awkward, 'absent']);
       expect([...got.keys()].sort()).toEqual([...awkward].sort());
       awkward.forEach((id, i) =>
@@ -174,6 +178,7 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
           version: 2n ** 62n + BigInt(i),
           target: i % 2 ? null : `t,${i}`,
           deleted: i === 3,
+          deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`,
         }),
       );
 
