@@ -1,6 +1,7 @@
 import {
   DataError,
   ErpStreamError,
+  RetriableError,
   type SinkRecord,
   type SinkTask,
   type SinkTaskContext,
@@ -498,6 +499,8 @@ export class LookupSinkTask implements SinkTask {
     const deliveries: Array<Planned> = [];
     const moves: Removal[] = [];
     const toPark: ParkedRecord[] = [];
+    // Reported to the DLQ after the loop: a retriable failure within it must leave nothing reported twice.
+    const expired: Array<{ work: Work; error: Error }> = [];
     for (const c of candidates) {
       const lag = lagging.get(c.idText);
       const r = lag === undefined ? readiness.get(c.idText)! : { ready: false as const, reason: lag, waitingOn: null };
@@ -508,7 +511,12 @@ export class LookupSinkTask implements SinkTask {
           target = this.destination.targetOf(c.row, c.idText);
           shaped = this.shaper?.shape(c.row, c.idText, c.version, target, c.work.record);
         } catch (e) {
-          await this.expire(c.work, e as Error);
+          // A transient failure (a code table being reloaded) is no reason to dead-letter the record: the batch
+          // fails retriably and the worker hands it over again.
+          if (e instanceof ErpStreamError && e.retriable) {
+            throw e instanceof RetriableError ? e : new RetriableError(e.message, { cause: e });
+          }
+          expired.push({ work: c.work, error: e as Error });
           if (c.work.parked) unpark.push({ entityId: c.idText, version: c.work.version });
           continue;
         }
@@ -546,12 +554,12 @@ export class LookupSinkTask implements SinkTask {
       const w = c.work;
       const firstParkedAt = w.parked?.firstParkedAt ?? now;
       if (now - firstParkedAt >= this.s.parkMaxDurationMs) {
-        await this.expire(
-          w,
-          new DataError(
+        expired.push({
+          work: w,
+          error: new DataError(
             `Parked for ${now - firstParkedAt} ms (park.max.duration.ms=${this.s.parkMaxDurationMs}): ${r.reason}`,
           ),
-        );
+        });
         if (w.parked) unpark.push({ entityId: w.idText, version: w.parked.version });
         continue;
       }
@@ -567,6 +575,8 @@ export class LookupSinkTask implements SinkTask {
         attempts,
       });
     }
+
+    for (const x of expired) await this.expire(x.work, x.error);
 
     if (this.pipelined) {
       // Delivered or deleted keys that were parked leave the park too (send() adds them to unpark).

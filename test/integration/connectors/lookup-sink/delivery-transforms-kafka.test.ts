@@ -1,9 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { RetriableError, type SinkRecord } from '../../../../runtime/api/index.js';
+import { TransformError } from '../../../../runtime/transforms/transform-error.js';
 import { KafkaPluginAccess, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
-import { type Reported, shapingContext, sinkRecord } from './harness.js';
+import { type Reported, shapingContext, sinkRecord, testContext } from './harness.js';
 
 // A delivery chain that re-keys what customers receive (a phone keyed by its person, so a person's records share a
 // partition): deletes must reach the key the customer holds, not the phone's own id. That key outlives the task.
@@ -112,6 +114,52 @@ describe('LookupSink delivery.transforms with the kafka destination', () => {
     expect(await topicContents(topic)).toEqual([
       { key: '1', value: '{"phone_id":1,"person_id":100,"num":"555-0100"}' },
       { key: '1', value: null },
+    ]);
+  });
+
+  it('hands a batch back (RetriableError) instead of dead-lettering it when the chain fails transiently', async () => {
+    const topic = `ls.flaky.phones.${sfx}`;
+    await db.query(`INSERT INTO ${schema}.phone VALUES (2, 200, '555-0200')`);
+    const dlq: Reported[] = [];
+    let reloading = true;
+    const task = new LookupSinkTask();
+    task.initialize({
+      ...testContext({ kafka: access, dlq }),
+      // A chain whose code tables are being reloaded, as TranslateCodes reports it: retriable.
+      transforms: () =>
+        Promise.resolve({
+          aliases: ['codes'],
+          apply: (r: SinkRecord) => {
+            if (reloading) {
+              const cause = new RetriableError('code tables are being reloaded');
+              throw new TransformError('codes', 'erpstream.transforms.TranslateCodes', cause);
+            }
+            return r;
+          },
+          close: () => Promise.resolve(),
+        }),
+    });
+    await task.start({ ...props(topic, false), 'delivery.transforms': 'codes' });
+    try {
+      const record = sinkRecord({ topic: 'phones', offset: 0n, key: 2, version: 1n });
+      const err = await task.put([record]).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeInstanceOf(RetriableError);
+      expect(err?.message).toMatch(/Transform 'codes' .* failed: code tables are being reloaded/);
+      expect(dlq).toEqual([]);
+      // The worker hands the same batch over again once the tables are back.
+      reloading = false;
+      await task.put([record]);
+      await task.flush();
+      expect(task.metrics()).toMatchObject({ delivered: 1 });
+      expect(dlq).toEqual([]);
+    } finally {
+      await task.stop();
+    }
+    expect(await topicContents(topic)).toEqual([
+      { key: '2', value: '{"phone_id":2,"person_id":200,"num":"555-0200"}' },
     ]);
   });
 
