@@ -322,6 +322,17 @@ export class LookupSinkTask implements SinkTask {
     });
   }
 
+  /**
+   * Partitions that moved to another task. What this task noted as done for them must not vouch for records it
+   * is given again if they come back (the consumer resumes from the group's offset, behind that mark).
+   */
+  async close(partitions: TopicPartition[]): Promise<void> {
+    await this.mutex.run(async () => {
+      await this.recording;
+      for (const tp of partitions) this.processed.delete(tpKey(tp.topic, tp.partition));
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);

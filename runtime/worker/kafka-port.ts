@@ -59,10 +59,15 @@ export interface PartitionOffset {
 }
 
 export interface ConsumerPort {
-  /** Starts consuming; `onBatch` runs for one partition's batch at a time, and must finish before the next. */
+  /**
+   * Starts consuming; `onBatch` runs for one partition's batch at a time, and must finish before the next.
+   * `onAssignment` gets this member's partitions after every group rebalance (before their first batch), so
+   * offsets of partitions that moved to another member are never committed from here.
+   */
   run(
     subscription: { topics: string[] } | { regex: RegExp },
     onBatch: (records: InRecord[]) => Promise<void>,
+    onAssignment?: (partitions: Array<{ topic: string; partition: number }>) => void,
   ): Promise<void>;
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
   pause(): void;
@@ -295,7 +300,17 @@ export class KafkaJsPort implements KafkaPort {
     const seenTopics = new Set<string>();
     let paused = false;
     return {
-      async run(subscription, onBatch) {
+      async run(subscription, onBatch, onAssignment) {
+        if (onAssignment) {
+          consumer.on(consumer.events.GROUP_JOIN, (e) => {
+            const assigned = e.payload.memberAssignment;
+            onAssignment(
+              Object.entries(assigned).flatMap(([topic, partitions]) =>
+                partitions.map((partition) => ({ topic, partition })),
+              ),
+            );
+          });
+        }
         if ('topics' in subscription) {
           for (const t of subscription.topics) seenTopics.add(t);
           await consumer.subscribe({ topics: subscription.topics, fromBeginning: true });

@@ -99,6 +99,21 @@ export class SinkOffsetTracker {
     return [...this.parts.values()].filter((s) => s.committed !== s.consumedEnd).map((s) => s.tp);
   }
 
+  /**
+   * Keeps only these partitions: the others moved to another member of the group, whose commits must not be set
+   * back by ours. A partition that comes back starts over from the group's committed offset.
+   */
+  retain(assigned: ReadonlyArray<{ topic: string; partition: number }>): TopicPartition[] {
+    const keep = new Set(assigned.map((p) => key(p.topic, p.partition)));
+    const revoked: TopicPartition[] = [];
+    for (const [k, s] of this.parts) {
+      if (keep.has(k)) continue;
+      this.parts.delete(k);
+      revoked.push(s.tp);
+    }
+    return revoked;
+  }
+
   /** Records a successful commit, so an unchanged offset is not committed again. */
   committed(offsets: readonly PartitionOffset[]): void {
     for (const o of offsets) {

@@ -1,4 +1,4 @@
-import { type Logger, RetriableError, type SinkRecord, type SinkTask } from '../api/index.js';
+import { type Logger, RetriableError, type SinkRecord, type SinkTask, type TopicPartition } from '../api/index.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
@@ -42,6 +42,7 @@ export class WorkerSinkTask {
   private readonly offsets = new SinkOffsetTracker();
   private queue: Promise<unknown> = Promise.resolve();
   private commitTimer: NodeJS.Timeout | null = null;
+  private assigned: TopicPartition[] = [];
 
   constructor(private readonly d: SinkTaskDeps) {
     this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
@@ -84,10 +85,46 @@ export class WorkerSinkTask {
     if (paused) this.pause();
     else d.listener.onState('RUNNING');
     this.running = d.consumer
-      .run(d.subscription, (batch) => this.serial(() => this.onBatch(batch)))
+      .run(
+        d.subscription,
+        (batch) => this.serial(() => this.onBatch(batch)),
+        (partitions) => this.onAssignment(partitions),
+      )
       .catch((error: unknown) => {
         void this.fail(error);
       });
+  }
+
+  /** The partitions this task's consumer owns now (SinkTaskContext.assignment). */
+  assignment(): TopicPartition[] {
+    return [...this.assigned];
+  }
+
+  /**
+   * A rebalance: partitions that moved to another member are forgotten at once, so no commit from here (one
+   * already queued included) sets the new owner's offsets back. The task is told, as Connect's
+   * onPartitionsRevoked/Assigned call SinkTask.close/open, after the batch in progress.
+   */
+  private onAssignment(partitions: ReadonlyArray<{ topic: string; partition: number }>): void {
+    const has = (list: ReadonlyArray<{ topic: string; partition: number }>, p: TopicPartition) =>
+      list.some((x) => x.topic === p.topic && x.partition === p.partition);
+    const before = this.assigned;
+    this.assigned = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
+    this.offsets.retain(this.assigned);
+    const revoked = before.filter((p) => !has(this.assigned, p));
+    const added = this.assigned.filter((p) => !has(before, p));
+    if (revoked.length > 0 || added.length > 0) {
+      this.d.logger.info(`Task ${this.d.connector}-${this.d.taskId} partitions changed`, {
+        revoked: revoked.map((p) => `${p.topic}-${p.partition}`),
+        assigned: added.map((p) => `${p.topic}-${p.partition}`),
+      });
+    }
+    void this.serial(async () => {
+      if (revoked.length > 0) await this.d.task.close?.(revoked);
+      if (added.length > 0) await this.d.task.open?.(added);
+    }).catch((error: unknown) => {
+      void this.fail(error);
+    });
   }
 
   pause(): void {

@@ -249,7 +249,7 @@ export class Worker {
             dlq || errors.logEnable
               ? reporter.errantRecordReporter((r) => runner?.errantRecordFinder()(r), plugin.className)
               : null,
-          assignment: () => [],
+          assignment: () => runner?.assignment() ?? [],
           ...(this.o.kafka.pluginAccess ? { kafka: this.o.kafka.pluginAccess() } : {}),
           transforms: (props, prefix) => buildTaskTransforms(this.o.registry, props, prefix),
         });

@@ -116,6 +116,37 @@ describe('LookupSink pipelining (Kafka destination, PostgreSQL ledger)', () => {
     }
   });
 
+  it('after close(partitions), vouches again only for what it finishes once the partition is back', async () => {
+    const log: DeliveryEvent[] = [];
+    const g = gated(log);
+    const task = new LookupSinkTask({ wrapDestination: g.wrap });
+    task.initialize(testContext({ kafka: access }));
+    await task.start(props(`pipe_c_${sfx}`));
+    const tp = { topic, partition: 0 };
+    try {
+      // put() returns once its batch is being sent (held at the gate).
+      await task.put([
+        sinkRecord({ topic, offset: 5n, key: { document_id: 1 }, version: 10n }),
+        sinkRecord({ topic, offset: 6n, key: { document_id: 2 }, version: 10n }),
+      ]);
+      g.release();
+      await task.flush();
+      expect((await task.preCommit(new Map([[tp, 7n]]))).get(tp)).toBe(7n);
+
+      // The partition moves away and comes back; the consumer resumes from the group's offset, 3.
+      await task.close([tp]);
+      await task.put([sinkRecord({ topic, offset: 3n, key: { document_id: 1 }, version: 11n })]);
+      // Record 3 is still being sent: the old mark (7) must not vouch for it.
+      expect((await task.preCommit(new Map([[tp, 4n]]))).has(tp)).toBe(false);
+      g.release();
+      await task.flush();
+      expect((await task.preCommit(new Map([[tp, 4n]]))).get(tp)).toBe(4n);
+    } finally {
+      g.release();
+      await task.stop();
+    }
+  });
+
   it('a failed send fails the next put() and preCommit, and its versions are not in the ledger', async () => {
     const log: DeliveryEvent[] = [];
     const g = gated(log);

@@ -18,6 +18,19 @@ export class FakeKafka implements KafkaPort {
   readonly created: string[] = [];
   /** Set to make the next sends fail (to test error handling). */
   failSends: Error | null = null;
+  /** Per group: the topics its consumer owns after a simulated rebalance (all matching ones when absent). */
+  private readonly owned = new Map<string, { topics: Set<string>; notify: () => void }>();
+
+  /**
+   * Simulates a rebalance of the group: its consumer now owns these topics (partition 0 each) and is told so; a
+   * topic it gets back is read again from the group's committed offset.
+   */
+  reassign(groupId: string, topics: string[]): void {
+    const o = this.owned.get(groupId);
+    if (!o) throw new Error(`no consumer runs in group ${groupId}`);
+    o.topics = new Set(topics);
+    o.notify();
+  }
 
   append(
     topic: string,
@@ -54,10 +67,20 @@ export class FakeKafka implements KafkaPort {
     const committed = this.groups.get(groupId) ?? new Map<string, bigint>();
     this.groups.set(groupId, committed);
     return {
-      run: async (subscription, onBatch) => {
-        const matches = (t: string) =>
+      run: async (subscription, onBatch, onAssignment) => {
+        const subscribed = (t: string) =>
           'topics' in subscription ? subscription.topics.includes(t) : subscription.regex.test(t);
         const position = new Map<string, bigint>();
+        const ownership = { topics: new Set([...this.topics.keys()].filter(subscribed)), notify: () => {} };
+        let explicit = false;
+        ownership.notify = () => {
+          explicit = true;
+          position.clear();
+          onAssignment?.([...ownership.topics].map((topic) => ({ topic, partition: 0 })));
+        };
+        this.owned.set(groupId, ownership);
+        onAssignment?.([...ownership.topics].map((topic) => ({ topic, partition: 0 })));
+        const matches = (t: string) => subscribed(t) && (!explicit || ownership.topics.has(t));
         loop = (async () => {
           while (!stopped) {
             let delivered = false;

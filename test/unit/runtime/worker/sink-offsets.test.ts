@@ -76,6 +76,7 @@ describe('sink task offsets in the worker (in-memory Kafka)', () => {
     holding.put = [];
     holding.records = [];
     holding.held = [];
+    holding.partitionEvents = [];
     h = await startHarness({}, { registry: testRegistry() });
   });
   afterEach(async () => {
@@ -121,5 +122,38 @@ describe('sink task offsets in the worker (in-memory Kafka)', () => {
     // Released with no new record: the periodic commit covers it and the filtered records after it.
     holding.held = [];
     await waitFor(() => committed('mine') === 10n, 5000, 'committed offset 10');
+  });
+
+  it("never commits a partition after a rebalance moved it to another member (the new owner's offset stays)", async () => {
+    append('r0');
+    append('hold-1');
+    append('r2');
+    await h.req('POST', '/connectors', {
+      name: 'mine',
+      config: { 'connector.class': 'HoldingSink', topics: 'shared' },
+    });
+    await waitFor(() => committed('mine') === 1n, 5000, 'committed offset 1');
+    expect(holding.partitionEvents).toEqual(['open shared-0']);
+
+    // The partition moves to another member, which processes what follows too and commits 5.
+    h.kafka.reassign('connect-mine', []);
+    append('r3');
+    append('r4');
+    h.kafka.groups.get('connect-mine')!.set('shared', 5n);
+    await waitFor(() => holding.partitionEvents.length === 2, 5000, 'close');
+    expect(holding.partitionEvents).toEqual(['open shared-0', 'close shared-0']);
+    // This task finishes its held record late: its periodic commit (3) must not set the new owner's 5 back.
+    holding.held = [];
+    await new Promise((r) => setTimeout(r, 300));
+    expect(committed('mine')).toBe(5n);
+    const status = await h.req('GET', '/connectors/mine/status');
+    expect(status.body.tasks[0].state).toBe('RUNNING');
+
+    // It comes back: read again from the group's offset, then committed as usual.
+    append('r5');
+    h.kafka.reassign('connect-mine', ['shared']);
+    await waitFor(() => committed('mine') === 6n, 5000, 'committed offset 6');
+    expect(holding.partitionEvents).toEqual(['open shared-0', 'close shared-0', 'open shared-0']);
+    expect(holding.put.slice(-2)).toEqual(['r2', 'r5']);
   });
 });

@@ -140,7 +140,13 @@ export const deferredRejectSink: SinkConnectorPlugin = {
 };
 
 /** What the holding sink was given, and the records it still holds (see holdingSink). */
-export const holding = { put: [] as string[], records: [] as SinkRecord[], held: [] as SinkRecord[] };
+export const holding = {
+  put: [] as string[],
+  records: [] as SinkRecord[],
+  held: [] as SinkRecord[],
+  /** open()/close() calls, as `open t-0` / `close t-0`. */
+  partitionEvents: [] as string[],
+};
 
 /**
  * A sink that holds records whose value starts with "hold" (as a sink writing asynchronously does) until
@@ -182,6 +188,12 @@ export const holdingSink: SinkConnectorPlugin = {
         else if (lastPut) out.set(tp, lastPut.kafkaOffset + 1n < offset ? lastPut.kafkaOffset + 1n : offset);
       }
       return out;
+    },
+    async open(partitions) {
+      for (const p of partitions) holding.partitionEvents.push(`open ${p.topic}-${p.partition}`);
+    },
+    async close(partitions) {
+      for (const p of partitions) holding.partitionEvents.push(`close ${p.topic}-${p.partition}`);
     },
     async stop() {},
   }),
