@@ -113,6 +113,10 @@ export class ConnectClient {
    * One call for every connector's status and info (Connect ≥ 2.3; the parameter is repeated, not
    * comma-joined). A worker that ignores `expand` answers with the names only: then ask per connector,
    * skipping connectors deleted meanwhile.
+   *
+   * Connect leaves a connector out of the expanded answer when its status or info is not found: one created a
+   * moment ago has no status until its worker reports one. The plain list still names it, so such a connector is
+   * asked for on its own and is never taken for absent (an `integrations delete` right after an apply).
    */
   async listConnectorsExpanded(): Promise<Record<string, ExpandedConnector>> {
     const body = (
@@ -120,9 +124,9 @@ export class ConnectClient {
         query: { expand: ['status', 'info'] },
       })
     ).body;
-    if (!Array.isArray(body)) return body;
-    const out: Record<string, ExpandedConnector> = {};
-    for (const name of body) {
+    const out: Record<string, ExpandedConnector> = Array.isArray(body) ? {} : { ...body };
+    const missing = (Array.isArray(body) ? body : await this.listConnectors()).filter((name) => !(name in out));
+    for (const name of missing) {
       const [status, info] = await Promise.all([
         this.getConnectorStatus(name).catch(ignoreNotFound),
         this.getConnector(name).catch(ignoreNotFound),

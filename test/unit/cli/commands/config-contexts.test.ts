@@ -77,7 +77,10 @@ describe('erpstream config', () => {
   });
 
   it('commands use the current context with its credentials', async () => {
-    fake = await startFakeConnect({ 'GET /connectors?expand=status&expand=info': { status: 200, body: {} } });
+    fake = await startFakeConnect({
+      'GET /connectors?expand=status&expand=info': { status: 200, body: {} },
+      'GET /connectors': { status: 200, body: [] },
+    });
     await cli(
       'config',
       'set-context',
@@ -91,6 +94,8 @@ describe('erpstream config', () => {
     );
     const r = await runConnectCli(['connectors', 'list'], { env: { ...env, PW: 's3cret' } });
     expect(r).toMatchObject({ code: 0, stdout: 'NAME  TYPE  STATE  TASKS  CLASS\n' });
-    expect(fake.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('ops:s3cret').toString('base64')}`);
+    for (const req of fake.requests) {
+      expect(req.headers.authorization).toBe(`Basic ${Buffer.from('ops:s3cret').toString('base64')}`);
+    }
   });
 });

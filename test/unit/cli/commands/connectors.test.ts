@@ -63,6 +63,7 @@ describe('connectors list', () => {
   it('prints one row per connector, sorted, with a task summary', async () => {
     const r = await cli(['connectors', 'list'], {
       'GET /connectors?expand=status&expand=info': { status: 200, body: EXPANDED },
+      'GET /connectors': { status: 200, body: Object.keys(EXPANDED) },
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatchInlineSnapshot(`
@@ -76,6 +77,7 @@ describe('connectors list', () => {
   it('filters by state and prints JSON with -o json after the subcommand', async () => {
     const r = await cli(['connectors', 'list', '--state', 'stopped', '-o', 'json'], {
       'GET /connectors?expand=status&expand=info': { status: 200, body: EXPANDED },
+      'GET /connectors': { status: 200, body: Object.keys(EXPANDED) },
     });
     expect(JSON.parse(r.stdout)).toEqual([
       {

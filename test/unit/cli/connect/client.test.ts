@@ -205,6 +205,7 @@ describe('ConnectClient requests', () => {
   it('repeats the expand parameter (Connect ignores "status,info") and encodes names as one path segment', async () => {
     fake = await startFakeConnect({
       'GET /connectors?expand=status&expand=info': { status: 200, body: { orders: { status: STATUS } } },
+      'GET /connectors': { status: 200, body: ['orders'] },
       'GET /connectors/a%2Fb%20c/status': { status: 200, body: STATUS },
     });
     const { c } = client(fake.url);
@@ -227,6 +228,21 @@ describe('ConnectClient requests', () => {
     expect(expanded).toEqual({
       orders: { status: STATUS, info: { name: 'orders', config: {}, tasks: [], type: 'source' } },
     });
+  });
+
+  it('asks for a connector the expanded answer left out (created a moment ago, no status yet)', async () => {
+    const info = { name: 'fresh', config: { 'erpstream.io/integration': 'acme' }, tasks: [], type: 'sink' };
+    fake = await startFakeConnect({
+      'GET /connectors?expand=status&expand=info': { status: 200, body: { orders: { status: STATUS } } },
+      'GET /connectors': { status: 200, body: ['orders', 'fresh'] },
+      'GET /connectors/fresh/status': {
+        status: 404,
+        body: { error_code: 404, message: 'No status found for connector fresh' },
+      },
+      'GET /connectors/fresh': { status: 200, body: info },
+    });
+    const expanded = await client(fake.url).c.listConnectorsExpanded();
+    expect(expanded).toEqual({ orders: { status: STATUS }, fresh: { info } });
   });
 
   it('keeps 64-bit offsets exact both ways', async () => {
