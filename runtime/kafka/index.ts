@@ -38,3 +38,4 @@ export {
   type RecordProducerOptions,
 } from './record-producer.js';
 export { javaPartition, murmur2 } from './murmur2.js';
+export { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';

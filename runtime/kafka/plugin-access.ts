@@ -4,6 +4,7 @@ import type { KafkaAccess, KafkaWriter, OutgoingKafkaRecord, RecordMetadata } fr
 import { brokersOf, createConsumer, createProducer, ensureTopics } from './client.js';
 import { javaPartition } from './murmur2.js';
 import { type ProducerRecord, RecordProducer } from './record-producer.js';
+import { estimatedRecordBytes, sizedRuns } from './request-size.js';
 
 /**
  * KafkaAccess for plugins on top of runtime/kafka: idempotent producers (one request in flight, murmur2
@@ -152,6 +153,9 @@ function headerPairs(h: Readonly<Record<string, Buffer | string>>): Array<[strin
   return out;
 }
 
+const outgoingSize = (r: OutgoingKafkaRecord): number =>
+  estimatedRecordBytes(r.key, r.value, Object.entries(r.headers ?? {}));
+
 /** Transactional writes (exactly-once destinations) stay on kafkajs, whose transaction handling is tested here. */
 class TransactionalPluginWriter implements KafkaWriter {
   constructor(
@@ -205,9 +209,11 @@ class TransactionalPluginWriter implements KafkaWriter {
     try {
       const result = await fn({
         send: async (records) => {
-          if (records.length === 0) return;
-          const topicMessages = await this.messages(records);
-          await tx.sendBatch({ topicMessages, acks: -1 });
+          // Several requests within the one transaction when the records outgrow what the broker takes at once.
+          for (const [from, to] of sizedRuns(records, outgoingSize)) {
+            const topicMessages = await this.messages(records.slice(from, to));
+            await tx.sendBatch({ topicMessages, acks: -1 });
+          }
         },
       });
       await tx.commit();

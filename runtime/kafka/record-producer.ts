@@ -2,6 +2,7 @@ import { type MessageToProduce, Producer, GenericError } from '@platformatic/kaf
 import { RetriableError } from '../api/index.js';
 import { parseBrokers } from './client.js';
 import { javaPartition } from './murmur2.js';
+import { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
 
 /** Header pairs in order; a key may repeat, a value may be null (Kafka allows both). */
 export type RecordHeaders = ReadonlyArray<readonly [string, Buffer | null]>;
@@ -36,12 +37,7 @@ export interface RecordProducerOptions {
   maxRequestBytes?: number;
 }
 
-/** A record's size in a record batch, near enough: its bytes plus varint and attribute overhead. */
-function estimatedSize(r: ProducerRecord): number {
-  let n = 24 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  if (r.headers !== undefined) for (const [k, v] of r.headers) n += 8 + k.length + (v?.length ?? 0);
-  return n;
-}
+const sizeOf = (r: ProducerRecord): number => estimatedRecordBytes(r.key, r.value, r.headers);
 
 /** How long a topic's partition count is trusted before metadata is read again (partitions can be added). */
 const PARTITION_COUNT_TTL_MS = 60_000;
@@ -75,7 +71,7 @@ export class RecordProducer {
 
   private constructor(private readonly options: RecordProducerOptions) {
     this.compression = options.compression ?? 'none';
-    this.maxRequestBytes = options.maxRequestBytes ?? 900_000;
+    this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.producer = this.newClient();
   }
 
@@ -135,16 +131,8 @@ export class RecordProducer {
     const acks = new Array<ProducedAck>(records.length);
     // A partition's records travel as one record batch, which the broker refuses past max.message.bytes (1 MB by
     // default): large sends go out as consecutive requests, each under maxRequestBytes, in order.
-    let from = 0;
-    while (from < records.length) {
-      let to = from;
-      let bytes = 0;
-      do {
-        bytes += estimatedSize(records[to]!);
-        to++;
-      } while (to < records.length && bytes + estimatedSize(records[to]!) <= this.maxRequestBytes);
+    for (const [from, to] of sizedRuns(records, sizeOf, this.maxRequestBytes)) {
       await this.sendChunk(records, partitions, from, to, acks);
-      from = to;
     }
     return acks;
   }

@@ -1,5 +1,5 @@
 import { type KafkaAccess, RetriableError } from '../api/index.js';
-import { KafkaPluginAccess } from '../kafka/index.js';
+import { KafkaPluginAccess, estimatedRecordBytes, sizedRuns } from '../kafka/index.js';
 import {
   type Admin,
   type Consumer,
@@ -152,8 +152,23 @@ async function withRetries<T>(op: () => Promise<T>, attempts = 6): Promise<T> {
   }
 }
 
-/** Sends one batch and maps kafkajs's per-partition base offsets back to each record, in order. */
+/**
+ * Sends records as consecutive requests under the broker's per-batch limit (in a transaction they all belong to
+ * it) and maps kafkajs's per-partition base offsets back to each record, in order.
+ */
 async function sendWithAcks(
+  producer: Pick<Producer, 'sendBatch'>,
+  records: readonly OutRecord[],
+  compression: number,
+): Promise<Ack[]> {
+  const acks: Ack[] = [];
+  for (const [from, to] of sizedRuns(records, (r) => estimatedRecordBytes(r.key, r.value, r.headers))) {
+    acks.push(...(await sendRequest(producer, records.slice(from, to), compression)));
+  }
+  return acks;
+}
+
+async function sendRequest(
   producer: Pick<Producer, 'sendBatch'>,
   records: readonly OutRecord[],
   compression: number,

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../../runtime/kafka/index.js';
 import { KafkaPluginAccess } from '../../../runtime/kafka/index.js';
+import { KafkaJsPort } from '../../../runtime/worker/kafka-port.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 
 const kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'plugin-access-it', logLevel: 'nothing' });
@@ -76,5 +77,50 @@ describe('KafkaPluginAccess (KafkaAccess for plugins)', () => {
     ).rejects.toThrow('changed my mind');
     await expect(w.send([{ topic, key: null, value: null }])).rejects.toThrow(/transactional/);
     expect((await readAll(topic)).map((r) => r.value)).toEqual(['committed']);
+  });
+
+  it('commits a transaction larger than the broker takes in one batch (several requests, one transaction)', async () => {
+    const topic = `pa.tx.large.${sfx}`;
+    await access.ensureTopics([{ topic, partitions: 1 }]);
+    const w = await access.writer({ transactionalId: `pa-tx-large-${sfx}` });
+    writers.push(w);
+    // 3,000 records of 1 KB to one partition: three times the broker's default max.message.bytes.
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      topic,
+      key: Buffer.from(String(i)),
+      value: Buffer.alloc(1024, 97 + (i % 26)),
+    }));
+    await w.transaction!(async (tx) => {
+      await tx.send(records);
+    });
+    const read = await readAll(topic);
+    expect(read.map((r) => r.key)).toEqual(records.map((_, i) => String(i)));
+  });
+});
+
+describe('KafkaJsPort transactional producer (exactly-once sources)', () => {
+  it('sends a transaction larger than one batch in order, with each record’s offset', async () => {
+    const topic = `pa.port.tx.large.${sfx}`;
+    await access.ensureTopics([{ topic, partitions: 1 }]);
+    const port = new KafkaJsPort({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: 'pa-port-it' });
+    const p = await port.transactionalProducer(`pa-port-tx-${sfx}`);
+    try {
+      const records = Array.from({ length: 3000 }, (_, i) => ({
+        topic,
+        partition: 0,
+        key: Buffer.from(String(i)),
+        value: Buffer.alloc(1024, 97 + (i % 26)),
+        headers: [] as Array<[string, Buffer | null]>,
+        timestamp: null,
+      }));
+      await p.begin();
+      const acks = await p.send(records);
+      await p.commit();
+      expect(acks.map((a) => a.offset)).toEqual(records.map((_, i) => BigInt(i)));
+      expect((await readAll(topic)).map((r) => r.key)).toEqual(records.map((_, i) => String(i)));
+    } finally {
+      await p.close();
+      await port.close();
+    }
   });
 });
