@@ -1,28 +1,16 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { startStandaloneWorker } from '../../../runtime/worker/standalone.js';
-import { requireEnv } from '../env.js';
 import { runConnectCli } from '../../unit/cli/connect/run-connect-cli.js';
+import { startTestWorker } from '../test-worker.js';
 
 /**
  * The CLI's connector-command suite (connectors.test.ts, which runs against real Apache Kafka Connect)
  * run a second time against erpstream's own worker: the commands must work the same on both.
  */
-const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-cli-worker-'));
-const worker = await startStandaloneWorker({
-  config: parseWorkerConfig({
-    'bootstrap.servers': requireEnv('KAFKA_BROKERS'),
-    listeners: 'http://127.0.0.1:0',
-    'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-    'offset.flush.interval.ms': '500',
-    'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-    'log.level': 'WARN',
-  }),
-  logSink: () => {},
+const { worker, dir } = await startTestWorker('cli-worker', {
+  'offset.flush.interval.ms': '500',
+  'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+  'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
 });
 const connectUrl = process.env.CONNECT_URL;
 // The suite reads CONNECT_URL while it loads; test files share one process, so restore it at once.

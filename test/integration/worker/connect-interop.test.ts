@@ -1,11 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../runtime/worker/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { KNOWN_DIFFERENCES, type StepResult, differences, runConformance } from './conformance.js';
+import { startTestWorker } from '../test-worker.js';
 
 /**
  * The same REST conformance run against real Apache Kafka Connect 3.9 (CONNECT_URL, started by
@@ -19,17 +16,7 @@ describe('REST interoperability: erpstream worker vs Apache Kafka Connect 3.9', 
 
   beforeAll(async () => {
     const connectUrl = requireEnv('CONNECT_URL').replace(/\/$/, '');
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-interop-'));
-    ours = await startStandaloneWorker({
-      config: parseWorkerConfig({
-        'bootstrap.servers': requireEnv('KAFKA_BROKERS'),
-        listeners: 'http://127.0.0.1:0',
-        'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-        'offset.flush.interval.ms': '200',
-        'log.level': 'WARN',
-      }),
-      logSink: () => {},
-    });
+    ({ worker: ours } = await startTestWorker('interop'));
     connect = await runConformance(connectUrl, `it-interop-connect-${uniqueSuffix()}`);
     erpstream = await runConformance(ours.url, `it-interop-ours-${uniqueSuffix()}`);
   });

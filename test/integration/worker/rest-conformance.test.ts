@@ -1,11 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
-import { requireEnv, uniqueSuffix } from '../env.js';
+import { type RunningWorker } from '../../../runtime/worker/standalone.js';
+import { uniqueSuffix } from '../env.js';
 import { runConformance, type StepResult } from './conformance.js';
+import { startTestWorker } from '../test-worker.js';
 
 /**
  * The status codes and messages below were recorded from Apache Kafka Connect 3.9.1 (the stack's
@@ -125,17 +122,7 @@ describe('REST conformance with Kafka Connect 3.9 (erpstream worker, real Kafka)
   let results: StepResult[];
 
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-conf-'));
-    worker = await startStandaloneWorker({
-      config: parseWorkerConfig({
-        'bootstrap.servers': requireEnv('KAFKA_BROKERS'),
-        listeners: 'http://127.0.0.1:0',
-        'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-        'offset.flush.interval.ms': '200',
-        'log.level': 'WARN',
-      }),
-      logSink: () => {},
-    });
+    ({ worker } = await startTestWorker('conf'));
     results = await runConformance(worker.url, `it-conformance-${uniqueSuffix()}`);
   });
   afterAll(async () => {

@@ -1,13 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
-import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../runtime/worker/standalone.js';
 import { holding, testRegistry } from '../../unit/runtime/worker/test-plugins.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { waitFor } from './distributed/cluster.js';
+import { STRINGS, startTestWorker } from '../test-worker.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
@@ -59,21 +56,12 @@ describe('sink offsets on a shared topic (real Kafka)', () => {
     await ensureTopics(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
     await admin.disconnect();
     await producer.connect();
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-sink-offsets-'));
-    worker = await startStandaloneWorker({
-      config: parseWorkerConfig({
-        'bootstrap.servers': brokers,
-        listeners: 'http://127.0.0.1:0',
-        'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-        'offset.flush.interval.ms': '200',
-        'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-        'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
-      }),
+    ({ worker } = await startTestWorker('sink-offsets', STRINGS, {
       registry: testRegistry(),
       logSink: (l) => {
         if (/"level":"(ERROR|WARN)"/.test(l) && !/org.apache.kafka/.test(l)) process.stderr.write(`${l}\n`);
       },
-    });
+    }));
   }, 60_000);
   afterAll(async () => {
     await worker?.stop();

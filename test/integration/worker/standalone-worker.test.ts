@@ -5,10 +5,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
 import { DLQ_HEADERS } from '../../../runtime/errors/dlq.js';
-import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../runtime/worker/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
+import { STRINGS, startTestWorker } from '../test-worker.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
@@ -148,19 +148,7 @@ describe('dead letter queue against the real broker', () => {
   const kafka = createKafka({ brokers, clientId: 'it-worker-dlq', logLevel: 'nothing' });
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-dlq-'));
-    worker = await startStandaloneWorker({
-      config: parseWorkerConfig({
-        'bootstrap.servers': brokers,
-        listeners: 'http://127.0.0.1:0',
-        'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-        'offset.flush.interval.ms': '200',
-        'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-        'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
-        'log.level': 'WARN',
-      }),
-      logSink: () => {},
-    });
+    ({ worker, dir } = await startTestWorker('dlq', STRINGS));
   });
   afterAll(async () => {
     await worker?.stop();

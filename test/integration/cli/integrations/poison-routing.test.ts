@@ -1,5 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,11 +6,11 @@ import { expandDocuments } from '../../../../cli/integrations/expand.js';
 import { validateExpansion } from '../../../../cli/integrations/validate.js';
 import { DLQ_HEADERS } from '../../../../runtime/errors/dlq.js';
 import { createKafka, createProducer, ensureTopics } from '../../../../runtime/kafka/index.js';
-import { parseWorkerConfig } from '../../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../../runtime/worker/standalone.js';
 import { writeTree } from '../../../unit/cli/integrations/write-files.js';
 import { eventually } from '../../connectors/lookup-sink/harness.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
+import { SCHEMALESS_JSON, startTestWorker } from '../../test-worker.js';
 
 /**
  * Two customers' integration files on one shared ERP topic, their generated lookup sinks on a real worker,
@@ -129,21 +127,7 @@ beforeAll(async () => {
   await admin.connect();
   await ensureTopics(admin, [{ topic: input, numPartitions: 1 }]);
   await admin.disconnect();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-integ-poison-'));
-  worker = await startStandaloneWorker({
-    config: parseWorkerConfig({
-      'bootstrap.servers': brokers,
-      listeners: 'http://127.0.0.1:0',
-      'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-      'offset.flush.interval.ms': '200',
-      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'key.converter.schemas.enable': 'false',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter.schemas.enable': 'false',
-      'log.level': 'WARN',
-    }),
-    logSink: () => {},
-  });
+  ({ worker } = await startTestWorker('integ-poison', SCHEMALESS_JSON));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,14 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../../runtime/errors/dlq.js';
 import { KafkaPluginAccess, createKafka, createProducer, ensureTopics } from '../../../../runtime/kafka/index.js';
-import { parseWorkerConfig } from '../../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../../runtime/worker/standalone.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { eventually } from './harness.js';
+import { SCHEMALESS_JSON, startTestWorker } from '../../test-worker.js';
 
 // The sink as users run it: registered over REST on a real standalone worker, fed by the worker's consumer and
 // JsonConverter, with the worker lending it Kafka (SinkTaskContext.kafka) and its DLQ (errantRecordReporter).
@@ -121,21 +118,7 @@ beforeAll(async () => {
   await admin.connect();
   await ensureTopics(admin, [{ topic: input, numPartitions: 1 }]);
   await admin.disconnect();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-ls-worker-'));
-  worker = await startStandaloneWorker({
-    config: parseWorkerConfig({
-      'bootstrap.servers': brokers,
-      listeners: 'http://127.0.0.1:0',
-      'offset.storage.file.filename': path.join(dir, 'offsets.json'),
-      'offset.flush.interval.ms': '200',
-      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'key.converter.schemas.enable': 'false',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter.schemas.enable': 'false',
-      'log.level': 'WARN',
-    }),
-    logSink: () => {},
-  });
+  ({ worker } = await startTestWorker('ls-worker', SCHEMALESS_JSON));
 }, 60_000);
 
 afterAll(async () => {
