@@ -237,7 +237,13 @@ export class ErpSourceTask implements SourceTask {
     const settings = this.settings.tsinc!;
     const reader = this.context?.offsetStorageReader;
     this.tsinc = [];
-    for (const id of await this.assignedTables(props)) {
+    const tables = await this.assignedTables(props);
+    // As in change_table mode: taken before the tables are described.
+    if (this.settings.schemaRefreshIntervalMs > 0) {
+      this.fingerprints = await catalogFingerprints(this.dialect, tables);
+      this.lastSchemaCheckMs = Date.now();
+    }
+    for (const id of tables) {
       const schemas = await this.loadSchemas(id);
       TsIncTableReader.check(schemas.table, settings);
       const stored = (await reader?.offset(this.partition(qualified(id)))) as TsIncOffset | null | undefined;
@@ -256,12 +262,16 @@ export class ErpSourceTask implements SourceTask {
 
   /** Each table's late rows (overlap window) then its next page; offsets never move back for late rows. */
   private async pollTimestampIncrementing(): Promise<SourceRecord[]> {
+    await this.maybeRefreshSchemas();
     const records: SourceRecord[] = [];
     const db = this.dialect.database;
     let full = false;
     const now = Date.now();
     for (const reader of this.tsinc!) {
       const name = qualified(reader.table.id);
+      const current = this.schemas.get(name)!.table;
+      // The table changed (schema.refresh.interval.ms): the reader's columns must still be there.
+      if (current !== reader.table) reader.useTable(current);
       const { rows, full: tableFull } = await reader.read(this.settings.maxBatchSize);
       full ||= tableFull;
       const schemas = this.schemas.get(name)!;

@@ -134,11 +134,21 @@ export class TsIncTableReader {
 
   constructor(
     private readonly dialect: Dialect,
-    readonly table: TableInfo,
+    private tableInfo: TableInfo,
     private readonly settings: TsIncSettings,
     public cursor: TsIncPosition | null,
     private readonly log: Logger,
   ) {}
+
+  get table(): TableInfo {
+    return this.tableInfo;
+  }
+
+  /** The table as described again after a schema change; a dropped timestamp or incrementing column is refused. */
+  useTable(table: TableInfo): void {
+    TsIncTableReader.check(table, this.settings);
+    this.tableInfo = table;
+  }
 
   /** Checks that the configured columns exist in the table; names the config key when one does not. */
   static check(table: TableInfo, settings: TsIncSettings): void {

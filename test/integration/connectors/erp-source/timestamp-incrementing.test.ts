@@ -117,6 +117,22 @@ for (const [name, makeFixture] of [
       }
     });
 
+    it('picks up a column added while streaming, without a restart (schema.refresh.interval.ms)', async () => {
+      await createTable('grow');
+      await db.exec(`INSERT INTO ${q('grow')} VALUES (1, 'before', ${nowTs()})`);
+      const h = harness('grow', { 'schema.refresh.interval.ms': '100' });
+      await h.start();
+      expect(ids(await h.pollUntil((all) => events(all).length >= 1))).toEqual([1]);
+      await db.exec(`ALTER TABLE ${q('grow')} ADD ${pgLike() ? 'COLUMN ' : ''}note varchar(20)`);
+      await new Promise((r) => setTimeout(r, 200));
+      await db.exec(`INSERT INTO ${q('grow')} (id, name, updated_at, note) VALUES (2, 'after', ${nowTs()}, 'hello')`);
+      const later = events(await h.pollUntil((all) => events(all).length >= 1));
+      expect(later.map((r) => Number(keyOf(r)))).toEqual([2]);
+      const after = envelope(later[0]!).after!;
+      expect(after.get('note')).toBe('hello');
+      expect(after.schema.fields?.map((f) => f.name)).toEqual(['id', 'name', 'updated_at', 'note']);
+    });
+
     it('waits for the safety lag before reading a row, and names a missing column', async () => {
       await createTable('lag');
       const h = harness('lag', { 'timestamp.delay.interval.ms': '1500' });
