@@ -3,10 +3,20 @@ import { classifyDbError } from '../../../runtime/api/index.js';
 import { type ConnectionOptions, type Row, type SqlClient, bindable } from './client.js';
 
 /** BIGINT as bigint (like PostgreSQL's int8); DECIMAL and dates stay the server's exact text. */
+/**
+ * BIGINT as bigint; DATETIME and TIMESTAMP as ISO-8601 text with their microseconds (`2026-11-22T10:00:00.123456`;
+ * TIMESTAMP values are in UTC, the session's zone). No `Z`: MySQL and MariaDB refuse it when the value is written
+ * back (a jdbc destination on MariaDB).
+ */
 const typeCast: mysql.TypeCast = (field, next) => {
   if (field.type === 'LONGLONG') {
     const text = field.string();
     return text === null ? null : BigInt(text);
+  }
+  if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
+    const text = field.string();
+    if (text === null || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(text)) return text;
+    return `${text.slice(0, 10)}T${text.slice(11)}`;
   }
   return next();
 };

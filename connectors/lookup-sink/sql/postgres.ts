@@ -12,12 +12,15 @@ const OID = {
   JSON: 114,
   FLOAT4: 700,
   FLOAT8: 701,
+  TIMESTAMP: 1114,
+  TIMESTAMPTZ: 1184,
   JSONB: 3802,
 } as const;
 
 /**
- * Exact values: int8 as bigint, numeric and every date/time type as the server's text (UTC session, microseconds
- * kept), bytea as Buffer, json parsed. Nothing passes through a float that was not a float in the database.
+ * Exact values: int8 as bigint, numeric as the server's text, timestamps as ISO-8601 text with their microseconds
+ * (`2026-11-22T10:00:00.123456`, and `Z` for timestamptz in the UTC session), other date/time types as the server's
+ * text, bytea as Buffer, json parsed. Nothing passes through a float that was not a float in the database.
  */
 const exactTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -32,6 +35,10 @@ const exactTypes = {
         return (v: string) => Number(v);
       case OID.BOOL:
         return (v: string) => v === 't';
+      case OID.TIMESTAMP:
+        return isoTimestamp;
+      case OID.TIMESTAMPTZ:
+        return isoTimestampUtc;
       case OID.BYTEA:
       case OID.JSON:
       case OID.JSONB:
@@ -41,6 +48,16 @@ const exactTypes = {
     }
   },
 } as pg.CustomTypesConfig;
+
+/** `2026-11-22 10:00:00.123456` → `2026-11-22T10:00:00.123456`; infinity and BC dates stay as they are. */
+function isoTimestamp(v: string): string {
+  return /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(v) ? `${v.slice(0, 10)}T${v.slice(11)}` : v;
+}
+
+/** `2026-11-22 10:00:00.123456+00` (the UTC session's form) → `2026-11-22T10:00:00.123456Z`. */
+function isoTimestampUtc(v: string): string {
+  return v.endsWith('+00') ? `${isoTimestamp(v.slice(0, -3))}Z` : v;
+}
 
 type Queryable = pg.Pool | pg.PoolClient;
 
