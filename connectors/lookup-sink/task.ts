@@ -66,10 +66,10 @@ const EMPTY_SENT: Sent = { writes: [], delivered: [], deleted: 0 };
 const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
 
 /**
- * Raises a partition's offset mark past the record. Keyed by where the record was consumed: the connector's
- * transforms may have renamed its topic (DomainRouter does), and the worker commits the consumed partitions.
+ * The next offset to commit per topic-partition after these records (a batch usually holds one partition). Keyed by
+ * where each record was consumed: the connector's transforms may have renamed its topic (DomainRouter does), and the
+ * worker commits the consumed partitions.
  */
-/** The next offset to commit per topic-partition after these records (a batch usually holds one partition). */
 function nextOffsets(records: readonly SinkRecord[]): Map<string, bigint> {
   const marks = new Map<string, bigint>();
   let topic: string | null = null;
