@@ -86,6 +86,9 @@ interface SyncConverter {
   ): Buffer | null | undefined;
 }
 
+/** What serialize() answers for a record the error policy tolerated and dropped. */
+const SKIPPED = Symbol('skipped');
+
 function syncConverter(c: Converter): SyncConverter | null {
   return typeof (c as Partial<SyncConverter>).fromConnectDataSync === 'function'
     ? (c as unknown as SyncConverter)
@@ -259,6 +262,47 @@ export class WorkerSourceTask {
   }
 
   /**
+   * A record's key or value as bytes. A converter with a synchronous path costs no promise; a throw goes through
+   * the retry-with-tolerance operator, and SKIPPED means the record was tolerated and dropped.
+   */
+  private serialize(
+    stage: 'KEY_CONVERTER' | 'VALUE_CONVERTER',
+    className: string,
+    converter: Converter,
+    sync: SyncConverter | null,
+    r: SourceRecord,
+    schema: Schema | null,
+    data: unknown,
+    original: SourceRecord,
+  ): Buffer | null | typeof SKIPPED | Promise<Buffer | null | typeof SKIPPED> {
+    let bytes: Buffer | null | undefined;
+    try {
+      bytes = sync?.fromConnectDataSync(r.topic, r.headers, schema, data);
+    } catch (e) {
+      return this.recoverConversion(stage, className, converter, r, schema, data, original, e);
+    }
+    if (bytes !== undefined) return bytes;
+    return converter
+      .fromConnectData(r.topic, r.headers, schema, data)
+      .catch((e: unknown) => this.recoverConversion(stage, className, converter, r, schema, data, original, e));
+  }
+
+  private async recoverConversion(
+    stage: 'KEY_CONVERTER' | 'VALUE_CONVERTER',
+    className: string,
+    converter: Converter,
+    r: SourceRecord,
+    schema: Schema | null,
+    data: unknown,
+    original: SourceRecord,
+    error: unknown,
+  ): Promise<Buffer | null | typeof SKIPPED> {
+    const convert = () => converter.fromConnectData(r.topic, r.headers, schema, data);
+    const x = await this.op.recover(stage, className, convert, this.failureContext(original), error);
+    return x.ok ? x.value : SKIPPED;
+  }
+
+  /**
    * Transforms and converters run directly, without a promise or closure per record; only a stage that throws goes
    * through the retry-with-tolerance operator (`recover`: same attempts, retries, reporting and DLQ as `execute`).
    */
@@ -301,38 +345,21 @@ export class WorkerSourceTask {
         if (!h.ok) continue;
         headers = h.value;
       }
-      let key: Buffer | null | undefined;
-      try {
-        key = keySync?.fromConnectDataSync(r.topic, r.headers, r.keySchema, r.key);
-        if (key === undefined) key = await conv.key.fromConnectData(r.topic, r.headers, r.keySchema, r.key);
-      } catch (e) {
-        const k = await this.op.recover(
-          'KEY_CONVERTER',
-          conv.keyClass,
-          () => conv.key.fromConnectData(r.topic, r.headers, r.keySchema, r.key),
-          this.failureContext(original),
-          e,
-        );
-        if (!k.ok) continue;
-        key = k.value;
-      }
-      let value: Buffer | null | undefined;
-      try {
-        value = valueSync?.fromConnectDataSync(r.topic, r.headers, r.valueSchema, r.value);
-        if (value === undefined) {
-          value = await conv.value.fromConnectData(r.topic, r.headers, r.valueSchema, r.value);
-        }
-      } catch (e) {
-        const v = await this.op.recover(
-          'VALUE_CONVERTER',
-          conv.valueClass,
-          () => conv.value.fromConnectData(r.topic, r.headers, r.valueSchema, r.value),
-          this.failureContext(original),
-          e,
-        );
-        if (!v.ok) continue;
-        value = v.value;
-      }
+      let key = this.serialize('KEY_CONVERTER', conv.keyClass, conv.key, keySync, r, r.keySchema, r.key, original);
+      if (key instanceof Promise) key = await key;
+      if (key === SKIPPED) continue;
+      let value = this.serialize(
+        'VALUE_CONVERTER',
+        conv.valueClass,
+        conv.value,
+        valueSync,
+        r,
+        r.valueSchema,
+        r.value,
+        original,
+      );
+      if (value instanceof Promise) value = await value;
+      if (value === SKIPPED) continue;
       out.push({ topic: r.topic, partition: r.kafkaPartition, key, value, headers, timestamp: r.timestamp });
       sent.push(original);
     }
