@@ -50,7 +50,7 @@ export class DeliveryLedger {
 
   async init(): Promise<void> {
     const t = types(this.db);
-    await createTableIfAbsent(
+    const existed = await createTableIfAbsent(
       this.db,
       this.table,
       `destination varchar(191) NOT NULL, entity varchar(191) NOT NULL, entity_id varchar(300) NOT NULL, ` +
@@ -59,7 +59,7 @@ export class DeliveryLedger {
       [],
     );
     // Ledgers created before delivered_key existed.
-    await addColumnIfAbsent(this.db, this.table, 'delivered_key', t.text);
+    if (existed) await addColumnIfAbsent(this.db, this.table, 'delivered_key', t.text);
   }
 
   /**

@@ -13,57 +13,58 @@ export function types(db: SqlClient): { version: string; text: string; bool: str
 }
 
 /**
- * Creates a table (and its indexes) when absent. Two tasks starting together may race on CREATE; the loser sees
- * an error although the table now exists, so existence is checked again before failing.
+ * Runs `create` unless `probe` (a query that selects nothing) succeeds. Two tasks starting together may race on
+ * the DDL; the loser sees an error although the object now exists, so it probes again before failing. Answers
+ * whether the object was there already.
  */
-export async function createTableIfAbsent(
+async function createUnlessPresent(db: SqlClient, probe: string, create: () => Promise<unknown>): Promise<boolean> {
+  const exists = async (): Promise<boolean> => {
+    try {
+      await db.query(probe);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (await exists()) return true;
+  try {
+    await create();
+  } catch (e) {
+    if (!(await exists())) throw e;
+  }
+  return false;
+}
+
+/** Creates a table (and its indexes) when absent; answers whether it was there already. */
+export function createTableIfAbsent(
   db: SqlClient,
   table: string,
   columnsSql: string,
   indexes: ReadonlyArray<{ name: string; columns: string }>,
-): Promise<void> {
+): Promise<boolean> {
   const t = db.quote(table);
-  const exists = async (): Promise<boolean> => {
-    try {
-      await db.query(db.kind === 'sqlserver' ? `SELECT TOP 0 * FROM ${t}` : `SELECT * FROM ${t} WHERE 1 = 0`);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (await exists()) return;
-  try {
-    await db.execute(`CREATE TABLE ${t} (${columnsSql})`);
-    for (const ix of indexes) {
-      const name = db.quote(`${table.split('.').pop()}_${ix.name}`);
-      await db.execute(`CREATE INDEX ${name} ON ${t} (${ix.columns})`);
-    }
-  } catch (e) {
-    if (!(await exists())) throw e;
-  }
+  return createUnlessPresent(
+    db,
+    db.kind === 'sqlserver' ? `SELECT TOP 0 * FROM ${t}` : `SELECT * FROM ${t} WHERE 1 = 0`,
+    async () => {
+      await db.execute(`CREATE TABLE ${t} (${columnsSql})`);
+      for (const ix of indexes) {
+        const name = db.quote(`${table.split('.').pop()}_${ix.name}`);
+        await db.execute(`CREATE INDEX ${name} ON ${t} (${ix.columns})`);
+      }
+    },
+  );
 }
 
-/**
- * Adds a nullable column to a table created by an older version. Tasks starting together may race on ALTER; the
- * loser's error is ignored once the column exists.
- */
+/** Adds a nullable column to a table created by an older version. */
 export async function addColumnIfAbsent(db: SqlClient, table: string, column: string, typeSql: string): Promise<void> {
   const t = db.quote(table);
   const c = db.quote(column);
-  const exists = async (): Promise<boolean> => {
-    try {
-      await db.query(db.kind === 'sqlserver' ? `SELECT TOP 0 ${c} FROM ${t}` : `SELECT ${c} FROM ${t} WHERE 1 = 0`);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (await exists()) return;
-  try {
-    await db.execute(`ALTER TABLE ${t} ADD ${db.kind === 'sqlserver' ? '' : 'COLUMN '}${c} ${typeSql} NULL`);
-  } catch (e) {
-    if (!(await exists())) throw e;
-  }
+  await createUnlessPresent(
+    db,
+    db.kind === 'sqlserver' ? `SELECT TOP 0 ${c} FROM ${t}` : `SELECT ${c} FROM ${t} WHERE 1 = 0`,
+    () => db.execute(`ALTER TABLE ${t} ADD ${db.kind === 'sqlserver' ? '' : 'COLUMN '}${c} ${typeSql} NULL`),
+  );
 }
 
 /**
