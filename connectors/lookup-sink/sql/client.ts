@@ -55,6 +55,18 @@ export async function openSqlClient(options: ConnectionOptions): Promise<SqlClie
   }
 }
 
+/**
+ * A database's `2026-11-22 10:00:00.123456` as ISO-8601 (`2026-11-22T10:00:00.123456`), microseconds kept; anything
+ * else (infinity, BC dates, a zone suffix) as it is. Called per timestamp value of every looked-up row.
+ */
+export function isoLocalTimestamp(text: string): string {
+  const n = text.length;
+  const last = text.charCodeAt(n - 1);
+  return n >= 19 && n <= 26 && text.charCodeAt(4) === 45 && text.charCodeAt(10) === 32 && last >= 48 && last <= 57
+    ? `${text.slice(0, 10)}T${text.slice(11)}`
+    : text;
+}
+
 /** Binds values the drivers do not take as they are: bigint as exact text, plain objects/arrays as JSON. */
 export function bindable(value: unknown): unknown {
   if (value === undefined) return null;

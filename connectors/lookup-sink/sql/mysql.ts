@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { classifyDbError } from '../../../runtime/api/index.js';
-import { type ConnectionOptions, type Row, type SqlClient, bindable } from './client.js';
+import { type ConnectionOptions, type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
 
 /** BIGINT as bigint (like PostgreSQL's int8); DECIMAL and dates stay the server's exact text. */
 /**
@@ -15,8 +15,7 @@ const typeCast: mysql.TypeCast = (field, next) => {
   }
   if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
     const text = field.string();
-    if (text === null || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(text)) return text;
-    return `${text.slice(0, 10)}T${text.slice(11)}`;
+    return text === null ? null : isoLocalTimestamp(text);
   }
   return next();
 };

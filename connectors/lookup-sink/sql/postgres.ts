@@ -1,6 +1,13 @@
 import pg from 'pg';
 import { classifyDbError, urlWithCredentials } from '../../../runtime/api/index.js';
-import { type ConnectionOptions, type Row, type SqlClient, bindable, numberPlaceholders } from './client.js';
+import {
+  type ConnectionOptions,
+  type Row,
+  type SqlClient,
+  bindable,
+  isoLocalTimestamp,
+  numberPlaceholders,
+} from './client.js';
 
 const OID = {
   BOOL: 16,
@@ -36,7 +43,7 @@ const exactTypes = {
       case OID.BOOL:
         return (v: string) => v === 't';
       case OID.TIMESTAMP:
-        return isoTimestamp;
+        return isoLocalTimestamp;
       case OID.TIMESTAMPTZ:
         return isoTimestampUtc;
       case OID.BYTEA:
@@ -49,14 +56,9 @@ const exactTypes = {
   },
 } as pg.CustomTypesConfig;
 
-/** `2026-11-22 10:00:00.123456` → `2026-11-22T10:00:00.123456`; infinity and BC dates stay as they are. */
-function isoTimestamp(v: string): string {
-  return /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(v) ? `${v.slice(0, 10)}T${v.slice(11)}` : v;
-}
-
 /** `2026-11-22 10:00:00.123456+00` (the UTC session's form) → `2026-11-22T10:00:00.123456Z`. */
 function isoTimestampUtc(v: string): string {
-  return v.endsWith('+00') ? `${isoTimestamp(v.slice(0, -3))}Z` : v;
+  return v.endsWith('+00') ? `${isoLocalTimestamp(v.slice(0, -3))}Z` : v;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
