@@ -49,15 +49,19 @@ export function pluginNameMatches(connectorClass: string, pluginName: string): b
 /** Problems of the chains the tasks will build under the plugin's own prefixes, each under its prefixed key. */
 function taskChainChecks(
   registry: PluginRegistry,
-  config: Readonly<Record<string, string | null>>,
+  present: Readonly<Record<string, string>>,
   prefixes: readonly string[],
 ): ConfigValueResult[] {
-  if (prefixes.length === 0) return [];
-  const present: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) if (v !== null) present[k] = v;
   return prefixes.flatMap((prefix) =>
     taskTransformProblems(registry, present, prefix).map((p) => configError(p.key, p.message, present[p.key] ?? null)),
   );
+}
+
+/** The keys that have a value (a null in a REST body means the key is absent). */
+function withoutNulls(config: Readonly<Record<string, string | null>>): Record<string, string> {
+  const present: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) if (v !== null) present[k] = v;
+  return present;
 }
 
 function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValueResult[] {
@@ -102,17 +106,16 @@ export async function validateConnectorConfig(
   // Connect validates what the connector will be given: placeholders resolved (AbstractHerder.validateConnectorConfig).
   const config = transformer ? await resolveForValidation(transformer, rawConfig) : rawConfig;
   const props = config as RawConfig;
+  const present = withoutNulls(config);
   const extra: ConfigValueResult[] = [...converterChecks(registry, props)];
   if (plugin.type === 'sink') {
     extra.push(...sinkTopicChecks(props));
-    extra.push(...taskChainChecks(registry, config, plugin.transformChainPrefixes ?? []));
+    extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
   }
   const instance = plugin.create();
   if (instance.validate) {
-    const own: Record<string, string> = {};
-    for (const [k, v] of Object.entries(config)) if (v !== null) own[k] = v;
     try {
-      extra.push(...(await instance.validate(own)));
+      extra.push(...(await instance.validate(present)));
     } catch (e) {
       extra.push(configError('connector.class', `Connector validation failed: ${(e as Error).message}`));
     }
@@ -128,10 +131,8 @@ async function resolveForValidation(
   transformer: ConfigTransformer,
   rawConfig: Record<string, string | null>,
 ): Promise<Record<string, string | null>> {
-  const present: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rawConfig)) if (v !== null) present[k] = v;
   // A placeholder that cannot be resolved stays as it is and is validated as such (Connect's ConfigTransformer).
-  const { data } = await transformer.transform(present);
+  const { data } = await transformer.transform(withoutNulls(rawConfig));
   return { ...rawConfig, ...data };
 }
 
