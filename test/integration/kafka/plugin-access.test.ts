@@ -16,6 +16,19 @@ async function readAll(topic: string) {
   return out;
 }
 
+/**
+ * Reads until `count` records are visible: a transaction's commit markers reach the partitions just after commit()
+ * resolves, and a read_committed read sees the records only from then on.
+ */
+async function readCommitted(topic: string, count: number) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const seen = await readAll(topic);
+    if (seen.length >= count || Date.now() > deadline) return seen;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('KafkaPluginAccess (KafkaAccess for plugins)', () => {
   const writers: Array<{ close(): Promise<void> }> = [];
   afterAll(async () => {
@@ -76,7 +89,7 @@ describe('KafkaPluginAccess (KafkaAccess for plugins)', () => {
       }),
     ).rejects.toThrow('changed my mind');
     await expect(w.send([{ topic, key: null, value: null }])).rejects.toThrow(/transactional/);
-    expect((await readAll(topic)).map((r) => r.value)).toEqual(['committed']);
+    expect((await readCommitted(topic, 1)).map((r) => r.value)).toEqual(['committed']);
   });
 
   it('commits a transaction larger than the broker takes in one batch (several requests, one transaction)', async () => {
@@ -93,7 +106,7 @@ describe('KafkaPluginAccess (KafkaAccess for plugins)', () => {
     await w.transaction!(async (tx) => {
       await tx.send(records);
     });
-    const read = await readAll(topic);
+    const read = await readCommitted(topic, records.length);
     expect(read.map((r) => r.key)).toEqual(records.map((_, i) => String(i)));
   });
 });
@@ -117,7 +130,7 @@ describe('KafkaJsPort transactional producer (exactly-once sources)', () => {
       const acks = await p.send(records);
       await p.commit();
       expect(acks.map((a) => a.offset)).toEqual(records.map((_, i) => BigInt(i)));
-      expect((await readAll(topic)).map((r) => r.key)).toEqual(records.map((_, i) => String(i)));
+      expect((await readCommitted(topic, records.length)).map((r) => r.key)).toEqual(records.map((_, i) => String(i)));
     } finally {
       await p.close();
       await port.close();
