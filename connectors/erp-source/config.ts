@@ -11,6 +11,12 @@ export const CONNECTOR_ALIASES = ['ErpSource', 'ErpSourceConnector'] as const;
 
 /** Set by the connector in each task's config: the tables that task captures, as `schema.table`. */
 export const TASK_TABLES_KEY = 'task.tables';
+/**
+ * Set by the connector for tables it found while running under snapshot.mode=never: JSON `{table: position}`, a
+ * stream position taken before the last catalog listing that did not show the table yet. Such a table starts
+ * there instead of at "now", so the changes made between its creation and its discovery are not lost.
+ */
+export const TASK_TABLE_STARTS_KEY = 'task.tables.start';
 
 export const CAPTURE_MODES = ['change_table', 'change_tracking', 'outbox', 'timestamp_incrementing'] as const;
 export type CaptureMode = (typeof CAPTURE_MODES)[number];

@@ -7,9 +7,16 @@ import {
   silentLogger,
 } from '../../runtime/api/index.js';
 import { PLUGIN_VERSION } from '../../transforms/support.js';
-import { type ErpSourceSettings, TASK_TABLES_KEY, parseSettings, tableSelected } from './config.js';
+import {
+  type ErpSourceSettings,
+  TASK_TABLES_KEY,
+  TASK_TABLE_STARTS_KEY,
+  parseSettings,
+  tableSelected,
+} from './config.js';
 import { createDialect } from './dialects/index.js';
 import { qualified } from './model.js';
+import { type TsIncOffset, delayedDatabaseNow } from './timestamp-incrementing.js';
 
 /** Splits `items` round-robin into at most `n` non-empty groups (stable for a given table list). */
 export function splitRoundRobin<T>(items: readonly T[], n: number): T[][] {
@@ -31,6 +38,10 @@ export class ErpSourceConnector implements SourceConnector {
   private context: ConnectorContext | null = null;
   private monitor: NodeJS.Timeout | null = null;
   private monitoring = false;
+  /** Under snapshot.mode=never: a stream position taken just before the last catalog listing. */
+  private listedAfter: unknown = null;
+  /** Tables found while running (snapshot.mode=never) → where their capture starts (see TASK_TABLE_STARTS_KEY). */
+  private readonly startAt = new Map<string, unknown>();
 
   version(): string {
     return PLUGIN_VERSION;
@@ -44,7 +55,10 @@ export class ErpSourceConnector implements SourceConnector {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.props = { ...props };
     this.settings = parseSettings(props);
-    this.tables = await this.capturedTables(this.settings);
+    this.startAt.clear();
+    const listing = await this.listTables(this.settings);
+    this.tables = listing.tables;
+    this.listedAfter = listing.position;
     if (this.tables.length === 0) {
       throw new ConfigError(
         'No table matches table.include.list / table.exclude.list (checked against the database catalog)',
@@ -68,8 +82,11 @@ export class ErpSourceConnector implements SourceConnector {
     if (this.monitoring || !this.settings) return;
     this.monitoring = true;
     try {
-      const now = await this.capturedTables(this.settings);
+      const { tables: now, position } = await this.listTables(this.settings);
       if (!this.monitor) return; // stopped meanwhile
+      // Every change of a table this listing shows for the first time came after the previous listing's position.
+      const since = this.listedAfter;
+      this.listedAfter = position;
       if (now.join(',') === this.tables.join(',')) return;
       const added = now.filter((t) => !this.tables.includes(t));
       const removed = this.tables.filter((t) => !now.includes(t));
@@ -78,6 +95,8 @@ export class ErpSourceConnector implements SourceConnector {
         return;
       }
       this.log.info('Captured tables changed; reconfiguring tasks', { added, removed });
+      if (since !== null) for (const t of added) this.startAt.set(t, since);
+      for (const t of removed) this.startAt.delete(t);
       this.tables = now;
       this.context?.requestTaskReconfiguration();
     } catch (e) {
@@ -89,24 +108,44 @@ export class ErpSourceConnector implements SourceConnector {
     }
   }
 
-  private async capturedTables(settings: ErpSourceSettings): Promise<string[]> {
+  /**
+   * The captured tables and, under snapshot.mode=never, a stream position taken before the catalog was read: a
+   * table missing from this listing is created after that position, so all its changes lie beyond it.
+   */
+  private async listTables(
+    settings: ErpSourceSettings,
+    positioned = settings.snapshotMode === 'never',
+  ): Promise<{ tables: string[]; position: unknown }> {
     const dialect = createDialect(settings);
     try {
       await dialect.connect();
-      if (settings.tsinc) return (await dialect.listTables()).map(qualified).filter((t) => tableSelected(settings, t));
+      const selected = async () =>
+        (await dialect.listTables()).map(qualified).filter((t) => tableSelected(settings, t));
+      if (settings.tsinc) {
+        const position: TsIncOffset | null = positioned
+          ? { tsinc: { ts: String(await delayedDatabaseNow(dialect, settings.tsinc.delayMs)), id: null } }
+          : null;
+        return { tables: await selected(), position };
+      }
       await dialect.prepareChangeTable(settings.changeTable);
-      if (settings.changeTable.outbox) return [settings.changeTable.table]; // one task reads the outbox
-      return (await dialect.listTables()).map(qualified).filter((t) => tableSelected(settings, t));
+      // One task reads the outbox, from its beginning.
+      if (settings.changeTable.outbox) return { tables: [settings.changeTable.table], position: null };
+      const position = positioned ? await dialect.currentCursor() : null;
+      return { tables: await selected(), position };
     } finally {
       await dialect.close();
     }
   }
 
   taskConfigs(maxTasks: number): Array<Record<string, string>> {
-    return splitRoundRobin(this.tables, maxTasks).map((tables) => ({
-      ...this.props,
-      [TASK_TABLES_KEY]: tables.join(','),
-    }));
+    return splitRoundRobin(this.tables, maxTasks).map((tables) => {
+      const starts = tables.filter((t) => this.startAt.has(t)).map((t) => [t, this.startAt.get(t)]);
+      return {
+        ...this.props,
+        [TASK_TABLES_KEY]: tables.join(','),
+        ...(starts.length > 0 ? { [TASK_TABLE_STARTS_KEY]: JSON.stringify(Object.fromEntries(starts)) } : {}),
+      };
+    });
   }
 
   async validate(props: Readonly<Record<string, string>>): Promise<ConfigValueResult[]> {
@@ -118,7 +157,7 @@ export class ErpSourceConnector implements SourceConnector {
       return [];
     }
     try {
-      const tables = await this.capturedTables(settings);
+      const { tables } = await this.listTables(settings, false);
       if (tables.length === 0) {
         return [
           result(

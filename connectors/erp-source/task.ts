@@ -9,7 +9,13 @@ import {
   silentLogger,
 } from '../../runtime/api/index.js';
 import { PLUGIN_VERSION } from '../../transforms/support.js';
-import { type ErpSourceSettings, TASK_TABLES_KEY, parseSettings, tableSelected } from './config.js';
+import {
+  type ErpSourceSettings,
+  TASK_TABLES_KEY,
+  TASK_TABLE_STARTS_KEY,
+  parseSettings,
+  tableSelected,
+} from './config.js';
 import { type Cursor, cursorFromOffset, isDone, mergeCursors } from './cursor.js';
 import { createDialect } from './dialects/index.js';
 import type { ChangeBatch, Dialect, SnapshotSession } from './dialects/dialect.js';
@@ -171,6 +177,7 @@ export class ErpSourceTask implements SourceTask {
     });
 
     const reader = this.context?.offsetStorageReader;
+    const starts = tableStarts(props);
     const needSnapshot: SnapshotState[] = [];
     const fresh: string[] = [];
     const storedSignals: unknown[] = [];
@@ -209,7 +216,13 @@ export class ErpSourceTask implements SourceTask {
         // Outbox rows are pending events: a first start reads the table from its beginning.
         this.doneAt.set(name, await this.outboxStart(kind));
       } else if (this.settings.snapshotMode === 'never') {
-        fresh.push(name);
+        const start = starts.has(name) ? cursorFromOffset(starts.get(name)) : null;
+        if (start?.kind === kind) {
+          this.log.info('Capturing a new table from before it was found', { table: name });
+          this.doneAt.set(name, start);
+        } else {
+          fresh.push(name);
+        }
       } else {
         needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
       }
@@ -236,6 +249,7 @@ export class ErpSourceTask implements SourceTask {
   private async startTimestampIncrementing(props: Readonly<Record<string, string>>): Promise<void> {
     const settings = this.settings.tsinc!;
     const reader = this.context?.offsetStorageReader;
+    const starts = tableStarts(props);
     this.tsinc = [];
     const tables = await this.assignedTables(props);
     // As in change_table mode: taken before the tables are described.
@@ -247,9 +261,16 @@ export class ErpSourceTask implements SourceTask {
       const schemas = await this.loadSchemas(id);
       TsIncTableReader.check(schemas.table, settings);
       const stored = (await reader?.offset(this.partition(qualified(id)))) as TsIncOffset | null | undefined;
-      const t = new TsIncTableReader(this.dialect, schemas.table, settings, stored?.tsinc ?? null, this.log);
+      const start = this.settings.snapshotMode === 'never' ? starts.get(qualified(id)) : undefined;
+      const t = new TsIncTableReader(
+        this.dialect,
+        schemas.table,
+        settings,
+        stored?.tsinc ?? (start as TsIncOffset | undefined)?.tsinc ?? null,
+        this.log,
+      );
       // Without a position the first reads cover the whole table (the snapshot of this mode), unless never.
-      if (!stored && this.settings.snapshotMode === 'never') await t.startAtNow();
+      if (!stored && start === undefined && this.settings.snapshotMode === 'never') await t.startAtNow();
       this.tsinc.push(t);
     }
     this.log.info('ErpSource task starting', {
@@ -960,4 +981,20 @@ function textOf(v: unknown): string {
   if (Buffer.isBuffer(v)) return v.toString('hex');
   if (v instanceof Date) return v.toISOString();
   return String(v);
+}
+
+/** The connector's TASK_TABLE_STARTS_KEY: where tables it found while running start, by `schema.table`. */
+function tableStarts(props: Readonly<Record<string, string>>): Map<string, unknown> {
+  const text = props[TASK_TABLE_STARTS_KEY];
+  if (text === undefined || text.trim() === '') return new Map();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${TASK_TABLE_STARTS_KEY} is not JSON: ${(e as Error).message}`, TASK_TABLE_STARTS_KEY);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${TASK_TABLE_STARTS_KEY} must be a JSON object of table → position`, TASK_TABLE_STARTS_KEY);
+  }
+  return new Map(Object.entries(parsed));
 }

@@ -37,6 +37,19 @@ export interface TsIncOffset {
   tsinc: TsIncPosition;
 }
 
+/** The database's clock minus `delayMs`, in µs since the epoch (UTC): rows at or below it count as committed. */
+export async function delayedDatabaseNow(dialect: Dialect, delayMs: number): Promise<bigint> {
+  const sql =
+    dialect.kind === 'postgresql'
+      ? `SELECT to_char((now() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS u`
+      : dialect.kind === 'mysql'
+        ? `SELECT DATE_FORMAT(UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND, '%Y-%m-%d %H:%i:%s.%f') AS u`
+        : `SELECT CONVERT(varchar(27), DATEADD(millisecond, -@p1, SYSUTCDATETIME()), 121) AS u`;
+  const param = dialect.kind === 'mysql' ? delayMs * 1000 : delayMs;
+  const rows = await dialect.run(sql, [param], 'Reading the database clock');
+  return timestampMicros(rows[0]!.u, 'db now');
+}
+
 /** The window re-read is bounded: above this many rows a warning says the window is too wide for the rate. */
 export const WINDOW_MAX_ROWS = 50_000;
 
@@ -167,18 +180,9 @@ export class TsIncTableReader {
     }
   }
 
-  /** `db now - delay` as a UTC literal, read once per poll so both reads of the poll share it. */
-  async upperBound(): Promise<bigint> {
-    const delay = this.settings.delayMs;
-    const sql =
-      this.dialect.kind === 'postgresql'
-        ? `SELECT to_char((now() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS u`
-        : this.dialect.kind === 'mysql'
-          ? `SELECT DATE_FORMAT(UTC_TIMESTAMP(6) - INTERVAL ? MICROSECOND, '%Y-%m-%d %H:%i:%s.%f') AS u`
-          : `SELECT CONVERT(varchar(27), DATEADD(millisecond, -@p1, SYSUTCDATETIME()), 121) AS u`;
-    const param = this.dialect.kind === 'mysql' ? delay * 1000 : delay;
-    const rows = await this.dialect.run(sql, [param], 'Reading the database clock');
-    return timestampMicros(rows[0]!.u, 'db now');
+  /** `db now - delay`, read once per poll so both reads of the poll share it. */
+  upperBound(): Promise<bigint> {
+    return delayedDatabaseNow(this.dialect, this.settings.delayMs);
   }
 
   private select(where: string, limit: number | null): string {

@@ -8,6 +8,7 @@ import type {
   SourceRecord,
   Struct,
 } from '../../../../runtime/api/index.js';
+import { ErpSourceConnector } from '../../../../connectors/erp-source/connector.js';
 import { ErpSourceTask } from '../../../../connectors/erp-source/task.js';
 import { type SetupDialect, changeTableDdl, changeTriggersDdl } from '../../../../connectors/erp-source/setup-sql.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
@@ -45,6 +46,33 @@ export interface LogLine {
   level: string;
   msg: string;
   fields?: Record<string, unknown>;
+}
+
+/**
+ * An ErpSourceConnector started as a worker would, counting its task reconfiguration requests (catalog polling):
+ * `reconfigured()` waits for the next one; the caller then restarts its tasks with `taskConfigs()`.
+ */
+export async function startWatchedConnector(
+  props: Record<string, string>,
+): Promise<{ connector: ErpSourceConnector; reconfigured(timeoutMs?: number): Promise<number> }> {
+  const connector = new ErpSourceConnector();
+  let requests = 0;
+  connector.initialize({
+    requestTaskReconfiguration: () => void requests++,
+    raiseError: () => {},
+    logger: captureLogger([]),
+  });
+  await connector.start(props);
+  let seen = 0;
+  return {
+    connector,
+    async reconfigured(timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (requests === seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      seen = requests;
+      return requests;
+    },
+  };
 }
 
 export function captureLogger(lines: LogLine[]): Logger {

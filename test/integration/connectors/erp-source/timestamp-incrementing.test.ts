@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../runtime/api/index.js';
-import { type DbFixture, TaskHarness, envelope, events, header, keyOf, mysqlFixture, pgFixture } from './harness.js';
+import {
+  type DbFixture,
+  TaskHarness,
+  envelope,
+  events,
+  header,
+  keyOf,
+  mysqlFixture,
+  pgFixture,
+  startWatchedConnector,
+} from './harness.js';
 
 /**
  * capture.mode=timestamp_incrementing on plain tables (no change table), against the real databases: rows in
@@ -145,6 +155,42 @@ for (const [name, makeFixture] of [
       await expect(bad.start()).rejects.toThrow(
         /timestamp\.column\.name.*changed_on|changed_on.*timestamp\.column\.name/s,
       );
+    });
+
+    it('under snapshot.mode=never, emits the rows of a table created while running, written before it was found', async () => {
+      await createTable('dock');
+      await db.exec(`INSERT INTO ${q('dock')} VALUES (1, 'old', ${nowTs()})`);
+      // Past the safety lag and the overlap window: a row from before the start.
+      await new Promise((r) => setTimeout(r, 600));
+      const { connector, reconfigured } = await startWatchedConnector({
+        ...harness('dock').props,
+        'table.include.list': `${db.schema}\\.(dock|crate)`,
+        'snapshot.mode': 'never',
+        'table.poll.interval.ms': '100',
+        'timestamp.overlap.window.ms': '100',
+      });
+      try {
+        const h = new TaskHarness(connector.taskConfigs(1)[0]!);
+        harnesses.push(h);
+        await h.start();
+        await db.exec(`INSERT INTO ${q('dock')} VALUES (2, 'new', ${nowTs()})`);
+        expect(ids(await h.pollUntil((all) => events(all).length >= 1))).toEqual([2]); // never: row 1 was there
+
+        await createTable('crate');
+        await db.exec(`INSERT INTO ${q('crate')} VALUES (1, 'c1', ${nowTs()}), (2, 'c2', ${nowTs()})`);
+        expect(await reconfigured()).toBe(1);
+        await h.stop();
+        // The rows are now older than a fresh start's reach (safety lag + overlap window).
+        await new Promise((r) => setTimeout(r, 600));
+        h.props = connector.taskConfigs(1)[0]!;
+        await h.start();
+        const got = events(await h.pollUntil((all) => events(all, 'crate').length >= 2), 'crate');
+        expect(got.map((r) => Number(keyOf(r)))).toEqual([1, 2]);
+        expect(ids(await h.pollFor(500))).toEqual([]);
+        await h.stop();
+      } finally {
+        await connector.stop();
+      }
     });
   });
 }
