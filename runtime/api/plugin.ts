@@ -61,6 +61,17 @@ export interface Converter {
   configure(props: RawConfig, isKey: boolean): void | Promise<void>;
   fromConnectData(topic: string, headers: Headers, schema: Schema | null, value: unknown): Promise<Buffer | null>;
   toConnectData(topic: string, headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue>;
+  /**
+   * Optional synchronous forms, which spare the worker a promise per record: the same result or error as the async
+   * form, or `undefined` for "not now" (a schema not looked up yet), and the worker awaits the async form instead.
+   */
+  fromConnectDataSync?(
+    topic: string,
+    headers: Headers,
+    schema: Schema | null,
+    value: unknown,
+  ): Buffer | null | undefined;
+  toConnectDataSync?(topic: string, headers: Headers, bytes: Buffer | null): SchemaAndValue | undefined;
   close?(): void | Promise<void>;
 }
 

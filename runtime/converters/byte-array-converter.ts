@@ -43,6 +43,14 @@ export class ByteArrayConverter implements Converter, HeaderConverter {
     return this.toConnectHeader(topic, '', bytes);
   }
 
+  fromConnectDataSync(topic: string, _headers: Headers, schema: Schema | null, value: unknown): Buffer | null {
+    return this.fromConnectHeader(topic, '', schema, value);
+  }
+
+  toConnectDataSync(topic: string, _headers: Headers, bytes: Buffer | null): SchemaAndValue {
+    return this.toConnectHeader(topic, '', bytes);
+  }
+
   fromConnectHeader(_topic: string, _headerKey: string, schema: Schema | null, value: unknown): Buffer | null {
     if (schema !== null && schema.type !== 'bytes') {
       throw new DataError(`Invalid schema type for ByteArrayConverter: ${schema.type}`);

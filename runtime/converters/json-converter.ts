@@ -113,6 +113,14 @@ export class JsonConverter implements Converter, HeaderConverter {
     return this.deserialize(bytes);
   }
 
+  fromConnectDataSync(_topic: string, _headers: Headers, schema: Schema | null, value: unknown): Buffer | null {
+    return this.serialize(schema, value);
+  }
+
+  toConnectDataSync(_topic: string, _headers: Headers, bytes: Buffer | null): SchemaAndValue {
+    return this.deserialize(bytes);
+  }
+
   fromConnectHeader(_topic: string, _headerKey: string, schema: Schema | null, value: unknown): Buffer | null {
     return this.serialize(schema, value);
   }

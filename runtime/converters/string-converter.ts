@@ -88,6 +88,14 @@ export class StringConverter implements Converter, HeaderConverter {
     return this.toConnectHeader(_topic, '', bytes);
   }
 
+  fromConnectDataSync(_topic: string, _headers: Headers, schema: Schema | null, value: unknown): Buffer | null {
+    return this.fromConnectHeader(_topic, '', schema, value);
+  }
+
+  toConnectDataSync(_topic: string, _headers: Headers, bytes: Buffer | null): SchemaAndValue {
+    return this.toConnectHeader(_topic, '', bytes);
+  }
+
   fromConnectHeader(_topic: string, _headerKey: string, _schema: Schema | null, value: unknown): Buffer | null {
     if (value === null || value === undefined) return null;
     if (value instanceof Uint8Array) return Buffer.from(value);

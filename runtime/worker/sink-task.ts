@@ -1,10 +1,25 @@
-import { type Logger, RetriableError, type SinkRecord, type SinkTask, type TopicPartition } from '../api/index.js';
+import {
+  type Headers,
+  type Logger,
+  RetriableError,
+  type SchemaAndValue,
+  type SinkRecord,
+  type SinkTask,
+  type TopicPartition,
+} from '../api/index.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
 import type { ConsumerPort, InRecord } from './kafka-port.js';
 import { SinkOffsetTracker } from './sink-offsets.js';
-import { closeQuietly, headersToRaw, rawToHeaders, type TaskConverters, type TaskListener } from './task-context.js';
+import {
+  SKIPPED,
+  closeQuietly,
+  headersToRaw,
+  rawToHeaders,
+  type TaskConverters,
+  type TaskListener,
+} from './task-context.js';
 
 export interface SinkTaskDeps {
   connector: string;
@@ -26,6 +41,24 @@ export interface SinkTaskDeps {
   commitIntervalMs?: number;
 }
 
+function sinkRecord(m: InRecord, headers: Headers, key: SchemaAndValue, value: SchemaAndValue): SinkRecord {
+  return {
+    topic: m.topic,
+    kafkaPartition: m.partition,
+    keySchema: key.schema,
+    key: key.value,
+    valueSchema: value.schema,
+    value: value.value,
+    timestamp: m.timestamp,
+    headers,
+    kafkaOffset: m.offset,
+    timestampType: 'CreateTime',
+    originalTopic: m.topic,
+    originalKafkaPartition: m.partition,
+    originalKafkaOffset: m.offset,
+  };
+}
+
 /**
  * Runs one sink task: consume (group connect-<name>) → converters → transforms → put → commit the
  * consumer offsets the task says are safe (preCommit; by default everything put), and past records the
@@ -37,7 +70,9 @@ export class WorkerSinkTask {
   private running: Promise<void> | null = null;
   private readonly op: RetryWithToleranceOperator<FailureContext>;
   /** The records of the batch being processed, so ErrantRecordReporter can find their original bytes. */
-  private inFlight = new Map<string, InRecord>();
+  private inFlight: InRecord[] = [];
+  /** inFlight by topic, partition and offset; built at the first report of a batch (reports are rare). */
+  private inFlightIndex: Map<string, InRecord> | null = null;
   private failed = false;
   private readonly offsets = new SinkOffsetTracker();
   private queue: Promise<unknown> = Promise.resolve();
@@ -51,9 +86,13 @@ export class WorkerSinkTask {
   }
 
   errantRecordFinder(): (r: SinkRecord) => Promise<FailureContext['consumed']> {
-    return async (r) =>
-      this.inFlight.get(`${r.originalTopic}\0${r.originalKafkaPartition}\0${r.originalKafkaOffset}`) ??
-      (await this.reserialize(r));
+    return async (r) => {
+      this.inFlightIndex ??= new Map(this.inFlight.map((m) => [`${m.topic}\0${m.partition}\0${m.offset}`, m]));
+      return (
+        this.inFlightIndex.get(`${r.originalTopic}\0${r.originalKafkaPartition}\0${r.originalKafkaOffset}`) ??
+        (await this.reserialize(r))
+      );
+    };
   }
 
   /**
@@ -209,61 +248,45 @@ export class WorkerSinkTask {
     if (this.stopping) return;
     d.metrics?.consumed(batch.length);
     const records: SinkRecord[] = [];
-    /** The consumed records whose (transformed) record goes to put(); the others were dropped. */
-    const handed = new Set<InRecord>();
-    this.inFlight = new Map(batch.map((m) => [`${m.topic}\0${m.partition}\0${m.offset}`, m]));
+    /** Per consumed record: 1 when its (transformed) record goes to put(); the others were dropped. */
+    const handed = new Uint8Array(batch.length);
+    this.inFlight = batch;
+    this.inFlightIndex = null;
     try {
-      for (const m of batch) {
-        d.onTopic(m.topic);
-        const ctx: FailureContext = { consumed: m };
-        const headers = await this.op.execute(
-          'HEADER_CONVERTER',
-          d.converters.headerClass,
-          () => rawToHeaders(m.topic, m.headers, d.converters.header),
-          ctx,
-        );
-        if (!headers.ok) continue;
-        const key = await this.op.execute(
-          'KEY_CONVERTER',
-          d.converters.keyClass,
-          () => d.converters.key.toConnectData(m.topic, headers.value, m.key),
-          ctx,
-        );
-        if (!key.ok) continue;
-        const value = await this.op.execute(
-          'VALUE_CONVERTER',
-          d.converters.valueClass,
-          () => d.converters.value.toConnectData(m.topic, headers.value, m.value),
-          ctx,
-        );
-        if (!value.ok) continue;
-        const record: SinkRecord = {
-          topic: m.topic,
-          kafkaPartition: m.partition,
-          keySchema: key.value.schema,
-          key: key.value.value,
-          valueSchema: value.value.schema,
-          value: value.value.value,
-          timestamp: m.timestamp,
-          headers: headers.value,
-          kafkaOffset: m.offset,
-          timestampType: 'CreateTime',
-          originalTopic: m.topic,
-          originalKafkaPartition: m.partition,
-          originalKafkaOffset: m.offset,
-        };
-        const t = await this.op.execute('TRANSFORMATION', 'transforms', () => d.chain.apply(record), {
-          ...ctx,
-          record,
-        });
-        if (t.ok && t.value !== null) {
-          records.push(t.value);
-          handed.add(m);
+      let topic: string | null = null;
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i]!;
+        if (m.topic !== topic) {
+          topic = m.topic;
+          d.onTopic(topic);
+        }
+        let record = this.toSinkRecord(m);
+        if (record instanceof Promise) record = await record;
+        if (record === SKIPPED) continue;
+        let out: SinkRecord | null;
+        try {
+          out = d.chain.apply(record);
+        } catch (e) {
+          const r = record;
+          const t = await this.op.recover(
+            'TRANSFORMATION',
+            'transforms',
+            () => d.chain.apply(r),
+            { consumed: m, record },
+            e,
+          );
+          if (!t.ok) continue;
+          out = t.value;
+        }
+        if (out !== null) {
+          records.push(out);
+          handed[i] = 1;
         }
       }
       // Marked before put(): a record put() was given counts as pending until preCommit vouches for it.
-      for (const m of batch) {
-        if (handed.has(m)) this.offsets.put(m.topic, m.partition, m.offset);
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i]!;
+        if (handed[i] === 1) this.offsets.put(m.topic, m.partition, m.offset);
         else this.offsets.dropped(m.topic, m.partition, m.offset);
       }
       await this.put(records);
@@ -273,8 +296,73 @@ export class WorkerSinkTask {
       await this.fail(error);
       throw error;
     } finally {
-      this.inFlight = new Map();
+      this.inFlight = [];
+      this.inFlightIndex = null;
     }
+  }
+
+  /**
+   * A consumed record as the task's SinkRecord (before transforms). Converters with a synchronous form cost no
+   * promise; a stage that throws goes through the retry-with-tolerance operator (`recover`: the same attempts,
+   * reporting and DLQ as `execute`), and SKIPPED means the record was tolerated and dropped.
+   */
+  private toSinkRecord(m: InRecord): SinkRecord | typeof SKIPPED | Promise<SinkRecord | typeof SKIPPED> {
+    const conv = this.d.converters;
+    let headers: Headers;
+    let key: SchemaAndValue | undefined;
+    let value: SchemaAndValue | undefined;
+    try {
+      headers = rawToHeaders(m.topic, m.headers, conv.header);
+    } catch (e) {
+      return this.toSinkRecordSlowly(m, e);
+    }
+    try {
+      key = conv.key.toConnectDataSync?.(m.topic, headers, m.key);
+      if (key !== undefined) value = conv.value.toConnectDataSync?.(m.topic, headers, m.value);
+    } catch {
+      // Converted again on the slow path, which retries and reports the failure of the right stage.
+      return this.toSinkRecordSlowly(m, null, headers);
+    }
+    if (key === undefined || value === undefined) return this.toSinkRecordSlowly(m, null, headers);
+    return sinkRecord(m, headers, key, value);
+  }
+
+  /** The general path: each stage through the retry-with-tolerance operator. */
+  private async toSinkRecordSlowly(
+    m: InRecord,
+    headerError: unknown,
+    converted?: Headers,
+  ): Promise<SinkRecord | typeof SKIPPED> {
+    const conv = this.d.converters;
+    const ctx: FailureContext = { consumed: m };
+    let headers = converted;
+    if (headers === undefined) {
+      const h = await this.op.recover(
+        'HEADER_CONVERTER',
+        conv.headerClass,
+        () => rawToHeaders(m.topic, m.headers, conv.header),
+        ctx,
+        headerError,
+      );
+      if (!h.ok) return SKIPPED;
+      headers = h.value;
+    }
+    const hs = headers;
+    const key = await this.op.execute(
+      'KEY_CONVERTER',
+      conv.keyClass,
+      () => conv.key.toConnectData(m.topic, hs, m.key),
+      ctx,
+    );
+    if (!key.ok) return SKIPPED;
+    const value = await this.op.execute(
+      'VALUE_CONVERTER',
+      conv.valueClass,
+      () => conv.value.toConnectData(m.topic, hs, m.value),
+      ctx,
+    );
+    if (!value.ok) return SKIPPED;
+    return sinkRecord(m, hs, key.value, value.value);
   }
 
   private async put(records: SinkRecord[]): Promise<void> {

@@ -1,6 +1,5 @@
 import {
   type Converter,
-  type Headers,
   type Logger,
   RetriableError,
   type Schema,
@@ -15,7 +14,7 @@ import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/
 import type { TransformChain } from '../transforms/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders, TransactionalProducerPort } from './kafka-port.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from './stores.js';
-import { closeQuietly, Gate, headersToRaw, type TaskConverters, type TaskListener } from './task-context.js';
+import { closeQuietly, Gate, headersToRaw, SKIPPED, type TaskConverters, type TaskListener } from './task-context.js';
 
 export interface SourceTaskDeps {
   connector: string;
@@ -71,28 +70,6 @@ export class TransactionRequests {
     this.byRecord.delete(record);
     return v;
   }
-}
-
-/**
- * A converter that can also convert synchronously (the Avro converter once a schema's id is known): `undefined`
- * means "not now", and the caller awaits fromConnectData instead. Spares a promise per record on the hot path.
- */
-interface SyncConverter {
-  fromConnectDataSync(
-    topic: string,
-    headers: Headers,
-    schema: Schema | null,
-    value: unknown,
-  ): Buffer | null | undefined;
-}
-
-/** What serialize() answers for a record the error policy tolerated and dropped. */
-const SKIPPED = Symbol('skipped');
-
-function syncConverter(c: Converter): SyncConverter | null {
-  return typeof (c as Partial<SyncConverter>).fromConnectDataSync === 'function'
-    ? (c as unknown as SyncConverter)
-    : null;
 }
 
 /**
@@ -269,7 +246,6 @@ export class WorkerSourceTask {
     stage: 'KEY_CONVERTER' | 'VALUE_CONVERTER',
     className: string,
     converter: Converter,
-    sync: SyncConverter | null,
     r: SourceRecord,
     schema: Schema | null,
     data: unknown,
@@ -277,7 +253,7 @@ export class WorkerSourceTask {
   ): Buffer | null | typeof SKIPPED | Promise<Buffer | null | typeof SKIPPED> {
     let bytes: Buffer | null | undefined;
     try {
-      bytes = sync?.fromConnectDataSync(r.topic, r.headers, schema, data);
+      bytes = converter.fromConnectDataSync?.(r.topic, r.headers, schema, data);
     } catch (e) {
       return this.recoverConversion(stage, className, converter, r, schema, data, original, e);
     }
@@ -311,8 +287,6 @@ export class WorkerSourceTask {
     const out: OutRecord[] = [];
     const sent: SourceRecord[] = [];
     const conv = d.converters;
-    const keySync = syncConverter(conv.key);
-    const valueSync = syncConverter(conv.value);
     for (let i = 0; i < records.length; i++) {
       const original = records[i]!;
       let rec: SourceRecord | null;
@@ -345,19 +319,10 @@ export class WorkerSourceTask {
         if (!h.ok) continue;
         headers = h.value;
       }
-      let key = this.serialize('KEY_CONVERTER', conv.keyClass, conv.key, keySync, r, r.keySchema, r.key, original);
+      let key = this.serialize('KEY_CONVERTER', conv.keyClass, conv.key, r, r.keySchema, r.key, original);
       if (key instanceof Promise) key = await key;
       if (key === SKIPPED) continue;
-      let value = this.serialize(
-        'VALUE_CONVERTER',
-        conv.valueClass,
-        conv.value,
-        valueSync,
-        r,
-        r.valueSchema,
-        r.value,
-        original,
-      );
+      let value = this.serialize('VALUE_CONVERTER', conv.valueClass, conv.value, r, r.valueSchema, r.value, original);
       if (value instanceof Promise) value = await value;
       if (value === SKIPPED) continue;
       out.push({ topic: r.topic, partition: r.kafkaPartition, key, value, headers, timestamp: r.timestamp });

@@ -55,6 +55,9 @@ export function rawToHeaders(topic: string, raw: RawHeaders, converter: HeaderCo
   );
 }
 
+/** What a task's conversion step answers for a record the error policy tolerated and dropped. */
+export const SKIPPED = Symbol('skipped');
+
 export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED';
 
 export interface TaskListener {

@@ -254,7 +254,27 @@ export class AvroConverter implements Converter {
     return out;
   }
 
-  async toConnectData(topic: string, _headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue> {
+  async toConnectData(topic: string, headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue> {
+    const ready = this.toConnectDataSync(topic, headers, bytes);
+    if (ready !== undefined) return ready;
+    const id = bytes!.readInt32BE(1);
+    let pending = this.readers.get(id);
+    if (pending === undefined) {
+      pending = this.resolveReader(id);
+      this.readers.set(id, pending);
+      pending.then(
+        (ok) => this.resolvedReaders.set(id, ok),
+        () => this.readers.delete(id),
+      );
+    }
+    return this.decode(topic, id, await pending, bytes!);
+  }
+
+  /**
+   * toConnectData without a promise, once the writer schema of this id is known (every record after the first of a
+   * schema): `undefined` means it must be fetched first, through toConnectData.
+   */
+  toConnectDataSync(topic: string, _headers: Headers, bytes: Buffer | null): SchemaAndValue | undefined {
     if (bytes === null || bytes === undefined) return { schema: null, value: null };
     if (bytes.length < 5 || bytes[0] !== MAGIC_BYTE) {
       const first = bytes.length === 0 ? 'none (empty message)' : `0x${bytes[0]!.toString(16).padStart(2, '0')}`;
@@ -264,19 +284,11 @@ export class AvroConverter implements Converter {
       );
     }
     const id = bytes.readInt32BE(1);
-    let r = this.resolvedReaders.get(id);
-    if (r === undefined) {
-      let pending = this.readers.get(id);
-      if (pending === undefined) {
-        pending = this.resolveReader(id);
-        this.readers.set(id, pending);
-        pending.then(
-          (ok) => this.resolvedReaders.set(id, ok),
-          () => this.readers.delete(id),
-        );
-      }
-      r = await pending;
-    }
+    const r = this.resolvedReaders.get(id);
+    return r === undefined ? undefined : this.decode(topic, id, r, bytes);
+  }
+
+  private decode(topic: string, id: number, r: ReaderState, bytes: Buffer): SchemaAndValue {
     let decoded: unknown;
     try {
       decoded = r.type.fromBuffer(bytes.subarray(5));

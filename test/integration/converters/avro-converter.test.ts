@@ -78,6 +78,22 @@ describe('AvroConverter against the real registry', () => {
     );
   });
 
+  it('reads synchronously once a schema id is known: undefined before, then the same data as the async read', async () => {
+    const topic = `it_avro_sync_${uniqueSuffix()}`;
+    track(`${topic}-value`);
+    const schema = order(uniqueSuffix());
+    const value = new Struct(schema).put('id', 9007199254740993n).put('name', 'Grüße');
+    const bytes = await converter().fromConnectData(topic, [], schema, value);
+    const reader = converter();
+    expect(reader.toConnectDataSync(topic, [], bytes)).toBeUndefined(); // the writer schema is not fetched yet
+    const viaAsync = await reader.toConnectData(topic, [], bytes);
+    const viaSync = reader.toConnectDataSync(topic, [], bytes)!;
+    expect(schemaEquals(viaSync.schema, viaAsync.schema)).toBe(true);
+    expect(valuesEqual(viaSync.value, value)).toBe(true);
+    expect(reader.toConnectDataSync(topic, [], null)).toEqual({ schema: null, value: null });
+    expect(() => reader.toConnectDataSync(topic, [], Buffer.from('{"a":1}'))).toThrow(DataError);
+  });
+
   it('writes the Confluent wire format: magic 0, big-endian schema id, Avro binary', async () => {
     const suffix = uniqueSuffix();
     const topic = `it_avro_wire_${suffix}`;

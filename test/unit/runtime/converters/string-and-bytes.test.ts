@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, Decimal, Schemas } from '../../../../runtime/api/index.js';
-import { ByteArrayConverter, StringConverter, converterPlugins } from '../../../../runtime/converters/index.js';
+import {
+  ByteArrayConverter,
+  JsonConverter,
+  StringConverter,
+  converterPlugins,
+} from '../../../../runtime/converters/index.js';
 
 describe('StringConverter', () => {
   it('writes values as UTF-8 text and reads back an optional string', async () => {
@@ -65,5 +70,33 @@ describe('converter plugins', () => {
       'JsonConverter',
       'StringConverter',
     ]);
+  });
+});
+
+describe('synchronous converter forms (the worker uses them to spare a promise per record)', () => {
+  const cases = [
+    ['StringConverter', () => new StringConverter(), {}, Schemas.STRING, 'Grüße 🚚'],
+    ['ByteArrayConverter', () => new ByteArrayConverter(), {}, Schemas.BYTES, Buffer.from([0, 255, 7])],
+    ['JsonConverter (schemaless)', () => new JsonConverter(), { 'schemas.enable': 'false' }, null, { a: 1, b: [true] }],
+    ['JsonConverter (with schemas)', () => new JsonConverter(), {}, Schemas.INT64, 9007199254740993n],
+  ] as const;
+  for (const [name, make, props, schema, value] of cases) {
+    it(`${name}: the same bytes and data as the async forms`, async () => {
+      const c = make();
+      c.configure(props, false);
+      const bytes = c.fromConnectDataSync('t', [], schema, value);
+      expect(bytes).toEqual(await c.fromConnectData('t', [], schema, value));
+      expect(c.toConnectDataSync('t', [], bytes)).toEqual(await c.toConnectData('t', [], bytes));
+      expect(c.toConnectDataSync('t', [], null)).toEqual(await c.toConnectData('t', [], null));
+    });
+  }
+
+  it('JsonConverter: bad JSON throws the same DataError synchronously', async () => {
+    const c = new JsonConverter();
+    c.configure({ 'schemas.enable': 'false' }, false);
+    const bad = Buffer.from('{broken');
+    const asyncError = (await c.toConnectData('t', [], bad).catch((e: unknown) => e)) as Error;
+    expect(asyncError).toBeInstanceOf(DataError);
+    expect(() => c.toConnectDataSync('t', [], bad)).toThrow(asyncError.message);
   });
 });

@@ -210,6 +210,37 @@ describe('dead letter queue through the worker', () => {
     expect((await readFile(out, 'utf8')).trim().split('\n')).toEqual(['{"a":1}', '{"a":3}']);
   });
 
+  it('sink: a key the key converter cannot read is reported as KEY_CONVERTER, and the records around it go through', async () => {
+    h = await startHarness();
+    h.kafka.append('keys', { key: Buffer.from('"a"'), value: Buffer.from('one'), headers: [] });
+    h.kafka.append('keys', { key: Buffer.from('{broken'), value: Buffer.from('two'), headers: [] });
+    h.kafka.append('keys', { key: Buffer.from('"c"'), value: Buffer.from('three'), headers: [] });
+    const out = path.join(h.dir, 'keys.txt');
+    await h.req('POST', '/connectors', {
+      name: 'keyed',
+      config: {
+        'connector.class': 'FileStreamSink',
+        file: out,
+        topics: 'keys',
+        'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'key.converter.schemas.enable': 'false',
+        'errors.tolerance': 'all',
+        'errors.deadletterqueue.topic.name': 'keys-dlq',
+        'errors.deadletterqueue.context.headers.enable': 'true',
+      },
+    });
+    await waitFor(() => h.kafka.values('keys-dlq').length === 1);
+    const [dlq] = h.kafka.topics.get('keys-dlq')!;
+    expect(dlq!.key?.toString()).toBe('{broken');
+    expect(header(dlq!.headers, DLQ_HEADERS.stage)).toBe('KEY_CONVERTER');
+    expect(header(dlq!.headers, DLQ_HEADERS.offset)).toBe('1');
+    await waitFor(
+      async () => (await h.req('GET', '/connectors/keyed/offsets')).body.offsets[0]?.offset.kafka_offset === 3,
+    );
+    const { readFile } = await import('node:fs/promises');
+    expect((await readFile(out, 'utf8')).trim().split('\n')).toEqual(['one', 'three']);
+  });
+
   it('sink: a record the task rejects after its batch is gone is serialized again, not lost', async () => {
     h = await startHarness({}, { registry: testRegistry() });
     h.kafka.append('parked', { key: Buffer.from('doc-7'), value: Buffer.from('later: doc 7'), headers: [] });
