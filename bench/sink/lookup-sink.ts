@@ -16,6 +16,9 @@
  * - deliver: the same topic consumed the way the worker does (each fetched batch → SinkRecords → one put()), every
  *   record looked up and delivered (or collapsed into a newer version of its key in the same batch); records/s, the ratio to the baseline (target ≥ 0.5) and lookup queries per
  *   record (target ≤ 0.02 at batch 500);
+ * - deliver (worker): the same, run by the worker's own sink runner (WorkerSinkTask on the worker's Kafka port:
+ *   StringConverter keys, schemaless JsonConverter values, SimpleHeaderConverter headers, offset commits), as a
+ *   deployed connector runs; until every record is put and flushed;
  * - park (run first, in a fresh process state): BENCH_PARKED records whose parent never arrives (a ledger dependency, so the in-memory wake index holds
  *   every key); put rate and peak RSS (target ≤ 500 MB: parked records live in the park table, not in memory).
  */
@@ -25,6 +28,12 @@ import { LookupSinkTask } from '../../connectors/lookup-sink/index.js';
 import { Headers, type SinkRecord, silentLogger, type SinkTaskContext } from '../../runtime/api/index.js';
 import { createConsumer, createKafka, createProducer, ensureTopics } from '../../runtime/kafka/index.js';
 import { KafkaPluginAccess } from '../../runtime/kafka/index.js';
+import { JsonConverter, SimpleHeaderConverter, StringConverter } from '../../runtime/converters/index.js';
+import { ErrorReporter } from '../../runtime/errors/reporter.js';
+import { errorHandlingConfig } from '../../runtime/errors/retry.js';
+import { TransformChain } from '../../runtime/transforms/index.js';
+import { KafkaJsPort } from '../../runtime/worker/kafka-port.js';
+import { WorkerSinkTask } from '../../runtime/worker/sink-task.js';
 import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from '../support.js';
 
 function env(name: string): string {
@@ -287,18 +296,20 @@ export const sinkBench: Bench = {
       await access.ensureTopics(Array.from({ length: 10 }, (_, d) => ({ topic: `b${sfx}_${d}.docs`, partitions: 1 })));
       const task = new LookupSinkTask();
       task.initialize(context(access));
-      await task.start({
+      // Each run its own destination and state tables: the worker run must not find the first run's ledger.
+      const deliverProps = (run: string) => ({
         'lookup.connection.url': pgUrl,
         'lookup.table': `${schema}.document`,
         'lookup.key.columns': 'document_id',
         'entity.name': 'document',
         'destination.type': 'kafka',
-        'destination.name': `bench_${sfx}`,
+        'destination.name': `bench_${run}_${sfx}`,
         'destination.topic': '${domain}.docs',
-        'ledger.table': `${schema}.ledger`,
-        'park.table': `${schema}.parked`,
+        'ledger.table': `${schema}.ledger_${run}`,
+        'park.table': `${schema}.parked_${run}`,
         'lookup.batch.size': '500',
       });
+      await task.start(deliverProps('task'));
       cpu = process.cpuUsage();
       rss = rssSampler();
       t0 = performance.now();
@@ -339,6 +350,62 @@ export const sinkBench: Bench = {
       );
       results.push(deliver);
       await task.stop();
+
+      // The same, run by the worker's sink runner: converters, the transform chain, offsets and commits included.
+      const port = new KafkaJsPort({ brokers: brokers.split(','), clientId: 'bench-sink-worker' });
+      const workerTask = new LookupSinkTask();
+      const logger = silentLogger;
+      workerTask.initialize(context(access));
+      const key = new StringConverter();
+      key.configure({}, true);
+      const value = new JsonConverter();
+      value.configure({ 'schemas.enable': 'false' }, false);
+      const header = new SimpleHeaderConverter();
+      header.configure({});
+      const errors = errorHandlingConfig({});
+      const runner = new WorkerSinkTask({
+        connector: 'bench-lookup-sink-worker',
+        taskId: 0,
+        task: workerTask,
+        taskClass: 'erpstream.LookupSinkConnector',
+        props: deliverProps('worker'),
+        subscription: { topics: [input] },
+        chain: TransformChain.empty<SinkRecord>(),
+        converters: {
+          key,
+          keyClass: 'StringConverter',
+          value,
+          valueClass: 'JsonConverter',
+          header,
+          headerClass: 'SimpleHeaderConverter',
+        },
+        consumer: await port.consumer(`bench-sink-w-${sfx}`, 'bench-sink-worker'),
+        errors,
+        reporter: new ErrorReporter({ connector: 'bench', task: 0 }, errors, logger, null),
+        logger,
+        listener: { onState() {} },
+        onTopic() {},
+      });
+      cpu = process.cpuUsage();
+      rss = rssSampler();
+      t0 = performance.now();
+      await runner.start(false);
+      while (workerTask.metrics().records < records) await new Promise((r) => setTimeout(r, 2));
+      await workerTask.flush();
+      const wm = workerTask.metrics();
+      const viaWorker = result(
+        'deliver (worker)',
+        records,
+        t0,
+        cpu,
+        rss.stop(),
+        null,
+        `ratio to bare consumer ${(baseline.seconds / ((performance.now() - t0) / 1000)).toFixed(2)} (target ≥ 0.5); ` +
+          `delivered ${wm.delivered}, superseded ${wm.superseded}, stale ${wm.staleDropped}`,
+      );
+      results.push(viaWorker);
+      await runner.stop(10_000);
+      await port.close();
     } finally {
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
       await db.end();
