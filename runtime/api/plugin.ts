@@ -216,7 +216,10 @@ export interface SinkTaskContext {
   readonly connectorName: string;
   readonly logger: Logger;
   readonly status: TaskStatusReporter;
-  /** Rewind consumption to these offsets. */
+  /**
+   * Moves consumption of these (owned) partitions to these offsets, before the next batch is read; the offsets are
+   * committed, so a restart resumes there too.
+   */
   offset(offsets: Map<TopicPartition, bigint>): void;
   pause(...partitions: TopicPartition[]): void;
   resume(...partitions: TopicPartition[]): void;

@@ -61,15 +61,21 @@ export interface PartitionOffset {
 export interface ConsumerPort {
   /**
    * Starts consuming; `onBatch` runs for one partition's batch at a time, and must finish before the next.
+   * `stale()` turns true once a seek of its partition made the batch obsolete (skip it: the consumer fetches again).
    * `onAssignment` gets this member's partitions after every group rebalance (before their first batch), so
    * offsets of partitions that moved to another member are never committed from here.
    */
   run(
     subscription: { topics: string[] } | { regex: RegExp },
-    onBatch: (records: InRecord[]) => Promise<void>,
+    onBatch: (records: InRecord[], stale?: () => boolean) => Promise<void>,
     onAssignment?: (partitions: Array<{ topic: string; partition: number }>) => void,
   ): Promise<void>;
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  /**
+   * The next batch of this (assigned) partition starts at `offset` (SinkTaskContext.offset): a batch of it fetched
+   * before is not delivered. Only while running.
+   */
+  seek(topic: string, partition: number, offset: bigint): void;
   pause(): void;
   resume(): void;
   close(): Promise<void>;
@@ -347,7 +353,9 @@ export class KafkaJsPort implements KafkaPort {
               headers: headersIn(m.headers as Record<string, unknown>),
               timestamp: Number(m.timestamp),
             }));
-            await onBatch(records);
+            await onBatch(records, isStale);
+            // A seek during the batch wins: the next fetch starts where it said.
+            if (isStale()) return;
             resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
             await heartbeat();
           },
@@ -358,6 +366,9 @@ export class KafkaJsPort implements KafkaPort {
         await consumer.commitOffsets(
           offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
         );
+      },
+      seek(topic, partition, offset) {
+        consumer.seek({ topic, partition, offset: offset.toString() });
       },
       pause() {
         if (paused) return;

@@ -114,6 +114,22 @@ export class SinkOffsetTracker {
     return revoked;
   }
 
+  /**
+   * The task moved this partition to `offset` (SinkTaskContext.offset): what was handled past it counts no more,
+   * and the next commit stores `offset` itself, so a restart resumes there as well.
+   */
+  rewind(topic: string, partition: number, offset: bigint): void {
+    const k = key(topic, partition);
+    const s = this.parts.get(k);
+    this.parts.set(k, {
+      tp: s?.tp ?? { topic, partition },
+      consumedEnd: offset,
+      pending: [],
+      lastWasPut: false,
+      committed: -1n,
+    });
+  }
+
   /** Records a successful commit, so an unchanged offset is not committed again. */
   committed(offsets: readonly PartitionOffset[]): void {
     for (const o of offsets) {

@@ -1,4 +1,5 @@
 import {
+  DataError,
   type Headers,
   type Logger,
   RetriableError,
@@ -41,6 +42,8 @@ export interface SinkTaskDeps {
   commitIntervalMs?: number;
 }
 
+const tpKey = (topic: string, partition: number) => `${topic}\0${partition}`;
+
 function sinkRecord(m: InRecord, headers: Headers, key: SchemaAndValue, value: SchemaAndValue): SinkRecord {
   return {
     topic: m.topic,
@@ -78,6 +81,8 @@ export class WorkerSinkTask {
   private queue: Promise<unknown> = Promise.resolve();
   private commitTimer: NodeJS.Timeout | null = null;
   private assigned: TopicPartition[] = [];
+  /** Offsets the task asked for (SinkTaskContext.offset), not applied yet. */
+  private readonly rewinds = new Map<string, { tp: TopicPartition; offset: bigint }>();
 
   constructor(private readonly d: SinkTaskDeps) {
     this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
@@ -126,12 +131,48 @@ export class WorkerSinkTask {
     this.running = d.consumer
       .run(
         d.subscription,
-        (batch) => this.serial(() => this.onBatch(batch)),
+        // A batch queued behind open() or a put() that moved its partition is obsolete by the time it runs.
+        (batch, stale) => this.serial(() => (stale?.() ? Promise.resolve() : this.onBatch(batch))),
         (partitions) => this.onAssignment(partitions),
       )
       .catch((error: unknown) => {
         void this.fail(error);
       });
+  }
+
+  /**
+   * SinkTaskContext.offset: where these partitions' next records start. Applied, as in Connect, before the next
+   * batch is read (after the current put(), open() or close()); the committed offset follows, so a restart resumes
+   * there too.
+   */
+  rewind(offsets: ReadonlyMap<TopicPartition, bigint>): void {
+    for (const [tp, offset] of offsets) {
+      if (offset < 0n)
+        throw new DataError(`SinkTaskContext.offset: offset ${offset} of ${tp.topic}-${tp.partition} is negative`);
+      this.rewinds.set(tpKey(tp.topic, tp.partition), { tp, offset });
+    }
+  }
+
+  /** Seeks the consumer to the requested offsets of assigned partitions; returns the partitions it moved. */
+  private applyRewinds(): Set<string> {
+    const moved = new Set<string>();
+    for (const [k, { tp, offset }] of this.rewinds) {
+      if (!this.assigned.some((p) => p.topic === tp.topic && p.partition === tp.partition)) {
+        this.d.logger.warn(`Task ${this.d.connector}-${this.d.taskId} asked to rewind a partition it does not own`, {
+          partition: `${tp.topic}-${tp.partition}`,
+          offset: offset.toString(),
+        });
+        continue;
+      }
+      this.d.consumer.seek(tp.topic, tp.partition, offset);
+      this.offsets.rewind(tp.topic, tp.partition, offset);
+      moved.add(k);
+      this.d.logger.info(`Task ${this.d.connector}-${this.d.taskId} rewound ${tp.topic}-${tp.partition}`, {
+        offset: offset.toString(),
+      });
+    }
+    this.rewinds.clear();
+    return moved;
   }
 
   /** The partitions this task's consumer owns now (SinkTaskContext.assignment). */
@@ -161,6 +202,7 @@ export class WorkerSinkTask {
     void this.serial(async () => {
       if (revoked.length > 0) await this.d.task.close?.(revoked);
       if (added.length > 0) await this.d.task.open?.(added);
+      if (this.rewinds.size > 0) this.applyRewinds();
     }).catch((error: unknown) => {
       void this.fail(error);
     });
@@ -246,6 +288,13 @@ export class WorkerSinkTask {
     if (this.failed) throw new Error('task failed');
     // Fetched while stopping: left uncommitted for whoever consumes next.
     if (this.stopping) return;
+    // Offsets the task asked for before this batch (in start() or open()): the batch of a rewound partition is
+    // left for the consumer to fetch again from there.
+    if (this.rewinds.size > 0) {
+      const rewound = this.applyRewinds();
+      const first = batch[0];
+      if (first && rewound.has(tpKey(first.topic, first.partition))) return;
+    }
     d.metrics?.consumed(batch.length);
     const records: SinkRecord[] = [];
     /** Per consumed record: 1 when its (transformed) record goes to put(); the others were dropped. */
@@ -291,6 +340,7 @@ export class WorkerSinkTask {
       }
       await this.put(records);
       d.metrics?.put(records.length);
+      if (this.rewinds.size > 0) this.applyRewinds();
       await this.commit(batch);
     } catch (error) {
       await this.fail(error);

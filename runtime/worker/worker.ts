@@ -241,7 +241,7 @@ export class Worker {
               logger.debug('progress', info);
             },
           },
-          offset: () => logger.warn('SinkTaskContext.offset() (rewind) is not supported yet'),
+          offset: (offsets) => runner?.rewind(offsets),
           pause: () => runner?.pause(),
           resume: () => runner?.resume(),
           requestCommit: () => {},

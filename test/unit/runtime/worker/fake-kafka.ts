@@ -66,11 +66,11 @@ export class FakeKafka implements KafkaPort {
     let loop: Promise<void> | null = null;
     const committed = this.groups.get(groupId) ?? new Map<string, bigint>();
     this.groups.set(groupId, committed);
+    const position = new Map<string, bigint>();
     return {
       run: async (subscription, onBatch, onAssignment) => {
         const subscribed = (t: string) =>
           'topics' in subscription ? subscription.topics.includes(t) : subscription.regex.test(t);
-        const position = new Map<string, bigint>();
         const ownership = { topics: new Set([...this.topics.keys()].filter(subscribed)), notify: () => {} };
         let explicit = false;
         ownership.notify = () => {
@@ -106,6 +106,7 @@ export class FakeKafka implements KafkaPort {
       commit: async (offsets: readonly PartitionOffset[]) => {
         for (const o of offsets) committed.set(o.topic, o.offset);
       },
+      seek: (topic: string, _partition: number, offset: bigint) => void position.set(topic, offset),
       pause: () => void (paused = true),
       resume: () => void (paused = false),
       close: async () => {

@@ -24,6 +24,19 @@ describe('SinkOffsetTracker', () => {
     expect(t.hasUncommitted()).toBe(false);
   });
 
+  it('after a rewind commits the rewound offset, even below what was committed, and continues from there', () => {
+    const t = new SinkOffsetTracker();
+    for (let o = 0n; o < 8n; o++) t.put('t', 0, o);
+    expect(commitWith(t, 8n)).toBe(8n);
+    t.rewind('t', 0, 3n);
+    expect(t.hasUncommitted()).toBe(true);
+    expect(commitWith(t, undefined)).toBe(3n); // a restart now resumes at 3
+    t.put('t', 0, 3n);
+    t.put('t', 0, 4n);
+    expect(commitWith(t, undefined)).toBeUndefined(); // 3 and 4 are not vouched for yet
+    expect(commitWith(t, 5n)).toBe(5n);
+  });
+
   it('never commits past a put() record the task has not reported done, however many drops follow it', () => {
     const t = new SinkOffsetTracker();
     t.dropped('t', 0, 0n);
