@@ -129,14 +129,22 @@ function headersOut(h: RawHeaders): Record<string, Buffer | Buffer[]> {
   return out;
 }
 
+const NO_HEADERS: RawHeaders = Object.freeze([]) as unknown as RawHeaders;
+
+function headerBytes(v: unknown): Buffer | null {
+  return v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+}
+
 function headersIn(h: Record<string, unknown> | undefined): RawHeaders {
-  const out: RawHeaders = [];
-  for (const [k, v] of Object.entries(h ?? {})) {
-    for (const one of Array.isArray(v) ? v : [v]) {
-      out.push([k, one === undefined || one === null ? null : Buffer.isBuffer(one) ? one : Buffer.from(String(one))]);
-    }
+  if (h === undefined) return NO_HEADERS;
+  let out: RawHeaders | null = null;
+  for (const k in h) {
+    const v = h[k];
+    out ??= [];
+    if (Array.isArray(v)) for (const one of v) out.push([k, headerBytes(one)]);
+    else out.push([k, headerBytes(v)]);
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /** Kafka errors the client flags as retriable become RetriableError, so errors.retry.* applies. */

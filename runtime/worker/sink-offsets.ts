@@ -28,6 +28,8 @@ const MAX_RUNS = 1000;
  */
 export class SinkOffsetTracker {
   private readonly parts = new Map<string, PartitionState>();
+  /** The partition of the last record seen: a batch holds one partition, so most lookups are this one. */
+  private last: PartitionState | null = null;
 
   /** A record handed to put(). */
   put(topic: string, partition: number, offset: bigint): void {
@@ -106,6 +108,7 @@ export class SinkOffsetTracker {
   retain(assigned: ReadonlyArray<{ topic: string; partition: number }>): TopicPartition[] {
     const keep = new Set(assigned.map((p) => key(p.topic, p.partition)));
     const revoked: TopicPartition[] = [];
+    this.last = null;
     for (const [k, s] of this.parts) {
       if (keep.has(k)) continue;
       this.parts.delete(k);
@@ -121,6 +124,7 @@ export class SinkOffsetTracker {
   rewind(topic: string, partition: number, offset: bigint): void {
     const k = key(topic, partition);
     const s = this.parts.get(k);
+    this.last = null;
     this.parts.set(k, {
       tp: s?.tp ?? { topic, partition },
       consumedEnd: offset,
@@ -139,11 +143,18 @@ export class SinkOffsetTracker {
   }
 
   private state(topic: string, partition: number, offset: bigint): PartitionState {
+    const last = this.last;
+    if (last !== null && last.tp.partition === partition && last.tp.topic === topic && offset >= last.consumedEnd) {
+      return last;
+    }
     const k = key(topic, partition);
     const s = this.parts.get(k);
     // A record at or before what was handled means the consumer went back (a partition that came back after
     // a rebalance resumes from the group's committed offset): what was pending will be delivered again.
-    if (s && offset >= s.consumedEnd) return s;
+    if (s && offset >= s.consumedEnd) {
+      this.last = s;
+      return s;
+    }
     const fresh: PartitionState = {
       tp: s?.tp ?? { topic, partition },
       consumedEnd: offset,
@@ -153,6 +164,7 @@ export class SinkOffsetTracker {
       committed: offset,
     };
     this.parts.set(k, fresh);
+    this.last = fresh;
     return fresh;
   }
 }

@@ -44,6 +44,17 @@ export interface SinkTaskDeps {
 
 const tpKey = (topic: string, partition: number) => `${topic}\0${partition}`;
 
+/** The distinct partitions of a batch (one, from the Kafka consumer), without a lookup per record. */
+function partitionsOf(batch: readonly InRecord[]): Array<{ topic: string; partition: number }> {
+  const out: Array<{ topic: string; partition: number }> = [];
+  for (const m of batch) {
+    const last = out[out.length - 1];
+    if (last?.topic === m.topic && last.partition === m.partition) continue;
+    if (!out.some((p) => p.topic === m.topic && p.partition === m.partition)) out.push(m);
+  }
+  return out;
+}
+
 function sinkRecord(m: InRecord, headers: Headers, key: SchemaAndValue, value: SchemaAndValue): SinkRecord {
   return {
     topic: m.topic,
@@ -341,7 +352,7 @@ export class WorkerSinkTask {
       await this.put(records);
       d.metrics?.put(records.length);
       if (this.rewinds.size > 0) this.applyRewinds();
-      await this.commit(batch);
+      await this.commit(partitionsOf(batch));
     } catch (error) {
       await this.fail(error);
       throw error;

@@ -24,6 +24,24 @@ describe('SinkOffsetTracker', () => {
     expect(t.hasUncommitted()).toBe(false);
   });
 
+  it('keeps partitions apart when batches alternate, and forgets a revoked partition that then comes back', () => {
+    const t = new SinkOffsetTracker();
+    const a = { topic: 't', partition: 0 };
+    const b = { topic: 't', partition: 1 };
+    t.put('t', 0, 0n);
+    t.put('t', 0, 1n);
+    t.dropped('t', 1, 10n);
+    t.put('t', 0, 2n);
+    expect([...t.current([a, b]).values()]).toEqual([3n, 11n]);
+    t.retain([b]); // partition 0 moved away; its records come back from the group's offset 1
+    t.put('t', 0, 1n);
+    const current = t.current([a, b]);
+    expect([...current.values()]).toEqual([2n, 11n]);
+    const { offsets } = t.committable(current, new Map());
+    // Nothing of partition 0 is vouched for (its state starts at 1, the group's offset); partition 1 moves to 11.
+    expect(offsets).toEqual([{ topic: 't', partition: 1, offset: 11n }]);
+  });
+
   it('after a rewind commits the rewound offset, even below what was committed, and continues from there', () => {
     const t = new SinkOffsetTracker();
     for (let o = 0n; o < 8n; o++) t.put('t', 0, o);
