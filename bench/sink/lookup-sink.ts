@@ -28,12 +28,13 @@ import { LookupSinkTask } from '../../connectors/lookup-sink/index.js';
 import { Headers, type SinkRecord, silentLogger, type SinkTaskContext } from '../../runtime/api/index.js';
 import { createConsumer, createKafka, createProducer, ensureTopics } from '../../runtime/kafka/index.js';
 import { KafkaPluginAccess } from '../../runtime/kafka/index.js';
-import { JsonConverter, SimpleHeaderConverter, StringConverter } from '../../runtime/converters/index.js';
 import { ErrorReporter } from '../../runtime/errors/reporter.js';
 import { errorHandlingConfig } from '../../runtime/errors/retry.js';
 import { TransformChain } from '../../runtime/transforms/index.js';
 import { KafkaJsPort } from '../../runtime/worker/kafka-port.js';
+import { defaultPluginRegistry } from '../../runtime/plugins/registry.js';
 import { WorkerSinkTask } from '../../runtime/worker/sink-task.js';
+import { createConverters } from '../../runtime/worker/task-context.js';
 import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from '../support.js';
 
 function env(name: string): string {
@@ -356,12 +357,21 @@ export const sinkBench: Bench = {
       const workerTask = new LookupSinkTask();
       const logger = silentLogger;
       workerTask.initialize(context(access));
-      const key = new StringConverter();
-      key.configure({}, true);
-      const value = new JsonConverter();
-      value.configure({ 'schemas.enable': 'false' }, false);
-      const header = new SimpleHeaderConverter();
-      header.configure({});
+      // As the worker builds them from a connector config (the registry's classes, the worker's defaults).
+      const converters = await createConverters(
+        defaultPluginRegistry(),
+        {
+          'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+          'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+          'value.converter.schemas.enable': 'false',
+        },
+        {},
+        {
+          key: 'org.apache.kafka.connect.json.JsonConverter',
+          value: 'org.apache.kafka.connect.json.JsonConverter',
+          header: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
+        },
+      );
       const errors = errorHandlingConfig({});
       const runner = new WorkerSinkTask({
         connector: 'bench-lookup-sink-worker',
@@ -371,14 +381,7 @@ export const sinkBench: Bench = {
         props: deliverProps('worker'),
         subscription: { topics: [input] },
         chain: TransformChain.empty<SinkRecord>(),
-        converters: {
-          key,
-          keyClass: 'StringConverter',
-          value,
-          valueClass: 'JsonConverter',
-          header,
-          headerClass: 'SimpleHeaderConverter',
-        },
+        converters,
         consumer: await port.consumer(`bench-sink-w-${sfx}`, 'bench-sink-worker'),
         errors,
         reporter: new ErrorReporter({ connector: 'bench', task: 0 }, errors, logger, null),

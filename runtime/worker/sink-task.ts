@@ -1,4 +1,5 @@
 import {
+  type Converter,
   DataError,
   type Headers,
   type Logger,
@@ -381,18 +382,19 @@ export class WorkerSinkTask {
       key = conv.key.toConnectDataSync?.(m.topic, headers, m.key);
       if (key !== undefined) value = conv.value.toConnectDataSync?.(m.topic, headers, m.value);
     } catch {
-      // Converted again on the slow path, which retries and reports the failure of the right stage.
-      return this.toSinkRecordSlowly(m, null, headers);
+      // The failing stage runs again on the slow path, which retries it and reports it under its own name.
+      return this.toSinkRecordSlowly(m, null, headers, key);
     }
-    if (key === undefined || value === undefined) return this.toSinkRecordSlowly(m, null, headers);
+    if (key === undefined || value === undefined) return this.toSinkRecordSlowly(m, null, headers, key);
     return sinkRecord(m, headers, key, value);
   }
 
-  /** The general path: each stage through the retry-with-tolerance operator. */
+  /** The general path: each stage not converted yet goes through the retry-with-tolerance operator. */
   private async toSinkRecordSlowly(
     m: InRecord,
     headerError: unknown,
     converted?: Headers,
+    convertedKey?: SchemaAndValue,
   ): Promise<SinkRecord | typeof SKIPPED> {
     const conv = this.d.converters;
     const ctx: FailureContext = { consumed: m };
@@ -409,21 +411,20 @@ export class WorkerSinkTask {
       headers = h.value;
     }
     const hs = headers;
-    const key = await this.op.execute(
-      'KEY_CONVERTER',
-      conv.keyClass,
-      () => conv.key.toConnectData(m.topic, hs, m.key),
-      ctx,
-    );
-    if (!key.ok) return SKIPPED;
-    const value = await this.op.execute(
-      'VALUE_CONVERTER',
-      conv.valueClass,
-      () => conv.value.toConnectData(m.topic, hs, m.value),
-      ctx,
-    );
-    if (!value.ok) return SKIPPED;
-    return sinkRecord(m, hs, key.value, value.value);
+    const read = async (
+      stage: 'KEY_CONVERTER' | 'VALUE_CONVERTER',
+      cls: string,
+      c: Converter,
+      bytes: Buffer | null,
+    ) => {
+      const r = await this.op.execute(stage, cls, () => c.toConnectData(m.topic, hs, bytes), ctx);
+      return r.ok ? r.value : SKIPPED;
+    };
+    const key = convertedKey ?? (await read('KEY_CONVERTER', conv.keyClass, conv.key, m.key));
+    if (key === SKIPPED) return SKIPPED;
+    const value = await read('VALUE_CONVERTER', conv.valueClass, conv.value, m.value);
+    if (value === SKIPPED) return SKIPPED;
+    return sinkRecord(m, hs, key, value);
   }
 
   private async put(records: SinkRecord[]): Promise<void> {
