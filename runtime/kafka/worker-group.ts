@@ -7,13 +7,15 @@ export interface WorkerGroupMember {
   url: string;
 }
 
-export interface WorkerGroupView {
+export interface WorkerGroupView<W = unknown> {
   generation: number;
   leader: WorkerGroupMember;
   members: WorkerGroupMember[];
+  /** Each member's work (by workerId), as the leader's `assign` decided it. */
+  assignment: Record<string, W>;
 }
 
-export interface WorkerGroupOptions {
+export interface WorkerGroupOptions<W = unknown> {
   groupId: string;
   /** A topic every member subscribes to (the config topic); no partition is ever assigned. */
   topic: string;
@@ -21,8 +23,14 @@ export interface WorkerGroupOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
+  /** This member's current work, sent with every join so the leader can leave it where it runs. */
+  owned?(): W;
+  /** Leader only: every member's work from what each reported (incremental: only what must move, moves). */
+  assign?(members: Array<WorkerGroupMember & { owned: W | null }>): Promise<Record<string, W>> | Record<string, W>;
+  /** The generation to count from before this member saw one (the highest any status record carries). */
+  initialGeneration?(): number;
   /** A new generation's view (after every rebalance). */
-  onView(view: WorkerGroupView): void;
+  onView(view: WorkerGroupView<W>): void;
   /** A rebalance started: the current view is no longer authoritative. */
   onRebalancing(): void;
   onError(error: unknown): void;
@@ -30,12 +38,15 @@ export interface WorkerGroupOptions {
   onLost(error: unknown): void;
 }
 
-const PROTOCOL = 'erpstream-connect-v0';
+// v1: members report the work they run and the leader keeps it in place (incremental cooperative); v0 workers
+// (eager round-robin) cannot join a v1 group, so a rolling upgrade is refused instead of running work twice.
+const PROTOCOL = 'erpstream-connect-v1';
 
-interface MemberData {
+interface MemberData<W> {
   workerId: string;
   url: string;
   generation: number;
+  owned?: W;
 }
 
 /**
@@ -43,14 +54,14 @@ interface MemberData {
  * generation seen) and gives each the same view; members read their own assignment back from the
  * coordinator (DescribeGroups), since kafkajs keeps userData to itself.
  */
-export class WorkerGroup {
+export class WorkerGroup<W = unknown> {
   private consumer: Consumer | null = null;
   private lastGeneration = 0;
   private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly o: WorkerGroupOptions,
+    private readonly o: WorkerGroupOptions<W>,
   ) {}
 
   private assigner(): PartitionAssigner {
@@ -66,22 +77,26 @@ export class WorkerGroup {
             JSON.stringify({
               workerId: this.o.self.workerId,
               url: this.o.self.url,
-              generation: this.lastGeneration,
-            } satisfies MemberData),
+              generation: Math.max(this.lastGeneration, this.o.initialGeneration?.() ?? 0),
+              ...(this.o.owned ? { owned: this.o.owned() } : {}),
+            } satisfies MemberData<W>),
           ),
         }),
       }),
       assign: async ({ members }) => {
         const data = members.map((m) => {
           const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
-          return { memberId: m.memberId, ...(JSON.parse(meta?.userData.toString('utf8') || '{}') as MemberData) };
+          return { memberId: m.memberId, ...(JSON.parse(meta?.userData.toString('utf8') || '{}') as MemberData<W>) };
         });
-        const view: WorkerGroupView = {
+        const view: WorkerGroupView<W> = {
           generation: Math.max(0, ...data.map((d) => d.generation ?? 0)) + 1,
           leader: this.o.self,
           members: data
             .map((d) => ({ workerId: d.workerId, url: d.url }))
             .sort((a, b) => (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0)),
+          assignment: this.o.assign
+            ? await this.o.assign(data.map((d) => ({ workerId: d.workerId, url: d.url, owned: d.owned ?? null })))
+            : {},
         };
         const userData = Buffer.from(JSON.stringify(view));
         return data.map((d) => ({
@@ -129,7 +144,7 @@ export class WorkerGroup {
       if (group.state === 'Stable' && me && me.memberAssignment.length > 0) {
         const decoded = AssignerProtocol.MemberAssignment.decode(me.memberAssignment);
         if (decoded && decoded.userData.length > 0) {
-          const view = JSON.parse(decoded.userData.toString('utf8')) as WorkerGroupView;
+          const view = JSON.parse(decoded.userData.toString('utf8')) as WorkerGroupView<W>;
           this.lastGeneration = view.generation;
           this.o.onView(view);
           return;

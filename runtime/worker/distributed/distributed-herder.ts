@@ -20,7 +20,7 @@ import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
 import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
-import { type GroupView, type WorkUnit, assignWork, unitKey } from './assignor.js';
+import { type GroupView, type JoiningMember, type WorkUnit, assignWork, rebalance, unitKey } from './assignor.js';
 import type { KafkaConfigStore, RestartRequest } from './kafka-config-store.js';
 import type { KafkaOffsetStore } from './kafka-offset-store.js';
 import type { KafkaStatusStore } from './kafka-status-store.js';
@@ -55,7 +55,16 @@ interface RunningUnit {
   /** What it was started from; a change restarts it. */
   fingerprint: string;
   paused: boolean;
+  /**
+   * The group generation the instance started in; its status records carry it, so a newer owner's (started
+   * in a later generation) is never overwritten by this one's late FAILED after it was fenced.
+   */
+  generation: number;
+  /** Tells this instance's callbacks from those of an earlier instance of the same unit. */
+  instance: number;
 }
+
+let instances = 0;
 
 /**
  * Distributed mode. Configs, offsets and statuses live in Kafka topics; which worker runs which connector
@@ -147,21 +156,37 @@ export class DistributedHerder implements Herder {
     return this.view?.generation ?? 0;
   }
 
+  private connectorUnits(): Array<{ name: string; tasks: number }> {
+    return this.o.configStore
+      .names()
+      .map((name) => ({ name, tasks: this.o.configStore.get(name)?.taskConfigs.length ?? 0 }));
+  }
+
   /** Work units of this worker under the current view and config. */
   private myUnits(): WorkUnit[] {
     if (!this.view) return [];
-    const connectors = this.o.configStore
-      .names()
-      .map((name) => ({ name, tasks: this.o.configStore.get(name)?.taskConfigs.length ?? 0 }));
-    return assignWork(this.view.members, connectors).get(this.workerId) ?? [];
+    return assignWork(this.view, this.connectorUnits()).get(this.workerId) ?? [];
+  }
+
+  /** What this worker runs or is about to run: reported when it joins a rebalance, so it keeps it. */
+  ownedUnits(): WorkUnit[] {
+    const out = new Map(this.myUnits().map((u) => [unitKey(u), u]));
+    for (const key of this.running.keys()) {
+      const [connector, task] = key.split('\0') as [string, string];
+      out.set(key, { connector, task: Number(task) });
+    }
+    return [...out.values()];
+  }
+
+  /** Leader only, at a rebalance: members keep what they run; the rest is dealt out (see `rebalance`). */
+  async assign(members: JoiningMember[]): Promise<Record<string, WorkUnit[]>> {
+    await this.o.configStore.readToEnd();
+    return Object.fromEntries(rebalance(members, this.connectorUnits()));
   }
 
   private ownerOf(connector: string, task: number): string | null {
     if (!this.view) return null;
-    const connectors = this.o.configStore
-      .names()
-      .map((name) => ({ name, tasks: this.o.configStore.get(name)?.taskConfigs.length ?? 0 }));
-    for (const [worker, units] of assignWork(this.view.members, connectors)) {
+    for (const [worker, units] of assignWork(this.view, this.connectorUnits())) {
       if (units.some((u) => u.connector === connector && u.task === task)) {
         return this.view.members.find((m) => m.workerId === worker)?.url ?? null;
       }
@@ -227,7 +252,12 @@ export class DistributedHerder implements Herder {
   private async startConnector(name: string, stored: StoredConnector): Promise<void> {
     const unit = { connector: name, task: -1 };
     const key = unitKey(unit);
-    this.running.set(key, { fingerprint: this.fingerprint(unit, stored), paused: stored.targetState === 'PAUSED' });
+    this.running.set(key, {
+      fingerprint: this.fingerprint(unit, stored),
+      paused: stored.targetState === 'PAUSED',
+      generation: this.generation,
+      instance: ++instances,
+    });
     if (stored.targetState === 'STOPPED') {
       this.setConnectorState(name, 'STOPPED');
       return;
@@ -273,12 +303,13 @@ export class DistributedHerder implements Herder {
     const unit = { connector: name, task };
     const fingerprint = this.fingerprint(unit, stored);
     const paused = stored.targetState === 'PAUSED';
-    this.running.set(unitKey(unit), { fingerprint, paused });
+    const instance = ++instances;
+    this.running.set(unitKey(unit), { fingerprint, paused, generation: this.generation, instance });
     this.setTaskState(name, task, 'UNASSIGNED');
     await this.o.worker.startTask(name, task, stored.config, taskConfig, paused, {
       onState: (state, error) => {
         // Late callbacks of an instance that was stopped or replaced are ignored.
-        if (this.running.get(unitKey(unit))?.fingerprint !== fingerprint || state === 'UNASSIGNED') return;
+        if (this.running.get(unitKey(unit))?.instance !== instance || state === 'UNASSIGNED') return;
         this.setTaskState(name, task, state, error);
       },
     });
@@ -303,12 +334,17 @@ export class DistributedHerder implements Herder {
     }
   }
 
+  /** The generation a unit's status records carry: the one its running instance started in. */
+  private statusGeneration(unit: WorkUnit): number {
+    return this.running.get(unitKey(unit))?.generation ?? this.generation;
+  }
+
   private setConnectorState(name: string, state: State, error?: unknown): void {
     this.o.statusStore.putConnector(name, {
       state,
       trace: error === undefined ? null : traceOf(error),
       workerId: this.workerId,
-      generation: this.generation,
+      generation: this.statusGeneration({ connector: name, task: -1 }),
     });
   }
 
@@ -317,7 +353,7 @@ export class DistributedHerder implements Herder {
       state,
       trace: error === undefined ? null : traceOf(error),
       workerId: this.workerId,
-      generation: this.generation,
+      generation: this.statusGeneration({ connector: name, task }),
     });
   }
 

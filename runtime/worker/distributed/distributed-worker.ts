@@ -17,6 +17,7 @@ import type { WorkerConfig } from '../config.js';
 import { KafkaJsPort } from '../kafka-port.js';
 import { WorkerMetrics } from '../metrics.js';
 import { Worker } from '../worker.js';
+import type { WorkUnit } from './assignor.js';
 import { DistributedHerder } from './distributed-herder.js';
 import { KafkaConfigStore } from './kafka-config-store.js';
 import { KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
@@ -93,7 +94,7 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     onChange: () => herder?.onConfigChange(),
     onRestart: (r) => herder?.onRestartRequest(r),
   });
-  const offsetStore = new KafkaOffsetStore(topics.offset);
+  const offsetStore = new KafkaOffsetStore(topics.offset, eos);
   const statusStore = new KafkaStatusStore(logger);
   const logs = [
     new KafkaBasedLog(client, admin, topics.config, `${groupId}-configs`, (r) => configStore.apply(r)),
@@ -164,10 +165,13 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
   });
   h.workerId = workerId;
   h.start();
-  const group = new WorkerGroup(client, {
+  const group = new WorkerGroup<WorkUnit[]>(client, {
     groupId,
     topic: topics.config,
     self: { workerId, url },
+    owned: () => h.ownedUnits(),
+    assign: (members) => h.assign(members.map((m) => ({ workerId: m.workerId, url: m.url, owned: m.owned ?? [] }))),
+    initialGeneration: () => statusStore.maxGeneration(),
     sessionTimeoutMs: num(o, 'session.timeout.ms', 10_000),
     heartbeatIntervalMs: num(o, 'heartbeat.interval.ms', 3_000),
     rebalanceTimeoutMs: num(o, 'rebalance.timeout.ms', 60_000),

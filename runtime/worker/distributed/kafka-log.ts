@@ -6,9 +6,11 @@ import {
   type Kafka,
   type Producer,
   createConsumer,
+  brokersOf,
   createProducer,
   ensureTopics,
 } from '../../kafka/index.js';
+import { HighWatermarks } from '../../kafka/high-watermarks.js';
 
 export interface LogRecord {
   key: string | null;
@@ -81,6 +83,7 @@ export class KafkaBasedLog {
   /** Next offset to read, per partition (control records and aborted batches included). */
   private readonly positions = new Map<number, bigint>();
   private waiters: Array<() => void> = [];
+  private highWatermarks: HighWatermarks | null = null;
 
   constructor(
     private readonly kafka: Kafka,
@@ -132,11 +135,26 @@ export class KafkaBasedLog {
     for (const f of w) f();
   }
 
-  /** Resolves once every record committed before the call has been applied (the end offsets are read_committed). */
-  async readToEnd(timeoutMs = 30_000): Promise<void> {
-    const ends = await this.admin.fetchTopicOffsets(this.topic);
+  /**
+   * Resolves once every record committed before the call has been applied. By default the end is the last
+   * stable offset (read_committed). With `openTransactions`, the end is the high watermark: the call also waits
+   * for the transactions open at the time of the call to commit or abort, since a record committed after the
+   * first of them stays invisible to read_committed until that one ends too. A task taking over source offsets
+   * under exactly-once needs that, or it resumes from a stale offset and writes a committed chunk again.
+   */
+  async readToEnd(timeoutMs = 30_000, options: { openTransactions?: boolean } = {}): Promise<void> {
+    const stable = await this.admin.fetchTopicOffsets(this.topic);
+    let ends = stable.map((e) => ({ partition: e.partition, offset: BigInt(e.offset) }));
+    if (options.openTransactions) {
+      this.highWatermarks ??= new HighWatermarks(brokersOf(this.kafka), `${this.groupPrefix}-end-offsets`);
+      const high = await this.highWatermarks.of(
+        this.topic,
+        ends.map((e) => e.partition),
+      );
+      ends = ends.map((e) => ({ partition: e.partition, offset: high.get(e.partition) ?? e.offset }));
+    }
     const deadline = Date.now() + timeoutMs;
-    const caughtUp = () => ends.every((e) => (this.positions.get(e.partition) ?? 0n) >= BigInt(e.offset));
+    const caughtUp = () => ends.every((e) => (this.positions.get(e.partition) ?? 0n) >= e.offset);
     while (!caughtUp()) {
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -160,7 +178,7 @@ export class KafkaBasedLog {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([this.consumer?.disconnect(), this.producer?.disconnect()]);
+    await Promise.allSettled([this.consumer?.disconnect(), this.producer?.disconnect(), this.highWatermarks?.close()]);
     this.consumer = null;
     this.producer = null;
   }

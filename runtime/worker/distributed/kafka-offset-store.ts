@@ -13,7 +13,23 @@ export class KafkaOffsetStore implements OffsetStore {
   private readonly data = new Map<string, SourceOffset>();
   private log: KafkaBasedLog | null = null;
 
-  constructor(readonly topic: string) {}
+  /**
+   * @param transactional exactly-once: offsets are written in transactions, so a read waits for the ones open
+   *   at the time to end (see KafkaBasedLog.readToEnd).
+   */
+  constructor(
+    readonly topic: string,
+    private readonly transactional = false,
+  ) {}
+
+  /** Longer than a transaction may stay open (kafkajs' transaction timeout, 60 s), which the broker then aborts. */
+  private static readonly TRANSACTIONAL_READ_TIMEOUT_MS = 90_000;
+
+  private readToEnd(): Promise<void> {
+    return this.transactional
+      ? this.topicLog.readToEnd(KafkaOffsetStore.TRANSACTIONAL_READ_TIMEOUT_MS, { openTransactions: true })
+      : this.topicLog.readToEnd();
+  }
 
   attach(log: KafkaBasedLog): void {
     this.log = log;
@@ -41,9 +57,9 @@ export class KafkaOffsetStore implements OffsetStore {
     await this.topicLog.readToEnd();
   }
 
-  /** Reads to the end first: a task that moved here must see what its previous owner flushed. */
+  /** Reads to the end first: a task that moved here must see what its previous owner flushed or committed. */
   async get(connector: string, partition: SourcePartition): Promise<SourceOffset | null> {
-    await this.topicLog.readToEnd();
+    await this.readToEnd();
     return this.data.get(offsetKey(connector, partition)) ?? null;
   }
 
@@ -75,7 +91,7 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   async list(connector: string): Promise<OffsetEntry[]> {
-    await this.topicLog.readToEnd();
+    await this.readToEnd();
     const out: OffsetEntry[] = [];
     for (const [key, offset] of this.data) {
       let parsed: unknown;

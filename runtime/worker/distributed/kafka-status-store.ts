@@ -25,18 +25,25 @@ function parseStatus(value: Buffer): Status | null {
 /**
  * Connector and task statuses in the status topic (KafkaStatusBackingStore formats). A write updates this
  * worker's view at once and goes to the topic in the background; what other workers wrote arrives by
- * following the topic. Like Connect's "safe" writes, a status read back never replaces one from a
- * higher generation written by another worker.
+ * following the topic. A status carries the generation its instance started in; like Connect's "safe"
+ * writes, neither a status read back nor one written here replaces one from a higher generation written by
+ * another worker (the live owner's), so a fenced or revoked instance's late FAILED never hides it.
  */
 export class KafkaStatusStore implements StatusStore {
   private readonly view = new MemoryStatusStore();
   private log: KafkaBasedLog | null = null;
+  private highestGeneration = 0;
   private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly logger: Logger) {}
 
   attach(log: KafkaBasedLog): void {
     this.log = log;
+  }
+
+  /** The highest generation any status record carried: a group that starts over counts on from there. */
+  maxGeneration(): number {
+    return this.highestGeneration;
   }
 
   apply(record: LogRecord): void {
@@ -52,6 +59,7 @@ export class KafkaStatusStore implements StatusStore {
       const [connector, id] = [task[1]!, Number(task[2])];
       if (record.value === null) return this.removeTask(connector, id);
       const s = parseStatus(record.value);
+      if (s) this.highestGeneration = Math.max(this.highestGeneration, s.generation);
       const prev = this.view.task(connector, id);
       if (s && this.accepts(prev, s)) this.view.putTask(connector, id, s);
       return;
@@ -60,6 +68,7 @@ export class KafkaStatusStore implements StatusStore {
       const connector = key.slice('status-connector-'.length);
       if (record.value === null) return this.view.remove(connector);
       const s = parseStatus(record.value);
+      if (s) this.highestGeneration = Math.max(this.highestGeneration, s.generation);
       if (s && this.accepts(this.view.connector(connector), s)) this.view.putConnector(connector, s);
     }
   }
@@ -89,12 +98,24 @@ export class KafkaStatusStore implements StatusStore {
   }
 
   putConnector(name: string, status: Status): void {
+    if (!this.writable(this.view.connector(name), status, `connector ${name}`)) return;
     this.view.putConnector(name, status);
     this.write([{ key: `status-connector-${name}`, value: statusValue(status) }]);
   }
   putTask(connector: string, task: number, status: Status): void {
+    if (!this.writable(this.view.task(connector, task), status, `task ${connector}-${task}`)) return;
     this.view.putTask(connector, task, status);
     this.write([{ key: `status-task-${connector}-${task}`, value: statusValue(status) }]);
+  }
+
+  /** Connect's putSafe: an instance of an older generation does not write over the newer owner's status. */
+  private writable(prev: Status | undefined, next: Status, what: string): boolean {
+    if (this.accepts(prev, next)) return true;
+    this.logger.info(`Not writing ${next.state} for ${what}: ${prev!.workerId} owns it since a later generation`, {
+      generation: next.generation,
+      ownerGeneration: prev!.generation,
+    });
+    return false;
   }
   connector(name: string): Status | undefined {
     return this.view.connector(name);

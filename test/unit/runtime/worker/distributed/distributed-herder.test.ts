@@ -42,10 +42,20 @@ describe('DistributedHerder writes during a rebalance', () => {
   it('answers 409 while a rebalance is in progress, and forwards to an unreachable leader as 409 too', async () => {
     const h = herder();
     const leader = { workerId: '127.0.0.1:9', url: 'http://127.0.0.1:9/' };
-    h.onView({ generation: 2, leader, members: [leader, { workerId: '127.0.0.1:1', url: 'http://127.0.0.1:1/' }] });
+    h.onView({
+      generation: 2,
+      leader,
+      members: [leader, { workerId: '127.0.0.1:1', url: 'http://127.0.0.1:1/' }],
+      assignment: {},
+    });
     h.onRebalancing();
     await expect(h.deleteConnector('c')).rejects.toMatchObject({ status: 409 });
-    h.onView({ generation: 3, leader, members: [leader, { workerId: '127.0.0.1:1', url: 'http://127.0.0.1:1/' }] });
+    h.onView({
+      generation: 3,
+      leader,
+      members: [leader, { workerId: '127.0.0.1:1', url: 'http://127.0.0.1:1/' }],
+      assignment: {},
+    });
     // Port 9 (discard) is closed: the leader is gone, so the client should retry after the rebalance.
     await expect(h.stopConnector('c')).rejects.toMatchObject({ status: 409, message: REBALANCE_MESSAGE });
   });
@@ -65,6 +75,20 @@ describe('KafkaStatusStore', () => {
     expect(s.task('my-conn', 2)).toEqual({ state: 'RUNNING', trace: null, workerId: 'b:1', generation: 5 });
     s.apply(rec('status-task-my-conn-2', { state: 'PAUSED', trace: null, worker_id: 'b:1', generation: 5 }));
     expect(s.task('my-conn', 2)?.state).toBe('PAUSED');
+  });
+  it('does not write an older instance’s status over the newer owner’s (a fenced task’s late FAILED)', () => {
+    const s = new KafkaStatusStore(logger);
+    const sent: unknown[] = [];
+    s.attach({ send: async (r: unknown[]) => void sent.push(...r) } as never);
+    s.apply(rec('status-task-c-0', { state: 'RUNNING', trace: null, worker_id: 'b:1', generation: 7 }));
+    s.putTask('c', 0, { state: 'FAILED', trace: 'old epoch', workerId: 'a:1', generation: 3 });
+    expect(s.task('c', 0)).toMatchObject({ state: 'RUNNING', workerId: 'b:1' });
+    expect(sent).toEqual([]);
+    // The owner itself, and a later generation elsewhere, still write.
+    s.putTask('c', 0, { state: 'FAILED', trace: 'x', workerId: 'b:1', generation: 7 });
+    s.putTask('c', 0, { state: 'RUNNING', trace: null, workerId: 'a:1', generation: 8 });
+    expect(s.task('c', 0)).toMatchObject({ state: 'RUNNING', workerId: 'a:1', generation: 8 });
+    expect(s.maxGeneration()).toBe(7);
   });
   it('follows topic-tracking records', () => {
     const s = new KafkaStatusStore(logger);
