@@ -53,10 +53,27 @@ export function allUnits(connectors: readonly ConnectorUnits[]): WorkUnit[] {
   return out;
 }
 
+/** FNV-1a: a stable, well-spread number for a connector name. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /**
- * Sticky placement of one kind of unit (Connector objects, or tasks): a unit stays with the member that holds it;
- * the others go, one by one in unit order, to the member holding the fewest; with `balance`, units then move from
- * the most to the least loaded member until they differ by at most one (only as many as must move).
+ * Where a unit nobody holds goes between rebalances: each connector's units are dealt round-robin over the
+ * members from a start that depends on its name only, so placing one connector never shifts another's units
+ * (a least-loaded deal would: a new connector sorting first would take the places of the next one's tasks).
+ */
+function spread(members: readonly GroupMember[], u: WorkUnit): string {
+  return members[(hash(u.connector) + u.task + 1) % members.length]!.workerId;
+}
+
+/**
+ * Sticky placement of one kind of unit (Connector objects, or tasks): a unit stays with the member that holds it.
+ * With `balance` (the leader at a rebalance) the others go, one by one in unit order, to the member holding the
+ * fewest, then units move from the most to the least loaded member until they differ by at most one (only as many
+ * as must move); without it (between rebalances) the others are spread by connector name.
  */
 function place(
   members: readonly GroupMember[],
@@ -82,7 +99,7 @@ function place(
     }
     return bestId;
   };
-  for (const u of rest) load.get(lightest())!.push(u);
+  for (const u of rest) load.get(balance ? lightest() : spread(members, u))!.push(u);
   if (balance) {
     for (;;) {
       let heavy = '';
@@ -147,8 +164,9 @@ export function rebalance(
 /**
  * The assignment under a view and the current config, which every worker computes alike (it depends only on the
  * view and the config topic, not on the order changes arrived in): units of the view's assignment stay where the
- * leader put them; units created since go to the least loaded members. Nothing that runs ever moves between
- * rebalances, so adding, changing or removing one connector never stops another's tasks.
+ * leader put them; units created since are spread by their connector's name alone. Nothing that runs ever moves
+ * between rebalances, so adding, changing or removing one connector never stops another's tasks; the next
+ * rebalance evens out the load, moving as few units as it can.
  */
 export function assignWork(
   view: Pick<GroupView, 'members' | 'assignment'>,

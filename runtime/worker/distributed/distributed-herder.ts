@@ -45,6 +45,18 @@ export interface DistributedHerderOptions {
   topicTracking: { enable: boolean; allowReset: boolean };
   /** `Authorization` header value for requests forwarded to other workers (when REST auth is on). */
   forwardAuthorization?: string;
+  /** exactly.once.source.support=enabled: the transactional id of a source task (the worker's naming). */
+  exactlyOnce?: { transactionalId(connector: string, task: number): string };
+}
+
+/** A producer fenced by a newer instance with its transactional id (kafkajs error types, or their message). */
+export function isFencedError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { type, message } = e as { type?: string; message?: string };
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
+    if (typeof message === 'string' && /old epoch|producer.*fenced/i.test(message)) return true;
+  }
+  return false;
 }
 
 function traceOf(error: unknown): string {
@@ -239,14 +251,20 @@ export class DistributedHerder implements Herder {
         continue;
       }
       if (unit.task < 0) await this.startConnector(unit.connector, stored);
-      else await this.startTask(unit.connector, unit.task, stored);
+      // Exactly-once: no task of new task configs starts before the producers of the earlier ones are fenced.
+      else if (!this.o.exactlyOnce || this.o.configStore.pendingFencing(unit.connector) === null) {
+        await this.startTask(unit.connector, unit.task, stored);
+      }
     }
   }
 
-  /** Tasks restart when their config or the connector config changes; the Connector object when its config does. */
+  /**
+   * Tasks restart when the connector config or any of its task configs change (a new task generation, as in
+   * Connect: work may have moved between the tasks); the Connector object when its config does.
+   */
   private fingerprint(unit: WorkUnit, s: StoredConnector): string {
     if (unit.task < 0) return canonicalJson({ c: s.config, stopped: s.targetState === 'STOPPED' });
-    return canonicalJson({ c: s.config, t: s.taskConfigs[unit.task] ?? null });
+    return canonicalJson({ c: s.config, t: s.taskConfigs[unit.task] ?? null, all: s.taskConfigs });
   }
 
   private async startConnector(name: string, stored: StoredConnector): Promise<void> {
@@ -293,8 +311,32 @@ export class DistributedHerder implements Herder {
       this.setConnectorState(name, 'FAILED', error);
       return;
     }
-    if (canonicalJson(configs) === canonicalJson(stored.taskConfigs)) return;
-    await this.o.configStore.putTaskConfigs(name, configs);
+    if (canonicalJson(configs) !== canonicalJson(stored.taskConfigs)) {
+      await this.o.configStore.putTaskConfigs(name, configs);
+    }
+    await this.fenceZombies(name);
+  }
+
+  /**
+   * Exactly-once, KIP-618's zombie fencing, run by the Connector's owner after new task configs: every
+   * transactional id an earlier generation of this connector's tasks used is fenced (initTransactions), then a
+   * `tasks-fencing-<c>` record lets the new tasks start. A table that moved from one task to another can then no
+   * longer be written by the instance that had it.
+   */
+  private async fenceZombies(name: string): Promise<void> {
+    const eos = this.o.exactlyOnce;
+    const count = this.o.configStore.pendingFencing(name);
+    const open = this.o.kafka.transactionalProducer?.bind(this.o.kafka);
+    if (!eos || count === null || !open || !this.o.worker.isConnectorRunning(name)) return;
+    try {
+      await Promise.all(
+        Array.from({ length: count }, async (_, task) => (await open(eos.transactionalId(name, task))).close()),
+      );
+      await this.o.configStore.putTaskFencing(name, this.o.configStore.get(name)?.taskConfigs.length ?? 0);
+    } catch (error) {
+      this.o.logger.warn(`Fencing the earlier task producers of ${name} failed; retrying`, { error });
+      setTimeout(() => void this.enqueue(() => this.fenceZombies(name)).catch(() => {}), 2000).unref();
+    }
   }
 
   private async startTask(name: string, task: number, stored: StoredConnector): Promise<void> {
@@ -310,9 +352,21 @@ export class DistributedHerder implements Herder {
       onState: (state, error) => {
         // Late callbacks of an instance that was stopped or replaced are ignored.
         if (this.running.get(unitKey(unit))?.instance !== instance || state === 'UNASSIGNED') return;
+        if (state === 'FAILED' && isFencedError(error) && !this.stillWanted(unit, fingerprint)) {
+          // A newer instance (new task configs, or a new owner) fenced this one: it reports the task's state.
+          this.o.logger.info(`Task ${name}-${task} was fenced by a newer instance`, { connector: name, task });
+          return;
+        }
         this.setTaskState(name, task, state, error);
       },
     });
+  }
+
+  /** Whether this worker should still run this unit as it was started. */
+  private stillWanted(unit: WorkUnit, fingerprint: string): boolean {
+    const stored = this.o.configStore.get(unit.connector);
+    const mine = this.myUnits().some((u) => u.connector === unit.connector && u.task === unit.task);
+    return mine && !!stored && this.fingerprint(unit, stored) === fingerprint;
   }
 
   private async restartOwned(r: RestartRequest): Promise<void> {

@@ -148,6 +148,8 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
       allowReset: config.parsed.bool('topic.tracking.allow.reset'),
     },
     ...(forwardAuthorization ? { forwardAuthorization } : {}),
+    // The same ids the Worker gives its task producers.
+    ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => `${groupId}-${c}-${t}` } } : {}),
   });
   const h = herder;
   const {

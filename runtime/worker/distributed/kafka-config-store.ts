@@ -30,6 +30,11 @@ export class KafkaConfigStore implements ConfigStore {
   private readonly pendingTasks = new Map<string, Map<number, Record<string, string>>>();
   /** Connectors whose last commit referred to task records that are missing (compaction gap). */
   readonly inconsistent = new Set<string>();
+  /**
+   * Exactly-once: connectors whose task configs were committed after their last `tasks-fencing-<c>` record, with
+   * the most tasks any generation since had: their tasks wait until those transactional ids are fenced.
+   */
+  private readonly unfenced = new Map<string, number>();
   private log: KafkaBasedLog | null = null;
 
   constructor(
@@ -64,6 +69,7 @@ export class KafkaConfigStore implements ConfigStore {
         this.targetStates.delete(name);
         this.pendingTasks.delete(name);
         this.inconsistent.delete(name);
+        this.unfenced.delete(name);
       } else {
         const prev = this.connectors.get(name);
         this.connectors.set(name, {
@@ -110,7 +116,14 @@ export class KafkaConfigStore implements ConfigStore {
       }
       this.inconsistent.delete(name);
       const c = this.connectors.get(name);
+      const before = Math.max(this.unfenced.get(name) ?? 0, c?.taskConfigs.length ?? 0);
+      this.unfenced.set(name, Math.max(before, configs.length));
       if (c) c.taskConfigs = configs;
+      this.listeners.onChange?.(name);
+    } else if (key.startsWith('tasks-fencing-')) {
+      const name = key.slice('tasks-fencing-'.length);
+      if (value === null) return;
+      this.unfenced.delete(name);
       this.listeners.onChange?.(name);
     } else if (key.startsWith('restart-connector-')) {
       if (value === null) return;
@@ -120,7 +133,7 @@ export class KafkaConfigStore implements ConfigStore {
         onlyFailed: value['only-failed'] === true,
       });
     }
-    // session-key, tasks-fencing-*, logger-cluster-*: not used by erpstream workers; ignored like unknown keys.
+    // session-key, logger-cluster-*: not used by erpstream workers; ignored like unknown keys.
   }
 
   private get topicLog(): KafkaBasedLog {
@@ -168,6 +181,20 @@ export class KafkaConfigStore implements ConfigStore {
       ...configs.map((c, i) => ({ key: `task-${name}-${i}`, value: JSON.stringify({ properties: c }) })),
       { key: `commit-${name}`, value: JSON.stringify({ tasks: configs.length }) },
     ]);
+    await this.topicLog.readToEnd();
+  }
+
+  /**
+   * Exactly-once (KIP-618 zombie fencing): how many task transactional ids (`…-<c>-0` up) to fence before the
+   * tasks of the latest task configs may start, or null when nothing is pending.
+   */
+  pendingFencing(name: string): number | null {
+    return this.unfenced.get(name) ?? null;
+  }
+
+  /** Connect's `tasks-fencing-<c>` record: the producers of every earlier task generation are fenced. */
+  async putTaskFencing(name: string, taskCount: number): Promise<void> {
+    await this.topicLog.send([{ key: `tasks-fencing-${name}`, value: JSON.stringify({ 'task-count': taskCount }) }]);
     await this.topicLog.readToEnd();
   }
 

@@ -111,10 +111,19 @@ describe('assignWork (between rebalances, on every worker alike)', () => {
     }
   });
 
-  it('places new units on the least loaded members', () => {
-    const out = assignWork(view(members, base), [...config, { name: 'a-new', tasks: 3 }]);
-    const c = counts(out, 'task');
-    expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1);
+  it('spreads a new connector’s tasks evenly, whatever other connectors exist', () => {
+    const out = assignWork(view(members, base), [...config, { name: 'a-new', tasks: 6 }]);
+    const perWorker = [...out.values()].map((us) => us.filter((u) => u.connector === 'a-new' && u.task >= 0).length);
+    expect(perWorker).toEqual([2, 2, 2]);
+  });
+
+  it('never moves a connector created since the rebalance when another one is created or deleted', () => {
+    const since: ConnectorUnits[] = [...config, { name: 'm-since', tasks: 4 }];
+    const was = owners(assignWork(view(members, base), since));
+    for (const v of [[{ name: 'a-first', tasks: 3 }, ...since], since.slice(1)]) {
+      const now = owners(assignWork(view(members, base), v));
+      for (const [k, w] of was) if (now.has(k)) expect(now.get(k), k).toBe(w);
+    }
   });
 
   it('depends only on the view and the current config, not on the order changes came in', () => {

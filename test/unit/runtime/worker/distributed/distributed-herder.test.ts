@@ -7,6 +7,7 @@ import { KafkaConfigStore } from '../../../../../runtime/worker/distributed/kafk
 import type { KafkaOffsetStore } from '../../../../../runtime/worker/distributed/kafka-offset-store.js';
 import { KafkaStatusStore } from '../../../../../runtime/worker/distributed/kafka-status-store.js';
 import type { KafkaPort } from '../../../../../runtime/worker/kafka-port.js';
+import type { TaskListener } from '../../../../../runtime/worker/task-context.js';
 import type { Worker } from '../../../../../runtime/worker/worker.js';
 
 const logger = { warn: vi.fn(), error: vi.fn(), info: vi.fn(), debug: vi.fn() } as unknown as Logger;
@@ -58,6 +59,86 @@ describe('DistributedHerder writes during a rebalance', () => {
     });
     // Port 9 (discard) is closed: the leader is gone, so the client should retry after the rebalance.
     await expect(h.stopConnector('c')).rejects.toMatchObject({ status: 409, message: REBALANCE_MESSAGE });
+  });
+});
+
+describe('DistributedHerder task instances across rebalances', () => {
+  const rec = (key: string, value: unknown) => ({
+    key,
+    value: Buffer.from(JSON.stringify(value)),
+    partition: 0,
+    offset: 0n,
+  });
+  const a = { workerId: 'a:1', url: 'http://a:1/' };
+  const b = { workerId: 'b:1', url: 'http://b:1/' };
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  function cluster() {
+    const listeners: TaskListener[] = [];
+    const worker = {
+      close: async () => {},
+      startConnector: async () => {},
+      stopConnector: async () => {},
+      isConnectorRunning: () => true,
+      taskConfigs: async () => [{ t: '0' }],
+      startTask: async (_c: string, _t: number, _cfg: unknown, _tc: unknown, _p: boolean, l: TaskListener) =>
+        void listeners.push(l),
+      stopTask: async () => {},
+    } as unknown as Worker;
+    const configStore = new KafkaConfigStore(logger);
+    configStore.apply(rec('connector-c', { properties: config }));
+    configStore.apply(rec('task-c-0', { properties: { t: '0' } }));
+    configStore.apply(rec('commit-c', { tasks: 1 }));
+    const statusStore = new KafkaStatusStore(logger);
+    const h = new DistributedHerder({
+      workerId: a.workerId,
+      registry: defaultPluginRegistry(),
+      worker,
+      transformer: new ConfigTransformer(defaultConfigProviders()),
+      configStore,
+      offsetStore: {} as KafkaOffsetStore,
+      statusStore,
+      kafka: {} as KafkaPort,
+      logger,
+      topicTracking: { enable: true, allowReset: true },
+    });
+    h.start();
+    return { h, listeners, statusStore };
+  }
+
+  it('keeps running what stays assigned, and its status keeps the generation it started in', async () => {
+    const { h, listeners, statusStore } = cluster();
+    const units = [
+      { connector: 'c', task: -1 },
+      { connector: 'c', task: 0 },
+    ];
+    h.onView({ generation: 3, leader: a, members: [a, b], assignment: { 'a:1': units } });
+    await settle();
+    listeners[0]!.onState('RUNNING');
+    h.onView({ generation: 4, leader: b, members: [a, b], assignment: { 'a:1': units, 'b:1': [] } });
+    await settle();
+    expect(listeners).toHaveLength(1);
+    listeners[0]!.onState('RUNNING');
+    expect(statusStore.task('c', 0)).toMatchObject({ state: 'RUNNING', workerId: 'a:1', generation: 3 });
+    expect(h.ownedUnits()).toEqual(expect.arrayContaining(units));
+  });
+
+  it('a moved task’s fenced instance never replaces the new owner’s status', async () => {
+    const { h, listeners, statusStore } = cluster();
+    h.onView({ generation: 3, leader: a, members: [a, b], assignment: { 'a:1': [{ connector: 'c', task: 0 }] } });
+    await settle();
+    listeners[0]!.onState('RUNNING');
+    // b runs it from generation 5 on (a rebalance a has not applied yet), and fenced a's producer.
+    statusStore.apply(rec('status-task-c-0', { state: 'RUNNING', trace: null, worker_id: 'b:1', generation: 5 }));
+    const fenced = Object.assign(new Error('Producer attempted an operation with an old epoch'), {
+      type: 'INVALID_PRODUCER_EPOCH',
+    });
+    listeners[0]!.onState('FAILED', fenced);
+    expect(statusStore.task('c', 0)).toMatchObject({ state: 'RUNNING', workerId: 'b:1', generation: 5 });
+    // Once a applies the new view, the instance is no longer wanted: a fenced failure is not reported at all.
+    h.onView({ generation: 5, leader: b, members: [a, b], assignment: { 'b:1': [{ connector: 'c', task: 0 }] } });
+    listeners[0]!.onState('FAILED', fenced);
+    expect(statusStore.task('c', 0)?.workerId).toBe('b:1');
   });
 });
 

@@ -33,6 +33,23 @@ describe('KafkaConfigStore (Connect config topic records)', () => {
     expect(changes.filter((c) => c === 'my-conn').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('exactly-once: new task configs wait for the fencing of every earlier task generation', () => {
+    const s = new KafkaConfigStore(logger);
+    s.apply(rec('connector-f', { properties: {} }));
+    expect(s.pendingFencing('f')).toBeNull();
+    for (let i = 0; i < 3; i++) s.apply(rec(`task-f-${i}`, { properties: { i: String(i) } }));
+    s.apply(rec('commit-f', { tasks: 3 }));
+    expect(s.pendingFencing('f')).toBe(3);
+    s.apply(rec('tasks-fencing-f', { 'task-count': 3 }));
+    expect(s.pendingFencing('f')).toBeNull();
+    // Fewer tasks: the ids of the tasks that are gone are fenced too (their tables moved to the others).
+    s.apply(rec('task-f-0', { properties: { i: 'all' } }));
+    s.apply(rec('commit-f', { tasks: 1 }));
+    expect(s.pendingFencing('f')).toBe(3);
+    s.apply(rec('tasks-fencing-f', { 'task-count': 1 }));
+    expect(s.pendingFencing('f')).toBeNull();
+  });
+
   it('keeps the previous task configs when a commit refers to a missing task record', () => {
     const s = new KafkaConfigStore(logger);
     s.apply(rec('connector-c', { properties: {} }));
