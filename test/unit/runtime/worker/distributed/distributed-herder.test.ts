@@ -11,6 +11,13 @@ import type { TaskListener } from '../../../../../runtime/worker/task-context.js
 import type { Worker } from '../../../../../runtime/worker/worker.js';
 
 const logger = { warn: vi.fn(), error: vi.fn(), info: vi.fn(), debug: vi.fn() } as unknown as Logger;
+/** A record of the config or status topic, as KafkaBasedLog hands it over. */
+const rec = (key: string, value: unknown) => ({
+  key,
+  value: Buffer.from(JSON.stringify(value)),
+  partition: 0,
+  offset: 0n,
+});
 const config = { 'connector.class': 'erpstream.connectors.SequenceSourceConnector', topic: 't' };
 
 function herder() {
@@ -63,12 +70,6 @@ describe('DistributedHerder writes during a rebalance', () => {
 });
 
 describe('DistributedHerder task instances across rebalances', () => {
-  const rec = (key: string, value: unknown) => ({
-    key,
-    value: Buffer.from(JSON.stringify(value)),
-    partition: 0,
-    offset: 0n,
-  });
   const a = { workerId: 'a:1', url: 'http://a:1/' };
   const b = { workerId: 'b:1', url: 'http://b:1/' };
   const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -143,12 +144,6 @@ describe('DistributedHerder task instances across rebalances', () => {
 });
 
 describe('KafkaStatusStore', () => {
-  const rec = (key: string, value: unknown) => ({
-    key,
-    value: Buffer.from(JSON.stringify(value)),
-    partition: 0,
-    offset: 0n,
-  });
   it('does not let a status of an older generation from another worker replace a newer one', () => {
     const s = new KafkaStatusStore(logger);
     s.apply(rec('status-task-my-conn-2', { state: 'RUNNING', trace: null, worker_id: 'b:1', generation: 5 }));
