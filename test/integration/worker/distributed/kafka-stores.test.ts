@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../../../runtime/api/index.js';
-import { type Admin, type Kafka, createKafka, ensureTopics } from '../../../../runtime/kafka/index.js';
+import { type Admin, type Kafka, createKafka, createProducer, ensureTopics } from '../../../../runtime/kafka/index.js';
 import { KafkaConfigStore } from '../../../../runtime/worker/distributed/kafka-config-store.js';
 import { KafkaBasedLog, ensureInternalTopic } from '../../../../runtime/worker/distributed/kafka-log.js';
 import { KafkaOffsetStore } from '../../../../runtime/worker/distributed/kafka-offset-store.js';
@@ -110,6 +110,37 @@ describe('Kafka-backed worker stores', () => {
       ['connector-orders', null],
       ['target-state-orders', null],
     ]);
+  }, 60_000);
+
+  it('exactly-once offset store: an offset committed behind another task’s open transaction is read, not a stale one', async () => {
+    const topic = `it-dist-offsets-tx-${uniqueSuffix()}`;
+    await ensureInternalTopic(admin, { topic, setting: 'offset.storage.topic', partitions: 1, replicationFactor: 1 });
+    const follower = new KafkaOffsetStore(topic, true);
+    follower.attach(await log(topic, (r) => follower.apply(r)));
+    const lso = new KafkaOffsetStore(topic);
+    lso.attach(await log(topic, (r) => lso.apply(r)));
+    const producer = (id: string) => createProducer(kafka, { transactionalId: `${topic}-${id}` });
+    const other = producer('other-task');
+    const owner = producer('old-owner');
+    await Promise.all([other.connect(), owner.connect()]);
+    try {
+      // Another task's transaction opens first and stays open (a long transaction.boundary interval)...
+      const open = await other.transaction();
+      await open.send({ topic, messages: [{ key: '["c",{"table":"b"}]', value: '{"seq":1}' }] });
+      // ...then the previous owner of table a commits its last chunk's offset behind it.
+      const tx = await owner.transaction();
+      await tx.send({ topic, messages: [{ key: '["c",{"table":"a"}]', value: '{"snapshot_rows":200}' }] });
+      await tx.commit();
+      // read_committed stops at the first open transaction: a store reading to the last stable offset misses it.
+      expect(await lso.get('c', { table: 'a' })).toBeNull();
+      // The task taking over table a waits for the open transaction to end, and resumes after the chunk.
+      const ended = new Promise((r) => setTimeout(r, 1500)).then(() => open.commit());
+      expect(await follower.get('c', { table: 'a' })).toEqual({ snapshot_rows: 200 });
+      await ended;
+      expect(await follower.get('c', { table: 'b' })).toEqual({ seq: 1 });
+    } finally {
+      await Promise.all([other.disconnect(), owner.disconnect()]);
+    }
   }, 60_000);
 
   it('offset store: canonical keys, tombstones, and a second store reads what the first wrote', async () => {
