@@ -192,7 +192,10 @@ export class DistributedHerder implements Herder {
 
   /** Leader only, at a rebalance: members keep what they run; the rest is dealt out (see `rebalance`). */
   async assign(members: JoiningMember[]): Promise<Record<string, WorkUnit[]>> {
-    await this.o.configStore.readToEnd();
+    // A slow config topic must not fail the rebalance: units it does not know yet are placed once it is read.
+    await this.o.configStore
+      .readToEnd()
+      .catch((error: unknown) => this.o.logger.warn('Assigning from the config topic as read so far', { error }));
     return Object.fromEntries(rebalance(members, this.connectorUnits()));
   }
 
