@@ -153,6 +153,8 @@ interface Group {
   props: string;
   workers: WorkerProcess[];
   suffix: string;
+  /** Workers being started again after a kill: stopped too when a test ends early. */
+  starting: Array<Promise<void>>;
 }
 
 async function startGroup(eos: boolean): Promise<Group> {
@@ -166,7 +168,7 @@ async function startGroup(eos: boolean): Promise<Group> {
     }),
   );
   const workers = await Promise.all([startWorker(props), startWorker(props), startWorker(props)]);
-  return { eos, props, workers, suffix };
+  return { eos, props, workers, suffix, starting: [] };
 }
 
 async function status(g: Group, name: string): Promise<Status | null> {
@@ -281,6 +283,7 @@ for (const eos of [false, true]) {
     afterAll(async () => {
       await writer?.stop().catch(() => {});
       await follower?.disconnect().catch(() => {});
+      await Promise.all(g?.starting ?? []);
       await Promise.all(g?.workers.map((w) => stopWorker(w)) ?? []);
       await db?.close();
     }, 60_000);
@@ -333,6 +336,7 @@ for (const eos of [false, true]) {
         g.workers = g.workers.filter((w) => w !== victim);
         // Started again at once (under a new worker id): it may join the same rebalance and take work itself.
         const restarted = startWorker(g.props).then((w) => void g.workers.push(w));
+        g.starting.push(restarted.catch(() => {}));
         let last: Status | null = null;
         const runningAt = await waitFor(
           async () => {
