@@ -2,6 +2,7 @@ import { type MessageToProduce, Producer, GenericError } from '@platformatic/kaf
 import { RetriableError } from '../api/index.js';
 import { parseBrokers } from './client.js';
 import { javaPartition } from './murmur2.js';
+import { isTransientKafkaError } from './transient.js';
 import { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
 
 /** Header pairs in order; a key may repeat, a value may be null (Kafka allows both). */
@@ -225,7 +226,12 @@ export class RecordProducer {
       }
       for (const topic of stale) {
         const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-        if (count <= 0) throw new Error(`Topic ${topic} has no partitions (does it exist?)`);
+        if (count <= 0) {
+          // Right after creation the metadata may not list the topic yet: waited out like an outage.
+          throw new RetriableError(`Topic ${topic} has no partitions in the metadata yet (does it exist?)`, {
+            code: 'ERPSTREAM_TOPIC_NOT_READY',
+          });
+        }
         this.partitionCounts.set(topic, { count, at: now });
         counts.set(topic, count);
       }
@@ -284,16 +290,22 @@ function forceClose(producer: Producer): Promise<void> {
   return new Promise((resolve, reject) => producer.close(true, (e) => (e ? reject(e) : resolve())));
 }
 
-/** Client errors the library marks retriable become RetriableError, so errors.retry.* and backoff apply. */
+/**
+ * Client errors the library marks retriable become RetriableError with code ERPSTREAM_KAFKA_UNAVAILABLE: the task
+ * waits them out (outage.wait.timeout.ms) and its status says it is waiting for the broker.
+ */
 function toRuntimeError(e: unknown, context: string): Error {
   const detail = describe(e);
   // Either one client error or an aggregate of the attempts' errors: retriable if any cause is (a network error).
   const retriable =
-    e instanceof Error &&
-    GenericError.isGenericError(e) &&
-    (e.canRetry === true || (e as GenericError).findBy('canRetry', true) !== null);
+    (e instanceof Error &&
+      GenericError.isGenericError(e) &&
+      (e.canRetry === true || (e as GenericError).findBy('canRetry', true) !== null)) ||
+    isTransientKafkaError(e);
   const message = `${context}: ${detail}`;
-  return retriable ? new RetriableError(message, { cause: e }) : new Error(message, { cause: e });
+  return retriable
+    ? new RetriableError(message, { cause: e, code: 'ERPSTREAM_KAFKA_UNAVAILABLE' })
+    : new Error(message, { cause: e });
 }
 
 function describe(e: unknown): string {

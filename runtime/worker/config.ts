@@ -136,6 +136,15 @@ export const workerConfigDef = new ConfigDef()
     documentation: 'How long a stopping task may take to drain in-flight work before it is abandoned.',
   })
   .define({
+    name: 'outage.wait.timeout.ms',
+    type: 'LONG',
+    defaultValue: 900000,
+    validator: Validators.atLeast(-1),
+    importance: 'MEDIUM',
+    documentation:
+      'erpstream extension: how long tasks wait for a Kafka broker or schema registry that is down (or a topic not ready yet) before they fail; -1 waits forever. Connectors may override it with the same key.',
+  })
+  .define({
     name: 'task.auto.restart.enable',
     type: 'BOOLEAN',
     defaultValue: false,
