@@ -19,7 +19,7 @@ import { WorkerMetrics } from '../metrics.js';
 import { Worker } from '../worker.js';
 import { DistributedHerder } from './distributed-herder.js';
 import { KafkaConfigStore } from './kafka-config-store.js';
-import { KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
+import { type InternalTopicSpec, KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
 import { KafkaOffsetStore } from './kafka-offset-store.js';
 import { KafkaStatusStore } from './kafka-status-store.js';
 
@@ -135,9 +135,7 @@ async function assemble(
     offset: config.parsed.string('offset.storage.topic'),
     status: config.parsed.string('status.storage.topic'),
   };
-  start.step(`creating or checking the internal topic ${topics.config}`);
-  await ensureInternalTopic(
-    admin,
+  const internal: InternalTopicSpec[] = [
     {
       topic: topics.config,
       setting: 'config.storage.topic',
@@ -145,30 +143,23 @@ async function assemble(
       replicationFactor: num(o, 'config.storage.replication.factor', 3),
       singlePartition: true,
     },
-    { timeoutMs },
-  );
-  start.step(`creating or checking the internal topic ${topics.offset}`);
-  await ensureInternalTopic(
-    admin,
     {
       topic: topics.offset,
       setting: 'offset.storage.topic',
       partitions: num(o, 'offset.storage.partitions', 25),
       replicationFactor: num(o, 'offset.storage.replication.factor', 3),
     },
-    { timeoutMs },
-  );
-  start.step(`creating or checking the internal topic ${topics.status}`);
-  await ensureInternalTopic(
-    admin,
     {
       topic: topics.status,
       setting: 'status.storage.topic',
       partitions: num(o, 'status.storage.partitions', 5),
       replicationFactor: num(o, 'status.storage.replication.factor', 3),
     },
-    { timeoutMs },
-  );
+  ];
+  for (const spec of internal) {
+    start.step(`creating or checking the internal topic ${spec.topic} (${spec.setting})`);
+    await ensureInternalTopic(admin, spec, { timeoutMs });
+  }
 
   let herder: DistributedHerder | null = null;
   const configStore = new KafkaConfigStore(logger, {
