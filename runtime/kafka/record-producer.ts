@@ -28,7 +28,7 @@ export interface RecordProducerOptions {
   brokers: string[] | string;
   clientId: string;
   compression?: 'none' | 'gzip';
-  /** Per request; the client retries retriable errors `retries` times within the send (default 10, at least 2). */
+  /** Per request; the client retries retriable errors `retries` times within the send (default 6, at least 2). */
   requestTimeoutMs?: number;
   retries?: number;
   /**
@@ -86,9 +86,9 @@ export class RecordProducer {
       autocreateTopics: false,
       timeout: o.requestTimeoutMs ?? 30_000,
       // An idempotent producer given fewer than 2 retries would retry forever (the client's rule). The default
-      // rides out a broker restart or a leader move (backoff 100 ms doubling to 5 s: about 30 s in all), as
-      // kafkajs's retry settings here did, before the send fails and the task's own error policy applies.
-      retries: Math.max(2, o.retries ?? 10),
+      // rides out a leader move (backoff 200 ms doubling to 5 s: about 11 s in all); a longer outage surfaces as a
+      // RetriableError that the task waits out (outage.wait.timeout.ms) with a status saying so.
+      retries: Math.max(2, o.retries ?? 6),
       retryDelay: (_client, _operation, attempt) => Math.min(100 * 2 ** attempt, 5000),
     });
   }
