@@ -445,6 +445,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
         lost: lostKeys.length,
         stateMismatches,
         duplicates,
+        duplicatesByPhase,
         outOfOrder,
         failedStatuses: failures.length,
         waits: [...waits],
