@@ -64,6 +64,18 @@ export function isTransientKafkaError(e: unknown, depth = 0): boolean {
   return err.cause !== undefined && isTransientKafkaError(err.cause, depth + 1);
 }
 
+/** Group membership moved on (a rebalance, a session that expired while a batch waited): a commit of it is lost, not fatal. */
+const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+/** Whether a consumer's offset commit failed only because the group rebalanced (the records are redelivered). */
+export function isRebalanceError(e: unknown, depth = 0): boolean {
+  if (e === null || typeof e !== 'object' || depth > 4) return false;
+  const err = e as { type?: string; cause?: unknown; errors?: unknown[] };
+  if (typeof err.type === 'string' && REBALANCE_TYPES.has(err.type)) return true;
+  if (Array.isArray(err.errors) && err.errors.some((x) => isRebalanceError(x, depth + 1))) return true;
+  return err.cause !== undefined && isRebalanceError(err.cause, depth + 1);
+}
+
 /** A transient Kafka error as the RetriableError the runtime waits out (code ERPSTREAM_KAFKA_UNAVAILABLE). */
 export function asKafkaOutage(e: unknown, context?: string): unknown {
   if (!isTransientKafkaError(e)) return e;

@@ -12,7 +12,7 @@ import {
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { outageOf, waitingStatus } from '../errors/outage.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
-import { isTransientKafkaError } from '../kafka/index.js';
+import { isRebalanceError, isTransientKafkaError } from '../kafka/index.js';
 import type { TransformChain } from '../transforms/index.js';
 import type { ConsumerPort, InRecord } from './kafka-port.js';
 import { SinkOffsetTracker } from './sink-offsets.js';
@@ -476,7 +476,7 @@ export class WorkerSinkTask {
       } catch (e) {
         // As in Connect, a failed commit is not fatal: the offsets stay uncommitted and go with the next commit (a
         // restart meanwhile redelivers, at least once). A broker outage or a group rebalance must not fail the task.
-        if (!isTransientKafkaError(e)) throw e;
+        if (!isTransientKafkaError(e) && !isRebalanceError(e)) throw e;
         this.d.logger.warn('Offset commit failed (transient); the offsets go with the next commit', { error: e });
       }
     }

@@ -6,7 +6,12 @@ import {
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, RetriableError } from '../../../../runtime/api/index.js';
-import { asKafkaOutage, isTransientKafkaError, retryTransient } from '../../../../runtime/kafka/index.js';
+import {
+  asKafkaOutage,
+  isRebalanceError,
+  isTransientKafkaError,
+  retryTransient,
+} from '../../../../runtime/kafka/index.js';
 
 /** Which Kafka errors waiting can fix (issue 20 items 1 and 3, issue 12 item 5), and the retry helper built on it. */
 
@@ -86,5 +91,14 @@ describe('retryTransient', () => {
         { timeoutMs: 50, maxDelayMs: 10 },
       ),
     ).rejects.toThrow(/LEADER_NOT_AVAILABLE/);
+  });
+});
+
+describe('isRebalanceError', () => {
+  it('a commit refused because the group rebalanced is recognised (the sink keeps going; records are redelivered)', () => {
+    expect(isRebalanceError(protocol('REBALANCE_IN_PROGRESS', false))).toBe(true);
+    expect(isRebalanceError(protocol('ILLEGAL_GENERATION', false))).toBe(true);
+    expect(isRebalanceError(protocol('UNKNOWN_MEMBER_ID', false))).toBe(true);
+    expect(isRebalanceError(protocol('TOPIC_AUTHORIZATION_FAILED', false))).toBe(false);
   });
 });
