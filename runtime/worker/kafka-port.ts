@@ -1,4 +1,4 @@
-import type { KafkaAccess } from '../api/index.js';
+import { type KafkaAccess, RetriableError } from '../api/index.js';
 import { KafkaPluginAccess, asKafkaOutage, estimatedRecordBytes, retryTransient, sizedRuns } from '../kafka/index.js';
 import {
   type Admin,
@@ -387,9 +387,21 @@ export class KafkaJsPort implements KafkaPort {
       },
       async commit(offsets) {
         if (offsets.length === 0) return;
-        await consumer.commitOffsets(
-          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
-        );
+        try {
+          await consumer.commitOffsets(
+            offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+          );
+        } catch (e) {
+          // kafkajs restarts a consumer that crashed on a broker outage; until it has rejoined, a commit finds no
+          // group. That ends by itself: an outage, not a reason to fail the task.
+          if (/Consumer group was not initialized/.test((e as Error).message ?? '')) {
+            throw new RetriableError(`Offset commit while the consumer rejoins its group: ${(e as Error).message}`, {
+              cause: e,
+              code: 'ERPSTREAM_KAFKA_UNAVAILABLE',
+            });
+          }
+          throw wrapKafkaError(e);
+        }
       },
       seek(topic, partition, offset) {
         consumer.seek({ topic, partition, offset: offset.toString() });

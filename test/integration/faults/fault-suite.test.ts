@@ -392,14 +392,23 @@ describe('fault suite: broker, registry and database faults need no manual resta
       const duplicatesByPhase: Record<string, number> = {};
       let outOfOrder = 0;
       const maxSoFar = new Map<string, bigint>();
+      const firstCopy = new Map<string, Seen>();
+      // What the copies are: the same bytes (a batch written again) or another row read for the same change.
+      const duplicateKinds = { sameBytes: 0, otherBytes: 0, withinABatch: 0 };
       for (const s of seen) {
         const k = `${s.topic}|${s.key}`;
         const kv = `${k}|${s.version}`;
         const n = (byKeyVersion.get(kv) ?? 0) + 1;
         byKeyVersion.set(kv, n);
+        if (n === 1) firstCopy.set(kv, s);
         if (n > 1) {
           duplicates++;
           duplicatesByPhase[s.phase] = (duplicatesByPhase[s.phase] ?? 0) + 1;
+          const first = firstCopy.get(kv)!;
+          if (first.value !== null && s.value !== null && first.value.equals(s.value)) duplicateKinds.sameBytes++;
+          else duplicateKinds.otherBytes++;
+          if (first.partition === s.partition && BigInt(s.offset) - BigInt(first.offset) <= 200n)
+            duplicateKinds.withinABatch++;
         } else if ((maxSoFar.get(k) ?? -1n) > s.version) outOfOrder++;
         if ((maxSoFar.get(k) ?? -1n) < s.version) maxSoFar.set(k, s.version);
       }
@@ -446,6 +455,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
         stateMismatches,
         duplicates,
         duplicatesByPhase,
+        duplicateKinds,
         outOfOrder,
         failedStatuses: failures.length,
         waits: [...waits],
