@@ -393,7 +393,9 @@ describe('fault suite: broker, registry and database faults need no manual resta
       let outOfOrder = 0;
       const maxSoFar = new Map<string, bigint>();
       const firstCopy = new Map<string, Seen>();
-      // What the copies are: the same bytes (a batch written again) or another row read for the same change.
+      // What the copies are: the same bytes (a record written twice: a send retried after its write, allowed by
+      // at-least-once) or another event the source built for the same change (the source's own behaviour, not a
+      // fault's: seen without faults too).
       const duplicateKinds = { sameBytes: 0, otherBytes: 0, withinABatch: 0 };
       for (const s of seen) {
         const k = `${s.topic}|${s.key}`;
