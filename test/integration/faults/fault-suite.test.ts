@@ -29,9 +29,17 @@ const KEYS = 60;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<NonNullable<T>> {
+/** Polls `check` until it holds; `abort` names a reason to stop waiting at once (a task that FAILED will not recover). */
+async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+  abort: () => string | null = () => null,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const reason = abort();
+    if (reason !== null) throw new Error(`gave up waiting for ${what}: ${reason}`);
     const v = await Promise.resolve()
       .then(check)
       .catch(() => null);
@@ -188,6 +196,9 @@ describe('fault suite: broker, registry and database faults need no manual resta
     }
   };
 
+  /** A FAILED status seen: the task needs a person, so waiting for its recovery is pointless. */
+  const failed = () => (failures.length > 0 ? `a task went FAILED (a manual restart needed): ${failures[0]}` : null);
+
   const maxSeq = async (): Promise<bigint> =>
     BigInt((await admin.query(`SELECT coalesce(max(seq), 0) AS m FROM ${schema}.change_log`)).rows[0].m as string);
 
@@ -209,12 +220,17 @@ describe('fault suite: broker, registry and database faults need no manual resta
     let written = -1;
     try {
       const { base } = await waitFor(async () => ({ base: await end() }), 60_000, `the end offsets after the ${what}`);
-      await waitFor(async () => (await end()) > base, 300_000, `a write after the ${what}`);
+      await waitFor(async () => (await end()) > base, 300_000, `a write after the ${what}`, failed);
       written = Date.now() - faultEnd;
     } finally {
       await a.disconnect().catch(() => {});
     }
-    await waitFor(() => seen.some((s) => s.version > after), 300_000, `a change after the ${what} on the topic`);
+    await waitFor(
+      () => seen.some((s) => s.version > after),
+      300_000,
+      `a change after the ${what} on the topic`,
+      failed,
+    );
     const first = seen.find((s) => s.version > after)!;
     return { written, read: first.at - faultEnd };
   };
