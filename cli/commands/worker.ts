@@ -3,6 +3,24 @@ import { ConfigError } from '../../runtime/api/index.js';
 import { loadWorkerConfig, readConfigFile } from '../../runtime/worker/config.js';
 import { startDistributedWorker } from '../../runtime/worker/distributed/distributed-worker.js';
 import { startStandaloneWorker } from '../../runtime/worker/standalone.js';
+import { isTransientKafkaError } from '../../runtime/kafka/index.js';
+import { CliError, ExitCode, classifyError } from '../errors.js';
+
+/** The start-up failure with the exit code of its cause: bad config 2, Kafka unreachable 3, anything else 1. */
+function startError(e: unknown): unknown {
+  const cause = e instanceof Error && e.name === 'WorkerStartError' ? e.cause : e;
+  if (cause === e) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (isTransientKafkaError(cause)) {
+    return new CliError(message, {
+      exitCode: ExitCode.UNREACHABLE,
+      hint: 'Check bootstrap.servers and that the brokers run; worker.startup.timeout.ms sets how long start-up waits.',
+      cause: e,
+    });
+  }
+  const classified = classifyError(cause);
+  return new CliError(message, { exitCode: classified.exitCode, hint: classified.hint, cause: e });
+}
 
 /**
  * `erpstream worker start [worker.properties] [connector.properties|json ...] --standalone`:
@@ -40,9 +58,17 @@ export function registerWorkerCommands(program: Command): void {
         }
         const config = await loadWorkerConfig(configFile, distributed ? 'distributed' : 'standalone', overrides);
         const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
-        const running = distributed
-          ? await startDistributedWorker({ config })
-          : await startStandaloneWorker({ config, connectors });
+        let running;
+        try {
+          running = distributed
+            ? await startDistributedWorker({ config })
+            : await startStandaloneWorker({ config, connectors });
+        } catch (e) {
+          // A start that cannot succeed exits non-zero; a Kafka client of the failed start that still holds a socket
+          // or a timer must not keep the process alive without REST.
+          setTimeout(() => process.exit(process.exitCode || ExitCode.FAILURE), 2000).unref();
+          throw startError(e);
+        }
         process.stdout.write(
           `${JSON.stringify({ event: 'worker.started', url: running.url, worker_id: running.workerId })}\n`,
         );

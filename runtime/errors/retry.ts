@@ -1,4 +1,12 @@
 import { ErpStreamError } from '../api/index.js';
+import {
+  OUTAGE_MAX_DELAY_MS,
+  OutageTimeoutError,
+  outageOf,
+  outageWaitMs,
+  type WaitingStatus,
+  waitingStatus,
+} from './outage.js';
 
 /** Connect's stages (ErrorReporter / ProcessingContext), used in logs and DLQ headers. */
 export type Stage =
@@ -18,10 +26,20 @@ export interface ErrorHandlingConfig {
   tolerance: 'none' | 'all';
   logEnable: boolean;
   logIncludeMessages: boolean;
+  /**
+   * ms an outage (broker, registry: see outage.ts) is waited out, whatever errors.retry.timeout says; -1 = forever.
+   * Absent: the default of outage.wait.timeout.ms.
+   */
+  outageWaitMs?: number;
 }
 
-export function errorHandlingConfig(props: Readonly<Record<string, string>>): ErrorHandlingConfig {
+/** The connector's error settings; `outage.wait.timeout.ms` falls back to the worker's setting, then the default. */
+export function errorHandlingConfig(
+  props: Readonly<Record<string, string>>,
+  workerProps?: Readonly<Record<string, string>>,
+): ErrorHandlingConfig {
   return {
+    outageWaitMs: outageWaitMs(props, workerProps),
     retryTimeoutMs: Number(props['errors.retry.timeout'] ?? 0),
     retryDelayMaxMs: Number(props['errors.retry.delay.max.ms'] ?? 60000),
     tolerance: props['errors.tolerance'] === 'all' ? 'all' : 'none',
@@ -60,6 +78,16 @@ function isRetriable(e: unknown): boolean {
   return e instanceof ErpStreamError && e.retriable;
 }
 
+/**
+ * The task is stopping while it waited for an outage: the operation did not happen and is not reported (no DLQ, no
+ * FAILED); the batch is not acknowledged, so its offsets do not advance and it is polled again after a restart.
+ */
+export class StoppedWhileWaitingError extends ErpStreamError {
+  constructor(what: string) {
+    super('ERPSTREAM_STOPPED_WHILE_WAITING', `Stopped while waiting for ${what}`);
+  }
+}
+
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 const realSleep: Sleep = (ms, signal) =>
@@ -87,7 +115,14 @@ export class RetryWithToleranceOperator<C = undefined> {
     private readonly config: ErrorHandlingConfig,
     /** Called for every final failure; `tolerated` says whether the record is skipped (DLQ) or the task fails. */
     private readonly report: (failure: ProcessingFailure, context: C, tolerated: boolean) => Promise<void>,
-    private readonly options: { now?: () => number; sleep?: Sleep; random?: () => number; signal?: AbortSignal } = {},
+    private readonly options: {
+      now?: () => number;
+      sleep?: Sleep;
+      random?: () => number;
+      signal?: AbortSignal;
+      /** Told when an outage wait starts (and again at each attempt) and, with null, when it ends. */
+      onWaiting?: (waiting: WaitingStatus | null) => void;
+    } = {},
   ) {}
 
   get totalErrors(): number {
@@ -142,23 +177,48 @@ export class RetryWithToleranceOperator<C = undefined> {
     const now = this.options.now ?? Date.now;
     const sleep = this.options.sleep ?? realSleep;
     const random = this.options.random ?? Math.random;
+    const onWaiting = this.options.onWaiting;
+    const firstFailure = now();
+    const outageWait = this.config.outageWaitMs ?? -1;
+    const outageDeadline = outageWait < 0 ? Infinity : firstFailure + outageWait;
     let attempts = 1;
     let delay = INITIAL_BACKOFF_MS;
     let error = firstError;
+    let waitedFor: string | null = null;
     for (;;) {
-      const left = deadline - now();
-      if (!(isRetriable(error) && left > 0 && !this.options.signal?.aborted)) break;
-      const capped = Math.min(delay, this.config.retryDelayMaxMs);
+      const outage = outageOf(error);
+      const t = now();
+      // An outage is waited out for outage.wait.timeout.ms even when errors.retry.timeout is shorter (0 by default).
+      const left = Math.max(deadline, outage !== null ? outageDeadline : -Infinity) - t;
+      if (!(isRetriable(error) && left > 0)) {
+        if (outage !== null && t >= outageDeadline) error = new OutageTimeoutError(outage, t - firstFailure, error);
+        break;
+      }
+      if (this.options.signal?.aborted) {
+        if (outage === null) break;
+        if (waitedFor !== null) onWaiting?.(null);
+        throw new StoppedWhileWaitingError(outage);
+      }
+      if (outage !== null) {
+        waitedFor = outage;
+        onWaiting?.(waitingStatus(outage, firstFailure, error));
+      }
+      const cap =
+        outage !== null ? Math.min(OUTAGE_MAX_DELAY_MS, this.config.retryDelayMaxMs) : this.config.retryDelayMaxMs;
+      const capped = Math.min(delay, cap);
       const jittered = capped + Math.floor(random() * Math.min(capped, 1000) * 0.2);
       await sleep(Math.min(jittered, left), this.options.signal);
       delay *= 2;
       attempts++;
       try {
-        return { ok: true, value: await op() };
+        const value = await op();
+        if (waitedFor !== null) onWaiting?.(null);
+        return { ok: true, value };
       } catch (e) {
         error = e;
       }
     }
+    if (waitedFor !== null) onWaiting?.(null);
     this.errored++;
     // A transform failure names the SMT class that failed, not the chain.
     const failing = (error as { className?: unknown }).className;
@@ -172,5 +232,29 @@ export class RetryWithToleranceOperator<C = undefined> {
     await this.report(failure, context, tolerated);
     if (!tolerated) throw new ToleranceExceededError(stage, error);
     return { ok: false };
+  }
+}
+
+/**
+ * Runs a call a task cannot do without and that has no record to skip (topic creation, a consumer, a DLQ write),
+ * waiting out an outage as the task's own sends do (outage.wait.timeout.ms, status "waiting for the Kafka broker");
+ * any other error, or the outage once the wait is over, is thrown as it is.
+ */
+export async function waitOutOutage<T>(
+  config: ErrorHandlingConfig,
+  listener: { onWaiting?: (w: WaitingStatus | null) => void },
+  op: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const operator = new RetryWithToleranceOperator({ ...config, retryTimeoutMs: 0, tolerance: 'none' }, async () => {}, {
+    ...(listener.onWaiting ? { onWaiting: listener.onWaiting.bind(listener) } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  try {
+    const r = await operator.execute('KAFKA_PRODUCE', 'producer', op, undefined);
+    if (!r.ok) throw new Error('unreachable: tolerance none never skips');
+    return r.value;
+  } catch (e) {
+    throw e instanceof ToleranceExceededError ? e.cause : e;
   }
 }

@@ -9,6 +9,8 @@ import {
   type ProducerConfig,
   type RetryOptions,
 } from 'kafkajs';
+import { RetriableError } from '../api/index.js';
+import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
 
 export interface KafkaOptions {
@@ -67,58 +69,76 @@ export interface TopicSpec {
 }
 
 export interface EnsureTopicsOptions {
-  /** How long to wait until metadata lists every topic with a leader for every partition (default 30 s). */
+  /**
+   * How long to keep trying (transient errors: broker down, no leader yet, metadata not served yet) until every
+   * topic exists and is usable (default 60 s); -1 = forever.
+   */
   timeoutMs?: number;
+  /** Told about each transient error before the next attempt (for logs and a "waiting" status). */
+  onRetry?: (error: unknown, sinceMs: number) => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Creates the topics that do not exist yet (explicitly: never rely on auto-creation, which races with metadata
- * under KRaft) and waits until the cluster's metadata lists each one with a leader on every partition.
- * Existing topics are left as they are.
+ * under KRaft) and waits until each one is usable: listed in the metadata, a leader on every partition, and its
+ * offsets served by those leaders (right after creation a leader may still answer "This server does not host this
+ * topic-partition"). Transient errors are retried with backoff until `timeoutMs`; existing topics are left as they
+ * are. The one helper for "create the topic, then use it".
  */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[], options: EnsureTopicsOptions = {}): Promise<void> {
   if (specs.length === 0) return;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  const existing = new Set(await admin.listTopics());
-  const missing = specs.filter((s) => !existing.has(s.topic));
-  if (missing.length > 0) {
-    const topics: ITopicConfig[] = missing.map((s) => ({
-      topic: s.topic,
-      numPartitions: s.numPartitions ?? 1,
-      replicationFactor: s.replicationFactor ?? 1,
-      configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-    }));
-    try {
-      await admin.createTopics({ topics, waitForLeaders: true, timeout: timeoutMs });
-    } catch (err) {
-      // Another client may have created one of them in the meantime; anything else is a real error.
-      if (!isTopicExistsError(err)) throw err;
-    }
-  }
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const since = Date.now();
+  const deadline = timeoutMs < 0 ? Infinity : since + timeoutMs;
   const wanted = specs.map((s) => s.topic);
   let lastProblem = '';
+  let delay = 100;
   for (;;) {
     try {
       const listed = new Set(await admin.listTopics());
-      const absent = wanted.filter((t) => !listed.has(t));
-      if (absent.length === 0) {
+      const missing = specs.filter((s) => !listed.has(s.topic));
+      if (missing.length > 0) {
+        await createTopics(admin, missing, Math.min(30_000, Math.max(1000, deadline - Date.now())));
+        lastProblem = `created ${missing.map((s) => s.topic).join(', ')}; waiting for the metadata`;
+      } else {
         const { topics } = await admin.fetchTopicMetadata({ topics: wanted });
         const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-        if (leaderless.length === 0) return;
+        if (leaderless.length === 0) {
+          // Each leader must serve the partition, not just be named in the metadata.
+          for (const t of wanted) await admin.fetchTopicOffsets(t);
+          return;
+        }
         lastProblem = `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`;
-      } else {
-        lastProblem = `metadata does not list ${absent.join(', ')}`;
       }
     } catch (err) {
+      if (!isTransientKafkaError(err)) throw err;
       lastProblem = err instanceof Error ? err.message : String(err);
+      options.onRetry?.(err, since);
     }
     if (Date.now() > deadline) {
-      throw new Error(`topics not ready after ${timeoutMs} ms: ${lastProblem}`);
+      throw new RetriableError(`Topic(s) ${wanted.join(', ')} not usable after ${timeoutMs} ms: ${lastProblem}`, {
+        code: 'ERPSTREAM_TOPIC_NOT_READY',
+      });
     }
-    await sleep(100);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 2000);
+  }
+}
+
+async function createTopics(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<void> {
+  const topics: ITopicConfig[] = specs.map((s) => ({
+    topic: s.topic,
+    numPartitions: s.numPartitions ?? 1,
+    replicationFactor: s.replicationFactor ?? 1,
+    configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+  }));
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true, timeout: timeoutMs });
+  } catch (err) {
+    // Another client may have created one of them in the meantime; anything else is for the caller to judge.
+    if (!isTopicExistsError(err)) throw err;
   }
 }
 

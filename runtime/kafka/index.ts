@@ -39,3 +39,10 @@ export {
 } from './record-producer.js';
 export { javaPartition, murmur2 } from './murmur2.js';
 export { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
+export {
+  isTransientKafkaError,
+  isRebalanceError,
+  asKafkaOutage,
+  retryTransient,
+  type RetryTransientOptions,
+} from './transient.js';

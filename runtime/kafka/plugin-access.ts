@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
-import type { KafkaAccess, KafkaWriter, OutgoingKafkaRecord, RecordMetadata } from '../api/index.js';
+import {
+  type KafkaAccess,
+  type KafkaWriter,
+  type OutgoingKafkaRecord,
+  type RecordMetadata,
+  RetriableError,
+} from '../api/index.js';
 import { brokersOf, createConsumer, createProducer, ensureTopics } from './client.js';
 import { javaPartition } from './murmur2.js';
 import { type ProducerRecord, RecordProducer } from './record-producer.js';
 import { estimatedRecordBytes, sizedRuns } from './request-size.js';
+import { retryTransient } from './transient.js';
+
+/** How long a plugin's metadata and offset look-ups retry a broker outage or a topic not served yet. */
+const PLUGIN_ADMIN_RETRY_MS = 60_000;
 
 /**
  * KafkaAccess for plugins on top of runtime/kafka: idempotent producers (one request in flight, murmur2
@@ -62,11 +72,22 @@ export class KafkaPluginAccess implements KafkaAccess {
     const cached = this.partitionCounts.get(topic);
     if (cached !== undefined) return cached;
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const n = topics[0]?.partitions.length ?? 0;
-      if (n === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+      // A topic created a moment ago may not be in the metadata yet; a broker may be restarting: both end.
+      const n = await retryTransient(
+        async () => {
+          await admin.connect();
+          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+          const count = topics[0]?.partitions.length ?? 0;
+          if (count === 0) {
+            throw new RetriableError(`topic ${topic} has no partitions in the metadata (does it exist?)`, {
+              code: 'ERPSTREAM_TOPIC_NOT_READY',
+            });
+          }
+          return count;
+        },
+        { timeoutMs: PLUGIN_ADMIN_RETRY_MS },
+      );
       this.partitionCounts.set(topic, n);
       return n;
     } finally {
@@ -79,10 +100,15 @@ export class KafkaPluginAccess implements KafkaAccess {
     onRecord: (key: Buffer | null, value: Buffer | null, partition: number) => void,
   ): Promise<void> {
     const admin = this.kafka.admin();
-    await admin.connect();
     let ends: Map<number, bigint>;
     try {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await retryTransient(
+        async () => {
+          await admin.connect();
+          return admin.fetchTopicOffsets(topic);
+        },
+        { timeoutMs: PLUGIN_ADMIN_RETRY_MS },
+      );
       ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     } finally {
       await admin.disconnect().catch(() => {});

@@ -2,6 +2,7 @@ import { type MessageToProduce, Producer, GenericError } from '@platformatic/kaf
 import { RetriableError } from '../api/index.js';
 import { parseBrokers } from './client.js';
 import { javaPartition } from './murmur2.js';
+import { isTransientKafkaError } from './transient.js';
 import { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
 
 /** Header pairs in order; a key may repeat, a value may be null (Kafka allows both). */
@@ -27,7 +28,7 @@ export interface RecordProducerOptions {
   brokers: string[] | string;
   clientId: string;
   compression?: 'none' | 'gzip';
-  /** Per request; the client retries retriable errors `retries` times within the send (default 10, at least 2). */
+  /** Per request; the client retries retriable errors `retries` times within the send (default 6, at least 2). */
   requestTimeoutMs?: number;
   retries?: number;
   /**
@@ -85,9 +86,9 @@ export class RecordProducer {
       autocreateTopics: false,
       timeout: o.requestTimeoutMs ?? 30_000,
       // An idempotent producer given fewer than 2 retries would retry forever (the client's rule). The default
-      // rides out a broker restart or a leader move (backoff 100 ms doubling to 5 s: about 30 s in all), as
-      // kafkajs's retry settings here did, before the send fails and the task's own error policy applies.
-      retries: Math.max(2, o.retries ?? 10),
+      // rides out a leader move (backoff 200 ms doubling to 5 s: about 11 s in all); a longer outage surfaces as a
+      // RetriableError that the task waits out (outage.wait.timeout.ms) with a status saying so.
+      retries: Math.max(2, o.retries ?? 6),
       retryDelay: (_client, _operation, attempt) => Math.min(100 * 2 ** attempt, 5000),
     });
   }
@@ -225,7 +226,12 @@ export class RecordProducer {
       }
       for (const topic of stale) {
         const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-        if (count <= 0) throw new Error(`Topic ${topic} has no partitions (does it exist?)`);
+        if (count <= 0) {
+          // Right after creation the metadata may not list the topic yet: waited out like an outage.
+          throw new RetriableError(`Topic ${topic} has no partitions in the metadata yet (does it exist?)`, {
+            code: 'ERPSTREAM_TOPIC_NOT_READY',
+          });
+        }
         this.partitionCounts.set(topic, { count, at: now });
         counts.set(topic, count);
       }
@@ -284,16 +290,22 @@ function forceClose(producer: Producer): Promise<void> {
   return new Promise((resolve, reject) => producer.close(true, (e) => (e ? reject(e) : resolve())));
 }
 
-/** Client errors the library marks retriable become RetriableError, so errors.retry.* and backoff apply. */
+/**
+ * Client errors the library marks retriable become RetriableError with code ERPSTREAM_KAFKA_UNAVAILABLE: the task
+ * waits them out (outage.wait.timeout.ms) and its status says it is waiting for the broker.
+ */
 function toRuntimeError(e: unknown, context: string): Error {
   const detail = describe(e);
   // Either one client error or an aggregate of the attempts' errors: retriable if any cause is (a network error).
   const retriable =
-    e instanceof Error &&
-    GenericError.isGenericError(e) &&
-    (e.canRetry === true || (e as GenericError).findBy('canRetry', true) !== null);
+    (e instanceof Error &&
+      GenericError.isGenericError(e) &&
+      (e.canRetry === true || (e as GenericError).findBy('canRetry', true) !== null)) ||
+    isTransientKafkaError(e);
   const message = `${context}: ${detail}`;
-  return retriable ? new RetriableError(message, { cause: e }) : new Error(message, { cause: e });
+  return retriable
+    ? new RetriableError(message, { cause: e, code: 'ERPSTREAM_KAFKA_UNAVAILABLE' })
+    : new Error(message, { cause: e });
 }
 
 function describe(e: unknown): string {

@@ -136,6 +136,24 @@ export const workerConfigDef = new ConfigDef()
     documentation: 'How long a stopping task may take to drain in-flight work before it is abandoned.',
   })
   .define({
+    name: 'worker.startup.timeout.ms',
+    type: 'LONG',
+    defaultValue: 120000,
+    validator: Validators.atLeast(0),
+    importance: 'LOW',
+    documentation:
+      'erpstream extension, distributed mode: how long start-up may take (reach Kafka, create and read the internal topics, retrying transient errors) before the worker exits non-zero with a message saying what it was doing.',
+  })
+  .define({
+    name: 'outage.wait.timeout.ms',
+    type: 'LONG',
+    defaultValue: 900000,
+    validator: Validators.atLeast(-1),
+    importance: 'MEDIUM',
+    documentation:
+      'erpstream extension: how long tasks wait for a Kafka broker or schema registry that is down (or a topic not ready yet) before they fail; -1 waits forever. Connectors may override it with the same key.',
+  })
+  .define({
     name: 'task.auto.restart.enable',
     type: 'BOOLEAN',
     defaultValue: false,

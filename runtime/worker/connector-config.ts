@@ -175,6 +175,18 @@ export function commonConnectorConfigDef(): ConfigDef {
         'The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.',
     })
     .define({
+      name: 'outage.wait.timeout.ms',
+      type: 'LONG',
+      defaultValue: null,
+      importance: 'MEDIUM',
+      group: 'Error Handling',
+      orderInGroup: 1,
+      width: 'MEDIUM',
+      displayName: 'Outage Wait Timeout',
+      documentation:
+        'erpstream extension: how long a task waits for a Kafka broker or schema registry that is down or not ready (a topic just created) before it fails, whatever errors.retry.timeout says; the task stays RUNNING and its status says what it waits for. Defaults to the worker setting, else 900000 (15 min). -1 waits forever.',
+    })
+    .define({
       name: 'errors.retry.delay.max.ms',
       type: 'LONG',
       defaultValue: 60000,

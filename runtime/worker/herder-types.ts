@@ -1,4 +1,5 @@
 import type { ConfigInfos } from '../api/index.js';
+import { describeWaiting, type WaitingStatus } from '../errors/outage.js';
 import type { State } from './stores.js';
 
 /** An error with the HTTP status Connect answers for it (NotFound 404, AlreadyExists 409, BadRequest 400…). */
@@ -43,6 +44,11 @@ export interface TaskStateEntry extends StateEntry {
    * present only for tasks this worker runs. Connect clients ignore fields they do not know.
    */
   progress?: Record<string, unknown>;
+  /**
+   * erpstream extension: set while a RUNNING task waits for a broker, registry or database to come back (then
+   * `trace` says the same in one line, when the task has no other trace). Present only for tasks this worker runs.
+   */
+  waiting?: WaitingStatus;
 }
 
 /** The REST shape of one task's status. */
@@ -50,13 +56,17 @@ export function taskStateEntry(
   id: number,
   t: { state: State; workerId: string; trace: string | null },
   progress: Record<string, unknown> | undefined,
+  waiting: WaitingStatus | null = null,
 ): TaskStateEntry {
+  const waits = waiting !== null && t.state === 'RUNNING';
+  const trace = t.trace ?? (waits ? describeWaiting(waiting) : null);
   return {
     id,
     state: t.state,
     worker_id: t.workerId,
-    ...(t.trace ? { trace: t.trace } : {}),
+    ...(trace ? { trace } : {}),
     ...(progress ? { progress } : {}),
+    ...(waits ? { waiting } : {}),
   };
 }
 

@@ -97,7 +97,9 @@ export class HerderViews {
     const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
       .filter(([id]) => id < s.taskConfigs.length)
       .sort(([a], [b]) => a - b)
-      .map(([id, t]) => taskStateEntry(id, t, this.o.worker.taskProgress(name, id)));
+      .map(([id, t]) =>
+        taskStateEntry(id, t, this.o.worker.taskProgress(name, id), this.o.worker.taskWaiting(name, id)),
+      );
     return {
       name,
       connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
@@ -110,7 +112,7 @@ export class HerderViews {
     const s = this.o.lookup(name);
     const t = this.o.statusStore.task(name, task);
     if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
-    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task));
+    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task), this.o.worker.taskWaiting(name, task));
   }
 
   taskConfigs(name: string): TaskInfo[] {

@@ -1,5 +1,5 @@
 import { type KafkaAccess, RetriableError } from '../api/index.js';
-import { KafkaPluginAccess, estimatedRecordBytes, sizedRuns } from '../kafka/index.js';
+import { KafkaPluginAccess, asKafkaOutage, estimatedRecordBytes, retryTransient, sizedRuns } from '../kafka/index.js';
 import {
   type Admin,
   type Consumer,
@@ -147,22 +147,18 @@ function headersIn(h: Record<string, unknown> | undefined): RawHeaders {
   return out ?? NO_HEADERS;
 }
 
-/** Kafka errors the client flags as retriable become RetriableError, so errors.retry.* applies. */
-function wrapKafkaError(e: unknown): unknown {
-  const err = e as { retriable?: boolean; message?: string };
-  if (err && err.retriable === true) return new RetriableError(err.message ?? String(e), { cause: e });
-  return e;
-}
+/** Transient Kafka errors become RetriableError (ERPSTREAM_KAFKA_UNAVAILABLE): tasks wait those out. */
+const wrapKafkaError = (e: unknown): unknown => asKafkaOutage(e);
+
+/** How long an admin call keeps retrying broker outages, coordinator moves and metadata lag. */
+const ADMIN_RETRY_MS = 60_000;
 
 /** Admin calls hit coordinator moves and metadata lag right after topic or group creation: retry those. */
-async function withRetries<T>(op: () => Promise<T>, attempts = 6): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await op();
-    } catch (e) {
-      if (i >= attempts || (e as { retriable?: boolean }).retriable !== true) throw e;
-      await new Promise((r) => setTimeout(r, 200 * i));
-    }
+async function withRetries<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await retryTransient(op, { timeoutMs: ADMIN_RETRY_MS });
+  } catch (e) {
+    throw wrapKafkaError(e);
   }
 }
 
@@ -261,22 +257,42 @@ export class KafkaJsPort implements KafkaPort {
   private async admin(): Promise<Admin> {
     if (!this.adminClient) {
       const a = this.kafka.admin();
-      await a.connect();
+      await withRetries(() => a.connect());
       this.adminClient = a;
     }
     return this.adminClient;
   }
 
-  /** Plain (non-transactional) records go through the data-path producer: acks=all, idempotent, in order. */
+  /**
+   * Plain (non-transactional) records go through the data-path producer: acks=all, idempotent, in order. It connects
+   * in the background: a broker that is down when a task starts makes the first sends fail as an outage, which the
+   * task waits out (status "waiting for the Kafka broker"), instead of failing the task's start.
+   */
   async producer(clientId: string, options: { compression?: Compression } = {}): Promise<ProducerPort> {
-    const producer = await RecordProducer.connect({
-      brokers: this.brokers,
-      clientId,
-      compression: options.compression ?? 'none',
-    });
+    const connect = () =>
+      RecordProducer.connect({ brokers: this.brokers, clientId, compression: options.compression ?? 'none' });
+    let connecting: Promise<RecordProducer> = connect();
+    connecting.catch(() => {});
+    let closed = false;
+    const ready = async (): Promise<RecordProducer> => {
+      try {
+        return await connecting;
+      } catch (e) {
+        // The next send tries again: a failed connect is not cached.
+        if (!closed) {
+          connecting = connect();
+          connecting.catch(() => {});
+        }
+        throw e;
+      }
+    };
     return {
-      send: (records) => producer.send(records),
-      close: () => producer.close(),
+      send: async (records) => (await ready()).send(records),
+      close: async () => {
+        closed = true;
+        const p = await connecting.catch(() => null);
+        await p?.close();
+      },
     };
   }
 
@@ -288,7 +304,7 @@ export class KafkaJsPort implements KafkaPort {
       transactionalId,
       ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
     });
-    await producer.connect();
+    await withRetries(() => producer.connect());
     const compression = options.compression === 'gzip' ? 1 : 0;
     let txn: Transaction | null = null;
     return {
@@ -325,7 +341,7 @@ export class KafkaJsPort implements KafkaPort {
 
   async consumer(groupId: string, _clientId: string): Promise<ConsumerPort> {
     const consumer: Consumer = createConsumer(this.kafka, { groupId });
-    await consumer.connect();
+    await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
     let paused = false;
     return {
@@ -371,9 +387,21 @@ export class KafkaJsPort implements KafkaPort {
       },
       async commit(offsets) {
         if (offsets.length === 0) return;
-        await consumer.commitOffsets(
-          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
-        );
+        try {
+          await consumer.commitOffsets(
+            offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+          );
+        } catch (e) {
+          // kafkajs restarts a consumer that crashed on a broker outage; until it has rejoined, a commit finds no
+          // group. That ends by itself: an outage, not a reason to fail the task.
+          if (/Consumer group was not initialized/.test((e as Error).message ?? '')) {
+            throw new RetriableError(`Offset commit while the consumer rejoins its group: ${(e as Error).message}`, {
+              cause: e,
+              code: 'ERPSTREAM_KAFKA_UNAVAILABLE',
+            });
+          }
+          throw wrapKafkaError(e);
+        }
       },
       seek(topic, partition, offset) {
         consumer.seek({ topic, partition, offset: offset.toString() });
@@ -397,14 +425,18 @@ export class KafkaJsPort implements KafkaPort {
   async ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void> {
     const admin = await this.admin();
     // A single-broker dev cluster cannot hold 3 replicas: cap at the broker count, as users expect.
-    const { brokers } = await admin.describeCluster();
-    await ensureTopics(admin, [
-      {
-        topic,
-        numPartitions: options.partitions,
-        replicationFactor: Math.max(1, Math.min(options.replicationFactor, brokers.length)),
-      },
-    ]);
+    const { brokers } = await withRetries(() => admin.describeCluster());
+    try {
+      await ensureTopics(admin, [
+        {
+          topic,
+          numPartitions: options.partitions,
+          replicationFactor: Math.max(1, Math.min(options.replicationFactor, brokers.length)),
+        },
+      ]);
+    } catch (e) {
+      throw wrapKafkaError(e);
+    }
   }
 
   async groupOffsets(groupId: string): Promise<PartitionOffset[]> {

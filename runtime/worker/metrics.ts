@@ -1,3 +1,5 @@
+import type { WaitingStatus } from '../errors/outage.js';
+
 /**
  * Prometheus metrics per connector and task, rendered in the text exposition format at /metrics.
  * Counters only grow; the DLQ count is read from each task's reporter when scraped.
@@ -10,6 +12,7 @@ interface TaskCounters {
   offsetCommitMsSum: number;
   dlq: () => number;
   progress: Record<string, unknown> | undefined;
+  waiting: WaitingStatus | null;
 }
 
 export interface TaskMetrics {
@@ -19,6 +22,8 @@ export interface TaskMetrics {
   offsetCommit(ms: number): void;
   dlq(read: () => number): void;
   progress(info: Record<string, unknown>): void;
+  /** The task waits for an outage (null: no longer). */
+  waiting(w: WaitingStatus | null): void;
 }
 
 export class WorkerMetrics {
@@ -39,6 +44,7 @@ export class WorkerMetrics {
           offsetCommitMsSum: 0,
           dlq: () => 0,
           progress: undefined,
+          waiting: null,
         },
       };
       this.tasks.set(key, entry);
@@ -54,7 +60,13 @@ export class WorkerMetrics {
       },
       dlq: (read) => void (c.dlq = read),
       progress: (info) => void (c.progress = info),
+      waiting: (w) => void (c.waiting = w),
     };
+  }
+
+  /** What a task waits for, if it waits for an outage. */
+  waitingOf(connector: string, task: number): WaitingStatus | null {
+    return this.tasks.get(`${connector}\0${task}`)?.c.waiting ?? null;
   }
 
   /** The latest progress report of a task, if it made one. */
@@ -79,6 +91,12 @@ export class WorkerMetrics {
         (c) => c.offsetCommitMsSum / 1000,
       ],
       ['erpstream_task_dlq_records_total', 'counter', 'Records written to the dead letter queue', (c) => c.dlq()],
+      [
+        'erpstream_task_outage_wait_seconds',
+        'gauge',
+        'How long the task has been waiting for a broker, registry or database to come back (0: not waiting)',
+        (c) => (c.waiting ? Math.max(0, (Date.now() - Date.parse(c.waiting.since)) / 1000) : 0),
+      ],
     ];
     const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
     const lines: string[] = [];

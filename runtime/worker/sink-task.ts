@@ -10,7 +10,9 @@ import {
   type TopicPartition,
 } from '../api/index.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
+import { outageOf, waitingStatus } from '../errors/outage.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
+import { isRebalanceError, isTransientKafkaError } from '../kafka/index.js';
 import type { TransformChain } from '../transforms/index.js';
 import type { ConsumerPort, InRecord } from './kafka-port.js';
 import { SinkOffsetTracker } from './sink-offsets.js';
@@ -97,8 +99,11 @@ export class WorkerSinkTask {
   private readonly rewinds = new Map<string, { tp: TopicPartition; offset: bigint }>();
 
   constructor(private readonly d: SinkTaskDeps) {
-    this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
-      d.reporter.report(f, ctx, tolerated),
+    // A registry outage while converting is waited out (status "waiting for the schema registry"), not tolerated.
+    this.op = new RetryWithToleranceOperator<FailureContext>(
+      d.errors,
+      (f, ctx, tolerated) => d.reporter.report(f, ctx, tolerated),
+      { onWaiting: d.listener.onWaiting?.bind(d.listener) },
     );
   }
 
@@ -429,13 +434,17 @@ export class WorkerSinkTask {
 
   private async put(records: SinkRecord[]): Promise<void> {
     let delay = 300;
+    let since = 0;
     for (;;) {
       try {
         await this.d.task.put(records);
+        if (since !== 0) this.d.listener.onWaiting?.(null);
         return;
       } catch (e) {
         // Connect redelivers the same batch after a RetriableException from put().
         if (!(e instanceof RetriableError) || this.stopping) throw e;
+        if (since === 0) since = Date.now();
+        this.d.listener.onWaiting?.(waitingStatus(outageOf(e) ?? 'the destination', since, e));
         this.d.logger.warn('Retriable error from put(); redelivering the batch', { error: e, delayMs: delay });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 10_000);
@@ -460,9 +469,16 @@ export class WorkerSinkTask {
     }
     if (offsets.length > 0) {
       const started = Date.now();
-      await this.d.consumer.commit(offsets);
-      this.offsets.committed(offsets);
-      this.d.metrics?.offsetCommit(Date.now() - started);
+      try {
+        await this.d.consumer.commit(offsets);
+        this.offsets.committed(offsets);
+        this.d.metrics?.offsetCommit(Date.now() - started);
+      } catch (e) {
+        // As in Connect, a failed commit is not fatal: the offsets stay uncommitted and go with the next commit (a
+        // restart meanwhile redelivers, at least once). A broker outage or a group rebalance must not fail the task.
+        if (!isTransientKafkaError(e) && !isRebalanceError(e)) throw e;
+        this.d.logger.warn('Offset commit failed (transient); the offsets go with the next commit', { error: e });
+      }
     }
     this.scheduleCommit();
   }

@@ -10,7 +10,13 @@ import {
 } from '../api/index.js';
 import { fallbackBytes } from '../errors/dlq.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
-import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
+import { outageOf, waitingStatus } from '../errors/outage.js';
+import {
+  type ErrorHandlingConfig,
+  RetryWithToleranceOperator,
+  StoppedWhileWaitingError,
+  waitOutOutage,
+} from '../errors/retry.js';
 import type { TransformChain } from '../transforms/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders, TransactionalProducerPort } from './kafka-port.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from './stores.js';
@@ -113,9 +119,15 @@ export class WorkerSourceTask {
    */
   private inflight: Promise<void> = Promise.resolve();
 
+  /** Aborted on stop: a wait for an outage ends at once (the batch stays unacknowledged and is polled again). */
+  private readonly stopSignal = new AbortController();
+
   constructor(private readonly d: SourceTaskDeps) {
-    this.op = new RetryWithToleranceOperator<FailureContext>(d.errors, (f, ctx, tolerated) =>
-      d.reporter.report(f, ctx, tolerated),
+    const waiting = { signal: this.stopSignal.signal, onWaiting: d.listener.onWaiting?.bind(d.listener) };
+    this.op = new RetryWithToleranceOperator<FailureContext>(
+      d.errors,
+      (f, ctx, tolerated) => d.reporter.report(f, ctx, tolerated),
+      waiting,
     );
   }
 
@@ -137,6 +149,7 @@ export class WorkerSourceTask {
   /** Stops polling, flushes acknowledged offsets and calls the task's stop(). Bounded by timeoutMs. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     this.pauseGate.open();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
@@ -178,6 +191,15 @@ export class WorkerSourceTask {
       await closeQuietly(d.logger, 'transforms', () => d.chain.close());
       d.listener.onState('UNASSIGNED');
     } catch (error) {
+      if (this.stopping && error instanceof StoppedWhileWaitingError) {
+        // Stopped during an outage: not a failure. What was acknowledged keeps its offsets.
+        await this.inflight.catch(() => {});
+        await this.flushOffsets().catch(() => {});
+        await closeQuietly(d.logger, 'source task', () => d.task.stop());
+        await closeQuietly(d.logger, 'transforms', () => d.chain.close());
+        d.listener.onState('UNASSIGNED');
+        return;
+      }
       if (d.transactions) {
         // Nothing of a failed transaction may become visible, records or offsets.
         this.pending = new Map();
@@ -198,15 +220,20 @@ export class WorkerSourceTask {
 
   private async poll(): Promise<SourceRecord[] | null> {
     let delay = 300;
+    let since = 0;
     for (;;) {
       try {
-        return await this.d.task.poll();
+        const records = await this.d.task.poll();
+        if (since !== 0) this.d.listener.onWaiting?.(null);
+        return records;
       } catch (e) {
-        // Connect retries a poll that threw RetriableException; anything else fails the task.
+        // Connect retries a poll that threw RetriableException (a database restarting, say); anything else fails.
         if (!(e instanceof RetriableError) || this.stopping) throw e;
+        if (since === 0) since = Date.now();
+        this.d.listener.onWaiting?.(waitingStatus(outageOf(e) ?? 'the source system', since, e));
         this.d.logger.warn('Retriable error from poll(); retrying', { error: e, delayMs: delay });
         await sleep(delay);
-        delay = Math.min(delay * 2, 10_000);
+        delay = Math.min(delay * 2, 5_000);
       }
     }
   }
@@ -330,7 +357,8 @@ export class WorkerSourceTask {
     }
     for (const t of new Set(out.map((o) => o.topic))) {
       if (!this.knownTopics.has(t)) {
-        await d.ensureTopic(t);
+        // A broker outage or a topic whose metadata is not served yet is waited out, never a failed task.
+        await waitOutOutage(d.errors, d.listener, () => d.ensureTopic(t), this.stopSignal.signal);
         this.knownTopics.add(t);
       }
     }

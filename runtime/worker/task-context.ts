@@ -1,4 +1,5 @@
 import type { Converter, HeaderConverter, Headers, Logger, Schema } from '../api/index.js';
+import type { WaitingStatus } from '../errors/outage.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { RawHeaders } from './kafka-port.js';
 
@@ -62,6 +63,11 @@ export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED';
 
 export interface TaskListener {
   onState(state: TaskState, error?: unknown): void;
+  /**
+   * The task waits for an outage to end (broker, registry, database), or (null) no longer does. Its state stays
+   * RUNNING meanwhile; the worker shows this in the task's status.
+   */
+  onWaiting?(waiting: WaitingStatus | null): void;
 }
 
 /** A promise that can be resolved from outside (pause gates, stop signals). */

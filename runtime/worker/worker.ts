@@ -8,8 +8,9 @@ import type {
   SourceTaskContext,
 } from '../api/index.js';
 import { type ConfigTransformer, reverseTransform } from '../config-providers/index.js';
+import { describeWaiting, type WaitingStatus } from '../errors/outage.js';
 import { ErrorReporter } from '../errors/reporter.js';
-import { errorHandlingConfig } from '../errors/retry.js';
+import { errorHandlingConfig, waitOutOutage } from '../errors/retry.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import type { Compression, KafkaPort, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
@@ -59,6 +60,11 @@ export class Worker {
   /** A task's latest progress report (REST status and /metrics show it). */
   taskProgress(connector: string, task: number): Record<string, unknown> | undefined {
     return this.o.metrics.progressOf(connector, task);
+  }
+
+  /** What a task this worker runs is waiting for (a broker, registry or database outage), if anything. */
+  taskWaiting(connector: string, task: number): WaitingStatus | null {
+    return this.o.metrics.waitingOf(connector, task);
   }
 
   private readonly connectors = new Map<string, RunningConnector>();
@@ -139,6 +145,7 @@ export class Worker {
     const key = `${connector}-${taskId}`;
     await this.stopTask(connector, taskId);
     const logger = this.o.logger.child({ connector, task: taskId });
+    listener = this.watchWaiting(connector, taskId, listener, logger);
     try {
       const plugin = resolveConnectorPlugin(this.o.registry, rawConnectorConfig['connector.class'] ?? '');
       const connectorConfig = await this.resolve(rawConnectorConfig, `connector ${connector}`);
@@ -149,7 +156,7 @@ export class Worker {
         this.o.workerProps,
         this.o.converterDefaults,
       );
-      const errors = errorHandlingConfig(connectorConfig);
+      const errors = errorHandlingConfig(connectorConfig, this.o.workerProps);
       const dlqTopic = (connectorConfig['errors.deadletterqueue.topic.name'] ?? '').trim();
       const dlq =
         dlqTopic === ''
@@ -159,13 +166,19 @@ export class Worker {
                 topic: dlqTopic,
                 contextHeaders: connectorConfig['errors.deadletterqueue.context.headers.enable'] === 'true',
               },
-              producer: async () => {
-                // Connect creates a missing DLQ topic with one partition.
-                await this.o.kafka.ensureTopic(dlqTopic, {
-                  partitions: 1,
-                  replicationFactor: Number(connectorConfig['errors.deadletterqueue.topic.replication.factor'] ?? 3),
-                });
-                return this.producer();
+              producer: async (): Promise<ProducerPort> => {
+                // Connect creates a missing DLQ topic with one partition. An outage meanwhile is waited out.
+                await waitOutOutage(errors, listener, () =>
+                  this.o.kafka.ensureTopic(dlqTopic, {
+                    partitions: 1,
+                    replicationFactor: Number(connectorConfig['errors.deadletterqueue.topic.replication.factor'] ?? 3),
+                  }),
+                );
+                const shared = await this.producer();
+                return {
+                  send: (records) => waitOutOutage(errors, listener, () => shared.send(records)),
+                  close: async () => {},
+                };
               },
             };
       const reporter = new ErrorReporter({ connector, task: taskId }, errors, logger, dlq);
@@ -224,12 +237,15 @@ export class Worker {
           .map((t) => t.trim())
           .filter(Boolean);
         const regex = (connectorConfig['topics.regex'] ?? '').trim();
-        // Like a broker with auto.create.topics.enable, so a sink may start before its source.
-        for (const t of topics) await this.ensureTopic(t, connectorConfig);
-        const consumer = await this.o.kafka.consumer(
-          connectorConfig['consumer.override.group.id'] ?? `connect-${connector}`,
-          `connector-consumer-${key}`,
-        );
+        // Like a broker with auto.create.topics.enable, so a sink may start before its source. A broker outage at
+        // start is waited out like one while running.
+        const consumer = await waitOutOutage(errors, listener, async () => {
+          for (const t of topics) await this.ensureTopic(t, connectorConfig);
+          return this.o.kafka.consumer(
+            connectorConfig['consumer.override.group.id'] ?? `connect-${connector}`,
+            `connector-consumer-${key}`,
+          );
+        });
         let runner: WorkerSinkTask | null = null;
         task.initialize({
           taskId,
@@ -280,6 +296,29 @@ export class Worker {
       logger.error(`Failed to start task ${key}`, { error });
       listener.onState('FAILED', error);
     }
+  }
+
+  /**
+   * The task's listener, also recording outage waits for the status and /metrics and logging when one starts and
+   * ends. A task that fails or stops no longer waits.
+   */
+  private watchWaiting(connector: string, taskId: number, listener: TaskListener, logger: Logger): TaskListener {
+    const m = this.o.metrics.task(connector, taskId);
+    let current: WaitingStatus | null = null;
+    const set = (w: WaitingStatus | null) => {
+      if (w !== null && current === null) logger.warn(describeWaiting(w));
+      if (w === null && current !== null) logger.info(`No longer waiting for ${current.for} (since ${current.since})`);
+      current = w;
+      m.waiting(w);
+      listener.onWaiting?.(w);
+    };
+    return {
+      onState: (state, error) => {
+        if (state !== 'RUNNING' && current !== null) set(null);
+        listener.onState(state, error);
+      },
+      onWaiting: set,
+    };
   }
 
   private async transactionsFor(

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config-providers/index.js';
-import { createKafka } from '../../kafka/index.js';
+import { createKafka, retryTransient } from '../../kafka/index.js';
 import { WorkerGroup } from '../../kafka/worker-group.js';
 import type { JsonLogger, LogSink } from '../../logging/index.js';
 import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
@@ -20,7 +20,7 @@ import { Worker } from '../worker.js';
 import type { WorkUnit } from './assignor.js';
 import { DistributedHerder } from './distributed-herder.js';
 import { KafkaConfigStore } from './kafka-config-store.js';
-import { KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
+import { type InternalTopicSpec, KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
 import { KafkaOffsetStore } from './kafka-offset-store.js';
 import { KafkaStatusStore } from './kafka-status-store.js';
 
@@ -52,15 +52,82 @@ const num = (o: Record<string, string>, key: string, dflt: number): number => {
  */
 export async function startDistributedWorker(options: DistributedWorkerOptions): Promise<RunningDistributedWorker> {
   const { config } = options;
+  const logging = workerLogging(config, options.logSink);
+  const { logger } = logging;
+  const timeoutMs = num(config.originals, 'worker.startup.timeout.ms', 120_000);
+  const groupId = config.parsed.string('group.id');
+  const start = new StartUp(logger);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`did not finish within worker.startup.timeout.ms=${timeoutMs}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([assemble(options, logging, start, timeoutMs), timedOut]);
+  } catch (e) {
+    start.failed = true;
+    await start.undo();
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new WorkerStartError(
+      `The distributed worker (group.id=${groupId}, bootstrap.servers=${config.bootstrapServers.join(',')}) could not start while ${start.phase}: ${detail}`,
+      e,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A start-up that cannot succeed: the command exits non-zero with this message. */
+export class WorkerStartError extends Error {
+  readonly code = 'ERPSTREAM_WORKER_START';
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'WorkerStartError';
+  }
+}
+
+/** What start-up is doing (for the error message) and what it must close if it fails. */
+class StartUp {
+  phase = 'starting';
+  failed = false;
+  private readonly undos: Array<() => Promise<unknown>> = [];
+  constructor(private readonly logger: JsonLogger) {}
+  step(phase: string): void {
+    if (this.failed) throw new Error('start-up was abandoned');
+    this.phase = phase;
+    this.logger.info(`Start-up: ${phase}`);
+  }
+  onFailure(undo: () => Promise<unknown>): void {
+    this.undos.push(undo);
+  }
+  async undo(): Promise<void> {
+    for (const u of this.undos.reverse()) await u().catch(() => {});
+  }
+}
+
+async function assemble(
+  options: DistributedWorkerOptions,
+  { levels, logger }: ReturnType<typeof workerLogging>,
+  start: StartUp,
+  timeoutMs: number,
+): Promise<RunningDistributedWorker> {
+  const { config } = options;
   const o = config.originals;
-  const { levels, logger } = workerLogging(config, options.logSink);
   const registry = options.registry ?? defaultPluginRegistry();
   const groupId = config.parsed.string('group.id');
   const logSink = kafkaClientLogSink(logger);
   const kafka = new KafkaJsPort({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
+  start.onFailure(() => kafka.close());
   const client = createKafka({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
   const admin = client.admin();
-  await admin.connect();
+  start.onFailure(() => admin.disconnect());
+  start.step(`connecting to the Kafka brokers ${config.bootstrapServers.join(',')}`);
+  await retryTransient(() => admin.connect(), {
+    timeoutMs,
+    onRetry: (e) => logger.warn('Kafka is not reachable yet; retrying', { error: e }),
+  });
 
   const compression = producerCompression(config);
   const eos = config.parsed.string('exactly.once.source.support').toLowerCase() === 'enabled';
@@ -69,25 +136,31 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     offset: config.parsed.string('offset.storage.topic'),
     status: config.parsed.string('status.storage.topic'),
   };
-  await ensureInternalTopic(admin, {
-    topic: topics.config,
-    setting: 'config.storage.topic',
-    partitions: 1,
-    replicationFactor: num(o, 'config.storage.replication.factor', 3),
-    singlePartition: true,
-  });
-  await ensureInternalTopic(admin, {
-    topic: topics.offset,
-    setting: 'offset.storage.topic',
-    partitions: num(o, 'offset.storage.partitions', 25),
-    replicationFactor: num(o, 'offset.storage.replication.factor', 3),
-  });
-  await ensureInternalTopic(admin, {
-    topic: topics.status,
-    setting: 'status.storage.topic',
-    partitions: num(o, 'status.storage.partitions', 5),
-    replicationFactor: num(o, 'status.storage.replication.factor', 3),
-  });
+  const internal: InternalTopicSpec[] = [
+    {
+      topic: topics.config,
+      setting: 'config.storage.topic',
+      partitions: 1,
+      replicationFactor: num(o, 'config.storage.replication.factor', 3),
+      singlePartition: true,
+    },
+    {
+      topic: topics.offset,
+      setting: 'offset.storage.topic',
+      partitions: num(o, 'offset.storage.partitions', 25),
+      replicationFactor: num(o, 'offset.storage.replication.factor', 3),
+    },
+    {
+      topic: topics.status,
+      setting: 'status.storage.topic',
+      partitions: num(o, 'status.storage.partitions', 5),
+      replicationFactor: num(o, 'status.storage.replication.factor', 3),
+    },
+  ];
+  for (const spec of internal) {
+    start.step(`creating or checking the internal topic ${spec.topic} (${spec.setting})`);
+    await ensureInternalTopic(admin, spec, { timeoutMs });
+  }
 
   let herder: DistributedHerder | null = null;
   const configStore = new KafkaConfigStore(logger, {
@@ -104,6 +177,8 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
   configStore.attach(logs[0]);
   offsetStore.attach(logs[1]);
   statusStore.attach(logs[2]);
+  start.onFailure(() => Promise.allSettled(logs.map((l) => l.stop())));
+  start.step(`reading the internal topics ${topics.config}, ${topics.offset}, ${topics.status}`);
   await Promise.all(logs.map((l) => l.start()));
 
   const metrics = new WorkerMetrics();
@@ -152,6 +227,7 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => `${groupId}-${c}-${t}` } } : {}),
   });
   const h = herder;
+  start.step('starting the REST listener');
   const {
     rest,
     url: boundUrl,
@@ -165,7 +241,9 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
     commit: 'erpstream',
     security,
   });
+  start.onFailure(() => rest.stop());
   h.workerId = workerId;
+  start.step(`joining the worker group ${groupId}`);
   h.start();
   const group = new WorkerGroup<WorkUnit[]>(client, {
     groupId,
@@ -185,7 +263,12 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
       h.onGroupLost();
     },
   });
+  start.onFailure(async () => {
+    await group.stop();
+    await h.stop();
+  });
   await group.start();
+  start.step('started');
   logger.info('Distributed worker started', { url: boundUrl, workerId, groupId, exactlyOnce: eos });
   return {
     url: boundUrl,

@@ -9,6 +9,7 @@ import {
   brokersOf,
   createProducer,
   ensureTopics,
+  retryTransient,
 } from '../../kafka/index.js';
 import { HighWatermarks } from '../../kafka/high-watermarks.js';
 
@@ -36,20 +37,32 @@ const TOPIC_RESOURCE = 2; // kafkajs ConfigResourceTypes.TOPIC
  * `compact` (Connect refuses to start otherwise, KAFKA-9216: a deleted record would lose configs or offsets)
  * and, for the config topic, that it has one partition.
  */
-export async function ensureInternalTopic(admin: Admin, spec: InternalTopicSpec): Promise<void> {
-  const { brokers } = await admin.describeCluster();
-  await ensureTopics(admin, [
-    {
-      topic: spec.topic,
-      numPartitions: spec.partitions,
-      replicationFactor: Math.max(1, Math.min(spec.replicationFactor, brokers.length)),
-      configs: { 'cleanup.policy': 'compact' },
-    },
-  ]);
-  const described = await admin.describeConfigs({
-    resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }],
-    includeSynonyms: false,
-  });
+export async function ensureInternalTopic(
+  admin: Admin,
+  spec: InternalTopicSpec,
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  // Broker outages, controller moves and metadata lag right after creation are retried (issue 20 item 3).
+  const retrying = <T>(op: () => Promise<T>) => retryTransient(op, { timeoutMs: options.timeoutMs ?? 60_000 });
+  const { brokers } = await retrying(() => admin.describeCluster());
+  await ensureTopics(
+    admin,
+    [
+      {
+        topic: spec.topic,
+        numPartitions: spec.partitions,
+        replicationFactor: Math.max(1, Math.min(spec.replicationFactor, brokers.length)),
+        configs: { 'cleanup.policy': 'compact' },
+      },
+    ],
+    { timeoutMs: options.timeoutMs ?? 60_000 },
+  );
+  const described = await retrying(() =>
+    admin.describeConfigs({
+      resources: [{ type: TOPIC_RESOURCE, name: spec.topic, configNames: ['cleanup.policy'] }],
+      includeSynonyms: false,
+    }),
+  );
   const policy =
     described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
   const policies = policy.split(',').map((p) => p.trim());
@@ -60,7 +73,7 @@ export async function ensureInternalTopic(admin: Admin, spec: InternalTopicSpec)
     );
   }
   if (spec.singlePartition) {
-    const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+    const meta = await retrying(() => admin.fetchTopicMetadata({ topics: [spec.topic] }));
     const n = meta.topics[0]?.partitions.length ?? 0;
     if (n !== 1) {
       throw new ConfigError(
@@ -108,7 +121,7 @@ export class KafkaBasedLog {
       if (next > (this.positions.get(p.partition) ?? 0n)) this.positions.set(p.partition, next);
       this.wake();
     });
-    await consumer.connect();
+    await retryTransient(() => consumer.connect(), { timeoutMs: 60_000 });
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -124,8 +137,8 @@ export class KafkaBasedLog {
       },
     });
     const producer = createProducer(this.kafka);
-    await producer.connect();
     this.producer = producer;
+    await retryTransient(() => producer.connect(), { timeoutMs: 60_000 });
     await this.readToEnd();
   }
 
@@ -143,7 +156,9 @@ export class KafkaBasedLog {
    * under exactly-once needs that, or it resumes from a stale offset and writes a committed chunk again.
    */
   async readToEnd(timeoutMs = 30_000, options: { openTransactions?: boolean } = {}): Promise<void> {
-    const stable = await this.admin.fetchTopicOffsets(this.topic);
+    // A topic created a moment ago may not be served by its leader yet ("This server does not host this
+    // topic-partition"): retried like any transient condition.
+    const stable = await retryTransient(() => this.admin.fetchTopicOffsets(this.topic), { timeoutMs });
     let ends = stable.map((e) => ({ partition: e.partition, offset: BigInt(e.offset) }));
     if (options.openTransactions) {
       this.highWatermarks ??= new HighWatermarks(brokersOf(this.kafka), `${this.groupPrefix}-end-offsets`);
