@@ -55,6 +55,15 @@ interface RunningConnector {
 
 type RunningTask = WorkerSourceTask | WorkerSinkTask;
 
+/**
+ * The transactional id of a source task's producer under exactly-once (Connect's `<group.id>-<connector>-<task>`).
+ * The worker opens producers with it and the distributed herder fences earlier generations by it, so both must
+ * derive it from this one rule.
+ */
+export function taskTransactionalId(groupId: string, connector: string, taskId: number): string {
+  return `${groupId}-${connector}-${taskId}`;
+}
+
 /** Runs connector and task instances for configs the herder hands it. Knows nothing about storage. */
 export class Worker {
   /** A task's latest progress report (REST status and /metrics show it). */
@@ -332,7 +341,7 @@ export class Worker {
     const raw = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
     const boundary = raw === 'interval' || raw === 'connector' ? raw : 'poll';
     const key = `${connector}-${taskId}`;
-    const producer = await this.o.kafka.transactionalProducer(`${eos.groupId}-${connector}-${taskId}`, {
+    const producer = await this.o.kafka.transactionalProducer(taskTransactionalId(eos.groupId, connector, taskId), {
       ...(this.o.compression ? { compression: this.o.compression } : {}),
     });
     this.txProducers.set(key, producer);

@@ -16,7 +16,7 @@ import { restSecurity } from '../rest-security.js';
 import type { WorkerConfig } from '../config.js';
 import { KafkaJsPort } from '../kafka-port.js';
 import { WorkerMetrics } from '../metrics.js';
-import { Worker } from '../worker.js';
+import { Worker, taskTransactionalId } from '../worker.js';
 import type { WorkUnit } from './assignor.js';
 import { DistributedHerder } from './distributed-herder.js';
 import { KafkaConfigStore } from './kafka-config-store.js';
@@ -223,8 +223,7 @@ async function assemble(
       allowReset: config.parsed.bool('topic.tracking.allow.reset'),
     },
     ...(forwardAuthorization ? { forwardAuthorization } : {}),
-    // The same ids the Worker gives its task producers.
-    ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => `${groupId}-${c}-${t}` } } : {}),
+    ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => taskTransactionalId(groupId, c, t) } } : {}),
   });
   const h = herder;
   start.step('starting the REST listener');
