@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../runtime/api/index.js';
-import { loadWorkerConfig, readConfigFile } from '../../runtime/worker/config.js';
-import { startDistributedWorker } from '../../runtime/worker/distributed/distributed-worker.js';
-import { startStandaloneWorker } from '../../runtime/worker/standalone.js';
 
 /**
  * `erpstream worker start [worker.properties] [connector.properties|json ...] --standalone`:
@@ -29,6 +26,8 @@ export function registerWorkerCommands(program: Command): void {
         if (opts.distributed && opts.standalone) {
           throw new ConfigError('Choose one of --standalone and --distributed');
         }
+        // Loaded here, not at the top: `erpstream --help` must not pay for the whole worker runtime.
+        const { loadWorkerConfig, readConfigFile } = await import('../../runtime/worker/config.js');
         const overrides: Record<string, string> = {};
         if (opts.listeners) overrides.listeners = opts.listeners;
         if (opts.bootstrapServers) overrides['bootstrap.servers'] = opts.bootstrapServers;
@@ -41,8 +40,10 @@ export function registerWorkerCommands(program: Command): void {
         const config = await loadWorkerConfig(configFile, distributed ? 'distributed' : 'standalone', overrides);
         const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
         const running = distributed
-          ? await startDistributedWorker({ config })
-          : await startStandaloneWorker({ config, connectors });
+          ? await (
+              await import('../../runtime/worker/distributed/distributed-worker.js')
+            ).startDistributedWorker({ config })
+          : await (await import('../../runtime/worker/standalone.js')).startStandaloneWorker({ config, connectors });
         process.stdout.write(
           `${JSON.stringify({ event: 'worker.started', url: running.url, worker_id: running.workerId })}\n`,
         );
