@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { addConnectOptions, collect, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
 import { type CliContext, processContext, styleFor } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode } from '../errors.js';
 import {
   clusterConfigs,
   clusterConnectors,
@@ -17,6 +17,8 @@ import { integrationJsonSchema } from '../integrations/schema.js';
 import { DEFAULT_CLUSTER, computeClusterPlans, resolveClusterTarget, splitByCluster } from '../integrations/targets.js';
 import { ConnectClient } from '../connect/client.js';
 import { validateExpansion } from '../integrations/validate.js';
+import { checkWithCluster } from '../integrations/cluster-check.js';
+import { unknownConnectorKeys } from '../integrations/unknown-keys.js';
 
 /**
  * `erpstream integrations plan|apply|validate|list|delete|schema`: onboarding a customer with one file.
@@ -25,10 +27,15 @@ import { validateExpansion } from '../integrations/validate.js';
 
 interface FileOptions {
   file?: string[];
+  strict?: boolean;
 }
 
 /** Loads, expands and validates offline; throws every problem at once, prints what could not be checked. */
-export async function loadIntegrations(ctx: CliContext, files: readonly string[] | undefined): Promise<Expansion> {
+export async function loadIntegrations(
+  ctx: CliContext,
+  files: readonly string[] | undefined,
+  strict = false,
+): Promise<Expansion> {
   if (!files || files.length === 0) {
     throw CliError.invalidInput(
       'No integration file given.',
@@ -43,14 +50,21 @@ export async function loadIntegrations(ctx: CliContext, files: readonly string[]
     );
   }
   const report = validateExpansion(expansion);
+  const unknown = unknownConnectorKeys(expansion);
+  const warnings = strict ? report.warnings : [...report.warnings, ...unknown];
+  const problems = strict
+    ? [...report.problems, ...unknown.map((u) => ({ ...u, message: `${u.message} (--strict)` }))]
+    : report.problems;
   const style = styleFor(ctx, 'stderr');
-  for (const w of report.warnings) ctx.stderr.write(style.yellow(`warning: ${formatProblem(w)}\n`));
-  if (report.problems.length > 0) throw new IntegrationFileError(report.problems);
+  for (const w of warnings) ctx.stderr.write(style.yellow(`warning: ${formatProblem(w)}\n`));
+  if (problems.length > 0) throw new IntegrationFileError(problems);
   return expansion;
 }
 
 function fileOption(cmd: Command): Command {
-  return cmd.option('-f, --file <path>', 'integration file or directory (repeatable)', collect);
+  return cmd
+    .option('-f, --file <path>', 'integration file or directory (repeatable)', collect)
+    .option('--strict', 'treat unknown connector config keys (typos Connect ignores) as errors');
 }
 
 function writePlan(ctx: CliContext, plan: Plan, extra: Record<string, unknown> = {}): void {
@@ -71,7 +85,7 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       "check integration files offline (plugins' config specs, transform chains); -o json prints the connector configs",
     )
     .action(async (opts: FileOptions) => {
-      const expansion = await loadIntegrations(ctx, opts.file);
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
       writeResult(
         ctx,
         expansion.connectors.map((c) => ({ name: c.name, config: c.config })),
@@ -90,8 +104,13 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
   )
     .description('show what apply would create, update and delete on the cluster')
     .action(async (opts: FileOptions & { prune?: boolean }, cmd: Command) => {
-      const expansion = await loadIntegrations(ctx, opts.file);
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
       const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+      for (const t of targets) {
+        if ((await checkWithCluster(ctx, t.client, t.plan, opts.strict === true)).rejected) {
+          ctx.exitCode = ExitCode.INVALID_INPUT;
+        }
+      }
       if (targets.length === 1) return writePlan(ctx, targets[0]!.plan);
       if (ctx.output !== 'table') {
         return writeResult(
@@ -115,8 +134,17 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
   )
     .description('create, update and delete connectors so the cluster matches the files (idempotent)')
     .action(async (opts: FileOptions & { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
-      const expansion = await loadIntegrations(ctx, opts.file);
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
       const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+      let rejected = false;
+      for (const t of targets)
+        rejected = (await checkWithCluster(ctx, t.client, t.plan, opts.strict === true)).rejected || rejected;
+      if (rejected) {
+        throw CliError.invalidInput(
+          'The cluster rejects the connector configs marked "!" above; nothing was written.',
+          "Fix them (a `${env:…}` the worker cannot resolve is set in the worker's environment, not here) and apply again.",
+        );
+      }
       // Other clusters first: a Debezium source must exist before the sinks that read its topics.
       for (const t of [...targets].reverse()) {
         if (targets.length > 1 && ctx.output === 'table') ctx.stdout.write(`Cluster ${t.label}:\n`);

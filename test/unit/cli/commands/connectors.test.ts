@@ -132,6 +132,29 @@ describe('connectors status / describe', () => {
   });
 });
 
+/** Connect's validate answer declaring these keys of FileStreamSource (and the framework's), with these errors. */
+function validation(keys: string[], errors: Record<string, string[]> = {}) {
+  const configs = keys.map((name) => ({
+    definition: {
+      name,
+      type: name === 'transforms' ? 'LIST' : 'STRING',
+      required: false,
+      default_value: null,
+      importance: 'HIGH',
+      documentation: '',
+      group: 'Common',
+      order: 1,
+      width: 'NONE',
+      display_name: name,
+      dependents: [],
+    },
+    value: { name, value: null, recommended_values: [], errors: errors[name] ?? [], visible: true },
+  }));
+  const body = { name: FILE_SOURCE, error_count: Object.values(errors).flat().length, groups: ['Common'], configs };
+  return { [`PUT /connector-plugins/${FILE_SOURCE}/config/validate`]: { status: 200, body } };
+}
+const FILE_SOURCE_KEYS = ['name', 'connector.class', 'tasks.max', 'transforms', 'topic', 'file', 'conn.password'];
+
 describe('connectors apply', () => {
   const file = JSON.stringify({
     name: 'a',
@@ -145,6 +168,7 @@ describe('connectors apply', () => {
       {
         'GET /connectors/a/config': { status: 200, body: current },
         [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        ...validation(FILE_SOURCE_KEYS),
         'PUT /connectors/a/config': { status: 200, body: { name: 'a', config: {}, tasks: [], type: 'source' } },
       },
       file,
@@ -158,7 +182,7 @@ describe('connectors apply', () => {
         '  ~ topic: old → new\n' +
         'connector "a" updated\n',
     );
-    const put = fake!.requests.filter((q: SeenRequest) => q.method === 'PUT');
+    const put = fake!.requests.filter((q: SeenRequest) => q.method === 'PUT' && q.url === '/connectors/a/config');
     expect(put).toHaveLength(1);
     expect(JSON.parse(put[0]!.body)).toEqual({
       'connector.class': FILE_SOURCE,
@@ -195,6 +219,7 @@ describe('connectors apply', () => {
       {
         'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
         [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        ...validation(FILE_SOURCE_KEYS),
         'PUT /connectors/a/config': [
           {
             status: 409,
@@ -224,6 +249,7 @@ describe('connectors apply', () => {
       {
         'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
         [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        ...validation(FILE_SOURCE_KEYS),
         'PUT /connectors/a/config': { status: 400, body: { error_code: 400, message } },
       },
       file,
@@ -234,6 +260,62 @@ describe('connectors apply', () => {
     expect(r.stderr).toContain(
       'hint: Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
     );
+  });
+
+  const typo = JSON.stringify({
+    name: 'a',
+    config: { 'connector.class': FILE_SOURCE, topic: 't', 'conection.url': 'x', 'tasks.max': 1 },
+  });
+  const absent = {
+    'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
+    [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+    'PUT /connectors/a/config': { status: 201, body: { name: 'a', config: {}, tasks: [], type: 'source' } },
+  };
+
+  it('warns about a key Connect would ignore, with what it probably meant, and still applies', async () => {
+    const keys = [...FILE_SOURCE_KEYS, 'connection.url'];
+    for (const argv of [
+      ['connectors', 'apply', '-f', '-'],
+      ['connectors', 'apply', '-f', '-', '--dry-run'],
+    ]) {
+      const r = await cli(argv, { ...absent, ...validation(keys) }, typo);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        '  ? warning: unknown key "conection.url": not a configuration of FileStreamSourceConnector or of the framework, so it is ignored; did you mean "connection.url"?\n',
+      );
+      await fake?.close();
+      fake = undefined;
+    }
+    const json = await cli(['connectors', 'apply', '-f', '-', '-o', 'json'], { ...absent, ...validation(keys) }, typo);
+    expect(JSON.parse(json.stdout)[0].warnings).toEqual([
+      expect.objectContaining({ key: 'conection.url', suggestions: ['connection.url'] }),
+    ]);
+  });
+
+  it('--strict refuses unknown keys and writes nothing', async () => {
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-', '--strict'],
+      { ...absent, ...validation(FILE_SOURCE_KEYS) },
+      typo,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('  ! conection.url: unknown key "conection.url"');
+    expect(r.stderr).toContain('nothing was written');
+    expect(fake!.requests.filter((q: SeenRequest) => q.method === 'PUT' && q.url === '/connectors/a/config')).toEqual(
+      [],
+    );
+  });
+
+  it('lists each validation error once and writes nothing when the config is invalid', async () => {
+    const missing = 'Missing required configuration "file" which has no default value.';
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-'],
+      { ...absent, ...validation(FILE_SOURCE_KEYS, { file: [missing, missing] }) },
+      file,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout.split(missing)).toHaveLength(2);
+    expect(fake!.requests.some((q: SeenRequest) => q.method === 'PUT' && q.url === '/connectors/a/config')).toBe(false);
   });
 });
 
