@@ -28,6 +28,10 @@ import { type CliContext, styleFor } from '../context.js';
 import { renderChanges, summarizeChanges } from '../diff.js';
 import { CliError, ExitCode } from '../errors.js';
 import { type Style, renderTable } from '../output.js';
+import { type WatchOptions, addWatchOption, drawOrWatch } from '../watch.js';
+import { taskSummary } from '../connect/task-summary.js';
+
+export { taskSummary };
 
 /**
  * `erpstream connectors ...` and `erpstream tasks ...`: operate connectors on any Kafka-Connect-compatible
@@ -43,10 +47,13 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
       '\nExit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 cannot reach the cluster. See docs/cli.md.',
     );
 
-  addConnectOptions(group.command('list').alias('ls').description('list connectors with their state and tasks'))
+  addWatchOption(
+    addConnectOptions(group.command('list').alias('ls').description('list connectors with their state and tasks')),
+  )
     .option('--state <state>', 'only connectors in this state (RUNNING, PAUSED, STOPPED, FAILED, UNASSIGNED)')
-    .action(async (opts: { state?: string }, cmd: Command) => {
-      await listConnectors(ctx, await connectClient(ctx, cmd), opts.state);
+    .action(async (opts: { state?: string } & WatchOptions, cmd: Command) => {
+      const client = await connectClient(ctx, cmd);
+      await drawOrWatch(ctx, opts, (c) => listConnectors(c, client, opts.state));
     });
 
   addConnectOptions(group.command('get <name>').description("print a connector's config (secrets hidden)"))
@@ -69,16 +76,19 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
     await describeConnector(ctx, await connectClient(ctx, cmd), name);
   });
 
-  addConnectOptions(group.command('status <name>').description('state of a connector and its tasks')).action(
-    async (name: string, _opts: unknown, cmd: Command) => {
-      const status = await (await connectClient(ctx, cmd)).getConnectorStatus(name);
+  addWatchOption(
+    addConnectOptions(group.command('status <name>').description('state of a connector and its tasks')),
+  ).action(async (name: string, opts: WatchOptions, cmd: Command) => {
+    const client = await connectClient(ctx, cmd);
+    await drawOrWatch(ctx, opts, async (c) => {
+      const status = await client.getConnectorStatus(name);
       const withProgress = status.tasks.some((t) => t.progress !== undefined);
       const columns = withProgress
         ? ['instance', 'state', 'worker', 'progress', 'trace']
         : ['instance', 'state', 'worker', 'trace'];
-      writeTable(ctx, status, statusRows(status), columns);
-    },
-  );
+      writeTable(c, status, statusRows(status), columns);
+    });
+  });
 
   addConnectOptions(
     group
@@ -268,16 +278,6 @@ function listItem(name: string, e: ExpandedConnector) {
   };
 }
 
-/** "2/2 running", "1/2 running (1 FAILED)", "0" (a stopped connector has no tasks). */
-export function taskSummary(tasks: ReadonlyArray<{ state: string }>): string {
-  if (tasks.length === 0) return '0';
-  const running = tasks.filter((t) => t.state === 'RUNNING').length;
-  const others = new Map<string, number>();
-  for (const t of tasks) if (t.state !== 'RUNNING') others.set(t.state, (others.get(t.state) ?? 0) + 1);
-  const rest = [...others].map(([s, n]) => `${n} ${s}`).join(', ');
-  return `${running}/${tasks.length} running${rest ? ` (${rest})` : ''}`;
-}
-
 export function statusRows(status: ConnectorStateInfo): Array<Record<string, unknown>> {
   return [
     {
@@ -310,11 +310,29 @@ export function progressText(progress: Record<string, unknown> | undefined): str
     const counts = `${snap.rows.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`}`;
     return `snapshot ${String(snap.table ?? '')} [${'#'.repeat(filled)}${'-'.repeat(10 - filled)}] ${Math.round(fraction * 100)}% ${counts}`;
   }
-  return Object.entries(progress)
-    .filter(([, v]) => typeof v === 'number')
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${(v as number).toLocaleString('en-US')}`)
-    .join(', ');
+  return counterTexts(progress).join(', ');
+}
+
+/**
+ * Every non-zero counter, in the task's order ("delivered 0" next to "staleDropped 17" hid the one that
+ * mattered): numbers as they are, a map of numbers (dlq by reason) as its total with the parts, and what a
+ * task waits for (`waiting`) as text.
+ */
+function counterTexts(progress: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const n = (v: number) => v.toLocaleString('en-US');
+  for (const [k, v] of Object.entries(progress)) {
+    if (typeof v === 'number' && v !== 0 && !k.endsWith('Ms')) out.push(`${k} ${n(v)}`);
+    else if (typeof v === 'string' && /waiting|reason/i.test(k) && v !== '') out.push(`${k} ${v}`);
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const parts = Object.entries(v as Record<string, unknown>).filter(
+        (e): e is [string, number] => typeof e[1] === 'number' && e[1] !== 0,
+      );
+      const total = parts.reduce((t, [, c]) => t + c, 0);
+      if (total > 0) out.push(`${k} ${n(total)} (${parts.map(([p, c]) => `${p} ${n(c)}`).join(', ')})`);
+    }
+  }
+  return out;
 }
 
 async function describeConnector(ctx: CliContext, client: ConnectClient, name: string): Promise<void> {

@@ -18,6 +18,7 @@ import { DEFAULT_CLUSTER, computeClusterPlans, resolveClusterTarget, splitByClus
 import { ConnectClient } from '../connect/client.js';
 import { validateExpansion } from '../integrations/validate.js';
 import { checkWithCluster } from '../integrations/cluster-check.js';
+import { type WatchOptions, addWatchOption, drawOrWatch } from '../watch.js';
 import { unknownConnectorKeys } from '../integrations/unknown-keys.js';
 
 /**
@@ -152,16 +153,19 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       }
     });
 
-  addConnectOptions(group.command('list'))
+  addWatchOption(addConnectOptions(group.command('list')))
     .description('integrations found on the cluster (by their erpstream.integration label)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const rows = listIntegrations(await clusterConnectors(await connectClient(ctx, cmd)));
-      writeTable(
-        ctx,
-        rows,
-        rows.map((r) => ({ ...r })),
-        ['integration', 'source', 'connectors', 'states'],
-      );
+    .action(async (opts: WatchOptions, cmd: Command) => {
+      const client = await connectClient(ctx, cmd);
+      await drawOrWatch(ctx, opts, async (c) => {
+        const rows = listIntegrations(await clusterConnectors(client));
+        writeTable(
+          c,
+          rows,
+          rows.map((r) => ({ ...r })),
+          ['integration', 'source', 'connectors', 'states', 'tasks'],
+        );
+      });
     });
 
   addConnectOptions(

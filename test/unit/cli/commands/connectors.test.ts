@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeConnect, type SeenRequest, closedPort, startFakeConnect } from '../connect/fake-connect.js';
 import { runConnectCli } from '../connect/run-connect-cli.js';
@@ -407,6 +408,49 @@ describe('connectors errors and exit codes', () => {
   });
 });
 
+describe('--watch', () => {
+  it('redraws the status in place on a terminal, round after round', async () => {
+    const status = {
+      name: 'a',
+      connector: { state: 'RUNNING', worker_id: 'w1' },
+      tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1', trace: 'java.lang.IllegalStateException: boom\n\tat x' }],
+      type: 'sink',
+    };
+    fake = await startFakeConnect({ 'GET /connectors/a/status': { status: 200, body: status } });
+    const { watchView } = await import('../../../../cli/watch.js');
+    let out = '';
+    const stdout = Object.assign(new PassThrough(), { isTTY: true });
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const ctx = {
+      stdin: new PassThrough(),
+      stdout,
+      stderr: new PassThrough(),
+      env: {},
+      exitCode: 0,
+      output: 'table' as const,
+      noColor: true,
+    };
+    let calls = 0;
+    await watchView(
+      ctx,
+      async (c) => {
+        calls++;
+        c.stdout.write(`round ${calls}\n`);
+      },
+      { intervalMs: 1, rounds: 3 },
+    );
+    expect(calls).toBe(3);
+    expect(out.split('\x1b[H\x1b[J')).toHaveLength(4);
+    expect(out).toContain('round 3\n');
+    const r = await runConnectCli(['connectors', 'status', 'a', '--watch', '0.5', '--watch-rounds', '2'], {
+      env: { ERPSTREAM_CONNECT_URL: fake.url, ERPSTREAM_CONFIG: '/nonexistent/config.yaml' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/Every 0\.5 s/g)).toHaveLength(2);
+    expect(r.stdout.match(/task 0 +FAILED/g)).toHaveLength(2);
+  });
+});
+
 describe('status progress', () => {
   it('draws a bar for a snapshot and lists figures for other progress reports', async () => {
     const { progressText } = await import('../../../../cli/commands/connectors.js');
@@ -417,6 +461,24 @@ describe('status progress', () => {
       'snapshot erp.party [##########] 100% 12/10',
     );
     expect(progressText({ parked: 12, released: 1340, breaker: 'closed' })).toBe('parked 12, released 1,340');
+    // Every non-zero counter, wherever the task puts it (`delivered 0` once hid `staleDropped 17`).
+    expect(
+      progressText({
+        records: 30,
+        delivered: 0,
+        released: 0,
+        parked: 0,
+        oldestParkedAgeMs: 5000,
+        staleDropped: 17,
+        superseded: 0,
+        filtered: 4,
+        dlq: { expired: 2, poison: 1 },
+        lookupQueries: 3,
+        waiting: 'for the broker since 10:00:00',
+      }),
+    ).toBe(
+      'records 30, staleDropped 17, filtered 4, dlq 3 (expired 2, poison 1), lookupQueries 3, waiting for the broker since 10:00:00',
+    );
     expect(progressText(undefined)).toBe('');
   });
 });
