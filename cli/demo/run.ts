@@ -181,10 +181,13 @@ async function ensureStack(o: DemoOptions): Promise<{ env: StackEnv; started: bo
       hint: 'Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL and PG_URL to running services (or run from a checkout with scripts/stack).',
     });
   }
+  // Only what the demo uses: no MariaDB (and no apt install of it), no Kafka Connect or Debezium jars, and no
+  // PostgreSQL when --pg-url names one.
+  const services = o.pgUrl ? 'kafka,registry' : 'kafka,registry,postgres';
   o.log(
-    'Kafka or the schema registry does not answer: starting the local stack (scripts/stack up; the first start downloads jars from Maven Central)…',
+    `Kafka or the schema registry does not answer: starting the local stack (scripts/stack up --only ${services}; the first start downloads jars from Maven Central)…`,
   );
-  await runScript(script, ['up'], (line) => o.log(`  ${line}`)).catch((error: unknown) => {
+  await runScript(script, ['up', '--only', services], (line) => o.log(`  ${line}`)).catch((error: unknown) => {
     throw new CliError(`scripts/stack up failed: ${(error as Error).message}`, {
       exitCode: ExitCode.UNREACHABLE,
       hint: 'See the [stack] lines above and docs/stack.md; `scripts/stack status` shows each service.',
