@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { addConnectOptions, collect, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
 import { type CliContext, processContext, styleFor } from '../context.js';
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, classifyError } from '../errors.js';
+import type { Style } from '../output.js';
 import {
   clusterConfigs,
   clusterConnectors,
@@ -11,7 +12,7 @@ import {
 } from '../integrations/cluster.js';
 import { loadDocuments } from '../integrations/documents.js';
 import { type Expansion, expandDocuments } from '../integrations/expand.js';
-import { type Plan, hasChanges, renderPlan } from '../integrations/plan.js';
+import { type Plan, hasChanges, planSummary, renderPlan } from '../integrations/plan.js';
 import { IntegrationFileError, formatProblem } from '../integrations/problems.js';
 import { integrationJsonSchema } from '../integrations/schema.js';
 import { DEFAULT_CLUSTER, computeClusterPlans, resolveClusterTarget, splitByCluster } from '../integrations/targets.js';
@@ -68,11 +69,16 @@ function fileOption(cmd: Command): Command {
     .option('--strict', 'treat unknown connector config keys (typos Connect ignores) as errors');
 }
 
-function writePlan(ctx: CliContext, plan: Plan, extra: Record<string, unknown> = {}): void {
+function writePlan(
+  ctx: CliContext,
+  plan: Plan,
+  extra: Record<string, unknown> = {},
+  render: (plan: Plan, style: Style) => string = renderPlan,
+): void {
   writeResult(
     ctx,
     { ...extra, items: plan.items.map(({ config: _c, ...i }) => i), untouched: plan.untouched },
-    (style) => renderPlan(plan, style),
+    (style) => render(plan, style),
   );
 }
 
@@ -101,32 +107,28 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
     });
 
   addConnectOptions(
-    fileOption(group.command('plan')).option('--prune', 'also delete connectors of integrations not in these files'),
+    fileOption(group.command('plan'))
+      .option('--prune', 'also delete connectors of integrations not in these files')
+      .option('--summary', 'one line per connector that would change, and the counts (no key diffs)')
+      .option('--detailed-exitcode', 'exit 0 when nothing would change, 2 when changes are pending, 1 on any error'),
   )
     .description('show what apply would create, update and delete on the cluster')
-    .action(async (opts: FileOptions & { prune?: boolean }, cmd: Command) => {
-      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
-      const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
-      for (const t of targets) {
-        if ((await checkWithCluster(ctx, t.client, t.plan, opts.strict === true)).rejected) {
-          ctx.exitCode = ExitCode.INVALID_INPUT;
+    .action(
+      async (opts: FileOptions & { prune?: boolean; summary?: boolean; detailedExitcode?: boolean }, cmd: Command) => {
+        if (!opts.detailedExitcode) {
+          await planCommand(ctx, cmd, opts);
+          return;
         }
-      }
-      if (targets.length === 1) return writePlan(ctx, targets[0]!.plan);
-      if (ctx.output !== 'table') {
-        return writeResult(
-          ctx,
-          targets.map((t) => ({
-            cluster: t.label,
-            items: t.plan.items.map(({ config: _c, ...i }) => i),
-            untouched: t.plan.untouched,
-          })),
-          () => '',
-        );
-      }
-      const style = styleFor(ctx, 'stdout');
-      for (const t of targets) ctx.stdout.write(`${style.bold(`Cluster ${t.label}:`)}\n${renderPlan(t.plan, style)}`);
-    });
+        // Terraform's contract, for CI: 2 means "changes pending", so every error is 1 here.
+        try {
+          const pending = await planCommand(ctx, cmd, opts);
+          ctx.exitCode = ctx.exitCode !== ExitCode.OK ? ExitCode.FAILURE : pending ? 2 : ExitCode.OK;
+        } catch (error) {
+          const { message, hint } = classifyError(error);
+          throw new CliError(message, { exitCode: ExitCode.FAILURE, hint, cause: error });
+        }
+      },
+    );
 
   addConnectOptions(
     fileOption(group.command('apply'))
@@ -191,6 +193,48 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       const schema = integrationJsonSchema();
       writeResult(ctx, schema, () => `${JSON.stringify(schema, null, 2)}\n`);
     });
+}
+
+/** `integrations plan`; returns whether any cluster would change. */
+async function planCommand(
+  ctx: CliContext,
+  cmd: Command,
+  opts: FileOptions & { prune?: boolean; summary?: boolean },
+): Promise<boolean> {
+  const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
+  const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+  for (const t of targets) {
+    if ((await checkWithCluster(ctx, t.client, t.plan, opts.strict === true)).rejected) {
+      ctx.exitCode = ExitCode.INVALID_INPUT;
+    }
+  }
+  const pending = targets.some((t) => hasChanges(t.plan));
+  const render = (plan: Plan, style: Style) => (opts.summary ? renderPlanSummary(plan) : renderPlan(plan, style));
+  if (targets.length === 1) {
+    writePlan(ctx, targets[0]!.plan, {}, render);
+    return pending;
+  }
+  if (ctx.output !== 'table') {
+    writeResult(
+      ctx,
+      targets.map((t) => ({
+        cluster: t.label,
+        items: t.plan.items.map(({ config: _c, ...i }) => i),
+        untouched: t.plan.untouched,
+      })),
+      () => '',
+    );
+    return pending;
+  }
+  const style = styleFor(ctx, 'stdout');
+  for (const t of targets) ctx.stdout.write(`${style.bold(`Cluster ${t.label}:`)}\n${render(t.plan, style)}`);
+  return pending;
+}
+
+/** `plan --summary`: what would change, one line each, then the counts. */
+function renderPlanSummary(plan: Plan): string {
+  const changing = plan.items.filter((i) => i.action !== 'unchanged');
+  return [...changing.map((i) => `${i.action} ${i.role} ${i.name}`), planSummary(plan)].join('\n') + '\n';
 }
 
 /**
