@@ -61,6 +61,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/worker.js')).registerWorkerCommands,
   },
   {
+    commands: { erp: 'prepare ERP databases for capture: change tables, triggers, grants' },
+    load: async () => (await import('./commands/erp.js')).registerErpCommands,
+  },
+  {
     commands: { demo: 'run the ERP → Kafka → per-customer demo end to end and prove nothing was lost' },
     load: async () => (await import('./commands/demo.js')).registerDemoCommand,
   },
