@@ -42,17 +42,8 @@ describe('erp init', () => {
     try {
       await c.query(`CREATE SCHEMA "${schema}"`);
       await c.query(`CREATE TABLE "${schema}"."shipment" ("SHPMT_NO" varchar(12) PRIMARY KEY, n int)`);
-      const r = await runCliProcess([
-        'erp',
-        'init',
-        '--dialect',
-        'postgresql',
-        '--table',
-        `${schema}.shipment:SHPMT_NO`,
-        '--apply',
-        '--connection-url',
-        url,
-      ]);
+      const init = ['erp', 'init', '--dialect', 'postgresql', '-t', `${schema}.shipment:SHPMT_NO`, '--apply'];
+      const r = await runCliProcess([...init, '--connection-url', url]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`change.table=${schema}.change_log`);
@@ -67,17 +58,7 @@ describe('erp init', () => {
         'DS2',
       ]);
       // Run twice, it says which statement failed and how far it got.
-      const again = await runCliProcess([
-        'erp',
-        'init',
-        '--dialect',
-        'postgresql',
-        '--table',
-        `${schema}.shipment:SHPMT_NO`,
-        '--apply',
-        '--connection-url',
-        url,
-      ]);
+      const again = await runCliProcess([...init, '--connection-url', url]);
       expect(again.code).toBe(1);
       expect(again.stderr).toContain('Statement 1 of 4 failed');
     } finally {
