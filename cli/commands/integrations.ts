@@ -85,7 +85,7 @@ function writePlan(
 export function registerIntegrationCommands(program: Command, ctx: CliContext = processContext()): void {
   const group = program
     .command('integrations')
-    .description('onboard customers with integration files: validate, plan, apply, list, delete');
+    .description('onboard customers with integration files: validate, test, plan, apply, list, delete');
 
   fileOption(group.command('validate'))
     .description(
@@ -184,6 +184,35 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
         });
       }
       await runPlan(ctx, client, plan, opts.dryRun === true);
+    });
+
+  fileOption(group.command('test'))
+    .description('run the golden tests next to the files (<name>.test.yaml) offline; exit 1 when one fails')
+    .action(async (opts: FileOptions) => {
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
+      const { findGoldenFiles, readGoldenFile, renderDiff, runGoldenFile } = await import('../integrations/golden.js');
+      const files = await findGoldenFiles(opts.file ?? []);
+      if (files.length === 0) {
+        throw CliError.invalidInput(
+          `No golden test file (<name>.test.yaml) in ${(opts.file ?? []).join(', ')}.`,
+          'Write one next to the integration file; see docs/integrations.md, "Golden tests".',
+        );
+      }
+      const results: Awaited<ReturnType<typeof runGoldenFile>> = [];
+      for (const f of files) results.push(...(await runGoldenFile(expansion, await readGoldenFile(f))));
+      const failed = results.filter((r) => !r.passed);
+      writeResult(ctx, results, (style) =>
+        [
+          ...results.map((r) =>
+            r.passed
+              ? `${style.bold('PASS')} ${r.integration} / ${r.name} (${r.connector})\n`
+              : `${style.red('FAIL')} ${r.integration} / ${r.name} (${r.connector}, ${r.file})\n` +
+                (r.error ? `  ${r.error}\n` : `${renderDiff(r.expected, r.actual)}\n`),
+          ),
+          `\n${results.length - failed.length} of ${results.length} cases passed.\n`,
+        ].join(''),
+      );
+      if (failed.length > 0) ctx.exitCode = ExitCode.FAILURE;
     });
 
   group
