@@ -65,6 +65,13 @@ export function classifyError(error: unknown): ClassifiedError {
   if ((code && NETWORK_CODES.has(code)) || (error instanceof ErpStreamError && error.retriable)) {
     return { exitCode: ExitCode.UNREACHABLE, message, hint: defaultHint(ExitCode.UNREACHABLE) };
   }
+  if (code === 'EADDRINUSE') {
+    return {
+      exitCode: ExitCode.FAILURE,
+      message: `The port is taken: ${message}.`,
+      hint: 'Another process (another worker?) listens there: stop it, or pick a free port with --listeners http://127.0.0.1:<port> (or `listeners` in the worker config).',
+    };
+  }
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     return { exitCode: ExitCode.INVALID_INPUT, message, hint: 'Check the file path and its permissions.' };
   }

@@ -1,5 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type ApplyPlanItem, type KeyErrors, executeApply, planApply, validateDefinition } from '../connect/apply.js';
+import {
+  type ApplyPlanItem,
+  type DefinitionValidation,
+  executeApply,
+  planApply,
+  rejects,
+  renderValidation,
+  validateDefinition,
+} from '../connect/apply.js';
 import type { ConnectClient } from '../connect/client.js';
 import {
   addConnectOptions,
@@ -20,6 +28,10 @@ import { type CliContext, styleFor } from '../context.js';
 import { renderChanges, summarizeChanges } from '../diff.js';
 import { CliError, ExitCode } from '../errors.js';
 import { type Style, renderTable } from '../output.js';
+import { type WatchOptions, addWatchOption, drawOrWatch } from '../watch.js';
+import { taskSummary } from '../connect/task-summary.js';
+
+export { taskSummary };
 
 /**
  * `erpstream connectors ...` and `erpstream tasks ...`: operate connectors on any Kafka-Connect-compatible
@@ -35,10 +47,13 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
       '\nExit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 cannot reach the cluster. See docs/cli.md.',
     );
 
-  addConnectOptions(group.command('list').alias('ls').description('list connectors with their state and tasks'))
+  addWatchOption(
+    addConnectOptions(group.command('list').alias('ls').description('list connectors with their state and tasks')),
+  )
     .option('--state <state>', 'only connectors in this state (RUNNING, PAUSED, STOPPED, FAILED, UNASSIGNED)')
-    .action(async (opts: { state?: string }, cmd: Command) => {
-      await listConnectors(ctx, await connectClient(ctx, cmd), opts.state);
+    .action(async (opts: { state?: string } & WatchOptions, cmd: Command) => {
+      const client = await connectClient(ctx, cmd);
+      await drawOrWatch(ctx, opts, (c) => listConnectors(c, client, opts.state));
     });
 
   addConnectOptions(group.command('get <name>').description("print a connector's config (secrets hidden)"))
@@ -61,16 +76,19 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
     await describeConnector(ctx, await connectClient(ctx, cmd), name);
   });
 
-  addConnectOptions(group.command('status <name>').description('state of a connector and its tasks')).action(
-    async (name: string, _opts: unknown, cmd: Command) => {
-      const status = await (await connectClient(ctx, cmd)).getConnectorStatus(name);
+  addWatchOption(
+    addConnectOptions(group.command('status <name>').description('state of a connector and its tasks')),
+  ).action(async (name: string, opts: WatchOptions, cmd: Command) => {
+    const client = await connectClient(ctx, cmd);
+    await drawOrWatch(ctx, opts, async (c) => {
+      const status = await client.getConnectorStatus(name);
       const withProgress = status.tasks.some((t) => t.progress !== undefined);
       const columns = withProgress
         ? ['instance', 'state', 'worker', 'progress', 'trace']
         : ['instance', 'state', 'worker', 'trace'];
-      writeTable(ctx, status, statusRows(status), columns);
-    },
-  );
+      writeTable(c, status, statusRows(status), columns);
+    });
+  });
 
   addConnectOptions(
     group
@@ -83,31 +101,35 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
           'state to create the connector in: RUNNING, PAUSED or STOPPED (Connect ≥ 3.7)',
         ).argParser(parseTargetState),
       )
-      .option('--dry-run', 'validate with the cluster; create nothing', false),
-  ).action(async (opts: { file: string[]; initialState?: TargetState; dryRun: boolean }, cmd: Command) => {
-    const defs = await loadConnectorDefinitions(opts.file, ctx.stdin);
-    const client = await connectClient(ctx, cmd);
-    if (opts.dryRun) {
-      ctx.exitCode = await validateAndReport(ctx, client, defs);
-      return;
-    }
-    const results: Array<{ name: string; action: string; type: string; source: string }> = [];
-    for (const def of defs) {
-      const info = await client.createConnector(def.name, def.config, opts.initialState);
-      results.push({ name: info.name, action: 'created', type: info.type, source: def.source });
-    }
-    writeResult(ctx, results, () => results.map((r) => `connector "${r.name}" created (from ${r.source})\n`).join(''));
-  });
+      .option('--dry-run', 'validate with the cluster; create nothing', false)
+      .option(STRICT_FLAG, STRICT_HELP, false),
+  ).action(
+    async (opts: { file: string[]; initialState?: TargetState; dryRun: boolean; strict: boolean }, cmd: Command) => {
+      const defs = await loadConnectorDefinitions(opts.file, ctx.stdin);
+      const client = await connectClient(ctx, cmd);
+      ctx.exitCode = await validateAndReport(ctx, client, defs, { strict: opts.strict, dryRun: opts.dryRun });
+      if (opts.dryRun || ctx.exitCode !== ExitCode.OK) return;
+      const results: Array<{ name: string; action: string; type: string; source: string }> = [];
+      for (const def of defs) {
+        const info = await client.createConnector(def.name, def.config, opts.initialState);
+        results.push({ name: info.name, action: 'created', type: info.type, source: def.source });
+      }
+      writeResult(ctx, results, () =>
+        results.map((r) => `connector "${r.name}" created (from ${r.source})\n`).join(''),
+      );
+    },
+  );
 
   addConnectOptions(
     group
       .command('apply')
       .description('create or update connectors from files, showing the config diff first; a no-op when equal')
       .requiredOption('-f, --file <file|dir|->', 'connector file, directory or - for stdin (repeatable)', collect)
-      .option('--dry-run', 'show the diff and validate with the cluster; write nothing', false),
-  ).action(async (opts: { file: string[]; dryRun: boolean }, cmd: Command) => {
+      .option('--dry-run', 'show the diff and validate with the cluster; write nothing', false)
+      .option(STRICT_FLAG, STRICT_HELP, false),
+  ).action(async (opts: { file: string[]; dryRun: boolean; strict: boolean }, cmd: Command) => {
     const defs = await loadConnectorDefinitions(opts.file, ctx.stdin);
-    await applyConnectors(ctx, await connectClient(ctx, cmd), defs, opts.dryRun);
+    await applyConnectors(ctx, await connectClient(ctx, cmd), defs, opts.dryRun, opts.strict);
   });
 
   addConnectOptions(
@@ -137,7 +159,7 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
     }
     const definition: ConnectorDefinition = { name, config: next, source: 'command line' };
     const [item] = await planApply(client, [definition]);
-    await applyPlanned(ctx, client, [item!], opts.dryRun);
+    await applyPlanned(ctx, client, [item!], opts.dryRun, false);
   });
 
   addConnectOptions(
@@ -256,16 +278,6 @@ function listItem(name: string, e: ExpandedConnector) {
   };
 }
 
-/** "2/2 running", "1/2 running (1 FAILED)", "0" (a stopped connector has no tasks). */
-export function taskSummary(tasks: ReadonlyArray<{ state: string }>): string {
-  if (tasks.length === 0) return '0';
-  const running = tasks.filter((t) => t.state === 'RUNNING').length;
-  const others = new Map<string, number>();
-  for (const t of tasks) if (t.state !== 'RUNNING') others.set(t.state, (others.get(t.state) ?? 0) + 1);
-  const rest = [...others].map(([s, n]) => `${n} ${s}`).join(', ');
-  return `${running}/${tasks.length} running${rest ? ` (${rest})` : ''}`;
-}
-
 export function statusRows(status: ConnectorStateInfo): Array<Record<string, unknown>> {
   return [
     {
@@ -298,11 +310,29 @@ export function progressText(progress: Record<string, unknown> | undefined): str
     const counts = `${snap.rows.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`}`;
     return `snapshot ${String(snap.table ?? '')} [${'#'.repeat(filled)}${'-'.repeat(10 - filled)}] ${Math.round(fraction * 100)}% ${counts}`;
   }
-  return Object.entries(progress)
-    .filter(([, v]) => typeof v === 'number')
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${(v as number).toLocaleString('en-US')}`)
-    .join(', ');
+  return counterTexts(progress).join(', ');
+}
+
+/**
+ * Every non-zero counter, in the task's order ("delivered 0" next to "staleDropped 17" hid the one that
+ * mattered): numbers as they are, a map of numbers (dlq by reason) as its total with the parts, and what a
+ * task waits for (`waiting`) as text.
+ */
+function counterTexts(progress: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const n = (v: number) => v.toLocaleString('en-US');
+  for (const [k, v] of Object.entries(progress)) {
+    if (typeof v === 'number' && v !== 0 && !k.endsWith('Ms')) out.push(`${k} ${n(v)}`);
+    else if (typeof v === 'string' && /waiting|reason/i.test(k) && v !== '') out.push(`${k} ${v}`);
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const parts = Object.entries(v as Record<string, unknown>).filter(
+        (e): e is [string, number] => typeof e[1] === 'number' && e[1] !== 0,
+      );
+      const total = parts.reduce((t, [, c]) => t + c, 0);
+      if (total > 0) out.push(`${k} ${n(total)} (${parts.map(([p, c]) => `${p} ${n(c)}`).join(', ')})`);
+    }
+  }
+  return out;
 }
 
 async function describeConnector(ctx: CliContext, client: ConnectClient, name: string): Promise<void> {
@@ -386,36 +416,45 @@ async function applyConnectors(
   client: ConnectClient,
   defs: ConnectorDefinition[],
   dryRun: boolean,
+  strict: boolean,
 ): Promise<void> {
   const plan = await planApply(client, defs);
-  await applyPlanned(ctx, client, plan, dryRun);
+  await applyPlanned(ctx, client, plan, dryRun, strict);
 }
 
+const STRICT_FLAG = '--strict';
+const STRICT_HELP = 'treat unknown config keys (typos Connect ignores) as errors';
+
 /**
- * Shows each item's diff (stdout in table mode) and writes it unless this is a dry run. A dry run also
- * validates the changed items with the cluster and exits 2 when one is invalid.
+ * Shows each item's diff (stdout in table mode), validates the changed items with the cluster (errors, and
+ * unknown keys as warnings or, with --strict, errors), and writes them unless this is a dry run or one of
+ * them was rejected: then nothing is written and the exit code is 2.
  */
 async function applyPlanned(
   ctx: CliContext,
   client: ConnectClient,
   plan: ApplyPlanItem[],
   dryRun: boolean,
+  strict: boolean,
 ): Promise<void> {
   const style = styleFor(ctx, 'stdout');
   const human = ctx.output === 'table';
   const results: Array<Record<string, unknown>> = [];
+  const validations = new Map<ApplyPlanItem, DefinitionValidation>();
   for (const item of plan) {
     const { name, source } = item.definition;
-    if (human) ctx.stdout.write(planHeading(item, style));
-    if (dryRun) {
-      const errors = item.action === 'unchanged' ? [] : await validateDefinition(client, item.definition);
-      if (errors.length > 0) ctx.exitCode = ExitCode.INVALID_INPUT;
-      if (human) {
-        for (const e of errors) ctx.stdout.write(style.red(`  ! ${e.key}: ${e.errors.join('; ')}\n`));
-      }
-      results.push({ name, source, action: item.action, changes: item.changes, written: false, errors });
-      continue;
+    const v: DefinitionValidation =
+      item.action === 'unchanged' ? { errors: [], warnings: [] } : await validateDefinition(client, item.definition);
+    validations.set(item, v);
+    if (rejects(v, strict)) ctx.exitCode = ExitCode.INVALID_INPUT;
+    if (human) ctx.stdout.write(planHeading(item, style) + renderValidation(v, style, strict));
+    if (dryRun || ctx.exitCode === ExitCode.INVALID_INPUT) {
+      results.push({ name, source, action: item.action, changes: item.changes, written: false, ...v });
     }
+  }
+  const rejected = ctx.exitCode === ExitCode.INVALID_INPUT;
+  for (const item of dryRun || rejected ? [] : plan) {
+    const { name, source } = item.definition;
     const outcome = await executeApply(client, item).catch((error: unknown) => {
       if (!(error instanceof CliError)) throw error;
       const rest = plan.slice(plan.indexOf(item) + 1).map((p) => p.definition.name);
@@ -426,16 +465,25 @@ async function applyPlanned(
     });
     if (human && outcome.written)
       ctx.stdout.write(`connector "${name}" ${outcome.action === 'create' ? 'created' : 'updated'}\n`);
-    results.push({ name, source, action: outcome.action, changes: item.changes, written: outcome.written });
+    const { warnings } = validations.get(item)!;
+    results.push({
+      name,
+      source,
+      action: outcome.action,
+      changes: item.changes,
+      written: outcome.written,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    });
   }
   if (human && dryRun) {
     const pending = plan.filter((p) => p.action !== 'unchanged').length;
     ctx.stdout.write(style.dim(`dry run: ${pending} connector(s) would change; nothing was written\n`));
-    if (ctx.exitCode === ExitCode.INVALID_INPUT) {
-      ctx.stderr.write(
-        `${styleFor(ctx, 'stderr').red('error:')} the cluster rejects the config keys marked "!" above\n`,
-      );
-    }
+  }
+  if (human && rejected) {
+    ctx.stderr.write(
+      `${styleFor(ctx, 'stderr').red('error:')} the cluster rejects the config keys marked "!" above` +
+        (dryRun ? '\n' : '; nothing was written\n'),
+    );
   }
   if (!human) writeResult(ctx, results, () => '');
 }
@@ -452,26 +500,36 @@ function planHeading(item: ApplyPlanItem, style: Style): string {
   }
 }
 
-async function validateAndReport(ctx: CliContext, client: ConnectClient, defs: ConnectorDefinition[]): Promise<number> {
+/** Validates every definition with the cluster and prints the outcome; returns the exit code. */
+async function validateAndReport(
+  ctx: CliContext,
+  client: ConnectClient,
+  defs: ConnectorDefinition[],
+  options: { strict: boolean; dryRun: boolean },
+): Promise<number> {
   const style = styleFor(ctx, 'stdout');
-  let exit: number = ExitCode.OK;
-  const results: Array<{ name: string; source: string; valid: boolean; errors: KeyErrors[] }> = [];
+  const results: Array<{ name: string; source: string; valid: boolean } & DefinitionValidation> = [];
   for (const def of defs) {
-    const errors = await validateDefinition(client, def);
-    if (errors.length > 0) exit = ExitCode.INVALID_INPUT;
-    results.push({ name: def.name, source: def.source, valid: errors.length === 0, errors });
+    const v = await validateDefinition(client, def);
+    results.push({ name: def.name, source: def.source, valid: !rejects(v, options.strict), ...v });
   }
-  writeResult(ctx, results, () =>
-    results
-      .map((r) =>
-        r.valid
-          ? `connector "${r.name}" is valid (${r.source}); dry run: nothing was created\n`
-          : `connector "${r.name}" is invalid (${r.source}):\n` +
-            r.errors.map((e) => style.red(`  ! ${e.key}: ${e.errors.join('; ')}\n`)).join(''),
-      )
-      .join(''),
-  );
-  return exit;
+  const invalid = results.some((r) => !r.valid);
+  // A real create prints its own result; only a dry run or a rejection prints the validation.
+  if (options.dryRun || invalid) {
+    writeResult(ctx, results, () =>
+      results
+        .map(
+          (r) =>
+            (r.valid
+              ? `connector "${r.name}" is valid (${r.source})${options.dryRun ? '; dry run: nothing was created' : ''}\n`
+              : `connector "${r.name}" is invalid (${r.source}):\n`) + renderValidation(r, style, options.strict),
+        )
+        .join(''),
+    );
+  } else {
+    for (const r of results) ctx.stderr.write(renderValidation(r, styleFor(ctx, 'stderr'), false));
+  }
+  return invalid ? ExitCode.INVALID_INPUT : ExitCode.OK;
 }
 
 // ---- helpers ------------------------------------------------------------------------------------

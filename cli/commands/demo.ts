@@ -4,8 +4,6 @@ import { writeResult } from '../connect/command-kit.js';
 import { type CliContext, styleFor } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { ProgressLine } from '../demo/progress.js';
-import { parseDuration, runDemo } from '../demo/run.js';
-import { renderSummary } from '../demo/summary.js';
 
 interface DemoCliOptions {
   duration: string;
@@ -37,6 +35,9 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       '\nExit code 0 only when every origin row reached its customer and every poison row is in the dead-letter topic.\n',
     )
     .action(async (opts: DemoCliOptions) => {
+      // Loaded on use: `erpstream --help` must not pay for the demo's worker, database and Kafka clients.
+      const { parseDuration, runDemo } = await import('../demo/run.js');
+      const { renderSummary } = await import('../demo/summary.js');
       const durationMs = parseDuration(opts.duration);
       const rate = Number(opts.rate);
       if (!Number.isFinite(rate) || rate <= 0 || rate > 500) {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { addConnectOptions, collect, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
 import { type CliContext, processContext, styleFor } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, ExitCode, classifyError } from '../errors.js';
+import type { Style } from '../output.js';
 import {
   clusterConfigs,
   clusterConnectors,
@@ -11,12 +12,15 @@ import {
 } from '../integrations/cluster.js';
 import { loadDocuments } from '../integrations/documents.js';
 import { type Expansion, expandDocuments } from '../integrations/expand.js';
-import { type Plan, hasChanges, renderPlan } from '../integrations/plan.js';
+import { type Plan, hasChanges, planSummary, renderPlan } from '../integrations/plan.js';
 import { IntegrationFileError, formatProblem } from '../integrations/problems.js';
 import { integrationJsonSchema } from '../integrations/schema.js';
 import { DEFAULT_CLUSTER, computeClusterPlans, resolveClusterTarget, splitByCluster } from '../integrations/targets.js';
 import { ConnectClient } from '../connect/client.js';
 import { validateExpansion } from '../integrations/validate.js';
+import { checkWithCluster } from '../integrations/cluster-check.js';
+import { type WatchOptions, addWatchOption, drawOrWatch } from '../watch.js';
+import { unknownConnectorKeys } from '../integrations/unknown-keys.js';
 
 /**
  * `erpstream integrations plan|apply|validate|list|delete|schema`: onboarding a customer with one file.
@@ -25,10 +29,15 @@ import { validateExpansion } from '../integrations/validate.js';
 
 interface FileOptions {
   file?: string[];
+  strict?: boolean;
 }
 
 /** Loads, expands and validates offline; throws every problem at once, prints what could not be checked. */
-export async function loadIntegrations(ctx: CliContext, files: readonly string[] | undefined): Promise<Expansion> {
+export async function loadIntegrations(
+  ctx: CliContext,
+  files: readonly string[] | undefined,
+  strict = false,
+): Promise<Expansion> {
   if (!files || files.length === 0) {
     throw CliError.invalidInput(
       'No integration file given.',
@@ -43,35 +52,47 @@ export async function loadIntegrations(ctx: CliContext, files: readonly string[]
     );
   }
   const report = validateExpansion(expansion);
+  const unknown = unknownConnectorKeys(expansion);
+  const warnings = strict ? report.warnings : [...report.warnings, ...unknown];
+  const problems = strict
+    ? [...report.problems, ...unknown.map((u) => ({ ...u, message: `${u.message} (--strict)` }))]
+    : report.problems;
   const style = styleFor(ctx, 'stderr');
-  for (const w of report.warnings) ctx.stderr.write(style.yellow(`warning: ${formatProblem(w)}\n`));
-  if (report.problems.length > 0) throw new IntegrationFileError(report.problems);
+  for (const w of warnings) ctx.stderr.write(style.yellow(`warning: ${formatProblem(w)}\n`));
+  if (problems.length > 0) throw new IntegrationFileError(problems);
   return expansion;
 }
 
 function fileOption(cmd: Command): Command {
-  return cmd.option('-f, --file <path>', 'integration file or directory (repeatable)', collect);
+  return cmd
+    .option('-f, --file <path>', 'integration file or directory (repeatable)', collect)
+    .option('--strict', 'treat unknown connector config keys (typos Connect ignores) as errors');
 }
 
-function writePlan(ctx: CliContext, plan: Plan, extra: Record<string, unknown> = {}): void {
+function writePlan(
+  ctx: CliContext,
+  plan: Plan,
+  extra: Record<string, unknown> = {},
+  render: (plan: Plan, style: Style) => string = renderPlan,
+): void {
   writeResult(
     ctx,
     { ...extra, items: plan.items.map(({ config: _c, ...i }) => i), untouched: plan.untouched },
-    (style) => renderPlan(plan, style),
+    (style) => render(plan, style),
   );
 }
 
 export function registerIntegrationCommands(program: Command, ctx: CliContext = processContext()): void {
   const group = program
     .command('integrations')
-    .description('onboard customers with integration files: validate, plan, apply, list, delete');
+    .description('onboard customers with integration files: validate, test, plan, apply, list, delete');
 
   fileOption(group.command('validate'))
     .description(
       "check integration files offline (plugins' config specs, transform chains); -o json prints the connector configs",
     )
     .action(async (opts: FileOptions) => {
-      const expansion = await loadIntegrations(ctx, opts.file);
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
       writeResult(
         ctx,
         expansion.connectors.map((c) => ({ name: c.name, config: c.config })),
@@ -86,27 +107,28 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
     });
 
   addConnectOptions(
-    fileOption(group.command('plan')).option('--prune', 'also delete connectors of integrations not in these files'),
+    fileOption(group.command('plan'))
+      .option('--prune', 'also delete connectors of integrations not in these files')
+      .option('--summary', 'one line per connector that would change, and the counts (no key diffs)')
+      .option('--detailed-exitcode', 'exit 0 when nothing would change, 2 when changes are pending, 1 on any error'),
   )
     .description('show what apply would create, update and delete on the cluster')
-    .action(async (opts: FileOptions & { prune?: boolean }, cmd: Command) => {
-      const expansion = await loadIntegrations(ctx, opts.file);
-      const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
-      if (targets.length === 1) return writePlan(ctx, targets[0]!.plan);
-      if (ctx.output !== 'table') {
-        return writeResult(
-          ctx,
-          targets.map((t) => ({
-            cluster: t.label,
-            items: t.plan.items.map(({ config: _c, ...i }) => i),
-            untouched: t.plan.untouched,
-          })),
-          () => '',
-        );
-      }
-      const style = styleFor(ctx, 'stdout');
-      for (const t of targets) ctx.stdout.write(`${style.bold(`Cluster ${t.label}:`)}\n${renderPlan(t.plan, style)}`);
-    });
+    .action(
+      async (opts: FileOptions & { prune?: boolean; summary?: boolean; detailedExitcode?: boolean }, cmd: Command) => {
+        if (!opts.detailedExitcode) {
+          await planCommand(ctx, cmd, opts);
+          return;
+        }
+        // Terraform's contract, for CI: 2 means "changes pending", so every error is 1 here.
+        try {
+          const pending = await planCommand(ctx, cmd, opts);
+          ctx.exitCode = ctx.exitCode !== ExitCode.OK ? ExitCode.FAILURE : pending ? 2 : ExitCode.OK;
+        } catch (error) {
+          const { message, hint } = classifyError(error);
+          throw new CliError(message, { exitCode: ExitCode.FAILURE, hint, cause: error });
+        }
+      },
+    );
 
   addConnectOptions(
     fileOption(group.command('apply'))
@@ -115,8 +137,17 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
   )
     .description('create, update and delete connectors so the cluster matches the files (idempotent)')
     .action(async (opts: FileOptions & { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
-      const expansion = await loadIntegrations(ctx, opts.file);
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
       const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+      let rejected = false;
+      for (const t of targets)
+        rejected = (await checkWithCluster(ctx, t.client, t.plan, opts.strict === true)).rejected || rejected;
+      if (rejected) {
+        throw CliError.invalidInput(
+          'The cluster rejects the connector configs marked "!" above; nothing was written.',
+          "Fix them (a `${env:…}` the worker cannot resolve is set in the worker's environment, not here) and apply again.",
+        );
+      }
       // Other clusters first: a Debezium source must exist before the sinks that read its topics.
       for (const t of [...targets].reverse()) {
         if (targets.length > 1 && ctx.output === 'table') ctx.stdout.write(`Cluster ${t.label}:\n`);
@@ -124,16 +155,19 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       }
     });
 
-  addConnectOptions(group.command('list'))
+  addWatchOption(addConnectOptions(group.command('list')))
     .description('integrations found on the cluster (by their erpstream.integration label)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const rows = listIntegrations(await clusterConnectors(await connectClient(ctx, cmd)));
-      writeTable(
-        ctx,
-        rows,
-        rows.map((r) => ({ ...r })),
-        ['integration', 'source', 'connectors', 'states'],
-      );
+    .action(async (opts: WatchOptions, cmd: Command) => {
+      const client = await connectClient(ctx, cmd);
+      await drawOrWatch(ctx, opts, async (c) => {
+        const rows = listIntegrations(await clusterConnectors(client));
+        writeTable(
+          c,
+          rows,
+          rows.map((r) => ({ ...r })),
+          ['integration', 'source', 'connectors', 'states', 'tasks'],
+        );
+      });
     });
 
   addConnectOptions(
@@ -152,6 +186,35 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       await runPlan(ctx, client, plan, opts.dryRun === true);
     });
 
+  fileOption(group.command('test'))
+    .description('run the golden tests next to the files (<name>.test.yaml) offline; exit 1 when one fails')
+    .action(async (opts: FileOptions) => {
+      const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
+      const { findGoldenFiles, readGoldenFile, renderDiff, runGoldenFile } = await import('../integrations/golden.js');
+      const files = await findGoldenFiles(opts.file ?? []);
+      if (files.length === 0) {
+        throw CliError.invalidInput(
+          `No golden test file (<name>.test.yaml) in ${(opts.file ?? []).join(', ')}.`,
+          'Write one next to the integration file; see docs/integrations.md, "Golden tests".',
+        );
+      }
+      const results: Awaited<ReturnType<typeof runGoldenFile>> = [];
+      for (const f of files) results.push(...(await runGoldenFile(expansion, await readGoldenFile(f))));
+      const failed = results.filter((r) => !r.passed);
+      writeResult(ctx, results, (style) =>
+        [
+          ...results.map((r) =>
+            r.passed
+              ? `${style.bold('PASS')} ${r.integration} / ${r.name} (${r.connector})\n`
+              : `${style.red('FAIL')} ${r.integration} / ${r.name} (${r.connector}, ${r.file})\n` +
+                (r.error ? `  ${r.error}\n` : `${renderDiff(r.expected, r.actual)}\n`),
+          ),
+          `\n${results.length - failed.length} of ${results.length} cases passed.\n`,
+        ].join(''),
+      );
+      if (failed.length > 0) ctx.exitCode = ExitCode.FAILURE;
+    });
+
   group
     .command('schema')
     .description('print the JSON Schema of integration files (for editors and CI)')
@@ -159,6 +222,48 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       const schema = integrationJsonSchema();
       writeResult(ctx, schema, () => `${JSON.stringify(schema, null, 2)}\n`);
     });
+}
+
+/** `integrations plan`; returns whether any cluster would change. */
+async function planCommand(
+  ctx: CliContext,
+  cmd: Command,
+  opts: FileOptions & { prune?: boolean; summary?: boolean },
+): Promise<boolean> {
+  const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
+  const targets = await planClusters(ctx, cmd, expansion, opts.prune === true);
+  for (const t of targets) {
+    if ((await checkWithCluster(ctx, t.client, t.plan, opts.strict === true)).rejected) {
+      ctx.exitCode = ExitCode.INVALID_INPUT;
+    }
+  }
+  const pending = targets.some((t) => hasChanges(t.plan));
+  const render = (plan: Plan, style: Style) => (opts.summary ? renderPlanSummary(plan) : renderPlan(plan, style));
+  if (targets.length === 1) {
+    writePlan(ctx, targets[0]!.plan, {}, render);
+    return pending;
+  }
+  if (ctx.output !== 'table') {
+    writeResult(
+      ctx,
+      targets.map((t) => ({
+        cluster: t.label,
+        items: t.plan.items.map(({ config: _c, ...i }) => i),
+        untouched: t.plan.untouched,
+      })),
+      () => '',
+    );
+    return pending;
+  }
+  const style = styleFor(ctx, 'stdout');
+  for (const t of targets) ctx.stdout.write(`${style.bold(`Cluster ${t.label}:`)}\n${render(t.plan, style)}`);
+  return pending;
+}
+
+/** `plan --summary`: what would change, one line each, then the counts. */
+function renderPlanSummary(plan: Plan): string {
+  const changing = plan.items.filter((i) => i.action !== 'unchanged');
+  return [...changing.map((i) => `${i.action} ${i.role} ${i.name}`), planSummary(plan)].join('\n') + '\n';
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type KeyErrors, validateDefinition } from '../connect/apply.js';
+import { type DefinitionValidation, rejects, renderValidation, validateDefinition } from '../connect/apply.js';
 import { addConnectOptions, collect, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
 import { loadConnectorDefinitions } from '../connect/connector-files.js';
 import { type CliContext, styleFor } from '../context.js';
@@ -64,35 +64,37 @@ export function registerPluginsCommands(program: Command, ctx: CliContext): void
     group
       .command('validate')
       .description("validate connector files with the cluster's plugins; exit 2 when a key is invalid")
-      .requiredOption('-f, --file <file|dir|->', 'connector file, directory or - for stdin (repeatable)', collect),
-  ).action(async (opts: { file: string[] }, cmd: Command) => {
+      .requiredOption('-f, --file <file|dir|->', 'connector file, directory or - for stdin (repeatable)', collect)
+      .option('--strict', 'treat unknown config keys (typos Connect ignores) as errors', false),
+  ).action(async (opts: { file: string[]; strict: boolean }, cmd: Command) => {
     const defs = await loadConnectorDefinitions(opts.file, ctx.stdin);
     const client = await connectClient(ctx, cmd);
-    const results: Array<{
-      name: string;
-      source: string;
-      class: string | undefined;
-      valid: boolean;
-      errors: KeyErrors[];
-    }> = [];
+    const results: Array<
+      {
+        name: string;
+        source: string;
+        class: string | undefined;
+        valid: boolean;
+      } & DefinitionValidation
+    > = [];
     for (const def of defs) {
-      const errors = await validateDefinition(client, def);
+      const v = await validateDefinition(client, def);
       results.push({
         name: def.name,
         source: def.source,
         class: def.config['connector.class'],
-        valid: errors.length === 0,
-        errors,
+        valid: !rejects(v, opts.strict),
+        ...v,
       });
     }
     const style = styleFor(ctx, 'stdout');
     writeResult(ctx, results, () =>
       results
-        .map((r) =>
-          r.valid
-            ? `connector "${r.name}" is valid (${r.source})\n`
-            : `connector "${r.name}" is invalid (${r.source}):\n` +
-              r.errors.map((e) => style.red(`  ! ${e.key}: ${e.errors.join('; ')}\n`)).join(''),
+        .map(
+          (r) =>
+            (r.valid
+              ? `connector "${r.name}" is valid (${r.source})\n`
+              : `connector "${r.name}" is invalid (${r.source}):\n`) + renderValidation(r, style, opts.strict),
         )
         .join(''),
     );

@@ -246,12 +246,18 @@ export async function tailTopic(options: TailOptions): Promise<TailResult> {
   const kafka = createKafka({
     brokers: options.brokers,
     clientId: 'erpstream-tail',
-    logLevel: 'error',
+    logLevel: 'nothing', // a dead broker is reported once, as the command's error, not as client log lines
     connectionTimeoutMs: 3000,
     retry: { retries: 2, initialRetryTime: 200 },
   });
   const admin = kafka.admin();
-  await admin.connect();
+  await admin.connect().catch((error: unknown) => {
+    throw new CliError(`Cannot reach Kafka at ${options.brokers}: ${(error as Error).message}.`, {
+      exitCode: 3,
+      hint: 'Start Kafka (`scripts/stack up` for the local stack) or pass --bootstrap-servers / KAFKA_BROKERS.',
+      cause: error,
+    });
+  });
   const groupId = `erpstream-tail-${randomBytes(6).toString('hex')}`;
   let consumer: Consumer | undefined;
   const decoder = new RecordDecoder({ registryUrl: options.registryUrl, format: options.format });

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../runtime/api/index.js';
-import { loadWorkerConfig, readConfigFile } from '../../runtime/worker/config.js';
-import { startDistributedWorker } from '../../runtime/worker/distributed/distributed-worker.js';
-import { startStandaloneWorker } from '../../runtime/worker/standalone.js';
-import { isTransientKafkaError } from '../../runtime/kafka/index.js';
 import { CliError, ExitCode, classifyError } from '../errors.js';
 
 /** The start-up failure with the exit code of its cause: bad config 2, Kafka unreachable 3, anything else 1. */
-function startError(e: unknown): unknown {
+function startError(e: unknown, isTransientKafkaError: (e: unknown) => boolean): unknown {
   const cause = e instanceof Error && e.name === 'WorkerStartError' ? e.cause : e;
   if (cause === e) return e;
   const message = e instanceof Error ? e.message : String(e);
@@ -47,6 +43,8 @@ export function registerWorkerCommands(program: Command): void {
         if (opts.distributed && opts.standalone) {
           throw new ConfigError('Choose one of --standalone and --distributed');
         }
+        // Loaded here, not at the top: `erpstream --help` must not pay for the whole worker runtime.
+        const { loadWorkerConfig, readConfigFile } = await import('../../runtime/worker/config.js');
         const overrides: Record<string, string> = {};
         if (opts.listeners) overrides.listeners = opts.listeners;
         if (opts.bootstrapServers) overrides['bootstrap.servers'] = opts.bootstrapServers;
@@ -60,14 +58,18 @@ export function registerWorkerCommands(program: Command): void {
         const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
         let running;
         try {
+          // Loaded on use, so `erpstream --help` and the other commands stay fast.
           running = distributed
-            ? await startDistributedWorker({ config })
-            : await startStandaloneWorker({ config, connectors });
+            ? await (
+                await import('../../runtime/worker/distributed/distributed-worker.js')
+              ).startDistributedWorker({ config })
+            : await (await import('../../runtime/worker/standalone.js')).startStandaloneWorker({ config, connectors });
         } catch (e) {
           // A start that cannot succeed exits non-zero; a Kafka client of the failed start that still holds a socket
           // or a timer must not keep the process alive without REST.
           setTimeout(() => process.exit(process.exitCode || ExitCode.FAILURE), 2000).unref();
-          throw startError(e);
+          const { isTransientKafkaError } = await import('../../runtime/kafka/index.js');
+          throw startError(e, isTransientKafkaError);
         }
         process.stdout.write(
           `${JSON.stringify({ event: 'worker.started', url: running.url, worker_id: running.workerId })}\n`,

@@ -1,7 +1,9 @@
 import { type ConfigChange, diffConfigs } from '../diff.js';
 import type { ConnectClient } from './client.js';
 import type { ConnectorDefinition } from './connector-files.js';
+import { type UnknownKey, didYouMean, findUnknownKeys, unknownKeyMessage } from '../../runtime/worker/unknown-keys.js';
 import { displayValue, passwordKeysOf, secretTest } from './secrets.js';
+import type { Style } from '../output.js';
 import type { ConfigInfos } from './types.js';
 
 /**
@@ -54,10 +56,68 @@ export interface KeyErrors {
   errors: string[];
 }
 
-/** Runs Connect's validation for a definition and returns the keys with errors (empty when valid). */
-export async function validateDefinition(client: ConnectClient, def: ConnectorDefinition): Promise<KeyErrors[]> {
-  const result: ConfigInfos = await client.validateConfig(def.config['connector.class']!, def.config);
-  return result.configs
+export interface KeyWarning {
+  key: string;
+  message: string;
+  suggestions: string[];
+}
+
+export interface DefinitionValidation {
+  /** Keys with errors, each error once (empty when valid). */
+  errors: KeyErrors[];
+  /** Keys neither the connector nor the framework declares: Connect ignores them, we name them. */
+  warnings: KeyWarning[];
+}
+
+/**
+ * Runs the cluster's validation for a definition. Unknown keys are found from the answer itself (the keys it
+ * declares), so they are named against Apache Kafka Connect as well as against an erpstream worker.
+ */
+export async function validateDefinition(
+  client: ConnectClient,
+  def: ConnectorDefinition,
+): Promise<DefinitionValidation> {
+  const cls = def.config['connector.class']!;
+  const result: ConfigInfos = await client.validateConfig(cls, def.config);
+  const errors = result.configs
     .filter((c) => c.value.errors.length > 0)
-    .map((c) => ({ key: c.value.name, errors: c.value.errors }));
+    .map((c) => ({ key: c.value.name, errors: [...new Set(c.value.errors)] }));
+  const warnings = unknownKeysOf(def.config, result).map((u) => ({
+    key: u.key,
+    message: unknownKeyMessage(u, shortClassName(cls)),
+    suggestions: u.suggestions,
+  }));
+  return { errors, warnings };
+}
+
+/** An erpstream worker lists unknown keys without a definition and without errors; Connect leaves them out. */
+function unknownKeysOf(config: Readonly<Record<string, string>>, infos: ConfigInfos): UnknownKey[] {
+  // An answer that declares no key at all (not Connect's shape) cannot tell a typo from a key.
+  if (!infos.configs.some((c) => c.definition !== null)) return [];
+  const declared = infos.configs.filter((c) => c.definition !== null || c.value.errors.length > 0);
+  const names = declared.map((c) => c.value.name);
+  const listKeys = declared.filter((c) => c.definition?.type === 'LIST').map((c) => c.value.name);
+  return findUnknownKeys(config, { names, listKeys }).map((u) => ({
+    key: u.key,
+    suggestions: u.suggestions.length > 0 ? u.suggestions : didYouMean(u.key, names),
+  }));
+}
+
+function shortClassName(cls: string): string {
+  return cls.slice(cls.lastIndexOf('.') + 1);
+}
+
+/** Whether a validation stops the command: errors always, unknown keys with --strict. */
+export function rejects(v: DefinitionValidation, strict: boolean): boolean {
+  return v.errors.length > 0 || (strict && v.warnings.length > 0);
+}
+
+/** The lines under a connector's heading: "!" for errors, "?" for unknown keys (errors with --strict). */
+export function renderValidation(v: DefinitionValidation, style: Style, strict: boolean): string {
+  return [
+    ...v.errors.map((e) => style.red(`  ! ${e.key}: ${e.errors.join('; ')}\n`)),
+    ...v.warnings.map((w) =>
+      strict ? style.red(`  ! ${w.key}: ${w.message} (--strict)\n`) : style.yellow(`  ? warning: ${w.message}\n`),
+    ),
+  ].join('');
 }

@@ -1,3 +1,4 @@
+import { didYouMean, didYouMeanText } from '../../runtime/worker/unknown-keys.js';
 import { CliError, ExitCode } from '../errors.js';
 
 /**
@@ -107,6 +108,18 @@ export function connectErrorFor(
           ? 'Use `erpstream connectors apply -f <file>` to update an existing connector, or delete it first.'
           : 'The cluster is rebalancing or another change is in flight; retry in a few seconds.',
       });
+    case UNKNOWN_CLASS.test(body.message):
+      // Connect answers 500 for a connector.class it does not have: that is the input's fault, not the cluster's.
+      // The list of every installed plugin (Connect's PluginDesc dumps) drowns the point; the hint names the match.
+      return new ConnectApiError(
+        call,
+        status,
+        { ...body, message: body.message.replace(/, available connectors are:.*$/s, '') },
+        {
+          exitCode: ExitCode.INVALID_INPUT,
+          hint: unknownClassHint(body.message),
+        },
+      );
     default:
       return new ConnectApiError(call, status, body, {
         hint:
@@ -115,6 +128,32 @@ export function connectErrorFor(
             : 'The request was refused; the message above names the cause.',
       });
   }
+}
+
+const UNKNOWN_CLASS = /Failed to find any class that implements Connector and which name matches ([^\s,]+)/;
+
+/** "did you mean" over the classes the message lists (Connect's PluginDesc{klass=class …} or plain names). */
+function unknownClassHint(message: string): string {
+  const wanted = UNKNOWN_CLASS.exec(message)![1]!;
+  const listed = message.slice(message.indexOf('available connectors are:'));
+  const classes = [
+    ...new Set(
+      [...listed.matchAll(/klass=class ([\w.$]+)|(?:[:,]\s*)([\w$]+(?:\.[\w$]+)+)(?=,|$)/g)].map((m) => m[1] ?? m[2]!),
+    ),
+  ];
+  const simple = (c: string) => c.slice(c.lastIndexOf('.') + 1);
+  const bySimple = new Map(classes.map((c) => [simple(c), c]));
+  const guess = [
+    ...new Set([
+      ...didYouMean(wanted, classes),
+      ...didYouMean(simple(wanted), [...bySimple.keys()]).map((s) => bySimple.get(s)!),
+    ]),
+  ];
+  const text = didYouMeanText(guess);
+  return (
+    `Check connector.class${text ? `: ${text}` : '.'} ` +
+    '`erpstream plugins list` shows the connector classes the cluster has.'
+  );
 }
 
 function notFoundHint(path: string): string {

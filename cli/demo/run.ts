@@ -181,10 +181,13 @@ async function ensureStack(o: DemoOptions): Promise<{ env: StackEnv; started: bo
       hint: 'Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL and PG_URL to running services (or run from a checkout with scripts/stack).',
     });
   }
+  // Only what the demo uses: no MariaDB (and no apt install of it), no Kafka Connect or Debezium jars, and no
+  // PostgreSQL when --pg-url names one.
+  const services = o.pgUrl ? 'kafka,registry' : 'kafka,registry,postgres';
   o.log(
-    'Kafka or the schema registry does not answer: starting the local stack (scripts/stack up; the first start downloads jars from Maven Central)…',
+    `Kafka or the schema registry does not answer: starting the local stack (scripts/stack up --only ${services}; the first start downloads jars from Maven Central)…`,
   );
-  await runScript(script, ['up'], (line) => o.log(`  ${line}`)).catch((error: unknown) => {
+  await runScript(script, ['up', '--only', services], (line) => o.log(`  ${line}`)).catch((error: unknown) => {
     throw new CliError(`scripts/stack up failed: ${(error as Error).message}`, {
       exitCode: ExitCode.UNREACHABLE,
       hint: 'See the [stack] lines above and docs/stack.md; `scripts/stack status` shows each service.',
@@ -335,15 +338,31 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         `The integration files in ${dir} are not valid:\n${report.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
       );
     }
+    const converter =
+      o.format === 'avro'
+        ? { class: 'io.confluent.connect.avro.AvroConverter', extra: { 'schema.registry.url': registryUrl } }
+        : { class: 'org.apache.kafka.connect.json.JsonConverter', extra: { 'schemas.enable': 'true' } };
+    // The integration compiler pins each connector's topic format (JSON with schemas unless a file says
+    // otherwise); the demo's --format replaces it on every connector, and the worker gets the same below.
+    const formatProps: Record<string, string> = {
+      'key.converter': converter.class,
+      'value.converter': converter.class,
+    };
+    for (const [k, v] of Object.entries(converter.extra)) {
+      formatProps[`key.converter.${k}`] = v;
+      formatProps[`value.converter.${k}`] = v;
+    }
     const connectors: GeneratedConnector[] = namespaceConnectors(
       expansion.connectors,
       topicPrefix,
       namePrefix,
-      (c): Record<string, string> =>
+      (c): Record<string, string> => ({
+        ...formatProps,
         // Parked rows are re-checked at least every 2 s, so a short demo settles quickly.
-        c.role === 'sink' && c.config['connector.class'] === 'erpstream.LookupSinkConnector'
+        ...(c.role === 'sink' && c.config['connector.class'] === 'erpstream.LookupSinkConnector'
           ? { 'park.retry.max.ms': '2000' }
-          : {},
+          : {}),
+      }),
     );
     const targets: SinkTarget[] = sinkTargets(connectors);
     const source = connectors.find((c) => c.role === 'source');
@@ -384,23 +403,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     workDir = await mkdtemp(path.join(os.tmpdir(), `erpstream-demo-${runId}-`));
     const logFile = path.join(workDir, 'worker.log');
     const logStream = createWriteStream(logFile, { flags: 'a' });
-    const converter =
-      o.format === 'avro'
-        ? { class: 'io.confluent.connect.avro.AvroConverter', extra: { 'schema.registry.url': registryUrl } }
-        : { class: 'org.apache.kafka.connect.json.JsonConverter', extra: { 'schemas.enable': 'true' } };
     const workerProps: Record<string, string> = {
       listeners: 'http://127.0.0.1:0',
       'bootstrap.servers': brokers,
       'offset.storage.file.filename': path.join(workDir, 'connect.offsets'),
       'offset.flush.interval.ms': '1000',
-      'key.converter': converter.class,
-      'value.converter': converter.class,
+      ...formatProps,
       'task.auto.restart.enable': 'true',
     };
-    for (const [k, v] of Object.entries(converter.extra)) {
-      workerProps[`key.converter.${k}`] = v;
-      workerProps[`value.converter.${k}`] = v;
-    }
     // The integration files say ${env:ERP_DB_URL}, ${env:ERP_DB_USER}, ${env:ERP_DB_PASSWORD}: this run's ERP,
     // handed over as ${file:…} references the worker resolves (see erp-connection.ts).
     const erpValues = erpConnectionValues(db.url);

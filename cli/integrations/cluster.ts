@@ -1,3 +1,4 @@
+import { taskSummary } from '../connect/task-summary.js';
 import type { ConnectClient } from '../connect/client.js';
 import { ConnectApiError } from '../connect/errors.js';
 import type { ConnectorConfig, ExpandedConnector } from '../connect/types.js';
@@ -96,11 +97,16 @@ export interface IntegrationRow {
   source: string;
   connectors: string[];
   states: string;
+  /** All tasks of its connectors: a RUNNING connector may have FAILED tasks ("1/4 running (3 FAILED)"). */
+  tasks: string;
 }
 
 /** `integrations list`: the integrations the cluster holds, by their labels, with their connectors' states. */
 export function listIntegrations(expanded: Readonly<Record<string, ExpandedConnector>>): IntegrationRow[] {
-  const rows = new Map<string, IntegrationRow & { stateCounts: Map<string, number> }>();
+  const rows = new Map<
+    string,
+    IntegrationRow & { stateCounts: Map<string, number>; taskStates: Array<{ state: string }> }
+  >();
   for (const [name, e] of Object.entries(expanded).sort(([a], [b]) => a.localeCompare(b))) {
     const config = e.info?.config;
     if (config?.[LABEL_MANAGED_BY] !== MANAGED_BY) continue;
@@ -111,14 +117,21 @@ export function listIntegrations(expanded: Readonly<Record<string, ExpandedConne
       source: config[LABEL_SOURCE] ?? '',
       connectors: [],
       states: '',
+      tasks: '',
       stateCounts: new Map<string, number>(),
+      taskStates: [] as Array<{ state: string }>,
     };
     row.connectors.push(name);
+    row.taskStates.push(...(e.status?.tasks ?? []));
     const state = e.status?.connector.state ?? 'UNKNOWN';
     row.stateCounts.set(state, (row.stateCounts.get(state) ?? 0) + 1);
     rows.set(integration, row);
   }
   return [...rows.values()]
     .sort((a, b) => a.integration.localeCompare(b.integration))
-    .map(({ stateCounts, ...r }) => ({ ...r, states: [...stateCounts].map(([s, n]) => `${n} ${s}`).join(', ') }));
+    .map(({ stateCounts, taskStates, ...r }) => ({
+      ...r,
+      states: [...stateCounts].map(([s, n]) => `${n} ${s}`).join(', '),
+      tasks: taskSummary(taskStates),
+    }));
 }

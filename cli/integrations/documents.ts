@@ -10,6 +10,8 @@ import { IntegrationFileError } from './problems.js';
  */
 
 export const INTEGRATION_FILE_EXTENSIONS = ['.yaml', '.yml', '.json'];
+/** Golden tests next to an integration file (`acme.test.yaml`): read by `integrations test`, not as integrations. */
+export const GOLDEN_TEST_FILE = /\.test\.(ya?ml|json)$/i;
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -152,7 +154,8 @@ async function listFiles(dir: string): Promise<string[]> {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (INTEGRATION_FILE_EXTENSIONS.includes(extname(e.name).toLowerCase())) out.push(p);
+    else if (INTEGRATION_FILE_EXTENSIONS.includes(extname(e.name).toLowerCase()) && !GOLDEN_TEST_FILE.test(e.name))
+      out.push(p);
   }
   return out;
 }

@@ -27,6 +27,7 @@ import {
 } from './debezium.js';
 import { ProblemList } from './problems.js';
 import { Section } from './reader.js';
+import { pinTopicFormats } from './topic-format.js';
 
 /**
  * Expansion: integration files → Kafka Connect connector configs. One source connector per distinct source
@@ -528,6 +529,7 @@ export function expandDocuments(docs: readonly LoadedDocument[]): Expansion {
     } else root.problem(null, 'declare sink (or sinks: one per entity)');
   }
   problems.throwIfAny();
+  pinTopicFormats(connectors);
   // Sources first so `apply` creates what sinks consume before the sinks.
   connectors.sort((a, b) => (a.role === b.role ? 0 : a.role === 'source' ? -1 : 1));
   return { connectors, integrations };

@@ -1,3 +1,4 @@
+import { didYouMean, didYouMeanText } from '../../runtime/worker/unknown-keys.js';
 import { type Json, type JsonObject, isObject } from './documents.js';
 import { type ProblemList, childPath } from './problems.js';
 
@@ -31,7 +32,8 @@ export class Section {
     if (allowed) {
       for (const key of Object.keys(value)) {
         if (!allowed.includes(key)) {
-          this.problem(key, `unknown field; expected one of: ${allowed.join(', ')}`);
+          const guess = didYouMeanText(didYouMean(key, allowed));
+          this.problem(key, `unknown field; expected one of: ${allowed.join(', ')}${guess ? `; ${guess}` : ''}`);
         }
       }
     }

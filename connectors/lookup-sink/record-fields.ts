@@ -54,6 +54,9 @@ function idPart(value: unknown, where: string): string {
   throw new DataError(`Cannot read an entity id from ${where}: ${describeValue(value)}`, where);
 }
 
+/** What Connect's Struct.toString() makes of a struct key that went through StringConverter. */
+const STRINGIFIED_STRUCT = /^Struct\{.*\}$/s;
+
 /** The id of a record, from its key or from the configured value fields. */
 export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], idFields: readonly string[]): EntityId {
   if (idFields.length > 0) {
@@ -66,6 +69,14 @@ export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], id
     });
   }
   const key = record.key;
+  if (typeof key === 'string' && STRINGIFIED_STRUCT.test(key)) {
+    throw new DataError(
+      `The record key at ${record.topic}-${record.kafkaPartition}@${record.kafkaOffset} is the text "${key}": the ` +
+        'source wrote a struct key with StringConverter, which turns it into text. Set ' +
+        'key.converter=org.apache.kafka.connect.json.JsonConverter (key.converter.schemas.enable=true) or ' +
+        'io.confluent.connect.avro.AvroConverter on the source connector and on this sink (or on the worker).',
+    );
+  }
   if ((typeof key === 'number' || typeof key === 'string') && keyColumns.length === 1) return [String(key)];
   if (key === null || key === undefined) {
     throw new DataError(

@@ -300,8 +300,9 @@ export class ConfigDef {
     const results = this.validateAll(props);
     for (const e of extra) {
       const existing = results.get(e.name);
-      if (existing) existing.errors.push(...e.errors);
-      else results.set(e.name, e);
+      // A connector's validate() often repeats what the ConfigDef found (a missing key): list each error once.
+      if (existing) existing.errors.push(...e.errors.filter((m) => !existing.errors.includes(m)));
+      else results.set(e.name, { ...e, errors: [...new Set(e.errors)] });
     }
     const configs: ConfigInfo[] = [];
     let errorCount = 0;

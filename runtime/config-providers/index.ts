@@ -11,6 +11,16 @@ export interface ConfigProvider {
   configure(params: Record<string, string>): void;
   /** Values for these keys at `path`; keys that do not exist are absent from the result. */
   get(path: string, keys: readonly string[]): Promise<Record<string, string>>;
+  /** Why `key` at `path` has no value, completing "`${…}` …" (never the value of anything). */
+  describeMissing?(path: string, key: string): string;
+}
+
+/** A placeholder the worker could not resolve, and why, in words an operator can act on. */
+export interface PlaceholderProblem {
+  /** The config key whose value holds it. */
+  key: string;
+  placeholder: string;
+  message: string;
 }
 
 /** Connect's ConfigTransformer.DEFAULT_PATTERN. */
@@ -58,6 +68,11 @@ export class EnvVarConfigProvider implements ConfigProvider {
     }
     return out;
   }
+  describeMissing(_path: string, key: string): string {
+    return this.allow && !this.allow.test(key)
+      ? `is not allowed by the env provider's allowlist.pattern (${this.allow.source.slice(4, -2)})`
+      : "is not set in the worker's environment";
+  }
 }
 
 /** `${file:/path/to/file.properties:key}` (Kafka's FileConfigProvider). */
@@ -79,6 +94,9 @@ export class FileConfigProvider implements ConfigProvider {
     for (const k of keys) if (Object.hasOwn(props, k)) out[k] = props[k]!;
     return out;
   }
+  describeMissing(file: string, key: string): string {
+    return `names a key "${key}" that ${file} does not have`;
+  }
 }
 
 /** `${directory:/run/secrets:db_password}`: the content of one file per key (Kafka's DirectoryConfigProvider). */
@@ -97,6 +115,9 @@ export class DirectoryConfigProvider implements ConfigProvider {
       out[k] = await readFile(path.join(resolved, k), 'utf8');
     }
     return out;
+  }
+  describeMissing(dir: string, key: string): string {
+    return `names a file "${key}" that directory ${dir} does not have`;
   }
 }
 
@@ -158,9 +179,12 @@ export function configProvidersFromWorkerConfig(props: Readonly<Record<string, s
 export class ConfigTransformer {
   constructor(private readonly providers: ReadonlyMap<string, ConfigProvider>) {}
 
-  async transform(
-    configs: Readonly<Record<string, string>>,
-  ): Promise<{ data: Record<string, string>; unresolved: string[] }> {
+  async transform(configs: Readonly<Record<string, string>>): Promise<{
+    data: Record<string, string>;
+    unresolved: string[];
+    /** Each unresolved placeholder with the reason, for validation and start-up errors. */
+    problems: PlaceholderProblem[];
+  }> {
     const wanted = new Map<string, Map<string, Set<string>>>(); // provider → path → keys
     for (const v of Object.values(configs)) {
       for (const m of v.matchAll(PLACEHOLDER)) {
@@ -173,27 +197,50 @@ export class ConfigTransformer {
       }
     }
     const resolved = new Map<string, string>(); // `${provider}\0${path}\0${key}` → value
+    const failed = new Map<string, string>(); // `${provider}\0${path}` → why the provider could not read it
     for (const [providerName, byPath] of wanted) {
       const provider = this.providers.get(providerName);
       if (!provider) continue;
       for (const [p, keys] of byPath) {
-        const data = await provider.get(p, [...keys]);
-        for (const [k, v] of Object.entries(data)) resolved.set(`${providerName}\0${p}\0${k}`, v);
+        try {
+          const data = await provider.get(p, [...keys]);
+          for (const [k, v] of Object.entries(data)) resolved.set(`${providerName}\0${p}\0${k}`, v);
+        } catch (e) {
+          // Reported per placeholder below; the other placeholders still resolve.
+          failed.set(`${providerName}\0${p}`, (e as Error).message);
+        }
       }
     }
     const unresolved: string[] = [];
+    const problems: PlaceholderProblem[] = [];
     const data: Record<string, string> = {};
     for (const [name, v] of Object.entries(configs)) {
       data[name] = v.replace(PLACEHOLDER, (whole, provider: string, _g2, p: string | undefined, key: string) => {
         const value = resolved.get(`${provider}\0${p ?? ''}\0${key}`);
         if (value === undefined) {
           unresolved.push(`${name}=${whole}`);
+          problems.push({
+            key: name,
+            placeholder: whole,
+            message: this.whyMissing(whole, provider, p ?? '', key, failed),
+          });
           return whole;
         }
         return value;
       });
     }
-    return { data, unresolved };
+    return { data, unresolved, problems };
+  }
+
+  private whyMissing(whole: string, providerName: string, p: string, key: string, failed: Map<string, string>): string {
+    const provider = this.providers.get(providerName);
+    if (!provider) {
+      const known = [...this.providers.keys()].join(', ') || 'none';
+      return `\`${whole}\` names config provider "${providerName}", which the worker does not have (config.providers: ${known})`;
+    }
+    const failure = failed.get(`${providerName}\0${p}`);
+    if (failure !== undefined) return `\`${whole}\` could not be resolved: ${failure}`;
+    return `\`${whole}\` ${provider.describeMissing?.(p, key) ?? 'has no value on the worker'}`;
   }
 }
 

@@ -14,6 +14,7 @@ import { TransformChain } from '../transforms/index.js';
 import { taskTransformProblems } from './task-transforms.js';
 import { configError, frameworkConfigDef, sinkTopicChecks } from './connector-config.js';
 import { HerderError, badRequest } from './herder-types.js';
+import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
 
 export type ConnectorPlugin = SourceConnectorPlugin | SinkConnectorPlugin;
 
@@ -104,10 +105,12 @@ export async function validateConnectorConfig(
   }
   const plugin = resolveConnectorPlugin(registry, cls);
   // Connect validates what the connector will be given: placeholders resolved (AbstractHerder.validateConnectorConfig).
-  const config = transformer ? await resolveForValidation(transformer, rawConfig) : rawConfig;
+  const { config, placeholderErrors } = transformer
+    ? await resolveForValidation(transformer, rawConfig)
+    : { config: rawConfig, placeholderErrors: [] };
   const props = config as RawConfig;
   const present = withoutNulls(config);
-  const extra: ConfigValueResult[] = [...converterChecks(registry, props)];
+  const extra: ConfigValueResult[] = [...placeholderErrors, ...converterChecks(registry, props)];
   if (plugin.type === 'sink') {
     extra.push(...sinkTopicChecks(props));
     extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
@@ -123,17 +126,98 @@ export async function validateConnectorConfig(
   const def = connectorConfigDef(plugin);
   const infos = def.toConfigInfos(cls, props, extra);
   mergeChain(infos, TransformChain.validate(config, { registry }));
+  keepOnlyPlaceholderErrors(infos, placeholderErrors);
+  addUnknownKeys(infos, def, present, plugin.type === 'sink' ? (plugin.transformChainPrefixes ?? []) : []);
   if (config !== rawConfig) hideResolvedValues(infos, def, rawConfig, config);
   return { plugin, infos };
+}
+
+/** A key whose placeholder did not resolve shows that, not what its literal "${env:…}" text fails next. */
+function keepOnlyPlaceholderErrors(infos: ConfigInfos, placeholderErrors: readonly ConfigValueResult[]): void {
+  if (placeholderErrors.length === 0) return;
+  const byKey = new Map<string, string[]>();
+  for (const e of placeholderErrors) byKey.set(e.name, [...(byKey.get(e.name) ?? []), ...e.errors]);
+  for (const c of infos.configs) {
+    const only = byKey.get(c.value.name);
+    if (only) c.value.errors = [...new Set(only)];
+  }
+  infos.error_count = infos.configs.reduce((n, c) => n + c.value.errors.length, 0);
+}
+
+/**
+ * Keys neither the connector, the framework nor a configured transform declares are listed as Connect lists a
+ * value without a key (definition null), with no error, so Connect clients still see a valid config; their
+ * recommended_values are the declared keys they were probably meant to be (`erpstream` prints "did you mean").
+ */
+function addUnknownKeys(
+  infos: ConfigInfos,
+  def: ConfigDef,
+  present: Readonly<Record<string, string>>,
+  chainPrefixes: readonly string[],
+): void {
+  const unknown = unknownKeysAgainst(
+    def,
+    infos.configs.map((c) => c.value.name),
+    present,
+    chainPrefixes,
+  );
+  for (const u of unknown) {
+    infos.configs.push({
+      definition: null,
+      value: {
+        name: u.key,
+        value: SECRET_NAME.test(u.key) ? Password.HIDDEN : present[u.key]!,
+        recommended_values: u.suggestions,
+        errors: [],
+        visible: true,
+      },
+    });
+  }
+}
+
+function unknownKeysAgainst(
+  def: ConfigDef,
+  alsoKnown: readonly string[],
+  present: Readonly<Record<string, string>>,
+  chainPrefixes: readonly string[],
+): UnknownKey[] {
+  const declared = def.configKeys();
+  const chainKeys = chainPrefixes.flatMap((p) => [`${p}transforms`, `${p}predicates`]);
+  return findUnknownKeys(present, {
+    names: [...declared.flatMap((k) => [k.name, ...(k.aliases ?? [])]), ...alsoKnown, ...chainKeys],
+    listKeys: [...declared.filter((k) => k.type === 'LIST').map((k) => k.name), ...chainKeys],
+  });
+}
+
+/**
+ * The unknown keys of a connector config, offline (no connector validate(), no providers): what `erpstream
+ * integrations validate` warns about before anything reaches a cluster.
+ */
+export function connectorUnknownKeys(
+  registry: PluginRegistry,
+  plugin: ConnectorPlugin,
+  config: Readonly<Record<string, string>>,
+): UnknownKey[] {
+  const chain = TransformChain.validate(config, { registry });
+  return unknownKeysAgainst(
+    connectorConfigDef(plugin),
+    chain.configs.map((c) => c.value.name),
+    config,
+    plugin.type === 'sink' ? (plugin.transformChainPrefixes ?? []) : [],
+  );
 }
 
 async function resolveForValidation(
   transformer: ConfigTransformer,
   rawConfig: Record<string, string | null>,
-): Promise<Record<string, string | null>> {
-  // A placeholder that cannot be resolved stays as it is and is validated as such (Connect's ConfigTransformer).
-  const { data } = await transformer.transform(withoutNulls(rawConfig));
-  return { ...rawConfig, ...data };
+): Promise<{ config: Record<string, string | null>; placeholderErrors: ConfigValueResult[] }> {
+  // A placeholder that cannot be resolved stays as it is (Connect's ConfigTransformer), and unlike Connect it is an
+  // error on its key: the worker could not start the connector with it, so say which placeholder and why now.
+  const { data, problems } = await transformer.transform(withoutNulls(rawConfig));
+  return {
+    config: { ...rawConfig, ...data },
+    placeholderErrors: problems.map((p) => configError(p.key, p.message, rawConfig[p.key] ?? null)),
+  };
 }
 
 /**

@@ -1,11 +1,12 @@
-import type {
-  Logger,
-  SinkConnector,
-  SinkRecord,
-  SourceConnector,
-  SourcePartition,
-  SourceRecord,
-  SourceTaskContext,
+import {
+  ConfigError,
+  type Logger,
+  type SinkConnector,
+  type SinkRecord,
+  type SourceConnector,
+  type SourcePartition,
+  type SourceRecord,
+  type SourceTaskContext,
 } from '../api/index.js';
 import { type ConfigTransformer, reverseTransform } from '../config-providers/index.js';
 import { describeWaiting, type WaitingStatus } from '../errors/outage.js';
@@ -84,9 +85,14 @@ export class Worker {
   constructor(private readonly o: WorkerOptions) {}
 
   private async resolve(config: Readonly<Record<string, string>>, what: string): Promise<Record<string, string>> {
-    const { data, unresolved } = await this.o.transformer.transform(config);
-    if (unresolved.length > 0) {
-      this.o.logger.warn(`Unresolved config placeholders in ${what}`, { placeholders: unresolved });
+    const { data, problems } = await this.o.transformer.transform(config);
+    // Handing the connector "${env:ERP_DB_URL}" verbatim only moves the failure somewhere obscure (a mangled URL,
+    // a refused password): fail here, naming the placeholder (never a value).
+    if (problems.length > 0) {
+      throw new ConfigError(
+        `Cannot start ${what}: ${problems.map((p) => `${p.message} (${p.key})`).join('; ')}`,
+        problems[0]!.key,
+      );
     }
     return data;
   }

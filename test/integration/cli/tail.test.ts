@@ -48,7 +48,7 @@ async function tail(...args: string[]): Promise<Run> {
     output: 'table',
     noColor: true,
   };
-  const program = createProgram(ctx);
+  const program = await createProgram(ctx);
   // Until cli/program.ts lists it.
   if (!program.commands.some((c) => c.name() === 'tail')) registerTailCommand(program, ctx);
   let code: number;

@@ -10,10 +10,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real CLI as users do (`npx tsx cli/main.ts ...`), optionally feeding stdin. */
+/** Runs the real CLI as users do (the package's bin, bin/erpstream.js), optionally feeding stdin. */
 export function runCliProcess(args: string[], stdin?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'tsx', 'cli/main.ts', ...args], {
+    const child = spawn(process.execPath, ['bin/erpstream.js', ...args], {
       cwd: REPO,
       env: { ...process.env, NO_COLOR: '1', npm_config_loglevel: 'error' },
       stdio: ['pipe', 'pipe', 'pipe'],

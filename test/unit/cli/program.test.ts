@@ -1,6 +1,10 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../cli/program.js';
+import { writeContexts } from '../../../cli/contexts/store.js';
+import { COMMAND_GROUPS, commandWord, createProgram, runCli } from '../../../cli/program.js';
 import type { CliContext } from '../../../cli/context.js';
 
 function context(env: NodeJS.ProcessEnv = {}) {
@@ -55,5 +59,45 @@ describe('runCli', () => {
       'error: Cannot read connector config /nonexistent/connector.json: no such file.\n' +
         'hint: Pass the connector config file with -c <file> (JSON, YAML or .properties).\n',
     );
+  });
+});
+
+describe('the command line as users type it', () => {
+  it('loads only the command group it names, and root help still lists every command', async () => {
+    expect(commandWord(['--context', 'prod', '-o', 'json', 'connectors', 'list'])).toBe('connectors');
+    expect(commandWord(['help', 'integrations'])).toBe('integrations');
+    expect(commandWord(['--no-color'])).toBeUndefined();
+    const help = context();
+    expect(await runCli(['--help'], help.ctx)).toBe(0);
+    for (const g of COMMAND_GROUPS) for (const name of Object.keys(g.commands)) expect(help.out()).toContain(name);
+  });
+
+  it('describes each command in root help exactly as the command group does', async () => {
+    const full = await createProgram(context().ctx);
+    const lazy = await createProgram(context().ctx, ['--version']);
+    const describe = (p: Awaited<ReturnType<typeof createProgram>>) =>
+      p.commands.map((c) => [c.name(), c.aliases(), c.description()]);
+    expect(describe(lazy)).toEqual(describe(full));
+  });
+
+  it('accepts --context before the command as kubectl and kcctl users type it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'erpstream-ctx-'));
+    const env = { ERPSTREAM_CONFIG: join(dir, 'config.yaml') };
+    await writeContexts(env, {
+      'current-context': 'prod',
+      contexts: {
+        prod: { 'connect-url': 'http://127.0.0.1:9' },
+        dev: { 'connect-url': 'http://127.0.0.1:1' },
+      },
+    });
+    for (const argv of [
+      ['--context', 'dev', 'connectors', 'list'],
+      ['connectors', 'list', '--context', 'dev'],
+    ]) {
+      const c = context(env);
+      expect(await runCli(argv, c.ctx)).toBe(3);
+      expect(c.err()).toContain('127.0.0.1:1');
+      expect(c.err()).not.toContain('127.0.0.1:9');
+    }
   });
 });

@@ -64,10 +64,15 @@ afterAll(async () => {
   }
 });
 
+const withoutUnknownKeyWarnings = (stderr: string) =>
+  stderr.replace(/^warning: .*unknown key "db\.password".*\n/gm, '');
+
 describe('integrations on Apache Kafka Connect', () => {
   it('plan shows the shared source and one sink per customer to create', async () => {
     const r = await cli('integrations', 'plan', '-f', join(dir, 'a.yaml'), '-f', join(dir, 'b.yaml'));
-    expect(r.stderr).toBe('');
+    // db.password is not a FileStreamSink key: named once per file (issue 14), nothing else on stderr.
+    expect(r.stderr.match(/^warning: .*unknown key "db\.password"/gm)).toHaveLength(2);
+    expect(withoutUnknownKeyWarnings(r.stderr)).toBe('');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`+ create source ${src}-source [${a}, ${b}]`);
     expect(r.stdout).toContain(`+ create sink ${a}-sink [${a}]`);
@@ -85,7 +90,7 @@ describe('integrations on Apache Kafka Connect', () => {
 
   it('apply creates the connectors Connect accepts, with their ownership labels and placeholders unresolved', async () => {
     const r = await cli('integrations', 'apply', '-f', join(dir, 'a.yaml'), '-f', join(dir, 'b.yaml'));
-    expect(r.stderr).toBe('');
+    expect(withoutUnknownKeyWarnings(r.stderr)).toBe('');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Done: 3 created, 0 updated, 0 deleted.');
     expect((await client.listConnectors()).filter((n) => n.includes(run)).sort()).toEqual(

@@ -38,6 +38,12 @@ source:
   capture: { changeTable: ${schema}.change_log }
   tables: [${schema}.shipment]
   topicPrefix: erp-${run}
+  # The test writes the input topic itself, as schemaless JSON; the sinks read with the source's converters.
+  config:
+    key.converter: org.apache.kafka.connect.json.JsonConverter
+    key.converter.schemas.enable: "false"
+    value.converter: org.apache.kafka.connect.json.JsonConverter
+    value.converter.schemas.enable: "false"
 clean:
   stripPrefixes: [Z_]
   case: camel

@@ -32,7 +32,7 @@ function context(): CliContext & { out: () => string; err: () => string } {
 /** The program as users get it, with tail and completion registered (until cli/program.ts wires them in). */
 async function script(shell: string): Promise<{ code: number; out: string; err: string }> {
   const ctx = context();
-  const program = createProgram(ctx);
+  const program = await createProgram(ctx);
   if (!program.commands.some((c) => c.name() === 'tail')) registerTailCommand(program, ctx);
   if (!program.commands.some((c) => c.name() === 'completion')) registerCompletionCommand(program, ctx);
   let code = 0;

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeConnect, type SeenRequest, closedPort, startFakeConnect } from '../connect/fake-connect.js';
 import { runConnectCli } from '../connect/run-connect-cli.js';
@@ -132,6 +133,29 @@ describe('connectors status / describe', () => {
   });
 });
 
+/** Connect's validate answer declaring these keys of FileStreamSource (and the framework's), with these errors. */
+function validation(keys: string[], errors: Record<string, string[]> = {}) {
+  const configs = keys.map((name) => ({
+    definition: {
+      name,
+      type: name === 'transforms' ? 'LIST' : 'STRING',
+      required: false,
+      default_value: null,
+      importance: 'HIGH',
+      documentation: '',
+      group: 'Common',
+      order: 1,
+      width: 'NONE',
+      display_name: name,
+      dependents: [],
+    },
+    value: { name, value: null, recommended_values: [], errors: errors[name] ?? [], visible: true },
+  }));
+  const body = { name: FILE_SOURCE, error_count: Object.values(errors).flat().length, groups: ['Common'], configs };
+  return { [`PUT /connector-plugins/${FILE_SOURCE}/config/validate`]: { status: 200, body } };
+}
+const FILE_SOURCE_KEYS = ['name', 'connector.class', 'tasks.max', 'transforms', 'topic', 'file', 'conn.password'];
+
 describe('connectors apply', () => {
   const file = JSON.stringify({
     name: 'a',
@@ -145,6 +169,7 @@ describe('connectors apply', () => {
       {
         'GET /connectors/a/config': { status: 200, body: current },
         [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        ...validation(FILE_SOURCE_KEYS),
         'PUT /connectors/a/config': { status: 200, body: { name: 'a', config: {}, tasks: [], type: 'source' } },
       },
       file,
@@ -158,7 +183,7 @@ describe('connectors apply', () => {
         '  ~ topic: old → new\n' +
         'connector "a" updated\n',
     );
-    const put = fake!.requests.filter((q: SeenRequest) => q.method === 'PUT');
+    const put = fake!.requests.filter((q: SeenRequest) => q.method === 'PUT' && q.url === '/connectors/a/config');
     expect(put).toHaveLength(1);
     expect(JSON.parse(put[0]!.body)).toEqual({
       'connector.class': FILE_SOURCE,
@@ -195,6 +220,7 @@ describe('connectors apply', () => {
       {
         'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
         [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        ...validation(FILE_SOURCE_KEYS),
         'PUT /connectors/a/config': [
           {
             status: 409,
@@ -224,6 +250,7 @@ describe('connectors apply', () => {
       {
         'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
         [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+        ...validation(FILE_SOURCE_KEYS),
         'PUT /connectors/a/config': { status: 400, body: { error_code: 400, message } },
       },
       file,
@@ -234,6 +261,62 @@ describe('connectors apply', () => {
     expect(r.stderr).toContain(
       'hint: Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
     );
+  });
+
+  const typo = JSON.stringify({
+    name: 'a',
+    config: { 'connector.class': FILE_SOURCE, topic: 't', 'conection.url': 'x', 'tasks.max': 1 },
+  });
+  const absent = {
+    'GET /connectors/a/config': { status: 404, body: { error_code: 404, message: 'Connector a not found' } },
+    [`GET /connector-plugins/${FILE_SOURCE}/config`]: { status: 200, body: [] },
+    'PUT /connectors/a/config': { status: 201, body: { name: 'a', config: {}, tasks: [], type: 'source' } },
+  };
+
+  it('warns about a key Connect would ignore, with what it probably meant, and still applies', async () => {
+    const keys = [...FILE_SOURCE_KEYS, 'connection.url'];
+    for (const argv of [
+      ['connectors', 'apply', '-f', '-'],
+      ['connectors', 'apply', '-f', '-', '--dry-run'],
+    ]) {
+      const r = await cli(argv, { ...absent, ...validation(keys) }, typo);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        '  ? warning: unknown key "conection.url": not a configuration of FileStreamSourceConnector or of the framework, so it is ignored; did you mean "connection.url"?\n',
+      );
+      await fake?.close();
+      fake = undefined;
+    }
+    const json = await cli(['connectors', 'apply', '-f', '-', '-o', 'json'], { ...absent, ...validation(keys) }, typo);
+    expect(JSON.parse(json.stdout)[0].warnings).toEqual([
+      expect.objectContaining({ key: 'conection.url', suggestions: ['connection.url'] }),
+    ]);
+  });
+
+  it('--strict refuses unknown keys and writes nothing', async () => {
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-', '--strict'],
+      { ...absent, ...validation(FILE_SOURCE_KEYS) },
+      typo,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('  ! conection.url: unknown key "conection.url"');
+    expect(r.stderr).toContain('nothing was written');
+    expect(fake!.requests.filter((q: SeenRequest) => q.method === 'PUT' && q.url === '/connectors/a/config')).toEqual(
+      [],
+    );
+  });
+
+  it('lists each validation error once and writes nothing when the config is invalid', async () => {
+    const missing = 'Missing required configuration "file" which has no default value.';
+    const r = await cli(
+      ['connectors', 'apply', '-f', '-'],
+      { ...absent, ...validation(FILE_SOURCE_KEYS, { file: [missing, missing] }) },
+      file,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout.split(missing)).toHaveLength(2);
+    expect(fake!.requests.some((q: SeenRequest) => q.method === 'PUT' && q.url === '/connectors/a/config')).toBe(false);
   });
 });
 
@@ -325,6 +408,49 @@ describe('connectors errors and exit codes', () => {
   });
 });
 
+describe('--watch', () => {
+  it('redraws the status in place on a terminal, round after round', async () => {
+    const status = {
+      name: 'a',
+      connector: { state: 'RUNNING', worker_id: 'w1' },
+      tasks: [{ id: 0, state: 'FAILED', worker_id: 'w1', trace: 'java.lang.IllegalStateException: boom\n\tat x' }],
+      type: 'sink',
+    };
+    fake = await startFakeConnect({ 'GET /connectors/a/status': { status: 200, body: status } });
+    const { watchView } = await import('../../../../cli/watch.js');
+    let out = '';
+    const stdout = Object.assign(new PassThrough(), { isTTY: true });
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const ctx = {
+      stdin: new PassThrough(),
+      stdout,
+      stderr: new PassThrough(),
+      env: {},
+      exitCode: 0,
+      output: 'table' as const,
+      noColor: true,
+    };
+    let calls = 0;
+    await watchView(
+      ctx,
+      async (c) => {
+        calls++;
+        c.stdout.write(`round ${calls}\n`);
+      },
+      { intervalMs: 1, rounds: 3 },
+    );
+    expect(calls).toBe(3);
+    expect(out.split('\x1b[H\x1b[J')).toHaveLength(4);
+    expect(out).toContain('round 3\n');
+    const r = await runConnectCli(['connectors', 'status', 'a', '--watch', '0.5', '--watch-rounds', '2'], {
+      env: { ERPSTREAM_CONNECT_URL: fake.url, ERPSTREAM_CONFIG: '/nonexistent/config.yaml' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/Every 0\.5 s/g)).toHaveLength(2);
+    expect(r.stdout.match(/task 0 +FAILED/g)).toHaveLength(2);
+  });
+});
+
 describe('status progress', () => {
   it('draws a bar for a snapshot and lists figures for other progress reports', async () => {
     const { progressText } = await import('../../../../cli/commands/connectors.js');
@@ -335,6 +461,24 @@ describe('status progress', () => {
       'snapshot erp.party [##########] 100% 12/10',
     );
     expect(progressText({ parked: 12, released: 1340, breaker: 'closed' })).toBe('parked 12, released 1,340');
+    // Every non-zero counter, wherever the task puts it (`delivered 0` once hid `staleDropped 17`).
+    expect(
+      progressText({
+        records: 30,
+        delivered: 0,
+        released: 0,
+        parked: 0,
+        oldestParkedAgeMs: 5000,
+        staleDropped: 17,
+        superseded: 0,
+        filtered: 4,
+        dlq: { expired: 2, poison: 1 },
+        lookupQueries: 3,
+        waiting: 'for the broker since 10:00:00',
+      }),
+    ).toBe(
+      'records 30, staleDropped 17, filtered 4, dlq 3 (expired 2, poison 1), lookupQueries 3, waiting for the broker since 10:00:00',
+    );
     expect(progressText(undefined)).toBe('');
   });
 });

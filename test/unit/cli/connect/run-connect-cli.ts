@@ -40,7 +40,7 @@ export async function runConnectCli(
     output: 'table',
     noColor: false,
   };
-  const program = createProgram(ctx);
+  const program = await createProgram(ctx);
   const have = new Set(program.commands.map((c) => c.name()));
   if (!have.has('connectors')) registerConnectorsCommands(program, ctx);
   if (!have.has('plugins')) registerPluginsCommands(program, ctx);

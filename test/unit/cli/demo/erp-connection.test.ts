@@ -78,6 +78,7 @@ describe("the demo's ERP connection", () => {
         'topic.prefix': 'erp',
       },
       unresolved: [],
+      problems: [],
     });
     // Every URL stays without credentials; only the password keys resolve to the secret.
     const resolvedSink = await transformer.transform(sinkConfig);

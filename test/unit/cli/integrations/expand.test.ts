@@ -57,10 +57,20 @@ describe('the example integrations (examples/integrations)', () => {
       'table.include.list': 'erp\\.party,erp\\.person,erp\\.phone,erp\\.shipment,erp\\.document,erp\\.document_domain',
       'erpstream.managed-by': 'erpstream-integrations',
       'erpstream.source': 'erp',
+      // Pinned by the compiler (topic-format.ts), so any worker default works.
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'key.converter.schemas.enable': 'true',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'true',
     });
     expect(exp.connectors.find((c) => c.name === 'globex-shipments-sink')!.config).toEqual({
       name: 'globex-shipments-sink',
       'connector.class': 'erpstream.LookupSinkConnector',
+      // Reads its source's topics with the source's pinned format.
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'key.converter.schemas.enable': 'true',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'true',
       topics: 'erp.erp.shipment',
       'lookup.connection.url': '${env:ERP_DB_URL}',
       'lookup.connection.user': '${env:ERP_DB_USER}',

@@ -168,7 +168,8 @@ describe('delete and list on the cluster', () => {
           status: {
             name: c.name,
             connector: { state: c.name === 'b-sink' ? 'FAILED' : 'RUNNING', worker_id: 'w' },
-            tasks: [],
+            // A RUNNING connector whose task FAILED: the summary must say so.
+            tasks: c.name === 'a-sink' ? [{ id: 0, state: 'FAILED', worker_id: 'w', trace: 'boom' }] : [],
             type: c.role,
           },
         },
@@ -178,8 +179,8 @@ describe('delete and list on the cluster', () => {
       info: { name: 'other', config: { 'connector.class': 'X' }, tasks: [], type: 'sink' },
     } as never;
     expect(listIntegrations(expanded)).toEqual([
-      { integration: 'a', source: 'erp', connectors: ['a-sink'], states: '1 RUNNING' },
-      { integration: 'b', source: 'erp', connectors: ['b-sink'], states: '1 FAILED' },
+      { integration: 'a', source: 'erp', connectors: ['a-sink'], states: '1 RUNNING', tasks: '0/1 running (1 FAILED)' },
+      { integration: 'b', source: 'erp', connectors: ['b-sink'], states: '1 FAILED', tasks: '0' },
     ]);
   });
 });

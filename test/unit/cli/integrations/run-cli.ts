@@ -22,7 +22,7 @@ export async function runIntegrationsCli(argv: string[], env: NodeJS.ProcessEnv 
   const stdin = new PassThrough();
   stdin.end('');
   const ctx: CliContext = { stdin, stdout, stderr, env, exitCode: 0, output: 'table', noColor: false };
-  const program = createProgram(ctx);
+  const program = await createProgram(ctx);
   if (!program.commands.some((c) => c.name() === 'integrations')) registerIntegrationCommands(program, ctx);
   let code: number;
   try {

@@ -35,6 +35,13 @@ describe('entity id from a record', () => {
     expect(entityIdOf(rec({ person_id: 7 }), ['id'], [])).toEqual(['7']);
   });
 
+  it('says which converter to use when a struct key arrives as StringConverter text', () => {
+    expect(() => entityIdOf(rec('Struct{PHONE_ID=3}'), ['PHONE_ID'], [])).toThrow(
+      /is the text "Struct\{PHONE_ID=3\}".*key\.converter=org\.apache\.kafka\.connect\.json\.JsonConverter/,
+    );
+    expect(entityIdOf(rec('Structure-7'), ['id'], [])).toEqual(['Structure-7']);
+  });
+
   it('reads a field of a Debezium envelope (after, or before for deletes)', () => {
     expect(entityIdOf(rec(null, { op: 'u', before: null, after: { doc: 3 } }), ['document_id'], ['doc'])).toEqual([
       '3',

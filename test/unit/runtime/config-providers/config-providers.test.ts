@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ConfigProvider,
   ConfigTransformer,
   DirectoryConfigProvider,
   EnvVarConfigProvider,
@@ -48,6 +49,47 @@ describe('ConfigTransformer with the built-in providers', () => {
     const { data, unresolved } = await t.transform({ a: '${vault:secret/x:y}', b: '${env:MISSING}' });
     expect(data).toEqual({ a: '${vault:secret/x:y}', b: '${env:MISSING}' });
     expect(unresolved).toEqual(['a=${vault:secret/x:y}', 'b=${env:MISSING}']);
+  });
+
+  it('says why each placeholder did not resolve, naming it and never a value', async () => {
+    const env = new EnvVarConfigProvider({ ERP_DB_PASSWORD: 's3cret-value' });
+    env.configure({ 'allowlist.pattern': 'ERP_.*' });
+    const providers = new Map<string, ConfigProvider>([
+      ['env', env],
+      ['file', new FileConfigProvider()],
+      ['directory', new DirectoryConfigProvider()],
+    ]);
+    const t = new ConfigTransformer(providers);
+    const { data, problems } = await t.transform({
+      'connection.url': '${env:ERP_DB_URL}',
+      'connection.password': '${env:ERP_DB_PASSWORD}',
+      home: '${env:HOME}',
+      user: `\${file:${dir}/db.properties:usr}`,
+      gone: `\${file:${dir}/absent.properties:x}`,
+      token: `\${directory:${dir}/secrets:tokn}`,
+      vault: '${vault:secret/x:y}',
+    });
+    expect(data['connection.password']).toBe('s3cret-value');
+    expect(problems.map((p) => [p.key, p.message])).toEqual([
+      ['connection.url', "`${env:ERP_DB_URL}` is not set in the worker's environment"],
+      ['home', "`${env:HOME}` is not allowed by the env provider's allowlist.pattern (ERP_.*)"],
+      ['user', `\`\${file:${dir}/db.properties:usr}\` names a key "usr" that ${dir}/db.properties does not have`],
+      [
+        'gone',
+        expect.stringMatching(
+          /^`\$\{file:.*absent\.properties:x\}` could not be resolved: Could not read .*absent\.properties/,
+        ),
+      ],
+      [
+        'token',
+        `\`\${directory:${dir}/secrets:tokn}\` names a file "tokn" that directory ${dir}/secrets does not have`,
+      ],
+      [
+        'vault',
+        '`${vault:secret/x:y}` names config provider "vault", which the worker does not have (config.providers: env, file, directory)',
+      ],
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('s3cret-value');
   });
 
   it('a file provider error names the file', async () => {

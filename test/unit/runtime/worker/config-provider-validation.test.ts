@@ -95,3 +95,33 @@ describe('config providers are resolved before validation (standalone herder)', 
     expect(h.logs.join('\n')).not.toContain('s3cr3t');
   });
 });
+
+describe('placeholders the worker cannot resolve are named at validate and create time', () => {
+  it('answers validate with the placeholder on its key, refuses the create with it, and starts nothing', async () => {
+    const placeholder = '${env:ERPSTREAM_TEST_NOT_SET_ANYWHERE}';
+    const r = await validate({ 'db.password': placeholder });
+    expect(valueOf(r.body, 'db.password').errors).toEqual([
+      "`${env:ERPSTREAM_TEST_NOT_SET_ANYWHERE}` is not set in the worker's environment",
+    ]);
+    const created = await h.req('POST', '/connectors', {
+      name: 'unset',
+      config: { 'connector.class': 'FlakySource', 'db.password': placeholder },
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.message).toContain(
+      "`${env:ERPSTREAM_TEST_NOT_SET_ANYWHERE}` is not set in the worker's environment",
+    );
+    expect((await h.req('GET', '/connectors')).body).toEqual([]);
+  });
+
+  it('a connector whose placeholder stops resolving FAILS at restart naming it, not with the literal text', async () => {
+    process.env.ERPSTREAM_TEST_GOES_AWAY = 'pw';
+    const config = { 'connector.class': 'FlakySource', 'db.password': '${env:ERPSTREAM_TEST_GOES_AWAY}' };
+    expect((await h.req('POST', '/connectors', { name: 'goes', config })).status).toBe(201);
+    delete process.env.ERPSTREAM_TEST_GOES_AWAY;
+    await h.req('POST', '/connectors/goes/restart');
+    await waitFor(async () => (await h.req('GET', '/connectors/goes/status')).body.connector.state === 'FAILED');
+    const { trace } = (await h.req('GET', '/connectors/goes/status')).body.connector;
+    expect(trace).toContain("`${env:ERPSTREAM_TEST_GOES_AWAY}` is not set in the worker's environment (db.password)");
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigTransformer, EnvVarConfigProvider } from '../../../../runtime/config-providers/index.js';
 import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
 import { validateConnectorConfig } from '../../../../runtime/worker/validation.js';
 
@@ -50,5 +51,61 @@ describe('connector validation (POST /connectors, PUT …/config/validate)', () 
     ).toEqual({});
     const errors = await errorsOf({ ...lookupSink, transforms: 'x', 'transforms.x.type': 'NoSuchTransform' });
     expect(Object.keys(errors)).toEqual(['transforms.x.type']);
+  });
+});
+
+describe('typos and unresolved placeholders (what Connect lets pass silently)', () => {
+  const erpSource = {
+    'connector.class': 'erpstream.ErpSourceConnector',
+    name: 'erp',
+    'connection.url': 'postgresql://127.0.0.1:5432/erp',
+    'topic.prefix': 'erp',
+    'change.table': 'erp.change_log',
+  };
+
+  it('lists each unknown key without an error, with the declared key it was meant to be', async () => {
+    const { infos } = await validateConnectorConfig(defaultPluginRegistry(), {
+      ...erpSource,
+      'tables.include.list': 'erp.shipment',
+      'pol.interval.ms': '5',
+      transforms: 'drop',
+      'transforms.drop.type': 'org.apache.kafka.connect.transforms.Filter',
+      'producer.override.linger.ms': '5',
+      'erp.password.backup': 'hunter2',
+    });
+    const unknown = infos.configs.filter((c) => c.definition === null && c.value.errors.length === 0);
+    expect(unknown.map((c) => [c.value.name, c.value.recommended_values])).toEqual([
+      ['tables.include.list', ['table.include.list']],
+      ['pol.interval.ms', ['poll.interval.ms']],
+      ['erp.password.backup', []],
+    ]);
+    // Unknown keys add no error (Connect clients see the same verdict), and a secret-looking one is not echoed.
+    const baseline = await validateConnectorConfig(defaultPluginRegistry(), erpSource);
+    expect(infos.error_count).toBe(baseline.infos.error_count);
+    expect(JSON.stringify(infos)).not.toContain('hunter2');
+  });
+
+  it('lists a missing key once even when the connector repeats the ConfigDef (the conection.url case)', async () => {
+    const { 'connection.url': _url, ...rest } = erpSource;
+    const errors = await errorsOf({ ...rest, 'conection.url': 'postgresql://x/y' });
+    expect(errors['connection.url']).toEqual([
+      'Missing required configuration "connection.url" which has no default value.',
+    ]);
+  });
+
+  it('names a placeholder the worker cannot resolve on its key, and nothing else about that key', async () => {
+    const transformer = new ConfigTransformer(
+      new Map([['env', new EnvVarConfigProvider({ ERP_DB_PASSWORD: 'pw-9' })]]),
+    );
+    const { infos } = await validateConnectorConfig(
+      defaultPluginRegistry(),
+      { ...erpSource, 'connection.url': '${env:ERP_DB_URL}', 'connection.password': '${env:ERP_DB_PASSWORD}' },
+      { transformer },
+    );
+    const url = infos.configs.find((c) => c.value.name === 'connection.url')!.value;
+    expect(url.errors).toEqual(["`${env:ERP_DB_URL}` is not set in the worker's environment"]);
+    expect(url.value).toBe('${env:ERP_DB_URL}');
+    expect(infos.error_count).toBe(1);
+    expect(JSON.stringify(infos)).not.toContain('pw-9');
   });
 });
