@@ -319,6 +319,7 @@ export class LookupSinkTask implements SinkTask {
     await this.mutex.run(async () => {
       await this.recording;
       await this.settle();
+      await this.refreshStats();
     });
   }
 
