@@ -576,8 +576,12 @@ export class LookupSinkTask implements SinkTask {
     // A key is either parked or unparked by one batch; a parked key keeps its newest version (guarded).
     const parkedIds = new Set(toPark.map((p) => p.entityId));
     const leaving = unpark.filter((u) => !parkedIds.has(u.entityId));
-    const [, , removed] = await Promise.all([
-      sent.writes.length > 0 ? this.ledger.record(dest, entity, sent.writes) : undefined,
+    // The ledger first: a parked record's offset was committed when it was parked, so once its park row is gone
+    // only the ledger remembers its delivery. A crash between the two leaves the park row, whose re-check finds
+    // the ledger entry and drops it, instead of a delivery the ledger never learns of (and children that expire
+    // waiting for it).
+    if (sent.writes.length > 0) await this.ledger.record(dest, entity, sent.writes);
+    const [, removed] = await Promise.all([
       toPark.length > 0 ? this.park.put(toPark) : undefined,
       leaving.length > 0 ? this.park.remove(leaving) : 0,
     ]);
