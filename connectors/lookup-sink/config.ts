@@ -511,7 +511,10 @@ interface DependencyCommon {
   readonly expires: boolean;
   /** Topics whose records name entities to re-evaluate at once (the registration table's change topic). */
   readonly topics: readonly string[];
-  /** Field paths of those records holding the entity id parts (default: lookup.key.columns). */
+  /**
+   * Field paths of those records holding the entity id parts; empty: the record key (by the key column names, or
+   * by position when it has as many fields), else value fields named like the key columns.
+   */
   readonly topicIdFields: readonly string[];
 }
 
@@ -625,7 +628,7 @@ function parseDependencies(c: ParsedConfig, destination: string, keyColumns: rea
       name,
       expires: expiresText === undefined ? type !== 'field' : expiresText === 'true',
       topics: list('topic'),
-      topicIdFields: topicIdFields.length > 0 ? topicIdFields : [...keyColumns],
+      topicIdFields,
     };
     switch (type) {
       case 'ledger':

@@ -282,7 +282,7 @@ export class LookupSinkTask implements SinkTask {
     for (const idFields of fields) {
       let id: EntityId;
       try {
-        id = entityIdOf(r, this.s.keyColumns, idFields);
+        id = this.triggerId(r, idFields);
       } catch (e) {
         // A tombstone follows the delete event that named the entity already.
         if (r.value === null || r.value === undefined) return;
@@ -294,6 +294,17 @@ export class LookupSinkTask implements SinkTask {
       if (prev) prev.reeval = true;
       else works.set(t, { idText: t, id, version: -1n, record: null, parked: null, reeval: true });
       this.m.reevaluated++;
+    }
+  }
+
+  /** The entity a dependency topic's record names: its fields, else its key, else value fields named like the key. */
+  private triggerId(r: SinkRecord, idFields: readonly string[]): EntityId {
+    if (idFields.length > 0) return entityIdOf(r, this.s.keyColumns, idFields);
+    try {
+      return entityIdOf(r, this.s.keyColumns, []);
+    } catch (e) {
+      if (r.value === null || r.value === undefined) throw e;
+      return entityIdOf(r, this.s.keyColumns, this.s.keyColumns);
     }
   }
 

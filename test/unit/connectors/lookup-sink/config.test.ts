@@ -58,7 +58,7 @@ describe('LookupSink config', () => {
       'dependencies.hasDomain.type': 'field',
       'dependencies.hasDomain.field': 'domain',
     });
-    const none = { topics: [], topicIdFields: ['document_id'] };
+    const none = { topics: [], topicIdFields: [] };
     expect(s.dependencies).toEqual([
       {
         name: 'owner',
