@@ -28,6 +28,8 @@ export interface Work {
   parked: ParkedRecord | null;
   /** A dependency topic named this id: where it goes is decided again even if its version was delivered. */
   reeval: boolean;
+  /** The dependency topic's record that asked for the re-evaluation: kept in the park when the entity waits. */
+  trigger?: SinkRecord;
 }
 
 export interface Resolved {
@@ -332,8 +334,11 @@ function planEntity(
     );
     return;
   }
-  const record = w.record ? ctx.encode(w.record) : (w.parked?.record ?? null);
-  if (record === null) return; // a re-evaluation of an entity with no record to keep: nothing to wait with
+  // A delivered entity that lost its last registration waits too (visible as waiting); the registration's record
+  // stands in for the entity's, which was committed long ago.
+  const own = w.record ?? (w.parked ? null : (w.trigger ?? null));
+  const record = own ? ctx.encode(own) : (w.parked?.record ?? null);
+  if (record === null) return;
   const attempts = w.record ? 0 : (w.parked?.attempts ?? 0) + 1;
   plan.toPark.push({
     entityId: w.idText,

@@ -228,17 +228,12 @@ export class LookupSinkTask implements SinkTask {
           await this.noteTrigger(r, triggers, works);
           continue;
         }
-        let id: EntityId;
-        let version: bigint;
-        try {
-          id = entityIdOf(r, this.s.keyColumns, this.s.idFields);
-          version = versionOf(r, this.s.versionHeader, this.s.versionField);
-        } catch (e) {
-          // A tombstone without a version follows the delete event that carried one: nothing to do.
-          if (r.value === null || r.value === undefined) continue;
-          await this.reject(r, e as Error);
-          continue;
-        }
+        const read = await this.readOrReject(r, () => ({
+          id: entityIdOf(r, this.s.keyColumns, this.s.idFields),
+          version: versionOf(r, this.s.versionHeader, this.s.versionField),
+        }));
+        if (read === null) continue;
+        const { id, version } = read;
         const t = idText(id);
         const prev = works.get(t);
         if (prev && prev.version >= version) {
@@ -246,7 +241,15 @@ export class LookupSinkTask implements SinkTask {
           continue;
         }
         if (prev && prev.record !== null) this.m.superseded++;
-        works.set(t, { idText: t, id, version, record: r, parked: null, reeval: prev?.reeval ?? false });
+        works.set(t, {
+          idText: t,
+          id,
+          version,
+          record: r,
+          parked: null,
+          reeval: prev?.reeval ?? false,
+          ...(prev?.trigger ? { trigger: prev.trigger } : {}),
+        });
       }
       const marks = nextOffsets(records);
       const batch = await this.decide([...works.values()]);
@@ -280,20 +283,28 @@ export class LookupSinkTask implements SinkTask {
    */
   private async noteTrigger(r: SinkRecord, fields: ReadonlyArray<readonly string[]>, works: Map<string, Work>) {
     for (const idFields of fields) {
-      let id: EntityId;
-      try {
-        id = this.triggerId(r, idFields);
-      } catch (e) {
-        // A tombstone follows the delete event that named the entity already.
-        if (r.value === null || r.value === undefined) return;
-        await this.reject(r, e as Error);
-        return;
-      }
+      const id = await this.readOrReject(r, () => this.triggerId(r, idFields));
+      if (id === null) return;
       const t = idText(id);
       const prev = works.get(t);
-      if (prev) prev.reeval = true;
-      else works.set(t, { idText: t, id, version: -1n, record: null, parked: null, reeval: true });
+      if (prev) {
+        prev.reeval = true;
+        prev.trigger = r;
+      } else works.set(t, { idText: t, id, version: -1n, record: null, parked: null, reeval: true, trigger: r });
       this.m.reevaluated++;
+    }
+  }
+
+  /**
+   * Reads what a record says (id, version); a record that says nothing usable goes to the DLQ. A tombstone is
+   * skipped: the delete event before it carried what was needed.
+   */
+  private async readOrReject<T>(r: SinkRecord, read: () => T): Promise<T | null> {
+    try {
+      return read();
+    } catch (e) {
+      if (r.value !== null && r.value !== undefined) await this.reject(r, e as Error);
+      return null;
     }
   }
 

@@ -142,6 +142,7 @@ describe('LookupSink fan-out, registration-driven delivery and withdrawal (Postg
       await task.put(await unregister(1, 'acme'));
       await task.flush();
       expect((await topic('acme')).at(-1)).toEqual(['1', null]);
+      expect(task.metrics()).toMatchObject({ waiting: 1 });
       await task.put([await register(1, 'globex')]);
       await task.flush();
       expect((await topic('globex')).at(-1)).toEqual(['1', 'one v2']);
