@@ -652,6 +652,25 @@ function parseDependencies(c: ParsedConfig, destination: string, keyColumns: rea
   });
 }
 
+/** A dependency topic the connector does not consume would never wake anything: refused, naming the key. */
+function checkDependencyTopics(props: RawConfig, deps: Dependency[]): Dependency[] {
+  const topics = typeof props.topics === 'string' ? props.topics : undefined;
+  if (topics === undefined || topics.trim() === '' || props['topics.regex']) return deps;
+  const consumed = new Set(topics.split(',').map((t) => t.trim()));
+  for (const d of deps) {
+    for (const t of d.topics) {
+      if (!consumed.has(t)) {
+        throw ConfigError.invalid(
+          `dependencies.${d.name}.topic`,
+          t,
+          'The connector does not consume this topic: add it to topics, so its records can wake the entities',
+        );
+      }
+    }
+  }
+  return deps;
+}
+
 function httpSettings(c: ParsedConfig, url: TextTemplate): HttpSettings {
   const headers: Record<string, string> = {};
   for (const item of c.list('destination.http.headers')) {
@@ -723,7 +742,7 @@ export function parseLookupSinkConfig(props: RawConfig): LookupSinkSettings {
     entity,
     versionHeader: c.string('version.header'),
     versionField: c.stringOrNull('version.field'),
-    dependencies: parseDependencies(c, name, keyColumns),
+    dependencies: checkDependencyTopics(props, parseDependencies(c, name, keyColumns)),
     destination: {
       type,
       name,

@@ -115,6 +115,17 @@ describe('LookupSink config', () => {
         'dependencies.r.topic.id.field': 'a,b',
       }).message,
     ).toMatch(/one field per key column/);
+    // A dependency topic the connector does not consume could never wake anything.
+    expect(
+      configError({
+        ...base,
+        topics: 'erp.erp.document',
+        dependencies: 'r',
+        'dependencies.r.type': 'field',
+        'dependencies.r.field': 'd',
+        'dependencies.r.topic': 'erp.erp.document_domain',
+      }).key,
+    ).toBe('dependencies.r.topic');
   });
 
   it('names the key in errors, and never shows a password', () => {
