@@ -19,6 +19,10 @@
  * - deliver (worker): the same, run by the worker's own sink runner (WorkerSinkTask on the worker's Kafka port:
  *   StringConverter keys, schemaless JsonConverter values, SimpleHeaderConverter headers, offset commits), as a
  *   deployed connector runs; until every record is put and flushed;
+ * - fan-out (3 customers): the deliver case with every document registered to three customers (LEFT JOIN on the
+ *   registrations, ${customer}.docs): three deliveries per delivered version; the ratio to deliver;
+ * - registration → delivery and parent → child: release latency p50/p99 under default settings (latency.ts;
+ *   BENCH_LATENCY_N events, one every BENCH_LATENCY_SPACING_MS);
  * - park (run first, in a fresh process state): BENCH_PARKED records whose parent never arrives (a ledger dependency, so the in-memory wake index holds
  *   every key); put rate and peak RSS (target ≤ 500 MB: parked records live in the park table, not in memory).
  */
@@ -35,6 +39,7 @@ import { KafkaJsPort } from '../../runtime/worker/kafka-port.js';
 import { defaultPluginRegistry } from '../../runtime/plugins/registry.js';
 import { WorkerSinkTask } from '../../runtime/worker/sink-task.js';
 import { createConverters } from '../../runtime/worker/task-context.js';
+import { latencyCases } from './latency.js';
 import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from '../support.js';
 
 function env(name: string): string {
@@ -108,6 +113,29 @@ function rssSampler(): { stop(): number } {
   };
 }
 
+/** A fetched message as the worker hands it to put(): the id as the key, the version header. */
+function sinkRecordOf(
+  topic: string,
+  partition: number,
+  m: { key: Buffer | null; headers: Record<string, unknown>; offset: string },
+): SinkRecord {
+  return {
+    topic,
+    kafkaPartition: partition,
+    kafkaOffset: BigInt(m.offset),
+    keySchema: null,
+    key: Number(m.key!.toString()),
+    valueSchema: null,
+    value: {},
+    timestamp: Date.now(),
+    timestampType: 'CreateTime',
+    headers: Headers.of({ 'erpstream.version': m.headers['erpstream.version'] }),
+    originalTopic: topic,
+    originalKafkaPartition: partition,
+    originalKafkaOffset: BigInt(m.offset),
+  };
+}
+
 /** Reads `count` records of `topic` with a fresh group; `onBatch` sees each kafkajs batch (awaited). */
 async function consume(
   kafka: ReturnType<typeof createKafka>,
@@ -142,6 +170,56 @@ async function consume(
       .catch(reject);
   });
   await consumer.disconnect();
+}
+
+/**
+ * A task run by the worker's own sink runner (WorkerSinkTask on the worker's Kafka port), with the converters a
+ * connector config gets (StringConverter keys, schemaless JsonConverter values, SimpleHeaderConverter headers) and
+ * the worker's default consumer settings. Call start(false) on it.
+ */
+export async function workerRunner(
+  port: KafkaJsPort,
+  task: LookupSinkTask,
+  props: Record<string, string>,
+  topics: string[],
+  group: string,
+): Promise<WorkerSinkTask> {
+  const logger = silentLogger;
+  const converters = await createConverters(
+    defaultPluginRegistry(),
+    {
+      'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'false',
+    },
+    {},
+    {
+      key: 'org.apache.kafka.connect.json.JsonConverter',
+      value: 'org.apache.kafka.connect.json.JsonConverter',
+      header: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
+    },
+  );
+  const errors = errorHandlingConfig({});
+  return new WorkerSinkTask({
+    connector: group,
+    taskId: 0,
+    task,
+    taskClass: 'erpstream.LookupSinkConnector',
+    props,
+    subscription: { topics },
+    chain: TransformChain.empty<SinkRecord>(),
+    converters,
+    consumer: await port.consumer(group, group),
+    errors,
+    reporter: new ErrorReporter({ connector: 'bench', task: 0 }, errors, logger, null),
+    logger,
+    listener: { onState() {} },
+    onTopic() {},
+  });
+}
+
+export function benchContext(kafka?: KafkaPluginAccess): SinkTaskContext {
+  return context(kafka);
 }
 
 export const sinkBench: Bench = {
@@ -316,22 +394,7 @@ export const sinkBench: Bench = {
       t0 = performance.now();
       await consume(kafka, input, records, async (messages, partition) => {
         for (let i = 0; i < messages.length; i += PUT_BATCH) {
-          const batch: SinkRecord[] = messages.slice(i, i + PUT_BATCH).map((m) => ({
-            topic: input,
-            kafkaPartition: partition,
-            kafkaOffset: BigInt(m.offset),
-            keySchema: null,
-            key: Number(m.key!.toString()),
-            valueSchema: null,
-            value: {},
-            timestamp: Date.now(),
-            timestampType: 'CreateTime',
-            headers: Headers.of({ 'erpstream.version': m.headers['erpstream.version'] }),
-            originalTopic: input,
-            originalKafkaPartition: partition,
-            originalKafkaOffset: BigInt(m.offset),
-          }));
-          await task.put(batch);
+          await task.put(messages.slice(i, i + PUT_BATCH).map((m) => sinkRecordOf(input, partition, m)));
         }
       });
       // Until the last batch is delivered and recorded, not just handed to put().
@@ -352,43 +415,58 @@ export const sinkBench: Bench = {
       results.push(deliver);
       await task.stop();
 
+      // Fan-out: the same records, each document registered to three customers (a LEFT JOIN on the registrations,
+      // the documented config): three deliveries per delivered version, one ledger entry per document.
+      await db.query(
+        `CREATE TABLE ${schema}.document_domain (document_id int, domain text, PRIMARY KEY (document_id, domain))`,
+      );
+      await db.query(
+        `INSERT INTO ${schema}.document_domain SELECT g, 'f${sfx}_' || c FROM generate_series(0, ${KEYS - 1}) g, generate_series(0, 2) c`,
+      );
+      await access.ensureTopics([0, 1, 2].map((c) => ({ topic: `f${sfx}_${c}.docs`, partitions: 1 })));
+      const fan = new LookupSinkTask();
+      fan.initialize(context(access));
+      const { 'lookup.table': _table, ...fanProps } = deliverProps('fan');
+      await fan.start({
+        ...fanProps,
+        'lookup.query':
+          `SELECT d.*, dd.domain AS customer FROM ${schema}.document d LEFT JOIN ${schema}.document_domain dd ` +
+          `ON dd.document_id = d.document_id WHERE d.document_id IN (:ids)`,
+        dependencies: 'registered',
+        'dependencies.registered.type': 'field',
+        'dependencies.registered.field': 'customer',
+        'destination.topic': '${customer}.docs',
+      });
+      cpu = process.cpuUsage();
+      rss = rssSampler();
+      t0 = performance.now();
+      await consume(kafka, input, records, async (messages, partition) => {
+        for (let i = 0; i < messages.length; i += PUT_BATCH) {
+          await fan.put(messages.slice(i, i + PUT_BATCH).map((m) => sinkRecordOf(input, partition, m)));
+        }
+      });
+      await fan.flush();
+      const fm = fan.metrics();
+      results.push(
+        result(
+          'fan-out (3 customers)',
+          records,
+          t0,
+          cpu,
+          rss.stop(),
+          null,
+          `ratio to deliver ${(deliver.seconds / ((performance.now() - t0) / 1000)).toFixed(2)}; ` +
+            `delivered ${fm.delivered} (${(fm.delivered / Math.max(1, m.delivered)).toFixed(2)}× deliver's), ` +
+            `superseded ${fm.superseded}, lookup queries/record ${(fm.lookupQueries / records).toFixed(4)}`,
+        ),
+      );
+      await fan.stop();
+
       // The same, run by the worker's sink runner: converters, the transform chain, offsets and commits included.
       const port = new KafkaJsPort({ brokers: brokers.split(','), clientId: 'bench-sink-worker' });
       const workerTask = new LookupSinkTask();
-      const logger = silentLogger;
       workerTask.initialize(context(access));
-      // As the worker builds them from a connector config (the registry's classes, the worker's defaults).
-      const converters = await createConverters(
-        defaultPluginRegistry(),
-        {
-          'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-          'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-          'value.converter.schemas.enable': 'false',
-        },
-        {},
-        {
-          key: 'org.apache.kafka.connect.json.JsonConverter',
-          value: 'org.apache.kafka.connect.json.JsonConverter',
-          header: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
-        },
-      );
-      const errors = errorHandlingConfig({});
-      const runner = new WorkerSinkTask({
-        connector: 'bench-lookup-sink-worker',
-        taskId: 0,
-        task: workerTask,
-        taskClass: 'erpstream.LookupSinkConnector',
-        props: deliverProps('worker'),
-        subscription: { topics: [input] },
-        chain: TransformChain.empty<SinkRecord>(),
-        converters,
-        consumer: await port.consumer(`bench-sink-w-${sfx}`, 'bench-sink-worker'),
-        errors,
-        reporter: new ErrorReporter({ connector: 'bench', task: 0 }, errors, logger, null),
-        logger,
-        listener: { onState() {} },
-        onTopic() {},
-      });
+      const runner = await workerRunner(port, workerTask, deliverProps('worker'), [input], `bench-sink-w-${sfx}`);
       cpu = process.cpuUsage();
       rss = rssSampler();
       t0 = performance.now();
@@ -409,6 +487,20 @@ export const sinkBench: Bench = {
       results.push(viaWorker);
       await runner.stop(10_000);
       await port.close();
+
+      results.push(
+        ...(await latencyCases({
+          db,
+          kafka,
+          access,
+          pgUrl,
+          brokers,
+          schema,
+          sfx,
+          count: Number(ctx.env.BENCH_LATENCY_N ?? 200),
+          spacingMs: Number(ctx.env.BENCH_LATENCY_SPACING_MS ?? 20),
+        })),
+      );
     } finally {
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
       await db.end();

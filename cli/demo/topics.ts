@@ -22,11 +22,24 @@ export function namespaceConnectors(
   return connectors.map((c) => {
     const config = { ...c.config };
     for (const key of TOPIC_KEYS) if (config[key] !== undefined) config[key] = topicPrefix + config[key];
-    if (config.topics !== undefined)
-      config.topics = config.topics
+    const prefixed = (list: string) =>
+      list
         .split(',')
         .map((t) => topicPrefix + t.trim())
         .join(',');
+    if (config.topics !== undefined) config.topics = prefixed(config.topics);
+    // A lookup sink's dependency topics (registrations) and the predicate that keeps its routing off them.
+    for (const key of Object.keys(config)) {
+      if (/^dependencies\.[^.]+\.topic$/.test(key)) config[key] = prefixed(config[key]!);
+    }
+    const pattern = 'predicates.dependencyTopics.pattern';
+    if (config[pattern] !== undefined) {
+      const escaped = topicPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      config[pattern] = config[pattern]
+        .split('|')
+        .map((alt) => escaped + alt)
+        .join('|');
+    }
     const name = namePrefix + c.name;
     config.name = name;
     Object.assign(config, extra(c));

@@ -4,6 +4,7 @@ import {
   CHAIN_SECTIONS,
   type ChainSection,
   DEPENDENCY_FIELDS,
+  DEPENDENCY_TOPIC_FIELDS,
   ERP_SOURCE_CLASS,
   ERROR_FIELDS,
   type FieldSpec,
@@ -141,6 +142,9 @@ class ConfigOut {
   }
 }
 
+/** The predicate that keeps a sink's domain stage off its dependency topics (registrations carry no code). */
+const DEPENDENCY_TOPICS_PREDICATE = 'dependencyTopics';
+
 function writeFields(s: Section, specs: readonly FieldSpec[], out: ConfigOut, keyPrefix = ''): void {
   for (const spec of specs) {
     if (isGroup(spec)) {
@@ -277,18 +281,33 @@ function readSink(
   const cls = s.str('connectorClass') ?? LOOKUP_SINK_CLASS;
   out.set('connector.class', cls, s.has('connectorClass') ? s.at('connectorClass') : s.path);
 
+  const deps = s.entries(
+    'dependencies',
+    DEPENDENCY_FIELDS.map((f) => f.f),
+  );
+  // Topics a dependency follows (registrations) are consumed too: their records re-decide entities.
+  const depTopics = new Map<string, string[]>();
+  for (const [n, d] of deps) {
+    const named = [...(d.list('topics') ?? [])];
+    const tables = d.list('tables');
+    if (tables && !source?.topicPrefix) d.problem('tables', 'needs source.topicPrefix to name the topics; give topics');
+    else if (tables) named.push(...tables.map((t) => `${source!.topicPrefix}.${t}`));
+    if (named.length > 0) depTopics.set(n, named);
+  }
+  const withDeps = (list: readonly string[]) => [...new Set([...list, ...[...depTopics.values()].flat()])].join(',');
+
   const topics = s.list('topics');
   const tables = s.list('tables');
   if (topics && tables) s.problem('tables', 'give either topics or tables, not both');
-  else if (topics) out.set('topics', topics.join(','), s.at('topics'));
+  else if (topics) out.set('topics', withDeps(topics), s.at('topics'));
   else if (tables) {
     if (!source?.topicPrefix)
       s.problem('tables', 'needs source.topicPrefix to name the topics; give sink.topics instead');
-    else out.set('topics', tables.map((t) => `${source.topicPrefix}.${t}`).join(','), s.at('tables'));
+    else out.set('topics', withDeps(tables.map((t) => `${source.topicPrefix}.${t}`)), s.at('tables'));
   } else if (source?.connector.config['table.include.list'] && source.topicPrefix) {
     // Default: every table the source captures.
     const all = source.section.list('tables') ?? [];
-    out.set('topics', all.map((t) => `${source.topicPrefix}.${t}`).join(','), source.section.at('tables'));
+    out.set('topics', withDeps(all.map((t) => `${source.topicPrefix}.${t}`)), source.section.at('tables'));
   } else if (source) {
     // (Without a source the problem is already reported; a second one would be noise.)
     s.problem(null, 'declare the topics to consume: sink.topics or sink.tables');
@@ -299,15 +318,14 @@ function readSink(
     for (const [k, v, origin] of source.connection) out.set(`lookup.connection.${k}`, v, origin);
   }
 
-  const deps = s.entries(
-    'dependencies',
-    DEPENDENCY_FIELDS.map((f) => f.f),
-  );
   if (deps.length > 0) {
     out.set('dependencies', deps.map(([n]) => n).join(','), s.at('dependencies'));
+    const own = DEPENDENCY_FIELDS.filter((f) => !(DEPENDENCY_TOPIC_FIELDS as readonly string[]).includes(f.f));
     for (const [n, d] of deps) {
       if (!d.has('type')) d.problem('type', 'required (ledger, sql or field)');
-      writeFields(d, DEPENDENCY_FIELDS, out, `dependencies.${n}.`);
+      writeFields(d, own, out, `dependencies.${n}.`);
+      const named = depTopics.get(n);
+      if (named) out.set(`dependencies.${n}.topic`, named.join(','), d.at(d.has('topics') ? 'topics' : 'tables'));
     }
   }
 
@@ -336,6 +354,11 @@ function readSink(
       }
     }
     writeFields(sec, chain.fields, keys);
+    if (chain.section === 'domain' && depTopics.size > 0) {
+      // Registration records name no customer code: routing them would drop them. The domain stage skips them.
+      keys.set('predicate', DEPENDENCY_TOPICS_PREDICATE, s.at('dependencies'));
+      keys.set('negate', 'true', s.at('dependencies'));
+    }
     stages.set(chain.section, { chain, keys });
   }
 
@@ -376,6 +399,16 @@ function readSink(
     writeStage(extra, alias, keys);
   }
   if (chains.input.length > 0) out.set('transforms', chains.input.join(','), s.path);
+  if (stages.has('domain') && depTopics.size > 0) {
+    const p = `predicates.${DEPENDENCY_TOPICS_PREDICATE}`;
+    out.set('predicates', DEPENDENCY_TOPICS_PREDICATE, s.at('dependencies'));
+    out.set(`${p}.type`, 'org.apache.kafka.connect.transforms.predicates.TopicNameMatches', s.at('dependencies'));
+    out.set(
+      `${p}.pattern`,
+      [...new Set([...depTopics.values()].flat())].map(tableRegex).join('|'),
+      s.at('dependencies'),
+    );
+  }
   if (chains.delivery.length > 0) out.set(`${DELIVERY_PREFIX}transforms`, chains.delivery.join(','), s.path);
 
   const errors = root.section(

@@ -122,7 +122,36 @@ export const DEPENDENCY_FIELDS: readonly Field[] = [
     doc: 'sql: a query with :named row values; ready when it returns a row.',
   },
   { f: 'field', key: 'field', type: 'string', doc: 'field: a row column that must not be null.' },
+  {
+    f: 'topics',
+    key: 'topic',
+    type: 'list',
+    doc:
+      'Topics whose records name entities to decide again at once (the registration table’s change topic): a new ' +
+      'registration delivers, a removed one withdraws. The sink consumes them too.',
+  },
+  {
+    f: 'tables',
+    key: 'topic',
+    type: 'list',
+    doc: 'Source tables whose change topics (<topicPrefix>.<schema>.<table>) are such topics.',
+  },
+  {
+    f: 'topicIdField',
+    key: 'topic.id.field',
+    type: 'list',
+    doc: 'Fields of those records holding the entity id (after the sink’s transforms); default: the record key.',
+  },
+  {
+    f: 'expires',
+    key: 'expires',
+    type: 'boolean',
+    doc: 'Whether waiting on it ends in the DLQ after park.max.duration.ms (default: false for field, true otherwise).',
+  },
 ];
+
+/** Dependency fields that name topics; the expansion writes them itself (tables need the source's prefix). */
+export const DEPENDENCY_TOPIC_FIELDS = ['topics', 'tables'] as const;
 
 /** `errors:` → Kafka Connect's error-handling keys (Connect's own names and semantics). */
 export const ERROR_FIELDS: readonly FieldSpec[] = [

@@ -272,6 +272,18 @@ export const lookupSinkConfigDef = new ConfigDef()
       'jdbc: target column holding the delivered version; the upsert only overwrites a row whose version is lower.',
   })
   .define({
+    name: 'destination.withdraw.mode',
+    type: 'STRING',
+    defaultValue: 'delete',
+    importance: 'MEDIUM',
+    group: G_DEST,
+    validator: Validators.in('delete', 'ignore'),
+    documentation:
+      'What a destination gets when the entity no longer routes to it (its registration was removed, or the ' +
+      'row moved to another domain): delete (a tombstone for kafka, a DELETE for jdbc, the delete event for http) ' +
+      'or ignore (the destination keeps what it has; the ledger forgets it).',
+  })
+  .define({
     name: 'destination.delete.mode',
     type: 'STRING',
     defaultValue: 'delete',
@@ -489,21 +501,35 @@ export const lookupSinkConfigDef = new ConfigDef()
     documentation: 'How often the task looks for parked records due for a re-check.',
   });
 
-export interface LedgerDependency {
+/** What every dependency type shares: whether waiting on it can expire, and the topics announcing its rows. */
+interface DependencyCommon {
   readonly name: string;
+  /**
+   * Whether a record waiting on this past park.max.duration.ms goes to the DLQ. A field dependency (a registration)
+   * does not expire: "not for this customer yet" is a waiting state, not an error.
+   */
+  readonly expires: boolean;
+  /** Topics whose records name entities to re-evaluate at once (the registration table's change topic). */
+  readonly topics: readonly string[];
+  /**
+   * Field paths of those records holding the entity id parts; empty: the record key (by the key column names, or
+   * by position when it has as many fields), else value fields named like the key columns.
+   */
+  readonly topicIdFields: readonly string[];
+}
+
+export interface LedgerDependency extends DependencyCommon {
   readonly type: 'ledger';
   readonly entity: string;
   readonly destination: string;
   /** Row columns holding the parent id parts. */
   readonly idFields: readonly string[];
 }
-export interface SqlDependency {
-  readonly name: string;
+export interface SqlDependency extends DependencyCommon {
   readonly type: 'sql';
   readonly query: SqlTemplate;
 }
-export interface FieldDependency {
-  readonly name: string;
+export interface FieldDependency extends DependencyCommon {
   readonly type: 'field';
   readonly field: string;
 }
@@ -532,6 +558,8 @@ export interface LookupSinkSettings {
     type: DestinationType;
     name: string;
     deleteMode: 'delete' | 'ignore';
+    /** What a destination gets when the entity no longer routes to it (a removed registration). */
+    withdrawMode: 'delete' | 'ignore';
     topic: TextTemplate | null;
     topicPartitions: number;
     transactionalId: string | null;
@@ -566,7 +594,7 @@ function db(c: ParsedConfig, prefix: string, fallback: DbSettings | null): DbSet
   };
 }
 
-function parseDependencies(c: ParsedConfig, destination: string): Dependency[] {
+function parseDependencies(c: ParsedConfig, destination: string, keyColumns: readonly string[]): Dependency[] {
   const names = c.list('dependencies');
   if (new Set(names).size !== names.length)
     throw ConfigError.invalid('dependencies', names.join(','), 'Duplicate name');
@@ -579,10 +607,33 @@ function parseDependencies(c: ParsedConfig, destination: string): Dependency[] {
       return v;
     };
     const type = need('type');
+    const list = (k: string) =>
+      (sub[k] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    const expiresText = sub.expires?.trim().toLowerCase();
+    if (expiresText !== undefined && expiresText !== 'true' && expiresText !== 'false') {
+      throw ConfigError.invalid(`${p}expires`, sub.expires, 'Expected true or false');
+    }
+    const topicIdFields = list('topic.id.field');
+    if (topicIdFields.length > 0 && topicIdFields.length !== keyColumns.length) {
+      throw ConfigError.invalid(
+        `${p}topic.id.field`,
+        topicIdFields.join(','),
+        `Expected one field per key column (${keyColumns.join(', ')})`,
+      );
+    }
+    const common = {
+      name,
+      expires: expiresText === undefined ? type !== 'field' : expiresText === 'true',
+      topics: list('topic'),
+      topicIdFields,
+    };
     switch (type) {
       case 'ledger':
         return {
-          name,
+          ...common,
           type,
           entity: need('entity'),
           destination: sub.destination?.trim() || destination,
@@ -592,13 +643,32 @@ function parseDependencies(c: ParsedConfig, destination: string): Dependency[] {
             .filter(Boolean),
         };
       case 'sql':
-        return { name, type, query: compileTemplate(`${p}query`, need('query')) };
+        return { ...common, type, query: compileTemplate(`${p}query`, need('query')) };
       case 'field':
-        return { name, type, field: need('field') };
+        return { ...common, type, field: need('field') };
       default:
         throw ConfigError.invalid(`${p}type`, type, `Expected one of: ${DEPENDENCY_TYPES.join(', ')}`);
     }
   });
+}
+
+/** A dependency topic the connector does not consume would never wake anything: refused, naming the key. */
+function checkDependencyTopics(props: RawConfig, deps: Dependency[]): Dependency[] {
+  const topics = typeof props.topics === 'string' ? props.topics : undefined;
+  if (topics === undefined || topics.trim() === '' || props['topics.regex']) return deps;
+  const consumed = new Set(topics.split(',').map((t) => t.trim()));
+  for (const d of deps) {
+    for (const t of d.topics) {
+      if (!consumed.has(t)) {
+        throw ConfigError.invalid(
+          `dependencies.${d.name}.topic`,
+          t,
+          'The connector does not consume this topic: add it to topics, so its records can wake the entities',
+        );
+      }
+    }
+  }
+  return deps;
 }
 
 function httpSettings(c: ParsedConfig, url: TextTemplate): HttpSettings {
@@ -672,11 +742,12 @@ export function parseLookupSinkConfig(props: RawConfig): LookupSinkSettings {
     entity,
     versionHeader: c.string('version.header'),
     versionField: c.stringOrNull('version.field'),
-    dependencies: parseDependencies(c, name),
+    dependencies: checkDependencyTopics(props, parseDependencies(c, name, keyColumns)),
     destination: {
       type,
       name,
       deleteMode: c.string('destination.delete.mode') as 'delete' | 'ignore',
+      withdrawMode: c.string('destination.withdraw.mode') as 'delete' | 'ignore',
       topic: topicText ? compileTopicTemplate('destination.topic', topicText) : null,
       topicPartitions: c.int('destination.topic.partitions'),
       transactionalId: c.stringOrNull('destination.kafka.transactional.id'),

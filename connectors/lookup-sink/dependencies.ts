@@ -4,6 +4,7 @@ import type { EntityId } from './record-fields.js';
 import { idText } from './record-fields.js';
 import type { Row, SqlClient } from './sql/client.js';
 import { bindTemplate } from './sql/named-params.js';
+import { PoisonIdError, isValueError } from './poison.js';
 import { rowValue } from './template.js';
 
 /** The ledger key a parked child waits for; the same text is published when that parent is delivered. */
@@ -12,12 +13,24 @@ export function ledgerKey(destination: string, entity: string, entityId: string)
 }
 
 export interface Candidate {
+  /** Unique per looked-up row (an id has several when it fans out). */
+  readonly key: string;
   readonly idText: string;
   readonly id: EntityId;
   readonly row: Row;
 }
 
-export type Readiness = { ready: true } | { ready: false; reason: string; waitingOn: string | null };
+export type Readiness =
+  | { ready: true }
+  | {
+      ready: false;
+      reason: string;
+      waitingOn: string | null;
+      /** The unmet dependency does not expire (a registration): the record waits, it is never dead-lettered for it. */
+      soft: boolean;
+      /** The check query failed because of this id's value: the record goes to the DLQ with this error. */
+      poison?: Error;
+    };
 
 /**
  * Evaluates the configured dependencies for a batch of looked-up rows: field checks first (free), then ledger
@@ -35,14 +48,16 @@ export class DependencyChecker {
 
   async check(candidates: readonly Candidate[]): Promise<Map<string, Readiness>> {
     const result = new Map<string, Readiness>();
-    const pending = new Set(candidates.map((c) => c.idText));
-    const fail = (c: Candidate, reason: string, waitingOn: string | null = null) => {
-      result.set(c.idText, { ready: false, reason, waitingOn });
-      pending.delete(c.idText);
+    const pending = new Set(candidates.map((c) => c.key));
+    let soft = false;
+    const fail = (c: Candidate, reason: string, waitingOn: string | null = null, poison?: Error) => {
+      result.set(c.key, { ready: false, reason, waitingOn, soft, ...(poison ? { poison } : {}) });
+      pending.delete(c.key);
     };
     for (const dep of this.deps) {
-      const open = candidates.filter((c) => pending.has(c.idText));
+      const open = candidates.filter((c) => pending.has(c.key));
       if (open.length === 0) break;
+      soft = !dep.expires;
       if (dep.type === 'field') {
         for (const c of open) {
           const v = rowValue(c.row, dep.field);
@@ -51,7 +66,7 @@ export class DependencyChecker {
       } else if (dep.type === 'ledger') {
         await this.checkLedger(dep, open, fail);
       } else {
-        const cache = new Map<string, boolean>();
+        const cache = new Map<string, boolean | Error>();
         for (const c of open) {
           const { sql, params } = bindTemplate(dep.query, (name) => {
             if (name === 'id') return { one: c.id.length === 1 ? c.id[0] : c.idText };
@@ -60,17 +75,26 @@ export class DependencyChecker {
             return { one: v };
           });
           const memo = JSON.stringify([sql, params], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-          let found = cache.get(memo);
+          let found: boolean | Error | undefined = cache.get(memo);
           if (found === undefined) {
             this.sqlQueries++;
-            found = (await this.origin.query(sql, params)).length > 0;
+            try {
+              found = (await this.origin.query(sql, params)).length > 0;
+            } catch (e) {
+              // One id the check query cannot take (a string for an integer column) must not fail the batch.
+              if (!isValueError(e)) throw e;
+              found = e as Error;
+            }
             cache.set(memo, found);
           }
-          if (!found) fail(c, `dependency ${dep.name}: check query returned no row`);
+          if (found instanceof Error) {
+            const error = new PoisonIdError(c.idText, `dependency ${dep.name}: ${found.message}`, { cause: found });
+            fail(c, error.message, null, error);
+          } else if (!found) fail(c, `dependency ${dep.name}: check query returned no row`);
         }
       }
     }
-    for (const id of pending) result.set(id, { ready: true });
+    for (const key of pending) result.set(key, { ready: true });
     return result;
   }
 
@@ -84,14 +108,15 @@ export class DependencyChecker {
       const parts = dep.idFields.map((f) => rowValue(c.row, f));
       // No parent id (a phone without a person) means nothing to wait for.
       if (parts.some((p) => p === null || p === undefined)) continue;
-      parents.set(c.idText, idText(parts.map((p) => (typeof p === 'string' ? p : String(p)))));
+      parents.set(c.key, idText(parts.map((p) => (typeof p === 'string' ? p : String(p)))));
     }
     const delivered = await this.ledger.get(dep.destination, dep.entity, [...parents.values()]);
     for (const c of open) {
-      const parent = parents.get(c.idText);
+      const parent = parents.get(c.key);
       if (parent === undefined) continue;
       const entry = delivered.get(parent);
-      if (!entry || entry.deleted) {
+      // Withdrawn from every target (its registrations removed) counts as not delivered.
+      if (!entry || entry.deleted || entry.targets.length === 0) {
         fail(
           c,
           `dependency ${dep.name}: ${dep.entity} ${parent} not delivered to ${dep.destination} yet`,

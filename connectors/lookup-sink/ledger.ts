@@ -21,15 +21,75 @@ export interface LedgerEntry {
    * delete or move removes exactly that key; null when the key was the entity id.
    */
   readonly deliveredKey: string | null;
+  /**
+   * Every place that holds this version (fan-out: one per registration), each with the key it was written under.
+   * Empty when deleted or withdrawn everywhere. `target`/`deliveredKey` repeat the first, for older readers.
+   */
+  readonly targets: readonly TargetRef[];
+}
+
+/** One place an entity was delivered to: the version it holds and the key it was written under (null: the id). */
+export interface TargetRef {
+  readonly target: string;
+  readonly deliveredKey: string | null;
+  readonly version: bigint;
+}
+
+/** A ledger entry for these targets (the first one is also kept in the single-target columns). */
+export function entryOf(
+  version: bigint,
+  targets: readonly TargetRef[],
+  deleted: boolean,
+  previous?: LedgerEntry,
+): LedgerEntry {
+  const first = targets[0] ?? null;
+  return {
+    version,
+    deleted,
+    targets,
+    // A deleted entry keeps where it was last, as it always did.
+    target: first?.target ?? previous?.target ?? null,
+    deliveredKey: first ? first.deliveredKey : (previous?.deliveredKey ?? null),
+  };
+}
+
+function targetsOf(
+  r: Record<string, unknown>,
+  version: bigint,
+  target: string | null,
+  deliveredKey: string | null,
+  deleted: boolean,
+): TargetRef[] {
+  if (deleted) return [];
+  const json = r.targets;
+  if (json !== null && json !== undefined) {
+    return (JSON.parse(String(json)) as Array<[string, string | null, string]>).map(([t, k, v]) => ({
+      target: t,
+      deliveredKey: k,
+      version: BigInt(v),
+    }));
+  }
+  // A ledger row written before fan-out: its single target.
+  return target === null ? [] : [{ target, deliveredKey, version }];
 }
 
 export interface LedgerWrite extends LedgerEntry {
   readonly entityId: string;
 }
 
-const COLUMNS = ['destination', 'entity', 'entity_id', 'version', 'target', 'deleted', 'updated_at', 'delivered_key'];
+const COLUMNS = [
+  'destination',
+  'entity',
+  'entity_id',
+  'version',
+  'target',
+  'deleted',
+  'updated_at',
+  'delivered_key',
+  'targets',
+];
 /** PostgreSQL types of COLUMNS, for the array parameters of a batch upsert. */
-const PG_TYPES = ['varchar', 'varchar', 'varchar', 'numeric', 'varchar', 'boolean', 'bigint', 'text'];
+const PG_TYPES = ['varchar', 'varchar', 'varchar', 'numeric', 'varchar', 'boolean', 'bigint', 'text', 'text'];
 const KEY = ['destination', 'entity', 'entity_id'];
 const CHUNK = 500;
 /** Entries remembered ahead of their write; the oldest are forgotten first (their writes landed long ago). */
@@ -55,11 +115,14 @@ export class DeliveryLedger {
       this.table,
       `destination varchar(191) NOT NULL, entity varchar(191) NOT NULL, entity_id varchar(300) NOT NULL, ` +
         `version ${t.version} NOT NULL, target varchar(512) NULL, deleted ${t.bool} NOT NULL, updated_at ${t.long} NOT NULL, ` +
-        `delivered_key ${t.text} NULL, PRIMARY KEY (destination, entity, entity_id)`,
+        `delivered_key ${t.text} NULL, targets ${t.text} NULL, PRIMARY KEY (destination, entity, entity_id)`,
       [],
     );
-    // Ledgers created before delivered_key existed.
-    if (existed) await addColumnIfAbsent(this.db, this.table, 'delivered_key', t.text);
+    // Ledgers created before delivered_key and targets existed.
+    if (existed) {
+      await addColumnIfAbsent(this.db, this.table, 'delivered_key', t.text);
+      await addColumnIfAbsent(this.db, this.table, 'targets', t.text);
+    }
   }
 
   /**
@@ -70,13 +133,14 @@ export class DeliveryLedger {
     for (const w of writes) {
       const k = `${destination}|${entity}|${w.entityId}`;
       const cur = this.remembered.get(k);
-      if (cur && cur.version >= w.version) continue;
+      if (cur && cur.version > w.version) continue;
       this.remembered.delete(k);
       this.remembered.set(k, {
         version: w.version,
         target: w.target,
         deleted: w.deleted,
         deliveredKey: w.deliveredKey,
+        targets: w.targets,
       });
     }
     for (const k of this.remembered.keys()) {
@@ -92,7 +156,7 @@ export class DeliveryLedger {
     for (const id of ids) {
       const r = this.remembered.get(`${destination}|${entity}|${id}`);
       const stored = out.get(id);
-      if (r && (!stored || stored.version < r.version)) out.set(id, r);
+      if (r && (!stored || stored.version <= r.version)) out.set(id, r);
     }
     return out;
   }
@@ -102,28 +166,36 @@ export class DeliveryLedger {
     for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
       const match = inList(this.db, 'entity_id', part);
       const rows = await this.db.query(
-        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key FROM ${this.db.quote(this.table)} ` +
+        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets FROM ${this.db.quote(this.table)} ` +
           `WHERE destination = ? AND entity = ? AND ${match.sql}`,
         [destination, entity, ...match.params],
       );
       for (const r of rows) {
+        const target = r.target === null || r.target === undefined ? null : String(r.target);
+        const deleted = r.deleted === true || r.deleted === 1 || r.deleted === '1';
+        const deliveredKey = r.delivered_key === null || r.delivered_key === undefined ? null : String(r.delivered_key);
+        const version = BigInt(String(r.version));
         out.set(String(r.entity_id), {
-          version: BigInt(String(r.version)),
-          target: r.target === null || r.target === undefined ? null : String(r.target),
-          deleted: r.deleted === true || r.deleted === 1 || r.deleted === '1',
-          deliveredKey: r.delivered_key === null || r.delivered_key === undefined ? null : String(r.delivered_key),
+          version,
+          target,
+          deleted,
+          deliveredKey,
+          targets: targetsOf(r, version, target, deliveredKey, deleted),
         });
       }
     }
     return out;
   }
 
-  /** Records deliveries; a lower version than the stored one changes nothing. */
+  /**
+   * Records deliveries; a lower version than the stored one changes nothing. The same version may rewrite the entry:
+   * a registration added or removed changes where that version is held, not the version.
+   */
   async record(destination: string, entity: string, writes: readonly LedgerWrite[]): Promise<void> {
     const latest = new Map<string, LedgerWrite>();
     for (const w of writes) {
       const cur = latest.get(w.entityId);
-      if (!cur || cur.version < w.version) latest.set(w.entityId, w);
+      if (!cur || cur.version <= w.version) latest.set(w.entityId, w);
     }
     const now = Date.now();
     for (const part of chunks([...latest.values()], rowsPerStatement(this.db, CHUNK))) {
@@ -136,8 +208,11 @@ export class DeliveryLedger {
         w.deleted,
         now,
         w.deliveredKey,
+        JSON.stringify(w.targets.map((t) => [t.target, t.deliveredKey, t.version.toString()])),
       ]);
-      const { sql, params } = guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows);
+      const { sql, params } = guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows, {
+        orEqual: true,
+      });
       await this.db.execute(sql, params);
     }
   }

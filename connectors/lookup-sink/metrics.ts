@@ -4,7 +4,19 @@ export interface LookupSinkMetrics {
   delivered: number;
   /** Deliveries of a key that had been parked. */
   released: number;
+  /** Parked keys, waiting ones included. */
   parked: number;
+  /**
+   * Parked keys that wait on a dependency that does not expire ("not for any customer yet"): delivered when a
+   * registration arrives, never dead-lettered for that reason.
+   */
+  waiting: number;
+  /** Withdrawals sent: a target the entity no longer routes to (its registration removed) got a delete. */
+  withdrawn: number;
+  /** Records whose id the origin database could not take, isolated from their batch and sent to the DLQ. */
+  poisoned: number;
+  /** Entities re-evaluated because a dependency topic named them (a registration added or removed). */
+  reevaluated: number;
   oldestParkedAgeMs: number | null;
   /** Versions at or below the delivered (or parked) one. */
   staleDropped: number;
@@ -26,6 +38,10 @@ export function emptyMetrics(): LookupSinkMetrics {
     delivered: 0,
     released: 0,
     parked: 0,
+    waiting: 0,
+    withdrawn: 0,
+    poisoned: 0,
+    reevaluated: 0,
     oldestParkedAgeMs: null,
     staleDropped: 0,
     superseded: 0,

@@ -1,3 +1,4 @@
+import { WAITING_PREFIX } from './planner.js';
 import type { SqlClient } from './sql/client.js';
 import {
   chunks,
@@ -166,14 +167,22 @@ export class ParkStore {
     return out;
   }
 
-  async stats(): Promise<{ count: number; oldestFirstParkedAt: number | null }> {
+  /**
+   * Parked keys, how many of them wait on a dependency that does not expire (reason `waiting: …`), and the first
+   * parking of the oldest one that can expire (waiting keys may wait for ever; they do not age the park).
+   */
+  async stats(): Promise<{ count: number; waiting: number; oldestFirstParkedAt: number | null }> {
+    const waiting = `reason LIKE '${WAITING_PREFIX.replace(/'/g, "''")}%'`;
     const [r] = await this.db.query(
-      `SELECT COUNT(*) AS n, MIN(first_parked_at) AS oldest FROM ${this.t} WHERE destination = ? AND entity = ?`,
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${waiting} THEN 1 ELSE 0 END) AS w, ` +
+        `MIN(CASE WHEN ${waiting} THEN NULL ELSE first_parked_at END) AS oldest ` +
+        `FROM ${this.t} WHERE destination = ? AND entity = ?`,
       [this.destination, this.entity],
     );
     const oldest = r?.oldest;
     return {
       count: Number(r?.n ?? 0),
+      waiting: Number(r?.w ?? 0),
       oldestFirstParkedAt: oldest === null || oldest === undefined ? null : Number(oldest),
     };
   }

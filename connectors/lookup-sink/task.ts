@@ -1,58 +1,48 @@
 import {
-  DataError,
   ErpStreamError,
-  RetriableError,
   type SinkRecord,
   type SinkTask,
   type SinkTaskContext,
   type TopicPartition,
 } from '../../runtime/api/index.js';
 import { type DbSettings, type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
-import { type Candidate, DependencyChecker, ledgerKey } from './dependencies.js';
-import type { Delivery, Destination, Rejection, Removal } from './destinations/destination.js';
+import { DependencyChecker, ledgerKey } from './dependencies.js';
+import type { Destination, Rejection } from './destinations/destination.js';
 import { HttpDestination } from './destinations/http.js';
 import { JdbcDestination } from './destinations/jdbc.js';
 import { KafkaDestination } from './destinations/kafka.js';
 import { decodeRecord, encodeRecord } from './json.js';
-import { DeliveryLedger, type LedgerEntry, type LedgerWrite } from './ledger.js';
+import { DeliveryLedger, type LedgerWrite } from './ledger.js';
 import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
+import { PoisonIdError } from './poison.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
-import { DeliveryShaper, type ShapedRecord } from './shaping.js';
-import { type EntityId, entityIdOf, idOf, idText, parseVersion, versionOf } from './record-fields.js';
+import {
+  type Plan,
+  type PlannedDelivery,
+  type PlannedRemoval,
+  type Work,
+  WAITING_PREFIX,
+  candidatesOf,
+  ledgerWriteOf,
+  planBatch,
+  resolveWorks,
+} from './planner.js';
+import { DeliveryShaper } from './shaping.js';
+import { type EntityId, entityIdOf, idOf, idText, versionOf } from './record-fields.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
-import { rowValue } from './template.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
 import { wakeBus } from './wake-bus.js';
 
-/** One key's work in a cycle: a fresh record, or a parked one being re-checked (or both: a newer fresh one). */
-interface Work {
-  readonly idText: string;
-  readonly id: EntityId;
-  readonly version: bigint;
-  readonly record: SinkRecord | null;
-  parked: ParkedRecord | null;
-}
-
-/** A delivery decided for a batch, with the key the destination will write it under (for the ledger). */
-type Planned = Delivery & { readonly work: Work; readonly deliveredKey: string | null };
-
 /** What decide() settled for one batch, for its delivery stages. */
-interface BatchPlan {
+interface BatchPlan extends Plan {
   readonly works: Work[];
-  readonly ledger: Map<string, LedgerEntry>;
-  readonly deliveries: Array<Planned>;
-  readonly moves: Removal[];
-  readonly gone: Work[];
-  readonly toPark: ParkedRecord[];
-  /** Parked rows to drop (at or below a version); send() adds the delivered and deleted ones. */
-  readonly unpark: Array<{ entityId: string; version: bigint }>;
 }
 
 /** What the destination took: the ledger writes it earned and the counts. */
 interface Sent {
   readonly writes: LedgerWrite[];
-  readonly delivered: ReadonlyArray<Planned>;
+  readonly delivered: ReadonlyArray<PlannedDelivery>;
   readonly deleted: number;
 }
 
@@ -133,6 +123,8 @@ export class LookupSinkTask implements SinkTask {
   private stopped = false;
   private checkScheduled = false;
   private oldestFirstParkedAt: number | null = null;
+  /** Dependency topics → the field paths that name the entity in their records. */
+  private triggers = new Map<string, Array<readonly string[]>>();
   private statsReadAt = 0;
   /**
    * Pipelining (kafka destination only: it never refuses a record after put() returned, and a refusal must reach
@@ -209,6 +201,10 @@ export class LookupSinkTask implements SinkTask {
     this.wakePrefixes = s.dependencies.flatMap((d) =>
       d.type === 'ledger' ? [ledgerKey(d.destination, d.entity, '')] : [],
     );
+    this.triggers = new Map();
+    for (const d of s.dependencies) {
+      for (const topic of d.topics) this.triggers.set(topic, [...(this.triggers.get(topic) ?? []), d.topicIdFields]);
+    }
     this.unsubscribe = wakeBus.subscribe((keys) => this.onDelivered(keys));
     this.timer = setInterval(() => this.scheduleCheck(), s.checkIntervalMs);
     this.timer.unref();
@@ -227,25 +223,33 @@ export class LookupSinkTask implements SinkTask {
       this.m.records += records.length;
       const works = new Map<string, Work>();
       for (const r of records) {
-        let id: EntityId;
-        let version: bigint;
-        try {
-          id = entityIdOf(r, this.s.keyColumns, this.s.idFields);
-          version = versionOf(r, this.s.versionHeader, this.s.versionField);
-        } catch (e) {
-          // A tombstone without a version follows the delete event that carried one: nothing to do.
-          if (r.value === null || r.value === undefined) continue;
-          await this.reject(r, e as Error);
+        const triggers = this.triggers.get(r.originalTopic ?? r.topic);
+        if (triggers !== undefined) {
+          await this.noteTrigger(r, triggers, works);
           continue;
         }
+        const read = await this.readOrReject(r, () => ({
+          id: entityIdOf(r, this.s.keyColumns, this.s.idFields),
+          version: versionOf(r, this.s.versionHeader, this.s.versionField),
+        }));
+        if (read === null) continue;
+        const { id, version } = read;
         const t = idText(id);
         const prev = works.get(t);
         if (prev && prev.version >= version) {
           this.m.superseded++;
           continue;
         }
-        if (prev) this.m.superseded++;
-        works.set(t, { idText: t, id, version, record: r, parked: null });
+        if (prev && prev.record !== null) this.m.superseded++;
+        works.set(t, {
+          idText: t,
+          id,
+          version,
+          record: r,
+          parked: null,
+          reeval: prev?.reeval ?? false,
+          ...(prev?.trigger ? { trigger: prev.trigger } : {}),
+        });
       }
       const marks = nextOffsets(records);
       const batch = await this.decide([...works.values()]);
@@ -273,6 +277,49 @@ export class LookupSinkTask implements SinkTask {
   }
 
   /**
+   * A record of a dependency's topic (a registration added, changed or removed): the entities it names are decided
+   * again in this batch, at the version this sink knows, so a new registration delivers and a removed one withdraws
+   * without waiting for the entity to change or for a backoff.
+   */
+  private async noteTrigger(r: SinkRecord, fields: ReadonlyArray<readonly string[]>, works: Map<string, Work>) {
+    for (const idFields of fields) {
+      const id = await this.readOrReject(r, () => this.triggerId(r, idFields));
+      if (id === null) return;
+      const t = idText(id);
+      const prev = works.get(t);
+      if (prev) {
+        prev.reeval = true;
+        prev.trigger = r;
+      } else works.set(t, { idText: t, id, version: -1n, record: null, parked: null, reeval: true, trigger: r });
+      this.m.reevaluated++;
+    }
+  }
+
+  /**
+   * Reads what a record says (id, version); a record that says nothing usable goes to the DLQ. A tombstone is
+   * skipped: the delete event before it carried what was needed.
+   */
+  private async readOrReject<T>(r: SinkRecord, read: () => T): Promise<T | null> {
+    try {
+      return read();
+    } catch (e) {
+      if (r.value !== null && r.value !== undefined) await this.reject(r, e as Error);
+      return null;
+    }
+  }
+
+  /** The entity a dependency topic's record names: its fields, else its key, else value fields named like the key. */
+  private triggerId(r: SinkRecord, idFields: readonly string[]): EntityId {
+    if (idFields.length > 0) return entityIdOf(r, this.s.keyColumns, idFields);
+    try {
+      return entityIdOf(r, this.s.keyColumns, []);
+    } catch (e) {
+      if (r.value === null || r.value === undefined) throw e;
+      return entityIdOf(r, this.s.keyColumns, this.s.keyColumns);
+    }
+  }
+
+  /**
    * A failed stage cannot be retried by redelivering a later batch (this one would be skipped): it fails the
    * task, which restarts from the committed offsets and replays this batch.
    */
@@ -294,6 +341,7 @@ export class LookupSinkTask implements SinkTask {
     await this.mutex.run(async () => {
       await this.recording;
       await this.settle();
+      await this.refreshStats();
     });
   }
 
@@ -373,6 +421,7 @@ export class LookupSinkTask implements SinkTask {
         version: p.version,
         record: null,
         parked: p,
+        reeval: false,
       }));
       const batch = await this.decide(works);
       await this.settle();
@@ -431,7 +480,8 @@ export class LookupSinkTask implements SinkTask {
   /**
    * Reads and decides one batch; returns its two delivery stages: send (the destination) and record (ledger and
    * park writes). Callers start a send only after the previous batch's send, and a record only after the previous
-   * record, so deliveries, ledger writes and committable offsets keep their order.
+   * record, so deliveries, ledger writes and committable offsets keep their order. The decisions themselves are
+   * planner.ts's; this method does the reads and hands their results over.
    */
   private async decide(input: Work[]): Promise<DecidedBatch> {
     if (input.length === 0) return { send: async () => EMPTY_SENT, record: async () => {} };
@@ -442,7 +492,7 @@ export class LookupSinkTask implements SinkTask {
     const seq = ++this.batchSeq;
     const fresh = input.filter((w) => w.parked === null);
     const before = this.origin.queries;
-    const [ledger, parked, rows] = await Promise.all([
+    const [ledger, parked, lookup] = await Promise.all([
       this.ledger.get(
         dest,
         entity,
@@ -459,163 +509,39 @@ export class LookupSinkTask implements SinkTask {
       if (inFlight.parked === null) parked.delete(w.idText);
       else parked.set(w.idText, inFlight.parked);
     }
-    const unpark: Array<{ entityId: string; version: bigint }> = [];
-    const works = input.filter((w) => {
-      const l = ledger.get(w.idText);
-      if (l && l.version >= w.version) {
-        if (w.record) this.m.staleDropped++;
-        if (w.parked) unpark.push({ entityId: w.idText, version: l.version });
-        return false;
-      }
-      const p = w.parked === null ? parked.get(w.idText) : undefined;
-      if (p === undefined) return true;
-      if (p.version >= w.version) {
-        this.m.staleDropped++;
-        return false;
-      }
-      this.m.superseded++;
-      w.parked = p;
-      return true;
-    });
-
-    const candidates: Array<Candidate & { work: Work; version: bigint }> = [];
-    const gone: Work[] = [];
-    const lagging = new Map<string, string>();
-    for (const w of works) {
-      const row = rows.get(w.idText);
-      if (!row) {
-        gone.push(w);
-        continue;
-      }
-      let version = w.version;
-      let behind: bigint | null = null;
-      if (this.s.versionColumn) {
-        const v = rowValue(row, this.s.versionColumn);
-        if (v !== null && v !== undefined) {
-          const rv = parseVersion(v, `lookup.version.column ${this.s.versionColumn}`);
-          if (rv > version) version = rv;
-          // The read is older than the event (a lagging replica): delivering it would label old state as new.
-          if (rv < w.version) behind = rv;
-        }
-      }
-      if (behind !== null) {
-        lagging.set(w.idText, `origin row version ${behind} is older than the record version ${w.version}`);
-      }
-      candidates.push({ idText: w.idText, id: w.id, row, work: w, version });
-    }
+    const resolved = resolveWorks(input, ledger, parked);
+    this.m.staleDropped += resolved.staleDropped;
+    this.m.superseded += resolved.superseded;
+    const cands = candidatesOf(resolved.live, lookup, this.s.versionColumn);
     const depBefore = this.deps.sqlQueries;
-    const readiness = await this.deps.check(candidates);
+    const readiness = await this.deps.check(cands.candidates);
     this.m.dependencyQueries += this.deps.sqlQueries - depBefore;
-
-    const deliveries: Array<Planned> = [];
-    const moves: Removal[] = [];
-    const toPark: ParkedRecord[] = [];
-    // Reported to the DLQ after the loop: a retriable failure within it must leave nothing reported twice.
-    const expired: Array<{ work: Work; error: Error }> = [];
-    for (const c of candidates) {
-      const lag = lagging.get(c.idText);
-      const r = lag === undefined ? readiness.get(c.idText)! : { ready: false as const, reason: lag, waitingOn: null };
-      if (r.ready) {
-        let target: string;
-        let shaped: ShapedRecord | null | undefined;
-        try {
-          target = this.destination.targetOf(c.row, c.idText);
-          shaped = this.shaper?.shape(c.row, c.idText, c.version, target, c.work.record);
-        } catch (e) {
-          // A transient failure (a code table being reloaded) is no reason to dead-letter the record: the batch
-          // fails retriably and the worker hands it over again.
-          if (e instanceof ErpStreamError && e.retriable) {
-            throw e instanceof RetriableError ? e : new RetriableError(e.message, { cause: e });
-          }
-          expired.push({ work: c.work, error: e as Error });
-          if (c.work.parked) unpark.push({ entityId: c.idText, version: c.work.version });
-          continue;
-        }
-        if (shaped === null) {
-          // The delivery chain dropped it (a Filter): nothing to deliver; its offset advances with the batch.
-          this.m.filtered++;
-          if (c.work.parked) unpark.push({ entityId: c.idText, version: c.work.version });
-          continue;
-        }
-        const prev = ledger.get(c.idText);
-        if (
-          prev &&
-          !prev.deleted &&
-          prev.target !== null &&
-          prev.target !== target &&
-          this.s.destination.deleteMode === 'delete'
-        ) {
-          // The row moved (another customer domain): the old place must not keep a stale copy.
-          moves.push({ entityId: c.idText, version: c.version, target: prev.target, deliveredKey: prev.deliveredKey });
-        }
-        const delivery: Delivery = {
-          entityId: c.idText,
-          version: c.version,
-          row: c.row,
-          target,
-          ...(shaped ? { shaped } : {}),
-        };
-        deliveries.push({
-          ...delivery,
-          work: c.work,
-          deliveredKey: shaped ? (this.destination.deliveredKey?.(delivery) ?? null) : null,
-        });
-        continue;
-      }
-      const w = c.work;
-      const firstParkedAt = w.parked?.firstParkedAt ?? now;
-      if (now - firstParkedAt >= this.s.parkMaxDurationMs) {
-        expired.push({
-          work: w,
-          error: new DataError(
-            `Parked for ${now - firstParkedAt} ms (park.max.duration.ms=${this.s.parkMaxDurationMs}): ${r.reason}`,
-          ),
-        });
-        if (w.parked) unpark.push({ entityId: w.idText, version: w.parked.version });
-        continue;
-      }
-      const attempts = w.record ? 0 : (w.parked?.attempts ?? 0) + 1;
-      toPark.push({
-        entityId: w.idText,
-        version: w.version,
-        record: w.record ? encodeRecord(w.record) : w.parked!.record,
-        reason: r.reason,
-        waitingOn: r.waitingOn,
-        firstParkedAt,
-        nextCheckAt: now + this.backoff(attempts),
-        attempts,
-      });
-    }
-
-    for (const x of expired) await this.expire(x.work, x.error);
+    const plan = planBatch(cands, readiness, ledger, {
+      now,
+      parkMaxDurationMs: this.s.parkMaxDurationMs,
+      deleteMode: this.s.destination.deleteMode,
+      withdrawMode: this.s.destination.withdrawMode,
+      waitingRecheckMs: this.s.retryMaxMs,
+      backoff: (attempts) => this.backoff(attempts),
+      targetOf: (row, id) => this.destination.targetOf(row, id),
+      ...(this.shaper ? { shape: this.shaper.shape.bind(this.shaper) } : {}),
+      ...(this.destination.deliveredKey ? { deliveredKey: this.destination.deliveredKey.bind(this.destination) } : {}),
+      encode: encodeRecord,
+    });
+    plan.unpark.push(...resolved.unpark);
+    this.m.filtered += plan.filtered;
+    // Reported before anything of the batch is sent: a retriable failure later leaves nothing reported twice.
+    for (const x of plan.dlq) await this.expire(x.work, x.error);
 
     if (this.pipelined) {
-      // Delivered or deleted keys that were parked leave the park too (send() adds them to unpark).
-      const leaving = [...unpark, ...deliveries.filter((d) => d.work.parked), ...gone.filter((w) => w.parked)];
-      for (const u of leaving) this.inFlightParks.set('entityId' in u ? u.entityId : u.idText, { seq, parked: null });
-      for (const p of toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
+      // Keys that leave the park (delivered, deleted, obsolete) and keys parked, as the next batch must see them.
+      for (const u of plan.unpark) this.inFlightParks.set(u.entityId, { seq, parked: null });
+      for (const o of plan.outcomes) if (o.work.parked) this.inFlightParks.set(o.work.idText, { seq, parked: null });
+      for (const p of plan.toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
       // The next batch is decided before this one's ledger write lands: it must already see these versions.
-      this.ledger.remember(dest, entity, [
-        ...deliveries.map((d) => ({
-          entityId: d.entityId,
-          version: d.version,
-          target: d.target,
-          deleted: false,
-          deliveredKey: d.deliveredKey,
-        })),
-        ...gone.map((w) => {
-          const prev = ledger.get(w.idText);
-          return {
-            entityId: w.idText,
-            version: w.version,
-            target: prev?.target ?? null,
-            deleted: true,
-            deliveredKey: prev?.deliveredKey ?? null,
-          };
-        }),
-      ]);
+      this.ledger.remember(dest, entity, this.ledgerWrites(plan, plan.deliveries, []));
     }
-    const b = { works, ledger, deliveries, moves, gone, toPark, unpark };
+    const b: BatchPlan = { ...plan, works: resolved.live };
     return {
       send: () => this.send(b),
       record: async (sent) => {
@@ -625,55 +551,43 @@ export class LookupSinkTask implements SinkTask {
     };
   }
 
-  /** The destination side of a batch: moves, deliveries and deletes; refused items go to the DLQ. */
+  /** Ledger writes of a batch's entities, given what the destination took and which withdrawals it refused. */
+  private ledgerWrites(
+    plan: Plan,
+    delivered: ReadonlyArray<PlannedDelivery>,
+    unwithdrawn: ReadonlyArray<PlannedRemoval>,
+    refusedGone: ReadonlySet<Work> = new Set(),
+  ): LedgerWrite[] {
+    const byWork = new Map<Work, PlannedDelivery[]>();
+    for (const d of delivered) byWork.set(d.work, [...(byWork.get(d.work) ?? []), d]);
+    return plan.outcomes
+      .filter((o) => !refusedGone.has(o.work))
+      .map((o) =>
+        ledgerWriteOf(
+          o,
+          byWork.get(o.work) ?? [],
+          unwithdrawn.filter((r) => r.work === o.work),
+        ),
+      );
+  }
+
+  /** The destination side of a batch: withdrawals, deliveries and deletes; refused items go to the DLQ. */
   private async send(b: BatchPlan): Promise<Sent> {
-    const { ledger, deliveries, moves, gone, unpark } = b;
-    if (moves.length > 0) await this.destination.remove(moves);
-    const writes: LedgerWrite[] = [];
-    let delivered: Array<Planned> = [];
+    const { deliveries, removals, unpark } = b;
+    const refusedRemovals =
+      removals.length > 0 ? await this.refuse(await this.destination.remove(removals), removals, unpark) : [];
+    let delivered: PlannedDelivery[] = [];
     if (deliveries.length > 0) {
       const refused = await this.refuse(await this.destination.deliver(deliveries), deliveries, unpark);
-      delivered = deliveries.filter((d) => !refused.has(d.entityId));
-      for (const d of delivered) {
-        writes.push({
-          entityId: d.entityId,
-          version: d.version,
-          target: d.target,
-          deleted: false,
-          deliveredKey: d.deliveredKey,
-        });
-        if (d.work.parked) unpark.push({ entityId: d.entityId, version: d.work.version });
-      }
+      const no = new Set(refused);
+      delivered = deliveries.filter((d) => !no.has(d));
     }
-    let deleted = 0;
-    if (gone.length > 0) {
-      const removals: Array<Removal & { work: Work }> = [];
-      const goneWrites: LedgerWrite[] = [];
-      for (const w of gone) {
-        const prev = ledger.get(w.idText);
-        if (prev && !prev.deleted && prev.target !== null && this.s.destination.deleteMode === 'delete') {
-          removals.push({
-            entityId: w.idText,
-            version: w.version,
-            target: prev.target,
-            deliveredKey: prev.deliveredKey,
-            work: w,
-          });
-        }
-        goneWrites.push({
-          entityId: w.idText,
-          version: w.version,
-          target: prev?.target ?? null,
-          deleted: true,
-          deliveredKey: prev?.deliveredKey ?? null,
-        });
-        if (w.parked) unpark.push({ entityId: w.idText, version: w.version });
-      }
-      const refused =
-        removals.length > 0 ? await this.refuse(await this.destination.remove(removals), removals, unpark) : new Set();
-      writes.push(...goneWrites.filter((w) => !refused.has(w.entityId)));
-      deleted = gone.length - refused.size;
-    }
+    for (const d of delivered) if (d.work.parked) unpark.push({ entityId: d.entityId, version: d.work.version });
+    const refusedGone = new Set(refusedRemovals.filter((r) => r.kind === 'gone').map((r) => r.work));
+    const unwithdrawn = refusedRemovals.filter((r) => r.kind === 'withdraw');
+    const writes = this.ledgerWrites(b, delivered, unwithdrawn, refusedGone);
+    const goneWorks = new Set(b.outcomes.filter((o) => o.deleted).map((o) => o.work));
+    const deleted = [...goneWorks].filter((w) => !refusedGone.has(w)).length;
     return { writes, delivered, deleted };
   }
 
@@ -681,19 +595,27 @@ export class LookupSinkTask implements SinkTask {
   private async record(b: BatchPlan, sent: Sent): Promise<void> {
     const { works, toPark, unpark } = b;
     const { destination: dest, entity } = { destination: this.s.destination.name, entity: this.s.entity };
-    // Delivered, deleted, parked and unparked ids are distinct, so the writes do not depend on each other.
-    const [, , removed] = await Promise.all([
-      sent.writes.length > 0 ? this.ledger.record(dest, entity, sent.writes) : undefined,
+    // A key is either parked or unparked by one batch; a parked key keeps its newest version (guarded).
+    const parkedIds = new Set(toPark.map((p) => p.entityId));
+    const leaving = unpark.filter((u) => !parkedIds.has(u.entityId));
+    // The ledger first: a parked record's offset was committed when it was parked, so once its park row is gone
+    // only the ledger remembers its delivery. A crash between the two leaves the park row, whose re-check finds
+    // the ledger entry and drops it, instead of a delivery the ledger never learns of (and children that expire
+    // waiting for it).
+    if (sent.writes.length > 0) await this.ledger.record(dest, entity, sent.writes);
+    const [, removed] = await Promise.all([
       toPark.length > 0 ? this.park.put(toPark) : undefined,
-      unpark.length > 0 ? this.park.remove(unpark) : 0,
+      leaving.length > 0 ? this.park.remove(leaving) : 0,
     ]);
     this.m.delivered += sent.delivered.length;
     this.m.released += sent.delivered.filter((d) => d.work.parked).length;
     this.m.deleted += sent.deleted;
+    this.m.withdrawn += b.removals.filter((r) => r.kind === 'withdraw').length;
     if (toPark.length > 0) {
       const before = new Set(works.filter((w) => w.parked !== null).map((w) => w.idText));
       for (const p of toPark) {
         if (!before.has(p.entityId)) this.m.parked++;
+        if (p.reason.startsWith(WAITING_PREFIX)) continue;
         if (this.oldestFirstParkedAt === null || p.firstParkedAt < this.oldestFirstParkedAt) {
           this.oldestFirstParkedAt = p.firstParkedAt;
         }
@@ -701,28 +623,39 @@ export class LookupSinkTask implements SinkTask {
     }
     if (removed > 0) this.m.parked = Math.max(0, this.m.parked - removed);
     if (this.m.parked === 0) this.oldestFirstParkedAt = null;
-    if (sent.delivered.length > 0) wakeBus.publish(sent.delivered.map((d) => ledgerKey(dest, entity, d.entityId)));
+    // The waiting count is shown exactly: re-read when this batch moved a key into or out of waiting.
+    const isWaiting = (reason: string | undefined) => reason?.startsWith(WAITING_PREFIX) === true;
+    if (toPark.some((p) => isWaiting(p.reason)) || works.some((w) => isWaiting(w.parked?.reason))) {
+      this.statsReadAt = 0;
+    }
+    const now = sent.writes.filter((w) => !w.deleted && w.targets.length > 0);
+    if (now.length > 0) wakeBus.publish(now.map((w) => ledgerKey(dest, entity, w.entityId)));
   }
 
-  /** Sends refused deliveries' records to the DLQ and drops them from the park; returns their ids. */
-  private async refuse(
+  /** Sends refused items' records to the DLQ (once per record) and drops them from the park; returns the refused. */
+  private async refuse<T extends { entityId: string; target: string; work: Work }>(
     rejections: readonly Rejection[],
-    items: ReadonlyArray<{ entityId: string; work: Work }>,
+    items: readonly T[],
     unpark: Array<{ entityId: string; version: bigint }>,
-  ): Promise<Set<string>> {
-    const ids = new Set<string>();
+  ): Promise<T[]> {
+    const refused: T[] = [];
+    const reported = new Set<Work>();
     for (const r of rejections) {
-      const item = items.find((i) => i.entityId === r.entityId);
-      if (!item) continue;
-      ids.add(r.entityId);
-      await this.expire(item.work, r.error);
-      if (item.work.parked) unpark.push({ entityId: r.entityId, version: item.work.version });
+      for (const item of items) {
+        if (item.entityId !== r.entityId || (r.target !== undefined && item.target !== r.target)) continue;
+        refused.push(item);
+        if (reported.has(item.work)) continue;
+        reported.add(item.work);
+        await this.expire(item.work, r.error);
+        if (item.work.parked) unpark.push({ entityId: r.entityId, version: item.work.version });
+      }
     }
-    return ids;
+    return refused;
   }
 
   /** A record that will never be delivered: to the DLQ with the reason. */
   private async expire(w: Work, error: Error): Promise<void> {
+    if (error instanceof PoisonIdError) this.m.poisoned++;
     const record = w.record ?? (w.parked ? decodeRecord(w.parked.record) : null);
     if (record) await this.reject(record, error);
   }
@@ -736,6 +669,7 @@ export class LookupSinkTask implements SinkTask {
     if (exact || Date.now() - this.statsReadAt >= STATS_REFRESH_MS) {
       const st = await this.park.stats();
       this.m.parked = st.count;
+      this.m.waiting = st.waiting;
       this.oldestFirstParkedAt = st.oldestFirstParkedAt;
       this.statsReadAt = Date.now();
     }

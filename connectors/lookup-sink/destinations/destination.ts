@@ -22,6 +22,8 @@ export interface Removal {
 /** A permanent refusal of one item (an HTTP 4xx): its record goes to the DLQ; retrying would not help. */
 export interface Rejection {
   readonly entityId: string;
+  /** The target refused (an entity fanned out to several is refused per target); absent: every target. */
+  readonly target?: string;
   readonly error: Error;
 }
 

@@ -92,6 +92,7 @@ export class HttpDestination implements Destination {
           this.breaker.success();
           return {
             entityId,
+            target: url,
             error: new DataError(
               `HTTP ${method} ${url} answered ${res.status} ${res.statusText} for ${this.entity} ${entityId} ` +
                 `version ${version}: ${text.slice(0, 500)}`,

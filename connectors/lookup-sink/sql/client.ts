@@ -13,6 +13,11 @@ export type DialectKind = 'postgresql' | 'mysql' | 'sqlserver';
 export interface SqlClient {
   readonly kind: DialectKind;
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * The query plus the warnings the server raised for it, for a dialect that coerces bound values silently (MySQL
+   * and MariaDB compare 'abc' to an integer column as 0, with a warning). Absent where a bad value is an error.
+   */
+  queryWithWarnings?(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; warnings: string[] }>;
   /** Runs a statement and returns the number of rows it changed. */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Runs fn on one connection inside a transaction (committed when fn resolves, rolled back when it throws). */

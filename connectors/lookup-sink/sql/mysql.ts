@@ -68,6 +68,26 @@ export class MysqlClient implements SqlClient {
     }
   }
 
+  async queryWithWarnings(sql: string, params: readonly unknown[] = []): Promise<{ rows: Row[]; warnings: string[] }> {
+    // SHOW WARNINGS answers for the previous statement of the same connection.
+    const conn = this.pool
+      ? await this.pool.getConnection().catch((e: unknown) => Promise.reject(classifyDbError(e, 'MySQL connect')))
+      : null;
+    const on: Queryable = conn ?? this.target;
+    try {
+      const [rows] = await on.query(sql, params.map(bindable));
+      const [shown] = await on.query('SHOW WARNINGS');
+      const warnings = (shown as Array<{ Level?: string; Code?: number; Message?: string }>)
+        .filter((w) => w.Level !== 'Note')
+        .map((w) => `${w.Message ?? ''} (${w.Code ?? '?'})`);
+      return { rows: rows as Row[], warnings };
+    } catch (e) {
+      throw classifyDbError(e, 'MySQL query');
+    } finally {
+      conn?.release();
+    }
+  }
+
   async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
     try {
       const [res] = await this.target.query(sql, params.map(bindable));

@@ -177,6 +177,10 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
   const awkward = ['a"b', 'c\\d', '{x,y}', 'NULL', ' spaced ', 'é ☃', "o'neil", ''];
 
   it('round-trips ids with quotes, backslashes, braces, commas and the word NULL', async () => {
+    const expectedTargets = (id: string, i: number) =>
+      i % 2 || i === 3
+        ? []
+        : [{ target: `t,${i}`, deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`, version: 2n ** 62n + BigInt(i) }];
     const client = await PostgresClient.open({
       url: pgUrl,
       user: null,
@@ -196,11 +200,19 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
           deleted: i === 3,
           // Keys as the kafka destination encodes them, quotes and commas included.
           deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`,
+          targets: expectedTargets(id, i),
         })),
       );
       // A lower version never overwrites a higher one, also when written as an array batch.
       await ledger.record('d', 'e', [
-        { entityId: 'a"b', version: 1n, target: 'older', deleted: false, deliveredKey: 'older' },
+        {
+          entityId: 'a"b',
+          version: 1n,
+          target: 'older',
+          deleted: false,
+          deliveredKey: 'older',
+          targets: [{ target: 'older', deliveredKey: 'older', version: 1n }],
+        },
       ]);
       const got = await ledger.get('d', 'e', [...awkward, 'absent']);
       expect([...got.keys()].sort()).toEqual([...awkward].sort());
@@ -210,6 +222,7 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
           target: i % 2 ? null : `t,${i}`,
           deleted: i === 3,
           deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`,
+          targets: expectedTargets(id, i),
         }),
       );
 

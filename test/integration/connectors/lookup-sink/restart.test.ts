@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { DeliveryLedger } from '../../../../connectors/lookup-sink/ledger.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DeliveryEvent, type Reported, recording, sinkRecord, testContext } from './harness.js';
 
@@ -160,6 +161,48 @@ describe('LookupSink crash and restart', () => {
       );
     } finally {
       await task.stop();
+    }
+  });
+
+  it('a crash between a released delivery and its ledger write leaves the park row: the ledger catches up', async () => {
+    // A parked record's offset is committed when it is parked, so no replay will bring it back: if its park row
+    // went before its ledger entry was written, the ledger would claim less than was delivered for ever, and
+    // children waiting on it would expire although it was delivered.
+    await setDoc(60, 'released', 5);
+    const first = new LookupSinkTask();
+    first.initialize(testContext({ dlq: [] }));
+    await first.start(props());
+    await first.put([sinkRecord({ topic: 'documents', offset: 200n, key: 60, version: 5n })]);
+    expect(first.metrics().parked).toBe(1);
+    await db.query(`INSERT INTO ${schema}.document_domain VALUES (60, 'acme')`);
+    await new Promise((r) => setTimeout(r, 2));
+    const record = DeliveryLedger.prototype.record;
+    // The process dies while the ledger is written (after the destination took the row): the write never lands,
+    // whatever else was under way meanwhile did.
+    DeliveryLedger.prototype.record = () =>
+      new Promise((_, reject) => setTimeout(() => reject(new Error('killed while writing the ledger')), 300));
+    try {
+      await expect(first.checkParked()).rejects.toThrow(/killed while writing the ledger/);
+    } finally {
+      DeliveryLedger.prototype.record = record;
+      await first.stop().catch(() => {});
+    }
+    const { rows: delivered } = await db.query(`SELECT title FROM ${schema}.document_out WHERE document_id = 60`);
+    expect(delivered).toEqual([{ title: 'released' }]);
+
+    const next = new LookupSinkTask();
+    next.initialize(testContext({ dlq: [] }));
+    await next.start(props());
+    try {
+      expect(next.metrics().parked).toBe(1);
+      await next.checkParked();
+      expect(next.metrics().parked).toBe(0);
+      const { rows } = await db.query(
+        `SELECT version::int AS v, deleted FROM ${schema}.ledger WHERE entity = 'document' AND entity_id = '60'`,
+      );
+      expect(rows).toEqual([{ v: 5, deleted: false }]);
+    } finally {
+      await next.stop();
     }
   });
 });

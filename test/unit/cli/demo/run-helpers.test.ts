@@ -128,6 +128,24 @@ describe('namespaceConnectors', () => {
     expect(sink.config.topics).toBe('erp.erp.shipment, erp.erp.document');
   });
 
+  it('prefixes the dependency topics a sink follows and the predicate that keeps its routing off them', () => {
+    const docs = connector({
+      name: 'acme-documents-sink',
+      config: {
+        name: 'acme-documents-sink',
+        topics: 'erp.erp.document,erp.erp.document_domain',
+        'dependencies.registered.topic': 'erp.erp.document_domain',
+        'predicates.dependencyTopics.pattern': 'erp\\.erp\\.document_domain',
+      },
+    });
+    const [k] = namespaceConnectors([docs], 'demo.r1.', 'demo-r1-');
+    expect(k!.config).toMatchObject({
+      topics: 'demo.r1.erp.erp.document,demo.r1.erp.erp.document_domain',
+      'dependencies.registered.topic': 'demo.r1.erp.erp.document_domain',
+      'predicates.dependencyTopics.pattern': 'demo\\.r1\\.erp\\.erp\\.document_domain',
+    });
+  });
+
   it('reads where each customer and entity is delivered', () => {
     expect(sinkTargets(namespaceConnectors([source, sink], 'p.', 'n-'))).toEqual([
       {

@@ -151,6 +151,28 @@ describe('expansion', () => {
     expect(sink.origins['lookup.connection.url']).toBe('source.connection.url');
   });
 
+  it('consumes a dependency’s registration topic too, and keeps the domain stage off it', async () => {
+    const exp = await expand(
+      {
+        'base.yaml': base,
+        'a.yaml':
+          `${HEAD}extends: ./base.yaml\nmetadata: {name: a}\ndomain: {field: custCd, codes: [A1]}\n` +
+          'sink: {dependencies: {registered: {type: field, field: domain, tables: [erp.document_domain], topicIdField: [docId]}}}\n',
+      },
+      ['a.yaml'],
+    );
+    expect(exp.connectors[1]!.config).toMatchObject({
+      topics: 'erp.erp.document,erp.erp.document_domain',
+      'dependencies.registered.topic': 'erp.erp.document_domain',
+      'dependencies.registered.topic.id.field': 'docId',
+      'transforms.domain.predicate': 'dependencyTopics',
+      'transforms.domain.negate': 'true',
+      predicates: 'dependencyTopics',
+      'predicates.dependencyTopics.pattern': 'erp\\.erp\\.document_domain',
+    });
+    expect(exp.connectors[1]!.config['dependencies.registered.tables']).toBeUndefined();
+  });
+
   it('lets a customer declare its own source: two sources, each used by one customer', async () => {
     const exp = await expand(
       {

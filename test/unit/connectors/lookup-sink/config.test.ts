@@ -58,11 +58,74 @@ describe('LookupSink config', () => {
       'dependencies.hasDomain.type': 'field',
       'dependencies.hasDomain.field': 'domain',
     });
+    const none = { topics: [], topicIdFields: [] };
     expect(s.dependencies).toEqual([
-      { name: 'owner', type: 'ledger', entity: 'person', destination: 'crm', idFields: ['person_id'] },
-      { name: 'registered', type: 'sql', query: expect.objectContaining({ names: ['id', 'domain'] }) },
-      { name: 'hasDomain', type: 'field', field: 'domain' },
+      {
+        name: 'owner',
+        type: 'ledger',
+        entity: 'person',
+        destination: 'crm',
+        idFields: ['person_id'],
+        expires: true,
+        ...none,
+      },
+      {
+        name: 'registered',
+        type: 'sql',
+        query: expect.objectContaining({ names: ['id', 'domain'] }),
+        expires: true,
+        ...none,
+      },
+      // A registration field waits without expiring: "not for this customer yet" is no error.
+      { name: 'hasDomain', type: 'field', field: 'domain', expires: false, ...none },
     ]);
+  });
+
+  it('parses dependency topics, their id fields and expiry', () => {
+    const s = parseLookupSinkConfig({
+      ...base,
+      dependencies: 'registered',
+      'dependencies.registered.type': 'field',
+      'dependencies.registered.field': 'domain',
+      'dependencies.registered.topic': 'erp.erp.document_domain, erp.erp.other',
+      'dependencies.registered.topic.id.field': 'after.document_id',
+      'dependencies.registered.expires': 'true',
+    });
+    expect(s.dependencies[0]).toMatchObject({
+      topics: ['erp.erp.document_domain', 'erp.erp.other'],
+      topicIdFields: ['after.document_id'],
+      expires: true,
+    });
+    expect(s.destination.withdrawMode).toBe('delete');
+    expect(
+      configError({
+        ...base,
+        dependencies: 'r',
+        'dependencies.r.type': 'field',
+        'dependencies.r.field': 'd',
+        'dependencies.r.expires': 'maybe',
+      }).key,
+    ).toBe('dependencies.r.expires');
+    expect(
+      configError({
+        ...base,
+        dependencies: 'r',
+        'dependencies.r.type': 'field',
+        'dependencies.r.field': 'd',
+        'dependencies.r.topic.id.field': 'a,b',
+      }).message,
+    ).toMatch(/one field per key column/);
+    // A dependency topic the connector does not consume could never wake anything.
+    expect(
+      configError({
+        ...base,
+        topics: 'erp.erp.document',
+        dependencies: 'r',
+        'dependencies.r.type': 'field',
+        'dependencies.r.field': 'd',
+        'dependencies.r.topic': 'erp.erp.document_domain',
+      }).key,
+    ).toBe('dependencies.r.topic');
   });
 
   it('names the key in errors, and never shows a password', () => {

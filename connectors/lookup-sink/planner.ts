@@ -1,0 +1,377 @@
+import { DataError, ErpStreamError, RetriableError, type SinkRecord } from '../../runtime/api/index.js';
+import type { Candidate, Readiness } from './dependencies.js';
+import type { Delivery, Removal } from './destinations/destination.js';
+import { type LedgerEntry, type LedgerWrite, type TargetRef, entryOf } from './ledger.js';
+import type { LookupResult } from './origin-lookup.js';
+import type { ParkedRecord } from './park-store.js';
+import { type EntityId, parseVersion } from './record-fields.js';
+import type { ShapedRecord } from './shaping.js';
+import type { Row } from './sql/client.js';
+import { rowValue } from './template.js';
+
+/**
+ * The lookup sink's decisions, without I/O: which records are stale, what each looked-up row means for each
+ * destination (deliver, keep, withdraw), what waits and what goes to the DLQ. The task reads (ledger, park, origin,
+ * dependencies), calls these, and writes what they return.
+ */
+
+/** Reason prefix of a record waiting on a dependency that never expires ("not for this customer yet"). */
+export const WAITING_PREFIX = 'waiting: ';
+
+/** One key's work in a cycle: a fresh record, a parked one being re-checked, or a re-evaluation a dependency asked for. */
+export interface Work {
+  readonly idText: string;
+  readonly id: EntityId;
+  /** The version to decide on; a pure re-evaluation gets the ledger's or the park's in resolveWorks(). */
+  version: bigint;
+  readonly record: SinkRecord | null;
+  parked: ParkedRecord | null;
+  /** A dependency topic named this id: where it goes is decided again even if its version was delivered. */
+  reeval: boolean;
+  /** The dependency topic's record that asked for the re-evaluation: kept in the park when the entity waits. */
+  trigger?: SinkRecord;
+}
+
+export interface Resolved {
+  /** Works that go on to the lookup and the checks. */
+  readonly live: Work[];
+  readonly staleDropped: number;
+  readonly superseded: number;
+  /** Parked rows that are obsolete (at or below a version). */
+  readonly unpark: Array<{ entityId: string; version: bigint }>;
+}
+
+/** Whether a ledger entry makes a fresh record of this version redundant. */
+function covers(l: LedgerEntry | undefined, version: bigint): boolean {
+  if (!l) return false;
+  // At the same version an entry held nowhere (withdrawn, waiting) is decided again: a registration may be back.
+  return l.version > version || (l.version === version && (l.deleted || l.targets.length > 0));
+}
+
+/**
+ * Drops stale works and settles each work's version and park entry. A fresh record is stale when the ledger or
+ * the park already has its version; a parked one when the ledger moved past it; a re-evaluation takes the newest
+ * version known (ledger or park) and is dropped when there is none (the record itself will come).
+ */
+export function resolveWorks(
+  input: readonly Work[],
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  parked: ReadonlyMap<string, ParkedRecord>,
+): Resolved {
+  const live: Work[] = [];
+  const unpark: Array<{ entityId: string; version: bigint }> = [];
+  let staleDropped = 0;
+  let superseded = 0;
+  for (const w of input) {
+    const l = ledger.get(w.idText);
+    if (w.record !== null && w.version >= 0n) {
+      const p = w.parked ?? parked.get(w.idText);
+      const stale = covers(l, w.version) || (p !== undefined && p.version >= w.version);
+      if (stale) staleDropped++;
+      if (!stale) {
+        if (p !== undefined && w.parked === null) {
+          superseded++;
+          w.parked = p;
+        }
+        live.push(w);
+        continue;
+      }
+      if (!w.reeval) continue;
+    } else if (!w.reeval && w.parked !== null) {
+      if (l && l.version > w.version) {
+        unpark.push({ entityId: w.idText, version: l.version });
+        continue;
+      }
+      live.push(w);
+      continue;
+    }
+    // A re-evaluation: the newest version this sink knows of the entity.
+    const p = w.parked ?? parked.get(w.idText) ?? null;
+    const lv = l && !l.deleted ? l.version : -1n;
+    const pv = p ? p.version : -1n;
+    if (lv < 0n && pv < 0n) continue;
+    if (p && pv < lv) unpark.push({ entityId: w.idText, version: pv });
+    live.push({ ...w, version: lv > pv ? lv : pv, parked: pv >= lv ? p : null, record: w.record });
+  }
+  return { live, staleDropped, superseded, unpark };
+}
+
+/** The looked-up rows of the live works, as dependency candidates (one per row), and what needs no check. */
+export interface Candidates {
+  readonly candidates: Array<Candidate & { work: Work }>;
+  /** Works whose origin row is gone. */
+  readonly gone: Work[];
+  readonly poisoned: Array<{ work: Work; error: Error }>;
+  /** The version each work is delivered under (the row's when lookup.version.column is newer). */
+  readonly versions: Map<string, bigint>;
+  /** Works whose read is behind the event (a lagging replica), with the reason. */
+  readonly lagging: Map<string, string>;
+}
+
+export function candidatesOf(works: readonly Work[], lookup: LookupResult, versionColumn: string | null): Candidates {
+  const candidates: Array<Candidate & { work: Work }> = [];
+  const gone: Work[] = [];
+  const poisoned: Array<{ work: Work; error: Error }> = [];
+  const versions = new Map<string, bigint>();
+  const lagging = new Map<string, string>();
+  for (const w of works) {
+    const error = lookup.poison.get(w.idText);
+    if (error) {
+      poisoned.push({ work: w, error });
+      continue;
+    }
+    const rows = lookup.rows.get(w.idText);
+    if (!rows || rows.length === 0) {
+      gone.push(w);
+      continue;
+    }
+    let version = w.version;
+    for (const [i, row] of rows.entries()) {
+      if (versionColumn) {
+        const v = rowValue(row, versionColumn);
+        if (v !== null && v !== undefined) {
+          const rv = parseVersion(v, `lookup.version.column ${versionColumn}`);
+          if (rv > version) version = rv;
+          // The read is older than the event: delivering it would label old state as new.
+          if (rv < w.version)
+            lagging.set(w.idText, `origin row version ${rv} is older than the record version ${w.version}`);
+        }
+      }
+      candidates.push({ key: `${w.idText}\u0000${i}`, idText: w.idText, id: w.id, row, work: w });
+    }
+    versions.set(w.idText, version);
+  }
+  return { candidates, gone, poisoned, versions, lagging };
+}
+
+/** A delivery decided for a batch, with the key the destination will write it under (for the ledger). */
+export type PlannedDelivery = Delivery & { readonly work: Work; readonly deliveredKey: string | null };
+/** A removal: the origin row is gone, or the entity no longer routes to this target (withdrawal). */
+export type PlannedRemoval = Removal & { readonly work: Work; readonly kind: 'gone' | 'withdraw' };
+
+/** What one entity's ledger entry becomes, once the destination has answered. */
+export interface EntityOutcome {
+  readonly work: Work;
+  readonly version: bigint;
+  /** Targets that keep what they hold (already at this version, or waiting for a newer one). */
+  readonly keep: readonly TargetRef[];
+  readonly deleted: boolean;
+  readonly previous: LedgerEntry | undefined;
+}
+
+export interface Plan {
+  readonly deliveries: PlannedDelivery[];
+  readonly removals: PlannedRemoval[];
+  /** Entities whose ledger entry is written after the send (delivered, withdrawn or deleted). */
+  readonly outcomes: EntityOutcome[];
+  readonly toPark: ParkedRecord[];
+  readonly unpark: Array<{ entityId: string; version: bigint }>;
+  /** Records that will never be delivered, with the reason (sent to the DLQ before anything of the batch). */
+  readonly dlq: Array<{ work: Work; error: Error }>;
+  filtered: number;
+}
+
+/** What planBatch needs besides the reads: the destination's routing and the delivery chain. */
+export interface PlanContext {
+  readonly now: number;
+  readonly parkMaxDurationMs: number;
+  readonly deleteMode: 'delete' | 'ignore';
+  readonly withdrawMode: 'delete' | 'ignore';
+  /** Waiting records (soft dependencies) are re-checked this often as a safety net; dependency topics wake them. */
+  readonly waitingRecheckMs: number;
+  backoff(attempts: number): number;
+  targetOf(row: Row, entityId: string): string;
+  shape?(row: Row, entityId: string, version: bigint, target: string, record: SinkRecord | null): ShapedRecord | null;
+  deliveredKey?(d: Delivery): string | null;
+  encode(record: SinkRecord): string;
+}
+
+/**
+ * Decides a batch: per entity, each ready row's target gets the current version unless it already holds it, each
+ * target it held and no longer routes to gets a withdrawal, and what is not ready waits (parked; a hard dependency
+ * past park.max.duration.ms goes to the DLQ; a soft one waits without expiring).
+ */
+export function planBatch(
+  c: Candidates,
+  readiness: ReadonlyMap<string, Readiness>,
+  ledger: ReadonlyMap<string, LedgerEntry>,
+  ctx: PlanContext,
+): Plan {
+  const plan: Plan = { deliveries: [], removals: [], outcomes: [], toPark: [], unpark: [], dlq: [], filtered: 0 };
+  for (const { work, error } of c.poisoned) drop(plan, work, error);
+  for (const w of c.gone) planGone(plan, w, ledger.get(w.idText), ctx);
+  const byWork = new Map<Work, Array<Candidate & { work: Work }>>();
+  for (const cand of c.candidates) {
+    const list = byWork.get(cand.work);
+    if (list) list.push(cand);
+    else byWork.set(cand.work, [cand]);
+  }
+  for (const [w, rows] of byWork) {
+    try {
+      planEntity(plan, w, rows, c, readiness, ledger.get(w.idText), ctx);
+    } catch (e) {
+      // A transient failure (a code table being reloaded) is no reason to dead-letter: the batch is retried.
+      if (e instanceof ErpStreamError && e.retriable) {
+        throw e instanceof RetriableError ? e : new RetriableError(e.message, { cause: e });
+      }
+      drop(plan, w, e as Error);
+    }
+  }
+  return plan;
+}
+
+/** A record that will never be delivered: to the DLQ, and out of the park. */
+function drop(plan: Plan, w: Work, error: Error): void {
+  plan.dlq.push({ work: w, error });
+  if (w.parked) plan.unpark.push({ entityId: w.idText, version: w.parked.version });
+}
+
+function planGone(plan: Plan, w: Work, prev: LedgerEntry | undefined, ctx: PlanContext): void {
+  if (prev && !prev.deleted && ctx.deleteMode === 'delete') {
+    for (const t of prev.targets) {
+      plan.removals.push({
+        entityId: w.idText,
+        version: w.version,
+        target: t.target,
+        deliveredKey: t.deliveredKey,
+        work: w,
+        kind: 'gone',
+      });
+    }
+  }
+  plan.outcomes.push({ work: w, version: w.version, keep: [], deleted: true, previous: prev });
+  if (w.parked) plan.unpark.push({ entityId: w.idText, version: w.version });
+}
+
+function planEntity(
+  plan: Plan,
+  w: Work,
+  rows: ReadonlyArray<Candidate & { work: Work }>,
+  c: Candidates,
+  readiness: ReadonlyMap<string, Readiness>,
+  prev: LedgerEntry | undefined,
+  ctx: PlanContext,
+): void {
+  const version = c.versions.get(w.idText) ?? w.version;
+  const held = new Map((prev && !prev.deleted ? prev.targets : []).map((t) => [t.target, t]));
+  const lag = c.lagging.get(w.idText);
+  let hard: { reason: string; waitingOn: string | null } | null = lag ? { reason: lag, waitingOn: null } : null;
+  let soft: string | null = null;
+  /** Targets this entity still routes to (ready, filtered, or waiting on a hard dependency). */
+  const wanted = new Set<string>();
+  const ready = new Map<string, { row: Row; shaped: ShapedRecord | undefined }>();
+  for (const cand of lag ? [] : rows) {
+    const r = readiness.get(cand.key) ?? { ready: true as const };
+    if (!r.ready) {
+      if (r.poison) throw r.poison;
+      if (r.soft) {
+        soft ??= r.reason;
+        continue;
+      }
+      hard ??= { reason: r.reason, waitingOn: r.waitingOn };
+      const t = targetOrNull(ctx, cand.row, w.idText);
+      if (t !== null) wanted.add(t);
+      continue;
+    }
+    const target = ctx.targetOf(cand.row, w.idText);
+    if (ready.has(target) || wanted.has(target)) continue;
+    const shaped = ctx.shape?.(cand.row, w.idText, version, target, w.record ?? null);
+    wanted.add(target);
+    if (shaped === null) {
+      // The delivery chain dropped it (a Filter): the target keeps what it has.
+      plan.filtered++;
+      continue;
+    }
+    ready.set(target, { row: cand.row, shaped });
+  }
+  if (lag) for (const t of held.keys()) wanted.add(t);
+
+  const keep: TargetRef[] = [];
+  let changed = false;
+  for (const [target, { row, shaped }] of ready) {
+    const h = held.get(target);
+    if (h && h.version >= version) {
+      keep.push(h);
+      continue;
+    }
+    const d: Delivery = { entityId: w.idText, version, row, target, ...(shaped ? { shaped } : {}) };
+    plan.deliveries.push({ ...d, work: w, deliveredKey: shaped ? (ctx.deliveredKey?.(d) ?? null) : null });
+    changed = true;
+  }
+  for (const [target, h] of held) {
+    if (ready.has(target)) continue;
+    if (wanted.has(target)) {
+      keep.push(h);
+      continue;
+    }
+    changed = true;
+    if (ctx.withdrawMode === 'delete') {
+      plan.removals.push({
+        entityId: w.idText,
+        version,
+        target,
+        deliveredKey: h.deliveredKey,
+        work: w,
+        kind: 'withdraw',
+      });
+    }
+  }
+  if (changed) plan.outcomes.push({ work: w, version, keep, deleted: false, previous: prev });
+
+  if (hard === null && (ready.size > 0 || soft === null)) {
+    if (w.parked) plan.unpark.push({ entityId: w.idText, version: w.parked.version });
+    return;
+  }
+  // Something still waits: a hard dependency (expires) or, with nothing ready, a registration (never expires).
+  const firstParkedAt = w.parked?.firstParkedAt ?? ctx.now;
+  if (hard !== null && ctx.now - firstParkedAt >= ctx.parkMaxDurationMs) {
+    drop(
+      plan,
+      w,
+      new DataError(
+        `Parked for ${ctx.now - firstParkedAt} ms (park.max.duration.ms=${ctx.parkMaxDurationMs}): ${hard.reason}`,
+      ),
+    );
+    return;
+  }
+  // A delivered entity that lost its last registration waits too (visible as waiting); the registration's record
+  // stands in for the entity's, which was committed long ago.
+  const own = w.record ?? (w.parked ? null : (w.trigger ?? null));
+  const record = own ? ctx.encode(own) : (w.parked?.record ?? null);
+  if (record === null) return;
+  const attempts = w.record ? 0 : (w.parked?.attempts ?? 0) + 1;
+  plan.toPark.push({
+    entityId: w.idText,
+    version: w.version,
+    record,
+    reason: hard !== null ? hard.reason : `${WAITING_PREFIX}${soft}`,
+    waitingOn: hard?.waitingOn ?? null,
+    firstParkedAt,
+    nextCheckAt: ctx.now + (hard !== null ? ctx.backoff(attempts) : ctx.waitingRecheckMs),
+    attempts,
+  });
+}
+
+function targetOrNull(ctx: PlanContext, row: Row, id: string): string | null {
+  try {
+    return ctx.targetOf(row, id);
+  } catch {
+    return null;
+  }
+}
+
+/** The ledger write of one entity after the send: what it kept, what was delivered and what refused a withdrawal. */
+export function ledgerWriteOf(
+  o: EntityOutcome,
+  delivered: ReadonlyArray<PlannedDelivery>,
+  unwithdrawn: ReadonlyArray<PlannedRemoval>,
+): LedgerWrite {
+  const targets: TargetRef[] = [...o.keep];
+  for (const d of delivered) targets.push({ target: d.target, deliveredKey: d.deliveredKey, version: d.version });
+  const held = new Map((o.previous?.targets ?? []).map((t) => [t.target, t]));
+  for (const r of unwithdrawn) {
+    const h = held.get(r.target);
+    if (h) targets.push(h);
+  }
+  return { entityId: o.work.idText, ...entryOf(o.version, targets, o.deleted, o.previous) };
+}

@@ -1,0 +1,159 @@
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { requireEnv, uniqueSuffix } from '../../env.js';
+import { type DeliveryEvent, type Reported, recording, sinkRecord, testContext } from './harness.js';
+
+// One id the batched lookup cannot take must not fail the task: it is isolated (the batch is split), sent to the
+// DLQ with the database's reason, and the rest of the batch is delivered. PostgreSQL refuses such ids (22P02,
+// 22003); MariaDB coerces them ('abc' = 0, '2abc' = 2, '02' = 2), which must be caught the same way.
+const sfx = uniqueSuffix();
+const schema = `ls_poison_${sfx}`;
+const t = (name: string) => `ls_poison_${name}_${sfx}`;
+let pgc: pg.Client;
+let my: mysql.Connection;
+
+beforeAll(async () => {
+  pgc = new pg.Client({ connectionString: requireEnv('PG_URL') });
+  await pgc.connect();
+  await pgc.query(`CREATE SCHEMA ${schema}`);
+  await pgc.query(`CREATE TABLE ${schema}.document (document_id int PRIMARY KEY, title text NOT NULL)`);
+  await pgc.query(`CREATE TABLE ${schema}.registered (document_id int PRIMARY KEY)`);
+  await pgc.query(
+    `CREATE TABLE ${schema}.document_out (document_id int PRIMARY KEY, title text, erpstream_version numeric(20,0))`,
+  );
+  await pgc.query(`INSERT INTO ${schema}.document SELECT g, 'doc ' || g FROM generate_series(1, 40) g`);
+  await pgc.query(`INSERT INTO ${schema}.registered SELECT g FROM generate_series(1, 40) g`);
+  my = await mysql.createConnection({ uri: requireEnv('MYSQL_URL') });
+  await my.query(`CREATE TABLE ${t('document')} (document_id INT PRIMARY KEY, title VARCHAR(50) NOT NULL)`);
+  await my.query(
+    `CREATE TABLE ${t('document_out')} (document_id INT PRIMARY KEY, title VARCHAR(50), erpstream_version DECIMAL(20,0))`,
+  );
+  await my.query(
+    `INSERT INTO ${t('document')} VALUES ${Array.from({ length: 40 }, (_, i) => `(${i + 1}, 'doc ${i + 1}')`)}`,
+  );
+});
+
+afterAll(async () => {
+  await pgc.query(`DROP SCHEMA ${schema} CASCADE`);
+  await pgc.end();
+  for (const name of ['document', 'document_out', 'ledger', 'parked'])
+    await my.query(`DROP TABLE IF EXISTS ${t(name)}`);
+  await my.end();
+});
+
+/** 40 good ids with the bad ones spread among them, versions 100+offset. */
+function batch(topic: string, bad: readonly string[]) {
+  const keys: Array<number | string> = Array.from({ length: 40 }, (_, i) => i + 1);
+  bad.forEach((b, i) => keys.splice(5 + i * 11, 0, b));
+  return keys.map((key, i) => sinkRecord({ topic, offset: BigInt(i), key, version: BigInt(100 + i) }));
+}
+
+async function run(props: Record<string, string>, topic: string, bad: readonly string[]) {
+  const dlq: Reported[] = [];
+  const log: DeliveryEvent[] = [];
+  const task = new LookupSinkTask({ wrapDestination: recording(log) });
+  task.initialize(testContext({ dlq }));
+  await task.start(props);
+  try {
+    await task.put(batch(topic, bad));
+    const m = task.metrics();
+    return { dlq, log, metrics: m };
+  } finally {
+    await task.stop();
+  }
+}
+
+describe('LookupSink poison isolation', () => {
+  it('PostgreSQL: ids the lookup refuses (22P02, 22003) go to the DLQ with the reason; the rest is delivered', async () => {
+    const bad = ['abc', '99999999999', '1.5'];
+    const { dlq, log, metrics } = await run(
+      {
+        'lookup.connection.url': requireEnv('PG_URL'),
+        'lookup.table': `${schema}.document`,
+        'lookup.key.columns': 'document_id',
+        'entity.name': 'document',
+        'destination.type': 'jdbc',
+        'destination.name': `poison_${sfx}`,
+        'destination.table': `${schema}.document_out`,
+        'ledger.table': `${schema}.ledger`,
+        'park.table': `${schema}.parked`,
+        'park.check.interval.ms': '3600000',
+      },
+      'docs',
+      bad,
+    );
+    expect(dlq.map((d) => d.record.key).sort()).toEqual([...bad].sort());
+    const reason = (k: string) => dlq.find((d) => d.record.key === k)!.error.message;
+    expect(reason('abc')).toMatch(/invalid input syntax for type integer.*22P02/);
+    expect(reason('99999999999')).toMatch(/out of range.*22003/);
+    expect(log.map((e) => e.entityId).sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 40 }, (_, i) => String(i + 1)),
+    );
+    const { rows } = await pgc.query(`SELECT count(*)::int AS n FROM ${schema}.document_out`);
+    expect(rows[0].n).toBe(40);
+    expect(metrics).toMatchObject({ delivered: 40, poisoned: 3 });
+  });
+
+  it('PostgreSQL: an sql dependency query that fails for one id isolates that id too', async () => {
+    // The lookup table is keyed by text (every id is accepted), the check query compares with an int column.
+    await pgc.query(`CREATE TABLE ${schema}.tagged (document_id text PRIMARY KEY, title text NOT NULL)`);
+    await pgc.query(`INSERT INTO ${schema}.tagged SELECT g::text, 'doc ' || g FROM generate_series(1, 40) g`);
+    await pgc.query(`INSERT INTO ${schema}.tagged VALUES ('abc', 'bad')`);
+    await pgc.query(
+      `CREATE TABLE ${schema}.tagged_out (document_id text PRIMARY KEY, title text, erpstream_version numeric(20,0))`,
+    );
+    const { dlq, log } = await run(
+      {
+        'lookup.connection.url': requireEnv('PG_URL'),
+        'lookup.table': `${schema}.tagged`,
+        'lookup.key.columns': 'document_id',
+        'entity.name': 'tagged',
+        dependencies: 'registered',
+        'dependencies.registered.type': 'sql',
+        'dependencies.registered.query': `SELECT 1 FROM ${schema}.registered WHERE document_id = CAST(:id AS int)`,
+        'destination.type': 'jdbc',
+        'destination.name': `poison_${sfx}`,
+        'destination.table': `${schema}.tagged_out`,
+        'ledger.table': `${schema}.ledger`,
+        'park.table': `${schema}.parked`,
+        'park.check.interval.ms': '3600000',
+      },
+      'tagged',
+      ['abc'],
+    );
+    expect(dlq.map((d) => d.record.key)).toEqual(['abc']);
+    expect(dlq[0]!.error.message).toMatch(/dependency registered: .*22P02/);
+    expect(log).toHaveLength(40);
+  });
+
+  it('MariaDB: ids the database coerces (a warning, or another key returned) are isolated the same way', async () => {
+    const bad = ['abc', '2abc', '02'];
+    const { dlq, log, metrics } = await run(
+      {
+        'lookup.connection.url': requireEnv('MYSQL_URL'),
+        'lookup.table': t('document'),
+        'lookup.key.columns': 'document_id',
+        'entity.name': 'document',
+        'destination.type': 'jdbc',
+        'destination.name': `poison_${sfx}`,
+        'destination.table': t('document_out'),
+        'ledger.table': t('ledger'),
+        'park.table': t('parked'),
+        'park.check.interval.ms': '3600000',
+      },
+      'docs',
+      bad,
+    );
+    expect(dlq.map((d) => d.record.key).sort()).toEqual([...bad].sort());
+    const reason = (k: string) => dlq.find((d) => d.record.key === k)!.error.message;
+    expect(reason('abc')).toMatch(/Truncated incorrect|warning/i);
+    expect(reason('2abc')).toMatch(/returned key "2" for the requested id "2abc"/);
+    expect(reason('02')).toMatch(/returned key "2" for the requested id "02"/);
+    expect(new Set(log.map((e) => e.entityId)).size).toBe(40);
+    const [rows] = await my.query(`SELECT COUNT(*) AS n FROM ${t('document_out')}`);
+    expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(40);
+    expect(metrics).toMatchObject({ delivered: 40, poisoned: 3, deleted: 0 });
+  });
+});
