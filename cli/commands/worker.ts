@@ -3,6 +3,7 @@ import { ConfigError } from '../../runtime/api/index.js';
 import { loadWorkerConfig, readConfigFile } from '../../runtime/worker/config.js';
 import { startDistributedWorker } from '../../runtime/worker/distributed/distributed-worker.js';
 import { startStandaloneWorker } from '../../runtime/worker/standalone.js';
+import { keepServingOnUncaughtErrors } from '../../runtime/logging/last-resort.js';
 
 /**
  * `erpstream worker start [worker.properties] [connector.properties|json ...] --standalone`:
@@ -43,6 +44,7 @@ export function registerWorkerCommands(program: Command): void {
         const running = distributed
           ? await startDistributedWorker({ config })
           : await startStandaloneWorker({ config, connectors });
+        keepServingOnUncaughtErrors(running.logger);
         process.stdout.write(
           `${JSON.stringify({ event: 'worker.started', url: running.url, worker_id: running.workerId })}\n`,
         );

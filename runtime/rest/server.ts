@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../api/index.js';
 import type { LogLevelRegistry } from '../logging/index.js';
@@ -45,9 +45,14 @@ export class RestServer {
   constructor(private readonly o: RestServerOptions) {}
 
   async start(): Promise<{ host: string; port: number; url: string }> {
-    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // The one guard: whatever routing or a handler throws ends as an error answer, never as a rejection that
+    // Node would turn into the end of the process.
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      this.handle(req, res).catch((e: unknown) => this.lastChance(req, res, e));
+    };
     const server: Server = this.o.tls ? createTlsServer(this.o.tls, handler) : createServer(handler);
     server.keepAliveTimeout = 5000;
+    server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => this.clientError(e, socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => {
@@ -56,6 +61,8 @@ export class RestServer {
       });
     });
     this.server = server;
+    // Accept errors (EMFILE, …) after listen: log them; the server keeps listening.
+    server.on('error', (e) => this.o.logger.error('REST server error', { error: e }));
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return { host: addr.address, port: addr.port, url: `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}` };
@@ -86,13 +93,15 @@ export class RestServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 500;
+    let url: URL | undefined;
     try {
+      // Credentials first: nothing of the request (not even its path) is looked at without them.
       if (!this.authorized(req)) {
         res.setHeader('WWW-Authenticate', this.o.auth?.type === 'basic' ? 'Basic realm="erpstream"' : 'Bearer');
         throw new HttpError(401, 'Unauthorized');
       }
+      url = parseRequestUrl(req.url);
       const method = (req.method ?? 'GET').toUpperCase();
       const path = url.pathname.replace(/\/+$/, '') || '/';
       let pathMatched = false;
@@ -120,11 +129,57 @@ export class RestServer {
     } catch (e) {
       const { status: s, message } = toErrorBody(e);
       status = s;
-      if (s >= 500) this.o.logger.error(`REST request failed: ${req.method} ${url.pathname}`, { error: e });
+      if (s >= 500) this.o.logger.error(`REST request failed: ${req.method} ${url?.pathname ?? '?'}`, { error: e });
       if (!res.headersSent) this.send(res, s, { error_code: s, message });
       else res.end();
     } finally {
-      this.o.logger.debug('REST request', { method: req.method, path: url.pathname, status, ms: Date.now() - started });
+      this.o.logger.debug('REST request', {
+        method: req.method,
+        path: url?.pathname,
+        status,
+        ms: Date.now() - started,
+      });
+    }
+  }
+
+  /** What the guard does when even the error answer failed: log, answer 500 if nothing was sent, else drop. */
+  private lastChance(req: IncomingMessage, res: ServerResponse, e: unknown): void {
+    try {
+      this.o.logger.error(`REST request failed unexpectedly: ${req.method}`, { error: e });
+      if (!res.headersSent) this.send(res, 500, { error_code: 500, message: 'Internal server error' });
+      else res.destroy();
+    } catch {
+      res.destroy();
+    }
+  }
+
+  /**
+   * A request Node's HTTP parser refused (bad method, bad header, bad request line). Node would answer an
+   * empty 400; Connect (Jetty) answers an unknown method with 405 JSON, so we do too, and every other parser
+   * error with a 400 in the same `{error_code, message}` shape.
+   */
+  private clientError(e: NodeJS.ErrnoException, socket: Socket): void {
+    try {
+      if (!socket.writable || e.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const [status, reason, message] =
+        e.code === 'HPE_INVALID_METHOD'
+          ? [405, 'Method Not Allowed', 'HTTP 405 Method Not Allowed']
+          : e.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'Request Header Fields Too Large', 'HTTP 431 Request Header Fields Too Large']
+            : e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+              ? [408, 'Request Timeout', 'HTTP 408 Request Timeout']
+              : [400, 'Bad Request', `HTTP 400 Bad Request: ${clientErrorReason(e)}`];
+      const body = JSON.stringify({ error_code: status, message });
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      socket.destroySoon();
+    } catch {
+      socket.destroy();
     }
   }
 
@@ -168,6 +223,20 @@ export class RestServer {
       throw new HttpError(400, `Invalid JSON in request body: ${(e as Error).message}`);
     }
   }
+}
+
+/** The request target as a URL; a target that is not a path (or absolute URL) is a 400, never a throw. */
+function parseRequestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'HTTP 400 Bad Request: malformed request target');
+  }
+}
+
+/** The parser's reason, without the raw bytes it quotes (they may hold anything, credentials included). */
+function clientErrorReason(e: NodeJS.ErrnoException): string {
+  return (e.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase().replace(/_/g, ' ');
 }
 
 function decodePathParam(p: string): string {
