@@ -8,6 +8,8 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import type { Herder } from '../worker/herder-types.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { HttpError, routes, type RouteContext } from './routes.js';
+import { requestSecrets } from './request-secrets.js';
+import { scrubSecrets } from '../api/index.js';
 
 export interface RestServerOptions {
   herder: Herder;
@@ -95,6 +97,7 @@ export class RestServer {
     const started = Date.now();
     let status = 500;
     let url: URL | undefined;
+    let body: unknown;
     try {
       // Credentials first: nothing of the request (not even its path) is looked at without them.
       if (!this.authorized(req)) {
@@ -113,7 +116,7 @@ export class RestServer {
         const ctx: RouteContext = {
           params: (m.slice(1) as string[]).map(decodePathParam),
           query: url.searchParams,
-          body: route.body ? await this.readJson(req) : undefined,
+          body: (body = route.body ? await this.readJson(req) : undefined),
           herder: this.o.herder,
           registry: this.o.registry,
           levels: this.o.levels,
@@ -127,9 +130,15 @@ export class RestServer {
       }
       throw pathMatched ? new HttpError(405, 'HTTP 405 Method Not Allowed') : new HttpError(404, 'HTTP 404 Not Found');
     } catch (e) {
-      const { status: s, message } = toErrorBody(e);
+      const { status: s, message: raw } = toErrorBody(e);
+      // Whatever produced the message (us, a herder, a connector), it never repeats a secret of the request.
+      const message = scrubSecrets(raw, requestSecrets(this.o.registry, body));
       status = s;
-      if (s >= 500) this.o.logger.error(`REST request failed: ${req.method} ${url?.pathname ?? '?'}`, { error: e });
+      if (s >= 500) {
+        this.o.logger.error(`REST request failed: ${req.method} ${url?.pathname ?? '?'}`, {
+          error: { class: (e as Error).name, message },
+        });
+      }
       if (!res.headersSent) this.send(res, s, { error_code: s, message });
       else res.end();
     } finally {

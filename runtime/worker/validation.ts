@@ -7,6 +7,9 @@ import {
   type RawConfig,
   type SinkConnectorPlugin,
   type SourceConnectorPlugin,
+  isSecretKey,
+  redactConfig,
+  secretTest,
 } from '../api/index.js';
 import { type ConfigTransformer, hasPlaceholder } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -94,7 +97,8 @@ export async function validateConnectorConfig(
   const { pluginName, transformer } = options;
   const cls = rawConfig['connector.class'];
   if (typeof cls !== 'string' || cls.trim() === '') {
-    const shown = Object.entries(rawConfig)
+    const isSecret = secretTest(registry.connectorPasswordKeys(undefined));
+    const shown = Object.entries(redactConfig(rawConfig, isSecret))
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
     throw badRequest(`Connector config {${shown}} contains no connector type`);
@@ -152,7 +156,7 @@ function hideResolvedValues(
     const value = resolved[k];
     if (raw === null || value === null || value === undefined || value === raw || !hasPlaceholder(raw)) continue;
     const type = def.key(k)?.type;
-    if (value !== '' && (type === 'PASSWORD' || (type === undefined && SECRET_NAME.test(k)))) {
+    if (value !== '' && (type === 'PASSWORD' || (type === undefined && isSecretKey(k)))) {
       secrets.push([value, raw]);
     }
   }
@@ -167,9 +171,6 @@ function hideResolvedValues(
     c.value.recommended_values = c.value.recommended_values.map(scrub);
   }
 }
-
-/** Undeclared keys that probably hold a secret (the connector's ConfigDef cannot tell). */
-const SECRET_NAME = /pass(word)?|secret|token|credential|api[._-]?key|private[._-]?key/i;
 
 function mergeChain(infos: ConfigInfos, chain: { groups: string[]; configs: ConfigInfo[] }): void {
   const byName = new Map(infos.configs.map((c) => [c.value.name, c]));
