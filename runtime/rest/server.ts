@@ -7,7 +7,9 @@ import type { LogLevelRegistry } from '../logging/index.js';
 import type { WorkerMetrics } from '../worker/metrics.js';
 import type { Herder } from '../worker/herder-types.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { HttpError, routes, type RouteContext } from './routes.js';
+import { HttpError, matchRoute, routes, type RouteContext } from './routes.js';
+import { type RequestTarget, parseRequestTarget } from './request-target.js';
+import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
 import { scrubSecrets } from '../api/index.js';
 
@@ -96,7 +98,7 @@ export class RestServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     let status = 500;
-    let url: URL | undefined;
+    let target: RequestTarget | undefined;
     let body: unknown;
     try {
       // Credentials first: nothing of the request (not even its path) is looked at without them.
@@ -104,38 +106,45 @@ export class RestServer {
         res.setHeader('WWW-Authenticate', this.o.auth?.type === 'basic' ? 'Basic realm="erpstream"' : 'Bearer');
         throw new HttpError(401, 'Unauthorized');
       }
-      url = parseRequestUrl(req.url);
+      target = parseRequestTarget(req.url);
       const method = (req.method ?? 'GET').toUpperCase();
-      const path = url.pathname.replace(/\/+$/, '') || '/';
-      let pathMatched = false;
-      for (const route of routes) {
-        const m = route.pattern.exec(path);
-        if (!m) continue;
-        pathMatched = true;
-        if (route.method !== method) continue;
-        const ctx: RouteContext = {
-          params: (m.slice(1) as string[]).map(decodePathParam),
-          query: url.searchParams,
-          body: (body = route.body ? await this.readJson(req) : undefined),
-          herder: this.o.herder,
-          registry: this.o.registry,
-          levels: this.o.levels,
-          server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
-          res,
-        };
-        const result = await route.handler(ctx);
-        status = result.status;
-        this.send(res, result.status, result.body, result.contentType);
+      const matching = routes.flatMap((route) => {
+        const params = matchRoute(route, target!.raw, target!.decoded);
+        return params ? [{ route, params }] : [];
+      });
+      if (matching.length === 0) throw new HttpError(404, 'HTTP 404 Not Found');
+      if (method === 'OPTIONS') {
+        // Jersey's automatic OPTIONS: the methods of the matched resource, 200 text/plain.
+        const allowed = allowedMethods(matching.map((m) => m.route.method));
+        res.setHeader('Allow', allowed.join(','));
+        status = 200;
+        this.send(res, 200, allowed.join(', '), 'text/plain');
         return;
       }
-      throw pathMatched ? new HttpError(405, 'HTTP 405 Method Not Allowed') : new HttpError(404, 'HTTP 404 Not Found');
+      // Jersey answers HEAD with the GET resource, headers only (Node leaves the body out for HEAD).
+      const found = matching.find((m) => m.route.method === (method === 'HEAD' ? 'GET' : method));
+      if (!found) throw new HttpError(405, 'HTTP 405 Method Not Allowed');
+      if (!accepts(req.headers.accept, found.route.produces)) throw new HttpError(406, 'HTTP 406 Not Acceptable');
+      const ctx: RouteContext = {
+        params: found.params,
+        query: target.query,
+        body: (body = found.route.body ? await this.readJson(req) : undefined),
+        herder: this.o.herder,
+        registry: this.o.registry,
+        levels: this.o.levels,
+        server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
+        res,
+      };
+      const result = await found.route.handler(ctx);
+      status = result.status;
+      this.send(res, result.status, result.body, result.contentType);
     } catch (e) {
       const { status: s, message: raw } = toErrorBody(e);
       // Whatever produced the message (us, a herder, a connector), it never repeats a secret of the request.
       const message = scrubSecrets(raw, requestSecrets(this.o.registry, body));
       status = s;
       if (s >= 500) {
-        this.o.logger.error(`REST request failed: ${req.method} ${url?.pathname ?? '?'}`, {
+        this.o.logger.error(`REST request failed: ${req.method} ${target?.path ?? '?'}`, {
           error: { class: (e as Error).name, message },
         });
       }
@@ -144,7 +153,7 @@ export class RestServer {
     } finally {
       this.o.logger.debug('REST request', {
         method: req.method,
-        path: url?.pathname,
+        path: target?.path,
         status,
         ms: Date.now() - started,
       });
@@ -234,26 +243,9 @@ export class RestServer {
   }
 }
 
-/** The request target as a URL; a target that is not a path (or absolute URL) is a 400, never a throw. */
-function parseRequestUrl(target: string | undefined): URL {
-  try {
-    return new URL(target ?? '/', 'http://localhost');
-  } catch {
-    throw new HttpError(400, 'HTTP 400 Bad Request: malformed request target');
-  }
-}
-
 /** The parser's reason, without the raw bytes it quotes (they may hold anything, credentials included). */
 function clientErrorReason(e: NodeJS.ErrnoException): string {
   return (e.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase().replace(/_/g, ' ');
-}
-
-function decodePathParam(p: string): string {
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    throw new HttpError(400, `Malformed percent-encoding in path segment '${p}'`);
-  }
 }
 
 function toErrorBody(e: unknown): { status: number; message: string } {
