@@ -10,3 +10,4 @@ export * from './java-number-format.js';
 export * from './connection-url.js';
 export * from './db-errors.js';
 export * from './secrets.js';
+export * from './yaml.js';
