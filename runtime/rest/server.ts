@@ -85,12 +85,14 @@ export class RestServer {
   private authorized(req: IncomingMessage): boolean {
     const auth = this.o.auth;
     if (!auth) return true;
-    const header = req.headers.authorization ?? '';
+    // RFC 7235: the scheme is case-insensitive ("basic", "BEARER"); the credentials are compared exactly.
+    const header = (req.headers.authorization ?? '').trim();
+    const space = header.search(/\s/);
+    if (space < 0 || header.slice(0, space).toLowerCase() !== auth.type) return false;
+    const credentials = header.slice(space).trim();
     const expected =
-      auth.type === 'basic'
-        ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
-        : `Bearer ${auth.token}`;
-    const a = Buffer.from(header);
+      auth.type === 'basic' ? Buffer.from(`${auth.username}:${auth.password}`).toString('base64') : auth.token;
+    const a = Buffer.from(credentials);
     const b = Buffer.from(expected);
     return a.length === b.length && timingSafeEqual(a, b);
   }

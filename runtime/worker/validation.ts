@@ -67,6 +67,16 @@ function withoutNulls(config: Readonly<Record<string, string | null>>): Record<s
   return present;
 }
 
+/**
+ * Connect's AbstractHerder: a null value is an error for every key but the connector's own (whose ConfigDef
+ * takes a null as "no value", so `"file": null` is accepted and stored as null).
+ */
+function nullChecks(plugin: ConnectorPlugin, config: Readonly<Record<string, string | null>>): ConfigValueResult[] {
+  return Object.entries(config)
+    .filter(([k, v]) => v === null && !plugin.config.key(k))
+    .map(([k]) => configError(k, 'Null value can not be supplied as the configuration value.'));
+}
+
 function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValueResult[] {
   const out: ConfigValueResult[] = [];
   for (const [key, type] of [
@@ -111,7 +121,7 @@ export async function validateConnectorConfig(
   const config = transformer ? await resolveForValidation(transformer, rawConfig) : rawConfig;
   const props = config as RawConfig;
   const present = withoutNulls(config);
-  const extra: ConfigValueResult[] = [...converterChecks(registry, props)];
+  const extra: ConfigValueResult[] = [...converterChecks(registry, props), ...nullChecks(plugin, rawConfig)];
   if (plugin.type === 'sink') {
     extra.push(...sinkTopicChecks(props));
     extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
