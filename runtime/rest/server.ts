@@ -57,6 +57,10 @@ export class RestServer {
     const server: Server = this.o.tls ? createTlsServer(this.o.tls, handler) : createServer(handler);
     server.keepAliveTimeout = 5000;
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => this.clientError(e, socket));
+    // Node hands CONNECT to a 'connect' listener and, without one, drops the connection unanswered.
+    server.on('connect', (_req: IncomingMessage, socket: Socket) =>
+      this.clientError(Object.assign(new Error('CONNECT'), { code: 'HPE_INVALID_METHOD' }), socket),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => {
