@@ -75,6 +75,24 @@ export function secretValues(config: Readonly<Record<string, unknown>>, isSecret
   return [...out].sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The secret values of a REST request body: a connector config, or `{name, config}` (both levels count).
+ * `passwordKeysOf` gives the PASSWORD keys for the body's `connector.class`, when the caller knows specs.
+ */
+export function requestBodySecrets(
+  body: unknown,
+  passwordKeysOf: (connectorClass: unknown) => ReadonlySet<string> = () => new Set(),
+): string[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  const top = body as Record<string, unknown>;
+  const nested = top.config;
+  const config =
+    nested !== null && typeof nested === 'object' && !Array.isArray(nested)
+      ? { ...(nested as Record<string, unknown>), ...top }
+      : top;
+  return secretValues(config, secretTest(passwordKeysOf(config['connector.class'])));
+}
+
 /** A message with every occurrence of these secret values replaced by `[hidden]`. */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
