@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { YamlLoadError, loadYaml } from '../runtime/api/index.js';
 import { parseJsonExact } from '../runtime/api/exact-json.js';
 import { CliError } from './errors.js';
 
@@ -57,17 +57,10 @@ function parseJsonOrYaml(text: string, path: string, ext: string): unknown {
   }
   // YAML is a superset of JSON, so any other extension parses both.
   try {
-    return parseYaml(text) as unknown;
+    return loadYaml(text, path);
   } catch (error) {
-    const where =
-      error instanceof YAMLParseError && error.linePos
-        ? ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})`
-        : '';
-    throw CliError.invalidInput(
-      `Connector config ${path} is not valid YAML/JSON${where}: ${(error as Error).message.split('\n')[0]}`,
-      'Fix the syntax at the line named above.',
-      error,
-    );
+    if (!(error instanceof YamlLoadError)) throw error;
+    throw CliError.invalidInput(`Connector config ${error.message}`, 'Fix the file at the line named above.', error);
   }
 }
 

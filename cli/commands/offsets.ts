@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { YamlLoadError, loadYaml } from '../../runtime/api/index.js';
 import { parseJsonExact } from '../../runtime/api/exact-json.js';
 import { stringifyJsonExact } from '../../runtime/api/exact-json.js';
 import { addConnectOptions, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
@@ -121,13 +121,10 @@ export async function offsetsFromFlags(opts: OffsetFlags, stdin: Readable): Prom
 function offsetsDocument(text: string, source: string): ConnectorOffsets {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { intAsBigInt: true });
+    doc = loadYaml(text, source, { intAsBigInt: true });
   } catch (error) {
-    throw CliError.invalidInput(
-      `Offsets file ${source} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
-      'Fix the syntax.',
-      error,
-    );
+    if (!(error instanceof YamlLoadError)) throw error;
+    throw CliError.invalidInput(`Offsets file ${error.message}`, 'Fix the syntax.', error);
   }
   const offsets = (doc as { offsets?: unknown } | null)?.offsets;
   if (!Array.isArray(offsets) || offsets.length === 0) {

@@ -17,6 +17,7 @@ function startError(e: unknown, isTransientKafkaError: (e: unknown) => boolean):
   const classified = classifyError(cause);
   return new CliError(message, { exitCode: classified.exitCode, hint: classified.hint, cause: e });
 }
+import { keepServingOnUncaughtErrors } from '../../runtime/logging/last-resort.js';
 
 /**
  * `erpstream worker start [worker.properties] [connector.properties|json ...] --standalone`:
@@ -71,6 +72,7 @@ export function registerWorkerCommands(program: Command): void {
           const { isTransientKafkaError } = await import('../../runtime/kafka/index.js');
           throw startError(e, isTransientKafkaError);
         }
+        keepServingOnUncaughtErrors(running.logger);
         process.stdout.write(
           `${JSON.stringify({ event: 'worker.started', url: running.url, worker_id: running.workerId })}\n`,
         );

@@ -1,4 +1,5 @@
 import { parseJsonExact, stringifyJsonExact } from '../../runtime/api/exact-json.js';
+import { requestBodySecrets, scrubSecrets } from '../../runtime/api/secrets.js';
 import { CliError } from '../errors.js';
 import {
   type ConnectCall,
@@ -315,6 +316,9 @@ export class ConnectClient {
       return { status: res.status, body: (text.trim() === '' ? undefined : parseBody(text, call, res.status)) as T };
     }
     const errorBody = connectErrorBody(text, res.status);
+    // Connect echoes configs in some messages ("Connector config {…} contains no connector type", "Invalid
+    // value … for configuration …"): the request's secrets never reach the screen that way.
+    errorBody.message = scrubSecrets(errorBody.message, requestBodySecrets(body));
     if (UNREACHABLE_STATUSES.has(res.status)) {
       throw new ConnectUnreachableError(call, `HTTP ${res.status} (${errorBody.message})`);
     }

@@ -1,8 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { YAMLParseError, parseAllDocuments } from 'yaml';
-import { Decimal } from '../../runtime/api/index.js';
+import { Decimal, YamlLoadError, decodeUtf8, loadYamlDocuments } from '../../runtime/api/index.js';
 import { parseJsonExact } from '../../runtime/api/exact-json.js';
 import { parseProperties } from '../config-file.js';
 import { CliError } from '../errors.js';
@@ -42,15 +41,21 @@ export async function loadConnectorDefinitions(
       continue;
     }
     for (const file of await expandInput(input)) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await readFile(file, 'utf8');
+        bytes = await readFile(file);
       } catch (error) {
         throw CliError.invalidInput(
           `Cannot read connector file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
           'Check the path and its permissions.',
           error,
         );
+      }
+      let text: string;
+      try {
+        text = decodeUtf8(bytes, file);
+      } catch (error) {
+        throw CliError.invalidInput(`Connector file ${(error as Error).message}.`, 'Save the file as UTF-8.', error);
       }
       defs.push(...parseConnectorText(text, file, extname(file).toLowerCase()));
     }
@@ -116,20 +121,15 @@ function parseDocuments(text: string, source: string, ext: string): unknown[] {
     }
     return Array.isArray(doc) ? doc : [doc];
   }
-  const docs = parseAllDocuments(text, { intAsBigInt: true });
-  const list = Array.isArray(docs) ? docs : [docs];
+  let docs;
+  try {
+    docs = loadYamlDocuments(text, source, { intAsBigInt: true });
+  } catch (error) {
+    if (!(error instanceof YamlLoadError)) throw error;
+    throw CliError.invalidInput(`Connector file ${error.message}`, 'Fix the file at the line named above.', error);
+  }
   const values: unknown[] = [];
-  for (const d of list) {
-    const error = d.errors[0];
-    if (error) {
-      const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : '';
-      throw CliError.invalidInput(
-        `Connector file ${source} is not valid YAML/JSON${where}: ${error.message.split('\n')[0]}`,
-        'Fix the syntax at the line named above.',
-        error,
-      );
-    }
-    const value = d.toJS() as unknown;
+  for (const { value } of docs) {
     if (value === null || value === undefined) continue;
     values.push(...(Array.isArray(value) ? value : [value]));
   }

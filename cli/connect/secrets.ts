@@ -1,35 +1,28 @@
+import { HIDDEN, type SecretTest, redactConfig, secretTest, shownValue } from '../../runtime/api/secrets.js';
 import type { ConnectClient } from './client.js';
 import type { ConnectorConfig } from './types.js';
 
 /**
- * Keeping secrets off screens and out of CI logs. A value is secret when its key is PASSWORD-typed in the
- * plugin's config definition, or when its name says so (transforms' and converters' keys are not in the
- * connector's definition). A config-provider reference (`${env:DB_PASSWORD}`, `${file:/p:key}`) is not a
- * secret, so it is shown as written: that is what tells an operator where the secret comes from.
+ * Keeping secrets off screens and out of CI logs, by the worker's own rule (runtime/api/secrets.ts): the
+ * plugin's PASSWORD keys, Kafka's client PASSWORD configs, and names that say "secret". A config-provider
+ * reference (`${env:DB_PASSWORD}`) is shown as written: it tells an operator where the secret comes from.
  */
+export { HIDDEN, type SecretTest, secretTest };
 
-export const HIDDEN = '[hidden]';
-
-const SECRET_NAME = /password|passwd|secret|token|credential|api[._-]?key|private[._-]?key|jaas\.config|auth\.info/i;
 const PROVIDER_REF = /\$\{[^}]*:[^}]*\}/;
 
-export type SecretTest = (key: string) => boolean;
-
-export function secretTest(passwordKeys: ReadonlySet<string> = new Set()): SecretTest {
-  return (key) => passwordKeys.has(key) || SECRET_NAME.test(key);
-}
-
+/** Whether a value refers to a config provider somewhere (for checks, not for display: see displayValue). */
 export function isProviderReference(value: string): boolean {
   return PROVIDER_REF.test(value);
 }
 
 /** What may be shown for a value: itself, or `[hidden]`. */
 export function displayValue(key: string, value: string, isSecret: SecretTest): string {
-  return isSecret(key) && !isProviderReference(value) && value !== '' ? HIDDEN : value;
+  return shownValue(key, value, isSecret);
 }
 
 export function maskConfig(config: ConnectorConfig, isSecret: SecretTest): ConnectorConfig {
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, displayValue(k, v, isSecret)]));
+  return redactConfig(config, isSecret);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { YAMLParseError, parse as parseYaml, stringify as toYaml } from 'yaml';
+import { stringify as toYaml } from 'yaml';
+import { YamlLoadError, decodeUtf8, loadYaml } from '../../runtime/api/index.js';
 import { CliError } from '../errors.js';
 
 /**
@@ -44,9 +45,16 @@ export async function readContexts(env: NodeJS.ProcessEnv): Promise<ContextsFile
   const path = contextsPath(env);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = decodeUtf8(await readFile(path), path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: {} };
+    if (error instanceof YamlLoadError) {
+      throw CliError.invalidInput(
+        `The erpstream config ${error.message}.`,
+        'Fix the file by hand, or move it away and recreate contexts with `erpstream config set-context`.',
+        error,
+      );
+    }
     throw CliError.invalidInput(
       `Cannot read the erpstream config ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
       'Check the file permissions, or point ERPSTREAM_CONFIG at another file.',
@@ -55,11 +63,11 @@ export async function readContexts(env: NodeJS.ProcessEnv): Promise<ContextsFile
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text) ?? {};
+    doc = loadYaml(text, path) ?? {};
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    if (!(error instanceof YamlLoadError)) throw error;
     throw CliError.invalidInput(
-      `The erpstream config ${path} is not valid YAML${where}.`,
+      `The erpstream config ${error.message}.`,
       'Fix the file by hand, or move it away and recreate contexts with `erpstream config set-context`.',
       error,
     );

@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve } from 'node:path';
-import { YAMLParseError, parseAllDocuments } from 'yaml';
+import { YamlLoadError, decodeUtf8, loadYamlDocuments } from '../../runtime/api/index.js';
 import { IntegrationFileError } from './problems.js';
 
 /**
@@ -48,8 +48,9 @@ function displayName(absPath: string, cwd: string): string {
 async function parseFile(absPath: string, file: string): Promise<JsonObject> {
   let text: string;
   try {
-    text = await readFile(absPath, 'utf8');
+    text = decodeUtf8(await readFile(absPath), file);
   } catch (error) {
+    if (error instanceof YamlLoadError) throw new IntegrationFileError([{ file, path: '', message: error.reason }]);
     const code = (error as NodeJS.ErrnoException).code;
     throw new IntegrationFileError([
       { file, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as Error).message}` },
@@ -63,24 +64,22 @@ async function parseFile(absPath: string, file: string): Promise<JsonObject> {
       throw new IntegrationFileError([{ file, path: '', message: `invalid JSON: ${(error as Error).message}` }]);
     }
   } else {
-    const docs = parseAllDocuments(text);
-    const list = Array.isArray(docs) ? docs : [docs];
-    const real = list.filter((d) => d.contents !== null);
-    const errors = list.flatMap((d) => d.errors);
-    if (errors.length > 0) {
-      const e = errors[0]!;
-      const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
-      throw new IntegrationFileError([
-        { file, path: '', message: `invalid YAML${where}: ${e.message.split('\n')[0]}` },
-      ]);
+    let docs;
+    try {
+      docs = loadYamlDocuments(text, file);
+    } catch (e) {
+      if (!(e instanceof YamlLoadError)) throw e;
+      const where = e.line !== undefined ? ` (line ${e.line})` : '';
+      throw new IntegrationFileError([{ file, path: '', message: `invalid YAML${where}: ${e.reason}` }]);
     }
+    const real = docs.filter((d) => !d.empty);
     if (real.length !== 1) {
       throw new IntegrationFileError([
         { file, path: '', message: `expected one YAML document, found ${real.length}: write one integration per file` },
       ]);
     }
     // Plain JS values: `${env:…}` placeholders and numbers stay as written (YAML core schema).
-    value = real[0]!.toJS();
+    value = real[0]!.value;
   }
   if (!isObject(value)) {
     throw new IntegrationFileError([{ file, path: '', message: 'expected a mapping with apiVersion, kind, metadata' }]);

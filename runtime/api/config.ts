@@ -263,7 +263,11 @@ export class ConfigDef {
       };
       try {
         if (given && raw === null) {
-          result.errors.push('Null value can not be supplied as the configuration value.');
+          // As Connect's ConfigDef: a null is a null value, checked by the key's validator (if any). Whether a
+          // null may be supplied at all is the framework's rule (runtime/worker/validation.ts).
+          parsed[key.name] = null;
+          result.value = null;
+          key.validator?.ensureValid(key.name, null);
         } else if (!given) {
           if (key.defaultValue === NO_DEFAULT) {
             result.errors.push(`Missing required configuration "${key.name}" which has no default value.`);
@@ -272,7 +276,14 @@ export class ConfigDef {
             result.value = parsed[key.name];
           }
         } else {
-          parsed[key.name] = parseValue(key, raw);
+          try {
+            parsed[key.name] = parseValue(key, raw);
+          } catch (e) {
+            // Connect shows an unparsable value as null and still runs the validator on it, so a ranged key
+            // reports both errors ("Not a number…", "Value must be non-null"): the same error count.
+            result.errors.push(e instanceof Error ? e.message : String(e));
+            parsed[key.name] = null;
+          }
           result.value = parsed[key.name];
           key.validator?.ensureValid(key.name, parsed[key.name]);
         }
@@ -416,8 +427,8 @@ export const Validators = {
   atLeast(min: number): Validator {
     return {
       ensureValid(name, value) {
-        if (value !== null && (value as number) < min)
-          throw ConfigError.invalid(name, value, `Value must be at least ${min}`);
+        if (value === null) throw ConfigError.invalid(name, null, 'Value must be non-null');
+        if ((value as number) < min) throw ConfigError.invalid(name, value, `Value must be at least ${min}`);
       },
       describe: () => `[${min},...]`,
     };
@@ -426,7 +437,8 @@ export const Validators = {
     return {
       ensureValid(name, value) {
         const n = value as number;
-        if (value !== null && (n < min || n > max)) {
+        if (value === null) throw ConfigError.invalid(name, null, 'Value must be non-null');
+        if (n < min || n > max) {
           throw ConfigError.invalid(name, value, `Value must be between ${min} and ${max}`);
         }
       },

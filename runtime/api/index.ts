@@ -9,3 +9,5 @@ export * from './exact-json.js';
 export * from './java-number-format.js';
 export * from './connection-url.js';
 export * from './db-errors.js';
+export * from './secrets.js';
+export * from './yaml.js';

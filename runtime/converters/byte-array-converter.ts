@@ -1,11 +1,8 @@
 import {
   ConfigDef,
-  type Converter,
   type ConverterPlugin,
   DataError,
-  type HeaderConverter,
   type HeaderConverterPlugin,
-  type Headers,
   type RawConfig,
   type Schema,
   type SchemaAndValue,
@@ -13,6 +10,7 @@ import {
   describeValue,
   jsTypeOf,
 } from '../api/index.js';
+import { HeaderBackedConverter } from './header-backed-converter.js';
 
 export const BYTE_ARRAY_CONVERTER_CLASS = 'org.apache.kafka.connect.converters.ByteArrayConverter';
 
@@ -25,30 +23,9 @@ const config = new ConfigDef().define({
 });
 
 /** Kafka Connect's ByteArrayConverter: passes bytes through untouched. Also a header converter. */
-export class ByteArrayConverter implements Converter, HeaderConverter {
+export class ByteArrayConverter extends HeaderBackedConverter {
   configure(props: RawConfig, _isKey = false): void {
     config.parse(props);
-  }
-
-  async fromConnectData(
-    topic: string,
-    _headers: Headers,
-    schema: Schema | null,
-    value: unknown,
-  ): Promise<Buffer | null> {
-    return this.fromConnectHeader(topic, '', schema, value);
-  }
-
-  async toConnectData(topic: string, _headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue> {
-    return this.toConnectHeader(topic, '', bytes);
-  }
-
-  fromConnectDataSync(topic: string, _headers: Headers, schema: Schema | null, value: unknown): Buffer | null {
-    return this.fromConnectHeader(topic, '', schema, value);
-  }
-
-  toConnectDataSync(topic: string, _headers: Headers, bytes: Buffer | null): SchemaAndValue {
-    return this.toConnectHeader(topic, '', bytes);
   }
 
   fromConnectHeader(_topic: string, _headerKey: string, schema: Schema | null, value: unknown): Buffer | null {

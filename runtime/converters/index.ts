@@ -4,13 +4,15 @@ import { byteArrayConverterPlugin, byteArrayHeaderConverterPlugin } from './byte
 import { jsonConverterPlugin, jsonHeaderConverterPlugin } from './json-converter.js';
 import { simpleHeaderConverterPlugin } from './simple-header-converter.js';
 import { stringConverterPlugin, stringHeaderConverterPlugin } from './string-converter.js';
+import { primitiveConverterPlugins, primitiveHeaderConverterPlugins } from './primitive-converters.js';
 
-/** Converters by their Connect class names (JsonConverter, AvroConverter, StringConverter, ByteArrayConverter). */
+/** Converters by their Connect class names (Json, Avro, String, ByteArray and the primitive number/boolean ones). */
 export const converterPlugins: ConverterPlugin[] = [
   jsonConverterPlugin,
   avroConverterPlugin,
   stringConverterPlugin,
   byteArrayConverterPlugin,
+  ...primitiveConverterPlugins,
 ];
 /** Header converters; as in Connect, JsonConverter, StringConverter and ByteArrayConverter are header converters too. */
 export const headerConverterPlugins: HeaderConverterPlugin[] = [
@@ -18,6 +20,7 @@ export const headerConverterPlugins: HeaderConverterPlugin[] = [
   jsonHeaderConverterPlugin,
   stringHeaderConverterPlugin,
   byteArrayHeaderConverterPlugin,
+  ...primitiveHeaderConverterPlugins,
 ];
 
 export { JsonConverter, JSON_CONVERTER_CLASS } from './json-converter.js';

@@ -1,18 +1,16 @@
 import {
   ConfigDef,
   ConfigError,
-  type Converter,
   type ConverterPlugin,
   Decimal,
-  type HeaderConverter,
   type HeaderConverterPlugin,
-  type Headers,
   type RawConfig,
   type Schema,
   type SchemaAndValue,
   Schemas,
   Struct,
 } from '../api/index.js';
+import { HeaderBackedConverter } from './header-backed-converter.js';
 
 export const STRING_CONVERTER_CLASS = 'org.apache.kafka.connect.storage.StringConverter';
 
@@ -67,33 +65,12 @@ export function valueToText(value: unknown): string {
 }
 
 /** Kafka Connect's StringConverter: any value as text; reads back an optional string. Also a header converter. */
-export class StringConverter implements Converter, HeaderConverter {
+export class StringConverter extends HeaderBackedConverter {
   private encoding: BufferEncoding = 'utf8';
 
   configure(props: RawConfig, _isKey = false): void {
     const c = config.parse(props);
     this.encoding = nodeEncoding(c.string('converter.encoding'), 'converter.encoding');
-  }
-
-  async fromConnectData(
-    _topic: string,
-    _headers: Headers,
-    schema: Schema | null,
-    value: unknown,
-  ): Promise<Buffer | null> {
-    return this.fromConnectHeader(_topic, '', schema, value);
-  }
-
-  async toConnectData(_topic: string, _headers: Headers, bytes: Buffer | null): Promise<SchemaAndValue> {
-    return this.toConnectHeader(_topic, '', bytes);
-  }
-
-  fromConnectDataSync(_topic: string, _headers: Headers, schema: Schema | null, value: unknown): Buffer | null {
-    return this.fromConnectHeader(_topic, '', schema, value);
-  }
-
-  toConnectDataSync(_topic: string, _headers: Headers, bytes: Buffer | null): SchemaAndValue {
-    return this.toConnectHeader(_topic, '', bytes);
   }
 
   fromConnectHeader(_topic: string, _headerKey: string, _schema: Schema | null, value: unknown): Buffer | null {

@@ -1,4 +1,4 @@
-import { Password, type Logger } from '../api/index.js';
+import { Password, type Logger, isPlaceholderOnly, isSecretKey } from '../api/index.js';
 
 /**
  * Structured JSON logs (one object per line) with connector/task context, and a level registry that
@@ -68,14 +68,12 @@ export const stderrSink: LogSink = (line) => {
   process.stderr.write(`${line}\n`);
 };
 
-const SECRET_FIELD = /(password|secret|token|credential|api[._-]?key)/i;
-
 /** Makes a value safe to log: Passwords and secret-named fields hidden, errors flattened, bigints as strings. */
 export function redact(value: unknown, key = '', depth = 0): unknown {
   if (value instanceof Password) return Password.HIDDEN;
-  if (key !== '' && SECRET_FIELD.test(key) && value !== null && value !== undefined) {
+  if (key !== '' && isSecretKey(key) && value !== null && value !== undefined && value !== '') {
     // A `${provider:…}` placeholder is not the secret itself and helps debugging.
-    return typeof value === 'string' && /^\$\{[^}]*\}$/.test(value) ? value : Password.HIDDEN;
+    return typeof value === 'string' && isPlaceholderOnly(value) ? value : Password.HIDDEN;
   }
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) {

@@ -56,6 +56,17 @@ export class PluginRegistry {
     );
   }
 
+  /**
+   * The PASSWORD-typed keys of a connector's spec, for the secret rule (runtime/api/secrets.ts). When the class
+   * is missing or unknown, those of every installed connector: hiding too much beats showing a secret.
+   */
+  connectorPasswordKeys(connectorClass: unknown): ReadonlySet<string> {
+    const cls = typeof connectorClass === 'string' ? connectorClass : '';
+    const one = this.find('source', cls) ?? this.find('sink', cls);
+    const specs = one ? [one] : [...this.list('source'), ...this.list('sink')];
+    return new Set(specs.flatMap((p) => p.config.configKeys().flatMap((k) => (k.type === 'PASSWORD' ? [k.name] : []))));
+  }
+
   list<T extends PluginType>(type?: T): Array<DescriptorOf<T>> {
     return this.all.filter((p) => type === undefined || p.type === type) as Array<DescriptorOf<T>>;
   }

@@ -6,14 +6,9 @@ import type { ConnectorOffsets, Herder, InitialState } from '../worker/herder-ty
 import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { HttpError } from './http-error.js';
+
+export { HttpError };
 
 export interface RouteContext {
   params: string[];
@@ -32,19 +27,58 @@ export interface RouteResult {
   contentType?: string;
 }
 
-interface Route {
+export interface Route {
   method: string;
-  pattern: RegExp;
+  /** The path template's segments: literals, `{c}` (any one segment) or `{n}` (a Java int, as Jersey's). */
+  segments: string[];
   /** Whether the route reads a JSON body (and so answers 415 to other content types). */
   body: boolean;
+  /** What it answers with, for content negotiation (Accept). */
+  produces: string;
   handler(ctx: RouteContext): RouteResult | Promise<RouteResult>;
 }
 
-const C = '([^/]+)';
+const C = '{c}';
+const N = '{n}';
 const ok = (body: unknown): RouteResult => ({ status: 200, body });
 
 function route(method: string, path: string, handler: Route['handler'], body = false): Route {
-  return { method, pattern: new RegExp(`^${path}$`), body, handler };
+  return {
+    method,
+    segments: path
+      .split('/')
+      .slice(1)
+      .filter((s) => s !== ''),
+    body,
+    produces: JSON_TYPE,
+    handler,
+  };
+}
+
+const JSON_TYPE = 'application/json';
+const INT = /^[+-]?\d{1,10}$/;
+
+/**
+ * The route's parameters if the path (raw segments, and the same decoded once) fits its template, else null.
+ * Literals compare with the raw segment, as Jersey matches the encoded path (`/%63onnectors` is a 404).
+ */
+export function matchRoute(route: Route, raw: readonly string[], decoded: readonly string[]): string[] | null {
+  if (route.segments.length !== raw.length) return null;
+  const params: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const t = route.segments[i]!;
+    if (t === C) {
+      if (raw[i] === '') return null;
+      params.push(decoded[i]!);
+    } else if (t === N) {
+      const v = decoded[i]!;
+      if (!INT.test(v) || Math.abs(Number(v)) > 2 ** 31 - 1) return null;
+      params.push(String(Number(v)));
+    } else if (raw[i] !== t) {
+      return null;
+    }
+  }
+  return params;
 }
 
 function bool(q: URLSearchParams, name: string): boolean {
@@ -109,11 +143,14 @@ export const routes: Route[] = [
       ? ok({ status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.' })
       : { status: 503, body: { status: 'starting', message: 'Worker is still starting up.' } },
   ),
-  route('GET', '/metrics', ({ server }) => ({
-    status: 200,
-    body: server.metrics?.render() ?? '',
-    contentType: 'text/plain; version=0.0.4',
-  })),
+  {
+    ...route('GET', '/metrics', ({ server }) => ({
+      status: 200,
+      body: server.metrics?.render() ?? '',
+      contentType: 'text/plain; version=0.0.4',
+    })),
+    produces: 'text/plain',
+  },
   route('GET', '/connectors', ({ herder, query }) => {
     const names = herder.connectors();
     const expand = query.getAll('expand');
@@ -212,10 +249,10 @@ export const routes: Route[] = [
     for (const t of herder.taskConfigs(params[0]!)) out[`${t.id.connector}-${t.id.task}`] = t.config;
     return ok(out);
   }),
-  route('GET', `/connectors/${C}/tasks/(\\d+)/status`, ({ herder, params }) =>
+  route('GET', `/connectors/${C}/tasks/${N}/status`, ({ herder, params }) =>
     ok(herder.taskStatus(params[0]!, Number(params[1]))),
   ),
-  route('POST', `/connectors/${C}/tasks/(\\d+)/restart`, async ({ herder, params }) => {
+  route('POST', `/connectors/${C}/tasks/${N}/restart`, async ({ herder, params }) => {
     await herder.restartTask(params[0]!, Number(params[1]));
     return { status: 204 };
   }),

@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../api/index.js';
 import type { LogLevelRegistry } from '../logging/index.js';
 import type { WorkerMetrics } from '../worker/metrics.js';
 import type { Herder } from '../worker/herder-types.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { HttpError, routes, type RouteContext } from './routes.js';
+import { HttpError, matchRoute, routes, type RouteContext } from './routes.js';
+import { type RequestTarget, parseRequestTarget } from './request-target.js';
+import { accepts, allowedMethods } from './negotiation.js';
+import { requestSecrets } from './request-secrets.js';
+import { scrubSecrets } from '../api/index.js';
 
 export interface RestServerOptions {
   herder: Herder;
@@ -45,9 +49,18 @@ export class RestServer {
   constructor(private readonly o: RestServerOptions) {}
 
   async start(): Promise<{ host: string; port: number; url: string }> {
-    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // The one guard: whatever routing or a handler throws ends as an error answer, never as a rejection that
+    // Node would turn into the end of the process.
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      this.handle(req, res).catch((e: unknown) => this.lastChance(req, res, e));
+    };
     const server: Server = this.o.tls ? createTlsServer(this.o.tls, handler) : createServer(handler);
     server.keepAliveTimeout = 5000;
+    server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => this.clientError(e, socket));
+    // Node hands CONNECT to a 'connect' listener and, without one, drops the connection unanswered.
+    server.on('connect', (_req: IncomingMessage, socket: Socket) =>
+      this.clientError(Object.assign(new Error('CONNECT'), { code: 'HPE_INVALID_METHOD' }), socket),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => {
@@ -56,6 +69,8 @@ export class RestServer {
       });
     });
     this.server = server;
+    // Accept errors (EMFILE, …) after listen: log them; the server keeps listening.
+    server.on('error', (e) => this.o.logger.error('REST server error', { error: e }));
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return { host: addr.address, port: addr.port, url: `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}` };
@@ -74,57 +89,121 @@ export class RestServer {
   private authorized(req: IncomingMessage): boolean {
     const auth = this.o.auth;
     if (!auth) return true;
-    const header = req.headers.authorization ?? '';
+    // RFC 7235: the scheme is case-insensitive ("basic", "BEARER"); the credentials are compared exactly.
+    const header = (req.headers.authorization ?? '').trim();
+    const space = header.search(/\s/);
+    if (space < 0 || header.slice(0, space).toLowerCase() !== auth.type) return false;
+    const credentials = header.slice(space).trim();
     const expected =
-      auth.type === 'basic'
-        ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
-        : `Bearer ${auth.token}`;
-    const a = Buffer.from(header);
+      auth.type === 'basic' ? Buffer.from(`${auth.username}:${auth.password}`).toString('base64') : auth.token;
+    const a = Buffer.from(credentials);
     const b = Buffer.from(expected);
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 500;
+    let target: RequestTarget | undefined;
+    let body: unknown;
     try {
+      // Credentials first: nothing of the request (not even its path) is looked at without them.
       if (!this.authorized(req)) {
         res.setHeader('WWW-Authenticate', this.o.auth?.type === 'basic' ? 'Basic realm="erpstream"' : 'Bearer');
         throw new HttpError(401, 'Unauthorized');
       }
+      target = parseRequestTarget(req.url);
       const method = (req.method ?? 'GET').toUpperCase();
-      const path = url.pathname.replace(/\/+$/, '') || '/';
-      let pathMatched = false;
-      for (const route of routes) {
-        const m = route.pattern.exec(path);
-        if (!m) continue;
-        pathMatched = true;
-        if (route.method !== method) continue;
-        const ctx: RouteContext = {
-          params: (m.slice(1) as string[]).map(decodePathParam),
-          query: url.searchParams,
-          body: route.body ? await this.readJson(req) : undefined,
-          herder: this.o.herder,
-          registry: this.o.registry,
-          levels: this.o.levels,
-          server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
-          res,
-        };
-        const result = await route.handler(ctx);
-        status = result.status;
-        this.send(res, result.status, result.body, result.contentType);
+      const matching = routes.flatMap((route) => {
+        const params = matchRoute(route, target!.raw, target!.decoded);
+        return params ? [{ route, params }] : [];
+      });
+      if (matching.length === 0) throw new HttpError(404, 'HTTP 404 Not Found');
+      if (method === 'OPTIONS') {
+        // Jersey's automatic OPTIONS: the methods of the matched resource, 200 text/plain.
+        const allowed = allowedMethods(matching.map((m) => m.route.method));
+        res.setHeader('Allow', allowed.join(','));
+        status = 200;
+        this.send(res, 200, allowed.join(', '), 'text/plain');
         return;
       }
-      throw pathMatched ? new HttpError(405, 'HTTP 405 Method Not Allowed') : new HttpError(404, 'HTTP 404 Not Found');
+      // Jersey answers HEAD with the GET resource, headers only (Node leaves the body out for HEAD).
+      const found = matching.find((m) => m.route.method === (method === 'HEAD' ? 'GET' : method));
+      if (!found) throw new HttpError(405, 'HTTP 405 Method Not Allowed');
+      if (!accepts(req.headers.accept, found.route.produces)) throw new HttpError(406, 'HTTP 406 Not Acceptable');
+      const ctx: RouteContext = {
+        params: found.params,
+        query: target.query,
+        body: (body = found.route.body ? await this.readJson(req) : undefined),
+        herder: this.o.herder,
+        registry: this.o.registry,
+        levels: this.o.levels,
+        server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
+        res,
+      };
+      const result = await found.route.handler(ctx);
+      status = result.status;
+      this.send(res, result.status, result.body, result.contentType);
     } catch (e) {
-      const { status: s, message } = toErrorBody(e);
+      const { status: s, message: raw } = toErrorBody(e);
+      // Whatever produced the message (us, a herder, a connector), it never repeats a secret of the request.
+      const message = scrubSecrets(raw, requestSecrets(this.o.registry, body));
       status = s;
-      if (s >= 500) this.o.logger.error(`REST request failed: ${req.method} ${url.pathname}`, { error: e });
+      if (s >= 500) {
+        this.o.logger.error(`REST request failed: ${req.method} ${target?.path ?? '?'}`, {
+          error: { class: (e as Error).name, message },
+        });
+      }
       if (!res.headersSent) this.send(res, s, { error_code: s, message });
       else res.end();
     } finally {
-      this.o.logger.debug('REST request', { method: req.method, path: url.pathname, status, ms: Date.now() - started });
+      this.o.logger.debug('REST request', {
+        method: req.method,
+        path: target?.path,
+        status,
+        ms: Date.now() - started,
+      });
+    }
+  }
+
+  /** What the guard does when even the error answer failed: log, answer 500 if nothing was sent, else drop. */
+  private lastChance(req: IncomingMessage, res: ServerResponse, e: unknown): void {
+    try {
+      this.o.logger.error(`REST request failed unexpectedly: ${req.method}`, { error: e });
+      if (!res.headersSent) this.send(res, 500, { error_code: 500, message: 'Internal server error' });
+      else res.destroy();
+    } catch {
+      res.destroy();
+    }
+  }
+
+  /**
+   * A request Node's HTTP parser refused (bad method, bad header, bad request line). Node would answer an
+   * empty 400; Connect (Jetty) answers an unknown method with 405 JSON, so we do too, and every other parser
+   * error with a 400 in the same `{error_code, message}` shape.
+   */
+  private clientError(e: NodeJS.ErrnoException, socket: Socket): void {
+    try {
+      if (!socket.writable || e.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const [status, reason, message] =
+        e.code === 'HPE_INVALID_METHOD'
+          ? [405, 'Method Not Allowed', 'HTTP 405 Method Not Allowed']
+          : e.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'Request Header Fields Too Large', 'HTTP 431 Request Header Fields Too Large']
+            : e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+              ? [408, 'Request Timeout', 'HTTP 408 Request Timeout']
+              : [400, 'Bad Request', `HTTP 400 Bad Request: ${clientErrorReason(e)}`];
+      const body = JSON.stringify({ error_code: status, message });
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      socket.destroySoon();
+    } catch {
+      socket.destroy();
     }
   }
 
@@ -170,12 +249,9 @@ export class RestServer {
   }
 }
 
-function decodePathParam(p: string): string {
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    throw new HttpError(400, `Malformed percent-encoding in path segment '${p}'`);
-  }
+/** The parser's reason, without the raw bytes it quotes (they may hold anything, credentials included). */
+function clientErrorReason(e: NodeJS.ErrnoException): string {
+  return (e.code ?? 'malformed request').replace(/^HPE_/, '').toLowerCase().replace(/_/g, ' ');
 }
 
 function toErrorBody(e: unknown): { status: number; message: string } {

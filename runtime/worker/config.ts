@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { ConfigDef, ConfigError, type ParsedConfig, type RawConfig, Validators } from '../api/index.js';
+import {
+  ConfigDef,
+  ConfigError,
+  type ParsedConfig,
+  type RawConfig,
+  Validators,
+  YamlLoadError,
+  loadYaml,
+} from '../api/index.js';
 import { parseProperties } from './properties.js';
 
 /** The worker's own settings (Connect's WorkerConfig + StandaloneConfig + DistributedConfig subset). */
@@ -340,9 +347,13 @@ export async function readConfigFile(file: string): Promise<Record<string, strin
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
     let doc: unknown;
     try {
-      doc = ext === '.json' ? JSON.parse(text) : parseYaml(text);
+      doc = ext === '.json' ? JSON.parse(text) : loadYaml(text, file);
     } catch (e) {
-      throw new ConfigError(`Config file ${file} is not valid ${ext.slice(1).toUpperCase()}: ${(e as Error).message}`);
+      throw new ConfigError(
+        e instanceof YamlLoadError
+          ? `Config file ${e.message}`
+          : `Config file ${file} is not valid ${ext.slice(1).toUpperCase()}: ${(e as Error).message}`,
+      );
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
       throw new ConfigError(`Config file ${file} must hold an object of settings`);

@@ -1,5 +1,5 @@
-import { type ConfigInfos, Password } from '../api/index.js';
-import { type ConfigTransformer, hasPlaceholder } from '../config-providers/index.js';
+import { type ConfigInfos, Password, type SecretTest, redactConfig, secretTest, shownValue } from '../api/index.js';
+import type { ConfigTransformer } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
   type ConnectorInfo,
@@ -11,7 +11,7 @@ import {
   taskStateEntry,
 } from './herder-types.js';
 import type { StatusStore, StoredConnector } from './stores.js';
-import { connectorConfigDef, resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
+import { resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
 import type { Worker } from './worker.js';
 
 /**
@@ -35,6 +35,11 @@ export class HerderViews {
       transformer: this.o.transformer,
       ...(pluginName !== undefined ? { pluginName } : {}),
     });
+    // Transforms', converters' and undeclared keys are in no spec: the name rule hides those too.
+    const isSecret = this.secretTestFor(config);
+    for (const c of infos.configs) {
+      if (typeof c.value.value === 'string') c.value.value = shownValue(c.value.name, c.value.value, isSecret);
+    }
     return infos;
   }
 
@@ -61,19 +66,20 @@ export class HerderViews {
     }
   }
 
-  /** Hides PASSWORD-typed values (unless they are `${…}` placeholders) in configs shown to users. */
-  redact(config: Record<string, string>): Record<string, string> {
-    let def;
+  /** The secret rule for a connector config: its plugin's PASSWORD keys (when the plugin is known) and the rest. */
+  secretTestFor(config: Readonly<Record<string, string | null>>): SecretTest {
+    let cls: unknown = config['connector.class'];
     try {
-      def = connectorConfigDef(resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? ''));
+      cls = resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').className;
     } catch {
-      return { ...config };
+      // unknown class: the registry answers with every connector's PASSWORD keys
     }
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(config)) {
-      out[k] = def.key(k)?.type === 'PASSWORD' && !hasPlaceholder(v) ? Password.HIDDEN : v;
-    }
-    return out;
+    return secretTest(this.o.registry.connectorPasswordKeys(cls));
+  }
+
+  /** Hides secret values (unless they are `${…}` placeholders) in configs shown to users (runtime/api/secrets). */
+  redact(config: Record<string, string>): Record<string, string> {
+    return redactConfig(config, this.secretTestFor(config));
   }
 
   connectorInfo(name: string): ConnectorInfo {

@@ -307,8 +307,14 @@ export class StandaloneHerder implements Herder {
     const restartTasks = status.tasks
       .filter((t) => options.includeTasks && (!options.onlyFailed || t.state === 'FAILED'))
       .map((t) => t.id);
-    if (restartConnector) this.setConnectorState(name, 'RESTARTING');
-    for (const t of restartTasks) this.setTaskState(name, t, 'RESTARTING');
+    // As Connect's restart plan: RESTARTING keeps the trace of the failure being restarted.
+    const c = this.o.statusStore.connector(name);
+    if (restartConnector && c) this.o.statusStore.putConnector(name, { ...c, state: 'RESTARTING' });
+    for (const t of restartTasks) {
+      const ts = this.o.statusStore.task(name, t);
+      if (ts) this.o.statusStore.putTask(name, t, { ...ts, state: 'RESTARTING' });
+      else this.setTaskState(name, t, 'RESTARTING');
+    }
     const snapshot = this.connectorStatus(name);
     void this.serial(name, async () => {
       if (restartConnector) await this.restartConnectorObject(name);

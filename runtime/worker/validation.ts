@@ -7,6 +7,9 @@ import {
   type RawConfig,
   type SinkConnectorPlugin,
   type SourceConnectorPlugin,
+  isSecretKey,
+  redactConfig,
+  secretTest,
 } from '../api/index.js';
 import { type ConfigTransformer, hasPlaceholder } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -65,6 +68,16 @@ function withoutNulls(config: Readonly<Record<string, string | null>>): Record<s
   return present;
 }
 
+/**
+ * Connect's AbstractHerder: a null value is an error for every key but the connector's own (whose ConfigDef
+ * takes a null as "no value", so `"file": null` is accepted and stored as null).
+ */
+function nullChecks(plugin: ConnectorPlugin, config: Readonly<Record<string, string | null>>): ConfigValueResult[] {
+  return Object.entries(config)
+    .filter(([k, v]) => v === null && !plugin.config.key(k))
+    .map(([k]) => configError(k, 'Null value can not be supplied as the configuration value.'));
+}
+
 function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValueResult[] {
   const out: ConfigValueResult[] = [];
   for (const [key, type] of [
@@ -95,7 +108,8 @@ export async function validateConnectorConfig(
   const { pluginName, transformer } = options;
   const cls = rawConfig['connector.class'];
   if (typeof cls !== 'string' || cls.trim() === '') {
-    const shown = Object.entries(rawConfig)
+    const isSecret = secretTest(registry.connectorPasswordKeys(undefined));
+    const shown = Object.entries(redactConfig(rawConfig, isSecret))
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
     throw badRequest(`Connector config {${shown}} contains no connector type`);
@@ -110,7 +124,11 @@ export async function validateConnectorConfig(
     : { config: rawConfig, placeholderErrors: [] };
   const props = config as RawConfig;
   const present = withoutNulls(config);
-  const extra: ConfigValueResult[] = [...placeholderErrors, ...converterChecks(registry, props)];
+  const extra: ConfigValueResult[] = [
+    ...placeholderErrors,
+    ...converterChecks(registry, props),
+    ...nullChecks(plugin, rawConfig),
+  ];
   if (plugin.type === 'sink') {
     extra.push(...sinkTopicChecks(props));
     extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
@@ -166,7 +184,7 @@ function addUnknownKeys(
       definition: null,
       value: {
         name: u.key,
-        value: SECRET_NAME.test(u.key) ? Password.HIDDEN : present[u.key]!,
+        value: isSecretKey(u.key) ? Password.HIDDEN : present[u.key]!,
         recommended_values: u.suggestions,
         errors: [],
         visible: true,
@@ -236,7 +254,7 @@ function hideResolvedValues(
     const value = resolved[k];
     if (raw === null || value === null || value === undefined || value === raw || !hasPlaceholder(raw)) continue;
     const type = def.key(k)?.type;
-    if (value !== '' && (type === 'PASSWORD' || (type === undefined && SECRET_NAME.test(k)))) {
+    if (value !== '' && (type === 'PASSWORD' || (type === undefined && isSecretKey(k)))) {
       secrets.push([value, raw]);
     }
   }
@@ -251,9 +269,6 @@ function hideResolvedValues(
     c.value.recommended_values = c.value.recommended_values.map(scrub);
   }
 }
-
-/** Undeclared keys that probably hold a secret (the connector's ConfigDef cannot tell). */
-const SECRET_NAME = /pass(word)?|secret|token|credential|api[._-]?key|private[._-]?key/i;
 
 function mergeChain(infos: ConfigInfos, chain: { groups: string[]; configs: ConfigInfo[] }): void {
   const byName = new Map(infos.configs.map((c) => [c.value.name, c]));

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { ConfigError, type RawConfig } from '../../runtime/api/index.js';
+import { ConfigError, type RawConfig, YamlLoadError, loadYaml } from '../../runtime/api/index.js';
 import { isPlainObject } from '../support.js';
 
 /** Config parsing the ERP SMTs share: `a:b` pair lists and YAML/JSON side files. */
@@ -34,9 +33,11 @@ export function readDataFile(key: string, path: string): unknown {
     throw ConfigError.invalid(key, path, `cannot read the file: ${(e as Error).message}`);
   }
   try {
-    return parseYaml(text) as unknown;
+    return loadYaml(text, path);
   } catch (e) {
-    throw ConfigError.invalid(key, path, `not valid YAML/JSON: ${(e as Error).message}`);
+    if (!(e instanceof YamlLoadError)) throw e;
+    const where = e.line !== undefined ? ` (line ${e.line})` : '';
+    throw ConfigError.invalid(key, path, `the file${where} ${e.reason}`);
   }
 }
 

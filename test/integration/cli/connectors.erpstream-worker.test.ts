@@ -15,10 +15,12 @@ const { worker, dir } = await startTestWorker('cli-worker', {
 const connectUrl = process.env.CONNECT_URL;
 // The suite reads CONNECT_URL while it loads; test files share one process, so restore it at once.
 process.env.CONNECT_URL = worker.url;
+process.env.ERPSTREAM_CLI_SUITE_TARGET = 'erpstream';
 try {
   await import('./connectors.test.js');
 } finally {
   process.env.CONNECT_URL = connectUrl;
+  delete process.env.ERPSTREAM_CLI_SUITE_TARGET;
 }
 afterAll(async () => {
   await worker.stop();

@@ -15,6 +15,12 @@ import { requireEnv, uniqueSuffix } from '../env.js';
  */
 
 const CONNECT_URL = connectUrl();
+/**
+ * erpstream's worker hides every secret-named value in its answers (docs/worker.md), Connect only PASSWORD
+ * keys of the plugin's spec: `db.password` (undeclared here) comes back as `[hidden]` from erpstream only,
+ * so `apply` cannot compare it there and writes it again (a rotation must never be skipped).
+ */
+const HIDES_UNDECLARED_SECRETS = process.env.ERPSTREAM_CLI_SUITE_TARGET === 'erpstream';
 
 function connectUrl(): string {
   if (!process.env.CONNECT_URL?.trim()) {
@@ -155,7 +161,13 @@ describe('connector lifecycle', () => {
     expect(first).toEqual([expect.objectContaining({ name, action: 'create', written: true })]);
     expect(await api.getConnectorConfig(name)).toMatchObject({ name, topic: `it-cli-${suffix}`, 'tasks.max': '1' });
     const again = await cli('connectors', 'apply', '-f', file);
-    expect(again).toMatchObject({ code: 0, stdout: `connector "${name}" unchanged (${file})\n` });
+    expect(again).toMatchObject({
+      code: 0,
+      stdout: HIDES_UNDECLARED_SECRETS
+        ? `connector "${name}" will be updated: 0 added, 1 changed, 0 removed (${file})\n` +
+          `  ~ db.password: [hidden] → [hidden]\nconnector "${name}" updated\n`
+        : `connector "${name}" unchanged (${file})\n`,
+    });
   });
 
   it('apply shows added, changed and removed keys, then updates; secrets never printed', async () => {
@@ -173,7 +185,10 @@ describe('connector lifecycle', () => {
     const applied = await cli('connectors', 'apply', '-f', changed);
     expect(applied.stdout).toContain(`connector "${name}" updated`);
     for (const r of [plan, applied]) expect(r.stdout + r.stderr).not.toMatch(/never-print-me|still-secret/);
-    expect(await api.getConnectorConfig(name)).toMatchObject({ 'batch.size': '100', 'db.password': 'still-secret' });
+    expect(await api.getConnectorConfig(name)).toMatchObject({
+      'batch.size': '100',
+      'db.password': HIDES_UNDECLARED_SECRETS ? '[hidden]' : 'still-secret',
+    });
     expect((await api.getConnectorConfig(name))['tasks.max']).toBeUndefined();
   });
 

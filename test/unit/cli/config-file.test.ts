@@ -48,7 +48,7 @@ describe('loadConnectorConfig', () => {
     expect((e as CliError).exitCode).toBe(2);
     expect((e as CliError).message).toMatch(/e\.json is not valid JSON: .* at position 9 \(line 1, column 10\)/);
     const y = await load('f.yaml', 'a: [1,\n').catch((x: unknown) => x);
-    expect((y as CliError).message).toMatch(/f\.yaml is not valid YAML\/JSON \(line \d+, column \d+\)/);
+    expect((y as CliError).message).toMatch(/f\.yaml \(line \d+, column \d+\): is not valid YAML/);
   });
 
   it('rejects a list at the top level', async () => {

@@ -120,7 +120,7 @@ describe('parseConnectorText', () => {
 
   it('names the line of a YAML syntax error', () => {
     expect(() => parseConnectorText('name: a\nconfig: [\n', 'c.yaml', '.yaml')).toThrow(
-      /c\.yaml is not valid YAML\/JSON \(line \d\)/,
+      /c\.yaml \(line \d, column \d+\): is not valid YAML/,
     );
   });
 });

@@ -33,3 +33,30 @@ describe('maskConfig', () => {
     });
   });
 });
+
+describe('error messages from Connect', () => {
+  it('never repeat a secret of the request (Connect echoes configs in its 400 messages)', async () => {
+    const { ConnectClient } = await import('../../../../cli/connect/client.js');
+    const fetchImpl = (async (_url: string, init: RequestInit) => {
+      const sent = JSON.parse(String(init.body)) as { config: Record<string, string> };
+      const echoed = Object.entries(sent.config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+      return new Response(
+        JSON.stringify({ error_code: 400, message: `Connector config {${echoed}} contains no connector type` }),
+        { status: 400, headers: { 'content-type': 'application/json' } },
+      );
+    }) as typeof fetch;
+    const client = new ConnectClient({ url: 'http://127.0.0.1:1', fetch: fetchImpl });
+    const error = await client
+      .createConnector('x', {
+        'database.password': 'pw-1f3a',
+        'producer.override.sasl.jaas.config': 'jaas-9d02',
+        'other.password': '${env:P}',
+      })
+      .catch((e: unknown) => e as Error);
+    expect((error as Error).message).toContain('database.password=[hidden]');
+    expect((error as Error).message).toContain('other.password=${env:P}');
+    expect((error as Error).message).not.toMatch(/pw-1f3a|jaas-9d02/);
+  });
+});

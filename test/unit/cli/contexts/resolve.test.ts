@@ -92,6 +92,6 @@ describe('contexts store', () => {
     await writeFile(contextsPath(env), 'contexts:\n  prod: [\n');
     const error = classifyError(await readContexts(env).catch((e: unknown) => e));
     expect(error.exitCode).toBe(2);
-    expect(error.message).toMatch(new RegExp(`${contextsPath(env)} is not valid YAML at line \\d`));
+    expect(error.message).toMatch(new RegExp(`${contextsPath(env)} \\(line \\d+, column \\d+\\): is not valid YAML`));
   });
 });

@@ -60,14 +60,26 @@ describe('converter plugins', () => {
   it('registers every Connect converter name with its alias', () => {
     expect(converterPlugins.map((p) => p.className).sort()).toEqual([
       'io.confluent.connect.avro.AvroConverter',
+      'org.apache.kafka.connect.converters.BooleanConverter',
       'org.apache.kafka.connect.converters.ByteArrayConverter',
+      'org.apache.kafka.connect.converters.DoubleConverter',
+      'org.apache.kafka.connect.converters.FloatConverter',
+      'org.apache.kafka.connect.converters.IntegerConverter',
+      'org.apache.kafka.connect.converters.LongConverter',
+      'org.apache.kafka.connect.converters.ShortConverter',
       'org.apache.kafka.connect.json.JsonConverter',
       'org.apache.kafka.connect.storage.StringConverter',
     ]);
     expect(converterPlugins.map((p) => p.aliases?.[0]).sort()).toEqual([
       'AvroConverter',
+      'BooleanConverter',
       'ByteArrayConverter',
+      'DoubleConverter',
+      'FloatConverter',
+      'IntegerConverter',
       'JsonConverter',
+      'LongConverter',
+      'ShortConverter',
       'StringConverter',
     ]);
   });

@@ -36,6 +36,8 @@ describe('standalone herder state machine', () => {
     expect(r.status).toBe(202);
     expect(r.body.connector.state).toBe('RUNNING'); // not failed: not restarted
     expect(r.body.tasks[0].state).toBe('RESTARTING');
+    // As Connect: the RESTARTING snapshot keeps the trace of the failure being restarted.
+    expect(r.body.tasks[0].trace).toContain('boom: the source is broken');
     await waitFor(async () => (await status('f')).tasks[0]?.state === 'RUNNING');
     expect(control.startedTasks).toBe(started + 1);
     expect((await status('f')).tasks[0].trace).toBeUndefined();
