@@ -39,9 +39,12 @@ const config = (extra: Record<string, string> = {}) => ({
 let h: Harness;
 const seen: string[] = [];
 beforeAll(async () => {
+  // A placeholder the worker cannot resolve is refused at create, so the one kept visible must resolve.
+  process.env.OTHER_PASSWORD = 'resolved-other-password';
   h = await startHarness({}, { registry: new PluginRegistry([...builtinPlugins(), oddSource]) });
 });
 afterAll(async () => {
+  delete process.env.OTHER_PASSWORD;
   await h.worker.stop();
 });
 
