@@ -151,12 +151,17 @@ export class PostgresDialect implements Dialect {
    * changes instead of 1 ms, exactly when capture has the most to do. Sorting is disabled for this one statement
    * (SET LOCAL, in its own transaction, which no other statement of this connection can enter: see `turn`).
    */
-  private queryInIndexOrder(text: string, params: unknown[], what: string): Promise<RawRow[]> {
+  private queryInIndexOrder(
+    text: string,
+    params: unknown[],
+    what: string,
+    planner = 'SET LOCAL enable_sort = off',
+  ): Promise<RawRow[]> {
     return this.exclusive(async () => {
       try {
         await this.connect();
         const client = this.client!;
-        await client.query('BEGIN; SET LOCAL enable_sort = off');
+        await client.query(`BEGIN; ${planner}`);
         try {
           return (await client.query<RawRow>(text, params)).rows;
         } finally {
@@ -337,6 +342,12 @@ export class PostgresDialect implements Dialect {
   /**
    * Transactions not visible in `base` but visible in `target` are exactly the ones that committed in
    * between, whatever order their ids or sequences have; one still running is in target's xip and waits.
+   *
+   * The range is read in sequence order, not transaction-id order: a trigger takes its sequence under the row
+   * lock, so per key the sequence is the order of the changes, while an older transaction (lower txid) may write
+   * a key after a younger one committed a change to it (a delete, then a re-insert). Reading by txid would emit
+   * the re-insert before the delete. The range's rows are a fixed set once `target` is fixed, so paging by
+   * sequence over it is exact; `floor` (its lowest sequence minus one) bounds the index scan.
    */
   private async readXid(
     cursor: XidCursor,
@@ -344,25 +355,38 @@ export class PostgresDialect implements Dialect {
     toRow: (raw: RawChange) => ReturnType<typeof toChangeRow>,
   ): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
-    const target =
-      cursor.target ??
-      (await this.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s', [], 'Reading the snapshot'))[0]!.s;
     const tx = this.quote(settings.txidColumn!);
     const seq = this.quote(settings.sequenceColumn);
-    const params: unknown[] = [cursor.base, target];
-    let after = '';
-    if (cursor.target && cursor.after) {
-      params.push(cursor.after[0], cursor.after[1]);
-      after = ` AND (${tx}, ${seq}) > ($3::xid8, $4::bigint)`;
+    const inRange = `${tx} >= pg_snapshot_xmin($1::pg_snapshot)
+          AND NOT pg_visible_in_snapshot(${tx}, $1::pg_snapshot)
+          AND pg_visible_in_snapshot(${tx}, $2::pg_snapshot)`;
+    const resuming = cursor.target !== undefined && cursor.floor !== undefined;
+    const target = resuming
+      ? cursor.target!
+      : (await this.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s', [], 'Reading the snapshot'))[0]!.s;
+    let floor = resuming ? cursor.floor! : null;
+    if (floor === null) {
+      // `+ 0` and no sequential scan: the planner must walk the (txid, seq) index over the range, not the sequence
+      // index from the change table's first row (its min/max shortcut) nor the whole table.
+      const low = await this.queryInIndexOrder(
+        `SELECT (MIN(${seq} + 0) - 1)::text AS m FROM ${this.qname(id)} WHERE ${inRange}`,
+        [cursor.base, target],
+        'Reading the change table',
+        'SET LOCAL enable_seqscan = off',
+      );
+      floor = (low[0]?.m as string | null | undefined) ?? null;
+      // Nothing committed in between: the position moves to the new snapshot.
+      if (floor === null) {
+        const end: XidCursor = { kind: 'xid', base: target, ...(cursor.seq === undefined ? {} : { seq: cursor.seq }) };
+        return { rows: [], positions: [], end, expiredGaps: [], full: false };
+      }
     }
-    params.push(limit);
+    const from = resuming && cursor.afterSeq !== undefined ? cursor.afterSeq : floor;
     const raws = await this.queryInIndexOrder(
       `SELECT ${this.selectList(`, ${tx}::text AS ${this.quote(TXID_ALIAS)}`)} FROM ${this.qname(id)}
-        WHERE ${tx} >= pg_snapshot_xmin($1::pg_snapshot)
-          AND NOT pg_visible_in_snapshot(${tx}, $1::pg_snapshot)
-          AND pg_visible_in_snapshot(${tx}, $2::pg_snapshot)${after}
-        ORDER BY ${tx}, ${seq} LIMIT $${params.length}`,
-      params,
+        WHERE ${seq} > $3::bigint AND ${inRange}
+        ORDER BY ${seq} LIMIT $4`,
+      [cursor.base, target, from, limit],
       'Reading the change table',
     );
     const rows = raws.map(toRow);
@@ -377,13 +401,7 @@ export class PostgresDialect implements Dialect {
         high = r.seq;
         highText = seqText;
       }
-      return {
-        kind: 'xid',
-        base: cursor.base,
-        target,
-        after: [raws[i]![TXID_ALIAS] as string, seqText],
-        seq: highText,
-      };
+      return { kind: 'xid', base: cursor.base, target, floor, afterSeq: seqText, seq: highText };
     });
     const highMark = high === null ? {} : { seq: String(high) };
     const end: XidCursor = full
