@@ -224,6 +224,11 @@ export function advanceGapCursor(
   rows: ChangeRow[],
   nowMs: number,
   gapTimeoutMs: number,
+  /**
+   * Evidence: whether a gap open since `sinceMs` may still be held by an open transaction. A gap past
+   * `gapTimeoutMs` is given up only when this says no (without it, on time alone).
+   */
+  mayBeHeld: (sinceMs: number) => boolean = () => false,
 ): GapAdvance {
   const sorted = [...rows].sort((a, b) => cmpBig(a.seq, b.seq));
   if (cursor.unanchored && sorted.length === 0) return { rows: [], positions: [], end: cursor, expired: [], capped: 0 };
@@ -250,7 +255,7 @@ export function advanceGapCursor(
   }
   const expired: string[] = [];
   for (const [g, since] of open) {
-    if (nowMs - since >= gapTimeoutMs) {
+    if (nowMs - since >= gapTimeoutMs && !mayBeHeld(since)) {
       expired.push(String(g));
       open.delete(g);
     }

@@ -34,6 +34,7 @@ import {
 import { type ChangeRow, type RawRow, type TableId, keyPartString, keyString, qualified } from './model.js';
 import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
+import { AbandonedSequences } from './abandoned.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
@@ -121,6 +122,8 @@ export class ErpSourceTask implements SourceTask {
   private fingerprints: Map<string, string> | null = null;
   private lastSchemaCheckMs = 0;
   private captureKind: Cursor['kind'] = 'gaps';
+  /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
+  private abandoned = new AbandonedSequences();
 
   version(): string {
     return PLUGIN_VERSION;
@@ -146,6 +149,7 @@ export class ErpSourceTask implements SourceTask {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.settings = parseSettings(props);
     this.dialect = createDialect(this.settings);
+    this.abandoned = new AbandonedSequences(10_000, Math.min(5_000, this.settings.gapTimeoutMs));
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
     const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
@@ -542,6 +546,7 @@ export class ErpSourceTask implements SourceTask {
     const { batch, now } = built;
     let records = built.records;
     this.cleanup?.track(batch.rows);
+    this.noteGaps(batch);
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
     if (this.settings.signalTable && !this.settings.changeTable.outbox) {
@@ -698,14 +703,21 @@ export class ErpSourceTask implements SourceTask {
   }
 
   /** Reads the change rows after `cursor` (the stream cursor moves only when poll() hands the batch out). */
-  private async readChanges(cursor: Cursor): Promise<ChangeBatch> {
+  private readChanges(cursor: Cursor): Promise<ChangeBatch> {
     const now = Date.now();
-    const batch = await this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs);
+    const recheck = cursor.kind === 'gaps' ? this.abandoned.due(now) : [];
+    return this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs, { recheck });
+  }
+
+  /** Gap bookkeeping of a batch handed out: numbers given up are watched, late arrivals are logged and counted. */
+  private noteGaps(batch: ChangeBatch): void {
     if (batch.expiredGaps.length > 0) {
-      this.log.warn('Gave up waiting for change sequence numbers (rolled back, or open longer than gap.timeout.ms)', {
-        sequences: batch.expiredGaps.slice(0, 20),
-        count: batch.expiredGaps.length,
-      });
+      const forgotten = this.abandoned.add(batch.expiredGaps);
+      this.log.warn(
+        'Gave up waiting for change sequence numbers (past gap.timeout.ms and no transaction that could hold them ' +
+          'is open); they are still read again now and then',
+        { sequences: batch.expiredGaps.slice(0, 20), count: batch.expiredGaps.length, forgotten },
+      );
     }
     if (batch.cappedGaps) {
       this.log.warn('The change sequence jumped; only the highest missing numbers are tracked as gaps', {
@@ -713,7 +725,13 @@ export class ErpSourceTask implements SourceTask {
         position: batch.end,
       });
     }
-    return batch;
+    if (batch.late && this.abandoned.arrived(batch.late) > 0) {
+      this.log.warn('Changes committed after their sequence numbers were given up; emitted now', {
+        sequences: batch.late.slice(0, 20),
+        ...this.abandoned.stats(),
+      });
+      this.context?.status.progress({ stream: this.abandoned.stats() });
+    }
   }
 
   private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {

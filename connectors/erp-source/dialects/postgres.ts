@@ -19,7 +19,7 @@ import {
   readGapChanges,
   toChangeRow,
 } from './common.js';
-import type { ChangeBatch, Dialect, RawChange, SnapshotSession } from './dialect.js';
+import type { ChangeBatch, Dialect, GapReadOptions, RawChange, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
   columnSchema,
@@ -304,7 +304,13 @@ export class PostgresDialect implements Dialect {
     );
   }
 
-  async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+  async readChanges(
+    cursor: Cursor,
+    limit: number,
+    nowMs: number,
+    gapTimeoutMs: number,
+    options: GapReadOptions = {},
+  ): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
     const toRow = (raw: RawChange): ChangeRow => {
       const row = toChangeRow(raw, settings, id.schema);
@@ -333,6 +339,7 @@ export class PostgresDialect implements Dialect {
             'Re-reading change table gaps',
           ),
         toRow,
+        options,
       );
     }
     if (cursor.kind !== 'xid') throw new ConfigError(`PostgreSQL cannot resume from a ${cursor.kind} position`);
