@@ -35,6 +35,7 @@ import { type ChangeRow, type RawRow, type TableId, keyPartString, keyString, qu
 import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
+import { SnapshotVersions, VERSION_WINDOW } from './snapshot-versions.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
@@ -48,7 +49,12 @@ import {
 /** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
 export type TableOffset = {
   stream: Cursor;
-  snapshot?: { last_key: string[] | null; rows: number };
+  /**
+   * While the table's snapshot runs: first the deletes the change table shows (`deletes_after`: the last change
+   * sequence checked), then its rows (`deletes_after: 'done'`; offsets without the field are from before deletes
+   * were checked): the last key emitted and rows so far.
+   */
+  snapshot?: { last_key: string[] | null; rows: number; deletes_after?: string };
   /** Signal-driven incremental snapshots: the task-wide state, newest copy (highest step) wins on restart. */
   signals?: SignalState;
 };
@@ -66,6 +72,8 @@ interface SnapshotState {
   total: number | null;
   /** Where streaming resumes for this table; null until the snapshot transaction fixes it. */
   handoff: Cursor | null;
+  /** The deletes of the change table above this sequence are checked before the rows; 'done' once they were. */
+  deletesAfter: string;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -122,6 +130,8 @@ export class ErpSourceTask implements SourceTask {
   private fingerprints: Map<string, string> | null = null;
   private lastSchemaCheckMs = 0;
   private captureKind: Cursor['kind'] = 'gaps';
+  /** Versions of the rows of the snapshot that runs (from its session's view of the change table). */
+  private snapshotVersions = SnapshotVersions.none;
   /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
   private abandoned = new AbandonedSequences();
 
@@ -199,7 +209,7 @@ export class ErpSourceTask implements SourceTask {
           );
         }
         this.log.warn('Stored position no longer valid; re-snapshotting', { table: name });
-        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
+        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
       } else if (cursor && stored?.snapshot) {
         this.log.info('Resuming snapshot', {
           table: name,
@@ -212,6 +222,7 @@ export class ErpSourceTask implements SourceTask {
           rows: stored.snapshot.rows,
           total: null,
           handoff: cursor,
+          deletesAfter: stored.snapshot.deletes_after ?? 'done',
         });
         this.doneAt.set(name, cursor);
       } else if (cursor) {
@@ -228,7 +239,7 @@ export class ErpSourceTask implements SourceTask {
           fresh.push(name);
         }
       } else {
-        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
+        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
       }
     }
     await this.checkRetention(needSnapshot);
@@ -351,7 +362,7 @@ export class ErpSourceTask implements SourceTask {
       }
       this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
       this.doneAt.delete(table);
-      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
+      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
     }
   }
 
@@ -383,7 +394,7 @@ export class ErpSourceTask implements SourceTask {
       }
       this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
       this.doneAt.delete(table);
-      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
+      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
     }
   }
 
@@ -464,9 +475,16 @@ export class ErpSourceTask implements SourceTask {
           this.doneAt.set(s.table, this.session.handoff);
         }
       }
-      this.log.info('Snapshot started', { tables: this.snapshots.map((s) => s.table) });
+      this.snapshotVersions = await this.readSnapshotVersions(this.session);
+      this.log.info('Snapshot started', {
+        tables: this.snapshots.map((s) => s.table),
+        version_floor: String(this.snapshotVersions.floor),
+      });
     }
     const state = this.snapshots[0]!;
+    if (state.deletesAfter !== 'done' && (!this.session.changesAbove || !this.session.rows))
+      state.deletesAfter = 'done';
+    if (state.deletesAfter !== 'done') return this.snapshotDeletes(this.session, state);
     const schemas = this.schemas.get(state.table)!;
     if (state.total === null) state.total = await this.session.count(schemas.table);
     const limit = this.settings.snapshotFetchSize;
@@ -482,7 +500,15 @@ export class ErpSourceTask implements SourceTask {
       const isLast = complete && i === rows.length - 1;
       const offset: TableOffset = isLast
         ? { stream: state.handoff! }
-        : { stream: state.handoff!, snapshot: { last_key: keyValues, rows: state.rows } };
+        : { stream: state.handoff!, snapshot: { last_key: keyValues, rows: state.rows, deletes_after: 'done' } };
+      const version = String(
+        this.snapshotVersions.versionOf(
+          `${state.table}\u0000${this.canonicalKey(
+            schemas,
+            schemas.table.keyColumns.map((k) => row[k]),
+          )}`,
+        ),
+      );
       records.push(
         changeEvent({
           schemas,
@@ -495,7 +521,7 @@ export class ErpSourceTask implements SourceTask {
           ),
           before: null,
           after: rowStruct(schemas, row),
-          version: '0',
+          version,
           eventId: `${db}:${state.table}:snapshot:${keyString(keyValues)}`,
           sourceTsMs: now,
           snapshot: isLast && lastTable ? 'last' : 'true',
@@ -509,14 +535,7 @@ export class ErpSourceTask implements SourceTask {
     const progress = { table: state.table, rows: state.rows, total: state.total, done: complete };
     this.context?.status.progress({ snapshot: progress });
     if (complete) {
-      this.log.info('Snapshot of table complete', progress);
-      this.snapshots.shift();
-      if (this.snapshots.length === 0) {
-        await this.session.close();
-        this.session = null;
-        this.log.info('Snapshot complete; streaming starts from the snapshot hand-off');
-        if (this.settings.snapshotMode === 'initial_only') this.finished = true;
-      }
+      await this.snapshotTableDone(progress);
     } else if (
       state.total > 0 &&
       Math.floor((state.rows * 10) / state.total) > Math.floor(((state.rows - rows.length) * 10) / state.total)
@@ -527,6 +546,109 @@ export class ErpSourceTask implements SourceTask {
     }
     this.lastPollFull = true;
     return records;
+  }
+
+  private async snapshotTableDone(progress: Record<string, unknown>): Promise<void> {
+    this.log.info('Snapshot of table complete', progress);
+    this.snapshots.shift();
+    if (this.snapshots.length === 0) {
+      await this.session?.close();
+      this.session = null;
+      this.log.info('Snapshot complete; streaming starts from the snapshot hand-off');
+      if (this.settings.snapshotMode === 'initial_only') this.finished = true;
+    }
+  }
+
+  /**
+   * The versions of this snapshot's rows (see SnapshotVersions): from the change rows the snapshot sees in the
+   * window below its highest sequence. Version 0 for all when the change table cannot be read in the snapshot.
+   */
+  private async readSnapshotVersions(session: SnapshotSession): Promise<SnapshotVersions> {
+    const h = session.handoff;
+    const high = h.kind === 'gaps' || h.kind === 'xid' ? h.seq : undefined;
+    if (!session.changesAbove || high === undefined || (h.kind === 'gaps' && h.unanchored)) {
+      return SnapshotVersions.none;
+    }
+    const top = BigInt(high);
+    const from = top - VERSION_WINDOW > 0n ? top - VERSION_WINDOW : 0n;
+    const visible = await session.changesAbove(String(from), Number(VERSION_WINDOW) + 1);
+    const tables = new Set(this.snapshots.map((s) => s.table));
+    return SnapshotVersions.fromWindow(top, visible, (c) => {
+      const table = qualified(c.table);
+      const schemas = tables.has(table) ? this.schemas.get(table) : undefined;
+      return schemas ? `${table}\u0000${this.canonicalKey(schemas, c.key)}` : null;
+    });
+  }
+
+  /**
+   * Before a table's rows: the deletes the change table shows (one page per poll, by sequence) whose rows the
+   * snapshot does not see are emitted as deletes with their own sequence. A snapshot taken after a restart without
+   * offsets cannot see a row deleted while no offset was stored; its delete still reaches the topic.
+   */
+  private async snapshotDeletes(session: SnapshotSession, state: SnapshotState): Promise<SourceRecord[]> {
+    const schemas = this.schemas.get(state.table)!;
+    const limit = this.settings.snapshotFetchSize;
+    const changes = await session.changesAbove!(state.deletesAfter, limit, this.changeTableNames(schemas.table.id));
+    const complete = changes.length < limit;
+    const latest = new Map<string, ChangeRow>();
+    for (const c of changes) latest.set(this.canonicalKey(schemas, c.key), c); // ascending: the last one wins
+    const present = new Set<string>();
+    if (latest.size > 0) {
+      const found = await session.rows!(
+        schemas.table,
+        [...latest.values()].map((c) => c.key),
+      );
+      for (const r of found) {
+        present.add(
+          this.canonicalKey(
+            schemas,
+            schemas.table.keyColumns.map((k) => r[k]),
+          ),
+        );
+      }
+    }
+    const gone = [...latest].filter(([k]) => !present.has(k)).map(([, c]) => c);
+    gone.sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    const after = complete ? 'done' : String(changes[changes.length - 1]!.seq);
+    state.deletesAfter = after;
+    const now = Date.now();
+    const db = this.dialect.database;
+    const records: SourceRecord[] = [];
+    for (const c of gone) {
+      const offset: TableOffset = {
+        stream: state.handoff!,
+        snapshot: { last_key: state.lastKey, rows: state.rows, deletes_after: after },
+      };
+      const record = changeEvent({
+        schemas,
+        db,
+        prefix: this.settings.topicPrefix,
+        op: 'd',
+        key: keyStruct(schemas, c.key),
+        before: keyOnlyRow(schemas, c.key),
+        after: null,
+        version: String(c.seq),
+        eventId: `${db}:${state.table}:${c.seq}`,
+        sourceTsMs: c.tsMs ?? now,
+        snapshot: 'true',
+        changeSeq: c.seq,
+        partition: this.partition(state.table),
+        offset,
+        nowMs: now,
+      });
+      records.push(record);
+      if (this.settings.tombstonesOnDelete) records.push(tombstoneFor(record));
+    }
+    if (gone.length > 0)
+      this.log.info('Snapshot: deletes whose rows are gone', { table: state.table, count: gone.length });
+    this.lastPollFull = true;
+    return records;
+  }
+
+  /** How the change table's table column may name this table: `schema.table`, or `table` in its own schema. */
+  private changeTableNames(id: TableId): string[] {
+    const own = parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema).schema;
+    return id.schema === own ? [qualified(id), id.table] : [qualified(id)];
   }
 
   // ---- streaming ------------------------------------------------------------------------------------------

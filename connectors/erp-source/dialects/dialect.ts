@@ -35,6 +35,14 @@ export interface SnapshotSession {
   count(table: TableInfo): Promise<number>;
   /** Up to `limit` rows with key > afterKey (key order), or from the start when afterKey is null. */
   chunk(table: TableInfo, afterKey: readonly string[] | null, limit: number): Promise<RawRow[]>;
+  /**
+   * Change rows the snapshot sees with a sequence above `after`, in sequence order, at most `limit`; with
+   * `deletesOf` (values of the change table's table column) only the deletes of those tables. Gives snapshot rows
+   * their versions and lets a snapshot emit deletes whose rows are gone (absent where not implemented).
+   */
+  changesAbove?(after: string, limit: number, deletesOf?: readonly string[]): Promise<ChangeRow[]>;
+  /** The rows of these keys (text values in key column order) as the snapshot sees them. */
+  rows?(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { ConfigError, DecimalType, classifyDbError, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor } from '../cursor.js';
-import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
 import {
   changeColumns,
   checkChangeColumns,
@@ -368,7 +368,43 @@ export class MysqlDialect implements Dialect {
     return rows;
   }
 
-  async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+  /** Change rows visible to `conn`'s transaction above `after`, in sequence order; with `deletesOf`, its deletes. */
+  private async changesAbove(
+    conn: mysql.Connection,
+    after: string,
+    limit: number,
+    deletesOf?: readonly string[],
+  ): Promise<ChangeRow[]> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const params: unknown[] = [after];
+    let only = '';
+    if (deletesOf) {
+      if (deletesOf.length === 0) return [];
+      only =
+        ` AND ${this.quote(settings.tableColumn)} IN (${deletesOf.map(() => '?').join(', ')})` +
+        ` AND ${this.quote(settings.operationColumn)} = ?`;
+      params.push(...deletesOf, settings.deleteValue);
+    }
+    params.push(limit);
+    const raws = await this.query(
+      `SELECT ${this.selectList()} FROM ${this.qname(id)} WHERE ${seq} > CAST(? AS SIGNED)${only} ORDER BY ${seq} LIMIT ?`,
+      params,
+      'Snapshot read of the change table',
+      conn,
+    );
+    return raws.map((raw) => toChangeRow(raw, settings, id.schema));
+  }
+
+  readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>, conn?: mysql.Connection): Promise<RawRow[]> {
+    return this.rowsByKey(table, keys, conn);
+  }
+
+  private async rowsByKey(
+    table: TableInfo,
+    keys: ReadonlyArray<readonly string[]>,
+    conn?: mysql.Connection,
+  ): Promise<RawRow[]> {
     const out: RawRow[] = [];
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_QUERY) {
       const pred = keyInPredicate(
@@ -381,7 +417,13 @@ export class MysqlDialect implements Dialect {
         this.wrapFor(table),
       );
       out.push(
-        ...(await this.rowsOf(table, `WHERE ${pred.text}`, pred.params, `Reading rows of ${qualified(table.id)}`)),
+        ...(await this.rowsOf(
+          table,
+          `WHERE ${pred.text}`,
+          pred.params,
+          `Reading rows of ${qualified(table.id)}`,
+          conn,
+        )),
       );
     }
     return out;
@@ -423,6 +465,8 @@ export class MysqlDialect implements Dialect {
           conn,
         );
       },
+      changesAbove: (after, limit, deletesOf) => this.changesAbove(conn, after, limit, deletesOf),
+      rows: (t, keys) => this.rowsByKey(t, keys, conn),
       close: async () => {
         await conn.query('COMMIT').catch(() => {});
         await conn.end().catch(() => {});

@@ -422,11 +422,19 @@ export class PostgresDialect implements Dialect {
     return new PostgresDialect(this.options); // readRows needs no catalog state: a second connection suffices
   }
 
-  async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+  readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+    return this.rowsByKey(table, keys, (text, params, what) => this.query(text, params, what));
+  }
+
+  private async rowsByKey(
+    table: TableInfo,
+    keys: ReadonlyArray<readonly string[]>,
+    run: (text: string, params: unknown[], what: string) => Promise<RawRow[]>,
+  ): Promise<RawRow[]> {
     if (table.keyColumns.length === 1) {
       // One array parameter instead of thousands: the statement parses and plans in constant time.
       const k = this.quote(table.keyColumns[0]!);
-      return this.query(
+      return run(
         `SELECT * FROM ${this.qname(table.id)} WHERE ${k} = ANY($1)`,
         [keys.map((key) => key[0])],
         `Reading rows of ${qualified(table.id)}`,
@@ -444,7 +452,7 @@ export class PostgresDialect implements Dialect {
         true,
       );
       out.push(
-        ...(await this.query(
+        ...(await run(
           `SELECT * FROM ${this.qname(table.id)} WHERE ${pred.text}`,
           pred.params,
           `Reading rows of ${qualified(table.id)}`,
@@ -452,6 +460,28 @@ export class PostgresDialect implements Dialect {
       );
     }
     return out;
+  }
+
+  /** Change rows visible to `run`'s transaction above `after`, in sequence order; with `deletesOf`, its deletes. */
+  private async changesAbove(
+    run: (text: string, params: unknown[]) => Promise<RawRow[]>,
+    after: string,
+    limit: number,
+    deletesOf?: readonly string[],
+  ): Promise<ChangeRow[]> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const params: unknown[] = [after, limit];
+    let only = '';
+    if (deletesOf) {
+      params.push([...deletesOf], settings.deleteValue);
+      only = ` AND ${this.quote(settings.tableColumn)} = ANY($3) AND ${this.quote(settings.operationColumn)} = $4`;
+    }
+    const raws = await run(
+      `SELECT ${this.selectList()} FROM ${this.qname(id)} WHERE ${seq} > $1::bigint${only} ORDER BY ${seq} LIMIT $2`,
+      params,
+    );
+    return raws.map((raw) => toChangeRow(raw, settings, id.schema));
   }
 
   async beginSnapshot(): Promise<SnapshotSession> {
@@ -491,6 +521,8 @@ export class PostgresDialect implements Dialect {
           [...pred.params, limit],
         );
       },
+      changesAbove: (after, limit, deletesOf) => this.changesAbove(run, after, limit, deletesOf),
+      rows: (t, keys) => this.rowsByKey(t, keys, (text, params) => run(text, params)),
       close: async () => {
         await client.query('COMMIT').catch(() => {});
         await client.end().catch(() => {});

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../runtime/api/index.js';
-import { type DbFixture, TaskHarness, envelope, events, header, keyOf, pgFixture, sourceProps } from './harness.js';
+import {
+  type DbFixture,
+  TaskHarness,
+  envelope,
+  events,
+  header,
+  keyOf,
+  mysqlFixture,
+  pgFixture,
+  sourceProps,
+} from './harness.js';
 
 /**
  * Per-key order inside one poll on PostgreSQL (issue 12 item 1): an older transaction (lower txid) that writes a
@@ -100,3 +110,70 @@ describe('ErpSource PostgreSQL: per key, events follow the change sequence', () 
     });
   }
 });
+
+/**
+ * Issue 12 item 2: killed before its first offset commit, a task snapshots again on restart. Snapshot rows had
+ * version 0, so a consumer keeping the highest version kept older streamed rows, and a delete committed between
+ * the runs was never emitted.
+ */
+for (const [name, fixture] of [
+  ['PostgreSQL', () => pgFixture()],
+  ['MariaDB', () => mysqlFixture()],
+] as const) {
+  describe(`ErpSource ${name}: a restart without stored offsets`, () => {
+    let db: DbFixture;
+    const harnesses: TaskHarness[] = [];
+    beforeAll(async () => {
+      db = await fixture();
+    });
+    afterAll(async () => {
+      for (const h of harnesses) await h.stop().catch(() => {});
+      await db?.close();
+    });
+
+    it('re-snapshots with versions that order against what the first run streamed, and emits deletes made meanwhile', async () => {
+      const pgLike = db.dialect === 'postgresql';
+      const q = pgLike ? `"${db.schema}"."item"` : `\`${db.schema}\`.\`item\``;
+      await db.createCaptured(
+        'item',
+        pgLike ? 'id integer PRIMARY KEY, note text' : 'id int PRIMARY KEY, note varchar(20)',
+      );
+      for (let id = 1; id <= 4; id++) await db.exec(`INSERT INTO ${q} (id, note) VALUES (${id}, 'v0')`);
+      const props = sourceProps(db, { 'table.include.list': `${db.schema}\\.item` });
+      const topic: SourceRecord[] = [];
+      const first = new TaskHarness(props);
+      harnesses.push(first);
+      await first.start();
+      topic.push(...(await first.pollUntil((all) => events(all).length >= 4, 20_000, false)));
+      await db.exec(`UPDATE ${q} SET note = 'v1' WHERE id IN (1, 2)`);
+      topic.push(...(await first.pollUntil((all) => events(all).length >= 2, 20_000, false)));
+      await first.stop(); // killed before any offset was committed
+      expect(first.store.size()).toBe(0);
+      // While no task runs: an update of a streamed key and a delete.
+      await db.exec(`UPDATE ${q} SET note = 'v2' WHERE id = 1`);
+      await db.exec(`DELETE FROM ${q} WHERE id = 2`);
+      // A transaction open while the second snapshot starts: its change must win over the snapshot row.
+      const held = await db.session();
+      await held.exec('BEGIN');
+      await held.exec(`UPDATE ${q} SET note = 'held' WHERE id = 3`);
+      const second = new TaskHarness(props);
+      harnesses.push(second);
+      await second.start();
+      topic.push(...(await second.pollUntil((all) => events(all).length >= 3, 20_000, false)));
+      await held.exec('COMMIT');
+      await held.close();
+      const run2 = await second.pollUntil((all) => events(all).some((r) => envelope(r).after?.get('note') === 'held'));
+      topic.push(...run2);
+      const final = new Map<number, { v: bigint; note: unknown }>();
+      for (const r of events(topic)) {
+        const id = Number(keyOf(r));
+        const v = BigInt(header(r, 'erpstream.version') as string);
+        const heldV = final.get(id);
+        if (heldV && v <= heldV.v) continue;
+        final.set(id, { v, note: envelope(r).op === 'd' ? null : envelope(r).after!.get('note') });
+      }
+      const state = Object.fromEntries([...final].filter(([, s]) => s.note !== null).map(([id, s]) => [id, s.note]));
+      expect(state).toEqual({ 1: 'v2', 3: 'held', 4: 'v0' });
+    });
+  });
+}
