@@ -6,6 +6,8 @@
  */
 export class AbandonedSequences {
   private readonly seqs = new Set<string>();
+  /** Handed to a read whose batch was not handed out yet: not asked again, so no late change comes twice. */
+  private readonly pending = new Set<string>();
   private lastCheckMs = Number.NEGATIVE_INFINITY;
   private lateTotal = 0;
   private forgottenTotal = 0;
@@ -35,7 +37,15 @@ export class AbandonedSequences {
   due(nowMs: number): string[] {
     if (this.seqs.size === 0 || nowMs - this.lastCheckMs < this.intervalMs) return [];
     this.lastCheckMs = nowMs;
-    return [...this.seqs];
+    const due = [...this.seqs].filter((s) => !this.pending.has(s));
+    for (const s of due) this.pending.add(s);
+    return due;
+  }
+
+  /** The batch of a read that asked for these was handed out or dropped: they may be asked again. */
+  settle(seqs: readonly string[] | 'all'): void {
+    if (seqs === 'all') this.pending.clear();
+    else for (const s of seqs) this.pending.delete(s);
   }
 
   /** Rows for these numbers were handed out: they are done. Returns how many of them were waited for here. */

@@ -130,8 +130,8 @@ export class ErpSourceTask implements SourceTask {
   private fingerprints: Map<string, string> | null = null;
   private lastSchemaCheckMs = 0;
   private captureKind: Cursor['kind'] = 'gaps';
-  /** Versions of the rows of the snapshot that runs (from its session's view of the change table). */
-  private snapshotVersions = SnapshotVersions.none;
+  /** Versions of snapshot rows, per hand-off, for the snapshot session that runs. */
+  private readonly snapshotVersions = new Map<string, SnapshotVersions>();
   /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
   private abandoned = new AbandonedSequences();
 
@@ -475,18 +475,20 @@ export class ErpSourceTask implements SourceTask {
           this.doneAt.set(s.table, this.session.handoff);
         }
       }
-      this.snapshotVersions = await this.readSnapshotVersions(this.session);
-      this.log.info('Snapshot started', {
-        tables: this.snapshots.map((s) => s.table),
-        version_floor: String(this.snapshotVersions.floor),
-      });
+      this.snapshotVersions.clear();
+      this.log.info('Snapshot started', { tables: this.snapshots.map((s) => s.table) });
     }
     const state = this.snapshots[0]!;
     if (state.deletesAfter !== 'done' && (!this.session.changesAbove || !this.session.rows))
       state.deletesAfter = 'done';
-    if (state.deletesAfter !== 'done') return this.snapshotDeletes(this.session, state);
+    if (state.deletesAfter !== 'done') {
+      const deletes = await this.snapshotDeletes(this.session, state);
+      // Nothing to delete (the usual case): the rows start in the same poll.
+      if (deletes.length > 0 || state.deletesAfter !== 'done') return deletes;
+    }
     const schemas = this.schemas.get(state.table)!;
     if (state.total === null) state.total = await this.session.count(schemas.table);
+    const versions = await this.versionsFor(this.session, state.handoff!);
     const limit = this.settings.snapshotFetchSize;
     const rows = await this.session.chunk(schemas.table, state.lastKey, limit);
     const complete = rows.length < limit;
@@ -502,7 +504,7 @@ export class ErpSourceTask implements SourceTask {
         ? { stream: state.handoff! }
         : { stream: state.handoff!, snapshot: { last_key: keyValues, rows: state.rows, deletes_after: 'done' } };
       const version = String(
-        this.snapshotVersions.versionOf(
+        versions.versionOf(
           `${state.table}\u0000${this.canonicalKey(
             schemas,
             schemas.table.keyColumns.map((k) => row[k]),
@@ -560,24 +562,31 @@ export class ErpSourceTask implements SourceTask {
   }
 
   /**
-   * The versions of this snapshot's rows (see SnapshotVersions): from the change rows the snapshot sees in the
-   * window below its highest sequence. Version 0 for all when the change table cannot be read in the snapshot.
+   * The versions of snapshot rows whose streaming resumes at `handoff` (see SnapshotVersions), from the change
+   * rows the session sees in the window below the hand-off's highest sequence, as far as the hand-off covers them:
+   * a snapshot resumed after a restart reads in a newer transaction than its hand-off, and the changes in between
+   * are streamed again, so the rows' versions must stay below them. Version 0 for all when the change table
+   * cannot be read in the snapshot.
    */
-  private async readSnapshotVersions(session: SnapshotSession): Promise<SnapshotVersions> {
-    const h = session.handoff;
-    const high = h.kind === 'gaps' || h.kind === 'xid' ? h.seq : undefined;
-    if (!session.changesAbove || high === undefined || (h.kind === 'gaps' && h.unanchored)) {
-      return SnapshotVersions.none;
+  private async versionsFor(session: SnapshotSession, handoff: Cursor): Promise<SnapshotVersions> {
+    const cacheKey = JSON.stringify(handoff);
+    const cached = this.snapshotVersions.get(cacheKey);
+    if (cached) return cached;
+    const high = handoff.kind === 'gaps' || handoff.kind === 'xid' ? handoff.seq : undefined;
+    let versions = SnapshotVersions.none;
+    if (session.changesAbove && high !== undefined && !(handoff.kind === 'gaps' && handoff.unanchored)) {
+      const top = BigInt(high);
+      const from = top - VERSION_WINDOW > 0n ? top - VERSION_WINDOW : 0n;
+      const seen = await session.changesAbove(String(from), Number(VERSION_WINDOW) + 1);
+      const visible = seen.filter((c) => isDone(handoff, c));
+      versions = SnapshotVersions.fromWindow(top, visible, (c) => {
+        const table = qualified(c.table);
+        const schemas = this.schemas.get(table);
+        return schemas ? `${table}\u0000${this.canonicalKey(schemas, c.key)}` : null;
+      });
     }
-    const top = BigInt(high);
-    const from = top - VERSION_WINDOW > 0n ? top - VERSION_WINDOW : 0n;
-    const visible = await session.changesAbove(String(from), Number(VERSION_WINDOW) + 1);
-    const tables = new Set(this.snapshots.map((s) => s.table));
-    return SnapshotVersions.fromWindow(top, visible, (c) => {
-      const table = qualified(c.table);
-      const schemas = tables.has(table) ? this.schemas.get(table) : undefined;
-      return schemas ? `${table}\u0000${this.canonicalKey(schemas, c.key)}` : null;
-    });
+    this.snapshotVersions.set(cacheKey, versions);
+    return versions;
   }
 
   /**
@@ -591,7 +600,10 @@ export class ErpSourceTask implements SourceTask {
     const changes = await session.changesAbove!(state.deletesAfter, limit, this.changeTableNames(schemas.table.id));
     const complete = changes.length < limit;
     const latest = new Map<string, ChangeRow>();
-    for (const c of changes) latest.set(this.canonicalKey(schemas, c.key), c); // ascending: the last one wins
+    for (const c of changes) {
+      // A delete the hand-off does not cover is streamed (a snapshot resumed in a newer transaction sees it).
+      if (isDone(state.handoff!, c)) latest.set(this.canonicalKey(schemas, c.key), c); // ascending: the last wins
+    }
     const present = new Set<string>();
     if (latest.size > 0) {
       const found = await session.rows!(
@@ -810,6 +822,7 @@ export class ErpSourceTask implements SourceTask {
   private dropReadAhead(): void {
     this.prefetch = null;
     this.nextChanges = null;
+    this.abandoned.settle('all'); // what the dropped reads were asked to re-read is asked again
   }
 
   /** Builds the events of a batch; when it is full, starts reading the change rows after it at the same time. */
@@ -833,6 +846,7 @@ export class ErpSourceTask implements SourceTask {
 
   /** Gap bookkeeping of a batch handed out: numbers given up are watched, late arrivals are logged and counted. */
   private noteGaps(batch: ChangeBatch): void {
+    if (batch.rechecked) this.abandoned.settle(batch.rechecked);
     if (batch.expiredGaps.length > 0) {
       const forgotten = this.abandoned.add(batch.expiredGaps);
       this.log.warn(

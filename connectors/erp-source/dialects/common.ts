@@ -244,5 +244,6 @@ export async function readGapChanges(
     cappedGaps: step.capped,
     full: above.length >= limit,
     ...(late.length > 0 ? { late } : {}),
+    ...(recheck.length > 0 ? { rechecked: recheck } : {}),
   };
 }

@@ -18,6 +18,8 @@ export interface ChangeBatch {
   full: boolean;
   /** Sequence numbers given up earlier (`GapReadOptions.recheck`) whose change rows are there now. */
   late?: string[];
+  /** The numbers this read was asked to re-read (`GapReadOptions.recheck`). */
+  rechecked?: readonly string[];
 }
 
 /** Gap tracking: what a read does besides the next page and the open gaps. */

@@ -312,13 +312,7 @@ export class PostgresDialect implements Dialect {
     options: GapReadOptions = {},
   ): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
-    const toRow = (raw: RawChange): ChangeRow => {
-      const row = toChangeRow(raw, settings, id.schema);
-      const t = raw[TXID_ALIAS];
-      if (t === undefined || t === null) return row;
-      (row as { txid?: bigint }).txid = BigInt(t as string); // a fresh object: no copy needed
-      return row;
-    };
+    const toRow = (raw: RawChange): ChangeRow => this.toRow(raw);
     const seq = this.quote(settings.sequenceColumn);
     if (cursor.kind === 'gaps') {
       return readGapChanges(
@@ -418,6 +412,15 @@ export class PostgresDialect implements Dialect {
     return { rows, positions, end, expiredGaps: [], full };
   }
 
+  private toRow(raw: RawChange): ChangeRow {
+    const { settings, id } = this.changeTable();
+    const row = toChangeRow(raw, settings, id.schema);
+    const t = raw[TXID_ALIAS];
+    if (t === undefined || t === null) return row;
+    (row as { txid?: bigint }).txid = BigInt(t as string); // a fresh object: no copy needed
+    return row;
+  }
+
   rowReader(): Dialect {
     return new PostgresDialect(this.options); // readRows needs no catalog state: a second connection suffices
   }
@@ -477,11 +480,16 @@ export class PostgresDialect implements Dialect {
       params.push([...deletesOf], settings.deleteValue);
       only = ` AND ${this.quote(settings.tableColumn)} = ANY($3) AND ${this.quote(settings.operationColumn)} = $4`;
     }
+    // With the watermark, each row's transaction id: the task checks which rows a hand-off covers.
+    const txid =
+      this.changeTable().kind === 'xid'
+        ? `, ${this.quote(settings.txidColumn!)}::text AS ${this.quote(TXID_ALIAS)}`
+        : '';
     const raws = await run(
-      `SELECT ${this.selectList()} FROM ${this.qname(id)} WHERE ${seq} > $1::bigint${only} ORDER BY ${seq} LIMIT $2`,
+      `SELECT ${this.selectList(txid)} FROM ${this.qname(id)} WHERE ${seq} > $1::bigint${only} ORDER BY ${seq} LIMIT $2`,
       params,
     );
-    return raws.map((raw) => toChangeRow(raw, settings, id.schema));
+    return raws.map((raw) => this.toRow(raw));
   }
 
   async beginSnapshot(): Promise<SnapshotSession> {
