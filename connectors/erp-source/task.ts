@@ -18,11 +18,13 @@ import {
 } from './config.js';
 import { type Cursor, cursorFromOffset, isDone, mergeCursors } from './cursor.js';
 import { createDialect } from './dialects/index.js';
-import type { ChangeBatch, Dialect, SnapshotSession } from './dialects/dialect.js';
+import type { ChangeBatch, Dialect } from './dialects/dialect.js';
+import type { TableOffset } from './table-offset.js';
 import { parseTableName } from './dialects/common.js';
 import {
   type TableSchemas,
   buildTableSchemas,
+  canonicalKey,
   changeEvent,
   heartbeatRecord,
   keyOnlyRow,
@@ -31,11 +33,11 @@ import {
   rowStruct,
   tombstoneFor,
 } from './envelope.js';
-import { type ChangeRow, type RawRow, type TableId, keyPartString, keyString, qualified } from './model.js';
+import { type ChangeRow, type RawRow, type TableId, keyString, qualified, textOf } from './model.js';
 import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
-import { SnapshotVersions, VERSION_WINDOW } from './snapshot-versions.js';
+import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
@@ -46,34 +48,12 @@ import {
   parseSignal,
 } from './signals.js';
 
-/** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
-export type TableOffset = {
-  stream: Cursor;
-  /**
-   * While the table's snapshot runs: first the deletes the change table shows (`deletes_after`: the last change
-   * sequence checked), then its rows (`deletes_after: 'done'`; offsets without the field are from before deletes
-   * were checked): the last key emitted and rows so far.
-   */
-  snapshot?: { last_key: string[] | null; rows: number; deletes_after?: string };
-  /** Signal-driven incremental snapshots: the task-wide state, newest copy (highest step) wins on restart. */
-  signals?: SignalState;
-};
+export type { TableOffset } from './table-offset.js';
 
 interface Built {
   records: SourceRecord[];
   batch: ChangeBatch;
   now: number;
-}
-
-interface SnapshotState {
-  table: string;
-  lastKey: string[] | null;
-  rows: number;
-  total: number | null;
-  /** Where streaming resumes for this table; null until the snapshot transaction fixes it. */
-  handoff: Cursor | null;
-  /** The deletes of the change table above this sequence are checked before the rows; 'done' once they were. */
-  deletesAfter: string;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -104,8 +84,7 @@ export class ErpSourceTask implements SourceTask {
   /** What each table's stored offset says is done (static: used to skip re-read changes after a restart). */
   private readonly doneAt = new Map<string, Cursor>();
   private cursor: Cursor | null = null;
-  private snapshots: SnapshotState[] = [];
-  private session: SnapshotSession | null = null;
+  private snapshot: InitialSnapshot | null = null;
   private finished = false;
   private lastPollFull = true;
   private lastHeartbeatMs = 0;
@@ -130,8 +109,6 @@ export class ErpSourceTask implements SourceTask {
   private fingerprints: Map<string, string> | null = null;
   private lastSchemaCheckMs = 0;
   private captureKind: Cursor['kind'] = 'gaps';
-  /** Versions of snapshot rows, per hand-off, for the snapshot session that runs. */
-  private readonly snapshotVersions = new Map<string, SnapshotVersions>();
   /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
   private abandoned = new AbandonedSequences();
 
@@ -249,8 +226,18 @@ export class ErpSourceTask implements SourceTask {
       const now = await this.dialect.currentCursor();
       for (const t of fresh) this.doneAt.set(t, now);
     }
-    this.snapshots = needSnapshot;
-    if (this.snapshots.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
+    this.snapshot = new InitialSnapshot(
+      {
+        dialect: this.dialect,
+        settings: this.settings,
+        schemas: this.schemas,
+        partition: (table) => this.partition(table),
+        log: this.log,
+        progress: (info) => this.context?.status.progress(info),
+      },
+      needSnapshot,
+    );
+    if (needSnapshot.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
     if (this.settings.signalTable && !outbox) {
       await this.checkSignalTable(this.settings.signalTable);
       this.signals = newestSignalState(storedSignals);
@@ -443,16 +430,14 @@ export class ErpSourceTask implements SourceTask {
 
   async poll(): Promise<SourceRecord[] | null> {
     if (this.abort.signal.aborted) return null;
-    if (this.snapshots.length > 0) {
-      try {
-        return await this.pollSnapshot();
-      } catch (e) {
-        // A broken snapshot transaction cannot be reused: the next poll opens a new one and resumes after the
-        // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
-        await this.session?.close().catch(() => {});
-        this.session = null;
-        throw e;
-      }
+    if (this.snapshot?.pending) {
+      // A broken snapshot transaction is closed by the snapshot: the next poll opens a new one and resumes after the
+      // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
+      const step = await this.snapshot.poll();
+      for (const [table, handoff] of step.handoffs) this.doneAt.set(table, handoff);
+      if (step.done && this.settings.snapshotMode === 'initial_only') this.finished = true;
+      this.lastPollFull = true;
+      return step.records;
     }
     if (this.finished) {
       await sleep(this.settings.pollIntervalMs, this.abort.signal);
@@ -462,205 +447,6 @@ export class ErpSourceTask implements SourceTask {
     if (this.abort.signal.aborted) return null;
     if (this.tsinc) return this.pollTimestampIncrementing();
     return this.pollStream();
-  }
-
-  // ---- snapshot -------------------------------------------------------------------------------------------
-
-  private async pollSnapshot(): Promise<SourceRecord[]> {
-    if (!this.session) {
-      this.session = await this.dialect.beginSnapshot();
-      for (const s of this.snapshots) {
-        if (!s.handoff) {
-          s.handoff = this.session.handoff;
-          this.doneAt.set(s.table, this.session.handoff);
-        }
-      }
-      this.snapshotVersions.clear();
-      this.log.info('Snapshot started', { tables: this.snapshots.map((s) => s.table) });
-    }
-    const state = this.snapshots[0]!;
-    if (state.deletesAfter !== 'done' && (!this.session.changesAbove || !this.session.rows))
-      state.deletesAfter = 'done';
-    if (state.deletesAfter !== 'done') {
-      const deletes = await this.snapshotDeletes(this.session, state);
-      // Nothing to delete (the usual case): the rows start in the same poll.
-      if (deletes.length > 0 || state.deletesAfter !== 'done') return deletes;
-    }
-    const schemas = this.schemas.get(state.table)!;
-    if (state.total === null) state.total = await this.session.count(schemas.table);
-    const versions = await this.versionsFor(this.session, state.handoff!);
-    const limit = this.settings.snapshotFetchSize;
-    const rows = await this.session.chunk(schemas.table, state.lastKey, limit);
-    const complete = rows.length < limit;
-    const lastTable = this.snapshots.length === 1;
-    const now = Date.now();
-    const records: SourceRecord[] = [];
-    const db = this.dialect.database;
-    rows.forEach((row, i) => {
-      const keyValues = schemas.table.keyColumns.map((k) => textOf(row[k]));
-      state.rows += 1;
-      const isLast = complete && i === rows.length - 1;
-      const offset: TableOffset = isLast
-        ? { stream: state.handoff! }
-        : { stream: state.handoff!, snapshot: { last_key: keyValues, rows: state.rows, deletes_after: 'done' } };
-      const version = String(
-        versions.versionOf(
-          `${state.table}\u0000${this.canonicalKey(
-            schemas,
-            schemas.table.keyColumns.map((k) => row[k]),
-          )}`,
-        ),
-      );
-      records.push(
-        changeEvent({
-          schemas,
-          db,
-          prefix: this.settings.topicPrefix,
-          op: 'r',
-          key: keyStruct(
-            schemas,
-            keyValues.map((v, j) => row[schemas.table.keyColumns[j]!] ?? v),
-          ),
-          before: null,
-          after: rowStruct(schemas, row),
-          version,
-          eventId: `${db}:${state.table}:snapshot:${keyString(keyValues)}`,
-          sourceTsMs: now,
-          snapshot: isLast && lastTable ? 'last' : 'true',
-          partition: this.partition(state.table),
-          offset,
-          nowMs: now,
-        }),
-      );
-      state.lastKey = keyValues;
-    });
-    const progress = { table: state.table, rows: state.rows, total: state.total, done: complete };
-    this.context?.status.progress({ snapshot: progress });
-    if (complete) {
-      await this.snapshotTableDone(progress);
-    } else if (
-      state.total > 0 &&
-      Math.floor((state.rows * 10) / state.total) > Math.floor(((state.rows - rows.length) * 10) / state.total)
-    ) {
-      this.log.info('Snapshot progress', progress); // every 10 %
-    } else {
-      this.log.debug('Snapshot chunk', progress);
-    }
-    this.lastPollFull = true;
-    return records;
-  }
-
-  private async snapshotTableDone(progress: Record<string, unknown>): Promise<void> {
-    this.log.info('Snapshot of table complete', progress);
-    this.snapshots.shift();
-    if (this.snapshots.length === 0) {
-      await this.session?.close();
-      this.session = null;
-      this.log.info('Snapshot complete; streaming starts from the snapshot hand-off');
-      if (this.settings.snapshotMode === 'initial_only') this.finished = true;
-    }
-  }
-
-  /**
-   * The versions of snapshot rows whose streaming resumes at `handoff` (see SnapshotVersions), from the change
-   * rows the session sees in the window below the hand-off's highest sequence, as far as the hand-off covers them:
-   * a snapshot resumed after a restart reads in a newer transaction than its hand-off, and the changes in between
-   * are streamed again, so the rows' versions must stay below them. Version 0 for all when the change table
-   * cannot be read in the snapshot.
-   */
-  private async versionsFor(session: SnapshotSession, handoff: Cursor): Promise<SnapshotVersions> {
-    const cacheKey = JSON.stringify(handoff);
-    const cached = this.snapshotVersions.get(cacheKey);
-    if (cached) return cached;
-    const high = handoff.kind === 'gaps' || handoff.kind === 'xid' ? handoff.seq : undefined;
-    let versions = SnapshotVersions.none;
-    if (session.changesAbove && high !== undefined && !(handoff.kind === 'gaps' && handoff.unanchored)) {
-      const top = BigInt(high);
-      const from = top - VERSION_WINDOW > 0n ? top - VERSION_WINDOW : 0n;
-      const seen = await session.changesAbove(String(from), Number(VERSION_WINDOW) + 1);
-      const visible = seen.filter((c) => isDone(handoff, c));
-      versions = SnapshotVersions.fromWindow(top, visible, (c) => {
-        const table = qualified(c.table);
-        const schemas = this.schemas.get(table);
-        return schemas ? `${table}\u0000${this.canonicalKey(schemas, c.key)}` : null;
-      });
-    }
-    this.snapshotVersions.set(cacheKey, versions);
-    return versions;
-  }
-
-  /**
-   * Before a table's rows: the deletes the change table shows (one page per poll, by sequence) whose rows the
-   * snapshot does not see are emitted as deletes with their own sequence. A snapshot taken after a restart without
-   * offsets cannot see a row deleted while no offset was stored; its delete still reaches the topic.
-   */
-  private async snapshotDeletes(session: SnapshotSession, state: SnapshotState): Promise<SourceRecord[]> {
-    const schemas = this.schemas.get(state.table)!;
-    const limit = this.settings.snapshotFetchSize;
-    const changes = await session.changesAbove!(state.deletesAfter, limit, this.changeTableNames(schemas.table.id));
-    const complete = changes.length < limit;
-    const latest = new Map<string, ChangeRow>();
-    for (const c of changes) {
-      // A delete the hand-off does not cover is streamed (a snapshot resumed in a newer transaction sees it).
-      if (isDone(state.handoff!, c)) latest.set(this.canonicalKey(schemas, c.key), c); // ascending: the last wins
-    }
-    const present = new Set<string>();
-    if (latest.size > 0) {
-      const found = await session.rows!(
-        schemas.table,
-        [...latest.values()].map((c) => c.key),
-      );
-      for (const r of found) {
-        present.add(
-          this.canonicalKey(
-            schemas,
-            schemas.table.keyColumns.map((k) => r[k]),
-          ),
-        );
-      }
-    }
-    const gone = [...latest].filter(([k]) => !present.has(k)).map(([, c]) => c);
-    gone.sort((a, b) => (a.seq < b.seq ? -1 : 1));
-    const after = complete ? 'done' : String(changes[changes.length - 1]!.seq);
-    state.deletesAfter = after;
-    const now = Date.now();
-    const db = this.dialect.database;
-    const records: SourceRecord[] = [];
-    for (const c of gone) {
-      const offset: TableOffset = {
-        stream: state.handoff!,
-        snapshot: { last_key: state.lastKey, rows: state.rows, deletes_after: after },
-      };
-      const record = changeEvent({
-        schemas,
-        db,
-        prefix: this.settings.topicPrefix,
-        op: 'd',
-        key: keyStruct(schemas, c.key),
-        before: keyOnlyRow(schemas, c.key),
-        after: null,
-        version: String(c.seq),
-        eventId: `${db}:${state.table}:${c.seq}`,
-        sourceTsMs: c.tsMs ?? now,
-        snapshot: 'true',
-        changeSeq: c.seq,
-        partition: this.partition(state.table),
-        offset,
-        nowMs: now,
-      });
-      records.push(record);
-      if (this.settings.tombstonesOnDelete) records.push(tombstoneFor(record));
-    }
-    if (gone.length > 0)
-      this.log.info('Snapshot: deletes whose rows are gone', { table: state.table, count: gone.length });
-    this.lastPollFull = true;
-    return records;
-  }
-
-  /** How the change table's table column may name this table: `schema.table`, or `table` in its own schema. */
-  private changeTableNames(id: TableId): string[] {
-    const own = parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema).schema;
-    return id.schema === own ? [qualified(id), id.table] : [qualified(id)];
   }
 
   // ---- streaming ------------------------------------------------------------------------------------------
@@ -956,7 +742,7 @@ export class ErpSourceTask implements SourceTask {
     order.forEach((g, i) => {
       const schemas = this.schemas.get(g.table)!;
       const last = g.changes[g.changes.length - 1]!;
-      const canonical = this.canonicalKey(schemas, last.key);
+      const canonical = canonicalKey(schemas, last.key);
       const row =
         last.op === 'd'
           ? undefined
@@ -993,13 +779,6 @@ export class ErpSourceTask implements SourceTask {
     return records;
   }
 
-  /** The key in its converted (canonical) form, as a map key; one key column needs no array or JSON. */
-  private canonicalKey(schemas: TableSchemas, values: readonly unknown[]): string {
-    const converters = schemas.keyConverters;
-    if (converters.length === 1) return keyPartString(converters[0]!(values[0]));
-    return keyString(converters.map((convert, i) => convert(values[i])));
-  }
-
   /** Current rows by canonical key; re-reads the catalog when the row's columns differ from the known schema. */
   private async readCurrentRows(table: string, keys: ReadonlyArray<readonly string[]>): Promise<Map<string, RawRow>> {
     let schemas = this.schemas.get(table)!;
@@ -1018,7 +797,7 @@ export class ErpSourceTask implements SourceTask {
     const out = new Map<string, RawRow>();
     for (const r of rows)
       out.set(
-        this.canonicalKey(
+        canonicalKey(
           schemas,
           schemas.table.keyColumns.map((k) => r[k]),
         ),
@@ -1108,8 +887,7 @@ export class ErpSourceTask implements SourceTask {
     await this.prefetch?.catch(() => {});
     await this.nextChanges?.batch.catch(() => {});
     this.dropReadAhead();
-    await this.session?.close().catch(() => {});
-    this.session = null;
+    await this.snapshot?.close();
     if (this.rows && this.rows !== this.dialect) await this.rows.close();
     this.rows = null;
     await this.dialect?.close();
@@ -1127,14 +905,6 @@ function snapshotOf(s: SignalState): SignalState {
 
 function sameColumns(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** Key values as text for offsets and parameters (JSON-safe; bigint and Decimal exact). */
-function textOf(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (Buffer.isBuffer(v)) return v.toString('hex');
-  if (v instanceof Date) return v.toISOString();
-  return String(v);
 }
 
 /** The connector's TASK_TABLE_STARTS_KEY: where tables it found while running start, by `schema.table`. */
