@@ -38,6 +38,7 @@ import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js'
 import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
+import { tablesLostToRetention } from './retention.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
@@ -219,8 +220,14 @@ export class ErpSourceTask implements SourceTask {
         needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
       }
     }
-    await this.checkRetention(needSnapshot);
-    await this.checkChangeTrackingRetention(needSnapshot);
+    const lost = await tablesLostToRetention(
+      { dialect: this.dialect, settings: this.settings, schemas: this.schemas, log: this.log },
+      this.doneAt,
+      new Set(needSnapshot.map((s) => s.table)),
+    );
+    for (const table of lost) {
+      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
+    }
     await this.sweepOutbox();
     if (fresh.length > 0) {
       const now = await this.dialect.currentCursor();
@@ -327,75 +334,6 @@ export class ErpSourceTask implements SourceTask {
     }
     this.lastPollFull = full;
     return records;
-  }
-
-  /**
-   * Change Tracking: a stored version below CHANGE_TRACKING_MIN_VALID_VERSION means cleanup removed changes
-   * that were never read. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
-   */
-  private async checkChangeTrackingRetention(needSnapshot: SnapshotState[]): Promise<void> {
-    for (const [table, cursor] of [...this.doneAt]) {
-      if (cursor.kind !== 'ct' || needSnapshot.some((s) => s.table === table)) continue;
-      const min = await this.dialect.minValidVersion!(this.schemas.get(table)!.table);
-      if (min === null || BigInt(cursor.version) >= min) continue;
-      const msg =
-        `Change Tracking history of ${table} after version ${cursor.version} (its stored position) was cleaned ` +
-        `up (CHANGE_TRACKING_MIN_VALID_VERSION is ${min})`;
-      if (this.settings.snapshotMode !== 'when_needed') {
-        throw new ConfigError(
-          `${msg}; changes were lost. Use snapshot.mode=when_needed to re-snapshot`,
-          'snapshot.mode',
-        );
-      }
-      this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
-      this.doneAt.delete(table);
-      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
-    }
-  }
-
-  /**
-   * A position whose sequence high mark (gap tracking: its `seq`; transaction watermark: the highest sequence
-   * read) is below the change table's lowest row minus one means rows were purged before they were read:
-   * changes are lost. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
-   */
-  private async checkRetention(needSnapshot: SnapshotState[]): Promise<void> {
-    await this.giveWatermarkPositionsAHighMark();
-    // With outbox.delete.processed the connector deletes rows itself: a low mark above its position is expected.
-    if (this.settings.changeTable.outbox?.deleteProcessed) return;
-    const checked = [...this.doneAt]
-      .map(([t, c]) => [t, c.kind === 'gaps' || c.kind === 'xid' ? c.seq : undefined] as const)
-      .filter(([t, seq]) => seq !== undefined && !needSnapshot.some((s) => s.table === t));
-    if (checked.length === 0) return;
-    const low = await this.dialect.lowestSequence();
-    if (low === null) return;
-    for (const [table, seq] of checked) {
-      if (BigInt(seq!) + 1n >= low) continue;
-      const msg =
-        `Change rows after sequence ${seq!} (the stored position of ${table}) were purged from ` +
-        `${this.settings.changeTable.table} before they were read (lowest sequence now ${low})`;
-      if (this.settings.snapshotMode !== 'when_needed') {
-        throw new ConfigError(
-          `${msg}; changes were lost. Use snapshot.mode=when_needed to re-snapshot`,
-          'snapshot.mode',
-        );
-      }
-      this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
-      this.doneAt.delete(table);
-      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
-    }
-  }
-
-  /**
-   * Watermark positions written before they carried a sequence high mark (or an outbox's first position) get
-   * the change table's current highest sequence: too high rather than too low, so a purge is missed at worst
-   * once, never reported when nothing was lost.
-   */
-  private async giveWatermarkPositionsAHighMark(): Promise<void> {
-    const bare = [...this.doneAt].filter(([, c]) => c.kind === 'xid' && c.seq === undefined);
-    if (bare.length === 0) return;
-    const now = await this.dialect.currentCursor();
-    if (now.kind !== 'xid' || now.seq === undefined) return;
-    for (const [table, c] of bare) this.doneAt.set(table, { ...c, seq: now.seq } as Cursor);
   }
 
   /** outbox.delete.processed: rows the stored position covers but a crash left in the table are deleted now. */
