@@ -33,12 +33,13 @@ import {
   rowStruct,
   tombstoneFor,
 } from './envelope.js';
-import { type ChangeRow, type RawRow, type TableId, keyString, qualified, textOf } from './model.js';
+import { type RawRow, type TableId, keyString, qualified, textOf } from './model.js';
 import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
 import { tablesLostToRetention } from './retention.js';
+import { type ChangeGroup, groupChanges } from './change-groups.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
@@ -625,41 +626,19 @@ export class ErpSourceTask implements SourceTask {
 
   private async eventsFor(batch: ChangeBatch, now: number): Promise<SourceRecord[]> {
     if (this.settings.changeTable.outbox) return this.outboxEventsFor(batch, now);
-    interface Group {
-      table: string;
-      changes: ChangeRow[];
-      lastIndex: number;
-    }
-    const groups = new Map<string, Group>();
-    const order: Group[] = [];
-    // Change rows of one table share one TableId object (the dialects cache them): name it once per run.
-    let lastId: TableId | null = null;
-    let table = '';
-    batch.rows.forEach((change, index) => {
-      if (change.table !== lastId) {
-        lastId = change.table;
-        table = qualified(change.table);
-      }
-      const done = this.doneAt.get(table);
-      if (!done || isDone(done, change)) return;
-      // A table's keys all have the same number of columns: one column's text needs no JSON to stay distinct.
-      const key = change.key.length === 1 ? change.key[0]! : keyString(change.key);
-      const k = this.settings.coalesce ? `${table}\u0000${key}` : `#${index}`;
-      let g = groups.get(k);
-      if (!g) {
-        g = { table, changes: [], lastIndex: index };
-        groups.set(k, g);
-        order.push(g);
-      }
-      g.changes.push(change);
-      g.lastIndex = index;
-    });
+    const order = groupChanges(
+      batch.rows,
+      (table, change) => {
+        const done = this.doneAt.get(table);
+        return !done || isDone(done, change);
+      },
+      this.settings.coalesce,
+    );
     if (order.length === 0) return [];
-    order.sort((a, b) => a.lastIndex - b.lastIndex);
 
     // One query per table for the current rows of every key that was not (finally) deleted.
     const rowsByTable = new Map<string, Map<string, RawRow>>();
-    const byTable = new Map<string, Group[]>();
+    const byTable = new Map<string, ChangeGroup[]>();
     for (const g of order) {
       const list = byTable.get(g.table);
       if (list) list.push(g);
