@@ -34,7 +34,7 @@ import {
   tombstoneFor,
 } from './envelope.js';
 import { type RawRow, type TableId, keyString, qualified, textOf } from './model.js';
-import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
+import { type TsIncOffset, TsIncTableReader, readTimestampIncrementing } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
@@ -291,48 +291,15 @@ export class ErpSourceTask implements SourceTask {
     });
   }
 
-  /** Each table's late rows (overlap window) then its next page; offsets never move back for late rows. */
   private async pollTimestampIncrementing(): Promise<SourceRecord[]> {
     await this.maybeRefreshSchemas();
-    const records: SourceRecord[] = [];
-    const db = this.dialect.database;
-    let full = false;
-    const now = Date.now();
-    for (const reader of this.tsinc!) {
-      const name = qualified(reader.table.id);
-      const current = this.schemas.get(name)!.table;
-      // The table changed (schema.refresh.interval.ms): the reader's columns must still be there.
-      if (current !== reader.table) reader.useTable(current);
-      const { rows, full: tableFull } = await reader.read(this.settings.maxBatchSize);
-      full ||= tableFull;
-      const schemas = this.schemas.get(name)!;
-      let position = reader.cursor;
-      for (const r of rows) {
-        if (!r.late) position = r.position;
-        const version = r.position.ts;
-        const record = changeEvent({
-          schemas,
-          db,
-          prefix: this.settings.topicPrefix,
-          op: 'u', // a table read cannot tell an insert from an update
-          key: keyStruct(
-            schemas,
-            schemas.table.keyColumns.map((k) => r.row[k]),
-          ),
-          before: null,
-          after: rowStruct(schemas, r.row),
-          version,
-          eventId: `${db}:${name}:${version}:${r.position.id}`,
-          sourceTsMs: Number(BigInt(r.position.ts) / 1000n),
-          snapshot: 'false',
-          partition: this.partition(name),
-          offset: (position ? { tsinc: position } : {}) satisfies TsIncOffset | Record<string, never>,
-          nowMs: now,
-        });
-        records.push(record);
-      }
-      reader.advance(rows);
-    }
+    const { records, full } = await readTimestampIncrementing(this.tsinc!, {
+      schemas: this.schemas,
+      db: this.dialect.database,
+      prefix: this.settings.topicPrefix,
+      maxBatchSize: this.settings.maxBatchSize,
+      partition: (table) => this.partition(table),
+    });
     this.lastPollFull = full;
     return records;
   }
