@@ -32,7 +32,18 @@ export type XidCursor = {
   kind: 'xid';
   base: string;
   target?: string;
+  /**
+   * Written by versions that read a range in (txid, seq) order: the last (txid, seq) done in it. Still honoured
+   * by `isDone`; a range resumed from such a position is read again from its start (duplicates, never a loss).
+   */
   after?: [txid: string, seq: string];
+  /**
+   * The range (base, target] is read in sequence order (per key, the sequence is the change order: it is taken
+   * under the row lock), starting above `floor` (the range's lowest sequence minus one, fixed when the range
+   * begins); `afterSeq` is the last sequence done in it.
+   */
+  floor?: string;
+  afterSeq?: string;
   /**
    * The highest change sequence read in this position's history (absent in offsets written before it existed).
    * Not used to decide what is done: only to notice that change rows after it were purged before being read.
@@ -120,9 +131,10 @@ export function isDone(cursor: Cursor, change: Pick<ChangeRow, 'seq' | 'txid' | 
     case 'xid': {
       if (change.txid === undefined) return false;
       if (visibleInSnapshot(change.txid, parsePgSnapshot(cursor.base))) return true;
-      if (!cursor.target || !cursor.after) return false;
+      if (!cursor.target || (!cursor.after && cursor.afterSeq === undefined)) return false;
       if (!visibleInSnapshot(change.txid, parsePgSnapshot(cursor.target))) return false;
-      const [at, as] = cursor.after;
+      if (cursor.afterSeq !== undefined) return change.seq <= BigInt(cursor.afterSeq);
+      const [at, as] = cursor.after!;
       const c = cmpBig(change.txid, BigInt(at));
       return c < 0 || (c === 0 && change.seq <= BigInt(as));
     }
@@ -212,6 +224,11 @@ export function advanceGapCursor(
   rows: ChangeRow[],
   nowMs: number,
   gapTimeoutMs: number,
+  /**
+   * Evidence: whether a gap open since `sinceMs` may still be held by an open transaction. A gap past
+   * `gapTimeoutMs` is given up only when this says no (without it, on time alone).
+   */
+  mayBeHeld: (sinceMs: number) => boolean = () => false,
 ): GapAdvance {
   const sorted = [...rows].sort((a, b) => cmpBig(a.seq, b.seq));
   if (cursor.unanchored && sorted.length === 0) return { rows: [], positions: [], end: cursor, expired: [], capped: 0 };
@@ -238,7 +255,7 @@ export function advanceGapCursor(
   }
   const expired: string[] = [];
   for (const [g, since] of open) {
-    if (nowMs - since >= gapTimeoutMs) {
+    if (nowMs - since >= gapTimeoutMs && !mayBeHeld(since)) {
       expired.push(String(g));
       open.delete(g);
     }

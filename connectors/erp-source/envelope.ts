@@ -11,7 +11,7 @@ import {
 } from '../../runtime/api/index.js';
 import { PLUGIN_VERSION } from '../../transforms/support.js';
 import type { OutboxSettings } from './config.js';
-import { type RawRow, type TableInfo, qualified } from './model.js';
+import { type RawRow, type TableInfo, keyPartString, keyString, qualified } from './model.js';
 
 /**
  * Debezium-shaped events: key = primary key struct (`<prefix>.<schema>.<table>.Key`), value = Envelope
@@ -321,4 +321,11 @@ export function heartbeatRecord(
     sourcePartition: partition,
     sourceOffset: offset,
   };
+}
+
+/** A key in its converted (canonical) form, as a map key (change rows and read rows alike); one column needs no JSON. */
+export function canonicalKey(schemas: TableSchemas, values: readonly unknown[]): string {
+  const converters = schemas.keyConverters;
+  if (converters.length === 1) return keyPartString(converters[0]!(values[0]));
+  return keyString(converters.map((convert, i) => convert(values[i])));
 }

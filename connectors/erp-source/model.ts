@@ -70,3 +70,11 @@ function normalizeKeyPart(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   return String(v);
 }
+
+/** Key values as text for offsets and parameters (JSON-safe; bigint and Decimal exact). */
+export function textOf(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}

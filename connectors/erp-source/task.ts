@@ -18,11 +18,13 @@ import {
 } from './config.js';
 import { type Cursor, cursorFromOffset, isDone, mergeCursors } from './cursor.js';
 import { createDialect } from './dialects/index.js';
-import type { ChangeBatch, Dialect, SnapshotSession } from './dialects/dialect.js';
+import type { ChangeBatch, Dialect } from './dialects/dialect.js';
+import type { TableOffset } from './table-offset.js';
 import { parseTableName } from './dialects/common.js';
 import {
   type TableSchemas,
   buildTableSchemas,
+  canonicalKey,
   changeEvent,
   heartbeatRecord,
   keyOnlyRow,
@@ -31,9 +33,13 @@ import {
   rowStruct,
   tombstoneFor,
 } from './envelope.js';
-import { type ChangeRow, type RawRow, type TableId, keyPartString, keyString, qualified } from './model.js';
-import { type TsIncOffset, TsIncTableReader } from './timestamp-incrementing.js';
+import { type RawRow, type TableId, keyString, qualified, textOf } from './model.js';
+import { type TsIncOffset, TsIncTableReader, readTimestampIncrementing } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
+import { AbandonedSequences } from './abandoned.js';
+import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
+import { tablesLostToRetention } from './retention.js';
+import { type ChangeGroup, groupChanges } from './change-groups.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
 import {
   type Signal,
@@ -44,27 +50,12 @@ import {
   parseSignal,
 } from './signals.js';
 
-/** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
-export type TableOffset = {
-  stream: Cursor;
-  snapshot?: { last_key: string[] | null; rows: number };
-  /** Signal-driven incremental snapshots: the task-wide state, newest copy (highest step) wins on restart. */
-  signals?: SignalState;
-};
+export type { TableOffset } from './table-offset.js';
 
 interface Built {
   records: SourceRecord[];
   batch: ChangeBatch;
   now: number;
-}
-
-interface SnapshotState {
-  table: string;
-  lastKey: string[] | null;
-  rows: number;
-  total: number | null;
-  /** Where streaming resumes for this table; null until the snapshot transaction fixes it. */
-  handoff: Cursor | null;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -95,8 +86,7 @@ export class ErpSourceTask implements SourceTask {
   /** What each table's stored offset says is done (static: used to skip re-read changes after a restart). */
   private readonly doneAt = new Map<string, Cursor>();
   private cursor: Cursor | null = null;
-  private snapshots: SnapshotState[] = [];
-  private session: SnapshotSession | null = null;
+  private snapshot: InitialSnapshot | null = null;
   private finished = false;
   private lastPollFull = true;
   private lastHeartbeatMs = 0;
@@ -121,6 +111,8 @@ export class ErpSourceTask implements SourceTask {
   private fingerprints: Map<string, string> | null = null;
   private lastSchemaCheckMs = 0;
   private captureKind: Cursor['kind'] = 'gaps';
+  /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
+  private abandoned = new AbandonedSequences();
 
   version(): string {
     return PLUGIN_VERSION;
@@ -146,6 +138,7 @@ export class ErpSourceTask implements SourceTask {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.settings = parseSettings(props);
     this.dialect = createDialect(this.settings);
+    this.abandoned = new AbandonedSequences(10_000, Math.min(5_000, this.settings.gapTimeoutMs));
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
     const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
@@ -195,7 +188,7 @@ export class ErpSourceTask implements SourceTask {
           );
         }
         this.log.warn('Stored position no longer valid; re-snapshotting', { table: name });
-        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
+        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
       } else if (cursor && stored?.snapshot) {
         this.log.info('Resuming snapshot', {
           table: name,
@@ -208,6 +201,7 @@ export class ErpSourceTask implements SourceTask {
           rows: stored.snapshot.rows,
           total: null,
           handoff: cursor,
+          deletesAfter: stored.snapshot.deletes_after ?? 'done',
         });
         this.doneAt.set(name, cursor);
       } else if (cursor) {
@@ -224,18 +218,34 @@ export class ErpSourceTask implements SourceTask {
           fresh.push(name);
         }
       } else {
-        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null });
+        needSnapshot.push({ table: name, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
       }
     }
-    await this.checkRetention(needSnapshot);
-    await this.checkChangeTrackingRetention(needSnapshot);
+    const lost = await tablesLostToRetention(
+      { dialect: this.dialect, settings: this.settings, schemas: this.schemas, log: this.log },
+      this.doneAt,
+      new Set(needSnapshot.map((s) => s.table)),
+    );
+    for (const table of lost) {
+      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null, deletesAfter: '0' });
+    }
     await this.sweepOutbox();
     if (fresh.length > 0) {
       const now = await this.dialect.currentCursor();
       for (const t of fresh) this.doneAt.set(t, now);
     }
-    this.snapshots = needSnapshot;
-    if (this.snapshots.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
+    this.snapshot = new InitialSnapshot(
+      {
+        dialect: this.dialect,
+        settings: this.settings,
+        schemas: this.schemas,
+        partition: (table) => this.partition(table),
+        log: this.log,
+        progress: (info) => this.context?.status.progress(info),
+      },
+      needSnapshot,
+    );
+    if (needSnapshot.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
     if (this.settings.signalTable && !outbox) {
       await this.checkSignalTable(this.settings.signalTable);
       this.signals = newestSignalState(storedSignals);
@@ -281,119 +291,17 @@ export class ErpSourceTask implements SourceTask {
     });
   }
 
-  /** Each table's late rows (overlap window) then its next page; offsets never move back for late rows. */
   private async pollTimestampIncrementing(): Promise<SourceRecord[]> {
     await this.maybeRefreshSchemas();
-    const records: SourceRecord[] = [];
-    const db = this.dialect.database;
-    let full = false;
-    const now = Date.now();
-    for (const reader of this.tsinc!) {
-      const name = qualified(reader.table.id);
-      const current = this.schemas.get(name)!.table;
-      // The table changed (schema.refresh.interval.ms): the reader's columns must still be there.
-      if (current !== reader.table) reader.useTable(current);
-      const { rows, full: tableFull } = await reader.read(this.settings.maxBatchSize);
-      full ||= tableFull;
-      const schemas = this.schemas.get(name)!;
-      let position = reader.cursor;
-      for (const r of rows) {
-        if (!r.late) position = r.position;
-        const version = r.position.ts;
-        const record = changeEvent({
-          schemas,
-          db,
-          prefix: this.settings.topicPrefix,
-          op: 'u', // a table read cannot tell an insert from an update
-          key: keyStruct(
-            schemas,
-            schemas.table.keyColumns.map((k) => r.row[k]),
-          ),
-          before: null,
-          after: rowStruct(schemas, r.row),
-          version,
-          eventId: `${db}:${name}:${version}:${r.position.id}`,
-          sourceTsMs: Number(BigInt(r.position.ts) / 1000n),
-          snapshot: 'false',
-          partition: this.partition(name),
-          offset: (position ? { tsinc: position } : {}) satisfies TsIncOffset | Record<string, never>,
-          nowMs: now,
-        });
-        records.push(record);
-      }
-      reader.advance(rows);
-    }
+    const { records, full } = await readTimestampIncrementing(this.tsinc!, {
+      schemas: this.schemas,
+      db: this.dialect.database,
+      prefix: this.settings.topicPrefix,
+      maxBatchSize: this.settings.maxBatchSize,
+      partition: (table) => this.partition(table),
+    });
     this.lastPollFull = full;
     return records;
-  }
-
-  /**
-   * Change Tracking: a stored version below CHANGE_TRACKING_MIN_VALID_VERSION means cleanup removed changes
-   * that were never read. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
-   */
-  private async checkChangeTrackingRetention(needSnapshot: SnapshotState[]): Promise<void> {
-    for (const [table, cursor] of [...this.doneAt]) {
-      if (cursor.kind !== 'ct' || needSnapshot.some((s) => s.table === table)) continue;
-      const min = await this.dialect.minValidVersion!(this.schemas.get(table)!.table);
-      if (min === null || BigInt(cursor.version) >= min) continue;
-      const msg =
-        `Change Tracking history of ${table} after version ${cursor.version} (its stored position) was cleaned ` +
-        `up (CHANGE_TRACKING_MIN_VALID_VERSION is ${min})`;
-      if (this.settings.snapshotMode !== 'when_needed') {
-        throw new ConfigError(
-          `${msg}; changes were lost. Use snapshot.mode=when_needed to re-snapshot`,
-          'snapshot.mode',
-        );
-      }
-      this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
-      this.doneAt.delete(table);
-      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
-    }
-  }
-
-  /**
-   * A position whose sequence high mark (gap tracking: its `seq`; transaction watermark: the highest sequence
-   * read) is below the change table's lowest row minus one means rows were purged before they were read:
-   * changes are lost. Re-snapshot those tables with snapshot.mode=when_needed, otherwise refuse to start.
-   */
-  private async checkRetention(needSnapshot: SnapshotState[]): Promise<void> {
-    await this.giveWatermarkPositionsAHighMark();
-    // With outbox.delete.processed the connector deletes rows itself: a low mark above its position is expected.
-    if (this.settings.changeTable.outbox?.deleteProcessed) return;
-    const checked = [...this.doneAt]
-      .map(([t, c]) => [t, c.kind === 'gaps' || c.kind === 'xid' ? c.seq : undefined] as const)
-      .filter(([t, seq]) => seq !== undefined && !needSnapshot.some((s) => s.table === t));
-    if (checked.length === 0) return;
-    const low = await this.dialect.lowestSequence();
-    if (low === null) return;
-    for (const [table, seq] of checked) {
-      if (BigInt(seq!) + 1n >= low) continue;
-      const msg =
-        `Change rows after sequence ${seq!} (the stored position of ${table}) were purged from ` +
-        `${this.settings.changeTable.table} before they were read (lowest sequence now ${low})`;
-      if (this.settings.snapshotMode !== 'when_needed') {
-        throw new ConfigError(
-          `${msg}; changes were lost. Use snapshot.mode=when_needed to re-snapshot`,
-          'snapshot.mode',
-        );
-      }
-      this.log.warn(`${msg}; re-snapshotting (snapshot.mode=when_needed)`, { table });
-      this.doneAt.delete(table);
-      needSnapshot.push({ table, lastKey: null, rows: 0, total: null, handoff: null });
-    }
-  }
-
-  /**
-   * Watermark positions written before they carried a sequence high mark (or an outbox's first position) get
-   * the change table's current highest sequence: too high rather than too low, so a purge is missed at worst
-   * once, never reported when nothing was lost.
-   */
-  private async giveWatermarkPositionsAHighMark(): Promise<void> {
-    const bare = [...this.doneAt].filter(([, c]) => c.kind === 'xid' && c.seq === undefined);
-    if (bare.length === 0) return;
-    const now = await this.dialect.currentCursor();
-    if (now.kind !== 'xid' || now.seq === undefined) return;
-    for (const [table, c] of bare) this.doneAt.set(table, { ...c, seq: now.seq } as Cursor);
   }
 
   /** outbox.delete.processed: rows the stored position covers but a crash left in the table are deleted now. */
@@ -428,16 +336,14 @@ export class ErpSourceTask implements SourceTask {
 
   async poll(): Promise<SourceRecord[] | null> {
     if (this.abort.signal.aborted) return null;
-    if (this.snapshots.length > 0) {
-      try {
-        return await this.pollSnapshot();
-      } catch (e) {
-        // A broken snapshot transaction cannot be reused: the next poll opens a new one and resumes after the
-        // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
-        await this.session?.close().catch(() => {});
-        this.session = null;
-        throw e;
-      }
+    if (this.snapshot?.pending) {
+      // A broken snapshot transaction is closed by the snapshot: the next poll opens a new one and resumes after the
+      // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
+      const step = await this.snapshot.poll();
+      for (const [table, handoff] of step.handoffs) this.doneAt.set(table, handoff);
+      if (step.done && this.settings.snapshotMode === 'initial_only') this.finished = true;
+      this.lastPollFull = true;
+      return step.records;
     }
     if (this.finished) {
       await sleep(this.settings.pollIntervalMs, this.abort.signal);
@@ -447,82 +353,6 @@ export class ErpSourceTask implements SourceTask {
     if (this.abort.signal.aborted) return null;
     if (this.tsinc) return this.pollTimestampIncrementing();
     return this.pollStream();
-  }
-
-  // ---- snapshot -------------------------------------------------------------------------------------------
-
-  private async pollSnapshot(): Promise<SourceRecord[]> {
-    if (!this.session) {
-      this.session = await this.dialect.beginSnapshot();
-      for (const s of this.snapshots) {
-        if (!s.handoff) {
-          s.handoff = this.session.handoff;
-          this.doneAt.set(s.table, this.session.handoff);
-        }
-      }
-      this.log.info('Snapshot started', { tables: this.snapshots.map((s) => s.table) });
-    }
-    const state = this.snapshots[0]!;
-    const schemas = this.schemas.get(state.table)!;
-    if (state.total === null) state.total = await this.session.count(schemas.table);
-    const limit = this.settings.snapshotFetchSize;
-    const rows = await this.session.chunk(schemas.table, state.lastKey, limit);
-    const complete = rows.length < limit;
-    const lastTable = this.snapshots.length === 1;
-    const now = Date.now();
-    const records: SourceRecord[] = [];
-    const db = this.dialect.database;
-    rows.forEach((row, i) => {
-      const keyValues = schemas.table.keyColumns.map((k) => textOf(row[k]));
-      state.rows += 1;
-      const isLast = complete && i === rows.length - 1;
-      const offset: TableOffset = isLast
-        ? { stream: state.handoff! }
-        : { stream: state.handoff!, snapshot: { last_key: keyValues, rows: state.rows } };
-      records.push(
-        changeEvent({
-          schemas,
-          db,
-          prefix: this.settings.topicPrefix,
-          op: 'r',
-          key: keyStruct(
-            schemas,
-            keyValues.map((v, j) => row[schemas.table.keyColumns[j]!] ?? v),
-          ),
-          before: null,
-          after: rowStruct(schemas, row),
-          version: '0',
-          eventId: `${db}:${state.table}:snapshot:${keyString(keyValues)}`,
-          sourceTsMs: now,
-          snapshot: isLast && lastTable ? 'last' : 'true',
-          partition: this.partition(state.table),
-          offset,
-          nowMs: now,
-        }),
-      );
-      state.lastKey = keyValues;
-    });
-    const progress = { table: state.table, rows: state.rows, total: state.total, done: complete };
-    this.context?.status.progress({ snapshot: progress });
-    if (complete) {
-      this.log.info('Snapshot of table complete', progress);
-      this.snapshots.shift();
-      if (this.snapshots.length === 0) {
-        await this.session.close();
-        this.session = null;
-        this.log.info('Snapshot complete; streaming starts from the snapshot hand-off');
-        if (this.settings.snapshotMode === 'initial_only') this.finished = true;
-      }
-    } else if (
-      state.total > 0 &&
-      Math.floor((state.rows * 10) / state.total) > Math.floor(((state.rows - rows.length) * 10) / state.total)
-    ) {
-      this.log.info('Snapshot progress', progress); // every 10 %
-    } else {
-      this.log.debug('Snapshot chunk', progress);
-    }
-    this.lastPollFull = true;
-    return records;
   }
 
   // ---- streaming ------------------------------------------------------------------------------------------
@@ -542,6 +372,7 @@ export class ErpSourceTask implements SourceTask {
     const { batch, now } = built;
     let records = built.records;
     this.cleanup?.track(batch.rows);
+    this.noteGaps(batch);
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
     if (this.settings.signalTable && !this.settings.changeTable.outbox) {
@@ -683,6 +514,7 @@ export class ErpSourceTask implements SourceTask {
   private dropReadAhead(): void {
     this.prefetch = null;
     this.nextChanges = null;
+    this.abandoned.settle('all'); // what the dropped reads were asked to re-read is asked again
   }
 
   /** Builds the events of a batch; when it is full, starts reading the change rows after it at the same time. */
@@ -698,14 +530,22 @@ export class ErpSourceTask implements SourceTask {
   }
 
   /** Reads the change rows after `cursor` (the stream cursor moves only when poll() hands the batch out). */
-  private async readChanges(cursor: Cursor): Promise<ChangeBatch> {
+  private readChanges(cursor: Cursor): Promise<ChangeBatch> {
     const now = Date.now();
-    const batch = await this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs);
+    const recheck = cursor.kind === 'gaps' ? this.abandoned.due(now) : [];
+    return this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs, { recheck });
+  }
+
+  /** Gap bookkeeping of a batch handed out: numbers given up are watched, late arrivals are logged and counted. */
+  private noteGaps(batch: ChangeBatch): void {
+    if (batch.rechecked) this.abandoned.settle(batch.rechecked);
     if (batch.expiredGaps.length > 0) {
-      this.log.warn('Gave up waiting for change sequence numbers (rolled back, or open longer than gap.timeout.ms)', {
-        sequences: batch.expiredGaps.slice(0, 20),
-        count: batch.expiredGaps.length,
-      });
+      const forgotten = this.abandoned.add(batch.expiredGaps);
+      this.log.warn(
+        'Gave up waiting for change sequence numbers (past gap.timeout.ms and no transaction that could hold them ' +
+          'is open); they are still read again now and then',
+        { sequences: batch.expiredGaps.slice(0, 20), count: batch.expiredGaps.length, forgotten },
+      );
     }
     if (batch.cappedGaps) {
       this.log.warn('The change sequence jumped; only the highest missing numbers are tracked as gaps', {
@@ -713,7 +553,13 @@ export class ErpSourceTask implements SourceTask {
         position: batch.end,
       });
     }
-    return batch;
+    if (batch.late && this.abandoned.arrived(batch.late) > 0) {
+      this.log.warn('Changes committed after their sequence numbers were given up; emitted now', {
+        sequences: batch.late.slice(0, 20),
+        ...this.abandoned.stats(),
+      });
+      this.context?.status.progress({ stream: this.abandoned.stats() });
+    }
   }
 
   private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {
@@ -747,41 +593,19 @@ export class ErpSourceTask implements SourceTask {
 
   private async eventsFor(batch: ChangeBatch, now: number): Promise<SourceRecord[]> {
     if (this.settings.changeTable.outbox) return this.outboxEventsFor(batch, now);
-    interface Group {
-      table: string;
-      changes: ChangeRow[];
-      lastIndex: number;
-    }
-    const groups = new Map<string, Group>();
-    const order: Group[] = [];
-    // Change rows of one table share one TableId object (the dialects cache them): name it once per run.
-    let lastId: TableId | null = null;
-    let table = '';
-    batch.rows.forEach((change, index) => {
-      if (change.table !== lastId) {
-        lastId = change.table;
-        table = qualified(change.table);
-      }
-      const done = this.doneAt.get(table);
-      if (!done || isDone(done, change)) return;
-      // A table's keys all have the same number of columns: one column's text needs no JSON to stay distinct.
-      const key = change.key.length === 1 ? change.key[0]! : keyString(change.key);
-      const k = this.settings.coalesce ? `${table}\u0000${key}` : `#${index}`;
-      let g = groups.get(k);
-      if (!g) {
-        g = { table, changes: [], lastIndex: index };
-        groups.set(k, g);
-        order.push(g);
-      }
-      g.changes.push(change);
-      g.lastIndex = index;
-    });
+    const order = groupChanges(
+      batch.rows,
+      (table, change) => {
+        const done = this.doneAt.get(table);
+        return !done || isDone(done, change);
+      },
+      this.settings.coalesce,
+    );
     if (order.length === 0) return [];
-    order.sort((a, b) => a.lastIndex - b.lastIndex);
 
     // One query per table for the current rows of every key that was not (finally) deleted.
     const rowsByTable = new Map<string, Map<string, RawRow>>();
-    const byTable = new Map<string, Group[]>();
+    const byTable = new Map<string, ChangeGroup[]>();
     for (const g of order) {
       const list = byTable.get(g.table);
       if (list) list.push(g);
@@ -802,7 +626,7 @@ export class ErpSourceTask implements SourceTask {
     order.forEach((g, i) => {
       const schemas = this.schemas.get(g.table)!;
       const last = g.changes[g.changes.length - 1]!;
-      const canonical = this.canonicalKey(schemas, last.key);
+      const canonical = canonicalKey(schemas, last.key);
       const row =
         last.op === 'd'
           ? undefined
@@ -839,13 +663,6 @@ export class ErpSourceTask implements SourceTask {
     return records;
   }
 
-  /** The key in its converted (canonical) form, as a map key; one key column needs no array or JSON. */
-  private canonicalKey(schemas: TableSchemas, values: readonly unknown[]): string {
-    const converters = schemas.keyConverters;
-    if (converters.length === 1) return keyPartString(converters[0]!(values[0]));
-    return keyString(converters.map((convert, i) => convert(values[i])));
-  }
-
   /** Current rows by canonical key; re-reads the catalog when the row's columns differ from the known schema. */
   private async readCurrentRows(table: string, keys: ReadonlyArray<readonly string[]>): Promise<Map<string, RawRow>> {
     let schemas = this.schemas.get(table)!;
@@ -864,7 +681,7 @@ export class ErpSourceTask implements SourceTask {
     const out = new Map<string, RawRow>();
     for (const r of rows)
       out.set(
-        this.canonicalKey(
+        canonicalKey(
           schemas,
           schemas.table.keyColumns.map((k) => r[k]),
         ),
@@ -954,8 +771,7 @@ export class ErpSourceTask implements SourceTask {
     await this.prefetch?.catch(() => {});
     await this.nextChanges?.batch.catch(() => {});
     this.dropReadAhead();
-    await this.session?.close().catch(() => {});
-    this.session = null;
+    await this.snapshot?.close();
     if (this.rows && this.rows !== this.dialect) await this.rows.close();
     this.rows = null;
     await this.dialect?.close();
@@ -973,14 +789,6 @@ function snapshotOf(s: SignalState): SignalState {
 
 function sameColumns(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** Key values as text for offsets and parameters (JSON-safe; bigint and Decimal exact). */
-function textOf(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (Buffer.isBuffer(v)) return v.toString('hex');
-  if (v instanceof Date) return v.toISOString();
-  return String(v);
 }
 
 /** The connector's TASK_TABLE_STARTS_KEY: where tables it found while running start, by `schema.table`. */

@@ -1,5 +1,12 @@
-import { ConfigError, DataError, type Logger } from '../../runtime/api/index.js';
+import {
+  ConfigError,
+  DataError,
+  type Logger,
+  type SourcePartition,
+  type SourceRecord,
+} from '../../runtime/api/index.js';
 import type { Dialect } from './dialects/dialect.js';
+import { type TableSchemas, changeEvent, keyStruct, rowStruct } from './envelope.js';
 import { type RawRow, type TableInfo, qualified } from './model.js';
 
 /**
@@ -277,4 +284,64 @@ export class TsIncTableReader {
   async startAtNow(): Promise<void> {
     this.cursor = { ts: String(await this.upperBound()), id: null };
   }
+}
+
+/** What reading the tables of a timestamp_incrementing task needs; it never calls back into the task. */
+export interface TsIncReadContext {
+  readonly schemas: ReadonlyMap<string, TableSchemas>;
+  readonly db: string;
+  readonly prefix: string;
+  readonly maxBatchSize: number;
+  readonly partition: (table: string) => SourcePartition;
+}
+
+/**
+ * One poll: each table's late rows (overlap window) then its next page, as `op=u` events whose version is the
+ * row's timestamp in µs and whose event id adds the incrementing id; offsets never move back for late rows (a
+ * late row keeps the previous position, so a crash never moves past it).
+ */
+export async function readTimestampIncrementing(
+  readers: readonly TsIncTableReader[],
+  ctx: TsIncReadContext,
+): Promise<{ records: SourceRecord[]; full: boolean }> {
+  const records: SourceRecord[] = [];
+  const db = ctx.db;
+  let full = false;
+  const now = Date.now();
+  for (const reader of readers) {
+    const name = qualified(reader.table.id);
+    const current = ctx.schemas.get(name)!.table;
+    // The table changed (schema.refresh.interval.ms): the reader's columns must still be there.
+    if (current !== reader.table) reader.useTable(current);
+    const { rows, full: tableFull } = await reader.read(ctx.maxBatchSize);
+    full ||= tableFull;
+    const schemas = ctx.schemas.get(name)!;
+    let position = reader.cursor;
+    for (const r of rows) {
+      if (!r.late) position = r.position;
+      const version = r.position.ts;
+      const record = changeEvent({
+        schemas,
+        db,
+        prefix: ctx.prefix,
+        op: 'u', // a table read cannot tell an insert from an update
+        key: keyStruct(
+          schemas,
+          schemas.table.keyColumns.map((k) => r.row[k]),
+        ),
+        before: null,
+        after: rowStruct(schemas, r.row),
+        version,
+        eventId: `${db}:${name}:${version}:${r.position.id}`,
+        sourceTsMs: Number(BigInt(r.position.ts) / 1000n),
+        snapshot: 'false',
+        partition: ctx.partition(name),
+        offset: (position ? { tsinc: position } : {}) satisfies TsIncOffset | Record<string, never>,
+        nowMs: now,
+      });
+      records.push(record);
+    }
+    reader.advance(rows);
+  }
+  return { records, full };
 }

@@ -2,7 +2,7 @@ import { ConfigError, DataError } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import { type GapCursor, advanceGapCursor } from '../cursor.js';
 import type { ChangeOp, ChangeRow, TableId, TableInfo } from '../model.js';
-import type { ChangeBatch, RawChange } from './dialect.js';
+import type { ChangeBatch, GapReadOptions, RawChange } from './dialect.js';
 
 /** SQL text plus its bound parameters. */
 export interface Sql {
@@ -199,8 +199,18 @@ function toEpochMs(v: unknown): number {
 }
 
 /**
- * Gap-tracking read shared by every dialect: the next page above the high mark plus the rows of open gaps,
- * then `advanceGapCursor` decides positions, new gaps and expiry.
+ * A transaction that holds a gap's number started before the gap was seen, so it has been open at least as long
+ * as the gap. `trx_started` has whole seconds (rounded down: ages come out longer, the safe side); the margin
+ * covers the time between the poll's clock reading and the evidence query.
+ */
+const EVIDENCE_MARGIN_MS = 1000;
+
+/**
+ * Gap-tracking read shared by every dialect: the next page above the high mark plus the rows of open gaps (and
+ * of numbers given up earlier, `options.recheck`), then `advanceGapCursor` decides positions, new gaps and which
+ * timed-out gaps are given up. With `openTransactionAge` (evidence), a gap past the timeout is kept while a
+ * transaction open at least as long as the gap is still running. The evidence is read *before* the gaps are
+ * re-read: a holder that ended before it was read has committed (its row is then read) or rolled back.
  */
 export async function readGapChanges(
   cursor: GapCursor,
@@ -210,12 +220,22 @@ export async function readGapChanges(
   readAbove: (seq: string, limit: number) => Promise<RawChange[]>,
   readSeqs: (seqs: string[]) => Promise<RawChange[]>,
   toRow: (raw: RawChange) => ChangeRow,
+  options: GapReadOptions & { openTransactionAge?: () => Promise<number | null> } = {},
 ): Promise<ChangeBatch> {
+  let mayBeHeld: ((sinceMs: number) => boolean) | undefined;
+  if (options.openTransactionAge && cursor.gaps.some(([, since]) => nowMs - since >= gapTimeoutMs)) {
+    const age = await options.openTransactionAge();
+    mayBeHeld = (since) => age !== null && age + EVIDENCE_MARGIN_MS >= nowMs - since;
+  }
   const above = await readAbove(cursor.seq, limit);
   const fills: RawChange[] = [];
-  const gapSeqs = cursor.gaps.map(([g]) => g);
+  const recheck = options.recheck ?? [];
+  const gapSeqs = [...cursor.gaps.map(([g]) => g), ...recheck];
   for (let i = 0; i < gapSeqs.length; i += 1000) fills.push(...(await readSeqs(gapSeqs.slice(i, i + 1000))));
-  const step = advanceGapCursor(cursor, [...fills, ...above].map(toRow), nowMs, gapTimeoutMs);
+  const rows = [...fills, ...above].map(toRow);
+  const step = advanceGapCursor(cursor, rows, nowMs, gapTimeoutMs, mayBeHeld);
+  const wanted = new Set(recheck);
+  const late = wanted.size === 0 ? [] : rows.filter((r) => wanted.has(String(r.seq))).map((r) => String(r.seq));
   return {
     rows: step.rows,
     positions: step.positions,
@@ -223,5 +243,7 @@ export async function readGapChanges(
     expiredGaps: step.expired,
     cappedGaps: step.capped,
     full: above.length >= limit,
+    ...(late.length > 0 ? { late } : {}),
+    ...(recheck.length > 0 ? { rechecked: recheck } : {}),
   };
 }

@@ -16,6 +16,16 @@ export interface ChangeBatch {
   cappedGaps?: number;
   /** Whether the read hit its limit (more is waiting: poll again without sleeping). */
   full: boolean;
+  /** Sequence numbers given up earlier (`GapReadOptions.recheck`) whose change rows are there now. */
+  late?: string[];
+  /** The numbers this read was asked to re-read (`GapReadOptions.recheck`). */
+  rechecked?: readonly string[];
+}
+
+/** Gap tracking: what a read does besides the next page and the open gaps. */
+export interface GapReadOptions {
+  /** Sequence numbers given up earlier, read again: a change committed late is still emitted. */
+  recheck?: readonly string[];
 }
 
 /**
@@ -27,6 +37,14 @@ export interface SnapshotSession {
   count(table: TableInfo): Promise<number>;
   /** Up to `limit` rows with key > afterKey (key order), or from the start when afterKey is null. */
   chunk(table: TableInfo, afterKey: readonly string[] | null, limit: number): Promise<RawRow[]>;
+  /**
+   * Change rows the snapshot sees with a sequence above `after`, in sequence order, at most `limit`; with
+   * `deletesOf` (values of the change table's table column) only the deletes of those tables. Gives snapshot rows
+   * their versions and lets a snapshot emit deletes whose rows are gone (absent where not implemented).
+   */
+  changesAbove?(after: string, limit: number, deletesOf?: readonly string[]): Promise<ChangeRow[]>;
+  /** The rows of these keys (text values in key column order) as the snapshot sees them. */
+  rows?(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]>;
   close(): Promise<void>;
 }
 
@@ -56,7 +74,18 @@ export interface Dialect {
   lowestSequence(): Promise<bigint | null>;
   /** The position "now": everything committed before is taken as done (snapshot.mode=never). */
   currentCursor(): Promise<Cursor>;
-  readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch>;
+  readChanges(
+    cursor: Cursor,
+    limit: number,
+    nowMs: number,
+    gapTimeoutMs: number,
+    options?: GapReadOptions,
+  ): Promise<ChangeBatch>;
+  /**
+   * Gap tracking's evidence (MySQL/MariaDB: information_schema.INNODB_TRX): how long the oldest transaction
+   * still open on the server (other than this connection's) has been running, in ms; null when none is.
+   */
+  openTransactionAgeMs?(): Promise<number | null>;
   /**
    * A dialect on its own connection for `readRows`, so base rows of one batch are read while the next batch's
    * change rows are read on this one; `this` where readRows depends on per-connection catalog state.

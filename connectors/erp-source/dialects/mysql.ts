@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { ConfigError, DecimalType, classifyDbError, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor } from '../cursor.js';
-import { type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
 import {
   changeColumns,
   checkChangeColumns,
@@ -12,7 +12,7 @@ import {
   readGapChanges,
   toChangeRow,
 } from './common.js';
-import type { ChangeBatch, Dialect, SnapshotSession } from './dialect.js';
+import type { ChangeBatch, Dialect, GapReadOptions, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
   columnSchema,
@@ -27,6 +27,9 @@ import {
 
 const MAX_KEYS_PER_QUERY = 5_000;
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/** Column alias of a FLOAT column's exact value (see rowsOf). */
+const FLOAT_ALIAS = '__erpstream_float_';
 
 export interface MysqlConnectionOptions {
   url: string;
@@ -66,6 +69,8 @@ export class MysqlDialect implements Dialect {
       bigNumberStrings: true,
       decimalNumbers: false,
       dateStrings: true,
+      // JSON as the document's text: parsing it would round big numbers and turn the JSON value null into NULL.
+      jsonStrings: true,
       timezone: 'Z',
       connectTimeout: 10_000,
     });
@@ -202,7 +207,32 @@ export class MysqlDialect implements Dialect {
     }
     checkChangeColumns(settings, info);
     this.ct = { settings, id };
+    await this.checkEvidenceReadable();
     return 'gaps';
+  }
+
+  /**
+   * Gap tracking gives a sequence number up only when no transaction that could hold it is still open, which it
+   * reads from information_schema.INNODB_TRX. Without the PROCESS privilege that table looks empty or is refused:
+   * refuse to start rather than give gaps up blind.
+   */
+  private async checkEvidenceReadable(): Promise<void> {
+    await this.connect();
+    try {
+      await this.conn!.query('SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX');
+      const [grants] = await this.conn!.query('SHOW GRANTS');
+      const text = (grants as RawRow[]).map((g) => String(Object.values(g)[0])).join('\n');
+      if (/GRANT (ALL PRIVILEGES|.*\bPROCESS\b).* ON \*\.\* TO/i.test(text)) return;
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (errno !== 1227 && errno !== 1142 && errno !== 1044) throw classifyDbError(e, 'Reading INNODB_TRX');
+    }
+    throw new ConfigError(
+      'Gap tracking on MySQL/MariaDB reads information_schema.INNODB_TRX to tell a transaction still open from a ' +
+        'rollback before giving a sequence number up, and the connection.user lacks the PROCESS privilege it needs: ' +
+        "GRANT PROCESS ON *.* TO '<user>'@'<host>'",
+      'connection.user',
+    );
   }
 
   private changeTable(): { settings: ChangeTableSettings; id: TableId } {
@@ -256,7 +286,13 @@ export class MysqlDialect implements Dialect {
     return this.handoffWith();
   }
 
-  async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+  async readChanges(
+    cursor: Cursor,
+    limit: number,
+    nowMs: number,
+    gapTimeoutMs: number,
+    options: GapReadOptions = {},
+  ): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
     if (cursor.kind !== 'gaps') throw new ConfigError(`MySQL/MariaDB cannot resume from a ${cursor.kind} position`);
     const seq = this.quote(settings.sequenceColumn);
@@ -278,14 +314,97 @@ export class MysqlDialect implements Dialect {
           'Re-reading change table gaps',
         ),
       (raw) => toChangeRow(raw, settings, id.schema),
+      { ...options, openTransactionAge: () => this.openTransactionAgeMs() },
     );
+  }
+
+  /**
+   * The age of the oldest InnoDB transaction open on the server besides this connection's that has written a
+   * row (a sequence number is taken by an insert; readers cannot hold one), measured on the server's clock
+   * (null: none). Needs the PROCESS privilege.
+   */
+  async openTransactionAgeMs(): Promise<number | null> {
+    const rows = await this.query(
+      `SELECT CAST(ROUND((UNIX_TIMESTAMP(NOW(3)) - MIN(UNIX_TIMESTAMP(trx_started))) * 1000) AS CHAR) AS age
+         FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_rows_modified > 0`,
+      [],
+      'Reading open transactions (information_schema.INNODB_TRX)',
+    );
+    const age = rows[0]?.age;
+    return age === null || age === undefined ? null : Number(age);
   }
 
   rowReader(): Dialect {
     return this; // readRows uses the catalog state describe() built on this instance
   }
 
-  async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+  /**
+   * `SELECT * FROM table <tail>`, with FLOAT columns exact: the text protocol prints a FLOAT with 6 significant
+   * digits (3.40282e38), while `col + 0e0` is the stored single-precision value as a DOUBLE, printed in full. The
+   * exact value replaces the column's own (same name, same place), so the row's columns still follow the table.
+   */
+  private async rowsOf(
+    table: TableInfo,
+    tail: string,
+    params: unknown[],
+    what: string,
+    conn?: mysql.Connection,
+  ): Promise<RawRow[]> {
+    const floats = table.columns.filter((c) => c.dbType.startsWith('float')).map((c) => c.name);
+    if (floats.length === 0) return this.query(`SELECT * FROM ${this.qname(table.id)} ${tail}`, params, what, conn);
+    const exact = floats.map((c, i) => `(${this.quote(c)} + 0e0) AS ${this.quote(`${FLOAT_ALIAS}${i}`)}`);
+    const rows = await this.query(
+      `SELECT *, ${exact.join(', ')} FROM ${this.qname(table.id)} ${tail}`,
+      params,
+      what,
+      conn,
+    );
+    for (const row of rows) {
+      floats.forEach((c, i) => {
+        row[c] = row[`${FLOAT_ALIAS}${i}`];
+        delete row[`${FLOAT_ALIAS}${i}`];
+      });
+    }
+    return rows;
+  }
+
+  /** Change rows visible to `conn`'s transaction above `after`, in sequence order; with `deletesOf`, its deletes. */
+  private async changesAbove(
+    conn: mysql.Connection,
+    after: string,
+    limit: number,
+    deletesOf?: readonly string[],
+  ): Promise<ChangeRow[]> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const params: unknown[] = [after];
+    let only = '';
+    if (deletesOf) {
+      if (deletesOf.length === 0) return [];
+      only =
+        ` AND ${this.quote(settings.tableColumn)} IN (${deletesOf.map(() => '?').join(', ')})` +
+        ` AND ${this.quote(settings.operationColumn)} = ?`;
+      params.push(...deletesOf, settings.deleteValue);
+    }
+    params.push(limit);
+    const raws = await this.query(
+      `SELECT ${this.selectList()} FROM ${this.qname(id)} WHERE ${seq} > CAST(? AS SIGNED)${only} ORDER BY ${seq} LIMIT ?`,
+      params,
+      'Snapshot read of the change table',
+      conn,
+    );
+    return raws.map((raw) => toChangeRow(raw, settings, id.schema));
+  }
+
+  readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>, conn?: mysql.Connection): Promise<RawRow[]> {
+    return this.rowsByKey(table, keys, conn);
+  }
+
+  private async rowsByKey(
+    table: TableInfo,
+    keys: ReadonlyArray<readonly string[]>,
+    conn?: mysql.Connection,
+  ): Promise<RawRow[]> {
     const out: RawRow[] = [];
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_QUERY) {
       const pred = keyInPredicate(
@@ -298,10 +417,12 @@ export class MysqlDialect implements Dialect {
         this.wrapFor(table),
       );
       out.push(
-        ...(await this.query(
-          `SELECT * FROM ${this.qname(table.id)} WHERE ${pred.text}`,
+        ...(await this.rowsOf(
+          table,
+          `WHERE ${pred.text}`,
           pred.params,
           `Reading rows of ${qualified(table.id)}`,
+          conn,
         )),
       );
     }
@@ -326,12 +447,7 @@ export class MysqlDialect implements Dialect {
       chunk: async (t, afterKey, limit) => {
         const order = t.keyColumns.map((c) => this.quote(c)).join(', ');
         if (afterKey === null) {
-          return this.query(
-            `SELECT * FROM ${this.qname(t.id)} ORDER BY ${order} LIMIT ?`,
-            [limit],
-            'Snapshot read',
-            conn,
-          );
+          return this.rowsOf(t, `ORDER BY ${order} LIMIT ?`, [limit], 'Snapshot read', conn);
         }
         const pred = keyAfterPredicate(
           (c) => this.quote(c),
@@ -341,13 +457,16 @@ export class MysqlDialect implements Dialect {
           1,
           this.wrapFor(t),
         );
-        return this.query(
-          `SELECT * FROM ${this.qname(t.id)} WHERE ${pred.text} ORDER BY ${order} LIMIT ?`,
+        return this.rowsOf(
+          t,
+          `WHERE ${pred.text} ORDER BY ${order} LIMIT ?`,
           [...pred.params, limit],
           'Snapshot read',
           conn,
         );
       },
+      changesAbove: (after, limit, deletesOf) => this.changesAbove(conn, after, limit, deletesOf),
+      rows: (t, keys) => this.rowsByKey(t, keys, conn),
       close: async () => {
         await conn.query('COMMIT').catch(() => {});
         await conn.end().catch(() => {});

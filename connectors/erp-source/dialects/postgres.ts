@@ -19,7 +19,7 @@ import {
   readGapChanges,
   toChangeRow,
 } from './common.js';
-import type { ChangeBatch, Dialect, RawChange, SnapshotSession } from './dialect.js';
+import type { ChangeBatch, Dialect, GapReadOptions, RawChange, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
   columnSchema,
@@ -151,12 +151,17 @@ export class PostgresDialect implements Dialect {
    * changes instead of 1 ms, exactly when capture has the most to do. Sorting is disabled for this one statement
    * (SET LOCAL, in its own transaction, which no other statement of this connection can enter: see `turn`).
    */
-  private queryInIndexOrder(text: string, params: unknown[], what: string): Promise<RawRow[]> {
+  private queryInIndexOrder(
+    text: string,
+    params: unknown[],
+    what: string,
+    planner = 'SET LOCAL enable_sort = off',
+  ): Promise<RawRow[]> {
     return this.exclusive(async () => {
       try {
         await this.connect();
         const client = this.client!;
-        await client.query('BEGIN; SET LOCAL enable_sort = off');
+        await client.query(`BEGIN; ${planner}`);
         try {
           return (await client.query<RawRow>(text, params)).rows;
         } finally {
@@ -299,15 +304,15 @@ export class PostgresDialect implements Dialect {
     );
   }
 
-  async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+  async readChanges(
+    cursor: Cursor,
+    limit: number,
+    nowMs: number,
+    gapTimeoutMs: number,
+    options: GapReadOptions = {},
+  ): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
-    const toRow = (raw: RawChange): ChangeRow => {
-      const row = toChangeRow(raw, settings, id.schema);
-      const t = raw[TXID_ALIAS];
-      if (t === undefined || t === null) return row;
-      (row as { txid?: bigint }).txid = BigInt(t as string); // a fresh object: no copy needed
-      return row;
-    };
+    const toRow = (raw: RawChange): ChangeRow => this.toRow(raw);
     const seq = this.quote(settings.sequenceColumn);
     if (cursor.kind === 'gaps') {
       return readGapChanges(
@@ -328,6 +333,7 @@ export class PostgresDialect implements Dialect {
             'Re-reading change table gaps',
           ),
         toRow,
+        options,
       );
     }
     if (cursor.kind !== 'xid') throw new ConfigError(`PostgreSQL cannot resume from a ${cursor.kind} position`);
@@ -337,6 +343,12 @@ export class PostgresDialect implements Dialect {
   /**
    * Transactions not visible in `base` but visible in `target` are exactly the ones that committed in
    * between, whatever order their ids or sequences have; one still running is in target's xip and waits.
+   *
+   * The range is read in sequence order, not transaction-id order: a trigger takes its sequence under the row
+   * lock, so per key the sequence is the order of the changes, while an older transaction (lower txid) may write
+   * a key after a younger one committed a change to it (a delete, then a re-insert). Reading by txid would emit
+   * the re-insert before the delete. The range's rows are a fixed set once `target` is fixed, so paging by
+   * sequence over it is exact; `floor` (its lowest sequence minus one) bounds the index scan.
    */
   private async readXid(
     cursor: XidCursor,
@@ -344,25 +356,38 @@ export class PostgresDialect implements Dialect {
     toRow: (raw: RawChange) => ReturnType<typeof toChangeRow>,
   ): Promise<ChangeBatch> {
     const { settings, id } = this.changeTable();
-    const target =
-      cursor.target ??
-      (await this.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s', [], 'Reading the snapshot'))[0]!.s;
     const tx = this.quote(settings.txidColumn!);
     const seq = this.quote(settings.sequenceColumn);
-    const params: unknown[] = [cursor.base, target];
-    let after = '';
-    if (cursor.target && cursor.after) {
-      params.push(cursor.after[0], cursor.after[1]);
-      after = ` AND (${tx}, ${seq}) > ($3::xid8, $4::bigint)`;
+    const inRange = `${tx} >= pg_snapshot_xmin($1::pg_snapshot)
+          AND NOT pg_visible_in_snapshot(${tx}, $1::pg_snapshot)
+          AND pg_visible_in_snapshot(${tx}, $2::pg_snapshot)`;
+    const resuming = cursor.target !== undefined && cursor.floor !== undefined;
+    const target = resuming
+      ? cursor.target!
+      : (await this.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s', [], 'Reading the snapshot'))[0]!.s;
+    let floor = resuming ? cursor.floor! : null;
+    if (floor === null) {
+      // `+ 0` and no sequential scan: the planner must walk the (txid, seq) index over the range, not the sequence
+      // index from the change table's first row (its min/max shortcut) nor the whole table.
+      const low = await this.queryInIndexOrder(
+        `SELECT (MIN(${seq} + 0) - 1)::text AS m FROM ${this.qname(id)} WHERE ${inRange}`,
+        [cursor.base, target],
+        'Reading the change table',
+        'SET LOCAL enable_seqscan = off',
+      );
+      floor = (low[0]?.m as string | null | undefined) ?? null;
+      // Nothing committed in between: the position moves to the new snapshot.
+      if (floor === null) {
+        const end: XidCursor = { kind: 'xid', base: target, ...(cursor.seq === undefined ? {} : { seq: cursor.seq }) };
+        return { rows: [], positions: [], end, expiredGaps: [], full: false };
+      }
     }
-    params.push(limit);
+    const from = resuming && cursor.afterSeq !== undefined ? cursor.afterSeq : floor;
     const raws = await this.queryInIndexOrder(
       `SELECT ${this.selectList(`, ${tx}::text AS ${this.quote(TXID_ALIAS)}`)} FROM ${this.qname(id)}
-        WHERE ${tx} >= pg_snapshot_xmin($1::pg_snapshot)
-          AND NOT pg_visible_in_snapshot(${tx}, $1::pg_snapshot)
-          AND pg_visible_in_snapshot(${tx}, $2::pg_snapshot)${after}
-        ORDER BY ${tx}, ${seq} LIMIT $${params.length}`,
-      params,
+        WHERE ${seq} > $3::bigint AND ${inRange}
+        ORDER BY ${seq} LIMIT $4`,
+      [cursor.base, target, from, limit],
       'Reading the change table',
     );
     const rows = raws.map(toRow);
@@ -377,13 +402,7 @@ export class PostgresDialect implements Dialect {
         high = r.seq;
         highText = seqText;
       }
-      return {
-        kind: 'xid',
-        base: cursor.base,
-        target,
-        after: [raws[i]![TXID_ALIAS] as string, seqText],
-        seq: highText,
-      };
+      return { kind: 'xid', base: cursor.base, target, floor, afterSeq: seqText, seq: highText };
     });
     const highMark = high === null ? {} : { seq: String(high) };
     const end: XidCursor = full
@@ -393,15 +412,32 @@ export class PostgresDialect implements Dialect {
     return { rows, positions, end, expiredGaps: [], full };
   }
 
+  private toRow(raw: RawChange): ChangeRow {
+    const { settings, id } = this.changeTable();
+    const row = toChangeRow(raw, settings, id.schema);
+    const t = raw[TXID_ALIAS];
+    if (t === undefined || t === null) return row;
+    (row as { txid?: bigint }).txid = BigInt(t as string); // a fresh object: no copy needed
+    return row;
+  }
+
   rowReader(): Dialect {
     return new PostgresDialect(this.options); // readRows needs no catalog state: a second connection suffices
   }
 
-  async readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+  readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]> {
+    return this.rowsByKey(table, keys, (text, params, what) => this.query(text, params, what));
+  }
+
+  private async rowsByKey(
+    table: TableInfo,
+    keys: ReadonlyArray<readonly string[]>,
+    run: (text: string, params: unknown[], what: string) => Promise<RawRow[]>,
+  ): Promise<RawRow[]> {
     if (table.keyColumns.length === 1) {
       // One array parameter instead of thousands: the statement parses and plans in constant time.
       const k = this.quote(table.keyColumns[0]!);
-      return this.query(
+      return run(
         `SELECT * FROM ${this.qname(table.id)} WHERE ${k} = ANY($1)`,
         [keys.map((key) => key[0])],
         `Reading rows of ${qualified(table.id)}`,
@@ -419,7 +455,7 @@ export class PostgresDialect implements Dialect {
         true,
       );
       out.push(
-        ...(await this.query(
+        ...(await run(
           `SELECT * FROM ${this.qname(table.id)} WHERE ${pred.text}`,
           pred.params,
           `Reading rows of ${qualified(table.id)}`,
@@ -427,6 +463,33 @@ export class PostgresDialect implements Dialect {
       );
     }
     return out;
+  }
+
+  /** Change rows visible to `run`'s transaction above `after`, in sequence order; with `deletesOf`, its deletes. */
+  private async changesAbove(
+    run: (text: string, params: unknown[]) => Promise<RawRow[]>,
+    after: string,
+    limit: number,
+    deletesOf?: readonly string[],
+  ): Promise<ChangeRow[]> {
+    const { settings, id } = this.changeTable();
+    const seq = this.quote(settings.sequenceColumn);
+    const params: unknown[] = [after, limit];
+    let only = '';
+    if (deletesOf) {
+      params.push([...deletesOf], settings.deleteValue);
+      only = ` AND ${this.quote(settings.tableColumn)} = ANY($3) AND ${this.quote(settings.operationColumn)} = $4`;
+    }
+    // With the watermark, each row's transaction id: the task checks which rows a hand-off covers.
+    const txid =
+      this.changeTable().kind === 'xid'
+        ? `, ${this.quote(settings.txidColumn!)}::text AS ${this.quote(TXID_ALIAS)}`
+        : '';
+    const raws = await run(
+      `SELECT ${this.selectList(txid)} FROM ${this.qname(id)} WHERE ${seq} > $1::bigint${only} ORDER BY ${seq} LIMIT $2`,
+      params,
+    );
+    return raws.map((raw) => this.toRow(raw));
   }
 
   async beginSnapshot(): Promise<SnapshotSession> {
@@ -466,6 +529,8 @@ export class PostgresDialect implements Dialect {
           [...pred.params, limit],
         );
       },
+      changesAbove: (after, limit, deletesOf) => this.changesAbove(run, after, limit, deletesOf),
+      rows: (t, keys) => this.rowsByKey(t, keys, (text, params) => run(text, params)),
       close: async () => {
         await client.query('COMMIT').catch(() => {});
         await client.end().catch(() => {});

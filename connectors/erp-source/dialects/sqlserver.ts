@@ -19,7 +19,7 @@ import {
   readGapChanges,
   toChangeRow,
 } from './common.js';
-import type { ChangeBatch, Dialect, RawChange, SnapshotSession } from './dialect.js';
+import type { ChangeBatch, Dialect, GapReadOptions, RawChange, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
   columnSchema,
@@ -453,7 +453,13 @@ export class SqlServerDialect implements Dialect {
     return this.gapHandoffOn();
   }
 
-  async readChanges(cursor: Cursor, limit: number, nowMs: number, gapTimeoutMs: number): Promise<ChangeBatch> {
+  async readChanges(
+    cursor: Cursor,
+    limit: number,
+    nowMs: number,
+    gapTimeoutMs: number,
+    options: GapReadOptions = {},
+  ): Promise<ChangeBatch> {
     if (cursor.kind === 'ct') return this.readChangeTracking(cursor, limit);
     const { settings, id } = this.changeTable();
     const toRow = (raw: RawChange) => {
@@ -481,6 +487,7 @@ export class SqlServerDialect implements Dialect {
             'Re-reading change table gaps',
           ),
         toRow,
+        options,
       );
     }
     if (cursor.kind !== 'rv') throw new ConfigError(`SQL Server cannot resume from a ${cursor.kind} position`);

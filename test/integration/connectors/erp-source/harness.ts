@@ -93,12 +93,15 @@ export function captureLogger(lines: LogLine[]): Logger {
 }
 
 export class TaskHarness {
-  readonly store = new MemoryOffsetStore();
   readonly logs: LogLine[] = [];
   readonly progress: Array<Record<string, unknown>> = [];
   task: ErpSourceTask | null = null;
 
-  constructor(public props: Record<string, string>) {}
+  /** `store`: another harness's offsets, to start a new task where a dropped ("killed") one left them. */
+  constructor(
+    public props: Record<string, string>,
+    readonly store = new MemoryOffsetStore(),
+  ) {}
 
   async start(): Promise<void> {
     const task = new ErpSourceTask();

@@ -150,6 +150,22 @@ describe('PostgreSQL snapshot cursor', () => {
     expect(isDone(c, ch(105, 1))).toBe(false); // in progress at target
     expect(isDone(c, ch(104, 1))).toBe(false);
   });
+
+  it('inside a range read in sequence order, marks done the range rows up to `afterSeq`, whatever their txid', () => {
+    const c = {
+      kind: 'xid' as const,
+      base: '100:100:',
+      target: '100:120:105',
+      floor: '40',
+      afterSeq: '50',
+    };
+    const ch = (txid: number, seq: number) => ({ seq: BigInt(seq), txid: BigInt(txid) });
+    expect(isDone(c, ch(99, 900))).toBe(true); // visible in base
+    expect(isDone(c, ch(110, 50))).toBe(true); // a younger transaction with a lower sequence: read already
+    expect(isDone(c, ch(101, 51))).toBe(false); // an older transaction with a higher sequence: not yet
+    expect(isDone(c, ch(105, 1))).toBe(false); // in progress at target
+    expect(isDone(c, ch(121, 1))).toBe(false); // after target
+  });
 });
 
 describe('snapshot hand-off (gap tracking)', () => {

@@ -1,0 +1,62 @@
+import type { ChangeRow } from './model.js';
+
+/** How far below the snapshot's highest sequence the versions look for numbers held by open transactions. */
+export const VERSION_WINDOW = 10_000n;
+
+/**
+ * Versions of snapshot rows. A snapshot row must order correctly against streamed events of the same key, on both
+ * sides: above (or equal to) every change the snapshot already contains — a consumer that kept a streamed event
+ * of an earlier run must take the snapshot row — and below every change it does not contain yet — a transaction
+ * still open at the snapshot is streamed later and must win.
+ *
+ * Per key, changes are serialized by the row lock, so a key's visible changes all have lower sequences than its
+ * invisible ones. Let `floor` be one below the lowest number the snapshot cannot see in the window below its
+ * highest sequence (or that highest sequence when it sees every number there). A key changed above `floor` gets
+ * the highest sequence of its visible changes; any other key gets `floor`: its visible changes are at or below
+ * it, its invisible ones above it. Numbers below the window are taken as settled (as the gap hand-off does).
+ */
+export class SnapshotVersions {
+  private constructor(
+    readonly floor: bigint,
+    private readonly byKey: ReadonlyMap<string, bigint>,
+  ) {}
+
+  /** No change table rows (or no way to read them): every snapshot row gets version 0. */
+  static readonly none = new SnapshotVersions(0n, new Map());
+
+  /**
+   * From the snapshot's highest visible sequence and the change rows it sees above `high - VERSION_WINDOW`
+   * (ascending or not). `keyOf` names a change's key as the task does (null: a table not snapshotted).
+   */
+  static fromWindow(
+    high: bigint | null,
+    visible: readonly ChangeRow[],
+    keyOf: (change: ChangeRow) => string | null,
+    window = VERSION_WINDOW,
+  ): SnapshotVersions {
+    if (high === null) return SnapshotVersions.none;
+    const seen = new Set(visible.map((c) => c.seq));
+    const low = high - window > 0n ? high - window : 0n;
+    let floor = high;
+    for (let s = low + 1n; s < high; s++) {
+      if (!seen.has(s)) {
+        floor = s - 1n;
+        break;
+      }
+    }
+    const byKey = new Map<string, bigint>();
+    for (const c of visible) {
+      if (c.seq <= floor || c.seq > high) continue;
+      const k = keyOf(c);
+      if (k === null) continue;
+      const v = byKey.get(k);
+      if (v === undefined || c.seq > v) byKey.set(k, c.seq);
+    }
+    return new SnapshotVersions(floor, byKey);
+  }
+
+  /** The version of the snapshot row of `key` (as `keyOf` named it). */
+  versionOf(key: string): bigint {
+    return this.byKey.get(key) ?? this.floor;
+  }
+}
