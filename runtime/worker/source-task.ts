@@ -201,10 +201,13 @@ export class WorkerSourceTask {
         return;
       }
       if (d.transactions) {
-        // Nothing of a failed transaction may become visible, records or offsets.
+        // Nothing of a failed transaction may become visible, records or offsets. During a broker outage an abort
+        // cannot reach the coordinator: the next instance's producer (same transactional id) aborts it when it starts.
         this.pending = new Map();
         this.uncommitted = [];
-        await closeQuietly(d.logger, 'transaction', () => d.transactions!.producer.abort());
+        if (outageOf(error) === null) {
+          await closeQuietly(d.logger, 'transaction', () => d.transactions!.producer.abort());
+        }
       } else {
         // Offsets of acknowledged records are still safe to keep (a failed batch in flight recorded none).
         await this.inflight.catch(() => {});
@@ -365,7 +368,8 @@ export class WorkerSourceTask {
     if (d.transactions) {
       const tx = d.transactions.producer;
       if (!tx.inTransaction) await tx.begin();
-      // A failed send fails the task (the transaction aborts): no retry-with-tolerance inside a transaction.
+      // No retry inside a transaction: a failed send ends this instance and the transaction. On a broker outage the
+      // worker starts a new instance from the committed offsets once the broker is back (Worker.startTask).
       const acks = out.length > 0 ? await tx.send(out) : [];
       const topics = new Set(out.map((o) => o.topic));
       for (const t of topics) d.onTopic(t);
