@@ -216,7 +216,10 @@ export class WorkerSourceTask {
       }
       await closeQuietly(d.logger, 'source task', () => d.task.stop());
       await closeQuietly(d.logger, 'transforms', () => d.chain.close());
-      d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
+      // Exactly-once: an outage ends this instance only (the worker starts another once the broker is back).
+      if (d.transactions && outageOf(error) !== null)
+        d.logger.warn(`Task ${d.connector}-${d.taskId} stopped`, { error });
+      else d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
       d.listener.onState('FAILED', error);
     }
   }

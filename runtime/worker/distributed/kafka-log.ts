@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../../api/index.js';
+import { ConfigError, RetriableError } from '../../api/index.js';
 import {
   type Admin,
   type Consumer,
@@ -12,6 +12,22 @@ import {
   retryTransient,
 } from '../../kafka/index.js';
 import { HighWatermarks } from '../../kafka/high-watermarks.js';
+
+/**
+ * kafkajs' fetchTopicOffsets throws a TypeError (`Cannot destructure property 'partitions' of 'low.pop(...)'`) when a
+ * broker that just restarted answers without the topic's partitions: the broker is not ready yet, an outage.
+ */
+async function topicOffsets(admin: Admin, topic: string): ReturnType<Admin['fetchTopicOffsets']> {
+  try {
+    return await admin.fetchTopicOffsets(topic);
+  } catch (e) {
+    if (!(e instanceof TypeError && /\.pop\(/.test(e.message))) throw e;
+    throw new RetriableError(`The offsets of ${topic} are not served yet: ${e.message}`, {
+      cause: e,
+      code: 'ERPSTREAM_KAFKA_UNAVAILABLE',
+    });
+  }
+}
 
 export interface LogRecord {
   key: string | null;
@@ -126,7 +142,13 @@ export class KafkaBasedLog {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        // kafkajs restarts a consumer that crashed on a broker outage; it rejoins its group, which has no committed
+        // offsets, and reads the topic from the beginning again. Records already applied are skipped: applied again,
+        // they would take the store back to older values (a task would resume from a stale source offset) while
+        // readToEnd(), whose positions are already past them, reports the store up to date.
+        const applied = this.positions.get(batch.partition) ?? 0n;
         for (const m of batch.messages) {
+          if (BigInt(m.offset) < applied) continue;
           this.apply({
             key: m.key === null ? null : m.key.toString('utf8'),
             value: m.value,
@@ -158,7 +180,7 @@ export class KafkaBasedLog {
   async readToEnd(timeoutMs = 30_000, options: { openTransactions?: boolean } = {}): Promise<void> {
     // A topic created a moment ago may not be served by its leader yet ("This server does not host this
     // topic-partition"): retried like any transient condition.
-    const stable = await retryTransient(() => this.admin.fetchTopicOffsets(this.topic), { timeoutMs });
+    const stable = await retryTransient(() => topicOffsets(this.admin, this.topic), { timeoutMs });
     let ends = stable.map((e) => ({ partition: e.partition, offset: BigInt(e.offset) }));
     if (options.openTransactions) {
       this.highWatermarks ??= new HighWatermarks(brokersOf(this.kafka), `${this.groupPrefix}-end-offsets`);
