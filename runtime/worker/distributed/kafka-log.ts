@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError, RetriableError } from '../../api/index.js';
+import { ConfigError } from '../../api/index.js';
 import {
   type Admin,
   type Consumer,
@@ -12,22 +12,6 @@ import {
   retryTransient,
 } from '../../kafka/index.js';
 import { HighWatermarks } from '../../kafka/high-watermarks.js';
-
-/**
- * kafkajs' fetchTopicOffsets throws a TypeError (`Cannot destructure property 'partitions' of 'low.pop(...)'`) when a
- * broker that just restarted answers without the topic's partitions: the broker is not ready yet, an outage.
- */
-async function topicOffsets(admin: Admin, topic: string): ReturnType<Admin['fetchTopicOffsets']> {
-  try {
-    return await admin.fetchTopicOffsets(topic);
-  } catch (e) {
-    if (!(e instanceof TypeError && /\.pop\(/.test(e.message))) throw e;
-    throw new RetriableError(`The offsets of ${topic} are not served yet: ${e.message}`, {
-      cause: e,
-      code: 'ERPSTREAM_KAFKA_UNAVAILABLE',
-    });
-  }
-}
 
 export interface LogRecord {
   key: string | null;
@@ -180,7 +164,7 @@ export class KafkaBasedLog {
   async readToEnd(timeoutMs = 30_000, options: { openTransactions?: boolean } = {}): Promise<void> {
     // A topic created a moment ago may not be served by its leader yet ("This server does not host this
     // topic-partition"): retried like any transient condition.
-    const stable = await retryTransient(() => topicOffsets(this.admin, this.topic), { timeoutMs });
+    const stable = await retryTransient(() => this.admin.fetchTopicOffsets(this.topic), { timeoutMs });
     let ends = stable.map((e) => ({ partition: e.partition, offset: BigInt(e.offset) }));
     if (options.openTransactions) {
       this.highWatermarks ??= new HighWatermarks(brokersOf(this.kafka), `${this.groupPrefix}-end-offsets`);
