@@ -388,6 +388,8 @@ export class Worker {
     outageSince: number | null,
     restart: (outageSince: number) => Promise<void>,
   ): TaskListener {
+    // Once this instance runs, the outage that started it is over: a later one is a new outage, waited for afresh.
+    let recovered = outageSince === null;
     return {
       onWaiting: (w) => listener.onWaiting?.(w),
       onState: (state, error) => {
@@ -396,11 +398,14 @@ export class Worker {
         const self = instance();
         if (what === null || self === undefined || this.tasks.get(key) !== self) {
           // The replacement is up: the outage that ended the previous instance is over.
-          if (state === 'RUNNING' && outageSince !== null) listener.onWaiting?.(null);
+          if ((state === 'RUNNING' || state === 'PAUSED') && !recovered) {
+            recovered = true;
+            listener.onWaiting?.(null);
+          }
           listener.onState(state, error);
           return;
         }
-        const since = outageSince ?? Date.now();
+        const since = recovered ? Date.now() : outageSince!;
         listener.onWaiting?.(waitingStatus(what, since, error));
         logger.warn(
           `Transaction of task ${key} ended by an outage of ${what}; starting the task again from its committed offsets once it is back`,

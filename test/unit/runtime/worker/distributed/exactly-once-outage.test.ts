@@ -180,6 +180,36 @@ describe('exactly-once source task: a broker outage in a transaction', () => {
     }, 30_000);
   }
 
+  it('a second outage, after the task recovered, is waited for afresh (outage.wait.timeout.ms counts per outage)', async () => {
+    const kafka = new OutageKafka();
+    const worker = workerOn(kafka, { 'outage.wait.timeout.ms': '2500' });
+    const states: string[] = [];
+    let commits = 0;
+    const original = kafka.store.set.bind(kafka.store);
+    kafka.store.set = async (c, e) => {
+      await original(c, e);
+      commits++;
+      // Two outages of 1.5 s each, more than 2.5 s apart: together longer than the limit, each shorter.
+      if (commits === 2 || commits === 6) {
+        if (commits === 6) await new Promise((r) => setTimeout(r, 1500));
+        kafka.hit = 'send';
+        const wentDown = setInterval(() => {
+          if (!kafka.down) return;
+          clearInterval(wentDown);
+          setTimeout(() => (kafka.down = false), 1500);
+        }, 5);
+      }
+    };
+    await worker.startTask('tx', 0, { 'connector.class': 'test.CountingSourceConnector' }, {}, false, {
+      onState: (s) => states.push(s),
+    });
+    await waitFor(() => kafka.visible.includes(String(LAST)) || states.includes('FAILED'), 20_000, 'the end');
+    await worker.stopTask('tx', 0);
+    expect(states).not.toContain('FAILED');
+    expect(kafka.visible).toEqual(everyRecordOnce);
+    expect(kafka.producers).toBe(3);
+  }, 30_000);
+
   it('fails the task, naming the broker, once the outage outlasts outage.wait.timeout.ms', async () => {
     const kafka = new OutageKafka();
     const worker = workerOn(kafka, { 'outage.wait.timeout.ms': '1000' });
