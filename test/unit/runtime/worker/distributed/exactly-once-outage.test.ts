@@ -33,6 +33,16 @@ class OutageKafka extends FakeKafka {
   zombieWrites = 0;
   private epoch = 0;
 
+  /** The broker goes down where `hit` says and comes back `ms` after. */
+  outage(hit: NonNullable<OutageKafka['hit']>, ms: number): void {
+    this.hit = hit;
+    const wentDown = setInterval(() => {
+      if (!this.down) return;
+      clearInterval(wentDown);
+      setTimeout(() => (this.down = false), ms);
+    }, 5);
+  }
+
   async transactionalProducer(): Promise<TransactionalProducerPort> {
     if (this.down) throw outage();
     const epoch = ++this.epoch;
@@ -153,12 +163,7 @@ describe('exactly-once source task: a broker outage in a transaction', () => {
       kafka.store.set = async (c, e) => {
         await original(c, e);
         if (++commits === 2) {
-          kafka.hit = hit;
-          const wentDown = setInterval(() => {
-            if (!kafka.down) return;
-            clearInterval(wentDown);
-            setTimeout(() => (kafka.down = false), 1500);
-          }, 5);
+          kafka.outage(hit, 1500);
         }
       };
       await worker.startTask('tx', 0, { 'connector.class': 'test.CountingSourceConnector' }, {}, false, {
@@ -192,12 +197,7 @@ describe('exactly-once source task: a broker outage in a transaction', () => {
       // Two outages of 1.5 s each, more than 2.5 s apart: together longer than the limit, each shorter.
       if (commits === 2 || commits === 6) {
         if (commits === 6) await new Promise((r) => setTimeout(r, 1500));
-        kafka.hit = 'send';
-        const wentDown = setInterval(() => {
-          if (!kafka.down) return;
-          clearInterval(wentDown);
-          setTimeout(() => (kafka.down = false), 1500);
-        }, 5);
+        kafka.outage('send', 1500);
       }
     };
     await worker.startTask('tx', 0, { 'connector.class': 'test.CountingSourceConnector' }, {}, false, {
