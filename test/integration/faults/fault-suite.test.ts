@@ -558,7 +558,7 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it('loses nothing, duplicates nothing under read_committed and never fails a task', async () => {
+  it('loses nothing, writes nothing twice across the outage (read_committed) and never fails a task', async () => {
     const props = path.join(dir, 'worker.properties');
     await writeFile(
       props,
