@@ -57,6 +57,9 @@ export function isTransientKafkaError(e: unknown, depth = 0): boolean {
   };
   // kafkajs marks protocol errors by Kafka's error table, @platformatic/kafka sets canRetry; ours are RetriableError.
   if (err.retriable === true || err.canRetry === true) return true;
+  // kafkajs' admin.fetchTopicOffsets fails this way when a broker (just started, or a topic just created) answers
+  // without the partitions' offsets: not served yet.
+  if (e instanceof TypeError && /'(low|high)\.pop\(\.\.\.\)'/.test(e.message)) return true;
   if (typeof err.type === 'string' && TRANSIENT_TYPES.has(err.type)) return true;
   if (typeof err.name === 'string' && TRANSIENT_NAMES.has(err.name)) return true;
   if (typeof err.code === 'string' && NETWORK_CODES.test(err.code)) return true;

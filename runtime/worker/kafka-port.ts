@@ -313,7 +313,11 @@ export class KafkaJsPort implements KafkaPort {
       },
       async begin() {
         if (txn) throw new Error(`Transaction ${transactionalId} is already open`);
-        txn = await producer.transaction();
+        try {
+          txn = await producer.transaction();
+        } catch (e) {
+          throw wrapKafkaError(e);
+        }
       },
       async send(records) {
         if (!txn) throw new Error(`No open transaction for ${transactionalId}`);
@@ -323,15 +327,25 @@ export class KafkaJsPort implements KafkaPort {
           throw wrapKafkaError(e);
         }
       },
+      // A broker outage during commit or abort is an outage (the task waits it out and starts again from the
+      // committed offsets), not a reason to fail.
       async commit() {
         const t = txn;
         txn = null;
-        await t?.commit();
+        try {
+          await t?.commit();
+        } catch (e) {
+          throw wrapKafkaError(e);
+        }
       },
       async abort() {
         const t = txn;
         txn = null;
-        await t?.abort();
+        try {
+          await t?.abort();
+        } catch (e) {
+          throw wrapKafkaError(e);
+        }
       },
       async close() {
         await producer.disconnect();

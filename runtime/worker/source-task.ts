@@ -201,10 +201,13 @@ export class WorkerSourceTask {
         return;
       }
       if (d.transactions) {
-        // Nothing of a failed transaction may become visible, records or offsets.
+        // Nothing of a failed transaction may become visible, records or offsets. During a broker outage an abort
+        // cannot reach the coordinator: the next instance's producer (same transactional id) aborts it when it starts.
         this.pending = new Map();
         this.uncommitted = [];
-        await closeQuietly(d.logger, 'transaction', () => d.transactions!.producer.abort());
+        if (outageOf(error) === null) {
+          await closeQuietly(d.logger, 'transaction', () => d.transactions!.producer.abort());
+        }
       } else {
         // Offsets of acknowledged records are still safe to keep (a failed batch in flight recorded none).
         await this.inflight.catch(() => {});
@@ -213,7 +216,10 @@ export class WorkerSourceTask {
       }
       await closeQuietly(d.logger, 'source task', () => d.task.stop());
       await closeQuietly(d.logger, 'transforms', () => d.chain.close());
-      d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
+      // Exactly-once: an outage ends this instance only (the worker starts another once the broker is back).
+      if (d.transactions && outageOf(error) !== null)
+        d.logger.warn(`Task ${d.connector}-${d.taskId} stopped`, { error });
+      else d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
       d.listener.onState('FAILED', error);
     }
   }
@@ -365,7 +371,8 @@ export class WorkerSourceTask {
     if (d.transactions) {
       const tx = d.transactions.producer;
       if (!tx.inTransaction) await tx.begin();
-      // A failed send fails the task (the transaction aborts): no retry-with-tolerance inside a transaction.
+      // No retry inside a transaction: a failed send ends this instance and the transaction. On a broker outage the
+      // worker starts a new instance from the committed offsets once the broker is back (Worker.startTask).
       const acks = out.length > 0 ? await tx.send(out) : [];
       const topics = new Set(out.map((o) => o.topic));
       for (const t of topics) d.onTopic(t);

@@ -9,9 +9,14 @@ import {
   type SourceTaskContext,
 } from '../api/index.js';
 import { type ConfigTransformer, reverseTransform } from '../config-providers/index.js';
-import { describeWaiting, type WaitingStatus } from '../errors/outage.js';
+import { describeWaiting, OutageTimeoutError, outageOf, type WaitingStatus, waitingStatus } from '../errors/outage.js';
 import { ErrorReporter } from '../errors/reporter.js';
-import { errorHandlingConfig, waitOutOutage } from '../errors/retry.js';
+import {
+  type ErrorHandlingConfig,
+  errorHandlingConfig,
+  StoppedWhileWaitingError,
+  waitOutOutage,
+} from '../errors/retry.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import type { Compression, KafkaPort, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
@@ -81,6 +86,10 @@ export class Worker {
   private readonly tasks = new Map<string, RunningTask>();
   private sharedProducer: Promise<ProducerPort> | null = null;
   private readonly txProducers = new Map<string, TransactionalProducerPort>();
+  /** Tasks being started: stopping one ends its start (and a wait for an outage in it) at once. */
+  private readonly starting = new Map<string, { stop: AbortController; done: Promise<void> }>();
+  /** Tasks whose target state is PAUSED, so a task started again after an outage starts paused too. */
+  private readonly paused = new Set<string>();
 
   constructor(private readonly o: WorkerOptions) {}
 
@@ -149,7 +158,7 @@ export class Worker {
     return this.sharedProducer;
   }
 
-  async startTask(
+  startTask(
     connector: string,
     taskId: number,
     rawConnectorConfig: Record<string, string>,
@@ -157,10 +166,31 @@ export class Worker {
     paused: boolean,
     listener: TaskListener,
   ): Promise<void> {
+    return this.startTaskInstance(connector, taskId, rawConnectorConfig, rawTaskConfig, paused, listener, null);
+  }
+
+  /**
+   * @param outageSince exactly-once: this instance replaces one that a broker outage ended (see restartOnOutage);
+   *   when that outage began. The new producer waits for the broker, for what is left of outage.wait.timeout.ms.
+   */
+  private async startTaskInstance(
+    connector: string,
+    taskId: number,
+    rawConnectorConfig: Record<string, string>,
+    rawTaskConfig: Record<string, string>,
+    paused: boolean,
+    outerListener: TaskListener,
+    outageSince: number | null,
+  ): Promise<void> {
     const key = `${connector}-${taskId}`;
     await this.stopTask(connector, taskId);
+    if (paused) this.paused.add(key);
+    else this.paused.delete(key);
+    const starting = new AbortController();
+    let started!: () => void;
+    this.starting.set(key, { stop: starting, done: new Promise<void>((r) => (started = r)) });
     const logger = this.o.logger.child({ connector, task: taskId });
-    listener = this.watchWaiting(connector, taskId, listener, logger);
+    let listener = this.watchWaiting(connector, taskId, outerListener, logger);
     try {
       const plugin = resolveConnectorPlugin(this.o.registry, rawConnectorConfig['connector.class'] ?? '');
       const connectorConfig = await this.resolve(rawConnectorConfig, `connector ${connector}`);
@@ -218,7 +248,32 @@ export class Worker {
           },
         };
         // Fence first: initTransactions aborts a zombie's open transaction before this task reads offsets.
-        const transactions = await this.transactionsFor(connector, taskId, connectorConfig);
+        const transactions = await this.transactionsFor(
+          connector,
+          taskId,
+          connectorConfig,
+          outageSince === null ? null : { errors, listener, since: outageSince, signal: starting.signal },
+        );
+        const self: { runner?: WorkerSourceTask } = {};
+        if (transactions) {
+          listener = this.restartOnOutage(
+            key,
+            () => self.runner,
+            listener,
+            logger,
+            outageSince,
+            (since) =>
+              this.startTaskInstance(
+                connector,
+                taskId,
+                rawConnectorConfig,
+                rawTaskConfig,
+                this.paused.has(key),
+                outerListener,
+                since,
+              ),
+          );
+        }
         const requests = transactions?.requests;
         task.initialize(requests ? { ...ctx, transactionContext: requests } : ctx);
         const chain = await TransformChain.build<SourceRecord>(connectorConfig, { registry: this.o.registry });
@@ -242,6 +297,8 @@ export class Worker {
           metrics: { polled: m.polled, produced: m.produced, offsetCommit: m.offsetCommit },
           ...(transactions ? { transactions } : {}),
         });
+        if (starting.signal.aborted) throw new StoppedWhileWaitingError('the task to start');
+        self.runner = runner;
         this.tasks.set(key, runner);
         await runner.start(paused);
       } else {
@@ -308,9 +365,61 @@ export class Worker {
       m.dlq(() => reporter.dlqCount);
     } catch (error) {
       await this.closeTxProducer(key);
+      if (starting.signal.aborted && error instanceof StoppedWhileWaitingError) {
+        // Stopped (or started anew) while this start waited: the stop or the newer start reports the state.
+        listener.onState('UNASSIGNED');
+        return;
+      }
       logger.error(`Failed to start task ${key}`, { error });
       listener.onState('FAILED', error);
+    } finally {
+      if (this.starting.get(key)?.stop === starting) this.starting.delete(key);
+      started();
     }
+  }
+
+  /**
+   * Exactly-once: a broker outage during a transaction (begin, a send, the offsets, the commit) does not fail the
+   * task. The instance has stopped and nothing of its open transaction is committed; a new instance is started that
+   * waits for the broker (status "waiting for the Kafka broker"), fences the old producer with the same
+   * transactional id (initTransactions aborts its transaction unless the commit had reached the coordinator) and
+   * reads the offsets of the committed transactions. Whether an ambiguous commit succeeded or not, resuming from
+   * them neither loses nor repeats a record. Only the outage outlasting outage.wait.timeout.ms fails the task.
+   */
+  private restartOnOutage(
+    key: string,
+    instance: () => RunningTask | undefined,
+    listener: TaskListener,
+    logger: Logger,
+    outageSince: number | null,
+    restart: (outageSince: number) => Promise<void>,
+  ): TaskListener {
+    // Once this instance runs, the outage that started it is over: a later one is a new outage, waited for afresh.
+    let recovered = outageSince === null;
+    return {
+      onWaiting: (w) => listener.onWaiting?.(w),
+      onState: (state, error) => {
+        const what = state === 'FAILED' ? outageOf(error) : null;
+        // Only the instance the worker still runs is started again (not one stopped or replaced meanwhile).
+        const self = instance();
+        if (what === null || self === undefined || this.tasks.get(key) !== self) {
+          // The replacement is up: the outage that ended the previous instance is over.
+          if ((state === 'RUNNING' || state === 'PAUSED') && !recovered) {
+            recovered = true;
+            listener.onWaiting?.(null);
+          }
+          listener.onState(state, error);
+          return;
+        }
+        const since = recovered ? Date.now() : outageSince!;
+        listener.onWaiting?.(waitingStatus(what, since, error));
+        logger.warn(
+          `Transaction of task ${key} ended by an outage of ${what}; starting the task again from its committed offsets once it is back`,
+          { error },
+        );
+        void restart(since).catch((e: unknown) => listener.onState('FAILED', e));
+      },
+    };
   }
 
   /**
@@ -340,6 +449,12 @@ export class Worker {
     connector: string,
     taskId: number,
     config: Record<string, string>,
+    afterOutage: {
+      errors: ErrorHandlingConfig;
+      listener: TaskListener;
+      since: number;
+      signal: AbortSignal;
+    } | null,
   ): Promise<SourceTaskDeps['transactions']> {
     const eos = this.o.exactlyOnce;
     if (!eos) return undefined;
@@ -347,9 +462,16 @@ export class Worker {
     const raw = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
     const boundary = raw === 'interval' || raw === 'connector' ? raw : 'poll';
     const key = `${connector}-${taskId}`;
-    const producer = await this.o.kafka.transactionalProducer(taskTransactionalId(eos.groupId, connector, taskId), {
-      ...(this.o.compression ? { compression: this.o.compression } : {}),
-    });
+    const kafka = this.o.kafka;
+    const open = () =>
+      kafka.transactionalProducer!(taskTransactionalId(eos.groupId, connector, taskId), {
+        ...(this.o.compression ? { compression: this.o.compression } : {}),
+      });
+    const producer = afterOutage === null ? await open() : await this.waitForBroker(afterOutage, open);
+    if (afterOutage?.signal.aborted) {
+      await closeQuietly(this.o.logger, `transactional producer ${key}`, () => producer.close());
+      throw new StoppedWhileWaitingError('the Kafka broker');
+    }
     this.txProducers.set(key, producer);
     const interval = config['transaction.boundary.interval.ms'];
     return {
@@ -359,6 +481,23 @@ export class Worker {
       intervalMs: interval !== undefined && interval !== '' ? Number(interval) : this.o.offsetFlushIntervalMs,
       offsetRecords: (entries) => eos.offsetRecords(connector, entries),
     };
+  }
+
+  /** A new instance after an outage: waits for the broker for what is left of outage.wait.timeout.ms since it began. */
+  private async waitForBroker<T>(
+    o: { errors: ErrorHandlingConfig; listener: TaskListener; since: number; signal: AbortSignal },
+    op: () => Promise<T>,
+  ): Promise<T> {
+    const limit = o.errors.outageWaitMs ?? -1;
+    const left = limit < 0 ? -1 : Math.max(0, limit - (Date.now() - o.since));
+    try {
+      return await waitOutOutage({ ...o.errors, outageWaitMs: left }, o.listener, op, o.signal);
+    } catch (e) {
+      // The wait counts from the outage's start, not from this instance's.
+      if (e instanceof OutageTimeoutError)
+        throw new OutageTimeoutError('the Kafka broker', Date.now() - o.since, e.cause);
+      throw e;
+    }
   }
 
   private async closeTxProducer(key: string): Promise<void> {
@@ -380,6 +519,14 @@ export class Worker {
 
   async stopTask(connector: string, taskId: number): Promise<void> {
     const key = `${connector}-${taskId}`;
+    const start = this.starting.get(key);
+    if (start) {
+      // One instance at a time: a start still running (a new instance waiting for the broker) ends first, so two
+      // producers with this task's transactional id never fence each other.
+      this.starting.delete(key);
+      start.stop.abort();
+      await start.done;
+    }
     const t = this.tasks.get(key);
     if (!t) return;
     this.tasks.delete(key);
@@ -388,10 +535,12 @@ export class Worker {
   }
 
   pauseTask(connector: string, taskId: number): void {
+    this.paused.add(`${connector}-${taskId}`);
     this.tasks.get(`${connector}-${taskId}`)?.pause();
   }
 
   resumeTask(connector: string, taskId: number): void {
+    this.paused.delete(`${connector}-${taskId}`);
     this.tasks.get(`${connector}-${taskId}`)?.resume();
   }
 

@@ -126,7 +126,13 @@ export class KafkaBasedLog {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        // kafkajs restarts a consumer that crashed on a broker outage; it rejoins its group, which has no committed
+        // offsets, and reads the topic from the beginning again. Records already applied are skipped: applied again,
+        // they would take the store back to older values (a task would resume from a stale source offset) while
+        // readToEnd(), whose positions are already past them, reports the store up to date.
+        const applied = this.positions.get(batch.partition) ?? 0n;
         for (const m of batch.messages) {
+          if (BigInt(m.offset) < applied) continue;
           this.apply({
             key: m.key === null ? null : m.key.toString('utf8'),
             value: m.value,

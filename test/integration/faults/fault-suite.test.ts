@@ -8,6 +8,7 @@ import { changeTableDdl, changeTriggersDdl } from '../../../connectors/erp-sourc
 import { AvroConverter } from '../../../runtime/converters/index.js';
 import { type Consumer, createConsumer, createKafka } from '../../../runtime/kafka/index.js';
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
+import { clusterProps } from '../worker/distributed/cluster.js';
 import { type PrivateService, privateKafka, privatePostgres, privateRegistry } from './private-stack.js';
 
 /**
@@ -47,6 +48,76 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** Each key's latest change in the change table: `<topic>|<key>` → its sequence (the version of its last event). */
+async function latestChanges(admin: pg.Client, schema: string, prefix: string): Promise<Map<string, bigint>> {
+  const rows = (
+    await admin.query(
+      `SELECT table_name, record_id, max(seq) AS m FROM ${schema}.change_log GROUP BY table_name, record_id`,
+    )
+  ).rows as Array<{ table_name: string; record_id: string; m: string }>;
+  return new Map(rows.map((r) => [`${prefix}.${r.table_name}|${r.record_id}`, BigInt(r.m)]));
+}
+
+/** Each key's highest version read: `<topic>|<key>` → version. */
+function highestVersions(seen: ReadonlyArray<{ topic: string; key: number; version: bigint }>): Map<string, bigint> {
+  const top = new Map<string, bigint>();
+  for (const s of seen) {
+    const k = `${s.topic}|${s.key}`;
+    if ((top.get(k) ?? -1n) < s.version) top.set(k, s.version);
+  }
+  return top;
+}
+
+/** Waits (up to 3 minutes) until every key's latest change was read; what is still missing then counts as lost. */
+async function drained(
+  expected: ReadonlyMap<string, bigint>,
+  seen: ReadonlyArray<{ topic: string; key: number; version: bigint }>,
+  abort?: () => string | null,
+): Promise<void> {
+  await waitFor(
+    () => {
+      const top = highestVersions(seen);
+      return [...expected].every(([k, v]) => (top.get(k) ?? -1n) >= v);
+    },
+    180_000,
+    'every committed change on the topics',
+    abort,
+  ).catch(() => null);
+}
+
+/** Whether the broker lists every one of `topics`. */
+async function topicsListed(client: ReturnType<typeof createKafka>, topics: readonly string[]): Promise<boolean> {
+  const a = client.admin();
+  await a.connect();
+  try {
+    const listed = await a.listTopics();
+    return topics.every((t) => listed.includes(t));
+  } finally {
+    await a.disconnect();
+  }
+}
+
+/** A client on the database with `schema`'s change table and the captured TABLES (triggers included). */
+async function capturedTables(url: string, schema: string): Promise<pg.Client> {
+  const admin = new pg.Client({ connectionString: url });
+  admin.on('error', () => {});
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  for (const ddl of changeTableDdl('postgresql', { changeTable: `${schema}.change_log`, keyColumns: ['record_id'] }))
+    await admin.query(ddl);
+  for (const t of TABLES) {
+    await admin.query(`CREATE TABLE ${schema}.${t} (id integer PRIMARY KEY, val integer NOT NULL)`);
+    for (const ddl of changeTriggersDdl('postgresql', {
+      changeTable: `${schema}.change_log`,
+      keyColumns: ['record_id'],
+      table: `${schema}.${t}`,
+      baseKeyColumns: ['id'],
+    }))
+      await admin.query(ddl);
+  }
+  return admin;
 }
 
 interface Seen {
@@ -140,22 +211,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-fault-'));
     [kafka, registry, db] = await Promise.all([privateKafka(dir), privateRegistry(dir), privatePostgres()]);
-    admin = new pg.Client({ connectionString: db.url });
-    admin.on('error', () => {});
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    for (const ddl of changeTableDdl('postgresql', { changeTable: `${schema}.change_log`, keyColumns: ['record_id'] }))
-      await admin.query(ddl);
-    for (const t of TABLES) {
-      await admin.query(`CREATE TABLE ${schema}.${t} (id integer PRIMARY KEY, val integer NOT NULL)`);
-      for (const ddl of changeTriggersDdl('postgresql', {
-        changeTable: `${schema}.change_log`,
-        keyColumns: ['record_id'],
-        table: `${schema}.${t}`,
-        baseKeyColumns: ['id'],
-      }))
-        await admin.query(ddl);
-    }
+    admin = await capturedTables(db.url, schema);
   }, 300_000);
 
   afterAll(async () => {
@@ -288,17 +344,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
       await consumer.connect();
       const writers = new Writers(dbUrl, schema);
       writers.start();
-      await waitFor(
-        async () => {
-          const a = client.admin();
-          await a.connect();
-          const listed = await a.listTopics();
-          await a.disconnect();
-          return topics.every((t) => listed.includes(t));
-        },
-        120_000,
-        'the three topics',
-      );
+      await waitFor(() => topicsListed(client, topics), 120_000, 'the three topics');
       await consumer.subscribe({ topics, fromBeginning: true });
       // The reader itself may read a record twice (it rejoins its group after the broker restart): each topic
       // record counts once, by its offset; duplicates below are records written twice.
@@ -372,31 +418,9 @@ describe('fault suite: broker, registry and database faults need no manual resta
       await writers.stop();
 
       // ---- drain: every key's latest change reaches its topic ----
-      const latest = async () => {
-        const rows = (
-          await admin.query(
-            `SELECT table_name, record_id, max(seq) AS m FROM ${schema}.change_log GROUP BY table_name, record_id`,
-          )
-        ).rows as Array<{ table_name: string; record_id: string; m: string }>;
-        return new Map(rows.map((r) => [`${prefix}.${r.table_name}|${r.record_id}`, BigInt(r.m)]));
-      };
-      const expected = await latest();
-      const topVersion = () => {
-        const top = new Map<string, bigint>();
-        for (const s of seen) {
-          const k = `${s.topic}|${s.key}`;
-          if ((top.get(k) ?? -1n) < s.version) top.set(k, s.version);
-        }
-        return top;
-      };
-      await waitFor(
-        () => {
-          const top = topVersion();
-          return [...expected].every(([k, v]) => (top.get(k) ?? -1n) >= v);
-        },
-        180_000,
-        'every committed change on the topics',
-      ).catch(() => null);
+      const expected = await latestChanges(admin, schema, prefix);
+      await drained(expected, seen);
+      const topVersion = () => highestVersions(seen);
       polling = false;
       await poller;
 
@@ -494,4 +518,237 @@ describe('fault suite: broker, registry and database faults need no manual resta
     },
     900_000 * ROUNDS,
   );
+});
+
+/**
+ * The same broker SIGKILL with exactly-once on (a distributed worker, exactly.once.source.support=enabled, three
+ * tasks): a transaction the outage breaks ends its task instance, not the task; the worker starts a new instance
+ * once the broker is back, from the offsets of the committed transactions. Counted under read_committed against the
+ * database: 0 lost, 0 duplicated events, no FAILED (no manual restart).
+ */
+describe('fault suite: a broker SIGKILL with exactly-once on', () => {
+  let dir: string;
+  let kafka: PrivateService;
+  let db: Awaited<ReturnType<typeof privatePostgres>>;
+  let admin: pg.Client;
+  let worker: WorkerProcess | null = null;
+  let consumer: Consumer | null = null;
+  const schema = 'eos';
+  const prefix = 'eosfault';
+  const topics = TABLES.map((t) => `${prefix}.${schema}.${t}`);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-fault-eos-'));
+    [kafka, db] = await Promise.all([privateKafka(dir), privatePostgres()]);
+    admin = await capturedTables(db.url, schema);
+  }, 300_000);
+
+  afterAll(async () => {
+    await consumer?.disconnect().catch(() => {});
+    // ERPSTREAM_FAULT_LOG=<file>: the worker's log, to see what a task went through.
+    if (process.env.ERPSTREAM_FAULT_LOG && worker)
+      await writeFile(process.env.ERPSTREAM_FAULT_LOG, worker.stderr.join('\n'));
+    if (worker && worker.proc.exitCode === null) {
+      const gone = new Promise((r) => worker!.proc.once('exit', r));
+      worker.proc.kill('SIGKILL');
+      await gone;
+    }
+    await admin?.end().catch(() => {});
+    await Promise.allSettled([kafka?.destroy(), db?.destroy()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('loses nothing, writes nothing twice across the outage (read_committed) and never fails a task', async () => {
+    const props = path.join(dir, 'worker.properties');
+    await writeFile(
+      props,
+      clusterProps(kafka.url, 'eos-fault', {
+        'exactly.once.source.support': 'enabled',
+        'offset.flush.interval.ms': '300',
+      }),
+    );
+    worker = await startWorkerProcess([props]);
+    const rest = async (method: string, p: string, body?: unknown) => {
+      const r = await fetch(`${worker!.url}${p}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: r.status, body: (await r.json().catch(() => null)) as unknown };
+    };
+    const config = {
+      'connector.class': 'ErpSource',
+      'connection.url': db.url,
+      'change.table': `${schema}.change_log`,
+      'topic.prefix': prefix,
+      'table.include.list': `${schema}\\.t[0-9]`,
+      'tasks.max': '3',
+      'poll.interval.ms': '100',
+      'max.batch.size': '200',
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'key.converter.schemas.enable': 'false',
+    };
+    // A 409 is a rebalance in progress (or, after a retried create, the connector exists): ask again.
+    await waitFor(
+      async () =>
+        (await rest('POST', '/connectors', { name: 'erp', config })).status === 201 ||
+        (await rest('GET', '/connectors/erp')).status === 200,
+      60_000,
+      'the connector created',
+    );
+    // A SequenceSource too: its offsets are exact (the next number), so any record written twice is the worker's.
+    const seqTopic = `${prefix}.seq`;
+    await waitFor(
+      async () =>
+        (
+          await rest('POST', '/connectors', {
+            name: 'seq',
+            config: {
+              'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+              'tasks.max': '2',
+              topic: seqTopic,
+              'records.per.second': '100',
+            },
+          })
+        ).status === 201 || (await rest('GET', '/connectors/seq')).status === 200,
+      60_000,
+      'the sequence connector created',
+    );
+
+    const failures: string[] = [];
+    const waits = new Set<string>();
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        try {
+          const s = (await rest('GET', '/connectors/erp/status')).body as {
+            connector: { state: string; trace?: string };
+            tasks: Array<{ id: number; state: string; trace?: string; waiting?: { for: string } }>;
+          };
+          if (s.connector.state === 'FAILED') failures.push(`erp: ${s.connector.trace ?? ''}`);
+          for (const t of s.tasks) {
+            if (t.state === 'FAILED') failures.push(`erp-${t.id}: ${(t.trace ?? '').split('\n')[0]}`);
+            if (t.waiting) waits.add(t.waiting.for);
+          }
+        } catch {
+          // not there yet
+        }
+        await sleep(250);
+      }
+    })();
+    const failed = () => (failures.length > 0 ? `a task went FAILED (a manual restart needed): ${failures[0]}` : null);
+
+    const client = createKafka({ brokers: kafka.url, clientId: 'eos-fault-reader', logLevel: 'nothing' });
+    const writers = new Writers(db.url, schema);
+    writers.start();
+    await waitFor(() => topicsListed(client, topics), 120_000, 'the three topics', failed);
+    // read_committed (the default of createConsumer): only committed transactions count.
+    consumer = createConsumer(client, { groupId: `eos-fault-reader-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics, seqTopic], fromBeginning: true });
+    const read = new Set<string>();
+    const sequence: string[] = [];
+    const seen: Array<{ topic: string; key: number; version: bigint; eventId: string; at: number; offset: string }> =
+      [];
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const at = `${topic}|${partition}|${message.offset}`;
+        if (read.has(at)) return; // the reader's own re-read after it rejoins its group
+        read.add(at);
+        if (topic === seqTopic) {
+          sequence.push(message.key!.toString());
+          return;
+        }
+        const version = message.headers?.['erpstream.version'];
+        if (version === undefined) return; // a tombstone
+        seen.push({
+          topic,
+          key: (JSON.parse(message.key!.toString()) as { id: number }).id,
+          version: BigInt(String(version)),
+          eventId: String(message.headers?.['erpstream.event.id'] ?? ''),
+          offset: `${partition}@${message.offset}`,
+          at: Date.now(),
+        });
+      },
+    });
+    await waitFor(() => seen.length > 50, 120_000, 'the stream under way', failed);
+
+    // ---- broker SIGKILL, in the middle of transactions (200 changes/s, a transaction per poll) ----
+    await sleep(2000);
+    const killedAt = Date.now();
+    await kafka.kill();
+    await sleep(DOWN_MS);
+    await kafka.start();
+    const faultEnd = Date.now();
+    const after = BigInt(
+      (await admin.query(`SELECT coalesce(max(seq), 0) AS m FROM ${schema}.change_log`)).rows[0].m as string,
+    );
+    await waitFor(() => seen.some((s) => s.version > after), 300_000, 'a change after the broker restart', failed);
+    const recoveryMs = seen.find((s) => s.version > after)!.at - faultEnd;
+    await sleep(2000);
+    await writers.stop();
+
+    // ---- drain, then count against the database ----
+    const expected = await latestChanges(admin, schema, prefix);
+    await drained(expected, seen, failed);
+    const top = () => highestVersions(seen);
+    polling = false;
+    await poller;
+    const t = top();
+    const lost = [...expected].filter(([k, v]) => (t.get(k) ?? -1n) < v).map(([k]) => k);
+    const firstOffset = new Map<string, string>();
+    const events = new Map<string, number>();
+    const duplicateTimes = { beforeKill: 0, firstCopies: [] as number[] };
+    let replayed = 0;
+    let duplicates = 0;
+    const duplicatesAt: string[] = [];
+    for (const s of seen) {
+      const id = `${s.topic}|${s.key}|${s.eventId}|${s.version}`;
+      if (events.has(id)) {
+        duplicates++;
+        if (duplicatesAt.length < 5)
+          duplicatesAt.push(`${id} at ${s.offset} (first at ${firstOffset.get(id)}) ${new Date(s.at).toISOString()}`);
+        if (s.at < killedAt) duplicateTimes.beforeKill++;
+        // A copy of a record read before the kill: written again after the outage (a replay).
+        if (events.get(id)! < killedAt && s.at >= killedAt) replayed++;
+        duplicateTimes.firstCopies.push(events.get(id)! - killedAt);
+      } else {
+        events.set(id, s.at);
+        firstOffset.set(id, s.offset);
+      }
+    }
+    const sequenceDuplicates = sequence.length - new Set(sequence).size;
+    const sequenceGaps = [0, 1].reduce((n, task) => {
+      const seqs = new Set(sequence.filter((k) => k.startsWith(`${task}-`)).map((k) => Number(k.split('-')[1])));
+      let gaps = 0;
+      for (let i = 0; i <= Math.max(-1, ...seqs); i++) if (!seqs.has(i)) gaps++;
+      return n + gaps;
+    }, 0);
+    const report = {
+      downMs: DOWN_MS,
+      commits: writers.commits,
+      events: seen.length,
+      lost: lost.length,
+      duplicates,
+      failedStatuses: failures.length,
+      waits: [...waits],
+      recoveryMs,
+      duplicatesAt,
+      duplicatesBeforeKill: duplicateTimes.beforeKill,
+      replayed,
+      sequence: sequence.length,
+      sequenceDuplicates,
+      sequenceGaps,
+      firstCopiesMsFromKill: [Math.min(...duplicateTimes.firstCopies), Math.max(...duplicateTimes.firstCopies)],
+    };
+    process.stdout.write(`fault-suite-eos ${JSON.stringify(report)}\n`);
+    expect(failures.slice(0, 5)).toEqual([]);
+    expect(lost.slice(0, 10)).toEqual([]);
+    // Exactly-once across the outage: nothing written before the kill is written again after it, and the
+    // SequenceSource (exact offsets) has every number once. The ErpSource's own copies (the same change at the next
+    // offset, seen before any fault too) are counted in the report, not asserted: see docs/worker.md.
+    expect(replayed).toBe(0);
+    expect({ sequenceDuplicates, sequenceGaps }).toEqual({ sequenceDuplicates: 0, sequenceGaps: 0 });
+    expect(sequence.length).toBeGreaterThan(0);
+  }, 600_000);
 });

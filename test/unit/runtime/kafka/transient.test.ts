@@ -34,6 +34,10 @@ describe('isTransientKafkaError', () => {
       true,
     );
     expect(isTransientKafkaError(new RetriableError('ours'))).toBe(true);
+    // kafkajs' fetchTopicOffsets on a broker that has just started: the offsets are not served yet.
+    const notServed = new TypeError("Cannot destructure property 'partitions' of 'low.pop(...)' as it is undefined.");
+    expect(isTransientKafkaError(notServed)).toBe(true);
+    expect(isTransientKafkaError(new TypeError('x is not a function'))).toBe(false);
   });
 
   it('conditions waiting cannot fix are not', () => {

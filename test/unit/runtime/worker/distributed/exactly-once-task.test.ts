@@ -5,15 +5,11 @@ import {
   type SourceConnectorPlugin,
   type SourceRecord,
   type SourceTaskContext,
-  silentLogger,
 } from '../../../../../runtime/api/index.js';
-import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../../../../runtime/config-providers/index.js';
-import { PluginRegistry, builtinPlugins } from '../../../../../runtime/plugins/registry.js';
 import type { OutRecord, TransactionalProducerPort } from '../../../../../runtime/worker/kafka-port.js';
-import { WorkerMetrics } from '../../../../../runtime/worker/metrics.js';
-import { FileOffsetStore, offsetKey } from '../../../../../runtime/worker/stores.js';
-import { Worker } from '../../../../../runtime/worker/worker.js';
+import { FileOffsetStore } from '../../../../../runtime/worker/stores.js';
 import { FakeKafka, waitFor } from '../fake-kafka.js';
+import { exactlyOnceWorker } from './eos-worker.js';
 
 /** Transactions as the broker would expose them: committed ones visible, aborted ones not. */
 class TxKafka extends FakeKafka {
@@ -108,35 +104,7 @@ const txSource: SourceConnectorPlugin = {
 describe('exactly-once source task (transaction.boundary=connector)', () => {
   it('commits and aborts where the task says, with the offsets inside the same transaction', async () => {
     const kafka = new TxKafka();
-    const worker = new Worker({
-      registry: new PluginRegistry([...builtinPlugins(), txSource]),
-      kafka,
-      offsets: new FileOffsetStore(null),
-      transformer: new ConfigTransformer(configProvidersFromWorkerConfig({})),
-      logger: silentLogger,
-      workerProps: {},
-      converterDefaults: {
-        key: 'org.apache.kafka.connect.storage.StringConverter',
-        value: 'org.apache.kafka.connect.storage.StringConverter',
-        header: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
-      },
-      offsetFlushIntervalMs: 60_000,
-      gracefulShutdownMs: 2000,
-      metrics: new WorkerMetrics(),
-      onTopic: () => {},
-      exactlyOnce: {
-        groupId: 'g',
-        offsetRecords: (c, entries) =>
-          entries.map((e) => ({
-            topic: 'offsets',
-            partition: null,
-            key: Buffer.from(offsetKey(c, e.partition)),
-            value: Buffer.from(JSON.stringify(e.offset)),
-            headers: [],
-            timestamp: null,
-          })),
-      },
-    });
+    const worker = exactlyOnceWorker(kafka, txSource, new FileOffsetStore(null));
     const config = { 'connector.class': 'test.TxSourceConnector', 'transaction.boundary': 'connector' };
     const states: string[] = [];
     await worker.startTask('tx', 0, config, {}, false, { onState: (s) => states.push(s) });
