@@ -58,6 +58,8 @@ export class InitialSnapshot {
   private handoffs: Array<[string, Cursor]> = [];
   /** Versions of snapshot rows, per hand-off, for the session that runs. */
   private readonly versions = new Map<string, SnapshotVersions>();
+  /** Per table, the versions its snapshot rows got: the stream's changes of the same keys never go below them. */
+  private readonly rowVersions = new Map<string, SnapshotVersions>();
 
   constructor(
     private readonly deps: SnapshotDeps,
@@ -79,6 +81,11 @@ export class InitialSnapshot {
       await this.close();
       throw e;
     }
+  }
+
+  /** Whether the snapshot row of `table`'s key (canonical) already holds the streamed change at `seq`. */
+  covers(table: string, canonical: string, seq: bigint): boolean {
+    return this.rowVersions.get(table)?.covers(`${table}\u0000${canonical}`, seq) ?? false;
   }
 
   async close(): Promise<void> {
@@ -110,6 +117,7 @@ export class InitialSnapshot {
     const schemas = this.deps.schemas.get(state.table)!;
     if (state.total === null) state.total = await this.session.count(schemas.table);
     const versions = await this.versionsFor(this.session, state.handoff!);
+    this.rowVersions.set(state.table, versions);
     const limit = this.deps.settings.snapshotFetchSize;
     const rows = await this.session.chunk(schemas.table, state.lastKey, limit);
     const complete = rows.length < limit;

@@ -59,4 +59,15 @@ export class SnapshotVersions {
   versionOf(key: string): bigint {
     return this.byKey.get(key) ?? this.floor;
   }
+
+  /**
+   * Whether a streamed change of `key` at `seq` is already in the snapshot row. A change the hand-off did not count
+   * as done is streamed again after the snapshot, and it can sit below a done change of the same key that the
+   * snapshot row reflects (an older transaction id took the row lock later). Per key, changes are serialized by
+   * the row lock, so the row already holds it; emitting it would put a lower version after the snapshot row's.
+   */
+  covers(key: string, seq: bigint): boolean {
+    const covered = this.byKey.get(key);
+    return covered !== undefined && covered > seq;
+  }
 }

@@ -627,6 +627,8 @@ export class ErpSourceTask implements SourceTask {
       const schemas = this.schemas.get(g.table)!;
       const last = g.changes[g.changes.length - 1]!;
       const canonical = canonicalKey(schemas, last.key);
+      // Already in the key's snapshot row, which carries a higher version: streaming it would go backwards.
+      if (this.snapshot?.covers(g.table, canonical, last.seq)) return;
       const row =
         last.op === 'd'
           ? undefined

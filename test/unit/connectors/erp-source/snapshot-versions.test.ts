@@ -44,4 +44,16 @@ describe('SnapshotVersions: snapshot rows order against streamed changes of thei
     expect(v.versionOf('b')).toBe(3n);
     expect(SnapshotVersions.fromWindow(null, [], keyOf).versionOf('a')).toBe(0n);
   });
+
+  it('a change the hand-off did not count as done, below a done change of its key, is already in the row', () => {
+    // Key b: 8 by a transaction the hand-off left to the stream (a newer txid), then 10 by an older txid that was
+    // done. The row holds both, with version 10; the stream re-reading 8 must not emit it below 10.
+    const v = SnapshotVersions.fromWindow(10n, [change(9, 'c'), change(10, 'b')], keyOf, 6n);
+    expect(v.versionOf('b')).toBe(10n);
+    expect(v.covers('b', 8n)).toBe(true);
+    // Later changes of b, changes of keys the snapshot saw unchanged, and b's own version are streamed as usual.
+    expect(v.covers('b', 11n)).toBe(false);
+    expect(v.covers('b', 10n)).toBe(false);
+    expect(v.covers('z', 8n)).toBe(false);
+  });
 });
