@@ -13,7 +13,7 @@ import {
   tombstoneFor,
 } from './envelope.js';
 import { type ChangeRow, type TableId, keyString, qualified, textOf } from './model.js';
-import { SnapshotVersions, VERSION_WINDOW } from './snapshot-versions.js';
+import { type SnapshotVersions, readSnapshotVersions } from './snapshot-versions.js';
 import type { TableOffset } from './table-offset.js';
 
 /** One table of the initial snapshot: where it is, and where streaming resumes for it. */
@@ -198,19 +198,11 @@ export class InitialSnapshot {
     const cacheKey = JSON.stringify(handoff);
     const cached = this.versions.get(cacheKey);
     if (cached) return cached;
-    const high = handoff.kind === 'gaps' || handoff.kind === 'xid' ? handoff.seq : undefined;
-    let versions = SnapshotVersions.none;
-    if (session.changesAbove && high !== undefined && !(handoff.kind === 'gaps' && handoff.unanchored)) {
-      const top = BigInt(high);
-      const from = top - VERSION_WINDOW > 0n ? top - VERSION_WINDOW : 0n;
-      const seen = await session.changesAbove(String(from), Number(VERSION_WINDOW) + 1);
-      const visible = seen.filter((c) => isDone(handoff, c));
-      versions = SnapshotVersions.fromWindow(top, visible, (c) => {
-        const table = qualified(c.table);
-        const schemas = this.deps.schemas.get(table);
-        return schemas ? `${table}\u0000${canonicalKey(schemas, c.key)}` : null;
-      });
-    }
+    const versions = await readSnapshotVersions(session, handoff, (c) => {
+      const table = qualified(c.table);
+      const schemas = this.deps.schemas.get(table);
+      return schemas ? `${table}\u0000${canonicalKey(schemas, c.key)}` : null;
+    });
     this.versions.set(cacheKey, versions);
     return versions;
   }

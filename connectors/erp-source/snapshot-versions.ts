@@ -1,3 +1,5 @@
+import { type Cursor, isDone } from './cursor.js';
+import type { SnapshotSession } from './dialects/dialect.js';
 import type { ChangeRow } from './model.js';
 
 /** How far below the snapshot's highest sequence the versions look for numbers held by open transactions. */
@@ -38,7 +40,7 @@ export class SnapshotVersions {
     const seen = new Set(visible.map((c) => c.seq));
     const low = high - window > 0n ? high - window : 0n;
     let floor = high;
-    for (let s = low + 1n; s < high; s++) {
+    for (let s = low + 1n; s <= high; s++) {
       if (!seen.has(s)) {
         floor = s - 1n;
         break;
@@ -70,4 +72,35 @@ export class SnapshotVersions {
     const covered = this.byKey.get(key);
     return covered !== undefined && covered > seq;
   }
+}
+
+/**
+ * The versions of rows read in `session`, given that the stream has emitted (or will not emit again) exactly the
+ * changes `contained` covers (see SnapshotVersions): the change rows the session sees in the window below its own
+ * highest sequence, as far as `contained` covers them. For the initial snapshot `contained` is the table's
+ * hand-off; for a chunk of an incremental snapshot it is the stream position the chunk is read after, so changes
+ * committed between that position and the chunk read, which the stream emits next, get higher versions than the
+ * chunk row. Version 0 for all when the change table cannot be read in the session (or is empty).
+ */
+export async function readSnapshotVersions(
+  session: SnapshotSession,
+  contained: Cursor,
+  keyOf: (change: ChangeRow) => string | null,
+): Promise<SnapshotVersions> {
+  const high = windowTop(contained) ?? windowTop(session.handoff);
+  if (!session.changesAbove || high === null) return SnapshotVersions.none;
+  const top = BigInt(high);
+  const from = top - VERSION_WINDOW > 0n ? top - VERSION_WINDOW : 0n;
+  const seen = await session.changesAbove(String(from), Number(VERSION_WINDOW) + 1);
+  return SnapshotVersions.fromWindow(
+    top,
+    seen.filter((c) => isDone(contained, c)),
+    keyOf,
+  );
+}
+
+/** The highest sequence a position knows of (null: none, or a position without sequences). */
+function windowTop(at: Cursor): string | null {
+  if (at.kind === 'gaps') return at.unanchored ? null : at.seq;
+  return at.kind === 'xid' ? (at.seq ?? null) : null;
 }

@@ -38,6 +38,7 @@ import { type TsIncOffset, TsIncTableReader, readTimestampIncrementing } from '.
 import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
+import { SnapshotVersions, readSnapshotVersions } from './snapshot-versions.js';
 import { tablesLostToRetention } from './retention.js';
 import { type ChangeGroup, groupChanges } from './change-groups.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
@@ -411,6 +412,8 @@ export class ErpSourceTask implements SourceTask {
    * this poll's stream events. Every emitted row — streamed or snapshot — is the row as read at emission time,
    * and reads happen in emission order (no read-ahead while a snapshot runs), so a chunk row can never overwrite
    * a newer streamed state: whatever changed after the chunk read has a change row the stream emits later.
+   * Chunk rows carry snapshot versions (SnapshotVersions) as of the chunk's own transaction, so per key versions
+   * never go down across stream and chunks.
    */
   private async incrementalStep(streamed: SourceRecord[], streamAt: Cursor, now: number): Promise<SourceRecord[]> {
     await this.readSignals();
@@ -423,8 +426,18 @@ export class ErpSourceTask implements SourceTask {
     const limit = this.settings.incrementalChunkSize;
     const session = await this.dialect.beginSnapshot();
     let rows: RawRow[];
+    let versions: SnapshotVersions;
     try {
       rows = await session.chunk(schemas.table, current.last_key, limit);
+      // Read in the chunk's transaction, as contained up to the stream position of this poll: a chunk row's
+      // version is at least every change of its key the stream already emitted and below every change the stream
+      // emits after it (committed after this poll's stream read, whether or not the chunk saw it).
+      versions =
+        rows.length === 0
+          ? SnapshotVersions.none
+          : await readSnapshotVersions(session, streamAt, (c) =>
+              qualified(c.table) === current.table ? canonicalKey(schemas, c.key) : null,
+            );
     } finally {
       await session.close().catch(() => {});
     }
@@ -447,7 +460,14 @@ export class ErpSourceTask implements SourceTask {
           ),
           before: null,
           after: rowStruct(schemas, row),
-          version: '0',
+          version: String(
+            versions.versionOf(
+              canonicalKey(
+                schemas,
+                schemas.table.keyColumns.map((k) => row[k]),
+              ),
+            ),
+          ),
           eventId: `${db}:${current.table}:incremental:${keyString(keyValues)}:${current.rows}`,
           sourceTsMs: now,
           snapshot: 'incremental',

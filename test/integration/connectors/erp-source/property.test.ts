@@ -46,6 +46,8 @@ interface Case {
   name: string;
   props: Record<string, string>;
   crashes: boolean;
+  /** Signal-driven incremental snapshots (execute-snapshot) of the table while the workload runs. */
+  incremental?: true;
 }
 
 const CASES: Case[] = [
@@ -57,7 +59,14 @@ const CASES: Case[] = [
   },
   { name: 'max.batch.size=3, crashes', props: { 'max.batch.size': '3' }, crashes: true },
   { name: 'defaults, crashes (first one before any offset commit)', props: {}, crashes: true },
+  {
+    name: 'incremental snapshots signalled during the workload, chunk size 2, crashes',
+    props: { 'incremental.snapshot.chunk.size': '2' },
+    crashes: true,
+    incremental: true,
+  },
 ];
+const SIGNAL_TABLE = 'prop_signal';
 
 /** One open transaction of the workload and the keys it holds locks on (others stay away: no lock waits). */
 interface Tx {
@@ -91,16 +100,22 @@ class HighestVersionWins {
   }
 }
 
-/** Per key, versions strictly increase within one run of the task. */
+/**
+ * Per key, versions strictly increase within one run of the task; an incremental-snapshot row may repeat the
+ * version of the event before it (the state it already contains), never go below it.
+ */
 function checkRun(records: readonly SourceRecord[], label: string): void {
-  const last = new Map<number, bigint>();
+  const last = new Map<number, { v: bigint; what: string }>();
   for (const r of records) {
     if (r.value === null || r.topic.startsWith('__')) continue;
     const id = Number(keyOf(r));
     const v = BigInt(header(r, 'erpstream.version') as string);
     const prev = last.get(id);
-    if (prev !== undefined) expect(v, `${label}: key ${id} version ${v} after ${prev}`).toBeGreaterThan(prev);
-    last.set(id, v);
+    const incremental = envelope(r).source.get('snapshot') === 'incremental';
+    const what = `${label}: key ${id} ${envelope(r).op}${incremental ? ' (incremental)' : ''}@${v} after ${prev?.what}`;
+    if (prev !== undefined && incremental) expect(v, what).toBeGreaterThanOrEqual(prev.v);
+    else if (prev !== undefined) expect(v, what).toBeGreaterThan(prev.v);
+    last.set(id, { v, what: `${envelope(r).op}${incremental ? ' (incremental)' : ''}@${v}` });
   }
 }
 
@@ -111,6 +126,10 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
     let tables = 0;
     beforeAll(async () => {
       db = await fixture();
+      const pg = db.dialect === 'postgresql';
+      await db.exec(
+        `CREATE TABLE ${pg ? `"${db.schema}"."${SIGNAL_TABLE}"` : `\`${db.schema}\`.\`${SIGNAL_TABLE}\``} (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data text)`,
+      );
     });
     afterAll(async () => {
       for (const h of harnesses) await h.stop().catch(() => {});
@@ -134,6 +153,7 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
             'table.include.list': `${db.schema}\\.${table}`,
             'poll.interval.ms': '10',
             'gap.timeout.ms': '200',
+            ...(c.incremental ? { 'signal.data.collection': `${db.schema}.${SIGNAL_TABLE}` } : {}),
             ...c.props,
           });
           let h = new TaskHarness(props);
@@ -143,9 +163,14 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
           let run: SourceRecord[] = [];
           let runNo = 1;
           let acked = false;
+          let incrementalRows = 0;
           const pollOnce = async (): Promise<void> => {
             const batch = await h.poll();
             run.push(...batch);
+            for (const r of batch) {
+              if (r.value !== null && !r.topic.startsWith('__') && envelope(r).source.get('snapshot') === 'incremental')
+                incrementalRows++;
+            }
             consumer.apply(batch); // produced records reach the topic even when their offsets are never committed
             // Crashing cases commit only some batches (and the first run commits none until its first crash).
             if (!c.crashes || (runNo > 1 && random() < 0.7)) {
@@ -250,6 +275,17 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
             await a.exec('COMMIT');
           };
 
+          let signals = 0;
+          /** Asks for an incremental snapshot of the table (again: it restarts from the first key). */
+          const signalSnapshot = async (): Promise<void> => {
+            const data = JSON.stringify({ 'data-collections': [`${db.schema}.${table}`], type: 'incremental' });
+            const st = pgLike() ? `"${db.schema}"."${SIGNAL_TABLE}"` : `\`${db.schema}\`.\`${SIGNAL_TABLE}\``;
+            await db.exec(
+              `INSERT INTO ${st} (id, type, data) VALUES ('${table}-${signals++}', 'execute-snapshot', '${data}')`,
+            );
+          };
+          if (c.incremental) await signalSnapshot();
+
           let crashes = c.crashes ? 1 + Math.floor(random() * 3) : 0;
           for (let step = 0; step < STEPS; step++) {
             const i = Math.floor(random() * SESSIONS);
@@ -267,6 +303,7 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
             await write(tx);
             if (tx.hold-- <= 0) await end(i, tx);
             if (random() < 0.15) await crossed();
+            if (c.incremental && random() < 0.05) await signalSnapshot();
             if (random() < 0.5) await pollOnce();
             if (crashes > 0 && random() < 0.08) {
               crashes--;
@@ -277,8 +314,8 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
           // The crossed pattern last, so that no later change hides a wrong final event.
           await crossed();
           await crossed();
+          if (crashes > 0) await crash(); // its writes need the sessions
           for (const s of [...sessions, ...crossing]) await s.close();
-          if (crashes > 0) await crash();
 
           const rows = await db.exec(`SELECT id, v, note FROM ${q}`);
           const expected = new Map(rows.map((r) => [Number(r.id), `${String(r.v)}|${String(r.note)}`]));
@@ -294,6 +331,7 @@ function defineProperty(dbName: string, fixture: () => Promise<DbFixture>): void
           expect(Object.fromEntries(consumer.rows()), `${runNo} run(s), offsets committed: ${acked}`).toEqual(
             Object.fromEntries(expected),
           );
+          if (c.incremental) expect(incrementalRows).toBeGreaterThan(0);
           await h.stop();
         });
       }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SnapshotVersions } from '../../../../connectors/erp-source/snapshot-versions.js';
+import { SnapshotVersions, readSnapshotVersions } from '../../../../connectors/erp-source/snapshot-versions.js';
 import type { ChangeRow } from '../../../../connectors/erp-source/model.js';
+import type { Cursor } from '../../../../connectors/erp-source/cursor.js';
+import type { SnapshotSession } from '../../../../connectors/erp-source/dialects/dialect.js';
 
 const change = (seq: number, key: string, op: ChangeRow['op'] = 'u'): ChangeRow => ({
   table: { schema: 's', table: 't' },
@@ -55,5 +57,74 @@ describe('SnapshotVersions: snapshot rows order against streamed changes of thei
     expect(v.covers('b', 11n)).toBe(false);
     expect(v.covers('b', 10n)).toBe(false);
     expect(v.covers('z', 8n)).toBe(false);
+  });
+});
+
+/** A session that sees `visible` (the chunk's transaction) and reads nothing else. */
+const sessionSeeing = (handoff: Cursor, visible: ChangeRow[]): SnapshotSession => ({
+  handoff,
+  count: () => Promise.resolve(0),
+  chunk: () => Promise.resolve([]),
+  changesAbove: (after, limit) => Promise.resolve(visible.filter((c) => c.seq > BigInt(after)).slice(0, limit)),
+  close: () => Promise.resolve(),
+});
+const gaps = (seq: number, open: number[] = []): Cursor => ({
+  kind: 'gaps',
+  seq: String(seq),
+  gaps: open.map((g) => [String(g), 0]),
+});
+const withTx = (c: ChangeRow, txid: number): ChangeRow => ({ ...c, txid: BigInt(txid) });
+/** Changes 1..n-1 of other keys (a settled history below the interesting part), then `rest`. */
+const history = (below: number, rest: ChangeRow[], txid?: number): ChangeRow[] => [
+  ...[...Array(below - 1).keys()].map((i) =>
+    txid === undefined ? change(i + 1, 'old') : withTx(change(i + 1, 'old'), txid),
+  ),
+  ...rest,
+];
+
+describe('readSnapshotVersions: incremental snapshot chunks read after the stream position of their poll', () => {
+  it('a chunk row is at least the last version streamed for its key and below what the stream emits after it', async () => {
+    // The stream emitted up to 10 (a@8, b@10). Committed before the chunk read, not streamed yet: a@11, c@12.
+    const visible = history(8, [change(8, 'a'), change(9, 'x'), change(10, 'b'), change(11, 'a'), change(12, 'c')]);
+    const v = await readSnapshotVersions(sessionSeeing(gaps(12), visible), gaps(10), keyOf);
+    expect(v.versionOf('b')).toBe(10n); // equal to the streamed b@10 it repeats: a duplicate, never lower
+    expect(v.versionOf('a')).toBeGreaterThanOrEqual(8n);
+    expect(v.versionOf('a')).toBeLessThan(11n); // a@11 is streamed after the chunk row and must win
+    expect(v.versionOf('c')).toBeLessThan(12n);
+    expect(v.versionOf('z')).toBe(10n);
+  });
+
+  it('a gap of the stream position (an open transaction) keeps untouched keys below it', async () => {
+    // 7 is still open at the stream position (and at the chunk read); b@9 was streamed.
+    const visible = history(5, [change(5, 'a'), change(6, 'a'), change(8, 'x'), change(9, 'b')]);
+    const v = await readSnapshotVersions(sessionSeeing(gaps(9, [7]), visible), gaps(9, [7]), keyOf);
+    expect(v.versionOf('k')).toBe(6n); // the change holding 7 (on any key) comes later and wins
+    expect(v.versionOf('b')).toBe(9n);
+    expect(v.versionOf('a')).toBe(6n);
+  });
+
+  it('PostgreSQL: what the stream watermark covers is contained, a change committed after it is not', async () => {
+    // Stream position: transactions below 100 done. Tx 100 (a@21) committed between the stream read and the chunk.
+    const at: Cursor = { kind: 'xid', base: '100:100:', seq: '20' };
+    const visible = history(
+      19,
+      [withTx(change(19, 'a'), 98), withTx(change(20, 'b'), 99), withTx(change(21, 'a'), 100)],
+      50,
+    );
+    const chunkTx: Cursor = { kind: 'xid', base: '101:101:', seq: '21' };
+    const v = await readSnapshotVersions(sessionSeeing(chunkTx, visible), at, keyOf);
+    expect(v.versionOf('a')).toBe(20n); // at least a@19 streamed, below a@21 streamed next
+    expect(v.versionOf('b')).toBe(20n);
+    // A position written before it carried `seq`: the window is anchored on the chunk's own highest sequence.
+    const old = await readSnapshotVersions(sessionSeeing(chunkTx, visible), { kind: 'xid', base: '100:100:' }, keyOf);
+    expect(old.versionOf('a')).toBe(20n);
+    expect(old.versionOf('b')).toBe(20n);
+  });
+
+  it('version 0 only when the change table has no position (empty) or cannot be read', async () => {
+    const empty: Cursor = { kind: 'gaps', seq: '0', gaps: [], unanchored: true };
+    expect((await readSnapshotVersions(sessionSeeing(empty, []), empty, keyOf)).versionOf('a')).toBe(0n);
+    const { changesAbove: _unused, ...blind } = sessionSeeing(gaps(5), [change(5, 'a')]);
+    expect((await readSnapshotVersions(blind, gaps(5), keyOf)).versionOf('a')).toBe(0n);
   });
 });
