@@ -49,7 +49,9 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/config-contexts.js')).registerConfigContextCommands,
   },
   {
-    commands: { integrations: 'onboard customers with integration files: validate, test, plan, apply, list, delete' },
+    commands: {
+      integrations: 'onboard customers with integration files: validate, test, plan, apply, list, delete, reconcile',
+    },
     load: async () => (await import('./commands/integrations.js')).registerIntegrationCommands,
   },
   {

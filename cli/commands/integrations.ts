@@ -215,6 +215,21 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       if (failed.length > 0) ctx.exitCode = ExitCode.FAILURE;
     });
 
+  addConnectOptions(
+    group
+      .command('reconcile')
+      .argument('<customer>', "the integration's metadata.name")
+      .option('--sample <n>', 'differences listed per class (default 10)')
+      .option('--repair', 're-deliver missing and stale entities and withdraw extra ones, then report'),
+  )
+    .description(
+      'compare what the customer should hold (origin), what was recorded (ledger) and what its destinations hold; exit 0 in sync, 2 not',
+    )
+    .action(async (customer: string, opts: { sample?: string; repair?: boolean }, cmd: Command) => {
+      const { reconcileCommand } = await import('../integrations/reconcile.js');
+      await reconcileCommand(ctx, cmd, customer, opts);
+    });
+
   group
     .command('schema')
     .description('print the JSON Schema of integration files (for editors and CI)')

@@ -1,6 +1,7 @@
-import type { SinkConnectorPlugin } from '../../runtime/api/index.js';
+import type { ReconcilablePlugin, SinkConnectorPlugin } from '../../runtime/api/index.js';
 import { DELIVERY_PREFIX, lookupSinkConfigDef } from './config.js';
 import { LookupSinkConnector } from './connector.js';
+import { reconcileLookupSink } from './reconcile/index.js';
 import { LookupSinkTask } from './task.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
 
@@ -10,7 +11,7 @@ export { lookupSinkConfigDef, parseLookupSinkConfig } from './config.js';
 export type { LookupSinkMetrics } from './metrics.js';
 export type { Delivery, Destination, Removal } from './destinations/destination.js';
 
-export const lookupSinkPlugin: SinkConnectorPlugin = {
+export const lookupSinkPlugin: SinkConnectorPlugin & ReconcilablePlugin = {
   type: 'sink',
   className: 'erpstream.LookupSinkConnector',
   aliases: ['LookupSink', 'LookupSinkConnector'],
@@ -37,6 +38,8 @@ export const lookupSinkPlugin: SinkConnectorPlugin = {
   create: () => new LookupSinkConnector(),
   createTask: () => new LookupSinkTask(),
   transformChainPrefixes: [DELIVERY_PREFIX],
+  // `erpstream integrations reconcile` (runtime/api/reconcile.ts): origin vs ledger vs destination.
+  reconcile: reconcileLookupSink,
 };
 
 export const lookupSinkPlugins: SinkConnectorPlugin[] = [lookupSinkPlugin];

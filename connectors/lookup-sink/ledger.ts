@@ -53,7 +53,8 @@ export function entryOf(
   };
 }
 
-function targetsOf(
+/** The targets a ledger row holds (its `targets` JSON, or the single target of a row written before fan-out). */
+export function targetsOf(
   r: Record<string, unknown>,
   version: bigint,
   target: string | null,
@@ -185,6 +186,42 @@ export class DeliveryLedger {
       }
     }
     return out;
+  }
+
+  /**
+   * Every stored entry of one (destination, entity), streamed through a cursor in slices (reconcile: a customer's
+   * whole ledger in bounded memory). Unordered; in-flight writes (`remember`) are not included.
+   */
+  async scan(
+    destination: string,
+    entity: string,
+    onEntries: (entries: ReadonlyArray<LedgerWrite>) => Promise<void> | void,
+  ): Promise<void> {
+    if (!this.db.scan) throw new Error(`Reading a whole ledger is not implemented for ${this.db.kind}`);
+    await this.db.scan(
+      `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets FROM ${this.db.quote(this.table)} ` +
+        `WHERE destination = ? AND entity = ?`,
+      [destination, entity],
+      CHUNK * 4,
+      (rows) =>
+        onEntries(
+          rows.map((r) => {
+            const target = r.target === null || r.target === undefined ? null : String(r.target);
+            const deleted = r.deleted === true || r.deleted === 1 || r.deleted === '1';
+            const deliveredKey =
+              r.delivered_key === null || r.delivered_key === undefined ? null : String(r.delivered_key);
+            const version = BigInt(String(r.version));
+            return {
+              entityId: String(r.entity_id),
+              version,
+              target,
+              deleted,
+              deliveredKey,
+              targets: targetsOf(r, version, target, deliveredKey, deleted),
+            };
+          }),
+        ),
+    );
   }
 
   /**

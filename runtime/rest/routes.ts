@@ -7,6 +7,7 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
+import { reconcileRoutes } from './routes-reconcile.js';
 
 export { HttpError };
 
@@ -326,4 +327,5 @@ export const routes: Route[] = [
     },
     true,
   ),
+  ...reconcileRoutes,
 ];

@@ -20,6 +20,16 @@ export interface SqlClient {
   queryWithWarnings?(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; warnings: string[] }>;
   /** Runs a statement and returns the number of rows it changed. */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Streams a query's rows in slices of about `sliceRows`, each awaited before the next is read, so a whole table
+   * passes through in bounded memory (a server-side cursor). Absent where not implemented (SQL Server).
+   */
+  scan?(
+    sql: string,
+    params: readonly unknown[],
+    sliceRows: number,
+    onRows: (rows: Row[]) => Promise<void> | void,
+  ): Promise<void>;
   /** Runs fn on one connection inside a transaction (committed when fn resolves, rolled back when it throws). */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   quote(identifier: string): string;

@@ -1,3 +1,4 @@
+import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import { classifyDbError } from '../../../runtime/api/index.js';
 import { type ConnectionOptions, type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
@@ -94,6 +95,36 @@ export class MysqlClient implements SqlClient {
       return (res as mysql.ResultSetHeader).affectedRows ?? 0;
     } catch (e) {
       throw classifyDbError(e, 'MySQL statement');
+    }
+  }
+
+  async scan(
+    sql: string,
+    params: readonly unknown[],
+    sliceRows: number,
+    onRows: (rows: Row[]) => Promise<void> | void,
+  ): Promise<void> {
+    const conn = this.pool
+      ? await this.pool.getConnection().catch((e: unknown) => Promise.reject(classifyDbError(e, 'MySQL connect')))
+      : null;
+    // The promise wrapper's `connection` is the driver's callback connection, which can stream (typed otherwise).
+    const on = (conn ?? (this.target as mysql.PoolConnection)).connection as unknown as CallbackConnection;
+    try {
+      // The driver's row stream pauses the socket while a slice is handled: memory stays at one slice.
+      const stream = on.query(sql, params.map(bindable)).stream({ highWaterMark: sliceRows });
+      let slice: Row[] = [];
+      for await (const row of stream as AsyncIterable<Row>) {
+        slice.push(row);
+        if (slice.length >= sliceRows) {
+          await onRows(slice);
+          slice = [];
+        }
+      }
+      if (slice.length > 0) await onRows(slice);
+    } catch (e) {
+      throw classifyDbError(e, 'MySQL query');
+    } finally {
+      conn?.release();
     }
   }
 

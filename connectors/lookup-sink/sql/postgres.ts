@@ -120,6 +120,23 @@ export class PostgresClient implements SqlClient {
     }
   }
 
+  async scan(
+    sql: string,
+    params: readonly unknown[],
+    sliceRows: number,
+    onRows: (rows: Row[]) => Promise<void> | void,
+  ): Promise<void> {
+    // A cursor lives in a transaction; a read-only one holds no locks beyond its snapshot.
+    await this.transaction(async (tx) => {
+      await tx.execute(`DECLARE erpstream_scan NO SCROLL CURSOR FOR ${sql}`, params);
+      for (;;) {
+        const rows = await tx.query(`FETCH FORWARD ${Math.max(1, Math.trunc(sliceRows))} FROM erpstream_scan`);
+        if (rows.length === 0) break;
+        await onRows(rows);
+      }
+    });
+  }
+
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (!this.pool) return fn(this);
     let client: pg.PoolClient;

@@ -1,0 +1,162 @@
+import {
+  type ReconcileConnectorReport,
+  type ReconcileDifference,
+  type ReconcileHook,
+  type ReconcileReport,
+  customerReport,
+  reconcileHookOf,
+  scrubSecrets,
+} from '../api/index.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { Herder } from '../worker/herder-types.js';
+import { HttpError } from './http-error.js';
+import type { Route, RouteContext } from './routes.js';
+
+/**
+ * `POST /erpstream/v1/integrations/{customer}/reconcile`: does the customer hold exactly what it should? Runs the
+ * reconcile capability (runtime/api/reconcile.ts) of every connector of the customer and adds the reports up. Any
+ * worker answers: what is compared lives in databases and topics, not in this worker's memory.
+ */
+
+/** The label `erpstream integrations apply` writes on every generated sink (its value: the integration name). */
+const CUSTOMER_KEY = 'erpstream.integration';
+/** Integration names are `metadata.name`: a safe name part (they end up in topic and connector names). */
+const CUSTOMER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const DEFAULT_SAMPLE = 10;
+const MAX_SAMPLE = 1000;
+
+export interface ReconcileOptions {
+  sample: number;
+  onDifference?: (d: ReconcileDifference) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** A connector's customer: its label, else its own name (a hand-written sink is its own customer). */
+function customerOf(connector: string, config: Readonly<Record<string, string>>): string {
+  const label = config[CUSTOMER_KEY]?.trim();
+  return label ? label : connector;
+}
+
+export function checkCustomerName(customer: string): void {
+  if (!CUSTOMER_NAME.test(customer)) {
+    throw new HttpError(
+      400,
+      `Invalid customer name ${JSON.stringify(customer.slice(0, 80))}: expected the integration's metadata.name ` +
+        '(letters, digits, ".", "_", "-"; at most 200 characters)',
+    );
+  }
+}
+
+/** The customer's connectors that offer reconciliation, in name order; 404 when no connector is the customer's. */
+export function reconcilableConnectors(
+  herder: Herder,
+  registry: PluginRegistry,
+  customer: string,
+): Array<{ name: string; config: Record<string, string>; hook: ReconcileHook }> {
+  const mine = herder
+    .connectors()
+    .sort()
+    .map((name) => ({ name, config: herder.connectorConfig(name) }))
+    .filter((c) => customerOf(c.name, c.config) === customer);
+  if (mine.length === 0) {
+    throw new HttpError(
+      404,
+      `No connector belongs to customer ${customer} (connectors carry it in ${CUSTOMER_KEY}; ` +
+        '`erpstream integrations list` shows the customers)',
+    );
+  }
+  const out = mine.flatMap((c) => {
+    const cls = (c.config['connector.class'] ?? '').trim();
+    const hook = reconcileHookOf(registry.find('sink', cls));
+    return hook ? [{ ...c, hook }] : [];
+  });
+  if (out.length === 0) {
+    throw new HttpError(
+      400,
+      `Customer ${customer} has no connector that can be reconciled (${mine.map((c) => c.name).join(', ')}): ` +
+        'only LookupSink connectors know what they delivered',
+    );
+  }
+  return out;
+}
+
+/** Secret values of a resolved config (passwords, URL credentials), so no error repeats them. */
+function secretsOf(config: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(config)) {
+    if (/password|secret|token|authorization/i.test(k)) out.push(v);
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:([^/@]+)@/i.exec(v);
+    if (m) out.push(m[1]!, decodeURIComponent(m[1]!));
+  }
+  return out.filter((s) => s.length >= 3);
+}
+
+/** Reconciles every reconcilable connector of the customer, one after the other (each holds its own bound). */
+export async function reconcileCustomer(
+  herder: Herder,
+  registry: PluginRegistry,
+  customer: string,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  checkCustomerName(customer);
+  const services = herder.services?.();
+  if (!services) throw new HttpError(500, 'This worker cannot run plugin capabilities (no services)');
+  const connectors = reconcilableConnectors(herder, registry, customer);
+  const startedAt = new Date().toISOString();
+  const reports: ReconcileConnectorReport[] = [];
+  for (const c of connectors) {
+    const config = await services.resolveConfig(c.config);
+    const kafka = services.kafka();
+    try {
+      reports.push(
+        await c.hook({
+          connector: c.name,
+          config,
+          sample: options.sample,
+          ...(kafka ? { kafka } : {}),
+          ...(options.onDifference ? { onDifference: options.onDifference } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+    } catch (e) {
+      const status = (e as { code?: unknown }).code === 'ERPSTREAM_CONFIG' ? 400 : 500;
+      throw new HttpError(
+        status,
+        scrubSecrets(`Reconcile of connector ${c.name} failed: ${(e as Error).message}`, secretsOf(config)),
+      );
+    }
+  }
+  return customerReport(customer, reports, options.sample, { startedAt, finishedAt: new Date().toISOString() });
+}
+
+export function parseReconcileBody(body: unknown): { repair: boolean; sample: number } {
+  const b = body ?? {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'The body must be a JSON object');
+  const { repair, sample, ...rest } = b as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new HttpError(400, `Unknown field ${unknown[0]}: expected repair, sample`);
+  if (repair !== undefined && typeof repair !== 'boolean') throw new HttpError(400, 'repair must be true or false');
+  if (sample !== undefined && (!Number.isInteger(sample) || (sample as number) < 0 || (sample as number) > MAX_SAMPLE))
+    throw new HttpError(400, `sample must be an integer from 0 to ${MAX_SAMPLE}`);
+  return { repair: repair === true, sample: (sample as number | undefined) ?? DEFAULT_SAMPLE };
+}
+
+async function reconcileRoute({ herder, registry, params, body }: RouteContext) {
+  const customer = params[0]!;
+  checkCustomerName(customer);
+  const { repair, sample } = parseReconcileBody(body);
+  if (repair) {
+    throw new HttpError(501, 'Repair is not available in this build: reconcile without "repair" to see the report');
+  }
+  return { status: 200, body: await reconcileCustomer(herder, registry, customer, { sample }) };
+}
+
+export const reconcileRoutes: Route[] = [
+  {
+    method: 'POST',
+    segments: ['erpstream', 'v1', 'integrations', '{c}', 'reconcile'],
+    body: true,
+    produces: 'application/json',
+    handler: reconcileRoute,
+  },
+];
