@@ -151,7 +151,8 @@ beforeAll(async () => {
   for (const id of range(1, 20)) {
     await db.query(`INSERT INTO ${schema}.document VALUES ($1, $2, $3)`, [id, `doc ${id}`, 100 + id]);
   }
-  for (const id of JDBC_DOCS) await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, $2)`, [id, jdbcCustomer]);
+  for (const id of JDBC_DOCS)
+    await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, $2)`, [id, jdbcCustomer]);
   for (const id of KAFKA_DOCS) {
     await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, $2)`, [id, kafkaCustomer]);
   }
@@ -223,9 +224,9 @@ describe('erpstream integrations reconcile (origin vs ledger vs destination)', (
     // The CLI: exit 2, and -o json is the REST report.
     const ctx = cli();
     ctx.output = 'json';
-    expect(await runCli(['integrations', 'reconcile', jdbcCustomer, '--connect-url', worker.url, '-o', 'json'], ctx)).toBe(
-      2,
-    );
+    expect(
+      await runCli(['integrations', 'reconcile', jdbcCustomer, '--connect-url', worker.url, '-o', 'json'], ctx),
+    ).toBe(2);
     expect((JSON.parse(ctx.out()) as ReconcileReport).counts).toEqual(r.counts);
   }, 60_000);
 
