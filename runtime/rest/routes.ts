@@ -7,6 +7,8 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { operationsRoutes } from './routes-operations.js';
 
 export { HttpError };
 
@@ -19,6 +21,10 @@ export interface RouteContext {
   levels: LogLevelRegistry;
   server: { version: string; commit: string; metrics: WorkerMetrics | undefined };
   res: ServerResponse;
+  /** Who made the request (runtime/rest/principal.ts), for the operations audit log. */
+  principal: string;
+  /** The cluster-wide operations audit log (runtime/operations/audit-log.ts), when the worker has one. */
+  operations: OperationsLog | undefined;
 }
 
 export interface RouteResult {
@@ -326,4 +332,5 @@ export const routes: Route[] = [
     },
     true,
   ),
+  ...operationsRoutes,
 ];
