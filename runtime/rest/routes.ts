@@ -8,6 +8,8 @@ import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
 import { reconcileRoutes } from './routes-reconcile.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { operationsRoutes } from './routes-operations.js';
 
 export { HttpError };
 
@@ -20,6 +22,10 @@ export interface RouteContext {
   levels: LogLevelRegistry;
   server: { version: string; commit: string; metrics: WorkerMetrics | undefined };
   res: ServerResponse;
+  /** Who made the request (runtime/rest/principal.ts), for the operations audit log. */
+  principal: string;
+  /** The cluster-wide operations audit log (runtime/operations/audit-log.ts), when the worker has one. */
+  operations: OperationsLog | undefined;
 }
 
 export interface RouteResult {
@@ -328,4 +334,5 @@ export const routes: Route[] = [
     true,
   ),
   ...reconcileRoutes,
+  ...operationsRoutes,
 ];

@@ -12,6 +12,8 @@ import { type RequestTarget, parseRequestTarget } from './request-target.js';
 import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
 import { scrubSecrets } from '../api/index.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { requestPrincipal } from './principal.js';
 
 export interface RestServerOptions {
   herder: Herder;
@@ -28,6 +30,8 @@ export interface RestServerOptions {
   auth?: RestAuth;
   /** Serve HTTPS instead of HTTP. */
   tls?: RestTls;
+  /** The cluster-wide operations audit log (`/erpstream/v1/operations`). */
+  operations?: OperationsLog;
 }
 
 export type RestAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
@@ -140,6 +144,8 @@ export class RestServer {
         levels: this.o.levels,
         server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
         res,
+        principal: requestPrincipal(req, this.o.auth),
+        operations: this.o.operations,
       };
       const result = await found.route.handler(ctx);
       status = result.status;
