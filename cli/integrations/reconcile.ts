@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import {
-  RECONCILE_CLASSES,
-  type ReconcileDifference,
-  type ReconcileReport,
-} from '../../runtime/api/reconcile.js';
+import { RECONCILE_CLASSES, type ReconcileDifference, type ReconcileReport } from '../../runtime/api/reconcile.js';
 import { ConnectClient } from '../connect/client.js';
 import { type ConnectOptions, writeResult } from '../connect/command-kit.js';
 import type { CliContext } from '../context.js';
@@ -93,7 +89,8 @@ export function renderReport(r: ReconcileReport, style: Style): string {
   );
   const samples = RECONCILE_CLASSES.flatMap((k) =>
     r.samples[k].map(
-      (d) => `  ${k.padEnd(7)} ${d.entity} ${d.entityId} → ${d.target || '(nowhere)'} (${versions(d)}) [${d.connector}]\n`,
+      (d) =>
+        `  ${k.padEnd(7)} ${d.entity} ${d.entityId} → ${d.target || '(nowhere)'} (${versions(d)}) [${d.connector}]\n`,
     ),
   );
   const notes = r.connectors.flatMap((c) => c.notes.map((n) => style.dim(`  note: ${c.connector}: ${n}\n`)));

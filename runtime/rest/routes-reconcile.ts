@@ -141,14 +141,32 @@ export function parseReconcileBody(body: unknown): { repair: boolean; sample: nu
   return { repair: repair === true, sample: (sample as number | undefined) ?? DEFAULT_SAMPLE };
 }
 
-async function reconcileRoute({ herder, registry, params, body }: RouteContext) {
+async function reconcileRoute({ herder, registry, params, body, operations, principal }: RouteContext) {
   const customer = params[0]!;
   checkCustomerName(customer);
   const { repair, sample } = parseReconcileBody(body);
   if (repair) {
     throw new HttpError(501, 'Repair is not available in this build: reconcile without "repair" to see the report');
   }
-  return { status: 200, body: await reconcileCustomer(herder, registry, customer, { sample }) };
+  // Refused requests (a bad name, an unknown customer) are not operations; a reconcile that ran is, also if it failed.
+  reconcilableConnectors(herder, registry, customer);
+  const op = await operations?.begin({ kind: 'reconcile', customer, who: principal, scope: { sample } });
+  try {
+    const report = await reconcileCustomer(herder, registry, customer, { sample });
+    if (op && operations) {
+      await operations.finish(op.id, {
+        result: 'succeeded',
+        counts: { ...report.counts },
+        message: report.inSync ? 'in sync' : 'not in sync',
+      });
+    }
+    return { status: 200, body: { ...report, operationId: op?.id ?? null } };
+  } catch (e) {
+    if (op && operations) {
+      await operations.finish(op.id, { result: 'failed', message: (e as Error).message }).catch(() => {});
+    }
+    throw e;
+  }
 }
 
 export const reconcileRoutes: Route[] = [

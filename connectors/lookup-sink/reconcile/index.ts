@@ -215,7 +215,9 @@ function normalVersion(v: unknown): string | null {
 async function tableExists(db: SqlClient, table: string): Promise<boolean> {
   try {
     await db.query(
-      db.kind === 'sqlserver' ? `SELECT TOP 0 * FROM ${db.quote(table)}` : `SELECT * FROM ${db.quote(table)} WHERE 1 = 0`,
+      db.kind === 'sqlserver'
+        ? `SELECT TOP 0 * FROM ${db.quote(table)}`
+        : `SELECT * FROM ${db.quote(table)} WHERE 1 = 0`,
     );
     return true;
   } catch {

@@ -217,6 +217,16 @@ describe('erpstream integrations reconcile (origin vs ledger vs destination)', (
     expect(stale5).toMatchObject({ originVersion: '1105', ledgerVersion: '105', destinationVersion: '105' });
     expect(r.samples.extra[0]).toMatchObject({ shouldHold: false, target: t, destinationVersion: '106' });
 
+    // Recorded in the operations log: who, when, the counts.
+    expect(r.operationId).toEqual(expect.any(String));
+    const op = await rest('GET', `/erpstream/v1/operations/${r.operationId}`);
+    expect(op.body).toMatchObject({
+      kind: 'reconcile',
+      customer: jdbcCustomer,
+      result: 'succeeded',
+      counts: { missing: 2, stale: 2, extra: 1, drift: 4 },
+    });
+
     // The other customer's report does not move (document 5 and 6 are not its; 6 is, and stays registered).
     const other = await reconcile(kafkaCustomer);
     expect(other.inSync, JSON.stringify(other.counts)).toBe(true);
