@@ -21,8 +21,8 @@ import { allRowsQuery } from './origin-query.js';
 
 /** Entries per sorted run: with three sides that is the memory bound (a few hundred bytes each). */
 const DEFAULT_RUN_ENTRIES = 100_000;
-/** Origin rows per dependency check (one batched check per slice, as the task checks a batch). */
-const ORIGIN_SLICE = 500;
+/** Origin rows per cursor fetch and dependency check (one batched check per slice, as the task checks a batch). */
+const ORIGIN_SLICE = 2000;
 /** More distinct destination targets than this (a template on the id): the destination is not read. */
 const MAX_TARGETS = 1000;
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
@@ -57,7 +57,14 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
     const originDb = await open(s.lookup);
     const ledgerDb = await open(s.ledger);
     const ledger = new DeliveryLedger(ledgerDb, s.ledgerTable);
+    // Distinct targets, to read at the destination; past MAX_TARGETS (a template on the id) no more are kept.
     const targets = new Set<string>();
+    let tooManyTargets = false;
+    const noteTarget = (t: string) => {
+      if (targets.has(t) || tooManyTargets) return;
+      if (targets.size >= MAX_TARGETS) tooManyTargets = true;
+      else targets.add(t);
+    };
     let waiting = 0;
 
     // The ledger first: ledger dependencies of the origin's rows read it too, and its targets name what to read.
@@ -66,7 +73,7 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
         req.signal?.throwIfAborted();
         for (const e of entries) {
           for (const t of e.targets) {
-            targets.add(t.target);
+            noteTarget(t.target);
             await ledgerSide.add([e.entityId, t.target, t.version.toString(), 'h']);
           }
         }
@@ -107,7 +114,7 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
           await originSide.add([c.idText, '', null, 'p']);
           continue;
         }
-        targets.add(target);
+        noteTarget(target);
         await originSide.add([c.idText, target, versionText(c.row, s.versionColumn), 'r']);
       }
     });
@@ -123,8 +130,8 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
     const readTargets = [...targets].sort(compareText);
     if (s.destination.type === 'http') {
       notes.push('An http destination cannot be read back: the ledger stands for it.');
-    } else if (readTargets.length > MAX_TARGETS) {
-      notes.push(`${readTargets.length} destination targets: too many to read, the ledger stands for them.`);
+    } else if (tooManyTargets) {
+      notes.push(`More than ${MAX_TARGETS} destination targets: too many to read, the ledger stands for them.`);
     } else if (s.destination.type === 'jdbc') {
       destSide = sorter();
       await readJdbc(await open(s.destination.db), s, readTargets, destSide, notes, req.signal);
