@@ -1,6 +1,7 @@
-import type { SinkConnectorPlugin } from '../../runtime/api/index.js';
+import type { RedeliverablePlugin, SinkConnectorPlugin } from '../../runtime/api/index.js';
 import { DELIVERY_PREFIX, lookupSinkConfigDef } from './config.js';
 import { LookupSinkConnector } from './connector.js';
+import { openRedelivery } from './redelivery.js';
 import { LookupSinkTask } from './task.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
 
@@ -10,7 +11,7 @@ export { lookupSinkConfigDef, parseLookupSinkConfig } from './config.js';
 export type { LookupSinkMetrics } from './metrics.js';
 export type { Delivery, Destination, Removal } from './destinations/destination.js';
 
-export const lookupSinkPlugin: SinkConnectorPlugin = {
+export const lookupSinkPlugin: SinkConnectorPlugin & RedeliverablePlugin = {
   type: 'sink',
   className: 'erpstream.LookupSinkConnector',
   aliases: ['LookupSink', 'LookupSinkConnector'],
@@ -37,6 +38,8 @@ export const lookupSinkPlugin: SinkConnectorPlugin = {
   create: () => new LookupSinkConnector(),
   createTask: () => new LookupSinkTask(),
   transformChainPrefixes: [DELIVERY_PREFIX],
+  // Repair and replay (runtime/api/reconcile.ts): targeted re-delivery through the running task.
+  redelivery: openRedelivery,
 };
 
 export const lookupSinkPlugins: SinkConnectorPlugin[] = [lookupSinkPlugin];
