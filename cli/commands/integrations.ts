@@ -21,6 +21,7 @@ import { validateExpansion } from '../integrations/validate.js';
 import { checkWithCluster } from '../integrations/cluster-check.js';
 import { type WatchOptions, addWatchOption, drawOrWatch } from '../watch.js';
 import { unknownConnectorKeys } from '../integrations/unknown-keys.js';
+import { describeOperation, lastOperations, registerOperationCommands } from './integrations-operations.js';
 
 /**
  * `erpstream integrations plan|apply|validate|list|delete|schema`: onboarding a customer with one file.
@@ -160,12 +161,17 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
     .action(async (opts: WatchOptions, cmd: Command) => {
       const client = await connectClient(ctx, cmd);
       await drawOrWatch(ctx, opts, async (c) => {
-        const rows = listIntegrations(await clusterConnectors(client));
+        const [expanded, last] = await Promise.all([clusterConnectors(client), lastOperations(client)]);
+        // The newest reconcile/repair/replay/redrive of each customer (erpstream workers only).
+        const rows = listIntegrations(expanded).map((r) => ({
+          ...r,
+          ...(last.has(r.integration) ? { lastOperation: last.get(r.integration) } : {}),
+        }));
         writeTable(
           c,
           rows,
-          rows.map((r) => ({ ...r })),
-          ['integration', 'source', 'connectors', 'states', 'tasks'],
+          rows.map((r) => ({ ...r, lastOperation: describeOperation(r.lastOperation) })),
+          ['integration', 'source', 'connectors', 'states', 'tasks', ...(last.size > 0 ? ['lastOperation'] : [])],
         );
       });
     });
@@ -237,6 +243,9 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
       const schema = integrationJsonSchema();
       writeResult(ctx, schema, () => `${JSON.stringify(schema, null, 2)}\n`);
     });
+
+  // replay, redeliver, operations (cli/commands/integrations-operations.ts).
+  registerOperationCommands(group, ctx);
 }
 
 /** `integrations plan`; returns whether any cluster would change. */

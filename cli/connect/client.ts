@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { parseJsonExact, stringifyJsonExact } from '../../runtime/api/exact-json.js';
 import { requestBodySecrets, scrubSecrets } from '../../runtime/api/secrets.js';
 import { CliError } from '../errors.js';
@@ -288,7 +289,8 @@ export class ConnectClient {
   }
 
   private async once<T>(call: ConnectCall, body: unknown): Promise<ConnectResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // Who runs the CLI, for the erpstream operations audit log (recorded as claimed; the REST auth is what proves it).
+    const headers: Record<string, string> = { accept: 'application/json', 'x-erpstream-user': localUser() };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.auth?.kind === 'basic') {
       headers.authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
@@ -344,6 +346,17 @@ export function isRetriable(error: ConnectApiError): boolean {
 function ignoreNotFound(error: unknown): undefined {
   if (error instanceof ConnectApiError && error.status === 404) return undefined;
   throw error;
+}
+
+/** `user@host` of whoever runs the CLI (ASCII only: it travels in a header). */
+function localUser(): string {
+  let user = process.env.USER ?? process.env.USERNAME ?? '';
+  try {
+    user ||= os.userInfo().username;
+  } catch {
+    // No passwd entry (containers): the host still says where it came from.
+  }
+  return `${user || 'unknown'}@${os.hostname()}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
 /** Connect names and logger names go in the path as one segment each. */

@@ -499,6 +499,37 @@ export const lookupSinkConfigDef = new ConfigDef()
     group: G_STATE,
     validator: Validators.atLeast(10),
     documentation: 'How often the task looks for parked records due for a re-check.',
+  })
+  .define({
+    name: 'redelivery.table',
+    type: 'STRING',
+    defaultValue: 'erpstream_redelivery',
+    importance: 'LOW',
+    group: G_STATE,
+    validator: identifierValidator,
+    documentation:
+      'Targeted re-deliveries (repair, replay) queued for this connector, one row per entity with its progress; in ' +
+      'the ledger database, created if absent (with <table>_requests).',
+  })
+  .define({
+    name: 'redelivery.rate.per.sec',
+    type: 'INT',
+    defaultValue: 500,
+    importance: 'LOW',
+    group: G_STATE,
+    validator: Validators.atLeast(1),
+    documentation:
+      'Most entities per second a task re-delivers for a repair or replay, so a large one does not starve the live ' +
+      'stream or flood the destination.',
+  })
+  .define({
+    name: 'redelivery.poll.interval.ms',
+    type: 'LONG',
+    defaultValue: 1000,
+    importance: 'LOW',
+    group: G_STATE,
+    validator: Validators.atLeast(10),
+    documentation: 'How often an idle task looks for queued re-deliveries.',
   });
 
 /** What every dependency type shares: whether waiting on it can expire, and the topics announcing its rows. */
@@ -576,6 +607,7 @@ export interface LookupSinkSettings {
   retryInitialMs: number;
   retryMaxMs: number;
   checkIntervalMs: number;
+  redelivery: { table: string; ratePerSec: number; pollIntervalMs: number };
   /** Aliases of the delivery chain (delivery.transforms); empty: rows are delivered as looked up. */
   deliveryTransforms: string[];
 }
@@ -764,6 +796,11 @@ export function parseLookupSinkConfig(props: RawConfig): LookupSinkSettings {
     retryInitialMs: c.int('park.retry.initial.ms'),
     retryMaxMs: c.int('park.retry.max.ms'),
     checkIntervalMs: c.int('park.check.interval.ms'),
+    redelivery: {
+      table: c.string('redelivery.table'),
+      ratePerSec: c.int('redelivery.rate.per.sec'),
+      pollIntervalMs: c.int('redelivery.poll.interval.ms'),
+    },
     deliveryTransforms: c.list('delivery.transforms'),
   };
 }

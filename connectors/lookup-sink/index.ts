@@ -1,7 +1,8 @@
-import type { ReconcilablePlugin, SinkConnectorPlugin } from '../../runtime/api/index.js';
+import type { ReconcilablePlugin, RedeliverablePlugin, SinkConnectorPlugin } from '../../runtime/api/index.js';
 import { DELIVERY_PREFIX, lookupSinkConfigDef } from './config.js';
 import { LookupSinkConnector } from './connector.js';
 import { reconcileLookupSink } from './reconcile/index.js';
+import { openRedelivery } from './redelivery.js';
 import { LookupSinkTask } from './task.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
 
@@ -11,7 +12,7 @@ export { lookupSinkConfigDef, parseLookupSinkConfig } from './config.js';
 export type { LookupSinkMetrics } from './metrics.js';
 export type { Delivery, Destination, Removal } from './destinations/destination.js';
 
-export const lookupSinkPlugin: SinkConnectorPlugin & ReconcilablePlugin = {
+export const lookupSinkPlugin: SinkConnectorPlugin & ReconcilablePlugin & RedeliverablePlugin = {
   type: 'sink',
   className: 'erpstream.LookupSinkConnector',
   aliases: ['LookupSink', 'LookupSinkConnector'],
@@ -40,6 +41,8 @@ export const lookupSinkPlugin: SinkConnectorPlugin & ReconcilablePlugin = {
   transformChainPrefixes: [DELIVERY_PREFIX],
   // `erpstream integrations reconcile` (runtime/api/reconcile.ts): origin vs ledger vs destination.
   reconcile: reconcileLookupSink,
+  // Repair and replay (runtime/api/reconcile.ts): targeted re-delivery through the running task.
+  redelivery: openRedelivery,
 };
 
 export const lookupSinkPlugins: SinkConnectorPlugin[] = [lookupSinkPlugin];

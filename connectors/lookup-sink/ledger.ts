@@ -5,6 +5,7 @@ import {
   createTableIfAbsent,
   guardedUpsertRows,
   inList,
+  limitClause,
   rowsPerStatement,
   types,
   versionColumn,
@@ -251,6 +252,32 @@ export class DeliveryLedger {
         orEqual: true,
       });
       await this.db.execute(sql, params);
+    }
+  }
+  /**
+   * Entity ids of one (destination, entity) whose entry was written at or after `since` (a time: the ledger's
+   * updated_at) or holds a version at or above it, in id order, a page at a time (replay: bounded memory).
+   */
+  async *since(
+    destination: string,
+    entity: string,
+    since: { timeMs: number } | { version: bigint },
+    pageSize = 1000,
+  ): AsyncIterable<string[]> {
+    const [column, value] = 'timeMs' in since ? ['updated_at', since.timeMs] : ['version', since.version];
+    let after: string | null = null;
+    for (;;) {
+      const l = limitClause(this.db, pageSize);
+      const rows: Array<Record<string, unknown>> = await this.db.query(
+        `SELECT ${l.top}entity_id FROM ${this.db.quote(this.table)} WHERE destination = ? AND entity = ? AND ${column} >= ?` +
+          `${after === null ? '' : ' AND entity_id > ?'} ORDER BY entity_id${l.limit}`,
+        [destination, entity, value, ...(after === null ? [] : [after])],
+      );
+      if (rows.length === 0) return;
+      const ids = rows.map((r) => String(r.entity_id));
+      yield ids;
+      if (rows.length < pageSize) return;
+      after = ids[ids.length - 1]!;
     }
   }
 }

@@ -23,6 +23,8 @@ export interface LookupSinkMetrics {
   /** Older versions of a key replaced by a newer one in the same batch or in the park. */
   superseded: number;
   deleted: number;
+  /** Entities a repair or replay (targeted re-delivery) sent again or withdrew. */
+  redelivered: number;
   /** Ready rows the delivery chain (delivery.transforms) dropped, e.g. with a Filter. */
   filtered: number;
   dlq: Record<string, number>;
@@ -47,6 +49,7 @@ export function emptyMetrics(): LookupSinkMetrics {
     superseded: 0,
     deleted: 0,
     filtered: 0,
+    redelivered: 0,
     dlq: {},
     lookupQueries: 0,
     dependencyQueries: 0,

@@ -30,6 +30,13 @@ export interface Work {
   reeval: boolean;
   /** The dependency topic's record that asked for the re-evaluation: kept in the park when the entity waits. */
   trigger?: SinkRecord;
+  /**
+   * A targeted re-delivery (repair, replay): decided at the origin's current version even if the ledger says it was
+   * delivered (the destination may have lost it), and sent again to the targets that should hold it.
+   */
+  force?: boolean;
+  /** Targets found holding the entity that the ledger does not list (a repair's extra rows): withdrawn unless wanted. */
+  extraTargets?: readonly string[];
 }
 
 export interface Resolved {
@@ -87,7 +94,9 @@ export function resolveWorks(
     }
     // A re-evaluation: the newest version this sink knows of the entity.
     const p = w.parked ?? parked.get(w.idText) ?? null;
-    const lv = l && !l.deleted ? l.version : -1n;
+    // A forced one also starts from a delete's version (the delete is applied again) and, knowing nothing, from 0:
+    // the origin row's version (lookup.version.column) lifts it, and any live record is newer.
+    const lv = l && (!l.deleted || w.force) ? l.version : w.force ? 0n : -1n;
     const pv = p ? p.version : -1n;
     if (lv < 0n && pv < 0n) continue;
     if (p && pv < lv) unpark.push({ entityId: w.idText, version: pv });
@@ -168,6 +177,8 @@ export interface Plan {
   readonly unpark: Array<{ entityId: string; version: bigint }>;
   /** Records that will never be delivered, with the reason (sent to the DLQ before anything of the batch). */
   readonly dlq: Array<{ work: Work; error: Error }>;
+  /** Entities still waiting on a dependency after this batch (parked, or not parked for lack of a record). */
+  readonly waiting: Work[];
   filtered: number;
 }
 
@@ -197,7 +208,16 @@ export function planBatch(
   ledger: ReadonlyMap<string, LedgerEntry>,
   ctx: PlanContext,
 ): Plan {
-  const plan: Plan = { deliveries: [], removals: [], outcomes: [], toPark: [], unpark: [], dlq: [], filtered: 0 };
+  const plan: Plan = {
+    deliveries: [],
+    removals: [],
+    outcomes: [],
+    toPark: [],
+    unpark: [],
+    dlq: [],
+    waiting: [],
+    filtered: 0,
+  };
   for (const { work, error } of c.poisoned) drop(plan, work, error);
   for (const w of c.gone) planGone(plan, w, ledger.get(w.idText), ctx);
   const byWork = new Map<Work, Array<Candidate & { work: Work }>>();
@@ -227,8 +247,10 @@ function drop(plan: Plan, w: Work, error: Error): void {
 }
 
 function planGone(plan: Plan, w: Work, prev: LedgerEntry | undefined, ctx: PlanContext): void {
-  if (prev && !prev.deleted && ctx.deleteMode === 'delete') {
-    for (const t of prev.targets) {
+  // A forced re-delivery of an entity nobody holds and the origin does not have: nothing to do, nothing to record.
+  if (w.force && !prev && (w.extraTargets ?? []).length === 0) return;
+  if (ctx.deleteMode === 'delete' && (w.force === true || (prev && !prev.deleted))) {
+    for (const t of goneTargets(w, prev)) {
       plan.removals.push({
         entityId: w.idText,
         version: w.version,
@@ -243,6 +265,20 @@ function planGone(plan: Plan, w: Work, prev: LedgerEntry | undefined, ctx: PlanC
   if (w.parked) plan.unpark.push({ entityId: w.idText, version: w.version });
 }
 
+/**
+ * Where a delete removes the entity from: the targets the ledger lists; for a forced re-delivery also where a delete
+ * already went (applied again: a restored backup may hold the row) and the extra targets it was found in.
+ */
+function goneTargets(w: Work, prev: LedgerEntry | undefined): TargetRef[] {
+  const out = new Map<string, TargetRef>();
+  for (const t of prev && !prev.deleted ? prev.targets : []) out.set(t.target, t);
+  if (w.force && prev?.deleted && prev.target !== null) {
+    out.set(prev.target, { target: prev.target, deliveredKey: prev.deliveredKey, version: prev.version });
+  }
+  for (const t of w.extraTargets ?? []) if (!out.has(t)) out.set(t, { target: t, deliveredKey: null, version: -1n });
+  return [...out.values()];
+}
+
 function planEntity(
   plan: Plan,
   w: Work,
@@ -254,6 +290,8 @@ function planEntity(
 ): void {
   const version = c.versions.get(w.idText) ?? w.version;
   const held = new Map((prev && !prev.deleted ? prev.targets : []).map((t) => [t.target, t]));
+  // Extra targets (a repair found the entity there, the ledger does not list it): withdrawn unless still wanted.
+  for (const t of w.extraTargets ?? []) if (!held.has(t)) held.set(t, { target: t, deliveredKey: null, version: -1n });
   const lag = c.lagging.get(w.idText);
   let hard: { reason: string; waitingOn: string | null } | null = lag ? { reason: lag, waitingOn: null } : null;
   let soft: string | null = null;
@@ -290,7 +328,8 @@ function planEntity(
   let changed = false;
   for (const [target, { row, shaped }] of ready) {
     const h = held.get(target);
-    if (h && h.version >= version) {
+    // A forced re-delivery sends again what the ledger says the target holds: the target may have lost it.
+    if (h && h.version >= version && w.force !== true) {
       keep.push(h);
       continue;
     }
@@ -323,6 +362,7 @@ function planEntity(
     return;
   }
   // Something still waits: a hard dependency (expires) or, with nothing ready, a registration (never expires).
+  plan.waiting.push(w);
   const firstParkedAt = w.parked?.firstParkedAt ?? ctx.now;
   if (hard !== null && ctx.now - firstParkedAt >= ctx.parkMaxDurationMs) {
     drop(

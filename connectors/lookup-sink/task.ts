@@ -1,5 +1,6 @@
 import {
   ErpStreamError,
+  type RedeliveryOutcome,
   type SinkRecord,
   type SinkTask,
   type SinkTaskContext,
@@ -17,6 +18,7 @@ import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { PoisonIdError } from './poison.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
+import { type QueuedItem, RedeliveryQueue, slotsOf } from './redelivery.js';
 import {
   type Plan,
   type PlannedDelivery,
@@ -47,6 +49,8 @@ interface Sent {
 }
 
 interface DecidedBatch {
+  /** What was decided (null for an empty batch), for a caller that reports per entity (re-deliveries). */
+  readonly plan: BatchPlan | null;
   send(): Promise<Sent>;
   record(sent: Sent): Promise<void>;
 }
@@ -123,6 +127,12 @@ export class LookupSinkTask implements SinkTask {
   private stopped = false;
   private checkScheduled = false;
   private oldestFirstParkedAt: number | null = null;
+  /** Targeted re-deliveries (repair, replay) queued for this connector. */
+  private queue!: RedeliveryQueue;
+  private redeliveryTimer: NodeJS.Timeout | null = null;
+  private redelivering = false;
+  /** tasks.max: the tasks share the queue by slot (redelivery.ts). */
+  private tasksMax = 1;
   /** Dependency topics → the field paths that name the entity in their records. */
   private triggers = new Map<string, Array<readonly string[]>>();
   private statsReadAt = 0;
@@ -154,6 +164,7 @@ export class LookupSinkTask implements SinkTask {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.s = parseLookupSinkConfig(props);
     const s = this.s;
+    this.tasksMax = Math.max(1, Number.parseInt(props['tasks.max'] ?? '1', 10) || 1);
     // First: a mistake in the chain config fails the task before any connection is opened.
     this.shaper = await DeliveryShaper.open(this.context, props, s);
     const opened = new Map<DbSettings, SqlClient>();
@@ -170,8 +181,10 @@ export class LookupSinkTask implements SinkTask {
     const ledgerDb = await open(s.ledger);
     this.ledger = new DeliveryLedger(ledgerDb, s.ledgerTable);
     this.park = new ParkStore(ledgerDb, s.parkTable, s.destination.name, s.entity);
+    this.queue = new RedeliveryQueue(ledgerDb, s.redelivery.table);
     await this.ledger.init();
     await this.park.init();
+    await this.queue.init();
     this.origin = new OriginLookup(lookupDb, s);
     this.deps = new DependencyChecker(s.dependencies, this.ledger, lookupDb);
     const destination =
@@ -208,6 +221,8 @@ export class LookupSinkTask implements SinkTask {
     this.unsubscribe = wakeBus.subscribe((keys) => this.onDelivered(keys));
     this.timer = setInterval(() => this.scheduleCheck(), s.checkIntervalMs);
     this.timer.unref();
+    this.redeliveryTimer = setInterval(() => this.scheduleRedelivery(), s.redelivery.pollIntervalMs);
+    this.redeliveryTimer.unref();
     await this.refreshStats(true);
     this.context.logger.info('Lookup sink started', {
       entity: s.entity,
@@ -384,6 +399,7 @@ export class LookupSinkTask implements SinkTask {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.redeliveryTimer) clearInterval(this.redeliveryTimer);
     this.unsubscribe?.();
     await this.mutex.run(async () => {});
     await this.recording;
@@ -438,6 +454,109 @@ export class LookupSinkTask implements SinkTask {
     });
   }
 
+  /**
+   * Works through queued re-deliveries (redelivery.ts) until none is left, at most redelivery.rate.per.sec entities
+   * a second. One run at a time; a failure is logged and the next tick tries again (the rows stay pending).
+   */
+  private scheduleRedelivery(): void {
+    if (this.redelivering || this.stopped) return;
+    this.redelivering = true;
+    void (async () => {
+      try {
+        for (;;) {
+          const started = Date.now();
+          const n = await this.redeliverQueued();
+          if (n === 0 || this.stopped) break;
+          const budgetMs = (n * 1000) / this.s.redelivery.ratePerSec;
+          const wait = budgetMs - (Date.now() - started);
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+      } catch (e) {
+        this.context.logger.warn('Re-delivering queued entities failed; will retry', { error: String(e) });
+      } finally {
+        this.redelivering = false;
+      }
+    })();
+  }
+
+  /**
+   * One batch of queued re-deliveries of this connector (the slots of this task): each entity is decided again at
+   * the origin's current version under the same mutex as put(), so a live record of the same key is either decided
+   * before (the ledger then holds it and the re-delivery carries the same or a newer version) or after (and wins by
+   * its version). Answers how many it took.
+   */
+  async redeliverQueued(): Promise<number> {
+    return this.mutex.run(async () => {
+      if (this.stopped) return 0;
+      const limit = Math.max(1, Math.min(this.s.batchSize, this.s.redelivery.ratePerSec));
+      const items = await this.queue.take(
+        this.context.connectorName,
+        slotsOf(this.context.taskId, this.tasksMax),
+        limit,
+      );
+      if (items.length === 0) return 0;
+      const outcomes: Array<{ item: QueuedItem; outcome: RedeliveryOutcome }> = [];
+      const works: Work[] = [];
+      const byWork = new Map<Work, QueuedItem>();
+      for (const item of items) {
+        let id: EntityId;
+        try {
+          id = idOf(item.entityId, this.s.keyColumns.length);
+          if (!Array.isArray(id) || id.length !== this.s.keyColumns.length) throw new Error('wrong key arity');
+        } catch {
+          outcomes.push({ item, outcome: 'failed' });
+          continue;
+        }
+        const w: Work = {
+          idText: item.entityId,
+          id,
+          version: -1n,
+          record: null,
+          parked: null,
+          reeval: true,
+          force: true,
+          ...(item.action === 'withdraw' && item.target !== undefined ? { extraTargets: [item.target] } : {}),
+        };
+        works.push(w);
+        byWork.set(w, item);
+      }
+      const batch = await this.decide(works);
+      await this.settle();
+      await this.recording;
+      let sent: Sent;
+      try {
+        sent = await batch.send();
+        await batch.record(sent);
+      } catch (e) {
+        if (this.pipelined) this.failDelivery(e);
+        throw e;
+      }
+      const plan = batch.plan;
+      const ids = (list: ReadonlyArray<{ work: Work }>) => new Set(list.map((x) => x.work.idText));
+      const delivered = ids(sent.delivered);
+      const removed = ids(plan?.removals ?? []);
+      const failed = ids(plan?.dlq ?? []);
+      const waiting = new Set((plan?.waiting ?? []).map((w) => w.idText));
+      for (const w of works) {
+        const item = byWork.get(w)!;
+        const outcome: RedeliveryOutcome = delivered.has(w.idText)
+          ? 'delivered'
+          : removed.has(w.idText)
+            ? 'withdrawn'
+            : failed.has(w.idText)
+              ? 'failed'
+              : waiting.has(w.idText)
+                ? 'waiting'
+                : 'unchanged';
+        outcomes.push({ item, outcome });
+      }
+      await this.queue.complete(this.context.connectorName, outcomes);
+      this.m.redelivered += delivered.size + removed.size;
+      await this.refreshStats();
+      return items.length;
+    });
+  }
+
   private scheduleCheck(): void {
     if (this.checkScheduled || this.stopped) return;
     this.checkScheduled = true;
@@ -484,7 +603,7 @@ export class LookupSinkTask implements SinkTask {
    * planner.ts's; this method does the reads and hands their results over.
    */
   private async decide(input: Work[]): Promise<DecidedBatch> {
-    if (input.length === 0) return { send: async () => EMPTY_SENT, record: async () => {} };
+    if (input.length === 0) return { plan: null, send: async () => EMPTY_SENT, record: async () => {} };
     const { destination: dest, entity } = { destination: this.s.destination.name, entity: this.s.entity };
     const now = Date.now();
     // The three reads are independent: one round trip of latency instead of three. Rows of records that turn
@@ -543,6 +662,7 @@ export class LookupSinkTask implements SinkTask {
     }
     const b: BatchPlan = { ...plan, works: resolved.live };
     return {
+      plan: b,
       send: () => this.send(b),
       record: async (sent) => {
         await this.record(b, sent);

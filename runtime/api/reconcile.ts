@@ -127,3 +127,83 @@ export function customerReport(
     finishedAt: times.finishedAt,
   };
 }
+
+/*
+ * Targeted re-delivery (i16b): re-deliver or withdraw a set of entities for ONE connector, through its running
+ * task's normal pipeline (delivery chain, version guard, ledger). The runtime queues work through the plugin's hook
+ * and watches its progress; the plugin's task does the work at a bounded rate and keeps the progress durably, so an
+ * interrupted repair or replay resumes where it stopped.
+ */
+
+/** `deliver`: at the origin's current version (or withdraw it if it no longer routes there); `withdraw`: the same
+ * decision, plus removal from `target` even when the ledger does not know the entity is there (an extra row). */
+export type RedeliveryAction = 'deliver' | 'withdraw';
+
+export interface RedeliveryItem {
+  readonly entityId: string;
+  readonly action: RedeliveryAction;
+  /** For `withdraw`: the topic or table found holding it (when the ledger does not say so). */
+  readonly target?: string;
+}
+
+/** How one queued entity ended: sent, removed, nothing to do, waiting on a dependency, or refused (DLQ). */
+export type RedeliveryOutcome = 'delivered' | 'withdrawn' | 'unchanged' | 'waiting' | 'failed';
+
+export interface RedeliveryProgress {
+  readonly requestId: string;
+  readonly connector: string;
+  readonly total: number;
+  readonly pending: number;
+  readonly delivered: number;
+  readonly withdrawn: number;
+  readonly unchanged: number;
+  readonly waiting: number;
+  readonly failed: number;
+  readonly done: boolean;
+}
+
+/** Where a replay starts: a ledger write time (ms since the epoch) or a delivered version (inclusive). */
+export type ReplaySince = { readonly timeMs: number } | { readonly version: bigint };
+
+export interface RedeliveryAdmin {
+  /**
+   * Queues items (in batches, so a large set is never held at once). An unfinished request with the same
+   * `requestKey` is resumed: what it already did is not queued again.
+   */
+  submit(request: {
+    readonly requestKey: string;
+    readonly operationId: string | null;
+    readonly items: AsyncIterable<readonly RedeliveryItem[]> | Iterable<readonly RedeliveryItem[]>;
+  }): Promise<{ requestId: string; resumed: boolean; queued: number; alreadyQueued: number }>;
+  progress(requestId: string): Promise<RedeliveryProgress>;
+  /** The entity ids the ledger recorded for this connector since `since` (deliveries and deletes), in batches. */
+  deliveredSince(since: ReplaySince, batchSize?: number): AsyncIterable<string[]>;
+  close(): Promise<void>;
+}
+
+export type RedeliveryHook = (request: {
+  readonly connector: string;
+  /** The connector's config with placeholders resolved (never shown back). */
+  readonly config: Readonly<Record<string, string>>;
+}) => Promise<RedeliveryAdmin>;
+
+/** A plugin descriptor that offers targeted re-delivery (the LookupSink does). */
+export interface RedeliverablePlugin {
+  readonly redelivery: RedeliveryHook;
+}
+
+export function redeliveryHookOf(plugin: unknown): RedeliveryHook | undefined {
+  const hook = (plugin as Partial<RedeliverablePlugin> | null | undefined)?.redelivery;
+  return typeof hook === 'function' ? hook : undefined;
+}
+
+/** What a repair does about one difference a reconcile found (null: nothing it can do). */
+export function repairItemOf(d: ReconcileDifference): RedeliveryItem | null {
+  if (d.kind === 'extra') {
+    return d.target === ''
+      ? { entityId: d.entityId, action: 'withdraw' }
+      : { entityId: d.entityId, action: 'withdraw', target: d.target };
+  }
+  // missing, stale, drift: deliver the current state again (the version guard keeps anything newer).
+  return { entityId: d.entityId, action: 'deliver' };
+}

@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import type { RedeliveryHook, RedeliveryItem, RedeliveryOutcome, RedeliveryProgress } from '../../runtime/api/index.js';
+import { parseLookupSinkConfig } from './config.js';
+import { DeliveryLedger } from './ledger.js';
+import { type SqlClient, openSqlClient } from './sql/client.js';
+import { chunks, createTableIfAbsent, inList, limitClause, rowsPerStatement, types } from './sql/ddl.js';
+
+/**
+ * The durable queue of targeted re-deliveries (repair, replay) of ONE connector: one row per entity, holding what to
+ * do (deliver at the origin's current version, or withdraw) and whether it is done. The running task takes pending
+ * rows at a bounded rate and puts them through its normal pipeline (delivery chain, version guard, ledger), so a
+ * re-delivery can never overwrite newer data and never reaches another connector (rows are keyed by connector).
+ *
+ * Why a table (in the ledger database) rather than records on the connector's input topic: the input topic is
+ * shared with other customers' sinks and other consumers, who must not see synthetic records; and a table gives
+ * the progress (done per entity) that makes a repair resumable after a crash: the rows left pending are the rest.
+ */
+
+/** Slots an entity id hashes to; a task of n takes the slots s with s % n == its id. */
+export const SLOTS = 64;
+const CHUNK = 300;
+
+/** A pending row a task took. */
+export interface QueuedItem extends RedeliveryItem {
+  readonly requestId: string;
+}
+
+/** FNV-1a of the id, into SLOTS: stable across processes, so each task always takes the same entities. */
+export function slotOf(entityId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < entityId.length; i++) {
+    h ^= entityId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % SLOTS;
+}
+
+/** The slots task `taskId` of `tasks` takes. */
+export function slotsOf(taskId: number, tasks: number): number[] {
+  const n = Math.max(1, tasks);
+  return Array.from({ length: SLOTS }, (_, s) => s).filter((s) => s % n === taskId % n);
+}
+
+export class RedeliveryQueue {
+  constructor(
+    private readonly db: SqlClient,
+    private readonly table: string,
+  ) {}
+
+  private get t(): string {
+    return this.db.quote(this.table);
+  }
+  private get r(): string {
+    return this.db.quote(`${this.table}_requests`);
+  }
+
+  async init(): Promise<void> {
+    const ty = types(this.db);
+    await createTableIfAbsent(
+      this.db,
+      this.table,
+      `connector varchar(191) NOT NULL, entity_id varchar(300) NOT NULL, request_id varchar(64) NOT NULL, ` +
+        `action varchar(16) NOT NULL, target varchar(512) NULL, slot int NOT NULL, state varchar(16) NOT NULL, ` +
+        `outcome varchar(16) NULL, queued_at ${ty.long} NOT NULL, seq ${ty.long} NOT NULL, done_at ${ty.long} NULL, ` +
+        `PRIMARY KEY (connector, entity_id)`,
+      [
+        { name: 'pending', columns: 'connector, state, slot, seq' },
+        { name: 'request', columns: 'request_id, state' },
+      ],
+    );
+    await createTableIfAbsent(
+      this.db,
+      `${this.table}_requests`,
+      `request_id varchar(64) NOT NULL, connector varchar(191) NOT NULL, request_key varchar(300) NOT NULL, ` +
+        `operation_id varchar(64) NULL, queued ${ty.long} NOT NULL, created_at ${ty.long} NOT NULL, ` +
+        `PRIMARY KEY (request_id)`,
+      [{ name: 'key', columns: 'connector, request_key' }],
+    );
+  }
+
+  /**
+   * Queues items for a connector under a request key. An unfinished request with the same key is resumed: the items
+   * it already did are not queued again, so a repair run again after a crash finishes the rest. An item pending for
+   * another request stays with it (counted as already queued); one done by an older request is queued again.
+   */
+  async submit(
+    connector: string,
+    requestKey: string,
+    operationId: string | null,
+    batches: AsyncIterable<readonly RedeliveryItem[]> | Iterable<readonly RedeliveryItem[]>,
+  ): Promise<{ requestId: string; resumed: boolean; queued: number; alreadyQueued: number }> {
+    let requestId: string | null = null;
+    for (const row of await this.db.query(
+      `SELECT request_id FROM ${this.r} WHERE connector = ? AND request_key = ? ORDER BY created_at DESC`,
+      [connector, requestKey],
+    )) {
+      const id = String(row.request_id);
+      const [p] = await this.db.query(`SELECT COUNT(*) AS n FROM ${this.t} WHERE request_id = ? AND state = ?`, [
+        id,
+        'pending',
+      ]);
+      if (Number(p?.n ?? 0) > 0) {
+        requestId = id;
+        break;
+      }
+    }
+    const resumed = requestId !== null;
+    const id = requestId ?? `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+    if (!resumed) {
+      await this.db.execute(
+        `INSERT INTO ${this.r} (request_id, connector, request_key, operation_id, queued, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        [id, connector, requestKey.slice(0, 300), operationId, 0, Date.now()],
+      );
+    }
+    let queued = 0;
+    let alreadyQueued = 0;
+    let seq = Date.now() * 1000;
+    for await (const batch of batches) {
+      for (const part of chunks(dedupe(batch), rowsPerStatement(this.db, CHUNK))) {
+        const match = inList(
+          this.db,
+          'entity_id',
+          part.map((i) => i.entityId),
+        );
+        const existing = new Map<string, { requestId: string; state: string }>();
+        for (const row of await this.db.query(
+          `SELECT entity_id, request_id, state FROM ${this.t} WHERE connector = ? AND ${match.sql}`,
+          [connector, ...match.params],
+        )) {
+          existing.set(String(row.entity_id), { requestId: String(row.request_id), state: String(row.state) });
+        }
+        const now = Date.now();
+        for (const item of part) {
+          const e = existing.get(item.entityId);
+          if (e && (e.state === 'pending' || e.requestId === id)) {
+            // Pending already (this request or another), or done by this very request before a crash.
+            alreadyQueued++;
+            continue;
+          }
+          const values = [
+            id,
+            item.action,
+            item.target ?? null,
+            slotOf(item.entityId),
+            'pending',
+            null,
+            now,
+            seq++,
+            null,
+          ];
+          if (e) {
+            await this.db.execute(
+              `UPDATE ${this.t} SET request_id = ?, action = ?, target = ?, slot = ?, state = ?, outcome = ?, queued_at = ?, seq = ?, done_at = ? ` +
+                `WHERE connector = ? AND entity_id = ?`,
+              [...values, connector, item.entityId],
+            );
+          } else {
+            await this.db.execute(
+              `INSERT INTO ${this.t} (connector, entity_id, request_id, action, target, slot, state, outcome, queued_at, seq, done_at) ` +
+                `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              [connector, item.entityId, ...values],
+            );
+          }
+          queued++;
+        }
+      }
+    }
+    await this.db.execute(`UPDATE ${this.r} SET queued = queued + ? WHERE request_id = ?`, [queued, id]);
+    return { requestId: id, resumed, queued, alreadyQueued };
+  }
+
+  /** Pending items of a connector in these slots, oldest queued first. */
+  async take(connector: string, slots: readonly number[], limit: number): Promise<QueuedItem[]> {
+    const l = limitClause(this.db, limit);
+    const match = inList(this.db, 'slot', slots);
+    const rows = await this.db.query(
+      `SELECT ${l.top}entity_id, request_id, action, target FROM ${this.t} ` +
+        `WHERE connector = ? AND state = ? AND ${match.sql} ORDER BY seq${l.limit}`,
+      [connector, 'pending', ...match.params],
+    );
+    return rows.map((r) => ({
+      entityId: String(r.entity_id),
+      requestId: String(r.request_id),
+      action: String(r.action) === 'withdraw' ? 'withdraw' : 'deliver',
+      ...(r.target === null || r.target === undefined ? {} : { target: String(r.target) }),
+    }));
+  }
+
+  /** Marks items done with their outcome (only if still held by the same request: a newer submit wins). */
+  async complete(
+    connector: string,
+    done: ReadonlyArray<{ item: QueuedItem; outcome: RedeliveryOutcome }>,
+  ): Promise<void> {
+    const groups = new Map<string, string[]>();
+    for (const d of done) {
+      const k = `${d.item.requestId}\u0000${d.outcome}`;
+      groups.set(k, [...(groups.get(k) ?? []), d.item.entityId]);
+    }
+    const now = Date.now();
+    for (const [k, ids] of groups) {
+      const [requestId, outcome] = k.split('\u0000') as [string, string];
+      for (const part of chunks(ids, rowsPerStatement(this.db, CHUNK))) {
+        const match = inList(this.db, 'entity_id', part);
+        await this.db.execute(
+          `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE connector = ? AND request_id = ? AND ${match.sql}`,
+          ['done', outcome, now, connector, requestId, ...match.params],
+        );
+      }
+    }
+  }
+
+  async progress(requestId: string): Promise<RedeliveryProgress> {
+    const [req] = await this.db.query(`SELECT connector, queued FROM ${this.r} WHERE request_id = ?`, [requestId]);
+    const counts: Record<string, number> = {};
+    let pending = 0;
+    let total = 0;
+    for (const row of await this.db.query(
+      `SELECT state, outcome, COUNT(*) AS n FROM ${this.t} WHERE request_id = ? GROUP BY state, outcome`,
+      [requestId],
+    )) {
+      const n = Number(row.n);
+      total += n;
+      if (String(row.state) === 'pending') pending += n;
+      else counts[String(row.outcome)] = (counts[String(row.outcome)] ?? 0) + n;
+    }
+    return {
+      requestId,
+      connector: req ? String(req.connector) : '',
+      total,
+      pending,
+      delivered: counts.delivered ?? 0,
+      withdrawn: counts.withdrawn ?? 0,
+      unchanged: counts.unchanged ?? 0,
+      waiting: counts.waiting ?? 0,
+      failed: counts.failed ?? 0,
+      done: pending === 0,
+    };
+  }
+}
+
+/** The last item per entity wins within a batch. */
+function dedupe(items: readonly RedeliveryItem[]): RedeliveryItem[] {
+  const m = new Map<string, RedeliveryItem>();
+  for (const i of items) m.set(i.entityId, i);
+  return [...m.values()];
+}
+
+/**
+ * The plugin's re-delivery capability (runtime/api/reconcile.ts): the runtime queues work for one connector and
+ * watches it; the connector's running task does it. Opens its own connection to the ledger database.
+ */
+export const openRedelivery: RedeliveryHook = async ({ connector, config }) => {
+  const s = parseLookupSinkConfig(config);
+  const db = await openSqlClient(s.ledger);
+  try {
+    const queue = new RedeliveryQueue(db, s.redelivery.table);
+    await queue.init();
+    const ledger = new DeliveryLedger(db, s.ledgerTable);
+    await ledger.init();
+    return {
+      submit: (r) => queue.submit(connector, r.requestKey, r.operationId, r.items),
+      progress: (id) => queue.progress(id),
+      deliveredSince: (since, pageSize) => ledger.since(s.destination.name, s.entity, since, pageSize),
+      close: () => db.close(),
+    };
+  } catch (e) {
+    await db.close().catch(() => {});
+    throw e;
+  }
+};
