@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { RECONCILE_CLASSES, type ReconcileDifference, type ReconcileReport } from '../../runtime/api/reconcile.js';
 import { ConnectClient } from '../connect/client.js';
 import { type ConnectOptions, writeResult } from '../connect/command-kit.js';
-import type { CliContext } from '../context.js';
+import { type CliContext, styleFor } from '../context.js';
 import { resolveConnectTarget } from '../contexts/resolve.js';
 import { CliError, ExitCode, classifyError } from '../errors.js';
 import { type Style, renderTable } from '../output.js';
@@ -47,20 +47,47 @@ export async function reconcileCommand(
       auth: target.auth,
       timeoutMs: flags.timeout === undefined ? Math.max(target.timeoutMs, RECONCILE_TIMEOUT_MS) : target.timeoutMs,
     });
-    const res = await client.request<ReconcileReport>(
-      'POST',
-      `/erpstream/v1/integrations/${encodeURIComponent(customer)}/reconcile`,
-      { body: { ...(opts.repair ? { repair: true } : {}), ...(sample === undefined ? {} : { sample }) } },
-    );
-    const report = res.body;
-    writeResult(ctx, report, (style) => renderReport(report, style));
-    ctx.exitCode = report.inSync ? ExitCode.OK : ExitCode.INVALID_INPUT;
+    const path = `/erpstream/v1/integrations/${encodeURIComponent(customer)}/reconcile`;
+    const ask = async (repair: boolean) =>
+      (
+        await client.request<RepairingReport>('POST', path, {
+          body: { ...(repair ? { repair: true } : {}), ...(sample === undefined ? {} : { sample }) },
+        })
+      ).body;
+    const report = await ask(opts.repair === true);
+    if (!opts.repair || report.inSync || !report.repair) {
+      writeResult(ctx, report, (style) => renderReport(report, style));
+      ctx.exitCode = report.inSync ? ExitCode.OK : ExitCode.INVALID_INPUT;
+      return;
+    }
+    // Repair: the differences are queued in the cluster; follow the work, then check again. Interrupted, the same
+    // command resumes it (the same differences are the same request).
+    if (ctx.output === 'table') ctx.stdout.write(renderReport(report, styleFor(ctx, 'stdout')));
+    const { follow } = await import('../commands/integrations-operations.js');
+    const repair = report.repair.operationId === null ? null : await follow(ctx, client, report.repair.operationId);
+    const after = await ask(false);
+    writeResult(ctx, { before: report, repair, after }, (style) => `After the repair:\n${renderReport(after, style)}`);
+    if (repair && repair.result !== 'succeeded') {
+      throw new CliError(
+        `The repair of ${customer} ended ${repair.result}${repair.message ? `: ${repair.message}` : ''}`,
+        {
+          exitCode: ExitCode.FAILURE,
+          hint: 'Run the same command again to resume it; `erpstream integrations operations` shows the history.',
+        },
+      );
+    }
+    ctx.exitCode = after.inSync ? ExitCode.OK : ExitCode.INVALID_INPUT;
   } catch (error) {
     // 2 means "not in sync" here: every error that would be 2 elsewhere (invalid input) is 1.
     const c = classifyError(error);
     if (c.exitCode !== ExitCode.INVALID_INPUT) throw error;
     throw new CliError(c.message, { exitCode: ExitCode.FAILURE, hint: c.hint, cause: error });
   }
+}
+
+/** The answer with `repair: true`: the report of what was found, and the repair operation it started. */
+interface RepairingReport extends ReconcileReport {
+  repair?: { operationId: string | null; queued: number } | null;
 }
 
 function versions(d: ReconcileDifference): string {

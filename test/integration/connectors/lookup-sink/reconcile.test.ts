@@ -271,6 +271,80 @@ describe('erpstream integrations reconcile (origin vs ledger vs destination)', (
     expect(latest.get('19')).toBeNull();
   }, 60_000);
 
+  it('--repair fixes exactly the customer it is run for; a second reconcile is in sync; the other customer is untouched', async () => {
+    for (const c of [jdbcCustomer, kafkaCustomer]) {
+      expect((await rest('PUT', `/connectors/${connectorOf(c)}/resume`)).status).toBe(202);
+    }
+    // The kafka customer's data before the jdbc customer's repair: its ledger rows and its topic's end offsets.
+    const ledgerOf = async (c: string) =>
+      (
+        await db.query(
+          `SELECT entity_id, version::text, targets, updated_at::text FROM ${schema}.ledger WHERE destination = $1 ORDER BY entity_id`,
+          [c],
+        )
+      ).rows;
+    const ends = async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.fetchTopicOffsets(kafkaTopic)).map((o) => `${o.partition}:${o.high}`).sort();
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const kafkaLedger = await ledgerOf(kafkaCustomer);
+    const kafkaEnds = await ends();
+
+    const ctx = cli();
+    ctx.output = 'json';
+    const code = await runCli(
+      ['integrations', 'reconcile', jdbcCustomer, '--repair', '--connect-url', worker.url, '-o', 'json'],
+      ctx,
+    );
+    expect(code, ctx.err()).toBe(0);
+    const out = JSON.parse(ctx.out()) as {
+      before: ReconcileReport;
+      repair: { kind: string; result: string; customer: string };
+      after: ReconcileReport;
+    };
+    expect(out.before.counts).toEqual({ missing: 2, stale: 2, extra: 1, drift: 4 });
+    expect(out.repair).toMatchObject({ kind: 'repair', result: 'succeeded', customer: jdbcCustomer });
+    expect(out.after.inSync, JSON.stringify(out.after.counts)).toBe(true);
+    // What the table holds now: every registered document at the origin's version, document 6 gone.
+    const rows = await db.query(
+      `SELECT document_id, erpstream_version::text AS v FROM ${schema}.jdbc_documents ORDER BY document_id`,
+    );
+    expect(rows.rows.map((r: { document_id: number }) => r.document_id)).toEqual(JDBC_DOCS.filter((d) => d !== 6));
+    expect(rows.rows.find((r: { document_id: number }) => r.document_id === 5)).toEqual({ document_id: 5, v: '1105' });
+
+    // The kafka customer: not one ledger row or record written, and its report is the one it had.
+    expect(await ledgerOf(kafkaCustomer)).toEqual(kafkaLedger);
+    expect(await ends()).toEqual(kafkaEnds);
+    expect(keys(await reconcile(kafkaCustomer))).toEqual({
+      missing: ['19'],
+      stale: ['17'],
+      extra: ['18'],
+      drift: ['16', '19'],
+    });
+
+    // Now the kafka customer, over REST (waiting for the repair), without touching the jdbc customer's table.
+    const jdbcRows = (await db.query(`SELECT * FROM ${schema}.jdbc_documents ORDER BY document_id`)).rows;
+    const res = await rest('POST', `/erpstream/v1/integrations/${kafkaCustomer}/reconcile`, {
+      repair: true,
+      wait: true,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ repair: { totals: { pending: 0, failed: 0 } } });
+    const again = await reconcile(kafkaCustomer);
+    expect(again.inSync, JSON.stringify(again.counts)).toBe(true);
+    const latest = new Map<string, string | null>();
+    await access.readAll(kafkaTopic, (key, value) => latest.set(key!.toString(), value === null ? null : 'x'));
+    expect(latest.get('18')).toBeNull(); // withdrawn
+    expect(latest.get('19')).toBe('x'); // delivered again
+    expect((await db.query(`SELECT * FROM ${schema}.jdbc_documents ORDER BY document_id`)).rows).toEqual(jdbcRows);
+    expect((await reconcile(jdbcCustomer)).inSync).toBe(true);
+  }, 120_000);
+
   it('refuses hostile and unknown customer names with a clear error', async () => {
     for (const name of ['..%2F..%2Fetc', '%27%3B%20DROP%20TABLE%20x%3B--', 'a%20b']) {
       const res = await rest('POST', `/erpstream/v1/integrations/${name}/reconcile`, {});
