@@ -62,7 +62,12 @@ export function progressText(op: OperationView): string {
   return `${op.kind} ${op.customer ?? ''} ${bar} ${done}/${total} (${pct}%)${parts.length ? ` ${parts.join(', ')}` : ''}`;
 }
 
-export async function follow(ctx: CliContext, client: ConnectClient, id: string, pollMs = 1000): Promise<OperationView> {
+export async function follow(
+  ctx: CliContext,
+  client: ConnectClient,
+  id: string,
+  pollMs = 1000,
+): Promise<OperationView> {
   const line = new ProgressLine(ctx.stderr as never, { plainEveryMs: 5000 });
   for (;;) {
     const op = (await client.request<OperationView>('GET', `/erpstream/v1/operations/${seg(id)}`)).body;
