@@ -49,9 +49,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/config-contexts.js')).registerConfigContextCommands,
   },
   {
-    commands: {
-      integrations: 'onboard customers with integration files: validate, test, plan, apply, list, delete, reconcile',
-    },
+    commands: { integrations: 'onboard customers with integration files: validate, test, plan, apply, list, delete' },
     load: async () => (await import('./commands/integrations.js')).registerIntegrationCommands,
   },
   {
