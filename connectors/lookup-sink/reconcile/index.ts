@@ -36,6 +36,8 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 export async function reconcileLookupSink(req: ReconcileRequest): Promise<ReconcileConnectorReport> {
   const started = Date.now();
   const s = parseLookupSinkConfig(req.config);
+  // A lookup.query that cannot be widened is refused before any connection is opened.
+  const allRows = s.lookupQuery ? allRowsQuery(s.lookupQuery) : null;
   const notes: string[] = [];
   const opened = new Map<string, SqlClient>();
   const open = async (d: LookupSinkSettings['lookup']): Promise<SqlClient> => {
@@ -85,7 +87,7 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
     const deps = new DependencyChecker(s.dependencies, ledger, originDb);
     let unroutable = 0;
     if (!originDb.scan) throw new DataError(`Reconcile does not read a ${originDb.kind} origin yet`);
-    const sql = s.lookupTable ? `SELECT * FROM ${originDb.quote(s.lookupTable)}` : allRowsQuery(s.lookupQuery!);
+    const sql = s.lookupTable ? `SELECT * FROM ${originDb.quote(s.lookupTable)}` : allRows!;
     await originDb.scan(sql, [], ORIGIN_SLICE, async (rows) => {
       req.signal?.throwIfAborted();
       const candidates: Candidate[] = rows.map((row, i) => {
