@@ -1,4 +1,5 @@
-import type { KafkaAccess, Logger } from './plugin.js';
+import type { KafkaAccess, Logger, RecordTransforms } from './plugin.js';
+import type { SinkRecord } from './record.js';
 
 /**
  * Reconciliation capability: a sink plugin that can say whether a destination holds exactly what it should. The
@@ -59,6 +60,15 @@ export interface ReconcileRequest {
   readonly config: Readonly<Record<string, string>>;
   /** Kafka, to read a Kafka destination; without it only the ledger is compared for those. */
   readonly kafka?: KafkaAccess;
+  /**
+   * Builds the connector's transform chains, as SinkTaskContext.transforms does for its tasks: the input chain
+   * (`transforms`, which decides whose record a row is, e.g. a DomainRouter) and the delivery chain (`delivery.`,
+   * which may filter or refuse a row). Absent: neither runs, and every routed row is expected at its target.
+   */
+  readonly transforms?: (
+    props: Readonly<Record<string, string>>,
+    prefix: string,
+  ) => Promise<RecordTransforms<SinkRecord>>;
   /** Differences kept per class in the report. */
   readonly sample: number;
   /** Every difference in key order, for a caller that acts on them (repair) without holding them all. */

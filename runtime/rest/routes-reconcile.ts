@@ -18,6 +18,7 @@ import {
 import { RedeliveryError, redeliverableConnectors, startRedelivery } from '../operations/redelivery.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { Herder } from '../worker/herder-types.js';
+import { buildTaskTransforms } from '../worker/task-transforms.js';
 import { HttpError } from './http-error.js';
 import type { Route, RouteContext } from './routes.js';
 
@@ -122,6 +123,8 @@ export async function reconcileCustomer(
           connector: c.name,
           config,
           sample: options.sample,
+          // The same chain builder the connector's tasks get (SinkTaskContext.transforms).
+          transforms: (props, prefix) => buildTaskTransforms(registry, props, prefix),
           ...(kafka ? { kafka } : {}),
           ...(options.onDifference ? { onDifference: options.onDifference } : {}),
           ...(options.signal ? { signal: options.signal } : {}),

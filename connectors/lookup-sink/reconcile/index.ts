@@ -1,6 +1,10 @@
 import {
   DataError,
+  Headers,
   RECONCILE_CLASSES,
+  type RecordTransforms,
+  type SinkRecord,
+  type SinkTaskContext,
   type KafkaAccess,
   type ReconcileClass,
   type ReconcileConnectorReport,
@@ -13,6 +17,7 @@ import { type Candidate, DependencyChecker } from '../dependencies.js';
 import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from '../destinations/kafka.js';
 import { DeliveryLedger } from '../ledger.js';
 import { OriginLookup } from '../origin-lookup.js';
+import { DeliveryShaper } from '../shaping.js';
 import { type Row, type SqlClient, openSqlClient } from '../sql/client.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import { type Entry, classify, compareEntries, mergeById } from './compare.js';
@@ -55,7 +60,25 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
   const originSide = sorter();
   const ledgerSide = sorter();
   let destSide: ExternalSorter<Entry> | null = null;
+  let input: RecordTransforms<SinkRecord> | null = null;
+  let shaper: DeliveryShaper | null = null;
   try {
+    // The chains the sink runs: the input chain decides whose record a row is (a DomainRouter drops other
+    // customers' rows), the delivery chain may filter a row or refuse it (the DLQ).
+    if (req.transforms) {
+      if ((req.config.transforms ?? '').trim() !== '') input = await req.transforms(req.config, '');
+      shaper = await DeliveryShaper.open({ transforms: req.transforms } as unknown as SinkTaskContext, req.config, {
+        deliveryTransforms: s.deliveryTransforms,
+        entity: s.entity,
+        destination: { type: s.destination.type },
+      });
+    } else if ((req.config.transforms ?? '').trim() !== '' || s.deliveryTransforms.length > 0) {
+      notes.push('The transform chains were not run (no runtime to build them): every routed row is expected.');
+    }
+    const inputTopic = (req.config.topics ?? '').split(',')[0]?.trim() ?? '';
+    let notMine = 0;
+    let filtered = 0;
+    let refused = 0;
     const originDb = await open(s.lookup);
     const ledgerDb = await open(s.ledger);
     const ledger = new DeliveryLedger(ledgerDb, s.ledgerTable);
@@ -90,10 +113,28 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
     const sql = s.lookupTable ? `SELECT * FROM ${originDb.quote(s.lookupTable)}` : allRows!;
     await originDb.scan(sql, [], ORIGIN_SLICE, async (rows) => {
       req.signal?.throwIfAborted();
-      const candidates: Candidate[] = rows.map((row, i) => {
+      const candidates: Candidate[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
         const idText = lookup.rowId(row);
-        return { key: String(i), idText, id: idParts(row, s.keyColumns), row };
-      });
+        if (input) {
+          // The row as the consumed record's value (as `integrations test` runs it): dropped means not this sink's.
+          let kept: SinkRecord | null;
+          try {
+            kept = input.apply(consumedRecord(inputTopic, idText, row));
+          } catch {
+            refused++;
+            await originSide.add([idText, '', null, 'p']);
+            continue;
+          }
+          if (kept === null) {
+            notMine++;
+            await originSide.add([idText, '', null, 'w']);
+            continue;
+          }
+        }
+        candidates.push({ key: String(i), idText, id: idParts(row, s.keyColumns), row });
+      }
       const readiness = await deps.check(candidates);
       for (const c of candidates) {
         const r = readiness.get(c.key)!;
@@ -116,11 +157,34 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
           await originSide.add([c.idText, '', null, 'p']);
           continue;
         }
+        const version = versionText(c.row, s.versionColumn);
+        if (shaper) {
+          // A row the delivery chain drops keeps what its target holds; one it refuses goes to the DLQ.
+          let shaped: unknown;
+          try {
+            shaped = shaper.shape(c.row, c.idText, BigInt(version ?? 0), target, null);
+          } catch {
+            refused++;
+            await originSide.add([c.idText, '', null, 'p']);
+            continue;
+          }
+          if (shaped === null) {
+            filtered++;
+            await originSide.add([c.idText, '', null, 'p']);
+            continue;
+          }
+        }
         noteTarget(target);
-        await originSide.add([c.idText, target, versionText(c.row, s.versionColumn), 'r']);
+        await originSide.add([c.idText, target, version, 'r']);
       }
     });
     if (unroutable > 0) notes.push(`${unroutable} origin rows cannot be routed (the sink dead-letters them).`);
+    if (notMine > 0)
+      notes.push(`${notMine} origin rows are dropped by the connector's transforms (not this customer's).`);
+    if (filtered > 0)
+      notes.push(`${filtered} origin rows are filtered by delivery.transforms: their targets keep what they hold.`);
+    if (refused > 0)
+      notes.push(`${refused} origin rows fail a transform (the sink dead-letters them): left as they are.`);
     if (!s.versionColumn) {
       notes.push('No lookup.version.column: the origin has no version to compare, so nothing is reported stale.');
     }
@@ -185,11 +249,32 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
+    await input?.close().catch(() => {});
+    await shaper?.close().catch(() => {});
     await originSide.dispose();
     await ledgerSide.dispose();
     await destSide?.dispose();
     for (const c of opened.values()) await c.close().catch(() => {});
   }
+}
+
+/** An origin row as a consumed record's value (schemaless, keyed by its id), for the connector's input chain. */
+function consumedRecord(topic: string, id: string, row: Row): SinkRecord {
+  return {
+    topic,
+    kafkaPartition: 0,
+    kafkaOffset: 0n,
+    keySchema: null,
+    key: id,
+    valueSchema: null,
+    value: { ...row },
+    timestamp: 0,
+    timestampType: 'CreateTime',
+    headers: Headers.of({}),
+    originalTopic: topic,
+    originalKafkaPartition: 0,
+    originalKafkaOffset: 0n,
+  };
 }
 
 function targetTemplate(s: LookupSinkSettings): TextTemplate {

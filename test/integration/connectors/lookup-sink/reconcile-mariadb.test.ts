@@ -2,6 +2,8 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask, lookupSinkPlugin } from '../../../../connectors/lookup-sink/index.js';
 import type { ReconcileConnectorReport } from '../../../../runtime/api/reconcile.js';
+import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { buildTaskTransforms } from '../../../../runtime/worker/task-transforms.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { eventually, sinkRecord, testContext } from './harness.js';
 
@@ -38,11 +40,23 @@ const PHONE_DEPENDENCY = {
   'dependencies.owner.id.field': 'person_id',
 };
 
-async function reconcile(entity: string, key: string, extra: Record<string, string> = {}) {
+// Persons of other customers are in the same origin table: the connector's DomainRouter drops them, as it drops
+// their records in the worker. Reconcile must run that chain too, or it would call them missing.
+const PERSON_ROUTING = {
+  transforms: 'domain',
+  'transforms.domain.type': 'DomainRouter',
+  'transforms.domain.domain.field': 'cust',
+  'transforms.domain.domain.mapping': 'A:a',
+  'transforms.domain.on.missing': 'drop',
+};
+const registry = defaultPluginRegistry();
+
+async function reconcile(entity: string, key: string, extra: Record<string, string> = {}, chains = true) {
   const seen: string[] = [];
   const report = await lookupSinkPlugin.reconcile({
     connector: `${entity}-sink`,
     config: config(entity, key, extra),
+    ...(chains ? { transforms: (p, prefix) => buildTaskTransforms(registry, p, prefix) } : {}),
     sample: 100,
     runEntries: 3,
     onDifference: (d) => void seen.push(`${d.kind}:${d.entityId}`),
@@ -55,7 +69,9 @@ const ids = (r: ReconcileConnectorReport) =>
 
 beforeAll(async () => {
   db = await mysql.createConnection({ uri: requireEnv('MYSQL_URL'), supportBigNumbers: true, bigNumberStrings: true });
-  await db.query(`CREATE TABLE ${t('person')} (person_id BIGINT PRIMARY KEY, name VARCHAR(100), rev BIGINT NOT NULL)`);
+  await db.query(
+    `CREATE TABLE ${t('person')} (person_id BIGINT PRIMARY KEY, name VARCHAR(100), cust CHAR(1), rev BIGINT NOT NULL)`,
+  );
   await db.query(
     `CREATE TABLE ${t('phone')} (phone_id INT PRIMARY KEY, person_id BIGINT, number VARCHAR(40), rev BIGINT NOT NULL)`,
   );
@@ -83,7 +99,9 @@ describe('reconcile on MariaDB (lookup.table, ledger dependency, spilled runs)',
     await persons.start(config('person', 'person_id'));
     await phones.start(config('phone', 'phone_id', PHONE_DEPENDENCY));
     try {
-      for (let p = 1; p <= 5; p++) await db.query(`INSERT INTO ${t('person')} VALUES (?, ?, ?)`, [p, `p${p}`, 10 + p]);
+      for (let p = 1; p <= 7; p++) {
+        await db.query(`INSERT INTO ${t('person')} VALUES (?, ?, ?, ?)`, [p, `p${p}`, p <= 5 ? 'A' : 'B', 10 + p]);
+      }
       // Phones 1–10 belong to persons 1–5; 11 and 12 to person 99, who never comes: they wait.
       for (let f = 1; f <= 12; f++) {
         await db.query(`INSERT INTO ${t('phone')} VALUES (?, ?, ?, ?)`, [
@@ -108,12 +126,13 @@ describe('reconcile on MariaDB (lookup.table, ledger dependency, spilled runs)',
       const before = await reconcile('phone', 'phone_id', PHONE_DEPENDENCY);
       expect(before.report.counts).toEqual({ missing: 0, stale: 0, extra: 0, drift: 0 });
       expect(before.report.totals).toEqual({ origin: 10, ledger: 10, destination: 10, waiting: 2 });
-      expect((await reconcile('person', 'person_id')).report.counts).toEqual({
-        missing: 0,
-        stale: 0,
-        extra: 0,
-        drift: 0,
-      });
+      const routed = await reconcile('person', 'person_id', PERSON_ROUTING);
+      expect(routed.report.counts).toEqual({ missing: 0, stale: 0, extra: 0, drift: 0 });
+      expect(routed.report.notes).toContain(
+        "2 origin rows are dropped by the connector's transforms (not this customer's).",
+      );
+      // Without the chain, customer B's persons 6 and 7 would look missing: the chain is what decides.
+      expect(ids((await reconcile('person', 'person_id', PERSON_ROUTING, false)).report).missing).toEqual(['6', '7']);
     } finally {
       await persons.stop();
       await phones.stop();
@@ -124,9 +143,10 @@ describe('reconcile on MariaDB (lookup.table, ledger dependency, spilled runs)',
     await db.query(`UPDATE ${t('phone')} SET rev = rev + 1000 WHERE phone_id = 4`); // stale
     await db.query(`UPDATE ${t('phone_out')} SET erpstream_version = 999 WHERE phone_id = 10`); // ahead: drift only
 
-    const person = await reconcile('person', 'person_id');
-    expect(person.report.counts).toEqual({ missing: 1, stale: 0, extra: 0, drift: 1 });
-    expect(ids(person.report)).toEqual({ missing: ['2'], stale: [], extra: [], drift: ['2'] });
+    await db.query(`UPDATE ${t('person')} SET cust = 'B' WHERE person_id = 5`); // moved to customer B: extra
+    const person = await reconcile('person', 'person_id', PERSON_ROUTING);
+    expect(person.report.counts).toEqual({ missing: 1, stale: 0, extra: 1, drift: 1 });
+    expect(ids(person.report)).toEqual({ missing: ['2'], stale: [], extra: ['5'], drift: ['2'] });
     const phone = await reconcile('phone', 'phone_id', PHONE_DEPENDENCY);
     expect(phone.report.counts).toEqual({ missing: 0, stale: 1, extra: 1, drift: 1 });
     expect(ids(phone.report)).toEqual({ missing: [], stale: ['4'], extra: ['3'], drift: ['10'] });
