@@ -196,6 +196,8 @@ export interface KafkaAccess {
       meta: { offset: bigint; headers: Readonly<Record<string, Buffer>> },
     ) => unknown,
   ): Promise<void>;
+  /** Which of these topics exist (a read-only check; optional for runtimes without an admin client). */
+  existingTopics?(topics: readonly string[]): Promise<string[]>;
   /** Serializes with the worker's converters for the given topic. */
   readonly converters?: {
     key: Converter;

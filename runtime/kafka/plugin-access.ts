@@ -67,6 +67,22 @@ export class KafkaPluginAccess implements KafkaAccess {
     }
   }
 
+  async existingTopics(topics: readonly string[]): Promise<string[]> {
+    const admin = this.kafka.admin();
+    try {
+      const all = await retryTransient(
+        async () => {
+          await admin.connect();
+          return new Set(await admin.listTopics());
+        },
+        { timeoutMs: PLUGIN_ADMIN_RETRY_MS },
+      );
+      return topics.filter((t) => all.has(t));
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
   /** Partition count of a topic (cached: topics used here are created explicitly and do not shrink). */
   private async partitions(topic: string): Promise<number> {
     const cached = this.partitionCounts.get(topic);

@@ -368,8 +368,14 @@ async function readKafka(
     ...(req.tempDir ? { tempDir: req.tempDir } : {}),
   });
   let seq = 0;
+  // A topic nothing was ever delivered to may not exist: it holds nothing (reading it would wait for it to appear).
+  const existing = kafka.existingTopics ? new Set(await kafka.existingTopics(topics)) : new Set(topics);
   try {
     for (const topic of topics) {
+      if (!existing.has(topic)) {
+        notes.push(`Destination topic ${topic} does not exist: it holds nothing.`);
+        continue;
+      }
       try {
         await kafka.readAll(topic, (key, value, _partition, meta) => {
           const headers = meta?.headers ?? {};

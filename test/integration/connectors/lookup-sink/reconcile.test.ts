@@ -367,6 +367,23 @@ describe('erpstream integrations reconcile (origin vs ledger vs destination)', (
     }, 60_000);
   }, 120_000);
 
+  it('a customer nothing was delivered to yet (its topic does not exist): everything registered is missing, at once', async () => {
+    const fresh = `rcn_${sfx}`;
+    for (const id of [1, 2, 3]) await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, $2)`, [id, fresh]);
+    const res = await rest('POST', '/connectors', {
+      name: connectorOf(fresh),
+      config: sinkConfig(fresh, { 'destination.type': 'kafka', 'destination.topic': '${domain}.documents' }),
+      initial_state: 'STOPPED',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const started = Date.now();
+    const r = await reconcile(fresh);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.counts).toEqual({ missing: 3, stale: 0, extra: 0, drift: 0 });
+    expect(keys(r).missing).toEqual(['1', '2', '3']);
+    expect(r.connectors[0]!.notes).toContain(`Destination topic ${fresh}.documents does not exist: it holds nothing.`);
+  }, 60_000);
+
   it('refuses hostile and unknown customer names with a clear error', async () => {
     for (const name of ['..%2F..%2Fetc', '%27%3B%20DROP%20TABLE%20x%3B--', 'a%20b']) {
       const res = await rest('POST', `/erpstream/v1/integrations/${name}/reconcile`, {});
