@@ -92,8 +92,13 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
     };
     let waiting = 0;
 
-    // The ledger first: ledger dependencies of the origin's rows read it too, and its targets name what to read.
-    if (await tableExists(ledgerDb, s.ledgerTable)) {
+    // The ledger and the origin are read side by side (each on its own connection); the destination then, once
+    // both have named the targets to read.
+    const readLedger = async () => {
+      if (!(await tableExists(ledgerDb, s.ledgerTable))) {
+        notes.push(`The ledger table ${s.ledgerTable} does not exist: nothing was recorded yet.`);
+        return;
+      }
       await ledger.scan(s.destination.name, s.entity, async (entries) => {
         req.signal?.throwIfAborted();
         for (const e of entries) {
@@ -103,7 +108,7 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
           }
         }
       });
-    } else notes.push(`The ledger table ${s.ledgerTable} does not exist: nothing was recorded yet.`);
+    };
 
     const template = targetTemplate(s);
     const lookup = new OriginLookup(originDb, s);
@@ -111,73 +116,76 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
     let unroutable = 0;
     if (!originDb.scan) throw new DataError(`Reconcile does not read a ${originDb.kind} origin yet`);
     const sql = s.lookupTable ? `SELECT * FROM ${originDb.quote(s.lookupTable)}` : allRows!;
-    await originDb.scan(sql, [], ORIGIN_SLICE, async (rows) => {
-      req.signal?.throwIfAborted();
-      const candidates: Candidate[] = [];
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        const idText = lookup.rowId(row);
-        if (input) {
-          // The row as the consumed record's value (as `integrations test` runs it): dropped means not this sink's.
-          let kept: SinkRecord | null;
+    const readOrigin = () =>
+      originDb.scan!(sql, [], ORIGIN_SLICE, async (rows) => {
+        req.signal?.throwIfAborted();
+        const candidates: Candidate[] = [];
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i]!;
+          const idText = lookup.rowId(row);
+          if (input) {
+            // The row as the consumed record's value (as `integrations test` runs it): dropped means not this sink's.
+            let kept: SinkRecord | null;
+            try {
+              kept = input.apply(consumedRecord(inputTopic, idText, row));
+            } catch {
+              refused++;
+              await originSide.add([idText, '', null, 'p']);
+              continue;
+            }
+            if (kept === null) {
+              notMine++;
+              await originSide.add([idText, '', null, 'w']);
+              continue;
+            }
+          }
+          candidates.push({ key: String(i), idText, id: idParts(row, s.keyColumns), row });
+        }
+        const readiness = await deps.check(candidates);
+        for (const c of candidates) {
+          const r = readiness.get(c.key)!;
+          if (!r.ready) {
+            // A registration missing: it belongs nowhere. Any other unmet dependency: the sink waits, so do we.
+            if (r.soft) await originSide.add([c.idText, '', null, 'w']);
+            else {
+              waiting++;
+              await originSide.add([c.idText, '', null, 'p']);
+            }
+            continue;
+          }
+          let target: string;
           try {
-            kept = input.apply(consumedRecord(inputTopic, idText, row));
-          } catch {
-            refused++;
-            await originSide.add([idText, '', null, 'p']);
-            continue;
-          }
-          if (kept === null) {
-            notMine++;
-            await originSide.add([idText, '', null, 'w']);
-            continue;
-          }
-        }
-        candidates.push({ key: String(i), idText, id: idParts(row, s.keyColumns), row });
-      }
-      const readiness = await deps.check(candidates);
-      for (const c of candidates) {
-        const r = readiness.get(c.key)!;
-        if (!r.ready) {
-          // A registration missing: it belongs nowhere. Any other unmet dependency: the sink waits, so do we.
-          if (r.soft) await originSide.add([c.idText, '', null, 'w']);
-          else {
-            waiting++;
-            await originSide.add([c.idText, '', null, 'p']);
-          }
-          continue;
-        }
-        let target: string;
-        try {
-          target = renderTemplate(template, c.row, { entity: s.entity, id: c.idText });
-        } catch (e) {
-          if (!(e instanceof DataError)) throw e;
-          // The sink sends such a row to the DLQ: nothing to expect at any target.
-          unroutable++;
-          await originSide.add([c.idText, '', null, 'p']);
-          continue;
-        }
-        const version = versionText(c.row, s.versionColumn);
-        if (shaper) {
-          // A row the delivery chain drops keeps what its target holds; one it refuses goes to the DLQ.
-          let shaped: unknown;
-          try {
-            shaped = shaper.shape(c.row, c.idText, BigInt(version ?? 0), target, null);
-          } catch {
-            refused++;
+            target = renderTemplate(template, c.row, { entity: s.entity, id: c.idText });
+          } catch (e) {
+            if (!(e instanceof DataError)) throw e;
+            // The sink sends such a row to the DLQ: nothing to expect at any target.
+            unroutable++;
             await originSide.add([c.idText, '', null, 'p']);
             continue;
           }
-          if (shaped === null) {
-            filtered++;
-            await originSide.add([c.idText, '', null, 'p']);
-            continue;
+          const version = versionText(c.row, s.versionColumn);
+          if (shaper) {
+            // A row the delivery chain drops keeps what its target holds; one it refuses goes to the DLQ.
+            let shaped: unknown;
+            try {
+              shaped = shaper.shape(c.row, c.idText, BigInt(version ?? 0), target, null);
+            } catch {
+              refused++;
+              await originSide.add([c.idText, '', null, 'p']);
+              continue;
+            }
+            if (shaped === null) {
+              filtered++;
+              await originSide.add([c.idText, '', null, 'p']);
+              continue;
+            }
           }
+          noteTarget(target);
+          await originSide.add([c.idText, target, version, 'r']);
         }
-        noteTarget(target);
-        await originSide.add([c.idText, target, version, 'r']);
-      }
-    });
+      });
+    const read = await Promise.allSettled([readLedger(), readOrigin()]);
+    for (const r of read) if (r.status === 'rejected') throw r.reason;
     if (unroutable > 0) notes.push(`${unroutable} origin rows cannot be routed (the sink dead-letters them).`);
     if (notMine > 0)
       notes.push(`${notMine} origin rows are dropped by the connector's transforms (not this customer's).`);
