@@ -143,14 +143,24 @@ describe('LookupSink targeted re-delivery', () => {
         { entityId: '2', action: 'deliver' },
         { entityId: '3', action: 'deliver' },
         { entityId: '9', action: 'withdraw', target: `${schema}.acme_out` },
+        // Hostile: acme's repair naming the other customer's table. Refused: acme never writes there.
+        { entityId: '7', action: 'withdraw', target: `${schema}.globex_out` },
       ];
       const r = await a.submit({ requestKey: 'repair:one', operationId: 'op-1', items: [items] });
-      expect(r).toMatchObject({ resumed: false, queued: 4, alreadyQueued: 0 });
+      expect(r).toMatchObject({ resumed: false, queued: 5, alreadyQueued: 0 });
       // The other customer's task never takes acme's queue.
       expect(await globex.redeliverQueued()).toBe(0);
-      expect(await drain(acme)).toBe(4);
+      expect(await drain(acme)).toBe(5);
       const p = await a.progress(r.requestId);
-      expect(p).toMatchObject({ total: 4, pending: 0, delivered: 3, withdrawn: 1, done: true, connector: 'acme-sink' });
+      expect(p).toMatchObject({
+        total: 5,
+        pending: 0,
+        delivered: 3,
+        withdrawn: 1,
+        failed: 1,
+        done: true,
+        connector: 'acme-sink',
+      });
       await a.close();
 
       expect(await rows('acme')).toEqual([
