@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask, lookupSinkPlugin } from '../../../../connectors/lookup-sink/index.js';
 import type { RedeliveryAdmin, RedeliveryItem } from '../../../../runtime/api/index.js';
+import { KafkaPluginAccess, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DeliveryEvent, eventually, recording, sinkRecord, testContext } from './harness.js';
 
@@ -60,9 +61,12 @@ async function ledger(customer: string): Promise<Array<Record<string, unknown>>>
   return r.rows;
 }
 
+const kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'redelivery-it', logLevel: 'nothing' });
+const access = new KafkaPluginAccess(kafka, { clientId: 'redelivery-it' });
+
 async function startTask(customer: string, log?: DeliveryEvent[], extra: Record<string, string> = {}) {
   const task = new LookupSinkTask(log ? { wrapDestination: recording(log) } : {});
-  task.initialize({ ...testContext(), connectorName: `${customer}-sink` });
+  task.initialize({ ...testContext({ kafka: access }), connectorName: `${customer}-sink` });
   await task.start(props(customer, extra));
   return task;
 }
@@ -235,6 +239,64 @@ describe('LookupSink targeted re-delivery', () => {
       expect(out.map((r) => [r.id, r.title, r.v])).toEqual(
         ids.map((id) => [id, `r${id}-${rounds}`, String(1000 + rounds)]),
       );
+    } finally {
+      await a.close();
+      await task.stop();
+    }
+  });
+
+  it('the same race with a Kafka destination (pipelined sends): versions per key only go up, the topic ends newest', async () => {
+    const ids = [40, 41];
+    const topic = `${schema}.acme_docs`;
+    await access.ensureTopics([{ topic, partitions: 1 }]);
+    const kafkaDest = {
+      'destination.type': 'kafka',
+      'destination.topic': topic,
+      'destination.name': 'acme_kafka',
+      'redelivery.table': `${schema}.redelivery_k`,
+    };
+    for (const id of ids) {
+      await setDoc(id, `k${id}-0`, 2000);
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, 'acme')`, [id]);
+    }
+    const log: DeliveryEvent[] = [];
+    const task = await startTask('acme', log, kafkaDest);
+    const a = await admin('acme', kafkaDest);
+    try {
+      await put(
+        task,
+        ids.map((id) => [id, 2000]),
+      );
+      let offset = 1000;
+      const rounds = Number(process.env.ERPSTREAM_SEEDS ?? 15);
+      for (let round = 1; round <= rounds; round++) {
+        await a.submit({
+          requestKey: `krace:${round}`,
+          operationId: null,
+          items: [ids.map((id) => ({ entityId: String(id), action: 'deliver' as const }))],
+        });
+        const change = (async () => {
+          await new Promise((r) => setTimeout(r, Math.random() * 5));
+          for (const id of ids) await setDoc(id, `k${id}-${round}`, 2000 + round);
+          await put(
+            task,
+            ids.map((id) => [id, 2000 + round]),
+            offset,
+          );
+          offset += ids.length;
+        })();
+        await Promise.all([drain(task), change]);
+      }
+      await task.flush();
+      for (const id of ids) {
+        const versions = log.filter((e) => e.entityId === String(id) && e.kind === 'deliver').map((e) => e.version);
+        for (let i = 1; i < versions.length; i++) expect(versions[i]! >= versions[i - 1]!).toBe(true);
+      }
+      const last = new Map<string, string>();
+      await access.readAll(topic, (key, value) => {
+        if (key !== null && value !== null) last.set(key.toString(), value.toString());
+      });
+      for (const id of ids) expect(JSON.parse(last.get(String(id))!)).toMatchObject({ title: `k${id}-${rounds}` });
     } finally {
       await a.close();
       await task.stop();
