@@ -393,6 +393,41 @@ describe('LookupSink targeted re-delivery', () => {
     await a.close();
   }, 90_000);
 
+  it('with tasks.max=2 the tasks share the queue: disjoint halves that together cover it', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => 700 + i);
+    for (const id of ids) {
+      await setDoc(id, `s${id}`, 3);
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, 'acme')`, [id]);
+    }
+    const extra = { 'tasks.max': '2', 'redelivery.table': `${schema}.redelivery_two` };
+    const a = await admin('acme', extra);
+    await a.submit({
+      requestKey: 'two',
+      operationId: null,
+      items: [ids.map((id) => ({ entityId: String(id), action: 'deliver' as const }))],
+    });
+    const logs: DeliveryEvent[][] = [[], []];
+    const tasks = await Promise.all(
+      [0, 1].map(async (taskId) => {
+        const task = new LookupSinkTask({ wrapDestination: recording(logs[taskId]!) });
+        task.initialize({ ...testContext(), taskId, connectorName: 'acme-sink' });
+        await task.start(props('acme', extra));
+        return task;
+      }),
+    );
+    try {
+      const took = await Promise.all(tasks.map((t) => drain(t)));
+      expect(took[0]! + took[1]!).toBe(50);
+      expect(took[0]).toBeGreaterThan(0);
+      expect(took[1]).toBeGreaterThan(0);
+      const sets = logs.map((l) => new Set(l.map((e) => e.entityId)));
+      for (const id of sets[0]!) expect(sets[1]!.has(id)).toBe(false);
+    } finally {
+      await Promise.all(tasks.map((t) => t.stop()));
+      await a.close();
+    }
+  });
+
   it('replay: the ledger says what was delivered since a version; a truncated table gets it back', async () => {
     const a = await admin('acme');
     const since: string[] = [];
