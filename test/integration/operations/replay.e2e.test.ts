@@ -32,6 +32,7 @@ function sinkConfig(customer: string): Record<string, string> {
     'connector.class': 'LookupSink',
     topics: input,
     'erpstream.integration': customer,
+    'erpstream.managed-by': 'erpstream-integrations',
     'lookup.connection.url': pgUrl,
     'lookup.query':
       `SELECT d.document_id, d.title, d.rev, dd.domain FROM ${schema}.document d LEFT JOIN ${schema}.document_domain dd ` +
@@ -180,6 +181,15 @@ describe('erpstream integrations replay (standalone worker, PostgreSQL, Kafka)',
       body: JSON.stringify({ since: 'yesterday-ish' }),
     });
     expect(bad.status).toBe(400);
+
+    // The status view: `integrations list` shows each customer's last operation.
+    const listed = await runIntegrationsCli(['integrations', 'list', '--connect-url', worker.url, '-o', 'json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const integrations = JSON.parse(listed.stdout) as Array<{ integration: string; lastOperation?: { id: string } }>;
+    expect(integrations.find((i) => i.integration === 'acme')?.lastOperation?.id).toBe(op.id);
+    expect(integrations.find((i) => i.integration === 'globex')?.lastOperation).toBeUndefined();
+    const table = await runIntegrationsCli(['integrations', 'list', '--connect-url', worker.url]);
+    expect(table.stdout).toMatch(/replay succeeded/);
 
     // Another worker on the same cluster (the operations topic), after this one stopped, shows the same entry.
     await worker.stop();
