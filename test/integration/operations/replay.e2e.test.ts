@@ -87,10 +87,19 @@ async function send(ids: number[]): Promise<void> {
   }
 }
 
+/** The first worker runs with REST basic auth: the audit log records the authenticated user. */
+const AUTH = {
+  'rest.auth.type': 'basic',
+  'rest.auth.basic.username': 'ops-admin',
+  'rest.auth.basic.password': 's3cret-pw',
+};
+const authHeader = { authorization: `Basic ${Buffer.from('ops-admin:s3cret-pw').toString('base64')}` };
+const withCredentials = (url: string) => url.replace('http://', 'http://ops-admin:s3cret-pw@');
+
 async function createConnector(url: string, customer: string): Promise<void> {
   const res = await fetch(`${url}/connectors`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeader },
     body: JSON.stringify({ name: `${customer}-sink-${sfx}`, config: sinkConfig(customer) }),
   });
   expect(res.status, await res.clone().text()).toBe(201);
@@ -130,7 +139,7 @@ describe('erpstream integrations replay (standalone worker, PostgreSQL, Kafka)',
       if (id <= 20) await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, 'acme')`, [id]);
       if (id > 10) await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, 'globex')`, [id]);
     }
-    const { worker } = await startTestWorker('ops-replay', workerConfig);
+    const { worker } = await startTestWorker('ops-replay', { ...workerConfig, ...AUTH });
     workers.push(worker);
     await createConnector(worker.url, 'acme');
     await createConnector(worker.url, 'globex');
@@ -149,7 +158,7 @@ describe('erpstream integrations replay (standalone worker, PostgreSQL, Kafka)',
       '--since',
       '1h',
       '--connect-url',
-      worker.url,
+      withCredentials(worker.url),
       '-o',
       'json',
     ]);
@@ -162,7 +171,8 @@ describe('erpstream integrations replay (standalone worker, PostgreSQL, Kafka)',
       result: 'succeeded',
       counts: { total: 20, pending: 0, delivered: 20, failed: 0 },
     });
-    expect(String(op.who)).toMatch(/@/);
+    // Who: the authenticated REST user, with the user@host the CLI claims beside it.
+    expect(String(op.who)).toMatch(/^ops-admin \(.+@.+\)$/);
     expect(await rows('acme')).toEqual(acmeBefore);
     // Row by row, the other customer's table is as it was (its versions, titles, and no extra row).
     expect(await rows('globex')).toEqual(globexBefore);
@@ -170,25 +180,35 @@ describe('erpstream integrations replay (standalone worker, PostgreSQL, Kafka)',
     // A replay of a customer with no connector is refused in Connect's error shape.
     const missing = await fetch(`${worker.url}/erpstream/v1/integrations/nobody/replay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeader },
       body: JSON.stringify({ since: '1h' }),
     });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error_code: 404 });
     const bad = await fetch(`${worker.url}/erpstream/v1/integrations/acme/replay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeader },
       body: JSON.stringify({ since: 'yesterday-ish' }),
     });
     expect(bad.status).toBe(400);
 
     // The status view: `integrations list` shows each customer's last operation.
-    const listed = await runIntegrationsCli(['integrations', 'list', '--connect-url', worker.url, '-o', 'json']);
+    // Without credentials, nothing: the operations API is behind the same auth as Connect's.
+    const anonymous = await fetch(`${worker.url}/erpstream/v1/operations`);
+    expect(anonymous.status).toBe(401);
+    const listed = await runIntegrationsCli([
+      'integrations',
+      'list',
+      '--connect-url',
+      withCredentials(worker.url),
+      '-o',
+      'json',
+    ]);
     expect(listed.code, listed.stderr).toBe(0);
     const integrations = JSON.parse(listed.stdout) as Array<{ integration: string; lastOperation?: { id: string } }>;
     expect(integrations.find((i) => i.integration === 'acme')?.lastOperation?.id).toBe(op.id);
     expect(integrations.find((i) => i.integration === 'globex')?.lastOperation).toBeUndefined();
-    const table = await runIntegrationsCli(['integrations', 'list', '--connect-url', worker.url]);
+    const table = await runIntegrationsCli(['integrations', 'list', '--connect-url', withCredentials(worker.url)]);
     expect(table.stdout).toMatch(/replay succeeded/);
 
     // Another worker on the same cluster (the operations topic), after this one stopped, shows the same entry.
