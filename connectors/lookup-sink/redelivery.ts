@@ -19,6 +19,8 @@ import { chunks, createTableIfAbsent, inList, limitClause, rowsPerStatement, typ
 /** Slots an entity id hashes to; a task of n takes the slots s with s % n == its id. */
 export const SLOTS = 64;
 const CHUNK = 300;
+/** Rows per multi-row INSERT (11 placeholders each: under every dialect's parameter limit, SQL Server's 2100). */
+const INSERT_ROWS = 150;
 
 /** A pending row a task took. */
 export interface QueuedItem extends RedeliveryItem {
@@ -130,6 +132,7 @@ export class RedeliveryQueue {
           existing.set(String(row.entity_id), { requestId: String(row.request_id), state: String(row.state) });
         }
         const now = Date.now();
+        const inserts: unknown[][] = [];
         for (const item of part) {
           const e = existing.get(item.entityId);
           if (e && (e.state === 'pending' || e.requestId === id)) {
@@ -149,19 +152,24 @@ export class RedeliveryQueue {
             null,
           ];
           if (e) {
+            // Done by an older request: queued again (rare; one statement each).
             await this.db.execute(
               `UPDATE ${this.t} SET request_id = ?, action = ?, target = ?, slot = ?, state = ?, outcome = ?, queued_at = ?, seq = ?, done_at = ? ` +
                 `WHERE connector = ? AND entity_id = ?`,
               [...values, connector, item.entityId],
             );
           } else {
-            await this.db.execute(
-              `INSERT INTO ${this.t} (connector, entity_id, request_id, action, target, slot, state, outcome, queued_at, seq, done_at) ` +
-                `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-              [connector, item.entityId, ...values],
-            );
+            inserts.push([connector, item.entityId, ...values]);
           }
           queued++;
+        }
+        // New rows many at a time: a replay of a large customer queues hundreds of thousands.
+        for (const rows of chunks(inserts, INSERT_ROWS)) {
+          await this.db.execute(
+            `INSERT INTO ${this.t} (connector, entity_id, request_id, action, target, slot, state, outcome, queued_at, seq, done_at) ` +
+              `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+            rows.flat(),
+          );
         }
       }
     }

@@ -33,6 +33,7 @@ import {
 import { DeliveryShaper } from './shaping.js';
 import { type EntityId, entityIdOf, idOf, idText, versionOf } from './record-fields.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
+import { templateMatches } from './template.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
 import { wakeBus } from './wake-bus.js';
 
@@ -504,6 +505,19 @@ export class LookupSinkTask implements SinkTask {
           id = idOf(item.entityId, this.s.keyColumns.length);
           if (!Array.isArray(id) || id.length !== this.s.keyColumns.length) throw new Error('wrong key arity');
         } catch {
+          this.context.logger.warn('Queued re-delivery names no entity of this connector; skipped', {
+            entityId: item.entityId.slice(0, 200),
+          });
+          outcomes.push({ item, outcome: 'failed' });
+          continue;
+        }
+        // A target to withdraw from must be one this connector could have written (its topic or table template).
+        const template = this.s.destination.topic ?? this.s.destination.table;
+        if (item.target !== undefined && (template === null || !templateMatches(template, item.target))) {
+          this.context.logger.warn('Queued withdrawal names a target this connector never writes; skipped', {
+            entityId: item.entityId.slice(0, 200),
+            target: item.target.slice(0, 200),
+          });
           outcomes.push({ item, outcome: 'failed' });
           continue;
         }

@@ -56,3 +56,12 @@ export function renderTemplate(t: TextTemplate, row: Row, extra: Record<string, 
   });
   return out;
 }
+
+/**
+ * Whether a concrete name could come from this template (each placeholder stands for one or more characters). A
+ * repair may name a target to withdraw from; only targets this connector could have written are accepted.
+ */
+export function templateMatches(t: TextTemplate, value: string): boolean {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${t.pieces.map(escape).join('.+')}$`, 's').test(value);
+}

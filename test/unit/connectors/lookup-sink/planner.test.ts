@@ -252,3 +252,71 @@ describe('planBatch', () => {
     expect(p.toPark).toEqual([]);
   });
 });
+
+describe('forced re-delivery (repair, replay)', () => {
+  const forced = (id: string, over: Partial<Work> = {}) =>
+    work(id, -1n, { record: null, reeval: true, force: true, ...over });
+
+  it('takes the ledger version, a delete too, and 0 when nothing is known (a plain re-evaluation is dropped)', () => {
+    const deleted = entryOf(9n, [], true);
+    const r = resolveWorks(
+      [forced('1'), forced('2'), forced('3'), work('4', -1n, { record: null, reeval: true })],
+      new Map([
+        ['1', held(5n, 'a.documents')],
+        ['2', deleted],
+      ]),
+      new Map(),
+    );
+    expect(r.live.map((w) => [w.idText, w.version])).toEqual([
+      ['1', 5n],
+      ['2', 9n],
+      ['3', 0n],
+    ]);
+  });
+
+  it('sends again to a target that the ledger says holds the version (the destination may have lost it)', () => {
+    const p = planOne(forced('1', { version: 5n }), [[{ domain: 'a' }, ready]], held(5n, 'a.documents'));
+    expect(p.deliveries.map((d) => [d.target, d.version])).toEqual([['a.documents', 5n]]);
+    // Not forced: nothing to send.
+    const q = planOne(
+      work('1', 5n, { record: null, reeval: true }),
+      [[{ domain: 'a' }, ready]],
+      held(5n, 'a.documents'),
+    );
+    expect(q.deliveries).toEqual([]);
+  });
+
+  it('withdraws from an extra target unless the entity routes there, and re-applies a delete', () => {
+    const extra = planOne(forced('1', { version: 5n, extraTargets: ['x.documents'] }), [[{ domain: 'a' }, ready]]);
+    expect(extra.deliveries.map((d) => d.target)).toEqual(['a.documents']);
+    expect(extra.removals.map((r) => [r.kind, r.target])).toEqual([['withdraw', 'x.documents']]);
+    const wanted = planOne(forced('1', { version: 5n, extraTargets: ['a.documents'] }), [[{ domain: 'a' }, ready]]);
+    expect(wanted.removals).toEqual([]);
+    expect(wanted.deliveries.map((d) => d.target)).toEqual(['a.documents']);
+
+    // Origin row gone: the delete goes again where the ledger says it went, and to the extra target.
+    const w = forced('2', { version: 9n, extraTargets: ['y.documents'] });
+    const cands = candidatesOf([w], { rows: new Map(), poison: new Map() }, null);
+    const prev = { ...entryOf(9n, [], true), target: 'a.documents' };
+    const gone = planBatch(cands, new Map(), new Map([['2', prev]]), ctx);
+    expect(gone.removals.map((r) => [r.kind, r.target]).sort()).toEqual([
+      ['gone', 'a.documents'],
+      ['gone', 'y.documents'],
+    ]);
+    // Nobody holds it and the origin has none: nothing to do, nothing recorded.
+    const none = planBatch(
+      candidatesOf([forced('3', { version: 0n })], { rows: new Map(), poison: new Map() }, null),
+      new Map(),
+      new Map(),
+      ctx,
+    );
+    expect(none.removals).toEqual([]);
+    expect(none.outcomes).toEqual([]);
+  });
+
+  it('reports an entity that still waits on its dependency', () => {
+    const p = planOne(forced('1', { version: 5n }), [[{ domain: null }, soft]]);
+    expect(p.waiting.map((w) => w.idText)).toEqual(['1']);
+    expect(p.toPark).toEqual([]);
+  });
+});

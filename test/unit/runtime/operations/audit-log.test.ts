@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationsLog, newOperationId, selectOperations } from '../../../../runtime/operations/audit-log.js';
 import { requestPrincipal } from '../../../../runtime/rest/principal.js';
+import { parseSince } from '../../../../runtime/rest/routes-operations.js';
 
 const req = (headers: Record<string, string>, remoteAddress = '127.0.0.1') =>
   ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
@@ -38,5 +39,21 @@ describe('operations audit log', () => {
     ).toBe('ops (bob@laptop)');
     expect(requestPrincipal(req({}), { type: 'bearer', token: 't' })).toBe('bearer');
     expect(requestPrincipal(req({ 'x-erpstream-user': `a\u0000\nb${'x'.repeat(500)}` }), undefined)).toHaveLength(200);
+  });
+});
+
+describe('replay since', () => {
+  it('digits are a version, n[smhd] a duration ago, else an ISO time; anything else is a 400', () => {
+    const now = Date.parse('2026-12-06T08:00:00Z');
+    expect(parseSince('184467440737095516', now).since).toEqual({ version: 184467440737095516n });
+    expect(parseSince(42, now).since).toEqual({ version: 42n });
+    expect(parseSince('2h', now).since).toEqual({ timeMs: now - 7_200_000 });
+    expect(parseSince('2026-12-06T05:00:00Z', now)).toEqual({
+      since: { timeMs: Date.parse('2026-12-06T05:00:00Z') },
+      shown: '2026-12-06T05:00:00.000Z',
+    });
+    for (const bad of ['', 'yesterday', '2h ago', '-5', '1.5', null, {}, '2026-13-45']) {
+      expect(() => parseSince(bad, now)).toThrow(expect.objectContaining({ status: 400 }));
+    }
   });
 });
