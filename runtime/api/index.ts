@@ -11,3 +11,4 @@ export * from './connection-url.js';
 export * from './db-errors.js';
 export * from './secrets.js';
 export * from './yaml.js';
+export * from './admin.js';
