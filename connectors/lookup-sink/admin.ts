@@ -71,6 +71,8 @@ export async function openLookupSinkAdmin(props: Readonly<Record<string, string>
     }
   };
   const kafka = s.destination.type === 'kafka';
+  // Records of a dependency's topic (registrations) name entities to re-evaluate; they are no version of one.
+  const dependencyTopics = new Set(s.dependencies.flatMap((d) => d.topics));
   return {
     entity: s.entity,
     destination: s.destination.name,
@@ -78,6 +80,11 @@ export async function openLookupSinkAdmin(props: Readonly<Record<string, string>
     async parked({ limit }) {
       const { park } = await stateOf();
       return orEmpty(async () => (await park.list(limit)).map(parkedView), []);
+    },
+    async parkedStats() {
+      const { park } = await stateOf();
+      const st = await orEmpty(() => park.stats(), { count: 0, waiting: 0, oldestFirstParkedAt: null });
+      return { parked: st.count, waiting: st.waiting };
     },
     async parkedFor(ids) {
       const { park } = await stateOf();
@@ -124,6 +131,7 @@ export async function openLookupSinkAdmin(props: Readonly<Record<string, string>
     },
     identify(record: SinkRecord) {
       if (record.value === null || record.value === undefined) return null;
+      if (dependencyTopics.has(record.originalTopic ?? record.topic)) return null;
       try {
         const entityId = idText(entityIdOf(record, s.keyColumns, s.idFields));
         let version: bigint | null = null;

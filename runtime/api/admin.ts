@@ -66,6 +66,8 @@ export interface ConnectorAdmin {
   readonly destinationType: string;
   /** Parked and waiting records, the longest-parked first. */
   parked(o: { limit: number }): Promise<AdminParkedRecord[]>;
+  /** Parked keys of this connector's (destination, entity), waiting ones included, and how many of them wait. */
+  parkedStats(): Promise<{ parked: number; waiting: number }>;
   /** The parked rows of these entity ids. */
   parkedFor(ids: readonly string[]): Promise<AdminParkedRecord[]>;
   ledger(ids: readonly string[]): Promise<AdminLedgerEntry[]>;

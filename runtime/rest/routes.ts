@@ -7,6 +7,8 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
+import type { OpsServices } from './ops.js';
+import { consoleRoutes } from './routes-console.js';
 
 export { HttpError };
 
@@ -19,6 +21,8 @@ export interface RouteContext {
   levels: LogLevelRegistry;
   server: { version: string; commit: string; metrics: WorkerMetrics | undefined };
   res: ServerResponse;
+  /** The /erpstream/v1 operations endpoints' services (absent: those endpoints answer 404). */
+  ops?: OpsServices;
 }
 
 export interface RouteResult {
@@ -326,4 +330,5 @@ export const routes: Route[] = [
     },
     true,
   ),
+  ...consoleRoutes,
 ];

@@ -1,0 +1,181 @@
+import { ErpStreamError } from '../api/index.js';
+import { HerderError, type TaskStateEntry } from '../worker/herder-types.js';
+import { HttpError } from './http-error.js';
+import type { OpsServices } from './ops.js';
+import type { Route, RouteContext, RouteResult } from './routes.js';
+import { lineage } from './console-lineage.js';
+import { browseDlq, redrive } from './console-dlq.js';
+import { inspectOrFail, intParam, parkedView, scopedConnectors, textParam } from './console-common.js';
+
+/**
+ * The operations endpoints under /erpstream/v1 (docs/console-api.md): per-customer counts, parked records, the
+ * dead-letter queue with redrive, and record lineage. Same listener, auth and error shape as the Connect API.
+ */
+
+const JSON_TYPE = 'application/json';
+
+function opsRoute(
+  method: string,
+  path: string,
+  handler: (ctx: RouteContext, ops: OpsServices) => Promise<unknown>,
+  body = false,
+): Route {
+  return {
+    method,
+    segments: path.split('/').filter((s) => s !== ''),
+    body,
+    produces: JSON_TYPE,
+    async handler(ctx: RouteContext): Promise<RouteResult> {
+      const ops = ctx.ops;
+      if (!ops) throw new HttpError(404, 'HTTP 404 Not Found');
+      try {
+        return { status: 200, body: await handler(ctx, ops) };
+      } catch (e) {
+        throw asHttpError(e);
+      }
+    },
+  };
+}
+
+/** Bad input is a 400 naming it; a connector or customer that does not exist a 404; the rest stays as it is. */
+function asHttpError(e: unknown): unknown {
+  if (e instanceof HttpError || e instanceof HerderError) return e;
+  if (e instanceof ErpStreamError && (e.code === 'ERPSTREAM_DATA' || e.code === 'ERPSTREAM_CONFIG')) {
+    return new HttpError(400, e.message);
+  }
+  return e;
+}
+
+// ---- customers --------------------------------------------------------------------------------------------
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** A task's progress, from this worker or (distributed) from the worker running it; null if it cannot tell. */
+async function progressOf(
+  ctx: RouteContext,
+  ops: OpsServices,
+  connector: string,
+  t: TaskStateEntry,
+): Promise<Record<string, unknown> | null> {
+  if (t.progress) return t.progress;
+  if (t.state !== 'RUNNING' || t.worker_id === ctx.herder.workerId || t.worker_id === '') return null;
+  try {
+    const headers: Record<string, string> = { accept: JSON_TYPE };
+    const auth = ops.peerAuthorization;
+    if (auth) headers.authorization = auth;
+    const url = `${ops.o.protocol}://${t.worker_id}/connectors/${encodeURIComponent(connector)}/tasks/${t.id}/status`;
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { progress?: Record<string, unknown> };
+    return body.progress ?? null;
+  } catch {
+    return null;
+  }
+}
+
+interface CustomerCounts {
+  customer: string;
+  connectors: string[];
+  delivered: number;
+  waiting: number;
+  parked: number;
+  staleDropped: number;
+  dlq: number;
+  tasks: number;
+  tasksUnreported: number;
+}
+
+async function customers(ctx: RouteContext, ops: OpsServices): Promise<CustomerCounts[]> {
+  const customer = textParam(ctx.query.get('customer'), 'customer');
+  const scoped = scopedConnectors(ctx, ops, { connector: null, customer });
+  const by = new Map<string, CustomerCounts>();
+  await Promise.all(
+    scoped.map(async (c) => {
+      let status;
+      try {
+        status = ctx.herder.connectorStatus(c.name);
+      } catch {
+        return;
+      }
+      const progress = await Promise.all(status.tasks.map((t) => progressOf(ctx, ops, c.name, t)));
+      const e =
+        by.get(c.customer) ??
+        ({
+          customer: c.customer,
+          connectors: [],
+          delivered: 0,
+          waiting: 0,
+          parked: 0,
+          staleDropped: 0,
+          dlq: 0,
+          tasks: 0,
+          tasksUnreported: 0,
+        } satisfies CustomerCounts);
+      by.set(c.customer, e);
+      e.connectors.push(c.name);
+      e.tasks += status.tasks.length;
+      let parked = 0;
+      let waiting = 0;
+      for (const p of progress) {
+        if (p === null) {
+          e.tasksUnreported++;
+          continue;
+        }
+        e.delivered += num(p.delivered);
+        e.staleDropped += num(p.staleDropped);
+        const dlq = p.dlq;
+        if (dlq && typeof dlq === 'object') for (const v of Object.values(dlq)) e.dlq += num(v);
+        // Every task reports the whole (destination, entity) park: the largest report, not the sum.
+        parked = Math.max(parked, num(p.parked));
+        waiting = Math.max(waiting, num(p.waiting));
+      }
+      // The park table is the exact, cluster-wide figure when the connector can be inspected.
+      const inspected = ops.inspectable(c.config) ? await ops.inspect(c.name, c.config).catch(() => null) : null;
+      const stats = inspected ? await inspected.admin.parkedStats().catch(() => null) : null;
+      e.parked += stats ? stats.parked : parked;
+      e.waiting += stats ? stats.waiting : waiting;
+    }),
+  );
+  return [...by.values()]
+    .map((e) => ({ ...e, connectors: e.connectors.sort() }))
+    .sort((a, b) => a.customer.localeCompare(b.customer));
+}
+
+// ---- parked -----------------------------------------------------------------------------------------------
+
+async function parked(ctx: RouteContext, ops: OpsServices) {
+  const limit = intParam(ctx.query, 'limit', 100, 1, 10_000);
+  const connector = textParam(ctx.query.get('connector'), 'connector');
+  const customer = textParam(ctx.query.get('customer'), 'customer');
+  const scoped = scopedConnectors(ctx, ops, { connector, customer });
+  const lists = await Promise.all(
+    scoped.map(async (c) => {
+      const i =
+        connector !== null ? await inspectOrFail(ops, c, 'parked records') : await ops.inspect(c.name, c.config);
+      if (!i) return [];
+      try {
+        return (await i.admin.parked({ limit })).map((p) => parkedView(c, i.admin, p));
+      } catch (e) {
+        throw new HttpError(
+          502,
+          `Reading the parked records of ${c.name} failed: ${i.scrub(String((e as Error).message ?? e))}`,
+        );
+      }
+    }),
+  );
+  const records = lists
+    .flat()
+    .sort(
+      (a, b) => (a.firstParkedAt ?? '').localeCompare(b.firstParkedAt ?? '') || a.entityId.localeCompare(b.entityId),
+    )
+    .slice(0, limit);
+  return { records };
+}
+
+export const consoleRoutes: Route[] = [
+  opsRoute('GET', '/erpstream/v1/customers', customers),
+  opsRoute('GET', '/erpstream/v1/parked', parked),
+  opsRoute('GET', '/erpstream/v1/dlq', browseDlq),
+  opsRoute('POST', '/erpstream/v1/dlq/redrive', redrive, true),
+  opsRoute('GET', '/erpstream/v1/lineage', lineage),
+];
