@@ -12,3 +12,4 @@ export * from './db-errors.js';
 export * from './secrets.js';
 export * from './yaml.js';
 export * from './admin.js';
+export * from './reconcile.js';

@@ -9,6 +9,8 @@ import { frameworkConfigDef } from '../worker/connector-config.js';
 import { HttpError } from './http-error.js';
 import type { OpsServices } from './ops.js';
 import { consoleRoutes } from './routes-console.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { operationsRoutes } from './routes-operations.js';
 
 export { HttpError };
 
@@ -23,6 +25,10 @@ export interface RouteContext {
   res: ServerResponse;
   /** The /erpstream/v1 operations endpoints' services (absent: those endpoints answer 404). */
   ops?: OpsServices;
+  /** Who made the request (runtime/rest/principal.ts), for the operations audit log. */
+  principal: string;
+  /** The cluster-wide operations audit log (runtime/operations/audit-log.ts), when the worker has one. */
+  operations: OperationsLog | undefined;
 }
 
 export interface RouteResult {
@@ -331,4 +337,5 @@ export const routes: Route[] = [
     true,
   ),
   ...consoleRoutes,
+  ...operationsRoutes,
 ];

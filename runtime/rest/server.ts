@@ -13,6 +13,8 @@ import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
 import { scrubSecrets } from '../api/index.js';
 import type { OpsServices } from './ops.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { requestPrincipal } from './principal.js';
 
 export interface RestServerOptions {
   herder: Herder;
@@ -31,6 +33,8 @@ export interface RestServerOptions {
   tls?: RestTls;
   /** Services of the /erpstream/v1 operations endpoints (runtime/rest/ops.ts); closed with the server. */
   ops?: OpsServices;
+  /** The cluster-wide operations audit log (`/erpstream/v1/operations`). */
+  operations?: OperationsLog;
 }
 
 export type RestAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
@@ -145,6 +149,8 @@ export class RestServer {
         server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
         res,
         ...(this.o.ops ? { ops: this.o.ops } : {}),
+        principal: requestPrincipal(req, this.o.auth),
+        operations: this.o.operations,
       };
       const result = await found.route.handler(ctx);
       status = result.status;

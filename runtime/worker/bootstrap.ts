@@ -9,6 +9,8 @@ import type { WorkerConfig } from './config.js';
 import type { Compression } from './kafka-port.js';
 import type { Herder } from './herder-types.js';
 import type { WorkerMetrics } from './metrics.js';
+import { DEFAULT_OPERATIONS_TOPIC, KafkaOperationsLog } from '../operations/audit-log.js';
+import type { OperationsLog } from '../operations/audit-log.js';
 
 /**
  * What the standalone and the distributed worker set up the same way: logging, worker-level settings both
@@ -80,6 +82,7 @@ export async function startRest(
     metrics: WorkerMetrics;
     commit: string;
     security: { auth?: RestAuth; tls?: RestTls };
+    operations?: OperationsLog;
   },
 ): Promise<StartedRest> {
   const rest = new RestServer({
@@ -104,6 +107,7 @@ export async function startRest(
       protocol: config.listener.protocol,
       ...(o.security.auth ? { auth: o.security.auth } : {}),
     }),
+    ...(o.operations ? { operations: o.operations } : {}),
   });
   const bound = await rest.start();
   const advertisedHost =
@@ -130,4 +134,17 @@ export async function stopWorker(
   await rest.stop();
   for (const step of steps) await step();
   logger.info('Worker stopped');
+}
+
+/**
+ * The operations audit log of a worker: a compacted topic (`operations.storage.topic`) on the worker's Kafka cluster,
+ * opened at its first use. Both modes use it, so the history is the same whichever worker is asked.
+ */
+export function operationsLog(config: WorkerConfig, logSink: KafkaLogSink): KafkaOperationsLog {
+  return new KafkaOperationsLog({
+    brokers: config.bootstrapServers,
+    topic: config.parsed.stringOrNull('operations.storage.topic') ?? DEFAULT_OPERATIONS_TOPIC,
+    replicationFactor: config.parsed.intOrNull('operations.storage.replication.factor') ?? 3,
+    logSink,
+  });
 }
