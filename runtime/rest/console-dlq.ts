@@ -1,10 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { DLQ_HEADERS } from '../errors/dlq.js';
 import { REDRIVE_HEADERS } from '../errors/redrive.js';
 import { type ReadRecord, type PartitionRange, readRanges, topicOffsets } from '../kafka/topic-reader.js';
 import { HttpError } from './http-error.js';
 import type { Inspected, OpsServices } from './ops.js';
-import { recordAudit } from './ops-audit.js';
+import { auditLogOf } from './ops-audit.js';
 import type { RouteContext } from './routes.js';
 import { type ScopedConnector, intParam, iso, scopedConnectors, textParam } from './console-common.js';
 
@@ -252,20 +251,6 @@ function parseRedriveBody(body: unknown): RedriveBody {
   return out;
 }
 
-/** Who asked: the Basic user name, `bearer` for a token (it names nobody), `anonymous` without REST auth. */
-export function requester(req: IncomingMessage | undefined): string {
-  const h = (req?.headers.authorization ?? '').trim();
-  const space = h.search(/\s/);
-  if (space < 0) return 'anonymous';
-  const scheme = h.slice(0, space).toLowerCase();
-  if (scheme === 'basic') {
-    const decoded = Buffer.from(h.slice(space).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon > 0 ? decoded.slice(0, colon) : 'basic';
-  }
-  return scheme;
-}
-
 /** Whether the connector consumes this topic (its `topics` list or `topics.regex`). */
 function consumes(c: ScopedConnector, topic: string): boolean {
   const list = (c.config.topics ?? '')
@@ -298,7 +283,7 @@ type Outcome = {
  * the destination already holds (or a newer one) are skipped here already, and said so.
  */
 export async function redrive(ctx: RouteContext, ops: OpsServices) {
-  const startedAt = new Date().toISOString();
+  const log = auditLogOf(ctx.operations);
   const body = parseRedriveBody(ctx.body);
   const [c] = scopedConnectors(ctx, ops, { connector: body.connector, customer: null });
   const connector = c!;
@@ -392,8 +377,17 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
   const auditScope = body.records
     ? { records: body.records.map((r) => ({ partition: r.partition, offset: r.offset.toString() })) }
     : { filter: body.filter ?? {} };
-  let failure: string | null = null;
-  const redriveId = crypto.randomUUID();
+  const skipped = outcomes.length;
+  // The audit entry first: a worker dying while sending leaves an `interrupted` entry, never no trace. Its id goes
+  // into every redriven record, so a delivery can be traced back to who asked for it.
+  const entry = await log.begin({
+    kind: 'redrive',
+    customer: connector.customer,
+    connector: connector.name,
+    who: ctx.principal,
+    scope: { dlqTopic: topic, ...auditScope },
+    counts: { selected: sending.length, skipped },
+  });
   if (sending.length > 0) {
     let producer;
     try {
@@ -407,41 +401,37 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
           headers: [
             ...s.original.headers,
             [REDRIVE_HEADERS.connector, Buffer.from(connector.name)],
-            [REDRIVE_HEADERS.id, Buffer.from(redriveId)],
+            [REDRIVE_HEADERS.id, Buffer.from(entry.id)],
           ],
         })),
       );
-      for (const s of sending) {
-        outcomes.push({
-          partition: s.dlq.partition,
-          offset: s.dlq.offset.toString(),
-          result: 'redriven',
-          ...(s.entityId !== undefined ? { entityId: s.entityId } : {}),
-          ...(s.version !== undefined ? { version: s.version.toString() } : {}),
-        });
-      }
     } catch (e) {
-      failure = scrub(e instanceof Error ? e.message : String(e));
+      const message = scrub(e instanceof Error ? e.message : String(e));
+      await log
+        .finish(entry.id, { result: 'failed', counts: { redriven: 0, skipped, failed: sending.length }, message })
+        .catch(() => {});
+      throw new HttpError(502, `Redrive ${entry.id} failed sending to Kafka: ${message}`);
     } finally {
       await producer?.close().catch(() => {});
     }
   }
-  const redriven = outcomes.filter((o) => o.result === 'redriven').length;
-  const skipped = outcomes.filter((o) => o.result === 'skipped').length;
-  const auditId = await recordAudit(ops.o.logger, {
-    kind: 'redrive',
-    customer: connector.customer,
-    connector: connector.name,
-    who: requester(ctx.res.req),
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    scope: { dlqTopic: topic, redriveId, ...auditScope },
-    counts: { redriven, skipped, ...(failure ? { failed: sending.length } : {}) },
-    result: failure ? 'failed' : skipped > 0 ? 'partial' : 'ok',
+  for (const s of sending) {
+    outcomes.push({
+      partition: s.dlq.partition,
+      offset: s.dlq.offset.toString(),
+      result: 'redriven',
+      ...(s.entityId !== undefined ? { entityId: s.entityId } : {}),
+      ...(s.version !== undefined ? { version: s.version.toString() } : {}),
+    });
+  }
+  const redriven = sending.length;
+  await log.finish(entry.id, {
+    result: 'succeeded',
+    counts: { redriven, skipped },
+    message: `${redriven} redriven to their original topics for ${connector.name}, ${skipped} skipped`,
   });
-  if (failure) throw new HttpError(502, `Redrive ${auditId} failed sending to Kafka: ${failure}`);
   outcomes.sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
-  return { redriven, skipped, auditId, records: outcomes.slice(0, 1000) };
+  return { redriven, skipped, auditId: entry.id, records: outcomes.slice(0, 1000) };
 }
 
 function safeParseKey(i: Inspected, key: string): string | null {
