@@ -56,6 +56,8 @@ export class OpsServices {
   private kafkaClient: Kafka | null = null;
   private readonly transformer: ConfigTransformer;
   private readonly cache = new Map<string, CacheEntry>();
+  /** Secret values of every connector opened so far (kept after closing: an old error may still quote one). */
+  private readonly secrets = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(readonly o: OpsOptions) {
@@ -121,6 +123,7 @@ export class OpsServices {
       const secrets = [
         ...new Set([...secretValues(raw, secretTest(passwordKeys)), ...secretValues(config, secretTest(passwordKeys))]),
       ];
+      for (const v of secrets) this.secrets.add(v);
       const scrub = (text: string) => scrubSecrets(text, secrets);
       let converters: TaskConverters | null = null;
       let chain: TransformChain<SinkRecord> | null = null;
@@ -177,6 +180,11 @@ export class OpsServices {
       if (this.cache.get(connector) === entry) this.cache.delete(connector);
     });
     return opened;
+  }
+
+  /** Removes every inspected connector's secret values from a text (error messages of any endpoint). */
+  scrub(text: string): string {
+    return this.secrets.size === 0 ? text : scrubSecrets(text, [...this.secrets]);
   }
 
   private async sweep(): Promise<void> {

@@ -31,19 +31,20 @@ function opsRoute(
       try {
         return { status: 200, body: await handler(ctx, ops) };
       } catch (e) {
-        throw asHttpError(e);
+        throw asHttpError(e, ops);
       }
     },
   };
 }
 
-/** Bad input is a 400 naming it; a connector or customer that does not exist a 404; the rest stays as it is. */
-function asHttpError(e: unknown): unknown {
-  if (e instanceof HttpError || e instanceof HerderError) return e;
+/** Bad input is a 400 naming it; a connector or customer that does not exist a 404; anything else a 502. */
+function asHttpError(e: unknown, ops: OpsServices): unknown {
+  if (e instanceof HttpError || e instanceof HerderError) return new HttpError(e.status, ops.scrub(e.message));
   if (e instanceof ErpStreamError && (e.code === 'ERPSTREAM_DATA' || e.code === 'ERPSTREAM_CONFIG')) {
-    return new HttpError(400, e.message);
+    return new HttpError(400, ops.scrub(e.message));
   }
-  return e;
+  // A database or broker the connector uses did not answer: not this worker's fault, and never its secrets.
+  return new HttpError(502, ops.scrub(e instanceof Error ? e.message : String(e)));
 }
 
 // ---- customers --------------------------------------------------------------------------------------------
@@ -148,18 +149,24 @@ async function parked(ctx: RouteContext, ops: OpsServices) {
   const connector = textParam(ctx.query.get('connector'), 'connector');
   const customer = textParam(ctx.query.get('customer'), 'customer');
   const scoped = scopedConnectors(ctx, ops, { connector, customer });
+  const errors: Array<{ connector: string; message: string }> = [];
   const lists = await Promise.all(
     scoped.map(async (c) => {
-      const i =
-        connector !== null ? await inspectOrFail(ops, c, 'parked records') : await ops.inspect(c.name, c.config);
-      if (!i) return [];
+      // One named connector: its failure is the answer. A listing: a connector that cannot be read is reported
+      // next to the records of the others.
       try {
-        return (await i.admin.parked({ limit })).map((p) => parkedView(c, i.admin, p));
+        const i =
+          connector !== null ? await inspectOrFail(ops, c, 'parked records') : await ops.inspect(c.name, c.config);
+        if (!i) return [];
+        try {
+          return (await i.admin.parked({ limit })).map((p) => parkedView(c, i.admin, p));
+        } catch (e) {
+          throw new HttpError(502, `Reading the parked records of ${c.name} failed: ${i.scrub(messageOf(e))}`);
+        }
       } catch (e) {
-        throw new HttpError(
-          502,
-          `Reading the parked records of ${c.name} failed: ${i.scrub(String((e as Error).message ?? e))}`,
-        );
+        if (connector !== null) throw e;
+        errors.push({ connector: c.name, message: ops.scrub(messageOf(e)) });
+        return [];
       }
     }),
   );
@@ -169,8 +176,10 @@ async function parked(ctx: RouteContext, ops: OpsServices) {
       (a, b) => (a.firstParkedAt ?? '').localeCompare(b.firstParkedAt ?? '') || a.entityId.localeCompare(b.entityId),
     )
     .slice(0, limit);
-  return { records };
+  return { records, ...(errors.length > 0 ? { errors } : {}) };
 }
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export const consoleRoutes: Route[] = [
   opsRoute('GET', '/erpstream/v1/customers', customers),
