@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDRIVE_HEADERS } from '../../../runtime/errors/redrive.js';
 import { KafkaPluginAccess, createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
 import type { RunningWorker } from '../../../runtime/worker/standalone.js';
+import { runCliProcess } from '../../unit/cli/cli-process.js';
 import { eventually } from '../connectors/lookup-sink/harness.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { SCHEMALESS_JSON, startTestWorker } from '../test-worker.js';
@@ -359,6 +360,31 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     expect(Date.parse(l1.deliveries[0].at)).toBeGreaterThan(0);
     expect(l1.parked).toEqual([]);
     expect(l1.dlq).toEqual([]);
+    // `erpstream trace` gives the same answer (the CLI's exit codes: 0 traced, 1 unknown, 2 bad input).
+    process.env.ERPSTREAM_CONNECT_USERNAME = USER;
+    process.env.ERPSTREAM_CONNECT_PASSWORD = PASSWORD;
+    try {
+      const cli = ['--connect-url', worker.url];
+      const traced = await runCliProcess(['trace', '1', '--customer', acme, '-o', 'json', ...cli]);
+      expect(traced.code, traced.stderr).toBe(0);
+      expect(JSON.parse(traced.stdout)).toEqual(l1);
+      const table = await runCliProcess(['trace', '1', '--entity', 'document', ...cli]);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toContain(`document 1: origin version 10`);
+      expect(table.stdout).toContain(acmeOut);
+      const unknown = await runCliProcess(['trace', '424242', '--customer', acme, ...cli]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('No trace of document 424242');
+      const bad = await runCliProcess(['trace', '1 OR 1=1', '--customer', acme, ...cli]);
+      expect(bad.code, bad.stderr).toBe(2);
+      const noCustomer = await runCliProcess(['trace', '1', '--customer', 'nobody-here', ...cli]);
+      expect(noCustomer.code).toBe(1);
+      expect(noCustomer.stderr).toContain('Customer nobody-here not found');
+    } finally {
+      delete process.env.ERPSTREAM_CONNECT_USERNAME;
+      delete process.env.ERPSTREAM_CONNECT_PASSWORD;
+    }
+
     // Every customer at once; 5 shows its DLQ entry next to the deliveries.
     const l5 = await ok('/erpstream/v1/lineage?key=5&entity=document');
     expect(l5.deliveries.map((d: any) => [d.customer, d.version]).sort()).toEqual([
