@@ -311,7 +311,13 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
   }
   const { records: read } = await readRanges(ops.kafka, ranges, { timeoutMs: 30_000 });
   const outcomes: Outcome[] = [];
-  const toSend: Array<{ dlq: ReadRecord; original: ReadRecord; entityId?: string; version?: bigint }> = [];
+  const toSend: Array<{
+    dlq: ReadRecord;
+    original: ReadRecord;
+    originalPartition: number | null;
+    entityId?: string;
+    version?: bigint;
+  }> = [];
   const skip = (r: ReadRecord, reason: string, extra: Partial<Outcome> = {}) =>
     outcomes.push({ partition: r.partition, offset: r.offset.toString(), result: 'skipped', reason, ...extra });
   for (const r of read) {
@@ -353,6 +359,7 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
     toSend.push({
       dlq: r,
       original,
+      originalPartition: e?.originalPartition ?? null,
       ...(id ? { entityId: id.entityId } : {}),
       ...(id?.version !== null && id?.version !== undefined ? { version: id.version } : {}),
     });
@@ -395,7 +402,8 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
       await producer.send(
         sending.map((s) => ({
           topic: s.original.topic,
-          partition: s.original.partition,
+          // Its original partition keeps it in order with the key's other versions; unknown: the key's hash.
+          partition: s.originalPartition,
           key: s.original.key,
           value: s.original.value,
           headers: [
