@@ -194,7 +194,7 @@ interface RedriveBody {
 
 const FILTER_KEYS = ['entityId', 'stage', 'exceptionClass', 'originalTopic', 'messageContains'] as const;
 
-function parseRedriveBody(body: unknown): RedriveBody {
+export function parseRedriveBody(body: unknown): RedriveBody {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new HttpError(
       400,
