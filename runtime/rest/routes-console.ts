@@ -58,8 +58,9 @@ async function progressOf(
   connector: string,
   t: TaskStateEntry,
 ): Promise<Record<string, unknown> | null> {
-  if (t.progress) return t.progress;
-  if (t.state !== 'RUNNING' || t.worker_id === ctx.herder.workerId || t.worker_id === '') return null;
+  // A task that moved to another worker may have left its last report here: the owner's is the current one.
+  if (t.worker_id === ctx.herder.workerId || t.worker_id === '') return t.progress ?? null;
+  if (t.state !== 'RUNNING') return t.progress ?? null;
   try {
     const headers: Record<string, string> = { accept: JSON_TYPE };
     const auth = ops.peerAuthorization;
