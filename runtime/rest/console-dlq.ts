@@ -309,8 +309,26 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
     for (const p of offsets)
       if (p.low < p.high) ranges.push({ topic, partition: p.partition, from: p.low, to: p.high });
   }
-  const { records: read } = await readRanges(ops.kafka, ranges, { timeoutMs: 30_000 });
+  const { records: read, complete } = await readRanges(ops.kafka, ranges, { timeoutMs: 30_000 });
+  // A filter must see the whole topic: half a selection sent is worse than none (nothing is sent then).
+  if (!complete && body.filter) {
+    throw new HttpError(
+      504,
+      `The dead-letter topic ${topic} could not be read to its end in 30 s; nothing was redriven`,
+    );
+  }
   const outcomes: Outcome[] = [];
+  for (const want of body.records ?? []) {
+    if (!read.some((r) => r.partition === want.partition && r.offset === want.offset)) {
+      // Compacted away, a transaction marker, or not read in time.
+      outcomes.push({
+        partition: want.partition,
+        offset: want.offset.toString(),
+        result: 'skipped',
+        reason: 'no record could be read at this offset',
+      });
+    }
+  }
   const toSend: Array<{
     dlq: ReadRecord;
     original: ReadRecord;
