@@ -1,6 +1,5 @@
 import {
   type ConnectorAdmin,
-  type Logger,
   type SinkRecord,
   adminOf,
   customerOf,
@@ -23,7 +22,6 @@ import type { RestAuth } from './server.js';
  */
 export interface OpsOptions {
   registry: PluginRegistry;
-  logger: Logger;
   workerProps: Readonly<Record<string, string>>;
   converterDefaults: { key: string; value: string; header: string };
   bootstrapServers: readonly string[];

@@ -100,7 +100,6 @@ export async function startRest(
     ...(o.security.tls ? { tls: o.security.tls } : {}),
     ops: new OpsServices({
       registry: o.registry,
-      logger: o.logger.named('erpstream.rest.ops'),
       workerProps: config.originals,
       converterDefaults: converterDefaults(config),
       bootstrapServers: config.bootstrapServers,
