@@ -157,7 +157,7 @@ export async function lineage(ctx: RouteContext, ops: OpsServices) {
         if (t.i.admin.destinationType === 'jdbc')
           return { ...base, version: x.version.toString(), target: x.target, sqlTable: x.target };
         // The ledger holds HTTP deliveries the endpoint accepted (2xx); refusals are in the DLQ with their status.
-        return { ...base, version: x.version.toString(), target: x.target, httpStatus: '2xx' };
+        return { ...base, version: x.version.toString(), target: withoutUserInfo(x.target), httpStatus: '2xx' };
       });
     }),
   );
@@ -199,4 +199,9 @@ function versionMatches(r: ReadRecord, version: bigint): boolean {
   const h = r.headers.filter(([k]) => k === VERSION_HEADER).at(-1);
   if (!h || h[1] === null) return true;
   return h[1].toString('utf8') === version.toString();
+}
+
+/** A URL without the `user:password@` it may carry (answers never hold credentials). */
+export function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }

@@ -6,6 +6,7 @@ import { REDRIVE_HEADERS, redrivenForOther } from '../../../../runtime/errors/re
 import type { ReadRecord } from '../../../../runtime/kafka/topic-reader.js';
 import { tailRanges } from '../../../../runtime/kafka/topic-reader.js';
 import { intParam, textParam } from '../../../../runtime/rest/console-common.js';
+import { withoutUserInfo } from '../../../../runtime/rest/console-lineage.js';
 import { dlqError, originalOf, parseRedriveBody, shown } from '../../../../runtime/rest/console-dlq.js';
 import { HttpError } from '../../../../runtime/rest/http-error.js';
 
@@ -206,5 +207,13 @@ describe('LookupSink inspection capability', () => {
     } finally {
       await admin.close();
     }
+  });
+});
+
+describe('lineage targets', () => {
+  it('never show URL credentials', () => {
+    expect(withoutUserInfo('https://bob:s3cret@hooks.example.com/x?y=1')).toBe('https://hooks.example.com/x?y=1');
+    expect(withoutUserInfo('https://hooks.example.com/a@b')).toBe('https://hooks.example.com/a@b');
+    expect(withoutUserInfo('acme.documents')).toBe('acme.documents');
   });
 });
