@@ -337,6 +337,13 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     await eventually(async () => expect((await taskProgress(acmeSink)).staleDropped).toBe(staleBefore + 1), 30_000);
     const sevens = (await contents(acmeOut)).filter((r) => r.key === '7');
     expect(sevens.map((r) => r.value!.rev)).toEqual([71]);
+    // globex skipped both records meant for acme, and committed past them (7 records on the input topic).
+    await eventually(async () => {
+      const offsets = await ok(`/connectors/${globexSink}/offsets`);
+      expect(offsets.offsets).toEqual([
+        expect.objectContaining({ partition: { kafka_topic: input, kafka_partition: 0 }, offset: { kafka_offset: 7 } }),
+      ]);
+    }, 30_000);
 
     // Lineage of 1 for acme: origin, source event, delivery with its offset.
     const l1 = await ok(`/erpstream/v1/lineage?key=1&customer=${acme}`);
