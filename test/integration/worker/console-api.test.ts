@@ -221,16 +221,18 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     await document(2, 20); // parked until approved
     await document(5, 50); // never approved in time: acme's DLQ, redriven once approved
     await document(7, 70); // never approved in time; a newer version is delivered before the old one is redriven
+    await document(9, 90); // never approved in time; then redriven three times at once
     await send([
       { id: 1, version: 10 },
       { id: 2, version: 20 },
       { id: 5, version: 50 },
       { id: 7, version: 70 },
+      { id: 9, version: 90 },
     ]);
 
     // globex delivers everything; acme only document 1.
     await eventually(
-      async () => expect((await contents(globexOut)).map((r) => r.key)).toEqual(['1', '2', '5', '7']),
+      async () => expect((await contents(globexOut)).map((r) => r.key)).toEqual(['1', '2', '5', '7', '9']),
       30_000,
     );
     await eventually(async () => expect((await contents(acmeOut)).map((r) => r.key)).toEqual(['1']), 30_000);
@@ -269,7 +271,7 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     let dlq: any;
     await eventually(async () => {
       dlq = await ok(`/erpstream/v1/dlq?connector=${acmeSink}`);
-      expect(dlq.records).toHaveLength(2);
+      expect(dlq.records).toHaveLength(3);
     }, 30_000);
     expect(dlq.topic).toBe(acmeDlq);
     const five = dlq.records.find((r: any) => r.key === JSON.stringify({ document_id: 5 }));
@@ -304,7 +306,7 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     // Another customer's sink on the same topic skips it before put(): its record count does not move.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await taskProgress(globexSink)).records).toBe(globexRecords);
-    expect((await contents(globexOut)).map((r) => r.key)).toEqual(['1', '2', '5', '7']);
+    expect((await contents(globexOut)).map((r) => r.key)).toEqual(['1', '2', '5', '7', '9']);
     // The audit entry: who, what, result.
     const ops = await ok(`/erpstream/v1/operations?kind=redrive&customer=${acme}`);
     expect(ops.operations[0]).toMatchObject({
@@ -337,11 +339,11 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     await eventually(async () => expect((await taskProgress(acmeSink)).staleDropped).toBe(staleBefore + 1), 30_000);
     const sevens = (await contents(acmeOut)).filter((r) => r.key === '7');
     expect(sevens.map((r) => r.value!.rev)).toEqual([71]);
-    // globex skipped both records meant for acme, and committed past them (7 records on the input topic).
+    // globex skipped both records meant for acme, and committed past them (8 records on the input topic).
     await eventually(async () => {
       const offsets = await ok(`/connectors/${globexSink}/offsets`);
       expect(offsets.offsets).toEqual([
-        expect.objectContaining({ partition: { kafka_topic: input, kafka_partition: 0 }, offset: { kafka_offset: 7 } }),
+        expect.objectContaining({ partition: { kafka_topic: input, kafka_partition: 0 }, offset: { kafka_offset: 8 } }),
       ]);
     }, 30_000);
 
@@ -405,11 +407,34 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     const customers = await ok('/erpstream/v1/customers');
     const a = customers.find((c: any) => c.customer === acme);
     const g = customers.find((c: any) => c.customer === globex);
-    expect(a).toMatchObject({ connectors: [acmeSink], parked: 0, waiting: 0, dlq: 2, tasks: 1, tasksUnreported: 0 });
+    expect(a).toMatchObject({ connectors: [acmeSink], parked: 0, waiting: 0, dlq: 3, tasks: 1, tasksUnreported: 0 });
     expect(a.delivered).toBe(4);
     expect(a.staleDropped).toBeGreaterThanOrEqual(1);
-    expect(g).toMatchObject({ connectors: [globexSink], delivered: 5, dlq: 0 }); // 7 twice: v70, then v71
+    expect(g).toMatchObject({ connectors: [globexSink], delivered: 6, dlq: 0 }); // 7 twice: v70, then v71
     expect((await ok(`/erpstream/v1/customers?customer=${globex}`)).map((c: any) => c.customer)).toEqual([globex]);
+
+    // Three operators redrive 9 at the same moment: however many copies go out, acme delivers it once.
+    await approve(9);
+    const nine = dlq.records.find((r: any) => r.key === JSON.stringify({ document_id: 9 }));
+    const consumedBefore = (await taskProgress(acmeSink)).records;
+    const answers = await Promise.all(
+      [1, 2, 3].map(() =>
+        ok('/erpstream/v1/dlq/redrive', {
+          method: 'POST',
+          body: { connector: acmeSink, records: [{ partition: nine.partition, offset: nine.offset }] },
+        }),
+      ),
+    );
+    const sent = answers.reduce((n, a) => n + a.redriven, 0);
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(answers.reduce((n, a) => n + a.redriven + a.skipped, 0)).toBe(3);
+    expect(new Set(answers.map((a) => a.auditId)).size).toBe(3);
+    await eventually(async () => expect((await taskProgress(acmeSink)).records).toBe(consumedBefore + sent), 30_000);
+    await eventually(async () => {
+      expect((await contents(acmeOut)).filter((r) => r.key === '9').map((r) => r.value!.rev)).toEqual([90]);
+    }, 30_000);
+    const audit = await ok(`/erpstream/v1/operations?kind=redrive&connector=${acmeSink}`);
+    expect(audit.operations.length).toBe(5); // 5, the skipped one of 7, and these three
   }, 180_000);
 
   it('answers bad input with Connect-shaped errors and never repeats a secret', async () => {
