@@ -101,8 +101,8 @@ export function dlqTopicOf(c: ScopedConnector): string | null {
   return t === '' ? null : t;
 }
 
-/** `p:o[,p:o…]`, or a bare offset for partition 0: the last offset seen per partition. */
-function parseCursor(raw: string | null): Map<number, bigint> {
+/** `p:o[,p:o…]`, or a bare offset for partition 0: an offset per partition. */
+function parseCursor(raw: string | null, name: string): Map<number, bigint> {
   const out = new Map<number, bigint>();
   if (raw === null || raw.trim() === '') return out;
   for (const part of raw.split(',')) {
@@ -110,7 +110,7 @@ function parseCursor(raw: string | null): Map<number, bigint> {
     if (!m)
       throw new HttpError(
         400,
-        `Query parameter after must be <partition>:<offset>[,…], got ${JSON.stringify(raw.slice(0, 60))}`,
+        `Query parameter ${name} must be <partition>:<offset>[,…], got ${JSON.stringify(raw.slice(0, 60))}`,
       );
     out.set(Number(m[1] ?? 0), BigInt(m[2]!));
   }
@@ -146,33 +146,54 @@ export async function browseDlq(ctx: RouteContext, ops: OpsServices) {
   const limit = intParam(ctx.query, 'limit', 100, 1, 1000);
   const connector = textParam(ctx.query.get('connector'), 'connector');
   const customer = textParam(ctx.query.get('customer'), 'customer');
-  const after = parseCursor(ctx.query.get('after'));
+  const after = parseCursor(ctx.query.get('after'), 'after');
+  const before = parseCursor(ctx.query.get('before'), 'before');
+  if (after.size > 0 && before.size > 0) throw new HttpError(400, 'Give after or before, not both');
   const { topic, connectors } = dlqScope(ctx, ops, connector, customer);
   const names = new Set(connectors.map((c) => c.name));
   const scrub = scrubberOf(await Promise.all(connectors.map((c) => ops.inspect(c.name, c.config).catch(() => null))));
   const offsets = (await topicOffsets(ops.kafka, [topic])).get(topic) ?? [];
-  const ranges: PartitionRange[] = [];
-  for (const p of offsets) {
-    const seen = after.get(p.partition);
-    // Without a cursor: the newest records; with one: the next ones after it.
-    const from = seen !== undefined ? seen + 1n : p.high - BigInt(limit) > p.low ? p.high - BigInt(limit) : p.low;
-    const start = from < p.low ? p.low : from;
-    const to = start + BigInt(limit) < p.high ? start + BigInt(limit) : p.high;
-    if (start < to) ranges.push({ topic, partition: p.partition, from: start, to });
-  }
+  const max = (x: bigint, y: bigint) => (x > y ? x : y);
+  const min = (x: bigint, y: bigint) => (x < y ? x : y);
+  const n = BigInt(limit);
+  // Each partition's window [from, to): the newest records; after a cursor, the next newer ones; before one, the
+  // older ones.
+  const windows = offsets.map((p) => {
+    const a = after.get(p.partition);
+    const b = before.get(p.partition);
+    let from: bigint;
+    let to: bigint;
+    if (after.size > 0) {
+      from = max(p.low, a === undefined ? p.low : a + 1n);
+      to = min(p.high, from + n);
+    } else {
+      to = min(p.high, b === undefined ? p.high : b);
+      from = max(p.low, to - n);
+    }
+    return { ...p, from, to: max(from, to) };
+  });
+  const ranges: PartitionRange[] = windows
+    .filter((w) => w.from < w.to)
+    .map((w) => ({ topic, partition: w.partition, from: w.from, to: w.to }));
   const { records: read, complete } = await readRanges(ops.kafka, ranges);
   const mine = read.filter((r) => {
     const owner = header(r, DLQ_HEADERS.connectorName);
     return owner === null ? connectors.length === 1 : names.has(owner);
   });
   const records = mine.slice(0, limit).map((r) => dlqView(r, scrub));
-  const last = new Map<number, bigint>();
-  for (const r of ranges) last.set(r.partition, r.to - 1n);
-  const more = offsets.some((p) => (last.get(p.partition) ?? after.get(p.partition) ?? p.high - 1n) < p.high - 1n);
+  const cursor = (at: (w: (typeof windows)[number]) => bigint) =>
+    windows
+      .filter((w) => w.high > 0n)
+      .map((w) => `${w.partition}:${at(w)}`)
+      .join(',');
+  const newer = windows.some((w) => w.to < w.high);
+  const older = windows.some((w) => w.from > w.low);
   return {
     topic,
     records,
-    ...(more ? { next: [...last].map(([p, o]) => `${p}:${o}`).join(',') } : {}),
+    // `after=<next>` reads the newer records; `before=<prev>` the older ones.
+    ...(newer ? { next: cursor((w) => max(w.to - 1n, 0n)) } : {}),
+    ...(older ? { prev: cursor((w) => w.from) } : {}),
     ...(complete ? {} : { incomplete: true }),
   };
 }

@@ -290,6 +290,14 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     // The customer's view gives the same topic; paging with a cursor.
     const page = await ok(`/erpstream/v1/dlq?customer=${acme}&limit=1&after=0:0`);
     expect(page.records.map((r: any) => r.offset)).toEqual(['1']);
+    expect(page).toMatchObject({ next: '0:1', prev: '0:1' });
+    // Newest first page, then older pages through `prev`.
+    const newest = await ok(`/erpstream/v1/dlq?connector=${acmeSink}&limit=1`);
+    expect(newest.records.map((r: any) => r.offset)).toEqual(['2']);
+    expect(newest.next).toBeUndefined();
+    const older = await ok(`/erpstream/v1/dlq?connector=${acmeSink}&limit=1&before=${newest.prev}`);
+    expect(older.records.map((r: any) => r.offset)).toEqual(['1']);
+    expect((await api(`/erpstream/v1/dlq?connector=${acmeSink}&before=0:1&after=0:1`)).status).toBe(400);
 
     // Redrive 5 once it is approved: delivered to acme; globex's task never even gets the redriven record.
     await approve(5);
