@@ -74,14 +74,29 @@ export async function readRanges(
 ): Promise<{ records: ReadRecord[]; complete: boolean }> {
   const wanted = ranges.filter((r) => r.to > r.from);
   if (wanted.length === 0) return { records: [], complete: true };
-  const rangeOf = new Map(wanted.map((r) => [`${r.partition}:${r.topic}`, r]));
+  // Several ranges of one partition are read as their span, keeping only the records inside one of them.
+  const rangeOf = new Map<
+    string,
+    { topic: string; partition: number; from: bigint; to: bigint; parts: PartitionRange[] }
+  >();
+  for (const r of wanted) {
+    const key = `${r.partition}:${r.topic}`;
+    const cur = rangeOf.get(key);
+    if (!cur) rangeOf.set(key, { topic: r.topic, partition: r.partition, from: r.from, to: r.to, parts: [r] });
+    else {
+      if (r.from < cur.from) cur.from = r.from;
+      if (r.to > cur.to) cur.to = r.to;
+      cur.parts.push(r);
+    }
+  }
+  const spans = [...rangeOf.values()];
   const remaining = new Set(rangeOf.keys());
   const records: ReadRecord[] = [];
   const consumer = createConsumer(kafka, { groupId: `${o.clientId ?? 'erpstream-console'}-read-${randomUUID()}` });
   let complete = false;
   await consumer.connect();
   try {
-    const topics = [...new Set(wanted.map((r) => r.topic))];
+    const topics = [...new Set(spans.map((r) => r.topic))];
     await consumer.subscribe({ topics, fromBeginning: true });
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, o.timeoutMs ?? 15_000);
@@ -95,7 +110,7 @@ export async function readRanges(
       };
       // Positions move to the range starts as soon as the partitions are assigned; a seek before would be lost.
       consumer.on(consumer.events.GROUP_JOIN, () => {
-        for (const r of wanted) consumer.seek({ topic: r.topic, partition: r.partition, offset: r.from.toString() });
+        for (const r of spans) consumer.seek({ topic: r.topic, partition: r.partition, offset: r.from.toString() });
       });
       // END_BATCH_PROCESS also fires for batches of control records only, which never reach eachBatch.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -111,7 +126,7 @@ export async function readRanges(
             if (!r) return;
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
-              if (offset < r.from || offset >= r.to) continue;
+              if (!r.parts.some((p) => offset >= p.from && offset < p.to)) continue;
               records.push({
                 topic: batch.topic,
                 partition: batch.partition,

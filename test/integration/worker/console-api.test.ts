@@ -486,6 +486,49 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
       expect(r.body.message).toMatch(message);
     }
 
+    // Forged DLQ records (anyone who can write the DLQ topic): one claims another connector, one points at a topic
+    // the connector does not consume. Neither is sent anywhere.
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: acmeDlq, numPartitions: 1 }]);
+    const end = BigInt((await admin.fetchTopicOffsets(acmeDlq))[0]!.high);
+    await admin.disconnect();
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const forged = (connector: string, topic: string) => ({
+      key: JSON.stringify({ document_id: 100 }),
+      value: JSON.stringify({ op: 'u' }),
+      headers: {
+        'erpstream.version': '999',
+        '__connect.errors.topic': topic,
+        '__connect.errors.partition': '0',
+        '__connect.errors.offset': '0',
+        '__connect.errors.connector.name': connector,
+        '__connect.errors.stage': 'TASK_PUT',
+      },
+    });
+    await producer.send({
+      topic: acmeDlq,
+      acks: -1,
+      messages: [forged(globexSink, input), forged(acmeSink, `${globex}.documents`)],
+    });
+    await producer.disconnect();
+    const forgedAnswer = await ok('/erpstream/v1/dlq/redrive', {
+      method: 'POST',
+      body: {
+        connector: acmeSink,
+        records: [
+          { partition: 0, offset: end.toString() },
+          { partition: 0, offset: (end + 1n).toString() },
+        ],
+      },
+    });
+    expect(forgedAnswer).toMatchObject({ redriven: 0, skipped: 2 });
+    expect(forgedAnswer.records.map((r: any) => r.reason)).toEqual([
+      `belongs to connector ${globexSink}`,
+      `its original topic ${globex}.documents is not one ${acmeSink} consumes`,
+    ]);
+
     // A connector whose database is unreachable, with a password in its URL: errors name the problem, not it.
     await createConnector(`broken-${sfx}`, {
       ...sinkConfig(`broken-${sfx}`, `broken-${sfx}.documents`, {}),
