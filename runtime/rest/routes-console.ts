@@ -4,7 +4,8 @@ import { HttpError } from './http-error.js';
 import type { OpsServices } from './ops.js';
 import type { Route, RouteContext, RouteResult } from './routes.js';
 import { lineage } from './console-lineage.js';
-import { browseDlq, redrive } from './console-dlq.js';
+import { browseDlq } from './console-dlq.js';
+import { redrive } from './console-redrive.js';
 import { inspectOrFail, intParam, parkedView, scopedConnectors, textParam } from './console-common.js';
 
 /**

@@ -7,7 +7,8 @@ import type { ReadRecord } from '../../../../runtime/kafka/topic-reader.js';
 import { tailRanges } from '../../../../runtime/kafka/topic-reader.js';
 import { intParam, textParam } from '../../../../runtime/rest/console-common.js';
 import { withoutUserInfo } from '../../../../runtime/rest/console-lineage.js';
-import { dlqError, originalOf, parseRedriveBody, shown } from '../../../../runtime/rest/console-dlq.js';
+import { dlqError, originalOf, shown } from '../../../../runtime/rest/console-dlq.js';
+import { parseRedriveBody } from '../../../../runtime/rest/console-redrive.js';
 import { HttpError } from '../../../../runtime/rest/http-error.js';
 
 const b = (s: string) => Buffer.from(s);
