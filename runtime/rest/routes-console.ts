@@ -52,16 +52,18 @@ function asHttpError(e: unknown, ops: OpsServices): unknown {
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-/** A task's progress, from this worker or (distributed) from the worker running it; null if it cannot tell. */
+/**
+ * A task's progress, from this worker or (distributed) from the worker running it: undefined when the task reports
+ * none, null when the worker running it did not answer.
+ */
 async function progressOf(
   ctx: RouteContext,
   ops: OpsServices,
   connector: string,
   t: TaskStateEntry,
-): Promise<Record<string, unknown> | null> {
+): Promise<Record<string, unknown> | undefined | null> {
   // A task that moved to another worker may have left its last report here: the owner's is the current one.
-  if (t.worker_id === ctx.herder.workerId || t.worker_id === '') return t.progress ?? null;
-  if (t.state !== 'RUNNING') return t.progress ?? null;
+  if (t.worker_id === ctx.herder.workerId || t.worker_id === '' || t.state !== 'RUNNING') return t.progress;
   try {
     const headers: Record<string, string> = { accept: JSON_TYPE };
     const auth = ops.peerAuthorization;
@@ -70,7 +72,7 @@ async function progressOf(
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
     if (!res.ok) return null;
     const body = (await res.json()) as { progress?: Record<string, unknown> };
-    return body.progress ?? null;
+    return body.progress;
   } catch {
     return null;
   }
@@ -121,9 +123,10 @@ async function customers(ctx: RouteContext, ops: OpsServices): Promise<CustomerC
       let waiting = 0;
       for (const p of progress) {
         if (p === null) {
-          e.tasksUnreported++;
+          e.tasksUnreported++; // its worker did not answer
           continue;
         }
+        if (p === undefined) continue; // a task that reports no figures (not a LookupSink, not started yet)
         e.delivered += num(p.delivered);
         e.staleDropped += num(p.staleDropped);
         const dlq = p.dlq;
