@@ -70,7 +70,15 @@ export function tailRanges(
 export async function readRanges(
   kafka: Kafka,
   ranges: readonly PartitionRange[],
-  o: { timeoutMs?: number; clientId?: string } = {},
+  o: {
+    timeoutMs?: number;
+    clientId?: string;
+    /**
+     * Takes each record as it is read instead of collecting them (a whole DLQ topic need not fit in memory); `'stop'`
+     * ends the read. Records come in offset order per partition; partitions interleave. A throw ends the read with it.
+     */
+    onRecord?: (r: ReadRecord) => void | 'stop' | Promise<void | 'stop'>;
+  } = {},
 ): Promise<{ records: ReadRecord[]; complete: boolean }> {
   const wanted = ranges.filter((r) => r.to > r.from);
   if (wanted.length === 0) return { records: [], complete: true };
@@ -94,18 +102,22 @@ export async function readRanges(
   const records: ReadRecord[] = [];
   const consumer = createConsumer(kafka, { groupId: `${o.clientId ?? 'erpstream-console'}-read-${randomUUID()}` });
   let complete = false;
+  let failure: { error: unknown } | null = null;
   await consumer.connect();
   try {
     const topics = [...new Set(spans.map((r) => r.topic))];
     await consumer.subscribe({ topics, fromBeginning: true });
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, o.timeoutMs ?? 15_000);
+      const end = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
       const finish = (key: string): void => {
         remaining.delete(key);
         if (remaining.size === 0) {
           complete = true;
-          clearTimeout(timer);
-          resolve();
+          end();
         }
       };
       // Positions move to the range starts as soon as the partitions are assigned; a seek before would be lost.
@@ -123,11 +135,11 @@ export async function readRanges(
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             const r = rangeOf.get(`${batch.partition}:${batch.topic}`);
-            if (!r) return;
+            if (!r || failure !== null) return;
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
               if (!r.parts.some((p) => offset >= p.from && offset < p.to)) continue;
-              records.push({
+              const record: ReadRecord = {
                 topic: batch.topic,
                 partition: batch.partition,
                 offset,
@@ -135,7 +147,24 @@ export async function readRanges(
                 key: m.key ?? null,
                 value: m.value ?? null,
                 headers: headersOf(m.headers),
-              });
+              };
+              if (!o.onRecord) {
+                records.push(record);
+                continue;
+              }
+              // Errors end the read here: thrown out of eachBatch, kafkajs would fetch the batch again.
+              try {
+                if ((await o.onRecord(record)) === 'stop') {
+                  complete = true;
+                  failure = { error: null };
+                  end();
+                  return;
+                }
+              } catch (e) {
+                failure = { error: e };
+                end();
+                return;
+              }
             }
           },
         })
@@ -145,6 +174,8 @@ export async function readRanges(
   } finally {
     await consumer.disconnect().catch(() => {});
   }
+  const f = failure as { error: unknown } | null;
+  if (f !== null && f.error !== null) throw f.error;
   records.sort((a, b) =>
     a.topic !== b.topic
       ? a.topic.localeCompare(b.topic)

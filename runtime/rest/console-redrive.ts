@@ -139,26 +139,7 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
     for (const p of offsets)
       if (p.low < p.high) ranges.push({ topic, partition: p.partition, from: p.low, to: p.high });
   }
-  const { records: read, complete } = await readRanges(ops.kafka, ranges, { timeoutMs: 30_000 });
-  // A filter must see the whole topic: half a selection sent is worse than none (nothing is sent then).
-  if (!complete && body.filter) {
-    throw new HttpError(
-      504,
-      `The dead-letter topic ${topic} could not be read to its end in 30 s; nothing was redriven`,
-    );
-  }
   const outcomes: Outcome[] = [];
-  for (const want of body.records ?? []) {
-    if (!read.some((r) => r.partition === want.partition && r.offset === want.offset)) {
-      // Compacted away, a transaction marker, or not read in time.
-      outcomes.push({
-        partition: want.partition,
-        offset: want.offset.toString(),
-        result: 'skipped',
-        reason: 'no record could be read at this offset',
-      });
-    }
-  }
   const toSend: Array<{
     dlq: ReadRecord;
     original: ReadRecord;
@@ -168,25 +149,28 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
   }> = [];
   const skip = (r: ReadRecord, reason: string, extra: Partial<Outcome> = {}) =>
     outcomes.push({ partition: r.partition, offset: r.offset.toString(), result: 'skipped', reason, ...extra });
-  for (const r of read) {
-    if (toSend.length >= body.limit) break;
+  const seen = new Set<string>();
+  // Each record is judged as it is read: a whole DLQ topic never has to fit in memory, only what will be sent.
+  const consider = async (r: ReadRecord): Promise<void | 'stop'> => {
+    seen.add(`${r.partition}:${r.offset}`);
     const e = dlqError(r, scrub);
     const owner = e?.connector ?? null;
     if (owner !== connector.name) {
       // A filter only ever selects this connector's records; a record asked for by coordinates is reported.
-      if (body.records)
+      if (body.records) {
         skip(
           r,
           owner === null
             ? 'no error context headers (errors.deadletterqueue.context.headers.enable)'
             : `belongs to connector ${owner}`,
         );
-      continue;
+      }
+      return;
     }
     const original = originalOf(r, e);
     if (!original || !consumes(connector, original.topic)) {
       skip(r, `its original topic ${original?.topic ?? '?'} is not one ${connector.name} consumes`);
-      continue;
+      return;
     }
     let id: { entityId: string; version: bigint | null } | null = null;
     if (inspected) {
@@ -195,13 +179,13 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
     }
     const f = body.filter;
     if (f) {
-      if (f.stage !== undefined && e?.stage !== f.stage) continue;
-      if (f.exceptionClass !== undefined && e?.exceptionClass !== f.exceptionClass) continue;
-      if (f.originalTopic !== undefined && e?.originalTopic !== f.originalTopic) continue;
-      if (f.messageContains !== undefined && !(e?.message ?? '').includes(f.messageContains)) continue;
+      if (f.stage !== undefined && e?.stage !== f.stage) return;
+      if (f.exceptionClass !== undefined && e?.exceptionClass !== f.exceptionClass) return;
+      if (f.originalTopic !== undefined && e?.originalTopic !== f.originalTopic) return;
+      if (f.messageContains !== undefined && !(e?.message ?? '').includes(f.messageContains)) return;
       if (f.entityId !== undefined) {
         const want = inspected ? safeParseKey(inspected, f.entityId) : f.entityId;
-        if (id?.entityId !== want) continue;
+        if (id?.entityId !== want) return;
       }
     }
     toSend.push({
@@ -211,6 +195,26 @@ export async function redrive(ctx: RouteContext, ops: OpsServices) {
       ...(id ? { entityId: id.entityId } : {}),
       ...(id?.version !== null && id?.version !== undefined ? { version: id.version } : {}),
     });
+    return toSend.length >= body.limit ? 'stop' : undefined;
+  };
+  const { complete } = await readRanges(ops.kafka, ranges, { timeoutMs: 30_000, onRecord: consider });
+  // A filter must see the whole topic: half a selection sent is worse than none (nothing is sent then).
+  if (!complete && body.filter) {
+    throw new HttpError(
+      504,
+      `The dead-letter topic ${topic} could not be read to its end in 30 s; nothing was redriven`,
+    );
+  }
+  for (const want of body.records ?? []) {
+    if (!seen.has(`${want.partition}:${want.offset}`)) {
+      // Compacted away, a transaction marker, or not read in time.
+      outcomes.push({
+        partition: want.partition,
+        offset: want.offset.toString(),
+        result: 'skipped',
+        reason: 'no record could be read at this offset',
+      });
+    }
   }
   // The version guard, said up front: what the destination already holds at this version or newer is not sent.
   const ids = [...new Set(toSend.flatMap((s) => (s.entityId !== undefined ? [s.entityId] : [])))];
