@@ -27,6 +27,8 @@ export interface OpsOptions {
   bootstrapServers: readonly string[];
   protocol: 'http' | 'https';
   auth?: RestAuth;
+  /** How the worker resolves `${provider:…}` placeholders for its tasks (Herder.services); else a transformer of our own. */
+  resolveConfig?: (config: Record<string, string>) => Promise<Record<string, string>>;
 }
 
 /** A connector opened for inspection: its admin capability and the way its tasks read records. */
@@ -116,7 +118,9 @@ export class OpsServices {
       for (const c of closers.splice(0)) await c().catch(() => {});
     };
     const opened = (async (): Promise<Inspected> => {
-      const { data: config } = await this.transformer.transform(raw);
+      const config = this.o.resolveConfig
+        ? await this.o.resolveConfig({ ...raw })
+        : (await this.transformer.transform(raw)).data;
       const passwordKeys = this.o.registry.connectorPasswordKeys(config['connector.class']);
       const secrets = [
         ...new Set([...secretValues(raw, secretTest(passwordKeys)), ...secretValues(config, secretTest(passwordKeys))]),

@@ -105,6 +105,8 @@ export async function startRest(
       bootstrapServers: config.bootstrapServers,
       protocol: config.listener.protocol,
       ...(o.security.auth ? { auth: o.security.auth } : {}),
+      // The same resolution the connector's tasks get (config providers may hold state, e.g. a token).
+      ...(herder.services ? { resolveConfig: (c: Record<string, string>) => herder.services!().resolveConfig(c) } : {}),
     }),
     ...(o.operations ? { operations: o.operations } : {}),
   });
