@@ -20,6 +20,8 @@ const acme = `acme-${sfx}`;
 const globex = `globex-${sfx}`;
 const acmeSink = `${acme}-sink`;
 const globexSink = `${globex}-sink`;
+const initech = `initech-${sfx}`;
+const initechSink = `${initech}-sink`;
 const acmeOut = `${acme}.documents`;
 const globexOut = `${globex}.documents`;
 const acmeDlq = `${acme}-dlq`;
@@ -159,6 +161,9 @@ beforeAll(async () => {
   await db.query(`CREATE SCHEMA ${schema}`);
   await db.query(`CREATE TABLE ${schema}.document (document_id int PRIMARY KEY, title text NOT NULL, rev bigint)`);
   await db.query(`CREATE TABLE ${schema}.approval (document_id int PRIMARY KEY)`);
+  await db.query(
+    `CREATE TABLE ${schema}.initech_docs (document_id int PRIMARY KEY, title text, rev bigint, erpstream_version numeric)`,
+  );
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [{ topic: input, numPartitions: 1 }]);
@@ -186,6 +191,13 @@ beforeAll(async () => {
     globexSink,
     sinkConfig(globex, globexOut, { 'errors.deadletterqueue.topic.name': `${globex}-dlq` }),
   );
+  // initech: a database destination, same topic.
+  const { 'destination.topic': _kafkaOnly, ...initechConfig } = sinkConfig(initech, '', {
+    'destination.type': 'jdbc',
+    'destination.table': `${schema}.initech_docs`,
+    'errors.deadletterqueue.topic.name': `${initech}-dlq`,
+  });
+  await createConnector(initechSink, initechConfig);
 }, 90_000);
 
 afterAll(async () => {
@@ -407,7 +419,13 @@ describe('/erpstream/v1 operations endpoints on a standalone worker', () => {
     expect(l5.deliveries.map((d: any) => [d.customer, d.version]).sort()).toEqual([
       [acme, '50'],
       [globex, '50'],
+      [initech, '50'],
     ]);
+    expect(l5.deliveries.find((d: any) => d.customer === initech)).toMatchObject({
+      destinationType: 'jdbc',
+      target: `${schema}.initech_docs`,
+      sqlTable: `${schema}.initech_docs`,
+    });
     expect(l5.dlq).toHaveLength(1);
     expect(l5.dlq[0]).toMatchObject({ customer: acme, connector: acmeSink, topic: acmeDlq });
 
