@@ -38,17 +38,31 @@ function opsRoute(
   };
 }
 
-/** Bad input is a 400 naming it; a connector or customer that does not exist a 404; anything else a 502. */
+/** Bad input is a 400 naming it; a connector or customer that does not exist a 404; a backend's failure a 502. */
 function asHttpError(e: unknown, ops: OpsServices): unknown {
   if (e instanceof HttpError || e instanceof HerderError) return new HttpError(e.status, ops.scrub(e.message));
   if (e instanceof ErpStreamError && (e.code === 'ERPSTREAM_DATA' || e.code === 'ERPSTREAM_CONFIG')) {
     return new HttpError(400, ops.scrub(e.message));
   }
-  // A database or broker the connector uses did not answer: not this worker's fault, and never its secrets.
-  return new HttpError(502, ops.scrub(e instanceof Error ? e.message : String(e)));
+  const message = ops.scrub(e instanceof Error ? e.message : String(e));
+  // A bug of ours stays a 500 (the server logs it); anything else is a database or broker the connector uses that
+  // did not answer as expected: not this worker's fault, and never with its secrets.
+  const internal = e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError;
+  return new HttpError(internal ? 500 : 502, message);
 }
 
 // ---- customers --------------------------------------------------------------------------------------------
+
+const STATS_TIMEOUT_MS = 3000;
+
+/** The promise's value, or a rejection after `ms`. */
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
@@ -137,7 +151,8 @@ async function customers(ctx: RouteContext, ops: OpsServices): Promise<CustomerC
       }
       // The park table is the exact, cluster-wide figure when the connector can be inspected.
       const inspected = ops.inspectable(c.config) ? await ops.inspect(c.name, c.config).catch(() => null) : null;
-      const stats = inspected ? await inspected.admin.parkedStats().catch(() => null) : null;
+      // Bounded: an unreachable park database must not hold up the whole overview (the tasks' figures stand in).
+      const stats = inspected ? await within(STATS_TIMEOUT_MS, inspected.admin.parkedStats()).catch(() => null) : null;
       e.parked += stats ? stats.parked : parked;
       e.waiting += stats ? stats.waiting : waiting;
     }),
