@@ -1,4 +1,10 @@
-import type { ReconcilablePlugin, RedeliverablePlugin, SinkConnectorPlugin } from '../../runtime/api/index.js';
+import type {
+  AdminCapable,
+  ReconcilablePlugin,
+  RedeliverablePlugin,
+  SinkConnectorPlugin,
+} from '../../runtime/api/index.js';
+import { openLookupSinkAdmin } from './admin.js';
 import { DELIVERY_PREFIX, lookupSinkConfigDef } from './config.js';
 import { LookupSinkConnector } from './connector.js';
 import { reconcileLookupSink } from './reconcile/index.js';
@@ -12,7 +18,7 @@ export { lookupSinkConfigDef, parseLookupSinkConfig } from './config.js';
 export type { LookupSinkMetrics } from './metrics.js';
 export type { Delivery, Destination, Removal } from './destinations/destination.js';
 
-export const lookupSinkPlugin: SinkConnectorPlugin & ReconcilablePlugin & RedeliverablePlugin = {
+export const lookupSinkPlugin: SinkConnectorPlugin & AdminCapable & ReconcilablePlugin & RedeliverablePlugin = {
   type: 'sink',
   className: 'erpstream.LookupSinkConnector',
   aliases: ['LookupSink', 'LookupSinkConnector'],
@@ -43,6 +49,8 @@ export const lookupSinkPlugin: SinkConnectorPlugin & ReconcilablePlugin & Redeli
   reconcile: reconcileLookupSink,
   // Repair and replay (runtime/api/reconcile.ts): targeted re-delivery through the running task.
   redelivery: openRedelivery,
+  // The console's and `erpstream trace`'s view of the park, ledger and origin (runtime/api/admin.ts).
+  admin: openLookupSinkAdmin,
 };
 
 export const lookupSinkPlugins: SinkConnectorPlugin[] = [lookupSinkPlugin];

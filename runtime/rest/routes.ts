@@ -8,6 +8,8 @@ import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
 import { reconcileRoutes } from './routes-reconcile.js';
+import type { OpsServices } from './ops.js';
+import { consoleRoutes } from './routes-console.js';
 import type { OperationsLog } from '../operations/audit-log.js';
 import { operationsRoutes } from './routes-operations.js';
 
@@ -22,6 +24,8 @@ export interface RouteContext {
   levels: LogLevelRegistry;
   server: { version: string; commit: string; metrics: WorkerMetrics | undefined };
   res: ServerResponse;
+  /** The /erpstream/v1 operations endpoints' services (absent: those endpoints answer 404). */
+  ops?: OpsServices;
   /** Who made the request (runtime/rest/principal.ts), for the operations audit log. */
   principal: string;
   /** The cluster-wide operations audit log (runtime/operations/audit-log.ts), when the worker has one. */
@@ -334,5 +338,6 @@ export const routes: Route[] = [
     true,
   ),
   ...reconcileRoutes,
+  ...consoleRoutes,
   ...operationsRoutes,
 ];

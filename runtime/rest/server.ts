@@ -12,6 +12,7 @@ import { type RequestTarget, parseRequestTarget } from './request-target.js';
 import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
 import { scrubSecrets } from '../api/index.js';
+import type { OpsServices } from './ops.js';
 import type { OperationsLog } from '../operations/audit-log.js';
 import { requestPrincipal } from './principal.js';
 
@@ -30,6 +31,8 @@ export interface RestServerOptions {
   auth?: RestAuth;
   /** Serve HTTPS instead of HTTP. */
   tls?: RestTls;
+  /** Services of the /erpstream/v1 operations endpoints (runtime/rest/ops.ts); closed with the server. */
+  ops?: OpsServices;
   /** The cluster-wide operations audit log (`/erpstream/v1/operations`). */
   operations?: OperationsLog;
 }
@@ -83,6 +86,7 @@ export class RestServer {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
+    await this.o.ops?.close().catch(() => {});
     if (!s) return;
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
@@ -144,6 +148,7 @@ export class RestServer {
         levels: this.o.levels,
         server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
         res,
+        ...(this.o.ops ? { ops: this.o.ops } : {}),
         principal: requestPrincipal(req, this.o.auth),
         operations: this.o.operations,
       };

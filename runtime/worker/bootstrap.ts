@@ -4,6 +4,7 @@ import type { KafkaLogSink } from '../kafka/index.js';
 import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../logging/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
+import { OpsServices } from '../rest/ops.js';
 import type { WorkerConfig } from './config.js';
 import type { Compression } from './kafka-port.js';
 import type { Herder } from './herder-types.js';
@@ -97,6 +98,16 @@ export async function startRest(
     commit: o.commit,
     ...(o.security.auth ? { auth: o.security.auth } : {}),
     ...(o.security.tls ? { tls: o.security.tls } : {}),
+    ops: new OpsServices({
+      registry: o.registry,
+      workerProps: config.originals,
+      converterDefaults: converterDefaults(config),
+      bootstrapServers: config.bootstrapServers,
+      protocol: config.listener.protocol,
+      ...(o.security.auth ? { auth: o.security.auth } : {}),
+      // The same resolution the connector's tasks get (config providers may hold state, e.g. a token).
+      ...(herder.services ? { resolveConfig: (c: Record<string, string>) => herder.services!().resolveConfig(c) } : {}),
+    }),
     ...(o.operations ? { operations: o.operations } : {}),
   });
   const bound = await rest.start();
