@@ -39,6 +39,7 @@ import { OutboxCleanup } from './outbox-cleanup.js';
 import { AbandonedSequences } from './abandoned.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
 import { SnapshotVersions, readSnapshotVersions } from './snapshot-versions.js';
+import { SnapshotCover } from './snapshot-cover.js';
 import { tablesLostToRetention } from './retention.js';
 import { type ChangeGroup, groupChanges } from './change-groups.js';
 import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
@@ -88,6 +89,8 @@ export class ErpSourceTask implements SourceTask {
   private readonly doneAt = new Map<string, Cursor>();
   private cursor: Cursor | null = null;
   private snapshot: InitialSnapshot | null = null;
+  /** Snapshot row versions the stream must not go below, kept in the tables' offsets until the stream passed them. */
+  private readonly cover = new SnapshotCover();
   private finished = false;
   private lastPollFull = true;
   private lastHeartbeatMs = 0;
@@ -114,6 +117,7 @@ export class ErpSourceTask implements SourceTask {
   private captureKind: Cursor['kind'] = 'gaps';
   /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
   private abandoned = new AbandonedSequences();
+  private lastStaleEvidenceLogMs = Number.NEGATIVE_INFINITY;
 
   version(): string {
     return PLUGIN_VERSION;
@@ -179,6 +183,7 @@ export class ErpSourceTask implements SourceTask {
       const name = qualified(id);
       const stored = (await reader?.offset(this.partition(name))) as TableOffset | null | undefined;
       storedSignals.push(stored?.signals);
+      this.cover.restore(name, stored?.covered);
       const cursor = stored ? cursorFromOffset(stored.stream) : null;
       if (cursor && cursor.kind !== kind) {
         if (this.settings.snapshotMode !== 'when_needed') {
@@ -342,9 +347,10 @@ export class ErpSourceTask implements SourceTask {
       // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
       const step = await this.snapshot.poll();
       for (const [table, handoff] of step.handoffs) this.doneAt.set(table, handoff);
+      for (const [table, handoff, versions] of step.versions) this.cover.add(table, handoff, versions);
       if (step.done && this.settings.snapshotMode === 'initial_only') this.finished = true;
       this.lastPollFull = true;
-      return step.records;
+      return this.withCover(step.records);
     }
     if (this.finished) {
       await sleep(this.settings.pollIntervalMs, this.abort.signal);
@@ -374,6 +380,8 @@ export class ErpSourceTask implements SourceTask {
     let records = built.records;
     this.cleanup?.track(batch.rows);
     this.noteGaps(batch);
+    // From where this batch starts, so that every record of it keeps what a restart at its own position needs.
+    this.cover.release(this.cursor);
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
     if (this.settings.signalTable && !this.settings.changeTable.outbox) {
@@ -402,7 +410,7 @@ export class ErpSourceTask implements SourceTask {
         );
       }
     }
-    return records;
+    return this.withCover(records);
   }
 
   // ---- signal-driven incremental snapshot -----------------------------------------------------------------
@@ -526,6 +534,15 @@ export class ErpSourceTask implements SourceTask {
     for (const a of actions) (a.ignored ? this.log.warn : this.log.info).call(this.log, 'Signal', a);
   }
 
+  /** Records whose table still keeps snapshot row versions carry them in their offsets (SnapshotCover). */
+  private withCover(records: SourceRecord[]): SourceRecord[] {
+    if (this.cover.size === 0) return records;
+    return records.map((r) => {
+      const covered = this.cover.offsetFor(String(r.sourcePartition.table));
+      return covered ? { ...r, sourceOffset: { ...r.sourceOffset, covered } } : r;
+    });
+  }
+
   /** The record with the current signal state in its offset (the newest state wins on restart). */
   private withSignals(r: SourceRecord): SourceRecord {
     return { ...r, sourceOffset: { ...r.sourceOffset, signals: snapshotOf(this.signals) } };
@@ -565,6 +582,14 @@ export class ErpSourceTask implements SourceTask {
         'Gave up waiting for change sequence numbers (past gap.timeout.ms and no transaction that could hold them ' +
           'is open); they are still read again now and then',
         { sequences: batch.expiredGaps.slice(0, 20), count: batch.expiredGaps.length, forgotten },
+      );
+    }
+    if (batch.staleEvidence && Date.now() - this.lastStaleEvidenceLogMs >= 60_000) {
+      this.lastStaleEvidenceLogMs = Date.now();
+      this.log.warn(
+        'Timed-out gaps kept: information_schema.INNODB_TRX did not show a current view of open transactions ' +
+          '(the server refreshes it only after 100 ms without readers; is something reading it continuously?)',
+        { gaps: (batch.end as { gaps?: unknown[] }).gaps?.length ?? 0 },
       );
     }
     if (batch.cappedGaps) {
@@ -648,7 +673,7 @@ export class ErpSourceTask implements SourceTask {
       const last = g.changes[g.changes.length - 1]!;
       const canonical = canonicalKey(schemas, last.key);
       // Already in the key's snapshot row, which carries a higher version: streaming it would go backwards.
-      if (this.snapshot?.covers(g.table, canonical, last.seq)) return;
+      if (this.cover.covers(g.table, canonical, last.seq)) return;
       const row =
         last.op === 'd'
           ? undefined
