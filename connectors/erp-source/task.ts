@@ -34,7 +34,7 @@ import {
 import { type RawRow, type TableId, qualified } from './model.js';
 import { type TsIncOffset, TsIncTableReader, readTimestampIncrementing } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
-import { AbandonedSequences } from './abandoned.js';
+import { ChangeStream } from './change-stream.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
 import { SnapshotCover } from './snapshot-cover.js';
 import { tablesLostToRetention } from './retention.js';
@@ -90,8 +90,8 @@ export class ErpSourceTask implements SourceTask {
    * only when poll() hands it out, so a failed prefetch is simply re-read.
    */
   private prefetch: Promise<Built> | null = null;
-  /** The change rows after a prefetched batch, read while that batch's base rows are read (bounded: one). */
-  private nextChanges: { from: Cursor; batch: Promise<ChangeBatch> } | null = null;
+  /** The change rows (and gap bookkeeping); reads the rows after a prefetched batch while its base rows are read. */
+  private stream!: ChangeStream;
   /** readRows runs here (PostgreSQL: a second connection) so it overlaps the next change read. */
   private rows: Dialect | null = null;
   private readonly abort = new AbortController();
@@ -104,9 +104,6 @@ export class ErpSourceTask implements SourceTask {
   /** The event schemas of the tables, and schema.refresh.interval.ms. */
   private tableSchemas!: SchemaRefresh;
   private captureKind: Cursor['kind'] = 'gaps';
-  /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
-  private abandoned = new AbandonedSequences();
-  private lastStaleEvidenceLogMs = Number.NEGATIVE_INFINITY;
 
   version(): string {
     return PLUGIN_VERSION;
@@ -138,7 +135,12 @@ export class ErpSourceTask implements SourceTask {
       schemas: this.schemas,
       log: this.log,
     });
-    this.abandoned = new AbandonedSequences(10_000, Math.min(5_000, this.settings.gapTimeoutMs));
+    this.stream = new ChangeStream({
+      dialect: this.dialect,
+      settings: this.settings,
+      log: this.log,
+      progress: (info) => this.context?.status.progress(info),
+    });
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
     const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
@@ -354,7 +356,7 @@ export class ErpSourceTask implements SourceTask {
     this.prefetch = null;
     let built: Built;
     try {
-      built = await (pending ?? this.build(this.readChanges(this.cursor)));
+      built = await (pending ?? this.build(this.stream.read(this.cursor)));
     } catch (e) {
       this.dropReadAhead();
       throw e;
@@ -362,7 +364,7 @@ export class ErpSourceTask implements SourceTask {
     const { batch, now } = built;
     let records = built.records;
     this.cleanup?.track(batch.rows);
-    this.noteGaps(batch);
+    this.stream.handedOut(batch);
     // From where this batch starts, so that every record of it keeps what a restart at its own position needs.
     this.cover.release(this.cursor);
     this.cursor = batch.end;
@@ -377,9 +379,7 @@ export class ErpSourceTask implements SourceTask {
     if (batch.full && !this.abort.signal.aborted && !this.incremental?.running) {
       // Read ahead while the worker converts and sends this batch: the next batch is built (its base rows read on
       // the row reader's connection) while the change rows of the one after are read on the main connection.
-      const ahead = this.nextChanges?.from === batch.end ? this.nextChanges.batch : this.readChanges(batch.end);
-      this.nextChanges = null;
-      const next = this.build(ahead);
+      const next = this.build(this.stream.read(batch.end));
       next.catch(() => {}); // surfaces when the next poll awaits it
       this.prefetch = next;
     } else {
@@ -409,61 +409,15 @@ export class ErpSourceTask implements SourceTask {
 
   private dropReadAhead(): void {
     this.prefetch = null;
-    this.nextChanges = null;
-    this.abandoned.settle('all'); // what the dropped reads were asked to re-read is asked again
+    this.stream?.drop();
   }
 
   /** Builds the events of a batch; when it is full, starts reading the change rows after it at the same time. */
   private async build(changes: Promise<ChangeBatch>): Promise<Built> {
     const batch = await changes;
     const now = Date.now();
-    if (batch.full && !this.abort.signal.aborted) {
-      const next = this.readChanges(batch.end);
-      next.catch(() => {});
-      this.nextChanges = { from: batch.end, batch: next };
-    }
+    if (batch.full && !this.abort.signal.aborted) this.stream.readAhead(batch.end);
     return { records: await this.eventsFor(batch, now), batch, now };
-  }
-
-  /** Reads the change rows after `cursor` (the stream cursor moves only when poll() hands the batch out). */
-  private readChanges(cursor: Cursor): Promise<ChangeBatch> {
-    const now = Date.now();
-    const recheck = cursor.kind === 'gaps' ? this.abandoned.due(now) : [];
-    return this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs, { recheck });
-  }
-
-  /** Gap bookkeeping of a batch handed out: numbers given up are watched, late arrivals are logged and counted. */
-  private noteGaps(batch: ChangeBatch): void {
-    if (batch.rechecked) this.abandoned.settle(batch.rechecked);
-    if (batch.expiredGaps.length > 0) {
-      const forgotten = this.abandoned.add(batch.expiredGaps);
-      this.log.warn(
-        'Gave up waiting for change sequence numbers (past gap.timeout.ms and no transaction that could hold them ' +
-          'is open); they are still read again now and then',
-        { sequences: batch.expiredGaps.slice(0, 20), count: batch.expiredGaps.length, forgotten },
-      );
-    }
-    if (batch.staleEvidence && Date.now() - this.lastStaleEvidenceLogMs >= 60_000) {
-      this.lastStaleEvidenceLogMs = Date.now();
-      this.log.warn(
-        'Timed-out gaps kept: information_schema.INNODB_TRX did not show a current view of open transactions ' +
-          '(the server refreshes it only after 100 ms without readers; is something reading it continuously?)',
-        { gaps: (batch.end as { gaps?: unknown[] }).gaps?.length ?? 0 },
-      );
-    }
-    if (batch.cappedGaps) {
-      this.log.warn('The change sequence jumped; only the highest missing numbers are tracked as gaps', {
-        untracked: batch.cappedGaps,
-        position: batch.end,
-      });
-    }
-    if (batch.late && this.abandoned.arrived(batch.late) > 0) {
-      this.log.warn('Changes committed after their sequence numbers were given up; emitted now', {
-        sequences: batch.late.slice(0, 20),
-        ...this.abandoned.stats(),
-      });
-      this.context?.status.progress({ stream: this.abandoned.stats() });
-    }
   }
 
   private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {
@@ -631,7 +585,7 @@ export class ErpSourceTask implements SourceTask {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.prefetch?.catch(() => {});
-    await this.nextChanges?.batch.catch(() => {});
+    await this.stream?.idle();
     this.dropReadAhead();
     await this.snapshot?.close();
     if (this.rows && this.rows !== this.dialect) await this.rows.close();
