@@ -70,7 +70,7 @@ export class ChangeStream {
       this.lastStaleEvidenceLogMs = Date.now();
       log.warn(
         'Timed-out gaps kept: information_schema.INNODB_TRX did not show a current view of open transactions ' +
-          '(the server refreshes it only after 100 ms without readers; is something reading it continuously?)',
+          '(the server refreshes it only after 100 ms without readers) and the InnoDB status list was truncated',
         { gaps: batch.end.kind === 'gaps' ? batch.end.gaps.length : 0 },
       );
     }

@@ -335,9 +335,10 @@ export class MysqlDialect implements Dialect {
    * for 100 ms. Read more often than that — by this task's own polls, another task, a monitoring tool — it keeps
    * showing the transactions of minutes ago, and a transaction begun since is missing: its gap would be given up
    * while it still holds it. So each reading is proved current: a probe transaction is begun on a new connection
-   * (a new thread id) just before the read, and the read counts only when it shows that probe; otherwise it is
-   * 'stale' and every gap is kept. Read at most once per EVIDENCE_INTERVAL_MS ('not-checked' in between), so that
-   * this task's own reads leave the cache time to refresh.
+   * (a new thread id) just before the read, and the read counts only when it shows that probe. Otherwise the live
+   * transaction list of SHOW ENGINE INNODB STATUS (no cache, heavier) answers; if that cannot be read whole either,
+   * the answer is 'stale' and every gap is kept. Read at most once per EVIDENCE_INTERVAL_MS ('not-checked' in
+   * between), so that this task's own reads leave the cache time to refresh.
    */
   async openTransactionAgeMs(): Promise<OpenTransactions> {
     const started = Date.now();
@@ -363,7 +364,10 @@ export class MysqlDialect implements Dialect {
         [probeId],
         'Reading open transactions (information_schema.INNODB_TRX)',
       );
-      if (!rows.some((r) => String(r.thread) === probeId)) return 'stale';
+      if (!rows.some((r) => String(r.thread) === probeId)) {
+        const status = await this.query('SHOW ENGINE INNODB STATUS', [], 'Reading open transactions (InnoDB status)');
+        return oldestWriterInStatus(String(status[0]?.Status ?? ''));
+      }
       let oldest: number | null = null;
       for (const r of rows) {
         if (String(r.thread) === probeId) continue;
@@ -596,4 +600,28 @@ export function mysqlColumn(
         Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'object' ? JSON.stringify(v) : String(v),
       );
   }
+}
+
+/**
+ * The age in ms of the oldest writing transaction in SHOW ENGINE INNODB STATUS (`---TRANSACTION …, ACTIVE n sec`
+ * blocks with `undo log entries` above 0; null: none), or 'stale' when the transaction list is missing or
+ * truncated. Errs on the side of holding: whole seconds are rounded up, a writing block without a readable age
+ * counts as open forever, and the list is taken as wide as the text allows (a statement text quoted inside it can
+ * only add blocks).
+ */
+export function oldestWriterInStatus(status: string): OpenTransactions {
+  const start = status.indexOf('LIST OF TRANSACTIONS FOR EACH SESSION:');
+  const end = status.lastIndexOf('\n--------\nFILE I/O\n');
+  if (start < 0 || end < start) return 'stale';
+  const list = status.slice(start, end);
+  if (/truncated/i.test(list)) return 'stale';
+  let oldest: number | null = null;
+  for (const block of list.split('\n---TRANSACTION ').slice(1)) {
+    const undo = /undo log entries (\d+)/.exec(block);
+    if (!undo || Number(undo[1]) === 0) continue;
+    const active = /ACTIVE (?:\(PREPARED\) )?(\d+) sec/.exec(block);
+    const age = active ? (Number(active[1]) + 1) * 1000 : Number.POSITIVE_INFINITY;
+    if (oldest === null || age > oldest) oldest = age;
+  }
+  return oldest;
 }
