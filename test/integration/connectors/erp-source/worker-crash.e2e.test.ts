@@ -24,6 +24,8 @@ import { CHANGE_TABLE, type DbFixture, type DbSession, mysqlFixture, pgFixture }
 const KILLS = Math.max(1, Number(process.env.ERPSTREAM_CRASH_KILLS ?? 2));
 const WORKLOAD_MS = Number(process.env.ERPSTREAM_CRASH_MS ?? 6_000);
 const KEYS = 24;
+/** Worker starts take seconds each on a loaded machine; the drain wait below must end before the test does. */
+const TEST_TIMEOUT_MS = 150_000 + WORKLOAD_MS + KILLS * 30_000;
 const WRITERS = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,160 +142,164 @@ function defineCrashSuite(name: string, fixture: () => Promise<DbFixture>): void
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
-    it(`every committed change, per-key order and only replays going back, across ${KILLS} SIGKILL(s)`, async () => {
-      db = await fixture();
-      const pg = db.dialect === 'postgresql';
-      const table = pg ? `"${db.schema}"."item"` : `\`${db.schema}\`.\`item\``;
-      await db.createCaptured('item', pg ? 'id integer PRIMARY KEY, v integer' : 'id int PRIMARY KEY, v int');
-      for (let id = 1; id <= KEYS; id += 2) await db.exec(`INSERT INTO ${table} (id, v) VALUES (${id}, 0)`);
+    it(
+      `every committed change, per-key order and only replays going back, across ${KILLS} SIGKILL(s)`,
+      async () => {
+        db = await fixture();
+        const pg = db.dialect === 'postgresql';
+        const table = pg ? `"${db.schema}"."item"` : `\`${db.schema}\`.\`item\``;
+        await db.createCaptured('item', pg ? 'id integer PRIMARY KEY, v integer' : 'id int PRIMARY KEY, v int');
+        for (let id = 1; id <= KEYS; id += 2) await db.exec(`INSERT INTO ${table} (id, v) VALUES (${id}, 0)`);
 
-      const prefix = `erpc_${uniqueSuffix()}`;
-      topic = `${prefix}.${db.schema}.item`;
-      kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'erp-crash-it', logLevel: 'nothing' });
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      await admin.disconnect();
+        const prefix = `erpc_${uniqueSuffix()}`;
+        topic = `${prefix}.${db.schema}.item`;
+        kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'erp-crash-it', logLevel: 'nothing' });
+        const admin = kafka.admin();
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+        await admin.disconnect();
 
-      dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-erp-crash-'));
-      const workerProps = path.join(dir, 'worker.properties');
-      await writeFile(
-        workerProps,
-        [
-          `bootstrap.servers=${requireEnv('KAFKA_BROKERS')}`,
-          'listeners=http://127.0.0.1:0',
-          `offset.storage.file.filename=${path.join(dir, 'offsets.json')}`,
-          'offset.flush.interval.ms=700',
-          'key.converter=org.apache.kafka.connect.json.JsonConverter',
-          'key.converter.schemas.enable=false',
-          'value.converter=org.apache.kafka.connect.json.JsonConverter',
-          'value.converter.schemas.enable=false',
-        ].join('\n'),
-      );
-      const connectorProps = path.join(dir, 'erp.properties');
-      await writeFile(
-        connectorProps,
-        [
-          'name=erp-crash',
-          'connector.class=ErpSource',
-          `connection.url=${db.url}`,
-          `change.table=${db.schema}.${CHANGE_TABLE}`,
-          `topic.prefix=${prefix}`,
-          `table.include.list=${db.schema}\\\\.item`,
-          'poll.interval.ms=50',
-          'gap.timeout.ms=500',
-          `max.batch.size=${[1, 7, 500][Math.floor(Math.random() * 3)]}`,
-        ].join('\n'),
-      );
-
-      const seen: Seen[] = [];
-      consumer = createConsumer(kafka, { groupId: `erp-crash-it-${uniqueSuffix()}` });
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          if (message.value === null) return; // tombstone
-          const key = JSON.parse(String(message.key)) as { id: number };
-          const value = JSON.parse(String(message.value)) as {
-            op: string;
-            after: { v: number } | null;
-            source: { snapshot: string };
-          };
-          const header = (h: string) => String(message.headers?.[h] ?? '');
-          seen.push({
-            key: key.id,
-            version: BigInt(header('erpstream.version')),
-            eventId: header('erpstream.event.id'),
-            op: value.op,
-            snapshot: String(value.source.snapshot),
-            after: value.after === null ? null : String(value.after.v),
-            at: Number(message.timestamp),
-          });
-        },
-      });
-
-      // Runs of the worker: [start, end) in producer time; events are attributed to the run they were written in.
-      const runs: Array<{ start: number; end: number }> = [];
-      const startRun = async (args: string[]) => {
-        runs.push({ start: Date.now(), end: Number.POSITIVE_INFINITY });
-        workers.push(await startWorkerProcess([...args, '--standalone'], 90_000));
-      };
-      await startRun([workerProps, connectorProps]);
-      const writers = new Writers(db, table);
-      writers.start();
-      const started = Date.now();
-      for (let k = 0; k < KILLS; k++) {
-        // The first kill early (maybe before the first offset flush), the others anywhere in the workload.
-        await sleep(k === 0 ? 300 + Math.random() * 1_200 : Math.random() * (WORKLOAD_MS / KILLS));
-        await kill(workers[workers.length - 1]!);
-        runs[runs.length - 1]!.end = Date.now();
-        await sleep(Math.random() * 500); // writes go on while no worker runs
-        await startRun([workerProps]); // the connector comes back from the stored config and offsets
-      }
-      await sleep(Math.max(0, WORKLOAD_MS - (Date.now() - started)));
-      await writers.stop();
-
-      // The database's final rows and each key's committed change sequences.
-      const rows = await db.exec(`SELECT id, v FROM ${table}`);
-      const expected = new Map(rows.map((r) => [Number(r.id), String(r.v)]));
-      const ct = pg ? `"${db.schema}"."${CHANGE_TABLE}"` : `\`${db.schema}\`.\`${CHANGE_TABLE}\``;
-      const changes = await db.exec(`SELECT record_id, ${pg ? 'seq::text' : 'CAST(seq AS CHAR)'} AS seq FROM ${ct}`);
-      const committed = new Map<number, Set<bigint>>();
-      for (const c of changes) {
-        const key = Number(c.record_id);
-        if (!committed.has(key)) committed.set(key, new Set());
-        committed.get(key)!.add(BigInt(String(c.seq)));
-      }
-      const highest = () => {
-        const top = new Map<number, Seen>();
-        for (const s of seen) if ((top.get(s.key)?.version ?? -1n) < s.version) top.set(s.key, s);
-        return top;
-      };
-      const state = () =>
-        new Map(
-          [...highest()].filter(([, s]) => s.op !== 'd' && s.after !== null).map(([k, s]) => [k, s.after!] as const),
+        dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-erp-crash-'));
+        const workerProps = path.join(dir, 'worker.properties');
+        await writeFile(
+          workerProps,
+          [
+            `bootstrap.servers=${requireEnv('KAFKA_BROKERS')}`,
+            'listeners=http://127.0.0.1:0',
+            `offset.storage.file.filename=${path.join(dir, 'offsets.json')}`,
+            'offset.flush.interval.ms=700',
+            'key.converter=org.apache.kafka.connect.json.JsonConverter',
+            'key.converter.schemas.enable=false',
+            'value.converter=org.apache.kafka.connect.json.JsonConverter',
+            'value.converter.schemas.enable=false',
+          ].join('\n'),
         );
-      await waitFor(
-        () => JSON.stringify([...state()].sort()) === JSON.stringify([...expected].sort()),
-        120_000,
-        "the topic's highest versions to give the database's rows",
-      ).catch(() => {});
-      await sleep(1_000); // anything still in flight
+        const connectorProps = path.join(dir, 'erp.properties');
+        await writeFile(
+          connectorProps,
+          [
+            'name=erp-crash',
+            'connector.class=ErpSource',
+            `connection.url=${db.url}`,
+            `change.table=${db.schema}.${CHANGE_TABLE}`,
+            `topic.prefix=${prefix}`,
+            `table.include.list=${db.schema}\\\\.item`,
+            'poll.interval.ms=50',
+            'gap.timeout.ms=500',
+            `max.batch.size=${[1, 7, 500][Math.floor(Math.random() * 3)]}`,
+          ].join('\n'),
+        );
 
-      const label = `${name}, ${runs.length} runs, ${seen.length} events, ${writers.commits} commits`;
-      expect(Object.fromEntries(state()), `${label}: highest version wins = the database`).toEqual(
-        Object.fromEntries(expected),
-      );
-      const top = highest();
-      const problems: string[] = [];
-      for (const [key, seqs] of committed) {
-        const last = [...seqs].reduce((m, s) => (s > m ? s : m));
-        const got = top.get(key)?.version ?? -1n;
-        if (got < last) problems.push(`key ${key}: last change ${last} never reached the topic (highest ${got})`);
-      }
-      const runOf = (at: number) => runs.findIndex((r) => at >= r.start && at < r.end);
-      const lastInRun = new Map<string, Seen>();
-      const maxSoFar = new Map<number, bigint>();
-      let replays = 0;
-      for (const s of seen) {
-        const what = `key ${s.key} ${s.op}@${s.version}`;
-        if (s.snapshot === 'false' && !committed.get(s.key)?.has(s.version))
-          problems.push(`${what}: not a committed change of the key (phantom)`);
-        const run = runOf(s.at);
-        const prev = lastInRun.get(`${run}:${s.key}`);
-        if (prev && s.version <= prev.version && !(s.eventId === prev.eventId && s.version === prev.version))
-          problems.push(`${what} after ${prev.op}@${prev.version} in run ${run + 1}`);
-        lastInRun.set(`${run}:${s.key}`, s);
-        const max = maxSoFar.get(s.key) ?? -1n;
-        if (s.version <= max) replays++;
-        else maxSoFar.set(s.key, s.version);
-      }
-      expect(problems, label).toEqual([]);
-      console.log(
-        `${label}: ${replays} replayed event(s) at or below a version already on the topic, ` +
-          `${writers.rollbacks} rollbacks, ${writers.errors.length} writer errors`,
-      );
-    });
+        const seen: Seen[] = [];
+        consumer = createConsumer(kafka, { groupId: `erp-crash-it-${uniqueSuffix()}` });
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            if (message.value === null) return; // tombstone
+            const key = JSON.parse(String(message.key)) as { id: number };
+            const value = JSON.parse(String(message.value)) as {
+              op: string;
+              after: { v: number } | null;
+              source: { snapshot: string };
+            };
+            const header = (h: string) => String(message.headers?.[h] ?? '');
+            seen.push({
+              key: key.id,
+              version: BigInt(header('erpstream.version')),
+              eventId: header('erpstream.event.id'),
+              op: value.op,
+              snapshot: String(value.source.snapshot),
+              after: value.after === null ? null : String(value.after.v),
+              at: Number(message.timestamp),
+            });
+          },
+        });
+
+        // Runs of the worker: [start, end) in producer time; events are attributed to the run they were written in.
+        const runs: Array<{ start: number; end: number }> = [];
+        const startRun = async (args: string[]) => {
+          runs.push({ start: Date.now(), end: Number.POSITIVE_INFINITY });
+          workers.push(await startWorkerProcess([...args, '--standalone'], 90_000));
+        };
+        await startRun([workerProps, connectorProps]);
+        const writers = new Writers(db, table);
+        writers.start();
+        const started = Date.now();
+        for (let k = 0; k < KILLS; k++) {
+          // The first kill early (maybe before the first offset flush), the others anywhere in the workload.
+          await sleep(k === 0 ? 300 + Math.random() * 1_200 : Math.random() * (WORKLOAD_MS / KILLS));
+          await kill(workers[workers.length - 1]!);
+          runs[runs.length - 1]!.end = Date.now();
+          await sleep(Math.random() * 500); // writes go on while no worker runs
+          await startRun([workerProps]); // the connector comes back from the stored config and offsets
+        }
+        await sleep(Math.max(0, WORKLOAD_MS - (Date.now() - started)));
+        await writers.stop();
+
+        // The database's final rows and each key's committed change sequences.
+        const rows = await db.exec(`SELECT id, v FROM ${table}`);
+        const expected = new Map(rows.map((r) => [Number(r.id), String(r.v)]));
+        const ct = pg ? `"${db.schema}"."${CHANGE_TABLE}"` : `\`${db.schema}\`.\`${CHANGE_TABLE}\``;
+        const changes = await db.exec(`SELECT record_id, ${pg ? 'seq::text' : 'CAST(seq AS CHAR)'} AS seq FROM ${ct}`);
+        const committed = new Map<number, Set<bigint>>();
+        for (const c of changes) {
+          const key = Number(c.record_id);
+          if (!committed.has(key)) committed.set(key, new Set());
+          committed.get(key)!.add(BigInt(String(c.seq)));
+        }
+        const highest = () => {
+          const top = new Map<number, Seen>();
+          for (const s of seen) if ((top.get(s.key)?.version ?? -1n) < s.version) top.set(s.key, s);
+          return top;
+        };
+        const state = () =>
+          new Map(
+            [...highest()].filter(([, s]) => s.op !== 'd' && s.after !== null).map(([k, s]) => [k, s.after!] as const),
+          );
+        await waitFor(
+          () => JSON.stringify([...state()].sort()) === JSON.stringify([...expected].sort()),
+          60_000,
+          "the topic's highest versions to give the database's rows",
+        ).catch(() => {});
+        await sleep(1_000); // anything still in flight
+
+        const label = `${name}, ${runs.length} runs, ${seen.length} events, ${writers.commits} commits`;
+        expect(Object.fromEntries(state()), `${label}: highest version wins = the database`).toEqual(
+          Object.fromEntries(expected),
+        );
+        const top = highest();
+        const problems: string[] = [];
+        for (const [key, seqs] of committed) {
+          const last = [...seqs].reduce((m, s) => (s > m ? s : m));
+          const got = top.get(key)?.version ?? -1n;
+          if (got < last) problems.push(`key ${key}: last change ${last} never reached the topic (highest ${got})`);
+        }
+        const runOf = (at: number) => runs.findIndex((r) => at >= r.start && at < r.end);
+        const lastInRun = new Map<string, Seen>();
+        const maxSoFar = new Map<number, bigint>();
+        let replays = 0;
+        for (const s of seen) {
+          const what = `key ${s.key} ${s.op}@${s.version}`;
+          if (s.snapshot === 'false' && !committed.get(s.key)?.has(s.version))
+            problems.push(`${what}: not a committed change of the key (phantom)`);
+          const run = runOf(s.at);
+          const prev = lastInRun.get(`${run}:${s.key}`);
+          if (prev && s.version <= prev.version && !(s.eventId === prev.eventId && s.version === prev.version))
+            problems.push(`${what} after ${prev.op}@${prev.version} in run ${run + 1}`);
+          lastInRun.set(`${run}:${s.key}`, s);
+          const max = maxSoFar.get(s.key) ?? -1n;
+          if (s.version <= max) replays++;
+          else maxSoFar.set(s.key, s.version);
+        }
+        expect(problems, label).toEqual([]);
+        console.log(
+          `${label}: ${replays} replayed event(s) at or below a version already on the topic, ` +
+            `${writers.rollbacks} rollbacks, ${writers.errors.length} writer errors`,
+        );
+      },
+      TEST_TIMEOUT_MS,
+    );
   });
 }
 
