@@ -45,6 +45,11 @@ export interface SnapshotStep {
   handoffs: Array<[table: string, handoff: Cursor]>;
   /** Every table is read (the session is closed). */
   done: boolean;
+  /**
+   * Tables whose row versions this step computed (once per table and session), with their hand-off: the task keeps
+   * what the stream must not go below (SnapshotCover).
+   */
+  versions: Array<[table: string, handoff: Cursor, versions: SnapshotVersions]>;
 }
 
 /**
@@ -58,8 +63,9 @@ export class InitialSnapshot {
   private handoffs: Array<[string, Cursor]> = [];
   /** Versions of snapshot rows, per hand-off, for the session that runs. */
   private readonly versions = new Map<string, SnapshotVersions>();
-  /** Per table, the versions its snapshot rows got: the stream's changes of the same keys never go below them. */
-  private readonly rowVersions = new Map<string, SnapshotVersions>();
+  private computed: Array<[string, Cursor, SnapshotVersions]> = [];
+  /** Tables whose versions were reported in this session. */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly deps: SnapshotDeps,
@@ -74,18 +80,14 @@ export class InitialSnapshot {
   async poll(): Promise<SnapshotStep> {
     try {
       const records = await this.step();
-      const handoffs = this.handoffs;
+      const { handoffs, computed } = this;
       this.handoffs = [];
-      return { records, handoffs, done: this.tables.length === 0 };
+      this.computed = [];
+      return { records, handoffs, done: this.tables.length === 0, versions: computed };
     } catch (e) {
       await this.close();
       throw e;
     }
-  }
-
-  /** Whether the snapshot row of `table`'s key (canonical) already holds the streamed change at `seq`. */
-  covers(table: string, canonical: string, seq: bigint): boolean {
-    return this.rowVersions.get(table)?.covers(`${table}\u0000${canonical}`, seq) ?? false;
   }
 
   async close(): Promise<void> {
@@ -104,6 +106,7 @@ export class InitialSnapshot {
         }
       }
       this.versions.clear();
+      this.reported.clear();
       this.deps.log.info('Snapshot started', { tables: this.tables.map((s) => s.table) });
     }
     const state = this.tables[0]!;
@@ -116,8 +119,7 @@ export class InitialSnapshot {
     }
     const schemas = this.deps.schemas.get(state.table)!;
     if (state.total === null) state.total = await this.session.count(schemas.table);
-    const versions = await this.versionsFor(this.session, state.handoff!);
-    this.rowVersions.set(state.table, versions);
+    const versions = await this.versionsFor(this.session, state.handoff!, state.table);
     const limit = this.deps.settings.snapshotFetchSize;
     const rows = await this.session.chunk(schemas.table, state.lastKey, limit);
     const complete = rows.length < limit;
@@ -182,6 +184,7 @@ export class InitialSnapshot {
     this.deps.log.info('Snapshot of table complete', progress);
     this.tables.shift();
     if (this.tables.length === 0) {
+      this.versions.clear();
       await this.close();
       this.deps.log.info('Snapshot complete; streaming starts from the snapshot hand-off');
     }
@@ -194,16 +197,22 @@ export class InitialSnapshot {
    * are streamed again, so the rows' versions must stay below them. Version 0 for all when the change table
    * cannot be read in the snapshot.
    */
-  private async versionsFor(session: SnapshotSession, handoff: Cursor): Promise<SnapshotVersions> {
+  private async versionsFor(session: SnapshotSession, handoff: Cursor, table: string): Promise<SnapshotVersions> {
     const cacheKey = JSON.stringify(handoff);
     const cached = this.versions.get(cacheKey);
-    if (cached) return cached;
+    if (cached) {
+      if (!this.reported.has(table)) this.computed.push([table, handoff, cached]);
+      this.reported.add(table);
+      return cached;
+    }
     const versions = await readSnapshotVersions(session, handoff, (c) => {
       const table = qualified(c.table);
       const schemas = this.deps.schemas.get(table);
       return schemas ? `${table}\u0000${canonicalKey(schemas, c.key)}` : null;
     });
     this.versions.set(cacheKey, versions);
+    this.computed.push([table, handoff, versions]);
+    this.reported.add(table);
     return versions;
   }
 

@@ -62,6 +62,11 @@ export class SnapshotVersions {
     return this.byKey.get(key) ?? this.floor;
   }
 
+  /** The keys whose rows get their own version (changed above the floor), with that version. */
+  entries(): IterableIterator<[string, bigint]> {
+    return this.byKey.entries();
+  }
+
   /**
    * Whether a streamed change of `key` at `seq` is already in the snapshot row. A change the hand-off did not count
    * as done is streamed again after the snapshot, and it can sit below a done change of the same key that the

@@ -1,6 +1,5 @@
 import {
   ConfigError,
-  DataError,
   type Logger,
   type SourcePartition,
   type SourceRecord,
@@ -23,7 +22,6 @@ import type { TableOffset } from './table-offset.js';
 import { parseTableName } from './dialects/common.js';
 import {
   type TableSchemas,
-  buildTableSchemas,
   canonicalKey,
   changeEvent,
   heartbeatRecord,
@@ -33,23 +31,16 @@ import {
   rowStruct,
   tombstoneFor,
 } from './envelope.js';
-import { type RawRow, type TableId, keyString, qualified, textOf } from './model.js';
+import { type RawRow, type TableId, qualified } from './model.js';
 import { type TsIncOffset, TsIncTableReader, readTimestampIncrementing } from './timestamp-incrementing.js';
 import { OutboxCleanup } from './outbox-cleanup.js';
-import { AbandonedSequences } from './abandoned.js';
+import { ChangeStream } from './change-stream.js';
 import { InitialSnapshot, type SnapshotState } from './initial-snapshot.js';
-import { SnapshotVersions, readSnapshotVersions } from './snapshot-versions.js';
+import { SnapshotCover } from './snapshot-cover.js';
 import { tablesLostToRetention } from './retention.js';
 import { type ChangeGroup, groupChanges } from './change-groups.js';
-import { assertCompatible, catalogFingerprints, diffTableSchemas } from './schema-change.js';
-import {
-  type Signal,
-  type SignalState,
-  applySignals,
-  emptySignalState,
-  newestSignalState,
-  parseSignal,
-} from './signals.js';
+import { SchemaRefresh } from './schema-refresh.js';
+import { IncrementalSnapshot } from './incremental-snapshot.js';
 
 export type { TableOffset } from './table-offset.js';
 
@@ -88,6 +79,8 @@ export class ErpSourceTask implements SourceTask {
   private readonly doneAt = new Map<string, Cursor>();
   private cursor: Cursor | null = null;
   private snapshot: InitialSnapshot | null = null;
+  /** Snapshot row versions the stream must not go below, kept in the tables' offsets until the stream passed them. */
+  private readonly cover = new SnapshotCover();
   private finished = false;
   private lastPollFull = true;
   private lastHeartbeatMs = 0;
@@ -97,23 +90,20 @@ export class ErpSourceTask implements SourceTask {
    * only when poll() hands it out, so a failed prefetch is simply re-read.
    */
   private prefetch: Promise<Built> | null = null;
-  /** The change rows after a prefetched batch, read while that batch's base rows are read (bounded: one). */
-  private nextChanges: { from: Cursor; batch: Promise<ChangeBatch> } | null = null;
+  /** The change rows (and gap bookkeeping); reads the rows after a prefetched batch while its base rows are read. */
+  private stream!: ChangeStream;
   /** readRows runs here (PostgreSQL: a second connection) so it overlaps the next change read. */
   private rows: Dialect | null = null;
   private readonly abort = new AbortController();
   /** capture.mode=timestamp_incrementing: one reader per table (no change table). */
   private tsinc: TsIncTableReader[] | null = null;
-  /** signal.data.collection: signals acted on and the incremental snapshot queue (empty without a signal table). */
-  private signals: SignalState = emptySignalState();
+  /** signal.data.collection: signal-driven incremental snapshots (null without a signal table). */
+  private incremental: IncrementalSnapshot | null = null;
   /** outbox.delete.processed: the rows handed out, deleted once a committed offset covers them. */
   private cleanup: OutboxCleanup | null = null;
-  /** schema.refresh.interval.ms: the catalog fingerprint of each captured table when its schema was read. */
-  private fingerprints: Map<string, string> | null = null;
-  private lastSchemaCheckMs = 0;
+  /** The event schemas of the tables, and schema.refresh.interval.ms. */
+  private tableSchemas!: SchemaRefresh;
   private captureKind: Cursor['kind'] = 'gaps';
-  /** Gap tracking: numbers given up, read again now and then so that a late commit is still emitted. */
-  private abandoned = new AbandonedSequences();
 
   version(): string {
     return PLUGIN_VERSION;
@@ -139,7 +129,18 @@ export class ErpSourceTask implements SourceTask {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.settings = parseSettings(props);
     this.dialect = createDialect(this.settings);
-    this.abandoned = new AbandonedSequences(10_000, Math.min(5_000, this.settings.gapTimeoutMs));
+    this.tableSchemas = new SchemaRefresh({
+      dialect: this.dialect,
+      settings: this.settings,
+      schemas: this.schemas,
+      log: this.log,
+    });
+    this.stream = new ChangeStream({
+      dialect: this.dialect,
+      settings: this.settings,
+      log: this.log,
+      progress: (info) => this.context?.status.progress(info),
+    });
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
     const kind = await this.dialect.prepareChangeTable(this.settings.changeTable);
@@ -148,12 +149,8 @@ export class ErpSourceTask implements SourceTask {
     const tables = outbox
       ? [parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema)]
       : await this.assignedTables(props);
-    // Taken before the tables are described: a change in between shows up as a moved fingerprint, never as none.
-    if (!outbox && this.settings.schemaRefreshIntervalMs > 0) {
-      this.fingerprints = await catalogFingerprints(this.dialect, tables);
-      this.lastSchemaCheckMs = Date.now();
-    }
-    for (const id of tables) await this.loadSchemas(id);
+    if (outbox) for (const id of tables) await this.tableSchemas.describe(id);
+    else await this.tableSchemas.load(tables);
     if (outbox?.deleteProcessed) {
       const table = this.schemas.get(qualified(tables[0]!))!.table;
       outbox.extraColumns = [...OutboxCleanup.keyColumns(table)];
@@ -179,6 +176,7 @@ export class ErpSourceTask implements SourceTask {
       const name = qualified(id);
       const stored = (await reader?.offset(this.partition(name))) as TableOffset | null | undefined;
       storedSignals.push(stored?.signals);
+      this.cover.restore(name, stored?.covered);
       const cursor = stored ? cursorFromOffset(stored.stream) : null;
       if (cursor && cursor.kind !== kind) {
         if (this.settings.snapshotMode !== 'when_needed') {
@@ -248,12 +246,15 @@ export class ErpSourceTask implements SourceTask {
     );
     if (needSnapshot.length === 0 && this.settings.snapshotMode === 'initial_only') this.finished = true;
     if (this.settings.signalTable && !outbox) {
-      await this.checkSignalTable(this.settings.signalTable);
-      this.signals = newestSignalState(storedSignals);
-      this.signals.queue = this.signals.queue.filter((q) => this.schemas.has(q.table));
-      if (this.signals.queue.length > 0) {
-        this.log.info('Resuming incremental snapshot', { queue: this.signals.queue });
-      }
+      this.incremental = new IncrementalSnapshot({
+        dialect: this.dialect,
+        settings: this.settings,
+        schemas: this.schemas,
+        partition: (table) => this.partition(table),
+        log: this.log,
+        progress: (info) => this.context?.status.progress(info),
+      });
+      await this.incremental.start(storedSignals);
     }
   }
 
@@ -263,13 +264,9 @@ export class ErpSourceTask implements SourceTask {
     const starts = tableStarts(props);
     this.tsinc = [];
     const tables = await this.assignedTables(props);
-    // As in change_table mode: taken before the tables are described.
-    if (this.settings.schemaRefreshIntervalMs > 0) {
-      this.fingerprints = await catalogFingerprints(this.dialect, tables);
-      this.lastSchemaCheckMs = Date.now();
-    }
+    await this.tableSchemas.load(tables);
     for (const id of tables) {
-      const schemas = await this.loadSchemas(id);
+      const schemas = this.schemas.get(qualified(id))!;
       TsIncTableReader.check(schemas.table, settings);
       const stored = (await reader?.offset(this.partition(qualified(id)))) as TsIncOffset | null | undefined;
       const start = this.settings.snapshotMode === 'never' ? starts.get(qualified(id)) : undefined;
@@ -328,13 +325,6 @@ export class ErpSourceTask implements SourceTask {
     return (await this.dialect.listTables()).filter((t) => tableSelected(this.settings, qualified(t)));
   }
 
-  private async loadSchemas(id: TableId): Promise<TableSchemas> {
-    const info = await this.dialect.describe(id);
-    const schemas = buildTableSchemas(this.settings.topicPrefix, info);
-    this.schemas.set(qualified(id), schemas);
-    return schemas;
-  }
-
   async poll(): Promise<SourceRecord[] | null> {
     if (this.abort.signal.aborted) return null;
     if (this.snapshot?.pending) {
@@ -342,9 +332,10 @@ export class ErpSourceTask implements SourceTask {
       // last key emitted (streaming still starts from the first transaction's hand-off, so nothing is skipped).
       const step = await this.snapshot.poll();
       for (const [table, handoff] of step.handoffs) this.doneAt.set(table, handoff);
+      for (const [table, handoff, versions] of step.versions) this.cover.add(table, handoff, versions);
       if (step.done && this.settings.snapshotMode === 'initial_only') this.finished = true;
       this.lastPollFull = true;
-      return step.records;
+      return this.withCover(step.records);
     }
     if (this.finished) {
       await sleep(this.settings.pollIntervalMs, this.abort.signal);
@@ -365,7 +356,7 @@ export class ErpSourceTask implements SourceTask {
     this.prefetch = null;
     let built: Built;
     try {
-      built = await (pending ?? this.build(this.readChanges(this.cursor)));
+      built = await (pending ?? this.build(this.stream.read(this.cursor)));
     } catch (e) {
       this.dropReadAhead();
       throw e;
@@ -373,18 +364,22 @@ export class ErpSourceTask implements SourceTask {
     const { batch, now } = built;
     let records = built.records;
     this.cleanup?.track(batch.rows);
-    this.noteGaps(batch);
+    this.stream.handedOut(batch);
+    // From where this batch starts, so that every record of it keeps what a restart at its own position needs.
+    this.cover.release(this.cursor);
     this.cursor = batch.end;
     this.lastPollFull = batch.full;
-    if (this.settings.signalTable && !this.settings.changeTable.outbox) {
-      records = await this.incrementalStep(records, batch.end, now);
+    if (this.incremental) {
+      await this.incremental.readSignals();
+      if (this.incremental.running) this.dropReadAhead(); // rows read ahead could be older than the chunk read next
+      const step = await this.incremental.step(records, batch.end, now);
+      records = step.records;
+      if (step.chunked) this.lastPollFull = true; // next chunk without waiting
     }
-    if (batch.full && !this.abort.signal.aborted && this.signals.queue.length === 0) {
+    if (batch.full && !this.abort.signal.aborted && !this.incremental?.running) {
       // Read ahead while the worker converts and sends this batch: the next batch is built (its base rows read on
       // the row reader's connection) while the change rows of the one after are read on the main connection.
-      const ahead = this.nextChanges?.from === batch.end ? this.nextChanges.batch : this.readChanges(batch.end);
-      this.nextChanges = null;
-      const next = this.build(ahead);
+      const next = this.build(this.stream.read(batch.end));
       next.catch(() => {}); // surfaces when the next poll awaits it
       this.prefetch = next;
     } else {
@@ -392,194 +387,37 @@ export class ErpSourceTask implements SourceTask {
     }
     if (this.settings.heartbeatIntervalMs > 0 && now - this.lastHeartbeatMs >= this.settings.heartbeatIntervalMs) {
       this.lastHeartbeatMs = now;
-      const offset: TableOffset = {
-        stream: batch.end,
-        ...(this.signals.step > 0 ? { signals: snapshotOf(this.signals) } : {}),
-      };
+      const signals = this.incremental?.offsetState();
+      const offset: TableOffset = { stream: batch.end, ...(signals ? { signals } : {}) };
       for (const table of this.schemas.keys()) {
         records.push(
           heartbeatRecord(this.settings.heartbeatTopic, this.settings.topicPrefix, this.partition(table), offset, now),
         );
       }
     }
-    return records;
+    return this.withCover(records);
   }
 
-  // ---- signal-driven incremental snapshot -----------------------------------------------------------------
-
-  /**
-   * Reads the signal table, then (while a table is queued) one chunk by primary key, emitted as `r` events after
-   * this poll's stream events. Every emitted row — streamed or snapshot — is the row as read at emission time,
-   * and reads happen in emission order (no read-ahead while a snapshot runs), so a chunk row can never overwrite
-   * a newer streamed state: whatever changed after the chunk read has a change row the stream emits later.
-   * Chunk rows carry snapshot versions (SnapshotVersions) as of the chunk's own transaction, so per key versions
-   * never go down across stream and chunks.
-   */
-  private async incrementalStep(streamed: SourceRecord[], streamAt: Cursor, now: number): Promise<SourceRecord[]> {
-    await this.readSignals();
-    const state = this.signals;
-    const out = state.step > 0 ? streamed.map((r) => this.withSignals(r)) : streamed;
-    const current = state.queue[0];
-    if (!current) return out;
-    this.dropReadAhead(); // rows read ahead could be older than the chunk read next
-    const schemas = this.schemas.get(current.table)!;
-    const limit = this.settings.incrementalChunkSize;
-    const session = await this.dialect.beginSnapshot();
-    let rows: RawRow[];
-    let versions: SnapshotVersions;
-    try {
-      rows = await session.chunk(schemas.table, current.last_key, limit);
-      // Read in the chunk's transaction, as contained up to the stream position of this poll: a chunk row's
-      // version is at least every change of its key the stream already emitted and below every change the stream
-      // emits after it (committed after this poll's stream read, whether or not the chunk saw it).
-      versions =
-        rows.length === 0
-          ? SnapshotVersions.none
-          : await readSnapshotVersions(session, streamAt, (c) =>
-              qualified(c.table) === current.table ? canonicalKey(schemas, c.key) : null,
-            );
-    } finally {
-      await session.close().catch(() => {});
-    }
-    const db = this.dialect.database;
-    const chunk: SourceRecord[] = [];
-    for (const row of rows) {
-      const keyValues = schemas.table.keyColumns.map((k) => textOf(row[k]));
-      current.last_key = keyValues;
-      current.rows += 1;
-      state.step += 1;
-      chunk.push(
-        changeEvent({
-          schemas,
-          db,
-          prefix: this.settings.topicPrefix,
-          op: 'r',
-          key: keyStruct(
-            schemas,
-            schemas.table.keyColumns.map((k) => row[k]),
-          ),
-          before: null,
-          after: rowStruct(schemas, row),
-          version: String(
-            versions.versionOf(
-              canonicalKey(
-                schemas,
-                schemas.table.keyColumns.map((k) => row[k]),
-              ),
-            ),
-          ),
-          eventId: `${db}:${current.table}:incremental:${keyString(keyValues)}:${current.rows}`,
-          sourceTsMs: now,
-          snapshot: 'incremental',
-          partition: this.partition(current.table),
-          offset: { stream: streamAt, signals: snapshotOf(state) } satisfies TableOffset,
-          nowMs: now,
-        }),
-      );
-    }
-    const progress = { table: current.table, rows: current.rows, done: rows.length < limit };
-    this.context?.status.progress({ incremental_snapshot: progress });
-    if (rows.length < limit) {
-      state.queue.shift();
-      state.step += 1;
-      this.log.info('Incremental snapshot of table complete', progress);
-      // The finished state must reach the offsets even when the last chunk was empty.
-      const last = chunk[chunk.length - 1];
-      if (last) chunk[chunk.length - 1] = this.withSignals(last);
-    } else {
-      this.log.debug('Incremental snapshot chunk', progress);
-    }
-    this.lastPollFull = true; // next chunk without waiting
-    return [...out, ...chunk];
-  }
-
-  /** A missing or mis-shaped signal table fails the start, not every poll. */
-  private async checkSignalTable(name: string): Promise<void> {
-    const info = await this.dialect.describe(parseTableName(name, this.dialect.defaultSchema));
-    const missing = ['id', 'type', 'data'].filter((c) => !info.columns.some((col) => col.name === c));
-    if (missing.length > 0) {
-      throw new ConfigError(
-        `Signal table ${name} lacks the column(s) ${missing.join(', ')} (Debezium's shape: id, type, data)`,
-        'signal.data.collection',
-      );
-    }
-  }
-
-  private async readSignals(): Promise<void> {
-    const id = parseTableName(this.settings.signalTable!, this.dialect.defaultSchema);
-    const q = (c: string): string => this.dialect.quote(c);
-    const rows = await this.dialect.run(
-      `SELECT ${q('id')} AS id, ${q('type')} AS type, ${q('data')} AS data FROM ${q(id.schema)}.${q(id.table)}`,
-      [],
-      `Reading the signal table ${qualified(id)}`,
-    );
-    // A mistyped signal must not stop capture: it is logged and marked done like any other.
-    const signals = rows.map((r): Signal => {
-      try {
-        return parseSignal(r, this.dialect.defaultSchema);
-      } catch (e) {
-        if (!(e instanceof DataError)) throw e;
-        return { id: String(r.id ?? ''), kind: 'ignored', reason: e.message };
-      }
+  /** Records whose table still keeps snapshot row versions carry them in their offsets (SnapshotCover). */
+  private withCover(records: SourceRecord[]): SourceRecord[] {
+    if (this.cover.size === 0) return records;
+    return records.map((r) => {
+      const covered = this.cover.offsetFor(String(r.sourcePartition.table));
+      return covered ? { ...r, sourceOffset: { ...r.sourceOffset, covered } } : r;
     });
-    const { actions } = applySignals(this.signals, signals, new Set(this.schemas.keys()));
-    for (const a of actions) (a.ignored ? this.log.warn : this.log.info).call(this.log, 'Signal', a);
-  }
-
-  /** The record with the current signal state in its offset (the newest state wins on restart). */
-  private withSignals(r: SourceRecord): SourceRecord {
-    return { ...r, sourceOffset: { ...r.sourceOffset, signals: snapshotOf(this.signals) } };
   }
 
   private dropReadAhead(): void {
     this.prefetch = null;
-    this.nextChanges = null;
-    this.abandoned.settle('all'); // what the dropped reads were asked to re-read is asked again
+    this.stream?.drop();
   }
 
   /** Builds the events of a batch; when it is full, starts reading the change rows after it at the same time. */
   private async build(changes: Promise<ChangeBatch>): Promise<Built> {
     const batch = await changes;
     const now = Date.now();
-    if (batch.full && !this.abort.signal.aborted) {
-      const next = this.readChanges(batch.end);
-      next.catch(() => {});
-      this.nextChanges = { from: batch.end, batch: next };
-    }
+    if (batch.full && !this.abort.signal.aborted) this.stream.readAhead(batch.end);
     return { records: await this.eventsFor(batch, now), batch, now };
-  }
-
-  /** Reads the change rows after `cursor` (the stream cursor moves only when poll() hands the batch out). */
-  private readChanges(cursor: Cursor): Promise<ChangeBatch> {
-    const now = Date.now();
-    const recheck = cursor.kind === 'gaps' ? this.abandoned.due(now) : [];
-    return this.dialect.readChanges(cursor, this.settings.maxBatchSize, now, this.settings.gapTimeoutMs, { recheck });
-  }
-
-  /** Gap bookkeeping of a batch handed out: numbers given up are watched, late arrivals are logged and counted. */
-  private noteGaps(batch: ChangeBatch): void {
-    if (batch.rechecked) this.abandoned.settle(batch.rechecked);
-    if (batch.expiredGaps.length > 0) {
-      const forgotten = this.abandoned.add(batch.expiredGaps);
-      this.log.warn(
-        'Gave up waiting for change sequence numbers (past gap.timeout.ms and no transaction that could hold them ' +
-          'is open); they are still read again now and then',
-        { sequences: batch.expiredGaps.slice(0, 20), count: batch.expiredGaps.length, forgotten },
-      );
-    }
-    if (batch.cappedGaps) {
-      this.log.warn('The change sequence jumped; only the highest missing numbers are tracked as gaps', {
-        untracked: batch.cappedGaps,
-        position: batch.end,
-      });
-    }
-    if (batch.late && this.abandoned.arrived(batch.late) > 0) {
-      this.log.warn('Changes committed after their sequence numbers were given up; emitted now', {
-        sequences: batch.late.slice(0, 20),
-        ...this.abandoned.stats(),
-      });
-      this.context?.status.progress({ stream: this.abandoned.stats() });
-    }
   }
 
   private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {
@@ -648,7 +486,7 @@ export class ErpSourceTask implements SourceTask {
       const last = g.changes[g.changes.length - 1]!;
       const canonical = canonicalKey(schemas, last.key);
       // Already in the key's snapshot row, which carries a higher version: streaming it would go backwards.
-      if (this.snapshot?.covers(g.table, canonical, last.seq)) return;
+      if (this.cover.covers(g.table, canonical, last.seq)) return;
       const row =
         last.op === 'd'
           ? undefined
@@ -698,7 +536,7 @@ export class ErpSourceTask implements SourceTask {
         schemas.table.columns.map((c) => c.name),
       )
     ) {
-      schemas = await this.refreshTable(schemas.table.id);
+      schemas = await this.tableSchemas.refreshTable(schemas.table.id);
     }
     const out = new Map<string, RawRow>();
     for (const r of rows)
@@ -712,57 +550,13 @@ export class ErpSourceTask implements SourceTask {
     return out;
   }
 
-  // ---- schema changes -------------------------------------------------------------------------------------
-
-  /**
-   * Every schema.refresh.interval.ms: one catalog query for the fingerprints of all captured tables; tables whose
-   * fingerprint moved are described again. Batches read ahead were built with the old schemas, so they are
-   * dropped and read again.
-   */
+  /** Batches read ahead were built with the old schemas: a schema change drops them (they are read again). */
   private async maybeRefreshSchemas(): Promise<void> {
-    if (!this.fingerprints || Date.now() - this.lastSchemaCheckMs < this.settings.schemaRefreshIntervalMs) return;
-    this.lastSchemaCheckMs = Date.now();
-    const ids = [...this.schemas.values()].map((s) => s.table.id);
-    const now = await catalogFingerprints(this.dialect, ids);
-    let changed = false;
-    for (const id of ids) {
-      const name = qualified(id);
-      const fingerprint = now.get(name);
-      if (fingerprint === undefined || fingerprint === this.fingerprints.get(name)) continue;
-      const before = this.schemas.get(name)!;
-      const after = await this.refreshTable(id);
-      this.fingerprints.set(name, fingerprint);
-      if (after !== before) changed = true;
-      else this.log.info('Table catalog changed; event schema unchanged', { table: name });
+    if (!(await this.tableSchemas.refreshDue())) return;
+    this.dropReadAhead();
+    if (this.captureKind === 'ct') {
+      await this.dialect.captureTables!([...this.schemas.values()].map((s) => s.table));
     }
-    if (changed) {
-      this.dropReadAhead();
-      if (this.captureKind === 'ct') {
-        await this.dialect.captureTables!([...this.schemas.values()].map((s) => s.table));
-      }
-    }
-  }
-
-  /**
-   * Describes a table again and switches to the new schema when it is compatible (logged with what changed);
-   * an incompatible change throws the SchemaError that stops capture. Returns the schemas in use afterwards.
-   */
-  private async refreshTable(id: TableId): Promise<TableSchemas> {
-    const name = qualified(id);
-    const current = this.schemas.get(name)!;
-    const info = await this.dialect.describe(id);
-    const diff = diffTableSchemas(current.table, info);
-    if (diff.changes.length === 0 && diff.incompatible.length === 0) return current;
-    assertCompatible(info, diff);
-    const schemas = buildTableSchemas(this.settings.topicPrefix, info);
-    this.schemas.set(name, schemas);
-    this.log.info('Table schema changed; new schema in use', {
-      table: name,
-      changes: diff.changes,
-      before: current.table.columns.map((c) => c.name),
-      after: info.columns.map((c) => c.name),
-    });
-    return schemas;
   }
 
   /**
@@ -791,22 +585,13 @@ export class ErpSourceTask implements SourceTask {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.prefetch?.catch(() => {});
-    await this.nextChanges?.batch.catch(() => {});
+    await this.stream?.idle();
     this.dropReadAhead();
     await this.snapshot?.close();
     if (this.rows && this.rows !== this.dialect) await this.rows.close();
     this.rows = null;
     await this.dialect?.close();
   }
-}
-
-/** A copy: records keep the state as of their emission. */
-function snapshotOf(s: SignalState): SignalState {
-  return {
-    step: s.step,
-    done: [...s.done],
-    queue: s.queue.map((q) => ({ ...q, last_key: q.last_key && [...q.last_key] })),
-  };
 }
 
 function sameColumns(a: string[], b: string[]): boolean {

@@ -2,7 +2,7 @@ import { ConfigError, DataError } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import { type GapCursor, advanceGapCursor } from '../cursor.js';
 import type { ChangeOp, ChangeRow, TableId, TableInfo } from '../model.js';
-import type { ChangeBatch, GapReadOptions, RawChange } from './dialect.js';
+import type { ChangeBatch, GapReadOptions, OpenTransactions, RawChange } from './dialect.js';
 
 /** SQL text plus its bound parameters. */
 export interface Sql {
@@ -220,12 +220,16 @@ export async function readGapChanges(
   readAbove: (seq: string, limit: number) => Promise<RawChange[]>,
   readSeqs: (seqs: string[]) => Promise<RawChange[]>,
   toRow: (raw: RawChange) => ChangeRow,
-  options: GapReadOptions & { openTransactionAge?: () => Promise<number | null> } = {},
+  options: GapReadOptions & { openTransactionAge?: () => Promise<OpenTransactions> } = {},
 ): Promise<ChangeBatch> {
   let mayBeHeld: ((sinceMs: number) => boolean) | undefined;
+  let stale = false;
   if (options.openTransactionAge && cursor.gaps.some(([, since]) => nowMs - since >= gapTimeoutMs)) {
     const age = await options.openTransactionAge();
-    mayBeHeld = (since) => age !== null && age + EVIDENCE_MARGIN_MS >= nowMs - since;
+    stale = age === 'stale';
+    // Evidence that was not read, or not provably current, gives nothing up: a gap only costs a re-read.
+    mayBeHeld =
+      typeof age === 'string' ? () => true : (since) => age !== null && age + EVIDENCE_MARGIN_MS >= nowMs - since;
   }
   const above = await readAbove(cursor.seq, limit);
   const fills: RawChange[] = [];
@@ -245,5 +249,6 @@ export async function readGapChanges(
     full: above.length >= limit,
     ...(late.length > 0 ? { late } : {}),
     ...(recheck.length > 0 ? { rechecked: recheck } : {}),
+    ...(stale ? { staleEvidence: true as const } : {}),
   };
 }

@@ -20,7 +20,16 @@ export interface ChangeBatch {
   late?: string[];
   /** The numbers this read was asked to re-read (`GapReadOptions.recheck`). */
   rechecked?: readonly string[];
+  /** The evidence could not be trusted in this read (OpenTransactions 'stale'): timed-out gaps were kept. */
+  staleEvidence?: true;
 }
+
+/**
+ * Gap tracking's evidence: the age in ms of the oldest writing transaction open on the server (null: none);
+ * 'stale' when the server's view of its transactions was not provably current, 'not-checked' when it was not read
+ * this time. Either of the last two keeps every gap.
+ */
+export type OpenTransactions = number | null | 'stale' | 'not-checked';
 
 /** Gap tracking: what a read does besides the next page and the open gaps. */
 export interface GapReadOptions {
@@ -82,10 +91,10 @@ export interface Dialect {
     options?: GapReadOptions,
   ): Promise<ChangeBatch>;
   /**
-   * Gap tracking's evidence (MySQL/MariaDB: information_schema.INNODB_TRX): how long the oldest transaction
-   * still open on the server (other than this connection's) has been running, in ms; null when none is.
+   * Gap tracking's evidence (MySQL/MariaDB: information_schema.INNODB_TRX): how long the oldest writing transaction
+   * still open on the server (other than this connection's) has been running (see OpenTransactions).
    */
-  openTransactionAgeMs?(): Promise<number | null>;
+  openTransactionAgeMs?(): Promise<OpenTransactions>;
   /**
    * A dialect on its own connection for `readRows`, so base rows of one batch are read while the next batch's
    * change rows are read on this one; `this` where readRows depends on per-connection catalog state.

@@ -12,7 +12,7 @@ import {
   readGapChanges,
   toChangeRow,
 } from './common.js';
-import type { ChangeBatch, Dialect, GapReadOptions, SnapshotSession } from './dialect.js';
+import type { ChangeBatch, Dialect, GapReadOptions, OpenTransactions, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
   columnSchema,
@@ -29,6 +29,12 @@ const MAX_KEYS_PER_QUERY = 5_000;
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 /** Column alias of a FLOAT column's exact value (see rowsOf). */
+/**
+ * The least time between two readings of the gap evidence. Well above the 100 ms that INNODB_TRX's cache must go
+ * unread before the server refreshes it, so this task's own readings never keep it stale.
+ */
+const EVIDENCE_INTERVAL_MS = 500;
+
 const FLOAT_ALIAS = '__erpstream_float_';
 
 export interface MysqlConnectionOptions {
@@ -48,6 +54,8 @@ export class MysqlDialect implements Dialect {
   private conn: mysql.Connection | null = null;
   private ct: { settings: ChangeTableSettings; id: TableId } | null = null;
   private readonly integerKeys = new Map<string, boolean[]>();
+  /** When the gap evidence was last read (openTransactionAgeMs). */
+  private lastEvidenceMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: MysqlConnectionOptions) {
     const u = new URL(options.url.replace(/^mariadb:/i, 'mysql:'));
@@ -322,16 +330,54 @@ export class MysqlDialect implements Dialect {
    * The age of the oldest InnoDB transaction open on the server besides this connection's that has written a
    * row (a sequence number is taken by an insert; readers cannot hold one), measured on the server's clock
    * (null: none). Needs the PROCESS privilege.
+   *
+   * INNODB_TRX is not a live view: the server serves it from a cache that it refreshes only when nobody has read it
+   * for 100 ms. Read more often than that — by this task's own polls, another task, a monitoring tool — it keeps
+   * showing the transactions of minutes ago, and a transaction begun since is missing: its gap would be given up
+   * while it still holds it. So each reading is proved current: a probe transaction is begun on a new connection
+   * (a new thread id) just before the read, and the read counts only when it shows that probe. Otherwise the live
+   * transaction list of SHOW ENGINE INNODB STATUS (no cache, heavier) answers; if that cannot be read whole either,
+   * the answer is 'stale' and every gap is kept. Read at most once per EVIDENCE_INTERVAL_MS ('not-checked' in
+   * between), so that this task's own reads leave the cache time to refresh.
    */
-  async openTransactionAgeMs(): Promise<number | null> {
-    const rows = await this.query(
-      `SELECT CAST(ROUND((UNIX_TIMESTAMP(NOW(3)) - MIN(UNIX_TIMESTAMP(trx_started))) * 1000) AS CHAR) AS age
-         FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_rows_modified > 0`,
-      [],
-      'Reading open transactions (information_schema.INNODB_TRX)',
-    );
-    const age = rows[0]?.age;
-    return age === null || age === undefined ? null : Number(age);
+  async openTransactionAgeMs(): Promise<OpenTransactions> {
+    const started = Date.now();
+    if (started - this.lastEvidenceMs < EVIDENCE_INTERVAL_MS) return 'not-checked';
+    this.lastEvidenceMs = started;
+    let probe: mysql.Connection | undefined;
+    let probeId: string;
+    try {
+      probe = await this.open();
+      const [ids] = await probe.query('SELECT CAST(CONNECTION_ID() AS CHAR) AS id');
+      probeId = String((ids as RawRow[])[0]!.id);
+      await probe.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    } catch (e) {
+      await probe?.end().catch(() => {});
+      throw classifyDbError(e, 'Starting the INNODB_TRX probe transaction');
+    }
+    try {
+      const rows = await this.query(
+        `SELECT CAST(trx_mysql_thread_id AS CHAR) AS thread,
+                CAST(ROUND((UNIX_TIMESTAMP(NOW(3)) - UNIX_TIMESTAMP(trx_started)) * 1000) AS CHAR) AS age
+           FROM information_schema.INNODB_TRX
+          WHERE trx_mysql_thread_id <> CONNECTION_ID() AND (trx_rows_modified > 0 OR trx_mysql_thread_id = ?)`,
+        [probeId],
+        'Reading open transactions (information_schema.INNODB_TRX)',
+      );
+      if (!rows.some((r) => String(r.thread) === probeId)) {
+        const status = await this.query('SHOW ENGINE INNODB STATUS', [], 'Reading open transactions (InnoDB status)');
+        return oldestWriterInStatus(String(status[0]?.Status ?? ''));
+      }
+      let oldest: number | null = null;
+      for (const r of rows) {
+        if (String(r.thread) === probeId) continue;
+        const age = Number(r.age);
+        if (oldest === null || age > oldest) oldest = age;
+      }
+      return oldest;
+    } finally {
+      await probe.end().catch(() => {});
+    }
   }
 
   rowReader(): Dialect {
@@ -554,4 +600,28 @@ export function mysqlColumn(
         Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'object' ? JSON.stringify(v) : String(v),
       );
   }
+}
+
+/**
+ * The age in ms of the oldest writing transaction in SHOW ENGINE INNODB STATUS (`---TRANSACTION …, ACTIVE n sec`
+ * blocks with `undo log entries` above 0; null: none), or 'stale' when the transaction list is missing or
+ * truncated. Errs on the side of holding: whole seconds are rounded up, a writing block without a readable age
+ * counts as open forever, and the list is taken as wide as the text allows (a statement text quoted inside it can
+ * only add blocks).
+ */
+export function oldestWriterInStatus(status: string): OpenTransactions {
+  const start = status.indexOf('LIST OF TRANSACTIONS FOR EACH SESSION:');
+  const end = status.lastIndexOf('\n--------\nFILE I/O\n');
+  if (start < 0 || end < start) return 'stale';
+  const list = status.slice(start, end);
+  if (/truncated/i.test(list)) return 'stale';
+  let oldest: number | null = null;
+  for (const block of list.split('\n---TRANSACTION ').slice(1)) {
+    const undo = /undo log entries (\d+)/.exec(block);
+    if (!undo || Number(undo[1]) === 0) continue;
+    const active = /ACTIVE (?:\(PREPARED\) )?(\d+) sec/.exec(block);
+    const age = active ? (Number(active[1]) + 1) * 1000 : Number.POSITIVE_INFINITY;
+    if (oldest === null || age > oldest) oldest = age;
+  }
+  return oldest;
 }

@@ -3,9 +3,11 @@ import { DataError } from '../../../../../runtime/api/index.js';
 import {
   keyAfterPredicate,
   keyInPredicate,
+  readGapChanges,
   toChangeRow,
 } from '../../../../../connectors/erp-source/dialects/common.js';
 import { parseSettings } from '../../../../../connectors/erp-source/config.js';
+import type { OpenTransactions } from '../../../../../connectors/erp-source/dialects/dialect.js';
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 
@@ -58,5 +60,40 @@ describe('change rows', () => {
       /"X" in column op/,
     );
     expect(() => toChangeRow({ seq: '1', table_name: 't', op: 'I', k1: null, k2: 2 }, s, 'erp')).toThrow(DataError);
+  });
+});
+
+describe('gap evidence (readGapChanges)', () => {
+  // Gap 5 is open since t=0 and past the 1 s timeout at t=10 s; nothing fills it.
+  const cursor = { kind: 'gaps' as const, seq: '6', gaps: [['5', 0] as [string, number]] };
+  const read = (age: OpenTransactions) =>
+    readGapChanges(
+      cursor,
+      10,
+      10_000,
+      1_000,
+      async () => [],
+      async () => [],
+      () => {
+        throw new Error('no rows');
+      },
+      { openTransactionAge: async () => age },
+    );
+
+  it('gives a timed-out gap up only on current evidence that no transaction could hold it', async () => {
+    expect((await read(null)).expiredGaps).toEqual(['5']);
+    // A writer open for 20 s may hold it; one open for 1 s cannot (it began after the gap was seen).
+    expect((await read(20_000)).expiredGaps).toEqual([]);
+    expect((await read(1_000)).expiredGaps).toEqual(['5']);
+  });
+
+  it("keeps every gap when the evidence is stale (INNODB_TRX's cache) or was not read this time", async () => {
+    const stale = await read('stale');
+    expect(stale.expiredGaps).toEqual([]);
+    expect(stale.end).toMatchObject({ gaps: [['5', 0]] });
+    expect(stale.staleEvidence).toBe(true);
+    const skipped = await read('not-checked');
+    expect(skipped.expiredGaps).toEqual([]);
+    expect(skipped.staleEvidence).toBeUndefined();
   });
 });
