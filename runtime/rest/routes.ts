@@ -7,6 +7,7 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
+import { type ConsoleState, consoleRoutes } from './routes-console.js';
 
 export { HttpError };
 
@@ -17,7 +18,7 @@ export interface RouteContext {
   herder: Herder;
   registry: PluginRegistry;
   levels: LogLevelRegistry;
-  server: { version: string; commit: string; metrics: WorkerMetrics | undefined };
+  server: { version: string; commit: string; metrics: WorkerMetrics | undefined; console?: ConsoleState };
   res: ServerResponse;
 }
 
@@ -326,4 +327,5 @@ export const routes: Route[] = [
     },
     true,
   ),
+  ...consoleRoutes,
 ];

@@ -8,6 +8,7 @@ import type { WorkerConfig } from './config.js';
 import type { Compression } from './kafka-port.js';
 import type { Herder } from './herder-types.js';
 import type { WorkerMetrics } from './metrics.js';
+import { MetricHistory } from './metric-history.js';
 
 /**
  * What the standalone and the distributed worker set up the same way: logging, worker-level settings both
@@ -94,6 +95,10 @@ export async function startRest(
     commit: o.commit,
     ...(o.security.auth ? { auth: o.security.auth } : {}),
     ...(o.security.tls ? { tls: o.security.tls } : {}),
+    console: {
+      enabled: config.parsed.bool('console.enabled'),
+      history: new MetricHistory(o.metrics, { stepMs: config.parsed.int('console.history.interval.ms') }),
+    },
   });
   const bound = await rest.start();
   const advertisedHost =

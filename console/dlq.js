@@ -1,0 +1,171 @@
+// A dead-letter topic with Connect's __connect.errors.* context decoded; redrive one record, the selected
+// ones, or all matching the filter (through the pipeline, behind the version guard).
+import { api, customers, qs } from '/console/api.js';
+import { h, table, timeCell } from '/console/dom.js';
+
+function pretty(v) {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') {
+    try {
+      return JSON.stringify(JSON.parse(v), null, 2);
+    } catch {
+      return v;
+    }
+  }
+  return JSON.stringify(v, null, 2);
+}
+
+export async function mount(root, { params, setStatus }) {
+  const list = (await customers().catch(() => null)) ?? [];
+  const wantedCustomer = params.get('customer') ?? '';
+  const connectors = list
+    .filter((c) => !wantedCustomer || c.customer === wantedCustomer)
+    .flatMap((c) => (c.connectors ?? []).map((name) => ({ name, customer: c.customer })));
+  let connector = params.get('connector') ?? connectors[0]?.name ?? '';
+  const select = h(
+    'select',
+    { id: 'dlq-connector', 'aria-label': 'Connector' },
+    connectors.map((c) => h('option', { value: c.name }, `${c.customer} · ${c.name}`)),
+  );
+  if (connector && !connectors.some((c) => c.name === connector))
+    select.append(h('option', { value: connector }, connector));
+  select.value = connector;
+  const filter = h('input', {
+    id: 'dlq-filter',
+    type: 'search',
+    placeholder: 'error message or exception contains…',
+    'aria-label': 'Filter',
+  });
+  const box = h('div', { id: 'dlq' });
+  const selected = new Set();
+  let shown = [];
+
+  const redrive = async (label, body) => {
+    try {
+      const r = await api('/erpstream/v1/dlq/redrive', { method: 'POST', body });
+      setStatus(`${label}: ${r.redriven} redriven, ${r.skipped} skipped (audit ${r.auditId})`);
+      box.dataset.lastRedrive = JSON.stringify(r);
+      await refresh();
+    } catch (e) {
+      setStatus(`${label}: ${e.message}`, 'error');
+    }
+  };
+  const matching = () => {
+    const f = filter.value.trim().toLowerCase();
+    return f
+      ? shown.filter((r) => `${r.error?.message ?? ''} ${r.error?.exceptionClass ?? ''}`.toLowerCase().includes(f))
+      : shown;
+  };
+  const redriveSelected = h(
+    'button',
+    {
+      id: 'dlq-redrive-selected',
+      onclick: () =>
+        redrive('redrive selected', {
+          connector,
+          records: [...selected].map((k) => ({ partition: Number(k.split(':')[0]), offset: k.split(':')[1] })),
+        }),
+    },
+    'Redrive selected',
+  );
+  const redriveMatching = h(
+    'button',
+    {
+      id: 'dlq-redrive-matching',
+      onclick: () =>
+        redrive('redrive matching', {
+          connector,
+          records: matching().map((r) => ({ partition: r.partition, offset: String(r.offset) })),
+        }),
+    },
+    'Redrive all matching',
+  );
+  root.append(
+    h('div', { class: 'toolbar' }, h('h2', {}, 'Dead letters'), select, filter, redriveSelected, redriveMatching),
+    box,
+  );
+  select.addEventListener('change', () => {
+    connector = select.value;
+    selected.clear();
+    refresh();
+  });
+  filter.addEventListener('input', () => render());
+
+  function render(topic) {
+    const rows = matching().map((r) => {
+      const key = `${r.partition}:${r.offset}`;
+      const e = r.error ?? {};
+      return h(
+        'tr',
+        { class: 'dlq-record', dataset: { offset: r.offset, partition: r.partition } },
+        h(
+          'td',
+          {},
+          h('input', {
+            type: 'checkbox',
+            'aria-label': `select ${key}`,
+            checked: selected.has(key),
+            onchange: (ev) => (ev.target.checked ? selected.add(key) : selected.delete(key)),
+          }),
+        ),
+        h('td', { class: 'num' }, key),
+        h('td', {}, timeCell(r.timestamp)),
+        h('td', {}, pretty(r.key)),
+        h('td', {}, e.stage ?? ''),
+        h(
+          'td',
+          {},
+          h(
+            'details',
+            {},
+            h('summary', {}, `${e.exceptionClass ?? ''}: ${(e.message ?? '').split('\n')[0]}`),
+            h('pre', {}, e.stacktrace ?? ''),
+          ),
+        ),
+        h('td', {}, e.originalTopic ? `${e.originalTopic}[${e.originalPartition}]@${e.originalOffset}` : ''),
+        h(
+          'td',
+          {},
+          h('details', {}, h('summary', {}, 'value'), h('pre', {}, pretty(r.value)), h('pre', {}, pretty(r.headers))),
+        ),
+        h(
+          'td',
+          {},
+          h(
+            'button',
+            {
+              class: 'redrive',
+              onclick: () =>
+                redrive(`redrive ${key}`, {
+                  connector,
+                  records: [{ partition: r.partition, offset: String(r.offset) }],
+                }),
+            },
+            'Redrive',
+          ),
+        ),
+      );
+    });
+    box.replaceChildren(
+      h('p', { class: 'count' }, topic ? `Topic ${topic}: ${rows.length} record${rows.length === 1 ? '' : 's'}` : ''),
+      table(
+        ['', 'Partition:offset', 'Time', 'Key', 'Stage', 'Error', 'Original record', 'Value / headers', ''],
+        rows,
+        'The dead-letter topic is empty.',
+      ),
+    );
+  }
+
+  let topic = '';
+  async function refresh() {
+    if (!connector) {
+      box.replaceChildren(h('p', { class: 'empty' }, 'No connector with a dead-letter topic.'));
+      return;
+    }
+    const data = await api(`/erpstream/v1/dlq${qs({ connector, limit: 200 })}`);
+    shown = data.records ?? [];
+    topic = data.topic ?? '';
+    render(topic);
+  }
+  return { refresh, every: 5000 };
+}
