@@ -32,7 +32,12 @@ export function formatValue(v, unit) {
  * lineChart({title, unit, from, to, series: [{label, points: [[t, v|null]…]}]}) → <figure> with an <svg>.
  * The svg carries data-points (how many non-null points it drew), which the browser tests read.
  */
-export function lineChart({ title, unit, from, to, series, width = 560, height = 180 }) {
+export function lineChart({ title, unit, from: windowFrom, to, series, width = 560, height = 180 }) {
+  // A worker that started a few minutes ago has a few minutes of history: the x axis starts at its first
+  // sample, so the points spread over the width instead of piling up at "now".
+  let first = to;
+  for (const s of series) for (const [t] of s.points) if (t >= windowFrom && t < first) first = t;
+  const from = Math.max(windowFrom, Math.min(first, to - 60_000));
   const pad = { l: 56, r: 12, t: 10, b: 22 };
   const w = width - pad.l - pad.r;
   const hgt = height - pad.t - pad.b;
@@ -48,8 +53,9 @@ export function lineChart({ title, unit, from, to, series, width = 560, height =
     root.append(svg('line', { x1: pad.l, x2: pad.l + w, y1: y(v), y2: y(v), class: 'grid' }));
     root.append(svg('text', { x: pad.l - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, formatValue(v, unit)));
   }
-  const minutes = Math.round((to - from) / 60000);
-  root.append(svg('text', { x: pad.l, y: height - 6, class: 'tick' }, `${minutes} min ago`));
+  const seconds = Math.round((to - from) / 1000);
+  const ago = seconds < 120 ? `${seconds} s ago` : `${Math.round(seconds / 60)} min ago`;
+  root.append(svg('text', { x: pad.l, y: height - 6, class: 'tick' }, ago));
   root.append(svg('text', { x: pad.l + w, y: height - 6, class: 'tick', 'text-anchor': 'end' }, 'now'));
   series.forEach((s, i) => {
     let d = '';
