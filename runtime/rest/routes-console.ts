@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ConnectorRole, MetricHistory } from '../worker/metric-history.js';
+import { type ConnectorRole, type HistorySeries, type MetricHistory, mergeSeries } from '../worker/metric-history.js';
 import { HttpError } from './http-error.js';
 import type { Route, RouteContext, RouteResult } from './routes.js';
 
@@ -105,6 +105,30 @@ function minutesParam(q: URLSearchParams): number {
   return Number(raw);
 }
 
+/**
+ * The history of the whole cluster: this worker's own, merged with every other worker's (`local=true` asks a
+ * worker for its own only). A worker that does not answer is named in `workers.missing`; the plots then show
+ * what the others saw.
+ */
+async function clusterHistory(ctx: RouteContext): Promise<RouteResult> {
+  const own = metricsHistory(ctx);
+  const local = (ctx.query.get('local') ?? '').toLowerCase() === 'true';
+  if (local || !ctx.herder.askPeers) return own;
+  const body = own.body as { stepMs: number; series: HistorySeries; [k: string]: unknown };
+  const q = new URLSearchParams(ctx.query);
+  q.set('local', 'true');
+  const { answers, failed } = await ctx.herder.askPeers(`/erpstream/v1/metrics/history?${q.toString()}`);
+  const series = [body.series, ...answers.map((a) => (a.body as { series: HistorySeries }).series)];
+  return {
+    status: 200,
+    body: {
+      ...body,
+      series: mergeSeries(series, body.stepMs),
+      workers: { answered: [ctx.herder.workerId, ...answers.map((a) => a.workerId)], missing: failed },
+    },
+  };
+}
+
 function metricsHistory(ctx: RouteContext): RouteResult {
   const history = ctx.server.console?.history;
   if (!history) throw new HttpError(404, 'HTTP 404 Not Found');
@@ -146,6 +170,6 @@ export const consoleRoutes: Route[] = [
     segments: ['erpstream', 'v1', 'metrics', 'history'],
     body: false,
     produces: 'application/json',
-    handler: metricsHistory,
+    handler: clusterHistory,
   },
 ];

@@ -168,6 +168,31 @@ export class MetricHistory {
   }
 }
 
+/**
+ * Several workers' series of the same customer as one (distributed mode): points fall into `stepMs` buckets;
+ * rates and parked counts add up, lags take the worst worker.
+ */
+export function mergeSeries(list: readonly HistorySeries[], stepMs: number): HistorySeries {
+  const merge = (pick: (s: HistorySeries) => Point[], how: 'sum' | 'max'): Point[] => {
+    const buckets = new Map<number, number | null>();
+    for (const s of list) {
+      for (const [t, v] of pick(s)) {
+        const b = Math.floor(t / stepMs) * stepMs;
+        const prev = buckets.has(b) ? buckets.get(b)! : null;
+        buckets.set(b, v === null ? prev : prev === null ? v : how === 'sum' ? prev + v : Math.max(prev, v));
+      }
+    }
+    return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([t, v]) => [t, round(v)]);
+  };
+  return {
+    captureLagMs: merge((s) => s.captureLagMs, 'max'),
+    deliveryLagMs: merge((s) => s.deliveryLagMs, 'max'),
+    recordsInPerSec: merge((s) => s.recordsInPerSec, 'sum'),
+    recordsOutPerSec: merge((s) => s.recordsOutPerSec, 'sum'),
+    parked: merge((s) => s.parked, 'sum'),
+  };
+}
+
 function numeric(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricHistory } from '../../../../runtime/worker/metric-history.js';
+import { MetricHistory, mergeSeries } from '../../../../runtime/worker/metric-history.js';
 import { WorkerMetrics } from '../../../../runtime/worker/metrics.js';
 
 const T0 = 1_700_000_000_000;
@@ -78,5 +78,37 @@ describe('MetricHistory', () => {
     const text = metrics.render();
     expect(text).toContain('erpstream_task_capture_lag_seconds{connector="src",task="0"} 1.5');
     expect(text).toContain('erpstream_task_delivery_lag_seconds{connector="snk",task="0"} 0.25');
+  });
+});
+
+describe('mergeSeries (distributed mode: every worker keeps its own history)', () => {
+  it('adds rates and parked counts, takes the worst lag, and aligns points that fall in the same step', () => {
+    const a = {
+      captureLagMs: [[T0 + 100, 50] as [number, number | null]],
+      deliveryLagMs: [[T0 + 100, null] as [number, number | null]],
+      recordsInPerSec: [[T0 + 100, 2] as [number, number | null]],
+      recordsOutPerSec: [[T0 + 100, 1] as [number, number | null]],
+      parked: [[T0 + 100, null] as [number, number | null]],
+    };
+    const b = {
+      captureLagMs: [[T0 + 900, 80] as [number, number | null]],
+      deliveryLagMs: [[T0 + 900, 30] as [number, number | null]],
+      recordsInPerSec: [[T0 + 900, 3] as [number, number | null]],
+      recordsOutPerSec: [
+        [T0 + 900, 4] as [number, number | null],
+        [T0 + 5900, 1] as [number, number | null],
+      ],
+      parked: [[T0 + 900, 6] as [number, number | null]],
+    };
+    const m = mergeSeries([a, b], 5000);
+    const step = Math.floor((T0 + 100) / 5000) * 5000;
+    expect(m.captureLagMs).toEqual([[step, 80]]);
+    expect(m.deliveryLagMs).toEqual([[step, 30]]);
+    expect(m.recordsInPerSec).toEqual([[step, 5]]);
+    expect(m.recordsOutPerSec).toEqual([
+      [step, 5],
+      [step + 5000, 1],
+    ]);
+    expect(m.parked).toEqual([[step, 6]]);
   });
 });
