@@ -94,10 +94,7 @@ describe('mergeSeries (distributed mode: every worker keeps its own history)', (
       captureLagMs: [[T0 + 900, 80] as [number, number | null]],
       deliveryLagMs: [[T0 + 900, 30] as [number, number | null]],
       recordsInPerSec: [[T0 + 900, 3] as [number, number | null]],
-      recordsOutPerSec: [
-        [T0 + 900, 4] as [number, number | null],
-        [T0 + 5900, 1] as [number, number | null],
-      ],
+      recordsOutPerSec: [[T0 + 900, 4] as [number, number | null], [T0 + 5900, 1] as [number, number | null]],
       parked: [[T0 + 900, 6] as [number, number | null]],
     };
     const m = mergeSeries([a, b], 5000);
