@@ -7,7 +7,7 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
-import { type ConsoleState, consoleRoutes } from './routes-console.js';
+import { type ConsoleState, consoleRoutes } from './routes-console-page.js';
 
 export { HttpError };
 

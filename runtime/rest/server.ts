@@ -8,7 +8,7 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import type { Herder } from '../worker/herder-types.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { HttpError, matchRoute, routes, type RouteContext } from './routes.js';
-import type { ConsoleState } from './routes-console.js';
+import type { ConsoleState } from './routes-console-page.js';
 import { type RequestTarget, parseRequestTarget } from './request-target.js';
 import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
