@@ -33,7 +33,7 @@ export async function mount(root, { params, setStatus }) {
   const filter = h('input', {
     id: 'dlq-filter',
     type: 'search',
-    placeholder: 'error message or exception contains…',
+    placeholder: 'error message contains…',
     'aria-label': 'Filter',
   });
   const box = h('div', { id: 'dlq' });
@@ -50,11 +50,10 @@ export async function mount(root, { params, setStatus }) {
       setStatus(`${label}: ${e.message}`, 'error');
     }
   };
+  // The test the worker applies to a redrive's filter (messageContains): what is shown is what goes.
   const matching = () => {
     const f = filter.value.trim().toLowerCase();
-    return f
-      ? shown.filter((r) => `${r.error?.message ?? ''} ${r.error?.exceptionClass ?? ''}`.toLowerCase().includes(f))
-      : shown;
+    return f ? shown.filter((r) => (r.error?.message ?? '').toLowerCase().includes(f)) : shown;
   };
   const redriveSelected = h(
     'button',
@@ -72,11 +71,11 @@ export async function mount(root, { params, setStatus }) {
     'button',
     {
       id: 'dlq-redrive-matching',
-      onclick: () =>
-        redrive('redrive matching', {
-          connector,
-          records: matching().map((r) => ({ partition: r.partition, offset: String(r.offset) })),
-        }),
+      // Every record of the topic that matches, not only those on screen: the worker applies the filter.
+      onclick: () => {
+        const text = filter.value.trim();
+        return redrive('redrive matching', { connector, filter: text ? { messageContains: text } : {} });
+      },
     },
     'Redrive all matching',
   );
