@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MetricHistory, mergeSeries } from '../../../../runtime/worker/metric-history.js';
 import { WorkerMetrics } from '../../../../runtime/worker/metrics.js';
+import { envelopeSourceTsMs } from '../../../../runtime/worker/source-task.js';
+import { SchemaBuilder, Struct } from '../../../../runtime/api/index.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -107,5 +109,31 @@ describe('mergeSeries (distributed mode: every worker keeps its own history)', (
       [step + 5000, 1],
     ]);
     expect(m.parked).toEqual([[step, 6]]);
+  });
+});
+
+describe('envelopeSourceTsMs (capture lag reads the Debezium envelope, nothing connector-specific)', () => {
+  const source = SchemaBuilder.struct().field('ts_ms', SchemaBuilder.int64().build()).build();
+  const envelope = SchemaBuilder.struct()
+    .field('after', SchemaBuilder.string().optional().build())
+    .field('source', source)
+    .build();
+
+  it('finds source.ts_ms (int64 as bigint or number)', () => {
+    const v = new Struct(envelope).put('after', 'x').put('source', new Struct(source).put('ts_ms', BigInt(T0)));
+    expect(envelopeSourceTsMs(v)).toBe(T0);
+  });
+
+  it('is null for anything else: strings, maps, structs without source or ts_ms, tombstones', () => {
+    const noTs = SchemaBuilder.struct()
+      .field('source', SchemaBuilder.struct().field('db', SchemaBuilder.string().build()).build())
+      .build();
+    const other = SchemaBuilder.struct().field('id', SchemaBuilder.int32().build()).build();
+    expect(envelopeSourceTsMs(null)).toBeNull();
+    expect(envelopeSourceTsMs('text')).toBeNull();
+    expect(envelopeSourceTsMs({ source: { ts_ms: T0 } })).toBeNull();
+    expect(envelopeSourceTsMs(new Struct(other).put('id', 1))).toBeNull();
+    const db = noTs.fields![0]!.schema;
+    expect(envelopeSourceTsMs(new Struct(noTs).put('source', new Struct(db).put('db', 'erp')))).toBeNull();
   });
 });
