@@ -75,6 +75,25 @@ describe('console: overview', () => {
     await row.locator('.state', { hasText: 'RUNNING' }).waitFor();
   });
 
+  it('shows hostile names and traces as text, never as markup', async () => {
+    const name = `<img src=x onerror="window.__pwned=1">-${p.runId}`;
+    await p.client.createConnector(name, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: `console.${p.runId}.hostile`,
+      file: '/nonexistent-dir/<script>window.__pwned=2</script>/out.txt',
+    });
+    try {
+      await page.goto(`${p.url}/console/#overview`);
+      const row = page.locator('tr.connector').filter({ hasText: name });
+      await row.waitFor({ timeout: 15_000 });
+      expect(await page.locator('main img, main script').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    } finally {
+      await p.client.deleteConnector(name);
+    }
+  });
+
   it("shows each customer's counts (delivered, waiting, parked, stale-dropped, DLQ)", async () => {
     await page.goto(`${p.url}/console/#overview`);
     for (const customer of ['acme', 'globex']) {
@@ -126,9 +145,10 @@ describe('console: parked records', () => {
 
 describe('console: dead letters', () => {
   it('a poison record is browsed with its error context, redriven after the fix, and delivered', async () => {
+    // Its remark is markup: the page must show it as text.
     await sql(
-      `INSERT INTO erp.shipment ("SHPMT_NO", "Z_CUST_CD", "STAT_CD", "NET_AMT") VALUES ($1, 'AC01', '77', 1.00)`,
-      [POISON],
+      `INSERT INTO erp.shipment ("SHPMT_NO", "Z_CUST_CD", "STAT_CD", "NET_AMT", "REMARK") VALUES ($1, 'AC01', '77', 1.00, $2)`,
+      [POISON, '<img src=x onerror="window.__pwned=3">'],
     );
     await eventually('poison row in the DLQ', async () => p.collector.deadLetters.some((d) => d.id === POISON));
     const sink = p.sink('acme', 'shipment');
@@ -136,6 +156,10 @@ describe('console: dead letters', () => {
     const row = page.locator('tr.dlq-record', { hasText: POISON });
     await row.waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toMatch(/77/);
+    await row.locator('summary', { hasText: 'value' }).click();
+    expect(await row.textContent()).toContain('onerror');
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     await screenshot(page, 'dlq');
     // The fix: the ERP learns code 77 (the translation table is re-read every second in this pipeline).
     await sql(`INSERT INTO erp.code_translation (table_name, code, value) VALUES ('shipment_status', '77', 'ON_HOLD')`);
