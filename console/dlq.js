@@ -1,7 +1,7 @@
 // A dead-letter topic with Connect's __connect.errors.* context decoded; redrive one record, the selected
 // ones, or all matching the filter (through the pipeline, behind the version guard).
 import { api, customers, qs } from '/console/api.js';
-import { h, table, timeCell } from '/console/dom.js';
+import { changed, h, table, timeCell } from '/console/dom.js';
 
 function pretty(v) {
   if (v === null || v === undefined) return 'null';
@@ -85,6 +85,7 @@ export async function mount(root, { params, setStatus }) {
   );
   select.addEventListener('change', () => {
     connector = select.value;
+    after = '';
     selected.clear();
     refresh();
   });
@@ -125,7 +126,13 @@ export async function mount(root, { params, setStatus }) {
         h(
           'td',
           {},
-          h('details', {}, h('summary', {}, 'value'), h('pre', {}, pretty(r.value)), h('pre', {}, pretty(r.headers))),
+          h(
+            'details',
+            {},
+            h('summary', {}, 'value'),
+            h('pre', {}, r.valueEncoding === 'base64' ? `(binary, base64) ${r.value}` : pretty(r.value)),
+            h('pre', {}, pretty(r.headers)),
+          ),
         ),
         h(
           'td',
@@ -156,15 +163,27 @@ export async function mount(root, { params, setStatus }) {
   }
 
   let topic = '';
+  // Pages: the newest records first; `next` (a cursor from the worker) reads on from where this page ended.
+  let after = '';
+  let next = '';
+  const pager = h(
+    'p',
+    { class: 'pager' },
+    h('button', { id: 'dlq-first', onclick: () => ((after = ''), refresh()) }, 'Newest'),
+    h('button', { id: 'dlq-next', onclick: () => next && ((after = next), refresh()) }, 'Next page'),
+  );
   async function refresh() {
     if (!connector) {
       box.replaceChildren(h('p', { class: 'empty' }, 'No connector with a dead-letter topic.'));
       return;
     }
-    const data = await api(`/erpstream/v1/dlq${qs({ connector, limit: 200 })}`);
+    const data = await api(`/erpstream/v1/dlq${qs({ connector, limit: 100, after })}`);
+    next = data.next ?? '';
+    if (!changed(box, data)) return;
     shown = data.records ?? [];
     topic = data.topic ?? '';
     render(topic);
+    box.append(pager);
   }
   return { refresh, every: 5000 };
 }

@@ -65,3 +65,16 @@ export function timeCell(when) {
 export function num(n) {
   return typeof n === 'number' ? n.toLocaleString() : n === undefined || n === null ? '–' : String(n);
 }
+
+const lastShown = new WeakMap();
+
+/**
+ * Whether `data` differs from what `el` showed last: views redraw only then, so an opened trace or payload
+ * stays open while the page refreshes.
+ */
+export function changed(el, data) {
+  const text = JSON.stringify(data);
+  if (lastShown.get(el) === text) return false;
+  lastShown.set(el, text);
+  return true;
+}

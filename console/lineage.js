@@ -51,17 +51,22 @@ export async function mount(root, { params }) {
 
   function render(r) {
     const o = r.origin ?? {};
+    const op = { c: 'insert', u: 'update', d: 'delete', r: 'snapshot' };
     return [
-      h('h3', {}, `Origin: ${o.entity ?? ''} ${r.key}`),
+      h('h3', {}, `Origin: ${o.entity ?? ''} ${r.entityId ?? r.key}`),
       h(
         'p',
         { class: 'origin' },
-        o.version !== undefined && o.version !== null ? `version ${o.version}` : 'not found at the origin',
+        o.exists === false
+          ? 'not at the origin now (deleted, or never written)'
+          : o.version !== undefined && o.version !== null
+            ? `version ${o.version}`
+            : 'at the origin',
         o.committedAt ? [' · committed ', timeCell(o.committedAt)] : '',
       ),
       h('h3', {}, 'Source events'),
       table(
-        ['Topic', 'Partition', 'Offset', 'Version', 'Time'],
+        ['Topic', 'Partition', 'Offset', 'Version', 'Change', 'Committed', 'On Kafka'],
         (r.sourceEvents ?? []).map((e) =>
           h(
             'tr',
@@ -70,21 +75,27 @@ export async function mount(root, { params }) {
             h('td', { class: 'num' }, e.partition),
             h('td', { class: 'num offset' }, e.offset),
             h('td', { class: 'num' }, e.version),
+            h('td', {}, op[e.op] ?? e.op ?? ''),
+            h('td', {}, timeCell(e.committedAt)),
             h('td', {}, timeCell(e.timestamp)),
           ),
         ),
         'No source event found.',
       ),
+      r.scanned && r.scanned.complete === false
+        ? h('p', { class: 'empty' }, `Only the last ${r.scanned.perPartition} records of each partition were searched.`)
+        : '',
       h('h3', {}, 'Parked'),
       table(
-        ['Connector', 'Version', 'Waits for', 'Reason', 'Since', 'Next check'],
+        ['Customer', 'Connector', 'Version', 'Waits for', 'Reason', 'Since', 'Next check'],
         (r.parked ?? []).map((p) =>
           h(
             'tr',
-            {},
+            { class: 'lineage-parked' },
+            h('td', {}, p.customer ?? ''),
             h('td', {}, p.connector ?? ''),
-            h('td', {}, p.version),
-            h('td', {}, p.waitingOn ?? ''),
+            h('td', { class: 'num' }, p.version),
+            h('td', {}, p.waitingOn ?? (p.waiting ? 'a registration' : 'backoff re-check')),
             h('td', {}, p.reason ?? ''),
             h('td', {}, timeCell(p.firstParkedAt)),
             h('td', {}, timeCell(p.nextCheckAt)),
@@ -102,19 +113,9 @@ export async function mount(root, { params }) {
             h('td', {}, d.customer),
             h('td', {}, d.connector),
             h('td', {}, d.destination),
-            h('td', { class: 'num' }, d.version),
-            h('td', {}, d.target),
-            h(
-              'td',
-              { class: 'where' },
-              d.kafkaOffset !== undefined && d.kafkaOffset !== null
-                ? `offset ${d.kafkaOffset}`
-                : d.sqlTable
-                  ? `table ${d.sqlTable}`
-                  : d.httpStatus
-                    ? `HTTP ${d.httpStatus}`
-                    : '',
-            ),
+            h('td', { class: 'num' }, d.deleted ? `${d.version} (withdrawn)` : d.version),
+            h('td', {}, d.target ?? ''),
+            h('td', { class: 'where' }, where(d)),
             h('td', {}, timeCell(d.at)),
           ),
         ),
@@ -122,21 +123,33 @@ export async function mount(root, { params }) {
       ),
       h('h3', {}, 'Dead letters'),
       table(
-        ['Topic', 'Partition', 'Offset', 'Error'],
+        ['Customer', 'Topic', 'Partition:offset', 'Time', 'Error'],
         (r.dlq ?? []).map((d) =>
           h(
             'tr',
-            {},
+            { class: 'lineage-dlq' },
+            h('td', {}, d.customer ?? ''),
             h('td', {}, d.topic ?? ''),
-            h('td', {}, d.partition),
-            h('td', {}, d.offset),
-            h('td', {}, d.error?.message ?? d.message ?? ''),
+            h('td', { class: 'num' }, `${d.partition}:${d.offset}`),
+            h('td', {}, timeCell(d.timestamp)),
+            h('td', {}, d.error?.message ?? ''),
           ),
         ),
         'No dead letters.',
       ),
     ];
   }
+
+  /** Where the delivery went: a Kafka offset, a SQL table, an HTTP status. */
+  function where(d) {
+    if (d.kafkaOffset !== undefined && d.kafkaOffset !== null)
+      return `partition ${d.kafkaPartition ?? '?'}, offset ${d.kafkaOffset}`;
+    if (d.kafkaOffset === null) return 'offset not found in the searched records';
+    if (d.sqlTable) return `table ${d.sqlTable}`;
+    if (d.httpStatus) return `HTTP ${d.httpStatus}`;
+    return '';
+  }
+
   if (key.value) await search();
   return {};
 }

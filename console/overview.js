@@ -1,7 +1,7 @@
 // Connectors and tasks with their state, last error and trace, and the Connect REST API's buttons; the
 // per-customer counts from /erpstream/v1/customers.
 import { api, customers } from '/console/api.js';
-import { h, num, table } from '/console/dom.js';
+import { changed, h, num, table } from '/console/dom.js';
 
 const enc = encodeURIComponent;
 
@@ -33,6 +33,7 @@ export async function mount(root, { setStatus }) {
 
   async function refresh() {
     const [list, cs] = await Promise.all([api('/connectors?expand=status&expand=info'), customers()]);
+    if (!changed(root, [list, cs])) return;
     const rows = [];
     for (const name of Object.keys(list).sort()) {
       const { status, info } = list[name];

@@ -1,6 +1,6 @@
 // Parked and waiting records: what each waits for, since when, and when it is checked again.
 import { api, qs } from '/console/api.js';
-import { h, table, timeCell } from '/console/dom.js';
+import { changed, h, table, timeCell } from '/console/dom.js';
 import { customerSelect } from '/console/filters.js';
 
 export async function mount(root, { params }) {
@@ -14,6 +14,7 @@ export async function mount(root, { params }) {
 
   async function refresh() {
     const data = await api(`/erpstream/v1/parked${qs({ customer, limit: 500 })}`);
+    if (!changed(box, data)) return;
     const records = data.records ?? [];
     box.replaceChildren(
       h('p', { class: 'count' }, `${records.length} record${records.length === 1 ? '' : 's'}`),

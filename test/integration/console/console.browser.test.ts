@@ -181,7 +181,7 @@ describe('console: lineage', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     const delivery = page.locator('tr.delivery[data-customer="acme"]');
     await delivery.first().waitFor({ timeout: 20_000 });
-    expect(await delivery.first().locator('.where').textContent()).toMatch(/^offset \d+$/);
+    expect(await delivery.first().locator('.where').textContent()).toMatch(/^partition \d+, offset \d+$/);
     const source = page.locator('tr.source-event .offset');
     expect(await source.count()).toBeGreaterThan(0);
     expect(await source.first().textContent()).toMatch(/^\d+$/);
