@@ -43,6 +43,11 @@ describe('the console page on the REST listener', () => {
     }
   });
 
+  it('ships with the package: console/ is in package.json "files" (no build step makes it)', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('console');
+  });
+
   it('needs the REST credentials: the page, its assets and its data endpoints answer 401 without them', async () => {
     for (const p of ['/console/', '/console/app.js', '/erpstream/v1/metrics/history']) {
       const r = await h.req('GET', p);
