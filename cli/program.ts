@@ -69,6 +69,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/demo.js')).registerDemoCommand,
   },
   {
+    commands: { trace: 'follow one business key: origin, source events, parked, per-customer deliveries, DLQ entries' },
+    load: async () => (await import('./commands/trace.js')).registerTraceCommand,
+  },
+  {
     commands: { tail: 'print the records of a topic, decoded (Avro through the schema registry, JSON, text)' },
     load: async () => (await import('./commands/tail.js')).registerTailCommand,
   },

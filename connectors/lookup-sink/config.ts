@@ -10,6 +10,7 @@ const G_DEPS = 'Dependencies';
 const G_DEST = 'Destination';
 const G_STATE = 'Ledger and parking';
 const G_SHAPE = 'Delivery shaping';
+const G_OPS = 'Operations';
 
 /** Prefix of the delivery chain's keys (`delivery.transforms=…`), built by the runtime (SinkTaskContext.transforms). */
 export const DELIVERY_PREFIX = 'delivery.';
@@ -499,6 +500,17 @@ export const lookupSinkConfigDef = new ConfigDef()
     group: G_STATE,
     validator: Validators.atLeast(10),
     documentation: 'How often the task looks for parked records due for a re-check.',
+  })
+  .define({
+    name: 'erpstream.integration',
+    type: 'STRING',
+    defaultValue: null,
+    importance: 'LOW',
+    group: G_OPS,
+    documentation:
+      "The customer (integration) this sink delivers for. `erpstream integrations apply` writes it (the file's " +
+      'metadata.name); the console, `erpstream trace` and the /erpstream/v1 endpoints group by it. Unset: the ' +
+      'connector name stands for the customer. It changes nothing in how records are processed.',
   });
 
 /** What every dependency type shares: whether waiting on it can expire, and the topics announcing its rows. */

@@ -1,4 +1,5 @@
-import type { SinkConnectorPlugin } from '../../runtime/api/index.js';
+import type { AdminCapable, SinkConnectorPlugin } from '../../runtime/api/index.js';
+import { openLookupSinkAdmin } from './admin.js';
 import { DELIVERY_PREFIX, lookupSinkConfigDef } from './config.js';
 import { LookupSinkConnector } from './connector.js';
 import { LookupSinkTask } from './task.js';
@@ -10,7 +11,7 @@ export { lookupSinkConfigDef, parseLookupSinkConfig } from './config.js';
 export type { LookupSinkMetrics } from './metrics.js';
 export type { Delivery, Destination, Removal } from './destinations/destination.js';
 
-export const lookupSinkPlugin: SinkConnectorPlugin = {
+export const lookupSinkPlugin: SinkConnectorPlugin & AdminCapable = {
   type: 'sink',
   className: 'erpstream.LookupSinkConnector',
   aliases: ['LookupSink', 'LookupSinkConnector'],
@@ -37,6 +38,8 @@ export const lookupSinkPlugin: SinkConnectorPlugin = {
   create: () => new LookupSinkConnector(),
   createTask: () => new LookupSinkTask(),
   transformChainPrefixes: [DELIVERY_PREFIX],
+  // The console's and `erpstream trace`'s view of the park, ledger and origin (runtime/api/admin.ts).
+  admin: openLookupSinkAdmin,
 };
 
 export const lookupSinkPlugins: SinkConnectorPlugin[] = [lookupSinkPlugin];

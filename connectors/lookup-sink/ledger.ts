@@ -26,6 +26,8 @@ export interface LedgerEntry {
    * Empty when deleted or withdrawn everywhere. `target`/`deliveredKey` repeat the first, for older readers.
    */
   readonly targets: readonly TargetRef[];
+  /** When the row was last written (epoch ms); only on entries read back from the table (inspection). */
+  readonly updatedAt?: number;
 }
 
 /** One place an entity was delivered to: the version it holds and the key it was written under (null: the id). */
@@ -161,12 +163,17 @@ export class DeliveryLedger {
     return out;
   }
 
+  /** Stored entries only (no in-flight writes), with when each was written: for inspection (the console). */
+  async stored(destination: string, entity: string, ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    return this.read(destination, entity, ids);
+  }
+
   private async read(destination: string, entity: string, ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
     const out = new Map<string, LedgerEntry>();
     for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
       const match = inList(this.db, 'entity_id', part);
       const rows = await this.db.query(
-        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets FROM ${this.db.quote(this.table)} ` +
+        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets, updated_at FROM ${this.db.quote(this.table)} ` +
           `WHERE destination = ? AND entity = ? AND ${match.sql}`,
         [destination, entity, ...match.params],
       );
@@ -181,6 +188,7 @@ export class DeliveryLedger {
           deleted,
           deliveredKey,
           targets: targetsOf(r, version, target, deliveredKey, deleted),
+          ...(r.updated_at === null || r.updated_at === undefined ? {} : { updatedAt: Number(r.updated_at) }),
         });
       }
     }

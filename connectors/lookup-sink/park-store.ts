@@ -129,6 +129,16 @@ export class ParkStore {
     return out;
   }
 
+  /** Parked records, the longest-parked first (inspection: the console's parked list). */
+  async list(limit: number): Promise<ParkedRecord[]> {
+    const l = limitClause(this.db, limit);
+    const rows = await this.db.query(
+      `SELECT ${l.top}${this.all} FROM ${this.t} WHERE destination = ? AND entity = ? ORDER BY first_parked_at, entity_id${l.limit}`,
+      [this.destination, this.entity],
+    );
+    return rows.map(toParked);
+  }
+
   /** Records due for a re-check, oldest due first. */
   async due(now: number, limit: number): Promise<ParkedRecord[]> {
     const l = limitClause(this.db, limit);

@@ -11,3 +11,5 @@ export * from './connection-url.js';
 export * from './db-errors.js';
 export * from './secrets.js';
 export * from './yaml.js';
+export * from './admin.js';
+export * from './reconcile.js';

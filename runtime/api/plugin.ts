@@ -183,10 +183,18 @@ export interface KafkaAccess {
   ensureTopics(
     topics: ReadonlyArray<{ topic: string; partitions?: number; configs?: Readonly<Record<string, string>> }>,
   ): Promise<void>;
-  /** Reads a (compacted) topic from the beginning to its current end, e.g. to rebuild a ledger. */
+  /**
+   * Reads a (compacted) topic from the beginning to its current end, e.g. to rebuild a ledger. Records of a
+   * partition come in offset order; a returned promise is awaited before the next record (backpressure).
+   */
   readAll(
     topic: string,
-    onRecord: (key: Buffer | null, value: Buffer | null, partition: number) => void,
+    onRecord: (
+      key: Buffer | null,
+      value: Buffer | null,
+      partition: number,
+      meta: { offset: bigint; headers: Readonly<Record<string, Buffer>> },
+    ) => unknown,
   ): Promise<void>;
   /** Serializes with the worker's converters for the given topic. */
   readonly converters?: {

@@ -97,7 +97,12 @@ export class KafkaPluginAccess implements KafkaAccess {
 
   async readAll(
     topic: string,
-    onRecord: (key: Buffer | null, value: Buffer | null, partition: number) => void,
+    onRecord: (
+      key: Buffer | null,
+      value: Buffer | null,
+      partition: number,
+      meta: { offset: bigint; headers: Readonly<Record<string, Buffer>> },
+    ) => unknown,
   ): Promise<void> {
     const admin = this.kafka.admin();
     let ends: Map<number, bigint>;
@@ -134,7 +139,13 @@ export class KafkaPluginAccess implements KafkaAccess {
           .run({
             autoCommit: false,
             eachBatch: async ({ batch }) => {
-              for (const m of batch.messages) onRecord(m.key ?? null, m.value ?? null, batch.partition);
+              for (const m of batch.messages) {
+                const pending = onRecord(m.key ?? null, m.value ?? null, batch.partition, {
+                  offset: BigInt(m.offset),
+                  headers: lastHeaders(m.headers),
+                });
+                if (pending instanceof Promise) await pending;
+              }
             },
           })
           .catch(reject);
@@ -143,6 +154,19 @@ export class KafkaPluginAccess implements KafkaAccess {
       await consumer.disconnect().catch(() => {});
     }
   }
+}
+
+/** kafkajs headers as one Buffer per name (the last value of a repeated header wins, as the sink's readers do). */
+function lastHeaders(
+  headers: Record<string, Buffer | string | Array<Buffer | string> | undefined> | undefined,
+): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const k in headers ?? {}) {
+    const v = headers![k];
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    if (last !== undefined) out[k] = typeof last === 'string' ? Buffer.from(last) : last;
+  }
+  return out;
 }
 
 /** Plain writes: the data-path producer (acks=all, idempotent), one ack per record with its partition and offset. */

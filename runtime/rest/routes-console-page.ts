@@ -162,7 +162,7 @@ function metricsHistory(ctx: RouteContext): RouteResult {
   };
 }
 
-export const consoleRoutes: Route[] = [
+export const consolePageRoutes: Route[] = [
   ...(ASSETS.includes('index.html') ? [assetRoute('/console', 'index.html')] : []),
   ...ASSETS.map((f) => assetRoute(`/console/${f}`, f)),
   {

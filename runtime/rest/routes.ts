@@ -7,7 +7,11 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
-import { type ConsoleState, consoleRoutes } from './routes-console-page.js';
+import { type ConsoleState, consolePageRoutes } from './routes-console-page.js';
+import type { OpsServices } from './ops.js';
+import { consoleRoutes } from './routes-console.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { operationsRoutes } from './routes-operations.js';
 
 export { HttpError };
 
@@ -20,6 +24,12 @@ export interface RouteContext {
   levels: LogLevelRegistry;
   server: { version: string; commit: string; metrics: WorkerMetrics | undefined; console?: ConsoleState };
   res: ServerResponse;
+  /** The /erpstream/v1 operations endpoints' services (absent: those endpoints answer 404). */
+  ops?: OpsServices;
+  /** Who made the request (runtime/rest/principal.ts), for the operations audit log. */
+  principal: string;
+  /** The cluster-wide operations audit log (runtime/operations/audit-log.ts), when the worker has one. */
+  operations: OperationsLog | undefined;
 }
 
 export interface RouteResult {
@@ -328,4 +338,6 @@ export const routes: Route[] = [
     true,
   ),
   ...consoleRoutes,
+  ...operationsRoutes,
+  ...consolePageRoutes,
 ];

@@ -13,6 +13,9 @@ import { type RequestTarget, parseRequestTarget } from './request-target.js';
 import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
 import { scrubSecrets } from '../api/index.js';
+import type { OpsServices } from './ops.js';
+import type { OperationsLog } from '../operations/audit-log.js';
+import { requestPrincipal } from './principal.js';
 
 export interface RestServerOptions {
   herder: Herder;
@@ -29,8 +32,12 @@ export interface RestServerOptions {
   auth?: RestAuth;
   /** Serve HTTPS instead of HTTP. */
   tls?: RestTls;
-  /** The operations console's page switch and metric history (runtime/rest/routes-console.ts). */
+  /** The operations console's page switch and metric history (runtime/rest/routes-console-page.ts). */
   console?: ConsoleState;
+  /** Services of the /erpstream/v1 operations endpoints (runtime/rest/ops.ts); closed with the server. */
+  ops?: OpsServices;
+  /** The cluster-wide operations audit log (`/erpstream/v1/operations`). */
+  operations?: OperationsLog;
 }
 
 export type RestAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
@@ -84,6 +91,7 @@ export class RestServer {
     this.o.console?.history.stop();
     const s = this.server;
     this.server = null;
+    await this.o.ops?.close().catch(() => {});
     if (!s) return;
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
@@ -150,6 +158,9 @@ export class RestServer {
           ...(this.o.console ? { console: this.o.console } : {}),
         },
         res,
+        ...(this.o.ops ? { ops: this.o.ops } : {}),
+        principal: requestPrincipal(req, this.o.auth),
+        operations: this.o.operations,
       };
       const result = await found.route.handler(ctx);
       status = result.status;

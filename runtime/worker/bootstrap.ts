@@ -4,11 +4,14 @@ import type { KafkaLogSink } from '../kafka/index.js';
 import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../logging/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
+import { OpsServices } from '../rest/ops.js';
 import type { WorkerConfig } from './config.js';
 import type { Compression } from './kafka-port.js';
 import type { Herder } from './herder-types.js';
 import type { WorkerMetrics } from './metrics.js';
 import { MetricHistory } from './metric-history.js';
+import { DEFAULT_OPERATIONS_TOPIC, KafkaOperationsLog } from '../operations/audit-log.js';
+import type { OperationsLog } from '../operations/audit-log.js';
 
 /**
  * What the standalone and the distributed worker set up the same way: logging, worker-level settings both
@@ -80,6 +83,7 @@ export async function startRest(
     metrics: WorkerMetrics;
     commit: string;
     security: { auth?: RestAuth; tls?: RestTls };
+    operations?: OperationsLog;
   },
 ): Promise<StartedRest> {
   const rest = new RestServer({
@@ -99,6 +103,17 @@ export async function startRest(
       enabled: config.parsed.bool('console.enabled'),
       history: new MetricHistory(o.metrics, { stepMs: config.parsed.int('console.history.interval.ms') }),
     },
+    ops: new OpsServices({
+      registry: o.registry,
+      workerProps: config.originals,
+      converterDefaults: converterDefaults(config),
+      bootstrapServers: config.bootstrapServers,
+      protocol: config.listener.protocol,
+      ...(o.security.auth ? { auth: o.security.auth } : {}),
+      // The same resolution the connector's tasks get (config providers may hold state, e.g. a token).
+      ...(herder.services ? { resolveConfig: (c: Record<string, string>) => herder.services!().resolveConfig(c) } : {}),
+    }),
+    ...(o.operations ? { operations: o.operations } : {}),
   });
   const bound = await rest.start();
   const advertisedHost =
@@ -125,4 +140,17 @@ export async function stopWorker(
   await rest.stop();
   for (const step of steps) await step();
   logger.info('Worker stopped');
+}
+
+/**
+ * The operations audit log of a worker: a compacted topic (`operations.storage.topic`) on the worker's Kafka cluster,
+ * opened at its first use. Both modes use it, so the history is the same whichever worker is asked.
+ */
+export function operationsLog(config: WorkerConfig, logSink: KafkaLogSink): KafkaOperationsLog {
+  return new KafkaOperationsLog({
+    brokers: config.bootstrapServers,
+    topic: config.parsed.stringOrNull('operations.storage.topic') ?? DEFAULT_OPERATIONS_TOPIC,
+    replicationFactor: config.parsed.intOrNull('operations.storage.replication.factor') ?? 3,
+    logSink,
+  });
 }

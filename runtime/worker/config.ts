@@ -115,6 +115,24 @@ export const workerConfigDef = new ConfigDef()
     documentation: 'Distributed mode: compacted topic for connector and task statuses.',
   })
   .define({
+    name: 'operations.storage.topic',
+    type: 'STRING',
+    defaultValue: 'erpstream-operations',
+    importance: 'LOW',
+    documentation:
+      'Both modes: compacted topic holding the operations audit log (reconcile, repair, replay, DLQ redrive), created ' +
+      'at first use. Workers of one cluster must share it.',
+  })
+  .define({
+    name: 'operations.storage.replication.factor',
+    type: 'INT',
+    defaultValue: 3,
+    validator: Validators.atLeast(1),
+    importance: 'LOW',
+    documentation:
+      'Replication factor of operations.storage.topic when the worker creates it (capped at the broker count).',
+  })
+  .define({
     name: 'exactly.once.source.support',
     type: 'STRING',
     defaultValue: 'disabled',

@@ -1,4 +1,4 @@
-import type { ConfigInfos } from '../api/index.js';
+import type { ConfigInfos, KafkaAccess } from '../api/index.js';
 import { describeWaiting, type WaitingStatus } from '../errors/outage.js';
 import type { State } from './stores.js';
 
@@ -129,4 +129,13 @@ export interface Herder {
    * A worker that does not answer is named in `failed`. Standalone herders have no peers.
    */
   askPeers?(path: string): Promise<{ answers: Array<{ workerId: string; body: unknown }>; failed: string[] }>;
+  /** What routes of plugin capabilities (reconcile, inspection) need from the worker; absent on test herders. */
+  services?(): HerderServices;
+}
+
+export interface HerderServices {
+  /** A connector config with its `${provider:…}` placeholders resolved, as its tasks get it. Never echo it. */
+  resolveConfig(config: Record<string, string>): Promise<Record<string, string>>;
+  /** The Kafka access the worker lends its plugins (undefined without Kafka). */
+  kafka(): KafkaAccess | undefined;
 }

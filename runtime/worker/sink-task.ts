@@ -14,6 +14,7 @@ import { outageOf, waitingStatus } from '../errors/outage.js';
 import { type ErrorHandlingConfig, RetryWithToleranceOperator } from '../errors/retry.js';
 import { isRebalanceError, isTransientKafkaError } from '../kafka/index.js';
 import type { TransformChain } from '../transforms/index.js';
+import { redrivenForOther } from '../errors/redrive.js';
 import type { ConsumerPort, InRecord } from './kafka-port.js';
 import { SinkOffsetTracker } from './sink-offsets.js';
 import {
@@ -331,6 +332,7 @@ export class WorkerSinkTask {
           topic = m.topic;
           d.onTopic(topic);
         }
+        if (m.headers.length > 0 && redrivenForOther(m.headers, d.connector)) continue; // another connector's redrive
         let record = this.toSinkRecord(m);
         if (record instanceof Promise) record = await record;
         if (record === SKIPPED) continue;

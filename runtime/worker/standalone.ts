@@ -6,6 +6,7 @@ import { defaultPluginRegistry, type PluginRegistry } from '../plugins/registry.
 import {
   converterDefaults,
   kafkaClientLogSink,
+  operationsLog,
   producerCompression,
   startRest,
   stopWorker,
@@ -101,6 +102,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
       ? { autoRestart: { maxBackoffMs: config.parsed.int('task.auto.restart.backoff.max.ms') } }
       : {}),
   });
+  const operations = operationsLog(config, kafkaClientLogSink(logger));
   const { rest, url, workerId } = await startRest(config, herder, {
     registry,
     levels,
@@ -108,8 +110,10 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     metrics,
     commit: `erpstream-${erpstreamVersion()}`,
     security,
+    operations,
   });
   herder.workerId = workerId;
+  operations.setWorker(workerId);
   try {
     await herder.start();
     for (const c of options.connectors ?? []) {
@@ -120,6 +124,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
   } catch (e) {
     await herder.stop().catch(() => {});
     await rest.stop();
+    await operations.close();
     await kafka.close().catch(() => {});
     throw e;
   }
@@ -129,6 +134,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     workerId,
     herder,
     logger,
-    stop: () => stopWorker(logger, rest, [() => herder.stop(), () => kafka.close().catch(() => {})]),
+    stop: () =>
+      stopWorker(logger, rest, [() => herder.stop(), () => operations.close(), () => kafka.close().catch(() => {})]),
   };
 }

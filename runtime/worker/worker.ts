@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  type KafkaAccess,
   type Logger,
   type SinkConnector,
   type SinkRecord,
@@ -555,6 +556,11 @@ export class Worker {
 
   resolveConfig(config: Record<string, string>): Promise<Record<string, string>> {
     return this.resolve(config, 'offsets request');
+  }
+
+  /** The Kafka access tasks get (SinkTaskContext.kafka), for plugin capabilities the REST layer drives. */
+  pluginKafka(): KafkaAccess | undefined {
+    return this.o.kafka.pluginAccess?.();
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type ConnectorStateInfo,
   type ConnectorType,
   type Herder,
+  type HerderServices,
   type InitialState,
   type TaskInfo,
   type TaskStateEntry,
@@ -514,6 +515,10 @@ export class DistributedHerder implements Herder {
 
   validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos> {
     return this.views.validate(config, pluginName);
+  }
+
+  services(): HerderServices {
+    return { resolveConfig: (c) => this.o.worker.resolveConfig(c), kafka: () => this.o.worker.pluginKafka() };
   }
 
   async putConnectorConfig(

@@ -7,6 +7,7 @@ import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/regist
 import {
   converterDefaults,
   kafkaClientLogSink,
+  operationsLog,
   producerCompression,
   startRest,
   stopWorker,
@@ -226,6 +227,8 @@ async function assemble(
     ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => taskTransactionalId(groupId, c, t) } } : {}),
   });
   const h = herder;
+  const operations = operationsLog(config, logSink);
+  start.onFailure(() => operations.close());
   start.step('starting the REST listener');
   const {
     rest,
@@ -239,9 +242,11 @@ async function assemble(
     metrics,
     commit: 'erpstream',
     security,
+    operations,
   });
   start.onFailure(() => rest.stop());
   h.workerId = workerId;
+  operations.setWorker(workerId);
   start.step(`joining the worker group ${groupId}`);
   h.start();
   const group = new WorkerGroup<WorkUnit[]>(client, {
@@ -280,6 +285,7 @@ async function assemble(
         () => h.stop(),
         () => group.stop().catch(() => {}),
         () => Promise.allSettled(logs.map((l) => l.stop())),
+        () => operations.close(),
         () => admin.disconnect().catch(() => {}),
         () => kafka.close().catch(() => {}),
       ]),

@@ -1,0 +1,129 @@
+import type { KafkaAccess, Logger } from './plugin.js';
+
+/**
+ * Reconciliation capability: a sink plugin that can say whether a destination holds exactly what it should. The
+ * runtime (REST, CLI through REST) drives it per connector of a customer; the plugin reads its own origin, ledger
+ * and destination with its own SQL layer, so the runtime never imports connector internals.
+ */
+
+/** The four ways a (entity, target) pair can be out of step. */
+export const RECONCILE_CLASSES = ['missing', 'stale', 'extra', 'drift'] as const;
+export type ReconcileClass = (typeof RECONCILE_CLASSES)[number];
+
+export type ReconcileCounts = Record<ReconcileClass, number>;
+
+/** One (entity, target) pair out of step, with what each side holds (versions as decimal text; null: nothing). */
+export interface ReconcileDifference {
+  readonly kind: ReconcileClass;
+  readonly connector: string;
+  readonly entity: string;
+  /** The ledger's destination name (`destination.name`). */
+  readonly destination: string;
+  readonly entityId: string;
+  /** Topic, table or URL. Empty when the origin has the entity but routes it nowhere (and nothing holds it). */
+  readonly target: string;
+  /** What the origin says should be there; null when it should not be there (or the origin has no version). */
+  readonly originVersion: string | null;
+  readonly ledgerVersion: string | null;
+  readonly destinationVersion: string | null;
+  /** Whether the origin routes the entity to this target. */
+  readonly shouldHold: boolean;
+}
+
+export interface ReconcileConnectorReport {
+  readonly connector: string;
+  readonly entity: string;
+  readonly destination: string;
+  readonly destinationType: string;
+  /** Which sides were compared: the destination is read where it can be (jdbc tables, Kafka topics). */
+  readonly compared: { readonly destination: boolean; readonly versions: boolean };
+  /** (entity, target) pairs each side holds; `waiting`: entities whose dependency is not met yet (left alone). */
+  readonly totals: {
+    readonly origin: number;
+    readonly ledger: number;
+    readonly destination: number | null;
+    readonly waiting: number;
+  };
+  readonly counts: ReconcileCounts;
+  /** The first differences of each class, in key order (at most `sample` each). */
+  readonly samples: Record<ReconcileClass, ReconcileDifference[]>;
+  /** Targets read at the destination. */
+  readonly targets: readonly string[];
+  readonly notes: readonly string[];
+  readonly seconds: number;
+}
+
+export interface ReconcileRequest {
+  readonly connector: string;
+  /** The connector's config with `${…}` placeholders resolved (never shown back to anyone). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Kafka, to read a Kafka destination; without it only the ledger is compared for those. */
+  readonly kafka?: KafkaAccess;
+  /** Differences kept per class in the report. */
+  readonly sample: number;
+  /** Every difference in key order, for a caller that acts on them (repair) without holding them all. */
+  readonly onDifference?: (d: ReconcileDifference) => void | Promise<void>;
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+  /** Where sorted runs are spilled (default: the OS temp dir). */
+  readonly tempDir?: string;
+  /** Entries held in memory per sorted run (the memory bound; default 100,000). */
+  readonly runEntries?: number;
+}
+
+export type ReconcileHook = (request: ReconcileRequest) => Promise<ReconcileConnectorReport>;
+
+/** A plugin descriptor that offers reconciliation (the LookupSink does). */
+export interface ReconcilablePlugin {
+  readonly reconcile: ReconcileHook;
+}
+
+export function reconcileHookOf(plugin: unknown): ReconcileHook | undefined {
+  const hook = (plugin as Partial<ReconcilablePlugin> | null | undefined)?.reconcile;
+  return typeof hook === 'function' ? hook : undefined;
+}
+
+export function emptyCounts(): ReconcileCounts {
+  return { missing: 0, stale: 0, extra: 0, drift: 0 };
+}
+
+/** The customer-wide answer: every reconcilable connector of the customer. */
+export interface ReconcileReport {
+  readonly customer: string;
+  readonly inSync: boolean;
+  readonly counts: ReconcileCounts;
+  /** Per class, the first differences over all connectors. */
+  readonly samples: Record<ReconcileClass, ReconcileDifference[]>;
+  readonly connectors: readonly ReconcileConnectorReport[];
+  /** The audit entry of this run (null where no operations log is available). */
+  readonly operationId: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+/** Adds up connector reports into the customer's report. */
+export function customerReport(
+  customer: string,
+  reports: readonly ReconcileConnectorReport[],
+  sample: number,
+  times: { startedAt: string; finishedAt: string; operationId?: string | null },
+): ReconcileReport {
+  const counts = emptyCounts();
+  const samples = { missing: [], stale: [], extra: [], drift: [] } as Record<ReconcileClass, ReconcileDifference[]>;
+  for (const r of reports) {
+    for (const k of RECONCILE_CLASSES) {
+      counts[k] += r.counts[k];
+      for (const d of r.samples[k]) if (samples[k].length < sample) samples[k].push(d);
+    }
+  }
+  return {
+    customer,
+    inSync: RECONCILE_CLASSES.every((k) => counts[k] === 0),
+    counts,
+    samples,
+    connectors: reports,
+    operationId: times.operationId ?? null,
+    startedAt: times.startedAt,
+    finishedAt: times.finishedAt,
+  };
+}
