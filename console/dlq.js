@@ -3,16 +3,19 @@
 import { api, customers, qs } from '/console/api.js';
 import { changed, h, table, timeCell } from '/console/dom.js';
 
-function pretty(v) {
+/** A record as text: JSON pretty-printed, a JsonConverter envelope ({schema, payload}) shown as its payload. */
+function pretty(v, indent = 2) {
   if (v === null || v === undefined) return 'null';
+  let data = v;
   if (typeof v === 'string') {
     try {
-      return JSON.stringify(JSON.parse(v), null, 2);
+      data = JSON.parse(v);
     } catch {
       return v;
     }
   }
-  return JSON.stringify(v, null, 2);
+  if (data && typeof data === 'object' && 'schema' in data && 'payload' in data) data = data.payload;
+  return JSON.stringify(data, null, indent);
 }
 
 export async function mount(root, { params, setStatus }) {
@@ -110,7 +113,7 @@ export async function mount(root, { params, setStatus }) {
         ),
         h('td', { class: 'num' }, key),
         h('td', {}, timeCell(r.timestamp)),
-        h('td', {}, pretty(r.key)),
+        h('td', { class: 'key' }, pretty(r.key, 0)),
         h('td', {}, e.stage ?? ''),
         h(
           'td',
@@ -183,7 +186,7 @@ export async function mount(root, { params, setStatus }) {
     shown = data.records ?? [];
     topic = data.topic ?? '';
     render(topic);
-    box.append(pager);
+    if (next || after) box.append(pager);
   }
   return { refresh, every: 5000 };
 }

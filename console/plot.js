@@ -25,7 +25,7 @@ export function formatValue(v, unit) {
         ? `${(v / 1000).toFixed(1)} s`
         : `${Math.round(v)} ms`;
   if (unit === '/s') return `${v >= 100 ? Math.round(v) : Number(v.toFixed(1))}/s`;
-  return String(Math.round(v));
+  return Number.isInteger(v) ? String(v) : v >= 10 ? String(Math.round(v)) : v.toFixed(1);
 }
 
 /**

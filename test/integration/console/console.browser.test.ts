@@ -75,6 +75,19 @@ describe('console: overview', () => {
     await row.locator('.state', { hasText: 'RUNNING' }).waitFor();
   });
 
+  it("shows each customer's counts (delivered, waiting, parked, stale-dropped, DLQ)", async () => {
+    await page.goto(`${p.url}/console/#overview`);
+    for (const customer of ['acme', 'globex']) {
+      const row = page.locator(`tr.customer[data-customer="${customer}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      await eventually(
+        `${customer} delivered > 0`,
+        async () => Number((await row.locator('.delivered').textContent())?.replace(/\D/g, '')) > 0,
+      );
+    }
+    await screenshot(page, 'overview');
+  });
+
   it('shows hostile names and traces as text, never as markup', async () => {
     const name = `<img src=x onerror="window.__pwned=1">-${p.runId}`;
     await p.client.createConnector(name, {
@@ -92,19 +105,6 @@ describe('console: overview', () => {
     } finally {
       await p.client.deleteConnector(name);
     }
-  });
-
-  it("shows each customer's counts (delivered, waiting, parked, stale-dropped, DLQ)", async () => {
-    await page.goto(`${p.url}/console/#overview`);
-    for (const customer of ['acme', 'globex']) {
-      const row = page.locator(`tr.customer[data-customer="${customer}"]`);
-      await row.waitFor({ timeout: 15_000 });
-      await eventually(
-        `${customer} delivered > 0`,
-        async () => Number((await row.locator('.delivered').textContent())?.replace(/\D/g, '')) > 0,
-      );
-    }
-    await screenshot(page, 'overview');
   });
 });
 

@@ -17,6 +17,9 @@ describe('console plot axis and labels', () => {
     expect(formatValue(65_000, 'ms')).toBe('65 s');
     expect(formatValue(3.14159, '/s')).toBe('3.1/s');
     expect(formatValue(250.4, '/s')).toBe('250/s');
-    expect(formatValue(7.6, '')).toBe('8');
+    expect(formatValue(7.6, '')).toBe('7.6');
+    expect(formatValue(2.5, '')).toBe('2.5');
+    expect(formatValue(12.4, '')).toBe('12');
+    expect(formatValue(3, '')).toBe('3');
   });
 });
