@@ -95,10 +95,25 @@ export async function mount(root, { params, setStatus }) {
   filter.addEventListener('input', () => render());
 
   function render(topic) {
-    const rows = matching().map((r) => {
+    const rows = matching().flatMap((r) => {
       const key = `${r.partition}:${r.offset}`;
       const e = r.error ?? {};
-      return h(
+      // The record's value and headers, on a full-width row of their own under it (opened by its Value button).
+      const detail = h(
+        'tr',
+        { class: 'dlq-detail', hidden: true },
+        h(
+          'td',
+          { colspan: 9 },
+          h(
+            'div',
+            { class: 'payload' },
+            h('pre', {}, r.valueEncoding === 'base64' ? `(binary, base64) ${r.value}` : pretty(r.value)),
+            h('pre', {}, pretty(r.headers)),
+          ),
+        ),
+      );
+      const main = h(
         'tr',
         { class: 'dlq-record', dataset: { offset: r.offset, partition: r.partition } },
         h(
@@ -130,11 +145,17 @@ export async function mount(root, { params, setStatus }) {
           'td',
           {},
           h(
-            'details',
-            {},
-            h('summary', {}, 'value'),
-            h('pre', {}, r.valueEncoding === 'base64' ? `(binary, base64) ${r.value}` : pretty(r.value)),
-            h('pre', {}, pretty(r.headers)),
+            'button',
+            {
+              class: 'show-value',
+              'aria-expanded': 'false',
+              onclick: (ev) => {
+                const open = detail.hidden;
+                detail.hidden = !open;
+                ev.target.setAttribute('aria-expanded', String(open));
+              },
+            },
+            'Value',
           ),
         ),
         h(
@@ -154,11 +175,16 @@ export async function mount(root, { params, setStatus }) {
           ),
         ),
       );
+      return [main, detail];
     });
     box.replaceChildren(
-      h('p', { class: 'count' }, topic ? `Topic ${topic}: ${rows.length} record${rows.length === 1 ? '' : 's'}` : ''),
+      h(
+        'p',
+        { class: 'count' },
+        topic ? `Topic ${topic}: ${rows.length / 2} record${rows.length === 2 ? '' : 's'}` : '',
+      ),
       table(
-        ['', 'Partition:offset', 'Time', 'Key', 'Stage', 'Error', 'Original record', 'Value / headers', ''],
+        ['', 'Partition:offset', 'Time', 'Key', 'Stage', 'Error', 'Original record', '', ''],
         rows,
         'The dead-letter topic is empty.',
       ),

@@ -156,8 +156,9 @@ describe('console: dead letters', () => {
     const row = page.locator('tr.dlq-record', { hasText: POISON });
     await row.waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toMatch(/77/);
-    await row.locator('summary', { hasText: 'value' }).click();
-    expect(await row.textContent()).toContain('onerror');
+    await row.getByRole('button', { name: 'Value' }).click();
+    const payload = page.locator('tr.dlq-detail:visible');
+    expect(await payload.textContent()).toContain('onerror');
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     await screenshot(page, 'dlq');
