@@ -73,6 +73,13 @@ describe('console: overview', () => {
       async () => (await p.client.getConnectorStatus(name)).connector.state === 'RUNNING',
     );
     await row.locator('.state', { hasText: 'RUNNING' }).waitFor();
+    // A task's Restart: POST /connectors/{c}/tasks/0/restart, accepted, and the task runs again.
+    await page.locator(`tr.task[data-connector="${name}"]`).getByRole('button', { name: 'Restart' }).click();
+    await page.locator('#status', { hasText: `restart ${name}-0: accepted` }).waitFor();
+    await eventually(
+      'the restarted task RUNNING',
+      async () => (await p.client.getConnectorStatus(name)).tasks[0]?.state === 'RUNNING',
+    );
   });
 
   it("shows each customer's counts (delivered, waiting, parked, stale-dropped, DLQ)", async () => {
