@@ -8,6 +8,17 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   // The bin launcher is plain JavaScript run by Node.
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
+  // The operations console's page: plain ES modules run by the browser (no build step).
+  {
+    files: ['console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'Node', 'URLSearchParams', 'setInterval', 'clearInterval'].map(
+          (g) => [g, 'readonly'],
+        ),
+      ),
+    },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

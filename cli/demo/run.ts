@@ -77,6 +77,8 @@ export interface DemoResult {
   /** The last progress snapshot, and the most rows parked at once (proof the races happened). */
   final: DemoProgress | null;
   peakParked: number;
+  /** The worker's operations console while the demo runs. */
+  consoleUrl?: string;
 }
 
 interface StackEnv {
@@ -439,6 +441,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     o.log(
       `Worker started in this process at ${worker.url} (${o.format === 'avro' ? 'Avro through the schema registry' : 'JSON with schemas'}; log ${logFile}).`,
     );
+    result.consoleUrl = `${worker.url}/console/`;
+    o.log(`Operations console: ${result.consoleUrl} (open it while the demo runs: customers, plots, parked records).`);
 
     const client = new ConnectClient({ url: worker.url });
     const applied = connectors.map((c) => ({ ...c, config: withFileReferences(c.config, erpFile) }));

@@ -8,6 +8,7 @@ import { frameworkConfigDef } from '../worker/connector-config.js';
 
 import { HttpError } from './http-error.js';
 import { reconcileRoutes } from './routes-reconcile.js';
+import { type ConsoleState, consolePageRoutes } from './routes-console-page.js';
 import type { OpsServices } from './ops.js';
 import { consoleRoutes } from './routes-console.js';
 import type { OperationsLog } from '../operations/audit-log.js';
@@ -22,7 +23,7 @@ export interface RouteContext {
   herder: Herder;
   registry: PluginRegistry;
   levels: LogLevelRegistry;
-  server: { version: string; commit: string; metrics: WorkerMetrics | undefined };
+  server: { version: string; commit: string; metrics: WorkerMetrics | undefined; console?: ConsoleState };
   res: ServerResponse;
   /** The /erpstream/v1 operations endpoints' services (absent: those endpoints answer 404). */
   ops?: OpsServices;
@@ -340,4 +341,5 @@ export const routes: Route[] = [
   ...reconcileRoutes,
   ...consoleRoutes,
   ...operationsRoutes,
+  ...consolePageRoutes,
 ];

@@ -8,6 +8,7 @@ import type { WorkerMetrics } from '../worker/metrics.js';
 import type { Herder } from '../worker/herder-types.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { HttpError, matchRoute, routes, type RouteContext } from './routes.js';
+import type { ConsoleState } from './routes-console-page.js';
 import { type RequestTarget, parseRequestTarget } from './request-target.js';
 import { accepts, allowedMethods } from './negotiation.js';
 import { requestSecrets } from './request-secrets.js';
@@ -31,6 +32,8 @@ export interface RestServerOptions {
   auth?: RestAuth;
   /** Serve HTTPS instead of HTTP. */
   tls?: RestTls;
+  /** The operations console's page switch and metric history (runtime/rest/routes-console-page.ts). */
+  console?: ConsoleState;
   /** Services of the /erpstream/v1 operations endpoints (runtime/rest/ops.ts); closed with the server. */
   ops?: OpsServices;
   /** The cluster-wide operations audit log (`/erpstream/v1/operations`). */
@@ -78,12 +81,14 @@ export class RestServer {
     this.server = server;
     // Accept errors (EMFILE, …) after listen: log them; the server keeps listening.
     server.on('error', (e) => this.o.logger.error('REST server error', { error: e }));
+    this.o.console?.history.start();
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return { host: addr.address, port: addr.port, url: `${this.o.tls ? 'https' : 'http'}://${host}:${addr.port}` };
   }
 
   async stop(): Promise<void> {
+    this.o.console?.history.stop();
     const s = this.server;
     this.server = null;
     await this.o.ops?.close().catch(() => {});
@@ -146,7 +151,12 @@ export class RestServer {
         herder: this.o.herder,
         registry: this.o.registry,
         levels: this.o.levels,
-        server: { version: this.o.version, commit: this.o.commit, metrics: this.o.metrics },
+        server: {
+          version: this.o.version,
+          commit: this.o.commit,
+          metrics: this.o.metrics,
+          ...(this.o.console ? { console: this.o.console } : {}),
+        },
         res,
         ...(this.o.ops ? { ops: this.o.ops } : {}),
         principal: requestPrincipal(req, this.o.auth),

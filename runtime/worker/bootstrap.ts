@@ -9,6 +9,7 @@ import type { WorkerConfig } from './config.js';
 import type { Compression } from './kafka-port.js';
 import type { Herder } from './herder-types.js';
 import type { WorkerMetrics } from './metrics.js';
+import { MetricHistory } from './metric-history.js';
 import { DEFAULT_OPERATIONS_TOPIC, KafkaOperationsLog } from '../operations/audit-log.js';
 import type { OperationsLog } from '../operations/audit-log.js';
 
@@ -98,6 +99,10 @@ export async function startRest(
     commit: o.commit,
     ...(o.security.auth ? { auth: o.security.auth } : {}),
     ...(o.security.tls ? { tls: o.security.tls } : {}),
+    console: {
+      enabled: config.parsed.bool('console.enabled'),
+      history: new MetricHistory(o.metrics, { stepMs: config.parsed.int('console.history.interval.ms') }),
+    },
     ops: new OpsServices({
       registry: o.registry,
       workerProps: config.originals,

@@ -286,6 +286,25 @@ export const workerConfigDef = new ConfigDef()
     documentation: 'Allow PUT /connectors/{c}/topics/reset.',
   })
   .define({
+    name: 'console.enabled',
+    type: 'BOOLEAN',
+    defaultValue: true,
+    importance: 'LOW',
+    documentation:
+      'Serve the operations console (a web page) at /console/ on the REST listener, with its auth and TLS. ' +
+      'false: /console/ answers 404; the REST API, /erpstream/v1/... included, is unchanged.',
+  })
+  .define({
+    name: 'console.history.interval.ms',
+    type: 'INT',
+    defaultValue: 5000,
+    validator: Validators.between(1000, 60000),
+    importance: 'LOW',
+    documentation:
+      'How often the worker samples its connectors for the console plots (GET /erpstream/v1/metrics/history). ' +
+      'The history keeps one hour, in memory.',
+  })
+  .define({
     name: 'log.level',
     type: 'STRING',
     defaultValue: 'INFO',

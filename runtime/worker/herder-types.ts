@@ -123,6 +123,12 @@ export interface Herder {
   alterConnectorOffsets(name: string, offsets: ConnectorOffsets): Promise<string>;
   resetConnectorOffsets(name: string): Promise<string>;
   validateConnectorConfig(config: Record<string, string | null>, pluginName?: string): Promise<ConfigInfos>;
+  /**
+   * erpstream extension (distributed mode): a GET answered by each other worker of the group, with the
+   * forwarding credentials, for what only lives in each worker's memory (the console's metric history).
+   * A worker that does not answer is named in `failed`. Standalone herders have no peers.
+   */
+  askPeers?(path: string): Promise<{ answers: Array<{ workerId: string; body: unknown }>; failed: string[] }>;
   /** What routes of plugin capabilities (reconcile, inspection) need from the worker; absent on test herders. */
   services?(): HerderServices;
 }

@@ -13,6 +13,35 @@ interface TaskCounters {
   dlq: () => number;
   progress: Record<string, unknown> | undefined;
   waiting: WaitingStatus | null;
+  captureLag: LagStats;
+  deliveryLag: LagStats;
+}
+
+/**
+ * Lags observed since the history last sampled them (`sum`/`count`/`max`), and the last one seen (the
+ * Prometheus gauge). Capture lag: origin change time (the Debezium envelope's `source.ts_ms`) to Kafka's ack.
+ * Delivery lag: the Kafka record's timestamp to the end of the sink's put() for it.
+ */
+export interface LagStats {
+  sum: number;
+  count: number;
+  max: number;
+  last: number | null;
+}
+
+const emptyLag = (): LagStats => ({ sum: 0, count: 0, max: 0, last: null });
+
+/** A task's counters as the metric history reads them. */
+export interface TaskSnapshot {
+  connector: string;
+  task: number;
+  polled: number;
+  produced: number;
+  put: number;
+  progress: Record<string, unknown> | undefined;
+  /** Mean lag since the previous snapshot (null: none observed), then reset. */
+  captureLagMs: number | null;
+  deliveryLagMs: number | null;
 }
 
 export interface TaskMetrics {
@@ -24,6 +53,25 @@ export interface TaskMetrics {
   progress(info: Record<string, unknown>): void;
   /** The task waits for an outage (null: no longer). */
   waiting(w: WaitingStatus | null): void;
+  captureLag(ms: number): void;
+  deliveryLag(ms: number): void;
+}
+
+function observe(l: LagStats, ms: number): void {
+  const v = Math.max(0, ms); // clocks of the ERP and of this host may disagree by a little
+  l.sum += v;
+  l.count++;
+  if (v > l.max) l.max = v;
+  l.last = v;
+}
+
+function drain(l: LagStats): number | null {
+  if (l.count === 0) return null;
+  const mean = l.sum / l.count;
+  l.sum = 0;
+  l.count = 0;
+  l.max = 0;
+  return mean;
 }
 
 export class WorkerMetrics {
@@ -45,6 +93,8 @@ export class WorkerMetrics {
           dlq: () => 0,
           progress: undefined,
           waiting: null,
+          captureLag: emptyLag(),
+          deliveryLag: emptyLag(),
         },
       };
       this.tasks.set(key, entry);
@@ -61,7 +111,23 @@ export class WorkerMetrics {
       dlq: (read) => void (c.dlq = read),
       progress: (info) => void (c.progress = info),
       waiting: (w) => void (c.waiting = w),
+      captureLag: (ms) => observe(c.captureLag, ms),
+      deliveryLag: (ms) => observe(c.deliveryLag, ms),
     };
+  }
+
+  /** Every task's counters, draining the lags observed since the last call (the metric history's sampler). */
+  snapshot(): TaskSnapshot[] {
+    return [...this.tasks.values()].map(({ connector, task, c }) => ({
+      connector,
+      task,
+      polled: c.polled,
+      produced: c.produced,
+      put: c.put,
+      progress: c.progress,
+      captureLagMs: drain(c.captureLag),
+      deliveryLagMs: drain(c.deliveryLag),
+    }));
   }
 
   /** What a task waits for, if it waits for an outage. */
@@ -96,6 +162,18 @@ export class WorkerMetrics {
         'gauge',
         'How long the task has been waiting for a broker, registry or database to come back (0: not waiting)',
         (c) => (c.waiting ? Math.max(0, (Date.now() - Date.parse(c.waiting.since)) / 1000) : 0),
+      ],
+      [
+        'erpstream_task_capture_lag_seconds',
+        'gauge',
+        'Last observed capture lag: origin change time (source.ts_ms) to Kafka acknowledgement (source tasks)',
+        (c) => (c.captureLag.last ?? 0) / 1000,
+      ],
+      [
+        'erpstream_task_delivery_lag_seconds',
+        'gauge',
+        "Last observed delivery lag: Kafka record timestamp to the end of the sink's put() (sink tasks)",
+        (c) => (c.deliveryLag.last ?? 0) / 1000,
       ],
     ];
     const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

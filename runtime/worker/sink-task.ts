@@ -41,7 +41,12 @@ export interface SinkTaskDeps {
   logger: Logger;
   listener: TaskListener;
   onTopic(topic: string): void;
-  metrics?: { consumed(n: number): void; put(n: number): void; offsetCommit(ms: number): void };
+  metrics?: {
+    consumed(n: number): void;
+    put(n: number): void;
+    offsetCommit(ms: number): void;
+    deliveryLag?(ms: number): void;
+  };
   /** How long offsets a commit could not cover yet wait before the next try (`offset.flush.interval.ms`). */
   commitIntervalMs?: number;
 }
@@ -359,6 +364,7 @@ export class WorkerSinkTask {
       }
       await this.put(records);
       d.metrics?.put(records.length);
+      observeDeliveryLag(d.metrics?.deliveryLag, records);
       if (this.rewinds.size > 0) this.applyRewinds();
       await this.commit(partitionsOf(batch));
     } catch (error) {
@@ -484,4 +490,17 @@ export class WorkerSinkTask {
     }
     this.scheduleCommit();
   }
+}
+
+/**
+ * Delivery lag (Kafka record timestamp → put() done) for the console and /metrics: put() returns once the
+ * records are delivered (or parked). Only a batch's first and last records are read.
+ */
+function observeDeliveryLag(observe: ((ms: number) => void) | undefined, records: readonly SinkRecord[]): void {
+  if (!observe || records.length === 0) return;
+  const now = Date.now();
+  const first = records[0]!.timestamp;
+  const last = records[records.length - 1]!.timestamp;
+  if (first !== null && first > 0) observe(now - first);
+  if (records.length > 1 && last !== null && last > 0) observe(now - last);
 }

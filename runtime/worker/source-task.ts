@@ -7,6 +7,7 @@ import {
   type SourcePartition,
   type SourceRecord,
   type SourceTask,
+  Struct,
 } from '../api/index.js';
 import { fallbackBytes } from '../errors/dlq.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
@@ -40,7 +41,12 @@ export interface SourceTaskDeps {
   onTopic(topic: string): void;
   /** Creates a topic the first time the task writes to it (the client never auto-creates). */
   ensureTopic(topic: string): Promise<void>;
-  metrics?: { polled(n: number): void; produced(n: number): void; offsetCommit(ms: number): void };
+  metrics?: {
+    polled(n: number): void;
+    produced(n: number): void;
+    offsetCommit(ms: number): void;
+    captureLag?(ms: number): void;
+  };
   /**
    * Exactly-once (KIP-618): records and their source offsets go to Kafka in one transaction, committed
    * after every poll (`poll`) or every intervalMs (`interval`); `producer` is then unused.
@@ -388,6 +394,21 @@ export class WorkerSourceTask {
     this.inflight = sending;
   }
 
+  /**
+   * Capture lag (origin change → Kafka ack) for the console and /metrics, from the Debezium envelope's
+   * `source.ts_ms` of the records as the connector made them (before transforms). Only a batch's first and
+   * last records are read: the lag of a batch lies between them, and the hot path stays a hot path.
+   */
+  private observeCaptureLag(records: readonly SourceRecord[]): void {
+    const observe = this.d.metrics?.captureLag;
+    if (!observe || records.length === 0) return;
+    const now = Date.now();
+    for (const r of records.length === 1 ? [records[0]!] : [records[0]!, records[records.length - 1]!]) {
+      const ts = envelopeSourceTsMs(r.value);
+      if (ts !== null) observe(now - ts);
+    }
+  }
+
   /** Sends one batch; once Kafka acknowledged it, tells the task and lets the batch's offsets advance. */
   private async sendAndRecord(out: OutRecord[], sent: SourceRecord[], records: SourceRecord[]): Promise<void> {
     const { d } = this;
@@ -395,6 +416,7 @@ export class WorkerSourceTask {
       const acks = await this.op.execute('KAFKA_PRODUCE', 'producer', () => d.producer.send(out), {});
       if (acks.ok) {
         d.metrics?.produced(out.length);
+        this.observeCaptureLag(sent);
         const topics = new Set(out.map((o) => o.topic));
         for (const t of topics) d.onTopic(t);
         sent.forEach((r, i) => {
@@ -472,6 +494,7 @@ export class WorkerSourceTask {
     this.uncommitted = [];
     d.metrics?.produced(done.length);
     d.metrics?.offsetCommit(Date.now() - started);
+    this.observeCaptureLag(done.map(([r]) => r));
     for (const [r, a] of done) {
       d.task.commitRecord?.(
         r,
@@ -499,4 +522,14 @@ export class WorkerSourceTask {
     this.d.metrics?.offsetCommit(Date.now() - started);
     await this.d.task.commit?.();
   }
+}
+
+/** `source.ts_ms` of a Debezium-style envelope (epoch ms), or null for any other value. */
+export function envelopeSourceTsMs(value: unknown): number | null {
+  if (!(value instanceof Struct) || !value.schema.fields?.some((f) => f.name === 'source')) return null;
+  const source = value.get('source');
+  if (!(source instanceof Struct) || !source.schema.fields?.some((f) => f.name === 'ts_ms')) return null;
+  const ts = source.get('ts_ms');
+  const n = typeof ts === 'bigint' ? Number(ts) : typeof ts === 'number' ? ts : NaN;
+  return Number.isFinite(n) && n > 0 ? n : null;
 }

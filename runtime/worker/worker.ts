@@ -295,7 +295,7 @@ export class Worker {
           offsetFlushIntervalMs: this.o.offsetFlushIntervalMs,
           onTopic,
           ensureTopic: (t) => this.ensureTopic(t, connectorConfig),
-          metrics: { polled: m.polled, produced: m.produced, offsetCommit: m.offsetCommit },
+          metrics: { polled: m.polled, produced: m.produced, offsetCommit: m.offsetCommit, captureLag: m.captureLag },
           ...(transactions ? { transactions } : {}),
         });
         if (starting.signal.aborted) throw new StoppedWhileWaitingError('the task to start');
@@ -357,7 +357,7 @@ export class Worker {
           logger,
           listener,
           onTopic,
-          metrics: { consumed: m.polled, put: m.put, offsetCommit: m.offsetCommit },
+          metrics: { consumed: m.polled, put: m.put, offsetCommit: m.offsetCommit, deliveryLag: m.deliveryLag },
           commitIntervalMs: this.o.offsetFlushIntervalMs,
         });
         this.tasks.set(key, runner);

@@ -459,6 +459,18 @@ export class DistributedHerder implements Herder {
     return { status: res.status, body };
   }
 
+  async askPeers(path: string): Promise<{ answers: Array<{ workerId: string; body: unknown }>; failed: string[] }> {
+    const peers = (this.view?.members ?? []).filter((m) => m.workerId !== this.workerId);
+    const results = await Promise.allSettled(peers.map((m) => this.forward(m.url, { method: 'GET', path })));
+    const answers: Array<{ workerId: string; body: unknown }> = [];
+    const failed: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') answers.push({ workerId: peers[i]!.workerId, body: r.value.body });
+      else failed.push(peers[i]!.workerId);
+    });
+    return { answers, failed };
+  }
+
   private static path(name: string, suffix = ''): string {
     return `/connectors/${encodeURIComponent(name)}${suffix}`;
   }

@@ -148,6 +148,7 @@ describe('erpstream demo', () => {
     // The narrative (stderr with -o json) says what it used and what it cleaned up.
     expect(run.stderr).toContain('answer: using them');
     expect(run.stderr).toContain('ERP database: PostgreSQL');
+    expect(run.stderr).toMatch(/Operations console: http:\/\/127\.0\.0\.1:\d+\/console\//);
     expect(run.stderr).toContain('reach the connectors as ${file:…} references');
     expect(run.stderr).toMatch(/Deleted \d+ topics, \d+ consumer groups and \d+ schema subjects/);
     expect(run.stderr).toContain('The stack was already running and keeps running.');

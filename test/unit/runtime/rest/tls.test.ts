@@ -75,6 +75,29 @@ describe('REST API over TLS', () => {
     await expect(getJson(`${h.url}/connectors`, '')).rejects.toThrow();
   });
 
+  it('serves the operations console on the same https listener, with the same auth', async () => {
+    h = await startHarness({
+      listeners: 'https://127.0.0.1:0',
+      'listeners.https.ssl.keystore.location': keys.pem,
+      'rest.auth.type': 'basic',
+      'rest.auth.basic.username': 'ops',
+      'rest.auth.basic.password': 'tls-pa55',
+    });
+    const get = (p: string, auth?: string) =>
+      new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+        request(`${h!.url}${p}`, { ca: keys.cert, headers: auth ? { authorization: auth } : {} }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const basic = `Basic ${Buffer.from('ops:tls-pa55').toString('base64')}`;
+    expect(await get('/console/', basic)).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
+    expect((await get('/erpstream/v1/metrics/history', basic)).status).toBe(200);
+    expect((await get('/console/')).status).toBe(401);
+  });
+
   it('names the key when the keystore is missing or is not a key plus certificate', async () => {
     await expect(startHarness({ listeners: 'https://127.0.0.1:0' })).rejects.toThrow(
       'listeners.https.ssl.keystore.location',
