@@ -15,6 +15,7 @@ import { type ConfigTransformer, hasPlaceholder } from '../config-providers/inde
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import { taskTransformProblems } from './task-transforms.js';
+import { pluginVersionProblem } from '../plugins/plugin-version.js';
 import { configError, frameworkConfigDef, sinkTopicChecks } from './connector-config.js';
 import { HerderError, badRequest } from './herder-types.js';
 import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
@@ -41,7 +42,7 @@ function findWithoutSuffix(registry: PluginRegistry, name: string): ConnectorPlu
 
 /** The full spec of a connector: framework keys first, then the plugin's own (as Connect orders them). */
 export function connectorConfigDef(plugin: ConnectorPlugin): ConfigDef {
-  return frameworkConfigDef(plugin.type).include(plugin.config);
+  return frameworkConfigDef(plugin.type, plugin.version).include(plugin.config);
 }
 
 /** Connect's name matching for PUT /connector-plugins/{p}/config/validate. */
@@ -97,6 +98,34 @@ function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValu
 }
 
 /**
+ * KIP-891 version keys of the connector and its converters (the chain's are checked with the chain). A version
+ * we do not have marks the class key and its version key, as Connect 4.x reports it.
+ */
+function pluginVersionChecks(registry: PluginRegistry, plugin: ConnectorPlugin, props: RawConfig): ConfigValueResult[] {
+  const out: ConfigValueResult[] = [];
+  const check = (classKey: string, found: { className: string; version: string } | undefined) => {
+    const spec = props[`${classKey}.plugin.version`];
+    if (!found || typeof spec !== 'string') return;
+    const problem = pluginVersionProblem(found.className, found.version, spec);
+    if (problem) {
+      out.push(configError(classKey, problem, props[classKey] ?? null));
+      out.push(configError(`${classKey}.plugin.version`, problem, spec));
+    }
+  };
+  check('connector', { className: plugin.className, version: plugin.version });
+  for (const [key, type] of [
+    ['key.converter', 'converter'],
+    ['value.converter', 'converter'],
+    ['header.converter', 'header_converter'],
+  ] as const) {
+    const cls = props[key];
+    if (typeof cls === 'string' && cls.trim() !== '') check(key, registry.find(type, cls));
+  }
+  // connector.plugin.version's errors show on connector.class too
+  return out.map((r) => (r.name === 'connector' ? { ...r, name: 'connector.class' } : r));
+}
+
+/**
  * Validates a connector config into Connect's ConfigInfos: the framework keys, the plugin's keys, the
  * connector's own validate(), sink topic checks, converter classes and the transform chain.
  */
@@ -127,6 +156,7 @@ export async function validateConnectorConfig(
   const extra: ConfigValueResult[] = [
     ...placeholderErrors,
     ...converterChecks(registry, props),
+    ...pluginVersionChecks(registry, plugin, props),
     ...nullChecks(plugin, rawConfig),
   ];
   if (plugin.type === 'sink') {

@@ -237,7 +237,6 @@ async function assemble(
     levels,
     logger,
     metrics,
-    commit: 'erpstream',
     security,
   });
   start.onFailure(() => rest.stop());
