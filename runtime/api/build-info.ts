@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * erpstream's own version and commit, in one place: what `GET /` reports, what built-in plugins report and what
  * `erpstream --version` prints. The version comes from package.json; the commit from ERPSTREAM_COMMIT, else the
- * `build-info.json` that `npm run build` writes next to the compiled code (a package or image has no .git), else
+ * `dist/build-info.json` that `npm run build` writes (when running from dist: a package or image has no .git), else
  * the git checkout the code runs from, else "unknown". Read once, synchronously, at first use.
  */
 export interface BuildInfo {
@@ -80,7 +80,9 @@ export function buildInfo(): BuildInfo {
   if (cached) return cached;
   const root = packageRoot();
   const pkg = root ? readJson(path.join(root, 'package.json')) : null;
-  const built = root ? (readJson(path.join(root, 'dist', 'build-info.json')) ?? {}) : {};
+  // build-info.json describes the compiled code only: sources run by tsx follow the checkout's HEAD instead
+  const fromDist = root !== null && fileURLToPath(import.meta.url).startsWith(path.join(root, 'dist') + path.sep);
+  const built = fromDist ? (readJson(path.join(root, 'dist', 'build-info.json')) ?? {}) : {};
   const version = typeof pkg?.version === 'string' ? pkg.version : 'unknown';
   const commit =
     process.env.ERPSTREAM_COMMIT?.trim() ||
