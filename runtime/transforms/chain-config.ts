@@ -212,6 +212,20 @@ function pluginVersionKey(
   };
 }
 
+/** A version the plugin does not satisfy is reported on `<prefix>type` too, as Connect 4.x reports it. */
+function versionOnType(
+  prefix: string,
+  raw: RawConfig,
+  plugin: { className: string; version: string } | undefined,
+): ConfigValueResult[] {
+  const spec = raw[`${prefix}plugin.version`];
+  if (!plugin || typeof spec !== 'string') return [];
+  const problem = pluginVersionProblem(plugin.className, plugin.version, spec);
+  return problem
+    ? [{ name: `${prefix}type`, value: raw[`${prefix}type`], recommendedValues: [], errors: [problem], visible: true }]
+    : [];
+}
+
 /** Connect's ConfigDef.embed: the plugin's keys under `prefix`, in `group`, after `startOrder`. */
 function embed(def: ConfigDef, prefix: string, group: string, startOrder: number, plugin: ConfigDef, skip: string[]) {
   let order = startOrder;
@@ -280,6 +294,7 @@ export function analyzeChainConfig(config: ConnectorConfigInput, registry: Plugi
     const typeName = raw[`${prefix}type`];
     const plugin = typeof typeName === 'string' ? registry.find('transformation', typeName) : undefined;
     def.define(pluginVersionKey(prefix, group, 'transformation', alias, plugin));
+    extra.push(...versionOnType(prefix, raw, plugin));
     for (const [key, message] of Object.entries(plugin?.removedKeys ?? {})) {
       const value = raw[`${prefix}${key}`];
       if (value === undefined || value === null) continue;
@@ -361,6 +376,7 @@ export function analyzeChainConfig(config: ConnectorConfigInput, registry: Plugi
     const typeName = raw[`${prefix}type`];
     const plugin = typeof typeName === 'string' ? registry.find('predicate', typeName) : undefined;
     def.define(pluginVersionKey(prefix, group, 'predicate', alias, plugin));
+    extra.push(...versionOnType(prefix, raw, plugin));
     if (plugin) embed(def, prefix, group, 2, plugin.config, ['type']);
   }
   return { raw, def, aliases, extra };

@@ -65,8 +65,15 @@ function pluginVersionKey(
   };
 }
 
-/** `connectorVersion`: the default of connector.plugin.version (Connect shows the installed plugin's version). */
-export function commonConnectorConfigDef(connectorVersion: string | null = null): ConfigDef {
+/** The versions the KIP-891 keys default to (Connect shows the installed plugins' versions); null when unknown. */
+export interface PluginVersionDefaults {
+  connector?: string | null;
+  key?: string | null;
+  value?: string | null;
+  header?: string | null;
+}
+
+export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
   return new ConfigDef()
     .define({
       name: 'name',
@@ -94,7 +101,7 @@ export function commonConnectorConfigDef(connectorVersion: string | null = null)
       pluginVersionKey('connector.plugin.version', 3, 'connector', {
         importance: 'MEDIUM',
         width: 'MEDIUM',
-        defaultValue: connectorVersion,
+        defaultValue: versions.connector ?? null,
       }),
     )
     .define({
@@ -132,7 +139,13 @@ export function commonConnectorConfigDef(connectorVersion: string | null = null)
       displayName: 'Key converter class',
       documentation: CONVERTER_DOC.replace('%s', 'keys'),
     })
-    .define(pluginVersionKey('key.converter.plugin.version', 7, 'key converter', { importance: 'LOW', width: 'SHORT' }))
+    .define(
+      pluginVersionKey('key.converter.plugin.version', 7, 'key converter', {
+        importance: 'LOW',
+        width: 'SHORT',
+        defaultValue: versions.key ?? null,
+      }),
+    )
     .define({
       name: 'value.converter',
       type: 'CLASS',
@@ -145,7 +158,11 @@ export function commonConnectorConfigDef(connectorVersion: string | null = null)
       documentation: CONVERTER_DOC.replace('%s', 'values'),
     })
     .define(
-      pluginVersionKey('value.converter.plugin.version', 9, 'value converter', { importance: 'LOW', width: 'SHORT' }),
+      pluginVersionKey('value.converter.plugin.version', 9, 'value converter', {
+        importance: 'LOW',
+        width: 'SHORT',
+        defaultValue: versions.value ?? null,
+      }),
     )
     .define({
       name: 'header.converter',
@@ -164,6 +181,7 @@ export function commonConnectorConfigDef(connectorVersion: string | null = null)
       pluginVersionKey('header.converter.plugin.version', 11, 'header converter', {
         importance: 'LOW',
         width: 'SHORT',
+        defaultValue: versions.header ?? null,
       }),
     )
     .define({
@@ -324,8 +342,8 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
     });
 }
 
-export function sourceConnectorConfigDef(connectorVersion: string | null = null): ConfigDef {
-  const def = commonConnectorConfigDef(connectorVersion)
+export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
+  const def = commonConnectorConfigDef(versions)
     .define({
       name: 'topic.creation.groups',
       type: 'LIST',
@@ -393,8 +411,8 @@ export function sourceConnectorConfigDef(connectorVersion: string | null = null)
   return dlqKeys(def, true);
 }
 
-export function sinkConnectorConfigDef(connectorVersion: string | null = null): ConfigDef {
-  const def = commonConnectorConfigDef(connectorVersion)
+export function sinkConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
+  const def = commonConnectorConfigDef(versions)
     .define({
       name: 'topics',
       type: 'LIST',
@@ -423,8 +441,8 @@ export function sinkConnectorConfigDef(connectorVersion: string | null = null): 
 }
 
 /** Framework keys for a connector kind (used by /connector-plugins/{p}/config and validation). */
-export function frameworkConfigDef(kind: 'source' | 'sink', connectorVersion: string | null = null): ConfigDef {
-  return kind === 'source' ? sourceConnectorConfigDef(connectorVersion) : sinkConnectorConfigDef(connectorVersion);
+export function frameworkConfigDef(kind: 'source' | 'sink', versions: PluginVersionDefaults = {}): ConfigDef {
+  return kind === 'source' ? sourceConnectorConfigDef(versions) : sinkConnectorConfigDef(versions);
 }
 
 export function configError(name: string, message: string, value: unknown = null): ConfigValueResult {

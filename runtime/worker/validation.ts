@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   type ConfigDef,
   Password,
   type ConfigInfo,
@@ -40,9 +41,28 @@ function findWithoutSuffix(registry: PluginRegistry, name: string): ConnectorPlu
   return registry.find('source', alt) ?? registry.find('sink', alt);
 }
 
-/** The full spec of a connector: framework keys first, then the plugin's own (as Connect orders them). */
-export function connectorConfigDef(plugin: ConnectorPlugin): ConfigDef {
-  return frameworkConfigDef(plugin.type, plugin.version).include(plugin.config);
+/**
+ * The full spec of a connector: framework keys first, then the plugin's own (as Connect orders them). Given the
+ * config, the KIP-891 converter version keys default to the configured converters' versions, as Connect's do (a
+ * converter left to the worker's default is one of ours).
+ */
+export function connectorConfigDef(
+  plugin: ConnectorPlugin,
+  registry?: PluginRegistry,
+  props?: Readonly<RawConfig>,
+): ConfigDef {
+  const converterVersion = (key: string, type: 'converter' | 'header_converter') => {
+    if (!registry || !props) return null;
+    const cls = props[key];
+    if (typeof cls !== 'string' || cls.trim() === '') return ERPSTREAM_VERSION;
+    return registry.find(type, cls)?.version ?? null;
+  };
+  return frameworkConfigDef(plugin.type, {
+    connector: plugin.version,
+    key: converterVersion('key.converter', 'converter'),
+    value: converterVersion('value.converter', 'converter'),
+    header: converterVersion('header.converter', 'header_converter'),
+  }).include(plugin.config);
 }
 
 /** Connect's name matching for PUT /connector-plugins/{p}/config/validate. */
@@ -171,7 +191,7 @@ export async function validateConnectorConfig(
       extra.push(configError('connector.class', `Connector validation failed: ${(e as Error).message}`));
     }
   }
-  const def = connectorConfigDef(plugin);
+  const def = connectorConfigDef(plugin, registry, props);
   const infos = def.toConfigInfos(cls, props, extra);
   mergeChain(infos, TransformChain.validate(config, { registry }));
   keepOnlyPlaceholderErrors(infos, placeholderErrors);
