@@ -91,6 +91,9 @@ describe('TransformChain with the built-in plugins', () => {
       expect((error as ChainConfigError).key).toBe('transforms.rename.plugin.version');
     }
     const wrong = validateChainConfig({ ...config, 'predicates.isTest.plugin.version': '4.3.2' });
+    // reported on the version key and on the type key, as Connect 4.x reports it
+    expect(wrong.errorCount).toBe(2);
+    expect(wrong.configs.find((c) => c.value.name === 'predicates.isTest.type')?.value.errors).toHaveLength(1);
     expect(wrong.configs.find((c) => c.value.name === 'predicates.isTest.plugin.version')?.value.errors).toEqual([
       expect.stringMatching(
         /^Plugin org\.apache\.kafka\.connect\.transforms\.predicates\.TopicNameMatches not found that matches the version range \[4\.3\.2,4\.3\.2\], available versions: \[/,
