@@ -1,12 +1,15 @@
 # erpstream worker image (used by compose/docker-compose.yml).
-FROM node:20-slim AS build
+FROM node:24-slim AS build
+# the commit GET / reports (dist/build-info.json); the build context has no .git
+ARG ERPSTREAM_COMMIT=unknown
+ENV ERPSTREAM_COMMIT=$ERPSTREAM_COMMIT
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

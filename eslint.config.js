@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.stack/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.stack-kafka-*/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // The bin launcher is plain JavaScript run by Node.

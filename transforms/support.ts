@@ -113,6 +113,7 @@ export function keyValueVariants(options: {
   version?: string;
   create: (side: Side) => Transformation;
   example?: Readonly<Record<string, string>>;
+  removedKeys?: Readonly<Record<string, string>>;
 }): TransformationPlugin[] {
   return (['key', 'value'] as const).map((side) => ({
     type: 'transformation',
@@ -122,6 +123,7 @@ export function keyValueVariants(options: {
     config: options.config,
     summary: `${options.summary} (record ${side})`,
     ...(options.example ? { example: options.example } : {}),
+    ...(options.removedKeys ? { removedKeys: options.removedKeys } : {}),
     create: () => options.create(side),
   }));
 }

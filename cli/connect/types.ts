@@ -78,7 +78,9 @@ export interface ConfigKeyInfo {
   importance: string;
   documentation: string;
   group: string | null;
-  order: number;
+  /** Connect 4.x's name; 3.9 says `order`. */
+  order_in_group?: number;
+  order?: number;
   width: string;
   display_name: string;
   dependents: string[];

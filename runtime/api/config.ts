@@ -149,7 +149,8 @@ export interface ConfigKeyInfo {
   importance: Importance;
   documentation: string;
   group: string | null;
-  order: number;
+  /** Connect 4.x's name (3.9 said `order`). */
+  order_in_group: number;
   width: Width;
   display_name: string;
   dependents: string[];
@@ -347,7 +348,7 @@ export function configKeyInfo(key: ConfigKey): ConfigKeyInfo {
     importance: key.importance,
     documentation: key.documentation,
     group: key.group ?? null,
-    order: key.orderInGroup ?? -1,
+    order_in_group: key.orderInGroup ?? -1,
     width: key.width,
     display_name: key.displayName,
     dependents: [...key.dependents],

@@ -5,6 +5,7 @@ export * from './logical.js';
 export * from './record.js';
 export * from './config.js';
 export * from './plugin.js';
+export * from './build-info.js';
 export * from './exact-json.js';
 export * from './java-number-format.js';
 export * from './connection-url.js';

@@ -1,3 +1,4 @@
+import { buildInfo } from './build-info.js';
 import type { ConfigDef, ConfigValueResult, RawConfig } from './config.js';
 import type {
   ConnectRecord,
@@ -16,8 +17,8 @@ import type { SchemaAndValue, Schema } from './schema.js';
  * Node needs it.
  */
 
-/** erpstream's release version: what built-in plugins report and `erpstream --version` prints. */
-export const ERPSTREAM_VERSION = '0.1.0';
+/** erpstream's release version (package.json): what built-in plugins report and `erpstream --version` prints. */
+export const ERPSTREAM_VERSION = buildInfo().version;
 
 export type PluginType =
   'source' | 'sink' | 'converter' | 'header_converter' | 'transformation' | 'predicate' | 'config_provider';
@@ -272,6 +273,11 @@ interface PluginDescriptorBase {
   readonly summary: string;
   /** A worked example for the docs, as connector config lines. */
   readonly example?: Readonly<Record<string, string>>;
+  /**
+   * Keys an earlier version honoured and this one no longer does, with what to use instead. A config that still
+   * sets one is refused (validation error on the key; the chain does not start) rather than silently ignored.
+   */
+  readonly removedKeys?: Readonly<Record<string, string>>;
 }
 
 export interface TransformationPlugin extends PluginDescriptorBase {

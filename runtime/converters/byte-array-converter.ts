@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   ConfigDef,
   type ConverterPlugin,
   DataError,
@@ -50,7 +51,7 @@ export const byteArrayConverterPlugin: ConverterPlugin = {
   type: 'converter',
   className: BYTE_ARRAY_CONVERTER_CLASS,
   aliases: ['ByteArrayConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary: 'Raw bytes in and out, no conversion (Kafka Connect compatible).',
   example: { 'value.converter': BYTE_ARRAY_CONVERTER_CLASS },
@@ -61,7 +62,7 @@ export const byteArrayHeaderConverterPlugin: HeaderConverterPlugin = {
   type: 'header_converter',
   className: BYTE_ARRAY_CONVERTER_CLASS,
   aliases: ['ByteArrayConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary: 'Header values as raw bytes.',
   create: () => new ByteArrayConverter(),

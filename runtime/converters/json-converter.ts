@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   ConfigDef,
   type Converter,
   type ConverterPlugin,
@@ -227,7 +228,7 @@ export const jsonHeaderConverterPlugin: HeaderConverterPlugin = {
   type: 'header_converter',
   className: JSON_CONVERTER_CLASS,
   aliases: ['JsonConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary: 'Header values as JSON (with the schema envelope unless schemas.enable=false).',
   create: () => new JsonConverter(),
@@ -237,7 +238,7 @@ export const jsonConverterPlugin: ConverterPlugin = {
   type: 'converter',
   className: JSON_CONVERTER_CLASS,
   aliases: ['JsonConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary:
     'JSON with an optional {"schema","payload"} envelope, exact for int64 and decimals (Kafka Connect compatible).',

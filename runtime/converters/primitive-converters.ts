@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   ConfigDef,
   type ConverterPlugin,
   DataError,
@@ -148,7 +149,7 @@ const PREFIX = 'org.apache.kafka.connect.converters.';
 function plugins(name: keyof typeof CODECS): [ConverterPlugin, HeaderConverterPlugin] {
   const className = `${PREFIX}${name}Converter`;
   const codec: Codec = CODECS[name];
-  const base = { className, aliases: [`${name}Converter`], version: '3.9.0', config };
+  const base = { className, aliases: [`${name}Converter`], version: ERPSTREAM_VERSION, config };
   return [
     {
       ...base,

@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   ConfigDef,
   DATE_NAME,
   DataError,
@@ -130,7 +131,7 @@ export const simpleHeaderConverterPlugin: HeaderConverterPlugin = {
   type: 'header_converter',
   className: SIMPLE_HEADER_CONVERTER_CLASS,
   aliases: ['SimpleHeaderConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary: "Header values as text; types inferred on read (Connect's default header converter).",
   create: () => new SimpleHeaderConverter(),

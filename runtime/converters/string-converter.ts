@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   ConfigDef,
   ConfigError,
   type ConverterPlugin,
@@ -91,7 +92,7 @@ export const stringConverterPlugin: ConverterPlugin = {
   type: 'converter',
   className: STRING_CONVERTER_CLASS,
   aliases: ['StringConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary: 'Values as text in a configurable charset; reads back an optional string (Kafka Connect compatible).',
   example: { 'key.converter': STRING_CONVERTER_CLASS },
@@ -102,7 +103,7 @@ export const stringHeaderConverterPlugin: HeaderConverterPlugin = {
   type: 'header_converter',
   className: STRING_CONVERTER_CLASS,
   aliases: ['StringConverter'],
-  version: '3.9.0',
+  version: ERPSTREAM_VERSION,
   config,
   summary: 'Header values as text in a configurable charset; read back as optional strings.',
   create: () => new StringConverter(),

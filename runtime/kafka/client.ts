@@ -10,6 +10,7 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import { RetriableError } from '../api/index.js';
+import { avoidNegativeTimeouts } from './kafkajs-node24.js';
 import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
 
@@ -42,6 +43,8 @@ export function brokersOf(kafka: Kafka): string[] {
   if (!brokers) throw new Error('This Kafka client was not made by createKafka(): its brokers are unknown');
   return brokers;
 }
+
+avoidNegativeTimeouts();
 
 /** Creates a Kafka client with erpstream's defaults. */
 export function createKafka(options: KafkaOptions): Kafka {

@@ -304,7 +304,7 @@ export const routes: Route[] = [
     const own = p.config.configKeys().map(configKeyInfo);
     if (p.type !== 'source' && p.type !== 'sink') return ok(own);
     const names = new Set(own.map((k) => k.name));
-    const framework = frameworkConfigDef(p.type)
+    const framework = frameworkConfigDef(p.type, { connector: p.version })
       .configKeys()
       .filter((k) => !names.has(k.name))
       .map(configKeyInfo);

@@ -9,6 +9,7 @@ import {
   type Recommender,
   type Validator,
 } from '../api/index.js';
+import { pluginVersionProblem } from '../plugins/plugin-version.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 
 /**
@@ -177,6 +178,54 @@ function prefixedRecommender(recommender: Recommender, prefix: string): Recommen
   };
 }
 
+/**
+ * `<prefix>plugin.version` (KIP-891, Connect 4.1+), right after `<prefix>type`: a version or a Maven range the
+ * plugin's version must satisfy (we ship one version of each plugin).
+ */
+function pluginVersionKey(
+  prefix: string,
+  group: string,
+  kind: 'transformation' | 'predicate',
+  alias: string,
+  plugin: { className: string; version: string } | undefined,
+): ConfigKey {
+  return {
+    name: `${prefix}plugin.version`,
+    type: 'STRING',
+    defaultValue: plugin?.version ?? null,
+    importance: 'HIGH',
+    documentation: `Version of the '${alias}' ${kind}.`,
+    group,
+    orderInGroup: 1,
+    width: 'LONG',
+    displayName: `${kind === 'transformation' ? 'Transformation' : 'Predicate'} version for ${alias}`,
+    dependents: [],
+    validator: {
+      ensureValid(name, value) {
+        if (!plugin || typeof value !== 'string') return;
+        const problem = pluginVersionProblem(plugin.className, plugin.version, value);
+        if (problem) throw new ConfigError(problem, name);
+      },
+      describe: () => 'a version or a Maven version range',
+    },
+    recommender: { validValues: () => (plugin ? [plugin.version] : []), visible: () => true },
+  };
+}
+
+/** A version the plugin does not satisfy is reported on `<prefix>type` too, as Connect 4.x reports it. */
+function versionOnType(
+  prefix: string,
+  raw: RawConfig,
+  plugin: { className: string; version: string } | undefined,
+): ConfigValueResult[] {
+  const spec = raw[`${prefix}plugin.version`];
+  if (!plugin || typeof spec !== 'string') return [];
+  const problem = pluginVersionProblem(plugin.className, plugin.version, spec);
+  return problem
+    ? [{ name: `${prefix}type`, value: raw[`${prefix}type`], recommendedValues: [], errors: [problem], visible: true }]
+    : [];
+}
+
 /** Connect's ConfigDef.embed: the plugin's keys under `prefix`, in `group`, after `startOrder`. */
 function embed(def: ConfigDef, prefix: string, group: string, startOrder: number, plugin: ConfigDef, skip: string[]) {
   let order = startOrder;
@@ -241,9 +290,22 @@ export function analyzeChainConfig(config: ConnectorConfigInput, registry: Plugi
       validator: classValidator('transformation', registry),
       recommender: classRecommender('transformation', registry),
     });
-    let order = 1;
+    let order = 2;
     const typeName = raw[`${prefix}type`];
     const plugin = typeof typeName === 'string' ? registry.find('transformation', typeName) : undefined;
+    def.define(pluginVersionKey(prefix, group, 'transformation', alias, plugin));
+    extra.push(...versionOnType(prefix, raw, plugin));
+    for (const [key, message] of Object.entries(plugin?.removedKeys ?? {})) {
+      const value = raw[`${prefix}${key}`];
+      if (value === undefined || value === null) continue;
+      extra.push({
+        name: `${prefix}${key}`,
+        value,
+        recommendedValues: [],
+        errors: [`Invalid value ${String(value)} for configuration ${prefix}${key}: ${message}`],
+        visible: true,
+      });
+    }
     if (plugin) order = embed(def, prefix, group, order, plugin.config, ['type', PREDICATE_KEY, NEGATE_KEY]);
     def.define({
       name: `${prefix}${PREDICATE_KEY}`,
@@ -313,7 +375,9 @@ export function analyzeChainConfig(config: ConnectorConfigInput, registry: Plugi
     });
     const typeName = raw[`${prefix}type`];
     const plugin = typeof typeName === 'string' ? registry.find('predicate', typeName) : undefined;
-    if (plugin) embed(def, prefix, group, 1, plugin.config, ['type']);
+    def.define(pluginVersionKey(prefix, group, 'predicate', alias, plugin));
+    extra.push(...versionOnType(prefix, raw, plugin));
+    if (plugin) embed(def, prefix, group, 2, plugin.config, ['type']);
   }
   return { raw, def, aliases, extra };
 }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ConfigError, type Logger } from '../api/index.js';
+import { buildInfo, ConfigError, type Logger } from '../api/index.js';
 import type { KafkaLogSink } from '../kafka/index.js';
 import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../logging/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -17,9 +17,6 @@ import type { OperationsLog } from '../operations/audit-log.js';
  * What the standalone and the distributed worker set up the same way: logging, worker-level settings both
  * read, and the REST listener with the worker id derived from it.
  */
-
-/** The Kafka Connect version whose REST API this worker speaks; tools parse it to pick features. */
-export const CONNECT_API_VERSION = '3.9.0';
 
 /** The root logger `erpstream.worker` at `log.level`, with the registry that `PUT /admin/loggers` changes. */
 export function workerLogging(config: WorkerConfig, sink?: LogSink): { levels: LogLevelRegistry; logger: JsonLogger } {
@@ -81,7 +78,6 @@ export async function startRest(
     levels: LogLevelRegistry;
     logger: JsonLogger;
     metrics: WorkerMetrics;
-    commit: string;
     security: { auth?: RestAuth; tls?: RestTls };
     operations?: OperationsLog;
   },
@@ -95,8 +91,9 @@ export async function startRest(
     host: config.listener.host,
     port: config.listener.port,
     maxBodyBytes: config.parsed.int('rest.request.max.bytes'),
-    version: CONNECT_API_VERSION,
-    commit: o.commit,
+    // GET / reports erpstream's own version and commit (runtime/api/build-info), numeric as tools expect.
+    version: buildInfo().version,
+    commit: buildInfo().commit,
     ...(o.security.auth ? { auth: o.security.auth } : {}),
     ...(o.security.tls ? { tls: o.security.tls } : {}),
     console: {

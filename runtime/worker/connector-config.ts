@@ -42,7 +42,38 @@ function oneOf(allowed: string[], caseInsensitive = false): ReturnType<typeof Va
   });
 }
 
-export function commonConnectorConfigDef(): ConfigDef {
+/**
+ * KIP-891 (Connect 4.1+): `<plugin key>.plugin.version` picks a plugin's version. We ship one version of each
+ * plugin, so a value must name or include that version (see runtime/plugins/plugin-version.ts).
+ */
+function pluginVersionKey(
+  name: string,
+  orderInGroup: number,
+  what: string,
+  o: { importance: 'MEDIUM' | 'LOW'; width: 'MEDIUM' | 'SHORT'; defaultValue?: string | null },
+) {
+  return {
+    name,
+    type: 'STRING' as const,
+    defaultValue: o.defaultValue ?? null,
+    importance: o.importance,
+    group: 'Common',
+    orderInGroup,
+    width: o.width,
+    displayName: `${what.charAt(0).toUpperCase()}${what.slice(1)} version`,
+    documentation: `Version of the ${what}.`,
+  };
+}
+
+/** The versions the KIP-891 keys default to (Connect shows the installed plugins' versions); null when unknown. */
+export interface PluginVersionDefaults {
+  connector?: string | null;
+  key?: string | null;
+  value?: string | null;
+  header?: string | null;
+}
+
+export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
   return new ConfigDef()
     .define({
       name: 'name',
@@ -66,6 +97,13 @@ export function commonConnectorConfigDef(): ConfigDef {
       documentation:
         'Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name,  or use "FileStreamSink" or "FileStreamSinkConnector" to make the configuration a bit shorter',
     })
+    .define(
+      pluginVersionKey('connector.plugin.version', 3, 'connector', {
+        importance: 'MEDIUM',
+        width: 'MEDIUM',
+        defaultValue: versions.connector ?? null,
+      }),
+    )
     .define({
       name: 'tasks.max',
       type: 'INT',
@@ -73,7 +111,7 @@ export function commonConnectorConfigDef(): ConfigDef {
       validator: Validators.atLeast(1),
       importance: 'HIGH',
       group: 'Common',
-      orderInGroup: 3,
+      orderInGroup: 4,
       width: 'SHORT',
       displayName: 'Tasks max',
       documentation: 'Maximum number of tasks to use for this connector.',
@@ -84,7 +122,7 @@ export function commonConnectorConfigDef(): ConfigDef {
       defaultValue: true,
       importance: 'LOW',
       group: 'Common',
-      orderInGroup: 4,
+      orderInGroup: 5,
       width: 'SHORT',
       displayName: 'Enforce tasks max',
       documentation:
@@ -96,35 +134,56 @@ export function commonConnectorConfigDef(): ConfigDef {
       defaultValue: null,
       importance: 'LOW',
       group: 'Common',
-      orderInGroup: 5,
+      orderInGroup: 6,
       width: 'SHORT',
       displayName: 'Key converter class',
       documentation: CONVERTER_DOC.replace('%s', 'keys'),
     })
+    .define(
+      pluginVersionKey('key.converter.plugin.version', 7, 'key converter', {
+        importance: 'LOW',
+        width: 'SHORT',
+        defaultValue: versions.key ?? null,
+      }),
+    )
     .define({
       name: 'value.converter',
       type: 'CLASS',
       defaultValue: null,
       importance: 'LOW',
       group: 'Common',
-      orderInGroup: 6,
+      orderInGroup: 8,
       width: 'SHORT',
       displayName: 'Value converter class',
       documentation: CONVERTER_DOC.replace('%s', 'values'),
     })
+    .define(
+      pluginVersionKey('value.converter.plugin.version', 9, 'value converter', {
+        importance: 'LOW',
+        width: 'SHORT',
+        defaultValue: versions.value ?? null,
+      }),
+    )
     .define({
       name: 'header.converter',
       type: 'CLASS',
       defaultValue: null,
       importance: 'LOW',
       group: 'Common',
-      orderInGroup: 7,
+      orderInGroup: 10,
       width: 'SHORT',
       displayName: 'Header converter class',
       documentation:
         CONVERTER_DOC.replace('%s', 'header values').replace('Converter class', 'HeaderConverter class') +
         ' By default, the SimpleHeaderConverter is used to serialize header values to strings and deserialize them by inferring the schemas.',
     })
+    .define(
+      pluginVersionKey('header.converter.plugin.version', 11, 'header converter', {
+        importance: 'LOW',
+        width: 'SHORT',
+        defaultValue: versions.header ?? null,
+      }),
+    )
     .define({
       name: 'transforms',
       type: 'LIST',
@@ -132,7 +191,7 @@ export function commonConnectorConfigDef(): ConfigDef {
       validator: uniqueAliases,
       importance: 'LOW',
       group: 'Transforms',
-      orderInGroup: 8,
+      orderInGroup: 12,
       width: 'LONG',
       displayName: 'Transforms',
       documentation: 'Aliases for the transformations to be applied to records.',
@@ -144,7 +203,7 @@ export function commonConnectorConfigDef(): ConfigDef {
       validator: uniqueAliases,
       importance: 'LOW',
       group: 'Predicates',
-      orderInGroup: 9,
+      orderInGroup: 13,
       width: 'LONG',
       displayName: 'Predicates',
       documentation: 'Aliases for the predicates used by transformations.',
@@ -156,7 +215,7 @@ export function commonConnectorConfigDef(): ConfigDef {
       validator: oneOf(['none', 'restart'], true),
       importance: 'LOW',
       group: 'Common',
-      orderInGroup: 10,
+      orderInGroup: 14,
       width: 'MEDIUM',
       displayName: 'Reload Action',
       documentation:
@@ -283,8 +342,8 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
     });
 }
 
-export function sourceConnectorConfigDef(): ConfigDef {
-  const def = commonConnectorConfigDef()
+export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
+  const def = commonConnectorConfigDef(versions)
     .define({
       name: 'topic.creation.groups',
       type: 'LIST',
@@ -352,8 +411,8 @@ export function sourceConnectorConfigDef(): ConfigDef {
   return dlqKeys(def, true);
 }
 
-export function sinkConnectorConfigDef(): ConfigDef {
-  const def = commonConnectorConfigDef()
+export function sinkConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
+  const def = commonConnectorConfigDef(versions)
     .define({
       name: 'topics',
       type: 'LIST',
@@ -382,8 +441,8 @@ export function sinkConnectorConfigDef(): ConfigDef {
 }
 
 /** Framework keys for a connector kind (used by /connector-plugins/{p}/config and validation). */
-export function frameworkConfigDef(kind: 'source' | 'sink'): ConfigDef {
-  return kind === 'source' ? sourceConnectorConfigDef() : sinkConnectorConfigDef();
+export function frameworkConfigDef(kind: 'source' | 'sink', versions: PluginVersionDefaults = {}): ConfigDef {
+  return kind === 'source' ? sourceConnectorConfigDef(versions) : sinkConnectorConfigDef(versions);
 }
 
 export function configError(name: string, message: string, value: unknown = null): ConfigValueResult {

@@ -34,6 +34,8 @@ export interface ConnectorInfo {
 export interface StateEntry {
   state: State;
   worker_id: string;
+  /** The plugin's version (Connect 4.x, KIP-891), when the connector class is known. */
+  version?: string;
   trace?: string;
 }
 
@@ -57,6 +59,7 @@ export function taskStateEntry(
   t: { state: State; workerId: string; trace: string | null },
   progress: Record<string, unknown> | undefined,
   waiting: WaitingStatus | null = null,
+  version?: string,
 ): TaskStateEntry {
   const waits = waiting !== null && t.state === 'RUNNING';
   const trace = t.trace ?? (waits ? describeWaiting(waiting) : null);
@@ -64,6 +67,7 @@ export function taskStateEntry(
     id,
     state: t.state,
     worker_id: t.workerId,
+    ...(version !== undefined ? { version } : {}),
     ...(trace ? { trace } : {}),
     ...(progress ? { progress } : {}),
     ...(waits ? { waiting } : {}),

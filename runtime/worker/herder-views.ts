@@ -58,6 +58,18 @@ export class HerderViews {
     return s;
   }
 
+  /**
+   * The connector plugin's version, which Connect 4.x (KIP-891) shows on connector and task statuses; absent when
+   * the class is unknown (Connect has no version to show then either).
+   */
+  versionOf(config: Record<string, string>): string | undefined {
+    try {
+      return resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').version;
+    } catch {
+      return undefined;
+    }
+  }
+
   typeOf(config: Record<string, string>): ConnectorType {
     try {
       return resolveConnectorPlugin(this.o.registry, config['connector.class'] ?? '').type;
@@ -100,15 +112,21 @@ export class HerderViews {
     const s = this.o.lookup(name);
     const c = this.o.statusStore.connector(name);
     if (!s || !c) throw notFound(`No status found for connector ${name}`);
+    const version = this.versionOf(s.config);
     const tasks: TaskStateEntry[] = [...this.o.statusStore.tasks(name)]
       .filter(([id]) => id < s.taskConfigs.length)
       .sort(([a], [b]) => a - b)
       .map(([id, t]) =>
-        taskStateEntry(id, t, this.o.worker.taskProgress(name, id), this.o.worker.taskWaiting(name, id)),
+        taskStateEntry(id, t, this.o.worker.taskProgress(name, id), this.o.worker.taskWaiting(name, id), version),
       );
     return {
       name,
-      connector: { state: c.state, worker_id: c.workerId, ...(c.trace ? { trace: c.trace } : {}) },
+      connector: {
+        state: c.state,
+        worker_id: c.workerId,
+        ...(version !== undefined ? { version } : {}),
+        ...(c.trace ? { trace: c.trace } : {}),
+      },
       tasks,
       type: this.typeOf(s.config),
     };
@@ -118,7 +136,13 @@ export class HerderViews {
     const s = this.o.lookup(name);
     const t = this.o.statusStore.task(name, task);
     if (!s || !t || task >= s.taskConfigs.length) throw notFound(`No status found for task ${name}-${task}`);
-    return taskStateEntry(task, t, this.o.worker.taskProgress(name, task), this.o.worker.taskWaiting(name, task));
+    return taskStateEntry(
+      task,
+      t,
+      this.o.worker.taskProgress(name, task),
+      this.o.worker.taskWaiting(name, task),
+      this.versionOf(s.config),
+    );
   }
 
   taskConfigs(name: string): TaskInfo[] {

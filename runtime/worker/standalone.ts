@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError, type Logger } from '../api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
 import type { LogSink } from '../logging/index.js';
@@ -19,19 +18,6 @@ import { StandaloneHerder } from './standalone-herder.js';
 import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from './stores.js';
 import { restSecurity } from './rest-security.js';
 import { Worker } from './worker.js';
-
-export { CONNECT_API_VERSION } from './bootstrap.js';
-
-function erpstreamVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 export interface StandaloneWorkerOptions {
   config: WorkerConfig;
@@ -108,7 +94,6 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     levels,
     logger,
     metrics,
-    commit: `erpstream-${erpstreamVersion()}`,
     security,
     operations,
   });

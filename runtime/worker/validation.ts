@@ -1,4 +1,5 @@
 import {
+  ERPSTREAM_VERSION,
   type ConfigDef,
   Password,
   type ConfigInfo,
@@ -15,6 +16,7 @@ import { type ConfigTransformer, hasPlaceholder } from '../config-providers/inde
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import { taskTransformProblems } from './task-transforms.js';
+import { pluginVersionProblem } from '../plugins/plugin-version.js';
 import { configError, frameworkConfigDef, sinkTopicChecks } from './connector-config.js';
 import { HerderError, badRequest } from './herder-types.js';
 import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
@@ -39,9 +41,28 @@ function findWithoutSuffix(registry: PluginRegistry, name: string): ConnectorPlu
   return registry.find('source', alt) ?? registry.find('sink', alt);
 }
 
-/** The full spec of a connector: framework keys first, then the plugin's own (as Connect orders them). */
-export function connectorConfigDef(plugin: ConnectorPlugin): ConfigDef {
-  return frameworkConfigDef(plugin.type).include(plugin.config);
+/**
+ * The full spec of a connector: framework keys first, then the plugin's own (as Connect orders them). Given the
+ * config, the KIP-891 converter version keys default to the configured converters' versions, as Connect's do (a
+ * converter left to the worker's default is one of ours).
+ */
+export function connectorConfigDef(
+  plugin: ConnectorPlugin,
+  registry?: PluginRegistry,
+  props?: Readonly<RawConfig>,
+): ConfigDef {
+  const converterVersion = (key: string, type: 'converter' | 'header_converter') => {
+    if (!registry || !props) return null;
+    const cls = props[key];
+    if (typeof cls !== 'string' || cls.trim() === '') return ERPSTREAM_VERSION;
+    return registry.find(type, cls)?.version ?? null;
+  };
+  return frameworkConfigDef(plugin.type, {
+    connector: plugin.version,
+    key: converterVersion('key.converter', 'converter'),
+    value: converterVersion('value.converter', 'converter'),
+    header: converterVersion('header.converter', 'header_converter'),
+  }).include(plugin.config);
 }
 
 /** Connect's name matching for PUT /connector-plugins/{p}/config/validate. */
@@ -97,6 +118,34 @@ function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValu
 }
 
 /**
+ * KIP-891 version keys of the connector and its converters (the chain's are checked with the chain). A version
+ * we do not have marks the class key and its version key, as Connect 4.x reports it.
+ */
+function pluginVersionChecks(registry: PluginRegistry, plugin: ConnectorPlugin, props: RawConfig): ConfigValueResult[] {
+  const out: ConfigValueResult[] = [];
+  const check = (classKey: string, found: { className: string; version: string } | undefined) => {
+    const spec = props[`${classKey}.plugin.version`];
+    if (!found || typeof spec !== 'string') return;
+    const problem = pluginVersionProblem(found.className, found.version, spec);
+    if (problem) {
+      out.push(configError(classKey, problem, props[classKey] ?? null));
+      out.push(configError(`${classKey}.plugin.version`, problem, spec));
+    }
+  };
+  check('connector', { className: plugin.className, version: plugin.version });
+  for (const [key, type] of [
+    ['key.converter', 'converter'],
+    ['value.converter', 'converter'],
+    ['header.converter', 'header_converter'],
+  ] as const) {
+    const cls = props[key];
+    if (typeof cls === 'string' && cls.trim() !== '') check(key, registry.find(type, cls));
+  }
+  // connector.plugin.version's errors show on connector.class too
+  return out.map((r) => (r.name === 'connector' ? { ...r, name: 'connector.class' } : r));
+}
+
+/**
  * Validates a connector config into Connect's ConfigInfos: the framework keys, the plugin's keys, the
  * connector's own validate(), sink topic checks, converter classes and the transform chain.
  */
@@ -127,6 +176,7 @@ export async function validateConnectorConfig(
   const extra: ConfigValueResult[] = [
     ...placeholderErrors,
     ...converterChecks(registry, props),
+    ...pluginVersionChecks(registry, plugin, props),
     ...nullChecks(plugin, rawConfig),
   ];
   if (plugin.type === 'sink') {
@@ -141,7 +191,7 @@ export async function validateConnectorConfig(
       extra.push(configError('connector.class', `Connector validation failed: ${(e as Error).message}`));
     }
   }
-  const def = connectorConfigDef(plugin);
+  const def = connectorConfigDef(plugin, registry, props);
   const infos = def.toConfigInfos(cls, props, extra);
   mergeChain(infos, TransformChain.validate(config, { registry }));
   keepOnlyPlaceholderErrors(infos, placeholderErrors);

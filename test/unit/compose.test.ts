@@ -66,9 +66,10 @@ describe('compose/mssql/init.sql', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds on node:20-slim with npm ci and starts the worker from dist', () => {
+  it('builds on node:24-slim (Node 24 LTS) with npm ci and starts the worker from dist', () => {
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20-slim/m);
+    expect(dockerfile).toMatch(/^FROM node:24-slim/m);
+    expect(dockerfile).not.toMatch(/^FROM node:(1\d|20|21)[-:]/m);
     expect(dockerfile).toContain('npm ci');
     expect(dockerfile).toContain('npm run build');
     expect(dockerfile).toContain('ENTRYPOINT ["node", "dist/cli/main.js"]');

@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   type ConfigDef,
   type ConnectRecord,
   type Field,
@@ -71,15 +72,24 @@ export function forField(name: string | undefined): string {
  * A Transformation for one side of the record whose behaviour is built from its parsed config: the
  * spec is parsed once at configure time, and the record function closes over what it derived.
  */
+/** Throws a ConfigError for the first key of `removed` that `props` still sets (PluginDescriptor.removedKeys). */
+export function refuseRemovedKeys(props: RawConfig, removed: Readonly<Record<string, string>>): void {
+  for (const [key, message] of Object.entries(removed)) {
+    if (Object.hasOwn(props, key) && props[key] !== undefined && props[key] !== null) {
+      throw ConfigError.invalid(key, props[key], message);
+    }
+  }
+}
+
 export function configuredTransform(
   config: ConfigDef,
   side: Side,
-  build: (cfg: ParsedConfig, side: Side) => (record: ConnectRecord) => ConnectRecord | null,
+  build: (cfg: ParsedConfig, side: Side, props: RawConfig) => (record: ConnectRecord) => ConnectRecord | null,
 ): Transformation {
   let apply: ((record: ConnectRecord) => ConnectRecord | null) | undefined;
   return {
     configure(props: RawConfig) {
-      apply = build(config.parse(props), side);
+      apply = build(config.parse(props), side, props);
     },
     apply(record: ConnectRecord) {
       if (apply === undefined) throw new Error('Transformation used before configure()');

@@ -25,11 +25,14 @@ import {
   copySchemaBasics,
   defineReplaceNullWithDefault,
   javaSplit,
+  refuseRemovedKeys,
 } from './field-common.js';
 
 /**
- * ReplaceField: keeps, drops and renames top-level fields. `blacklist`/`whitelist` are Connect ≤3.9's
- * deprecated names for `exclude`/`include`; the new name wins when both are given, as in Connect.
+ * ReplaceField: keeps, drops and renames top-level fields, as Connect 4.x's. Connect 4.0 removed the deprecated
+ * `blacklist`/`whitelist` (3.9's names for `exclude`/`include`): 4.x no longer honours them and ignores them like
+ * any unknown key. Ignoring a `blacklist` would publish the fields a 3.9 user meant to drop, so we refuse a config
+ * that still sets one (REMOVED_KEYS), naming the key to use instead.
  */
 
 const PURPOSE = 'field replacement';
@@ -54,7 +57,6 @@ export const replaceFieldConfig = defineReplaceNullWithDefault(
       defaultValue: '',
       importance: 'MEDIUM',
       documentation: 'Fields to exclude. This takes precedence over the fields to include.',
-      aliases: ['blacklist'],
     })
     .define({
       name: 'include',
@@ -62,7 +64,6 @@ export const replaceFieldConfig = defineReplaceNullWithDefault(
       defaultValue: '',
       importance: 'MEDIUM',
       documentation: 'Fields to include. If specified, only these fields will be used.',
-      aliases: ['whitelist'],
     })
     .define({
       name: RENAMES,
@@ -77,17 +78,25 @@ export const replaceFieldConfig = defineReplaceNullWithDefault(
     }),
 );
 
+/** The keys Connect 4.0 removed from ReplaceField, refused with what to use instead (see the comment at the top). */
+export const REPLACE_FIELD_REMOVED_KEYS: Readonly<Record<string, string>> = {
+  blacklist: "'blacklist' was removed in Kafka Connect 4.0 and is no longer honoured; use 'exclude'",
+  whitelist: "'whitelist' was removed in Kafka Connect 4.0 and is no longer honoured; use 'include'",
+};
+
 export const replaceFieldPlugins: TransformationPlugin[] = keyValueVariants({
   className: 'org.apache.kafka.connect.transforms.ReplaceField',
   summary: 'Filter or rename top-level fields',
   config: replaceFieldConfig,
+  removedKeys: REPLACE_FIELD_REMOVED_KEYS,
   example: {
     'transforms.clean.type': 'org.apache.kafka.connect.transforms.ReplaceField$Value',
     'transforms.clean.exclude': 'INTERNAL_FLAG',
     'transforms.clean.renames': 'SHPMT_NO:shipmentNumber,Z_CUST_CD:customerCode',
   },
   create: (side) =>
-    configuredTransform(replaceFieldConfig, side, (cfg) => {
+    configuredTransform(replaceFieldConfig, side, (cfg, _side, props) => {
+      refuseRemovedKeys(props, REPLACE_FIELD_REMOVED_KEYS);
       const exclude = new Set(cfg.list('exclude'));
       const include = new Set(cfg.list('include'));
       const renames = parseRenames(RENAMES, cfg.list(RENAMES));

@@ -240,7 +240,6 @@ async function assemble(
     levels,
     logger,
     metrics,
-    commit: 'erpstream',
     security,
     operations,
   });

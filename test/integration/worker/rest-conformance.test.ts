@@ -115,10 +115,11 @@ const EXPECTED_BODY: Record<string, unknown> = {
       'Connector configuration is invalid and contains the following 3 error(s):\nInvalid value 0 for configuration tasks.max: Value must be at least 1\nInvalid value x for configuration errors.tolerance: String must be one of: none, all\nMissing required configuration "topic" which has no default value.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`',
   },
   'create again': { error_code: 409, message: 'Connector <name> already exists' },
+  // Connect 4.x (KIP-891) shows the plugin's version on statuses; 3.9 did not
   status: {
-    connector: { state: 'RUNNING', worker_id: '<worker>' },
+    connector: { state: 'RUNNING', worker_id: '<worker>', version: '<version>' },
     name: '<name>',
-    tasks: [{ id: 0, state: 'RUNNING', worker_id: '<worker>' }],
+    tasks: [{ id: 0, state: 'RUNNING', worker_id: '<worker>', version: '<version>' }],
     type: 'source',
   },
   'missing task status': { error_code: 404, message: 'No status found for task <name>-7' },
@@ -130,7 +131,7 @@ const EXPECTED_BODY: Record<string, unknown> = {
   },
   'expand unknown': {},
   'stopped status': {
-    connector: { state: 'STOPPED', worker_id: '<worker>' },
+    connector: { state: 'STOPPED', worker_id: '<worker>', version: '<version>' },
     name: '<name>',
     tasks: [],
     type: 'source',
@@ -169,7 +170,7 @@ const EXPECTED_BODY: Record<string, unknown> = {
   '".." deleted': { error_code: 404, message: 'Connector .. not found' },
 };
 
-describe('REST conformance with Kafka Connect 3.9 (erpstream worker, real Kafka)', () => {
+describe('REST conformance with Kafka Connect 3.9/4.x (erpstream worker, real Kafka)', () => {
   let worker: RunningWorker;
   let results: StepResult[];
 

@@ -59,7 +59,7 @@ describe('ConfigDef', () => {
       type: 'INT',
       required: false,
       default_value: '500',
-      order: 2,
+      order_in_group: 2, // Connect 4.x's name (3.9: order)
       group: 'Common',
     });
     expect(poll.value).toEqual({

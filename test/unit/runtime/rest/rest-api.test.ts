@@ -1,6 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { ERPSTREAM_VERSION } from '../../../../runtime/api/index.js';
 import { waitFor } from '../worker/fake-kafka.js';
 import { type Harness, startHarness } from '../worker/harness.js';
 
@@ -43,6 +46,22 @@ describe('root, health, metrics', () => {
     expect(r.body.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(typeof r.body.commit).toBe('string');
     expect(r.body.kafka_cluster_id).toBe('fake-cluster');
+  });
+  it('GET / reports erpstream’s own version (package.json) and commit (the checkout’s HEAD), not Connect’s', async () => {
+    const r = await h.req('GET', '/');
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(r.body.version).toBe(pkg.version);
+    expect(ERPSTREAM_VERSION).toBe(pkg.version);
+    let head: string | null = null;
+    try {
+      head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    } catch {
+      // no git here: the commit is then whatever build info says
+    }
+    if (head && !process.env.ERPSTREAM_COMMIT) expect(r.body.commit).toBe(head.slice(0, 16));
+    expect(r.body.commit).not.toMatch(/^erpstream/);
   });
   it('GET /health is healthy once started', async () => {
     const r = await h.req('GET', '/health');
@@ -165,8 +184,9 @@ describe('connector lifecycle endpoints', () => {
     const status = await h.req('GET', '/connectors/c/status');
     expect(status.body).toEqual({
       name: 'c',
-      connector: { state: 'RUNNING', worker_id: h.worker.workerId },
-      tasks: [{ id: 0, state: 'RUNNING', worker_id: h.worker.workerId }],
+      // Connect 4.x (KIP-891): the plugin's version on connector and task statuses
+      connector: { state: 'RUNNING', worker_id: h.worker.workerId, version: ERPSTREAM_VERSION },
+      tasks: [{ id: 0, state: 'RUNNING', worker_id: h.worker.workerId, version: ERPSTREAM_VERSION }],
       type: 'source',
     });
     expect(h.worker.workerId).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -174,6 +194,7 @@ describe('connector lifecycle endpoints', () => {
       id: 0,
       state: 'RUNNING',
       worker_id: h.worker.workerId,
+      version: ERPSTREAM_VERSION,
     });
     expect(await h.req('GET', '/connectors/c/tasks/5/status')).toMatchObject({
       status: 404,
@@ -363,6 +384,55 @@ describe('offsets', () => {
 });
 
 describe('connector plugins and validation', () => {
+  it('KIP-891: a connector or converter version we do not have is an error on the class and on the version key', async () => {
+    const r = await h.req('PUT', '/connector-plugins/FileStreamSource/config/validate', {
+      'connector.class': 'FileStreamSource',
+      name: 'v',
+      topic: 't',
+      'connector.plugin.version': '9.9.9',
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'key.converter.plugin.version': '[0.0.1,1000)',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.plugin.version': '(,0.0.1)',
+    });
+    expect(r.status).toBe(200);
+    const errors = Object.fromEntries(
+      (r.body.configs as Array<{ value: { name: string; errors: string[] } }>)
+        .filter((c) => c.value.errors.length > 0)
+        .map((c) => [c.value.name, c.value.errors]),
+    );
+    const cls = 'org.apache.kafka.connect.file.FileStreamSourceConnector';
+    const msg = `Plugin ${cls} not found that matches the version range [9.9.9,9.9.9], available versions: [${ERPSTREAM_VERSION}]`;
+    expect(errors['connector.class']).toEqual([msg]);
+    expect(errors['connector.plugin.version']).toEqual([msg]);
+    expect(errors['key.converter.plugin.version']).toBeUndefined();
+    expect(errors['value.converter.plugin.version']?.[0]).toMatch(/version range \(,0\.0\.1\)/);
+    expect(r.body.error_count).toBe(4);
+    // and a connector asking for it is refused, not created
+    const put = await h.req('PUT', '/connectors/v/config', {
+      'connector.class': 'FileStreamSource',
+      topic: 't',
+      'connector.plugin.version': '9.9.9',
+    });
+    expect(put.status).toBe(400);
+    expect((await h.req('GET', '/connectors/v')).status).toBe(404);
+    const ok = await h.req('PUT', '/connectors/v/config', {
+      'connector.class': 'FileStreamSource',
+      topic: 't',
+      'connector.plugin.version': `[${ERPSTREAM_VERSION},)`,
+    });
+    expect(ok.status).toBe(201);
+  });
+
+  it('lists plugin config keys with Connect 4.x’s order_in_group and the KIP-891 version keys', async () => {
+    const r = await h.req('GET', '/connector-plugins/FileStreamSource/config');
+    const byName = Object.fromEntries((r.body as Array<{ name: string }>).map((k) => [k.name, k]));
+    expect(byName['connector.plugin.version']).toMatchObject({ order_in_group: 3, default_value: ERPSTREAM_VERSION });
+    expect(byName['key.converter.plugin.version']).toMatchObject({ order_in_group: 7, default_value: null });
+    expect(byName['tasks.max']).toMatchObject({ order_in_group: 4 });
+    expect(byName['tasks.max']).not.toHaveProperty('order');
+  });
+
   it('lists connectors only by default, everything with connectorsOnly=false', async () => {
     const only = (await h.req('GET', '/connector-plugins')).body as Array<{ class: string; type: string }>;
     expect(only.every((p) => p.type === 'source' || p.type === 'sink')).toBe(true);
@@ -394,6 +464,12 @@ describe('connector plugins and validation', () => {
     expect(r.status).toBe(200);
     expect(r.body.name).toBe('FileStreamSource');
     expect(r.body.error_count).toBe(2);
+    // KIP-891: the connector's version key, defaulting to (and recommending) the installed version
+    const version = r.body.configs.find(
+      (c: { definition: { name: string } }) => c.definition?.name === 'connector.plugin.version',
+    );
+    expect(version.definition).toMatchObject({ group: 'Common', order_in_group: 3, default_value: ERPSTREAM_VERSION });
+    expect(version.value).toMatchObject({ value: ERPSTREAM_VERSION, errors: [] });
     expect(r.body.groups.slice(0, 7)).toEqual([
       'Common',
       'Transforms',
@@ -413,7 +489,7 @@ describe('connector plugins and validation', () => {
         importance: 'HIGH',
         documentation: 'Maximum number of tasks to use for this connector.',
         group: 'Common',
-        order: 3,
+        order_in_group: 4, // Connect 4.x: after connector.plugin.version
         width: 'SHORT',
         display_name: 'Tasks max',
         dependents: [],

@@ -16,13 +16,13 @@ describe('TransformChain with the built-in plugins', () => {
     'transforms.dropTest.predicate': 'isTest',
     'transforms.rename.type': 'org.apache.kafka.connect.transforms.ReplaceField$Value',
     'transforms.rename.renames': 'SHPMT_NO:shipmentNo,Z_CUST_CD:customerCode',
-    'transforms.rename.blacklist': 'IS_DLTD',
+    'transforms.rename.exclude': 'IS_DLTD',
     predicates: 'isTest',
     'predicates.isTest.type': 'org.apache.kafka.connect.transforms.predicates.TopicNameMatches',
     'predicates.isTest.pattern': '.*\\.test',
   };
 
-  it('filters by topic and renames struct fields, honouring a deprecated key alias under its prefix', async () => {
+  it('filters by topic and renames struct fields, excluding under its prefix', async () => {
     const chain = await buildTransformChain(config);
     const schema = SchemaBuilder.struct()
       .field('SHPMT_NO', Schemas.STRING)
@@ -54,6 +54,51 @@ describe('TransformChain with the built-in plugins', () => {
     expect(renames?.definition?.group).toBe('Transforms: rename');
     expect(renames?.value.errors.join()).toContain('transforms.rename.renames');
     expect(v.errorCount).toBe(1);
+  });
+
+  it('refuses ReplaceField’s blacklist/whitelist (removed in Connect 4.0) instead of ignoring them', async () => {
+    for (const key of ['blacklist', 'whitelist']) {
+      const removed = { ...config, [`transforms.rename.${key}`]: 'IS_DLTD' };
+      const error = await TransformChain.build(removed).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChainConfigError);
+      expect((error as ChainConfigError).key).toBe(`transforms.rename.${key}`);
+      expect((error as Error).message).toContain(key === 'blacklist' ? "use 'exclude'" : "use 'include'");
+      const v = validateChainConfig(removed);
+      expect(v.errorCount).toBe(1);
+    }
+  });
+
+  it('KIP-891: transforms/predicates.<alias>.plugin.version accept our version or a range holding it', async () => {
+    const { PLUGIN_VERSION } = await import('../../../../transforms/support.js');
+    const ok = {
+      ...config,
+      'transforms.rename.plugin.version': PLUGIN_VERSION,
+      'predicates.isTest.plugin.version': '[0.0.1,)',
+    };
+    await (await TransformChain.build(ok)).close();
+    const v = validateChainConfig(ok);
+    expect(v.errorCount).toBe(0);
+    const key = v.configs.find((c) => c.value.name === 'transforms.rename.plugin.version');
+    expect(key?.definition).toMatchObject({
+      group: 'Transforms: rename',
+      order_in_group: 1,
+      default_value: PLUGIN_VERSION,
+    });
+    for (const bad of ['99.0.0', '(,0.0.1]', '[1.0', 'x,y']) {
+      const wrong = { ...config, 'transforms.rename.plugin.version': bad };
+      const error = await TransformChain.build(wrong).catch((e: unknown) => e);
+      expect(error, bad).toBeInstanceOf(ChainConfigError);
+      expect((error as ChainConfigError).key).toBe('transforms.rename.plugin.version');
+    }
+    const wrong = validateChainConfig({ ...config, 'predicates.isTest.plugin.version': '4.3.2' });
+    // reported on the version key and on the type key, as Connect 4.x reports it
+    expect(wrong.errorCount).toBe(2);
+    expect(wrong.configs.find((c) => c.value.name === 'predicates.isTest.type')?.value.errors).toHaveLength(1);
+    expect(wrong.configs.find((c) => c.value.name === 'predicates.isTest.plugin.version')?.value.errors).toEqual([
+      expect.stringMatching(
+        /^Plugin org\.apache\.kafka\.connect\.transforms\.predicates\.TopicNameMatches not found that matches the version range \[4\.3\.2,4\.3\.2\], available versions: \[/,
+      ),
+    ]);
   });
 
   it('requires the predicate’s own settings under predicates.<alias>.', async () => {
