@@ -129,9 +129,10 @@ export function parseSignal(row: Record<string, unknown>, defaultSchema: string)
  */
 export function applySignals(
   state: SignalState,
-  signals: readonly Signal[],
+  read: readonly Signal[],
   captured: ReadonlySet<string>,
 ): { changed: boolean; actions: Array<Record<string, unknown>> } {
+  let signals = read;
   const present = new Set(signals.map((s) => s.id));
   const actions: Array<Record<string, unknown>> = [];
   if (state.unresolved) {
@@ -139,7 +140,12 @@ export function applySignals(
     const fresh = newSince(state.unresolved, [...present]);
     if (fresh === null) {
       // Too many rows added/removed since the stored offset to tell them apart: act on them again rather than
-      // lose one (an execute-snapshot re-run re-reads a table; versions make the repeated rows harmless).
+      // lose one (an execute-snapshot re-run re-reads a table; versions make the repeated rows harmless). Stops
+      // go first, so that an old stop re-run cannot cancel a snapshot that an execute in the table asks for.
+      signals = [
+        ...signals.filter((s) => s.kind === 'stop-snapshot'),
+        ...signals.filter((s) => s.kind !== 'stop-snapshot'),
+      ];
       actions.push({
         signals_unresolved: present.size,
         ignored: 'the stored signal digest does not decode; acting on every signal in the table again',

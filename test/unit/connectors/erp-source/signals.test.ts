@@ -164,6 +164,18 @@ describe('signal bookkeeping across restarts (offsets carry a digest, not the id
     expect(applySignals(restarted, now, captured).actions).toEqual([]);
   });
 
+  it('in that fallback applies stops before executes, so an old stop cannot cancel a requested snapshot', () => {
+    const stop = parseSignal({ id: 'zz-stop', type: 'stop-snapshot', data: '' }, 's');
+    const table = [sig('a-exec', 's.a'), stop];
+    const state = emptySignalState();
+    applySignals(state, table, captured);
+    expect(state.queue).toEqual([]);
+    const restarted = newestSignalState([offsetOf(state)]);
+    const now = [...table, ...Array.from({ length: 100 }, (_, i) => sig(`late-${i}`, 's.b'))];
+    applySignals(restarted, now, captured);
+    expect(restarted.queue.map((q) => q.table).sort()).toEqual(['s.a', 's.b']);
+  });
+
   it('loads an offset written before the digest (the ids as a list) and acts only on ids not in it', () => {
     const legacy = { step: 4, done: ['1', '2', '3'], queue: [{ table: 's.a', last_key: ['5'], rows: 5 }] };
     const state = newestSignalState([JSON.parse(JSON.stringify(legacy))]);
