@@ -1,7 +1,7 @@
 import { DataError } from '../../runtime/api/index.js';
 import { parseTableName } from './dialects/common.js';
 import { qualified } from './model.js';
-import { type SignalDigest, digestOf, isSignalDigest, newSince } from './signal-digest.js';
+import { type SignalDigest, isSignalDigest, newSince } from './signal-digest.js';
 
 /**
  * Ad-hoc incremental snapshots driven by a signal table in Debezium's shape `(id, type, data)`. The task polls
