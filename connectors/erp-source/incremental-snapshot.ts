@@ -11,13 +11,16 @@ import type { Dialect } from './dialects/dialect.js';
 import { parseTableName } from './dialects/common.js';
 import { type TableSchemas, canonicalKey, changeEvent, keyStruct, rowStruct } from './envelope.js';
 import { type RawRow, keyString, qualified, textOf } from './model.js';
+import { type SignalDigest, digestOf } from './signal-digest.js';
 import {
   type Signal,
   type SignalState,
+  type StoredSignalState,
   applySignals,
   emptySignalState,
   newestSignalState,
   parseSignal,
+  storedSignalState,
 } from './signals.js';
 import { SnapshotVersions, readSnapshotVersions } from './snapshot-versions.js';
 import type { TableOffset } from './table-offset.js';
@@ -46,10 +49,13 @@ export interface IncrementalStep {
  * reads nothing ahead while a table is queued: `running`), so a chunk row can never overwrite a newer streamed
  * state: whatever changed after the chunk read has a change row the stream emits later. Chunk rows carry snapshot
  * versions (SnapshotVersions) as of the chunk's own transaction, so per key versions never go down across stream
- * and chunks. The state (signals acted on, queue, progress) travels in the offsets; the newest copy wins on restart.
+ * and chunks. The state (a digest of the signals acted on, queue, progress) travels in the offsets; the newest copy wins on
+ * restart.
  */
 export class IncrementalSnapshot {
   private state: SignalState = emptySignalState();
+  /** The digest of `state.done` written into offsets, recomputed only when the ids acted on change. */
+  private seen: SignalDigest = digestOf([]);
 
   constructor(private readonly deps: IncrementalDeps) {}
 
@@ -57,6 +63,7 @@ export class IncrementalSnapshot {
   async start(storedSignals: readonly unknown[]): Promise<void> {
     await this.checkSignalTable(this.deps.settings.signalTable!);
     this.state = newestSignalState([...storedSignals]);
+    this.seen = digestOf(this.state.done); // a legacy offset's id list; a digest stays unresolved until readSignals
     this.state.queue = this.state.queue.filter((q) => this.deps.schemas.has(q.table));
     if (this.state.queue.length > 0) {
       this.deps.log.info('Resuming incremental snapshot', { queue: this.state.queue });
@@ -69,8 +76,8 @@ export class IncrementalSnapshot {
   }
 
   /** The state for an offset that carries no chunk (heartbeats); undefined before any signal was acted on. */
-  offsetState(): SignalState | undefined {
-    return this.state.step > 0 ? snapshotOf(this.state) : undefined;
+  offsetState(): StoredSignalState | undefined {
+    return this.state.step > 0 ? this.stored() : undefined;
   }
 
   /** Acts on the signals in the signal table (a mistyped one is logged and marked done like any other). */
@@ -91,7 +98,9 @@ export class IncrementalSnapshot {
         return { id: String(r.id ?? ''), kind: 'ignored', reason: e.message };
       }
     });
-    const { actions } = applySignals(this.state, signals, new Set(this.deps.schemas.keys()));
+    const resolving = this.state.unresolved !== undefined;
+    const { changed, actions } = applySignals(this.state, signals, new Set(this.deps.schemas.keys()));
+    if (changed || resolving) this.seen = digestOf(this.state.done);
     for (const a of actions) (a.ignored ? this.deps.log.warn : this.deps.log.info).call(this.deps.log, 'Signal', a);
   }
 
@@ -146,7 +155,7 @@ export class IncrementalSnapshot {
           sourceTsMs: now,
           snapshot: 'incremental',
           partition: this.deps.partition(current.table),
-          offset: { stream: streamAt, signals: snapshotOf(state) } satisfies TableOffset,
+          offset: { stream: streamAt, signals: this.stored() } satisfies TableOffset,
           nowMs: now,
         }),
       );
@@ -179,15 +188,11 @@ export class IncrementalSnapshot {
 
   /** The record with the current signal state in its offset (the newest state wins on restart). */
   private withSignals(r: SourceRecord): SourceRecord {
-    return { ...r, sourceOffset: { ...r.sourceOffset, signals: snapshotOf(this.state) } };
+    return { ...r, sourceOffset: { ...r.sourceOffset, signals: this.stored() } };
   }
-}
 
-/** A copy: records keep the state as of their emission. */
-function snapshotOf(s: SignalState): SignalState {
-  return {
-    step: s.step,
-    done: [...s.done],
-    queue: s.queue.map((q) => ({ ...q, last_key: q.last_key && [...q.last_key] })),
-  };
+  /** A copy for one offset (records keep the state as of their emission): the ids acted on as a digest. */
+  private stored(): StoredSignalState {
+    return storedSignalState(this.state, this.seen);
+  }
 }

@@ -1,6 +1,6 @@
 import type { Cursor } from './cursor.js';
 import type { CoveredOffset } from './snapshot-cover.js';
-import type { SignalState } from './signals.js';
+import type { StoredSignalState } from './signals.js';
 
 /** A table's stored offset: its stream position, plus the snapshot progress while one runs. */
 export type TableOffset = {
@@ -12,7 +12,7 @@ export type TableOffset = {
    */
   snapshot?: { last_key: string[] | null; rows: number; deletes_after?: string };
   /** Signal-driven incremental snapshots: the task-wide state, newest copy (highest step) wins on restart. */
-  signals?: SignalState;
+  signals?: StoredSignalState;
   /** Snapshot row versions the stream must not go below, until it passed them (SnapshotCover). */
   covered?: CoveredOffset;
 };

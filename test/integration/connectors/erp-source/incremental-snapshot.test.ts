@@ -219,6 +219,47 @@ describe.each([
     expect(replay(again)).toEqual(await tableState('invoice'));
   });
 
+  it('keeps the offsets the same size however many signals pile up, and acts on each once across a crash before the flush', async () => {
+    await seed('pallet', 5);
+    const h = harness('pallet', { 'incremental.snapshot.chunk.size': '10' });
+    await h.start();
+    await h.pollFor(200);
+    const signalsOf = (rs: SourceRecord[]) =>
+      rs.map((r) => JSON.stringify((r.sourceOffset as { signals?: unknown }).signals ?? null));
+    const bulk = async (prefix: string, n: number) => {
+      const data = JSON.stringify({ 'data-collections': [`${db.schema}.not_captured`], type: 'incremental' });
+      const rows = Array.from({ length: n }, (_, i) => `('${prefix}-${(i * 37) % n}', 'execute-snapshot', '${data}')`);
+      await db.exec(`INSERT INTO ${q('debezium_signal')} (id, type, data) VALUES ${rows.join(', ')}`);
+    };
+    await bulk('few', 5);
+    await signal('p-1', 'execute-snapshot', [`${db.schema}.pallet`]);
+    const small = signalsOf(await h.pollUntil((all) => reads(all).length >= 5)).pop()!;
+    await bulk('many', 400); // ids in no particular order ('many-10' sorts below 'many-9')
+    await signal('p-2', 'execute-snapshot', [`${db.schema}.pallet`]);
+    const big = signalsOf(await h.pollUntil((all) => reads(all).length >= 5)).pop()!;
+    expect(big.length).toBeLessThan(1300);
+    expect(big.length).toBeLessThan(small.length + 1100);
+    expect(big).not.toContain('many-');
+
+    // Acted on, emitted, never acknowledged, then killed: the signal is not lost, it runs again.
+    await signal('p-3', 'execute-snapshot', [`${db.schema}.pallet`]);
+    await h.pollUntil((all) => reads(all).length >= 5, 20_000, false);
+    await h.stop();
+    await signal('a-while-down', 'stop-snapshot', [`${db.schema}.other`]); // arrives while the task is down
+    const h2 = new TaskHarness(h.props, h.store);
+    harnesses.push(h2);
+    await h2.start();
+    const rerun = await h2.pollUntil((all) => reads(all).length >= 5);
+    expect(new Set(reads(rerun).map((e) => Number(keyOf(e))))).toEqual(new Set([1, 2, 3, 4, 5]));
+    const acted = (hh: TaskHarness) => hh.logs.filter((l) => l.msg === 'Signal').map((l) => String(l.fields!.signal));
+    expect(acted(h2).sort()).toEqual(['a-while-down', 'p-3']);
+    await h2.pollFor(300);
+    // Acknowledged now: a restart acts on nothing and snapshots nothing.
+    await h2.restart();
+    expect(reads(await h2.pollFor(500))).toEqual([]);
+    expect(acted(h2).sort()).toEqual(['a-while-down', 'p-3']);
+  });
+
   it('stop-snapshot ends a running incremental snapshot; a malformed signal is logged, not fatal', async () => {
     await seed('orders', 40);
     const h = harness('orders', { 'incremental.snapshot.chunk.size': '2' });
