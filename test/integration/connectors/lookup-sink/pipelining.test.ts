@@ -223,6 +223,8 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
           deleted: i === 3,
           deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`,
           targets: expectedTargets(id, i),
+          // when the row was last written (the console's lineage shows it)
+          updatedAt: expect.any(Number),
         }),
       );
 
