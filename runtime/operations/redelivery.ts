@@ -162,7 +162,10 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
     : null;
   const opened: Array<{ admin: RedeliveryAdmin; requestId: string }> = [];
   const requests: Array<RedeliveryRun['requests'][number]> = [];
+  const admins: Array<{ w: ConnectorWork; admin: RedeliveryAdmin; config: Record<string, string> }> = [];
   try {
+    // Every connector is opened and asked first: one that refuses (its config makes a re-delivery unsafe) fails the
+    // operation before anything is queued for the others.
     for (const w of o.work) {
       const config = await services.resolveConfig(w.connector.config);
       let admin: RedeliveryAdmin;
@@ -174,12 +177,20 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
           scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, secretsOf(config)),
         );
       }
+      admins.push({ w, admin, config });
+      if (admin.refusal) {
+        throw new RedeliveryError(
+          409,
+          `Connector ${w.connector.name}: ${admin.refusal.message} (${admin.refusal.code})`,
+        );
+      }
+    }
+    for (const { w, admin, config } of admins) {
       try {
         const r = await admin.submit({ requestKey: w.requestKey, operationId: op?.id ?? null, items: w.items(admin) });
         opened.push({ admin, requestId: r.requestId });
         requests.push({ connector: w.connector.name, ...r });
       } catch (e) {
-        await admin.close().catch(() => {});
         throw new RedeliveryError(
           500,
           scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, secretsOf(config)),
@@ -187,7 +198,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
       }
     }
   } catch (e) {
-    await Promise.all(opened.map((x) => x.admin.close().catch(() => {})));
+    await Promise.all(admins.map((x) => x.admin.close().catch(() => {})));
     if (op && o.operations) {
       await o.operations.finish(op.id, { result: 'failed', message: (e as Error).message }).catch(() => {});
     }
