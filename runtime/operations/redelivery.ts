@@ -144,6 +144,31 @@ function secretsOf(config: Readonly<Record<string, string>>): string[] {
   return out.filter((s) => s.length >= 3);
 }
 
+function refusalError(connector: string, refusal: { code: string; message: string }): RedeliveryError {
+  return new RedeliveryError(400, `Connector ${connector}: ${refusal.message} (${refusal.code})`);
+}
+
+/**
+ * Throws the refusal of the first connector that must not re-deliver (a 400 RedeliveryError), so a caller with
+ * expensive work before the re-delivery (reconcile --repair) fails before doing it. startRedelivery checks again.
+ */
+export async function checkRedeliverable(herder: Herder, connectors: readonly RedeliverableConnector[]): Promise<void> {
+  const services = herder.services?.();
+  if (!services) return;
+  for (const c of connectors) {
+    const config = await services.resolveConfig(c.config);
+    let admin: RedeliveryAdmin;
+    try {
+      admin = await c.hook({ connector: c.name, config });
+    } catch {
+      continue; // startRedelivery reports a connector that cannot be opened, with its status
+    }
+    const refusal = admin.refusal ?? null;
+    await admin.close().catch(() => {});
+    if (refusal) throw refusalError(c.name, refusal);
+  }
+}
+
 /**
  * Queues the work of every connector (returns once it is queued, with the audit entry) and follows it in the
  * background. A failure while queueing fails the audit entry and is thrown.
@@ -165,7 +190,8 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
   const admins: Array<{ w: ConnectorWork; admin: RedeliveryAdmin; config: Record<string, string> }> = [];
   try {
     // Every connector is opened and asked first: one that refuses (its config makes a re-delivery unsafe) fails the
-    // operation before anything is queued for the others.
+    // operation before anything is queued for the others. 400, not 409: clients retry a 409 (a rebalance), and
+    // this answer only changes when the connector's config does.
     for (const w of o.work) {
       const config = await services.resolveConfig(w.connector.config);
       let admin: RedeliveryAdmin;
@@ -178,12 +204,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
         );
       }
       admins.push({ w, admin, config });
-      if (admin.refusal) {
-        throw new RedeliveryError(
-          409,
-          `Connector ${w.connector.name}: ${admin.refusal.message} (${admin.refusal.code})`,
-        );
-      }
+      if (admin.refusal) throw refusalError(w.connector.name, admin.refusal);
     }
     for (const { w, admin, config } of admins) {
       try {
