@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { RedeliveryHook, RedeliveryItem, RedeliveryOutcome, RedeliveryProgress } from '../../runtime/api/index.js';
-import { parseLookupSinkConfig } from './config.js';
+import {
+  ErpStreamError,
+  type RedeliveryHook,
+  type RedeliveryItem,
+  type RedeliveryOutcome,
+  type RedeliveryProgress,
+} from '../../runtime/api/index.js';
+import { type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
 import { DeliveryLedger } from './ledger.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
 import { chunks, createTableIfAbsent, inList, limitClause, rowsPerStatement, types } from './sql/ddl.js';
@@ -35,6 +41,33 @@ export function slotOf(entityId: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % SLOTS;
+}
+
+export const REDELIVERY_UNSAFE = 'LOOKUP_SINK_REDELIVERY_UNSAFE';
+
+/**
+ * Why a connector must not re-deliver (null: it may). With more than one task the queue is shared by a hash of the
+ * entity id, while an entity's live records reach whichever task holds its input partition (and that moves on every
+ * rebalance): the two paths run in different tasks and nothing orders them. A jdbc destination keeps the newest
+ * version by its guard; a Kafka topic has none, so a re-delivered version read just before a newer live change could
+ * land after it, and the key's versions would go backwards. Ordering the two across tasks would need the entity's
+ * input partition (unknown for an entity never delivered) or a per-entity lock on every live batch, taken and
+ * released around the pipelined send; neither is cheap or simple enough to trust, so the combination is refused.
+ */
+export function redeliveryRefusal(s: LookupSinkSettings, tasksMax: number): { code: string; message: string } | null {
+  if (s.destination.type !== 'kafka' || tasksMax <= 1) return null;
+  return {
+    code: REDELIVERY_UNSAFE,
+    message:
+      `Connector has a Kafka destination and tasks.max=${tasksMax}: a re-delivery could land after a newer live ` +
+      'change of the same entity (another task delivers its live records) and the topic would go back a version. ' +
+      'Set tasks.max=1 for the repair or replay, then raise it again.',
+  };
+}
+
+/** tasks.max of a connector config (1 when absent or malformed, as the worker treats it). */
+export function tasksMaxOf(config: Readonly<Record<string, string>>): number {
+  return Math.max(1, Number.parseInt(config['tasks.max'] ?? '1', 10) || 1);
 }
 
 /** The slots task `taskId` of `tasks` takes. */
@@ -265,8 +298,13 @@ export const openRedelivery: RedeliveryHook = async ({ connector, config }) => {
     await queue.init();
     const ledger = new DeliveryLedger(db, s.ledgerTable);
     await ledger.init();
+    const refusal = redeliveryRefusal(s, tasksMaxOf(config));
     return {
-      submit: (r) => queue.submit(connector, r.requestKey, r.operationId, r.items),
+      refusal,
+      submit: async (r) => {
+        if (refusal) throw new ErpStreamError(refusal.code, `Connector ${connector}: ${refusal.message}`);
+        return queue.submit(connector, r.requestKey, r.operationId, r.items);
+      },
       progress: (id) => queue.progress(id),
       deliveredSince: (since, pageSize) => ledger.since(s.destination.name, s.entity, since, pageSize),
       close: () => db.close(),

@@ -18,7 +18,7 @@ import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { PoisonIdError } from './poison.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
-import { type QueuedItem, RedeliveryQueue, slotsOf } from './redelivery.js';
+import { type QueuedItem, RedeliveryQueue, redeliveryRefusal, slotsOf, tasksMaxOf } from './redelivery.js';
 import {
   type Plan,
   type PlannedDelivery,
@@ -134,6 +134,8 @@ export class LookupSinkTask implements SinkTask {
   private redelivering = false;
   /** tasks.max: the tasks share the queue by slot (redelivery.ts). */
   private tasksMax = 1;
+  /** Set when this connector must not re-deliver (redeliveryRefusal); warned about once if rows wait. */
+  private refusalWarned = false;
   /** Dependency topics → the field paths that name the entity in their records. */
   private triggers = new Map<string, Array<readonly string[]>>();
   private statsReadAt = 0;
@@ -165,7 +167,7 @@ export class LookupSinkTask implements SinkTask {
   async start(props: Readonly<Record<string, string>>): Promise<void> {
     this.s = parseLookupSinkConfig(props);
     const s = this.s;
-    this.tasksMax = Math.max(1, Number.parseInt(props['tasks.max'] ?? '1', 10) || 1);
+    this.tasksMax = tasksMaxOf(props);
     // First: a mistake in the chain config fails the task before any connection is opened.
     this.shaper = await DeliveryShaper.open(this.context, props, s);
     const opened = new Map<DbSettings, SqlClient>();
@@ -484,11 +486,27 @@ export class LookupSinkTask implements SinkTask {
    * One batch of queued re-deliveries of this connector (the slots of this task): each entity is decided again at
    * the origin's current version under the same mutex as put(), so a live record of the same key is either decided
    * before (the ledger then holds it and the re-delivery carries the same or a newer version) or after (and wins by
-   * its version). Answers how many it took.
+   * its version). That holds inside one task only: a connector whose re-delivery and live records may run in
+   * different tasks without a destination-side guard takes nothing (redeliveryRefusal). Answers how many it took.
    */
   async redeliverQueued(): Promise<number> {
     return this.mutex.run(async () => {
       if (this.stopped) return 0;
+      const refusal = redeliveryRefusal(this.s, this.tasksMax);
+      if (refusal !== null) {
+        // Rows queued before a scale-out stay pending (resumable once tasks.max is 1 again), never half done.
+        if (!this.refusalWarned) {
+          const waiting = await this.queue.take(this.context.connectorName, slotsOf(0, 1), 1);
+          if (waiting.length > 0) {
+            this.refusalWarned = true;
+            this.context.logger.warn('Queued re-deliveries left pending', {
+              code: refusal.code,
+              reason: refusal.message,
+            });
+          }
+        }
+        return 0;
+      }
       const limit = Math.max(1, Math.min(this.s.batchSize, this.s.redelivery.ratePerSec));
       const items = await this.queue.take(
         this.context.connectorName,

@@ -186,6 +186,11 @@ export interface RedeliveryAdmin {
     readonly items: AsyncIterable<readonly RedeliveryItem[]> | Iterable<readonly RedeliveryItem[]>;
   }): Promise<{ requestId: string; resumed: boolean; queued: number; alreadyQueued: number }>;
   progress(requestId: string): Promise<RedeliveryProgress>;
+  /**
+   * Why this connector, as configured, must not re-deliver (null: it may). A caller checks every connector of an
+   * operation before it queues anything, so a refused operation queues nothing; submit() refuses the same way.
+   */
+  readonly refusal?: { readonly code: string; readonly message: string } | null;
   /** The entity ids the ledger recorded for this connector since `since` (deliveries and deletes), in batches. */
   deliveredSince(since: ReplaySince, batchSize?: number): AsyncIterable<string[]>;
   close(): Promise<void>;

@@ -144,6 +144,31 @@ function secretsOf(config: Readonly<Record<string, string>>): string[] {
   return out.filter((s) => s.length >= 3);
 }
 
+function refusalError(connector: string, refusal: { code: string; message: string }): RedeliveryError {
+  return new RedeliveryError(400, `Connector ${connector}: ${refusal.message} (${refusal.code})`);
+}
+
+/**
+ * Throws the refusal of the first connector that must not re-deliver (a 400 RedeliveryError), so a caller with
+ * expensive work before the re-delivery (reconcile --repair) fails before doing it. startRedelivery checks again.
+ */
+export async function checkRedeliverable(herder: Herder, connectors: readonly RedeliverableConnector[]): Promise<void> {
+  const services = herder.services?.();
+  if (!services) return;
+  for (const c of connectors) {
+    const config = await services.resolveConfig(c.config);
+    let admin: RedeliveryAdmin;
+    try {
+      admin = await c.hook({ connector: c.name, config });
+    } catch {
+      continue; // startRedelivery reports a connector that cannot be opened, with its status
+    }
+    const refusal = admin.refusal ?? null;
+    await admin.close().catch(() => {});
+    if (refusal) throw refusalError(c.name, refusal);
+  }
+}
+
 /**
  * Queues the work of every connector (returns once it is queued, with the audit entry) and follows it in the
  * background. A failure while queueing fails the audit entry and is thrown.
@@ -162,7 +187,11 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
     : null;
   const opened: Array<{ admin: RedeliveryAdmin; requestId: string }> = [];
   const requests: Array<RedeliveryRun['requests'][number]> = [];
+  const admins: Array<{ w: ConnectorWork; admin: RedeliveryAdmin; config: Record<string, string> }> = [];
   try {
+    // Every connector is opened and asked first: one that refuses (its config makes a re-delivery unsafe) fails the
+    // operation before anything is queued for the others. 400, not 409: clients retry a 409 (a rebalance), and
+    // this answer only changes when the connector's config does.
     for (const w of o.work) {
       const config = await services.resolveConfig(w.connector.config);
       let admin: RedeliveryAdmin;
@@ -174,12 +203,15 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
           scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, secretsOf(config)),
         );
       }
+      admins.push({ w, admin, config });
+      if (admin.refusal) throw refusalError(w.connector.name, admin.refusal);
+    }
+    for (const { w, admin, config } of admins) {
       try {
         const r = await admin.submit({ requestKey: w.requestKey, operationId: op?.id ?? null, items: w.items(admin) });
         opened.push({ admin, requestId: r.requestId });
         requests.push({ connector: w.connector.name, ...r });
       } catch (e) {
-        await admin.close().catch(() => {});
         throw new RedeliveryError(
           500,
           scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, secretsOf(config)),
@@ -187,7 +219,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
       }
     }
   } catch (e) {
-    await Promise.all(opened.map((x) => x.admin.close().catch(() => {})));
+    await Promise.all(admins.map((x) => x.admin.close().catch(() => {})));
     if (op && o.operations) {
       await o.operations.finish(op.id, { result: 'failed', message: (e as Error).message }).catch(() => {});
     }

@@ -15,7 +15,12 @@ import {
   repairItemOf,
   scrubSecrets,
 } from '../api/index.js';
-import { RedeliveryError, redeliverableConnectors, startRedelivery } from '../operations/redelivery.js';
+import {
+  RedeliveryError,
+  checkRedeliverable,
+  redeliverableConnectors,
+  startRedelivery,
+} from '../operations/redelivery.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { Herder } from '../worker/herder-types.js';
 import { buildTaskTransforms } from '../worker/task-transforms.js';
@@ -228,6 +233,8 @@ async function reconcileRoute({ herder, registry, params, body, operations, prin
   let repairable: ReturnType<typeof redeliverableConnectors> = [];
   try {
     if (repair) repairable = redeliverableConnectors(herder, registry, customer);
+    // A repair that would be refused is refused before the reconcile runs (it may read a million entities).
+    await checkRedeliverable(herder, repairable);
   } catch (e) {
     throw httpOf(e);
   }

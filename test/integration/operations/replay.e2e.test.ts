@@ -227,4 +227,56 @@ describe('erpstream integrations replay (standalone worker, PostgreSQL, Kafka)',
     expect(list.stdout).toContain(String(op.id));
     expect(list.stdout).toContain('replay');
   }, 180_000);
+
+  it('a Kafka-destination sink with tasks.max=2 refuses a replay: 400 with the code, nothing queued, not retried', async () => {
+    const { worker } = await startTestWorker('ops-replay-3', workerConfig);
+    workers.push(worker);
+    const name = `initech-sink-${sfx}`;
+    const config = {
+      ...sinkConfig('initech'),
+      'tasks.max': '2',
+      'destination.type': 'kafka',
+      'destination.topic': `it-ops-replay-initech-${sfx}`,
+    };
+    const created = await fetch(`${worker.url}/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, config }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const res = await fetch(`${worker.url}/erpstream/v1/integrations/initech/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ since: '1h' }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error_code: number; message: string };
+    expect(body).toMatchObject({ error_code: 400 });
+    expect(body.message).toContain('LOOKUP_SINK_REDELIVERY_UNSAFE');
+    expect(body.message).toContain('tasks.max=2');
+    // The CLI fails at once (a 400 is final; a 409 would have been retried for 30 s) and says why.
+    const started = Date.now();
+    const cli = await runIntegrationsCli([
+      'integrations',
+      'replay',
+      'initech',
+      '--since',
+      '1h',
+      '--connect-url',
+      worker.url,
+    ]);
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain('LOOKUP_SINK_REDELIVERY_UNSAFE');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The first test's sinks created the queue table; the refused replay put nothing in it.
+    const table = await db.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${schema}.redelivery`]);
+    if (table.rows[0].present) {
+      const queued = await db.query(`SELECT COUNT(*)::int AS n FROM ${schema}.redelivery WHERE connector = $1`, [name]);
+      expect(queued.rows[0].n).toBe(0);
+    }
+    const ops = await fetch(`${worker.url}/erpstream/v1/operations?customer=initech`);
+    const { operations } = (await ops.json()) as { operations: Array<Record<string, unknown>> };
+    expect(operations.length).toBeGreaterThan(0);
+    for (const o of operations) expect(o).toMatchObject({ kind: 'replay', result: 'failed' });
+  }, 120_000);
 });
