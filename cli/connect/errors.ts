@@ -99,7 +99,11 @@ export function connectErrorFor(
       return new ConnectNotFoundError(call, status, body, {
         // Jersey's own 404 (no such route) rather than Connect's "Connector x not found".
         hint: /^HTTP 404 Not Found$/.test(body.message)
-          ? 'This worker has no such endpoint: it may be older than the command needs (see `erpstream <command> --help`).'
+          ? path.startsWith('/erpstream/')
+            ? // The shared stack's Apache Kafka Connect on :8083 is where a new user's commands go by default.
+              'Only an erpstream worker has /erpstream/v1 endpoints (Apache Kafka Connect answers 404): point ' +
+              '--connect-url or ERPSTREAM_CONNECT_URL at one, e.g. the worker URL `erpstream demo` prints.'
+            : 'This worker has no such endpoint: it may be older than the command needs (see `erpstream <command> --help`).'
           : notFoundHint(path),
       });
     case status === 409:
