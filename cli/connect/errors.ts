@@ -87,7 +87,10 @@ export function connectErrorFor(
         exitCode: ExitCode.INVALID_INPUT,
         hint: /STOPPED state/.test(body.message)
           ? 'Stop the connector first (`erpstream connectors stop <name>`), change the offsets, then resume it.'
-          : 'Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
+          : path.startsWith('/erpstream/')
+            ? // erpstream's own endpoints refuse arguments (a key, an entity, a time), not connector config keys.
+              'Fix the argument or option the message above names (`erpstream <command> --help` lists them).'
+            : 'Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
       });
     case status === 401 || status === 403:
       return new ConnectAuthError(call, status, body, {

@@ -135,6 +135,20 @@ describe('ConnectClient errors', () => {
     expect(hint).toMatch(/ERPSTREAM_CONNECT_URL/);
   });
 
+  it('does not send a refused /erpstream/v1 argument to the config-key hint', async () => {
+    fake = await startFakeConnect({
+      'GET /erpstream/v1/lineage': {
+        status: 400,
+        body: { error_code: 400, message: 'Several entities are delivered (document, phone): give entity' },
+      },
+    });
+    const error = await client(fake.url)
+      .c.request('GET', '/erpstream/v1/lineage')
+      .catch((e: unknown) => e);
+    expect(classifyError(error)).toMatchObject({ exitCode: 2 });
+    expect(classifyError(error).hint).not.toMatch(/config keys/);
+  });
+
   it('maps 400 (invalid config) to exit 2', async () => {
     const message =
       'Connector configuration is invalid and contains the following 1 error(s):\nMissing required configuration "topic" which has no default value.';
