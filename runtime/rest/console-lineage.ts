@@ -67,7 +67,7 @@ export async function lineage(ctx: RouteContext, ops: OpsServices) {
   if (entities.length > 1) {
     throw new HttpError(
       400,
-      `Several entities are delivered (${entities.join(', ')}): give entity (the entity parameter; erpstream trace --entity)`,
+      `Several entities are delivered (${entities.join(', ')}): give entity (the entity parameter; trace --entity on the command line)`,
     );
   }
   const targets: Target[] = opened.map(({ c, i }) => ({ c, i, id: i.admin.parseKey(key) }));
