@@ -1,6 +1,7 @@
 // A dead-letter topic with Connect's __connect.errors.* context decoded; redrive one record, the selected
 // ones, or all matching the filter (through the pipeline, behind the version guard).
 import { api, customers, qs } from '/console/api.js';
+import { pickConnector } from '/console/dlq-pick.js';
 import { changed, h, table, timeCell } from '/console/dom.js';
 
 /** A record as text: JSON pretty-printed, a JsonConverter envelope ({schema, payload}) shown as its payload. */
@@ -24,7 +25,15 @@ export async function mount(root, { params, setStatus }) {
   const connectors = list
     .filter((c) => !wantedCustomer || c.customer === wantedCustomer)
     .flatMap((c) => (c.connectors ?? []).map((name) => ({ name, customer: c.customer })));
-  let connector = params.get('connector') ?? connectors[0]?.name ?? '';
+  let connector =
+    params.get('connector') ??
+    // Asking costs one topic read per connector: only for one customer's few sinks (the overview's DLQ links).
+    (await pickConnector(
+      wantedCustomer && connectors.length <= 20
+        ? connectors.map((c) => c.name)
+        : connectors.slice(0, 1).map((c) => c.name),
+      async (name) => ((await api(`/erpstream/v1/dlq${qs({ connector: name, limit: 1 })}`)).records ?? []).length > 0,
+    ));
   const select = h(
     'select',
     { id: 'dlq-connector', 'aria-label': 'Connector' },
@@ -181,12 +190,13 @@ export async function mount(root, { params, setStatus }) {
       h(
         'p',
         { class: 'count' },
-        topic ? `Topic ${topic}: ${rows.length / 2} record${rows.length === 2 ? '' : 's'}` : '',
+        // A customer's sinks may share the topic: the count is this connector's records, not the topic's.
+        topic ? `Topic ${topic}: ${rows.length / 2} record${rows.length === 2 ? '' : 's'} from ${connector}` : '',
       ),
       table(
         ['', 'Partition:offset', 'Time', 'Key', 'Stage', 'Error', 'Original record', '', ''],
         rows,
-        'The dead-letter topic is empty.',
+        'No dead letters from this connector.',
       ),
     );
   }

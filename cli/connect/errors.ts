@@ -87,7 +87,10 @@ export function connectErrorFor(
         exitCode: ExitCode.INVALID_INPUT,
         hint: /STOPPED state/.test(body.message)
           ? 'Stop the connector first (`erpstream connectors stop <name>`), change the offsets, then resume it.'
-          : 'Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
+          : path.startsWith('/erpstream/')
+            ? // erpstream's own endpoints refuse arguments (a key, an entity, a time), not connector config keys.
+              'Fix the argument or option the message above names (`erpstream <command> --help` lists them).'
+            : 'Fix the config keys named above; `erpstream plugins validate -f <file>` lists every error per key.',
       });
     case status === 401 || status === 403:
       return new ConnectAuthError(call, status, body, {
@@ -99,7 +102,11 @@ export function connectErrorFor(
       return new ConnectNotFoundError(call, status, body, {
         // Jersey's own 404 (no such route) rather than Connect's "Connector x not found".
         hint: /^HTTP 404 Not Found$/.test(body.message)
-          ? 'This worker has no such endpoint: it may be older than the command needs (see `erpstream <command> --help`).'
+          ? path.startsWith('/erpstream/')
+            ? // The shared stack's Apache Kafka Connect on :8083 is where a new user's commands go by default.
+              'Only an erpstream worker has /erpstream/v1 endpoints (Apache Kafka Connect answers 404): point ' +
+              '--connect-url or ERPSTREAM_CONNECT_URL at one, e.g. the worker URL `erpstream demo` prints.'
+            : 'This worker has no such endpoint: it may be older than the command needs (see `erpstream <command> --help`).'
           : notFoundHint(path),
       });
     case status === 409:

@@ -405,14 +405,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     workDir = await mkdtemp(path.join(os.tmpdir(), `erpstream-demo-${runId}-`));
     const logFile = path.join(workDir, 'worker.log');
     const logStream = createWriteStream(logFile, { flags: 'a' });
-    const workerProps: Record<string, string> = {
-      listeners: 'http://127.0.0.1:0',
-      'bootstrap.servers': brokers,
-      'offset.storage.file.filename': path.join(workDir, 'connect.offsets'),
-      'offset.flush.interval.ms': '1000',
-      ...formatProps,
-      'task.auto.restart.enable': 'true',
-    };
+    const workerProps = demoWorkerProps({ brokers, workDir, topicPrefix, formatProps });
     // The integration files say ${env:ERP_DB_URL}, ${env:ERP_DB_USER}, ${env:ERP_DB_PASSWORD}: this run's ERP,
     // handed over as ${file:…} references the worker resolves (see erp-connection.ts).
     const erpValues = erpConnectionValues(db.url);
@@ -589,6 +582,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 }
 
 /** Reads a `--duration` value: 20s, 2m, 90 (seconds), 1500ms. */
+/**
+ * The demo worker's settings. Its operations log (reconcile, repair, replay, redrive audit entries) is a topic of
+ * this run, like every other name: on a shared cluster the default `erpstream-operations` would show a user every
+ * other worker's and test's operations, and the cleanup deletes it with the run's other topics.
+ */
+export function demoWorkerProps(o: {
+  brokers: string;
+  workDir: string;
+  topicPrefix: string;
+  formatProps: Readonly<Record<string, string>>;
+}): Record<string, string> {
+  return {
+    listeners: 'http://127.0.0.1:0',
+    'bootstrap.servers': o.brokers,
+    'offset.storage.file.filename': path.join(o.workDir, 'connect.offsets'),
+    'offset.flush.interval.ms': '1000',
+    'operations.storage.topic': `${o.topicPrefix}operations`,
+    ...o.formatProps,
+    'task.auto.restart.enable': 'true',
+  };
+}
+
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) throw CliError.invalidInput(`--duration "${text}" is not a duration.`, 'Use e.g. 20s, 2m or 90 (seconds).');

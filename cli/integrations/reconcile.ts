@@ -92,7 +92,9 @@ interface RepairingReport extends ReconcileReport {
 
 function versions(d: ReconcileDifference): string {
   const v = (x: string | null) => x ?? '-';
-  return `origin ${v(d.originVersion)}, ledger ${v(d.ledgerVersion)}, destination ${v(d.destinationVersion)}`;
+  // Without lookup.version.column the origin routes the entity here but has no version: '-' would read as "nothing".
+  const origin = d.originVersion ?? (d.shouldHold ? 'unversioned' : '-');
+  return `origin ${origin}, ledger ${v(d.ledgerVersion)}, destination ${v(d.destinationVersion)}`;
 }
 
 export function renderReport(r: ReconcileReport, style: Style): string {

@@ -65,7 +65,10 @@ export async function lineage(ctx: RouteContext, ops: OpsServices) {
   }
   const entities = [...new Set(opened.map((o) => o.i.admin.entity))].sort();
   if (entities.length > 1) {
-    throw new HttpError(400, `Several entities are delivered (${entities.join(', ')}): give entity`);
+    throw new HttpError(
+      400,
+      `Several entities are delivered (${entities.join(', ')}): give entity (the entity parameter; trace --entity on the command line)`,
+    );
   }
   const targets: Target[] = opened.map(({ c, i }) => ({ c, i, id: i.admin.parseKey(key) }));
   const first = targets[0]!;

@@ -159,6 +159,11 @@ describe('console: dead letters', () => {
     );
     await eventually('poison row in the DLQ', async () => p.collector.deadLetters.some((d) => d.id === POISON));
     const sink = p.sink('acme', 'shipment');
+    // The overview's DLQ link names only the customer: the view must open on the sink that has the dead letter,
+    // not on the customer's first sink (which shares the topic and has none).
+    await page.goto(`${p.url}/console/#dlq?customer=acme`);
+    await page.locator('tr.dlq-record', { hasText: POISON }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('#dlq-connector').inputValue()).toBe(sink);
     await page.goto(`${p.url}/console/#dlq?customer=acme&connector=${encodeURIComponent(sink)}`);
     const row = page.locator('tr.dlq-record', { hasText: POISON });
     await row.waitFor({ timeout: 20_000 });

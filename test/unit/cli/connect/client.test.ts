@@ -123,6 +123,32 @@ describe('ConnectClient errors', () => {
     expect(classifyError(error).hint).toMatch(/This worker has no such endpoint: it may be older/);
   });
 
+  it('says an /erpstream/v1 endpoint needs an erpstream worker when plain Kafka Connect answers 404', async () => {
+    fake = await startFakeConnect({
+      'GET /erpstream/v1/operations': { status: 404, body: { error_code: 404, message: 'HTTP 404 Not Found' } },
+    });
+    const error = await client(fake.url)
+      .c.request('GET', '/erpstream/v1/operations')
+      .catch((e: unknown) => e);
+    const hint = classifyError(error).hint;
+    expect(hint).toMatch(/Only an erpstream worker has \/erpstream\/v1 endpoints/);
+    expect(hint).toMatch(/ERPSTREAM_CONNECT_URL/);
+  });
+
+  it('does not send a refused /erpstream/v1 argument to the config-key hint', async () => {
+    fake = await startFakeConnect({
+      'GET /erpstream/v1/lineage': {
+        status: 400,
+        body: { error_code: 400, message: 'Several entities are delivered (document, phone): give entity' },
+      },
+    });
+    const error = await client(fake.url)
+      .c.request('GET', '/erpstream/v1/lineage')
+      .catch((e: unknown) => e);
+    expect(classifyError(error)).toMatchObject({ exitCode: 2 });
+    expect(classifyError(error).hint).not.toMatch(/config keys/);
+  });
+
   it('maps 400 (invalid config) to exit 2', async () => {
     const message =
       'Connector configuration is invalid and contains the following 1 error(s):\nMissing required configuration "topic" which has no default value.';

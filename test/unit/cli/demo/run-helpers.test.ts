@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { GeneratedConnector } from '../../../../cli/integrations/expand.js';
 import { ProgressLine, RateMeter, formatDemoProgress } from '../../../../cli/demo/progress.js';
-import { parseDuration } from '../../../../cli/demo/run.js';
+import { demoWorkerProps, parseDuration } from '../../../../cli/demo/run.js';
+import { loadWorkerConfig } from '../../../../runtime/worker/config.js';
 import { namespaceConnectors, sinkTargets, sumMetric } from '../../../../cli/demo/topics.js';
 
 function capture(isTTY: boolean) {
@@ -171,5 +172,19 @@ describe('sumMetric', () => {
     ].join('\n');
     expect(sumMetric(text, 'erpstream_task_records_produced_total', new Set(['src']))).toBe(15);
     expect(sumMetric('', 'erpstream_task_records_produced_total', new Set(['src']))).toBe(0);
+  });
+});
+
+describe('demoWorkerProps', () => {
+  it("keeps the run's operations log in a topic of the run, which the worker accepts", async () => {
+    const props = demoWorkerProps({
+      brokers: '127.0.0.1:9092',
+      workDir: '/tmp/x',
+      topicPrefix: 'demo.ab12cd34.',
+      formatProps: {},
+    });
+    expect(props['operations.storage.topic']).toBe('demo.ab12cd34.operations');
+    const config = await loadWorkerConfig(undefined, 'standalone', props);
+    expect(JSON.stringify(config)).toContain('demo.ab12cd34.operations');
   });
 });
