@@ -266,6 +266,8 @@ function planGone(plan: Plan, w: Work, prev: LedgerEntry | undefined, ctx: PlanC
         deliveredKey: t.deliveredKey,
         work: w,
         kind: 'gone',
+        // An extra target the ledger does not list (version -1): the version it holds is unknown (destination.ts).
+        ...(w.force === true && t.version < 0n ? { unguarded: true } : {}),
       });
     }
   }
@@ -360,6 +362,7 @@ function planEntity(
         deliveredKey: h.deliveredKey,
         work: w,
         kind: 'withdraw',
+        ...(w.force === true && h.version < 0n ? { unguarded: true } : {}),
       });
     }
   }
