@@ -113,9 +113,7 @@ async function send(w: World, ids: readonly number[]): Promise<void> {
   const producer = createProducer(kafka);
   await producer.connect();
   try {
-    const revs = await db.query(`SELECT document_id, rev FROM ${w.schema}.document WHERE document_id = ANY($1)`, [
-      ids,
-    ]);
+    const revs = await db.query(`SELECT document_id, rev FROM ${w.schema}.document WHERE document_id = ANY($1)`, [ids]);
     await eventually(
       () =>
         producer
@@ -136,7 +134,10 @@ async function send(w: World, ids: readonly number[]): Promise<void> {
   }
 }
 
-async function produce(topic: string, messages: { key: string; value: string | null; headers: Record<string, string> }[]) {
+async function produce(
+  topic: string,
+  messages: { key: string; value: string | null; headers: Record<string, string> }[],
+) {
   const producer = createProducer(kafka);
   await producer.connect();
   try {
@@ -407,7 +408,10 @@ async function damage(w: World, random: () => number): Promise<string[]> {
         break;
       }
       case 'dropLedger':
-        await db.query(`DELETE FROM ${w.schema}.ledger WHERE destination = $1 AND entity_id = $2`, [c.name, String(id)]);
+        await db.query(`DELETE FROM ${w.schema}.ledger WHERE destination = $1 AND entity_id = $2`, [
+          c.name,
+          String(id),
+        ]);
         break;
       case 'alterLedger': {
         const r = await db.query(`SELECT targets FROM ${w.schema}.ledger WHERE destination = $1 AND entity_id = $2`, [
@@ -521,19 +525,18 @@ describe('reconcile against seeded random damage (three customers, one origin, j
         }
         const exp = await expected(w, c);
         expect(keysOf(after), `${why}\n${c.name} after repair`).toEqual(exp);
-        expect(
-          { missing: exp.missing, stale: exp.stale, extra: exp.extra },
-          `${why}\n${c.name} after repair`,
-        ).toEqual({ missing: [], stale: [], extra: [] });
+        expect({ missing: exp.missing, stale: exp.stale, extra: exp.extra }, `${why}\n${c.name} after repair`).toEqual({
+          missing: [],
+          stale: [],
+          extra: [],
+        });
         for (const id of exp.drift) {
           const o = (
             await db.query(`SELECT rev::text AS rev FROM ${w.schema}.document WHERE document_id = $1`, [Number(id)])
           ).rows[0] as { rev: string } | undefined;
           const d = destAfter.get(id);
           // Only a destination held above the origin (moved up by hand) may remain drifted.
-          expect(o !== undefined && d != null && BigInt(d) > BigInt(o.rev), `${why}\n${c.name} drift ${id}`).toBe(
-            true,
-          );
+          expect(o !== undefined && d != null && BigInt(d) > BigInt(o.rev), `${why}\n${c.name} drift ${id}`).toBe(true);
         }
         expect(await Promise.all(others.map((o) => snapshot(w, o))), `${why}\nothers touched by ${c.name}`).toEqual(
           before,
