@@ -607,8 +607,10 @@ describe('reconcile against seeded random damage (three customers, one origin, j
       rest('POST', `/erpstream/v1/integrations/${c.name}/reconcile`, { repair: true, wait: true }),
       rest('POST', `/erpstream/v1/integrations/${c.name}/reconcile`, { repair: true, wait: true }),
     ]);
-    expect(keysOf(both[0])).toEqual(exp);
-    expect(keysOf(both[1])).toEqual(exp);
+    // The plain reconciles run beside the repairs: they may see part of the repair done, never anything else.
+    for (const r of [both[0], both[1]]) {
+      for (const k of CLASSES) for (const id of keysOf(r)[k]) expect(exp[k], `${k} ${id}`).toContain(id);
+    }
     for (const r of both.slice(2) as { status: number; body: unknown }[]) {
       expect(r.status, JSON.stringify(r.body)).toBe(200);
     }
