@@ -79,6 +79,12 @@ export function targetsOf(
 
 export interface LedgerWrite extends LedgerEntry {
   readonly entityId: string;
+  /**
+   * A forced re-delivery decided at the origin's version: it replaces the entry even when that holds a higher version
+   * (a ledger claim the destination and the origin do not back is what a repair corrects). Only written under the
+   * task's mutex, so no live decision of the same entity interleaves.
+   */
+  readonly replace?: boolean;
 }
 
 const COLUMNS = [
@@ -244,6 +250,14 @@ export class DeliveryLedger {
       if (!cur || cur.version <= w.version) latest.set(w.entityId, w);
     }
     const now = Date.now();
+    for (const w of latest.values()) {
+      if (!w.replace) continue;
+      // The guarded upsert below never lowers a version: a replacing write first removes a higher claim.
+      await this.db.execute(
+        `DELETE FROM ${this.db.quote(this.table)} WHERE destination = ? AND entity = ? AND entity_id = ? AND version > ?`,
+        [destination, entity, w.entityId, w.version],
+      );
+    }
     for (const part of chunks([...latest.values()], rowsPerStatement(this.db, CHUNK))) {
       const rows = part.map((w) => [
         destination,

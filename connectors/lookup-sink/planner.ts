@@ -135,19 +135,27 @@ export function candidatesOf(works: readonly Work[], lookup: LookupResult, versi
       continue;
     }
     let version = w.version;
+    // A forced re-delivery (repair, replay) with no record of its own starts from the ledger's version, which is
+    // only a claim (a repair runs because the ledger may be wrong): the origin row's version is the truth then.
+    // Taking the ledger's as an event version would call the origin "lagging" and never deliver, or label the
+    // origin's state with a version it does not have.
+    const fromLedger = w.force === true && w.record === null && w.parked === null;
+    let rowVersion: bigint | null = null;
     for (const [i, row] of rows.entries()) {
       if (versionColumn) {
         const v = rowValue(row, versionColumn);
         if (v !== null && v !== undefined) {
           const rv = parseVersion(v, `lookup.version.column ${versionColumn}`);
+          if (rowVersion === null || rv > rowVersion) rowVersion = rv;
           if (rv > version) version = rv;
           // The read is older than the event: delivering it would label old state as new.
-          if (rv < w.version)
+          if (rv < w.version && !fromLedger)
             lagging.set(w.idText, `origin row version ${rv} is older than the record version ${w.version}`);
         }
       }
       candidates.push({ key: `${w.idText}\u0000${i}`, idText: w.idText, id: w.id, row, work: w });
     }
+    if (fromLedger && rowVersion !== null) version = rowVersion;
     versions.set(w.idText, version);
   }
   return { candidates, gone, poisoned, versions, lagging };
@@ -258,6 +266,8 @@ function planGone(plan: Plan, w: Work, prev: LedgerEntry | undefined, ctx: PlanC
         deliveredKey: t.deliveredKey,
         work: w,
         kind: 'gone',
+        // An extra target the ledger does not list (version -1): the version it holds is unknown (destination.ts).
+        ...(w.force === true && t.version < 0n ? { unguarded: true } : {}),
       });
     }
   }
@@ -352,6 +362,7 @@ function planEntity(
         deliveredKey: h.deliveredKey,
         work: w,
         kind: 'withdraw',
+        ...(w.force === true && h.version < 0n ? { unguarded: true } : {}),
       });
     }
   }

@@ -714,13 +714,17 @@ export class LookupSinkTask implements SinkTask {
     for (const d of delivered) byWork.set(d.work, [...(byWork.get(d.work) ?? []), d]);
     return plan.outcomes
       .filter((o) => !refusedGone.has(o.work))
-      .map((o) =>
-        ledgerWriteOf(
+      .map((o) => {
+        const w = ledgerWriteOf(
           o,
           byWork.get(o.work) ?? [],
           unwithdrawn.filter((r) => r.work === o.work),
-        ),
-      );
+        );
+        // A forced re-delivery without a record of its own was decided at the origin's version (planner.ts): the
+        // ledger takes that version even if it claimed a higher one.
+        const forced = o.work.force === true && o.work.record === null && o.work.parked === null;
+        return forced ? { ...w, replace: true } : w;
+      });
   }
 
   /** The destination side of a batch: withdrawals, deliveries and deletes; refused items go to the DLQ. */

@@ -214,10 +214,23 @@ export function redeliveryHookOf(plugin: unknown): RedeliveryHook | undefined {
 
 /** What a repair does about one difference a reconcile found (null: nothing it can do). */
 export function repairItemOf(d: ReconcileDifference): RedeliveryItem | null {
-  if (d.kind === 'extra') {
+  // A drift of a pair the origin no longer routes, with the destination holding it, is the same pair's `extra`: it
+  // must be the same withdrawal, or the queue (one row per entity, the last item wins) would keep a plain deliver
+  // that finds the origin row gone and nothing in the ledger to withdraw from.
+  if (d.kind === 'extra' || (d.kind === 'drift' && !d.shouldHold && d.destinationVersion !== null)) {
     return d.target === ''
       ? { entityId: d.entityId, action: 'withdraw' }
       : { entityId: d.entityId, action: 'withdraw', target: d.target };
+  }
+  // A drift where the destination holds a version above the origin's: sending the origin's state again would lower
+  // it on a destination without a version guard (a Kafka topic's latest record), and a repair never goes back.
+  if (
+    d.kind === 'drift' &&
+    d.destinationVersion !== null &&
+    d.originVersion !== null &&
+    BigInt(d.destinationVersion) > BigInt(d.originVersion)
+  ) {
+    return null;
   }
   // missing, stale, drift: deliver the current state again (the version guard keeps anything newer).
   return { entityId: d.entityId, action: 'deliver' };

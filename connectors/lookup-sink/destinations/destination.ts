@@ -17,6 +17,12 @@ export interface Removal {
   readonly target: string;
   /** What deliveredKey() gave for the last delivery at this target (from the ledger); null: the entity id. */
   readonly deliveredKey?: string | null;
+  /**
+   * A repair's withdrawal from a target the ledger does not list (reconcile found the entity there): the version it
+   * holds is unknown to the sink, so a version-guarded destination removes it whatever its version. Only planned
+   * under the task's mutex right after the origin was read not to route the entity there.
+   */
+  readonly unguarded?: boolean;
 }
 
 /** A permanent refusal of one item (an HTTP 4xx): its record goes to the DLQ; retrying would not help. */

@@ -84,10 +84,13 @@ export class JdbcDestination implements Destination {
         const id = idOf(r.entityId, this.keyColumns.length);
         const where = this.keyColumns.map((k) => `${tx.quote(k)} = ?`).join(' AND ');
         const v = tx.quote(this.versionColumn);
-        await tx.execute(`DELETE FROM ${tx.quote(r.target)} WHERE ${where} AND (${v} IS NULL OR ${v} <= ?)`, [
-          ...id,
-          r.version,
-        ]);
+        if (r.unguarded) await tx.execute(`DELETE FROM ${tx.quote(r.target)} WHERE ${where}`, [...id]);
+        else {
+          await tx.execute(`DELETE FROM ${tx.quote(r.target)} WHERE ${where} AND (${v} IS NULL OR ${v} <= ?)`, [
+            ...id,
+            r.version,
+          ]);
+        }
       }
     });
     return [];
