@@ -76,6 +76,20 @@ export function secretValues(config: Readonly<Record<string, unknown>>, isSecret
 }
 
 /**
+ * The secret values of a resolved connector config for scrubbing errors: the values of secret keys (and of
+ * authorization headers) plus passwords written into URLs (`scheme://user:pass@host`). Values shorter than 3
+ * characters are left out: scrubbing them would mangle every message.
+ */
+export function connectionSecretValues(config: Readonly<Record<string, string>>): string[] {
+  const out = new Set(secretValues(config, (key) => isSecretKey(key) || /authorization/i.test(key)));
+  for (const v of Object.values(config)) {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:([^/@]+)@/i.exec(v);
+    if (m) out.add(m[1]!).add(decodeURIComponent(m[1]!));
+  }
+  return [...out].filter((s) => s.length >= 3);
+}
+
+/**
  * The secret values of a REST request body: a connector config, or `{name, config}` (both levels count).
  * `passwordKeysOf` gives the PASSWORD keys for the body's `connector.class`, when the caller knows specs.
  */

@@ -4,6 +4,7 @@ import {
   type RedeliveryItem,
   type RedeliveryProgress,
   redeliveryHookOf,
+  connectionSecretValues,
   scrubSecrets,
 } from '../api/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -133,17 +134,6 @@ function sum(list: readonly RedeliveryProgress[]): RedeliveryTotals {
   return t;
 }
 
-/** Secret values of a resolved config, so no error repeats them. */
-function secretsOf(config: Readonly<Record<string, string>>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(config)) {
-    if (/password|secret|token|authorization/i.test(k)) out.push(v);
-    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:([^/@]+)@/i.exec(v);
-    if (m) out.push(m[1]!, decodeURIComponent(m[1]!));
-  }
-  return out.filter((s) => s.length >= 3);
-}
-
 function refusalError(connector: string, refusal: { code: string; message: string }): RedeliveryError {
   return new RedeliveryError(400, `Connector ${connector}: ${refusal.message} (${refusal.code})`);
 }
@@ -200,7 +190,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
       } catch (e) {
         throw new RedeliveryError(
           (e as { code?: unknown }).code === 'ERPSTREAM_CONFIG' ? 400 : 500,
-          scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, secretsOf(config)),
+          scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, connectionSecretValues(config)),
         );
       }
       admins.push({ w, admin, config });
@@ -214,7 +204,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
       } catch (e) {
         throw new RedeliveryError(
           500,
-          scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, secretsOf(config)),
+          scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, connectionSecretValues(config)),
         );
       }
     }

@@ -13,6 +13,7 @@ import {
   type RedeliveryItem,
   reconcileHookOf,
   repairItemOf,
+  connectionSecretValues,
   scrubSecrets,
 } from '../api/index.js';
 import {
@@ -95,17 +96,6 @@ export function reconcilableConnectors(
   return out;
 }
 
-/** Secret values of a resolved config (passwords, URL credentials), so no error repeats them. */
-function secretsOf(config: Readonly<Record<string, string>>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(config)) {
-    if (/password|secret|token|authorization/i.test(k)) out.push(v);
-    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:([^/@]+)@/i.exec(v);
-    if (m) out.push(m[1]!, decodeURIComponent(m[1]!));
-  }
-  return out.filter((s) => s.length >= 3);
-}
-
 /** Reconciles every reconcilable connector of the customer, one after the other (each holds its own bound). */
 export async function reconcileCustomer(
   herder: Herder,
@@ -139,7 +129,10 @@ export async function reconcileCustomer(
       const status = (e as { code?: unknown }).code === 'ERPSTREAM_CONFIG' ? 400 : 500;
       throw new HttpError(
         status,
-        scrubSecrets(`Reconcile of connector ${c.name} failed: ${(e as Error).message}`, secretsOf(config)),
+        scrubSecrets(
+          `Reconcile of connector ${c.name} failed: ${(e as Error).message}`,
+          connectionSecretValues(config),
+        ),
       );
     }
   }
