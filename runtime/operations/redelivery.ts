@@ -5,6 +5,8 @@ import {
   type RedeliveryProgress,
   redeliveryHookOf,
   connectionSecretValues,
+  CUSTOMER_CONFIG_KEY,
+  customerOf,
   scrubSecrets,
 } from '../api/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -18,9 +20,6 @@ import type { OperationEntry, OperationsLog } from './audit-log.js';
  * running tasks (wherever they run), so this worker may stop meanwhile: the work goes on, and running the same
  * operation again resumes it (the request key) and follows it to the end.
  */
-
-/** The label `erpstream integrations apply` writes on every generated connector: the integration (customer). */
-export const CUSTOMER_KEY = 'erpstream.integration';
 
 export class RedeliveryError extends Error {
   constructor(
@@ -38,12 +37,6 @@ export interface RedeliverableConnector {
   readonly hook: RedeliveryHook;
 }
 
-/** A connector's customer: its label, else its own name (a hand-written sink is its own customer). */
-export function customerOfConnector(name: string, config: Readonly<Record<string, string>>): string {
-  const label = config[CUSTOMER_KEY]?.trim();
-  return label ? label : name;
-}
-
 /** The customer's connectors that offer re-delivery, in name order. */
 export function redeliverableConnectors(
   herder: Herder,
@@ -54,11 +47,11 @@ export function redeliverableConnectors(
     .connectors()
     .sort()
     .map((name) => ({ name, config: herder.connectorConfig(name) }))
-    .filter((c) => customerOfConnector(c.name, c.config) === customer);
+    .filter((c) => customerOf(c.name, c.config) === customer);
   if (mine.length === 0) {
     throw new RedeliveryError(
       404,
-      `No connector belongs to customer ${customer} (connectors carry it in ${CUSTOMER_KEY})`,
+      `No connector belongs to customer ${customer} (connectors carry it in ${CUSTOMER_CONFIG_KEY})`,
     );
   }
   const out = mine.flatMap((c) => {

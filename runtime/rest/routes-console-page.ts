@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CUSTOMER_CONFIG_KEY } from '../api/index.js';
 import { type ConnectorRole, type HistorySeries, type MetricHistory, mergeSeries } from '../worker/metric-history.js';
 import { HttpError } from './http-error.js';
 import type { Route, RouteContext, RouteResult } from './routes.js';
@@ -16,9 +17,6 @@ export interface ConsoleState {
   enabled: boolean;
   history: MetricHistory;
 }
-
-/** The config key that names a connector's customer (contracts.md: written by `erpstream integrations apply`). */
-export const CUSTOMER_KEY = 'erpstream.integration';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -91,7 +89,7 @@ function roleOf(ctx: RouteContext, connector: string): { customer: string | null
   } catch {
     return null; // deleted since it was sampled
   }
-  const label = config[CUSTOMER_KEY]?.trim() || null;
+  const label = config[CUSTOMER_CONFIG_KEY]?.trim() || null;
   if (type === 'source') return { customer: label, role: 'source' };
   return { customer: label ?? connector, role: 'sink' };
 }

@@ -14,6 +14,8 @@ import {
   reconcileHookOf,
   repairItemOf,
   connectionSecretValues,
+  CUSTOMER_CONFIG_KEY,
+  customerOf,
   scrubSecrets,
 } from '../api/index.js';
 import {
@@ -34,8 +36,6 @@ import type { Route, RouteContext } from './routes.js';
  * worker answers: what is compared lives in databases and topics, not in this worker's memory.
  */
 
-/** The label `erpstream integrations apply` writes on every generated sink (its value: the integration name). */
-const CUSTOMER_KEY = 'erpstream.integration';
 /** Integration names are `metadata.name`: a safe name part (they end up in topic and connector names). */
 const CUSTOMER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const DEFAULT_SAMPLE = 10;
@@ -45,12 +45,6 @@ export interface ReconcileOptions {
   sample: number;
   onDifference?: (d: ReconcileDifference) => void | Promise<void>;
   signal?: AbortSignal;
-}
-
-/** A connector's customer: its label, else its own name (a hand-written sink is its own customer). */
-function customerOf(connector: string, config: Readonly<Record<string, string>>): string {
-  const label = config[CUSTOMER_KEY]?.trim();
-  return label ? label : connector;
 }
 
 export function checkCustomerName(customer: string): void {
@@ -77,7 +71,7 @@ export function reconcilableConnectors(
   if (mine.length === 0) {
     throw new HttpError(
       404,
-      `No connector belongs to customer ${customer} (connectors carry it in ${CUSTOMER_KEY}; ` +
+      `No connector belongs to customer ${customer} (connectors carry it in ${CUSTOMER_CONFIG_KEY}; ` +
         '`erpstream integrations list` shows the customers)',
     );
   }
