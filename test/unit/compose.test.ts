@@ -21,7 +21,7 @@ describe('compose/docker-compose.yml', () => {
   it('has SQL Server, Kafka, the registry and the erpstream worker', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['erpstream', 'kafka', 'mssql', 'schema-registry']);
     expect(compose.services.mssql?.image).toBe('mcr.microsoft.com/mssql/server:2022-latest');
-    expect(compose.services.kafka?.image).toMatch(/^apache\/kafka:3\.9\./);
+    expect(compose.services.kafka?.image).toMatch(/^apache\/kafka:4\./);
     expect(compose.services['schema-registry']?.image).toMatch(/^apicurio\/apicurio-registry:3\./);
     expect(compose.services.erpstream?.build).toEqual({ context: '..', dockerfile: 'Dockerfile' });
     expect(Object.keys(compose.services.erpstream?.depends_on ?? {}).sort()).toEqual([
