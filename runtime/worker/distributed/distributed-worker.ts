@@ -3,7 +3,7 @@ import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config
 import { createKafka, retryTransient } from '../../kafka/index.js';
 import { WorkerGroup } from '../../kafka/worker-group.js';
 import type { JsonLogger, LogSink } from '../../logging/index.js';
-import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
+import type { PluginRegistry } from '../../plugins/registry.js';
 import {
   converterDefaults,
   kafkaClientLogSink,
@@ -27,7 +27,8 @@ import { KafkaStatusStore } from './kafka-status-store.js';
 
 export interface DistributedWorkerOptions {
   config: WorkerConfig;
-  registry?: PluginRegistry;
+  /** Every plugin the worker may run (the entry point builds it: bundle/builtin.ts, then `plugin.path`). */
+  registry: PluginRegistry;
   logSink?: LogSink;
 }
 
@@ -116,7 +117,7 @@ async function assemble(
 ): Promise<RunningDistributedWorker> {
   const { config } = options;
   const o = config.originals;
-  const registry = options.registry ?? defaultPluginRegistry();
+  const { registry } = options;
   const groupId = config.parsed.string('group.id');
   const logSink = kafkaClientLogSink(logger);
   const kafka = new KafkaJsPort({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
