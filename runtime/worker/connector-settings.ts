@@ -188,13 +188,12 @@ function readTopicCreation(config: RawConfig, groups: readonly string[]): TopicC
   };
 }
 
+// Connect would subscribe to an empty name; an empty entry is skipped, as it always was here.
+const readTopics = (read: Read): string[] => read<string[]>(TOPICS_CONFIG).filter((t) => t !== '');
+
 function readSubscription(read: Read): SinkSubscription {
   const regex = read<string>(TOPICS_REGEX_CONFIG);
-  return {
-    // Connect would subscribe to an empty name; an empty entry is skipped, as it always was here.
-    topics: read<string[]>(TOPICS_CONFIG).filter((t) => t !== ''),
-    topicsRegex: regex === '' ? null : regex,
-  };
+  return { topics: readTopics(read), topicsRegex: regex === '' ? null : regex };
 }
 
 /**
@@ -265,6 +264,11 @@ export function deadLetterQueueTopic(config: RawConfig): string | null {
 /** What a sink consumes (`topics`, `topics.regex`). */
 export function sinkSubscription(config: RawConfig): SinkSubscription {
   return deepFreeze(readSubscription(reader(SPECS.sink, config)));
+}
+
+/** The sink's `topics` list alone (a bad `topics.regex` in the same config does not matter here). */
+export function sinkTopics(config: RawConfig): readonly string[] {
+  return deepFreeze(readTopics(reader(SPECS.sink, config)));
 }
 
 /** The sink's consumer group: `consumer.override.group.id`, else Connect's `connect-<connector>`. */
