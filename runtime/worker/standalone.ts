@@ -1,6 +1,7 @@
 import { ConfigError, type Logger } from '../api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
 import type { LogSink } from '../logging/index.js';
+import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../plugins/plugin-path.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
   converterDefaults,
@@ -42,6 +43,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
   const { config } = options;
   const { levels, logger } = workerLogging(config, options.logSink);
   const { registry } = options;
+  await loadPluginPath(registry, config.parsed.list(PLUGIN_PATH_CONFIG), logger);
   const kafka =
     options.kafka ??
     new KafkaJsPort({

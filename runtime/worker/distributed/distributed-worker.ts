@@ -3,6 +3,7 @@ import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config
 import { createKafka, retryTransient } from '../../kafka/index.js';
 import { WorkerGroup } from '../../kafka/worker-group.js';
 import type { JsonLogger, LogSink } from '../../logging/index.js';
+import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../../plugins/plugin-path.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import {
   converterDefaults,
@@ -118,6 +119,11 @@ async function assemble(
   const { config } = options;
   const o = config.originals;
   const { registry } = options;
+  const pluginPath = config.parsed.list(PLUGIN_PATH_CONFIG);
+  if (pluginPath.length > 0) {
+    start.step(`loading the plugin packages of ${PLUGIN_PATH_CONFIG}=${pluginPath.join(',')}`);
+    await loadPluginPath(registry, pluginPath, logger);
+  }
   const groupId = config.parsed.string('group.id');
   const logSink = kafkaClientLogSink(logger);
   const kafka = new KafkaJsPort({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });
