@@ -11,7 +11,7 @@ import { sourceRecord } from './test-plugins.js';
 
 const registry = builtinRegistry();
 
-/** The chain with the real Kafka SMTs and predicates from the default registry. */
+/** The chain with the real Kafka SMTs and predicates from the built-in bundle. */
 describe('TransformChain with the built-in plugins', () => {
   const config = {
     transforms: 'dropTest,rename',
