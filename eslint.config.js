@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './scripts/eslint/import-boundary.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.stack-kafka-*/**', 'coverage/**'] },
@@ -40,6 +41,21 @@ export default tseslint.config(
             },
             { group: ['kafkajs'], message: 'Kafka access lives in runtime/kafka only.' },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // The engine never knows its plugins: the bundle (bundle/builtin.ts) and the entry points (cli/, bench/, tests)
+    // build the registry and pass it in, as Redpanda Connect's public/components/all does.
+    files: ['runtime/**/*.ts'],
+    plugins: { boundaries },
+    rules: {
+      'boundaries/forbid-paths': [
+        'error',
+        {
+          forbidden: ['connectors', 'transforms', 'bundle'],
+          message: 'runtime/ is given its plugins through a PluginRegistry; only bundle/ and entry points import them.',
         },
       ],
     },

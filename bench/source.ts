@@ -30,7 +30,7 @@ import {
 } from '../runtime/api/index.js';
 import { AvroConverter, SimpleHeaderConverter } from '../runtime/converters/index.js';
 import { ErrorReporter } from '../runtime/errors/reporter.js';
-import { errorHandlingConfig } from '../runtime/errors/retry.js';
+import { errorHandlingSettings } from '../runtime/worker/connector-settings.js';
 import { createKafka, createProducer, ensureTopics } from '../runtime/kafka/index.js';
 import { TransformChain } from '../runtime/transforms/index.js';
 import { KafkaJsPort, type OutRecord, type ProducerPort } from '../runtime/worker/kafka-port.js';
@@ -132,7 +132,7 @@ class Pipeline {
       },
       close: async () => {},
     };
-    const errors = errorHandlingConfig({});
+    const errors = errorHandlingSettings({});
     this.runner = new WorkerSourceTask({
       connector: 'bench',
       taskId: 0,

@@ -20,7 +20,7 @@ import {
   Struct,
   TimestampType,
 } from '../runtime/api/index.js';
-import { defaultPluginRegistry } from '../runtime/plugins/registry.js';
+import { builtinRegistry } from '../bundle/builtin.js';
 import { ChainConfigError, TransformChain } from '../runtime/transforms/index.js';
 import { type Bench, type BenchContext, BenchSetupError, measure, printResult } from './support.js';
 
@@ -120,7 +120,7 @@ export const benchChainConfig: Readonly<Record<string, string>> = {
 
 async function buildChain(): Promise<TransformChain> {
   try {
-    return await TransformChain.build(benchChainConfig);
+    return await TransformChain.build(benchChainConfig, { registry: builtinRegistry() });
   } catch (error) {
     if (error instanceof ChainConfigError) {
       throw new BenchSetupError(
@@ -138,7 +138,7 @@ async function avroConverter(env: NodeJS.ProcessEnv): Promise<Converter> {
       'SCHEMA_REGISTRY_URL is not set: start the stack (scripts/stack up) and run eval "$(scripts/stack env)".',
     );
   }
-  const plugin = defaultPluginRegistry().find('converter', AVRO_CONVERTER);
+  const plugin = builtinRegistry().find('converter', AVRO_CONVERTER);
   if (!plugin) throw new BenchSetupError(`converter plugin ${AVRO_CONVERTER} is not registered (runtime/converters).`);
   const converter = plugin.create();
   await converter.configure({ 'schema.registry.url': url, 'auto.register.schemas': 'true' }, false);

@@ -33,10 +33,10 @@ import { Headers, type SinkRecord, silentLogger, type SinkTaskContext } from '..
 import { createConsumer, createKafka, createProducer, ensureTopics } from '../../runtime/kafka/index.js';
 import { KafkaPluginAccess } from '../../runtime/kafka/index.js';
 import { ErrorReporter } from '../../runtime/errors/reporter.js';
-import { errorHandlingConfig } from '../../runtime/errors/retry.js';
+import { converterSettings, errorHandlingSettings } from '../../runtime/worker/connector-settings.js';
 import { TransformChain } from '../../runtime/transforms/index.js';
 import { KafkaJsPort } from '../../runtime/worker/kafka-port.js';
-import { defaultPluginRegistry } from '../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../bundle/builtin.js';
 import { WorkerSinkTask } from '../../runtime/worker/sink-task.js';
 import { createConverters } from '../../runtime/worker/task-context.js';
 import { latencyCases } from './latency.js';
@@ -186,12 +186,12 @@ export async function workerRunner(
 ): Promise<WorkerSinkTask> {
   const logger = silentLogger;
   const converters = await createConverters(
-    defaultPluginRegistry(),
-    {
+    builtinRegistry(),
+    converterSettings({
       'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
       'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
       'value.converter.schemas.enable': 'false',
-    },
+    }),
     {},
     {
       key: 'org.apache.kafka.connect.json.JsonConverter',
@@ -199,7 +199,7 @@ export async function workerRunner(
       header: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
     },
   );
-  const errors = errorHandlingConfig({});
+  const errors = errorHandlingSettings({});
   return new WorkerSinkTask({
     connector: group,
     taskId: 0,

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import type { DecimalFormat } from '../../runtime/converters/json-data.js';
-import { defaultPluginRegistry } from '../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../bundle/builtin.js';
 import { TransformChain } from '../../runtime/transforms/index.js';
 import { loadConnectorConfig } from '../config-file.js';
 import { type CliContext, styleFor } from '../context.js';
@@ -40,7 +40,7 @@ Exit codes: 0 ok, 2 invalid config / record / JSON line (stderr names the line, 
     .command('list')
     .description('list the installed transformations and predicates')
     .action(() => {
-      const registry = defaultPluginRegistry();
+      const registry = builtinRegistry();
       const rows = [...registry.list('transformation'), ...registry.list('predicate')].map((p) => ({
         type: p.type,
         class: p.className,
@@ -85,7 +85,7 @@ async function transformsRun(ctx: CliContext, opts: { config: string; input?: st
     );
   }
 
-  const chain = await TransformChain.build(config);
+  const chain = await TransformChain.build(config, { registry: builtinRegistry() });
   const inputName = fromStdin ? 'stdin' : opts.input!;
   const dlq = opts.dlq !== undefined && tolerance === 'all' ? createWriteStream(opts.dlq) : null;
   try {

@@ -57,14 +57,22 @@ export function registerWorkerCommands(program: Command): void {
         }
         const config = await loadWorkerConfig(configFile, distributed ? 'distributed' : 'standalone', overrides);
         const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
+        // The plugins this build ships; the worker adds those of `plugin.path` to the same registry.
+        const registry = (await import('../../bundle/builtin.js')).builtinRegistry();
         let running;
         try {
           // Loaded on use, so `erpstream --help` and the other commands stay fast.
           running = distributed
             ? await (
                 await import('../../runtime/worker/distributed/distributed-worker.js')
-              ).startDistributedWorker({ config })
-            : await (await import('../../runtime/worker/standalone.js')).startStandaloneWorker({ config, connectors });
+              ).startDistributedWorker({ config, registry })
+            : await (
+                await import('../../runtime/worker/standalone.js')
+              ).startStandaloneWorker({
+                config,
+                connectors,
+                registry,
+              });
         } catch (e) {
           // A start that cannot succeed exits non-zero; a Kafka client of the failed start that still holds a socket
           // or a timer must not keep the process alive without REST.

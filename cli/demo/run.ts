@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Admin, type Kafka, createKafka, ensureTopics } from '../../runtime/kafka/index.js';
+import { builtinRegistry } from '../../bundle/builtin.js';
 import { loadWorkerConfig } from '../../runtime/worker/config.js';
 import { type RunningWorker, startStandaloneWorker } from '../../runtime/worker/standalone.js';
 import { ConnectClient } from '../connect/client.js';
@@ -416,6 +417,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
     const worker: RunningWorker = await startStandaloneWorker({
       config: await loadWorkerConfig(undefined, 'standalone', workerProps),
+      registry: builtinRegistry(),
       logSink: (line) => logStream.write(`${line}\n`),
     });
     cleanups.push({

@@ -1,7 +1,8 @@
 import { parseSettings as parseErpSourceSettings } from '../../connectors/erp-source/config.js';
 import { parseLookupSinkConfig } from '../../connectors/lookup-sink/config.js';
 import { ConfigError, type RawConfig } from '../../runtime/api/index.js';
-import { type PluginRegistry, defaultPluginRegistry } from '../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../bundle/builtin.js';
+import type { PluginRegistry } from '../../runtime/plugins/registry.js';
 import { validateChainConfig } from '../../runtime/transforms/chain.js';
 import { taskTransformProblems } from '../../runtime/worker/task-transforms.js';
 import { isProviderReference } from '../connect/secrets.js';
@@ -30,8 +31,10 @@ const CROSS_CHECKS: Record<string, (props: RawConfig) => unknown> = {
 
 /** The plugins integration files expand to (the built-in registry). */
 export function integrationRegistry(): PluginRegistry {
-  return defaultPluginRegistry();
+  integrationPlugins ??= builtinRegistry();
+  return integrationPlugins;
 }
+let integrationPlugins: PluginRegistry | undefined;
 
 function keyToField(specs: readonly FieldSpec[], path = '', out = new Map<string, string>()): Map<string, string> {
   for (const s of specs) {

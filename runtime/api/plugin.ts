@@ -320,3 +320,16 @@ export type PluginDescriptor =
   | HeaderConverterPlugin
   | SourceConnectorPlugin
   | SinkConnectorPlugin;
+
+/**
+ * What a plugin package's `register` function is given (see docs on `plugin.path`): it adds each of the package's
+ * components, the same descriptors the built-in plugins are. A name already taken is refused, never overridden.
+ */
+export interface PluginRegistrar {
+  register(plugin: PluginDescriptor): void;
+}
+
+/** The entry a plugin package exports (default export, or a named `register`). */
+export type PluginPackageEntry =
+  | ((registrar: PluginRegistrar) => void | Promise<void>)
+  | { register(registrar: PluginRegistrar): void | Promise<void> };

@@ -1,12 +1,5 @@
 import { ErpStreamError } from '../api/index.js';
-import {
-  OUTAGE_MAX_DELAY_MS,
-  OutageTimeoutError,
-  outageOf,
-  outageWaitMs,
-  type WaitingStatus,
-  waitingStatus,
-} from './outage.js';
+import { OUTAGE_MAX_DELAY_MS, OutageTimeoutError, outageOf, type WaitingStatus, waitingStatus } from './outage.js';
 
 /** Connect's stages (ErrorReporter / ProcessingContext), used in logs and DLQ headers. */
 export type Stage =
@@ -19,6 +12,10 @@ export type Stage =
   | 'KAFKA_PRODUCE'
   | 'KAFKA_CONSUME';
 
+/**
+ * A connector's error handling, as parsed once from its `errors.*` keys (runtime/worker/connector-settings.ts,
+ * errorHandlingSettings); this layer only acts on it.
+ */
 export interface ErrorHandlingConfig {
   /** ms; 0 = no retries, -1 = retry forever. */
   retryTimeoutMs: number;
@@ -31,21 +28,6 @@ export interface ErrorHandlingConfig {
    * Absent: the default of outage.wait.timeout.ms.
    */
   outageWaitMs?: number;
-}
-
-/** The connector's error settings; `outage.wait.timeout.ms` falls back to the worker's setting, then the default. */
-export function errorHandlingConfig(
-  props: Readonly<Record<string, string>>,
-  workerProps?: Readonly<Record<string, string>>,
-): ErrorHandlingConfig {
-  return {
-    outageWaitMs: outageWaitMs(props, workerProps),
-    retryTimeoutMs: Number(props['errors.retry.timeout'] ?? 0),
-    retryDelayMaxMs: Number(props['errors.retry.delay.max.ms'] ?? 60000),
-    tolerance: props['errors.tolerance'] === 'all' ? 'all' : 'none',
-    logEnable: props['errors.log.enable'] === 'true',
-    logIncludeMessages: props['errors.log.include.messages'] === 'true',
-  };
 }
 
 /** Thrown when an error is not tolerated: the task fails with this (Connect's message). */

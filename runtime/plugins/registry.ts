@@ -1,15 +1,13 @@
-import { connectorPlugins } from '../../connectors/index.js';
-import { predicatePluginList, transformationPlugins } from '../../transforms/index.js';
-import { type PluginDescriptor, type PluginType, PluginNotFoundError } from '../api/index.js';
-import { converterPlugins, headerConverterPlugins } from '../converters/index.js';
+import { type PluginDescriptor, type PluginRegistrar, type PluginType, PluginNotFoundError } from '../api/index.js';
 
 type DescriptorOf<T extends PluginType> = Extract<PluginDescriptor, { type: T }>;
 
 /**
  * Resolves plugins by fully qualified class name or simple-name alias, as Connect's Plugins does.
  * Connector names also resolve without their trailing "Connector" (ErpSource → erpstream.ErpSourceConnector).
+ * It knows no plugin of its own: the entry point fills it (bundle/builtin.ts, then `plugin.path`) and hands it down.
  */
-export class PluginRegistry {
+export class PluginRegistry implements PluginRegistrar {
   private readonly byType = new Map<PluginType, Map<string, PluginDescriptor>>();
   private readonly all: PluginDescriptor[] = [];
 
@@ -70,22 +68,4 @@ export class PluginRegistry {
   list<T extends PluginType>(type?: T): Array<DescriptorOf<T>> {
     return this.all.filter((p) => type === undefined || p.type === type) as Array<DescriptorOf<T>>;
   }
-}
-
-let defaultRegistry: PluginRegistry | undefined;
-
-/** Every plugin this build ships. */
-export function builtinPlugins(): PluginDescriptor[] {
-  return [
-    ...connectorPlugins,
-    ...transformationPlugins,
-    ...predicatePluginList,
-    ...converterPlugins,
-    ...headerConverterPlugins,
-  ];
-}
-
-export function defaultPluginRegistry(): PluginRegistry {
-  defaultRegistry ??= new PluginRegistry(builtinPlugins());
-  return defaultRegistry;
 }

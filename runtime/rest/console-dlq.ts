@@ -1,5 +1,6 @@
 import { DLQ_HEADERS } from '../errors/dlq.js';
 import { type ReadRecord, type PartitionRange, readRanges, topicOffsets } from '../kafka/topic-reader.js';
+import { deadLetterQueueTopic } from '../worker/connector-settings.js';
 import { HttpError } from './http-error.js';
 import type { Inspected, OpsServices } from './ops.js';
 import type { RouteContext } from './routes.js';
@@ -95,8 +96,7 @@ export function dlqView(r: ReadRecord, scrub: (s: string) => string) {
 }
 
 export function dlqTopicOf(c: ScopedConnector): string | null {
-  const t = (c.config['errors.deadletterqueue.topic.name'] ?? '').trim();
-  return t === '' ? null : t;
+  return deadLetterQueueTopic(c.config);
 }
 
 /** `p:o[,p:o…]`, or a bare offset for partition 0: an offset per partition. */

@@ -1,5 +1,6 @@
 import { Struct } from '../api/index.js';
 import { type PartitionRange, type ReadRecord, readRanges, tailRanges, topicOffsets } from '../kafka/topic-reader.js';
+import { sinkTopics } from '../worker/connector-settings.js';
 import { dlqError, dlqTopicOf, dlqView, originalOf } from './console-dlq.js';
 import { HttpError } from './http-error.js';
 import type { Inspected, OpsServices } from './ops.js';
@@ -24,11 +25,7 @@ function envelopeOf(value: unknown): { op: string | null; committedAt: number | 
   return { op: typeof op === 'string' ? op : null, committedAt: n };
 }
 
-const topicsOf = (c: ScopedConnector) =>
-  (c.config.topics ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
+const topicsOf = (c: ScopedConnector): readonly string[] => sinkTopics(c.config);
 
 interface Target {
   c: ScopedConnector;

@@ -1,5 +1,6 @@
 import { REDRIVE_HEADERS } from '../errors/redrive.js';
 import { type PartitionRange, type ReadRecord, readRanges, topicOffsets } from '../kafka/topic-reader.js';
+import { type SinkSubscription, sinkSubscription } from '../worker/connector-settings.js';
 import { type ScopedConnector, scopedConnectors, textParam } from './console-common.js';
 import { dlqError, dlqTopicOf, originalOf, scrubberOf } from './console-dlq.js';
 import { HttpError } from './http-error.js';
@@ -83,13 +84,15 @@ export function parseRedriveBody(body: unknown): RedriveBody {
 
 /** Whether the connector consumes this topic (its `topics` list or `topics.regex`). */
 function consumes(c: ScopedConnector, topic: string): boolean {
-  const list = (c.config.topics ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  if (list.includes(topic)) return true;
-  const regex = (c.config['topics.regex'] ?? '').trim();
-  if (regex === '') return false;
+  let subscription: SinkSubscription;
+  try {
+    subscription = sinkSubscription(c.config);
+  } catch {
+    return false; // a stored config with a bad topics.regex consumes nothing
+  }
+  if (subscription.topics.includes(topic)) return true;
+  const regex = subscription.topicsRegex;
+  if (regex === null) return false;
   try {
     return new RegExp(`^(?:${regex})$`).test(topic);
   } catch {

@@ -12,6 +12,7 @@ import { type Kafka, RecordProducer, createKafka } from '../kafka/index.js';
 import type { ReadRecord } from '../kafka/topic-reader.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
+import { converterSettings } from '../worker/connector-settings.js';
 import { type TaskConverters, createConverters, rawToHeaders } from '../worker/task-context.js';
 import type { RestAuth } from './server.js';
 
@@ -137,7 +138,12 @@ export class OpsServices {
       try {
         const admin = await factory(config);
         closers.unshift(() => admin.close());
-        converters = await createConverters(this.o.registry, config, this.o.workerProps, this.o.converterDefaults);
+        converters = await createConverters(
+          this.o.registry,
+          converterSettings(config),
+          this.o.workerProps,
+          this.o.converterDefaults,
+        );
         chain = await TransformChain.build<SinkRecord>(config, { registry: this.o.registry });
         const conv = converters;
         const ch = chain;

@@ -1,5 +1,5 @@
 import type { ConnectRecord, Predicate, Transformation } from '../api/index.js';
-import { type PluginRegistry, defaultPluginRegistry } from '../plugins/registry.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import {
   ChainConfigError,
   type ChainValidation,
@@ -30,8 +30,8 @@ export interface TransformStage {
 }
 
 export interface BuildChainOptions {
-  /** Where `transforms.<a>.type` / `predicates.<p>.type` are resolved; the built-in plugins by default. */
-  registry?: PluginRegistry;
+  /** Where `transforms.<a>.type` / `predicates.<p>.type` are resolved (the entry point's registry; no default). */
+  registry: PluginRegistry;
 }
 
 /**
@@ -59,9 +59,9 @@ export class TransformChain<R extends ConnectRecord = ConnectRecord> {
    */
   static async build<R extends ConnectRecord = ConnectRecord>(
     config: ConnectorConfigInput,
-    options: BuildChainOptions = {},
+    options: BuildChainOptions,
   ): Promise<TransformChain<R>> {
-    const registry = options.registry ?? defaultPluginRegistry();
+    const { registry } = options;
     const analysis = analyzeChainConfig(config, registry);
     const problems = chainConfigProblems(analysis);
     if (problems.length > 0) throw new ChainConfigError(problems);
@@ -111,8 +111,8 @@ export class TransformChain<R extends ConnectRecord = ConnectRecord> {
   }
 
   /** Validation output for REST validate / `erpstream validate`: never throws for bad values. */
-  static validate(config: ConnectorConfigInput, options: BuildChainOptions = {}): ChainValidation {
-    return validateChain(config, options.registry ?? defaultPluginRegistry());
+  static validate(config: ConnectorConfigInput, options: BuildChainOptions): ChainValidation {
+    return validateChain(config, options.registry);
   }
 
   /** Runs the record through every stage; null when a stage dropped it. Throws TransformError. */
@@ -180,15 +180,15 @@ async function closeAll(plugins: ReadonlyArray<Transformation | Predicate>): Pro
   if (first !== undefined) throw first;
 }
 
-/** Convenience: validation results for a connector config against the built-in plugins. */
-export function validateChainConfig(config: ConnectorConfigInput, registry?: PluginRegistry): ChainValidation {
-  return validateChain(config, registry ?? defaultPluginRegistry());
+/** Convenience: validation results for a connector config against the given plugins. */
+export function validateChainConfig(config: ConnectorConfigInput, registry: PluginRegistry): ChainValidation {
+  return validateChain(config, registry);
 }
 
-/** Convenience: build a chain against the built-in plugins (or the given registry). */
+/** Convenience: build a chain against the given plugins. */
 export function buildTransformChain<R extends ConnectRecord = ConnectRecord>(
   config: ConnectorConfigInput,
-  registry?: PluginRegistry,
+  registry: PluginRegistry,
 ): Promise<TransformChain<R>> {
-  return TransformChain.build<R>(config, registry ? { registry } : {});
+  return TransformChain.build<R>(config, { registry });
 }

@@ -146,6 +146,14 @@ export const workerConfigDef = new ConfigDef()
       'Exactly-once source support (KIP-618); `enabled` makes source tasks transactional (distributed mode).',
   })
   .define({
+    name: 'plugin.path',
+    type: 'LIST',
+    defaultValue: '',
+    importance: 'LOW',
+    documentation:
+      "Directories with third-party plugin packages, comma-separated (Connect's plugin.path). Each is a package or holds one per subdirectory; a package's package.json names its ESM entry under `erpstream.plugins`, whose default export `register(registrar)` adds its connectors, transforms, predicates and converters beside the built-in ones.",
+  })
+  .define({
     name: 'config.providers',
     type: 'LIST',
     defaultValue: null,

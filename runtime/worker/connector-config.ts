@@ -6,6 +6,43 @@ import {
   type RawConfig,
   Validators,
 } from '../api/index.js';
+import { OUTAGE_WAIT_KEY } from '../errors/outage.js';
+import { PREDICATES_CONFIG, TRANSFORMS_CONFIG } from '../transforms/chain-config.js';
+
+/**
+ * The framework keys' names, in one place (Connect's ConnectorConfig.*_CONFIG constants). The specs below define
+ * them; runtime/worker/connector-settings.ts parses them once into typed settings; nothing else reads them.
+ */
+export const NAME_CONFIG = 'name';
+export const CONNECTOR_CLASS_CONFIG = 'connector.class';
+export const TASKS_MAX_CONFIG = 'tasks.max';
+export const TASKS_MAX_ENFORCE_CONFIG = 'tasks.max.enforce';
+export const KEY_CONVERTER_CLASS_CONFIG = 'key.converter';
+export const VALUE_CONVERTER_CLASS_CONFIG = 'value.converter';
+export const HEADER_CONVERTER_CLASS_CONFIG = 'header.converter';
+export { PREDICATES_CONFIG, TRANSFORMS_CONFIG };
+export const CONFIG_RELOAD_ACTION_CONFIG = 'config.action.reload';
+export const ERRORS_RETRY_TIMEOUT_CONFIG = 'errors.retry.timeout';
+export const ERRORS_RETRY_MAX_DELAY_CONFIG = 'errors.retry.delay.max.ms';
+export const ERRORS_TOLERANCE_CONFIG = 'errors.tolerance';
+export const ERRORS_LOG_ENABLE_CONFIG = 'errors.log.enable';
+export const ERRORS_LOG_INCLUDE_MESSAGES_CONFIG = 'errors.log.include.messages';
+export const DLQ_TOPIC_NAME_CONFIG = 'errors.deadletterqueue.topic.name';
+export const DLQ_TOPIC_REPLICATION_FACTOR_CONFIG = 'errors.deadletterqueue.topic.replication.factor';
+export const DLQ_CONTEXT_HEADERS_ENABLE_CONFIG = 'errors.deadletterqueue.context.headers.enable';
+export { OUTAGE_WAIT_KEY as OUTAGE_WAIT_TIMEOUT_CONFIG };
+export const TOPICS_CONFIG = 'topics';
+export const TOPICS_REGEX_CONFIG = 'topics.regex';
+export const TOPIC_CREATION_GROUPS_CONFIG = 'topic.creation.groups';
+/** KIP-158 defaults for topics a source creates; not in the spec (Connect defines them per group at runtime). */
+export const TOPIC_CREATION_DEFAULT_PARTITIONS_CONFIG = 'topic.creation.default.partitions';
+export const TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR_CONFIG = 'topic.creation.default.replication.factor';
+export const EXACTLY_ONCE_SUPPORT_CONFIG = 'exactly.once.support';
+export const TRANSACTION_BOUNDARY_CONFIG = 'transaction.boundary';
+export const TRANSACTION_BOUNDARY_INTERVAL_CONFIG = 'transaction.boundary.interval.ms';
+export const OFFSETS_STORAGE_TOPIC_CONFIG = 'offsets.storage.topic';
+/** A client override (Connect's `consumer.override.*`), not a spec key; the sink's group id when set. */
+export const CONSUMER_GROUP_ID_OVERRIDE_CONFIG = 'consumer.override.group.id';
 
 /**
  * The framework keys every connector config has (Connect's ConnectorConfig / SourceConnectorConfig /
@@ -76,7 +113,7 @@ export interface PluginVersionDefaults {
 export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
   return new ConfigDef()
     .define({
-      name: 'name',
+      name: NAME_CONFIG,
       type: 'STRING',
       importance: 'HIGH',
       group: 'Common',
@@ -87,7 +124,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       documentation: 'Globally unique name to use for this connector.',
     })
     .define({
-      name: 'connector.class',
+      name: CONNECTOR_CLASS_CONFIG,
       type: 'STRING',
       importance: 'HIGH',
       group: 'Common',
@@ -105,7 +142,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       }),
     )
     .define({
-      name: 'tasks.max',
+      name: TASKS_MAX_CONFIG,
       type: 'INT',
       defaultValue: 1,
       validator: Validators.atLeast(1),
@@ -117,7 +154,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       documentation: 'Maximum number of tasks to use for this connector.',
     })
     .define({
-      name: 'tasks.max.enforce',
+      name: TASKS_MAX_ENFORCE_CONFIG,
       type: 'BOOLEAN',
       defaultValue: true,
       importance: 'LOW',
@@ -129,7 +166,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         '(Deprecated) Whether to enforce that the tasks.max property is respected by the connector. By default, connectors that generate too many tasks will fail, and existing sets of tasks that exceed the tasks.max property will also be failed. If this property is set to false, then connectors will be allowed to generate more than the maximum number of tasks, and existing sets of tasks that exceed the tasks.max property will be allowed to run. This property is deprecated and will be removed in an upcoming major release.',
     })
     .define({
-      name: 'key.converter',
+      name: KEY_CONVERTER_CLASS_CONFIG,
       type: 'CLASS',
       defaultValue: null,
       importance: 'LOW',
@@ -147,7 +184,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       }),
     )
     .define({
-      name: 'value.converter',
+      name: VALUE_CONVERTER_CLASS_CONFIG,
       type: 'CLASS',
       defaultValue: null,
       importance: 'LOW',
@@ -165,7 +202,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       }),
     )
     .define({
-      name: 'header.converter',
+      name: HEADER_CONVERTER_CLASS_CONFIG,
       type: 'CLASS',
       defaultValue: null,
       importance: 'LOW',
@@ -185,7 +222,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       }),
     )
     .define({
-      name: 'transforms',
+      name: TRANSFORMS_CONFIG,
       type: 'LIST',
       defaultValue: '',
       validator: uniqueAliases,
@@ -197,7 +234,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       documentation: 'Aliases for the transformations to be applied to records.',
     })
     .define({
-      name: 'predicates',
+      name: PREDICATES_CONFIG,
       type: 'LIST',
       defaultValue: '',
       validator: uniqueAliases,
@@ -209,7 +246,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       documentation: 'Aliases for the predicates used by transformations.',
     })
     .define({
-      name: 'config.action.reload',
+      name: CONFIG_RELOAD_ACTION_CONFIG,
       type: 'STRING',
       defaultValue: 'restart',
       validator: oneOf(['none', 'restart'], true),
@@ -222,7 +259,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties. A value of 'none' indicates that Connect will do nothing. A value of 'restart' indicates that Connect should restart/reload the connector with the updated configuration properties.The restart may actually be scheduled in the future if the external configuration provider indicates that a configuration value will expire in the future.",
     })
     .define({
-      name: 'errors.retry.timeout',
+      name: ERRORS_RETRY_TIMEOUT_CONFIG,
       type: 'LONG',
       defaultValue: 0,
       importance: 'MEDIUM',
@@ -234,7 +271,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         'The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.',
     })
     .define({
-      name: 'outage.wait.timeout.ms',
+      name: OUTAGE_WAIT_KEY,
       type: 'LONG',
       defaultValue: null,
       importance: 'MEDIUM',
@@ -246,7 +283,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         'erpstream extension: how long a task waits for a Kafka broker or schema registry that is down or not ready (a topic just created) before it fails, whatever errors.retry.timeout says; the task stays RUNNING and its status says what it waits for. Defaults to the worker setting, else 900000 (15 min). -1 waits forever.',
     })
     .define({
-      name: 'errors.retry.delay.max.ms',
+      name: ERRORS_RETRY_MAX_DELAY_CONFIG,
       type: 'LONG',
       defaultValue: 60000,
       importance: 'MEDIUM',
@@ -258,7 +295,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         'The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.',
     })
     .define({
-      name: 'errors.tolerance',
+      name: ERRORS_TOLERANCE_CONFIG,
       type: 'STRING',
       defaultValue: 'none',
       validator: oneOf(['none', 'all']),
@@ -271,7 +308,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
     })
     .define({
-      name: 'errors.log.enable',
+      name: ERRORS_LOG_ENABLE_CONFIG,
       type: 'BOOLEAN',
       defaultValue: false,
       importance: 'MEDIUM',
@@ -283,7 +320,7 @@ export function commonConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         "If true, write each error and the details of the failed operation and problematic record to the Connect application log. This is 'false' by default, so that only errors that are not tolerated are reported.",
     })
     .define({
-      name: 'errors.log.include.messages',
+      name: ERRORS_LOG_INCLUDE_MESSAGES_CONFIG,
       type: 'BOOLEAN',
       defaultValue: false,
       importance: 'MEDIUM',
@@ -307,7 +344,7 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
   const who = forSource ? 'source connector (erpstream extension)' : 'sink connector';
   return def
     .define({
-      name: 'errors.deadletterqueue.topic.name',
+      name: DLQ_TOPIC_NAME_CONFIG,
       type: 'STRING',
       defaultValue: '',
       importance: 'MEDIUM',
@@ -318,7 +355,7 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
       documentation: `The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this ${who}, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.`,
     })
     .define({
-      name: 'errors.deadletterqueue.topic.replication.factor',
+      name: DLQ_TOPIC_REPLICATION_FACTOR_CONFIG,
       type: 'SHORT',
       defaultValue: 3,
       importance: 'MEDIUM',
@@ -329,7 +366,7 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
       documentation: "Replication factor used to create the dead letter queue topic when it doesn't already exist.",
     })
     .define({
-      name: 'errors.deadletterqueue.context.headers.enable',
+      name: DLQ_CONTEXT_HEADERS_ENABLE_CONFIG,
       type: 'BOOLEAN',
       defaultValue: false,
       importance: 'MEDIUM',
@@ -345,7 +382,7 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
 export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
   const def = commonConnectorConfigDef(versions)
     .define({
-      name: 'topic.creation.groups',
+      name: TOPIC_CREATION_GROUPS_CONFIG,
       type: 'LIST',
       defaultValue: '',
       importance: 'LOW',
@@ -356,7 +393,7 @@ export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): 
       documentation: 'Groups of configurations for topics created by source connectors',
     })
     .define({
-      name: 'exactly.once.support',
+      name: EXACTLY_ONCE_SUPPORT_CONFIG,
       type: 'STRING',
       defaultValue: 'requested',
       validator: oneOf(['requested', 'required'], true),
@@ -369,7 +406,7 @@ export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         'Permitted values are requested, required. If set to "required", forces a preflight check for the connector to ensure that it can provide exactly-once semantics with the given configuration.',
     })
     .define({
-      name: 'transaction.boundary',
+      name: TRANSACTION_BOUNDARY_CONFIG,
       type: 'STRING',
       defaultValue: 'poll',
       validator: oneOf(['poll', 'interval', 'connector'], true),
@@ -382,7 +419,7 @@ export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         "Permitted values are: poll, interval, connector. If set to 'poll', a new producer transaction will be started and committed for every batch of records that each task from this connector provides to Connect.",
     })
     .define({
-      name: 'transaction.boundary.interval.ms',
+      name: TRANSACTION_BOUNDARY_INTERVAL_CONFIG,
       type: 'LONG',
       defaultValue: null,
       validator: Validators.custom('[0,...]', (name, v) => {
@@ -397,7 +434,7 @@ export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): 
         "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits by connector tasks. If unset, defaults to the value of the worker-level 'offset.flush.interval.ms' property.",
     })
     .define({
-      name: 'offsets.storage.topic',
+      name: OFFSETS_STORAGE_TOPIC_CONFIG,
       type: 'STRING',
       defaultValue: null,
       importance: 'LOW',
@@ -414,7 +451,7 @@ export function sourceConnectorConfigDef(versions: PluginVersionDefaults = {}): 
 export function sinkConnectorConfigDef(versions: PluginVersionDefaults = {}): ConfigDef {
   const def = commonConnectorConfigDef(versions)
     .define({
-      name: 'topics',
+      name: TOPICS_CONFIG,
       type: 'LIST',
       defaultValue: '',
       importance: 'HIGH',
@@ -425,7 +462,7 @@ export function sinkConnectorConfigDef(versions: PluginVersionDefaults = {}): Co
       documentation: 'List of topics to consume, separated by commas',
     })
     .define({
-      name: 'topics.regex',
+      name: TOPICS_REGEX_CONFIG,
       type: 'STRING',
       defaultValue: '',
       validator: Validators.regex(),
@@ -451,17 +488,17 @@ export function configError(name: string, message: string, value: unknown = null
 
 /** Sink-only cross-field checks (SinkConnectorConfig.validate). */
 export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
-  const topics = String(props.topics ?? '').trim();
-  const regex = String(props['topics.regex'] ?? '').trim();
+  const topics = String(props[TOPICS_CONFIG] ?? '').trim();
+  const regex = String(props[TOPICS_REGEX_CONFIG] ?? '').trim();
   const out: ConfigValueResult[] = [];
   if (topics !== '' && regex !== '') {
     const msg = 'topics and topics.regex are mutually exclusive options, but both are set.';
-    out.push(configError('topics', msg), configError('topics.regex', msg));
+    out.push(configError(TOPICS_CONFIG, msg), configError(TOPICS_REGEX_CONFIG, msg));
   } else if (topics === '' && regex === '') {
     const msg = 'Must configure one of topics or topics.regex';
-    out.push(configError('topics', msg), configError('topics.regex', msg));
+    out.push(configError(TOPICS_CONFIG, msg), configError(TOPICS_REGEX_CONFIG, msg));
   }
-  const dlq = String(props['errors.deadletterqueue.topic.name'] ?? '').trim();
+  const dlq = String(props[DLQ_TOPIC_NAME_CONFIG] ?? '').trim();
   if (dlq !== '') {
     const list = topics === '' ? [] : topics.split(/\s*,\s*/);
     let clash = list.includes(dlq);
@@ -475,7 +512,7 @@ export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
     if (clash) {
       out.push(
         configError(
-          'errors.deadletterqueue.topic.name',
+          DLQ_TOPIC_NAME_CONFIG,
           `The DLQ topic '${dlq}' may not be included in the list of topics ('topics=${topics}') or match the regex ('topics.regex=${regex}') to consume from`,
         ),
       );

@@ -28,6 +28,7 @@ import {
   canonicalJson,
 } from './stores.js';
 import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
+import { sinkConsumerGroupId } from './connector-settings.js';
 import { generateTaskConfigs } from './task-generation.js';
 import type { Worker } from './worker.js';
 
@@ -500,7 +501,7 @@ export class StandaloneHerder implements Herder {
   }
 
   private sinkGroup(name: string): string {
-    return this.stored(name).config['consumer.override.group.id'] ?? `connect-${name}`;
+    return sinkConsumerGroupId(name, this.stored(name).config);
   }
 
   private checkStopped(name: string): StoredConnector {

@@ -1,7 +1,8 @@
 import { ConfigError, type Logger } from '../api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
 import type { LogSink } from '../logging/index.js';
-import { defaultPluginRegistry, type PluginRegistry } from '../plugins/registry.js';
+import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../plugins/plugin-path.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import {
   converterDefaults,
   kafkaClientLogSink,
@@ -23,7 +24,8 @@ export interface StandaloneWorkerOptions {
   config: WorkerConfig;
   /** Connector configs to create (or update) at start, as from `worker start … connector.properties`. */
   connectors?: Array<Record<string, string>>;
-  registry?: PluginRegistry;
+  /** Every plugin the worker may run (the entry point builds it: bundle/builtin.ts, then `plugin.path`). */
+  registry: PluginRegistry;
   kafka?: KafkaPort;
   logSink?: LogSink;
 }
@@ -40,7 +42,8 @@ export interface RunningWorker {
 export async function startStandaloneWorker(options: StandaloneWorkerOptions): Promise<RunningWorker> {
   const { config } = options;
   const { levels, logger } = workerLogging(config, options.logSink);
-  const registry = options.registry ?? defaultPluginRegistry();
+  const { registry } = options;
+  await loadPluginPath(registry, config.parsed.list(PLUGIN_PATH_CONFIG), logger);
   const kafka =
     options.kafka ??
     new KafkaJsPort({

@@ -1,6 +1,12 @@
 import type { Converter, HeaderConverter, Headers, Logger, Schema } from '../api/index.js';
 import type { WaitingStatus } from '../errors/outage.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import {
+  HEADER_CONVERTER_CLASS_CONFIG,
+  KEY_CONVERTER_CLASS_CONFIG,
+  VALUE_CONVERTER_CLASS_CONFIG,
+} from './connector-config.js';
+import type { ConverterSetting, ConverterSettings } from './connector-settings.js';
 import type { RawHeaders } from './kafka-port.js';
 
 /** The converters a task uses: the connector's own (`key.converter` …) or else the worker's defaults. */
@@ -19,21 +25,23 @@ function withPrefix(props: Readonly<Record<string, string>>, prefix: string): Re
   return out;
 }
 
+/**
+ * Creates and configures the task's converters: the connector's own (with its sub-config), else the worker's default
+ * class with the worker's `<key>.converter.*` sub-config.
+ */
 export async function createConverters(
   registry: PluginRegistry,
-  connectorConfig: Readonly<Record<string, string>>,
+  own: ConverterSettings,
   workerConfig: Readonly<Record<string, string>>,
   workerDefaults: { key: string; value: string; header: string },
 ): Promise<TaskConverters> {
-  const pick = (name: 'key.converter' | 'value.converter' | 'header.converter', dflt: string) => {
-    const own = connectorConfig[name];
-    return own !== undefined && own.trim() !== ''
-      ? { cls: own.trim(), props: withPrefix(connectorConfig, `${name}.`) }
-      : { cls: dflt, props: withPrefix(workerConfig, `${name}.`) };
-  };
-  const k = pick('key.converter', workerDefaults.key);
-  const v = pick('value.converter', workerDefaults.value);
-  const h = pick('header.converter', workerDefaults.header);
+  const pick = (setting: ConverterSetting, key: string, dflt: string) =>
+    setting.className !== null
+      ? { cls: setting.className, props: { ...setting.props } }
+      : { cls: dflt, props: withPrefix(workerConfig, `${key}.`) };
+  const k = pick(own.key, KEY_CONVERTER_CLASS_CONFIG, workerDefaults.key);
+  const v = pick(own.value, VALUE_CONVERTER_CLASS_CONFIG, workerDefaults.value);
+  const h = pick(own.header, HEADER_CONVERTER_CLASS_CONFIG, workerDefaults.header);
   const key = registry.get('converter', k.cls).create();
   await key.configure(k.props, true);
   const value = registry.get('converter', v.cls).create();

@@ -1,4 +1,6 @@
 import type { ConfigTransformer } from '../config-providers/index.js';
+import { TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG } from './connector-config.js';
+import { taskLimits } from './connector-settings.js';
 import type { Worker } from './worker.js';
 
 /**
@@ -12,13 +14,13 @@ export async function generateTaskConfigs(
   name: string,
   rawConfig: Record<string, string>,
 ): Promise<Array<Record<string, string>>> {
-  const { data: resolved } = await transformer.transform({
-    'tasks.max': rawConfig['tasks.max'] ?? '1',
-    'tasks.max.enforce': rawConfig['tasks.max.enforce'] ?? 'true',
-  });
-  const maxTasks = Number(resolved['tasks.max']);
+  const limits: Record<string, string> = {};
+  for (const k of [TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG])
+    if (rawConfig[k] !== undefined) limits[k] = rawConfig[k];
+  const { data: resolved } = await transformer.transform(limits);
+  const { tasksMax: maxTasks, enforce } = taskLimits(resolved);
   const configs = await worker.taskConfigs(name, rawConfig, maxTasks);
-  if (configs.length > maxTasks && resolved['tasks.max.enforce']?.trim().toLowerCase() !== 'false') {
+  if (configs.length > maxTasks && enforce) {
     throw new Error(
       `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
     );

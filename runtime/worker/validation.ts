@@ -17,7 +17,14 @@ import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import { taskTransformProblems } from './task-transforms.js';
 import { pluginVersionProblem } from '../plugins/plugin-version.js';
-import { configError, frameworkConfigDef, sinkTopicChecks } from './connector-config.js';
+import {
+  HEADER_CONVERTER_CLASS_CONFIG,
+  KEY_CONVERTER_CLASS_CONFIG,
+  VALUE_CONVERTER_CLASS_CONFIG,
+  configError,
+  frameworkConfigDef,
+  sinkTopicChecks,
+} from './connector-config.js';
 import { HerderError, badRequest } from './herder-types.js';
 import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
 
@@ -59,9 +66,9 @@ export function connectorConfigDef(
   };
   return frameworkConfigDef(plugin.type, {
     connector: plugin.version,
-    key: converterVersion('key.converter', 'converter'),
-    value: converterVersion('value.converter', 'converter'),
-    header: converterVersion('header.converter', 'header_converter'),
+    key: converterVersion(KEY_CONVERTER_CLASS_CONFIG, 'converter'),
+    value: converterVersion(VALUE_CONVERTER_CLASS_CONFIG, 'converter'),
+    header: converterVersion(HEADER_CONVERTER_CLASS_CONFIG, 'header_converter'),
   }).include(plugin.config);
 }
 
@@ -102,9 +109,9 @@ function nullChecks(plugin: ConnectorPlugin, config: Readonly<Record<string, str
 function converterChecks(registry: PluginRegistry, props: RawConfig): ConfigValueResult[] {
   const out: ConfigValueResult[] = [];
   for (const [key, type] of [
-    ['key.converter', 'converter'],
-    ['value.converter', 'converter'],
-    ['header.converter', 'header_converter'],
+    [KEY_CONVERTER_CLASS_CONFIG, 'converter'],
+    [VALUE_CONVERTER_CLASS_CONFIG, 'converter'],
+    [HEADER_CONVERTER_CLASS_CONFIG, 'header_converter'],
   ] as const) {
     const cls = props[key];
     if (typeof cls !== 'string' || cls.trim() === '') continue;
@@ -134,9 +141,9 @@ function pluginVersionChecks(registry: PluginRegistry, plugin: ConnectorPlugin, 
   };
   check('connector', { className: plugin.className, version: plugin.version });
   for (const [key, type] of [
-    ['key.converter', 'converter'],
-    ['value.converter', 'converter'],
-    ['header.converter', 'header_converter'],
+    [KEY_CONVERTER_CLASS_CONFIG, 'converter'],
+    [VALUE_CONVERTER_CLASS_CONFIG, 'converter'],
+    [HEADER_CONVERTER_CLASS_CONFIG, 'header_converter'],
   ] as const) {
     const cls = props[key];
     if (typeof cls === 'string' && cls.trim() !== '') check(key, registry.find(type, cls));

@@ -12,12 +12,7 @@ import {
 import { type ConfigTransformer, reverseTransform } from '../config-providers/index.js';
 import { describeWaiting, OutageTimeoutError, outageOf, type WaitingStatus, waitingStatus } from '../errors/outage.js';
 import { ErrorReporter } from '../errors/reporter.js';
-import {
-  type ErrorHandlingConfig,
-  errorHandlingConfig,
-  StoppedWhileWaitingError,
-  waitOutOutage,
-} from '../errors/retry.js';
+import { type ErrorHandlingConfig, StoppedWhileWaitingError, waitOutOutage } from '../errors/retry.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import type { Compression, KafkaPort, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
@@ -25,6 +20,8 @@ import type { WorkerMetrics } from './metrics.js';
 import { WorkerSinkTask } from './sink-task.js';
 import { type SourceTaskDeps, TransactionRequests, WorkerSourceTask } from './source-task.js';
 import type { OffsetEntry, OffsetStore } from './stores.js';
+import { CONNECTOR_CLASS_CONFIG } from './connector-config.js';
+import { connectorSettings, type SourceConnectorSettings, type TopicCreationSettings } from './connector-settings.js';
 import { closeQuietly, createConverters, type TaskListener } from './task-context.js';
 import { buildTaskTransforms } from './task-transforms.js';
 import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
@@ -115,7 +112,7 @@ export class Worker {
     onError: (e: Error) => void,
   ): Promise<void> {
     await this.stopConnector(name);
-    const plugin = resolveConnectorPlugin(this.o.registry, rawConfig['connector.class'] ?? '');
+    const plugin = resolveConnectorPlugin(this.o.registry, rawConfig[CONNECTOR_CLASS_CONFIG] ?? '');
     const resolved = await this.resolve(rawConfig, `connector ${name}`);
     const instance = plugin.create();
     instance.initialize?.({
@@ -193,31 +190,29 @@ export class Worker {
     const logger = this.o.logger.child({ connector, task: taskId });
     let listener = this.watchWaiting(connector, taskId, outerListener, logger);
     try {
-      const plugin = resolveConnectorPlugin(this.o.registry, rawConnectorConfig['connector.class'] ?? '');
+      const plugin = resolveConnectorPlugin(this.o.registry, rawConnectorConfig[CONNECTOR_CLASS_CONFIG] ?? '');
       const connectorConfig = await this.resolve(rawConnectorConfig, `connector ${connector}`);
       const taskProps = await this.resolve(rawTaskConfig, `task ${key}`);
+      // The framework keys, parsed once; everything below reads these typed settings, never the raw strings.
+      const settings = connectorSettings(plugin.type, connector, connectorConfig, this.o.workerProps);
       const converters = await createConverters(
         this.o.registry,
-        connectorConfig,
+        settings.converters,
         this.o.workerProps,
         this.o.converterDefaults,
       );
-      const errors = errorHandlingConfig(connectorConfig, this.o.workerProps);
-      const dlqTopic = (connectorConfig['errors.deadletterqueue.topic.name'] ?? '').trim();
+      const { errors, deadLetterQueue } = settings;
       const dlq =
-        dlqTopic === ''
+        deadLetterQueue === null
           ? null
           : {
-              settings: {
-                topic: dlqTopic,
-                contextHeaders: connectorConfig['errors.deadletterqueue.context.headers.enable'] === 'true',
-              },
+              settings: { topic: deadLetterQueue.topic, contextHeaders: deadLetterQueue.contextHeaders },
               producer: async (): Promise<ProducerPort> => {
                 // Connect creates a missing DLQ topic with one partition. An outage meanwhile is waited out.
                 await waitOutOutage(errors, listener, () =>
-                  this.o.kafka.ensureTopic(dlqTopic, {
+                  this.o.kafka.ensureTopic(deadLetterQueue.topic, {
                     partitions: 1,
-                    replicationFactor: Number(connectorConfig['errors.deadletterqueue.topic.replication.factor'] ?? 3),
+                    replicationFactor: deadLetterQueue.replicationFactor,
                   }),
                 );
                 const shared = await this.producer();
@@ -230,7 +225,7 @@ export class Worker {
       const reporter = new ErrorReporter({ connector, task: taskId }, errors, logger, dlq);
       const onTopic = (t: string) => this.o.onTopic(connector, t);
       const m = this.o.metrics.task(connector, taskId);
-      if (plugin.type === 'source') {
+      if (plugin.type === 'source' && settings.kind === 'source') {
         const task = plugin.createTask();
         const ctx: SourceTaskContext = {
           taskId,
@@ -252,7 +247,7 @@ export class Worker {
         const transactions = await this.transactionsFor(
           connector,
           taskId,
-          connectorConfig,
+          settings,
           outageSince === null ? null : { errors, listener, since: outageSince, signal: starting.signal },
         );
         const self: { runner?: WorkerSourceTask } = {};
@@ -294,7 +289,7 @@ export class Worker {
           listener,
           offsetFlushIntervalMs: this.o.offsetFlushIntervalMs,
           onTopic,
-          ensureTopic: (t) => this.ensureTopic(t, connectorConfig),
+          ensureTopic: (t) => this.ensureTopic(t, settings.topicCreation),
           metrics: { polled: m.polled, produced: m.produced, offsetCommit: m.offsetCommit, captureLag: m.captureLag },
           ...(transactions ? { transactions } : {}),
         });
@@ -302,22 +297,15 @@ export class Worker {
         self.runner = runner;
         this.tasks.set(key, runner);
         await runner.start(paused);
-      } else {
+      } else if (plugin.type === 'sink' && settings.kind === 'sink') {
         const task = plugin.createTask();
         const chain = await TransformChain.build<SinkRecord>(connectorConfig, { registry: this.o.registry });
-        const topics = (connectorConfig.topics ?? '')
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
-        const regex = (connectorConfig['topics.regex'] ?? '').trim();
+        const { topics, topicsRegex } = settings;
         // Like a broker with auto.create.topics.enable, so a sink may start before its source. A broker outage at
         // start is waited out like one while running.
         const consumer = await waitOutOutage(errors, listener, async () => {
-          for (const t of topics) await this.ensureTopic(t, connectorConfig);
-          return this.o.kafka.consumer(
-            connectorConfig['consumer.override.group.id'] ?? `connect-${connector}`,
-            `connector-consumer-${key}`,
-          );
+          for (const t of topics) await this.ensureTopic(t, settings.topicCreation);
+          return this.o.kafka.consumer(settings.consumerGroupId, `connector-consumer-${key}`);
         });
         let runner: WorkerSinkTask | null = null;
         task.initialize({
@@ -348,7 +336,7 @@ export class Worker {
           task,
           taskClass: plugin.className,
           props: taskProps,
-          subscription: regex !== '' ? { regex: new RegExp(regex) } : { topics },
+          subscription: topicsRegex !== null ? { regex: new RegExp(topicsRegex) } : { topics: [...topics] },
           chain,
           converters,
           consumer,
@@ -449,7 +437,7 @@ export class Worker {
   private async transactionsFor(
     connector: string,
     taskId: number,
-    config: Record<string, string>,
+    settings: SourceConnectorSettings,
     afterOutage: {
       errors: ErrorHandlingConfig;
       listener: TaskListener;
@@ -460,8 +448,7 @@ export class Worker {
     const eos = this.o.exactlyOnce;
     if (!eos) return undefined;
     if (!this.o.kafka.transactionalProducer) throw new Error('This Kafka port has no transactional producer');
-    const raw = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
-    const boundary = raw === 'interval' || raw === 'connector' ? raw : 'poll';
+    const boundary = settings.transactionBoundary;
     const key = `${connector}-${taskId}`;
     const kafka = this.o.kafka;
     const open = () =>
@@ -474,12 +461,11 @@ export class Worker {
       throw new StoppedWhileWaitingError('the Kafka broker');
     }
     this.txProducers.set(key, producer);
-    const interval = config['transaction.boundary.interval.ms'];
     return {
       producer,
       boundary,
       ...(boundary === 'connector' ? { requests: new TransactionRequests() } : {}),
-      intervalMs: interval !== undefined && interval !== '' ? Number(interval) : this.o.offsetFlushIntervalMs,
+      intervalMs: settings.transactionBoundaryIntervalMs ?? this.o.offsetFlushIntervalMs,
       offsetRecords: (entries) => eos.offsetRecords(connector, entries),
     };
   }
@@ -509,12 +495,10 @@ export class Worker {
   }
 
   /** Topic settings from `topic.creation.default.*` when given (KIP-158), else one partition. */
-  private ensureTopic(topic: string, config: Record<string, string>): Promise<void> {
-    const partitions = Number(config['topic.creation.default.partitions'] ?? 1);
-    const rf = Number(config['topic.creation.default.replication.factor'] ?? 1);
+  private ensureTopic(topic: string, creation: TopicCreationSettings): Promise<void> {
     return this.o.kafka.ensureTopic(topic, {
-      partitions: partitions > 0 ? partitions : 1,
-      replicationFactor: rf > 0 ? rf : 1,
+      partitions: creation.defaultPartitions,
+      replicationFactor: creation.defaultReplicationFactor,
     });
   }
 
@@ -550,7 +534,7 @@ export class Worker {
     plugin: ConnectorPlugin;
     instance: SourceConnector | SinkConnector;
   } {
-    const plugin = resolveConnectorPlugin(this.o.registry, rawConfig['connector.class'] ?? '');
+    const plugin = resolveConnectorPlugin(this.o.registry, rawConfig[CONNECTOR_CLASS_CONFIG] ?? '');
     return { plugin, instance: plugin.create() };
   }
 

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { builtinRegistry } from '../../bundle/builtin.js';
 import type { PluginRegistry } from '../../runtime/plugins/registry.js';
 import { parseWorkerConfig } from '../../runtime/worker/config.js';
 import { type RunningWorker, startStandaloneWorker } from '../../runtime/worker/standalone.js';
@@ -38,7 +39,7 @@ export async function startTestWorker(
       ...config,
     }),
     logSink: options.logSink ?? (() => {}),
-    ...(options.registry ? { registry: options.registry } : {}),
+    registry: options.registry ?? builtinRegistry(),
   });
   return { worker, dir };
 }

@@ -19,6 +19,7 @@ import {
 } from '../herder-types.js';
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
+import { sinkConsumerGroupId } from '../connector-settings.js';
 import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
 import { type GroupView, type JoiningMember, type WorkUnit, assignWork, rebalance, unitKey } from './assignor.js';
@@ -695,7 +696,7 @@ export class DistributedHerder implements Herder {
         offsets: entries.map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null })),
       };
     }
-    const group = await this.o.kafka.groupOffsets(s.config['consumer.override.group.id'] ?? `connect-${name}`);
+    const group = await this.o.kafka.groupOffsets(sinkConsumerGroupId(name, s.config));
     return {
       offsets: group.map((g) => ({
         partition: { kafka_topic: g.topic, kafka_partition: g.partition },

@@ -3,7 +3,8 @@ import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config
 import { createKafka, retryTransient } from '../../kafka/index.js';
 import { WorkerGroup } from '../../kafka/worker-group.js';
 import type { JsonLogger, LogSink } from '../../logging/index.js';
-import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
+import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../../plugins/plugin-path.js';
+import type { PluginRegistry } from '../../plugins/registry.js';
 import {
   converterDefaults,
   kafkaClientLogSink,
@@ -27,7 +28,8 @@ import { KafkaStatusStore } from './kafka-status-store.js';
 
 export interface DistributedWorkerOptions {
   config: WorkerConfig;
-  registry?: PluginRegistry;
+  /** Every plugin the worker may run (the entry point builds it: bundle/builtin.ts, then `plugin.path`). */
+  registry: PluginRegistry;
   logSink?: LogSink;
 }
 
@@ -116,7 +118,12 @@ async function assemble(
 ): Promise<RunningDistributedWorker> {
   const { config } = options;
   const o = config.originals;
-  const registry = options.registry ?? defaultPluginRegistry();
+  const { registry } = options;
+  const pluginPath = config.parsed.list(PLUGIN_PATH_CONFIG);
+  if (pluginPath.length > 0) {
+    start.step(`loading the plugin packages of ${PLUGIN_PATH_CONFIG}=${pluginPath.join(',')}`);
+    await loadPluginPath(registry, pluginPath, logger);
+  }
   const groupId = config.parsed.string('group.id');
   const logSink = kafkaClientLogSink(logger);
   const kafka = new KafkaJsPort({ brokers: config.bootstrapServers, clientId: `erpstream-worker-${groupId}`, logSink });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { builtinRegistry } from '../../../bundle/builtin.js';
 import { type ErpDatabase, createErpDatabase } from '../../../cli/demo/erp/database.js';
 import { erpConnectionValues, withFileReferences, writeErpConnectionFile } from '../../../cli/demo/erp-connection.js';
 import { DeliveryCollector, type SinkTarget, namespaceConnectors, sinkTargets } from '../../../cli/demo/topics.js';
@@ -96,6 +97,7 @@ export async function startConsolePipeline(extraWorker: Record<string, string> =
     const values = erpConnectionValues(db.url);
     const file = await writeErpConnectionFile(dir, values, 'console browser test');
     const worker = await startStandaloneWorker({
+      registry: builtinRegistry(),
       config: parseWorkerConfig({
         listeners: 'http://127.0.0.1:0',
         'bootstrap.servers': brokers,

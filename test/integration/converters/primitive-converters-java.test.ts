@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Converter } from '../../../runtime/api/index.js';
-import { defaultPluginRegistry } from '../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../bundle/builtin.js';
 
 /**
  * Byte-for-byte comparison with Kafka Connect's own primitive converters (connect-runtime 3.9.1, the jars the
@@ -33,7 +33,7 @@ const TYPES = ['Short', 'Integer', 'Long', 'Float', 'Double', 'Boolean'] as cons
 type T = (typeof TYPES)[number];
 
 function converter(type: T): Converter {
-  const c = defaultPluginRegistry().get('converter', `org.apache.kafka.connect.converters.${type}Converter`).create();
+  const c = builtinRegistry().get('converter', `org.apache.kafka.connect.converters.${type}Converter`).create();
   c.configure({}, false);
   return c;
 }

@@ -8,7 +8,7 @@ import {
 } from '../../../runtime/api/index.js';
 import { StringConverter, SimpleHeaderConverter } from '../../../runtime/converters/index.js';
 import { ErrorReporter } from '../../../runtime/errors/reporter.js';
-import { errorHandlingConfig } from '../../../runtime/errors/retry.js';
+import { errorHandlingSettings } from '../../../runtime/worker/connector-settings.js';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
 import { TransformChain } from '../../../runtime/transforms/index.js';
 import { KafkaJsPort } from '../../../runtime/worker/kafka-port.js';
@@ -66,7 +66,7 @@ describe('SinkTaskContext.offset on real Kafka', () => {
     strings.configure({}, false);
     const header = new SimpleHeaderConverter();
     header.configure({});
-    const errors = errorHandlingConfig({});
+    const errors = errorHandlingSettings({});
     const runner: WorkerSinkTask = new WorkerSinkTask({
       connector: 'rewind',
       taskId: 0,

@@ -7,7 +7,7 @@ import {
   silentLogger,
 } from '../../../../runtime/api/index.js';
 import type { Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
-import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 import { buildTaskTransforms } from '../../../../runtime/worker/task-transforms.js';
 
 /** What the worker would hand the task: a converted SinkRecord with the source's headers. */
@@ -75,7 +75,7 @@ export function testContext(
 
 /** testContext() plus the worker's own chain factory, for delivery.transforms. */
 export function shapingContext(options: Parameters<typeof testContext>[0] = {}): SinkTaskContext {
-  const registry = defaultPluginRegistry();
+  const registry = builtinRegistry();
   return {
     ...testContext(options),
     transforms: (props, prefix) => buildTaskTransforms(registry, props, prefix),

@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask, lookupSinkPlugin } from '../../../../connectors/lookup-sink/index.js';
 import type { ReconcileConnectorReport } from '../../../../runtime/api/reconcile.js';
-import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 import { buildTaskTransforms } from '../../../../runtime/worker/task-transforms.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { eventually, sinkRecord, testContext } from './harness.js';
@@ -49,7 +49,7 @@ const PERSON_ROUTING = {
   'transforms.domain.domain.mapping': 'A:a',
   'transforms.domain.on.missing': 'drop',
 };
-const registry = defaultPluginRegistry();
+const registry = builtinRegistry();
 
 async function reconcile(entity: string, key: string, extra: Record<string, string> = {}, chains = true) {
   const seen: string[] = [];

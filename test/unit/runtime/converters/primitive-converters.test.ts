@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DataError, Schemas } from '../../../../runtime/api/index.js';
-import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 
 const PREFIX = 'org.apache.kafka.connect.converters.';
 const TYPES = ['Boolean', 'Double', 'Float', 'Integer', 'Long', 'Short'];
 
 describe("Connect's primitive converters", () => {
   it('all twelve are installed (converter and header converter each), by class name and simple name', () => {
-    const r = defaultPluginRegistry();
+    const r = builtinRegistry();
     for (const t of TYPES) {
       expect(r.find('converter', `${PREFIX}${t}Converter`), t).toBeDefined();
       expect(r.find('header_converter', `${PREFIX}${t}Converter`), t).toBeDefined();
@@ -16,7 +16,7 @@ describe("Connect's primitive converters", () => {
   });
 
   it('a schema of another type, a value out of range or of another kind is a DataError; null is null', async () => {
-    const int = defaultPluginRegistry().get('converter', `${PREFIX}IntegerConverter`).create();
+    const int = builtinRegistry().get('converter', `${PREFIX}IntegerConverter`).create();
     int.configure({}, false);
     expect(await int.fromConnectData('t', [], Schemas.INT32, 7)).toEqual(Buffer.from([0, 0, 0, 7]));
     expect(await int.fromConnectData('t', [], null, null)).toBeNull();
@@ -30,7 +30,7 @@ describe("Connect's primitive converters", () => {
   });
 
   it('header converters read and write the same bytes', () => {
-    const long = defaultPluginRegistry().get('header_converter', `${PREFIX}LongConverter`).create();
+    const long = builtinRegistry().get('header_converter', `${PREFIX}LongConverter`).create();
     long.configure({});
     const bytes = long.fromConnectHeader('t', 'h', Schemas.INT64, -2n)!;
     expect(bytes.toString('hex')).toBe('fffffffffffffffe');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigDef } from '../../../../runtime/api/index.js';
-import { builtinPlugins, PluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinPlugins } from '../../../../bundle/builtin.js';
+import { PluginRegistry } from '../../../../runtime/plugins/registry.js';
 import { flakySource } from '../worker/test-plugins.js';
 import { type Harness, startHarness } from '../worker/harness.js';
 import { waitFor } from '../worker/fake-kafka.js';

@@ -6,9 +6,12 @@ import {
   buildTransformChain,
   validateChainConfig,
 } from '../../../../runtime/transforms/index.js';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 import { sourceRecord } from './test-plugins.js';
 
-/** The chain with the real Kafka SMTs and predicates from the default registry. */
+const registry = builtinRegistry();
+
+/** The chain with the real Kafka SMTs and predicates from the built-in bundle. */
 describe('TransformChain with the built-in plugins', () => {
   const config = {
     transforms: 'dropTest,rename',
@@ -23,7 +26,7 @@ describe('TransformChain with the built-in plugins', () => {
   };
 
   it('filters by topic and renames struct fields, excluding under its prefix', async () => {
-    const chain = await buildTransformChain(config);
+    const chain = await buildTransformChain(config, registry);
     const schema = SchemaBuilder.struct()
       .field('SHPMT_NO', Schemas.STRING)
       .field('Z_CUST_CD', Schemas.STRING)
@@ -38,18 +41,18 @@ describe('TransformChain with the built-in plugins', () => {
   });
 
   it('with negate=true, runs the transform only where the predicate does not match', async () => {
-    const chain = await TransformChain.build({ ...config, 'transforms.dropTest.negate': 'true' });
+    const chain = await TransformChain.build({ ...config, 'transforms.dropTest.negate': 'true' }, { registry });
     expect(chain.apply(sourceRecord('erp.SHPMT', { SHPMT_NO: 'x' }))).toBeNull();
     expect(chain.apply(sourceRecord('erp.SHPMT.test', { SHPMT_NO: 'x' }))?.value).toEqual({ shipmentNo: 'x' });
   });
 
   it('names the prefixed key of a bad SMT setting, in build errors and in validation output', async () => {
     const bad = { ...config, 'transforms.rename.renames': 'SHPMT_NO' };
-    const error = await TransformChain.build(bad).catch((e: unknown) => e);
+    const error = await TransformChain.build(bad, { registry }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChainConfigError);
     expect((error as ChainConfigError).key).toBe('transforms.rename.renames');
     expect((error as Error).message).toContain('transforms.rename.renames');
-    const v = validateChainConfig(bad);
+    const v = validateChainConfig(bad, registry);
     const renames = v.configs.find((c) => c.value.name === 'transforms.rename.renames');
     expect(renames?.definition?.group).toBe('Transforms: rename');
     expect(renames?.value.errors.join()).toContain('transforms.rename.renames');
@@ -59,11 +62,11 @@ describe('TransformChain with the built-in plugins', () => {
   it('refuses ReplaceField’s blacklist/whitelist (removed in Connect 4.0) instead of ignoring them', async () => {
     for (const key of ['blacklist', 'whitelist']) {
       const removed = { ...config, [`transforms.rename.${key}`]: 'IS_DLTD' };
-      const error = await TransformChain.build(removed).catch((e: unknown) => e);
+      const error = await TransformChain.build(removed, { registry }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ChainConfigError);
       expect((error as ChainConfigError).key).toBe(`transforms.rename.${key}`);
       expect((error as Error).message).toContain(key === 'blacklist' ? "use 'exclude'" : "use 'include'");
-      const v = validateChainConfig(removed);
+      const v = validateChainConfig(removed, registry);
       expect(v.errorCount).toBe(1);
     }
   });
@@ -75,8 +78,8 @@ describe('TransformChain with the built-in plugins', () => {
       'transforms.rename.plugin.version': PLUGIN_VERSION,
       'predicates.isTest.plugin.version': '[0.0.1,)',
     };
-    await (await TransformChain.build(ok)).close();
-    const v = validateChainConfig(ok);
+    await (await TransformChain.build(ok, { registry })).close();
+    const v = validateChainConfig(ok, registry);
     expect(v.errorCount).toBe(0);
     const key = v.configs.find((c) => c.value.name === 'transforms.rename.plugin.version');
     expect(key?.definition).toMatchObject({
@@ -86,11 +89,11 @@ describe('TransformChain with the built-in plugins', () => {
     });
     for (const bad of ['99.0.0', '(,0.0.1]', '[1.0', 'x,y']) {
       const wrong = { ...config, 'transforms.rename.plugin.version': bad };
-      const error = await TransformChain.build(wrong).catch((e: unknown) => e);
+      const error = await TransformChain.build(wrong, { registry }).catch((e: unknown) => e);
       expect(error, bad).toBeInstanceOf(ChainConfigError);
       expect((error as ChainConfigError).key).toBe('transforms.rename.plugin.version');
     }
-    const wrong = validateChainConfig({ ...config, 'predicates.isTest.plugin.version': '4.3.2' });
+    const wrong = validateChainConfig({ ...config, 'predicates.isTest.plugin.version': '4.3.2' }, registry);
     // reported on the version key and on the type key, as Connect 4.x reports it
     expect(wrong.errorCount).toBe(2);
     expect(wrong.configs.find((c) => c.value.name === 'predicates.isTest.type')?.value.errors).toHaveLength(1);
@@ -103,7 +106,7 @@ describe('TransformChain with the built-in plugins', () => {
 
   it('requires the predicate’s own settings under predicates.<alias>.', async () => {
     const { ['predicates.isTest.pattern']: _dropped, ...noPattern } = config;
-    const error = await TransformChain.build(noPattern).catch((e: unknown) => e);
+    const error = await TransformChain.build(noPattern, { registry }).catch((e: unknown) => e);
     expect((error as ChainConfigError).key).toBe('predicates.isTest.pattern');
   });
 });

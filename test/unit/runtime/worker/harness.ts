@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 import type { PluginRegistry } from '../../../../runtime/plugins/registry.js';
 import { parseWorkerConfig } from '../../../../runtime/worker/config.js';
 import { type RunningWorker, startStandaloneWorker } from '../../../../runtime/worker/standalone.js';
@@ -42,7 +43,7 @@ export async function startHarness(
     config,
     kafka,
     logSink: (l) => logs.push(l),
-    ...(options.registry ? { registry: options.registry } : {}),
+    registry: options.registry ?? builtinRegistry(),
   });
   const req: Harness['req'] = async (method, p, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };

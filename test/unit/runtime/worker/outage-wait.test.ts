@@ -11,11 +11,8 @@ import {
 } from '../../../../runtime/api/index.js';
 import { SimpleHeaderConverter } from '../../../../runtime/converters/index.js';
 import type { ErrorReporter, FailureContext } from '../../../../runtime/errors/reporter.js';
-import {
-  type ProcessingFailure,
-  RetryWithToleranceOperator,
-  errorHandlingConfig,
-} from '../../../../runtime/errors/retry.js';
+import { type ProcessingFailure, RetryWithToleranceOperator } from '../../../../runtime/errors/retry.js';
+import { errorHandlingSettings } from '../../../../runtime/worker/connector-settings.js';
 import type { TransformChain } from '../../../../runtime/transforms/index.js';
 import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
 import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
@@ -164,7 +161,7 @@ function start(opts: {
     },
     producer: opts.producer,
     offsets,
-    errors: errorHandlingConfig(opts.props ?? {}),
+    errors: errorHandlingSettings(opts.props ?? {}),
     reporter,
     logger: silentLogger,
     listener: {
@@ -264,7 +261,7 @@ describe('RetryWithToleranceOperator and outages', () => {
     let now = 0;
     const sleeps: number[] = [];
     const outageEnds = 10 * 60_000;
-    const op = new RetryWithToleranceOperator(errorHandlingConfig({}), async () => {}, {
+    const op = new RetryWithToleranceOperator(errorHandlingSettings({}), async () => {}, {
       now: () => now,
       random: () => 0,
       sleep: async (ms) => {
@@ -288,7 +285,7 @@ describe('RetryWithToleranceOperator and outages', () => {
 
   it('a retriable error that is no outage keeps Connect semantics: errors.retry.timeout=0 means no retry', async () => {
     let calls = 0;
-    const op = new RetryWithToleranceOperator(errorHandlingConfig({}), async () => {});
+    const op = new RetryWithToleranceOperator(errorHandlingSettings({}), async () => {});
     await expect(
       op.execute(
         'TASK_PUT',

@@ -11,7 +11,8 @@ import {
 } from '../../../../runtime/api/index.js';
 import { SimpleHeaderConverter } from '../../../../runtime/converters/index.js';
 import type { ErrorReporter, FailureContext } from '../../../../runtime/errors/reporter.js';
-import { type ProcessingFailure, errorHandlingConfig } from '../../../../runtime/errors/retry.js';
+import { type ProcessingFailure } from '../../../../runtime/errors/retry.js';
+import { errorHandlingSettings } from '../../../../runtime/worker/connector-settings.js';
 import type { TransformChain } from '../../../../runtime/transforms/index.js';
 import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
 import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
@@ -119,7 +120,7 @@ async function run(opts: {
   value?: Converter;
   apply?: (r: SourceRecord) => SourceRecord | null;
 }) {
-  const errors = errorHandlingConfig(opts.props ?? {});
+  const errors = errorHandlingSettings(opts.props ?? {});
   const reported: Reported[] = [];
   const reporter = {
     report: async (failure: ProcessingFailure, where: FailureContext, tolerated: boolean) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Headers, type SourceRecord, type SourceTask, silentLogger } from '../../../../runtime/api/index.js';
 import { SimpleHeaderConverter, StringConverter } from '../../../../runtime/converters/index.js';
 import { ErrorReporter } from '../../../../runtime/errors/reporter.js';
-import { errorHandlingConfig } from '../../../../runtime/errors/retry.js';
+import { errorHandlingSettings } from '../../../../runtime/worker/connector-settings.js';
 import { TransformChain } from '../../../../runtime/transforms/index.js';
 import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
 import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
@@ -85,7 +85,7 @@ class CountingSource implements SourceTask {
 }
 
 async function runner(task: SourceTask, producer: ProducerPort, offsets: OffsetStore, states: string[], flushMs = 0) {
-  const errors = errorHandlingConfig({});
+  const errors = errorHandlingSettings({});
   const key = new StringConverter();
   await key.configure({}, true);
   const value = new StringConverter();

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from '../../../../runtime/api/index.js';
 import { Headers, type SinkRecord } from '../../../../runtime/api/index.js';
-import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 import { ChainConfigError, TransformError } from '../../../../runtime/transforms/index.js';
 import { buildTaskTransforms } from '../../../../runtime/worker/task-transforms.js';
 
 /** SinkTaskContext.transforms as the worker implements it: a chain under a plugin's own key prefix. */
-const registry = defaultPluginRegistry();
+const registry = builtinRegistry();
 const build = (props: Record<string, string>) => buildTaskTransforms(registry, props, 'delivery.');
 
 function record(value: unknown, topic = 'acme.shipments'): SinkRecord {

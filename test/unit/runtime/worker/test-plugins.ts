@@ -9,7 +9,8 @@ import {
   Schemas,
   type TopicPartition,
 } from '../../../../runtime/api/index.js';
-import { builtinPlugins, PluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinPlugins } from '../../../../bundle/builtin.js';
+import { PluginRegistry } from '../../../../runtime/plugins/registry.js';
 
 /** Test connectors: one whose tasks fail on demand, one with a password key, one that over-produces tasks. */
 export const control = { failPoll: false, polls: 0, startedTasks: 0, records: [] as string[] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigTransformer, EnvVarConfigProvider } from '../../../../runtime/config-providers/index.js';
-import { defaultPluginRegistry } from '../../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../../bundle/builtin.js';
 import { validateConnectorConfig } from '../../../../runtime/worker/validation.js';
 
 const lookupSink = {
@@ -16,7 +16,7 @@ const lookupSink = {
 };
 
 async function errorsOf(config: Record<string, string>): Promise<Record<string, string[]>> {
-  const { infos } = await validateConnectorConfig(defaultPluginRegistry(), config);
+  const { infos } = await validateConnectorConfig(builtinRegistry(), config);
   const out: Record<string, string[]> = {};
   for (const c of infos.configs) if (c.value.errors.length > 0) out[c.value.name] = c.value.errors;
   expect(infos.error_count).toBe(Object.values(out).flat().length);
@@ -64,7 +64,7 @@ describe('typos and unresolved placeholders (what Connect lets pass silently)', 
   };
 
   it('lists each unknown key without an error, with the declared key it was meant to be', async () => {
-    const { infos } = await validateConnectorConfig(defaultPluginRegistry(), {
+    const { infos } = await validateConnectorConfig(builtinRegistry(), {
       ...erpSource,
       'tables.include.list': 'erp.shipment',
       'pol.interval.ms': '5',
@@ -80,7 +80,7 @@ describe('typos and unresolved placeholders (what Connect lets pass silently)', 
       ['erp.password.backup', []],
     ]);
     // Unknown keys add no error (Connect clients see the same verdict), and a secret-looking one is not echoed.
-    const baseline = await validateConnectorConfig(defaultPluginRegistry(), erpSource);
+    const baseline = await validateConnectorConfig(builtinRegistry(), erpSource);
     expect(infos.error_count).toBe(baseline.infos.error_count);
     expect(JSON.stringify(infos)).not.toContain('hunter2');
   });
@@ -98,7 +98,7 @@ describe('typos and unresolved placeholders (what Connect lets pass silently)', 
       new Map([['env', new EnvVarConfigProvider({ ERP_DB_PASSWORD: 'pw-9' })]]),
     );
     const { infos } = await validateConnectorConfig(
-      defaultPluginRegistry(),
+      builtinRegistry(),
       { ...erpSource, 'connection.url': '${env:ERP_DB_URL}', 'connection.password': '${env:ERP_DB_PASSWORD}' },
       { transformer },
     );

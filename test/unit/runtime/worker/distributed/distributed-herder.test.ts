@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../../../../runtime/api/index.js';
 import { ConfigTransformer, defaultConfigProviders } from '../../../../../runtime/config-providers/index.js';
-import { defaultPluginRegistry } from '../../../../../runtime/plugins/registry.js';
+import { builtinRegistry } from '../../../../../bundle/builtin.js';
 import { DistributedHerder, REBALANCE_MESSAGE } from '../../../../../runtime/worker/distributed/distributed-herder.js';
 import { KafkaConfigStore } from '../../../../../runtime/worker/distributed/kafka-config-store.js';
 import type { KafkaOffsetStore } from '../../../../../runtime/worker/distributed/kafka-offset-store.js';
@@ -23,7 +23,7 @@ const config = { 'connector.class': 'erpstream.connectors.SequenceSourceConnecto
 function herder() {
   const h = new DistributedHerder({
     workerId: '127.0.0.1:1',
-    registry: defaultPluginRegistry(),
+    registry: builtinRegistry(),
     worker: { close: async () => {} } as unknown as Worker,
     transformer: new ConfigTransformer(defaultConfigProviders()),
     configStore: new KafkaConfigStore(logger),
@@ -93,7 +93,7 @@ describe('DistributedHerder task instances across rebalances', () => {
     const statusStore = new KafkaStatusStore(logger);
     const h = new DistributedHerder({
       workerId: a.workerId,
-      registry: defaultPluginRegistry(),
+      registry: builtinRegistry(),
       worker,
       transformer: new ConfigTransformer(defaultConfigProviders()),
       configStore,

@@ -1,6 +1,7 @@
 import { type SourceConnectorPlugin, silentLogger } from '../../../../../runtime/api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../../../../runtime/config-providers/index.js';
-import { PluginRegistry, builtinPlugins } from '../../../../../runtime/plugins/registry.js';
+import { builtinPlugins } from '../../../../../bundle/builtin.js';
+import { PluginRegistry } from '../../../../../runtime/plugins/registry.js';
 import type { KafkaPort } from '../../../../../runtime/worker/kafka-port.js';
 import { WorkerMetrics } from '../../../../../runtime/worker/metrics.js';
 import { type OffsetStore, offsetKey } from '../../../../../runtime/worker/stores.js';
