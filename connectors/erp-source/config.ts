@@ -254,8 +254,7 @@ export const erpSourceConfigDef = new ConfigDef()
     documentation:
       'The longest wait before polling again when the last poll found less than a full batch: the wait of an idle ' +
       'stream. After a poll that found changes the next one follows after poll.interval.min.ms, and each empty poll ' +
-      'doubles the wait up to this. With a PostgreSQL commit wake-up (notify.enabled) the safety-net interval: a ' +
-      'commit notification polls at once.',
+      'doubles the wait up to this. A PostgreSQL commit notification (notify.enabled) ends the wait early.',
   })
   .define({
     name: 'poll.interval.min.ms',
@@ -278,7 +277,7 @@ export const erpSourceConfigDef = new ConfigDef()
     documentation:
       'PostgreSQL: commit wake-up. When a trigger on the change (or outbox) table sends NOTIFY on notify.channel ' +
       '(erpstream erp init and setup-sql.ts create it), each task LISTENs on its own connection and polls as soon as ' +
-      'a writing transaction commits; polling every poll.interval.ms stays as the safety net. Without the trigger ' +
+      'a writing transaction commits; adaptive polling stays as the safety net. Without the trigger ' +
       'the task logs how to add it and polls. Ignored on MySQL/MariaDB and SQL Server.',
   })
   .define({

@@ -2,7 +2,7 @@
 export type PollOutcome = 'full' | 'changes' | 'empty';
 
 export interface PollPacerOptions {
-  /** poll.interval.ms: the wait of an idle stream, and the safety net while commit notifications arrive. */
+  /** poll.interval.ms: the wait of an idle stream (the longest), also while commit notifications arrive. */
   idleMs: number;
   /** poll.interval.min.ms: the wait after a poll that found changes (at most idleMs). */
   busyMs: number;
@@ -14,12 +14,13 @@ export interface PollPacerOptions {
  * When the next poll of the change stream starts.
  *
  * - A full batch: at once (more is waiting).
- * - Plain polling is adaptive: after a poll that found changes the next one follows after `busyMs`; each empty
+ * - Otherwise polling is adaptive: after a poll that found changes the next one follows after `busyMs`; each empty
  *   poll doubles the wait up to `idleMs`. A busy stream is read every few tens of milliseconds, an idle one costs
  *   one poll per `idleMs`.
- * - While commit notifications are delivered (`listening`), the wait is `idleMs` and a notification ends it early,
- *   but never sooner than `wakeGapMs` after the previous poll started: notifications arriving in between are folded
- *   into one poll, so the poll rate is bounded whatever the commit rate.
+ * - A commit notification ends the wait early, but never sooner than `wakeGapMs` after the previous poll started:
+ *   notifications arriving in between are folded into one poll, so the poll rate is bounded whatever the commit
+ *   rate. Notifications only ever shorten the plan, so a path that accepts LISTEN but never delivers (a
+ *   transaction-pooling proxy) polls exactly as without them.
  *
  * A notification is remembered from the moment the previous poll started (not ended), so a commit that poll could
  * have missed always causes another poll; at worst one poll too many, never one too few.
@@ -29,16 +30,9 @@ export class PollPacer {
   private lastOutcome: PollOutcome = 'full';
   private woken = false;
   private lastStartMs = Number.NEGATIVE_INFINITY;
-  private listening = false;
   private interrupt: (() => void) | null = null;
 
   constructor(private readonly o: PollPacerOptions) {}
-
-  /** Whether commit notifications are being received (the listener's connection is up). */
-  setListening(on: boolean): void {
-    this.listening = on;
-    this.interrupt?.();
-  }
 
   /** A commit notification (or a reconnect of the listener): the next poll starts as soon as the gap allows. */
   wake(): void {
@@ -57,8 +51,7 @@ export class PollPacer {
 
   /** The wait planned after the last poll, ignoring notifications (for tests and logs). */
   plannedWaitMs(): number {
-    if (this.lastOutcome === 'full') return 0;
-    return this.listening ? this.o.idleMs : this.adaptiveWaitMs;
+    return this.lastOutcome === 'full' ? 0 : this.adaptiveWaitMs;
   }
 
   /** Resolves when the next poll is due (or `signal` aborts); from then on, a notification counts for the next one. */
@@ -66,7 +59,6 @@ export class PollPacer {
     const waitStart = Date.now();
     while (!signal.aborted) {
       const now = Date.now();
-      // Re-read on every turn: a listener going up or down changes the plan of a wait in progress.
       let due = waitStart + this.plannedWaitMs();
       if (this.woken) due = Math.min(due, Math.max(now, this.lastStartMs + this.o.wakeGapMs));
       if (due <= now) break;

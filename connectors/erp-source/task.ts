@@ -301,7 +301,6 @@ export class ErpSourceTask implements SourceTask {
     this.commitListener = this.dialect.listenForCommits(channel, {
       wake: () => this.pacer.wake(),
       state: (down) => {
-        this.pacer.setListening(down === null);
         if (down === null) {
           if (wasDown) this.log.info('Commit wake-up listening again', { channel });
           else this.log.debug('Commit wake-up listening', { channel });
@@ -309,7 +308,7 @@ export class ErpSourceTask implements SourceTask {
         } else {
           // The first loss is a warning, the retries that follow are not news.
           if (!wasDown) {
-            this.log.warn('Commit wake-up connection lost; polling every poll.interval.ms until it is back', {
+            this.log.warn('Commit wake-up connection lost; polling meanwhile (adaptive, up to poll.interval.ms)', {
               channel,
               error: down.error,
               retry_ms: down.retryMs,

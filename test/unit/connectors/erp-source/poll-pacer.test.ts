@@ -49,13 +49,12 @@ describe('PollPacer', () => {
     expect(await waited(p, (at) => at(100))).toBe(20);
   });
 
-  it('while listening, waits poll.interval.ms unless a notification wakes it', async () => {
+  it('a notification ends the wait early, whatever the plan', async () => {
     const p = new PollPacer(opts);
     await waited(p, (at) => at(0));
-    p.setListening(true);
-    p.polled('changes');
-    expect(await waited(p, (at) => at(600))).toBe(500);
     p.polled('empty');
+    p.polled('empty');
+    p.polled('empty'); // planned: 400 ms
     const ms = await waited(p, async (at) => {
       await at(120);
       p.wake();
@@ -65,8 +64,7 @@ describe('PollPacer', () => {
   });
 
   it('folds a storm of notifications into one poll per notify.min.interval.ms', async () => {
-    const p = new PollPacer({ idleMs: 30_000, busyMs: 50, wakeGapMs: 10 });
-    p.setListening(true);
+    const p = new PollPacer({ idleMs: 30_000, busyMs: 30_000, wakeGapMs: 10 });
     const pollStarts: number[] = [];
     const t0 = Date.now();
     // 1,000 notifications/s for 100 ms; each poll takes 2 ms.
@@ -90,8 +88,7 @@ describe('PollPacer', () => {
   });
 
   it('a notification during a poll causes another poll after it (the commit may be after its snapshot)', async () => {
-    const p = new PollPacer(opts);
-    p.setListening(true);
+    const p = new PollPacer({ idleMs: 500, busyMs: 500, wakeGapMs: 10 });
     await waited(p, (at) => at(0)); // poll starts
     p.wake(); // commit notified while the poll reads
     await vi.advanceTimersByTimeAsync(30); // the poll takes 30 ms
@@ -103,8 +100,7 @@ describe('PollPacer', () => {
   });
 
   it('a notification right after a poll started waits out the gap, not the interval', async () => {
-    const p = new PollPacer({ idleMs: 500, busyMs: 50, wakeGapMs: 40 });
-    p.setListening(true);
+    const p = new PollPacer({ idleMs: 500, busyMs: 500, wakeGapMs: 40 });
     await waited(p, (at) => at(0));
     p.polled('empty'); // a 0 ms poll
     const ms = await waited(p, async (at) => {
@@ -115,16 +111,10 @@ describe('PollPacer', () => {
     expect(ms).toBe(40);
   });
 
-  it('falls back to adaptive polling when the listener goes down in the middle of a wait', async () => {
+  it('notifications only shorten the plan: without them a busy stream is still polled every min interval', async () => {
     const p = new PollPacer({ idleMs: 30_000, busyMs: 50, wakeGapMs: 10 });
-    p.setListening(true);
     p.polled('changes');
-    const ms = await waited(p, async (at) => {
-      await at(20);
-      p.setListening(false);
-      await at(31_000);
-    });
-    expect(ms).toBe(50);
+    expect(await waited(p, (at) => at(31_000))).toBe(50);
   });
 
   it('a stop ends the wait at once', async () => {
