@@ -42,7 +42,7 @@ import { type ChangeGroup, groupChanges } from './change-groups.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { IncrementalSnapshot } from './incremental-snapshot.js';
 import { type PollOutcome, PollPacer } from './poll-pacer.js';
-import { changeTableNotifyDdl, notifyChannel } from './setup-sql.js';
+import { MAX_CHANNEL_BYTES, changeTableNotifyDdl, notifyChannel } from './setup-sql.js';
 
 export type { TableOffset } from './table-offset.js';
 
@@ -280,15 +280,26 @@ export class ErpSourceTask implements SourceTask {
     if (!notify || !this.dialect.listenForCommits || !this.dialect.notifyTriggerInstalled) return;
     const table = parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema);
     const channel = notify.channel ?? notifyChannel(table.schema, table.table);
-    if (Buffer.byteLength(channel) > 63) {
+    if (Buffer.byteLength(channel) > MAX_CHANNEL_BYTES) {
       throw ConfigError.invalid(
         'notify.channel',
         channel,
-        'The channel derived from the change table is longer than 63 bytes: set notify.channel (and use the same ' +
-          'channel in the trigger), or notify.enabled=false',
+        `The channel derived from the change table is longer than ${MAX_CHANNEL_BYTES} bytes: set notify.channel ` +
+          '(and use the same channel in the trigger), or notify.enabled=false',
       );
     }
-    if (!(await this.dialect.notifyTriggerInstalled(channel))) {
+    let installed: boolean;
+    try {
+      installed = await this.dialect.notifyTriggerInstalled(channel);
+    } catch (e) {
+      // The wake-up is an optimisation: a catalog read that fails must not keep the task from starting.
+      this.log.warn('Could not look for the NOTIFY trigger of the change table; polling without commit wake-up', {
+        channel,
+        error: (e as Error).message,
+      });
+      return;
+    }
+    if (!installed) {
       this.log.info(
         'No commit wake-up: no trigger on the change table sends NOTIFY on the channel, so changes are read by ' +
           'polling (adaptive, up to poll.interval.ms). To be woken at each commit, run this once and restart the ' +
@@ -308,11 +319,14 @@ export class ErpSourceTask implements SourceTask {
         } else {
           // The first loss is a warning, the retries that follow are not news.
           if (!wasDown) {
-            this.log.warn('Commit wake-up connection lost; polling meanwhile (adaptive, up to poll.interval.ms)', {
-              channel,
-              error: down.error,
-              retry_ms: down.retryMs,
-            });
+            this.log.warn(
+              'Commit wake-up connection lost or refused; polling meanwhile (adaptive, up to poll.interval.ms)',
+              {
+                channel,
+                error: down.error,
+                retry_ms: down.retryMs,
+              },
+            );
           } else this.log.debug('Commit wake-up still down', { channel, error: down.error, retry_ms: down.retryMs });
           wasDown = true;
         }
