@@ -13,6 +13,53 @@ export interface ChangeTableShape {
   changeTable: string;
   /** Key columns in the change table (text), e.g. ['record_id'] or ['key1', 'key2']. */
   keyColumns: readonly string[];
+  /**
+   * PostgreSQL: also create the commit wake-up (changeTableNotifyDdl), default true; false for a change table
+   * captured by plain polling only.
+   */
+  notify?: boolean;
+}
+
+/** PostgreSQL's NAMEDATALEN - 1: longer channel names are rejected by pg_notify(). */
+export const MAX_CHANNEL_BYTES = 63;
+
+/**
+ * The NOTIFY channel of a change (or outbox) table, `erpstream.<schema>.<table>`: the connector's default for
+ * notify.channel and what changeTableNotifyDdl writes, so both sides agree without configuration.
+ */
+export function notifyChannel(schema: string, table: string): string {
+  return `erpstream.${schema}.${table}`;
+}
+
+/**
+ * PostgreSQL: a statement-level trigger on the change table that sends an empty NOTIFY on its channel. The
+ * notification is queued inside the writing transaction and delivered only when it commits (never for a rollback);
+ * identical notifications of one transaction are folded into one, so a transaction writing thousands of change rows
+ * sends one. The connector LISTENs on the channel and polls at once instead of waiting for poll.interval.ms.
+ * A trigger on the change table (not on each captured table) also covers change tables the ERP fills itself.
+ */
+export function changeTableNotifyDdl(changeTable: string, channel?: string): string[] {
+  const q = quoter('postgresql');
+  const parts = changeTable.split('.');
+  const [schema, table] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['public', parts[0]!];
+  const name = channel ?? notifyChannel(schema, table);
+  if (Buffer.byteLength(name) > MAX_CHANNEL_BYTES) {
+    throw new Error(
+      `NOTIFY channel "${name}" is longer than ${MAX_CHANNEL_BYTES} bytes: pass a shorter channel ` +
+        '(and set the same notify.channel on the connector)',
+    );
+  }
+  const fn = `${q(schema)}.${q(`${table}_erpstream_notify`)}`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- delivered at commit, once per transaction (identical notifications are folded): wakes the ErpSource connector
+  PERFORM pg_notify('${name.replace(/'/g, "''")}', '');
+  RETURN NULL;
+END $$`,
+    `CREATE TRIGGER ${q(`${table}_erpstream_notify`)} AFTER INSERT ON ${q(schema)}.${q(table)}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+  ];
 }
 
 function quoter(d: SetupDialect): (id: string) => string {
@@ -42,6 +89,7 @@ ${keys}
   txid xid8 NOT NULL DEFAULT pg_current_xact_id()
 )`,
       `CREATE INDEX ${indexName} ON ${ct} (txid, seq)`,
+      ...(shape.notify === false ? [] : changeTableNotifyDdl(shape.changeTable)),
     ];
   }
   if (d === 'sqlserver') {
@@ -160,7 +208,7 @@ END`,
  * writing transaction on PostgreSQL). Rows must stay until read; delete old ones by age, not in the same
  * transaction that inserts them (that pattern needs log-based capture).
  */
-export function outboxTableDdl(d: SetupDialect, table: string): string[] {
+export function outboxTableDdl(d: SetupDialect, table: string, notify = true): string[] {
   const t = qualifiedQuoted(d, table);
   if (d === 'postgresql') {
     return [
@@ -174,6 +222,7 @@ export function outboxTableDdl(d: SetupDialect, table: string): string[] {
   txid xid8 NOT NULL DEFAULT pg_current_xact_id()
 )`,
       `CREATE INDEX ${quoter(d)(`${table.split('.').pop()}_txid_seq`)} ON ${t} (txid, seq)`,
+      ...(notify ? changeTableNotifyDdl(table) : []),
     ];
   }
   if (d === 'sqlserver') {

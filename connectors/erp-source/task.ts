@@ -41,6 +41,8 @@ import { tablesLostToRetention } from './retention.js';
 import { type ChangeGroup, groupChanges } from './change-groups.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { IncrementalSnapshot } from './incremental-snapshot.js';
+import { type PollOutcome, PollPacer } from './poll-pacer.js';
+import { MAX_CHANNEL_BYTES, changeTableNotifyDdl, notifyChannel } from './setup-sql.js';
 
 export type { TableOffset } from './table-offset.js';
 
@@ -82,7 +84,10 @@ export class ErpSourceTask implements SourceTask {
   /** Snapshot row versions the stream must not go below, kept in the tables' offsets until the stream passed them. */
   private readonly cover = new SnapshotCover();
   private finished = false;
-  private lastPollFull = true;
+  /** When the next poll starts: adaptive polling, woken early by commit notifications (PostgreSQL). */
+  private pacer!: PollPacer;
+  /** notify.enabled on PostgreSQL with the trigger installed: the LISTEN connection (closed by stop()). */
+  private commitListener: { close(): Promise<void> } | null = null;
   private lastHeartbeatMs = 0;
   /**
    * The next batch, read while the worker converts and sends the current one (only after a full batch, at most
@@ -140,6 +145,12 @@ export class ErpSourceTask implements SourceTask {
       settings: this.settings,
       log: this.log,
       progress: (info) => this.context?.status.progress(info),
+    });
+    this.pacer = new PollPacer({
+      idleMs: this.settings.pollIntervalMs,
+      // timestamp_incrementing re-reads its overlap window every poll: it keeps a fixed interval.
+      busyMs: this.settings.tsinc ? this.settings.pollIntervalMs : this.settings.pollIntervalMinMs,
+      wakeGapMs: this.settings.notify?.minIntervalMs ?? 0,
     });
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
@@ -256,6 +267,71 @@ export class ErpSourceTask implements SourceTask {
       });
       await this.incremental.start(storedSignals);
     }
+    // Last: a start that fails above leaves no connection behind for a stop() that may never come.
+    if (this.settings.snapshotMode !== 'initial_only') await this.listenForCommits();
+  }
+
+  /**
+   * notify.enabled on PostgreSQL: LISTEN for the change table's commit notifications when a trigger sends them;
+   * otherwise say once how to add it. The listener never fails the task: while it is down, the task polls.
+   */
+  private async listenForCommits(): Promise<void> {
+    const notify = this.settings.notify;
+    if (!notify || !this.dialect.listenForCommits || !this.dialect.notifyTriggerInstalled) return;
+    const table = parseTableName(this.settings.changeTable.table, this.dialect.defaultSchema);
+    const channel = notify.channel ?? notifyChannel(table.schema, table.table);
+    if (Buffer.byteLength(channel) > MAX_CHANNEL_BYTES) {
+      throw ConfigError.invalid(
+        'notify.channel',
+        channel,
+        `The channel derived from the change table is longer than ${MAX_CHANNEL_BYTES} bytes: set notify.channel ` +
+          '(and use the same channel in the trigger), or notify.enabled=false',
+      );
+    }
+    let installed: boolean;
+    try {
+      installed = await this.dialect.notifyTriggerInstalled(channel);
+    } catch (e) {
+      // The wake-up is an optimisation: a catalog read that fails must not keep the task from starting.
+      this.log.warn('Could not look for the NOTIFY trigger of the change table; polling without commit wake-up', {
+        channel,
+        error: (e as Error).message,
+      });
+      return;
+    }
+    if (!installed) {
+      this.log.info(
+        'No commit wake-up: no trigger on the change table sends NOTIFY on the channel, so changes are read by ' +
+          'polling (adaptive, up to poll.interval.ms). To be woken at each commit, run this once and restart the ' +
+          'task (or set notify.enabled=false to silence this)',
+        { change_table: qualified(table), channel, sql: changeTableNotifyDdl(qualified(table), channel).join(';\n') },
+      );
+      return;
+    }
+    let wasDown = false;
+    this.commitListener = this.dialect.listenForCommits(channel, {
+      wake: () => this.pacer.wake(),
+      state: (down) => {
+        if (down === null) {
+          if (wasDown) this.log.info('Commit wake-up listening again', { channel });
+          else this.log.debug('Commit wake-up listening', { channel });
+          wasDown = false;
+        } else {
+          // The first loss is a warning, the retries that follow are not news.
+          if (!wasDown) {
+            this.log.warn(
+              'Commit wake-up connection lost or refused; polling meanwhile (adaptive, up to poll.interval.ms)',
+              {
+                channel,
+                error: down.error,
+                retry_ms: down.retryMs,
+              },
+            );
+          } else this.log.debug('Commit wake-up still down', { channel, error: down.error, retry_ms: down.retryMs });
+          wasDown = true;
+        }
+      },
+    });
   }
 
   private async startTimestampIncrementing(props: Readonly<Record<string, string>>): Promise<void> {
@@ -298,7 +374,7 @@ export class ErpSourceTask implements SourceTask {
       maxBatchSize: this.settings.maxBatchSize,
       partition: (table) => this.partition(table),
     });
-    this.lastPollFull = full;
+    this.pacer.polled(full ? 'full' : 'empty');
     return records;
   }
 
@@ -334,14 +410,14 @@ export class ErpSourceTask implements SourceTask {
       for (const [table, handoff] of step.handoffs) this.doneAt.set(table, handoff);
       for (const [table, handoff, versions] of step.versions) this.cover.add(table, handoff, versions);
       if (step.done && this.settings.snapshotMode === 'initial_only') this.finished = true;
-      this.lastPollFull = true;
+      this.pacer.polled('full');
       return this.withCover(step.records);
     }
     if (this.finished) {
       await sleep(this.settings.pollIntervalMs, this.abort.signal);
       return null;
     }
-    if (!this.lastPollFull) await sleep(this.settings.pollIntervalMs, this.abort.signal);
+    await this.pacer.wait(this.abort.signal);
     if (this.abort.signal.aborted) return null;
     if (this.tsinc) return this.pollTimestampIncrementing();
     return this.pollStream();
@@ -368,14 +444,15 @@ export class ErpSourceTask implements SourceTask {
     // From where this batch starts, so that every record of it keeps what a restart at its own position needs.
     this.cover.release(this.cursor);
     this.cursor = batch.end;
-    this.lastPollFull = batch.full;
+    let outcome: PollOutcome = batch.full ? 'full' : batch.rows.length > 0 ? 'changes' : 'empty';
     if (this.incremental) {
       await this.incremental.readSignals();
       if (this.incremental.running) this.dropReadAhead(); // rows read ahead could be older than the chunk read next
       const step = await this.incremental.step(records, batch.end, now);
       records = step.records;
-      if (step.chunked) this.lastPollFull = true; // next chunk without waiting
+      if (step.chunked) outcome = 'full'; // next chunk without waiting
     }
+    this.pacer.polled(outcome);
     if (batch.full && !this.abort.signal.aborted && !this.incremental?.running) {
       // Read ahead while the worker converts and sends this batch: the next batch is built (its base rows read on
       // the row reader's connection) while the change rows of the one after are read on the main connection.
@@ -584,6 +661,10 @@ export class ErpSourceTask implements SourceTask {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    // First: a rebalance or shutdown must not leave a LISTEN connection behind, whatever else fails below.
+    const listener = this.commitListener;
+    this.commitListener = null;
+    await listener?.close();
     await this.prefetch?.catch(() => {});
     await this.stream?.idle();
     this.dropReadAhead();

@@ -1,6 +1,7 @@
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor } from '../cursor.js';
 import type { ChangeRow, RawRow, TableId, TableInfo } from '../model.js';
+import type { CommitListenerEvents } from './postgres-notify.js';
 
 /** Row from the change table as the driver returned it (column names as configured). */
 export type RawChange = Record<string, unknown>;
@@ -103,6 +104,13 @@ export interface Dialect {
   /** Base rows for these keys (text values in key column order), one query per call. */
   readRows(table: TableInfo, keys: ReadonlyArray<readonly string[]>): Promise<RawRow[]>;
   beginSnapshot(): Promise<SnapshotSession>;
+  /**
+   * Commit wake-up (PostgreSQL): whether an enabled trigger on the change table calls a function that names
+   * `channel` (the NOTIFY trigger of setup-sql.ts, or the DBA's own). Absent where the database has no NOTIFY.
+   */
+  notifyTriggerInstalled?(channel: string): Promise<boolean>;
+  /** Commit wake-up: a dedicated connection LISTENing on `channel` until closed (reconnects on its own). */
+  listenForCommits?(channel: string, events: CommitListenerEvents): { close(): Promise<void> };
   /** Change Tracking (SQL Server): checks and remembers the captured tables (read in name order). */
   captureTables?(tables: readonly TableInfo[]): Promise<void>;
   /** Change Tracking: CHANGE_TRACKING_MIN_VALID_VERSION of a table (null when CT is off for it). */

@@ -21,6 +21,7 @@ import {
 } from './common.js';
 import type { ChangeBatch, Dialect, GapReadOptions, RawChange, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
+import { type CommitListenerEvents, PgCommitListener } from './postgres-notify.js';
 import {
   columnSchema,
   dateToDays,
@@ -145,25 +146,24 @@ export class PostgresDialect implements Dialect {
   }
 
   /**
-   * A `… ORDER BY <indexed columns> LIMIT n` read that must walk the index. Right after a bulk load, before
-   * autovacuum analyzed the change table, the planner underestimates the rows the snapshot filters keep and
-   * prefers a bitmap scan of every row past the position plus a sort: about 80 ms per batch at 200,000 pending
-   * changes instead of 1 ms, exactly when capture has the most to do. Sorting is disabled for this one statement
-   * (SET LOCAL, in its own transaction, which no other statement of this connection can enter: see `turn`).
+   * Reads of the change table that must walk its indexes. Right after a bulk load, before autovacuum analyzed the
+   * change table, the planner underestimates the rows the snapshot filters keep and prefers a bitmap scan of every
+   * row past the position plus a sort: about 80 ms per batch at 200,000 pending changes instead of 1 ms, exactly when
+   * capture has the most to do. Sorts and sequential scans are disabled for the statements `fn` runs (SET LOCAL, in
+   * one transaction of their own, which no other statement of this connection can enter: see `turn`). One
+   * transaction for all of a poll's reads keeps a poll at four round trips besides the snapshot.
    */
-  private queryInIndexOrder(
-    text: string,
-    params: unknown[],
+  private inIndexOrder<T>(
     what: string,
-    planner = 'SET LOCAL enable_sort = off',
-  ): Promise<RawRow[]> {
+    fn: (run: (text: string, params: unknown[]) => Promise<RawRow[]>) => Promise<T>,
+  ) {
     return this.exclusive(async () => {
       try {
         await this.connect();
         const client = this.client!;
-        await client.query(`BEGIN; ${planner}`);
+        await client.query('BEGIN; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off');
         try {
-          return (await client.query<RawRow>(text, params)).rows;
+          return await fn(async (text, params) => (await client.query<RawRow>(text, params)).rows);
         } finally {
           // After a failed statement COMMIT ends the transaction as a rollback, so the connection stays usable. Its
           // own failure (a connection that died) must not hide the read's error, which says what happened.
@@ -365,31 +365,38 @@ export class PostgresDialect implements Dialect {
     const target = resuming
       ? cursor.target!
       : (await this.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s', [], 'Reading the snapshot'))[0]!.s;
-    let floor = resuming ? cursor.floor! : null;
-    if (floor === null) {
-      // `+ 0` and no sequential scan: the planner must walk the (txid, seq) index over the range, not the sequence
-      // index from the change table's first row (its min/max shortcut) nor the whole table.
-      const low = await this.queryInIndexOrder(
-        `SELECT (MIN(${seq} + 0) - 1)::text AS m FROM ${this.qname(id)} WHERE ${inRange}`,
-        [cursor.base, target],
-        'Reading the change table',
-        'SET LOCAL enable_seqscan = off',
-      );
-      floor = (low[0]?.m as string | null | undefined) ?? null;
-      // Nothing committed in between: the position moves to the new snapshot.
-      if (floor === null) {
-        const end: XidCursor = { kind: 'xid', base: target, ...(cursor.seq === undefined ? {} : { seq: cursor.seq }) };
-        return { rows: [], positions: [], end, expiredGaps: [], full: false };
-      }
+    // The same snapshot text (xmin, xmax and running ids) means no transaction finished in between: nothing can
+    // be in the range, and an idle poll costs this one statement.
+    if (!resuming && target === cursor.base) {
+      return { rows: [], positions: [], end: cursor, expiredGaps: [], full: false };
     }
-    const from = resuming && cursor.afterSeq !== undefined ? cursor.afterSeq : floor;
-    const raws = await this.queryInIndexOrder(
-      `SELECT ${this.selectList(`, ${tx}::text AS ${this.quote(TXID_ALIAS)}`)} FROM ${this.qname(id)}
-        WHERE ${seq} > $3::bigint AND ${inRange}
-        ORDER BY ${seq} LIMIT $4`,
-      [cursor.base, target, from, limit],
-      'Reading the change table',
-    );
+    const read = await this.inIndexOrder('Reading the change table', async (run) => {
+      let floor = resuming ? cursor.floor! : null;
+      if (floor === null) {
+        // `+ 0`: the planner must walk the (txid, seq) index over the range, not the sequence index from the change
+        // table's first row (its min/max shortcut) nor the whole table.
+        const low = await run(`SELECT (MIN(${seq} + 0) - 1)::text AS m FROM ${this.qname(id)} WHERE ${inRange}`, [
+          cursor.base,
+          target,
+        ]);
+        floor = (low[0]?.m as string | null | undefined) ?? null;
+        // Nothing committed in between: the position moves to the new snapshot.
+        if (floor === null) return null;
+      }
+      const from = resuming && cursor.afterSeq !== undefined ? cursor.afterSeq : floor;
+      const raws = await run(
+        `SELECT ${this.selectList(`, ${tx}::text AS ${this.quote(TXID_ALIAS)}`)} FROM ${this.qname(id)}
+          WHERE ${seq} > $3::bigint AND ${inRange}
+          ORDER BY ${seq} LIMIT $4`,
+        [cursor.base, target, from, limit],
+      );
+      return { floor, raws };
+    });
+    if (read === null) {
+      const end: XidCursor = { kind: 'xid', base: target, ...(cursor.seq === undefined ? {} : { seq: cursor.seq }) };
+      return { rows: [], positions: [], end, expiredGaps: [], full: false };
+    }
+    const { floor, raws } = read;
     const rows = raws.map(toRow);
     const full = rows.length >= limit;
     // The sequence high mark only grows; it lets a restart notice change rows purged before they were read.
@@ -419,6 +426,35 @@ export class PostgresDialect implements Dialect {
     if (t === undefined || t === null) return row;
     (row as { txid?: bigint }).txid = BigInt(t as string); // a fresh object: no copy needed
     return row;
+  }
+
+  async notifyTriggerInstalled(channel: string): Promise<boolean> {
+    const { id } = this.changeTable();
+    const rows = await this.query(
+      `SELECT 1 AS found FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+          AND position($2 in p.prosrc) > 0
+        LIMIT 1`,
+      [this.qname(id), channel],
+      'Looking for the NOTIFY trigger of the change table',
+    );
+    return rows.length > 0;
+  }
+
+  listenForCommits(channel: string, events: CommitListenerEvents): { close(): Promise<void> } {
+    const listener = new PgCommitListener({
+      config: () => ({
+        ...this.clientConfig(),
+        application_name: 'erpstream-source-listen',
+        // A silently dropped connection would otherwise stay "listening" forever; polling covers the gap meanwhile.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 30_000,
+      }),
+      channel,
+      events,
+    });
+    listener.start();
+    return listener;
   }
 
   rowReader(): Dialect {

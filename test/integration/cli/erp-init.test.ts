@@ -60,7 +60,7 @@ describe('erp init', () => {
       // Run twice, it says which statement failed and how far it got.
       const again = await runCliProcess([...init, '--connection-url', url]);
       expect(again.code).toBe(1);
-      expect(again.stderr).toContain('Statement 1 of 4 failed');
+      expect(again.stderr).toContain('Statement 1 of 6 failed');
     } finally {
       await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await c.end();
