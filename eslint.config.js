@@ -45,6 +45,28 @@ export default tseslint.config(
     },
   },
   {
+    // The connectors' shared code (one SQL driver layer) sits below every connector: it never imports one.
+    files: ['connectors/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/runtime/*', '!**/runtime/api', '!**/runtime/api/*'],
+              message: 'Plugins import only runtime/api.',
+            },
+            { group: ['kafkajs'], message: 'Kafka access lives in runtime/kafka only.' },
+            {
+              group: ['**/erp-source/*', '**/lookup-sink/*', '**/file/*'],
+              message: 'Shared code never imports a connector.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['runtime/**/*.ts', 'cli/**/*.ts'],
     ignores: ['runtime/kafka/**'],
     rules: {
