@@ -27,6 +27,20 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware checks (typescript-eslint recommendedTypeChecked, the subset that finds real bugs here): a promise
+    // nobody awaits loses its error, and a switch over a union must say what happens to a member added later.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+    },
+  },
+  {
     // Plugins see only the plugin API, never the runtime (Kafka Connect's split).
     files: ['connectors/**/*.ts', 'transforms/**/*.ts'],
     rules: {

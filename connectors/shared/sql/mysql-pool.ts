@@ -35,8 +35,11 @@ export class MysqlClient implements SqlClient {
 
   static async open(options: ConnectionOptions): Promise<MysqlClient> {
     const pool = mysql.createPool({ ...mysqlConnectionSettings(options), connectionLimit: 4, typeCast });
+    // The pool hands this event the driver's callback connection (its type says promise): a callback takes the
+    // result, so a failure (a connection that dropped at once) shows on that connection's next query instead of
+    // as an unhandled error.
     pool.on('connection', (conn) => {
-      conn.query(MYSQL_UTC_SESSION);
+      (conn as unknown as CallbackConnection).query(MYSQL_UTC_SESSION, () => {});
     });
     const c = new MysqlClient(pool, pool);
     await c.query('SELECT 1');
