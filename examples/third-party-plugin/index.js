@@ -4,6 +4,8 @@
 // folder (or the folder that holds it) on the worker's `plugin.path`.
 import { ConfigDef, ConfigError, newRecord } from 'erpstream/api';
 
+/** @typedef {import('erpstream/api').Transformation} Transformation */
+
 const SUFFIX = 'suffix';
 
 /** @type {import('erpstream/api').Validator} */
@@ -28,7 +30,7 @@ const config = new ConfigDef().define({
 /**
  * Upper-cases a record's value when it is text, and appends `suffix`. Other values (structs, bytes, tombstones)
  * pass unchanged: a transform must never stop a task over a record it has no business with.
- * @implements {import('erpstream/api').Transformation}
+ * @implements {Transformation}
  */
 class Shout {
   suffix = '';
