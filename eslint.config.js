@@ -28,6 +28,20 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware checks (typescript-eslint recommendedTypeChecked, the subset that finds real bugs here): a promise
+    // nobody awaits loses its error, and a switch over a union must say what happens to a member added later.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+    },
+  },
+  {
     // Plugins see only the plugin API, never the runtime (Kafka Connect's split).
     files: ['connectors/**/*.ts', 'transforms/**/*.ts'],
     rules: {
@@ -56,6 +70,28 @@ export default tseslint.config(
         {
           forbidden: ['connectors', 'transforms', 'bundle'],
           message: 'runtime/ is given its plugins through a PluginRegistry; only bundle/ and entry points import them.',
+        },
+      ],
+    },
+  },
+  {
+    // The connectors' shared code (one SQL driver layer) sits below every connector: it never imports one.
+    files: ['connectors/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/runtime/*', '!**/runtime/api', '!**/runtime/api/*'],
+              message: 'Plugins import only runtime/api.',
+            },
+            { group: ['kafkajs'], message: 'Kafka access lives in runtime/kafka only.' },
+            {
+              group: ['**/erp-source/*', '**/lookup-sink/*', '**/file/*'],
+              message: 'Shared code never imports a connector.',
+            },
+          ],
         },
       ],
     },

@@ -2,6 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // `npm run coverage` (unit tests): a text summary on the terminal and an HTML report in coverage/.
+    coverage: {
+      provider: 'v8',
+      include: ['runtime/**', 'connectors/**', 'transforms/**', 'cli/**'],
+      reporter: ['text-summary', 'html'],
+    },
     projects: [
       {
         test: {

@@ -19,6 +19,13 @@ async function loadTsx() {
 const preferDist = process.env.ERPSTREAM_CLI === 'dist' && existsSync(compiled);
 const tsx = !preferDist && existsSync(sources) ? await loadTsx() : undefined;
 if (tsx) {
+  // A third-party plugin on plugin.path imports `erpstream/api`: from a clone it must get these very sources (the
+  // package's "erpstream-source" export condition), not a build in dist/ that would be a second copy of the API.
+  const { registerHooks } = await import('node:module');
+  registerHooks?.({
+    resolve: (specifier, context, next) =>
+      next(specifier, { ...context, conditions: [...context.conditions, 'erpstream-source'] }),
+  });
   tsx.register();
   await import(sources.href);
 } else if (existsSync(compiled)) {

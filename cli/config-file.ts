@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { YamlLoadError, loadYaml } from '../runtime/api/index.js';
 import { parseJsonExact } from '../runtime/api/exact-json.js';
+// One `.properties` parser for the worker, the config providers and the CLI (Java's rules).
+import { parseProperties } from '../runtime/config-providers/properties.js';
 import { CliError } from './errors.js';
 
 /**
@@ -74,23 +76,4 @@ function jsonErrorWithPosition(text: string, error: unknown): string {
   return (error as Error).message;
 }
 
-/** Java Properties: `key=value` / `key: value` / `key value`, `#`/`!` comments, `\` line continuation. */
-export function parseProperties(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!.replace(/^\s+/, '');
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
-      line = line.slice(0, -1) + lines[++i]!.replace(/^\s+/, '');
-    }
-    const m = /^((?:\\.|[^=:\s\\])*)\s*[=:\s]?\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const unescape = (s: string) =>
-      s.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, c: string) =>
-        c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c === 't' ? '\t' : c === 'n' ? '\n' : c,
-      );
-    out[unescape(m[1]!)] = unescape(m[2]!);
-  }
-  return out;
-}
+export { parseProperties };

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { CliError } from './errors.js';
+import { sleep } from '../runtime/api/sleep.js';
 
 /**
  * `--watch`: draw a view again every interval until Ctrl-C. On a terminal each round replaces the previous one
@@ -42,21 +43,6 @@ export async function watchView(
   } finally {
     process.off('SIGINT', onSigint);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 /** `--watch [seconds]` as commander gives it: true (the default interval) or a number of seconds. */

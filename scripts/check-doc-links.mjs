@@ -1,11 +1,14 @@
 /* global process, console */
-// Checks README.md's and docs/*.md's relative links and #anchors, and `docs/x.md`, *Section* references (GitHub's
+// Checks README.md's, the root guides' and docs/*.md's relative links and #anchors, and `docs/x.md`, *Section* references (GitHub's
 // heading slugs). Usage: node scripts/check-doc-links.mjs [repo dir]; exit 1 when something is broken.
 import fs from 'node:fs';
 import path from 'node:path';
 const root = process.argv[2] ?? '.';
 const files = [
   'README.md',
+  ...['ARCHITECTURE.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'examples/third-party-plugin/README.md'].filter((f) =>
+    fs.existsSync(path.join(root, f)),
+  ),
   ...fs
     .readdirSync(path.join(root, 'docs'))
     .filter((f) => f.endsWith('.md'))

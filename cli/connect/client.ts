@@ -24,6 +24,7 @@ import type {
   TargetState,
   TaskState,
 } from './types.js';
+import { sleep } from '../../runtime/api/sleep.js';
 
 /**
  * A small typed client for the Kafka Connect REST API (Apache Kafka Connect 3.x and erpstream's worker),
@@ -95,7 +96,7 @@ export class ConnectClient {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.onRetry = options.onRetry;
     this.fetchImpl = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
   }
 

@@ -1,7 +1,7 @@
 import { ConfigError, type Logger } from '../../runtime/api/index.js';
 import type { ChangeTableSettings } from './config.js';
 import { type Cursor, isDone } from './cursor.js';
-import { keyInPredicate } from './dialects/common.js';
+import { keyInPredicate } from '../shared/sql/index.js';
 import type { Dialect } from './dialects/dialect.js';
 import { type ChangeRow, type TableId, type TableInfo, qualified } from './model.js';
 

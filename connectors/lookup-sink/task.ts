@@ -5,6 +5,7 @@ import {
   type SinkTask,
   type SinkTaskContext,
   type TopicPartition,
+  topicPartitionKey,
 } from '../../runtime/api/index.js';
 import { type DbSettings, type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
 import { DependencyChecker, ledgerKey } from './dependencies.js';
@@ -58,7 +59,7 @@ interface DecidedBatch {
 
 const EMPTY_SENT: Sent = { writes: [], delivered: [], deleted: 0 };
 
-const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
+const tpKey = topicPartitionKey;
 
 /**
  * The next offset to commit per topic-partition after these records (a batch usually holds one partition). Keyed by

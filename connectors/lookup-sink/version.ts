@@ -1,1 +1,4 @@
-export const LOOKUP_SINK_VERSION = '0.1.0';
+import { ERPSTREAM_VERSION } from '../../runtime/api/index.js';
+
+/** The version the lookup sink reports (GET /connector-plugins, task status): erpstream's own, from package.json. */
+export const LOOKUP_SINK_VERSION = ERPSTREAM_VERSION;

@@ -14,3 +14,4 @@ export * from './secrets.js';
 export * from './yaml.js';
 export * from './admin.js';
 export * from './reconcile.js';
+export * from './sleep.js';

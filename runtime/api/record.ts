@@ -95,3 +95,11 @@ export interface TopicPartition {
   readonly topic: string;
   readonly partition: number;
 }
+
+/**
+ * A map key for a topic-partition. NUL cannot appear in a topic name, so two different pairs never share a key
+ * (`${partition}:${topic}` would, for topics that contain digits and a colon).
+ */
+export function topicPartitionKey(topic: string, partition: number): string {
+  return `${topic}\0${partition}`;
+}

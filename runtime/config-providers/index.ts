@@ -1,7 +1,7 @@
 import { readFile, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../api/index.js';
-import { parseProperties } from '../worker/properties.js';
+import { parseProperties } from './properties.js';
 
 /**
  * Config providers (KIP-297): `${provider:[path:]key}` placeholders in connector configs, resolved only

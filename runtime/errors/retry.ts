@@ -1,5 +1,6 @@
 import { ErpStreamError } from '../api/index.js';
 import { OUTAGE_MAX_DELAY_MS, OutageTimeoutError, outageOf, type WaitingStatus, waitingStatus } from './outage.js';
+import { sleep } from '../api/sleep.js';
 
 /** Connect's stages (ErrorReporter / ProcessingContext), used in logs and DLQ headers. */
 export type Stage =
@@ -72,18 +73,7 @@ export class StoppedWhileWaitingError extends ErpStreamError {
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+const realSleep: Sleep = sleep;
 
 /**
  * Connect's RetryWithToleranceOperator: retries retriable failures with exponential backoff (300 ms

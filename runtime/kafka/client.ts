@@ -13,6 +13,7 @@ import { RetriableError } from '../api/index.js';
 import { avoidNegativeTimeouts } from './kafkajs-node24.js';
 import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
+import { sleep } from '../api/sleep.js';
 
 export interface KafkaOptions {
   /** host:port list, e.g. from `KAFKA_BROKERS` (comma separated). Use 127.0.0.1, not localhost (Node may pick ::1). */
@@ -80,8 +81,6 @@ export interface EnsureTopicsOptions {
   /** Told about each transient error before the next attempt (for logs and a "waiting" status). */
   onRetry?: (error: unknown, sinceMs: number) => void;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Creates the topics that do not exist yet (explicitly: never rely on auto-creation, which races with metadata

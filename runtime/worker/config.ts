@@ -9,7 +9,7 @@ import {
   YamlLoadError,
   loadYaml,
 } from '../api/index.js';
-import { parseProperties } from './properties.js';
+import { parseProperties } from '../config-providers/properties.js';
 
 /** The worker's own settings (Connect's WorkerConfig + StandaloneConfig + DistributedConfig subset). */
 export const workerConfigDef = new ConfigDef()

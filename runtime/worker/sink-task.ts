@@ -8,6 +8,7 @@ import {
   type SinkRecord,
   type SinkTask,
   type TopicPartition,
+  topicPartitionKey,
 } from '../api/index.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
 import { outageOf, waitingStatus } from '../errors/outage.js';
@@ -51,7 +52,7 @@ export interface SinkTaskDeps {
   commitIntervalMs?: number;
 }
 
-const tpKey = (topic: string, partition: number) => `${topic}\0${partition}`;
+const tpKey = topicPartitionKey;
 
 /** The distinct partitions of a batch (one, from the Kafka consumer), without a lookup per record. */
 function partitionsOf(batch: readonly InRecord[]): Array<{ topic: string; partition: number }> {

@@ -22,6 +22,7 @@ import type { TransformChain } from '../transforms/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders, TransactionalProducerPort } from './kafka-port.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from './stores.js';
 import { closeQuietly, Gate, headersToRaw, SKIPPED, type TaskConverters, type TaskListener } from './task-context.js';
+import { sleep } from '../api/sleep.js';
 
 export interface SourceTaskDeps {
   connector: string;
@@ -98,8 +99,6 @@ function partitionKey(p: SourcePartition): string {
   if (immutable) frozenPartitionKeys.set(p, k);
   return k;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Runs one source task: poll → transforms → converters → produce → (after Kafka acknowledged the

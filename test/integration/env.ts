@@ -14,7 +14,4 @@ export function requireEnv(name: StackEnvName): string {
   return value;
 }
 
-/** A short unique suffix for topic, subject and table names, so runs never collide. */
-export function uniqueSuffix(): string {
-  return `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-}
+export { uniqueSuffix } from '../support/worker.js';

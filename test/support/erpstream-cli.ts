@@ -18,7 +18,8 @@ export function erpstreamCommand(...args: string[]): { command: string; args: st
     ? { command: process.execPath, args: [path.join(repoRoot, 'dist/cli/main.js'), ...args], cwd: repoRoot }
     : {
         command: process.execPath,
-        args: ['--import', 'tsx', path.join(repoRoot, 'cli/main.ts'), ...args],
+        // erpstream-source: a plugin on plugin.path that imports `erpstream/api` gets these sources (package.json exports).
+        args: ['--conditions=erpstream-source', '--import', 'tsx', path.join(repoRoot, 'cli/main.ts'), ...args],
         cwd: repoRoot,
       };
 }

@@ -151,8 +151,10 @@ function encodeLogical(schema: Schema, value: unknown): unknown {
       return TimeType.fromLogical(value);
     case TIMESTAMP_NAME:
       return TimestampType.fromLogical(value);
+    default:
+      // A Date under any other schema name is not a logical value: cast as it is.
+      return value;
   }
-  return value;
 }
 
 const WIDTH: Partial<Record<CastTarget, IntWidth>> = { int8: 8, int16: 16, int32: 32, int64: 64 };

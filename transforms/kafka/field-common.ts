@@ -121,6 +121,9 @@ export function schemalessType(value: unknown): SchemaType | 'decimal' | undefin
       return 'boolean';
     case 'string':
       return 'string';
+    default:
+      // Objects are told apart by their class below; functions, symbols and undefined have no Connect type.
+      break;
   }
   if (value instanceof Uint8Array) return 'bytes';
   // Not a schemaless type in Java, but our exact JSON converter yields it for decimal numbers.

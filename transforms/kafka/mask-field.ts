@@ -80,6 +80,9 @@ function emptyValueOf(value: unknown, schema: Schema | null, field: string): unk
       return 0n;
     case 'string':
       return '';
+    default:
+      // Objects are told apart by their class below; anything else cannot be masked.
+      break;
   }
   if (value instanceof Decimal) return new Decimal(0n, decimalScale(schema));
   if (value instanceof Date) return new Date(0);

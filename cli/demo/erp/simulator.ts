@@ -1,4 +1,5 @@
 import { DEMO_CUSTOMERS, POISON_STATUS, type Queryable, SHIPMENT_STATUS } from './schema.js';
+import { sleep } from '../../../runtime/api/sleep.js';
 
 /**
  * An operations team at work on the demo ERP, for a set duration: shipments created and moved through
@@ -69,14 +70,6 @@ function prng(seed: number): () => number {
 }
 
 const STATUS_FLOW = Object.keys(SHIPMENT_STATUS).filter((s) => s !== '90');
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-}
 
 export function emptyLedger(customers: readonly Customer[]): Ledger {
   return {

@@ -4,65 +4,6 @@ import { type GapCursor, advanceGapCursor } from '../cursor.js';
 import type { ChangeOp, ChangeRow, TableId, TableInfo } from '../model.js';
 import type { ChangeBatch, GapReadOptions, OpenTransactions, RawChange } from './dialect.js';
 
-/** SQL text plus its bound parameters. */
-export interface Sql {
-  text: string;
-  params: unknown[];
-}
-
-/** Placeholder for the n-th (1-based) parameter: `$1` (pg), `?` (mysql), `@p1` (mssql). */
-export type Placeholder = (n: number) => string;
-
-/** `(k1, k2) IN ((?, ?), ...)`, or an OR of ANDs where row values are not supported (SQL Server). */
-export function keyInPredicate(
-  quote: (id: string) => string,
-  keyColumns: readonly string[],
-  keys: ReadonlyArray<readonly string[]>,
-  ph: Placeholder,
-  firstParam: number,
-  rowValues: boolean,
-  /** Wraps the placeholder of key column i, e.g. in a CAST so the comparison is exact. */
-  wrap: (column: number, placeholder: string) => string = (_c, p) => p,
-): Sql {
-  const params: unknown[] = [];
-  let n = firstParam;
-  const next = (v: unknown, column: number): string => {
-    params.push(v);
-    return wrap(column, ph(n++));
-  };
-  if (keyColumns.length === 1) {
-    return { text: `${quote(keyColumns[0]!)} IN (${keys.map((k) => next(k[0], 0)).join(', ')})`, params };
-  }
-  if (rowValues) {
-    const cols = `(${keyColumns.map(quote).join(', ')})`;
-    return { text: `${cols} IN (${keys.map((k) => `(${k.map(next).join(', ')})`).join(', ')})`, params };
-  }
-  const ors = keys.map((k) => `(${keyColumns.map((c, i) => `${quote(c)} = ${next(k[i], i)}`).join(' AND ')})`);
-  return { text: `(${ors.join(' OR ')})`, params };
-}
-
-/** Keyset pagination: key > afterKey in key order, as an expanded OR so every database can use the index. */
-export function keyAfterPredicate(
-  quote: (id: string) => string,
-  keyColumns: readonly string[],
-  afterKey: readonly string[],
-  ph: Placeholder,
-  firstParam: number,
-  wrap: (column: number, placeholder: string) => string = (_c, p) => p,
-): Sql {
-  const params: unknown[] = [];
-  let n = firstParam;
-  const next = (v: unknown, column: number): string => {
-    params.push(v);
-    return wrap(column, ph(n++));
-  };
-  const ors = keyColumns.map((col, i) => {
-    const eqs = keyColumns.slice(0, i).map((c, j) => `${quote(c)} = ${next(afterKey[j], j)}`);
-    return `(${[...eqs, `${quote(col)} > ${next(afterKey[i], i)}`].join(' AND ')})`;
-  });
-  return { text: `(${ors.join(' OR ')})`, params };
-}
-
 /** Splits `schema.table` (or a bare name, given the default schema). Quoted dots are not supported. */
 export function parseTableName(name: string, defaultSchema: string): TableId {
   const parts = name.split('.');

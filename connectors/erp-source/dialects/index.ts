@@ -1,4 +1,5 @@
 import { ConfigError } from '../../../runtime/api/index.js';
+import { sqlKindOfUrl, urlScheme } from '../../shared/sql/index.js';
 import type { ErpSourceSettings } from '../config.js';
 import type { Dialect } from './dialect.js';
 import { MysqlDialect } from './mysql.js';
@@ -9,19 +10,15 @@ export type { ChangeBatch, Dialect, SnapshotSession } from './dialect.js';
 
 /** Picks the dialect from the connection.url scheme. */
 export function createDialect(settings: Pick<ErpSourceSettings, 'url' | 'user' | 'password'>): Dialect {
-  const scheme = settings.url.split('://')[0]!.toLowerCase();
   const options = { url: settings.url, user: settings.user, password: settings.password };
-  switch (scheme) {
-    case 'postgres':
+  switch (sqlKindOfUrl(settings.url)) {
     case 'postgresql':
       return new PostgresDialect(options);
     case 'mysql':
-    case 'mariadb':
       return new MysqlDialect(options);
     case 'sqlserver':
-    case 'mssql':
       return new SqlServerDialect(options);
-    default:
-      throw ConfigError.invalid('connection.url', `${scheme}://…`, 'Unsupported database scheme');
+    case null:
+      throw ConfigError.invalid('connection.url', urlScheme(settings.url), 'Unsupported database scheme');
   }
 }

@@ -3,15 +3,15 @@ import { ConfigError, DecimalType, classifyDbError, DebeziumTypes, SchemaBuilder
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor } from '../cursor.js';
 import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import { changeColumns, checkChangeColumns, parseTableName, readGapChanges, toChangeRow } from './common.js';
 import {
-  changeColumns,
-  checkChangeColumns,
+  MYSQL_UTC_SESSION,
+  databaseOfUrl,
   keyAfterPredicate,
   keyInPredicate,
-  parseTableName,
-  readGapChanges,
-  toChangeRow,
-} from './common.js';
+  mysqlConnectionSettings,
+  mysqlSyntax,
+} from '../../shared/sql/index.js';
 import type { ChangeBatch, Dialect, GapReadOptions, OpenTransactions, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
@@ -58,10 +58,7 @@ export class MysqlDialect implements Dialect {
   private lastEvidenceMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: MysqlConnectionOptions) {
-    const u = new URL(options.url.replace(/^mariadb:/i, 'mysql:'));
-    this.database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (!this.database)
-      throw ConfigError.invalid('connection.url', `${u.protocol}//${u.host}/`, 'The URL must name a database');
+    this.database = databaseOfUrl(options.url, 'connection.url');
   }
 
   get defaultSchema(): string {
@@ -70,22 +67,14 @@ export class MysqlDialect implements Dialect {
 
   private async open(): Promise<mysql.Connection> {
     const conn = await mysql.createConnection({
-      uri: this.options.url.replace(/^mariadb:/i, 'mysql:'),
-      ...(this.options.user ? { user: this.options.user } : {}),
-      ...(this.options.password ? { password: this.options.password } : {}),
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      decimalNumbers: false,
-      dateStrings: true,
+      ...mysqlConnectionSettings({ ...this.options, urlKey: 'connection.url' }),
       // JSON as the document's text: parsing it would round big numbers and turn the JSON value null into NULL.
       jsonStrings: true,
-      timezone: 'Z',
-      connectTimeout: 10_000,
     });
     conn.on('error', () => {
       if (this.conn === conn) this.conn = null;
     });
-    await conn.query(`SET time_zone = '+00:00'`);
+    await conn.query(MYSQL_UTC_SESSION);
     return conn;
   }
 
@@ -106,11 +95,11 @@ export class MysqlDialect implements Dialect {
   }
 
   quote(identifier: string): string {
-    return `\`${identifier.replace(/`/g, '``')}\``;
+    return mysqlSyntax.quote(identifier);
   }
 
-  placeholder(_n: number): string {
-    return '?';
+  placeholder(n: number): string {
+    return mysqlSyntax.placeholder(n);
   }
 
   run(text: string, params: unknown[], what: string): Promise<RawRow[]> {
@@ -457,7 +446,7 @@ export class MysqlDialect implements Dialect {
         (c) => this.quote(c),
         table.keyColumns,
         keys.slice(i, i + MAX_KEYS_PER_QUERY),
-        () => '?',
+        mysqlSyntax.placeholder,
         1,
         true,
         this.wrapFor(table),
@@ -499,7 +488,7 @@ export class MysqlDialect implements Dialect {
           (c) => this.quote(c),
           t.keyColumns,
           afterKey,
-          () => '?',
+          mysqlSyntax.placeholder,
           1,
           this.wrapFor(t),
         );

@@ -10,15 +10,8 @@ import {
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor, GapCursor, XidCursor } from '../cursor.js';
 import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
-import {
-  changeColumns,
-  checkChangeColumns,
-  keyAfterPredicate,
-  keyInPredicate,
-  parseTableName,
-  readGapChanges,
-  toChangeRow,
-} from './common.js';
+import { changeColumns, checkChangeColumns, parseTableName, readGapChanges, toChangeRow } from './common.js';
+import { keyAfterPredicate, keyInPredicate, postgresSyntax } from '../../shared/sql/index.js';
 import type { ChangeBatch, Dialect, GapReadOptions, RawChange, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import { type CommitListenerEvents, PgCommitListener } from './postgres-notify.js';
@@ -110,11 +103,11 @@ export class PostgresDialect implements Dialect {
   }
 
   quote(identifier: string): string {
-    return `"${identifier.replace(/"/g, '""')}"`;
+    return postgresSyntax.quote(identifier);
   }
 
   placeholder(n: number): string {
-    return `$${n}`;
+    return postgresSyntax.placeholder(n);
   }
 
   run(text: string, params: unknown[], what: string): Promise<RawRow[]> {
@@ -486,7 +479,7 @@ export class PostgresDialect implements Dialect {
         (c) => this.quote(c),
         table.keyColumns,
         keys.slice(i, i + per),
-        (n) => `$${n}`,
+        postgresSyntax.placeholder,
         1,
         true,
       );
@@ -553,13 +546,7 @@ export class PostgresDialect implements Dialect {
       chunk: async (t, afterKey, limit) => {
         const order = t.keyColumns.map((c) => this.quote(c)).join(', ');
         if (afterKey === null) return run(`SELECT * FROM ${this.qname(t.id)} ORDER BY ${order} LIMIT $1`, [limit]);
-        const pred = keyAfterPredicate(
-          (c) => this.quote(c),
-          t.keyColumns,
-          afterKey,
-          (n) => `$${n}`,
-          1,
-        );
+        const pred = keyAfterPredicate((c) => this.quote(c), t.keyColumns, afterKey, postgresSyntax.placeholder, 1);
         return run(
           `SELECT * FROM ${this.qname(t.id)} WHERE ${pred.text} ORDER BY ${order} LIMIT $${pred.params.length + 1}`,
           [...pred.params, limit],

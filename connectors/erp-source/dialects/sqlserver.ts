@@ -10,15 +10,13 @@ import {
 import type { ChangeTableSettings } from '../config.js';
 import type { ChangeTrackingCursor, Cursor, RowversionCursor } from '../cursor.js';
 import { type ChangeRow, type ColumnInfo, type RawRow, type TableId, type TableInfo, qualified } from '../model.js';
+import { changeColumns, checkChangeColumns, parseTableName, readGapChanges, toChangeRow } from './common.js';
 import {
-  changeColumns,
-  checkChangeColumns,
   keyAfterPredicate,
   keyInPredicate,
-  parseTableName,
-  readGapChanges,
-  toChangeRow,
-} from './common.js';
+  sqlServerConnectionSettings,
+  sqlServerSyntax,
+} from '../../shared/sql/index.js';
 import type { ChangeBatch, Dialect, GapReadOptions, RawChange, SnapshotSession } from './dialect.js';
 import { gapHandoff, handoffFloor } from './handoff.js';
 import {
@@ -48,24 +46,10 @@ export interface MssqlConnectionOptions {
 
 /** sqlserver://user:pass@host:1433/db?encrypt=false&trustServerCertificate=true → mssql config. */
 export function mssqlConfig(o: MssqlConnectionOptions): sql.config {
-  const u = new URL(o.url.replace(/^mssql:/i, 'sqlserver:'));
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!database)
-    throw ConfigError.invalid('connection.url', `${u.protocol}//${u.host}/`, 'The URL must name a database');
-  const flag = (name: string, dflt: boolean): boolean => {
-    const v = u.searchParams.get(name);
-    return v === null ? dflt : v === 'true';
-  };
-  return {
-    server: u.hostname,
-    port: u.port ? Number(u.port) : 1433,
-    database,
-    user: o.user ?? (decodeURIComponent(u.username) || undefined),
-    password: o.password ?? (decodeURIComponent(u.password) || undefined),
-    options: { encrypt: flag('encrypt', true), trustServerCertificate: flag('trustServerCertificate', false) },
-    pool: { max: 4, min: 0 },
-    connectionTimeout: 10_000,
-  };
+  return sqlServerConnectionSettings(
+    { ...o, urlKey: 'connection.url' },
+    { encrypt: true, trustServerCertificate: false },
+  );
 }
 
 /**
@@ -110,11 +94,11 @@ export class SqlServerDialect implements Dialect {
   }
 
   quote(identifier: string): string {
-    return `[${identifier.replace(/]/g, ']]')}]`;
+    return sqlServerSyntax.quote(identifier);
   }
 
   placeholder(n: number): string {
-    return `@p${n}`;
+    return sqlServerSyntax.placeholder(n);
   }
 
   run(text: string, params: unknown[], what: string): Promise<RawRow[]> {
@@ -407,7 +391,7 @@ export class SqlServerDialect implements Dialect {
         (c) => `ct.${q(c)}`,
         t.keyColumns,
         after[1],
-        (n) => `@p${n}`,
+        sqlServerSyntax.placeholder,
         params.length + 1,
       );
       params.push(...pred.params);
@@ -521,7 +505,7 @@ export class SqlServerDialect implements Dialect {
         (c) => this.quote(c),
         table.keyColumns,
         keys.slice(i, i + per),
-        (n) => `@p${n}`,
+        sqlServerSyntax.placeholder,
         1,
         false,
       );

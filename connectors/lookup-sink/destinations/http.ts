@@ -1,4 +1,4 @@
-import { DataError, RetriableError } from '../../../runtime/api/index.js';
+import { DataError, RetriableError, sleep } from '../../../runtime/api/index.js';
 import { exactJson } from '../json.js';
 import type { Row } from '../sql/client.js';
 import { type TextTemplate, renderTemplate } from '../template.js';
@@ -22,8 +22,6 @@ export interface HttpSettings {
 function retriableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * POSTs each ready row as JSON to a URL from a template (per customer/domain). Every request carries

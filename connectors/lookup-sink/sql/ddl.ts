@@ -1,4 +1,8 @@
+import { pgArrayLiteral } from '../../shared/sql/index.js';
 import type { SqlClient } from './client.js';
+
+// IN-lists come from the connectors' shared SQL layer; re-exported for the sink's stores.
+export { inList, pgArrayLiteral } from '../../shared/sql/index.js';
 
 /** Column types the sink's own tables use, per dialect. */
 export function types(db: SqlClient): { version: string; text: string; bool: string; long: string } {
@@ -136,36 +140,6 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
  */
 export function versionColumn(db: SqlClient, column = 'version'): string {
   return db.kind === 'sqlserver' ? `CAST(${column} AS varchar(21)) AS ${column}` : column;
-}
-
-/**
- * A PostgreSQL array literal (`{"a","b",NULL}`) bound as one text parameter: a whole batch then costs one bound
- * value and a short statement instead of one placeholder per value, which pg serializes and the server parses
- * one by one. Every element is quoted, which PostgreSQL accepts for any element type.
- */
-export function pgArrayLiteral(values: readonly unknown[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i > 0) out += ',';
-    if (v === null || v === undefined) {
-      out += 'NULL';
-      continue;
-    }
-    const text = typeof v === 'string' ? v : String(v);
-    // Most ids need no escaping; testing first spares a replace per element on the hot path.
-    out += NEEDS_ESCAPE.test(text) ? `"${text.replace(ESCAPED, '\\$&')}"` : `"${text}"`;
-  }
-  return `${out}}`;
-}
-
-const NEEDS_ESCAPE = /[\\"]/;
-const ESCAPED = /[\\"]/g;
-
-/** `column IN (…values)`: one array parameter on PostgreSQL (`= ANY(?)`), a placeholder per value elsewhere. */
-export function inList(db: SqlClient, column: string, values: readonly unknown[]): { sql: string; params: unknown[] } {
-  if (db.kind === 'postgresql') return { sql: `${column} = ANY(?)`, params: [pgArrayLiteral(values)] };
-  return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
 }
 
 /**

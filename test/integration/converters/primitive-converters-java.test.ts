@@ -34,7 +34,7 @@ type T = (typeof TYPES)[number];
 
 function converter(type: T): Converter {
   const c = builtinRegistry().get('converter', `org.apache.kafka.connect.converters.${type}Converter`).create();
-  c.configure({}, false);
+  void c.configure({}, false); // synchronous for the primitive converters
   return c;
 }
 

@@ -8,6 +8,7 @@ import { changeTableDdl, changeTriggersDdl } from '../../../connectors/erp-sourc
 import { AvroConverter } from '../../../runtime/converters/index.js';
 import { type Consumer, createConsumer, createKafka } from '../../../runtime/kafka/index.js';
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
+import { waitFor } from '../../support/worker.js';
 import { clusterProps } from '../worker/distributed/cluster.js';
 import { type PrivateService, privateKafka, privatePostgres, privateRegistry } from './private-stack.js';
 
@@ -29,26 +30,6 @@ const WRITERS = 3;
 const KEYS = 60;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds; `abort` names a reason to stop waiting at once (a task that FAILED will not recover). */
-async function waitFor<T>(
-  check: () => Promise<T> | T,
-  timeoutMs: number,
-  what: string,
-  abort: () => string | null = () => null,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const reason = abort();
-    if (reason !== null) throw new Error(`gave up waiting for ${what}: ${reason}`);
-    const v = await Promise.resolve()
-      .then(check)
-      .catch(() => null);
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Each key's latest change in the change table: `<topic>|<key>` → its sequence (the version of its last event). */
 async function latestChanges(admin: pg.Client, schema: string, prefix: string): Promise<Map<string, bigint>> {
@@ -83,7 +64,7 @@ async function drained(
     },
     180_000,
     'every committed change on the topics',
-    abort,
+    { abort },
   ).catch(() => null);
 }
 
@@ -276,17 +257,14 @@ describe('fault suite: broker, registry and database faults need no manual resta
     let written = -1;
     try {
       const { base } = await waitFor(async () => ({ base: await end() }), 60_000, `the end offsets after the ${what}`);
-      await waitFor(async () => (await end()) > base, 300_000, `a write after the ${what}`, failed);
+      await waitFor(async () => (await end()) > base, 300_000, `a write after the ${what}`, { abort: failed });
       written = Date.now() - faultEnd;
     } finally {
       await a.disconnect().catch(() => {});
     }
-    await waitFor(
-      () => seen.some((s) => s.version > after),
-      300_000,
-      `a change after the ${what} on the topic`,
-      failed,
-    );
+    await waitFor(() => seen.some((s) => s.version > after), 300_000, `a change after the ${what} on the topic`, {
+      abort: failed,
+    });
     const first = seen.find((s) => s.version > after)!;
     return { written, read: first.at - faultEnd };
   };
@@ -643,7 +621,7 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
     const client = createKafka({ brokers: kafka.url, clientId: 'eos-fault-reader', logLevel: 'nothing' });
     const writers = new Writers(db.url, schema);
     writers.start();
-    await waitFor(() => topicsListed(client, topics), 120_000, 'the three topics', failed);
+    await waitFor(() => topicsListed(client, topics), 120_000, 'the three topics', { abort: failed });
     // read_committed (the default of createConsumer): only committed transactions count.
     consumer = createConsumer(client, { groupId: `eos-fault-reader-${Date.now()}` });
     await consumer.connect();
@@ -675,7 +653,7 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
         });
       },
     });
-    await waitFor(() => seen.length > 50, 120_000, 'the stream under way', failed);
+    await waitFor(() => seen.length > 50, 120_000, 'the stream under way', { abort: failed });
 
     // ---- broker SIGKILL, in the middle of transactions (200 changes/s, a transaction per poll) ----
     await sleep(2000);
@@ -687,7 +665,9 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
     const after = BigInt(
       (await admin.query(`SELECT coalesce(max(seq), 0) AS m FROM ${schema}.change_log`)).rows[0].m as string,
     );
-    await waitFor(() => seen.some((s) => s.version > after), 300_000, 'a change after the broker restart', failed);
+    await waitFor(() => seen.some((s) => s.version > after), 300_000, 'a change after the broker restart', {
+      abort: failed,
+    });
     const recoveryMs = seen.find((s) => s.version > after)!.at - faultEnd;
     await sleep(2000);
     await writers.stop();

@@ -8,25 +8,10 @@ import { DLQ_HEADERS } from '../../../runtime/errors/dlq.js';
 import { type RunningWorker } from '../../../runtime/worker/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
+import { waitFor } from '../../support/worker.js';
 import { STRINGS, startTestWorker } from '../test-worker.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
-
-async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function lines(file: string): Promise<string[]> {
   try {

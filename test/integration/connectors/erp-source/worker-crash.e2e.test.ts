@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Consumer, type Kafka, createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type WorkerProcess, startWorkerProcess } from '../../../support/erpstream-cli.js';
+import { waitFor } from '../../../support/worker.js';
 import { CHANGE_TABLE, type DbFixture, type DbSession, mysqlFixture, pgFixture } from './harness.js';
 
 /**
@@ -29,14 +30,6 @@ const TEST_TIMEOUT_MS = 150_000 + WORKLOAD_MS + KILLS * 30_000;
 const WRITERS = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 interface Seen {
   key: number;

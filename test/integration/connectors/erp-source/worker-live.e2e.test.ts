@@ -7,29 +7,13 @@ import { type Consumer, type Kafka, createConsumer, createKafka } from '../../..
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DbFixture, pgFixture } from './harness.js';
 import { type WorkerProcess, startWorkerProcess } from '../../../support/erpstream-cli.js';
+import { killWorker, waitFor } from '../../../support/worker.js';
 
 /**
  * What only the real worker can show: outbox.delete.processed driven by the worker's own commit() calls (rows are
  * deleted once their events are in Kafka and their offsets flushed, a SIGKILL loses nothing), and a table created
  * while the connector runs reaching Kafka through the worker's task reconfiguration, without a restart.
  */
-
-async function kill(w: WorkerProcess): Promise<void> {
-  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => w.proc.once('exit', () => r()));
-  w.proc.kill('SIGKILL');
-  await exited;
-}
-
-async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ErpSource live changes in a standalone worker process', () => {
   let db: DbFixture;
@@ -46,7 +30,7 @@ describe('ErpSource live changes in a standalone worker process', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-erp-live-'));
   });
   afterAll(async () => {
-    for (const w of workers) await kill(w).catch(() => {});
+    for (const w of workers) await killWorker(w).catch(() => {});
     for (const c of consumers) await c.disconnect().catch(() => {});
     const admin = kafka.admin();
     await admin.connect();
@@ -145,7 +129,7 @@ describe('ErpSource live changes in a standalone worker process', () => {
       }
     })();
     await waitFor(() => delivered().size >= 80, 60_000, 'the stream to be under way');
-    await kill(workers[0]!);
+    await killWorker(workers[0]!);
     expect(delivered().size).toBeLessThan(total); // killed mid-stream
     await writer;
     writing = false;
@@ -153,7 +137,7 @@ describe('ErpSource live changes in a standalone worker process', () => {
     await waitFor(() => delivered().size === total, 120_000, `all ${total} outbox events in Kafka`);
     await waitFor(async () => (await count()) === 0, 30_000, 'every processed row to be deleted');
     expect([...delivered()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    await kill(workers[1]!);
+    await killWorker(workers[1]!);
   }, 300_000);
 
   it('captures a table created while the connector runs, without a restart', async () => {

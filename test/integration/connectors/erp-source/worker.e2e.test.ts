@@ -8,6 +8,7 @@ import { type Consumer, type Kafka, createConsumer, createKafka } from '../../..
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DbFixture, pgFixture } from './harness.js';
 import { type WorkerProcess, startWorkerProcess } from '../../../support/erpstream-cli.js';
+import { killWorker, waitFor } from '../../../support/worker.js';
 
 /**
  * The product path, end to end: a standalone worker *process* hosts the ErpSourceConnector on PostgreSQL,
@@ -20,23 +21,6 @@ type Worker = WorkerProcess;
 
 function startWorker(args: string[]): Promise<Worker> {
   return startWorkerProcess([...args, '--standalone'], 60_000);
-}
-
-async function kill(w: Worker, signal: NodeJS.Signals): Promise<void> {
-  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => w.proc.once('exit', () => r()));
-  w.proc.kill(signal);
-  await exited;
-}
-
-async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface Got {
@@ -60,7 +44,7 @@ describe('ErpSource in a standalone worker process → Avro → Kafka', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-erp-worker-'));
   });
   afterAll(async () => {
-    for (const w of workers) await kill(w, 'SIGKILL').catch(() => {});
+    for (const w of workers) await killWorker(w, 'SIGKILL').catch(() => {});
     await consumer?.disconnect().catch(() => {});
     const admin = kafka.admin();
     await admin.connect();
@@ -175,7 +159,7 @@ describe('ErpSource in a standalone worker process → Avro → Kafka', () => {
     const ids = () =>
       new Set(got.filter((g) => g.value && Number(g.key.get('id')) >= 1000).map((g) => Number(g.key.get('id'))));
     await waitFor(() => ids().size >= 60, 60_000, 'the stream to be under way');
-    await kill(workers[0]!, 'SIGKILL');
+    await killWorker(workers[0]!, 'SIGKILL');
     const atKill = ids().size;
     expect(atKill).toBeLessThan(total); // killed mid-stream
     await writer;

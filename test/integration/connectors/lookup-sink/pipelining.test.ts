@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { DeliveryLedger } from '../../../../connectors/lookup-sink/ledger.js';
 import { ParkStore } from '../../../../connectors/lookup-sink/park-store.js';
-import { PostgresClient } from '../../../../connectors/lookup-sink/sql/postgres.js';
+import { PostgresClient } from '../../../../connectors/shared/sql/postgres-pool.js';
 import { ErpStreamError } from '../../../../runtime/api/index.js';
 import { KafkaPluginAccess, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
@@ -181,12 +181,15 @@ describe('array parameters on PostgreSQL (ledger and park store)', () => {
       i % 2 || i === 3
         ? []
         : [{ target: `t,${i}`, deliveredKey: i % 3 === 0 ? null : `k:"${id}",${i}`, version: 2n ** 62n + BigInt(i) }];
-    const client = await PostgresClient.open({
-      url: pgUrl,
-      user: null,
-      password: null,
-      urlKey: 'ledger.connection.url',
-    });
+    const client = await PostgresClient.open(
+      {
+        url: pgUrl,
+        user: null,
+        password: null,
+        urlKey: 'ledger.connection.url',
+      },
+      'erpstream-lookup-sink',
+    );
     try {
       const ledger = new DeliveryLedger(client, `${schema}.ledger_arrays`);
       await ledger.init();

@@ -10,7 +10,7 @@ import {
   writeErpConnectionFile,
 } from '../../../../cli/demo/erp-connection.js';
 import { ConfigTransformer, defaultConfigProviders } from '../../../../runtime/config-providers/index.js';
-import { parseProperties } from '../../../../runtime/worker/properties.js';
+import { parseProperties } from '../../../../runtime/config-providers/properties.js';
 
 const URL_WITH_CREDENTIALS = 'postgresql://erp%20user:p%40ss%3Aw%5Cord%20%23!@127.0.0.1:5432/erpstream_demo_r1';
 

@@ -8,7 +8,7 @@ import {
   parseWorkerConfig,
   readConfigFile,
 } from '../../../../runtime/worker/config.js';
-import { parseProperties } from '../../../../runtime/worker/properties.js';
+import { parseProperties } from '../../../../runtime/config-providers/properties.js';
 
 describe('.properties parsing (Java rules)', () => {
   it('handles separators, comments, continuations and escapes', () => {

@@ -38,8 +38,8 @@ describe('field-level SMT barrel', () => {
     const p = fieldTransformPlugins.find((x) => x.className.endsWith('HoistField$Value'))!;
     const a = p.create();
     const b = p.create();
-    a.configure({ field: 'a' });
-    b.configure({ field: 'b' });
+    void a.configure({ field: 'a' });
+    void b.configure({ field: 'b' });
     const rec = {
       topic: 't',
       kafkaPartition: 0,

@@ -1,6 +1,8 @@
 import mssql from 'mssql';
-import { ConfigError, classifyDbError } from '../../../runtime/api/index.js';
-import { type ConnectionOptions, type Row, type SqlClient, bindable, numberPlaceholders, urlScheme } from './client.js';
+import { classifyDbError } from '../../../runtime/api/index.js';
+import { type Row, type SqlClient, bindable } from './client.js';
+import { type ConnectionOptions, sqlServerConnectionSettings } from './connection.js';
+import { numberPlaceholders, sqlServerSyntax } from './syntax.js';
 
 /**
  * SQL Server through `mssql`. Written against the same SqlClient contract as PostgreSQL and MySQL; its tests
@@ -15,18 +17,10 @@ export class SqlServerClient implements SqlClient {
   ) {}
 
   static async open(options: ConnectionOptions): Promise<SqlServerClient> {
-    const u = new URL(options.url.replace(/^mssql:/i, 'sqlserver:'));
-    const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (!database) throw ConfigError.invalid(options.urlKey, urlScheme(options.url), 'The URL must name a database');
-    const pool = new mssql.ConnectionPool({
-      server: u.hostname,
-      port: u.port ? Number(u.port) : 1433,
-      database,
-      user: options.user ?? decodeURIComponent(u.username),
-      password: options.password ?? decodeURIComponent(u.password),
-      options: { encrypt: u.searchParams.get('encrypt') === 'true', trustServerCertificate: true },
-      pool: { max: 4 },
-    });
+    // The sink's historical defaults: no TLS unless the URL asks, and the server's certificate trusted.
+    const pool = new mssql.ConnectionPool(
+      sqlServerConnectionSettings(options, { encrypt: false, trustServerCertificate: true }),
+    );
     try {
       await pool.connect();
     } catch (e) {
@@ -36,16 +30,13 @@ export class SqlServerClient implements SqlClient {
   }
 
   quote(identifier: string): string {
-    return identifier
-      .split('.')
-      .map((p) => `[${p.replace(/]/g, ']]')}]`)
-      .join('.');
+    return sqlServerSyntax.quoteQualified(identifier);
   }
 
   private request(sql: string, params: readonly unknown[]): { req: mssql.Request; text: string } {
     const req = this.tx ? new mssql.Request(this.tx) : this.pool.request();
     params.forEach((p, i) => req.input(`p${i + 1}`, bindable(p)));
-    return { req, text: numberPlaceholders(sql, (n) => `@p${n}`) };
+    return { req, text: numberPlaceholders(sql, sqlServerSyntax) };
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {

@@ -1,7 +1,9 @@
 import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import { classifyDbError } from '../../../runtime/api/index.js';
-import { type ConnectionOptions, type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
+import { type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
+import { type ConnectionOptions, MYSQL_UTC_SESSION, mysqlConnectionSettings } from './connection.js';
+import { mysqlSyntax } from './syntax.js';
 
 /** BIGINT as bigint (like PostgreSQL's int8); DECIMAL and dates stay the server's exact text. */
 /**
@@ -32,21 +34,12 @@ export class MysqlClient implements SqlClient {
   ) {}
 
   static async open(options: ConnectionOptions): Promise<MysqlClient> {
-    const pool = mysql.createPool({
-      uri: options.url.replace(/^mariadb:/i, 'mysql:'),
-      ...(options.user ? { user: options.user } : {}),
-      ...(options.password ? { password: options.password } : {}),
-      connectionLimit: 4,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      decimalNumbers: false,
-      dateStrings: true,
-      timezone: 'Z',
-      connectTimeout: 10_000,
-      typeCast,
-    });
+    const pool = mysql.createPool({ ...mysqlConnectionSettings(options), connectionLimit: 4, typeCast });
+    // The pool hands this event the driver's callback connection (its type says promise): a callback takes the
+    // result, so a failure (a connection that dropped at once) shows on that connection's next query instead of
+    // as an unhandled error.
     pool.on('connection', (conn) => {
-      conn.query(`SET time_zone = '+00:00'`);
+      (conn as unknown as CallbackConnection).query(MYSQL_UTC_SESSION, () => {});
     });
     const c = new MysqlClient(pool, pool);
     await c.query('SELECT 1');
@@ -54,10 +47,7 @@ export class MysqlClient implements SqlClient {
   }
 
   quote(identifier: string): string {
-    return identifier
-      .split('.')
-      .map((p) => `\`${p.replace(/`/g, '``')}\``)
-      .join('.');
+    return mysqlSyntax.quoteQualified(identifier);
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {

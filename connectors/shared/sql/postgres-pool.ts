@@ -1,13 +1,8 @@
 import pg from 'pg';
-import { classifyDbError, urlWithCredentials } from '../../../runtime/api/index.js';
-import {
-  type ConnectionOptions,
-  type Row,
-  type SqlClient,
-  bindable,
-  isoLocalTimestamp,
-  numberPlaceholders,
-} from './client.js';
+import { classifyDbError } from '../../../runtime/api/index.js';
+import { type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
+import { type ConnectionOptions, pgConnectionSettings } from './connection.js';
+import { numberPlaceholders, postgresSyntax } from './syntax.js';
 
 const OID = {
   BOOL: 16,
@@ -71,14 +66,11 @@ export class PostgresClient implements SqlClient {
     private readonly pool: pg.Pool | null,
   ) {}
 
-  static async open(options: ConnectionOptions): Promise<PostgresClient> {
+  static async open(options: ConnectionOptions, applicationName: string): Promise<PostgresClient> {
     const pool = new pg.Pool({
-      // Credentials go into the URL: pg parses a URL without a user over a separate `user` option.
-      connectionString: urlWithCredentials(options.url, options.user, options.password),
+      ...pgConnectionSettings(options, applicationName),
       types: exactTypes,
       max: 4,
-      connectionTimeoutMillis: 10_000,
-      application_name: 'erpstream-lookup-sink',
       // Date/time values come back as the server's text: in UTC, whatever the server's default zone.
       options: '-c TimeZone=UTC',
     });
@@ -90,18 +82,12 @@ export class PostgresClient implements SqlClient {
   }
 
   quote(identifier: string): string {
-    return identifier
-      .split('.')
-      .map((p) => `"${p.replace(/"/g, '""')}"`)
-      .join('.');
+    return postgresSyntax.quoteQualified(identifier);
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     try {
-      const res = await this.target.query(
-        numberPlaceholders(sql, (n) => `$${n}`),
-        params.map(bindable),
-      );
+      const res = await this.target.query(numberPlaceholders(sql, postgresSyntax), params.map(bindable));
       return res.rows as Row[];
     } catch (e) {
       throw classifyDbError(e, 'PostgreSQL query');
@@ -110,10 +96,7 @@ export class PostgresClient implements SqlClient {
 
   async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
     try {
-      const res = await this.target.query(
-        numberPlaceholders(sql, (n) => `$${n}`),
-        params.map(bindable),
-      );
+      const res = await this.target.query(numberPlaceholders(sql, postgresSyntax), params.map(bindable));
       return res.rowCount ?? 0;
     } catch (e) {
       throw classifyDbError(e, 'PostgreSQL statement');
