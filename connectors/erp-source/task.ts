@@ -6,6 +6,7 @@ import {
   type SourceTask,
   type SourceTaskContext,
   silentLogger,
+  sleep,
 } from '../../runtime/api/index.js';
 import { PLUGIN_VERSION } from '../../transforms/support.js';
 import {
@@ -50,19 +51,6 @@ interface Built {
   records: SourceRecord[];
   batch: ChangeBatch;
   now: number;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
