@@ -32,7 +32,9 @@ const LOCK_WAIT_S = 300;
 const LOCK_PER_STATEMENT = 100;
 
 const busy = () =>
-  new RetriableError(`Another lookup sink task held an entity of this batch for ${LOCK_WAIT_S} s; the batch is retried`);
+  new RetriableError(
+    `Another lookup sink task held an entity of this batch for ${LOCK_WAIT_S} s; the batch is retried`,
+  );
 
 export class EntityLocks {
   /**

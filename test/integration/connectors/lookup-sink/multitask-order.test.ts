@@ -195,7 +195,8 @@ for (const kind of ['kafka', 'http'] as const) {
         ].map((tp, i) => ({ ...tp, log: [], committed: 0, position: 0, owner: i % tasksMax }));
         const personLog: LogEntry[] = [];
         let personFed = 0;
-        const partitionOf = (topic: string, n: number) => partitions.find((x) => x.topic === topic && x.partition === n)!;
+        const partitionOf = (topic: string, n: number) =>
+          partitions.find((x) => x.topic === topic && x.partition === n)!;
 
         const contextFor = (id: number, name: string): SinkTaskContext => ({
           ...testContext({ kafka: access }),
@@ -299,11 +300,15 @@ for (const kind of ['kafka', 'http'] as const) {
         }
         async function feedPersons(): Promise<void> {
           if (personFed >= personLog.length) return;
-          const records = personLog
-            .slice(personFed)
-            .map((e, i) =>
-              sinkRecord({ topic: t.person, offset: BigInt(personFed + i), key: e.key, value: e.value, version: e.version }),
-            );
+          const records = personLog.slice(personFed).map((e, i) =>
+            sinkRecord({
+              topic: t.person,
+              offset: BigInt(personFed + i),
+              key: e.key,
+              value: e.value,
+              version: e.version,
+            }),
+          );
           personFed = personLog.length;
           await personTask.put(records);
         }
@@ -427,7 +432,8 @@ for (const kind of ['kafka', 'http'] as const) {
             if (last !== null && r.version < last.version) {
               problems.push(`${k}: version ${last.version} then ${r.version} (${fmt(list)})`);
             }
-            if (r.rev !== null && r.rev < lastRev) problems.push(`${k}: row rev ${lastRev} then ${r.rev} (${fmt(list)})`);
+            if (r.rev !== null && r.rev < lastRev)
+              problems.push(`${k}: row rev ${lastRev} then ${r.rev} (${fmt(list)})`);
             if (last !== null && last.rev !== null && r.rev !== null && r.version === last.version) {
               problems.push(`${k}: version ${r.version} delivered twice in a row (${fmt(list)})`);
             }
