@@ -1,5 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
@@ -20,8 +21,11 @@ import { sinkRecord, testContext } from './harness.js';
 // versions and row contents that never go back, no version delivered twice in a row, and at the end exactly the
 // documents registered to that customer at their latest version (nothing lost).
 //
-// ERPSTREAM_SINK_RACE_RUNS: seeds per destination type (default 3); ERPSTREAM_SEED_BASE moves them (a failure
-// names its seed). ERPSTREAM_SINK_RACE_STEPS: steps per seed (default 40).
+// The ledger (and so the locks) is on PostgreSQL, and for the Kafka destination also on MariaDB. Without the entity
+// locks (entity-locks.ts) every seed fails: versions went back.
+//
+// ERPSTREAM_SINK_RACE_RUNS: seeds per destination type (default 3; a third of it on MariaDB); ERPSTREAM_SEED_BASE
+// moves them (a failure names its seed). ERPSTREAM_SINK_RACE_STEPS: steps per seed (default 40).
 const RUNS = Number(process.env.ERPSTREAM_SINK_RACE_RUNS ?? 3);
 const SEED_BASE = Number(process.env.ERPSTREAM_SEED_BASE ?? 1);
 const STEPS = Number(process.env.ERPSTREAM_SINK_RACE_STEPS ?? 40);
@@ -127,15 +131,40 @@ interface TaskSlot {
   assigned: () => TopicPartition[];
 }
 
-for (const kind of ['kafka', 'http'] as const) {
-  describe(`LookupSink tasks.max>1, ${kind} destination: versions never go back per customer and document`, () => {
-    for (let seed = SEED_BASE; seed < SEED_BASE + RUNS; seed++) {
+/** MariaDB ledger tables made by the runs (the locks then are GET_LOCK), dropped at the end. */
+const mysqlTables: string[] = [];
+afterAll(async () => {
+  if (mysqlTables.length === 0) return;
+  const c = await mysql.createConnection({ uri: requireEnv('MYSQL_URL') });
+  for (const t of mysqlTables) await c.query(`DROP TABLE IF EXISTS ${t}`);
+  await c.end();
+});
+
+for (const [kind, ledgerDb] of [
+  ['kafka', 'PostgreSQL'],
+  ['http', 'PostgreSQL'],
+  ['kafka', 'MariaDB'],
+] as const) {
+  describe(`LookupSink tasks.max>1, ${kind} destination, ${ledgerDb} ledger: versions never go back per customer and document`, () => {
+    // The MariaDB ledger (GET_LOCK) runs one seed by default; the knob scales it like the others.
+    const runs = ledgerDb === 'MariaDB' ? Math.max(1, Math.ceil(RUNS / 3)) : RUNS;
+    for (let seed = SEED_BASE; seed < SEED_BASE + runs; seed++) {
       it(`seed ${seed}`, async () => {
-        const rand = rng(seed * 7919 + (kind === 'kafka' ? 1 : 2));
+        const rand = rng(seed * 7919 + (kind === 'kafka' ? 1 : 2) + (ledgerDb === 'MariaDB' ? 3 : 0));
         const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-        const p = `${schema}.s${seed}_${kind}`;
+        const p = `${schema}.s${seed}_${kind}_${ledgerDb === 'MariaDB' ? 'my' : 'pg'}`;
         const t = { doc: `${p}_doc_in`, reg: `${p}_reg_in`, person: `${p}_person_in` };
-        const out = `${schema}_s${seed}_${kind}`;
+        const out = `${schema}_s${seed}_${kind}_${ledgerDb === 'MariaDB' ? 'my' : 'pg'}`;
+        const ledger: Record<string, string> =
+          ledgerDb === 'MariaDB'
+            ? {
+                'ledger.connection.url': requireEnv('MYSQL_URL'),
+                'ledger.table': `${out}_ledger`,
+                'park.table': `${out}_parked`,
+              }
+            : { 'ledger.table': `${p}_ledger`, 'park.table': `${p}_parked` };
+        if (ledgerDb === 'MariaDB')
+          mysqlTables.push(`${out}_ledger`, `${out}_parked`, `${out}_redelivery`, `${out}_redelivery_requests`);
         await sql(`CREATE TABLE ${p}_doc (document_id int PRIMARY KEY, person_id int NOT NULL, rev bigint NOT NULL)`);
         await sql(
           `CREATE TABLE ${p}_reg (document_id int NOT NULL, domain varchar(10) NOT NULL, PRIMARY KEY (document_id, domain))`,
@@ -144,8 +173,8 @@ for (const kind of ['kafka', 'http'] as const) {
         const common = {
           'lookup.connection.url': pgUrl,
           'lookup.batch.size': '5',
-          'ledger.table': `${p}_ledger`,
-          'park.table': `${p}_parked`,
+          ...ledger,
+          'redelivery.table': `${ledgerDb === 'MariaDB' ? out : p}_redelivery`,
           'park.check.interval.ms': '15',
           'park.retry.initial.ms': '5',
           'park.retry.max.ms': '40',
