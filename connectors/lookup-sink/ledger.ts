@@ -77,6 +77,9 @@ export function targetsOf(
   return target === null ? [] : [{ target, deliveredKey, version }];
 }
 
+/** What one remember() call put in memory, for forget(). */
+export type Remembered = ReadonlyMap<string, LedgerEntry>;
+
 export interface LedgerWrite extends LedgerEntry {
   readonly entityId: string;
   /**
@@ -139,32 +142,53 @@ export class DeliveryLedger {
    * Makes writes visible to get() before record() has stored them, for a caller that decides the next batch while
    * this one is still being delivered. Only for deliveries that will be recorded, or whose failure fails the task.
    */
-  remember(destination: string, entity: string, writes: readonly LedgerWrite[]): void {
+  remember(destination: string, entity: string, writes: readonly LedgerWrite[]): Remembered {
+    const mine = new Map<string, LedgerEntry>();
     for (const w of writes) {
       const k = `${destination}|${entity}|${w.entityId}`;
       const cur = this.remembered.get(k);
       if (cur && cur.version > w.version) continue;
-      this.remembered.delete(k);
-      this.remembered.set(k, {
+      const entry: LedgerEntry = {
         version: w.version,
         target: w.target,
         deleted: w.deleted,
         deliveredKey: w.deliveredKey,
         targets: w.targets,
-      });
+      };
+      this.remembered.delete(k);
+      this.remembered.set(k, entry);
+      mine.set(k, entry);
     }
     for (const k of this.remembered.keys()) {
       if (this.remembered.size <= REMEMBERED_MAX) break;
       this.remembered.delete(k);
     }
+    return mine;
+  }
+
+  /**
+   * Forgets what remember() returned once its writes have landed (entries a later batch remembered again stay).
+   * The stored entry is the truth from then on: another task, or a re-delivery, may rewrite it at the same version
+   * (a target added or withdrawn), and a remembered copy would hide that and send the version again.
+   */
+  forget(remembered: Remembered): void {
+    for (const [k, entry] of remembered) if (this.remembered.get(k) === entry) this.remembered.delete(k);
   }
 
   /** Entries for these ids of one (destination, entity); ids absent from the result were never delivered. */
   async get(destination: string, entity: string, ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
+    // Taken before the read: an entry forgotten while the read runs may have landed after the read's snapshot.
+    const inFlight = new Map<string, LedgerEntry>();
+    if (this.remembered.size > 0) {
+      for (const id of ids) {
+        const r = this.remembered.get(`${destination}|${entity}|${id}`);
+        if (r) inFlight.set(id, r);
+      }
+    }
     const out = await this.read(destination, entity, ids);
-    if (this.remembered.size === 0) return out;
+    if (inFlight.size === 0 && this.remembered.size === 0) return out;
     for (const id of ids) {
-      const r = this.remembered.get(`${destination}|${entity}|${id}`);
+      const r = this.remembered.get(`${destination}|${entity}|${id}`) ?? inFlight.get(id);
       const stored = out.get(id);
       if (r && (!stored || stored.version <= r.version)) out.set(id, r);
     }

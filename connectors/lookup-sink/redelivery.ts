@@ -52,7 +52,9 @@ export const REDELIVERY_UNSAFE = 'LOOKUP_SINK_REDELIVERY_UNSAFE';
  * version by its guard; a Kafka topic has none, so a re-delivered version read just before a newer live change could
  * land after it, and the key's versions would go backwards. Ordering the two across tasks would need the entity's
  * input partition (unknown for an entity never delivered) or a per-entity lock on every live batch, taken and
- * released around the pipelined send; neither is cheap or simple enough to trust, so the combination is refused.
+ * released around the pipelined send. The second exists now (entity-locks.ts: with tasks.max > 1 every batch of a
+ * kafka or http destination, re-deliveries included, holds its entities' locks from its reads to its ledger write),
+ * which orders the two; the refusal stays until a test of re-delivery across tasks proves it can be lifted.
  */
 export function redeliveryRefusal(s: LookupSinkSettings, tasksMax: number): { code: string; message: string } | null {
   if (s.destination.type !== 'kafka' || tasksMax <= 1) return null;

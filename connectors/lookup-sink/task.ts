@@ -14,7 +14,8 @@ import { HttpDestination } from './destinations/http.js';
 import { JdbcDestination } from './destinations/jdbc.js';
 import { KafkaDestination } from './destinations/kafka.js';
 import { decodeRecord, encodeRecord } from './json.js';
-import { DeliveryLedger, type LedgerWrite } from './ledger.js';
+import { EntityLocks, type HeldLocks } from './entity-locks.js';
+import { DeliveryLedger, type LedgerWrite, type Remembered } from './ledger.js';
 import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { PoisonIdError } from './poison.js';
@@ -55,6 +56,8 @@ interface DecidedBatch {
   readonly plan: BatchPlan | null;
   send(): Promise<Sent>;
   record(sent: Sent): Promise<void>;
+  /** Gives back the batch's entity locks (after its record, or when it failed); a no-op without locks. */
+  release(): Promise<void>;
 }
 
 const EMPTY_SENT: Sent = { writes: [], delivered: [], deleted: 0 };
@@ -120,6 +123,13 @@ export class LookupSinkTask implements SinkTask {
   private readonly mutex = new Mutex();
   private readonly processed = new Map<string, bigint>();
   private readonly m: LookupSinkMetrics = emptyMetrics();
+  /**
+   * Per-entity locks across tasks (entity-locks.ts): with tasks.max > 1 and a destination without a version guard
+   * (kafka, http), each batch holds its entities from its reads until its ledger write. Null: not needed.
+   */
+  private locks: EntityLocks | null = null;
+  /** Set by decide() when it skipped entities another task held (a background re-check does not wait for them). */
+  private skippedLocked = false;
   /** Ledger keys delivered since the last check that parked records of this task's entity may wait for. */
   private readonly delivered = new Set<string>();
   /** Prefixes (destination|entity|) of the ledger keys this task's dependencies wait for. */
@@ -128,6 +138,9 @@ export class LookupSinkTask implements SinkTask {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private checkScheduled = false;
+  /** A background re-check is queued or running; checkAgain: another was asked for meanwhile. */
+  private checking = false;
+  private checkAgain = false;
   private oldestFirstParkedAt: number | null = null;
   /** Targeted re-deliveries (repair, replay) queued for this connector. */
   private queue!: RedeliveryQueue;
@@ -210,6 +223,13 @@ export class LookupSinkTask implements SinkTask {
               s.destination.versionColumn,
             );
     this.destination = this.options.wrapDestination ? this.options.wrapDestination(destination) : destination;
+    this.locks = null;
+    if (this.tasksMax > 1 && s.destination.type !== 'jdbc') {
+      // Its own pool: a held lock keeps a connection for a whole delivery (entity-locks.ts).
+      const lockDb = await openSqlClient(s.ledger);
+      this.clients.push(lockDb);
+      this.locks = new EntityLocks(lockDb, `${s.destination.name}|${s.entity}`);
+    }
     this.pipelined = s.destination.type === 'kafka';
     this.sending = Promise.resolve();
     this.recording = Promise.resolve();
@@ -272,15 +292,22 @@ export class LookupSinkTask implements SinkTask {
       }
       const marks = nextOffsets(records);
       const batch = await this.decide([...works.values()]);
-      await this.settle();
+      try {
+        await this.settle();
+      } catch (e) {
+        await batch.release();
+        throw e;
+      }
       const sent = batch.send();
-      const recorded = Promise.all([sent, this.recording]).then(async ([done]) => {
-        // An earlier batch failed: this one must not become committable past it.
-        if (this.pendingError !== null) return;
-        await batch.record(done);
-        if (this.pendingError !== null) return;
-        for (const [k, next] of marks) raise(this.processed, k, next);
-      });
+      const recorded = Promise.all([sent, this.recording])
+        .then(async ([done]) => {
+          // An earlier batch failed: this one must not become committable past it.
+          if (this.pendingError !== null) return;
+          await batch.record(done);
+          if (this.pendingError !== null) return;
+          for (const [k, next] of marks) raise(this.processed, k, next);
+        })
+        .finally(() => batch.release());
       if (this.pipelined) {
         // put() returns while this batch is being sent; preCommit only reports it once it is recorded.
         this.sending = sent.then(
@@ -443,16 +470,26 @@ export class LookupSinkTask implements SinkTask {
         parked: p,
         reeval: false,
       }));
-      const batch = await this.decide(works);
-      await this.settle();
-      await this.recording;
+      this.skippedLocked = false;
+      const batch = await this.decide(works, { skipLocked: true });
+      if (this.skippedLocked && delivered.length > 0) {
+        // A woken child another task holds may be decided there on what it read before its parent arrived: look
+        // again at the next tick rather than after its backoff.
+        for (const k of delivered) this.delivered.add(k);
+      }
       try {
-        await batch.record(await batch.send());
-      } catch (e) {
-        // When pipelined, decide() already published this batch's versions to the in-memory ledger: the task
-        // must not go on believing them.
-        if (this.pipelined) this.failDelivery(e);
-        throw e;
+        await this.settle();
+        await this.recording;
+        try {
+          await batch.record(await batch.send());
+        } catch (e) {
+          // When pipelined, decide() already published this batch's versions to the in-memory ledger: the task
+          // must not go on believing them.
+          if (this.pipelined) this.failDelivery(e);
+          throw e;
+        }
+      } finally {
+        await batch.release();
       }
       await this.refreshStats();
     });
@@ -554,15 +591,19 @@ export class LookupSinkTask implements SinkTask {
         byWork.set(w, item);
       }
       const batch = await this.decide(works);
-      await this.settle();
-      await this.recording;
       let sent: Sent;
       try {
-        sent = await batch.send();
-        await batch.record(sent);
-      } catch (e) {
-        if (this.pipelined) this.failDelivery(e);
-        throw e;
+        await this.settle();
+        await this.recording;
+        try {
+          sent = await batch.send();
+          await batch.record(sent);
+        } catch (e) {
+          if (this.pipelined) this.failDelivery(e);
+          throw e;
+        }
+      } finally {
+        await batch.release();
       }
       const plan = batch.plan;
       const ids = (list: ReadonlyArray<{ work: Work }>) => new Set(list.map((x) => x.work.idText));
@@ -590,14 +631,31 @@ export class LookupSinkTask implements SinkTask {
     });
   }
 
+  /**
+   * One background re-check at a time: a re-check slower than park.check.interval.ms (a busy database, entities other
+   * tasks hold) must not queue more of them on the mutex, where put() and preCommit() would wait behind all of them.
+   * A request while one runs is served right after it.
+   */
   private scheduleCheck(): void {
-    if (this.checkScheduled || this.stopped) return;
+    if (this.stopped) return;
+    if (this.checking) {
+      this.checkAgain = true;
+      return;
+    }
+    if (this.checkScheduled) return;
     this.checkScheduled = true;
     setImmediate(() => {
       this.checkScheduled = false;
-      this.checkParked().catch((e: unknown) =>
-        this.context.logger.warn('Re-checking parked records failed; will retry', { error: String(e) }),
-      );
+      this.checking = true;
+      this.checkAgain = false;
+      this.checkParked()
+        .catch((e: unknown) =>
+          this.context.logger.warn('Re-checking parked records failed; will retry', { error: String(e) }),
+        )
+        .finally(() => {
+          this.checking = false;
+          if (this.checkAgain) this.scheduleCheck();
+        });
     });
   }
 
@@ -635,8 +693,36 @@ export class LookupSinkTask implements SinkTask {
    * record, so deliveries, ledger writes and committable offsets keep their order. The decisions themselves are
    * planner.ts's; this method does the reads and hands their results over.
    */
-  private async decide(input: Work[]): Promise<DecidedBatch> {
-    if (input.length === 0) return { plan: null, send: async () => EMPTY_SENT, record: async () => {} };
+  private async decide(all: Work[], options: { skipLocked?: boolean } = {}): Promise<DecidedBatch> {
+    const none: DecidedBatch = {
+      plan: null,
+      send: async () => EMPTY_SENT,
+      record: async () => {},
+      release: async () => {},
+    };
+    if (all.length === 0) return none;
+    if (this.locks === null) return this.decideLocked(all, null);
+    // Taken before anything is read: what another task sent of these entities is in the ledger by then. A background
+    // re-check takes only free ones: an entity another task holds is being decided there right now.
+    const held = await this.locks.acquire(
+      all.map((w) => w.idText),
+      { wait: options.skipLocked !== true },
+    );
+    const input = all.filter((w) => held.ids.has(w.idText));
+    if (input.length < all.length) this.skippedLocked = true;
+    try {
+      if (input.length === 0) {
+        await held.release();
+        return none;
+      }
+      return await this.decideLocked(input, held);
+    } catch (e) {
+      await held.release();
+      throw e;
+    }
+  }
+
+  private async decideLocked(input: Work[], held: HeldLocks | null): Promise<DecidedBatch> {
     const { destination: dest, entity } = { destination: this.s.destination.name, entity: this.s.entity };
     const now = Date.now();
     // The three reads are independent: one round trip of latency instead of three. Rows of records that turn
@@ -685,13 +771,14 @@ export class LookupSinkTask implements SinkTask {
     // Reported before anything of the batch is sent: a retriable failure later leaves nothing reported twice.
     for (const x of plan.dlq) await this.expire(x.work, x.error);
 
+    let remembered: Remembered | null = null;
     if (this.pipelined) {
       // Keys that leave the park (delivered, deleted, obsolete) and keys parked, as the next batch must see them.
       for (const u of plan.unpark) this.inFlightParks.set(u.entityId, { seq, parked: null });
       for (const o of plan.outcomes) if (o.work.parked) this.inFlightParks.set(o.work.idText, { seq, parked: null });
       for (const p of plan.toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
       // The next batch is decided before this one's ledger write lands: it must already see these versions.
-      this.ledger.remember(dest, entity, this.ledgerWrites(plan, plan.deliveries, []));
+      remembered = this.ledger.remember(dest, entity, this.ledgerWrites(plan, plan.deliveries, []));
     }
     const b: BatchPlan = { ...plan, works: resolved.live };
     return {
@@ -700,7 +787,9 @@ export class LookupSinkTask implements SinkTask {
       record: async (sent) => {
         await this.record(b, sent);
         for (const [id, f] of this.inFlightParks) if (f.seq === seq) this.inFlightParks.delete(id);
+        if (remembered) this.ledger.forget(remembered);
       },
+      release: async () => held?.release(),
     };
   }
 
