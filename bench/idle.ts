@@ -32,7 +32,7 @@ import {
   waitFor,
   writeProps,
 } from '../test/integration/worker/distributed/cluster.js';
-import { cpuMs, pidListeningOn, pidsWithCommandLine } from './proc-stats.js';
+import { cpuMs, pidListeningOn, pidsWithCommandLine, rssMb } from './proc-stats.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
 
 const CONNECT_MAIN_CLASS = 'org.apache.kafka.connect.cli.ConnectDistributed';
@@ -144,6 +144,7 @@ async function run(ctx: BenchContext): Promise<[]> {
       const before = (await connectors()).length;
       const m = await measure(workerPid, jvm, seconds);
       const after = (await connectors()).length;
+      const [workerRss, connectRss] = await Promise.all([rssMb(workerPid), rssMb(jvm)]);
       const row = {
         bench: 'idle',
         case: kase,
@@ -153,6 +154,8 @@ async function run(ctx: BenchContext): Promise<[]> {
         connect_cpu_s_per_min: m.connectCpuS,
         ratio: m.connectCpuS > 0 ? round2(m.workerCpuS / m.connectCpuS) : null,
         connect_connectors: Math.max(before, after),
+        worker_rss_mb: workerRss.rss,
+        connect_rss_mb: connectRss.rss,
         target_ratio: 1,
         load_average: m.load,
         node: process.version,
@@ -162,7 +165,7 @@ async function run(ctx: BenchContext): Promise<[]> {
       ctx.log(
         `idle/${kase} (round ${round}): worker ${row.worker_cpu_s_per_min} s CPU per minute, Connect ${row.connect_cpu_s_per_min} s ` +
           `(${row.connect_connectors} connectors there) → ratio ${row.ratio} (target ≤ 1: ${row.ratio !== null && row.ratio <= 1 ? 'met' : 'missed'}); ` +
-          `load ${m.load.join(' ')}`,
+          `RSS ${row.worker_rss_mb} MB vs ${row.connect_rss_mb} MB; load ${m.load.join(' ')}`,
       );
     };
     const setConnectors = async (on: boolean) => {
