@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
  *    after 10 ms (kafkajs's interval) when the queue waits on in-flight requests. A request that cannot be sent at
  *    once is queued by `push`, which schedules the check; a response runs the check itself.
  * 2. Each connection scans its in-flight requests for a timed-out one every 100 ms, idle or not. Every
- *    {@link REQUEST_TIMEOUT_SCAN_MS} is enough to time out requests whose timeout is 30 s or more.
+ *    {@link REQUEST_TIMEOUT_SCAN_MS} (or the request timeout, when shorter) is enough for requests whose timeout is
+ *    30 s or more: one times out at most that much late.
  */
 interface RequestQueue {
   scheduleCheckPendingRequests(): void;
@@ -33,7 +34,7 @@ interface RequestQueue {
 /** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL (src/network/requestQueue/index.js). */
 const CHECK_PENDING_REQUESTS_INTERVAL = 10;
 /** How often a connection looks for timed-out requests (kafkajs: every 100 ms). */
-export const REQUEST_TIMEOUT_SCAN_MS = 1000;
+export const REQUEST_TIMEOUT_SCAN_MS = 5000;
 const PATCHED = Symbol.for('erpstream.kafkajs.requestQueueTimers');
 
 export function fixRequestQueueTimers(): void {

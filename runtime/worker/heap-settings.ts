@@ -3,11 +3,12 @@
 /** Environment variable: the young generation's semi-space size, in MB, for `erpstream worker start`. */
 export const SEMI_SPACE_ENV = 'ERPSTREAM_WORKER_SEMI_SPACE_MB';
 /**
- * Node 24's V8 sizes each semi-space up to 64 MB (Node 20: 16 MB). A source task's batches live just long enough to
- * fill it, so a snapshot drain grew the worker's RSS by about 120 MB for no gain in speed (issue 18); 16 MB is Node
- * 20's figure, with its footprint.
+ * Node 24's V8 lets each semi-space grow to 64 MB (Node 20: 16 MB). A source task's batches live just long enough to
+ * fill it, and a snapshot drain's peak RSS grew by about 100 MB with it, for no gain in speed (issue 18). Measured on
+ * a 200,000-row drain: 404–412 MB with Node's default, 309–316 MB with 16, 293–301 MB with 8, at the same CPU per
+ * row (see docs/benchmarks.md).
  */
-export const DEFAULT_WORKER_SEMI_SPACE_MB = 16;
+export const DEFAULT_WORKER_SEMI_SPACE_MB = 8;
 /** Set in the relaunched process: it never relaunches again, whatever it finds. */
 const RELAUNCHED_ENV = 'ERPSTREAM_HEAP_RELAUNCHED';
 const FLAG = '--max-semi-space-size';

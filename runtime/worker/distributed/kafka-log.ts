@@ -37,9 +37,9 @@ const TOPIC_RESOURCE = 2; // kafkajs ConfigResourceTypes.TOPIC
  * once (the broker answers as soon as it has one byte), so this bounds only how often an idle worker asks: each
  * empty fetch is a request, a response and a turn of kafkajs's fetch loop, three logs at a time (issue 18: at
  * 100 ms, idle fetches were most of an idle worker's CPU once kafkajs's timer loop was fixed). It also bounds how
- * long `stop()` waits for the fetch in flight.
+ * long `stop()` waits for the fetch in flight (kafkajs lets it finish).
  */
-export const LOG_FETCH_WAIT_MS = 1000;
+export const LOG_FETCH_WAIT_MS = 3000;
 /** Heartbeats of the log's single-member group: only to keep it alive (kafkajs sends them between fetches). */
 const LOG_HEARTBEAT_MS = 3000;
 
