@@ -15,6 +15,8 @@ const registry: ReadonlyArray<{ name: string; load: () => Promise<Bench> }> = [
   { name: 'source', load: async () => (await import('./source.js')).sourceBench },
   { name: 'sink', load: async () => (await import('./sink/lookup-sink.js')).sinkBench },
   { name: 'worker', load: async () => (await import('./worker.js')).workerBench },
+  { name: 'idle', load: async () => (await import('./idle.js')).idleBench },
+  { name: 'drain', load: async () => (await import('./drain.js')).drainBench },
   { name: 'reconcile', load: async () => (await import('./reconcile.js')).reconcileBench },
   { name: 'redelivery', load: async () => (await import('./redelivery.js')).redeliveryBench },
 ];

@@ -10,7 +10,7 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import { RetriableError } from '../api/index.js';
-import { avoidNegativeTimeouts } from './kafkajs-node24.js';
+import { fixRequestQueueTimers } from './kafkajs-node24.js';
 import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
 import { sleep } from '../api/sleep.js';
@@ -45,7 +45,7 @@ export function brokersOf(kafka: Kafka): string[] {
   return brokers;
 }
 
-avoidNegativeTimeouts();
+fixRequestQueueTimers();
 
 /** Creates a Kafka client with erpstream's defaults. */
 export function createKafka(options: KafkaOptions): Kafka {

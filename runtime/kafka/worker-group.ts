@@ -115,7 +115,9 @@ export class WorkerGroup<W = unknown> {
       heartbeatInterval: this.o.heartbeatIntervalMs,
       rebalanceTimeout: this.o.rebalanceTimeoutMs,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 500,
+      // No partition is ever assigned: kafkajs's fetch loop only sleeps this long, then heartbeats when due.
+      // Heartbeats (and so the news of a rebalance) keep their interval; an idle worker wakes once a second.
+      maxWaitTimeInMs: 1000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
     });
     this.consumer = consumer;

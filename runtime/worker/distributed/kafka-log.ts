@@ -33,6 +33,17 @@ export interface InternalTopicSpec {
 const TOPIC_RESOURCE = 2; // kafkajs ConfigResourceTypes.TOPIC
 
 /**
+ * How long a fetch of an internal topic waits at the broker for a record. A record that arrives ends the wait at
+ * once (the broker answers as soon as it has one byte), so this bounds only how often an idle worker asks: each
+ * empty fetch is a request, a response and a turn of kafkajs's fetch loop, three logs at a time (issue 18: at
+ * 100 ms, idle fetches were most of an idle worker's CPU once kafkajs's timer loop was fixed). It also bounds how
+ * long `stop()` waits for the fetch in flight (kafkajs lets it finish).
+ */
+export const LOG_FETCH_WAIT_MS = 3000;
+/** Heartbeats of the log's single-member group: only to keep it alive (kafkajs sends them between fetches). */
+const LOG_HEARTBEAT_MS = 3000;
+
+/**
  * Creates an internal topic compacted if it is missing; if it exists, checks `cleanup.policy` is exactly
  * `compact` (Connect refuses to start otherwise, KAFKA-9216: a deleted record would lose configs or offsets)
  * and, for the config topic, that it has one partition.
@@ -110,8 +121,8 @@ export class KafkaBasedLog {
     const consumer = createConsumer(this.kafka, {
       groupId: `${this.groupPrefix}-${randomUUID()}`,
       sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 1_000,
-      maxWaitTimeInMs: 100,
+      heartbeatIntervalMs: LOG_HEARTBEAT_MS,
+      maxWaitTimeInMs: LOG_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
