@@ -29,7 +29,8 @@ import { LruCache } from './lru-cache.js';
 interface Compiled {
   readonly schema: Schema;
   readonly encode: (value: unknown) => string;
-  readonly head: string;
+  /** `{"schema":…,"payload":` as UTF-8; null without schemas. */
+  readonly headBytes: Buffer | null;
 }
 
 export const JSON_CONVERTER_CLASS = 'org.apache.kafka.connect.json.JsonConverter';
@@ -149,7 +150,14 @@ export class JsonConverter implements Converter, HeaderConverter {
     if (schema !== null) {
       const c = this.compiledFor(schema);
       try {
-        return Buffer.from(c.head === '' ? c.encode(value) : `${c.head}${c.encode(value)}}`, 'utf8');
+        if (c.headBytes === null) return Buffer.from(c.encode(value), 'utf8');
+        // The schema part is the same bytes every time: copied, not encoded again.
+        const payload = Buffer.from(c.encode(value), 'utf8');
+        const out = Buffer.allocUnsafe(c.headBytes.length + payload.length + 1);
+        c.headBytes.copy(out, 0);
+        payload.copy(out, c.headBytes.length);
+        out[out.length - 1] = 0x7d; // }
+        return out;
       } catch {
         // Off the compiled path (NOT_COMPILED), or a value the generic path rejects: the generic path is the
         // reference, so it writes the text or throws its own error, with its own message and field path.
@@ -238,7 +246,9 @@ export class JsonConverter implements Converter, HeaderConverter {
       c = {
         schema,
         encode: compileJsonEncoder(schema, opts),
-        head: this.schemasEnabled ? `${ENVELOPE_PREFIX}${this.schemaText(schema)}${PAYLOAD_PREFIX}` : '',
+        headBytes: this.schemasEnabled
+          ? Buffer.from(`${ENVELOPE_PREFIX}${this.schemaText(schema)}${PAYLOAD_PREFIX}`, 'utf8')
+          : null,
       };
       this.compiledCache.set(schema, c);
     }

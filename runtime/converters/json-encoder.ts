@@ -87,9 +87,21 @@ function compileNonNull(schema: Schema, opts: Required<JsonDataOptions>): Encode
     case 'int16':
     case 'int32':
       return (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : giveUp());
-    case 'int64':
-      return (v) =>
-        typeof v === 'bigint' ? v.toString() : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : giveUp();
+    case 'int64': {
+      // Timestamps of one batch repeat: the last bigint's text is reused.
+      let last = 0n;
+      let lastText = '0';
+      return (v) => {
+        if (typeof v === 'bigint') {
+          if (v !== last) {
+            lastText = v.toString();
+            last = v;
+          }
+          return lastText;
+        }
+        return typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : giveUp();
+      };
+    }
     case 'float32':
     case 'float64': {
       const text = schema.type === 'float32' ? javaFloatToString : javaDoubleToString;
@@ -100,8 +112,19 @@ function compileNonNull(schema: Schema, opts: Required<JsonDataOptions>): Encode
     }
     case 'boolean':
       return (v) => (v === true ? 'true' : v === false ? 'false' : giveUp());
-    case 'string':
-      return (v) => (typeof v === 'string' ? quoteJson(v) : giveUp());
+    case 'string': {
+      // Many string fields repeat record after record (a source's name, table, op): one quoting per run.
+      let last = '';
+      let lastText = '""';
+      return (v) => {
+        if (typeof v !== 'string') return giveUp();
+        if (v !== last) {
+          lastText = quoteJson(v);
+          last = v;
+        }
+        return lastText;
+      };
+    }
     case 'bytes':
       return (v) =>
         v instanceof Uint8Array ? `"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"` : giveUp();
