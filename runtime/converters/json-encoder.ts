@@ -33,7 +33,6 @@ export const NOT_COMPILED: unique symbol = Symbol('not compiled');
 type Encode = (v: unknown) => string;
 
 function giveUp(): never {
-  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, caught by the converter
   throw NOT_COMPILED;
 }
 
@@ -127,7 +126,9 @@ function compileNonNull(schema: Schema, opts: Required<JsonDataOptions>): Encode
     }
     case 'bytes':
       return (v) =>
-        v instanceof Uint8Array ? `"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"` : giveUp();
+        v instanceof Uint8Array
+          ? `"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"`
+          : giveUp();
     case 'struct':
       return compileStruct(schema, opts);
     default:

@@ -48,8 +48,14 @@ function converters(): Array<[string, JsonConverter]> {
 function expectSame(schema: Schema | null, value: unknown, convs = converters()): void {
   for (const [name, c] of convs) {
     const reference = outcome(() => c.serializeGeneric(schema, value));
-    expect(outcome(() => c.serialize(schema, value)), name).toEqual(reference);
-    expect(outcome(() => c.serialize(schema, value)), name).toEqual(reference);
+    expect(
+      outcome(() => c.serialize(schema, value)),
+      name,
+    ).toEqual(reference);
+    expect(
+      outcome(() => c.serialize(schema, value)),
+      name,
+    ).toEqual(reference);
   }
 }
 
@@ -66,12 +72,16 @@ for (let digits = 1; digits <= 40; digits++) {
 
 const decimalArb = fc.oneof(
   fc.constantFrom(...EDGE_UNSCALED),
-  fc.integer({ min: 1, max: 40 }).chain((digits) => fc.bigInt({ min: -(10n ** BigInt(digits)), max: 10n ** BigInt(digits) })),
+  fc
+    .integer({ min: 1, max: 40 })
+    .chain((digits) => fc.bigInt({ min: -(10n ** BigInt(digits)), max: 10n ** BigInt(digits) })),
 );
 
 describe('small-decimal: two’s complement without BigInt arithmetic', () => {
   it('matches Decimal.toBytes for every safe unscaled value it is given', () => {
-    const safe = EDGE_UNSCALED.filter((u) => u <= BigInt(Number.MAX_SAFE_INTEGER) && u >= -BigInt(Number.MAX_SAFE_INTEGER));
+    const safe = EDGE_UNSCALED.filter(
+      (u) => u <= BigInt(Number.MAX_SAFE_INTEGER) && u >= -BigInt(Number.MAX_SAFE_INTEGER),
+    );
     fc.assert(
       fc.property(
         fc.oneof(fc.constantFrom(...safe), fc.bigInt({ min: -(2n ** 53n) + 1n, max: 2n ** 53n - 1n })),
@@ -90,9 +100,8 @@ describe('compiled JSON writers write the reference bytes', () => {
   it('random schemas and values (structs, arrays, maps, every leaf type, nulls), every converter setting', () => {
     const convs = converters();
     fc.assert(
-      fc.property(
-        fc.oneof(schemaAndValueArb(), schemaAndValueArb(structSpecArb)),
-        ({ schema, value }) => expectSame(schema, value, convs),
+      fc.property(fc.oneof(schemaAndValueArb(), schemaAndValueArb(structSpecArb)), ({ schema, value }) =>
+        expectSame(schema, value, convs),
       ),
       { numRuns: 600 },
     );
