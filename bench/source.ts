@@ -16,13 +16,17 @@
  * after the ack; the next batch is polled and converted while one is in flight, so memory stays bounded by
  * max.batch.size.
  * BENCH_CASES=stream (any of snapshot, stream, latency) runs only those cases; BENCH_MAX_BATCH sets the streaming
- * case's max.batch.size (default 2048, the connector's default).
+ * case's max.batch.size (default 2048, the connector's default). BENCH_CONVERTER picks the key and value converters:
+ * avro (default, with the registry), json (schemas.enable=true) or json-plain (schemas.enable=false, what the
+ * Debezium comparison uses). The stream case reports the process's CPU per event (user+system µs / changes): it is
+ * the figure that holds up on a shared, loaded machine.
  */
 import pg from 'pg';
 import { loadavg } from 'node:os';
 import { ErpSourceTask } from '../connectors/erp-source/task.js';
 import { changeTableDdl, changeTriggersDdl } from '../connectors/erp-source/setup-sql.js';
 import {
+  type Converter,
   type OffsetStorageReader,
   type SourceOffset,
   type SourcePartition,
@@ -30,7 +34,7 @@ import {
   type SourceTask,
   silentLogger,
 } from '../runtime/api/index.js';
-import { AvroConverter, SimpleHeaderConverter } from '../runtime/converters/index.js';
+import { AvroConverter, JsonConverter, SimpleHeaderConverter } from '../runtime/converters/index.js';
 import { ErrorReporter } from '../runtime/errors/reporter.js';
 import { errorHandlingSettings } from '../runtime/worker/connector-settings.js';
 import { createKafka, createProducer, ensureTopics } from '../runtime/kafka/index.js';
@@ -78,6 +82,21 @@ class MemoryOffsets implements OffsetStore, OffsetStorageReader {
   }
 }
 
+/** The bench's key or value converter (BENCH_CONVERTER) and its class name. */
+function benchConverter(kind: string, registryUrl: string, isKey: boolean): [Converter, string] {
+  if (kind === 'avro') {
+    const c = new AvroConverter();
+    c.configure({ 'schema.registry.url': registryUrl }, isKey);
+    return [c, 'io.confluent.connect.avro.AvroConverter'];
+  }
+  if (kind === 'json' || kind === 'json-plain') {
+    const c = new JsonConverter();
+    c.configure({ 'schemas.enable': String(kind === 'json') }, isKey);
+    return [c, 'org.apache.kafka.connect.json.JsonConverter'];
+  }
+  throw new BenchSetupError(`BENCH_CONVERTER must be avro, json or json-plain, got ${JSON.stringify(kind)}`);
+}
+
 /**
  * The worker's own source loop (WorkerSourceTask: poll, transforms, converters, send with acks=all through the
  * worker's producer, offsets after the ack, one batch in flight) around an ErpSourceTask. It is built here
@@ -93,6 +112,8 @@ class Pipeline {
   private capturedCount = 0;
   produced = 0;
   onAck: ((record: SourceRecord, at: number) => void) | null = null;
+  /** Set before start() for onAck to be called. */
+  trackAcks = false;
   private runner: WorkerSourceTask | null = null;
   private failure: unknown = null;
   private readonly produceWaiters: Array<() => void> = [];
@@ -100,13 +121,12 @@ class Pipeline {
   constructor(
     private readonly producer: ProducerPort,
     private readonly registryUrl: string,
+    private readonly converter = 'avro',
   ) {}
 
   async start(props: Record<string, string>): Promise<void> {
-    const keyConv = new AvroConverter();
-    keyConv.configure({ 'schema.registry.url': this.registryUrl }, true);
-    const valueConv = new AvroConverter();
-    valueConv.configure({ 'schema.registry.url': this.registryUrl }, false);
+    const [keyConv, keyClass] = benchConverter(this.converter, this.registryUrl, true);
+    const [valueConv, valueClass] = benchConverter(this.converter, this.registryUrl, false);
     const header = new SimpleHeaderConverter();
     header.configure({});
     this.task.initialize({
@@ -116,12 +136,16 @@ class Pipeline {
       logger: silentLogger,
       status: { progress: () => {} },
     });
-    const task: SourceTask = this.task;
-    const own = task.commitRecord?.bind(task);
-    task.commitRecord = (r, m) => {
-      own?.(r, m);
-      this.onAck?.(r, Date.now());
-    };
+    if (this.trackAcks) {
+      // Only the latency case hooks the acks: a task with commitRecord makes the worker keep each batch's records
+      // until Kafka acknowledged them, which the ErpSourceTask (without one) does not pay for.
+      const task: SourceTask = this.task;
+      const own = task.commitRecord?.bind(task);
+      task.commitRecord = (r, m) => {
+        own?.(r, m);
+        this.onAck?.(r, Date.now());
+      };
+    }
     const capturing: ProducerPort = {
       send: (records) => {
         if (this.captured && this.capturedCount < this.captureLimit) {
@@ -144,9 +168,9 @@ class Pipeline {
       chain: TransformChain.empty<SourceRecord>(),
       converters: {
         key: keyConv,
-        keyClass: 'io.confluent.connect.avro.AvroConverter',
+        keyClass,
         value: valueConv,
-        valueClass: 'io.confluent.connect.avro.AvroConverter',
+        valueClass,
         header,
         headerClass: 'org.apache.kafka.connect.storage.SimpleHeaderConverter',
       },
@@ -213,6 +237,8 @@ export const sourceBench: Bench = {
     const latencySeconds = Number(ctx.env.BENCH_LATENCY_SECONDS ?? 15);
     // BENCH_CASES=stream (comma-separated: snapshot, stream, latency) for quick iterations on one case.
     const cases = new Set((ctx.env.BENCH_CASES ?? 'snapshot,stream,latency').split(',').map((c) => c.trim()));
+    const converter = ctx.env.BENCH_CONVERTER?.trim() || 'avro';
+    benchConverter(converter, registryUrl, false);
     const schema = `bench_${Date.now().toString(36)}`;
     const prefix = `bench${Date.now().toString(36)}`;
     const db = new pg.Client({ connectionString: pgUrl });
@@ -224,7 +250,7 @@ export const sourceBench: Bench = {
       'erp-source-bench',
     );
     const raw = createProducer(kafka);
-    const results: Record<string, unknown> = { bench: 'source', changes: n, node: process.version };
+    const results: Record<string, unknown> = { bench: 'source', changes: n, node: process.version, converter };
     try {
       await db.query(`CREATE SCHEMA ${schema}`);
       for (const ddl of changeTableDdl('postgresql', {
@@ -265,7 +291,7 @@ export const sourceBench: Bench = {
         for (let from = 1; from <= n; from += 100_000) {
           await db.query(`INSERT INTO ${schema}.snap ${ROW_SQL(String(from), String(Math.min(n, from + 99_999)))}`);
         }
-        const sp = new Pipeline(producer, registryUrl);
+        const sp = new Pipeline(producer, registryUrl, converter);
         sp.peakRss = process.memoryUsage.rss();
         const startRss = sp.peakRss;
         // What the peak is made of: V8 heap in use and allocated, and Buffers outside the heap.
@@ -299,7 +325,7 @@ export const sourceBench: Bench = {
       }
       // ---- streaming throughput vs raw producer ----
       if (cases.has('stream')) {
-        const p = new Pipeline(producer, registryUrl);
+        const p = new Pipeline(producer, registryUrl, converter);
         await p.start(
           props('t1|t2', { 'snapshot.mode': 'never', 'max.batch.size': ctx.env.BENCH_MAX_BATCH ?? '2048' }),
         );
@@ -325,7 +351,23 @@ export const sourceBench: Bench = {
         p.captured = null;
         await p.stop();
         // The same serialized records in the same batches, through a bare kafkajs producer (acks=all, idempotent).
-        const batches = captured.map((batch) => {
+        // As the worker's producer does, a batch goes out in requests under ~900 KB (JSON with schemas makes a
+        // 2048-record batch several MB, which the broker refuses as one record batch).
+        const requests = captured.flatMap((batch) => {
+          const parts: OutRecord[][] = [[]];
+          let bytes = 0;
+          for (const m of batch) {
+            const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 100;
+            if (bytes + size > 900_000 && parts.at(-1)!.length > 0) {
+              parts.push([]);
+              bytes = 0;
+            }
+            parts.at(-1)!.push(m);
+            bytes += size;
+          }
+          return parts;
+        });
+        const batches = requests.map((batch) => {
           const byTopic = new Map<
             string,
             Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer> }>
@@ -351,6 +393,8 @@ export const sourceBench: Bench = {
           rows_per_s: Math.round(streamRate),
           seconds: Number(streamSeconds.toFixed(2)),
           cpu_s: Number(((streamCpu.user + streamCpu.system) / 1e6).toFixed(2)),
+          cpu_us_per_event: Number(((streamCpu.user + streamCpu.system) / n).toFixed(1)),
+          target_cpu_us_per_event: 20,
           raw_producer_msgs_per_s: Math.round(rawRate),
           raw_producer_msgs: rawCount,
           max_batch_size: Number(ctx.env.BENCH_MAX_BATCH ?? 2048),
@@ -365,7 +409,8 @@ export const sourceBench: Bench = {
         let nextId = 10_000_000;
         /** One run: a writer commits 10 rows every 10 ms into t1; latency = INSERT returned → Kafka ack. */
         const latencyRun = async (extra: Record<string, string>): Promise<Record<string, number>> => {
-          const lp = new Pipeline(producer, registryUrl);
+          const lp = new Pipeline(producer, registryUrl, converter);
+          lp.trackAcks = true;
           await lp.start(props('t1', { 'snapshot.mode': 'never', ...extra }));
           await new Promise((r) => setTimeout(r, 1000));
           const committedAt = new Map<string, number>();
@@ -467,7 +512,9 @@ export const sourceBench: Bench = {
       if (s) {
         ctx.log(
           `source/stream: ${s.rows_per_s} rows/s (raw producer ${s.raw_producer_msgs_per_s} msg/s, ratio ${s.ratio_to_raw}, ` +
-            `target ≥ 0.6 ${s.ratio_to_raw! >= 0.6 ? 'OK' : 'BELOW'}); peak RSS ${s.peak_rss_mb} MB`,
+            `target ≥ 0.6 ${s.ratio_to_raw! >= 0.6 ? 'OK' : 'BELOW'}); ${s.cpu_us_per_event} µs CPU per event ` +
+            `(target ≤ 20 ${s.cpu_us_per_event! <= 20 ? 'OK' : 'ABOVE'}); peak RSS ${s.peak_rss_mb} MB; ` +
+            `${String(results.converter)}; load ${String(results.load_average_1m)}`,
         );
       }
       if (l) {

@@ -22,7 +22,16 @@ import {
   jsonSchemaToConnect,
   jsonToConnect,
 } from './json-data.js';
+import { compileJsonEncoder } from './json-encoder.js';
 import { LruCache } from './lru-cache.js';
+
+/** A schema's compiled payload writer and the envelope text before the payload (schemas.enable=true). */
+interface Compiled {
+  readonly schema: Schema;
+  readonly encode: (value: unknown) => string;
+  /** `{"schema":…,"payload":` as UTF-8; null without schemas. */
+  readonly headBytes: Buffer | null;
+}
 
 export const JSON_CONVERTER_CLASS = 'org.apache.kafka.connect.json.JsonConverter';
 
@@ -88,6 +97,9 @@ export class JsonConverter implements Converter, HeaderConverter {
   private fromConnectCache = new LruCache<Schema, string>(1000);
   private toConnectCache = new LruCache<string, Schema | null>(1000);
   private lastSchema: { text: string; schema: Schema | null } | undefined;
+  private compiledCache = new LruCache<Schema, Compiled>(1000);
+  /** Records of one table come in runs: the last compiled schema is checked before the LRU cache. */
+  private lastCompiled: Compiled | undefined;
 
   configure(props: RawConfig, _isKey = false): void {
     const c = config.parse(props);
@@ -99,6 +111,8 @@ export class JsonConverter implements Converter, HeaderConverter {
     const size = c.int('schemas.cache.size');
     this.fromConnectCache = new LruCache(size);
     this.toConnectCache = new LruCache(size);
+    this.compiledCache = new LruCache(size);
+    this.lastCompiled = undefined;
   }
 
   async fromConnectData(
@@ -132,6 +146,28 @@ export class JsonConverter implements Converter, HeaderConverter {
 
   /** Synchronous forms, for the header converter and the offline runner. */
   serialize(schema: Schema | null, value: unknown): Buffer | null {
+    if (schema === null && (value === null || value === undefined)) return null;
+    if (schema !== null) {
+      const c = this.compiledFor(schema);
+      try {
+        if (c.headBytes === null) return Buffer.from(c.encode(value), 'utf8');
+        // The schema part is the same bytes every time: copied, not encoded again.
+        const payload = Buffer.from(c.encode(value), 'utf8');
+        const out = Buffer.allocUnsafe(c.headBytes.length + payload.length + 1);
+        c.headBytes.copy(out, 0);
+        payload.copy(out, c.headBytes.length);
+        out[out.length - 1] = 0x7d; // }
+        return out;
+      } catch {
+        // Off the compiled path (NOT_COMPILED), or a value the generic path rejects: the generic path is the
+        // reference, so it writes the text or throws its own error, with its own message and field path.
+      }
+    }
+    return this.serializeGeneric(schema, value);
+  }
+
+  /** The reference writer: Connect value → JSON tree → exact text. The compiled writers must match it byte for byte. */
+  serializeGeneric(schema: Schema | null, value: unknown): Buffer | null {
     if (schema === null && (value === null || value === undefined)) return null;
     const payload = stringifyJsonExact(connectToJson(schema, value, this.options));
     if (!this.schemasEnabled) return Buffer.from(payload, 'utf8');
@@ -199,6 +235,25 @@ export class JsonConverter implements Converter, HeaderConverter {
     }
     if (!/^\s*\}\s*$/.test(text.slice(parsed.end))) return undefined;
     return { schema: last.schema, value: jsonToConnect(last.schema, parsed.value, this.options) };
+  }
+
+  private compiledFor(schema: Schema): Compiled {
+    const last = this.lastCompiled;
+    if (last !== undefined && last.schema === schema) return last;
+    let c = this.compiledCache.get(schema);
+    if (c === undefined) {
+      const opts = { decimalFormat: 'BASE64' as const, replaceNullWithDefault: true, ...this.options };
+      c = {
+        schema,
+        encode: compileJsonEncoder(schema, opts),
+        headBytes: this.schemasEnabled
+          ? Buffer.from(`${ENVELOPE_PREFIX}${this.schemaText(schema)}${PAYLOAD_PREFIX}`, 'utf8')
+          : null,
+      };
+      this.compiledCache.set(schema, c);
+    }
+    this.lastCompiled = c;
+    return c;
   }
 
   private schemaText(schema: Schema | null): string {

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { Headers, type SourceRecord, type SourceTask, silentLogger } from '../../../../runtime/api/index.js';
+import {
+  Headers,
+  SchemaBuilder,
+  type SourceRecord,
+  type SourceTask,
+  Struct,
+  silentLogger,
+} from '../../../../runtime/api/index.js';
 import { SimpleHeaderConverter, StringConverter } from '../../../../runtime/converters/index.js';
 import { ErrorReporter } from '../../../../runtime/errors/reporter.js';
 import { errorHandlingSettings } from '../../../../runtime/worker/connector-settings.js';
 import { TransformChain } from '../../../../runtime/transforms/index.js';
 import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
-import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
+import { type SourceTaskDeps, WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
 import type { OffsetEntry, OffsetStore } from '../../../../runtime/worker/stores.js';
 
 interface Deferred {
@@ -84,7 +91,14 @@ class CountingSource implements SourceTask {
   }
 }
 
-async function runner(task: SourceTask, producer: ProducerPort, offsets: OffsetStore, states: string[], flushMs = 0) {
+async function runner(
+  task: SourceTask,
+  producer: ProducerPort,
+  offsets: OffsetStore,
+  states: string[],
+  flushMs = 0,
+  extra: Partial<SourceTaskDeps> = {},
+) {
   const errors = errorHandlingSettings({});
   const key = new StringConverter();
   await key.configure({}, true);
@@ -111,6 +125,7 @@ async function runner(task: SourceTask, producer: ProducerPort, offsets: OffsetS
     offsetFlushIntervalMs: flushMs,
     onTopic: () => {},
     ensureTopic: async () => {},
+    ...extra,
   });
 }
 
@@ -167,5 +182,51 @@ describe('WorkerSourceTask pipelining (at-least-once)', () => {
     // The first batch's offset survives; the refused batch's never does, so a restart re-reads it.
     expect(positions(offsets).flat()).toEqual([1]);
     expect(task.committed).toEqual([0, 1]);
+  });
+});
+
+describe('WorkerSourceTask capture lag', () => {
+  it('observes source.ts_ms of a batch’s first and last records only once Kafka acknowledged the batch', async () => {
+    const sourceSchema = SchemaBuilder.struct().field('ts_ms', SchemaBuilder.int64().build()).build();
+    const envelope = SchemaBuilder.struct().field('source', sourceSchema).build();
+    const origin = Date.now() - 5_000;
+    class EnvelopeSource extends CountingSource {
+      override async poll(): Promise<SourceRecord[]> {
+        const records = await super.poll();
+        return records.map((r, i) => ({
+          ...r,
+          valueSchema: envelope,
+          value: new Struct(envelope).put('source', new Struct(sourceSchema).put('ts_ms', BigInt(origin + i))),
+        }));
+      }
+    }
+    // The value converter only needs to turn the struct into some bytes here.
+    const lags: number[] = [];
+    const producer = new HeldProducer();
+    const task = new EnvelopeSource();
+    const r = await runner(task, producer, new MemoryOffsets(), [], 0, {
+      converters: {
+        key: new StringConverter(),
+        keyClass: 'k',
+        value: {
+          configure: () => {},
+          fromConnectData: async () => Buffer.from('v'),
+          toConnectData: async () => ({ schema: null, value: null }),
+        },
+        valueClass: 'v',
+        header: new SimpleHeaderConverter(),
+        headerClass: 'h',
+      },
+      metrics: { polled: () => {}, produced: () => {}, offsetCommit: () => {}, captureLag: (ms) => lags.push(ms) },
+    });
+    await r.start(false);
+    await producer.waitForSends(1);
+    expect(lags).toEqual([]);
+    producer.sends[0]!.ack();
+    await producer.waitForSends(2);
+    expect(lags).toHaveLength(2);
+    for (const lag of lags) expect(lag).toBeGreaterThanOrEqual(4_990);
+    producer.ackAll();
+    await r.stop(5_000);
   });
 });
