@@ -17,6 +17,7 @@ const registry: ReadonlyArray<{ name: string; load: () => Promise<Bench> }> = [
   { name: 'worker', load: async () => (await import('./worker.js')).workerBench },
   { name: 'reconcile', load: async () => (await import('./reconcile.js')).reconcileBench },
   { name: 'redelivery', load: async () => (await import('./redelivery.js')).redeliveryBench },
+  { name: 'debezium', load: async () => (await import('./debezium/index.js')).debeziumBench },
 ];
 
 async function main(args: string[]): Promise<number> {
