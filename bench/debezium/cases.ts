@@ -32,6 +32,12 @@ export interface Env {
   dbzSourceConfig: Record<string, string>;
   erpLatencyConfig: Record<string, string>;
   dbzLatencyConfig: Record<string, string>;
+  /**
+   * Topics to delete once both workers are stopped. Not earlier: an erpstream worker whose client has produced to
+   * a topic that is then deleted keeps failing its metadata requests ("This server does not host this
+   * topic-partition"), new topics included, so the next round's connector could not start.
+   */
+  topicsToDelete: string[];
   log(line: string): void;
 }
 
@@ -211,9 +217,11 @@ export async function drainRound(env: Env, sides: Sides, rows: number, round: nu
         await env.db.query(`DELETE FROM ${schema}.orders WHERE id = 0`);
         await insertRows(env.db, `${schema}.orders`, 0, 0);
         await sleep(1500);
-        return (await countRecords(env.admin, [erpTopic])) >= 1 && (await countRecords(env.admin, [dbzTopic])) >= 1;
+        const got = [await countRecords(env.admin, [erpTopic]), await countRecords(env.admin, [dbzTopic])];
+        if (got[0]! >= 1 && got[1]! >= 1) return true;
+        throw new Error(`records so far: erpstream ${got[0]}, debezium ${got[1]}`);
       },
-      120_000,
+      300_000,
       'both connectors to capture the warm-up change',
       0,
     );
@@ -248,7 +256,7 @@ export async function drainRound(env: Env, sides: Sides, rows: number, round: nu
     await erp.delete();
     await dbz.delete();
     await dropSlot(env, slot);
-    await env.admin.deleteTopics({ topics: [erpTopic, dbzTopic] }).catch(() => {});
+    env.topicsToDelete.push(erpTopic, dbzTopic);
     await env.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
   }
 }
@@ -276,7 +284,7 @@ export async function prepareSinkInput(
   await ensureTopics(env.admin, [{ topic, numPartitions: env.partitions }]);
   const snap = new ConnectorHandle(sides.dbz.url, `bench-dbz-sinkinput-${tag}`.replaceAll('_', '-'));
   const cleanup = async () => {
-    await env.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    env.topicsToDelete.push(topic);
     await env.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
   };
   try {
@@ -467,7 +475,7 @@ export async function latencyRound(env: Env, sides: Sides, seconds: number, roun
             `keys seen: ${[...arrived.keys()].slice(0, 5).join(', ')}`,
         );
       },
-      120_000,
+      300_000,
       'both connectors to capture the warm-up change',
       0,
     );
@@ -521,7 +529,7 @@ export async function latencyRound(env: Env, sides: Sides, seconds: number, roun
     await erp.delete();
     await dbz.delete();
     await dropSlot(env, slot);
-    await env.admin.deleteTopics({ topics: [erpTopic, dbzTopic] }).catch(() => {});
+    env.topicsToDelete.push(erpTopic, dbzTopic);
     await env.db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
   }
 }

@@ -244,6 +244,7 @@ async function run(ctx: BenchContext): Promise<[]> {
       'log.level': 'WARN',
     }),
   );
+  const topicsToDelete: string[] = [];
   ctx.log(
     `debezium: starting an erpstream worker and a Kafka Connect worker (plugins: ${JSON.stringify(pluginVersions(stackDir))})…`,
   );
@@ -271,6 +272,7 @@ async function run(ctx: BenchContext): Promise<[]> {
       dbzSourceConfig: { ...DBZ_TUNED, ...jsonKnob(ctx, 'BENCH_DBZ_SOURCE_CONFIG') },
       erpLatencyConfig: jsonKnob(ctx, 'BENCH_ERP_LATENCY_CONFIG'),
       dbzLatencyConfig: jsonKnob(ctx, 'BENCH_DBZ_LATENCY_CONFIG'),
+      topicsToDelete,
       log: ctx.log,
     };
     if (cases.has('drain')) {
@@ -311,6 +313,7 @@ async function run(ctx: BenchContext): Promise<[]> {
       worker.status === 'fulfilled' ? stopWorker(worker.value) : null,
       connect.status === 'fulfilled' ? connect.value.stop() : null,
     ]);
+    if (topicsToDelete.length > 0) await admin.deleteTopics({ topics: topicsToDelete }).catch(() => {});
     await admin.disconnect().catch(() => {});
     await db.end().catch(() => {});
   }
