@@ -19,6 +19,7 @@ const registry: ReadonlyArray<{ name: string; load: () => Promise<Bench> }> = [
   { name: 'drain', load: async () => (await import('./drain.js')).drainBench },
   { name: 'reconcile', load: async () => (await import('./reconcile.js')).reconcileBench },
   { name: 'redelivery', load: async () => (await import('./redelivery.js')).redeliveryBench },
+  { name: 'debezium', load: async () => (await import('./debezium/index.js')).debeziumBench },
 ];
 
 async function main(args: string[]): Promise<number> {
