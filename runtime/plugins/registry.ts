@@ -1,6 +1,6 @@
 import { connectorPlugins } from '../../connectors/index.js';
 import { predicatePluginList, transformationPlugins } from '../../transforms/index.js';
-import { type PluginDescriptor, type PluginType, PluginNotFoundError } from '../api/index.js';
+import { ErpStreamError, type PluginDescriptor, type PluginType, PluginNotFoundError } from '../api/index.js';
 import { converterPlugins, headerConverterPlugins } from '../converters/index.js';
 
 type DescriptorOf<T extends PluginType> = Extract<PluginDescriptor, { type: T }>;
@@ -23,7 +23,10 @@ export class PluginRegistry {
     for (const name of [plugin.className, ...(plugin.aliases ?? [])]) {
       const existing = names.get(name);
       if (existing && existing !== plugin) {
-        throw new Error(`Plugin name ${name} is claimed by both ${existing.className} and ${plugin.className}`);
+        throw new ErpStreamError(
+          'ERPSTREAM_PLUGIN_CONFLICT',
+          `Plugin name ${name} is claimed by both ${existing.className} and ${plugin.className}`,
+        );
       }
       names.set(name, plugin);
     }

@@ -312,6 +312,7 @@ export class KafkaJsPort implements KafkaPort {
         return txn !== null;
       },
       async begin() {
+        // Invariant: the worker opens one transaction at a time per producer.
         if (txn) throw new Error(`Transaction ${transactionalId} is already open`);
         try {
           txn = await producer.transaction();
@@ -320,6 +321,7 @@ export class KafkaJsPort implements KafkaPort {
         }
       },
       async send(records) {
+        // Invariant: commit/abort only follow begin().
         if (!txn) throw new Error(`No open transaction for ${transactionalId}`);
         try {
           return await sendWithAcks(txn, records, compression);

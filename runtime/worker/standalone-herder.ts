@@ -1,4 +1,10 @@
-import { type ConfigInfos, type Logger, type SourcePartition } from '../api/index.js';
+import {
+  AlreadyExistsError,
+  type ConfigInfos,
+  FeatureDisabledError,
+  type Logger,
+  type SourcePartition,
+} from '../api/index.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
 import { HerderViews } from './herder-views.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -13,7 +19,6 @@ import {
   type InitialState,
   type TaskInfo,
   type TaskStateEntry,
-  HerderError,
   badRequest,
   notFound,
 } from './herder-types.js';
@@ -233,7 +238,7 @@ export class StandaloneHerder implements Herder {
   ): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.serial(name, async () => {
       const existing = this.state.get(name);
-      if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
+      if (existing && !options.allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`);
       const full = this.views.restoreHidden({ ...config }, existing?.config);
       const infos = await this.views.validate(full);
       if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
@@ -467,13 +472,13 @@ export class StandaloneHerder implements Herder {
   }
 
   connectorTopics(name: string): string[] {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
+    if (!this.o.topicTracking.enable) throw new FeatureDisabledError('Topic tracking is disabled.');
     return this.o.statusStore.topics(name);
   }
 
   resetConnectorTopics(name: string): void {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
-    if (!this.o.topicTracking.allowReset) throw new HerderError(403, 'Topic tracking reset is disabled.');
+    if (!this.o.topicTracking.enable) throw new FeatureDisabledError('Topic tracking is disabled.');
+    if (!this.o.topicTracking.allowReset) throw new FeatureDisabledError('Topic tracking reset is disabled.');
     this.stored(name);
     this.o.statusStore.resetTopics(name);
   }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceOffset, SourcePartition } from '../api/index.js';
+import { ErpStreamError, type SourceOffset, type SourcePartition } from '../api/index.js';
 
 /**
  * Where the herder keeps state. Standalone mode uses the file/memory implementations below; a
@@ -103,7 +103,10 @@ async function readJsonFile<T>(file: string, empty: T): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`State file ${file} is not valid JSON (${(e as Error).message}); fix or move it away`);
+    throw new ErpStreamError(
+      'ERPSTREAM_STATE_FILE',
+      `State file ${file} is not valid JSON (${(e as Error).message}); fix or move it away`,
+    );
   }
 }
 

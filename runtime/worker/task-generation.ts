@@ -1,3 +1,4 @@
+import { ErpStreamError } from '../api/index.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
 import type { Worker } from './worker.js';
 
@@ -19,7 +20,8 @@ export async function generateTaskConfigs(
   const maxTasks = Number(resolved['tasks.max']);
   const configs = await worker.taskConfigs(name, rawConfig, maxTasks);
   if (configs.length > maxTasks && resolved['tasks.max.enforce']?.trim().toLowerCase() !== 'false') {
-    throw new Error(
+    throw new ErpStreamError(
+      'ERPSTREAM_TOO_MANY_TASKS',
       `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
     );
   }

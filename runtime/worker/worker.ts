@@ -459,6 +459,7 @@ export class Worker {
   ): Promise<SourceTaskDeps['transactions']> {
     const eos = this.o.exactlyOnce;
     if (!eos) return undefined;
+    // Invariant: exactly-once is only enabled with a port that has one (checked at start-up).
     if (!this.o.kafka.transactionalProducer) throw new Error('This Kafka port has no transactional producer');
     const raw = (config['transaction.boundary'] ?? 'poll').trim().toLowerCase();
     const boundary = raw === 'interval' || raw === 'connector' ? raw : 'poll';

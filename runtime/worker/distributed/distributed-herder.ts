@@ -1,4 +1,12 @@
-import type { ConfigInfos, Logger } from '../../api/index.js';
+import {
+  AlreadyExistsError,
+  type ConfigInfos,
+  FeatureDisabledError,
+  LeaderRefusedError,
+  type Logger,
+  NotSupportedError,
+  RebalanceInProgressError,
+} from '../../api/index.js';
 import type { ConfigTransformer } from '../../config-providers/index.js';
 import { HerderViews } from '../herder-views.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
@@ -13,7 +21,6 @@ import {
   type InitialState,
   type TaskInfo,
   type TaskStateEntry,
-  HerderError,
   badRequest,
   notFound,
 } from '../herder-types.js';
@@ -424,7 +431,7 @@ export class DistributedHerder implements Herder {
     fromResponse: (status: number, body: unknown) => T,
   ): Promise<T> {
     const view = this.view;
-    if (!view || this.rebalancing) throw new HerderError(409, REBALANCE_MESSAGE);
+    if (!view || this.rebalancing) throw new RebalanceInProgressError(REBALANCE_MESSAGE);
     if (view.leader.workerId === this.workerId) return op();
     const { status, body } = await this.forward(view.leader.url, request);
     return fromResponse(status, body);
@@ -448,13 +455,13 @@ export class DistributedHerder implements Herder {
     } catch (e) {
       // The leader just died: the group will rebalance; the client should retry, as with Connect's 409.
       this.o.logger.warn(`Forwarding ${request.method} ${request.path} to ${baseUrl} failed`, { error: e });
-      throw new HerderError(409, REBALANCE_MESSAGE);
+      throw new RebalanceInProgressError(REBALANCE_MESSAGE);
     }
     const text = await res.text();
     const body: unknown = text === '' ? null : JSON.parse(text);
     if (res.status >= 400) {
       const message = (body as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
-      throw new HerderError(res.status, message);
+      throw new LeaderRefusedError(res.status, message);
     }
     return { status: res.status, body };
   }
@@ -537,7 +544,7 @@ export class DistributedHerder implements Herder {
       async () => {
         await this.o.configStore.readToEnd();
         const existing = this.o.configStore.get(name);
-        if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
+        if (existing && !options.allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`);
         const full = this.views.restoreHidden({ ...config }, existing?.config);
         const infos = await this.views.validate(full);
         if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
@@ -635,7 +642,7 @@ export class DistributedHerder implements Herder {
     const s = this.o.configStore.get(name);
     if (!s) throw notFound(`Unknown connector: ${name}`);
     if (task < 0 || task >= s.taskConfigs.length) throw notFound(`Unknown task: ${name}-${task}`);
-    if (!this.view || this.rebalancing) throw new HerderError(409, REBALANCE_MESSAGE);
+    if (!this.view || this.rebalancing) throw new RebalanceInProgressError(REBALANCE_MESSAGE);
     const owner = this.ownerOf(name, task);
     const self = this.view.members.find((m) => m.workerId === this.workerId)?.url;
     if (owner && owner !== self) {
@@ -676,13 +683,13 @@ export class DistributedHerder implements Herder {
   }
 
   connectorTopics(name: string): string[] {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
+    if (!this.o.topicTracking.enable) throw new FeatureDisabledError('Topic tracking is disabled.');
     return this.o.statusStore.topics(name);
   }
 
   resetConnectorTopics(name: string): void {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
-    if (!this.o.topicTracking.allowReset) throw new HerderError(403, 'Topic tracking reset is disabled.');
+    if (!this.o.topicTracking.enable) throw new FeatureDisabledError('Topic tracking is disabled.');
+    if (!this.o.topicTracking.allowReset) throw new FeatureDisabledError('Topic tracking reset is disabled.');
     this.stored(name);
     this.o.statusStore.resetTopics(name);
   }
@@ -708,8 +715,7 @@ export class DistributedHerder implements Herder {
     const s = this.stored(name);
     if (s.targetState !== 'STOPPED' || s.taskConfigs.length > 0) throw badRequest(OFFSETS_NOT_STOPPED(name));
     if (this.typeOf(s.config) !== 'source') {
-      throw new HerderError(
-        501,
+      throw new NotSupportedError(
         'Altering or resetting sink connector offsets is not supported in distributed mode yet',
       );
     }

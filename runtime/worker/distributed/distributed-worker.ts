@@ -1,4 +1,4 @@
-import { ConfigError } from '../../api/index.js';
+import { ConfigError, type ErrorCode, ErpStreamError } from '../../api/index.js';
 import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config-providers/index.js';
 import { createKafka, retryTransient } from '../../kafka/index.js';
 import { WorkerGroup } from '../../kafka/worker-group.js';
@@ -61,7 +61,8 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`did not finish within worker.startup.timeout.ms=${timeoutMs}`)),
+      () =>
+        reject(new ErpStreamError('ERPSTREAM_TIMEOUT', `did not finish within worker.startup.timeout.ms=${timeoutMs}`)),
       timeoutMs,
     );
   });
@@ -82,7 +83,7 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
 
 /** A start-up that cannot succeed: the command exits non-zero with this message. */
 export class WorkerStartError extends Error {
-  readonly code = 'ERPSTREAM_WORKER_START';
+  readonly code = 'ERPSTREAM_WORKER_START' satisfies ErrorCode;
   constructor(message: string, cause: unknown) {
     super(message, { cause });
     this.name = 'WorkerStartError';
@@ -96,6 +97,7 @@ class StartUp {
   private readonly undos: Array<() => Promise<unknown>> = [];
   constructor(private readonly logger: JsonLogger) {}
   step(phase: string): void {
+    // Invariant: a timed-out start-up stops at its next step; this message never leaves (the timeout's does).
     if (this.failed) throw new Error('start-up was abandoned');
     this.phase = phase;
     this.logger.info(`Start-up: ${phase}`);
