@@ -62,9 +62,9 @@ export function registerWorkerCommands(program: Command): void {
           // Loaded on use, so `erpstream --help` and the other commands stay fast.
           running = distributed
             ? await (
-                await import('../../runtime/worker/distributed/distributed-worker.js')
+                await import('../../runtime/launch/distributed-worker.js')
               ).startDistributedWorker({ config })
-            : await (await import('../../runtime/worker/standalone.js')).startStandaloneWorker({ config, connectors });
+            : await (await import('../../runtime/launch/standalone.js')).startStandaloneWorker({ config, connectors });
         } catch (e) {
           // A start that cannot succeed exits non-zero; a Kafka client of the failed start that still holds a socket
           // or a timer must not keep the process alive without REST.

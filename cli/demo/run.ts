@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Admin, type Kafka, createKafka, ensureTopics } from '../../runtime/kafka/index.js';
 import { loadWorkerConfig } from '../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../runtime/worker/standalone.js';
+import { type RunningWorker, startStandaloneWorker } from '../../runtime/launch/standalone.js';
 import { ConnectClient } from '../connect/client.js';
 import { CliError, ExitCode } from '../errors.js';
 import { clusterConfigs, clusterConnectors, executePlan } from '../integrations/cluster.js';

@@ -1,6 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ErpStreamError, type SourceOffset, type SourcePartition } from '../api/index.js';
+import { canonicalJson, ErpStreamError, type SourceOffset, type SourcePartition } from '../api/index.js';
+
+// Worker callers keep importing it from here; it lives in the API so runtime/errors needs no worker import.
+export { canonicalJson };
 
 /**
  * Where the herder keeps state. Standalone mode uses the file/memory implementations below; a
@@ -59,25 +62,6 @@ export interface StatusStore {
   addTopic(connector: string, topic: string): void;
   topics(connector: string): string[];
   resetTopics(connector: string): void;
-}
-
-/**
- * Canonical JSON: object keys sorted, no whitespace. Offsets are looked up by their serialized key, so
- * the same partition must always serialize to the same bytes (Connect's `["<connector>",{partition}]`).
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function offsetKey(connector: string, partition: SourcePartition): string {

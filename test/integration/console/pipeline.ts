@@ -11,7 +11,7 @@ import { type GeneratedConnector, expandDocuments } from '../../../cli/integrati
 import { computePlan } from '../../../cli/integrations/plan.js';
 import { type Admin, type Kafka, createKafka, ensureTopics } from '../../../runtime/kafka/index.js';
 import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker, startStandaloneWorker } from '../../../runtime/launch/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 
 /**

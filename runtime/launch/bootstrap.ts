@@ -5,11 +5,11 @@ import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink }
 import type { PluginRegistry } from '../plugins/registry.js';
 import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
 import { OpsServices } from '../rest/ops.js';
-import type { WorkerConfig } from './config.js';
-import type { Compression } from './kafka-port.js';
-import type { Herder } from './herder-types.js';
-import type { WorkerMetrics } from './metrics.js';
-import { MetricHistory } from './metric-history.js';
+import type { WorkerConfig } from '../worker/config.js';
+import type { Compression } from '../worker/kafka-port.js';
+import type { Herder } from '../worker/herder-types.js';
+import type { WorkerMetrics } from '../worker/metrics.js';
+import { MetricHistory } from '../worker/metric-history.js';
 import { DEFAULT_OPERATIONS_TOPIC, KafkaOperationsLog } from '../operations/audit-log.js';
 import type { OperationsLog } from '../operations/audit-log.js';
 

@@ -11,13 +11,13 @@ import {
   stopWorker,
   workerLogging,
 } from './bootstrap.js';
-import type { WorkerConfig } from './config.js';
-import { KafkaJsPort, type KafkaPort } from './kafka-port.js';
-import { WorkerMetrics } from './metrics.js';
-import { StandaloneHerder } from './standalone-herder.js';
-import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from './stores.js';
-import { restSecurity } from './rest-security.js';
-import { Worker } from './worker.js';
+import type { WorkerConfig } from '../worker/config.js';
+import { KafkaJsPort, type KafkaPort } from '../worker/kafka-port.js';
+import { WorkerMetrics } from '../worker/metrics.js';
+import { StandaloneHerder } from '../worker/standalone-herder.js';
+import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from '../worker/stores.js';
+import { restSecurity } from '../rest/security.js';
+import { Worker } from '../worker/worker.js';
 
 export interface StandaloneWorkerOptions {
   config: WorkerConfig;

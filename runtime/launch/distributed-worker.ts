@@ -1,9 +1,9 @@
-import { ConfigError, type ErrorCode, ErpStreamError } from '../../api/index.js';
-import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config-providers/index.js';
-import { createKafka, retryTransient } from '../../kafka/index.js';
-import { WorkerGroup } from '../../kafka/worker-group.js';
-import type { JsonLogger, LogSink } from '../../logging/index.js';
-import { defaultPluginRegistry, type PluginRegistry } from '../../plugins/registry.js';
+import { ConfigError, type ErrorCode, ErpStreamError } from '../api/index.js';
+import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
+import { createKafka, retryTransient } from '../kafka/index.js';
+import { WorkerGroup } from '../kafka/worker-group.js';
+import type { JsonLogger, LogSink } from '../logging/index.js';
+import { defaultPluginRegistry, type PluginRegistry } from '../plugins/registry.js';
 import {
   converterDefaults,
   kafkaClientLogSink,
@@ -12,18 +12,18 @@ import {
   startRest,
   stopWorker,
   workerLogging,
-} from '../bootstrap.js';
-import { restSecurity } from '../rest-security.js';
-import type { WorkerConfig } from '../config.js';
-import { KafkaJsPort } from '../kafka-port.js';
-import { WorkerMetrics } from '../metrics.js';
-import { Worker, taskTransactionalId } from '../worker.js';
-import type { WorkUnit } from './assignor.js';
-import { DistributedHerder } from './distributed-herder.js';
-import { KafkaConfigStore } from './kafka-config-store.js';
-import { type InternalTopicSpec, KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
-import { KafkaOffsetStore } from './kafka-offset-store.js';
-import { KafkaStatusStore } from './kafka-status-store.js';
+} from './bootstrap.js';
+import { restSecurity } from '../rest/security.js';
+import type { WorkerConfig } from '../worker/config.js';
+import { KafkaJsPort } from '../worker/kafka-port.js';
+import { WorkerMetrics } from '../worker/metrics.js';
+import { Worker, taskTransactionalId } from '../worker/worker.js';
+import type { WorkUnit } from '../worker/distributed/assignor.js';
+import { DistributedHerder } from '../worker/distributed/distributed-herder.js';
+import { KafkaConfigStore } from '../worker/distributed/kafka-config-store.js';
+import { type InternalTopicSpec, KafkaBasedLog, ensureInternalTopic } from '../worker/distributed/kafka-log.js';
+import { KafkaOffsetStore } from '../worker/distributed/kafka-offset-store.js';
+import { KafkaStatusStore } from '../worker/distributed/kafka-status-store.js';
 
 export interface DistributedWorkerOptions {
   config: WorkerConfig;
