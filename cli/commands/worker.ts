@@ -61,9 +61,7 @@ export function registerWorkerCommands(program: Command): void {
         try {
           // Loaded on use, so `erpstream --help` and the other commands stay fast.
           running = distributed
-            ? await (
-                await import('../../runtime/launch/distributed-worker.js')
-              ).startDistributedWorker({ config })
+            ? await (await import('../../runtime/launch/distributed-worker.js')).startDistributedWorker({ config })
             : await (await import('../../runtime/launch/standalone.js')).startStandaloneWorker({ config, connectors });
         } catch (e) {
           // A start that cannot succeed exits non-zero; a Kafka client of the failed start that still holds a socket

@@ -11,11 +11,11 @@ import { type RunningWorker, startStandaloneWorker } from '../../runtime/launch/
 import { ConnectClient } from '../connect/client.js';
 import { CliError, ExitCode } from '../errors.js';
 import { clusterConfigs, clusterConnectors, executePlan } from '../integrations/cluster.js';
-import { loadDocuments } from '../integrations/documents.js';
-import { type GeneratedConnector, expandDocuments } from '../integrations/expand.js';
+import { loadDocuments } from '../../integrations/documents.js';
+import { type GeneratedConnector, expandDocuments } from '../../integrations/expand.js';
 import { computePlan } from '../integrations/plan.js';
-import { validateExpansion } from '../integrations/validate.js';
-import { formatProblem } from '../integrations/problems.js';
+import { validateExpansion } from '../../integrations/validate.js';
+import { formatProblem } from '../../integrations/problems.js';
 import { type ErpDatabase, createErpDatabase, withoutCredentials } from './erp/database.js';
 import {
   ERP_CONNECTION_FILE,

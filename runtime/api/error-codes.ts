@@ -47,6 +47,11 @@ export const errorCatalog = {
     retriable: false,
     message: 'State file {file} is not valid JSON; fix or move it away',
   },
+  ERPSTREAM_INTEGRATION_FILE: {
+    meaning: 'An integration or golden-test file cannot be compiled; names the file and field path and what to fix.',
+    retriable: false,
+    message: '{file}: {path}: {reason}',
+  },
   // Plugins
   ERPSTREAM_PLUGIN_NOT_FOUND: {
     meaning: 'A transform, predicate, converter or config provider class or alias that no installed plugin provides.',

@@ -1,4 +1,4 @@
-import { type TriggerSpec, changeTableDdl, changeTriggersDdl } from '../../../connectors/erp-source/setup-sql.js';
+import { type TriggerSpec, changeTableDdl, changeTriggersDdl } from '../../../connectors/erp-source/public.js';
 import { CliError, ExitCode } from '../../errors.js';
 
 /**

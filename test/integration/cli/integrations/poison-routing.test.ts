@@ -1,9 +1,9 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { expandDocuments } from '../../../../cli/integrations/expand.js';
-import { validateExpansion } from '../../../../cli/integrations/validate.js';
+import { loadDocuments } from '../../../../integrations/documents.js';
+import { expandDocuments } from '../../../../integrations/expand.js';
+import { validateExpansion } from '../../../../integrations/validate.js';
 import { DLQ_HEADERS } from '../../../../runtime/errors/dlq.js';
 import { createKafka, createProducer, ensureTopics } from '../../../../runtime/kafka/index.js';
 import { type RunningWorker } from '../../../../runtime/launch/standalone.js';

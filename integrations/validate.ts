@@ -1,10 +1,10 @@
-import { parseSettings as parseErpSourceSettings } from '../../connectors/erp-source/config.js';
-import { parseLookupSinkConfig } from '../../connectors/lookup-sink/config.js';
-import { ConfigError, type RawConfig } from '../../runtime/api/index.js';
-import { type PluginRegistry, defaultPluginRegistry } from '../../runtime/plugins/registry.js';
-import { validateChainConfig } from '../../runtime/transforms/chain.js';
-import { taskTransformProblems } from '../../runtime/worker/task-transforms.js';
-import { isProviderReference } from '../connect/secrets.js';
+import { parseErpSourceSettings } from '../connectors/erp-source/public.js';
+import { parseLookupSinkConfig } from '../connectors/lookup-sink/public.js';
+import { ConfigError, type RawConfig } from '../runtime/api/index.js';
+import { type PluginRegistry, defaultPluginRegistry } from '../runtime/plugins/registry.js';
+import { validateChainConfig } from '../runtime/transforms/chain.js';
+import { taskTransformProblems } from '../runtime/worker/task-transforms.js';
+import { hasPlaceholder as isProviderReference } from '../runtime/config-providers/index.js';
 import type { Expansion, GeneratedConnector } from './expand.js';
 import { ERP_SOURCE_CLASS, type FieldSpec, LOOKUP_SINK_CLASS, SINK_FIELDS, SOURCE_FIELDS, isGroup } from './fields.js';
 import type { Problem } from './problems.js';
