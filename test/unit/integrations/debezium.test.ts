@@ -244,7 +244,7 @@ describe('plans across clusters', () => {
 
 describe('the Debezium example (examples/debezium)', () => {
   it('expands and validates offline, and the JSON Schema declares every source field it uses', async () => {
-    const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
     const docs = await loadDocuments(['examples/debezium'], repo);
     const e = expandDocuments(docs);
     expect(e.connectors.map((c) => [c.role, c.name, c.cluster])).toEqual([

@@ -6,7 +6,7 @@ import { type Expansion, expandDocuments } from '../../../integrations/expand.js
 import { IntegrationFileError, formatProblem } from '../../../integrations/problems.js';
 import { writeTree } from '../cli/integrations/write-files.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function expand(files: Record<string, string>, inputs = ['.']): Promise<Expansion> {
   const dir = await writeTree(files);

@@ -6,7 +6,7 @@ import { lookupSinkConfigDef } from '../../../connectors/lookup-sink/config.js';
 import { type Json, loadDocument } from '../../../integrations/documents.js';
 import { integrationJsonSchema } from '../../../integrations/schema.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 type Schema = Record<string, unknown>;
 
 /** Follows $ref and reports every key of `value` the schema does not declare (additionalProperties: false). */

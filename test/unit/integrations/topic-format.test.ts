@@ -5,7 +5,7 @@ import { loadDocuments } from '../../../integrations/documents.js';
 import { expandDocuments } from '../../../integrations/expand.js';
 import { writeTree } from '../cli/integrations/write-files.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../../../examples/integrations', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../../examples/integrations', import.meta.url));
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
 const formatOf = (config: Record<string, string>) =>
