@@ -1,23 +1,22 @@
 import { ConfigError, type ErrorCode, ErpStreamError } from '../api/index.js';
-import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
 import { createKafka, retryTransient } from '../kafka/index.js';
 import { WorkerGroup } from '../kafka/worker-group.js';
 import type { JsonLogger, LogSink } from '../logging/index.js';
 import { defaultPluginRegistry, type PluginRegistry } from '../plugins/registry.js';
 import {
-  converterDefaults,
+  buildWorker,
   kafkaClientLogSink,
   operationsLog,
   producerCompression,
   startRest,
   stopWorker,
+  topicTrackingOf,
   workerLogging,
 } from './bootstrap.js';
 import { restSecurity } from '../rest/security.js';
 import type { WorkerConfig } from '../worker/config.js';
 import { KafkaJsPort } from '../worker/kafka-port.js';
-import { WorkerMetrics } from '../worker/metrics.js';
-import { Worker, taskTransactionalId } from '../worker/worker.js';
+import { taskTransactionalId } from '../worker/worker.js';
 import type { WorkUnit } from '../worker/distributed/assignor.js';
 import { DistributedHerder } from '../worker/distributed/distributed-herder.js';
 import { KafkaConfigStore } from '../worker/distributed/kafka-config-store.js';
@@ -184,20 +183,12 @@ async function assemble(
   start.step(`reading the internal topics ${topics.config}, ${topics.offset}, ${topics.status}`);
   await Promise.all(logs.map((l) => l.start()));
 
-  const metrics = new WorkerMetrics();
-  const transformer = new ConfigTransformer(configProvidersFromWorkerConfig(o));
-  const worker = new Worker({
+  const { worker, metrics, transformer } = buildWorker(config, {
     registry,
     kafka,
     offsets: offsetStore,
-    transformer,
     logger,
-    workerProps: o,
-    converterDefaults: converterDefaults(config),
-    offsetFlushIntervalMs: config.offsetFlushIntervalMs,
-    gracefulShutdownMs: config.gracefulShutdownMs,
     compression,
-    metrics,
     onTopic: (c, t) => statusStore.addTopic(c, t),
     ...(eos ? { exactlyOnce: { groupId, offsetRecords: (c, e) => offsetStore.records(c, e) } } : {}),
   });
@@ -221,10 +212,7 @@ async function assemble(
     statusStore,
     kafka,
     logger,
-    topicTracking: {
-      enable: config.parsed.bool('topic.tracking.enable'),
-      allowReset: config.parsed.bool('topic.tracking.allow.reset'),
-    },
+    topicTracking: topicTrackingOf(config),
     ...(forwardAuthorization ? { forwardAuthorization } : {}),
     ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => taskTransactionalId(groupId, c, t) } } : {}),
   });
