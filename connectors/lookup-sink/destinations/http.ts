@@ -1,7 +1,7 @@
 import { DataError, RetriableError } from '../../../runtime/api/index.js';
 import { exactJson } from '../json.js';
 import type { Row } from '../sql/client.js';
-import { type TextTemplate, renderTemplate } from '../template.js';
+import { renderTemplate } from '../template.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { HttpSettings } from '../config.js';
 import type { Delivery, Destination, Rejection, Removal } from './destination.js';
