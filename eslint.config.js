@@ -3,6 +3,65 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from './scripts/eslint/import-boundary.js';
 
+// ---- 17b: import boundaries for every layer (Kafka's checkstyle/import-control.xml) ----------------------------
+// Who may import whom, lowest layer first:
+//   runtime/api ← everything. Plugins (connectors/, transforms/) → runtime/api only (the rule above).
+//   runtime: api ← logging, kafka, converters ← errors, plugins, transforms ← worker ← operations ← rest ← launch.
+//   integrations/ (the per-customer compiler, a library) → runtime and the connectors' public.ts.
+//   cli/ → anything, but connectors only through their public.ts.  The runtime never imports cli/ or integrations/.
+// This block uses @typescript-eslint/no-restricted-imports so it never replaces the core no-restricted-imports rules
+// above; each source file matches exactly one layer below (a later match would replace an earlier one's list).
+const forbid = (folders, message) => ({ group: folders.map((f) => `**/${f}/**`), message });
+const NOT_UP_TO_CLI = forbid(
+  ['cli', 'integrations'],
+  'The runtime never imports the CLI or the integrations compiler.',
+);
+const NOT_LAUNCH = forbid(['launch'], 'Only entry points (bin, cli) import runtime/launch.');
+const ONLY_PUBLIC_CONNECTOR = {
+  group: ['**/connectors/*/**', '!**/connectors/*/public.js'],
+  message: "Use the connector's public.ts: the rest of its folder is its own and changes without notice.",
+};
+const runtimeLayers = {
+  api: [{ group: ['../**'], message: 'The plugin API imports nothing else in the repo.' }],
+  logging: [forbid(['worker', 'errors', 'rest', 'operations', 'plugins', 'kafka'], 'Logging sits on the API only.')],
+  kafka: [forbid(['worker', 'errors', 'rest', 'operations', 'plugins'], 'runtime/kafka sits on the API only.')],
+  converters: [forbid(['worker', 'errors', 'rest', 'operations'], 'Converters sit on the API only.')],
+  errors: [
+    forbid(['worker', 'rest', 'operations'], 'Error handling sits below the worker: take what it needs as ports.'),
+  ],
+  plugins: [forbid(['worker', 'rest', 'operations', 'errors'], 'The plugin registry sits below the worker.')],
+  transforms: [forbid(['worker', 'rest', 'operations', 'errors'], 'The transform chain sits below the worker.')],
+  // config-providers still reads runtime/worker/properties.ts (its .properties parser moves with 17c's item 3).
+  'config-providers': [forbid(['rest', 'operations'], 'Config providers sit below the worker.')],
+  worker: [forbid(['rest', 'operations'], 'The worker never imports REST or operations: they sit above it.')],
+  operations: [forbid(['rest'], 'Operations sit below REST.')],
+  rest: [],
+  launch: [],
+};
+const boundaryRule = (patterns) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
+});
+const importBoundaries = [
+  ...Object.entries(runtimeLayers).map(([layer, patterns]) => ({
+    files: [`runtime/${layer}/**/*.ts`],
+    rules: boundaryRule([...patterns, NOT_UP_TO_CLI, ...(layer === 'launch' ? [] : [NOT_LAUNCH])]),
+  })),
+  {
+    files: ['connectors/**/*.ts', 'transforms/**/*.ts'],
+    rules: boundaryRule([forbid(['cli', 'integrations'], 'Plugins import only runtime/api.')]),
+  },
+  {
+    files: ['integrations/**/*.ts'],
+    rules: boundaryRule([
+      forbid(['cli'], 'The integrations compiler is a library: the CLI uses it, never the other way.'),
+      forbid(['runtime/rest', 'runtime/launch'], 'The integrations compiler does not start workers or serve REST.'),
+      ONLY_PUBLIC_CONNECTOR,
+    ]),
+  },
+  { files: ['cli/**/*.ts'], rules: boundaryRule([ONLY_PUBLIC_CONNECTOR]) },
+];
+// ---- end 17b -------------------------------------------------------------------------------------------------
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.stack-kafka-*/**', 'coverage/**'] },
   js.configs.recommended,
@@ -106,4 +165,5 @@ export default tseslint.config(
       ],
     },
   },
+  ...importBoundaries, // 17b
 );

@@ -1,4 +1,5 @@
 import { ConfigError, DataError, ErpStreamError, PluginNotFoundError, SchemaError } from '../runtime/api/index.js';
+import { IntegrationError } from '../integrations/problems.js';
 
 /**
  * Exit codes every erpstream command keeps (scripts and CI depend on them):
@@ -50,6 +51,9 @@ export function classifyError(error: unknown): ClassifiedError {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof CliError) {
     return { exitCode: error.exitCode, message, hint: error.hint ?? defaultHint(error.exitCode) };
+  }
+  if (error instanceof IntegrationError) {
+    return { exitCode: ExitCode.INVALID_INPUT, message, hint: error.hint };
   }
   if (error instanceof ConfigError || error instanceof PluginNotFoundError) {
     return {

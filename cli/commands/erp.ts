@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import type { SetupDialect } from '../../connectors/erp-source/setup-sql.js';
+import type { SetupDialect } from '../../connectors/erp-source/public.js';
 import { collect, writeResult } from '../connect/command-kit.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';

@@ -10,17 +10,17 @@ import {
   listIntegrations,
   planDeleteIntegration,
 } from '../integrations/cluster.js';
-import { loadDocuments } from '../integrations/documents.js';
-import { type Expansion, expandDocuments } from '../integrations/expand.js';
+import { loadDocuments } from '../../integrations/documents.js';
+import { type Expansion, expandDocuments } from '../../integrations/expand.js';
 import { type Plan, hasChanges, planSummary, renderPlan } from '../integrations/plan.js';
-import { IntegrationFileError, formatProblem } from '../integrations/problems.js';
-import { integrationJsonSchema } from '../integrations/schema.js';
+import { IntegrationFileError, formatProblem } from '../../integrations/problems.js';
+import { integrationJsonSchema } from '../../integrations/schema.js';
 import { DEFAULT_CLUSTER, computeClusterPlans, resolveClusterTarget, splitByCluster } from '../integrations/targets.js';
 import { ConnectClient } from '../connect/client.js';
-import { validateExpansion } from '../integrations/validate.js';
+import { validateExpansion } from '../../integrations/validate.js';
 import { checkWithCluster } from '../integrations/cluster-check.js';
 import { type WatchOptions, addWatchOption, drawOrWatch } from '../watch.js';
-import { unknownConnectorKeys } from '../integrations/unknown-keys.js';
+import { unknownConnectorKeys } from '../../integrations/unknown-keys.js';
 import { describeOperation, lastOperations, registerOperationCommands } from './integrations-operations.js';
 
 /**
@@ -196,7 +196,8 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
     .description('run the golden tests next to the files (<name>.test.yaml) offline; exit 1 when one fails')
     .action(async (opts: FileOptions) => {
       const expansion = await loadIntegrations(ctx, opts.file, opts.strict === true);
-      const { findGoldenFiles, readGoldenFile, renderDiff, runGoldenFile } = await import('../integrations/golden.js');
+      const { findGoldenFiles, readGoldenFile, renderDiff, runGoldenFile } =
+        await import('../../integrations/golden.js');
       const files = await findGoldenFiles(opts.file ?? []);
       if (files.length === 0) {
         throw CliError.invalidInput(

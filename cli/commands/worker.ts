@@ -64,10 +64,10 @@ export function registerWorkerCommands(program: Command): void {
           // Loaded on use, so `erpstream --help` and the other commands stay fast.
           running = distributed
             ? await (
-                await import('../../runtime/worker/distributed/distributed-worker.js')
+                await import('../../runtime/launch/distributed-worker.js')
               ).startDistributedWorker({ config, registry })
             : await (
-                await import('../../runtime/worker/standalone.js')
+                await import('../../runtime/launch/standalone.js')
               ).startStandaloneWorker({
                 config,
                 connectors,

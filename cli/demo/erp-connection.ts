@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CliError, ExitCode } from '../errors.js';
 
 /**
  * How the demo hands the ERP's connection to the connectors: as config-provider references, the way a
@@ -54,7 +55,10 @@ export async function writeErpConnectionFile(
 ): Promise<string> {
   const file = path.join(dir, ERP_CONNECTION_FILE);
   // A placeholder's path ends at the next ':' or '}' (Connect's pattern), so the path must not hold them.
-  if (/[:}]/.test(file)) throw new Error(`The demo's temp directory ${dir} contains ':' or '}': set TMPDIR elsewhere.`);
+  if (/[:}]/.test(file))
+    throw new CliError(`The demo's temp directory ${dir} contains ':' or '}': set TMPDIR elsewhere.`, {
+      exitCode: ExitCode.FAILURE,
+    });
   await writeFile(file, propertiesText({ ...values }, comment), { mode: 0o600 });
   return file;
 }

@@ -8,15 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { type Admin, type Kafka, createKafka, ensureTopics } from '../../runtime/kafka/index.js';
 import { builtinRegistry } from '../../bundle/builtin.js';
 import { loadWorkerConfig } from '../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../runtime/worker/standalone.js';
+import { type RunningWorker, startStandaloneWorker } from '../../runtime/launch/standalone.js';
 import { ConnectClient } from '../connect/client.js';
 import { CliError, ExitCode } from '../errors.js';
 import { clusterConfigs, clusterConnectors, executePlan } from '../integrations/cluster.js';
-import { loadDocuments } from '../integrations/documents.js';
-import { type GeneratedConnector, expandDocuments } from '../integrations/expand.js';
+import { loadDocuments } from '../../integrations/documents.js';
+import { type GeneratedConnector, expandDocuments } from '../../integrations/expand.js';
 import { computePlan } from '../integrations/plan.js';
-import { validateExpansion } from '../integrations/validate.js';
-import { formatProblem } from '../integrations/problems.js';
+import { validateExpansion } from '../../integrations/validate.js';
+import { formatProblem } from '../../integrations/problems.js';
 import { type ErpDatabase, createErpDatabase, withoutCredentials } from './erp/database.js';
 import {
   ERP_CONNECTION_FILE,
@@ -118,7 +118,7 @@ function runScript(script: string, args: string[], onLine: (line: string) => voi
     child.on('close', (code) => {
       if (buffered.trim()) onLine(buffered);
       if (code === 0) resolve(stdout);
-      else reject(new Error(`${path.basename(script)} ${args.join(' ')} exited with ${code}`));
+      else reject(demoFailure(`${path.basename(script)} ${args.join(' ')} exited with ${code}`));
     });
   });
 }
@@ -208,6 +208,11 @@ async function ensureStack(o: DemoOptions): Promise<{ env: StackEnv; started: bo
   return { env: env as StackEnv, started: true };
 }
 
+/** A demo step that failed: exit 1 with the message as is (what the CLI did for a plain Error). */
+function demoFailure(message: string): CliError {
+  return new CliError(message, { exitCode: ExitCode.FAILURE });
+}
+
 async function waitForRunning(client: ConnectClient, names: readonly string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -216,15 +221,15 @@ async function waitForRunning(client: ConnectClient, names: readonly string[], t
     for (const name of names) {
       const s = await client.getConnectorStatus(name);
       if (s.connector.state === 'FAILED')
-        throw new Error(`connector ${name} FAILED: ${(s.connector.trace ?? '').split('\n')[0]}`);
+        throw demoFailure(`connector ${name} FAILED: ${(s.connector.trace ?? '').split('\n')[0]}`);
       const failed = s.tasks.find((t) => t.state === 'FAILED');
-      if (failed) throw new Error(`task ${name}-${failed.id} FAILED: ${(failed.trace ?? '').split('\n')[0]}`);
+      if (failed) throw demoFailure(`task ${name}-${failed.id} FAILED: ${(failed.trace ?? '').split('\n')[0]}`);
       if (s.connector.state !== 'RUNNING' || s.tasks.length === 0 || s.tasks.some((t) => t.state !== 'RUNNING'))
         problems.push(name);
     }
     if (problems.length === 0) return;
     last = problems.join(', ');
-    if (Date.now() > deadline) throw new Error(`connectors not RUNNING after ${timeoutMs} ms: ${last}`);
+    if (Date.now() > deadline) throw demoFailure(`connectors not RUNNING after ${timeoutMs} ms: ${last}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -451,7 +456,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const c of connectors) {
       const shown = keysShowingSecrets(await client.getConnectorConfig(c.name), erpValues);
       if (shown.length > 0) {
-        throw new Error(`The worker shows the ERP's password in ${c.name}'s config (${shown.join(', ')}).`);
+        throw demoFailure(`The worker shows the ERP's password in ${c.name}'s config (${shown.join(', ')}).`);
       }
     }
     o.log(

@@ -1,4 +1,4 @@
-import type { GeneratedConnector } from '../integrations/expand.js';
+import type { GeneratedConnector } from '../../integrations/expand.js';
 import { type Admin, type Consumer, type Kafka, createConsumer } from '../../runtime/kafka/index.js';
 import { RecordDecoder, decodeMessage, keyId } from '../commands/tail.js';
 import type { DeliveredRows, DlqRecord } from './summary.js';

@@ -1,4 +1,4 @@
-import type { SetupDialect } from '../../connectors/erp-source/setup-sql.js';
+import type { SetupDialect } from '../../connectors/erp-source/public.js';
 import { CliError } from '../errors.js';
 
 /** Runs the statements in order on one connection; stops at the first failure, naming the statement. */

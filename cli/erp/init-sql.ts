@@ -1,4 +1,4 @@
-import { type SetupDialect, changeTableDdl, changeTriggersDdl } from '../../connectors/erp-source/setup-sql.js';
+import { type SetupDialect, changeTableDdl, changeTriggersDdl } from '../../connectors/erp-source/public.js';
 import { CliError } from '../errors.js';
 
 /**

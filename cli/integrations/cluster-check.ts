@@ -2,7 +2,7 @@ import { type DefinitionValidation, rejects, renderValidation, validateDefinitio
 import type { ConnectClient } from '../connect/client.js';
 import { type CliContext, styleFor } from '../context.js';
 import type { Plan } from './plan.js';
-import { integrationRegistry } from './validate.js';
+import { integrationRegistry } from '../../integrations/validate.js';
 
 /**
  * What the cluster itself says about the connectors a plan creates or updates, before anything is written:

@@ -2,7 +2,7 @@ import { taskSummary } from '../connect/task-summary.js';
 import type { ConnectClient } from '../connect/client.js';
 import { ConnectApiError } from '../connect/errors.js';
 import type { ConnectorConfig, ExpandedConnector } from '../connect/types.js';
-import { LABEL_INTEGRATION, LABEL_MANAGED_BY, LABEL_SOURCE, MANAGED_BY } from './fields.js';
+import { LABEL_INTEGRATION, LABEL_MANAGED_BY, LABEL_SOURCE, MANAGED_BY } from '../../integrations/fields.js';
 import type { Plan, PlanItem } from './plan.js';
 
 /** What `apply`, `delete` and `list` do on a Connect cluster, through the shared Connect REST client. */

@@ -2,9 +2,9 @@ import { type ConfigChange, diffConfigs, renderChanges } from '../diff.js';
 import { displayValue, secretTest } from '../connect/secrets.js';
 import type { ConnectorConfig } from '../connect/types.js';
 import type { Style } from '../output.js';
-import type { Expansion, GeneratedConnector } from './expand.js';
-import { LABEL_INTEGRATION, LABEL_MANAGED_BY, LABEL_SOURCE, MANAGED_BY } from './fields.js';
-import { integrationRegistry } from './validate.js';
+import type { Expansion, GeneratedConnector } from '../../integrations/expand.js';
+import { LABEL_INTEGRATION, LABEL_MANAGED_BY, LABEL_SOURCE, MANAGED_BY } from '../../integrations/fields.js';
+import { integrationRegistry } from '../../integrations/validate.js';
 
 /**
  * The plan: what applying the integration files would change on the cluster. Connectors are owned through

@@ -1,6 +1,6 @@
 import { type ConnectTarget, resolveConnectTarget } from '../contexts/resolve.js';
 import type { ConnectorConfig } from '../connect/types.js';
-import type { Expansion } from './expand.js';
+import type { Expansion } from '../../integrations/expand.js';
 import { type Plan, computePlan } from './plan.js';
 
 /**

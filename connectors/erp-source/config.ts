@@ -1,5 +1,4 @@
 import { ConfigDef, ConfigError, type ParsedConfig, type RawConfig, Validators } from '../../runtime/api/index.js';
-import type { TsIncSettings } from './timestamp-incrementing.js';
 import { MAX_CHANNEL_BYTES } from './setup-sql.js';
 
 /**
@@ -515,6 +514,14 @@ export const erpSourceConfigDef = new ConfigDef()
       'emitted yet (deduplicated by timestamp and id): a row committed up to delay + window after its timestamp ' +
       'is still emitted. Later than that, or a delete, cannot be seen by a table read.',
   });
+
+/** The timestamp+incrementing capture mode's settings (timestamp-incrementing.ts). */
+export interface TsIncSettings {
+  timestampColumn: string;
+  incrementingColumn: string;
+  delayMs: number;
+  windowMs: number;
+}
 
 export interface ChangeTableSettings {
   table: string;

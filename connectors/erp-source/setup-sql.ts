@@ -1,3 +1,5 @@
+import { ConfigError } from '../../runtime/api/index.js';
+
 /**
  * DDL for the change-table shape the connector reads, and triggers that fill it, per database. Used by the
  * docs, the demo and the tests; a DBA runs it once per captured table (ERPs that already keep change tables
@@ -44,9 +46,10 @@ export function changeTableNotifyDdl(changeTable: string, channel?: string): str
   const [schema, table] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['public', parts[0]!];
   const name = channel ?? notifyChannel(schema, table);
   if (Buffer.byteLength(name) > MAX_CHANNEL_BYTES) {
-    throw new Error(
-      `NOTIFY channel "${name}" is longer than ${MAX_CHANNEL_BYTES} bytes: pass a shorter channel ` +
-        '(and set the same notify.channel on the connector)',
+    throw ConfigError.invalid(
+      'notify.channel',
+      name,
+      `longer than ${MAX_CHANNEL_BYTES} bytes: pass a shorter channel (and set the same notify.channel on the connector)`,
     );
   }
   const fn = `${q(schema)}.${q(`${table}_erpstream_notify`)}`;

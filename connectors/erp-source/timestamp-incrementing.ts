@@ -5,7 +5,11 @@ import {
   type SourcePartition,
   type SourceRecord,
 } from '../../runtime/api/index.js';
+import type { TsIncSettings } from './config.js';
 import type { Dialect } from './dialects/dialect.js';
+
+// Settings types live in config.ts (it imports no mode): re-exported for the mode's callers.
+export type { TsIncSettings };
 import { type TableSchemas, changeEvent, keyStruct, rowStruct } from './envelope.js';
 import { type RawRow, type TableInfo, qualified } from './model.js';
 
@@ -24,13 +28,6 @@ import { type RawRow, type TableInfo, qualified } from './model.js';
  * timestamp. The emitted set lives in memory: after a restart the window is emitted again (same versions and
  * event ids: duplicates, never a loss).
  */
-
-export interface TsIncSettings {
-  timestampColumn: string;
-  incrementingColumn: string;
-  delayMs: number;
-  windowMs: number;
-}
 
 /** Where a table's capture stands: every row with (ts, id) <= (ts, id) was emitted. id null = "ts and below". */
 export interface TsIncPosition {

@@ -1,7 +1,6 @@
 import { ConfigDef, ConfigError, type ParsedConfig, type RawConfig, Validators } from '../../runtime/api/index.js';
 import { dialectOf } from './sql/client.js';
 import { compileTemplate, type SqlTemplate } from './sql/named-params.js';
-import type { HttpSettings } from './destinations/http.js';
 import { compileTopicTemplate, type TextTemplate } from './template.js';
 
 const G_LOOKUP = 'Lookup';
@@ -713,6 +712,20 @@ function checkDependencyTopics(props: RawConfig, deps: Dependency[]): Dependency
     }
   }
   return deps;
+}
+
+/** The http destination's settings (destinations/http.ts). */
+export interface HttpSettings {
+  url: TextTemplate;
+  headers: Readonly<Record<string, string>>;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  breakerFailures: number;
+  breakerResetMs: number;
+  deleteMethod: 'DELETE' | 'POST';
+  maxInFlight: number;
 }
 
 function httpSettings(c: ParsedConfig, url: TextTemplate): HttpSettings {

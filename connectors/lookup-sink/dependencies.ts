@@ -1,3 +1,4 @@
+import { ErpStreamError } from '../../runtime/api/index.js';
 import type { Dependency, LedgerDependency } from './config.js';
 import type { DeliveryLedger } from './ledger.js';
 import type { EntityId } from './record-fields.js';
@@ -71,7 +72,12 @@ export class DependencyChecker {
           const { sql, params } = bindTemplate(dep.query, (name) => {
             if (name === 'id') return { one: c.id.length === 1 ? c.id[0] : c.idText };
             const v = rowValue(c.row, name);
-            if (v === undefined) throw new Error(`${dep.query.key}: the origin row has no column ${name} for :${name}`);
+            if (v === undefined) {
+              throw new ErpStreamError(
+                'LOOKUP_SINK_QUERY_PARAMETER',
+                `${dep.query.key}: the origin row has no column ${name} for :${name}`,
+              );
+            }
             return { one: v };
           });
           const memo = JSON.stringify([sql, params], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));

@@ -236,6 +236,7 @@ export class DeliveryLedger {
     entity: string,
     onEntries: (entries: ReadonlyArray<LedgerWrite>) => Promise<void> | void,
   ): Promise<void> {
+    // Invariant: every SQL driver of LookupSink implements scan(); a new one must before it ships.
     if (!this.db.scan) throw new Error(`Reading a whole ledger is not implemented for ${this.db.kind}`);
     await this.db.scan(
       `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets FROM ${this.db.quote(this.table)} ` +

@@ -1,3 +1,4 @@
+import { ErpStreamError } from '../../runtime/api/index.js';
 import type { LookupSinkSettings } from './config.js';
 import { type EntityId, idText } from './record-fields.js';
 import type { Row, SqlClient } from './sql/client.js';
@@ -84,7 +85,10 @@ export class OriginLookup {
     if (lookupQuery) {
       ({ sql, params } = bindTemplate(lookupQuery, (name) => {
         if (name === 'ids') return { list: part };
-        throw new Error(`lookup.query: unknown parameter :${name} (only :ids is available)`);
+        throw new ErpStreamError(
+          'LOOKUP_SINK_QUERY_PARAMETER',
+          `lookup.query: unknown parameter :${name} (only :ids is available)`,
+        );
       }));
     } else {
       const cols = keyColumns.map((c) => this.db.quote(c));

@@ -1,4 +1,3 @@
-import { WAITING_PREFIX } from './planner.js';
 import type { SqlClient } from './sql/client.js';
 import {
   chunks,
@@ -10,6 +9,9 @@ import {
   types,
   versionColumn,
 } from './sql/ddl.js';
+
+/** Reason prefix of a record waiting on a dependency that never expires ("not for this customer yet"). */
+export const WAITING_PREFIX = 'waiting: ';
 
 /** One parked key: the newest version waiting, why, and when to look again. */
 export interface ParkedRecord {

@@ -3,7 +3,7 @@ import type { Candidate, Readiness } from './dependencies.js';
 import type { Delivery, Removal } from './destinations/destination.js';
 import { type LedgerEntry, type LedgerWrite, type TargetRef, entryOf } from './ledger.js';
 import type { LookupResult } from './origin-lookup.js';
-import type { ParkedRecord } from './park-store.js';
+import { type ParkedRecord, WAITING_PREFIX } from './park-store.js';
 import { type EntityId, parseVersion } from './record-fields.js';
 import type { ShapedRecord } from './shaping.js';
 import type { Row } from './sql/client.js';
@@ -15,8 +15,8 @@ import { rowValue } from './template.js';
  * dependencies), calls these, and writes what they return.
  */
 
-/** Reason prefix of a record waiting on a dependency that never expires ("not for this customer yet"). */
-export const WAITING_PREFIX = 'waiting: ';
+// Parked rows carry it, so it lives with the park store; re-exported for the planner's callers.
+export { WAITING_PREFIX };
 
 /** One key's work in a cycle: a fresh record, a parked one being re-checked, or a re-evaluation a dependency asked for. */
 export interface Work {

@@ -1,5 +1,10 @@
 import { DataError, Headers, type SinkRecord, Struct, describeValue } from '../../runtime/api/index.js';
 
+/** Headers of every delivered record: the source version, the entity and its id. */
+export const VERSION_HEADER = 'erpstream.version';
+export const ENTITY_HEADER = 'erpstream.entity';
+export const ID_HEADER = 'erpstream.id';
+
 /**
  * Reading the entity id and the source version from a record as the worker hands it over (after converters and
  * transforms): keys as primitives, Structs or plain objects; headers as strings, Buffers or numbers.

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type ErrorCode,
   ErpStreamError,
   type RedeliveryHook,
   type RedeliveryItem,
@@ -43,7 +44,7 @@ export function slotOf(entityId: string): number {
   return h % SLOTS;
 }
 
-export const REDELIVERY_UNSAFE = 'LOOKUP_SINK_REDELIVERY_UNSAFE';
+export const REDELIVERY_UNSAFE = 'LOOKUP_SINK_REDELIVERY_UNSAFE' satisfies ErrorCode;
 
 /**
  * Why a connector must not re-deliver (null: it may). With more than one task the queue is shared by a hash of the
@@ -56,7 +57,10 @@ export const REDELIVERY_UNSAFE = 'LOOKUP_SINK_REDELIVERY_UNSAFE';
  * kafka or http destination, re-deliveries included, holds its entities' locks from its reads to its ledger write),
  * which orders the two; the refusal stays until a test of re-delivery across tasks proves it can be lifted.
  */
-export function redeliveryRefusal(s: LookupSinkSettings, tasksMax: number): { code: string; message: string } | null {
+export function redeliveryRefusal(
+  s: LookupSinkSettings,
+  tasksMax: number,
+): { code: ErrorCode; message: string } | null {
   if (s.destination.type !== 'kafka' || tasksMax <= 1) return null;
   return {
     code: REDELIVERY_UNSAFE,

@@ -10,18 +10,13 @@ import {
   jsTypeOf,
 } from '../../runtime/api/index.js';
 import { DELIVERY_PREFIX, type DestinationType } from './config.js';
-import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from './destinations/kafka.js';
+import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from './record-fields.js';
+import type { ShapedRecord } from './destinations/destination.js';
 import { exactJson } from './json.js';
 import type { Row } from './sql/client.js';
 
-/** A delivery after the delivery chain: what the destination writes instead of the looked-up row. */
-export interface ShapedRecord {
-  readonly key: unknown;
-  readonly value: unknown;
-  readonly headers: Headers;
-  /** jdbc only: the value as column → value (the chain's field names become the columns written). */
-  readonly row?: Row;
-}
+// The shape destinations write lives with the destination contract; re-exported for the shaper's callers.
+export type { ShapedRecord };
 
 function isPlainRow(value: unknown): value is Row {
   if (value === null || typeof value !== 'object') return false;

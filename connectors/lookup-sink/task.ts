@@ -559,6 +559,7 @@ export class LookupSinkTask implements SinkTask {
         let id: EntityId;
         try {
           id = idOf(item.entityId, this.s.keyColumns.length);
+          // Invariant: queued ids are written by this connector with its key columns; a bad row is caught below.
           if (!Array.isArray(id) || id.length !== this.s.keyColumns.length) throw new Error('wrong key arity');
         } catch {
           this.context.logger.warn('Queued re-delivery names no entity of this connector; skipped', {

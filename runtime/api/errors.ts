@@ -1,16 +1,31 @@
+import { type ErrorCode, type RetriableErrorCode, errorCatalog, formatErrorMessage } from './error-codes.js';
+
+export * from './error-codes.js';
+
+export interface ErpStreamErrorOptions {
+  /** Overrides the catalog's default for this code. */
+  retriable?: boolean;
+  cause?: unknown;
+  /** Fills the catalog's message template when no message is given. */
+  params?: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Typed errors with stable codes. Every error a user can see carries a code they can search for and a
- * `retriable` flag the runtime uses to decide between retrying and failing the task.
+ * Typed errors with stable codes. Every error a user can see carries a code from the catalog (./error-codes.ts)
+ * they can search for, and a `retriable` flag the runtime uses to decide between retrying and failing the task.
  */
 export class ErpStreamError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
 
-  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: ErrorCode, message?: string, options: ErpStreamErrorOptions = {}) {
+    super(
+      message ?? formatErrorMessage(code, options.params),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = new.target.name;
     this.code = code;
-    this.retriable = options.retriable ?? false;
+    this.retriable = options.retriable ?? errorCatalog[code].retriable;
   }
 }
 
@@ -53,7 +68,7 @@ export class SchemaError extends ErpStreamError {
 
 /** A transient failure (connection dropped, broker not available): the runtime retries these. */
 export class RetriableError extends ErpStreamError {
-  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+  constructor(message: string, options: { cause?: unknown; code?: RetriableErrorCode } = {}) {
     super(options.code ?? 'ERPSTREAM_RETRIABLE', message, { retriable: true, cause: options.cause });
   }
 }
@@ -63,6 +78,66 @@ export class PluginNotFoundError extends ErpStreamError {
   constructor(kind: string, name: string, known: readonly string[] = []) {
     const hint = known.length > 0 ? ` Known ${kind} plugins: ${known.join(', ')}.` : '';
     super('ERPSTREAM_PLUGIN_NOT_FOUND', `Unknown ${kind} plugin "${name}".${hint}`);
+  }
+}
+
+/*
+ * Domain errors of the worker's requests (herders, operations). They say what went wrong, not which HTTP status
+ * answers it: runtime/rest/error-status.ts maps their codes at the REST edge.
+ */
+
+/** The connector, task, customer or operation a request names does not exist. */
+export class NotFoundError extends ErpStreamError {
+  constructor(message: string) {
+    super('ERPSTREAM_NOT_FOUND', message);
+  }
+}
+
+/** A connector of that name exists already. */
+export class AlreadyExistsError extends ErpStreamError {
+  constructor(message: string) {
+    super('ERPSTREAM_ALREADY_EXISTS', message);
+  }
+}
+
+/** A request that is malformed, or not allowed in the current state. */
+export class InvalidRequestError extends ErpStreamError {
+  constructor(message: string) {
+    super('ERPSTREAM_INVALID_REQUEST', message);
+  }
+}
+
+/** The worker group is rebalancing or its leader cannot be reached: the client retries (Connect's 409). */
+export class RebalanceInProgressError extends ErpStreamError {
+  constructor(message = formatErrorMessage('ERPSTREAM_REBALANCE_IN_PROGRESS')) {
+    super('ERPSTREAM_REBALANCE_IN_PROGRESS', message);
+  }
+}
+
+/** The worker config turns off what the request needs. */
+export class FeatureDisabledError extends ErpStreamError {
+  constructor(message: string) {
+    super('ERPSTREAM_FEATURE_DISABLED', message);
+  }
+}
+
+/** A valid request this worker mode does not support (yet). */
+export class NotSupportedError extends ErpStreamError {
+  constructor(message: string) {
+    super('ERPSTREAM_NOT_SUPPORTED', message);
+  }
+}
+
+/**
+ * The group leader refused a request this worker forwarded to it. `leaderStatus` is the leader's answer, kept
+ * as data so the REST edge can pass it on unchanged (the leader already chose it from the error's code).
+ */
+export class LeaderRefusedError extends ErpStreamError {
+  constructor(
+    readonly leaderStatus: number,
+    message: string,
+  ) {
+    super('ERPSTREAM_LEADER_REFUSED', message);
   }
 }
 

@@ -391,3 +391,22 @@ function write(v: unknown, step: string, pad: string): string {
   }
   return first ? '{}' : `${s}${end}}`;
 }
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace. Offsets are looked up by their serialized key, so
+ * the same partition must always serialize to the same bytes (Connect's `["<connector>",{partition}]`).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './error-codes.js';
 import type { KafkaAccess, Logger, RecordTransforms } from './plugin.js';
 import type { SinkRecord } from './record.js';
 
@@ -190,7 +191,7 @@ export interface RedeliveryAdmin {
    * Why this connector, as configured, must not re-deliver (null: it may). A caller checks every connector of an
    * operation before it queues anything, so a refused operation queues nothing; submit() refuses the same way.
    */
-  readonly refusal?: { readonly code: string; readonly message: string } | null;
+  readonly refusal?: { readonly code: ErrorCode; readonly message: string } | null;
   /** The entity ids the ledger recorded for this connector since `since` (deliveries and deletes), in batches. */
   deliveredSince(since: ReplaySince, batchSize?: number): AsyncIterable<string[]>;
   close(): Promise<void>;

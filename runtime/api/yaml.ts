@@ -1,3 +1,4 @@
+import type { ErrorCode } from './error-codes.js';
 import { type Document, LineCounter, isMap, isScalar, parseAllDocuments, visit } from 'yaml';
 
 /**
@@ -13,8 +14,9 @@ export const DEFAULT_YAML_MAX_BYTES = 8 * 1024 * 1024;
 /** How many alias expansions a document may need (the `yaml` default): more is a resource exhaustion attempt. */
 const MAX_ALIAS_COUNT = 100;
 
+/** Not a ConfigError on purpose: the CLI and the worker report a file problem with its own wording and exit code. */
 export class YamlLoadError extends Error {
-  readonly code = 'ERPSTREAM_YAML';
+  readonly code = 'ERPSTREAM_YAML' satisfies ErrorCode;
   constructor(
     /** The file (or stdin) as named in messages. */
     readonly source: string,

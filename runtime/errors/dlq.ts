@@ -1,5 +1,4 @@
-import { type SourceRecord, Struct } from '../api/index.js';
-import { canonicalJson } from '../worker/stores.js';
+import { canonicalJson, type SourceRecord, Struct } from '../api/index.js';
 import { messageOf, type ProcessingFailure } from './retry.js';
 
 /** Connect's DeadLetterQueueReporter header names (`__connect.errors.*`). */

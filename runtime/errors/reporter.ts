@@ -1,5 +1,5 @@
 import type { ConnectRecord, Logger, SinkRecord, SourceRecord } from '../api/index.js';
-import type { OutRecord, ProducerPort, RawHeaders } from '../worker/kafka-port.js';
+import type { OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
 import { type DlqContext, errorContextHeaders } from './dlq.js';
 import { type ErrorHandlingConfig, type ProcessingFailure, ToleranceExceededError } from './retry.js';
 

@@ -224,6 +224,7 @@ export async function waitOutOutage<T>(
   });
   try {
     const r = await operator.execute('KAFKA_PRODUCE', 'producer', op, undefined);
+    // Invariant: with tolerance none, run() throws instead of skipping.
     if (!r.ok) throw new Error('unreachable: tolerance none never skips');
     return r.value;
   } catch (e) {

@@ -9,7 +9,7 @@ import {
   type ProducerConfig,
   type RetryOptions,
 } from 'kafkajs';
-import { RetriableError } from '../api/index.js';
+import { ErpStreamError, RetriableError } from '../api/index.js';
 import { fixRequestQueueTimers } from './kafkajs-node24.js';
 import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
@@ -31,7 +31,7 @@ export interface KafkaOptions {
 /** Splits a `KAFKA_BROKERS`-style value into a broker list. */
 export function parseBrokers(brokers: string[] | string): string[] {
   const list = (Array.isArray(brokers) ? brokers : brokers.split(',')).map((b) => b.trim()).filter(Boolean);
-  if (list.length === 0) throw new Error('no Kafka brokers given (expected host:port[,host:port...])');
+  if (list.length === 0) throw new ErpStreamError('ERPSTREAM_KAFKA_BROKERS_MISSING');
   return list;
 }
 
@@ -41,6 +41,7 @@ const brokersByClient = new WeakMap<Kafka, string[]>();
 /** The brokers a client from createKafka() connects to. */
 export function brokersOf(kafka: Kafka): string[] {
   const brokers = brokersByClient.get(kafka);
+  // Invariant: every client in the runtime comes from createKafka().
   if (!brokers) throw new Error('This Kafka client was not made by createKafka(): its brokers are unknown');
   return brokers;
 }

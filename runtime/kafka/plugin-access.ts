@@ -5,6 +5,7 @@ import {
   type KafkaWriter,
   type OutgoingKafkaRecord,
   type RecordMetadata,
+  ErpStreamError,
   RetriableError,
 } from '../api/index.js';
 import { brokersOf, createConsumer, createProducer, ensureTopics } from './client.js';
@@ -265,7 +266,10 @@ class TransactionalPluginWriter implements KafkaWriter {
   }
 
   async send(): Promise<RecordMetadata[]> {
-    throw new Error('This writer is transactional: send records inside transaction()');
+    throw new ErpStreamError(
+      'ERPSTREAM_PLUGIN_MISUSE',
+      'This writer is transactional: send records inside transaction()',
+    );
   }
 
   async transaction<T>(

@@ -1,5 +1,5 @@
 import { type MessageToProduce, Producer, GenericError } from '@platformatic/kafka';
-import { RetriableError } from '../api/index.js';
+import { ErpStreamError, RetriableError } from '../api/index.js';
 import { parseBrokers } from './client.js';
 import { javaPartition } from './murmur2.js';
 import { isTransientKafkaError } from './transient.js';
@@ -126,6 +126,7 @@ export class RecordProducer {
   }
 
   private async sendNow(records: readonly ProducerRecord[]): Promise<ProducedAck[]> {
+    // Invariant: the task stops sending before it closes its producer.
     if (this.closed) throw new Error('The producer is closed');
     if (this.needsNewProducerId) await this.renewProducerId();
     const partitions = await this.place(records);
@@ -244,7 +245,10 @@ export class RecordProducer {
       const count = counts.get(r.topic)!;
       if (r.partition !== undefined && r.partition !== null) {
         if (r.partition < 0 || r.partition >= count) {
-          throw new Error(`Partition ${r.partition} does not exist in topic ${r.topic} (it has ${count})`);
+          throw new ErpStreamError(
+            'ERPSTREAM_PARTITION_UNKNOWN',
+            `Partition ${r.partition} does not exist in topic ${r.topic} (it has ${count})`,
+          );
         }
         out[i] = r.partition;
       } else if (r.key !== null) {
@@ -305,7 +309,7 @@ function toRuntimeError(e: unknown, context: string): Error {
   const message = `${context}: ${detail}`;
   return retriable
     ? new RetriableError(message, { cause: e, code: 'ERPSTREAM_KAFKA_UNAVAILABLE' })
-    : new Error(message, { cause: e });
+    : new ErpStreamError('ERPSTREAM_KAFKA_REFUSED', message, { cause: e });
 }
 
 function describe(e: unknown): string {

@@ -189,6 +189,7 @@ abstract class BaseOperationsLog implements OperationsLog {
   private async current(id: string): Promise<OperationEntry> {
     await this.ready();
     const e = this.entries.get(id);
+    // Invariant: only operations this log began are progressed or finished.
     if (!e) throw new Error(`Unknown operation ${id}`);
     return e;
   }

@@ -1,4 +1,6 @@
 import {
+  type ErrorCode,
+  ErpStreamError,
   type RedeliveryAdmin,
   type RedeliveryHook,
   type RedeliveryItem,
@@ -21,14 +23,17 @@ import type { OperationEntry, OperationsLog } from './audit-log.js';
  * operation again resumes it (the request key) and follows it to the end.
  */
 
-export class RedeliveryError extends Error {
+/** A re-delivery the driver refuses or cannot queue; the REST edge answers by its code (runtime/rest/error-status.ts). */
+export class RedeliveryError extends ErpStreamError {
   constructor(
-    readonly status: number,
+    code: 'ERPSTREAM_NOT_FOUND' | 'ERPSTREAM_INVALID_REQUEST' | 'ERPSTREAM_CONFIG' | RedeliveryCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
+
+type RedeliveryCode = 'ERPSTREAM_REDELIVERY_REFUSED' | 'ERPSTREAM_REDELIVERY_FAILED';
 
 export interface RedeliverableConnector {
   readonly name: string;
@@ -50,7 +55,7 @@ export function redeliverableConnectors(
     .filter((c) => customerOf(c.name, c.config) === customer);
   if (mine.length === 0) {
     throw new RedeliveryError(
-      404,
+      'ERPSTREAM_NOT_FOUND',
       `No connector belongs to customer ${customer} (connectors carry it in ${CUSTOMER_CONFIG_KEY})`,
     );
   }
@@ -60,7 +65,7 @@ export function redeliverableConnectors(
   });
   if (out.length === 0) {
     throw new RedeliveryError(
-      400,
+      'ERPSTREAM_INVALID_REQUEST',
       `Customer ${customer} has no connector that can re-deliver (${mine.map((c) => c.name).join(', ')}): only ` +
         'LookupSink connectors know what they delivered',
     );
@@ -127,8 +132,11 @@ function sum(list: readonly RedeliveryProgress[]): RedeliveryTotals {
   return t;
 }
 
-function refusalError(connector: string, refusal: { code: string; message: string }): RedeliveryError {
-  return new RedeliveryError(400, `Connector ${connector}: ${refusal.message} (${refusal.code})`);
+function refusalError(connector: string, refusal: { code: ErrorCode; message: string }): RedeliveryError {
+  return new RedeliveryError(
+    'ERPSTREAM_REDELIVERY_REFUSED',
+    `Connector ${connector}: ${refusal.message} (${refusal.code})`,
+  );
 }
 
 /**
@@ -158,7 +166,11 @@ export async function checkRedeliverable(herder: Herder, connectors: readonly Re
  */
 export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryRun> {
   const services = o.herder.services?.();
-  if (!services) throw new RedeliveryError(500, 'This worker cannot run plugin capabilities (no services)');
+  if (!services)
+    throw new RedeliveryError(
+      'ERPSTREAM_REDELIVERY_FAILED',
+      'This worker cannot run plugin capabilities (no services)',
+    );
   const op = o.operations
     ? await o.operations.begin({
         kind: o.kind,
@@ -182,7 +194,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
         admin = await w.connector.hook({ connector: w.connector.name, config });
       } catch (e) {
         throw new RedeliveryError(
-          (e as { code?: unknown }).code === 'ERPSTREAM_CONFIG' ? 400 : 500,
+          (e as { code?: unknown }).code === 'ERPSTREAM_CONFIG' ? 'ERPSTREAM_CONFIG' : 'ERPSTREAM_REDELIVERY_FAILED',
           scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, connectionSecretValues(config)),
         );
       }
@@ -196,7 +208,7 @@ export async function startRedelivery(o: RedeliveryOptions): Promise<RedeliveryR
         requests.push({ connector: w.connector.name, ...r });
       } catch (e) {
         throw new RedeliveryError(
-          500,
+          'ERPSTREAM_REDELIVERY_FAILED',
           scrubSecrets(`Connector ${w.connector.name}: ${(e as Error).message}`, connectionSecretValues(config)),
         );
       }

@@ -1,4 +1,10 @@
-import { type PluginDescriptor, type PluginRegistrar, type PluginType, PluginNotFoundError } from '../api/index.js';
+import {
+  ErpStreamError,
+  type PluginDescriptor,
+  type PluginRegistrar,
+  type PluginType,
+  PluginNotFoundError,
+} from '../api/index.js';
 
 type DescriptorOf<T extends PluginType> = Extract<PluginDescriptor, { type: T }>;
 
@@ -21,7 +27,10 @@ export class PluginRegistry implements PluginRegistrar {
     for (const name of [plugin.className, ...(plugin.aliases ?? [])]) {
       const existing = names.get(name);
       if (existing && existing !== plugin) {
-        throw new Error(`Plugin name ${name} is claimed by both ${existing.className} and ${plugin.className}`);
+        throw new ErpStreamError(
+          'ERPSTREAM_PLUGIN_CONFLICT',
+          `Plugin name ${name} is claimed by both ${existing.className} and ${plugin.className}`,
+        );
       }
       names.set(name, plugin);
     }

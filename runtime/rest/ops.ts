@@ -179,6 +179,8 @@ export class OpsServices {
         };
       } catch (e) {
         await close();
+        // A plain Error on purpose: only the scrubbed message may leave, and the console answers a connector that
+        // cannot be opened as its backend's failure, whatever the cause's code (the cause stays for the log).
         throw new Error(scrub(e instanceof Error ? e.message : String(e)), { cause: e });
       }
     })();

@@ -1,6 +1,7 @@
 import { ErpStreamError } from '../api/index.js';
-import { HerderError, type TaskStateEntry } from '../worker/herder-types.js';
+import type { TaskStateEntry } from '../worker/herder-types.js';
 import { HttpError } from './http-error.js';
+import { httpStatusOf } from './error-status.js';
 import type { OpsServices } from './ops.js';
 import type { Route, RouteContext, RouteResult } from './routes.js';
 import { lineage } from './console-lineage.js';
@@ -40,7 +41,9 @@ function opsRoute(
 
 /** Bad input is a 400 naming it; a connector or customer that does not exist a 404; a backend's failure a 502. */
 function asHttpError(e: unknown, ops: OpsServices): unknown {
-  if (e instanceof HttpError || e instanceof HerderError) return new HttpError(e.status, ops.scrub(e.message));
+  if (e instanceof HttpError) return new HttpError(e.status, ops.scrub(e.message));
+  const mapped = httpStatusOf(e);
+  if (mapped !== undefined) return new HttpError(mapped, ops.scrub((e as Error).message));
   if (e instanceof ErpStreamError && (e.code === 'ERPSTREAM_DATA' || e.code === 'ERPSTREAM_CONFIG')) {
     return new HttpError(400, ops.scrub(e.message));
   }
@@ -59,7 +62,7 @@ const STATS_TIMEOUT_MS = 3000;
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new ErpStreamError('ERPSTREAM_TIMEOUT', `no answer within ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -9,6 +9,7 @@ import {
   startRedelivery,
 } from '../operations/redelivery.js';
 import { HttpError } from './http-error.js';
+import { httpStatusOf } from './error-status.js';
 import type { Route, RouteContext, RouteResult } from './routes.js';
 
 /**
@@ -124,7 +125,7 @@ async function answer(run: RedeliveryRun, customer: string, wait: boolean, extra
 }
 
 function asHttp(e: unknown): never {
-  if (e instanceof RedeliveryError) throw new HttpError(e.status, e.message);
+  if (e instanceof RedeliveryError) throw new HttpError(httpStatusOf(e) ?? 500, e.message);
   throw e;
 }
 

@@ -28,6 +28,7 @@ import type { PluginRegistry } from '../plugins/registry.js';
 import type { Herder } from '../worker/herder-types.js';
 import { buildTaskTransforms } from '../worker/task-transforms.js';
 import { HttpError } from './http-error.js';
+import { httpStatusOf } from './error-status.js';
 import type { Route, RouteContext } from './routes.js';
 
 /**
@@ -287,7 +288,7 @@ async function reconcileRoute({ herder, registry, params, body, operations, prin
 
 /** The re-delivery driver's typed refusals (404 no connector, 400 none re-deliverable) in the REST error shape. */
 function httpOf(e: unknown): unknown {
-  return e instanceof RedeliveryError ? new HttpError(e.status, e.message) : e;
+  return e instanceof RedeliveryError ? new HttpError(httpStatusOf(e) ?? 500, e.message) : e;
 }
 
 export const reconcileRoutes: Route[] = [

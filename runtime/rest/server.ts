@@ -16,6 +16,7 @@ import { scrubSecrets } from '../api/index.js';
 import type { OpsServices } from './ops.js';
 import type { OperationsLog } from '../operations/audit-log.js';
 import { requestPrincipal } from './principal.js';
+import { httpStatusOf } from './error-status.js';
 
 export interface RestServerOptions {
   herder: Herder;
@@ -69,6 +70,7 @@ export class RestServer {
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => this.clientError(e, socket));
     // Node hands CONNECT to a 'connect' listener and, without one, drops the connection unanswered.
     server.on('connect', (_req: IncomingMessage, socket: Socket) =>
+      // Never shown: a stand-in parser error for clientError(), which answers by its code.
       this.clientError(Object.assign(new Error('CONNECT'), { code: 'HPE_INVALID_METHOD' }), socket),
     );
     await new Promise<void>((resolve, reject) => {
@@ -276,13 +278,12 @@ function clientErrorReason(e: NodeJS.ErrnoException): string {
 }
 
 function toErrorBody(e: unknown): { status: number; message: string } {
+  // The edge's own answers (HttpError: body size, media type, a route's input checks) carry their status.
   const status = (e as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 600) {
     return { status, message: (e as Error).message };
   }
-  const code = (e as { code?: unknown }).code;
-  if (code === 'ERPSTREAM_CONFIG' || code === 'ERPSTREAM_PLUGIN_NOT_FOUND') {
-    return { status: 400, message: (e as Error).message };
-  }
+  const mapped = httpStatusOf(e);
+  if (mapped !== undefined) return { status: mapped, message: (e as Error).message };
   return { status: 500, message: e instanceof Error ? e.message : String(e) };
 }

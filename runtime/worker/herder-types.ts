@@ -1,21 +1,13 @@
-import type { ConfigInfos, KafkaAccess } from '../api/index.js';
+import { type ConfigInfos, InvalidRequestError, type KafkaAccess, NotFoundError } from '../api/index.js';
 import { describeWaiting, type WaitingStatus } from '../errors/outage.js';
 import type { State } from './stores.js';
 
-/** An error with the HTTP status Connect answers for it (NotFound 404, AlreadyExists 409, BadRequest 400…). */
-export class HerderError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HerderError';
-  }
-}
-
-export const notFound = (message: string) => new HerderError(404, message);
-export const badRequest = (message: string) => new HerderError(400, message);
-export const conflict = (message: string) => new HerderError(409, message);
+/*
+ * The herders raise the domain errors of runtime/api/errors.ts (not found, already exists, rebalance in progress…)
+ * and never choose an HTTP status: runtime/rest/error-status.ts maps their codes, as Connect's exception mapper.
+ */
+export const notFound = (message: string) => new NotFoundError(message);
+export const badRequest = (message: string) => new InvalidRequestError(message);
 
 export type ConnectorType = 'source' | 'sink' | 'unknown';
 

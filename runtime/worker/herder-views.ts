@@ -1,4 +1,14 @@
-import { type ConfigInfos, Password, type SecretTest, redactConfig, secretTest, shownValue } from '../api/index.js';
+import {
+  AlreadyExistsError,
+  type ConfigInfos,
+  FeatureDisabledError,
+  Password,
+  type SecretTest,
+  redactConfig,
+  secretTest,
+  shownValue,
+} from '../api/index.js';
+import { configErrorsMessage } from './connector-config.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
@@ -7,10 +17,71 @@ import {
   type ConnectorType,
   type TaskInfo,
   type TaskStateEntry,
+  type ConnectorOffsets,
+  type InitialState,
+  badRequest,
   notFound,
   taskStateEntry,
 } from './herder-types.js';
-import type { StatusStore, StoredConnector } from './stores.js';
+
+interface TopicTracking {
+  enable: boolean;
+  allowReset: boolean;
+}
+
+/** Connect's refusal to change offsets of a connector that is not STOPPED (both herders answer it). */
+export const OFFSETS_NOT_STOPPED = (name: string) =>
+  `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`;
+
+/** The target state a create or update asks for (`initial_state`, KIP-980); undefined keeps the current one. */
+export function requestedTargetState(initialState: InitialState | undefined): TargetState | undefined {
+  return initialState === 'PAUSED'
+    ? 'PAUSED'
+    : initialState === 'STOPPED'
+      ? 'STOPPED'
+      : initialState === 'RUNNING'
+        ? 'STARTED'
+        : undefined;
+}
+
+/** PATCH /connectors/{name}/config: null removes a key, anything else sets it. */
+export function patchedConfig(
+  config: Record<string, string>,
+  patch: Record<string, string | null>,
+): Record<string, string> {
+  const merged: Record<string, string> = { ...config };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
+}
+
+/** GET /connectors/{name}/offsets in Connect's shape, from a source's stored offsets or a sink's group offsets. */
+export function offsetsView(
+  source: readonly OffsetEntry[] | null,
+  group: ReadonlyArray<{ topic: string; partition: number; offset: bigint | number | string }> = [],
+): ConnectorOffsets {
+  if (source) {
+    return {
+      offsets: source.map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null })),
+    };
+  }
+  return {
+    offsets: group.map((g) => ({
+      partition: { kafka_topic: g.topic, kafka_partition: g.partition },
+      offset: { kafka_offset: Number(g.offset) },
+    })),
+  };
+}
+
+/** The sink connector's consumer group (Connect's default `connect-<name>`). */
+export function sinkGroupOf(name: string, config: Record<string, string>): string {
+  return sinkConsumerGroupId(name, config);
+}
+
+import { sinkConsumerGroupId } from './connector-settings.js';
+import type { OffsetEntry, StatusStore, StoredConnector, TargetState } from './stores.js';
 import { resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
 import type { Worker } from './worker.js';
 
@@ -50,6 +121,37 @@ export class HerderViews {
       if (v === Password.HIDDEN && previous[k] !== undefined) config[k] = previous[k]!;
     }
     return config;
+  }
+
+  /**
+   * The config a create or update stores: refused when the connector exists and may not be replaced, hidden
+   * passwords restored from the stored config, validated (the errors named, as Connect's 400).
+   */
+  async acceptedConfig(
+    name: string,
+    config: Record<string, string>,
+    existing: StoredConnector | undefined,
+    allowReplace: boolean,
+  ): Promise<Record<string, string>> {
+    if (existing && !allowReplace) throw new AlreadyExistsError(`Connector ${name} already exists`);
+    const full = this.restoreHidden({ ...config }, existing?.config);
+    const infos = await this.validate(full);
+    if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
+    return full;
+  }
+
+  /** GET /connectors/{name}/topics (KIP-558), when topic.tracking.enable allows it. */
+  topics(name: string, tracking: TopicTracking): string[] {
+    if (!tracking.enable) throw new FeatureDisabledError('Topic tracking is disabled.');
+    return this.o.statusStore.topics(name);
+  }
+
+  /** PUT /connectors/{name}/topics/reset, when topic.tracking.allow.reset allows it. */
+  resetTopics(name: string, tracking: TopicTracking): void {
+    if (!tracking.enable) throw new FeatureDisabledError('Topic tracking is disabled.');
+    if (!tracking.allowReset) throw new FeatureDisabledError('Topic tracking reset is disabled.');
+    this.stored(name);
+    this.o.statusStore.resetTopics(name);
   }
 
   stored(name: string, message = `Connector ${name} not found`): StoredConnector {

@@ -13,33 +13,14 @@ import {
   type KafkaLogSink,
   RecordProducer,
 } from '../kafka/index.js';
+import type { Ack, OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
 
 /**
  * The narrow slice of Kafka the worker's tasks use. Tasks code against these ports; the real
  * implementation sits on runtime/kafka, and unit tests use an in-memory one.
  */
-export type RawHeaders = Array<[string, Buffer | null]>;
-
-export interface OutRecord {
-  topic: string;
-  partition: number | null;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RawHeaders;
-  timestamp: number | null;
-}
-
-export interface Ack {
-  topic: string;
-  partition: number;
-  offset: bigint;
-}
-
-export interface ProducerPort {
-  /** Resolves once Kafka acknowledged every record, with their coordinates in the same order. */
-  send(records: readonly OutRecord[]): Promise<Ack[]>;
-  close(): Promise<void>;
-}
+// The producer side lives in runtime/kafka so error reporting (DLQ) can use it without importing the worker.
+export type { Ack, OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
 
 export interface InRecord {
   topic: string;
@@ -312,6 +293,7 @@ export class KafkaJsPort implements KafkaPort {
         return txn !== null;
       },
       async begin() {
+        // Invariant: the worker opens one transaction at a time per producer.
         if (txn) throw new Error(`Transaction ${transactionalId} is already open`);
         try {
           txn = await producer.transaction();
@@ -320,6 +302,7 @@ export class KafkaJsPort implements KafkaPort {
         }
       },
       async send(records) {
+        // Invariant: commit/abort only follow begin().
         if (!txn) throw new Error(`No open transaction for ${transactionalId}`);
         try {
           return await sendWithAcks(txn, records, compression);

@@ -309,6 +309,7 @@ export class WorkerSinkTask {
     const { d } = this;
     // A batch fetched before a pause still goes through (consumer.pause stops the next fetch): blocking
     // here would stop heartbeats and cost a rebalance.
+    // Invariant: the task already failed with its own error; this only stops the batch (the consumer drops it).
     if (this.failed) throw new Error('task failed');
     // Fetched while stopping: left uncommitted for whoever consumes next.
     if (this.stopping) return;

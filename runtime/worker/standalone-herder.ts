@@ -1,8 +1,14 @@
 import { type ConfigInfos, type Logger, type SourcePartition } from '../api/index.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
-import { HerderViews } from './herder-views.js';
+import {
+  HerderViews,
+  OFFSETS_NOT_STOPPED,
+  offsetsView,
+  patchedConfig,
+  requestedTargetState,
+  sinkGroupOf,
+} from './herder-views.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { configErrorsMessage } from './connector-config.js';
 import {
   type ConnectorInfo,
   type ConnectorOffsets,
@@ -13,7 +19,6 @@ import {
   type InitialState,
   type TaskInfo,
   type TaskStateEntry,
-  HerderError,
   badRequest,
   notFound,
 } from './herder-types.js';
@@ -28,7 +33,6 @@ import {
   canonicalJson,
 } from './stores.js';
 import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
-import { sinkConsumerGroupId } from './connector-settings.js';
 import { generateTaskConfigs } from './task-generation.js';
 import type { Worker } from './worker.js';
 
@@ -60,9 +64,6 @@ function traceOf(error: unknown): string {
   }
   return String(error);
 }
-
-const OFFSETS_NOT_STOPPED = (name: string) =>
-  `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`;
 
 /**
  * Standalone mode: one worker owns every connector. Configs and target states persist in a ConfigStore
@@ -234,18 +235,8 @@ export class StandaloneHerder implements Herder {
   ): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.serial(name, async () => {
       const existing = this.state.get(name);
-      if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
-      const full = this.views.restoreHidden({ ...config }, existing?.config);
-      const infos = await this.views.validate(full);
-      if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
-      const target: TargetState | undefined =
-        options.initialState === 'PAUSED'
-          ? 'PAUSED'
-          : options.initialState === 'STOPPED'
-            ? 'STOPPED'
-            : options.initialState === 'RUNNING'
-              ? 'STARTED'
-              : undefined;
+      const full = await this.views.acceptedConfig(name, config, existing, options.allowReplace);
+      const target = requestedTargetState(options.initialState);
       await this.o.configStore.putConnector(name, full, target ?? existing?.targetState ?? 'STARTED');
       const stored: StoredConnector = {
         config: full,
@@ -265,12 +256,7 @@ export class StandaloneHerder implements Herder {
   }
 
   async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
-    const existing = this.stored(name);
-    const merged: Record<string, string> = { ...existing.config };
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete merged[k];
-      else merged[k] = v;
-    }
+    const merged = patchedConfig(this.stored(name).config, patch);
     return (await this.putConnectorConfig(name, merged, { allowReplace: true })).info;
   }
 
@@ -468,15 +454,11 @@ export class StandaloneHerder implements Herder {
   }
 
   connectorTopics(name: string): string[] {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
-    return this.o.statusStore.topics(name);
+    return this.views.topics(name, this.o.topicTracking);
   }
 
   resetConnectorTopics(name: string): void {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
-    if (!this.o.topicTracking.allowReset) throw new HerderError(403, 'Topic tracking reset is disabled.');
-    this.stored(name);
-    this.o.statusStore.resetTopics(name);
+    this.views.resetTopics(name, this.o.topicTracking);
   }
 
   private pluginOf(name: string): ConnectorPlugin {
@@ -485,23 +467,12 @@ export class StandaloneHerder implements Herder {
 
   async connectorOffsets(name: string): Promise<ConnectorOffsets> {
     const plugin = this.pluginOf(name);
-    if (plugin.type === 'source') {
-      const entries = await this.o.offsetStore.list(name);
-      return {
-        offsets: entries.map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null })),
-      };
-    }
-    const group = await this.o.kafka.groupOffsets(this.sinkGroup(name));
-    return {
-      offsets: group.map((g) => ({
-        partition: { kafka_topic: g.topic, kafka_partition: g.partition },
-        offset: { kafka_offset: Number(g.offset) },
-      })),
-    };
+    if (plugin.type === 'source') return offsetsView(await this.o.offsetStore.list(name));
+    return offsetsView(null, await this.o.kafka.groupOffsets(this.sinkGroup(name)));
   }
 
   private sinkGroup(name: string): string {
-    return sinkConsumerGroupId(name, this.stored(name).config);
+    return sinkGroupOf(name, this.stored(name).config);
   }
 
   private checkStopped(name: string): StoredConnector {

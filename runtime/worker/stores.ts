@@ -1,6 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceOffset, SourcePartition } from '../api/index.js';
+import { canonicalJson, ErpStreamError, type SourceOffset, type SourcePartition } from '../api/index.js';
+
+// Worker callers keep importing it from here; it lives in the API so runtime/errors needs no worker import.
+export { canonicalJson };
 
 /**
  * Where the herder keeps state. Standalone mode uses the file/memory implementations below; a
@@ -61,25 +64,6 @@ export interface StatusStore {
   resetTopics(connector: string): void;
 }
 
-/**
- * Canonical JSON: object keys sorted, no whitespace. Offsets are looked up by their serialized key, so
- * the same partition must always serialize to the same bytes (Connect's `["<connector>",{partition}]`).
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function offsetKey(connector: string, partition: SourcePartition): string {
   return canonicalJson([connector, partition]);
 }
@@ -103,7 +87,10 @@ async function readJsonFile<T>(file: string, empty: T): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`State file ${file} is not valid JSON (${(e as Error).message}); fix or move it away`);
+    throw new ErpStreamError(
+      'ERPSTREAM_STATE_FILE',
+      `State file ${file} is not valid JSON (${(e as Error).message}); fix or move it away`,
+    );
   }
 }
 

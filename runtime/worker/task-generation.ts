@@ -1,3 +1,4 @@
+import { ErpStreamError } from '../api/index.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
 import { TASKS_MAX_CONFIG, TASKS_MAX_ENFORCE_CONFIG } from './connector-config.js';
 import { taskLimits } from './connector-settings.js';
@@ -21,7 +22,8 @@ export async function generateTaskConfigs(
   const { tasksMax: maxTasks, enforce } = taskLimits(resolved);
   const configs = await worker.taskConfigs(name, rawConfig, maxTasks);
   if (configs.length > maxTasks && enforce) {
-    throw new Error(
+    throw new ErpStreamError(
+      'ERPSTREAM_TOO_MANY_TASKS',
       `The connector ${name} has generated ${configs.length} tasks, which is greater than ${maxTasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is no longer permitted (unless the tasks.max.enforce property is set to false)`,
     );
   }

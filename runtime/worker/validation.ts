@@ -1,5 +1,6 @@
 import {
   ERPSTREAM_VERSION,
+  ErpStreamError,
   type ConfigDef,
   Password,
   type ConfigInfo,
@@ -25,7 +26,7 @@ import {
   frameworkConfigDef,
   sinkTopicChecks,
 } from './connector-config.js';
-import { HerderError, badRequest } from './herder-types.js';
+import { badRequest } from './herder-types.js';
 import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
 
 export type ConnectorPlugin = SourceConnectorPlugin | SinkConnectorPlugin;
@@ -36,8 +37,8 @@ export function resolveConnectorPlugin(registry: PluginRegistry, className: stri
   const found = registry.find('source', name) ?? registry.find('sink', name) ?? findWithoutSuffix(registry, name);
   if (found) return found;
   const available = [...registry.list('source'), ...registry.list('sink')].map((p) => p.className).sort();
-  throw new HerderError(
-    500,
+  throw new ErpStreamError(
+    'ERPSTREAM_CONNECTOR_CLASS_UNKNOWN',
     `Failed to find any class that implements Connector and which name matches ${name}, available connectors are: ${available.join(', ')}`,
   );
 }

@@ -447,6 +447,7 @@ export class Worker {
   ): Promise<SourceTaskDeps['transactions']> {
     const eos = this.o.exactlyOnce;
     if (!eos) return undefined;
+    // Invariant: exactly-once is only enabled with a port that has one (checked at start-up).
     if (!this.o.kafka.transactionalProducer) throw new Error('This Kafka port has no transactional producer');
     const boundary = settings.transactionBoundary;
     const key = `${connector}-${taskId}`;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { builtinRegistry } from '../../bundle/builtin.js';
 import type { PluginRegistry } from '../../runtime/plugins/registry.js';
 import { parseWorkerConfig } from '../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../runtime/worker/standalone.js';
+import { type RunningWorker, startStandaloneWorker } from '../../runtime/launch/standalone.js';
 import { requireEnv } from './env.js';
 
 /** Converter settings the tests use most. */

@@ -92,6 +92,7 @@ export function configuredTransform(
       apply = build(config.parse(props), side, props);
     },
     apply(record: ConnectRecord) {
+      // Invariant: the runtime configures every transformation before it applies it.
       if (apply === undefined) throw new Error('Transformation used before configure()');
       return apply(record);
     },

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createErpSchema } from './schema.js';
+import { CliError, ExitCode } from '../../errors.js';
 
 /**
  * Where the demo's ERP lives: a database of its own on a PostgreSQL server (`--pg-url`, or PG_URL from the
@@ -33,7 +34,8 @@ const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Creates database `name` (dropping an earlier demo database of that name) and seeds the ERP in it. */
 export async function createErpDatabase(serverUrl: string, name = 'erpstream_demo'): Promise<ErpDatabase> {
-  if (!DB_NAME.test(name)) throw new Error(`Invalid demo database name "${name}": use a-z, 0-9 and _`);
+  if (!DB_NAME.test(name))
+    throw new CliError(`Invalid demo database name "${name}": use a-z, 0-9 and _`, { exitCode: ExitCode.FAILURE });
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {

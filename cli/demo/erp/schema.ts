@@ -1,4 +1,5 @@
-import { type TriggerSpec, changeTableDdl, changeTriggersDdl } from '../../../connectors/erp-source/setup-sql.js';
+import { type TriggerSpec, changeTableDdl, changeTriggersDdl } from '../../../connectors/erp-source/public.js';
+import { CliError, ExitCode } from '../../errors.js';
 
 /**
  * The demo's small logistics ERP, as an ERP vendor would have built it: CRM-style column names
@@ -136,8 +137,9 @@ export async function createErpSchema(db: Queryable, options: { replace?: boolea
   const exists = await db.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [ERP_SCHEMA]);
   if (exists.rows.length > 0) {
     if (!options.replace) {
-      throw new Error(
+      throw new CliError(
         `The database already has a schema "${ERP_SCHEMA}"; the demo seeds a fresh ERP. Use another database, or drop it (replace).`,
+        { exitCode: ExitCode.FAILURE },
       );
     }
     await db.query(`DROP SCHEMA ${ERP_SCHEMA} CASCADE`);

@@ -233,6 +233,7 @@ export class MysqlDialect implements Dialect {
   }
 
   private changeTable(): { settings: ChangeTableSettings; id: TableId } {
+    // Invariant: the task prepares the change table before its first read.
     if (!this.ct) throw new Error('prepareChangeTable() must run before reading changes');
     return this.ct;
   }

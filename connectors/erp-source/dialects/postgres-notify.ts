@@ -68,6 +68,7 @@ export class PgCommitListener {
         // pg never settles connect() when end() is called while connecting (a stop at that moment): 'end' does.
         const connecting = client.connect().then(() => true);
         connecting.catch(() => {});
+        // Caught below: a lost connection is logged as the listener's state and retried, it never reaches a task.
         if (!(await Promise.race([connecting, lost.then(() => false)]))) throw new Error(error);
         if (this.closed) break;
         client.on('notification', (n) => {

@@ -235,6 +235,7 @@ export class PostgresDialect implements Dialect {
   }
 
   private changeTable(): { settings: ChangeTableSettings; id: TableId; kind: 'xid' | 'gaps' } {
+    // Invariant: the task prepares the change table before its first read.
     if (!this.ct) throw new Error('prepareChangeTable() must run before reading changes');
     return this.ct;
   }

@@ -197,6 +197,7 @@ export class SqlServerDialect implements Dialect {
   }
 
   private changeTable(): { settings: ChangeTableSettings; id: TableId; kind: 'rv' | 'gaps' | 'ct' } {
+    // Invariant: the task prepares the change table before its first read.
     if (!this.ct) throw new Error('prepareChangeTable() must run before reading changes');
     return this.ct;
   }

@@ -1,5 +1,14 @@
-import type { ShapedRecord } from '../shaping.js';
+import type { Headers } from '../../../runtime/api/index.js';
 import type { Row } from '../sql/client.js';
+
+/** A delivery after the delivery chain: what the destination writes instead of the looked-up row. */
+export interface ShapedRecord {
+  readonly key: unknown;
+  readonly value: unknown;
+  readonly headers: Headers;
+  /** jdbc only: the value as column → value (the chain's field names become the columns written). */
+  readonly row?: Row;
+}
 
 export interface Delivery {
   readonly entityId: string;

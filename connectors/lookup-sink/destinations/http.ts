@@ -1,22 +1,13 @@
 import { DataError, RetriableError, sleep } from '../../../runtime/api/index.js';
 import { exactJson } from '../json.js';
 import type { Row } from '../sql/client.js';
-import { type TextTemplate, renderTemplate } from '../template.js';
+import { renderTemplate } from '../template.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import type { HttpSettings } from '../config.js';
 import type { Delivery, Destination, Rejection, Removal } from './destination.js';
 
-export interface HttpSettings {
-  url: TextTemplate;
-  headers: Readonly<Record<string, string>>;
-  timeoutMs: number;
-  maxAttempts: number;
-  retryInitialMs: number;
-  retryMaxMs: number;
-  breakerFailures: number;
-  breakerResetMs: number;
-  deleteMethod: 'DELETE' | 'POST';
-  maxInFlight: number;
-}
+// Settings types live in config.ts (it imports no destination): re-exported for the destination's callers.
+export type { HttpSettings };
 
 /** An HTTP answer that retrying may fix: 408, 429, 5xx; also timeouts and connection errors. */
 function retriableStatus(status: number): boolean {

@@ -10,9 +10,9 @@ import type { Row } from '../sql/client.js';
 import { type TextTemplate, renderTemplate } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal } from './destination.js';
 
-export const VERSION_HEADER = 'erpstream.version';
-export const ENTITY_HEADER = 'erpstream.entity';
-export const ID_HEADER = 'erpstream.id';
+// The delivery headers live in record-fields.ts (shaping sets them, this destination and reconcile read them).
+import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from '../record-fields.js';
+export { ENTITY_HEADER, ID_HEADER, VERSION_HEADER };
 
 /**
  * Delivers rows as JSON to a topic per customer/domain (from a template), keyed by entity id, with the version

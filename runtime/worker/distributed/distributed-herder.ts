@@ -1,8 +1,20 @@
-import type { ConfigInfos, Logger } from '../../api/index.js';
+import {
+  type ConfigInfos,
+  LeaderRefusedError,
+  type Logger,
+  NotSupportedError,
+  RebalanceInProgressError,
+} from '../../api/index.js';
 import type { ConfigTransformer } from '../../config-providers/index.js';
-import { HerderViews } from '../herder-views.js';
+import {
+  HerderViews,
+  OFFSETS_NOT_STOPPED,
+  offsetsView,
+  patchedConfig,
+  requestedTargetState,
+  sinkGroupOf,
+} from '../herder-views.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
-import { configErrorsMessage } from '../connector-config.js';
 import {
   type ConnectorInfo,
   type ConnectorOffsets,
@@ -13,13 +25,11 @@ import {
   type InitialState,
   type TaskInfo,
   type TaskStateEntry,
-  HerderError,
   badRequest,
   notFound,
 } from '../herder-types.js';
 import type { KafkaPort } from '../kafka-port.js';
-import { type State, type StoredConnector, type TargetState, canonicalJson } from '../stores.js';
-import { sinkConsumerGroupId } from '../connector-settings.js';
+import { type State, type StoredConnector, canonicalJson } from '../stores.js';
 import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
 import { type GroupView, type JoiningMember, type WorkUnit, assignWork, rebalance, unitKey } from './assignor.js';
@@ -29,9 +39,6 @@ import type { KafkaStatusStore } from './kafka-status-store.js';
 
 /** Connect's answer to a write while the group rebalances (or before this worker joined it). */
 export const REBALANCE_MESSAGE = 'Cannot complete request because of a conflicting operation (e.g. worker rebalance)';
-
-const OFFSETS_NOT_STOPPED = (name: string) =>
-  `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`;
 
 export interface DistributedHerderOptions {
   workerId: string;
@@ -425,7 +432,7 @@ export class DistributedHerder implements Herder {
     fromResponse: (status: number, body: unknown) => T,
   ): Promise<T> {
     const view = this.view;
-    if (!view || this.rebalancing) throw new HerderError(409, REBALANCE_MESSAGE);
+    if (!view || this.rebalancing) throw new RebalanceInProgressError(REBALANCE_MESSAGE);
     if (view.leader.workerId === this.workerId) return op();
     const { status, body } = await this.forward(view.leader.url, request);
     return fromResponse(status, body);
@@ -449,13 +456,13 @@ export class DistributedHerder implements Herder {
     } catch (e) {
       // The leader just died: the group will rebalance; the client should retry, as with Connect's 409.
       this.o.logger.warn(`Forwarding ${request.method} ${request.path} to ${baseUrl} failed`, { error: e });
-      throw new HerderError(409, REBALANCE_MESSAGE);
+      throw new RebalanceInProgressError(REBALANCE_MESSAGE);
     }
     const text = await res.text();
     const body: unknown = text === '' ? null : JSON.parse(text);
     if (res.status >= 400) {
       const message = (body as { message?: string } | null)?.message ?? `HTTP ${res.status}`;
-      throw new HerderError(res.status, message);
+      throw new LeaderRefusedError(res.status, message);
     }
     return { status: res.status, body };
   }
@@ -538,18 +545,8 @@ export class DistributedHerder implements Herder {
       async () => {
         await this.o.configStore.readToEnd();
         const existing = this.o.configStore.get(name);
-        if (existing && !options.allowReplace) throw new HerderError(409, `Connector ${name} already exists`);
-        const full = this.views.restoreHidden({ ...config }, existing?.config);
-        const infos = await this.views.validate(full);
-        if (infos.error_count > 0) throw badRequest(configErrorsMessage(infos));
-        const target: TargetState | undefined =
-          options.initialState === 'PAUSED'
-            ? 'PAUSED'
-            : options.initialState === 'STOPPED'
-              ? 'STOPPED'
-              : options.initialState === 'RUNNING'
-                ? 'STARTED'
-                : undefined;
+        const full = await this.views.acceptedConfig(name, config, existing, options.allowReplace);
+        const target = requestedTargetState(options.initialState);
         const info: ConnectorInfo = {
           name,
           config: this.redact(full),
@@ -567,11 +564,7 @@ export class DistributedHerder implements Herder {
   async patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
     return this.onLeader(
       async () => {
-        const merged: Record<string, string> = { ...this.stored(name).config };
-        for (const [k, v] of Object.entries(patch)) {
-          if (v === null) delete merged[k];
-          else merged[k] = v;
-        }
+        const merged = patchedConfig(this.stored(name).config, patch);
         return (await this.putConnectorConfig(name, merged, { allowReplace: true })).info;
       },
       { method: 'PATCH', path: DistributedHerder.path(name, '/config'), body: patch },
@@ -636,7 +629,7 @@ export class DistributedHerder implements Herder {
     const s = this.o.configStore.get(name);
     if (!s) throw notFound(`Unknown connector: ${name}`);
     if (task < 0 || task >= s.taskConfigs.length) throw notFound(`Unknown task: ${name}-${task}`);
-    if (!this.view || this.rebalancing) throw new HerderError(409, REBALANCE_MESSAGE);
+    if (!this.view || this.rebalancing) throw new RebalanceInProgressError(REBALANCE_MESSAGE);
     const owner = this.ownerOf(name, task);
     const self = this.view.members.find((m) => m.workerId === this.workerId)?.url;
     if (owner && owner !== self) {
@@ -677,40 +670,24 @@ export class DistributedHerder implements Herder {
   }
 
   connectorTopics(name: string): string[] {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
-    return this.o.statusStore.topics(name);
+    return this.views.topics(name, this.o.topicTracking);
   }
 
   resetConnectorTopics(name: string): void {
-    if (!this.o.topicTracking.enable) throw new HerderError(403, 'Topic tracking is disabled.');
-    if (!this.o.topicTracking.allowReset) throw new HerderError(403, 'Topic tracking reset is disabled.');
-    this.stored(name);
-    this.o.statusStore.resetTopics(name);
+    this.views.resetTopics(name, this.o.topicTracking);
   }
 
   async connectorOffsets(name: string): Promise<ConnectorOffsets> {
     const s = this.stored(name);
-    if (this.typeOf(s.config) === 'source') {
-      const entries = await this.o.offsetStore.list(name);
-      return {
-        offsets: entries.map((e) => ({ partition: { ...e.partition }, offset: e.offset ? { ...e.offset } : null })),
-      };
-    }
-    const group = await this.o.kafka.groupOffsets(sinkConsumerGroupId(name, s.config));
-    return {
-      offsets: group.map((g) => ({
-        partition: { kafka_topic: g.topic, kafka_partition: g.partition },
-        offset: { kafka_offset: Number(g.offset) },
-      })),
-    };
+    if (this.typeOf(s.config) === 'source') return offsetsView(await this.o.offsetStore.list(name));
+    return offsetsView(null, await this.o.kafka.groupOffsets(sinkGroupOf(name, s.config)));
   }
 
   private checkSourceStopped(name: string): void {
     const s = this.stored(name);
     if (s.targetState !== 'STOPPED' || s.taskConfigs.length > 0) throw badRequest(OFFSETS_NOT_STOPPED(name));
     if (this.typeOf(s.config) !== 'source') {
-      throw new HerderError(
-        501,
+      throw new NotSupportedError(
         'Altering or resetting sink connector offsets is not supported in distributed mode yet',
       );
     }

@@ -137,6 +137,7 @@ export class KafkaConfigStore implements ConfigStore {
   }
 
   private get topicLog(): KafkaBasedLog {
+    // Invariant: the worker attaches the store before it starts the herder.
     if (!this.log) throw new Error('The config store is not attached to its topic');
     return this.log;
   }

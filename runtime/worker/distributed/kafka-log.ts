@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../../api/index.js';
+import { ConfigError, ErpStreamError } from '../../api/index.js';
 import {
   type Admin,
   type Consumer,
@@ -190,7 +190,10 @@ export class KafkaBasedLog {
     while (!caughtUp()) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`Timed out after ${timeoutMs} ms reading topic ${this.topic} to its end`);
+        throw new ErpStreamError(
+          'ERPSTREAM_TIMEOUT',
+          `Timed out after ${timeoutMs} ms reading topic ${this.topic} to its end`,
+        );
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 200));
@@ -204,6 +207,7 @@ export class KafkaBasedLog {
 
   /** Writes records (in order) and waits for the broker's acknowledgement. */
   async send(records: Array<{ key: string; value: Buffer | string | null }>): Promise<void> {
+    // Invariant: writers start the log first.
     if (!this.producer) throw new Error(`The log for ${this.topic} is not started`);
     if (records.length === 0) return;
     await this.producer.send({ topic: this.topic, acks: -1, messages: records });

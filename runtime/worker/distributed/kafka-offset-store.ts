@@ -49,6 +49,7 @@ export class KafkaOffsetStore implements OffsetStore {
   }
 
   private get topicLog(): KafkaBasedLog {
+    // Invariant: the worker attaches the store before it starts the herder.
     if (!this.log) throw new Error('The offset store is not attached to its topic');
     return this.log;
   }

@@ -7,12 +7,12 @@ import { erpConnectionValues, withFileReferences, writeErpConnectionFile } from 
 import { DeliveryCollector, type SinkTarget, namespaceConnectors, sinkTargets } from '../../../cli/demo/topics.js';
 import { ConnectClient } from '../../../cli/connect/client.js';
 import { clusterConfigs, clusterConnectors, executePlan } from '../../../cli/integrations/cluster.js';
-import { loadDocuments } from '../../../cli/integrations/documents.js';
-import { type GeneratedConnector, expandDocuments } from '../../../cli/integrations/expand.js';
+import { loadDocuments } from '../../../integrations/documents.js';
+import { type GeneratedConnector, expandDocuments } from '../../../integrations/expand.js';
 import { computePlan } from '../../../cli/integrations/plan.js';
 import { type Admin, type Kafka, createKafka, ensureTopics } from '../../../runtime/kafka/index.js';
 import { parseWorkerConfig } from '../../../runtime/worker/config.js';
-import { type RunningWorker, startStandaloneWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker, startStandaloneWorker } from '../../../runtime/launch/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 
 /**

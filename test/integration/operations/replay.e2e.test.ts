@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
-import type { RunningWorker } from '../../../runtime/worker/standalone.js';
+import type { RunningWorker } from '../../../runtime/launch/standalone.js';
 import { runIntegrationsCli } from '../../unit/cli/integrations/run-cli.js';
 import { eventually } from '../connectors/lookup-sink/harness.js';
 import { requireEnv, uniqueSuffix } from '../env.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../runtime/launch/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { KNOWN_DIFFERENCES, type StepResult, differences, runConformance } from './conformance.js';
 import { startTestWorker } from '../test-worker.js';

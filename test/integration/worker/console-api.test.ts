@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDRIVE_HEADERS } from '../../../runtime/errors/redrive.js';
 import { KafkaPluginAccess, createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
-import type { RunningWorker } from '../../../runtime/worker/standalone.js';
+import type { RunningWorker } from '../../../runtime/launch/standalone.js';
 import { runCliProcess } from '../../unit/cli/cli-process.js';
 import { eventually } from '../connectors/lookup-sink/harness.js';
 import { requireEnv, uniqueSuffix } from '../env.js';

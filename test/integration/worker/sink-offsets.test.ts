@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
-import { type RunningWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../runtime/launch/standalone.js';
 import { holding, testRegistry } from '../../unit/runtime/worker/test-plugins.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { waitFor } from './distributed/cluster.js';

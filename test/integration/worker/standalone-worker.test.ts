@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
 import { DLQ_HEADERS } from '../../../runtime/errors/dlq.js';
-import { type RunningWorker } from '../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../runtime/launch/standalone.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
 import { waitFor } from '../../support/worker.js';

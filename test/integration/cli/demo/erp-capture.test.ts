@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { expandDocuments } from '../../../../cli/integrations/expand.js';
+import { loadDocuments } from '../../../../integrations/documents.js';
+import { expandDocuments } from '../../../../integrations/expand.js';
 import { type ErpDatabase, createErpDatabase } from '../../../../cli/demo/erp/database.js';
 import { CAPTURED_TABLES } from '../../../../cli/demo/erp/schema.js';
 import { type Ledger, runSimulator } from '../../../../cli/demo/erp/simulator.js';

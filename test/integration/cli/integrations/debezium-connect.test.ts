@@ -5,11 +5,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectClient } from '../../../../cli/connect/client.js';
 import { clusterConfigs, clusterConnectors, executePlan } from '../../../../cli/integrations/cluster.js';
-import { slotName } from '../../../../cli/integrations/debezium.js';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { type Expansion, expandDocuments } from '../../../../cli/integrations/expand.js';
+import { slotName } from '../../../../integrations/debezium.js';
+import { loadDocuments } from '../../../../integrations/documents.js';
+import { type Expansion, expandDocuments } from '../../../../integrations/expand.js';
 import { DEFAULT_CLUSTER, computeClusterPlans } from '../../../../cli/integrations/targets.js';
-import { validateExpansion } from '../../../../cli/integrations/validate.js';
+import { validateExpansion } from '../../../../integrations/validate.js';
 import { createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv } from '../../env.js';
 

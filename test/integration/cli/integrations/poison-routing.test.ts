@@ -1,12 +1,12 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { expandDocuments } from '../../../../cli/integrations/expand.js';
-import { validateExpansion } from '../../../../cli/integrations/validate.js';
+import { loadDocuments } from '../../../../integrations/documents.js';
+import { expandDocuments } from '../../../../integrations/expand.js';
+import { validateExpansion } from '../../../../integrations/validate.js';
 import { DLQ_HEADERS } from '../../../../runtime/errors/dlq.js';
 import { createKafka, createProducer, ensureTopics } from '../../../../runtime/kafka/index.js';
-import { type RunningWorker } from '../../../../runtime/worker/standalone.js';
+import { type RunningWorker } from '../../../../runtime/launch/standalone.js';
 import { writeTree } from '../../../unit/cli/integrations/write-files.js';
 import { eventually } from '../../connectors/lookup-sink/harness.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';

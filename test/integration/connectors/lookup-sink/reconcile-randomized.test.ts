@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../../../runtime/api/reconcile.js';
 import { KafkaPluginAccess, createKafka, createProducer, ensureTopics } from '../../../../runtime/kafka/index.js';
-import type { RunningWorker } from '../../../../runtime/worker/standalone.js';
+import type { RunningWorker } from '../../../../runtime/launch/standalone.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { SCHEMALESS_JSON, startTestWorker } from '../../test-worker.js';
 import { eventually } from './harness.js';

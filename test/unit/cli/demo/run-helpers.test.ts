@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { GeneratedConnector } from '../../../../cli/integrations/expand.js';
+import type { GeneratedConnector } from '../../../../integrations/expand.js';
 import { ProgressLine, RateMeter, formatDemoProgress } from '../../../../cli/demo/progress.js';
 import { demoWorkerProps, parseDuration } from '../../../../cli/demo/run.js';
 import { loadWorkerConfig } from '../../../../runtime/worker/config.js';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expandDocuments } from '../../../../cli/integrations/expand.js';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
+import { expandDocuments } from '../../../../integrations/expand.js';
+import { loadDocuments } from '../../../../integrations/documents.js';
 import { type FakeConnect, startFakeConnect } from '../connect/fake-connect.js';
 import { runIntegrationsCli } from './run-cli.js';
 

@@ -7,7 +7,7 @@ import { readConfigFile } from '../../../../runtime/worker/config.js';
 import { readDataFile } from '../../../../transforms/erp/config-helpers.js';
 import { loadConnectorDefinitions } from '../../../../cli/connect/connector-files.js';
 import { loadConnectorConfig } from '../../../../cli/config-file.js';
-import { loadDocument } from '../../../../cli/integrations/documents.js';
+import { loadDocument } from '../../../../integrations/documents.js';
 import { readContexts } from '../../../../cli/contexts/store.js';
 
 /**

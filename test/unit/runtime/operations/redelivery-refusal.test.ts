@@ -3,6 +3,7 @@ import { parseLookupSinkConfig } from '../../../../connectors/lookup-sink/config
 import { redeliveryRefusal, tasksMaxOf } from '../../../../connectors/lookup-sink/redelivery.js';
 import type { RedeliveryAdmin, RedeliveryHook } from '../../../../runtime/api/index.js';
 import { MemoryOperationsLog } from '../../../../runtime/operations/audit-log.js';
+import { httpStatusOf } from '../../../../runtime/rest/error-status.js';
 import { RedeliveryError, checkRedeliverable, startRedelivery } from '../../../../runtime/operations/redelivery.js';
 import type { Herder } from '../../../../runtime/worker/herder-types.js';
 
@@ -77,8 +78,9 @@ describe('re-delivery refusal', () => {
       work,
     });
     await expect(run).rejects.toBeInstanceOf(RedeliveryError);
+    expect(httpStatusOf(await run.catch((e: unknown) => e))).toBe(400);
     await expect(run).rejects.toMatchObject({
-      status: 400,
+      code: 'ERPSTREAM_REDELIVERY_REFUSED',
       message: expect.stringMatching(/acme-kafka: .*LOOKUP_SINK_REDELIVERY_UNSAFE/),
     });
     expect(submitted).toEqual([]);
@@ -92,7 +94,7 @@ describe('re-delivery refusal', () => {
         work.map((w) => w.connector),
       ),
     ).rejects.toMatchObject({
-      status: 400,
+      code: 'ERPSTREAM_REDELIVERY_REFUSED',
       message: expect.stringContaining('acme-kafka'),
     });
     expect(closed).toEqual(['acme-jdbc', 'acme-jdbc', 'acme-kafka']);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YamlLoadError } from '../../../../runtime/api/index.js';
 import { readConfigFile } from '../../../../runtime/worker/config.js';
 import { loadConnectorDefinitions } from '../../../../cli/connect/connector-files.js';
-import { loadDocument } from '../../../../cli/integrations/documents.js';
+import { loadDocument } from '../../../../integrations/documents.js';
 import { readContexts } from '../../../../cli/contexts/store.js';
 import { rawHttp, rawRequest } from '../../../support/raw-http.js';
 import { type Harness, startHarness } from '../worker/harness.js';

@@ -5,6 +5,7 @@ import { builtinRegistry } from '../../../../../bundle/builtin.js';
 import { DistributedHerder, REBALANCE_MESSAGE } from '../../../../../runtime/worker/distributed/distributed-herder.js';
 import { KafkaConfigStore } from '../../../../../runtime/worker/distributed/kafka-config-store.js';
 import type { KafkaOffsetStore } from '../../../../../runtime/worker/distributed/kafka-offset-store.js';
+import { httpStatusOf } from '../../../../../runtime/rest/error-status.js';
 import { KafkaStatusStore } from '../../../../../runtime/worker/distributed/kafka-status-store.js';
 import type { KafkaPort } from '../../../../../runtime/worker/kafka-port.js';
 import type { TaskListener } from '../../../../../runtime/worker/task-context.js';
@@ -37,17 +38,20 @@ function herder() {
 }
 
 describe('DistributedHerder writes during a rebalance', () => {
-  it('answers Connect’s 409 before the worker joined the group', async () => {
-    await expect(herder().putConnectorConfig('c', config, { allowReplace: true })).rejects.toMatchObject({
-      status: 409,
+  // The herder raises the domain error; the REST edge answers it with Connect's 409 (clients retry that).
+  it('refuses with a rebalance in progress (Connect’s 409) before the worker joined the group', async () => {
+    const refused = herder().putConnectorConfig('c', config, { allowReplace: true });
+    await expect(refused).rejects.toMatchObject({
+      code: 'ERPSTREAM_REBALANCE_IN_PROGRESS',
       message: REBALANCE_MESSAGE,
     });
+    expect(httpStatusOf(await refused.catch((e: unknown) => e))).toBe(409);
     expect(REBALANCE_MESSAGE).toBe(
       'Cannot complete request because of a conflicting operation (e.g. worker rebalance)',
     );
   });
 
-  it('answers 409 while a rebalance is in progress, and forwards to an unreachable leader as 409 too', async () => {
+  it('refuses while a rebalance is in progress, and a forward to an unreachable leader the same way', async () => {
     const h = herder();
     const leader = { workerId: '127.0.0.1:9', url: 'http://127.0.0.1:9/' };
     h.onView({
@@ -57,7 +61,7 @@ describe('DistributedHerder writes during a rebalance', () => {
       assignment: {},
     });
     h.onRebalancing();
-    await expect(h.deleteConnector('c')).rejects.toMatchObject({ status: 409 });
+    await expect(h.deleteConnector('c')).rejects.toMatchObject({ code: 'ERPSTREAM_REBALANCE_IN_PROGRESS' });
     h.onView({
       generation: 3,
       leader,
@@ -65,7 +69,10 @@ describe('DistributedHerder writes during a rebalance', () => {
       assignment: {},
     });
     // Port 9 (discard) is closed: the leader is gone, so the client should retry after the rebalance.
-    await expect(h.stopConnector('c')).rejects.toMatchObject({ status: 409, message: REBALANCE_MESSAGE });
+    await expect(h.stopConnector('c')).rejects.toMatchObject({
+      code: 'ERPSTREAM_REBALANCE_IN_PROGRESS',
+      message: REBALANCE_MESSAGE,
+    });
   });
 });
 

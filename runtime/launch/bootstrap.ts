@@ -5,13 +5,18 @@ import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink }
 import type { PluginRegistry } from '../plugins/registry.js';
 import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
 import { OpsServices } from '../rest/ops.js';
-import type { WorkerConfig } from './config.js';
-import type { Compression } from './kafka-port.js';
-import type { Herder } from './herder-types.js';
-import type { WorkerMetrics } from './metrics.js';
-import { MetricHistory } from './metric-history.js';
+import type { WorkerConfig } from '../worker/config.js';
+import type { Compression } from '../worker/kafka-port.js';
+import type { Herder } from '../worker/herder-types.js';
+import type { WorkerMetrics } from '../worker/metrics.js';
+import { MetricHistory } from '../worker/metric-history.js';
 import { DEFAULT_OPERATIONS_TOPIC, KafkaOperationsLog } from '../operations/audit-log.js';
 import type { OperationsLog } from '../operations/audit-log.js';
+import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
+import type { KafkaPort } from '../worker/kafka-port.js';
+import { WorkerMetrics as Metrics } from '../worker/metrics.js';
+import type { OffsetStore } from '../worker/stores.js';
+import { Worker, type WorkerOptions } from '../worker/worker.js';
 
 /**
  * What the standalone and the distributed worker set up the same way: logging, worker-level settings both
@@ -143,6 +148,51 @@ export async function stopWorker(
  * The operations audit log of a worker: a compacted topic (`operations.storage.topic`) on the worker's Kafka cluster,
  * opened at its first use. Both modes use it, so the history is the same whichever worker is asked.
  */
+/**
+ * The Worker both launchers build, from the same worker config keys; only the stores (file or Kafka topics) and
+ * exactly-once (distributed) differ.
+ */
+export function buildWorker(
+  config: WorkerConfig,
+  deps: {
+    registry: PluginRegistry;
+    kafka: KafkaPort;
+    offsets: OffsetStore;
+    logger: Logger;
+    /** Parsed by the caller first, so a bad value fails start-up before anything is opened. */
+    compression: Compression;
+    onTopic: (connector: string, topic: string) => void;
+    exactlyOnce?: WorkerOptions['exactlyOnce'];
+  },
+): { worker: Worker; metrics: WorkerMetrics; transformer: ConfigTransformer } {
+  const metrics = new Metrics();
+  const transformer = new ConfigTransformer(configProvidersFromWorkerConfig(config.originals));
+  const worker = new Worker({
+    registry: deps.registry,
+    kafka: deps.kafka,
+    offsets: deps.offsets,
+    transformer,
+    logger: deps.logger,
+    workerProps: config.originals,
+    converterDefaults: converterDefaults(config),
+    offsetFlushIntervalMs: config.offsetFlushIntervalMs,
+    gracefulShutdownMs: config.gracefulShutdownMs,
+    compression: deps.compression,
+    metrics,
+    onTopic: deps.onTopic,
+    ...(deps.exactlyOnce ? { exactlyOnce: deps.exactlyOnce } : {}),
+  });
+  return { worker, metrics, transformer };
+}
+
+/** topic.tracking.* (KIP-558), as both herders take it. */
+export function topicTrackingOf(config: WorkerConfig): { enable: boolean; allowReset: boolean } {
+  return {
+    enable: config.parsed.bool('topic.tracking.enable'),
+    allowReset: config.parsed.bool('topic.tracking.allow.reset'),
+  };
+}
+
 export function operationsLog(config: WorkerConfig, logSink: KafkaLogSink): KafkaOperationsLog {
   return new KafkaOperationsLog({
     brokers: config.bootstrapServers,

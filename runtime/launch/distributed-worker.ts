@@ -1,30 +1,29 @@
-import { ConfigError } from '../../api/index.js';
-import { ConfigTransformer, configProvidersFromWorkerConfig } from '../../config-providers/index.js';
-import { createKafka, retryTransient } from '../../kafka/index.js';
-import { WorkerGroup } from '../../kafka/worker-group.js';
-import type { JsonLogger, LogSink } from '../../logging/index.js';
-import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../../plugins/plugin-path.js';
-import type { PluginRegistry } from '../../plugins/registry.js';
+import { ConfigError, type ErrorCode, ErpStreamError } from '../api/index.js';
+import { createKafka, retryTransient } from '../kafka/index.js';
+import { WorkerGroup } from '../kafka/worker-group.js';
+import type { JsonLogger, LogSink } from '../logging/index.js';
+import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../plugins/plugin-path.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import {
-  converterDefaults,
+  buildWorker,
   kafkaClientLogSink,
   operationsLog,
   producerCompression,
   startRest,
   stopWorker,
+  topicTrackingOf,
   workerLogging,
-} from '../bootstrap.js';
-import { restSecurity } from '../rest-security.js';
-import type { WorkerConfig } from '../config.js';
-import { KafkaJsPort } from '../kafka-port.js';
-import { WorkerMetrics } from '../metrics.js';
-import { Worker, taskTransactionalId } from '../worker.js';
-import type { WorkUnit } from './assignor.js';
-import { DistributedHerder } from './distributed-herder.js';
-import { KafkaConfigStore } from './kafka-config-store.js';
-import { type InternalTopicSpec, KafkaBasedLog, ensureInternalTopic } from './kafka-log.js';
-import { KafkaOffsetStore } from './kafka-offset-store.js';
-import { KafkaStatusStore } from './kafka-status-store.js';
+} from './bootstrap.js';
+import { restSecurity } from '../rest/security.js';
+import type { WorkerConfig } from '../worker/config.js';
+import { KafkaJsPort } from '../worker/kafka-port.js';
+import { taskTransactionalId } from '../worker/worker.js';
+import type { WorkUnit } from '../worker/distributed/assignor.js';
+import { DistributedHerder } from '../worker/distributed/distributed-herder.js';
+import { KafkaConfigStore } from '../worker/distributed/kafka-config-store.js';
+import { type InternalTopicSpec, KafkaBasedLog, ensureInternalTopic } from '../worker/distributed/kafka-log.js';
+import { KafkaOffsetStore } from '../worker/distributed/kafka-offset-store.js';
+import { KafkaStatusStore } from '../worker/distributed/kafka-status-store.js';
 
 export interface DistributedWorkerOptions {
   config: WorkerConfig;
@@ -63,7 +62,8 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`did not finish within worker.startup.timeout.ms=${timeoutMs}`)),
+      () =>
+        reject(new ErpStreamError('ERPSTREAM_TIMEOUT', `did not finish within worker.startup.timeout.ms=${timeoutMs}`)),
       timeoutMs,
     );
   });
@@ -84,7 +84,7 @@ export async function startDistributedWorker(options: DistributedWorkerOptions):
 
 /** A start-up that cannot succeed: the command exits non-zero with this message. */
 export class WorkerStartError extends Error {
-  readonly code = 'ERPSTREAM_WORKER_START';
+  readonly code = 'ERPSTREAM_WORKER_START' satisfies ErrorCode;
   constructor(message: string, cause: unknown) {
     super(message, { cause });
     this.name = 'WorkerStartError';
@@ -98,6 +98,7 @@ class StartUp {
   private readonly undos: Array<() => Promise<unknown>> = [];
   constructor(private readonly logger: JsonLogger) {}
   step(phase: string): void {
+    // Invariant: a timed-out start-up stops at its next step; this message never leaves (the timeout's does).
     if (this.failed) throw new Error('start-up was abandoned');
     this.phase = phase;
     this.logger.info(`Start-up: ${phase}`);
@@ -189,20 +190,12 @@ async function assemble(
   start.step(`reading the internal topics ${topics.config}, ${topics.offset}, ${topics.status}`);
   await Promise.all(logs.map((l) => l.start()));
 
-  const metrics = new WorkerMetrics();
-  const transformer = new ConfigTransformer(configProvidersFromWorkerConfig(o));
-  const worker = new Worker({
+  const { worker, metrics, transformer } = buildWorker(config, {
     registry,
     kafka,
     offsets: offsetStore,
-    transformer,
     logger,
-    workerProps: o,
-    converterDefaults: converterDefaults(config),
-    offsetFlushIntervalMs: config.offsetFlushIntervalMs,
-    gracefulShutdownMs: config.gracefulShutdownMs,
     compression,
-    metrics,
     onTopic: (c, t) => statusStore.addTopic(c, t),
     ...(eos ? { exactlyOnce: { groupId, offsetRecords: (c, e) => offsetStore.records(c, e) } } : {}),
   });
@@ -226,10 +219,7 @@ async function assemble(
     statusStore,
     kafka,
     logger,
-    topicTracking: {
-      enable: config.parsed.bool('topic.tracking.enable'),
-      allowReset: config.parsed.bool('topic.tracking.allow.reset'),
-    },
+    topicTracking: topicTrackingOf(config),
     ...(forwardAuthorization ? { forwardAuthorization } : {}),
     ...(eos ? { exactlyOnce: { transactionalId: (c: string, t: number) => taskTransactionalId(groupId, c, t) } } : {}),
   });

@@ -1,5 +1,5 @@
-import { type ConfigDef, NO_DEFAULT, configDefToJsonSchema } from '../../runtime/api/index.js';
-import type { PluginRegistry } from '../../runtime/plugins/registry.js';
+import { type ConfigDef, NO_DEFAULT, configDefToJsonSchema } from '../runtime/api/index.js';
+import type { PluginRegistry } from '../runtime/plugins/registry.js';
 import { DEBEZIUM_SOURCE_SCHEMA } from './debezium.js';
 import { API_VERSION } from './expand.js';
 import {

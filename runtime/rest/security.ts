@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type ParsedConfig } from '../api/index.js';
-import type { RestAuth, RestTls } from '../rest/server.js';
+import type { RestAuth, RestTls } from './server.js';
 
 /**
  * The REST listener's security settings, read once for both worker modes: authentication (basic or bearer)

@@ -2,11 +2,10 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { exactJson } from '../../connectors/lookup-sink/json.js';
-import { DeliveryShaper } from '../../connectors/lookup-sink/shaping.js';
-import { Headers, type SinkRecord, type SinkTaskContext } from '../../runtime/api/index.js';
-import { buildTaskTransforms } from '../../runtime/worker/task-transforms.js';
-import { CliError } from '../errors.js';
+import { DeliveryShaper, exactJson } from '../connectors/lookup-sink/public.js';
+import { Headers, type SinkRecord, type SinkTaskContext } from '../runtime/api/index.js';
+import { buildTaskTransforms } from '../runtime/worker/task-transforms.js';
+import { IntegrationError } from './problems.js';
 import type { Expansion, GeneratedConnector } from './expand.js';
 import { GOLDEN_TEST_FILE } from './documents.js';
 import { integrationRegistry } from './validate.js';
@@ -66,8 +65,8 @@ export async function findGoldenFiles(inputs: readonly string[]): Promise<string
   return [...out];
 }
 
-function invalid(file: string, what: string): CliError {
-  return CliError.invalidInput(`${file}: ${what}`, 'See docs/integrations.md, "Golden tests", for the file format.');
+function invalid(file: string, what: string): IntegrationError {
+  return new IntegrationError(`${file}: ${what}`, 'See docs/integrations.md, "Golden tests", for the file format.');
 }
 
 export async function readGoldenFile(file: string): Promise<GoldenFile> {

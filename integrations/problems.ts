@@ -1,4 +1,4 @@
-import { CliError } from '../errors.js';
+import { ErpStreamError } from '../runtime/api/index.js';
 
 /**
  * A problem in an integration file, located the way an operator fixes it: the file, then the field path
@@ -16,19 +16,28 @@ export function formatProblem(p: Problem): string {
   return p.path === '' ? `${p.file}: ${p.message}` : `${p.file}: ${p.path}: ${p.message}`;
 }
 
-export class IntegrationFileError extends CliError {
+/**
+ * An integration (or golden test) file this library cannot compile, with what to do about it. The CLI reports it as
+ * invalid input (exit 2) with the hint.
+ */
+export class IntegrationError extends ErpStreamError {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super('ERPSTREAM_INTEGRATION_FILE', message);
+  }
+}
+
+export class IntegrationFileError extends IntegrationError {
   readonly problems: readonly Problem[];
 
   constructor(problems: readonly Problem[]) {
     const lines = problems.map(formatProblem);
     super(
       problems.length === 1 ? lines[0]! : `${problems.length} problems in integration files:\n  ${lines.join('\n  ')}`,
-      {
-        exitCode: 2,
-        hint: 'Fix the fields named above; `erpstream integrations schema` prints the file format as JSON Schema.',
-      },
+      'Fix the fields named above; `erpstream integrations schema` prints the file format as JSON Schema.',
     );
-    this.name = 'IntegrationFileError';
     this.problems = problems;
   }
 }

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { type Expansion, expandDocuments } from '../../../../cli/integrations/expand.js';
-import { IntegrationFileError, formatProblem } from '../../../../cli/integrations/problems.js';
-import { writeTree } from './write-files.js';
+import { loadDocuments } from '../../../integrations/documents.js';
+import { type Expansion, expandDocuments } from '../../../integrations/expand.js';
+import { IntegrationFileError, formatProblem } from '../../../integrations/problems.js';
+import { writeTree } from '../cli/integrations/write-files.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function expand(files: Record<string, string>, inputs = ['.']): Promise<Expansion> {
   const dir = await writeTree(files);

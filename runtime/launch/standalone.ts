@@ -1,24 +1,22 @@
 import { ConfigError, type Logger } from '../api/index.js';
-import { ConfigTransformer, configProvidersFromWorkerConfig } from '../config-providers/index.js';
 import type { LogSink } from '../logging/index.js';
 import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../plugins/plugin-path.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
-  converterDefaults,
+  buildWorker,
   kafkaClientLogSink,
   operationsLog,
   producerCompression,
   startRest,
   stopWorker,
+  topicTrackingOf,
   workerLogging,
 } from './bootstrap.js';
-import type { WorkerConfig } from './config.js';
-import { KafkaJsPort, type KafkaPort } from './kafka-port.js';
-import { WorkerMetrics } from './metrics.js';
-import { StandaloneHerder } from './standalone-herder.js';
-import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from './stores.js';
-import { restSecurity } from './rest-security.js';
-import { Worker } from './worker.js';
+import type { WorkerConfig } from '../worker/config.js';
+import { KafkaJsPort, type KafkaPort } from '../worker/kafka-port.js';
+import { StandaloneHerder } from '../worker/standalone-herder.js';
+import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from '../worker/stores.js';
+import { restSecurity } from '../rest/security.js';
 
 export interface StandaloneWorkerOptions {
   config: WorkerConfig;
@@ -52,22 +50,14 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
       logSink: kafkaClientLogSink(logger),
     });
   const compression = producerCompression(config);
-  const metrics = new WorkerMetrics();
   const statusStore = new MemoryStatusStore();
   const offsetStore = new FileOffsetStore(config.offsetFile);
-  const transformer = new ConfigTransformer(configProvidersFromWorkerConfig(config.originals));
-  const worker = new Worker({
+  const { worker, metrics, transformer } = buildWorker(config, {
     registry,
     kafka,
     offsets: offsetStore,
-    transformer,
     logger,
-    workerProps: config.originals,
-    converterDefaults: converterDefaults(config),
-    offsetFlushIntervalMs: config.offsetFlushIntervalMs,
-    gracefulShutdownMs: config.gracefulShutdownMs,
     compression,
-    metrics,
     onTopic: (c, t) => statusStore.addTopic(c, t),
   });
 
@@ -83,10 +73,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     statusStore,
     kafka,
     logger,
-    topicTracking: {
-      enable: config.parsed.bool('topic.tracking.enable'),
-      allowReset: config.parsed.bool('topic.tracking.allow.reset'),
-    },
+    topicTracking: topicTrackingOf(config),
     ...(config.parsed.bool('task.auto.restart.enable')
       ? { autoRestart: { maxBackoffMs: config.parsed.int('task.auto.restart.backoff.max.ms') } }
       : {}),

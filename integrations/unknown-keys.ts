@@ -1,6 +1,6 @@
-import { connectorUnknownKeys } from '../../runtime/worker/validation.js';
-import { unknownKeyMessage } from '../../runtime/worker/unknown-keys.js';
-import type { PluginRegistry } from '../../runtime/plugins/registry.js';
+import { connectorUnknownKeys } from '../runtime/worker/validation.js';
+import { unknownKeyMessage } from '../runtime/worker/unknown-keys.js';
+import type { PluginRegistry } from '../runtime/plugins/registry.js';
 import type { Expansion } from './expand.js';
 import type { Problem } from './problems.js';
 import { integrationRegistry } from './validate.js';

@@ -1,22 +1,22 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { plainStyle } from '../../../../cli/output.js';
-import { slotName } from '../../../../cli/integrations/debezium.js';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { type Expansion, expandDocuments } from '../../../../cli/integrations/expand.js';
-import { LABEL_MANAGED_BY, LABEL_SOURCE, MANAGED_BY } from '../../../../cli/integrations/fields.js';
-import { integrationJsonSchema } from '../../../../cli/integrations/schema.js';
-import { computePlan, renderPlan } from '../../../../cli/integrations/plan.js';
-import { IntegrationFileError, formatProblem } from '../../../../cli/integrations/problems.js';
+import { plainStyle } from '../../../cli/output.js';
+import { slotName } from '../../../integrations/debezium.js';
+import { loadDocuments } from '../../../integrations/documents.js';
+import { type Expansion, expandDocuments } from '../../../integrations/expand.js';
+import { LABEL_MANAGED_BY, LABEL_SOURCE, MANAGED_BY } from '../../../integrations/fields.js';
+import { integrationJsonSchema } from '../../../integrations/schema.js';
+import { computePlan, renderPlan } from '../../../cli/integrations/plan.js';
+import { IntegrationFileError, formatProblem } from '../../../integrations/problems.js';
 import {
   DEFAULT_CLUSTER,
   computeClusterPlans,
   resolveClusterTarget,
   splitByCluster,
-} from '../../../../cli/integrations/targets.js';
-import { validateExpansion } from '../../../../cli/integrations/validate.js';
-import { writeTree } from './write-files.js';
+} from '../../../cli/integrations/targets.js';
+import { validateExpansion } from '../../../integrations/validate.js';
+import { writeTree } from '../cli/integrations/write-files.js';
 
 async function expand(text: string): Promise<Expansion> {
   const dir = await writeTree({ 'c.yaml': text });
@@ -244,7 +244,7 @@ describe('plans across clusters', () => {
 
 describe('the Debezium example (examples/debezium)', () => {
   it('expands and validates offline, and the JSON Schema declares every source field it uses', async () => {
-    const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
     const docs = await loadDocuments(['examples/debezium'], repo);
     const e = expandDocuments(docs);
     expect(e.connectors.map((c) => [c.role, c.name, c.cluster])).toEqual([

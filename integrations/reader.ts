@@ -1,4 +1,4 @@
-import { didYouMean, didYouMeanText } from '../../runtime/worker/unknown-keys.js';
+import { didYouMean, didYouMeanText } from '../runtime/worker/unknown-keys.js';
 import { type Json, type JsonObject, isObject } from './documents.js';
 import { type ProblemList, childPath } from './problems.js';
 

@@ -1,6 +1,13 @@
 import { TOPIC_FORMAT, isFormatKey } from './debezium.js';
-import type { GeneratedConnector } from './expand.js';
 import { ERP_SOURCE_CLASS, LABEL_SOURCE } from './fields.js';
+
+/** What pinning reads and writes of a generated connector (expand.ts's GeneratedConnector, without importing it back). */
+export interface FormatPinned {
+  readonly role: string;
+  readonly path: string;
+  readonly config: Record<string, string>;
+  readonly origins: Record<string, string>;
+}
 
 /**
  * A source and the sinks that read its topics must agree on the topics' format, and not every worker default
@@ -9,7 +16,7 @@ import { ERP_SOURCE_CLASS, LABEL_SOURCE } from './fields.js';
  * file sets no converter gets JSON with schemas (as a Debezium source already does), and each sink that sets no
  * converter reads its source's topics with the source's converters. Anything a file sets wins.
  */
-export function pinTopicFormats(connectors: readonly GeneratedConnector[]): void {
+export function pinTopicFormats(connectors: readonly FormatPinned[]): void {
   const formatOf = new Map<string, Record<string, string>>();
   for (const c of connectors) {
     if (c.role !== 'source') continue;
@@ -28,7 +35,7 @@ export function pinTopicFormats(connectors: readonly GeneratedConnector[]): void
   }
 }
 
-function set(c: GeneratedConnector, key: string, value: string, origin: string): void {
+function set(c: FormatPinned, key: string, value: string, origin: string): void {
   c.config[key] = value;
   c.origins[key] = origin;
 }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDocument, loadDocuments, mergeOverlay } from '../../../../cli/integrations/documents.js';
-import { IntegrationFileError } from '../../../../cli/integrations/problems.js';
-import { writeTree } from './write-files.js';
+import { loadDocument, loadDocuments, mergeOverlay } from '../../../integrations/documents.js';
+import { IntegrationFileError } from '../../../integrations/problems.js';
+import { writeTree } from '../cli/integrations/write-files.js';
 
 async function problemsOf(p: Promise<unknown>): Promise<string[]> {
   const e = await p.then(

@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve } from 'node:path';
-import { YamlLoadError, decodeUtf8, loadYamlDocuments } from '../../runtime/api/index.js';
+import { YamlLoadError, decodeUtf8, loadYamlDocuments } from '../runtime/api/index.js';
 import { IntegrationFileError } from './problems.js';
 
 /**

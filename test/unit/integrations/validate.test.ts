@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { expandDocuments } from '../../../../cli/integrations/expand.js';
-import { formatProblem } from '../../../../cli/integrations/problems.js';
-import { validateExpansion } from '../../../../cli/integrations/validate.js';
-import { writeTree } from './write-files.js';
+import { loadDocuments } from '../../../integrations/documents.js';
+import { expandDocuments } from '../../../integrations/expand.js';
+import { formatProblem } from '../../../integrations/problems.js';
+import { validateExpansion } from '../../../integrations/validate.js';
+import { writeTree } from '../cli/integrations/write-files.js';
 
 const HEAD = 'apiVersion: erpstream/v1\nkind: Integration\nmetadata: {name: acme}\n';
 const SOURCE =

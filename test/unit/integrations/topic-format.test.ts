@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDocuments } from '../../../../cli/integrations/documents.js';
-import { expandDocuments } from '../../../../cli/integrations/expand.js';
-import { writeTree } from './write-files.js';
+import { loadDocuments } from '../../../integrations/documents.js';
+import { expandDocuments } from '../../../integrations/expand.js';
+import { writeTree } from '../cli/integrations/write-files.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../../../examples/integrations', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../../examples/integrations', import.meta.url));
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
 const formatOf = (config: Record<string, string>) =>

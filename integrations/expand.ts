@@ -1,5 +1,5 @@
 import type { LoadedDocument } from './documents.js';
-import { DELIVERY_PREFIX } from '../../connectors/lookup-sink/config.js';
+import { DELIVERY_PREFIX } from '../connectors/lookup-sink/public.js';
 import {
   CHAIN_SECTIONS,
   type ChainSection,

@@ -1,4 +1,4 @@
-import { isProviderReference } from '../connect/secrets.js';
+import { hasPlaceholder as isProviderReference } from '../runtime/config-providers/index.js';
 import type { Section } from './reader.js';
 
 /**

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { erpSourceConfigDef } from '../../../../connectors/erp-source/config.js';
-import { lookupSinkConfigDef } from '../../../../connectors/lookup-sink/config.js';
-import { type Json, loadDocument } from '../../../../cli/integrations/documents.js';
-import { integrationJsonSchema } from '../../../../cli/integrations/schema.js';
+import { erpSourceConfigDef } from '../../../connectors/erp-source/config.js';
+import { lookupSinkConfigDef } from '../../../connectors/lookup-sink/config.js';
+import { type Json, loadDocument } from '../../../integrations/documents.js';
+import { integrationJsonSchema } from '../../../integrations/schema.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 type Schema = Record<string, unknown>;
 
 /** Follows $ref and reports every key of `value` the schema does not declare (additionalProperties: false). */
