@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type ErrorCode,
   ErpStreamError,
+  isDuplicateKeyError,
   type RedeliveryHook,
   type RedeliveryItem,
   type RedeliveryOutcome,
@@ -203,17 +204,44 @@ export class RedeliveryQueue {
           queued++;
         }
         // New rows many at a time: a replay of a large customer queues hundreds of thousands.
+        // In key order: two requests inserting overlapping keys in one statement each would otherwise deadlock.
+        inserts.sort((x, y) => (String(x[1]) < String(y[1]) ? -1 : String(x[1]) > String(y[1]) ? 1 : 0));
         for (const rows of chunks(inserts, INSERT_ROWS)) {
-          await this.db.execute(
-            `INSERT INTO ${this.t} (connector, entity_id, request_id, action, target, slot, state, outcome, queued_at, seq, done_at) ` +
-              `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-            rows.flat(),
-          );
+          const taken = await this.insertItems(rows);
+          queued -= rows.length - taken;
+          alreadyQueued += rows.length - taken;
         }
       }
     }
     await this.db.execute(`UPDATE ${this.r} SET queued = queued + ? WHERE request_id = ?`, [queued, id]);
     return { requestId: id, resumed, queued, alreadyQueued };
+  }
+
+  /**
+   * Inserts new queue rows; returns how many it inserted. Two requests for one connector (two repairs side by side)
+   * may both have found an entity absent: the later insert then meets the earlier's row, which is pending for that
+   * request — the same answer as finding it pending, so it counts as already queued instead of failing the request.
+   */
+  private async insertItems(rows: unknown[][]): Promise<number> {
+    const sql = (n: number) =>
+      `INSERT INTO ${this.t} (connector, entity_id, request_id, action, target, slot, state, outcome, queued_at, seq, done_at) ` +
+      `VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    try {
+      await this.db.execute(sql(rows.length), rows.flat());
+      return rows.length;
+    } catch (e) {
+      if (!isDuplicateKeyError(e)) throw e;
+    }
+    let taken = 0;
+    for (const row of rows) {
+      try {
+        await this.db.execute(sql(1), row);
+        taken++;
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+      }
+    }
+    return taken;
   }
 
   /** Pending items of a connector in these slots, oldest queued first. */

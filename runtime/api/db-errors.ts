@@ -59,3 +59,25 @@ export function classifyDbError(err: unknown, what: string): Error {
   }
   return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
 }
+
+/**
+ * Whether a driver error (or the typed error wrapping it) is a unique-key violation: PostgreSQL 23505, MySQL/MariaDB
+ * ER_DUP_ENTRY (1062), SQL Server 2627/2601. Lets a writer racing another over the same key treat "already there"
+ * as an answer instead of a failure.
+ */
+export function isDuplicateKeyError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const x = e as {
+      code?: unknown;
+      errno?: unknown;
+      number?: unknown;
+      originalError?: { info?: { number?: unknown } };
+      cause?: unknown;
+    };
+    if (x.code === '23505' || x.code === 'ER_DUP_ENTRY' || x.errno === 1062) return true;
+    const n = x.number ?? x.originalError?.info?.number;
+    if (n === 2627 || n === 2601) return true;
+    e = x.cause;
+  }
+  return false;
+}
