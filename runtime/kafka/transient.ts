@@ -39,6 +39,9 @@ const TRANSIENT_NAMES = new Set([
   'KafkaJSTopicMetadataNotLoaded',
   'KafkaJSStaleTopicMetadataAssignment',
   'KafkaJSLockTimeout',
+  // Thrown (non-retriable) when no broker answered FindCoordinator: the broker is down or restarting, the same wait
+  // as a connection error (an exactly-once task's transaction coordinator after a broker SIGKILL).
+  'KafkaJSGroupCoordinatorNotFound',
 ]);
 
 const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND)$/;

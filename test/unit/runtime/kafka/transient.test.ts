@@ -1,5 +1,6 @@
 import {
   KafkaJSConnectionError,
+  KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
@@ -34,6 +35,14 @@ describe('isTransientKafkaError', () => {
       true,
     );
     expect(isTransientKafkaError(new RetriableError('ours'))).toBe(true);
+    // No broker answered FindCoordinator (kafkajs throws it non-retriable): the broker is down, waiting fixes it.
+    expect(
+      isTransientKafkaError(
+        new (KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error)(
+          'Failed to find group coordinator',
+        ),
+      ),
+    ).toBe(true);
     // kafkajs' fetchTopicOffsets on a broker that has just started: the offsets are not served yet.
     const notServed = new TypeError("Cannot destructure property 'partitions' of 'low.pop(...)' as it is undefined.");
     expect(isTransientKafkaError(notServed)).toBe(true);
