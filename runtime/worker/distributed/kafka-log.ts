@@ -103,6 +103,8 @@ export async function ensureInternalTopic(
  */
 export class KafkaBasedLog {
   private consumer: Consumer | null = null;
+  private stopping = false;
+  private restarts = 0;
   private producer: Producer | null = null;
   /** Next offset to read, per partition (control records and aborted batches included). */
   private readonly positions = new Map<number, bigint>();
@@ -118,6 +120,37 @@ export class KafkaBasedLog {
   ) {}
 
   async start(): Promise<void> {
+    await this.startConsumer();
+    const producer = createProducer(this.kafka);
+    this.producer = producer;
+    await retryTransient(() => producer.connect(), { timeoutMs: 60_000 });
+    await this.readToEnd();
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer only when the error is retriable; a broker outage long enough that no broker
+   * answers FindCoordinator ends in KafkaJSGroupCoordinatorNotFound, which it marks non-retriable, and the consumer
+   * then stays down: the store stops following its topic and every readToEnd() times out (an exactly-once task went
+   * FAILED after a broker SIGKILL). A consumer kafkajs will not restart is started again here, with backoff, until
+   * the log is stopped; positions survive, so what was applied is skipped on the re-read.
+   */
+  private onCrash(restartedByKafkaJs: boolean): void {
+    if (restartedByKafkaJs || this.stopping) return;
+    const old = this.consumer;
+    this.consumer = null;
+    const delay = Math.min(30_000, 1000 * 2 ** Math.min(this.restarts++, 5));
+    const timer = setTimeout(() => {
+      void (async () => {
+        await old?.disconnect().catch(() => {});
+        if (this.stopping) return;
+        await this.startConsumer();
+        this.restarts = 0;
+      })().catch(() => this.onCrash(false));
+    }, delay);
+    timer.unref();
+  }
+
+  private async startConsumer(): Promise<void> {
     const consumer = createConsumer(this.kafka, {
       groupId: `${this.groupPrefix}-${randomUUID()}`,
       sessionTimeoutMs: 10_000,
@@ -125,6 +158,9 @@ export class KafkaBasedLog {
       maxWaitTimeInMs: LOG_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (this.consumer === consumer) this.onCrash((e.payload as { restart: boolean }).restart);
+    });
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       const p = e.payload as { topic: string; partition: number; lastOffset: string };
       if (p.topic !== this.topic) return;
@@ -153,10 +189,6 @@ export class KafkaBasedLog {
         }
       },
     });
-    const producer = createProducer(this.kafka);
-    this.producer = producer;
-    await retryTransient(() => producer.connect(), { timeoutMs: 60_000 });
-    await this.readToEnd();
   }
 
   private wake(): void {
@@ -214,6 +246,7 @@ export class KafkaBasedLog {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.allSettled([this.consumer?.disconnect(), this.producer?.disconnect(), this.highWatermarks?.close()]);
     this.consumer = null;
     this.producer = null;
