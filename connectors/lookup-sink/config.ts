@@ -498,7 +498,9 @@ export const lookupSinkConfigDef = new ConfigDef()
     importance: 'LOW',
     group: G_STATE,
     validator: Validators.atLeast(10),
-    documentation: 'How often the task looks for parked records due for a re-check.',
+    documentation:
+      'How often the task looks for parked records due for a re-check. While the park is known to hold nothing ' +
+      'for this destination and entity, the look is skipped (an exact count every 10 s notices rows parked elsewhere).',
   })
   .define({
     name: 'redelivery.table',
@@ -543,7 +545,8 @@ export const lookupSinkConfigDef = new ConfigDef()
     documentation:
       'The longest wait of an idle task between looks at its re-delivery queue (at least ' +
       'redelivery.poll.interval.ms). A repair or replay requested through a worker that runs one of the ' +
-      "connector's tasks wakes that task at once; a task on another worker starts within this time.",
+      "connector's tasks brings that task's next look within redelivery.poll.interval.ms; a task on another worker " +
+      'starts within this time.',
   })
   .define({
     name: 'erpstream.integration',

@@ -72,9 +72,9 @@ export function redeliveryRefusal(
 }
 
 /**
- * In-process notice "re-deliveries were queued for this connector", so a task in this process starts on them at once
- * instead of at the end of its (backed-off) wait. Only a hint: the queue table is the truth, and a task in another
- * process finds the rows within redelivery.poll.interval.max.ms.
+ * In-process notice "re-deliveries were queued for this connector", so a task in this process looks within
+ * redelivery.poll.interval.ms instead of at the end of its backed-off wait. Only a hint: the queue table is the
+ * truth, and a task in another process finds the rows within redelivery.poll.interval.max.ms.
  */
 const queuedListeners = new Set<(connector: string) => void>();
 export const redeliveryQueuedBus = {

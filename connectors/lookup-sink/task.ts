@@ -173,7 +173,9 @@ export class LookupSinkTask implements SinkTask {
   private parkWritesInFlight = 0;
   /** The current wait of the re-delivery check: redelivery.poll.interval.ms, doubled while the queue is empty. */
   private redeliveryWaitMs = 0;
+  /** A request was queued in this process while a run was under way: the next look is a busy one. */
   private redeliveryAgain = false;
+  private redeliveryDueAt = 0;
   private unsubscribeRedelivery: (() => void) | null = null;
   /**
    * Pipelining (kafka destination only: it never refuses a record after put() returned, and a refusal must reach
@@ -271,8 +273,10 @@ export class LookupSinkTask implements SinkTask {
     this.redeliveryWaitMs = s.redelivery.pollIntervalMs;
     this.unsubscribeRedelivery = redeliveryQueuedBus.subscribe((connector) => {
       if (connector !== this.context.connectorName) return;
+      // Back to the interval of a busy queue (not at once: a look within redelivery.poll.interval.ms, as always).
       this.redeliveryWaitMs = s.redelivery.pollIntervalMs;
-      this.scheduleRedelivery();
+      if (this.redelivering) this.redeliveryAgain = true;
+      else this.armRedelivery(Math.min(s.redelivery.pollIntervalMs, this.redeliveryDueAt - Date.now()));
     });
     this.armRedelivery(s.redelivery.pollIntervalMs);
     await this.refreshStats(true);
@@ -538,10 +542,7 @@ export class LookupSinkTask implements SinkTask {
    */
   private scheduleRedelivery(): void {
     if (this.stopped) return;
-    if (this.redelivering) {
-      this.redeliveryAgain = true;
-      return;
-    }
+    if (this.redelivering) return;
     this.redelivering = true;
     this.redeliveryAgain = false;
     if (this.redeliveryTimer) clearTimeout(this.redeliveryTimer);
@@ -564,11 +565,15 @@ export class LookupSinkTask implements SinkTask {
       } finally {
         this.redelivering = false;
         const { pollIntervalMs, pollIntervalMaxMs } = this.s.redelivery;
-        this.redeliveryWaitMs = nextRedeliveryWaitMs(this.redeliveryWaitMs, took > 0 || failed, {
-          pollIntervalMs,
-          pollIntervalMaxMs,
-        });
-        this.armRedelivery(this.redeliveryAgain ? 0 : this.redeliveryWaitMs);
+        this.redeliveryWaitMs = nextRedeliveryWaitMs(
+          this.redeliveryWaitMs,
+          took > 0 || failed || this.redeliveryAgain,
+          {
+            pollIntervalMs,
+            pollIntervalMaxMs,
+          },
+        );
+        this.armRedelivery(this.redeliveryWaitMs);
       }
     })();
   }
@@ -577,7 +582,8 @@ export class LookupSinkTask implements SinkTask {
   private armRedelivery(ms: number): void {
     if (this.redeliveryTimer) clearTimeout(this.redeliveryTimer);
     if (this.stopped) return;
-    this.redeliveryTimer = setTimeout(() => this.scheduleRedelivery(), ms);
+    this.redeliveryDueAt = Date.now() + Math.max(0, ms);
+    this.redeliveryTimer = setTimeout(() => this.scheduleRedelivery(), Math.max(0, ms));
     this.redeliveryTimer.unref();
   }
 
