@@ -206,14 +206,14 @@ describe('LookupSink crash and restart', () => {
     }
   });
   it('a task that started with an empty park still re-checks what another task parks afterwards', async () => {
-    await db.query(`DELETE FROM ${schema}.parked`);
     await setDoc(70, 'parked elsewhere', 7);
+    const other = new LookupSinkTask();
+    other.initialize(testContext({ dlq: [] }));
+    await other.start(props()); // creates the tables when this test runs alone
+    await db.query(`DELETE FROM ${schema}.parked`);
     const idle = new LookupSinkTask();
     idle.initialize(testContext({ dlq: [] }));
     await idle.start(props());
-    const other = new LookupSinkTask();
-    other.initialize(testContext({ dlq: [] }));
-    await other.start(props());
     try {
       // The idle task counted an empty park (it skips its re-check queries from now on); the other one parks 70.
       expect(idle.metrics().parked).toBe(0);
