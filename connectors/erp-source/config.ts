@@ -314,7 +314,8 @@ export const erpSourceConfigDef = new ConfigDef()
     group: G_STREAM,
     validator: Validators.atLeast(1),
     documentation:
-      'PostgreSQL commit wake-up: while the LISTEN connection is up, an idle stream backs off to this instead of ' +
+      'PostgreSQL commit wake-up: while the LISTEN connection is up and has delivered a notification, an idle ' +
+      'stream backs off to this instead of ' +
       'poll.interval.ms (a commit wakes the task at once; this poll is the safety net, for instance for a connection ' +
       'dropped silently). It applies only while nothing waits on time: with gaps held or given-up numbers watched, ' +
       'and while the listener is down, the wait stays at poll.interval.ms. Never below poll.interval.ms, never above ' +

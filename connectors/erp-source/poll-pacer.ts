@@ -22,7 +22,7 @@ export interface PollPacerOptions {
  * - Otherwise polling is adaptive: after a poll that found changes the next one follows after `busyMs`; each empty
  *   poll doubles the wait up to `idleMs`. A busy stream is read every few tens of milliseconds, an idle one costs
  *   one poll per `idleMs`.
- * - While the commit listener is connected (`listening(true)`) and the last poll left nothing that only time can
+ * - While the commit listener delivers (`listening(true)`) and the last poll left nothing that only time can
  *   resolve (held gaps, given-up numbers watched, a heartbeat), empty polls keep doubling the wait up to `quietMs`:
  *   a commit wakes the task anyway, the poll is only a safety net. When the listener goes down the wait falls back to
  *   `idleMs` at once (the current wait is cut short), since commits are no longer announced.
@@ -53,8 +53,8 @@ export class PollPacer {
   }
 
   /**
-   * Whether the commit listener is connected. Going down cuts a long wait back to idleMs (re-planned from the
-   * start of the wait, so an overdue poll starts at once).
+   * Whether commit notifications arrive (the listener is connected and has delivered one). Going down cuts a long
+   * wait back to idleMs (re-planned from the start of the wait, so an overdue poll starts at once).
    */
   listening(up: boolean): void {
     if (up === this.listenerUp) return;

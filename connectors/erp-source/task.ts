@@ -311,8 +311,10 @@ export class ErpSourceTask implements SourceTask {
     let wasDown = false;
     this.commitListener = this.dialect.listenForCommits(channel, {
       wake: () => this.pacer.wake(),
+      // Longer idle waits only once a notification proved delivery on this connection, until it is lost again.
+      notified: () => this.pacer.listening(true),
       state: (down) => {
-        this.pacer.listening(down === null);
+        if (down !== null) this.pacer.listening(false);
         if (down === null) {
           if (wasDown) this.log.info('Commit wake-up listening again', { channel });
           else this.log.debug('Commit wake-up listening', { channel });
