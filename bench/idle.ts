@@ -12,8 +12,8 @@
  * BENCH_IDLE_WARMUP_SECONDS (default 15):
  * - empty: one erpstream worker without connectors; Connect as it is (its connector count is printed: anything
  *   another user runs there is in its figure);
- * - connectors: the worker runs an ErpSource on a PostgreSQL table nobody writes and a LookupSink on a topic nobody
- *   writes; Connect runs a FileStreamSource on a file nobody writes and a FileStreamSink on a topic nobody writes.
+ * - connectors: the worker runs an ErpSource on a PostgreSQL table nobody writes after one commit at the start (its
+ *   notification is what lets the task trust the commit wake-up) and a LookupSink on a topic nobody writes; Connect runs a FileStreamSource on a file nobody writes and a FileStreamSink on a topic nobody writes.
  * Target: the worker's CPU per minute ≤ Connect's (ratio ≤ 1).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -231,6 +231,9 @@ async function run(ctx: BenchContext): Promise<[]> {
         );
       };
       for (const name of ours) await waitFor(() => running(w.url, name), 90_000, `${name} RUNNING`);
+      // One commit, as an ERP makes: its notification shows the ErpSource that the commit wake-up delivers, which it
+      // needs before backing an idle stream off past poll.interval.ms. It is read during the warm-up.
+      await db.query(`INSERT INTO ${schema}.orders VALUES ($1, 'wake-up check') ON CONFLICT (id) DO NOTHING`, [1]);
       for (const name of theirs) await waitFor(() => running(connectUrl, name), 90_000, `${name} RUNNING on Connect`);
     };
     for (let round = 1; round <= rounds; round++) {

@@ -54,6 +54,15 @@ export class ChangeStream {
     await this.ahead?.batch.catch(() => {});
   }
 
+  /**
+   * Whether the stream at `cursor` waits on time rather than on a commit: gaps held (each is given up after
+   * gap.timeout.ms) or given-up numbers watched (re-read every few seconds). A commit notification cannot stand in
+   * for those polls, so the task keeps polling at poll.interval.ms meanwhile.
+   */
+  timeDriven(cursor: Cursor): boolean {
+    return (cursor.kind === 'gaps' && cursor.gaps.length > 0) || this.abandoned.size > 0;
+  }
+
   /** Gap bookkeeping of a batch handed out: numbers given up are watched, late arrivals are logged and counted. */
   handedOut(batch: ChangeBatch): void {
     const { log } = this.deps;

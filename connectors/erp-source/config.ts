@@ -307,6 +307,22 @@ export const erpSourceConfigDef = new ConfigDef()
       'Notifications arriving meanwhile are folded into one poll, so 1,000 commits/s cost at most 1000/this polls/s.',
   })
   .define({
+    name: 'notify.idle.interval.ms',
+    type: 'LONG',
+    defaultValue: 5000,
+    importance: 'LOW',
+    group: G_STREAM,
+    validator: Validators.atLeast(1),
+    documentation:
+      'PostgreSQL commit wake-up: while the LISTEN connection is up and has delivered a notification, an idle ' +
+      'stream backs off to this instead of ' +
+      'poll.interval.ms (a commit wakes the task at once; this poll is the safety net, for instance for a connection ' +
+      'dropped silently). It applies only while nothing waits on time: with gaps held or given-up numbers watched, ' +
+      'and while the listener is down, the wait stays at poll.interval.ms. Never below poll.interval.ms, never above ' +
+      'heartbeat.interval.ms when heartbeats are on. A signal (signal.data.collection) is read at the next poll, so ' +
+      'within this time. Set it to poll.interval.ms for the polling of earlier versions.',
+  })
+  .define({
     name: 'max.batch.size',
     type: 'INT',
     defaultValue: 2048,
@@ -558,6 +574,8 @@ export interface NotifySettings {
   /** notify.channel; null: derived from the change table (setup-sql.ts notifyChannel). */
   channel: string | null;
   minIntervalMs: number;
+  /** notify.idle.interval.ms, at least poll.interval.ms. */
+  idleIntervalMs: number;
 }
 
 /** The parsed settings the connector and its tasks use, with cross-key checks applied. */
@@ -671,6 +689,7 @@ export function parseSettings(props: RawConfig): ErpSourceSettings {
       ? {
           channel: emptyToNull(c.stringOrNull('notify.channel')),
           minIntervalMs: c.int('notify.min.interval.ms'),
+          idleIntervalMs: Math.max(c.int('notify.idle.interval.ms'), c.int('poll.interval.ms')),
         }
       : null,
     maxBatchSize: c.int('max.batch.size'),

@@ -139,6 +139,7 @@ export class ErpSourceTask implements SourceTask {
       // timestamp_incrementing re-reads its overlap window every poll: it keeps a fixed interval.
       busyMs: this.settings.tsinc ? this.settings.pollIntervalMs : this.settings.pollIntervalMinMs,
       wakeGapMs: this.settings.notify?.minIntervalMs ?? 0,
+      quietMs: this.quietIntervalMs(),
     });
     await this.dialect.connect();
     if (this.settings.tsinc) return this.startTimestampIncrementing(props);
@@ -260,6 +261,17 @@ export class ErpSourceTask implements SourceTask {
   }
 
   /**
+   * The idle wait while the commit listener is connected: notify.idle.interval.ms, but heartbeats keep their
+   * interval (they are emitted by polls).
+   */
+  private quietIntervalMs(): number | undefined {
+    const notify = this.settings.notify;
+    if (!notify) return undefined;
+    const hb = this.settings.heartbeatIntervalMs;
+    return hb > 0 ? Math.min(notify.idleIntervalMs, hb) : notify.idleIntervalMs;
+  }
+
+  /**
    * notify.enabled on PostgreSQL: LISTEN for the change table's commit notifications when a trigger sends them;
    * otherwise say once how to add it. The listener never fails the task: while it is down, the task polls.
    */
@@ -299,7 +311,10 @@ export class ErpSourceTask implements SourceTask {
     let wasDown = false;
     this.commitListener = this.dialect.listenForCommits(channel, {
       wake: () => this.pacer.wake(),
+      // Longer idle waits only once a notification proved delivery on this connection, until it is lost again.
+      notified: () => this.pacer.listening(true),
       state: (down) => {
+        if (down !== null) this.pacer.listening(false);
         if (down === null) {
           if (wasDown) this.log.info('Commit wake-up listening again', { channel });
           else this.log.debug('Commit wake-up listening', { channel });
@@ -440,7 +455,7 @@ export class ErpSourceTask implements SourceTask {
       records = step.records;
       if (step.chunked) outcome = 'full'; // next chunk without waiting
     }
-    this.pacer.polled(outcome);
+    this.pacer.polled(outcome, this.stream.timeDriven(batch.end));
     if (batch.full && !this.abort.signal.aborted && !this.incremental?.running) {
       // Read ahead while the worker converts and sends this batch: the next batch is built (its base rows read on
       // the row reader's connection) while the change rows of the one after are read on the main connection.

@@ -72,6 +72,36 @@ export function redeliveryRefusal(
   };
 }
 
+/**
+ * In-process notice "re-deliveries were queued for this connector", so a task in this process looks within
+ * redelivery.poll.interval.ms instead of at the end of its backed-off wait. Only a hint: the queue table is the
+ * truth, and a task in another process finds the rows within redelivery.poll.interval.max.ms.
+ */
+const queuedListeners = new Set<(connector: string) => void>();
+export const redeliveryQueuedBus = {
+  subscribe(l: (connector: string) => void): () => void {
+    queuedListeners.add(l);
+    return () => queuedListeners.delete(l);
+  },
+  publish(connector: string): void {
+    for (const l of queuedListeners) l(connector);
+  },
+};
+
+/**
+ * The wait before the next look at the re-delivery queue: redelivery.poll.interval.ms after a look that found work
+ * (or failed: the retry is not pushed back), doubled after each look that found the queue empty, up to
+ * redelivery.poll.interval.max.ms (never below the interval).
+ */
+export function nextRedeliveryWaitMs(
+  currentMs: number,
+  busy: boolean,
+  o: { pollIntervalMs: number; pollIntervalMaxMs: number },
+): number {
+  if (busy) return o.pollIntervalMs;
+  return Math.max(o.pollIntervalMs, Math.min(o.pollIntervalMaxMs, currentMs * 2));
+}
+
 /** tasks.max of a connector config (1 when absent or malformed, as the worker treats it). */
 export function tasksMaxOf(config: Readonly<Record<string, string>>): number {
   return Math.max(1, Number.parseInt(config['tasks.max'] ?? '1', 10) || 1);
@@ -337,7 +367,9 @@ export const openRedelivery: RedeliveryHook = async ({ connector, config }) => {
       refusal,
       submit: async (r) => {
         if (refusal) throw new ErpStreamError(refusal.code, `Connector ${connector}: ${refusal.message}`);
-        return queue.submit(connector, r.requestKey, r.operationId, r.items);
+        const queued = await queue.submit(connector, r.requestKey, r.operationId, r.items);
+        redeliveryQueuedBus.publish(connector);
+        return queued;
       },
       progress: (id) => queue.progress(id),
       deliveredSince: (since, pageSize) => ledger.since(s.destination.name, s.entity, since, pageSize),

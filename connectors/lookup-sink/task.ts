@@ -20,7 +20,15 @@ import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { PoisonIdError } from './poison.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
-import { type QueuedItem, RedeliveryQueue, redeliveryRefusal, slotsOf, tasksMaxOf } from './redelivery.js';
+import {
+  type QueuedItem,
+  RedeliveryQueue,
+  nextRedeliveryWaitMs,
+  redeliveryQueuedBus,
+  redeliveryRefusal,
+  slotsOf,
+  tasksMaxOf,
+} from './redelivery.js';
 import {
   type Plan,
   type PlannedDelivery,
@@ -154,6 +162,22 @@ export class LookupSinkTask implements SinkTask {
   private triggers = new Map<string, Array<readonly string[]>>();
   private statsReadAt = 0;
   /**
+   * Whether park rows of this destination and entity may exist. False only after an exact count found none with
+   * no park write of this task started or in flight since the count began; then the park re-check skips its
+   * queries (an idle task costs no query per park.check.interval.ms). Rows parked by another task of the connector
+   * are that task's to re-check; this one learns of them at its next exact count (STATS_REFRESH_MS) anyway.
+   */
+  private parkMayHold = true;
+  /** Park writes started (a generation) and not finished yet, so a count racing with one is not trusted. */
+  private parkWritesStarted = 0;
+  private parkWritesInFlight = 0;
+  /** The current wait of the re-delivery check: redelivery.poll.interval.ms, doubled while the queue is empty. */
+  private redeliveryWaitMs = 0;
+  /** A request was queued in this process while a run was under way: the next look is a busy one. */
+  private redeliveryAgain = false;
+  private redeliveryDueAt = 0;
+  private unsubscribeRedelivery: (() => void) | null = null;
+  /**
    * Pipelining (kafka destination only: it never refuses a record after put() returned, and a refusal must reach
    * the DLQ while the worker still holds the record). A batch's delivery has two stages: `sending` (the Kafka send)
    * and `recording` (ledger and park writes, then its offsets become committable). The next batch is read and
@@ -243,10 +267,18 @@ export class LookupSinkTask implements SinkTask {
       for (const topic of d.topics) this.triggers.set(topic, [...(this.triggers.get(topic) ?? []), d.topicIdFields]);
     }
     this.unsubscribe = wakeBus.subscribe((keys) => this.onDelivered(keys));
-    this.timer = setInterval(() => this.scheduleCheck(), s.checkIntervalMs);
+    this.timer = setInterval(() => this.onCheckTick(), s.checkIntervalMs);
     this.timer.unref();
-    this.redeliveryTimer = setInterval(() => this.scheduleRedelivery(), s.redelivery.pollIntervalMs);
-    this.redeliveryTimer.unref();
+    this.parkMayHold = true;
+    this.redeliveryWaitMs = s.redelivery.pollIntervalMs;
+    this.unsubscribeRedelivery = redeliveryQueuedBus.subscribe((connector) => {
+      if (connector !== this.context.connectorName) return;
+      // Back to the interval of a busy queue (not at once: a look within redelivery.poll.interval.ms, as always).
+      this.redeliveryWaitMs = s.redelivery.pollIntervalMs;
+      if (this.redelivering) this.redeliveryAgain = true;
+      else this.armRedelivery(Math.min(s.redelivery.pollIntervalMs, this.redeliveryDueAt - Date.now()));
+    });
+    this.armRedelivery(s.redelivery.pollIntervalMs);
     await this.refreshStats(true);
     this.context.logger.info('Lookup sink started', {
       entity: s.entity,
@@ -430,8 +462,9 @@ export class LookupSinkTask implements SinkTask {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.redeliveryTimer) clearInterval(this.redeliveryTimer);
+    if (this.redeliveryTimer) clearTimeout(this.redeliveryTimer);
     this.unsubscribe?.();
+    this.unsubscribeRedelivery?.();
     await this.mutex.run(async () => {});
     await this.recording;
     await this.destination?.close().catch(() => {});
@@ -449,6 +482,14 @@ export class LookupSinkTask implements SinkTask {
   async checkParked(): Promise<void> {
     await this.mutex.run(async () => {
       if (this.stopped) return;
+      if (!this.parkMayHold) {
+        // Known empty: one count instead of the due and waiting_on reads; it also notices rows another task parked.
+        await this.refreshStats(true);
+        if (!this.parkMayHold) {
+          this.delivered.clear();
+          return;
+        }
+      }
       const delivered = [...this.delivered];
       this.delivered.clear();
       const now = Date.now();
@@ -500,24 +541,50 @@ export class LookupSinkTask implements SinkTask {
    * a second. One run at a time; a failure is logged and the next tick tries again (the rows stay pending).
    */
   private scheduleRedelivery(): void {
-    if (this.redelivering || this.stopped) return;
+    if (this.stopped) return;
+    if (this.redelivering) return;
     this.redelivering = true;
+    this.redeliveryAgain = false;
+    if (this.redeliveryTimer) clearTimeout(this.redeliveryTimer);
     void (async () => {
+      let took = 0;
+      let failed = false;
       try {
         for (;;) {
           const started = Date.now();
           const n = await this.redeliverQueued();
+          took += n;
           if (n === 0 || this.stopped) break;
           const budgetMs = (n * 1000) / this.s.redelivery.ratePerSec;
           const wait = budgetMs - (Date.now() - started);
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
       } catch (e) {
+        failed = true;
         this.context.logger.warn('Re-delivering queued entities failed; will retry', { error: String(e) });
       } finally {
         this.redelivering = false;
+        const { pollIntervalMs, pollIntervalMaxMs } = this.s.redelivery;
+        this.redeliveryWaitMs = nextRedeliveryWaitMs(
+          this.redeliveryWaitMs,
+          took > 0 || failed || this.redeliveryAgain,
+          {
+            pollIntervalMs,
+            pollIntervalMaxMs,
+          },
+        );
+        this.armRedelivery(this.redeliveryWaitMs);
       }
     })();
+  }
+
+  /** The next look at the re-delivery queue, `ms` from now (one timer: re-arming replaces it). */
+  private armRedelivery(ms: number): void {
+    if (this.redeliveryTimer) clearTimeout(this.redeliveryTimer);
+    if (this.stopped) return;
+    this.redeliveryDueAt = Date.now() + Math.max(0, ms);
+    this.redeliveryTimer = setTimeout(() => this.scheduleRedelivery(), Math.max(0, ms));
+    this.redeliveryTimer.unref();
   }
 
   /**
@@ -658,6 +725,16 @@ export class LookupSinkTask implements SinkTask {
           if (this.checkAgain) this.scheduleCheck();
         });
     });
+  }
+
+  /**
+   * park.check.interval.ms: re-check parked records. With the park known empty the tick does nothing until the
+   * periodic exact count is due (STATS_REFRESH_MS; it is what notices rows another task parked); a delivery woken
+   * in this process counts at once.
+   */
+  private onCheckTick(): void {
+    if (!this.parkMayHold && Date.now() - this.statsReadAt < STATS_REFRESH_MS) return;
+    this.scheduleCheck();
   }
 
   /**
@@ -849,11 +926,22 @@ export class LookupSinkTask implements SinkTask {
     // only the ledger remembers its delivery. A crash between the two leaves the park row, whose re-check finds
     // the ledger entry and drops it, instead of a delivery the ledger never learns of (and children that expire
     // waiting for it).
-    if (sent.writes.length > 0) await this.ledger.record(dest, entity, sent.writes);
-    const [, removed] = await Promise.all([
-      toPark.length > 0 ? this.park.put(toPark) : undefined,
-      leaving.length > 0 ? this.park.remove(leaving) : 0,
-    ]);
+    if (toPark.length > 0) {
+      // Before anything is awaited: an exact count running meanwhile must not conclude the park is empty.
+      this.parkMayHold = true;
+      this.parkWritesStarted++;
+      this.parkWritesInFlight++;
+    }
+    let removed: number;
+    try {
+      if (sent.writes.length > 0) await this.ledger.record(dest, entity, sent.writes);
+      [, removed] = await Promise.all([
+        toPark.length > 0 ? this.park.put(toPark) : undefined,
+        leaving.length > 0 ? this.park.remove(leaving) : 0,
+      ]);
+    } finally {
+      if (toPark.length > 0) this.parkWritesInFlight--;
+    }
     this.m.delivered += sent.delivered.length;
     this.m.released += sent.delivered.filter((d) => d.work.parked).length;
     this.m.deleted += sent.deleted;
@@ -914,7 +1002,9 @@ export class LookupSinkTask implements SinkTask {
    */
   private async refreshStats(exact = false): Promise<void> {
     if (exact || Date.now() - this.statsReadAt >= STATS_REFRESH_MS) {
+      const writesBefore = this.parkWritesStarted;
       const st = await this.park.stats();
+      this.parkMayHold = st.count > 0 || this.parkWritesStarted !== writesBefore || this.parkWritesInFlight > 0;
       this.m.parked = st.count;
       this.m.waiting = st.waiting;
       this.oldestFirstParkedAt = st.oldestFirstParkedAt;

@@ -6,6 +6,11 @@ export interface CommitListenerEvents {
   wake(): void;
   /** Listening started (`null`) or the connection is down and is retried after `retryMs`. */
   state(down: { error: string; retryMs: number } | null): void;
+  /**
+   * A notification really arrived on this connection (not the wake of a (re)connect): the path delivers them. A
+   * transaction-pooling proxy accepts LISTEN but never delivers, so only this proves the wake-up works.
+   */
+  notified?(): void;
 }
 
 export interface CommitListenerOptions {
@@ -72,7 +77,9 @@ export class PgCommitListener {
         if (!(await Promise.race([connecting, lost.then(() => false)]))) throw new Error(error);
         if (this.closed) break;
         client.on('notification', (n) => {
-          if (n.channel === this.o.channel) this.o.events.wake();
+          if (n.channel !== this.o.channel) return;
+          this.o.events.notified?.();
+          this.o.events.wake();
         });
         await client.query(listenStatement(this.o.channel));
         if (this.closed) break;

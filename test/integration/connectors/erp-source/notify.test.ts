@@ -109,6 +109,45 @@ describe('ErpSource PostgreSQL commit wake-up (LISTEN/NOTIFY)', () => {
     }
   });
 
+  it('backs an idle stream off past poll.interval.ms once a notification arrived, and still reads the next commit at once', async () => {
+    const h = new TaskHarness(
+      sourceProps(db, {
+        'poll.interval.ms': '100',
+        'poll.interval.min.ms': '50',
+        'notify.idle.interval.ms': '60000',
+        'snapshot.mode': 'never',
+      }),
+    );
+    await h.start();
+    try {
+      await h.poll();
+      expect(await eventually(listeners, (l) => l.length === 1)).toHaveLength(1);
+      // Listening, but no notification has proved delivery yet (a pooling proxy would swallow them): the task
+      // keeps polling every poll.interval.ms. 3 s of that is ~30 polls; trusting the listener would make it ≤ 7.
+      let untrusted = 0;
+      const until = Date.now() + 3_000;
+      while (Date.now() < until) {
+        await h.poll();
+        untrusted++;
+      }
+      expect(untrusted).toBeGreaterThanOrEqual(12);
+      // A first commit proves that notifications are delivered on this path.
+      expect(await insertWhileWaiting(h, 5_000)).not.toBe('still waiting');
+      // 4 s of nothing: at poll.interval.ms that would be ~40 polls; backing off (100, 200, 400 … ms) takes ≤ 8.
+      let polls = 0;
+      const idleUntil = Date.now() + 4_000;
+      while (Date.now() < idleUntil) {
+        expect(events(await h.poll())).toEqual([]);
+        polls++;
+      }
+      expect(polls).toBeLessThanOrEqual(8);
+      // The next wait is seconds long (the safety net is 60 s): the commit is read because it was notified.
+      expect(await insertWhileWaiting(h, 5_000)).not.toBe('still waiting');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('closes its LISTEN connection on stop, across repeated stops and starts (rebalances)', async () => {
     for (let i = 0; i < 4; i++) {
       const h = await startedAndWaiting();

@@ -205,4 +205,30 @@ describe('LookupSink crash and restart', () => {
       await next.stop();
     }
   });
+  it('a task that started with an empty park still re-checks what another task parks afterwards', async () => {
+    await setDoc(70, 'parked elsewhere', 7);
+    const other = new LookupSinkTask();
+    other.initialize(testContext({ dlq: [] }));
+    await other.start(props()); // creates the tables when this test runs alone
+    await db.query(`DELETE FROM ${schema}.parked`);
+    const idle = new LookupSinkTask();
+    idle.initialize(testContext({ dlq: [] }));
+    await idle.start(props());
+    try {
+      // The idle task counted an empty park (it skips its re-check queries from now on); the other one parks 70.
+      expect(idle.metrics().parked).toBe(0);
+      await other.put([sinkRecord({ topic: 'documents', offset: 700n, key: 70, version: 7n })]);
+      expect(other.metrics().parked).toBe(1);
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES (70, 'acme')`);
+      await new Promise((r) => setTimeout(r, 2));
+      // The idle task's re-check must not trust its empty count: it counts again, finds 70 and releases it.
+      await idle.checkParked();
+      expect(idle.metrics()).toMatchObject({ parked: 0, released: 1 });
+      const { rows } = await db.query(`SELECT title FROM ${schema}.document_out WHERE document_id = 70`);
+      expect(rows).toEqual([{ title: 'parked elsewhere' }]);
+    } finally {
+      await other.stop();
+      await idle.stop();
+    }
+  });
 });

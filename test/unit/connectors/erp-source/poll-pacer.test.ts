@@ -132,4 +132,75 @@ describe('PollPacer', () => {
     );
     expect(ms).toBe(5);
   });
+  describe('with the commit listener connected (notify.idle.interval.ms)', () => {
+    const quiet = { idleMs: 500, busyMs: 50, wakeGapMs: 10, quietMs: 5_000 };
+    const emptyWaits = async (p: PollPacer, n: number, timeDriven = false) => {
+      const waits: number[] = [];
+      for (let i = 0; i < n; i++) {
+        p.polled('empty', timeDriven);
+        waits.push((await waited(p, (at) => at(6_000)))!);
+      }
+      return waits;
+    };
+
+    it('backs an idle stream off beyond poll.interval.ms, up to the safety-net interval', async () => {
+      const p = new PollPacer(quiet);
+      p.listening(true);
+      p.polled('changes');
+      await waited(p, (at) => at(100));
+      expect(await emptyWaits(p, 7)).toEqual([100, 200, 400, 800, 1_600, 3_200, 5_000]);
+    });
+
+    it('a commit after a long idle spell is still read as soon as it is notified', async () => {
+      const p = new PollPacer(quiet);
+      p.listening(true);
+      await emptyWaits(p, 8);
+      p.polled('empty');
+      const ms = await waited(p, async (at) => {
+        await at(4_000);
+        p.wake();
+        await at(6_000);
+      });
+      expect(ms).toBe(4_000);
+    });
+
+    it('without the listener an idle stream is polled every poll.interval.ms, as before', async () => {
+      const p = new PollPacer(quiet);
+      expect((await emptyWaits(p, 6)).slice(-2)).toEqual([500, 500]);
+    });
+
+    it('held gaps or watched numbers keep poll.interval.ms: their re-reads are due on time, not on a commit', async () => {
+      const p = new PollPacer(quiet);
+      p.listening(true);
+      expect((await emptyWaits(p, 8, true)).slice(-3)).toEqual([500, 500, 500]);
+      // Once they are settled the wait grows again.
+      expect((await emptyWaits(p, 1))[0]).toBeGreaterThan(500);
+    });
+
+    it('losing the listener cuts a long wait short: an overdue poll starts at once, a fresh one after poll.interval.ms', async () => {
+      const p = new PollPacer(quiet);
+      p.listening(true);
+      await emptyWaits(p, 8);
+      p.polled('empty'); // planned: 5 s
+      const overdue = await waited(p, async (at) => {
+        await at(2_000);
+        p.listening(false);
+        await at(6_000);
+      });
+      expect(overdue).toBe(2_000);
+      p.polled('empty');
+      const fresh = await waited(p, async (at) => {
+        await at(100);
+        p.listening(false);
+        await at(6_000);
+      });
+      expect(fresh).toBe(500);
+    });
+
+    it('never waits less than poll.interval.ms when idle, even if the safety net is set lower', async () => {
+      const p = new PollPacer({ ...quiet, quietMs: 100 });
+      p.listening(true);
+      expect((await emptyWaits(p, 6)).slice(-2)).toEqual([500, 500]);
+    });
+  });
 });

@@ -46,7 +46,7 @@ describe('commit wake-up and polling config', () => {
 
   it('is on by default, with adaptive polling between 50 and 500 ms', () => {
     const s = parseSettings(base);
-    expect(s.notify).toEqual({ channel: null, minIntervalMs: 20 });
+    expect(s.notify).toEqual({ channel: null, minIntervalMs: 20, idleIntervalMs: 5000 });
     expect(s.pollIntervalMs).toBe(500);
     expect(s.pollIntervalMinMs).toBe(50);
     expect(parseSettings({ ...base, 'notify.enabled': 'false' }).notify).toBeNull();
