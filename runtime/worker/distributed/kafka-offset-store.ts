@@ -22,8 +22,12 @@ export class KafkaOffsetStore implements OffsetStore {
     private readonly transactional = false,
   ) {}
 
-  /** Longer than a transaction may stay open (kafkajs' transaction timeout, 60 s), which the broker then aborts. */
-  private static readonly TRANSACTIONAL_READ_TIMEOUT_MS = 90_000;
+  /**
+   * Longer than a transaction may stay open (kafkajs' transaction timeout, 60 s), which the broker then aborts on its
+   * next scan (every 10 s by default) — after a broker restart only once it has loaded its transaction log again. 90 s
+   * was too close: on a loaded machine an exactly-once task went FAILED after a broker SIGKILL while it waited.
+   */
+  private static readonly TRANSACTIONAL_READ_TIMEOUT_MS = 180_000;
 
   private readToEnd(): Promise<void> {
     return this.transactional
