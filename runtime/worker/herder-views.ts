@@ -75,12 +75,6 @@ export function offsetsView(
   };
 }
 
-/** The sink connector's consumer group (Connect's default `connect-<name>`). */
-export function sinkGroupOf(name: string, config: Record<string, string>): string {
-  return sinkConsumerGroupId(name, config);
-}
-
-import { sinkConsumerGroupId } from './connector-settings.js';
 import type { OffsetEntry, StatusStore, StoredConnector, TargetState } from './stores.js';
 import { resolveConnectorPlugin, validateConnectorConfig } from './validation.js';
 import type { Worker } from './worker.js';

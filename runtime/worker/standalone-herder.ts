@@ -1,13 +1,6 @@
 import { type ConfigInfos, type Logger, type SourcePartition } from '../api/index.js';
 import type { ConfigTransformer } from '../config-providers/index.js';
-import {
-  HerderViews,
-  OFFSETS_NOT_STOPPED,
-  offsetsView,
-  patchedConfig,
-  requestedTargetState,
-  sinkGroupOf,
-} from './herder-views.js';
+import { HerderViews, OFFSETS_NOT_STOPPED, offsetsView, patchedConfig, requestedTargetState } from './herder-views.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
   type ConnectorInfo,
@@ -33,6 +26,7 @@ import {
   canonicalJson,
 } from './stores.js';
 import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
+import { sinkConsumerGroupId } from './connector-settings.js';
 import { generateTaskConfigs } from './task-generation.js';
 import type { Worker } from './worker.js';
 
@@ -472,7 +466,7 @@ export class StandaloneHerder implements Herder {
   }
 
   private sinkGroup(name: string): string {
-    return sinkGroupOf(name, this.stored(name).config);
+    return sinkConsumerGroupId(name, this.stored(name).config);
   }
 
   private checkStopped(name: string): StoredConnector {

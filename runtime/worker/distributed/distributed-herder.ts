@@ -6,14 +6,7 @@ import {
   RebalanceInProgressError,
 } from '../../api/index.js';
 import type { ConfigTransformer } from '../../config-providers/index.js';
-import {
-  HerderViews,
-  OFFSETS_NOT_STOPPED,
-  offsetsView,
-  patchedConfig,
-  requestedTargetState,
-  sinkGroupOf,
-} from '../herder-views.js';
+import { HerderViews, OFFSETS_NOT_STOPPED, offsetsView, patchedConfig, requestedTargetState } from '../herder-views.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import {
   type ConnectorInfo,
@@ -30,6 +23,7 @@ import {
 } from '../herder-types.js';
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, canonicalJson } from '../stores.js';
+import { sinkConsumerGroupId } from '../connector-settings.js';
 import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
 import { type GroupView, type JoiningMember, type WorkUnit, assignWork, rebalance, unitKey } from './assignor.js';
@@ -680,7 +674,7 @@ export class DistributedHerder implements Herder {
   async connectorOffsets(name: string): Promise<ConnectorOffsets> {
     const s = this.stored(name);
     if (this.typeOf(s.config) === 'source') return offsetsView(await this.o.offsetStore.list(name));
-    return offsetsView(null, await this.o.kafka.groupOffsets(sinkGroupOf(name, s.config)));
+    return offsetsView(null, await this.o.kafka.groupOffsets(sinkConsumerGroupId(name, s.config)));
   }
 
   private checkSourceStopped(name: string): void {
