@@ -34,9 +34,15 @@ export function compareVersions(a: string, b: string): number {
     const p = x[i];
     const q = y[i];
     if (p === q) continue;
-    // a missing part: 0 against a number; a release sorts after a qualifier (1.0 > 1.0-rc1)
-    if (p === undefined) return typeof q === 'number' ? (q === 0 ? 0 : -1) : 1;
-    if (q === undefined) return typeof p === 'number' ? (p === 0 ? 0 : 1) : -1;
+    // a missing part: 0 against a number (keep comparing: 1 < 1.0.1); a release sorts after a qualifier (1.0 > 1.0-rc1)
+    if (p === undefined) {
+      if (q === 0) continue;
+      return typeof q === 'number' ? -1 : 1;
+    }
+    if (q === undefined) {
+      if (p === 0) continue;
+      return typeof p === 'number' ? 1 : -1;
+    }
     if (typeof p === 'number' && typeof q === 'number') return p < q ? -1 : 1;
     if (typeof p === 'number') return 1; // a number sorts after a qualifier
     if (typeof q === 'number') return -1;

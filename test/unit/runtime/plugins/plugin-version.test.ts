@@ -14,6 +14,8 @@ describe('KIP-891 version specs (Maven ranges, a bare version exact)', () => {
     expect(compareVersions('3.6.1.Final', '3.6.1')).toBe(0);
     expect(compareVersions('1.0-rc1', '1.0')).toBe(-1);
     expect(compareVersions('1.0.1', '1.0')).toBe(1);
+    expect(compareVersions('27.0.1', '27')).toBe(1); // a missing part is 0, and the comparison goes on
+    expect(compareVersions('1', '1.0.0-rc1')).toBe(1);
     expect(compareVersions('4.10.0', '4.9.9')).toBe(1);
   });
 
