@@ -201,8 +201,12 @@ export class ConnectorHandle {
     return r.status === 200 ? r.body : null;
   }
 
-  /** Waits until the connector and its tasks are in `state`; a FAILED task ends the wait with its trace. */
-  async waitFor(state: 'RUNNING' | 'STOPPED' | 'PAUSED', timeoutMs = 120_000): Promise<void> {
+  /**
+   * Waits until the connector and its tasks are in `state`; a FAILED task ends the wait with its trace. Five minutes:
+   * Debezium's task creates its replication slot on start, and PostgreSQL makes that wait for every transaction
+   * open at the time (another session's long load on the same server held it past two minutes).
+   */
+  async waitFor(state: 'RUNNING' | 'STOPPED' | 'PAUSED', timeoutMs = 300_000): Promise<void> {
     let failed: { id: number; trace?: string } | undefined;
     await waitUntil(
       async () => {
