@@ -20,8 +20,14 @@ import {
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
-/** The broker aborts an abandoned transaction only after this (the producer's transaction.timeout.ms). */
-const TRANSACTION_TIMEOUT_MS = 60_000;
+/**
+ * The zombie's transaction.timeout.ms: the broker would abort its transaction only after this. Far longer than the
+ * worker's cap on an offsets read (180 s), so without fencing the task never resumes within the test, however fast or
+ * slow the machine; with fencing it resumes as soon as the worker is up.
+ */
+const ZOMBIE_TRANSACTION_TIMEOUT_MS = 600_000;
+/** How long the restarted worker may take to run the task: its start-up on a loaded machine, not a wait for Kafka. */
+const RESUME_BUDGET_MS = 150_000;
 
 interface Status {
   tasks: Array<{ id: number; state: string; trace?: string }>;
@@ -87,13 +93,12 @@ describe('exactly-once task restart with its previous transaction left open', ()
     const kafka = createKafka({ brokers, clientId: `${name}-zombie`, logLevel: 'nothing' });
     const zombie = createProducer(kafka, {
       transactionalId: taskTransactionalId(groupId, name, 0),
-      transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+      transactionTimeoutMs: ZOMBIE_TRANSACTION_TIMEOUT_MS,
     });
     await zombie.connect();
     const txn = await zombie.transaction();
     await txn.send({ topic: offsetsTopic, messages: [{ key: `["${name}",{"task":0}]`, value: '{"seq":1000000}' }] });
     await txn.send({ topic, messages: [{ key: '0-999999', value: '{"task":0,"seq":999999}' }] });
-    const openedAt = Date.now();
     await zombie.disconnect();
     // Precondition: the transaction is open (the last stable offset stops short of the high watermark).
     const admin = kafka.admin();
@@ -108,10 +113,12 @@ describe('exactly-once task restart with its previous transaction left open', ()
     await watermarks.close();
     expect(stable.some((s) => BigInt(s.offset) < (high.get(s.partition) ?? 0n))).toBe(true);
 
+    const startedAt = Date.now();
     worker = await startWorker(props);
     const w = worker;
+    const upMs = Date.now() - startedAt;
     // Without fencing first, the task's start() (which reads its offset) returns only once the broker aborted the
-    // transaction: never before TRANSACTION_TIMEOUT_MS after it was opened.
+    // transaction (after ZOMBIE_TRANSACTION_TIMEOUT_MS): its read gives up first, and the task goes FAILED.
     let failed: string | null = null;
     await waitFor(
       async () => {
@@ -119,13 +126,12 @@ describe('exactly-once task restart with its previous transaction left open', ()
         if (t?.state === 'FAILED') failed = `task FAILED: ${t.trace ?? ''}`;
         return t?.state === 'RUNNING';
       },
-      TRANSACTION_TIMEOUT_MS - (Date.now() - openedAt) - 10_000,
-      'the task RUNNING well before the open transaction would time out',
+      RESUME_BUDGET_MS,
+      'the task RUNNING long before the open transaction would time out',
       { abort: () => failed },
     );
-    const resumedMs = Date.now() - openedAt;
-    process.stdout.write(`eos-fence ${JSON.stringify({ resumedMs })}\n`);
-    expect(resumedMs).toBeLessThan(TRANSACTION_TIMEOUT_MS - 10_000);
+    // Figures only (wall clock on a shared machine): the worker's start-up, then until the task ran.
+    process.stdout.write(`eos-fence ${JSON.stringify({ workerUpMs: upMs, runningMs: Date.now() - startedAt })}\n`);
 
     const before = (await readTopic(brokers, topic)).length;
     await waitFor(async () => (await readTopic(brokers, topic)).length > before + 100, 60_000, 'records after restart');
