@@ -30,7 +30,7 @@ const ZOMBIE_TRANSACTION_TIMEOUT_MS = 600_000;
 const RESUME_BUDGET_MS = 150_000;
 
 interface Status {
-  tasks: Array<{ id: number; state: string; trace?: string }>;
+  tasks: Array<{ id: number; state: string; trace?: string; worker_id: string }>;
 }
 
 /**
@@ -122,9 +122,11 @@ describe('exactly-once task restart with its previous transaction left open', ()
     let failed: string | null = null;
     await waitFor(
       async () => {
+        // The killed worker's last status (RUNNING) stays until the new one reports: only the new worker's counts.
         const t = await taskState(w);
-        if (t?.state === 'FAILED') failed = `task FAILED: ${t.trace ?? ''}`;
-        return t?.state === 'RUNNING';
+        if (t?.worker_id !== w.workerId) return false;
+        if (t.state === 'FAILED') failed = `task FAILED: ${t.trace ?? ''}`;
+        return t.state === 'RUNNING';
       },
       RESUME_BUDGET_MS,
       'the task RUNNING long before the open transaction would time out',
