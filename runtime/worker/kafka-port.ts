@@ -66,7 +66,8 @@ export type Compression = 'none' | 'gzip';
 
 /**
  * A transactional producer (exactly-once sources). Creating it runs initTransactions, which fences any
- * older producer with the same transactional id (a zombie task) and aborts its open transaction.
+ * older producer with the same transactional id (a zombie task) and aborts its open transaction: once the promise
+ * resolved, nothing the older producer wrote is still pending, so a read of the offsets topic need not wait for it.
  */
 export interface TransactionalProducerPort {
   begin(): Promise<void>;
@@ -285,7 +286,22 @@ export class KafkaJsPort implements KafkaPort {
       transactionalId,
       ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
     });
-    await withRetries(() => producer.connect());
+    try {
+      await withRetries(() => producer.connect());
+      // Fence now, before the task reads its offsets (Connect's initTransactions() in prepareToInitializeTask). kafkajs'
+      // connect() only asks for an idempotent producer id, without the transactional id: the InitProducerId that
+      // bumps the epoch and makes the coordinator abort the previous instance's open transaction is sent by the first
+      // transaction(). Until then that transaction stays open, and the task's read_committed read of the offsets topic
+      // (which waits for the transactions open on it to end) waited until the broker timed it out: 60 s and more.
+      // An empty transaction ends without a request to the broker.
+      await withRetries(async () => {
+        const fencing = await producer.transaction();
+        await fencing.abort();
+      });
+    } catch (e) {
+      await producer.disconnect().catch(() => {});
+      throw e;
+    }
     const compression = options.compression === 'gzip' ? 1 : 0;
     let txn: Transaction | null = null;
     return {

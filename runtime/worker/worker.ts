@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  ErpStreamError,
   type KafkaAccess,
   type Logger,
   type SinkConnector,
@@ -238,9 +239,14 @@ export class Worker {
             },
           },
           offsetStorageReader: {
-            offset: (p: SourcePartition) => this.o.offsets.get(connector, p),
-            offsets: async (ps: SourcePartition[]) =>
-              new Map(await Promise.all(ps.map(async (p) => [p, await this.o.offsets.get(connector, p)] as const))),
+            offset: (p: SourcePartition) => this.readOffsets(connector, taskId, () => this.o.offsets.get(connector, p)),
+            offsets: (ps: SourcePartition[]) =>
+              this.readOffsets(
+                connector,
+                taskId,
+                async () =>
+                  new Map(await Promise.all(ps.map(async (p) => [p, await this.o.offsets.get(connector, p)] as const))),
+              ),
           },
         };
         // Fence first: initTransactions aborts a zombie's open transaction before this task reads offsets.
@@ -432,6 +438,31 @@ export class Worker {
       },
       onWaiting: set,
     };
+  }
+
+  /**
+   * Exactly-once: a read of the offsets topic waits for the transactions open on it to end. This task's own earlier
+   * transaction is not among them (its producer, created before, fenced it), so a read that outlasts the store's cap
+   * waits for another producer's: the error says which task waits and what to do instead of a bare timeout.
+   */
+  private async readOffsets<T>(connector: string, taskId: number, read: () => Promise<T>): Promise<T> {
+    const eos = this.o.exactlyOnce;
+    try {
+      return await read();
+    } catch (e) {
+      if (!eos || !(e instanceof ErpStreamError) || e.code !== 'ERPSTREAM_TIMEOUT') throw e;
+      const id = taskTransactionalId(eos.groupId, connector, taskId);
+      throw new ErpStreamError(
+        'ERPSTREAM_TIMEOUT',
+        `Task ${connector}-${taskId} (transactional id ${id}) could not read its source offsets: ${e.message}. ` +
+          `The read waits for every transaction open on the offsets topic to end, and this task's own earlier one ` +
+          `was already aborted when its producer fenced it: another producer's transaction is still open (a task of ` +
+          `another connector or worker not restarted or fenced yet, or a producer with a long transaction.timeout.ms). ` +
+          `The broker aborts it once its transaction.timeout.ms has passed (60 s for erpstream tasks); restart this ` +
+          `task then (POST /connectors/${connector}/tasks/${taskId}/restart).`,
+        { cause: e, retriable: true },
+      );
+    }
   }
 
   private async transactionsFor(

@@ -23,9 +23,12 @@ export class KafkaOffsetStore implements OffsetStore {
   ) {}
 
   /**
-   * Longer than a transaction may stay open (kafkajs' transaction timeout, 60 s), which the broker then aborts on its
-   * next scan (every 10 s by default) — after a broker restart only once it has loaded its transaction log again. 90 s
-   * was too close: on a loaded machine an exactly-once task went FAILED after a broker SIGKILL while it waited.
+   * The task's own earlier transaction never counts here: its producer fenced it (the coordinator aborted it) before
+   * the task reads. What a read may still wait for is other producers' transactions: live tasks commit within their
+   * transaction boundary; one left open by a task not restarted yet (its worker died, its connector was deleted) lasts
+   * until the broker aborts it, a transaction timeout (kafkajs: 60 s) plus the broker's next scan (every 10 s by
+   * default), after a broker restart only once it has loaded its transaction log again. The cap stays well above that:
+   * 90 s was too close on a loaded machine.
    */
   private static readonly TRANSACTIONAL_READ_TIMEOUT_MS = 180_000;
 
