@@ -55,6 +55,10 @@ export function registerWorkerCommands(program: Command): void {
         if (distributed && connectorFiles.length > 0) {
           throw new ConfigError('Connector files are for standalone mode; in distributed mode use the REST API');
         }
+        if (configFile) {
+          const { unknownWorkerKeyWarnings } = await import('../worker-config-check.js');
+          for (const line of unknownWorkerKeyWarnings(raw, configFile)) process.stderr.write(`${line}\n`);
+        }
         const config = await loadWorkerConfig(configFile, distributed ? 'distributed' : 'standalone', overrides);
         const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
         // The plugins this build ships; the worker adds those of `plugin.path` to the same registry.
