@@ -529,6 +529,13 @@ async function validateAndReport(
   } else {
     for (const r of results) ctx.stderr.write(renderValidation(r, styleFor(ctx, 'stderr'), false));
   }
+  // As apply says it: without this line a refused create ended on the "!" keys with no error at all.
+  if (invalid && ctx.output === 'table') {
+    ctx.stderr.write(
+      `${styleFor(ctx, 'stderr').red('error:')} the cluster rejects the config keys marked "!" above` +
+        (options.dryRun ? '\n' : '; nothing was created\n'),
+    );
+  }
   return invalid ? ExitCode.INVALID_INPUT : ExitCode.OK;
 }
 

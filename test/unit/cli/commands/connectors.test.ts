@@ -307,6 +307,19 @@ describe('connectors apply', () => {
     );
   });
 
+  it('create: a config the cluster rejects ends with an error line, as apply does, and creates nothing', async () => {
+    const missing = 'Missing required configuration "file" which has no default value.';
+    const r = await cli(
+      ['connectors', 'create', '-f', '-'],
+      { ...absent, ...validation(FILE_SOURCE_KEYS, { file: [missing] }) },
+      file,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(missing);
+    expect(r.stderr).toContain('error: the cluster rejects the config keys marked "!" above; nothing was created');
+    expect(fake!.requests.some((q: SeenRequest) => q.method === 'POST' && q.url === '/connectors')).toBe(false);
+  });
+
   it('lists each validation error once and writes nothing when the config is invalid', async () => {
     const missing = 'Missing required configuration "file" which has no default value.';
     const r = await cli(
