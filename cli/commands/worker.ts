@@ -48,10 +48,12 @@ import { keepServingOnUncaughtErrors } from '../../runtime/logging/last-resort.j
  * flushes offsets and exits.
  */
 export function registerWorkerCommands(program: Command): void {
-  const worker = program.command('worker').description('Run a Kafka-Connect-compatible worker');
+  const worker = program
+    .command('worker')
+    .description('run a Kafka-Connect-compatible worker (standalone or distributed)');
   worker
     .command('start')
-    .description('Start a worker; in standalone mode, further files are connector configs to create')
+    .description('start a worker in the foreground; in standalone mode, further files are connector configs to create')
     .argument('[config]', 'worker config (.properties, .json or .yaml)')
     .argument('[connectors...]', 'connector configs to create at start (standalone)')
     .option('--standalone', 'standalone mode: offsets and connector configs in local files', false)

@@ -473,6 +473,9 @@ describe('status progress', () => {
     expect(progressText({ snapshot: { table: 'erp.party', rows: 12, total: 10, done: true } })).toBe(
       'snapshot erp.party [##########] 100% 12/10',
     );
+    expect(progressText({ snapshot: { table: 'erp.shipment', rows: 0, total: 0, done: true } })).toBe(
+      'snapshot erp.shipment [##########] 100% 0/0',
+    );
     expect(progressText({ parked: 12, released: 1340, breaker: 'closed' })).toBe('parked 12, released 1,340');
     // Every non-zero counter, wherever the task puts it (`delivered 0` once hid `staleDropped 17`).
     expect(
