@@ -4,6 +4,13 @@
 // and never a stale build. Where the sources are not there (the published package ships dist/ only) it runs
 // the compiled CLI. ERPSTREAM_CLI=dist forces the compiled CLI (after `npm run build`), e.g. for timing.
 import { existsSync } from 'node:fs';
+import { nodeTooOld } from './node-version.js';
+
+const tooOld = nodeTooOld(process.versions.node);
+if (tooOld) {
+  process.stderr.write(tooOld);
+  process.exit(2);
+}
 
 const sources = new URL('../cli/main.ts', import.meta.url);
 const compiled = new URL('../dist/cli/main.js', import.meta.url);

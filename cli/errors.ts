@@ -32,6 +32,9 @@ export class CliError extends Error {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
+/** Driver codes of a refused database login: PostgreSQL 28P01/28000, MySQL/MariaDB access denied, SQL Server. */
+const DB_LOGIN_REFUSED = new Set(['28P01', '28000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ELOGIN']);
+
 function systemCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -68,6 +71,14 @@ export function classifyError(error: unknown): ClassifiedError {
   const code = systemCode(error);
   if ((code && NETWORK_CODES.has(code)) || (error instanceof ErpStreamError && error.retriable)) {
     return { exitCode: ExitCode.UNREACHABLE, message, hint: defaultHint(ExitCode.UNREACHABLE) };
+  }
+  if (code !== undefined && DB_LOGIN_REFUSED.has(code)) {
+    // A wrong password in --connection-url or --pg-url is the user's input, not "unexpected, report it".
+    return {
+      exitCode: ExitCode.INVALID_INPUT,
+      message: `The database refused the login: ${message}`,
+      hint: 'Check the user and password of the database URL you passed (--connection-url, --pg-url, ERP_DB_URL or PG_URL) and that this user may connect to that database.',
+    };
   }
   if (code === 'EADDRINUSE') {
     return {

@@ -57,7 +57,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/transforms.js')).registerTransformsCommands,
   },
   {
-    commands: { worker: 'Run a Kafka-Connect-compatible worker' },
+    commands: { worker: 'run a Kafka-Connect-compatible worker (standalone or distributed)' },
     load: async () => (await import('./commands/worker.js')).registerWorkerCommands,
   },
   {

@@ -307,7 +307,9 @@ export function progressText(progress: Record<string, unknown> | undefined): str
     const total = typeof snap.total === 'number' && snap.total > 0 ? snap.total : null;
     const fraction = snap.done === true ? 1 : total === null ? 0 : Math.min(1, snap.rows / total);
     const filled = Math.round(fraction * 10);
-    const counts = `${snap.rows.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`}`;
+    // An empty table's finished snapshot reads "100% 0/0", not a bare "100% 0".
+    const shownTotal = total ?? (typeof snap.total === 'number' && snap.done === true ? snap.total : null);
+    const counts = `${snap.rows.toLocaleString('en-US')}${shownTotal === null ? '' : `/${shownTotal.toLocaleString('en-US')}`}`;
     return `snapshot ${String(snap.table ?? '')} [${'#'.repeat(filled)}${'-'.repeat(10 - filled)}] ${Math.round(fraction * 100)}% ${counts}`;
   }
   return counterTexts(progress).join(', ');
@@ -528,6 +530,13 @@ async function validateAndReport(
     );
   } else {
     for (const r of results) ctx.stderr.write(renderValidation(r, styleFor(ctx, 'stderr'), false));
+  }
+  // As apply says it: without this line a refused create ended on the "!" keys with no error at all.
+  if (invalid && ctx.output === 'table') {
+    ctx.stderr.write(
+      `${styleFor(ctx, 'stderr').red('error:')} the cluster rejects the config keys marked "!" above` +
+        (options.dryRun ? '\n' : '; nothing was created\n'),
+    );
   }
   return invalid ? ExitCode.INVALID_INPUT : ExitCode.OK;
 }

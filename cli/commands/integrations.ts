@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { addConnectOptions, collect, connectClient, writeResult, writeTable } from '../connect/command-kit.js';
 import { type CliContext, processContext, styleFor } from '../context.js';
 import { CliError, ExitCode, classifyError } from '../errors.js';
-import type { Style } from '../output.js';
+import { type Style, renderTable } from '../output.js';
 import {
   clusterConfigs,
   clusterConnectors,
@@ -99,8 +99,16 @@ export function registerIntegrationCommands(program: Command, ctx: CliContext = 
         expansion.connectors.map((c) => ({ name: c.name, config: c.config })),
         (style) =>
           [
-            ...expansion.connectors.map(
-              (c) => `${style.bold(c.name)}  ${c.role}  [${c.integrations.join(', ')}]  ${c.file}\n`,
+            // Aligned like every other listing: names of different lengths made ragged columns.
+            renderTable(
+              expansion.connectors.map((c) => ({
+                connector: c.name,
+                role: c.role,
+                integrations: `[${c.integrations.join(', ')}]`,
+                file: c.file,
+              })),
+              ['connector', 'role', 'integrations', 'file'],
+              style,
             ),
             `${expansion.integrations.length} integration${expansion.integrations.length === 1 ? '' : 's'} valid (${expansion.connectors.length} connectors).\n`,
           ].join(''),

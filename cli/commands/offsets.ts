@@ -61,10 +61,19 @@ export function registerOffsetsCommands(program: Command, ctx: CliContext): void
     const client = await connectClient(ctx, cmd);
     if (opts.dryRun) {
       const current = await client.getOffsets(name);
+      // The real reset needs a STOPPED connector; a dry run that said "would be reset" for a running one misled.
+      const state = await client
+        .getConnectorStatus(name)
+        .then((s) => s.connector.state)
+        .catch(() => undefined);
+      const notStopped =
+        state !== undefined && state !== 'STOPPED'
+          ? `; but the connector is ${state}: run \`erpstream connectors stop ${name}\` first, or Connect refuses the reset\n`
+          : '\n';
       writeResult(
         ctx,
         current,
-        () => `dry run: ${current.offsets.length} offset(s) of connector "${name}" would be reset\n`,
+        () => `dry run: ${current.offsets.length} offset(s) of connector "${name}" would be reset${notStopped}`,
       );
       return;
     }

@@ -365,6 +365,12 @@ export function registerTailCommand(program: Command, ctx: CliContext): void {
         'With --follow alone, prints only new records. -o json prints one JSON object per line (JSONL).\n',
     )
     .action(async (topic: string, opts: TailCliOptions) => {
+      // A stream of records has no YAML form here; printing JSON lines for -o yaml would surprise a script.
+      if (ctx.output === 'yaml')
+        throw CliError.invalidInput(
+          'erpstream tail prints records as text, or with -o json as one JSON object per line; -o yaml is not supported.',
+          'Use -o json (JSONL) and convert it if you need YAML.',
+        );
       if (opts.fromBeginning && opts.from)
         throw CliError.invalidInput('Give either --from-beginning or --from, not both.', 'Drop one of them.');
       let max: number | undefined;

@@ -2,6 +2,29 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../runtime/api/index.js';
 import { CliError, ExitCode, classifyError } from '../errors.js';
 
+/**
+ * The worker reports an unreadable or unparsable file as a ConfigError, whose generic hint ("fix the configuration
+ * key named above") names no key here; say what to fix instead.
+ */
+async function readSettingsFile(
+  readConfigFile: (file: string) => Promise<Record<string, string>>,
+  file: string,
+  what: string,
+): Promise<Record<string, string>> {
+  try {
+    return await readConfigFile(file);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw CliError.invalidInput(
+      message,
+      message.startsWith('Cannot read')
+        ? `Check the path of the ${what} and its permissions.`
+        : `Fix the ${what} at the place named above (.properties, .json or .yaml, by its extension).`,
+      e,
+    );
+  }
+}
+
 /** The start-up failure with the exit code of its cause: bad config 2, Kafka unreachable 3, anything else 1. */
 function startError(e: unknown, isTransientKafkaError: (e: unknown) => boolean): unknown {
   const cause = e instanceof Error && e.name === 'WorkerStartError' ? e.cause : e;
@@ -25,10 +48,12 @@ import { keepServingOnUncaughtErrors } from '../../runtime/logging/last-resort.j
  * flushes offsets and exits.
  */
 export function registerWorkerCommands(program: Command): void {
-  const worker = program.command('worker').description('Run a Kafka-Connect-compatible worker');
+  const worker = program
+    .command('worker')
+    .description('run a Kafka-Connect-compatible worker (standalone or distributed)');
   worker
     .command('start')
-    .description('Start a worker; in standalone mode, further files are connector configs to create')
+    .description('start a worker in the foreground; in standalone mode, further files are connector configs to create')
     .argument('[config]', 'worker config (.properties, .json or .yaml)')
     .argument('[connectors...]', 'connector configs to create at start (standalone)')
     .option('--standalone', 'standalone mode: offsets and connector configs in local files', false)
@@ -50,13 +75,19 @@ export function registerWorkerCommands(program: Command): void {
         if (opts.listeners) overrides.listeners = opts.listeners;
         if (opts.bootstrapServers) overrides['bootstrap.servers'] = opts.bootstrapServers;
         // Like Connect's connect-distributed: a worker config with group.id runs distributed.
-        const raw = configFile ? await readConfigFile(configFile) : {};
+        const raw = configFile ? await readSettingsFile(readConfigFile, configFile, 'worker config') : {};
         const distributed = opts.distributed || (!opts.standalone && (raw['group.id'] ?? '').trim() !== '');
         if (distributed && connectorFiles.length > 0) {
           throw new ConfigError('Connector files are for standalone mode; in distributed mode use the REST API');
         }
+        if (configFile) {
+          const { unknownWorkerKeyWarnings } = await import('../worker-config-check.js');
+          for (const line of unknownWorkerKeyWarnings(raw, configFile)) process.stderr.write(`${line}\n`);
+        }
         const config = await loadWorkerConfig(configFile, distributed ? 'distributed' : 'standalone', overrides);
-        const connectors = await Promise.all(connectorFiles.map((f) => readConfigFile(f)));
+        const connectors = await Promise.all(
+          connectorFiles.map((f) => readSettingsFile(readConfigFile, f, 'connector file')),
+        );
         // The plugins this build ships; the worker adds those of `plugin.path` to the same registry.
         const registry = (await import('../../bundle/builtin.js')).builtinRegistry();
         let running;

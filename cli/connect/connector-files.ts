@@ -165,7 +165,10 @@ function toDefinition(doc: unknown, source: string): ConnectorDefinition {
   if (typeof name !== 'string' || name.trim() === '') {
     throw CliError.invalidInput(
       `Connector file ${source}: "name" is missing or empty.`,
-      `Give the connector a name: ${FILE_HINT}`,
+      // A .properties file cannot hold the {"name", "config"} shape, so it gets the one line it lacks.
+      source.endsWith('.properties')
+        ? 'Add a line name=<connector name> to the file (the name Connect will know the connector by).'
+        : `Give the connector a name: ${FILE_HINT}`,
     );
   }
   if (topName !== undefined && innerName !== undefined && innerName !== topName) {

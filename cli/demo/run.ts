@@ -234,6 +234,20 @@ async function waitForRunning(client: ConnectClient, names: readonly string[], t
   }
 }
 
+/** Connectors and tasks FAILED now, each with its trace's first line; a status that cannot be read is skipped. */
+async function failedInstances(client: ConnectClient, names: readonly string[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const name of names) {
+    const s = await client.getConnectorStatus(name).catch(() => undefined);
+    if (!s) continue;
+    if (s.connector.state === 'FAILED')
+      failed.push(`connector ${name} FAILED: ${(s.connector.trace ?? '').split('\n')[0]}`);
+    for (const t of s.tasks)
+      if (t.state === 'FAILED') failed.push(`task ${name}-${t.id} FAILED: ${(t.trace ?? '').split('\n')[0]}`);
+  }
+  return failed;
+}
+
 async function deleteSubjects(registryUrl: string, prefix: string): Promise<number> {
   const base = registryUrl.replace(/\/$/, '');
   const res = await fetch(`${base}/subjects`, { signal: AbortSignal.timeout(5000) });
@@ -560,6 +574,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     result.summary = summarize(ledger, collector.delivered(), collector.deadLetters, originCheck, {
       latestVersions: latest,
       ...(lagAtEnd === null ? {} : { sinkLag: lagAtEnd }),
+      failed: await failedInstances(
+        client,
+        connectors.map((c) => c.name),
+      ),
     });
     failed = !result.summary.ok;
     return result;

@@ -78,6 +78,11 @@ export interface DemoSummary {
   sinkLag: number | null;
   /** Problems of the origin side itself (the ERP's tables or change table disagree with the ledger). */
   originProblems: string[];
+  /**
+   * Connectors and tasks FAILED when the summary was taken, with their trace's first line: the usual reason for
+   * rows that never arrived, which the table alone cannot tell (a source that never produced shows as all lost).
+   */
+  failed: string[];
 }
 
 const SHOWN = 5;
@@ -91,6 +96,8 @@ export function summarize(
     /** The origin's latest version per `<entity>:<id>`; when given, a delivered older version counts as stale. */
     latestVersions?: ReadonlyMap<string, string>;
     sinkLag?: number;
+    /** Connectors and tasks FAILED at the end, e.g. `task demo-x-erp-source-0 FAILED: <trace's first line>`. */
+    failed?: readonly string[];
   } = {},
 ): DemoSummary {
   const rows: EntityRow[] = [];
@@ -154,6 +161,7 @@ export function summarize(
     samples,
     sinkLag: options.sinkLag ?? null,
     originProblems: [...originCheck.mismatches],
+    failed: [...(options.failed ?? [])],
   };
 }
 
@@ -239,6 +247,10 @@ export function renderSummary(summary: DemoSummary, style: Style): string {
     );
   }
   for (const p of summary.originProblems) lines.push(style.red(`  origin: ${p}`));
+  if (summary.failed.length > 0) {
+    lines.push('', style.bold('Failed on the worker at the end (the worker log, named above, has the full traces):'));
+    for (const f of summary.failed) lines.push(style.red(`  ${f}`));
+  }
   lines.push('');
   lines.push(
     summary.ok

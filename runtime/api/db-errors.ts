@@ -57,8 +57,15 @@ export function classifyDbError(err: unknown, what: string): Error {
       cause: err,
     });
   }
-  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}`, undefined, { cause: err });
+  // The driver's text ("password authentication failed") says what, not which settings to look at.
+  const hint = code !== undefined && AUTH_CODES.has(code) ? `; ${AUTH_HINT}` : '';
+  return new DataError(`${what}: ${msg}${code ? ` (${code})` : ''}${hint}`, undefined, { cause: err });
 }
+
+/** Driver codes of a refused login: PostgreSQL 28P01/28000, MySQL/MariaDB access denied, SQL Server's ELOGIN. */
+const AUTH_CODES = new Set(['28P01', '28000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ELOGIN']);
+const AUTH_HINT =
+  'the database refused the login: check the user and password the connector uses (its *.user and *.password keys, or the user in the URL) and that the user may connect to that database';
 
 /**
  * Whether a driver error (or the typed error wrapping it) is a unique-key violation: PostgreSQL 23505, MySQL/MariaDB

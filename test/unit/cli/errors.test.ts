@@ -22,6 +22,15 @@ describe('classifyError', () => {
     expect(classifyError(refused).hint).toContain('cluster is running');
   });
 
+  it('maps a refused database login (erp init --apply, demo --pg-url) to exit 2 with the settings to check', () => {
+    const pg = Object.assign(new Error('password authentication failed for user "erpstream"'), { code: '28P01' });
+    const c = classifyError(pg);
+    expect(c.exitCode).toBe(ExitCode.INVALID_INPUT);
+    expect(c.message).toBe('The database refused the login: password authentication failed for user "erpstream"');
+    expect(c.hint).toContain('Check the user and password of the database URL');
+    expect(c.hint).not.toContain('unexpected');
+  });
+
   it('keeps a CliError’s own code and hint, and maps anything else to 1', () => {
     expect(classifyError(new CliError('x', { exitCode: 3, hint: 'start it' }))).toEqual({
       exitCode: 3,

@@ -307,6 +307,19 @@ describe('connectors apply', () => {
     );
   });
 
+  it('create: a config the cluster rejects ends with an error line, as apply does, and creates nothing', async () => {
+    const missing = 'Missing required configuration "file" which has no default value.';
+    const r = await cli(
+      ['connectors', 'create', '-f', '-'],
+      { ...absent, ...validation(FILE_SOURCE_KEYS, { file: [missing] }) },
+      file,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(missing);
+    expect(r.stderr).toContain('error: the cluster rejects the config keys marked "!" above; nothing was created');
+    expect(fake!.requests.some((q: SeenRequest) => q.method === 'POST' && q.url === '/connectors')).toBe(false);
+  });
+
   it('lists each validation error once and writes nothing when the config is invalid', async () => {
     const missing = 'Missing required configuration "file" which has no default value.';
     const r = await cli(
@@ -459,6 +472,9 @@ describe('status progress', () => {
     );
     expect(progressText({ snapshot: { table: 'erp.party', rows: 12, total: 10, done: true } })).toBe(
       'snapshot erp.party [##########] 100% 12/10',
+    );
+    expect(progressText({ snapshot: { table: 'erp.shipment', rows: 0, total: 0, done: true } })).toBe(
+      'snapshot erp.shipment [##########] 100% 0/0',
     );
     expect(progressText({ parked: 12, released: 1340, breaker: 'closed' })).toBe('parked 12, released 1,340');
     // Every non-zero counter, wherever the task puts it (`delivered 0` once hid `staleDropped 17`).

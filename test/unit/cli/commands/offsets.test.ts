@@ -86,4 +86,25 @@ describe('erpstream offsets', () => {
       offsets: [{ partition: { kafka_topic: 't', kafka_partition: 0 }, offset: { kafka_offset: 5 } }],
     });
   });
+
+  it('reset --dry-run on a RUNNING connector says the real reset needs it stopped first', async () => {
+    const offsets = { offsets: [{ partition: { filename: '/in.txt' }, offset: { position: 29 } }] };
+    const status = (state: string) => ({
+      status: 200,
+      body: { name: 's', connector: { state, worker_id: 'w:8083' }, tasks: [], type: 'source' },
+    });
+    fake = await startFakeConnect({
+      'GET /connectors/s/offsets': { status: 200, body: offsets },
+      'GET /connectors/s/status': [status('RUNNING'), status('STOPPED')],
+    });
+    const env = { ERPSTREAM_CONNECT_URL: fake.url };
+    const running = await runConnectCli(['offsets', 'reset', 's', '--dry-run'], { env });
+    expect(running.code).toBe(0);
+    expect(running.stdout).toBe(
+      'dry run: 1 offset(s) of connector "s" would be reset; but the connector is RUNNING: run `erpstream connectors stop s` first, or Connect refuses the reset\n',
+    );
+    const stopped = await runConnectCli(['offsets', 'reset', 's', '--dry-run'], { env });
+    expect(stopped.stdout).toBe('dry run: 1 offset(s) of connector "s" would be reset\n');
+    expect(fake.requests.some((r) => r.method === 'DELETE')).toBe(false);
+  });
 });

@@ -118,3 +118,14 @@ describe('renderTailRecord', () => {
     expect(text).toContain('key:     doc-2\nvalue:   plain\n');
   });
 });
+
+describe('erpstream tail -o yaml', () => {
+  it('is refused (exit 2) before any broker is contacted, pointing at -o json, instead of printing JSON lines', async () => {
+    const { runCliProcess } = await import('../cli-process.js');
+    const run = await runCliProcess(['tail', 'some-topic', '-o', 'yaml', '--bootstrap-servers', '127.0.0.1:1']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('-o yaml is not supported');
+    expect(run.stderr).toContain('hint: Use -o json');
+  });
+});

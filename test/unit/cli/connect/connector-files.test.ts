@@ -83,6 +83,19 @@ describe('parseConnectorText', () => {
     expect(props[0]!.config).toEqual({ name: 'p', 'connector.class': 'X', topic: 'orders' });
   });
 
+  it('asks a .properties file without name (as a quick start may show it) for the name= line it lacks', () => {
+    let error: unknown;
+    try {
+      parseConnectorText('connector.class=ErpSource\ntopic.prefix=erp\n', 'src.properties', '.properties');
+    } catch (e) {
+      error = e;
+    }
+    const classified = classifyError(error);
+    expect(classified.exitCode).toBe(2);
+    expect(classified.message).toMatch(/src\.properties: "name" is missing or empty/);
+    expect(classified.hint).toContain('Add a line name=<connector name>');
+  });
+
   it.each([
     ['{"config": {"connector.class": "X"}}', /c\.json: "name" is missing or empty/],
     ['{"name": "a", "config": {"topic": "t"}}', /c\.json: "config\.connector\.class" is missing for connector "a"/],

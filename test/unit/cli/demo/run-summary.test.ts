@@ -32,6 +32,22 @@ const poisonInGlobexDlq: DlqRecord = {
 };
 
 describe('demo summary', () => {
+  it('names a FAILED task with its trace, so "everything lost" comes with its reason (e.g. a Kafka client on an old Node)', () => {
+    const failed = [
+      'task demo-x-erp-source-0 FAILED: Tolerance exceeded in error handler (stage KAFKA_PRODUCE): Kafka producer could not connect',
+    ];
+    const s = summarize(ledger(), delivered({}), [], { mismatches: [] }, { failed });
+    expect(s.ok).toBe(false);
+    expect(s.failed).toEqual(failed);
+    const text = renderSummary(s, plainStyle);
+    expect(text).toContain('Failed on the worker at the end');
+    expect(text).toContain(`  ${failed[0]}`);
+    expect(text.indexOf(failed[0]!)).toBeLessThan(text.indexOf('MISMATCH'));
+    expect(renderSummary(summarize(ledger(), delivered({}), [], { mismatches: [] }), plainStyle)).not.toContain(
+      'Failed on the worker',
+    );
+  });
+
   it('is ok when every origin row is delivered to its customer and the poison row is in its DLQ', () => {
     const s = summarize(
       ledger(),

@@ -11,8 +11,13 @@ describe('erpstream integrations (offline commands)', () => {
     const r = await runIntegrationsCli(['integrations', 'validate', '-f', EXAMPLES]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('erp-source  source  [acme, globex]');
-    expect(r.stdout).toMatch(/acme-documents-sink {2}sink {2}\[acme\] {2}.*acme\.yaml/);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^CONNECTOR +ROLE +INTEGRATIONS +FILE$/);
+    expect(r.stdout).toMatch(/erp-source +source +\[acme, globex\]/);
+    expect(r.stdout).toMatch(/acme-documents-sink +sink +\[acme\] +.*acme\.yaml/);
+    // Aligned: every row's role starts in the same column as the header's.
+    const roleAt = lines[0]!.indexOf('ROLE');
+    for (const l of lines.slice(1, 10)) expect(l.slice(roleAt, roleAt + 4)).toMatch(/^(sour|sink)/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('2 integrations valid (9 connectors).');
   });
 

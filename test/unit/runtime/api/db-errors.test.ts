@@ -32,6 +32,19 @@ describe('classifyDbError', () => {
     expect(out.message).toBe('Reading changes: syntax error at or near "FROM" (42601)');
   });
 
+  it('says which settings to check when the database refuses the login (PostgreSQL, MariaDB)', () => {
+    for (const err of [
+      coded('password authentication failed for user "erpstream"', '28P01'),
+      coded("Access denied for user 'erpstream'@'localhost' (using password: YES)", 'ER_ACCESS_DENIED_ERROR'),
+    ]) {
+      const out = classifyDbError(err, 'Connecting to PostgreSQL');
+      expect(out).toBeInstanceOf(DataError);
+      expect(out.message).toContain(err.message);
+      expect(out.message).toContain('check the user and password the connector uses');
+    }
+    expect(classifyDbError(coded('syntax error', '42601'), 'x').message).not.toContain('check the user');
+  });
+
   it('passes typed errors through unchanged', () => {
     const typed = [new ConfigError('bad', 'connection.url'), new DataError('bad row'), new RetriableError('later')];
     for (const err of typed) expect(classifyDbError(err, 'Reading')).toBe(err);
