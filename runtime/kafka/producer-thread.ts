@@ -44,7 +44,10 @@ port.on('message', (m: Message) => {
           return { partitions, offsets };
         },
         (v) => {
-          const { partitions, offsets } = v as { partitions: Int32Array; offsets: BigInt64Array };
+          const { partitions, offsets } = v as {
+            partitions: Int32Array<ArrayBuffer>;
+            offsets: BigInt64Array<ArrayBuffer>;
+          };
           return [partitions.buffer, offsets.buffer];
         },
       );

@@ -141,10 +141,10 @@ export interface PackedRecords {
    * header: name index, value length (-1: null). The bytes of keys, values and header values follow each other in
    * `bytes` in that order.
    */
-  meta: Int32Array;
+  meta: Int32Array<ArrayBuffer>;
   /** Per record; NaN for none. */
-  timestamps: Float64Array;
-  bytes: Uint8Array;
+  timestamps: Float64Array<ArrayBuffer>;
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
 interface SentReply {
