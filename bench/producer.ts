@@ -21,6 +21,7 @@ import {
   createKafka,
   ensureTopics,
 } from '../runtime/kafka/index.js';
+import { cpuMsByThreadName } from './proc-stats.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
 
 interface Port {
@@ -71,10 +72,16 @@ interface Figures {
   seconds: number;
   mainCpuUs: number;
   totalCpuUs: number;
+  /** CPU µs per record by thread name (Linux): the main thread, the producer's WorkerThread, V8's GC helpers. */
+  byThread: Record<string, number>;
+  connectCpuMs: number;
 }
 
 async function runCase(name: string, brokers: string, topic: string, count: number, batch: number): Promise<Figures> {
+  const start0 = process.cpuUsage();
   const port = await CASES[name]!(brokers, `bench-producer-${name}`);
+  // Connecting costs once per producer: for the thread, a V8 isolate that loads the client (from sources: and tsx).
+  const connectCpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(start0));
   try {
     // Warm-up (JIT, connections, metadata) outside the clock.
     await port.send(records(topic, batch, 0));
@@ -88,6 +95,7 @@ async function runCase(name: string, brokers: string, topic: string, count: numb
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
+    const threads0 = await cpuMsByThreadName(process.pid);
     const main0 = process.threadCpuUsage();
     const all0 = process.cpuUsage();
     const start = process.hrtime.bigint();
@@ -100,6 +108,11 @@ async function runCase(name: string, brokers: string, topic: string, count: numb
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const main = process.threadCpuUsage(main0);
     const all = process.cpuUsage(all0);
+    const byThread: Record<string, number> = {};
+    for (const [thread, ms] of await cpuMsByThreadName(process.pid)) {
+      const us = (ms - (threads0.get(thread) ?? 0)) * 1000;
+      if (us > 0) byThread[thread] = Number((us / count).toFixed(2));
+    }
     if (session) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(`${profileDir}/producer-${name}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
@@ -111,6 +124,8 @@ async function runCase(name: string, brokers: string, topic: string, count: numb
       seconds,
       mainCpuUs: main.user + main.system,
       totalCpuUs: all.user + all.system,
+      byThread,
+      connectCpuMs,
     };
   } finally {
     await port.close();
@@ -127,13 +142,16 @@ function print(log: (l: string) => void, f: Figures): void {
     records_per_s: Math.round(f.records / f.seconds),
     main_cpu_us_per_record: Number((f.mainCpuUs / f.records).toFixed(3)),
     total_cpu_us_per_record: Number((f.totalCpuUs / f.records).toFixed(3)),
+    cpu_us_per_record_by_thread_name: f.byThread,
+    connect_cpu_ms: Math.round(f.connectCpuMs),
     load_average_1m: Number(load.toFixed(2)),
     node: process.version,
   };
   log(JSON.stringify(json));
   log(
     `producer ${f.case}: ${json.records_per_s.toLocaleString('en-US')} records/s, CPU ${json.main_cpu_us_per_record} µs/record ` +
-      `on the main thread, ${json.total_cpu_us_per_record} µs/record in all (load ${json.load_average_1m})`,
+      `on the main thread, ${json.total_cpu_us_per_record} µs/record in all (load ${json.load_average_1m}); ` +
+      `by thread: ${JSON.stringify(f.byThread)}; connecting took ${json.connect_cpu_ms} ms CPU`,
   );
 }
 

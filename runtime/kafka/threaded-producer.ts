@@ -13,9 +13,16 @@ export interface DataProducer {
   close(): Promise<void>;
 }
 
-/** A connected data-path producer, on a worker thread when `options.thread` is set. */
+/** Opts a worker's data-path producer into its own thread (`1`), until measurements make it the default. */
+export const PRODUCER_THREAD_ENV = 'ERPSTREAM_PRODUCER_THREAD';
+
+/**
+ * A connected data-path producer, on a worker thread when `options.thread` says so (unset: when the environment
+ * variable PRODUCER_THREAD_ENV is `1`).
+ */
 export function connectRecordProducer(options: RecordProducerOptions): Promise<DataProducer> {
-  return options.thread ? ThreadedRecordProducer.connect(options) : RecordProducer.connect(options);
+  const thread = options.thread ?? process.env[PRODUCER_THREAD_ENV] === '1';
+  return thread ? ThreadedRecordProducer.connect(options) : RecordProducer.connect(options);
 }
 
 /**
