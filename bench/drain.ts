@@ -8,7 +8,9 @@
  * Needs KAFKA_BROKERS and PG_URL (`eval "$(scripts/stack env)"`). BENCH_DRAIN_VARIANTS lists the worker processes to
  * compare, `;`-separated, each a fresh worker: `launcher` (as `erpstream worker start` runs it), `node-default`
  * (Node's own heap settings: ERPSTREAM_WORKER_SEMI_SPACE_MB=0), or V8/Node flags for NODE_OPTIONS (e.g.
- * `--max-semi-space-size=8`); default `node-default;launcher`. Rounds interleave them (BENCH_DRAIN_ROUNDS, default 1).
+ * `--max-semi-space-size=8`); default `node-default;launcher`. A variant ending in `+thread` runs with the data-path
+ * producer on its own thread (ERPSTREAM_PRODUCER_THREAD=1), e.g. `launcher;launcher+thread`. Rounds interleave them
+ * (BENCH_DRAIN_ROUNDS, default 1). Besides the worker's CPU per row (all threads), the main thread's is reported.
  * Target: peak RSS ≤ 300 MB.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -17,7 +19,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { changeTableDdl } from '../connectors/erp-source/setup-sql.js';
-import { createKafka, ensureTopics } from '../runtime/kafka/index.js';
+import { PRODUCER_THREAD_ENV, createKafka, ensureTopics } from '../runtime/kafka/index.js';
 import { SEMI_SPACE_ENV } from '../runtime/worker/heap-settings.js';
 import {
   clusterProps,
@@ -27,7 +29,7 @@ import {
   waitFor,
   writeProps,
 } from '../test/integration/worker/distributed/cluster.js';
-import { cpuMs, rssMb } from './proc-stats.js';
+import { cpuMs, cpuMsByThreadName, rssMb } from './proc-stats.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
 
 const COLUMNS = `id bigint PRIMARY KEY, ref varchar(40) NOT NULL, customer_id integer, amount numeric(19,4),
@@ -90,15 +92,24 @@ async function run(ctx: BenchContext): Promise<[]> {
           }),
         );
         // The child inherits this environment at spawn time.
-        const saved = { semi: process.env[SEMI_SPACE_ENV], options: process.env.NODE_OPTIONS };
-        if (variant !== 'launcher') process.env[SEMI_SPACE_ENV] = '0';
-        if (variant !== 'launcher' && variant !== 'node-default') {
-          process.env.NODE_OPTIONS = `${saved.options ?? ''} ${variant}`.trim();
+        const saved = {
+          semi: process.env[SEMI_SPACE_ENV],
+          options: process.env.NODE_OPTIONS,
+          thread: process.env[PRODUCER_THREAD_ENV],
+        };
+        const threaded = variant.endsWith('+thread');
+        const base = threaded ? variant.slice(0, -'+thread'.length) : variant;
+        if (threaded) process.env[PRODUCER_THREAD_ENV] = '1';
+        else delete process.env[PRODUCER_THREAD_ENV];
+        if (base !== 'launcher') process.env[SEMI_SPACE_ENV] = '0';
+        if (base !== 'launcher' && base !== 'node-default') {
+          process.env.NODE_OPTIONS = `${saved.options ?? ''} ${base}`.trim();
         }
         const worker = await startWorker(props).finally(() => {
           for (const [key, value] of [
             [SEMI_SPACE_ENV, saved.semi],
             ['NODE_OPTIONS', saved.options],
+            [PRODUCER_THREAD_ENV, saved.thread],
           ] as const) {
             if (value === undefined) delete process.env[key];
             else process.env[key] = value;
@@ -108,6 +119,8 @@ async function run(ctx: BenchContext): Promise<[]> {
         try {
           const startRss = (await rssMb(pid)).rss;
           const cpu0 = await cpuMs(pid);
+          const mainCpu0 = await cpuMs(pid, pid);
+          const threads0 = await cpuMsByThreadName(pid);
           const t0 = performance.now();
           await waitFor(
             async () => {
@@ -144,6 +157,12 @@ async function run(ctx: BenchContext): Promise<[]> {
             await new Promise((r) => setTimeout(r, 250));
           }
           const cpu = ((await cpuMs(pid)) - cpu0) / 1000;
+          const mainCpu = ((await cpuMs(pid, pid)) - mainCpu0) / 1000;
+          // Where the CPU went besides the main thread: the producer's thread, V8's GC helpers, libuv's pool.
+          const byThread: Record<string, number> = {};
+          for (const [name, ms] of await cpuMsByThreadName(pid)) {
+            byThread[name] = Math.round(((ms - (threads0.get(name) ?? 0)) * 1000) / n);
+          }
           const { peak } = await rssMb(pid);
           const seconds = (last - first) / 1000;
           const row = {
@@ -156,6 +175,8 @@ async function run(ctx: BenchContext): Promise<[]> {
             seconds: Math.round(seconds * 100) / 100,
             worker_cpu_s: Math.round(cpu * 100) / 100,
             worker_cpu_us_per_row: Math.round((cpu * 1e6) / n),
+            main_thread_cpu_us_per_row: Math.round((mainCpu * 1e6) / n),
+            cpu_us_per_row_by_thread_name: byThread,
             start_rss_mb: startRss,
             peak_rss_mb: peak,
             target_peak_rss_mb: 300,
@@ -166,7 +187,7 @@ async function run(ctx: BenchContext): Promise<[]> {
           ctx.log(JSON.stringify(row));
           ctx.log(
             `drain/snapshot (round ${round}, ${variant}): ${n} rows at ${row.rows_per_s} rows/s, ` +
-              `${row.worker_cpu_us_per_row} µs worker CPU per row, worker RSS ${startRss} → peak ${peak} MB ` +
+              `${row.worker_cpu_us_per_row} µs worker CPU per row (main thread ${row.main_thread_cpu_us_per_row}), worker RSS ${startRss} → peak ${peak} MB ` +
               `(target ≤ 300 MB: ${peak <= 300 ? 'met' : 'missed'}); load ${row.load_average.join(' ')}`,
           );
         } finally {

@@ -6,15 +6,33 @@ import { BenchSetupError } from './support.js';
  * Kafka Connect JVM, which `process.cpuUsage()` cannot see).
  */
 
-/** CPU time (user + system, all threads) a process has used so far, in milliseconds. */
-export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => {
-    throw new BenchSetupError(`cannot read /proc/${pid}/stat: the process is gone, or this is not Linux`);
+/**
+ * CPU time (user + system) a process has used so far, in milliseconds: all its threads, or only thread `tid` (the
+ * main thread's tid is the pid).
+ */
+export async function cpuMs(pid: number, tid?: number): Promise<number> {
+  const file = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const stat = await readFile(file, 'utf8').catch(() => {
+    throw new BenchSetupError(`cannot read ${file}: the process is gone, or this is not Linux`);
   });
   // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
   return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** CPU time (ms) of each of a process's threads so far, summed by thread name (Node names its own: node, V8 workers). */
+export async function cpuMsByThreadName(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    if (stat === '') continue;
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    out.set(name, (out.get(name) ?? 0) + ms);
+  }
+  return out;
 }
 
 /** USER_HZ: 100 on every Linux the project runs on (getconf CLK_TCK). */

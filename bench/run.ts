@@ -17,6 +17,7 @@ const registry: ReadonlyArray<{ name: string; load: () => Promise<Bench> }> = [
   { name: 'worker', load: async () => (await import('./worker.js')).workerBench },
   { name: 'idle', load: async () => (await import('./idle.js')).idleBench },
   { name: 'drain', load: async () => (await import('./drain.js')).drainBench },
+  { name: 'producer', load: async () => (await import('./producer.js')).producerBench },
   { name: 'reconcile', load: async () => (await import('./reconcile.js')).reconcileBench },
   { name: 'redelivery', load: async () => (await import('./redelivery.js')).redeliveryBench },
   { name: 'debezium', load: async () => (await import('./debezium/index.js')).debeziumBench },

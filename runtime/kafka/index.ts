@@ -37,6 +37,12 @@ export {
   type RecordHeaders,
   type RecordProducerOptions,
 } from './record-producer.js';
+export {
+  ThreadedRecordProducer,
+  type DataProducer,
+  PRODUCER_THREAD_ENV,
+  connectRecordProducer,
+} from './threaded-producer.js';
 export { javaPartition, murmur2 } from './murmur2.js';
 export { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
 export {

@@ -36,6 +36,11 @@ export interface RecordProducerOptions {
    * one record batch, which the broker refuses past its max.message.bytes (1,048,588 by default). Default 900,000.
    */
   maxRequestBytes?: number;
+  /**
+   * Encode and send on a second core: `connectRecordProducer` then returns a ThreadedRecordProducer (a worker thread
+   * running this producer), which leaves the calling thread only a copy of each record's bytes.
+   */
+  thread?: boolean;
 }
 
 const sizeOf = (r: ProducerRecord): number => estimatedRecordBytes(r.key, r.value, r.headers);

@@ -11,7 +11,8 @@ import {
   createProducer,
   ensureTopics,
   type KafkaLogSink,
-  RecordProducer,
+  type DataProducer,
+  connectRecordProducer,
 } from '../kafka/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
 
@@ -252,11 +253,11 @@ export class KafkaJsPort implements KafkaPort {
    */
   async producer(clientId: string, options: { compression?: Compression } = {}): Promise<ProducerPort> {
     const connect = () =>
-      RecordProducer.connect({ brokers: this.brokers, clientId, compression: options.compression ?? 'none' });
-    let connecting: Promise<RecordProducer> = connect();
+      connectRecordProducer({ brokers: this.brokers, clientId, compression: options.compression ?? 'none' });
+    let connecting: Promise<DataProducer> = connect();
     connecting.catch(() => {});
     let closed = false;
-    const ready = async (): Promise<RecordProducer> => {
+    const ready = async (): Promise<DataProducer> => {
       try {
         return await connecting;
       } catch (e) {

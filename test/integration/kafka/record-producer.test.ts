@@ -1,13 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type KafkaMessage,
+  type DataProducer,
   RecordProducer,
+  type RecordProducerOptions,
+  ThreadedRecordProducer,
   createConsumer,
   createKafka,
   ensureTopics,
   javaPartition,
 } from '../../../runtime/kafka/index.js';
-import { RetriableError } from '../../../runtime/api/index.js';
+import { ErpStreamError, RetriableError } from '../../../runtime/api/index.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
@@ -41,16 +44,22 @@ async function readBack(topic: string, count: number) {
   return out;
 }
 
-describe('RecordProducer (the data-path producer)', () => {
-  const producers: RecordProducer[] = [];
+// The same contract on the calling thread and on a worker thread (ThreadedRecordProducer wraps the same producer).
+const variants: Array<[string, (o: RecordProducerOptions) => Promise<DataProducer>]> = [
+  ['RecordProducer', (o) => RecordProducer.connect(o)],
+  ['ThreadedRecordProducer', (o) => ThreadedRecordProducer.connect(o)],
+];
+
+describe.each(variants)('%s (the data-path producer)', (variant, connect) => {
+  const producers: DataProducer[] = [];
   afterAll(async () => {
     for (const p of producers) await p.close();
   });
 
   it('acknowledges each record with the partition and offset a consumer reads it at, keys placed as Java places them', async () => {
-    const topic = `rp.acks.${sfx}`;
+    const topic = `rp.acks.${variant}.${sfx}`;
     await createTopic(topic, 4);
-    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it' });
+    const p = await connect({ brokers, clientId: 'rp-it' });
     producers.push(p);
     const first = Array.from({ length: 300 }, (_, i) => ({
       topic,
@@ -82,9 +91,9 @@ describe('RecordProducer (the data-path producer)', () => {
   });
 
   it('writes tombstones, null keys, explicit partitions, repeated header names and null header values', async () => {
-    const topic = `rp.shapes.${sfx}`;
+    const topic = `rp.shapes.${variant}.${sfx}`;
     await createTopic(topic, 3);
-    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-shapes' });
+    const p = await connect({ brokers, clientId: 'rp-it-shapes' });
     producers.push(p);
     const acks = await p.send([
       { topic, key: Buffer.from('gone'), value: null },
@@ -117,17 +126,19 @@ describe('RecordProducer (the data-path producer)', () => {
   });
 
   it('after a refused batch, the next one is written under a fresh producer id, never taken for a duplicate', async () => {
-    const topic = `rp.refused.${sfx}`;
+    const topic = `rp.refused.${variant}.${sfx}`;
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [{ topic, numPartitions: 1, configs: { 'max.message.bytes': '2000' } }]);
     await admin.disconnect();
-    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-refused', retries: 2 });
+    const p = await connect({ brokers, clientId: 'rp-it-refused', retries: 2 });
     producers.push(p);
     await p.send([{ topic, key: Buffer.from('a'), value: Buffer.from('first') }]);
-    await expect(p.send([{ topic, key: Buffer.from('a'), value: Buffer.alloc(10_000, 1) }])).rejects.toThrow(
-      /rejected a batch of 1 records/,
-    );
+    const refused = await p.send([{ topic, key: Buffer.from('a'), value: Buffer.alloc(10_000, 1) }]).catch((e) => e);
+    // A refused batch is no outage: the task fails (or applies its error policy) instead of waiting.
+    expect(refused).toBeInstanceOf(ErpStreamError);
+    expect(refused).not.toBeInstanceOf(RetriableError);
+    expect(refused).toMatchObject({ code: 'ERPSTREAM_KAFKA_REFUSED', message: /rejected a batch of 1 records/ });
     const acks = await p.send([
       { topic, key: Buffer.from('a'), value: Buffer.from('second') },
       { topic, key: Buffer.from('a'), value: Buffer.from('third') },
@@ -138,9 +149,9 @@ describe('RecordProducer (the data-path producer)', () => {
   });
 
   it('sends more than the broker takes in one record batch (max.message.bytes) as several requests, in order', async () => {
-    const topic = `rp.large.${sfx}`;
+    const topic = `rp.large.${variant}.${sfx}`;
     await createTopic(topic, 1);
-    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-large' });
+    const p = await connect({ brokers, clientId: 'rp-it-large' });
     producers.push(p);
     // 3,000 records of 1 KB to one partition: three times the broker's default limit for one batch.
     const records = Array.from({ length: 3000 }, (_, i) => ({
@@ -155,10 +166,12 @@ describe('RecordProducer (the data-path producer)', () => {
   });
 
   it('names the topic when it does not exist and never creates it', async () => {
-    const topic = `rp.missing.${sfx}`;
-    const p = await RecordProducer.connect({ brokers, clientId: 'rp-it-missing', retries: 2 });
+    const topic = `rp.missing.${variant}.${sfx}`;
+    const p = await connect({ brokers, clientId: 'rp-it-missing', retries: 2 });
     producers.push(p);
-    await expect(p.send([{ topic, key: null, value: Buffer.from('x') }])).rejects.toThrow(topic);
+    const missing = await p.send([{ topic, key: null, value: Buffer.from('x') }]).catch((e) => e);
+    expect(missing).toBeInstanceOf(ErpStreamError);
+    expect(missing).toMatchObject({ code: 'ERPSTREAM_KAFKA_REFUSED', message: expect.stringContaining(topic) });
     const admin = kafka.admin();
     await admin.connect();
     expect(await admin.listTopics()).not.toContain(topic);
@@ -166,7 +179,7 @@ describe('RecordProducer (the data-path producer)', () => {
   });
 
   it('fails to connect with a retriable error naming the brokers when none answers', async () => {
-    const err = await RecordProducer.connect({
+    const err = await connect({
       brokers: '127.0.0.1:1',
       clientId: 'rp-it-down',
       retries: 2,
@@ -174,5 +187,17 @@ describe('RecordProducer (the data-path producer)', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetriableError);
     expect(String((err as Error).message)).toContain('127.0.0.1:1');
+  });
+
+  it('after close() refuses to send, and leaves no thread behind', async () => {
+    const topic = `rp.close.${variant}.${sfx}`;
+    await createTopic(topic, 1);
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const p = await connect({ brokers, clientId: 'rp-it-close' });
+    const acks = await p.send([{ topic, key: Buffer.from('k'), value: Buffer.from('last') }]);
+    expect(acks.map((a) => a.offset)).toEqual([0n]);
+    await p.close();
+    await expect(p.send([{ topic, key: null, value: Buffer.from('late') }])).rejects.toThrow(/closed/);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
   });
 });
