@@ -109,3 +109,52 @@ describe('typos and unresolved placeholders (what Connect lets pass silently)', 
     expect(JSON.stringify(infos)).not.toContain('pw-9');
   });
 });
+
+describe('keys the worker reads when it creates topics (a 400 naming the key, not a task that fails later)', () => {
+  const fileSource = { name: 'src', 'connector.class': 'FileStreamSource', topic: 'out' };
+  const fileSink = { name: 'snk', 'connector.class': 'FileStreamSink', topics: 'in' };
+
+  it.each([
+    ['topic.creation.default.partitions', 'abc', 'Not a number of type INT'],
+    ['topic.creation.default.partitions', '0', 'Number of partitions must be positive'],
+    ['topic.creation.default.replication.factor', '1.5', 'Not a number of type INT'],
+    ['topic.creation.default.replication.factor', '-3', 'Replication factor must be positive'],
+  ])('%s=%j', async (key, value, why) => {
+    for (const base of [fileSource, fileSink]) {
+      const errors = await errorsOf({ ...base, [key]: value });
+      expect(Object.keys(errors)).toEqual([key]);
+      expect(errors[key]!.join('\n')).toContain(`Invalid value ${value} for configuration ${key}: ${why}`);
+    }
+  });
+
+  it('accepts positive counts and -1 (the broker default)', async () => {
+    const counts = { 'topic.creation.default.partitions': ' 6 ', 'topic.creation.default.replication.factor': '-1' };
+    expect(await errorsOf({ ...fileSource, ...counts })).toEqual({});
+  });
+
+  it.each([
+    ['errors.deadletterqueue.topic.name', 'dlq topic!', 'may only contain'],
+    ['errors.deadletterqueue.topic.name', '..', 'cannot be'],
+    ['errors.deadletterqueue.topic.name', 'x'.repeat(250), 'longer than 249'],
+    ['errors.deadletterqueue.topic.replication.factor', '0', 'Replication factor must be positive'],
+  ])('%s=%j', async (key, value, why) => {
+    for (const base of [fileSource, fileSink]) {
+      const errors = await errorsOf({ ...base, 'errors.deadletterqueue.topic.name': 'dlq', [key]: value });
+      expect(Object.keys(errors)).toEqual([key]);
+      expect(errors[key]!.join('\n')).toContain(`for configuration ${key}`);
+      expect(errors[key]!.join('\n')).toContain(why);
+    }
+  });
+
+  it('accepts a legal DLQ topic, no DLQ (empty or blank), and replication factor -1', async () => {
+    for (const name of ['erp.dlq_v1-x', '', '  ']) {
+      expect(
+        await errorsOf({
+          ...fileSink,
+          'errors.deadletterqueue.topic.name': name,
+          'errors.deadletterqueue.topic.replication.factor': '-1',
+        }),
+      ).toEqual({});
+    }
+  });
+});
