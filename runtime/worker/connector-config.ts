@@ -347,17 +347,17 @@ const uniqueAliases = Validators.custom('unique aliases', (name, v) => {
  */
 const dlqTopicName = Validators.custom('a legal Kafka topic name, or empty for none', (name, v) => {
   const s = String(v ?? '');
-  if (s === '') return;
-  const why =
-    s === '.' || s === '..'
-      ? 'Topic name cannot be "." or ".."'
-      : s.length > 249
-        ? 'Topic name is longer than 249 characters'
-        : /^[A-Za-z0-9._-]+$/.test(s)
-          ? null
-          : "Topic name may only contain ASCII letters, digits, '.', '_' and '-'";
+  const why = s === '' ? null : topicNameProblem(s);
   if (why !== null) throw ConfigError.invalid(name, s, why);
 });
+
+/** Why Kafka refuses a topic name, or null when it takes it. */
+function topicNameProblem(s: string): string | null {
+  if (s === '.' || s === '..') return 'Topic name cannot be "." or ".."';
+  if (s.length > 249) return 'Topic name is longer than 249 characters';
+  if (!/^[A-Za-z0-9._-]+$/.test(s)) return "Topic name may only contain ASCII letters, digits, '.', '_' and '-'";
+  return null;
+}
 
 /** A replication factor to create a topic with: positive, or -1 for the broker's default (Connect's KIP-158 rule). */
 const replicationFactor = Validators.custom('positive, or -1 for the broker default', (name, v) => {
@@ -549,17 +549,24 @@ export function topicCreationChecks(props: RawConfig): ConfigValueResult[] {
 export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
   const topics = String(props[TOPICS_CONFIG] ?? '').trim();
   const regex = String(props[TOPICS_REGEX_CONFIG] ?? '').trim();
+  // Empty entries are skipped when the sink subscribes (connector-settings.ts), so `topics= , ` names no topic.
+  const list = topics === '' ? [] : topics.split(/\s*,\s*/).filter((t) => t !== '');
   const out: ConfigValueResult[] = [];
-  if (topics !== '' && regex !== '') {
+  if (list.length > 0 && regex !== '') {
     const msg = 'topics and topics.regex are mutually exclusive options, but both are set.';
     out.push(configError(TOPICS_CONFIG, msg), configError(TOPICS_REGEX_CONFIG, msg));
-  } else if (topics === '' && regex === '') {
+  } else if (list.length === 0 && regex === '') {
     const msg = 'Must configure one of topics or topics.regex';
     out.push(configError(TOPICS_CONFIG, msg), configError(TOPICS_REGEX_CONFIG, msg));
   }
+  // The worker creates each topic before it subscribes: a name Kafka refuses would fail the task, not name the key.
+  for (const t of list) {
+    const why = topicNameProblem(t);
+    if (why !== null)
+      out.push(configError(TOPICS_CONFIG, `Invalid value ${topics} for configuration topics: ${why}: ${t}`));
+  }
   const dlq = String(props[DLQ_TOPIC_NAME_CONFIG] ?? '').trim();
   if (dlq !== '') {
-    const list = topics === '' ? [] : topics.split(/\s*,\s*/);
     let clash = list.includes(dlq);
     if (!clash && regex !== '') {
       try {

@@ -158,3 +158,25 @@ describe('keys the worker reads when it creates topics (a 400 naming the key, no
     }
   });
 });
+
+describe("a sink's topics", () => {
+  const fileSink = { name: 'snk', 'connector.class': 'FileStreamSink' };
+
+  it('a list of only empty entries names no topic: the sink would subscribe to nothing', async () => {
+    for (const topics of [',', ' , ', ',,']) {
+      const errors = await errorsOf({ ...fileSink, topics });
+      expect(errors.topics).toEqual(['Must configure one of topics or topics.regex']);
+    }
+  });
+
+  it('a topic name Kafka refuses is named under topics', async () => {
+    const errors = await errorsOf({ ...fileSink, topics: 'orders, bad name!' });
+    expect(errors.topics!.join('\n')).toContain('Invalid value orders, bad name! for configuration topics');
+    expect(errors.topics!.join('\n')).toContain('bad name!');
+  });
+
+  it('legal names, empty entries beside them, and a regex alone pass', async () => {
+    expect(await errorsOf({ ...fileSink, topics: 'erp.orders_v1-x,,b' })).toEqual({});
+    expect(await errorsOf({ ...fileSink, 'topics.regex': 'erp\\..*' })).toEqual({});
+  });
+});
