@@ -331,8 +331,11 @@ for (const kind of ['pg', 'mysql'] as const) {
         const add = (topic: string, key: unknown, value: unknown, version: bigint | null) =>
           log.push({ topic, offset: log.length, key, value, version: version === null ? null : version.toString() });
         /** Feeds the log up to `to`, maybe killing the worker on the way (the batch then replays). */
+        /** Each feed as `from-to` (+`!ms` when a kill was armed, `x` when it landed first): a failure shows the run. */
+        const schedule: string[] = [];
         const feed = async (to: number, killAfterMs: number | null) => {
           const msg = await worker.send({ batch: log.slice(committed, to) }, killAfterMs);
+          schedule.push(`${committed}-${to}${killAfterMs === null ? '' : `!${killAfterMs}`}${msg ? '' : 'x'}`);
           if (msg?.done !== undefined) committed = to;
           else if (worker.failures.length > 0) throw new Error(`The worker failed on a batch: ${worker.failures[0]}`);
         };
@@ -420,9 +423,14 @@ for (const kind of ['pg', 'mysql'] as const) {
                 rev++;
                 poison.push(`p${seed}x`);
                 add(T.doc, `p${seed}x`, { op: 'u' }, rev);
-              } else if (committed < log.length) {
-                const to = committed + 1 + Math.floor(r() * (log.length - committed));
-                await feed(to, r() < 0.3 ? Math.floor(r() * 60) : null);
+              } else {
+                // Drawn whether or not there is something to feed: what was committed depends on when a kill landed,
+                // and the seed must replay the same documents and log whatever the kills did.
+                const [span, killDraw, killAt] = [r(), r(), r()];
+                if (committed < log.length) {
+                  const to = committed + 1 + Math.floor(span * (log.length - committed));
+                  await feed(to, killDraw < 0.3 ? Math.floor(killAt * 60) : null);
+                }
               }
             }
           }
@@ -437,7 +445,7 @@ for (const kind of ['pg', 'mysql'] as const) {
           worker.stop();
         }
 
-        const where = `${kind} seeds ${first}..${last} (kills: ${worker.kills})`;
+        const where = `${kind} seeds ${first}..${last} (kills: ${worker.kills}; feeds: ${schedule.join(' ')})`;
         const pairs = [...docs.values()].filter((d) => d.exists).reduce((n, d) => n + d.regs.size, 0);
         process.stdout.write(
           `randomized ${where}: ${log.length} records, ${docs.size} documents, ${pairs} document-customer pairs, ` +
