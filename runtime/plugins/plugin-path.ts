@@ -143,7 +143,9 @@ export async function loadPluginPath(
       seen.add(real);
       continue;
     }
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const e of entries) {
       const pkgDir = path.join(dir, e.name);
       // A link to a package directory is one (pkg -> pkg-1.2.3); a loop or a dangling link is nothing to load.

@@ -132,6 +132,18 @@ describe('plugin.path: third-party plugin packages', () => {
     }
   });
 
+  it('a package reached twice (a link beside its target, a directory listed twice) is loaded once', async () => {
+    await writePackage(path.join(root, 'acme-1.2.3'), {
+      'package.json': pkgJson('acme-twice', 'index.js'),
+      'index.js': pluginModule('acme.transforms.Twice', 'named'),
+    });
+    await symlink(path.join(root, 'acme-1.2.3'), path.join(root, 'acme'));
+    const registry = builtinRegistry();
+    const loaded = await loadPluginPath(registry, [root, root, path.join(root, 'acme')]);
+    expect(loaded.map((p) => p.name)).toEqual(['acme-twice']);
+    expect(registry.list('transformation').filter((p) => p.className === 'acme.transforms.Twice')).toHaveLength(1);
+  });
+
   it('a symlink loop or a dangling link in plugin.path is skipped, not a crash or a hang', async () => {
     await symlink(path.join(root, 'loop-b'), path.join(root, 'loop-a'));
     await symlink(path.join(root, 'loop-a'), path.join(root, 'loop-b'));
