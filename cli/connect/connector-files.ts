@@ -162,6 +162,12 @@ function toDefinition(doc: unknown, source: string): ConnectorDefinition {
   const topName = wrapped ? doc.name : undefined;
   const innerName = rawConfig.name;
   const name = topName ?? innerName;
+  if (name !== undefined && name !== null && typeof name !== 'string') {
+    throw CliError.invalidInput(
+      `Connector file ${source}: "name" must be a string, found ${Array.isArray(name) ? 'a list' : typeof name === 'bigint' ? 'number' : typeof name}.`,
+      `Quote the connector's name: ${FILE_HINT}`,
+    );
+  }
   if (typeof name !== 'string' || name.trim() === '') {
     throw CliError.invalidInput(
       `Connector file ${source}: "name" is missing or empty.`,

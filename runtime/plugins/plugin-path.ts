@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type Logger, type PluginDescriptor, type PluginRegistrar } from '../api/index.js';
@@ -38,6 +38,17 @@ async function readPackageJson(dir: string): Promise<PackageJson | null> {
   }
 }
 
+/** What a package's code threw, as text: it may throw anything (null, a string, an object without a message). */
+function reason(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  try {
+    return `threw ${JSON.stringify(e) ?? String(e)}`;
+  } catch {
+    return `threw ${String(e)}`;
+  }
+}
+
 /** A package is a plugin package when its package.json names its entry under `erpstream.plugins`. */
 function entryOf(pkg: PackageJson | null): string | null {
   const entry = pkg?.erpstream?.plugins;
@@ -63,7 +74,7 @@ async function loadPackage(registry: PluginRegistry, dir: string, pkg: PackageJs
     mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   } catch (e) {
     throw new ConfigError(
-      `${where}: cannot load its entry ${entry} (package.json erpstream.plugins): ${(e as Error).message}`,
+      `${where}: cannot load its entry ${entry} (package.json erpstream.plugins): ${reason(e)}`,
       PLUGIN_PATH_CONFIG,
     );
   }
@@ -81,7 +92,7 @@ async function loadPackage(registry: PluginRegistry, dir: string, pkg: PackageJs
         registry.register(plugin);
       } catch (e) {
         // An installed plugin is never replaced from plugin.path: the worker would run other code than configured.
-        throw new ConfigError(`${where}: ${(e as Error).message}`, PLUGIN_PATH_CONFIG);
+        throw new ConfigError(`${where}: ${reason(e)}`, PLUGIN_PATH_CONFIG);
       }
       added.push(plugin.className);
     },
@@ -90,9 +101,19 @@ async function loadPackage(registry: PluginRegistry, dir: string, pkg: PackageJs
     await register(registrar);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError(`${where}: its register function failed: ${(e as Error).message}`, PLUGIN_PATH_CONFIG);
+    throw new ConfigError(`${where}: its register function failed: ${reason(e)}`, PLUGIN_PATH_CONFIG);
   }
   return { dir, name, version: typeof pkg.version === 'string' ? pkg.version : '', plugins: added };
+}
+
+/** Whether a symbolic link leads to a directory; a loop or a dangling link is logged and skipped. */
+async function linkedDirectory(link: string, logger: Logger | undefined): Promise<boolean> {
+  try {
+    return (await stat(link)).isDirectory();
+  } catch (e) {
+    logger?.warn(`${PLUGIN_PATH_CONFIG}: skipping ${link}: ${reason(e)}`);
+    return false;
+  }
 }
 
 /**
@@ -107,6 +128,7 @@ export async function loadPluginPath(
   logger?: Logger,
 ): Promise<LoadedPluginPackage[]> {
   const loaded: LoadedPluginPackage[] = [];
+  const seen = new Set<string>();
   for (const given of dirs) {
     const dir = path.resolve(given);
     const isDir = await stat(dir).then(
@@ -116,17 +138,24 @@ export async function loadPluginPath(
     if (!isDir) throw ConfigError.invalid(PLUGIN_PATH_CONFIG, given, 'Not a directory');
     const own = await readPackageJson(dir);
     if (entryOf(own) !== null) {
-      loaded.push(await loadPackage(registry, dir, own!));
+      const real = await realpath(dir);
+      if (!seen.has(real)) loaded.push(await loadPackage(registry, dir, own!));
+      seen.add(real);
       continue;
     }
-    const children = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
-    for (const child of children) {
-      const pkgDir = path.join(dir, child);
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    for (const e of entries) {
+      const pkgDir = path.join(dir, e.name);
+      // A link to a package directory is one (pkg -> pkg-1.2.3); a loop or a dangling link is nothing to load.
+      if (!e.isDirectory() && !(e.isSymbolicLink() && (await linkedDirectory(pkgDir, logger)))) continue;
       const pkg = await readPackageJson(pkgDir);
       if (entryOf(pkg) === null) continue; // not a plugin package (node_modules, data)
+      // One package reached twice (a link beside its target) is loaded once: twice, its plugins would clash.
+      const real = await realpath(pkgDir);
+      if (seen.has(real)) continue;
+      seen.add(real);
       loaded.push(await loadPackage(registry, pkgDir, pkg!));
     }
   }

@@ -23,18 +23,35 @@ export class PluginRegistry implements PluginRegistrar {
 
   register(plugin: PluginDescriptor): void {
     const names = this.byType.get(plugin.type) ?? new Map<string, PluginDescriptor>();
-    this.byType.set(plugin.type, names);
-    for (const name of [plugin.className, ...(plugin.aliases ?? [])]) {
-      const existing = names.get(name);
+    const all = [plugin.className, ...(plugin.aliases ?? [])];
+    // Every name is checked before any is taken: a refused plugin leaves none of its names behind.
+    for (const name of all) {
+      const existing = names.get(name) ?? this.otherConnectorNamed(plugin, name);
       if (existing && existing !== plugin) {
         throw new ErpStreamError(
           'ERPSTREAM_PLUGIN_CONFLICT',
           `Plugin name ${name} is claimed by both ${existing.className} and ${plugin.className}`,
         );
       }
-      names.set(name, plugin);
     }
+    this.byType.set(plugin.type, names);
+    for (const name of all) names.set(name, plugin);
     this.all.push(plugin);
+  }
+
+  /**
+   * Sources and sinks share one namespace (connector.class names either, looked up source first, with or without
+   * the trailing "Connector"): a sink named like an installed source, or the reverse, would shadow it or be shadowed.
+   */
+  private otherConnectorNamed(plugin: PluginDescriptor, name: string): PluginDescriptor | undefined {
+    if (plugin.type !== 'source' && plugin.type !== 'sink') return undefined;
+    const stem = (n: string) => (n.endsWith('Connector') ? n.slice(0, -'Connector'.length) : n);
+    for (const type of ['source', 'sink'] as const) {
+      for (const [taken, owner] of this.byType.get(type) ?? []) {
+        if (owner !== plugin && stem(taken) === stem(name)) return owner;
+      }
+    }
+    return undefined;
   }
 
   find<T extends PluginType>(type: T, name: string): DescriptorOf<T> | undefined {

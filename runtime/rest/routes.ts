@@ -111,6 +111,13 @@ function configMap(value: unknown, what: string): Record<string, string | null> 
   return out;
 }
 
+/** POST /connectors' "name": a string, or a number or boolean as Jackson coerces it; anything else is named. */
+function connectorName(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value).trim();
+  throw new HttpError(400, `"name" must be a string, not ${Array.isArray(value) ? 'an array' : 'an object'}`);
+}
+
 function nameMismatch(configName: string | null | undefined, name: string): void {
   if (configName !== undefined && configName !== null && configName !== name) {
     throw new HttpError(
@@ -188,7 +195,7 @@ export const routes: Route[] = [
         throw new HttpError(400, 'Request body must be a JSON object with "name" and "config"');
       }
       const b = body as { name?: unknown; config?: unknown; initial_state?: unknown };
-      const name = typeof b.name === 'string' ? b.name.trim() : '';
+      const name = connectorName(b.name);
       const config = configMap(b.config ?? {}, 'config');
       nameMismatch(config.name, name);
       config.name = name;

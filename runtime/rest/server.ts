@@ -267,9 +267,19 @@ export class RestServer {
       return JSON.parse(text) as unknown;
     } catch (e) {
       // Connect answers 500 with Jackson's parser message; a client error deserves a 4xx.
-      throw new HttpError(400, `Invalid JSON in request body: ${(e as Error).message}`);
+      throw new HttpError(400, `Invalid JSON in request body: ${jsonErrorWithoutBody((e as Error).message)}`);
     }
   }
+}
+
+/**
+ * V8's JSON.parse message, without the piece of the body it quotes when it cannot name a position ("Unexpected token
+ * 'T', ..."password":TopSecret-"... is not valid JSON"): a body that is not JSON is not scrubbed of the secrets it
+ * holds (an unquoted password), so none of it is repeated. Messages that name a position say nothing of the body.
+ */
+function jsonErrorWithoutBody(message: string): string {
+  if (!/ is not valid JSON$/.test(message)) return message;
+  return 'unexpected token (the body is left out of this message: it may hold a secret)';
 }
 
 /** The parser's reason, without the raw bytes it quotes (they may hold anything, credentials included). */

@@ -3,6 +3,7 @@ import {
   ConfigError,
   type ConfigInfos,
   type ConfigValueResult,
+  parseValue,
   type RawConfig,
   Validators,
 } from '../api/index.js';
@@ -340,6 +341,32 @@ const uniqueAliases = Validators.custom('unique aliases', (name, v) => {
   }
 });
 
+/**
+ * Kafka's rule for a topic name (Topic.validate), checked when the connector is configured: a DLQ topic the
+ * broker refuses would otherwise fail the task at its first bad record with the broker's "Topic creation errors".
+ */
+const dlqTopicName = Validators.custom('a legal Kafka topic name, or empty for none', (name, v) => {
+  const s = String(v ?? '');
+  const why = s === '' ? null : topicNameProblem(s);
+  if (why !== null) throw ConfigError.invalid(name, s, why);
+});
+
+/** Why Kafka refuses a topic name, or null when it takes it. */
+function topicNameProblem(s: string): string | null {
+  if (s === '.' || s === '..') return 'Topic name cannot be "." or ".."';
+  if (s.length > 249) return 'Topic name is longer than 249 characters';
+  if (!/^[A-Za-z0-9._-]+$/.test(s)) return "Topic name may only contain ASCII letters, digits, '.', '_' and '-'";
+  return null;
+}
+
+/** A replication factor to create a topic with: positive, or -1 for the broker's default (Connect's KIP-158 rule). */
+const replicationFactor = Validators.custom('positive, or -1 for the broker default', (name, v) => {
+  const n = v as number | null;
+  if (n !== null && n !== -1 && n < 1) {
+    throw ConfigError.invalid(name, v, "Replication factor must be positive, or -1 to use the broker's default");
+  }
+});
+
 function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
   const who = forSource ? 'source connector (erpstream extension)' : 'sink connector';
   return def
@@ -347,6 +374,7 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
       name: DLQ_TOPIC_NAME_CONFIG,
       type: 'STRING',
       defaultValue: '',
+      validator: dlqTopicName,
       importance: 'MEDIUM',
       group: 'Error Handling',
       orderInGroup: 6,
@@ -358,6 +386,7 @@ function dlqKeys(def: ConfigDef, forSource: boolean): ConfigDef {
       name: DLQ_TOPIC_REPLICATION_FACTOR_CONFIG,
       type: 'SHORT',
       defaultValue: 3,
+      validator: replicationFactor,
       importance: 'MEDIUM',
       group: 'Error Handling',
       orderInGroup: 7,
@@ -486,21 +515,58 @@ export function configError(name: string, message: string, value: unknown = null
   return { name, value, recommendedValues: [], errors: [message], visible: true };
 }
 
+/**
+ * A KIP-158 count (`topic.creation.default.partitions`, `….replication.factor`): a positive integer, or -1 for the
+ * broker's default, with Connect's TopicCreationConfig messages. Not in the spec (Connect defines them per creation
+ * group), so validation and the settings both read them here: a value the worker would otherwise have to guess at
+ * ("abc", 0, 1.5) is refused naming the key.
+ */
+export function topicCreationCount(name: string, raw: unknown): number | null {
+  if (raw === undefined || raw === null) return null;
+  const n = parseValue({ name, type: 'INT' }, raw) as number;
+  if (n === -1 || n > 0) return n;
+  const what = name.endsWith('.partitions')
+    ? "Number of partitions must be positive, or -1 to use the broker's default"
+    : "Replication factor must be positive and not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default";
+  throw ConfigError.invalid(name, raw, what);
+}
+
+/** Checks of the topic-creation keys outside the spec (a source's topics, and the topics a sink creates). */
+export function topicCreationChecks(props: RawConfig): ConfigValueResult[] {
+  const out: ConfigValueResult[] = [];
+  for (const name of [TOPIC_CREATION_DEFAULT_PARTITIONS_CONFIG, TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR_CONFIG]) {
+    try {
+      topicCreationCount(name, props[name]);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      out.push(configError(name, e.message, props[name] ?? null));
+    }
+  }
+  return out;
+}
+
 /** Sink-only cross-field checks (SinkConnectorConfig.validate). */
 export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
   const topics = String(props[TOPICS_CONFIG] ?? '').trim();
   const regex = String(props[TOPICS_REGEX_CONFIG] ?? '').trim();
+  // Empty entries are skipped when the sink subscribes (connector-settings.ts), so `topics= , ` names no topic.
+  const list = topics === '' ? [] : topics.split(/\s*,\s*/).filter((t) => t !== '');
   const out: ConfigValueResult[] = [];
-  if (topics !== '' && regex !== '') {
+  if (list.length > 0 && regex !== '') {
     const msg = 'topics and topics.regex are mutually exclusive options, but both are set.';
     out.push(configError(TOPICS_CONFIG, msg), configError(TOPICS_REGEX_CONFIG, msg));
-  } else if (topics === '' && regex === '') {
+  } else if (list.length === 0 && regex === '') {
     const msg = 'Must configure one of topics or topics.regex';
     out.push(configError(TOPICS_CONFIG, msg), configError(TOPICS_REGEX_CONFIG, msg));
   }
+  // The worker creates each topic before it subscribes: a name Kafka refuses would fail the task, not name the key.
+  for (const t of list) {
+    const why = topicNameProblem(t);
+    if (why !== null)
+      out.push(configError(TOPICS_CONFIG, `Invalid value ${topics} for configuration topics: ${why}: ${t}`));
+  }
   const dlq = String(props[DLQ_TOPIC_NAME_CONFIG] ?? '').trim();
   if (dlq !== '') {
-    const list = topics === '' ? [] : topics.split(/\s*,\s*/);
     let clash = list.includes(dlq);
     if (!clash && regex !== '') {
       try {

@@ -30,6 +30,7 @@ import {
   VALUE_CONVERTER_CLASS_CONFIG,
   sinkConnectorConfigDef,
   sourceConnectorConfigDef,
+  topicCreationCount,
 } from './connector-config.js';
 
 /**
@@ -174,10 +175,14 @@ function readDeadLetterQueue(read: Read): DeadLetterQueueSettings | null {
   };
 }
 
-/** Not in the spec (Connect defines them per creation group); anything but a positive count means 1. */
+/**
+ * Not in the spec (Connect defines them per creation group); validation refuses anything but a positive count or
+ * -1, and a stored config that slipped past it (an old one, a placeholder) fails the task naming the key. Unset or
+ * -1 (the broker's default) is 1: the worker creates its topics with an explicit count.
+ */
 function positiveCount(config: RawConfig, name: string): number {
-  const n = Number(config[name] ?? 1);
-  return n > 0 ? n : 1;
+  const n = topicCreationCount(name, config[name]);
+  return n === null || n === -1 ? 1 : n;
 }
 
 function readTopicCreation(config: RawConfig, groups: readonly string[]): TopicCreationSettings {
@@ -257,7 +262,11 @@ export function converterSettings(config: RawConfig): ConverterSettings {
 
 /** `errors.deadletterqueue.topic.name`, or null when the connector has no dead-letter queue. */
 export function deadLetterQueueTopic(config: RawConfig): string | null {
-  const topic = reader(SPECS.sink, config)<string>(DLQ_TOPIC_NAME_CONFIG);
+  // Parsed, not validated: callers hold the stored config, whose name may be a placeholder (or predate the topic-name
+  // check); they read the topic, and a name Kafka does not know simply shows nothing.
+  const raw = config[DLQ_TOPIC_NAME_CONFIG];
+  const topic =
+    raw === undefined || raw === null ? '' : (parseValue(SPECS.sink.key(DLQ_TOPIC_NAME_CONFIG)!, raw) as string);
   return topic === '' ? null : topic;
 }
 

@@ -25,6 +25,7 @@ import {
   configError,
   frameworkConfigDef,
   sinkTopicChecks,
+  topicCreationChecks,
 } from './connector-config.js';
 import { badRequest } from './herder-types.js';
 import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
@@ -191,6 +192,7 @@ export async function validateConnectorConfig(
     extra.push(...sinkTopicChecks(props));
     extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
   }
+  extra.push(...topicCreationChecks(props));
   const instance = plugin.create();
   if (instance.validate) {
     try {

@@ -118,10 +118,19 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-/** The worker process: batches in, "done" out; killed at random. */
+/** One child process and the answers it still owes (each waits for the next line that is not a DLQ report). */
+interface Child {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly waiters: Array<(msg: Record<string, unknown> | null) => void>;
+}
+
+/**
+ * The worker process: batches in, "done" out; killed at random. Each child answers only its own waiters, and a
+ * child is forgotten the moment it is killed: a "done" it wrote just before the kill (read after its exit) must not
+ * answer the next child's "ready", and the next batch must not be written to its closed stdin (EPIPE).
+ */
 class Worker {
-  private child: ChildProcessWithoutNullStreams | null = null;
-  private waiters: Array<(msg: Record<string, unknown> | null) => void> = [];
+  private child: Child | null = null;
   readonly dlq: Array<{ task: string; key: unknown; message: string }> = [];
   /** Exits nobody asked for: a task failed (a batch that fails again and again would never finish). */
   readonly failures: string[] = [];
@@ -129,41 +138,43 @@ class Worker {
 
   constructor(private readonly args: string) {}
 
-  private async start(): Promise<void> {
+  private async start(): Promise<Child> {
     const script = fileURLToPath(new URL('./randomized-child.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, this.args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', script, this.args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child: Child = { proc, waiters: [] };
     this.child = child;
     let err = '';
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    proc.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    // A write racing with a kill fails with EPIPE; the child's close answers its waiter (null: killed).
+    proc.stdin.on('error', () => {});
+    createInterface({ input: proc.stdout }).on('line', (line) => {
       const msg = JSON.parse(line) as Record<string, unknown>;
+      // A DLQ report counts whenever it was made, even by a child killed right after.
       if (msg.dlq) this.dlq.push(msg.dlq as never);
-      else this.waiters.shift()?.(msg);
+      else child.waiters.shift()?.(msg);
     });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': every line the child wrote has been read by then, so a batch it finished counts as done.
+    proc.once('close', (code, signal) => {
       if (this.child === child) this.child = null;
       if (signal !== 'SIGKILL') this.failures.push(`worker exited ${code}: ${err.split('\n').slice(-12).join('\n')}`);
-      for (const w of this.waiters.splice(0)) w(null);
+      for (const w of child.waiters.splice(0)) w(null);
     });
-    const ready = await this.next();
+    const ready = await next(child);
     if (!ready?.ready) throw new Error(`worker did not start: ${err}`);
-  }
-
-  private next(): Promise<Record<string, unknown> | null> {
-    return new Promise((r) => this.waiters.push(r));
+    return child;
   }
 
   /** Sends a command; with killAfterMs, SIGKILLs the worker after that long. Null when it died first. */
   async send(cmd: unknown, killAfterMs: number | null = null): Promise<Record<string, unknown> | null> {
-    if (!this.child) await this.start();
-    const child = this.child!;
-    const answer = this.next();
-    child.stdin.write(`${JSON.stringify(cmd)}\n`);
+    const child = this.child ?? (await this.start());
+    const answer = next(child);
+    child.proc.stdin.write(`${JSON.stringify(cmd)}\n`);
     let timer: NodeJS.Timeout | undefined;
     if (killAfterMs !== null) {
       timer = setTimeout(() => {
         this.kills++;
-        child.kill('SIGKILL');
+        if (this.child === child) this.child = null;
+        child.proc.kill('SIGKILL');
       }, killAfterMs);
     }
     // An answer that arrives is the batch finished (a kill right after it changes nothing); null: killed first.
@@ -173,8 +184,12 @@ class Worker {
   }
 
   stop(): void {
-    this.child?.kill('SIGKILL');
+    this.child?.proc.kill('SIGKILL');
   }
+}
+
+function next(child: Child): Promise<Record<string, unknown> | null> {
+  return new Promise((r) => child.waiters.push(r));
 }
 
 interface DocState {
@@ -331,8 +346,11 @@ for (const kind of ['pg', 'mysql'] as const) {
         const add = (topic: string, key: unknown, value: unknown, version: bigint | null) =>
           log.push({ topic, offset: log.length, key, value, version: version === null ? null : version.toString() });
         /** Feeds the log up to `to`, maybe killing the worker on the way (the batch then replays). */
+        /** Each feed as `from-to` (+`!ms` when a kill was armed, `x` when it landed first): a failure shows the run. */
+        const schedule: string[] = [];
         const feed = async (to: number, killAfterMs: number | null) => {
           const msg = await worker.send({ batch: log.slice(committed, to) }, killAfterMs);
+          schedule.push(`${committed}-${to}${killAfterMs === null ? '' : `!${killAfterMs}`}${msg ? '' : 'x'}`);
           if (msg?.done !== undefined) committed = to;
           else if (worker.failures.length > 0) throw new Error(`The worker failed on a batch: ${worker.failures[0]}`);
         };
@@ -420,9 +438,14 @@ for (const kind of ['pg', 'mysql'] as const) {
                 rev++;
                 poison.push(`p${seed}x`);
                 add(T.doc, `p${seed}x`, { op: 'u' }, rev);
-              } else if (committed < log.length) {
-                const to = committed + 1 + Math.floor(r() * (log.length - committed));
-                await feed(to, r() < 0.3 ? Math.floor(r() * 60) : null);
+              } else {
+                // Drawn whether or not there is something to feed: what was committed depends on when a kill landed,
+                // and the seed must replay the same documents and log whatever the kills did.
+                const [span, killDraw, killAt] = [r(), r(), r()];
+                if (committed < log.length) {
+                  const to = committed + 1 + Math.floor(span * (log.length - committed));
+                  await feed(to, killDraw < 0.3 ? Math.floor(killAt * 60) : null);
+                }
               }
             }
           }
@@ -437,7 +460,7 @@ for (const kind of ['pg', 'mysql'] as const) {
           worker.stop();
         }
 
-        const where = `${kind} seeds ${first}..${last} (kills: ${worker.kills})`;
+        const where = `${kind} seeds ${first}..${last} (kills: ${worker.kills}; feeds: ${schedule.join(' ')})`;
         const pairs = [...docs.values()].filter((d) => d.exists).reduce((n, d) => n + d.regs.size, 0);
         process.stdout.write(
           `randomized ${where}: ${log.length} records, ${docs.size} documents, ${pairs} document-customer pairs, ` +

@@ -98,6 +98,8 @@ describe('parseConnectorText', () => {
 
   it.each([
     ['{"config": {"connector.class": "X"}}', /c\.json: "name" is missing or empty/],
+    ['{"name": 5, "config": {"connector.class": "X"}}', /c\.json: "name" must be a string, found number/],
+    ['{"name": ["a"], "connector.class": "X"}', /c\.json: "name" must be a string, found a list/],
     ['{"name": "a", "config": {"topic": "t"}}', /c\.json: "config\.connector\.class" is missing for connector "a"/],
     ['{"name": "a", "config": {"connector.class": "X", "name": "b"}}', /"name" is "a" but "config\.name" is "b"/],
     [

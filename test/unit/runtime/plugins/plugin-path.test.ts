@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -113,6 +113,85 @@ describe('plugin.path: third-party plugin packages', () => {
     });
     expect((await failure([root])).message).toMatch(/package b .*exports no register function/);
     expect((await failure([path.join(root, 'missing')])).message).toMatch(/Not a directory/);
+  });
+
+  it('a symlinked package directory is loaded (a deployment links pkg -> pkg-1.2.3), not skipped silently', async () => {
+    const real = await mkdtemp(path.join(os.tmpdir(), 'erpstream-plugin-real-'));
+    try {
+      await writePackage(path.join(real, 'acme-1.2.3'), {
+        'package.json': pkgJson('acme-linked', 'index.js'),
+        'index.js': pluginModule('acme.transforms.Linked', 'named'),
+      });
+      await symlink(path.join(real, 'acme-1.2.3'), path.join(root, 'acme'));
+      const registry = builtinRegistry();
+      const loaded = await loadPluginPath(registry, [root]);
+      expect(loaded.map((p) => p.name)).toEqual(['acme-linked']);
+      expect(registry.find('transformation', 'acme.transforms.Linked')).toBeDefined();
+    } finally {
+      await rm(real, { recursive: true, force: true });
+    }
+  });
+
+  it('a package reached twice (a link beside its target, a directory listed twice) is loaded once', async () => {
+    await writePackage(path.join(root, 'acme-1.2.3'), {
+      'package.json': pkgJson('acme-twice', 'index.js'),
+      'index.js': pluginModule('acme.transforms.Twice', 'named'),
+    });
+    await symlink(path.join(root, 'acme-1.2.3'), path.join(root, 'acme'));
+    const registry = builtinRegistry();
+    const loaded = await loadPluginPath(registry, [root, root, path.join(root, 'acme')]);
+    expect(loaded.map((p) => p.name)).toEqual(['acme-twice']);
+    expect(registry.list('transformation').filter((p) => p.className === 'acme.transforms.Twice')).toHaveLength(1);
+  });
+
+  it('a symlink loop or a dangling link in plugin.path is skipped, not a crash or a hang', async () => {
+    await symlink(path.join(root, 'loop-b'), path.join(root, 'loop-a'));
+    await symlink(path.join(root, 'loop-a'), path.join(root, 'loop-b'));
+    await symlink(path.join(root, 'nowhere'), path.join(root, 'dangling'));
+    await writePackage(path.join(root, 'ok'), {
+      'package.json': pkgJson('ok', 'index.js'),
+      'index.js': pluginModule('acme.transforms.BesideLoop', 'named'),
+    });
+    const loaded = await loadPluginPath(builtinRegistry(), [root]);
+    expect(loaded.map((p) => p.name)).toEqual(['ok']);
+  });
+
+  it.each([
+    ['null', 'throw null;'],
+    ['a string', "throw 'boom';"],
+    ['an object without message', 'throw { code: 42 };'],
+  ])('a register function that throws %s stops the start with a ConfigError naming the package', async (_, body) => {
+    await writePackage(path.join(root, 'thrower'), {
+      'package.json': pkgJson('thrower', 'index.js'),
+      'index.js': `export default function register() { ${body} }\n`,
+    });
+    expect((await failure([root])).message).toMatch(/package thrower .*register function failed/);
+  });
+
+  it('an entry whose module throws null while loading stops the start with a ConfigError naming the package', async () => {
+    await writePackage(path.join(root, 'badmod'), {
+      'package.json': pkgJson('badmod', 'index.js'),
+      'index.js': 'throw null;\n',
+    });
+    expect((await failure([root])).message).toMatch(/package badmod .*cannot load its entry/);
+  });
+
+  it.each([
+    ['source', 'erpstream.LookupSinkConnector'],
+    ['sink', 'FileStreamSource'],
+    ['sink', 'erpstream.ErpSource'],
+  ])('a %s connector claiming a built-in connector name (%s) of the other kind is refused', async (type, name) => {
+    await writePackage(path.join(root, 'shadow'), {
+      'package.json': pkgJson('shadow', 'index.js'),
+      'index.js': `
+import { ConfigDef } from '${API}';
+export default function register(r) {
+  r.register({ type: '${type}', className: 'acme.Shadow', aliases: ['${name}'], version: '1.0.0', summary: 's',
+    config: new ConfigDef(), create() { return {}; }, createTask() { return {}; } });
+}
+`,
+    });
+    expect((await failure([root])).message).toMatch(/shadow.*claimed by both/);
   });
 
   it('a worker started with plugin.path lists the package’s plugin in GET /connector-plugins', async () => {

@@ -143,6 +143,17 @@ describe('connector lifecycle endpoints', () => {
     );
   });
 
+  it('POST: a number name is coerced as Jackson does; an object or array name is refused naming "name"', async () => {
+    const numeric = await h.req('POST', '/connectors', { name: 4711, config: source('ignored').config });
+    expect(numeric).toMatchObject({ status: 201, body: { name: '4711' } });
+    await h.req('DELETE', '/connectors/4711');
+    for (const name of [{ first: 'x' }, ['x']]) {
+      const r = await h.req('POST', '/connectors', { name, config: source('ignored').config });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({ error_code: 400, message: expect.stringMatching(/^"name" must be a string/) });
+    }
+  });
+
   it('POST: name mismatch, missing name, unknown class', async () => {
     const mismatch = await h.req('POST', '/connectors', {
       name: 'b',

@@ -5,6 +5,7 @@ import { PluginRegistry } from '../../../../runtime/plugins/registry.js';
 import { flakySource } from '../worker/test-plugins.js';
 import { type Harness, startHarness } from '../worker/harness.js';
 import { waitFor } from '../worker/fake-kafka.js';
+import { rawHttp, rawRequest } from '../../../support/raw-http.js';
 
 /** A source whose PASSWORD key has a name no heuristic would catch: only its spec says it is secret. */
 const oddSource = {
@@ -105,9 +106,35 @@ describe('no secret value leaves the worker (REST responses, error messages, log
     await call('PATCH', '/connectors/sec/config', { 'database.password': 'patched-secret-e4e4', 'tasks.max': 'x' });
   });
 
+  it('a body that is not JSON is refused without quoting it back (an unquoted password, a bare secret)', async () => {
+    const bodies = [
+      '{"connector.class":"OddSource","login.phrase":unquoted-secret-5d17}',
+      'unquoted-secret-5d17',
+      '{"database.password":"x"}unquoted-secret-5d17',
+      'x{"login.phrase":"unquoted-secret-5d17"}',
+    ];
+    for (const body of bodies) {
+      for (const [method, target] of [
+        ['PUT', '/connectors/sec-json/config'],
+        ['POST', '/connectors'],
+        ['PUT', '/connector-plugins/OddSource/config/validate'],
+      ] as const) {
+        const r = await rawRequest(h.url, rawHttp(method, target, { 'content-type': 'application/json' }, body));
+        seen.push(`${method} ${target} -> ${r.status} ${r.body}`);
+        expect(r.status).toBe(400);
+        expect(r.json).toEqual({ error_code: 400, message: expect.stringMatching(/^Invalid JSON in request body/) });
+        expect(r.body).not.toContain('unquoted-secret-5d17');
+      }
+    }
+  });
+
   it('none of the values above appears in any answer or log line', () => {
     const everything = [...seen, ...h.logs].join('\n');
-    for (const [k, v] of Object.entries({ ...SECRETS, patched: 'patched-secret-e4e4' })) {
+    for (const [k, v] of Object.entries({
+      ...SECRETS,
+      patched: 'patched-secret-e4e4',
+      malformed: 'unquoted-secret-5d17',
+    })) {
       expect(
         everything.includes(v),
         `${k} leaked: ${everything

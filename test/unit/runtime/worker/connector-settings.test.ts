@@ -120,6 +120,14 @@ describe('connector settings: dead letter queue', () => {
     expect(deadLetterQueueTopic({ 'errors.deadletterqueue.topic.name': ' ' })).toBeNull();
   });
 
+  it('a stored placeholder DLQ name is read as written (the console reads stored configs), a resolved bad one refused', () => {
+    const placeholder = '${file:/etc/erpstream/dlq.properties:topic}';
+    expect(deadLetterQueueTopic({ 'errors.deadletterqueue.topic.name': placeholder })).toBe(placeholder);
+    expect(() => sink({ 'errors.deadletterqueue.topic.name': 'a b' })).toThrow(
+      'Invalid value a b for configuration errors.deadletterqueue.topic.name',
+    );
+  });
+
   it.each(BOOLEAN_SPELLINGS)('context.headers.enable=%j → %s; name and replication factor as validated', (raw, on) => {
     const config = {
       'errors.deadletterqueue.topic.name': ' dlq ',
@@ -225,7 +233,21 @@ describe('connector settings: exactly-once and transactions (source)', () => {
 });
 
 describe('connector settings: topic creation and task limits', () => {
-  it('topic.creation.default.* counts; anything but a positive number means 1', () => {
+  it.each([
+    ['topic.creation.default.partitions', 'abc'],
+    ['topic.creation.default.partitions', '0'],
+    ['topic.creation.default.partitions', '1.5'],
+    ['topic.creation.default.partitions', '-2'],
+    ['topic.creation.default.replication.factor', '0'],
+    ['topic.creation.default.replication.factor', '1e3'],
+  ])('%s=%j is refused naming the key and value, never read as 1', (key, raw) => {
+    for (const settings of [() => source({ [key]: raw }), () => sink({ [key]: raw })]) {
+      expect(settings).toThrow(ConfigError);
+      expect(settings).toThrow(`Invalid value ${raw} for configuration ${key}`);
+    }
+  });
+
+  it('topic.creation.default.* counts; unset or -1 (the broker default) is 1', () => {
     expect(source({}).topicCreation).toEqual({ groups: [], defaultPartitions: 1, defaultReplicationFactor: 1 });
     const s = source({
       'topic.creation.groups': 'g1, g2',

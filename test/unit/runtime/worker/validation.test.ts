@@ -109,3 +109,74 @@ describe('typos and unresolved placeholders (what Connect lets pass silently)', 
     expect(JSON.stringify(infos)).not.toContain('pw-9');
   });
 });
+
+describe('keys the worker reads when it creates topics (a 400 naming the key, not a task that fails later)', () => {
+  const fileSource = { name: 'src', 'connector.class': 'FileStreamSource', topic: 'out' };
+  const fileSink = { name: 'snk', 'connector.class': 'FileStreamSink', topics: 'in' };
+
+  it.each([
+    ['topic.creation.default.partitions', 'abc', 'Not a number of type INT'],
+    ['topic.creation.default.partitions', '0', 'Number of partitions must be positive'],
+    ['topic.creation.default.replication.factor', '1.5', 'Not a number of type INT'],
+    ['topic.creation.default.replication.factor', '-3', 'Replication factor must be positive'],
+  ])('%s=%j', async (key, value, why) => {
+    for (const base of [fileSource, fileSink]) {
+      const errors = await errorsOf({ ...base, [key]: value });
+      expect(Object.keys(errors)).toEqual([key]);
+      expect(errors[key]!.join('\n')).toContain(`Invalid value ${value} for configuration ${key}: ${why}`);
+    }
+  });
+
+  it('accepts positive counts and -1 (the broker default)', async () => {
+    const counts = { 'topic.creation.default.partitions': ' 6 ', 'topic.creation.default.replication.factor': '-1' };
+    expect(await errorsOf({ ...fileSource, ...counts })).toEqual({});
+  });
+
+  it.each([
+    ['errors.deadletterqueue.topic.name', 'dlq topic!', 'may only contain'],
+    ['errors.deadletterqueue.topic.name', '..', 'cannot be'],
+    ['errors.deadletterqueue.topic.name', 'x'.repeat(250), 'longer than 249'],
+    ['errors.deadletterqueue.topic.replication.factor', '0', 'Replication factor must be positive'],
+  ])('%s=%j', async (key, value, why) => {
+    for (const base of [fileSource, fileSink]) {
+      const errors = await errorsOf({ ...base, 'errors.deadletterqueue.topic.name': 'dlq', [key]: value });
+      expect(Object.keys(errors)).toEqual([key]);
+      expect(errors[key]!.join('\n')).toContain(`for configuration ${key}`);
+      expect(errors[key]!.join('\n')).toContain(why);
+    }
+  });
+
+  it('accepts a legal DLQ topic, no DLQ (empty or blank), and replication factor -1', async () => {
+    for (const name of ['erp.dlq_v1-x', '', '  ']) {
+      expect(
+        await errorsOf({
+          ...fileSink,
+          'errors.deadletterqueue.topic.name': name,
+          'errors.deadletterqueue.topic.replication.factor': '-1',
+        }),
+      ).toEqual({});
+    }
+  });
+});
+
+describe("a sink's topics", () => {
+  const fileSink = { name: 'snk', 'connector.class': 'FileStreamSink' };
+
+  it('a list of only empty entries names no topic: the sink would subscribe to nothing', async () => {
+    for (const topics of [',', ' , ', ',,']) {
+      const errors = await errorsOf({ ...fileSink, topics });
+      expect(errors.topics).toEqual(['Must configure one of topics or topics.regex']);
+    }
+  });
+
+  it('a topic name Kafka refuses is named under topics', async () => {
+    const errors = await errorsOf({ ...fileSink, topics: 'orders, bad name!' });
+    expect(errors.topics!.join('\n')).toContain('Invalid value orders, bad name! for configuration topics');
+    expect(errors.topics!.join('\n')).toContain('bad name!');
+  });
+
+  it('legal names, empty entries beside them, and a regex alone pass', async () => {
+    expect(await errorsOf({ ...fileSink, topics: 'erp.orders_v1-x,,b' })).toEqual({});
+    expect(await errorsOf({ ...fileSink, 'topics.regex': 'erp\\..*' })).toEqual({});
+  });
+});
