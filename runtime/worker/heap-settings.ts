@@ -14,11 +14,12 @@ export const HEAP_GROWING_ENV = 'ERPSTREAM_WORKER_HEAP_GROWING_PERCENT';
 /**
  * After a full GC V8 lets the old generation grow to up to 4 times what survived before it collects again (on a
  * machine with more than a few GB of memory). A change-table drain keeps about 80 MB alive, its batches are promoted
- * (they outlive the 8 MB young generation), and the old generation grew to ~300 MB between full GCs: a peak RSS of
- * 470–480 MB for 200,000 changes. Growing by 100% (twice what survived) kept it at ~300 MB; 50% at ~265 MB, but with
- * twice as many full GCs again (see docs/benchmarks.md, issue 18).
+ * (they outlive the 8 MB young generation), and the old generation grows to ~300 MB between full GCs: a peak RSS of
+ * 470–510 MB for 200,000 changes. Growing by 100% keeps it at ~305 MB, 50% at ~265 MB, but each costs CPU in full
+ * GCs (+20% and +55% per event; 150%: 349 MB, +8%), so the default keeps V8's own growing (0) and this is a setting
+ * for a worker that must stay small (see docs/worker.md and docs/benchmarks.md, issue 18).
  */
-export const DEFAULT_WORKER_HEAP_GROWING_PERCENT = 100;
+export const DEFAULT_WORKER_HEAP_GROWING_PERCENT = 0;
 /** Set in the relaunched process: it never relaunches again, whatever it finds. */
 const RELAUNCHED_ENV = 'ERPSTREAM_HEAP_RELAUNCHED';
 const FLAG = '--max-semi-space-size';

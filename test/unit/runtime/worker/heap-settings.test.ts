@@ -37,13 +37,14 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     expect(report.execArgv).toContain('--import'); // the loader the process was started with is kept
     expect(report.args).toEqual(['worker', 'start', 'w.properties']);
     expect(report.newSpaceMaxMb).toBeLessThanOrEqual(2 * DEFAULT_WORKER_SEMI_SPACE_MB);
-    expect(report.execArgv).toContain(`--heap-growing-percent=${DEFAULT_WORKER_HEAP_GROWING_PERCENT}`);
+    expect(report.execArgv).not.toContainEqual(expect.stringMatching(/growing/)); // off by default (CPU)
   }, 90_000);
 
-  it('keeps the old generation of a drain-shaped workload near twice what stays alive', () => {
+  it('with a growing percentage, keeps the old generation of a drain-shaped workload near twice what stays alive', () => {
     // ~50 MB stays alive throughout; V8's own growing lets the old generation reach about 4 times that.
-    const bounded = runProbe(['worker', 'start', 'churn']).report;
-    const own = runProbe(['worker', 'start', 'churn'], { [HEAP_GROWING_ENV]: '0' }).report;
+    const bounded = runProbe(['worker', 'start', 'churn'], { [HEAP_GROWING_ENV]: '100' }).report;
+    expect(bounded.execArgv).toContain('--heap-growing-percent=100');
+    const own = runProbe(['worker', 'start', 'churn']).report;
     expect(bounded.kept).toBe(400_000);
     expect(bounded.peakOldMb).toBeLessThan(220);
     expect(own.peakOldMb).toBeGreaterThan(bounded.peakOldMb * 1.5);
@@ -57,12 +58,14 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
   }, 90_000);
 
   it('decides from the command line, the environment and the flags already given', () => {
+    expect(DEFAULT_WORKER_HEAP_GROWING_PERCENT).toBe(0);
     expect(workerHeapDecision(['worker', 'start'], {}, [])).toEqual({
       action: 'relaunch',
-      flags: [
-        `--max-semi-space-size=${DEFAULT_WORKER_SEMI_SPACE_MB}`,
-        `--heap-growing-percent=${DEFAULT_WORKER_HEAP_GROWING_PERCENT}`,
-      ],
+      flags: [`--max-semi-space-size=${DEFAULT_WORKER_SEMI_SPACE_MB}`],
+    });
+    expect(workerHeapDecision(['worker', 'start'], { [HEAP_GROWING_ENV]: '100' }, [])).toEqual({
+      action: 'relaunch',
+      flags: [`--max-semi-space-size=${DEFAULT_WORKER_SEMI_SPACE_MB}`, '--heap-growing-percent=100'],
     });
     expect(
       workerHeapDecision(['--context', 'x', 'worker', 'start'], { [SEMI_SPACE_ENV]: '8', [HEAP_GROWING_ENV]: '0' }, []),
@@ -75,16 +78,18 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     expect(workerHeapDecision(['worker', 'start'], off, []).action).toBe('keep');
     expect(workerHeapDecision(['worker', 'status'], {}, []).action).toBe('keep');
     // Each flag the user gave wins over ours; the other one is still added.
-    expect(workerHeapDecision(['worker', 'start'], {}, ['--max-semi-space-size=32'])).toEqual({
+    const grow = { [HEAP_GROWING_ENV]: '100' };
+    expect(workerHeapDecision(['worker', 'start'], grow, ['--max-semi-space-size=32'])).toEqual({
       action: 'relaunch',
-      flags: [`--heap-growing-percent=${DEFAULT_WORKER_HEAP_GROWING_PERCENT}`],
+      flags: ['--heap-growing-percent=100'],
     });
-    expect(workerHeapDecision(['worker', 'start'], { NODE_OPTIONS: '--max-semi-space-size 32' }, [])).toEqual({
+    expect(workerHeapDecision(['worker', 'start'], { ...grow, NODE_OPTIONS: '--max-semi-space-size 32' }, [])).toEqual({
       action: 'relaunch',
-      flags: [`--heap-growing-percent=${DEFAULT_WORKER_HEAP_GROWING_PERCENT}`],
+      flags: ['--heap-growing-percent=100'],
     });
+    expect(workerHeapDecision(['worker', 'start'], {}, ['--max-semi-space-size=32']).action).toBe('keep');
     expect(
-      workerHeapDecision(['worker', 'start'], {}, ['--max_semi_space_size=32', '--heap_growing_percent=30']).action,
+      workerHeapDecision(['worker', 'start'], grow, ['--max_semi_space_size=32', '--heap_growing_percent=30']).action,
     ).toBe('keep');
     expect(workerHeapDecision(['worker', 'start'], { ERPSTREAM_HEAP_RELAUNCHED: '1' }, []).action).toBe('keep');
   });
