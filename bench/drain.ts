@@ -1,9 +1,14 @@
 /**
  * Worker memory during a drain (issue 18): a distributed worker process runs an ErpSource that snapshots N rows
  * (JSON converters without schemas) into Kafka; the worker's peak RSS (the kernel's VmHWM) and rows/s.
+ * BENCH_DRAIN_CASE=stream drains N changes from the change table instead: the connector captures a warm-up change,
+ * is stopped, N rows are inserted (the triggers write N change rows) and the connector is resumed; the figures are
+ * the worker's peak RSS sampled every 100 ms from the resume until the topic holds all N, and its CPU per change
+ * (BENCH_DRAIN_BATCH: max.batch.size, default 8192 as in the Debezium side-by-side bench).
  *
  *   npm run bench -- drain                       # BENCH_RECORDS rows (default 1,000,000)
  *   BENCH_RECORDS=200000 BENCH_DRAIN_ROUNDS=3 npx tsx bench/drain.ts
+ *   BENCH_DRAIN_CASE=stream BENCH_DRAIN_VARIANTS=launcher BENCH_RECORDS=1000000 npm run bench -- drain
  *
  * Needs KAFKA_BROKERS and PG_URL (`eval "$(scripts/stack env)"`). BENCH_DRAIN_VARIANTS lists the worker processes to
  * compare, `;`-separated, each a fresh worker: `launcher` (as `erpstream worker start` runs it), `node-default`
@@ -18,7 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { changeTableDdl } from '../connectors/erp-source/setup-sql.js';
+import type { Admin } from 'kafkajs';
+import { changeTableDdl, changeTriggersDdl } from '../connectors/erp-source/setup-sql.js';
 import { PRODUCER_THREAD_ENV, createKafka, ensureTopics } from '../runtime/kafka/index.js';
 import { SEMI_SPACE_ENV } from '../runtime/worker/heap-settings.js';
 import {
@@ -27,8 +33,11 @@ import {
   startWorker,
   stopWorker,
   waitFor,
+  type WorkerProcess,
   writeProps,
 } from '../test/integration/worker/distributed/cluster.js';
+import { ConnectorHandle } from './debezium/connect.js';
+import { rssPeak } from './debezium/process.js';
 import { cpuMs, cpuMsByThreadName, rssMb } from './proc-stats.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
 
@@ -46,6 +55,7 @@ async function run(ctx: BenchContext): Promise<[]> {
   if (!brokers || !pgUrl)
     throw new BenchSetupError('KAFKA_BROKERS and PG_URL must be set: eval "$(scripts/stack env)"');
   const n = ctx.records;
+  if ((ctx.env.BENCH_DRAIN_CASE ?? 'snapshot') === 'stream') return runStream(ctx, brokers, pgUrl);
   const variants = (ctx.env.BENCH_DRAIN_VARIANTS ?? 'node-default;launcher')
     .split(';')
     .map((v) => v.trim())
@@ -200,6 +210,165 @@ async function run(ctx: BenchContext): Promise<[]> {
     await admin.deleteTopics({ topics: created }).catch(() => {});
     await admin.disconnect().catch(() => {});
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await db.end();
+  }
+  return [];
+}
+
+const workerProps = (dir: string, id: string, brokers: string) =>
+  writeProps(
+    path.join(dir, `worker-${id}.properties`),
+    clusterProps(brokers, `bench-drain-${id}`, {
+      'session.timeout.ms': '10000',
+      'heartbeat.interval.ms': '3000',
+      'offset.flush.interval.ms': '500',
+      'log.level': 'WARN',
+    }),
+  );
+
+/** Starts a worker for one variant (see the module comment); the variant's environment is the child's only. */
+async function startVariant(props: string, variant: string): Promise<WorkerProcess> {
+  // `launcher KEY=VALUE …`: as `erpstream worker start` runs, with these environment variables (its settings).
+  const [head = '', ...assignments] = variant.split(/\s+/);
+  const launcher = head === 'launcher';
+  const vars: Array<[string, string]> = launcher
+    ? assignments.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])
+    : [[SEMI_SPACE_ENV, '0']];
+  if (!launcher && variant !== 'node-default')
+    vars.push(['NODE_OPTIONS', `${process.env.NODE_OPTIONS ?? ''} ${variant}`.trim()]);
+  const saved = vars.map(([key]) => [key, process.env[key]] as const);
+  for (const [key, value] of vars) process.env[key] = value;
+  return startWorker(props).finally(() => {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+}
+
+async function topicCount(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+}
+
+/** BENCH_DRAIN_CASE=stream: N changes drained from the change table by a resumed connector. */
+async function runStream(ctx: BenchContext, brokers: string, pgUrl: string): Promise<[]> {
+  const n = ctx.records;
+  const variants = (ctx.env.BENCH_DRAIN_VARIANTS ?? 'launcher')
+    .split(';')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const rounds = Number(ctx.env.BENCH_DRAIN_ROUNDS ?? 1);
+  const batch = ctx.env.BENCH_DRAIN_BATCH ?? '8192';
+  const suffix = Date.now().toString(36);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-bench-drain-'));
+  const db = new pg.Client({ connectionString: pgUrl });
+  await db.connect();
+  const kafka = createKafka({ brokers, clientId: 'bench-drain', logLevel: 'nothing' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const created: string[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const [v, variant] of variants.entries()) {
+        const id = `${suffix}-${round}-${v}`;
+        const schema = `bench_drain_${suffix}_${round}_${v}`;
+        const prefix = `bench-drain-${id}`;
+        const topic = `${prefix}.${schema}.orders`;
+        await db.query(`CREATE SCHEMA ${schema}`);
+        const changeTable = `${schema}.change_log`;
+        for (const ddl of changeTableDdl('postgresql', { changeTable, keyColumns: ['record_id'] })) await db.query(ddl);
+        await db.query(`CREATE TABLE ${schema}.orders (${COLUMNS})`);
+        for (const ddl of changeTriggersDdl('postgresql', {
+          changeTable,
+          keyColumns: ['record_id'],
+          table: `${schema}.orders`,
+          baseKeyColumns: ['id'],
+        })) {
+          await db.query(ddl);
+        }
+        await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
+        created.push(topic);
+        const worker = await startVariant(await workerProps(dir, id, brokers), variant);
+        const pid = worker.proc.pid!;
+        const connector = new ConnectorHandle(worker.url, 'drain');
+        try {
+          const config = {
+            'connector.class': 'ErpSource',
+            'tasks.max': '1',
+            'connection.url': pgUrl,
+            'change.table': changeTable,
+            'topic.prefix': prefix,
+            'table.include.list': `${schema}\\.orders`,
+            'max.batch.size': batch,
+            'key.converter': JSON_CONVERTER,
+            'key.converter.schemas.enable': 'false',
+            'value.converter': JSON_CONVERTER,
+            'value.converter.schemas.enable': 'false',
+          };
+          // 409 while the new worker's group settles: asked again.
+          await waitFor(() => connector.create(config).then(() => true), 60_000, 'the worker to accept the connector');
+          await connector.waitFor('RUNNING');
+          // A warm-up change: the connector then has a committed stream position before the backlog.
+          await db.query(`INSERT INTO ${schema}.orders ${ROW_SQL(0, 0)}`);
+          await waitFor(async () => ((await topicCount(admin, topic)) >= 1 ? true : null), 120_000, 'the warm-up');
+          await new Promise((r) => setTimeout(r, 1500)); // an offset flush (offset.flush.interval.ms=500)
+          await connector.stop();
+          ctx.log(`drain/stream: committing ${n} changes…`);
+          for (let from = 1; from <= n; from += 100_000) {
+            await db.query(`INSERT INTO ${schema}.orders ${ROW_SQL(from, Math.min(n, from + 99_999))}`);
+          }
+          const before = await topicCount(admin, topic);
+          const startRss = (await rssMb(pid)).rss;
+          const rss = rssPeak(pid);
+          const cpu0 = await cpuMs(pid);
+          const t0 = performance.now();
+          await connector.resume();
+          for (;;) {
+            const count = (await topicCount(admin, topic)) - before;
+            if (count >= n) break;
+            if (worker.proc.exitCode !== null)
+              throw new Error(`the worker exited: ${worker.stderr.slice(-5).join('\n')}`);
+            if (performance.now() - t0 > 30 * 60_000) throw new Error(`only ${count} of ${n} changes after 30 minutes`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          const seconds = (performance.now() - t0) / 1000;
+          const cpu = ((await cpuMs(pid)) - cpu0) / 1000;
+          const peak = Math.round(rss.stop());
+          const row = {
+            bench: 'drain',
+            case: 'stream',
+            round,
+            changes: n,
+            max_batch_size: Number(batch),
+            variant,
+            events_per_s: Math.round(n / seconds),
+            seconds: Math.round(seconds * 100) / 100,
+            worker_cpu_s: Math.round(cpu * 100) / 100,
+            worker_cpu_us_per_event: Math.round((cpu * 1e7) / n) / 10,
+            start_rss_mb: startRss,
+            peak_rss_mb: peak,
+            vm_hwm_mb: (await rssMb(pid)).peak,
+            target_peak_rss_mb: 300,
+            load_average: os.loadavg().map((l) => Math.round(l * 100) / 100),
+            node: process.version,
+          };
+          ctx.log(JSON.stringify(row));
+          ctx.log(
+            `drain/stream (round ${round}, ${variant}): ${n} changes at ${row.events_per_s} events/s, ` +
+              `${row.worker_cpu_us_per_event} µs worker CPU per event, worker RSS ${startRss} → peak ${peak} MB ` +
+              `(target ≤ 300 MB: ${peak <= 300 ? 'met' : 'missed'}); load ${row.load_average.join(' ')}`,
+          );
+        } finally {
+          await connector.delete();
+          await stopWorker(worker);
+          await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+        }
+      }
+    }
+  } finally {
+    await admin.deleteTopics({ topics: created }).catch(() => {});
+    await admin.disconnect().catch(() => {});
     await db.end();
   }
   return [];

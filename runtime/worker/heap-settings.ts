@@ -9,18 +9,36 @@ export const SEMI_SPACE_ENV = 'ERPSTREAM_WORKER_SEMI_SPACE_MB';
  * row (see docs/benchmarks.md).
  */
 export const DEFAULT_WORKER_SEMI_SPACE_MB = 8;
+/** Environment variable: how far V8 lets the old generation grow past what survived a full GC, in percent. */
+export const HEAP_GROWING_ENV = 'ERPSTREAM_WORKER_HEAP_GROWING_PERCENT';
+/**
+ * After a full GC V8 lets the old generation grow to up to 4 times what survived before it collects again (on a
+ * machine with more than a few GB of memory). A change-table drain keeps about 80 MB alive, its batches are promoted
+ * (they outlive the 8 MB young generation), and the old generation grows to ~300 MB between full GCs: a peak RSS of
+ * 470–510 MB for 200,000 changes. Growing by 100% keeps it at ~305 MB, 50% at ~265 MB, but each costs CPU in full
+ * GCs (+20% and +55% per event; 150%: 349 MB, +8%), so the default keeps V8's own growing (0) and this is a setting
+ * for a worker that must stay small (see docs/worker.md and docs/benchmarks.md, issue 18).
+ */
+export const DEFAULT_WORKER_HEAP_GROWING_PERCENT = 0;
 /** Set in the relaunched process: it never relaunches again, whatever it finds. */
 const RELAUNCHED_ENV = 'ERPSTREAM_HEAP_RELAUNCHED';
 const FLAG = '--max-semi-space-size';
+const GROWING_FLAG = '--heap-growing-percent';
 
 export type HeapDecision =
   | { action: 'keep'; reason: string }
   | { action: 'relaunch'; flags: string[] }
   | { action: 'error'; code: 'ERPSTREAM_CONFIG'; message: string };
 
+/** A whole number from the environment, its default when unset, or null when it is not one in [0, max]. */
+function wholeNumber(raw: string, fallback: number, max: number): number | null {
+  const n = raw === '' ? fallback : Number(raw);
+  return Number.isInteger(n) && n >= 0 && n <= max ? n : null;
+}
+
 /**
  * Whether `erpstream <args>` should run again with V8 heap flags: only `worker start` (the long-running process),
- * and never over a setting the user made (`node --max-semi-space-size=…` or `NODE_OPTIONS`).
+ * and never over a setting the user made (`node --max-semi-space-size=…`, `NODE_OPTIONS`); each flag on its own.
  */
 export function workerHeapDecision(
   args: readonly string[],
@@ -30,21 +48,35 @@ export function workerHeapDecision(
   const w = args.indexOf('worker');
   if (w < 0 || args[w + 1] !== 'start') return { action: 'keep', reason: 'not `worker start`' };
   if (env[RELAUNCHED_ENV]) return { action: 'keep', reason: 'already relaunched' };
-  const raw = env[SEMI_SPACE_ENV]?.trim() ?? '';
-  const mb = raw === '' ? DEFAULT_WORKER_SEMI_SPACE_MB : Number(raw);
-  if (!Number.isInteger(mb) || mb < 0 || mb > 1024) {
+  const rawSemi = env[SEMI_SPACE_ENV]?.trim() ?? '';
+  const mb = wholeNumber(rawSemi, DEFAULT_WORKER_SEMI_SPACE_MB, 1024);
+  if (mb === null) {
     return {
       action: 'error',
       code: 'ERPSTREAM_CONFIG',
-      message: `${SEMI_SPACE_ENV}=${raw} is not a whole number of megabytes from 0 to 1024. Set it to e.g. ${DEFAULT_WORKER_SEMI_SPACE_MB}, or to 0 to keep Node's default young generation.`,
+      message: `${SEMI_SPACE_ENV}=${rawSemi} is not a whole number of megabytes from 0 to 1024. Set it to e.g. ${DEFAULT_WORKER_SEMI_SPACE_MB}, or to 0 to keep Node's default young generation.`,
     };
   }
-  if (mb === 0) return { action: 'keep', reason: `${SEMI_SPACE_ENV}=0` };
-  const userSet = (a: string) => a === FLAG || a.startsWith(`${FLAG}=`) || a === '--max_semi_space_size';
-  if (execArgv.some(userSet) || (env.NODE_OPTIONS ?? '').split(/\s+/).some((a) => userSet(a.split('=')[0]!))) {
-    return { action: 'keep', reason: `${FLAG} is set by the user` };
+  const rawGrowing = env[HEAP_GROWING_ENV]?.trim() ?? '';
+  const percent = wholeNumber(rawGrowing, DEFAULT_WORKER_HEAP_GROWING_PERCENT, 1000);
+  if (percent === null) {
+    return {
+      action: 'error',
+      code: 'ERPSTREAM_CONFIG',
+      message: `${HEAP_GROWING_ENV}=${rawGrowing} is not a whole percentage from 0 to 1000. Set it to e.g. ${DEFAULT_WORKER_HEAP_GROWING_PERCENT}, or to 0 to keep V8's own heap growing.`,
+    };
   }
-  return { action: 'relaunch', flags: [`${FLAG}=${mb}`] };
+  const nodeOptions = (env.NODE_OPTIONS ?? '').split(/\s+/).map((a) => a.split('=')[0]!);
+  const userSet = (flag: string) => {
+    const snake = flag.replaceAll('-', '_').replace(/^__/, '--');
+    const is = (a: string) => a === flag || a.startsWith(`${flag}=`) || a === snake || a.startsWith(`${snake}=`);
+    return execArgv.some(is) || nodeOptions.some(is);
+  };
+  const flags: string[] = [];
+  if (mb > 0 && !userSet(FLAG)) flags.push(`${FLAG}=${mb}`);
+  if (percent > 0 && !userSet(GROWING_FLAG)) flags.push(`${GROWING_FLAG}=${percent}`);
+  if (flags.length === 0) return { action: 'keep', reason: 'the heap flags are set by the user or turned off' };
+  return { action: 'relaunch', flags };
 }
 
 /**
