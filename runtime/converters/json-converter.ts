@@ -287,13 +287,19 @@ export class JsonConverter implements Converter, HeaderConverter {
 
 /** Whether `text` holds only `}` from `from` on, with optional JSON whitespace around it (the envelope's end). */
 function onlyClosingBrace(text: string, from: number): boolean {
-  let i = from;
-  const ws = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
-  while (i < text.length && ws(text.charCodeAt(i))) i++;
+  let i = skipJsonWhitespace(text, from);
   if (text.charCodeAt(i) !== 125) return false;
-  i++;
-  while (i < text.length && ws(text.charCodeAt(i))) i++;
+  i = skipJsonWhitespace(text, i + 1);
   return i === text.length;
+}
+
+function skipJsonWhitespace(text: string, from: number): number {
+  let i = from;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+    else return i;
+  }
 }
 
 export const jsonHeaderConverterPlugin: HeaderConverterPlugin = {
