@@ -96,7 +96,11 @@ export class JsonConverter implements Converter, HeaderConverter {
   private options: JsonDataOptions = {};
   private fromConnectCache = new LruCache<Schema, string>(1000);
   private toConnectCache = new LruCache<string, Schema | null>(1000);
-  private lastSchema: { text: string; schema: Schema | null } | undefined;
+  /**
+   * The schema of the last record read, with its envelope head (`{"schema":…,"payload":` as UTF-8): a record that
+   * starts with those bytes only needs its payload decoded and parsed.
+   */
+  private lastSchema: { text: string; schema: Schema | null; head: Buffer } | undefined;
   private compiledCache = new LruCache<Schema, Compiled>(1000);
   /** Records of one table come in runs: the last compiled schema is checked before the LRU cache. */
   private lastCompiled: Compiled | undefined;
@@ -177,11 +181,11 @@ export class JsonConverter implements Converter, HeaderConverter {
   deserialize(bytes: Buffer | null): SchemaAndValue {
     // A tombstone stays a tombstone, with or without schemas.
     if (bytes === null || bytes === undefined) return { schema: null, value: null };
-    const text = bytes.toString('utf8');
     if (this.schemasEnabled) {
-      const fast = this.deserializeKnownEnvelope(text);
+      const fast = this.deserializeKnownEnvelope(bytes);
       if (fast !== undefined) return fast;
     }
+    const text = bytes.toString('utf8');
     let schemaSpan: [number, number] | undefined;
     let parsed: unknown;
     try {
@@ -212,28 +216,25 @@ export class JsonConverter implements Converter, HeaderConverter {
   }
 
   /**
-   * Envelopes as Java and we write them start with the schema; when it is the one the last record had,
-   * only the payload needs parsing (the schema is most of the bytes). Anything else: undefined, and the
-   * general path runs.
+   * Envelopes as Java and we write them start with the schema; when it is the one the last record had, only the
+   * payload needs decoding and parsing (the schema is most of the bytes). The head is compared as bytes: decoding
+   * the whole record to text and comparing the schema as text cost more than parsing the payload. Anything else:
+   * undefined, and the general path runs (and reports errors with the full context).
    */
-  private deserializeKnownEnvelope(text: string): SchemaAndValue | undefined {
+  private deserializeKnownEnvelope(bytes: Buffer): SchemaAndValue | undefined {
     const last = this.lastSchema;
-    if (
-      last === undefined ||
-      !text.startsWith(ENVELOPE_PREFIX) ||
-      !text.startsWith(last.text, ENVELOPE_PREFIX.length)
-    ) {
-      return undefined;
-    }
-    const payloadAt = ENVELOPE_PREFIX.length + last.text.length;
-    if (!text.startsWith(PAYLOAD_PREFIX, payloadAt)) return undefined;
+    if (last === undefined) return undefined;
+    const head = last.head;
+    if (bytes.length <= head.length || bytes.compare(head, 0, head.length, 0, head.length) !== 0) return undefined;
+    // The head ends with ASCII (`"payload":`), so the payload starts on a character boundary.
+    const text = bytes.toString('utf8', head.length);
     let parsed: { value: unknown; end: number };
     try {
-      parsed = parseJsonValueAt(text, payloadAt + PAYLOAD_PREFIX.length);
+      parsed = parseJsonValueAt(text, 0);
     } catch {
-      return undefined; // the general path reports the error with the full context
+      return undefined;
     }
-    if (!/^\s*\}\s*$/.test(text.slice(parsed.end))) return undefined;
+    if (!onlyClosingBrace(text, parsed.end)) return undefined;
     return { schema: last.schema, value: jsonToConnect(last.schema, parsed.value, this.options) };
   }
 
@@ -269,13 +270,35 @@ export class JsonConverter implements Converter, HeaderConverter {
   private schemaFromText(text: string, json: unknown): Schema | null {
     const cached = this.toConnectCache.get(text);
     if (cached !== undefined) {
-      this.lastSchema = { text, schema: cached };
+      this.rememberSchema(text, cached);
       return cached;
     }
     const schema = jsonSchemaToConnect(json, this.options);
     this.toConnectCache.set(text, schema);
-    this.lastSchema = { text, schema };
+    this.rememberSchema(text, schema);
     return schema;
+  }
+
+  private rememberSchema(text: string, schema: Schema | null): void {
+    if (this.lastSchema?.text === text) return;
+    this.lastSchema = { text, schema, head: Buffer.from(`${ENVELOPE_PREFIX}${text}${PAYLOAD_PREFIX}`, 'utf8') };
+  }
+}
+
+/** Whether `text` holds only `}` from `from` on, with optional JSON whitespace around it (the envelope's end). */
+function onlyClosingBrace(text: string, from: number): boolean {
+  let i = skipJsonWhitespace(text, from);
+  if (text.charCodeAt(i) !== 125) return false;
+  i = skipJsonWhitespace(text, i + 1);
+  return i === text.length;
+}
+
+function skipJsonWhitespace(text: string, from: number): number {
+  let i = from;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+    else return i;
   }
 }
 

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../../runtime/api/index.js';
 import { idOf } from '../record-fields.js';
-import type { Row, SqlClient } from '../sql/client.js';
-import { chunks, guardedUpsert } from '../sql/ddl.js';
+import { type Row, type SqlClient, bindable } from '../sql/client.js';
+import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal } from './destination.js';
 
@@ -10,6 +10,19 @@ const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
+/** Rows per statement on PostgreSQL (one array parameter per column, whatever the row count). */
+const PG_ROWS_PER_STATEMENT = 5000;
+/** Rows per statement elsewhere (a placeholder per value). */
+const ROWS_PER_STATEMENT = 200;
+
+/**
+ * A bound value (bindable(): JSON text for objects, ISO text for Dates, as the VALUES form binds them) whose text
+ * PostgreSQL reads the same in an array literal. Bytes are bound as binary: a batch with any takes the VALUES form.
+ */
+function arrayReady(v: unknown): boolean {
+  return v === null || typeof v !== 'object';
+}
+
 /**
  * Upserts rows into a table with a version guard: a row is only overwritten by a higher version, so an older
  * delivery (a replay, a second task) can never win. Only the columns the table has are written; removals are
@@ -17,6 +30,8 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
  */
 export class JdbcDestination implements Destination {
   private readonly columnsByTable = new Map<string, string[]>();
+  /** PostgreSQL: each column's type (lower-cased name → type without modifiers), null for an array column. */
+  private readonly pgTypesByTable = new Map<string, Map<string, string | null>>();
 
   constructor(
     private readonly db: SqlClient,
@@ -54,27 +69,73 @@ export class JdbcDestination implements Destination {
     return cols;
   }
 
+  /**
+   * PostgreSQL: the column types, for the array casts of an UNNEST upsert, by their qualified internal names and
+   * without modifiers (`pg_catalog.bpchar`, not `character`, which means char(1)): the insert then applies the
+   * column's own, so a too long value fails as a bound one does instead of being cut by the cast.
+   */
+  private async pgTypes(table: string): Promise<Map<string, string | null>> {
+    const cached = this.pgTypesByTable.get(table);
+    if (cached) return cached;
+    const rows = await this.db.query(
+      `SELECT a.attname AS c, quote_ident(n.nspname) || '.' || quote_ident(ty.typname) AS t, ty.typcategory AS k ` +
+        `FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid JOIN pg_namespace n ON n.oid = ty.typnamespace ` +
+        `WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped`,
+      [this.db.quote(table)],
+    );
+    // An array column's values would be unnested element by element: those tables take the VALUES form.
+    const types = new Map(rows.map((r) => [String(r.c).toLowerCase(), r.k === 'A' ? null : String(r.t)]));
+    this.pgTypesByTable.set(table, types);
+    return types;
+  }
+
   async deliver(items: readonly Delivery[]): Promise<readonly Rejection[]> {
     const byTable = new Map<string, Delivery[]>();
-    for (const d of items) byTable.set(d.target, [...(byTable.get(d.target) ?? []), d]);
-    await this.db.transaction(async (tx) => {
-      for (const [table, list] of byTable) {
-        const cols = await this.columns(table);
-        const lower = new Set(cols.map((c) => c.toLowerCase()));
-        const rowCols = Object.keys(columnsOf(list[0]!)).filter(
-          (c) => lower.has(c.toLowerCase()) && c.toLowerCase() !== this.versionColumn.toLowerCase(),
-        );
-        const all = [...rowCols, this.versionColumn];
-        const keys = this.keyColumns.map((k) => rowCols.find((c) => c.toLowerCase() === k.toLowerCase()) ?? k);
-        for (const part of chunks(list, 200)) {
-          const sql = guardedUpsert(tx, table, all, keys, this.versionColumn, part.length);
-          await tx.execute(
-            sql,
-            part.flatMap((d) => [...rowCols.map((c) => rowValue(columnsOf(d), c) ?? null), d.version]),
-          );
+    for (const d of items) {
+      const list = byTable.get(d.target);
+      if (list) list.push(d);
+      else byTable.set(d.target, [d]);
+    }
+    // The statements first: a batch that is one statement (one table, the usual case) needs no BEGIN and COMMIT
+    // round trips around it, as a single statement is atomic by itself.
+    const statements: Array<{ sql: string; params: unknown[] }> = [];
+    for (const [table, list] of byTable) {
+      const cols = await this.columns(table);
+      const lower = new Set(cols.map((c) => c.toLowerCase()));
+      const rowCols = Object.keys(columnsOf(list[0]!)).filter(
+        (c) => lower.has(c.toLowerCase()) && c.toLowerCase() !== this.versionColumn.toLowerCase(),
+      );
+      const all = [...rowCols, this.versionColumn];
+      const keys = this.keyColumns.map((k) => rowCols.find((c) => c.toLowerCase() === k.toLowerCase()) ?? k);
+      const values = (d: Delivery) => {
+        const row = columnsOf(d);
+        const out: unknown[] = rowCols.map((c) => rowValue(row, c) ?? null);
+        out.push(d.version);
+        return out;
+      };
+      const types = this.db.kind === 'postgresql' ? await this.pgTypes(table) : null;
+      const pgTypes = types && all.map((c) => types.get(c.toLowerCase()) ?? null);
+      if (pgTypes && pgTypes.every((t) => t !== null)) {
+        // One statement per PG_ROWS_PER_STATEMENT rows, its SQL the same size whatever the row count.
+        const rows = list.map((d) => values(d).map(bindable));
+        if (rows.every((r) => r.every(arrayReady))) {
+          for (const part of chunks(rows, PG_ROWS_PER_STATEMENT)) {
+            statements.push(guardedUpsertRows(this.db, table, all, pgTypes, keys, this.versionColumn, part));
+          }
+          continue;
         }
       }
-    });
+      for (const part of chunks(list, ROWS_PER_STATEMENT)) {
+        const sql = guardedUpsert(this.db, table, all, keys, this.versionColumn, part.length);
+        statements.push({ sql, params: part.flatMap(values) });
+      }
+    }
+    if (statements.length === 1) await this.db.execute(statements[0]!.sql, statements[0]!.params);
+    else if (statements.length > 1) {
+      await this.db.transaction(async (tx) => {
+        for (const st of statements) await tx.execute(st.sql, st.params);
+      });
+    }
     return [];
   }
 

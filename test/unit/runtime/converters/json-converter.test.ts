@@ -286,6 +286,28 @@ describe('JsonConverter schema cache', () => {
       /requires "schema" and "payload"/,
     );
   });
+
+  it('reads repeated envelopes with multi-byte UTF-8 in the schema and the payload as a fresh instance does', async () => {
+    const s = SchemaBuilder.struct().name('café.Value').field('nom', Schemas.STRING).build();
+    const w = converter();
+    const records = ['crème brûlée', '日本語', '😀 x', 'plain'].map((nom) =>
+      w.fromConnectDataSync('t', [], s, new Struct(s).put('nom', nom))!,
+    );
+    const c = converter();
+    for (const bytes of [...records, ...records]) {
+      const fresh = converter().toConnectDataSync('t', [], bytes);
+      const again = c.toConnectDataSync('t', [], bytes);
+      expect((again.value as Struct).get('nom')).toBe((fresh.value as Struct).get('nom'));
+      expect(again.schema?.name).toBe('café.Value');
+    }
+    // The same schema head but a payload that is not JSON: the general path reports it, with its position.
+    const broken = Buffer.from(records[0]!.toString().replace(/"nom":"[^"]*"/, '"nom":crème'));
+    expect(() => c.toConnectDataSync('t', [], broken)).toThrow(/serialization error: Unexpected character/);
+    // Whitespace other than JSON's after the payload is trailing content, on either path.
+    const nbsp = Buffer.from(`${records[3]!.toString()}\u00a0`);
+    expect(() => c.toConnectDataSync('t', [], nbsp)).toThrow(/trailing content/);
+    expect(() => converter().toConnectDataSync('t', [], nbsp)).toThrow(/trailing content/);
+  });
 });
 
 describe('JsonConverter plugin', () => {
