@@ -7,9 +7,10 @@ import {
   type TableSchemas,
   canonicalKey,
   changeEvent,
+  changeEventValues,
   keyOnlyRow,
   keyStruct,
-  rowStruct,
+  rowValues,
   tombstoneFor,
 } from './envelope.js';
 import { type ChangeRow, type TableId, keyString, qualified, textOf } from './model.js';
@@ -143,7 +144,7 @@ export class InitialSnapshot {
         ),
       );
       records.push(
-        changeEvent({
+        changeEventValues({
           schemas,
           db,
           prefix: this.deps.settings.topicPrefix,
@@ -153,7 +154,7 @@ export class InitialSnapshot {
             keyValues.map((v, j) => row[schemas.table.keyColumns[j]!] ?? v),
           ),
           before: null,
-          after: rowStruct(schemas, row),
+          after: rowValues(schemas, row),
           version,
           eventId: `${db}:${state.table}:snapshot:${keyString(keyValues)}`,
           sourceTsMs: now,

@@ -24,13 +24,13 @@ import { parseTableName } from './dialects/common.js';
 import {
   type TableSchemas,
   canonicalKey,
-  changeEvent,
+  changeEventValues,
   heartbeatRecord,
-  keyOnlyRow,
+  keyOnlyValues,
   keyStruct,
   outboxEvent,
-  rowStruct,
-  tombstoneFor,
+  rowValues,
+  tombstoneOf,
 } from './envelope.js';
 import { type RawRow, type TableId, qualified } from './model.js';
 import { type TsIncOffset, TsIncTableReader, readTimestampIncrementing } from './timestamp-incrementing.js';
@@ -579,14 +579,14 @@ export class ErpSourceTask implements SourceTask {
       const key = keyStruct(schemas, last.key);
       const position = i === order.length - 1 ? batch.end : batch.positions[g.lastIndex]!;
       const version = String(last.seq);
-      const record = changeEvent({
+      const record = changeEventValues({
         schemas,
         db,
         prefix: this.settings.topicPrefix,
         op,
         key,
-        before: op === 'd' ? keyOnlyRow(schemas, last.key) : null,
-        after: row ? rowStruct(schemas, row) : null,
+        before: op === 'd' ? keyOnlyValues(schemas, last.key) : null,
+        after: row ? rowValues(schemas, row) : null,
         version,
         eventId: `${db}:${g.table}:${version}`,
         sourceTsMs: last.tsMs ?? now,
@@ -598,7 +598,7 @@ export class ErpSourceTask implements SourceTask {
         nowMs: now,
       });
       records.push(record);
-      if (op === 'd' && this.settings.tombstonesOnDelete) records.push(tombstoneFor(record));
+      if (op === 'd' && this.settings.tombstonesOnDelete) records.push(tombstoneOf(record));
     });
     return records;
   }

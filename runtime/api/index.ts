@@ -15,3 +15,4 @@ export * from './yaml.js';
 export * from './admin.js';
 export * from './reconcile.js';
 export * from './sleep.js';
+export * from './struct-values.js';

@@ -10,6 +10,7 @@ import {
   type RawConfig,
   type Schema,
   type SchemaAndValue,
+  StructValues,
   Validators,
 } from '../api/index.js';
 import { parseJsonExact, parseJsonValueAt, stringifyJsonExact } from '../api/exact-json.js';
@@ -92,6 +93,8 @@ const ENVELOPE_REQUIRED =
 
 /** Kafka Connect's JsonConverter, byte-compatible with Java's output (see json-values.ts); also a header converter, as in Java. */
 export class JsonConverter implements Converter, HeaderConverter {
+  /** Writes a source connector's StructValues as the bytes of the Struct they stand for (see StructValues). */
+  readonly acceptsStructValues = true;
   private schemasEnabled = true;
   private options: JsonDataOptions = {};
   private fromConnectCache = new LruCache<Schema, string>(1000);
@@ -167,7 +170,7 @@ export class JsonConverter implements Converter, HeaderConverter {
         // reference, so it writes the text or throws its own error, with its own message and field path.
       }
     }
-    return this.serializeGeneric(schema, value);
+    return this.serializeGeneric(schema, value instanceof StructValues ? value.toStruct() : value);
   }
 
   /** The reference writer: Connect value → JSON tree → exact text. The compiled writers must match it byte for byte. */

@@ -6,6 +6,7 @@ import {
   DecimalType,
   type Schema,
   Struct,
+  StructValues,
   TIMESTAMP_NAME,
   TIME_NAME,
   TimeType,
@@ -146,11 +147,20 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Encode 
   const n = order.length;
   const heads = order.map((f, i) => `${i === 0 ? '{' : ','}${quoteJson(f.name)}:`);
   const encoders = order.map((f) => compileJsonEncoder(f.schema, opts));
-  if (n === 0) return (v) => (v instanceof Struct && v.schema === schema ? '{}' : giveUp());
+  if (n === 0)
+    return (v) => ((v instanceof Struct || v instanceof StructValues) && v.schema === schema ? '{}' : giveUp());
+  // StructValues (a source connector's values without the Struct): the same fields, read by position (unset = null).
+  const positions = order.map((f) => f.index);
   return (v) => {
-    if (!(v instanceof Struct) || v.schema !== schema) return giveUp();
     let s = '';
-    for (let i = 0; i < n; i++) s += heads[i]! + encoders[i]!(v.rawAt(order[i]!));
+    if (v instanceof Struct && v.schema === schema) {
+      for (let i = 0; i < n; i++) s += heads[i]! + encoders[i]!(v.rawAt(order[i]!));
+    } else if (v instanceof StructValues && v.schema === schema) {
+      const values = v.values;
+      for (let i = 0; i < n; i++) s += heads[i]! + encoders[i]!(values[positions[i]!] ?? null);
+    } else {
+      return giveUp();
+    }
     return `${s}}`;
   };
 }

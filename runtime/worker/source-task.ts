@@ -8,6 +8,7 @@ import {
   type SourceRecord,
   type SourceTask,
   Struct,
+  structValuesOf,
 } from '../api/index.js';
 import { fallbackBytes } from '../errors/dlq.js';
 import type { ErrorReporter, FailureContext } from '../errors/reporter.js';
@@ -330,6 +331,14 @@ export class WorkerSourceTask {
     const out: OutRecord[] = [];
     const sent: SourceRecord[] = [];
     const conv = d.converters;
+    // Without transforms nothing can have changed a record's value: the converter may write it from the values the
+    // connector handed over (StructValues), and the value's Structs are never built. A chain that does not list its
+    // stages counts as one with transforms.
+    const stages = (d.chain as { stages?: readonly unknown[] }).stages;
+    const valuesOk =
+      stages !== undefined &&
+      stages.length === 0 &&
+      (conv.value as { acceptsStructValues?: boolean }).acceptsStructValues === true;
     for (let i = 0; i < records.length; i++) {
       const original = records[i]!;
       let rec: SourceRecord | null;
@@ -365,7 +374,9 @@ export class WorkerSourceTask {
       let key = this.serialize('KEY_CONVERTER', conv.keyClass, conv.key, r, r.keySchema, r.key, original);
       if (key instanceof Promise) key = await key;
       if (key === SKIPPED) continue;
-      let value = this.serialize('VALUE_CONVERTER', conv.valueClass, conv.value, r, r.valueSchema, r.value, original);
+      const values = valuesOk && r === original ? structValuesOf(r) : undefined;
+      const data = values !== undefined && values.schema === r.valueSchema ? values : r.value;
+      let value = this.serialize('VALUE_CONVERTER', conv.valueClass, conv.value, r, r.valueSchema, data, original);
       if (value instanceof Promise) value = await value;
       if (value === SKIPPED) continue;
       out.push({ topic: r.topic, partition: r.kafkaPartition, key, value, headers, timestamp: r.timestamp });
