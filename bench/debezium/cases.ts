@@ -345,6 +345,9 @@ export async function sinkRound(
             'tasks.max': '1',
             topics: topic,
             ...converters(true),
+            // tuned as Debezium's side is: the consumer fetching more per poll (about 5 KB per record here)
+            'consumer.override.max.partition.fetch.bytes': '8388608',
+            'consumer.override.fetch.max.bytes': '52428800',
             'lookup.connection.url': env.pgUrl,
             'lookup.table': `${schema}.src`,
             'lookup.key.columns': 'id',

@@ -175,13 +175,20 @@ export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Pro
   return kafka.producer(config);
 }
 
-export interface ConsumerOptions {
+/** How much a consumer fetches per request (kafkajs's names; Kafka's: max.partition.fetch.bytes, fetch.*). */
+export interface ConsumerFetchOptions {
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
+  readonly minBytes?: number;
+  readonly maxWaitTimeInMs?: number;
+}
+
+export interface ConsumerOptions extends ConsumerFetchOptions {
   groupId: string;
   /** Default false: read_committed, so records of aborted or open transactions are never seen. */
   readUncommitted?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  maxWaitTimeInMs?: number;
   retry?: ConsumerConfig['retry'];
 }
 
@@ -195,6 +202,9 @@ export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer
     heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
   };
+  if (options.maxBytesPerPartition !== undefined) config.maxBytesPerPartition = options.maxBytesPerPartition;
+  if (options.maxBytes !== undefined) config.maxBytes = options.maxBytes;
+  if (options.minBytes !== undefined) config.minBytes = options.minBytes;
   if (options.retry !== undefined) config.retry = options.retry;
   return kafka.consumer(config);
 }

@@ -12,6 +12,7 @@ export {
   type EnsureTopicsOptions,
   type ProducerOptions,
   type ConsumerOptions,
+  type ConsumerFetchOptions,
 } from './client.js';
 export { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
 export type {

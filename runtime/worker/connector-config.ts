@@ -545,6 +545,56 @@ export function topicCreationChecks(props: RawConfig): ConfigValueResult[] {
   return out;
 }
 
+/** How a sink task's consumer fetches: the `consumer.override.*` fetch keys the worker honours (kafkajs options). */
+export interface ConsumerFetchSettings {
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
+  readonly minBytes?: number;
+  readonly maxWaitTimeInMs?: number;
+}
+
+/**
+ * The Kafka consumer fetch configs a sink connector may override (`consumer.override.<config>`, Connect's client
+ * override policy `All`), with the kafkajs option each sets and its least value. Others under the prefix are passed
+ * over (listed by docs/worker.md), except `group.id`.
+ */
+const CONSUMER_FETCH_OVERRIDES: ReadonlyArray<readonly [string, keyof ConsumerFetchSettings, number]> = [
+  ['max.partition.fetch.bytes', 'maxBytesPerPartition', 1],
+  ['fetch.max.bytes', 'maxBytes', 1],
+  ['fetch.min.bytes', 'minBytes', 0],
+  ['fetch.max.wait.ms', 'maxWaitTimeInMs', 0],
+];
+export const CONSUMER_OVERRIDE_PREFIX = 'consumer.override.';
+
+/** Parses the fetch overrides; throws ConfigError naming the key and value when one is not a whole number in range. */
+export function consumerFetchSettings(props: RawConfig): ConsumerFetchSettings {
+  const out: { -readonly [K in keyof ConsumerFetchSettings]: number } = {};
+  for (const [config, option, least] of CONSUMER_FETCH_OVERRIDES) {
+    const name = CONSUMER_OVERRIDE_PREFIX + config;
+    const raw = props[name];
+    if (raw === undefined || raw === null) continue;
+    const n = parseValue({ name, type: 'INT' }, raw) as number;
+    if (n < least) throw ConfigError.invalid(name, raw, `Value must be at least ${least}`);
+    out[option] = n;
+  }
+  return out;
+}
+
+/** Checks of the consumer fetch overrides (sinks), as validation reports them. */
+export function consumerOverrideChecks(props: RawConfig): ConfigValueResult[] {
+  const out: ConfigValueResult[] = [];
+  for (const [config, , least] of CONSUMER_FETCH_OVERRIDES) {
+    const name = CONSUMER_OVERRIDE_PREFIX + config;
+    try {
+      consumerFetchSettings({ [name]: props[name] });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      out.push(configError(name, `${e.message} (a whole number, at least ${least})`, props[name] ?? null));
+    }
+  }
+  return out;
+}
+
 /** Sink-only cross-field checks (SinkConnectorConfig.validate). */
 export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
   const topics = String(props[TOPICS_CONFIG] ?? '').trim();

@@ -31,6 +31,8 @@ import {
   sinkConnectorConfigDef,
   sourceConnectorConfigDef,
   topicCreationCount,
+  type ConsumerFetchSettings,
+  consumerFetchSettings,
 } from './connector-config.js';
 
 /**
@@ -96,6 +98,8 @@ export interface SinkConnectorSettings extends CommonConnectorSettings, SinkSubs
   readonly kind: 'sink';
   /** `consumer.override.group.id`, else Connect's `connect-<connector>`. */
   readonly consumerGroupId: string;
+  /** `consumer.override.max.partition.fetch.bytes`, `fetch.max.bytes`, `fetch.min.bytes`, `fetch.max.wait.ms`. */
+  readonly consumerFetch: ConsumerFetchSettings;
 }
 
 export type ConnectorSettings = SourceConnectorSettings | SinkConnectorSettings;
@@ -239,6 +243,7 @@ export function connectorSettings(
     kind,
     ...readSubscription(read),
     consumerGroupId: sinkConsumerGroupId(name, config),
+    consumerFetch: consumerFetchSettings(config),
   });
 }
 

@@ -3,6 +3,7 @@ import { KafkaPluginAccess, asKafkaOutage, estimatedRecordBytes, retryTransient,
 import {
   type Admin,
   type Consumer,
+  type ConsumerFetchOptions,
   type Kafka,
   type Producer,
   type Transaction,
@@ -82,7 +83,8 @@ export interface TransactionalProducerPort {
 
 export interface KafkaPort {
   producer(clientId: string, options?: { compression?: Compression }): Promise<ProducerPort>;
-  consumer(groupId: string, clientId: string): Promise<ConsumerPort>;
+  /** `fetch`: the connector's consumer fetch overrides (sinks' `consumer.override.*`). */
+  consumer(groupId: string, clientId: string, fetch?: ConsumerFetchOptions): Promise<ConsumerPort>;
   ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void>;
   groupOffsets(groupId: string): Promise<PartitionOffset[]>;
   /** A null offset removes that partition's committed offset. */
@@ -353,8 +355,8 @@ export class KafkaJsPort implements KafkaPort {
     };
   }
 
-  async consumer(groupId: string, _clientId: string): Promise<ConsumerPort> {
-    const consumer: Consumer = createConsumer(this.kafka, { groupId });
+  async consumer(groupId: string, _clientId: string, fetch: ConsumerFetchOptions = {}): Promise<ConsumerPort> {
+    const consumer: Consumer = createConsumer(this.kafka, { ...fetch, groupId });
     await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
     let paused = false;

@@ -23,6 +23,7 @@ import {
   KEY_CONVERTER_CLASS_CONFIG,
   VALUE_CONVERTER_CLASS_CONFIG,
   configError,
+  consumerOverrideChecks,
   frameworkConfigDef,
   sinkTopicChecks,
   topicCreationChecks,
@@ -190,6 +191,7 @@ export async function validateConnectorConfig(
   ];
   if (plugin.type === 'sink') {
     extra.push(...sinkTopicChecks(props));
+    extra.push(...consumerOverrideChecks(props));
     extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
   }
   extra.push(...topicCreationChecks(props));

@@ -311,7 +311,7 @@ export class Worker {
         // start is waited out like one while running.
         const consumer = await waitOutOutage(errors, listener, async () => {
           for (const t of topics) await this.ensureTopic(t, settings.topicCreation);
-          return this.o.kafka.consumer(settings.consumerGroupId, `connector-consumer-${key}`);
+          return this.o.kafka.consumer(settings.consumerGroupId, `connector-consumer-${key}`, settings.consumerFetch);
         });
         let runner: WorkerSinkTask | null = null;
         task.initialize({

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type ParsedConfig } from '../../../../runtime/api/index.js';
 import { DEFAULT_OUTAGE_WAIT_MS } from '../../../../runtime/errors/outage.js';
-import { sinkConnectorConfigDef, sourceConnectorConfigDef } from '../../../../runtime/worker/connector-config.js';
+import {
+  consumerOverrideChecks,
+  sinkConnectorConfigDef,
+  sourceConnectorConfigDef,
+} from '../../../../runtime/worker/connector-config.js';
 import {
   type SinkConnectorSettings,
   type SourceConnectorSettings,
@@ -267,6 +271,38 @@ describe('connector settings: topic creation and task limits', () => {
 
   it('task limits default to 1, enforced', () => {
     expect(taskLimits({})).toEqual({ tasksMax: 1, enforce: true });
+  });
+});
+
+describe("connector settings: a sink consumer's fetch overrides (consumer.override.*)", () => {
+  it("reads the fetch sizes a sink task's consumer uses; none set, the client's defaults", () => {
+    expect(sink({}).consumerFetch).toEqual({});
+    const s = sink({
+      'consumer.override.max.partition.fetch.bytes': ' 8388608 ',
+      'consumer.override.fetch.max.bytes': '52428800',
+      'consumer.override.fetch.min.bytes': '0',
+      'consumer.override.fetch.max.wait.ms': '100',
+    });
+    expect(s.consumerFetch).toEqual({
+      maxBytesPerPartition: 8_388_608,
+      maxBytes: 52_428_800,
+      minBytes: 0,
+      maxWaitTimeInMs: 100,
+    });
+  });
+
+  it.each([
+    ['consumer.override.max.partition.fetch.bytes', '0'],
+    ['consumer.override.max.partition.fetch.bytes', '1MB'],
+    ['consumer.override.fetch.max.bytes', '-1'],
+    ['consumer.override.fetch.min.bytes', '1.5'],
+    ['consumer.override.fetch.max.wait.ms', '-5'],
+  ])('%s=%j is refused by validation and by the settings, naming the key', async (key, raw) => {
+    expect(() => sink({ [key]: raw })).toThrow(ConfigError);
+    expect(() => sink({ [key]: raw })).toThrow(key);
+    const checks = consumerOverrideChecks({ ...SINK, [key]: raw });
+    expect(checks.map((c) => c.name)).toEqual([key]);
+    expect(checks[0]!.errors[0]).toContain(raw);
   });
 });
 

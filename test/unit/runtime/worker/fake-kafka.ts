@@ -7,6 +7,7 @@ import type {
   PartitionOffset,
   ProducerPort,
 } from '../../../../runtime/worker/kafka-port.js';
+import type { ConsumerFetchOptions } from '../../../../runtime/kafka/index.js';
 
 /**
  * An in-memory Kafka (one partition per topic) for fast herder and REST tests. The behaviour it stands
@@ -60,7 +61,11 @@ export class FakeKafka implements KafkaPort {
     };
   }
 
-  async consumer(groupId: string): Promise<ConsumerPort> {
+  /** The fetch options each consumer was created with, by group id (a sink's `consumer.override.*` fetch keys). */
+  readonly consumerFetch = new Map<string, ConsumerFetchOptions>();
+
+  async consumer(groupId: string, _clientId?: string, fetch: ConsumerFetchOptions = {}): Promise<ConsumerPort> {
+    this.consumerFetch.set(groupId, fetch);
     let stopped = false;
     let paused = false;
     let loop: Promise<void> | null = null;

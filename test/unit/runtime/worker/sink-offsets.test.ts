@@ -187,4 +187,25 @@ describe('sink task offsets in the worker (in-memory Kafka)', () => {
     expect(holding.partitionEvents).toEqual(['open shared-0', 'close shared-0', 'open shared-0']);
     expect(holding.put.slice(-2)).toEqual(['r2', 'r5']);
   });
+
+  it("a sink task's consumer fetches with the connector's consumer.override.* fetch sizes; a bad one is a 400", async () => {
+    const r = await h.req('POST', '/connectors', {
+      name: 'big',
+      config: {
+        'connector.class': 'HoldingSink',
+        topics: 'shared',
+        'consumer.override.max.partition.fetch.bytes': '8388608',
+        'consumer.override.fetch.max.wait.ms': '50',
+      },
+    });
+    expect(r.status).toBe(201);
+    await waitFor(() => h.kafka.consumerFetch.has('connect-big'), 5000, "the sink task's consumer");
+    expect(h.kafka.consumerFetch.get('connect-big')).toEqual({ maxBytesPerPartition: 8_388_608, maxWaitTimeInMs: 50 });
+    const bad = await h.req('POST', '/connectors', {
+      name: 'bad',
+      config: { 'connector.class': 'HoldingSink', topics: 'shared', 'consumer.override.fetch.max.bytes': '10MB' },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('consumer.override.fetch.max.bytes');
+  });
 });
