@@ -121,8 +121,9 @@ export class DependencyChecker {
       const parent = parents.get(c.key);
       if (parent === undefined) continue;
       const entry = delivered.get(parent);
-      // Withdrawn from every target (its registrations removed) counts as not delivered.
-      if (!entry || entry.deleted || entry.targets.length === 0) {
+      // Withdrawn from every target (its registrations removed) counts as not delivered; so does an entry written
+      // only ahead of a first send (version -1, planner.ts intentWritesOf): the send may not have happened.
+      if (!entry || entry.deleted || entry.targets.length === 0 || entry.version < 0n) {
         fail(
           c,
           `dependency ${dep.name}: ${dep.entity} ${parent} not delivered to ${dep.destination} yet`,

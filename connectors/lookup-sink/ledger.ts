@@ -264,11 +264,28 @@ export class DeliveryLedger {
     );
   }
 
+  /** Whether a remembered write of this entity has not landed yet (remember, forget). */
+  inFlight(destination: string, entity: string, entityId: string): boolean {
+    return this.remembered.has(`${destination}|${entity}|${entityId}`);
+  }
+
+  /**
+   * Writes, before a send, the targets it may reach that the entries do not list yet (planner.ts intentWritesOf).
+   * Its own method: a failure here leaves nothing sent, unlike one of record() after the send.
+   */
+  async intend(destination: string, entity: string, writes: readonly LedgerWrite[]): Promise<void> {
+    await this.write(destination, entity, writes);
+  }
+
   /**
    * Records deliveries; a lower version than the stored one changes nothing. The same version may rewrite the entry:
    * a registration added or removed changes where that version is held, not the version.
    */
   async record(destination: string, entity: string, writes: readonly LedgerWrite[]): Promise<void> {
+    await this.write(destination, entity, writes);
+  }
+
+  private async write(destination: string, entity: string, writes: readonly LedgerWrite[]): Promise<void> {
     const latest = new Map<string, LedgerWrite>();
     for (const w of writes) {
       const cur = latest.get(w.entityId);

@@ -96,7 +96,8 @@ export function resolveWorks(
     const p = w.parked ?? parked.get(w.idText) ?? null;
     // A forced one also starts from a delete's version (the delete is applied again) and, knowing nothing, from 0:
     // the origin row's version (lookup.version.column) lifts it, and any live record is newer.
-    const lv = l && (!l.deleted || w.force) ? l.version : w.force ? 0n : -1n;
+    // An entry written only ahead of a send (version -1, intentWritesOf) knows no version either.
+    const lv = l && (!l.deleted || w.force) && l.version >= 0n ? l.version : w.force ? 0n : -1n;
     const pv = p ? p.version : -1n;
     if (lv < 0n && pv < 0n) continue;
     if (p && pv < lv) unpark.push({ entityId: w.idText, version: pv });
@@ -425,4 +426,27 @@ export function ledgerWriteOf(
     if (h) targets.push(h);
   }
   return { entityId: o.work.idText, ...entryOf(o.version, targets, o.deleted, o.previous) };
+}
+
+/**
+ * Ledger writes made before a batch is sent, for the entities it delivers to a target their entry does not list: the
+ * entry then names every target that may hold the entity, so a crash after the send and before the ledger write does
+ * not leave a copy nothing would ever withdraw (the replay decides from the origin as it is then, and a registration
+ * removed meanwhile would send nothing to that target). The new targets are listed at version -1 (held at an unknown
+ * version: delivered again when still wanted, withdrawn otherwise); the entry keeps its version, or -1 when there was
+ * none (not delivered: no staleness, no dependency). Targets already listed need nothing: the entry names them.
+ */
+export function intentWritesOf(plan: Plan): LedgerWrite[] {
+  const byWork = new Map<Work, PlannedDelivery[]>();
+  for (const d of plan.deliveries) byWork.set(d.work, [...(byWork.get(d.work) ?? []), d]);
+  const out: LedgerWrite[] = [];
+  for (const o of plan.outcomes) {
+    const held = o.previous && !o.previous.deleted ? o.previous.targets : [];
+    const listed = new Set(held.map((t) => t.target));
+    const fresh = (byWork.get(o.work) ?? []).filter((d) => !listed.has(d.target));
+    if (fresh.length === 0) continue;
+    const targets = [...held, ...fresh.map((d) => ({ target: d.target, deliveredKey: d.deliveredKey, version: -1n }))];
+    out.push({ entityId: o.work.idText, ...entryOf(o.previous?.version ?? -1n, targets, false, o.previous) });
+  }
+  return out;
 }

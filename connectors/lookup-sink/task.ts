@@ -36,6 +36,7 @@ import {
   type Work,
   WAITING_PREFIX,
   candidatesOf,
+  intentWritesOf,
   ledgerWriteOf,
   planBatch,
   resolveWorks,
@@ -848,6 +849,14 @@ export class LookupSinkTask implements SinkTask {
     this.m.filtered += plan.filtered;
     // Reported before anything of the batch is sent: a retriable failure later leaves nothing reported twice.
     for (const x of plan.dlq) await this.expire(x.work, x.error);
+    // Before anything of the batch is sent: a crash after the send leaves the new targets listed (intentWritesOf).
+    const intents = plan.deliveries.length > 0 ? intentWritesOf(plan) : [];
+    if (intents.length > 0) {
+      // Pipelined: the previous batch's ledger write of the same entity, at the same version, would drop the targets
+      // named here if it landed later.
+      if (this.pipelined && intents.some((w) => this.ledger.inFlight(dest, entity, w.entityId))) await this.recording;
+      await this.ledger.intend(dest, entity, intents);
+    }
 
     let remembered: Remembered | null = null;
     if (this.pipelined) {

@@ -7,6 +7,7 @@ import {
   WAITING_PREFIX,
   type Work,
   candidatesOf,
+  intentWritesOf,
   ledgerWriteOf,
   planBatch,
   resolveWorks,
@@ -250,6 +251,50 @@ describe('planBatch', () => {
     ]);
     expect(p.dlq.map((d) => d.error)).toEqual([error]);
     expect(p.toPark).toEqual([]);
+  });
+});
+
+describe('targets written ahead of a send (a crash between the send and the ledger write)', () => {
+  it('lists only new targets, at version -1, keeping the entry version (-1 when there was none)', () => {
+    // Held by a at 5; version 6 goes to a and c: only c is new.
+    const p = planOne(
+      work('1', 6n),
+      [
+        [{ domain: 'a' }, ready],
+        [{ domain: 'c' }, ready],
+      ],
+      held(5n, 'a.documents'),
+    );
+    const [intent] = intentWritesOf(p);
+    expect(intent).toMatchObject({ entityId: '1', version: 5n, deleted: false });
+    expect(intent!.targets.map((t) => [t.target, t.version])).toEqual([
+      ['a.documents', 5n],
+      ['c.documents', -1n],
+    ]);
+    // Updates to listed targets need nothing written ahead.
+    expect(intentWritesOf(planOne(work('1', 7n), [[{ domain: 'a' }, ready]], held(5n, 'a.documents')))).toEqual([]);
+    const first = intentWritesOf(planOne(work('2', 3n), [[{ domain: 'b' }, ready]]));
+    expect(first.map((w) => [w.version, w.targets.map((t) => [t.target, t.version])])).toEqual([
+      [-1n, [['b.documents', -1n]]],
+    ]);
+  });
+
+  it('a replay from that entry withdraws the target when unwanted, delivers again when wanted, deletes when gone', () => {
+    const intent = intentWritesOf(planOne(work('2', 3n), [[{ domain: 'b' }, ready]]))[0]!;
+    // The fresh record is replayed: the entry claims no version, so it is not stale.
+    expect(resolveWorks([work('2', 3n)], new Map([['2', intent]]), new Map()).live).toHaveLength(1);
+    const unwanted = planOne(work('2', 3n), [[{ domain: null }, soft]], intent);
+    expect(unwanted.removals.map((r) => [r.kind, r.target])).toEqual([['withdraw', 'b.documents']]);
+    const wanted = planOne(work('2', 3n), [[{ domain: 'b' }, ready]], intent);
+    expect(wanted.deliveries.map((d) => [d.target, d.version])).toEqual([['b.documents', 3n]]);
+    const w = work('2', 4n);
+    const gone = planBatch(
+      candidatesOf([w], { rows: new Map(), poison: new Map() }, null),
+      new Map(),
+      new Map([['2', intent]]),
+      ctx,
+    );
+    expect(gone.removals.map((r) => [r.kind, r.target])).toEqual([['gone', 'b.documents']]);
   });
 });
 
