@@ -20,6 +20,9 @@ const JETTY12_PATH_STEPS = [
   'double-encoded name',
   'invalid UTF-8 name',
   'get ".." encoded',
+  // Connect 4.3.2 answered this plain ".." path 200 in earlier runs and 500 in one CI run on a fresh Connect: not a
+  // stable answer to compare with; ours is 200, as Connect 3.9's (rest-conformance.test.ts pins it)
+  'get ".." plain',
   'delete ".."',
   '".." deleted',
   // so a ".." connector an earlier run created on the same Connect cannot be deleted, and creating it again is 409
