@@ -40,13 +40,8 @@ import { ConnectorHandle } from './debezium/connect.js';
 import { rssPeak } from './debezium/process.js';
 import { cpuMs, cpuMsByThreadName, rssMb } from './proc-stats.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
+import { COLUMNS, ROW_SQL } from './erp-rows.js';
 
-const COLUMNS = `id bigint PRIMARY KEY, ref varchar(40) NOT NULL, customer_id integer, amount numeric(19,4),
-  weight numeric(12,3), qty integer, status varchar(20), note text, created_at timestamp(6), updated_at timestamptz,
-  due date, priority smallint, active boolean, tracking uuid, payload jsonb`;
-const ROW_SQL = (from: number, to: number) => `SELECT g, 'REF-' || g, g % 1000, (g * 1.2345)::numeric(19,4), g % 500,
-  g % 7, 'st' || (g % 5), md5(g::text), clock_timestamp(), clock_timestamp(), current_date, (g % 3)::smallint,
-  g % 2 = 0, gen_random_uuid(), jsonb_build_object('g', g) FROM generate_series(${from}, ${to}) g`;
 const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
 async function run(ctx: BenchContext): Promise<[]> {
@@ -92,39 +87,7 @@ async function run(ctx: BenchContext): Promise<[]> {
         const topic = `${prefix}.${schema}.snap`;
         await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
         created.push(topic);
-        const props = await writeProps(
-          path.join(dir, `worker-${id}.properties`),
-          clusterProps(brokers, `bench-drain-${id}`, {
-            'session.timeout.ms': '10000',
-            'heartbeat.interval.ms': '3000',
-            'offset.flush.interval.ms': '10000',
-            'log.level': 'WARN',
-          }),
-        );
-        // The child inherits this environment at spawn time.
-        const saved = {
-          semi: process.env[SEMI_SPACE_ENV],
-          options: process.env.NODE_OPTIONS,
-          thread: process.env[PRODUCER_THREAD_ENV],
-        };
-        const threaded = variant.endsWith('+thread');
-        const base = threaded ? variant.slice(0, -'+thread'.length) : variant;
-        if (threaded) process.env[PRODUCER_THREAD_ENV] = '1';
-        else delete process.env[PRODUCER_THREAD_ENV];
-        if (base !== 'launcher') process.env[SEMI_SPACE_ENV] = '0';
-        if (base !== 'launcher' && base !== 'node-default') {
-          process.env.NODE_OPTIONS = `${saved.options ?? ''} ${base}`.trim();
-        }
-        const worker = await startWorker(props).finally(() => {
-          for (const [key, value] of [
-            [SEMI_SPACE_ENV, saved.semi],
-            ['NODE_OPTIONS', saved.options],
-            [PRODUCER_THREAD_ENV, saved.thread],
-          ] as const) {
-            if (value === undefined) delete process.env[key];
-            else process.env[key] = value;
-          }
-        });
+        const worker = await startVariant(await workerProps(dir, id, brokers, 10_000), variant);
         const pid = worker.proc.pid!;
         try {
           const startRss = (await rssMb(pid)).rss;
@@ -215,29 +178,36 @@ async function run(ctx: BenchContext): Promise<[]> {
   return [];
 }
 
-const workerProps = (dir: string, id: string, brokers: string) =>
+const workerProps = (dir: string, id: string, brokers: string, flushIntervalMs: number) =>
   writeProps(
     path.join(dir, `worker-${id}.properties`),
     clusterProps(brokers, `bench-drain-${id}`, {
       'session.timeout.ms': '10000',
       'heartbeat.interval.ms': '3000',
-      'offset.flush.interval.ms': '500',
+      'offset.flush.interval.ms': String(flushIntervalMs),
       'log.level': 'WARN',
     }),
   );
 
 /** Starts a worker for one variant (see the module comment); the variant's environment is the child's only. */
 async function startVariant(props: string, variant: string): Promise<WorkerProcess> {
-  // `launcher KEY=VALUE …`: as `erpstream worker start` runs, with these environment variables (its settings).
-  const [head = '', ...assignments] = variant.split(/\s+/);
+  // `launcher KEY=VALUE …`: as `erpstream worker start` runs, with these environment variables (its settings);
+  // a head ending in `+thread` also runs the data-path producer on its own thread.
+  const [first = '', ...assignments] = variant.split(/\s+/);
+  const threaded = first.endsWith('+thread');
+  const head = threaded ? first.slice(0, -'+thread'.length) : first;
   const launcher = head === 'launcher';
-  const vars: Array<[string, string]> = launcher
+  const vars: Array<[string, string | undefined]> = launcher
     ? assignments.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])
     : [[SEMI_SPACE_ENV, '0']];
-  if (!launcher && variant !== 'node-default')
-    vars.push(['NODE_OPTIONS', `${process.env.NODE_OPTIONS ?? ''} ${variant}`.trim()]);
+  if (!launcher && head !== 'node-default')
+    vars.push(['NODE_OPTIONS', `${process.env.NODE_OPTIONS ?? ''} ${head}`.trim()]);
+  vars.push([PRODUCER_THREAD_ENV, threaded ? '1' : undefined]);
   const saved = vars.map(([key]) => [key, process.env[key]] as const);
-  for (const [key, value] of vars) process.env[key] = value;
+  for (const [key, value] of vars) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
   return startWorker(props).finally(() => {
     for (const [key, value] of saved) {
       if (value === undefined) delete process.env[key];
@@ -289,7 +259,7 @@ async function runStream(ctx: BenchContext, brokers: string, pgUrl: string): Pro
         }
         await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
         created.push(topic);
-        const worker = await startVariant(await workerProps(dir, id, brokers), variant);
+        const worker = await startVariant(await workerProps(dir, id, brokers, 500), variant);
         const pid = worker.proc.pid!;
         const connector = new ConnectorHandle(worker.url, 'drain');
         try {

@@ -29,13 +29,7 @@ import {
   rowValues,
 } from '../connectors/erp-source/envelope.js';
 import type { RawRow } from '../connectors/erp-source/model.js';
-
-const COLUMNS = `id bigint PRIMARY KEY, ref varchar(40) NOT NULL, customer_id integer, amount numeric(19,4),
-  weight numeric(12,3), qty integer, status varchar(20), note text, created_at timestamp(6), updated_at timestamptz,
-  due date, priority smallint, active boolean, tracking uuid, payload jsonb`;
-const ROW_SQL = (from: number, to: number) => `SELECT g, 'REF-' || g, g % 1000, (g * 1.2345)::numeric(19,4), g % 500,
-  g % 7, 'st' || (g % 5), md5(g::text), clock_timestamp(), clock_timestamp(), current_date, (g % 3)::smallint,
-  g % 2 = 0, gen_random_uuid(), jsonb_build_object('g', g) FROM generate_series(${from}, ${to}) g`;
+import { COLUMNS, ROW_SQL } from './erp-rows.js';
 
 const url = process.env.PG_URL;
 if (!url) throw new Error('PG_URL is not set: eval "$(scripts/stack env)"');

@@ -43,13 +43,7 @@ import { KafkaJsPort, type OutRecord, type ProducerPort } from '../runtime/worke
 import { WorkerSourceTask } from '../runtime/worker/source-task.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from '../runtime/worker/stores.js';
 import { type Bench, type BenchContext, BenchSetupError } from './support.js';
-
-const COLUMNS = `id bigint PRIMARY KEY, ref varchar(40) NOT NULL, customer_id integer, amount numeric(19,4),
-  weight numeric(12,3), qty integer, status varchar(20), note text, created_at timestamp(6), updated_at timestamptz,
-  due date, priority smallint, active boolean, tracking uuid, payload jsonb`;
-const ROW_SQL = (from: string, to: string) => `SELECT g, 'REF-' || g, g % 1000, (g * 1.2345)::numeric(19,4), g % 500,
-  g % 7, 'st' || (g % 5), md5(g::text), clock_timestamp(), clock_timestamp(), current_date, (g % 3)::smallint,
-  g % 2 = 0, gen_random_uuid(), jsonb_build_object('g', g) FROM generate_series(${from}, ${to}) g`;
+import { COLUMNS, ROW_SQL } from './erp-rows.js';
 
 function env(name: string): string {
   const v = process.env[name]?.trim();
