@@ -82,6 +82,18 @@ export function connectErrorFor(
 ): ConnectApiError {
   const path = call.path.split('?')[0]!;
   switch (true) {
+    case UNKNOWN_CLASS.test(body.message):
+      // Connect 3.9 answers 500 for a connector.class it does not have (4.x and erpstream 400): the input's fault.
+      // The list of every installed plugin (Connect's PluginDesc dumps) drowns the point; the hint names the match.
+      return new (status === 400 ? ConnectBadRequestError : ConnectApiError)(
+        call,
+        status,
+        { ...body, message: body.message.replace(/, available connectors are:.*$/s, '') },
+        {
+          exitCode: ExitCode.INVALID_INPUT,
+          hint: unknownClassHint(body.message),
+        },
+      );
     case status === 400:
       return new ConnectBadRequestError(call, status, body, {
         exitCode: ExitCode.INVALID_INPUT,
@@ -115,18 +127,6 @@ export function connectErrorFor(
           ? 'Use `erpstream connectors apply -f <file>` to update an existing connector, or delete it first.'
           : 'The cluster is rebalancing or another change is in flight; retry in a few seconds.',
       });
-    case UNKNOWN_CLASS.test(body.message):
-      // Connect answers 500 for a connector.class it does not have: that is the input's fault, not the cluster's.
-      // The list of every installed plugin (Connect's PluginDesc dumps) drowns the point; the hint names the match.
-      return new ConnectApiError(
-        call,
-        status,
-        { ...body, message: body.message.replace(/, available connectors are:.*$/s, '') },
-        {
-          exitCode: ExitCode.INVALID_INPUT,
-          hint: unknownClassHint(body.message),
-        },
-      );
     default:
       return new ConnectApiError(call, status, body, {
         hint:

@@ -59,7 +59,7 @@ export const errorCatalog = {
     message: 'Unknown {kind} plugin "{name}".',
   },
   ERPSTREAM_CONNECTOR_CLASS_UNKNOWN: {
-    meaning: "connector.class names no installed connector (Connect's plugin lookup error).",
+    meaning: "connector.class names no installed connector (Connect's plugin lookup error; 400 as in Connect 4.x).",
     retriable: false,
     message: 'Failed to find any class that implements Connector and which name matches {name}',
   },

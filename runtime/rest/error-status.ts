@@ -16,8 +16,9 @@ export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> =
   // Clients retry a 409 (Connect's answer during a rebalance).
   ERPSTREAM_REBALANCE_IN_PROGRESS: 409,
   ERPSTREAM_NOT_SUPPORTED: 501,
-  // Connect's plugin lookup answers 500 for an unknown connector.class; clients that match on it keep working.
-  ERPSTREAM_CONNECTOR_CLASS_UNKNOWN: 500,
+  // Connect 4.x answers 400 for an unknown connector.class on create and config PUT (3.9 answered 500); its
+  // validate endpoint still answers 500 (a BadRequestException wrapped as a server error), ours 400 throughout.
+  ERPSTREAM_CONNECTOR_CLASS_UNKNOWN: 400,
 };
 
 /** The status a domain error answers, or undefined when its code has no mapping (the caller decides). */

@@ -33,7 +33,7 @@ import { type UnknownKey, findUnknownKeys } from './unknown-keys.js';
 
 export type ConnectorPlugin = SourceConnectorPlugin | SinkConnectorPlugin;
 
-/** Connect's plugin lookup error for an unknown connector.class (it answers 500 with this message). */
+/** Connect's plugin lookup error for an unknown connector.class (Connect 4.x answers 400 with this message). */
 export function resolveConnectorPlugin(registry: PluginRegistry, className: string): ConnectorPlugin {
   const name = className.trim();
   const found = registry.find('source', name) ?? registry.find('sink', name) ?? findWithoutSuffix(registry, name);

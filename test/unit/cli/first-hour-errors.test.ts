@@ -7,7 +7,7 @@ import { ExitCode, classifyError } from '../../../cli/errors.js';
 describe('an unknown connector class', () => {
   const call = { method: 'POST', path: '/connectors', baseUrl: 'http://127.0.0.1:8083' };
 
-  it("is the input's fault (exit 2), with the class it probably meant, against Apache Kafka Connect", () => {
+  it("is the input's fault (exit 2), with the class it probably meant, against Apache Kafka Connect 3.9 (500)", () => {
     const message =
       'Failed to find any class that implements Connector and which name matches org.apache.kafka.connect.file.FileStreamSinkConector, available connectors are: ' +
       "PluginDesc{klass=class io.debezium.connector.postgresql.PostgresConnector, name='io.debezium.connector.postgresql.PostgresConnector', version='3.2.3.Final'}, " +
@@ -23,7 +23,7 @@ describe('an unknown connector class', () => {
   it('and against an erpstream worker, also for a simple name', () => {
     const message =
       'Failed to find any class that implements Connector and which name matches LookupSinkConector, available connectors are: erpstream.ErpSourceConnector, erpstream.LookupSinkConnector';
-    const error = connectErrorFor(call, 500, { error_code: 500, message });
+    const error = connectErrorFor(call, 400, { error_code: 400, message });
     expect(error.exitCode).toBe(2);
     expect(error.hint).toContain('did you mean "erpstream.LookupSinkConnector"?');
   });

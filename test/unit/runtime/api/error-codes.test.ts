@@ -116,7 +116,7 @@ describe('the REST edge', () => {
     expect(httpStatusOf(new NotSupportedError('later'))).toBe(501);
     expect(httpStatusOf(ConfigError.missing('topics'))).toBe(400);
     expect(httpStatusOf(new PluginNotFoundError('transform', 'Nope'))).toBe(400);
-    expect(httpStatusOf(new ErpStreamError('ERPSTREAM_CONNECTOR_CLASS_UNKNOWN', 'x'))).toBe(500);
+    expect(httpStatusOf(new ErpStreamError('ERPSTREAM_CONNECTOR_CLASS_UNKNOWN', 'x'))).toBe(400);
     // A forwarded request keeps whatever the leader answered, not its own code's mapping.
     expect(httpStatusOf(new LeaderRefusedError(404, 'Unknown connector: a'))).toBe(404);
     // Unmapped codes and foreign errors are the caller's decision (the server answers 500).

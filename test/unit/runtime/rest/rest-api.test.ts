@@ -169,7 +169,7 @@ describe('connector lifecycle endpoints', () => {
     expect(noName.status).toBe(400);
     expect(noName.body.message).toContain('Invalid value  for configuration name: String may not be empty');
     const unknown = await h.req('POST', '/connectors', { name: 'u', config: { 'connector.class': 'Nope' } });
-    expect(unknown.status).toBe(500);
+    expect(unknown.status).toBe(400);
     expect(unknown.body.message).toMatch(
       /^Failed to find any class that implements Connector and which name matches Nope/,
     );
