@@ -22,7 +22,7 @@ const EXPECTED_STATUS: Record<string, number> = {
   'unknown connector topics': 200,
   'invalid config': 400,
   'name mismatch': 400,
-  'unknown connector.class': 500,
+  'unknown connector.class': 400, // Connect 4.x: 400; 3.9.1: 500
   create: 201,
   'create again': 409,
   info: 200,
