@@ -130,6 +130,14 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], options: En
   }
 }
 
+/**
+ * The replication factor to create a topic with: -1 stays -1 (the broker's `default.replication.factor`, KIP-464);
+ * a count is capped at the brokers there are, so a single-broker dev cluster can hold a topic asked for with 3.
+ */
+export function replicationFactorFor(requested: number, brokerCount: number): number {
+  return requested === -1 ? -1 : Math.max(1, Math.min(requested, brokerCount));
+}
+
 async function createTopics(admin: Admin, specs: TopicSpec[], timeoutMs: number): Promise<void> {
   const topics: ITopicConfig[] = specs.map((s) => ({
     topic: s.topic,

@@ -5,6 +5,7 @@ export {
   createProducer,
   createConsumer,
   ensureTopics,
+  replicationFactorFor,
   parseBrokers,
   brokersOf,
   type KafkaOptions,

@@ -181,19 +181,19 @@ function readDeadLetterQueue(read: Read): DeadLetterQueueSettings | null {
 
 /**
  * Not in the spec (Connect defines them per creation group); validation refuses anything but a positive count or
- * -1, and a stored config that slipped past it (an old one, a placeholder) fails the task naming the key. Unset or
- * -1 (the broker's default) is 1: the worker creates its topics with an explicit count.
+ * -1, and a stored config that slipped past it (an old one, a placeholder) fails the task naming the key. Unset is
+ * 1; -1 is passed on to CreateTopics, whose broker then applies its own num.partitions / default.replication.factor
+ * (a production cluster's replication, not a single replica).
  */
-function positiveCount(config: RawConfig, name: string): number {
-  const n = topicCreationCount(name, config[name]);
-  return n === null || n === -1 ? 1 : n;
+function topicCount(config: RawConfig, name: string): number {
+  return topicCreationCount(name, config[name]) ?? 1;
 }
 
 function readTopicCreation(config: RawConfig, groups: readonly string[]): TopicCreationSettings {
   return {
     groups,
-    defaultPartitions: positiveCount(config, TOPIC_CREATION_DEFAULT_PARTITIONS_CONFIG),
-    defaultReplicationFactor: positiveCount(config, TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR_CONFIG),
+    defaultPartitions: topicCount(config, TOPIC_CREATION_DEFAULT_PARTITIONS_CONFIG),
+    defaultReplicationFactor: topicCount(config, TOPIC_CREATION_DEFAULT_REPLICATION_FACTOR_CONFIG),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type KafkaLogSink,
   type DataProducer,
   connectRecordProducer,
+  replicationFactorFor,
 } from '../kafka/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
 
@@ -440,14 +441,13 @@ export class KafkaJsPort implements KafkaPort {
 
   async ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void> {
     const admin = await this.admin();
-    // A single-broker dev cluster cannot hold 3 replicas: cap at the broker count, as users expect.
     const { brokers } = await withRetries(() => admin.describeCluster());
     try {
       await ensureTopics(admin, [
         {
           topic,
           numPartitions: options.partitions,
-          replicationFactor: Math.max(1, Math.min(options.replicationFactor, brokers.length)),
+          replicationFactor: replicationFactorFor(options.replicationFactor, brokers.length),
         },
       ]);
     } catch (e) {

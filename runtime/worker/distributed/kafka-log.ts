@@ -9,6 +9,7 @@ import {
   brokersOf,
   createProducer,
   ensureTopics,
+  replicationFactorFor,
   retryTransient,
 } from '../../kafka/index.js';
 import { HighWatermarks } from '../../kafka/high-watermarks.js';
@@ -62,7 +63,7 @@ export async function ensureInternalTopic(
       {
         topic: spec.topic,
         numPartitions: spec.partitions,
-        replicationFactor: Math.max(1, Math.min(spec.replicationFactor, brokers.length)),
+        replicationFactor: replicationFactorFor(spec.replicationFactor, brokers.length),
         configs: { 'cleanup.policy': 'compact' },
       },
     ],

@@ -251,14 +251,15 @@ describe('connector settings: topic creation and task limits', () => {
     }
   });
 
-  it('topic.creation.default.* counts; unset or -1 (the broker default) is 1', () => {
+  it('topic.creation.default.* counts; unset is 1, -1 (the broker default) is passed on', () => {
     expect(source({}).topicCreation).toEqual({ groups: [], defaultPartitions: 1, defaultReplicationFactor: 1 });
     const s = source({
       'topic.creation.groups': 'g1, g2',
       'topic.creation.default.partitions': ' 6 ',
       'topic.creation.default.replication.factor': '-1',
     });
-    expect(s.topicCreation).toEqual({ groups: ['g1', 'g2'], defaultPartitions: 6, defaultReplicationFactor: 1 });
+    expect(s.topicCreation).toEqual({ groups: ['g1', 'g2'], defaultPartitions: 6, defaultReplicationFactor: -1 });
+    expect(source({ 'topic.creation.default.partitions': '-1' }).topicCreation.defaultPartitions).toBe(-1);
   });
 
   it.each(BOOLEAN_SPELLINGS)('tasks.max.enforce=%j → %s', (raw, enforce) => {
