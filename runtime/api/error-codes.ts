@@ -47,6 +47,11 @@ export const errorCatalog = {
     retriable: false,
     message: 'State file {file} is not valid JSON; fix or move it away',
   },
+  ERPSTREAM_STATE_FILE_IN_USE: {
+    meaning: "Another running standalone worker holds the offsets file (two would overwrite each other's offsets).",
+    retriable: false,
+    message: 'Offsets file {file} is in use by another standalone worker (pid {pid})',
+  },
   ERPSTREAM_INTEGRATION_FILE: {
     meaning: 'An integration or golden-test file cannot be compiled; names the file and field path and what to fix.',
     retriable: false,

@@ -16,6 +16,7 @@ import type { WorkerConfig } from '../worker/config.js';
 import { KafkaJsPort, type KafkaPort } from '../worker/kafka-port.js';
 import { StandaloneHerder } from '../worker/standalone-herder.js';
 import { FileConfigStore, FileOffsetStore, MemoryStatusStore } from '../worker/stores.js';
+import { lockStateFile } from './state-lock.js';
 import { restSecurity } from '../rest/security.js';
 
 export interface StandaloneWorkerOptions {
@@ -51,6 +52,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     });
   const compression = producerCompression(config);
   const statusStore = new MemoryStatusStore();
+  const lock = lockStateFile(config.offsetFile);
   const offsetStore = new FileOffsetStore(config.offsetFile);
   const { worker, metrics, transformer } = buildWorker(config, {
     registry,
@@ -101,6 +103,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     await rest.stop();
     await operations.close();
     await kafka.close().catch(() => {});
+    lock.release();
     throw e;
   }
   logger.info('Worker started', { url, workerId, connectors: herder.connectors() });
@@ -110,6 +113,11 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
     herder,
     logger,
     stop: () =>
-      stopWorker(logger, rest, [() => herder.stop(), () => operations.close(), () => kafka.close().catch(() => {})]),
+      stopWorker(logger, rest, [
+        () => herder.stop(),
+        () => operations.close(),
+        () => kafka.close().catch(() => {}),
+        async () => lock.release(),
+      ]),
   };
 }

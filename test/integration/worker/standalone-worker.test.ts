@@ -113,15 +113,21 @@ describe('standalone worker process: FileStreamSource → Kafka → FileStreamSi
     expect(await stopProcess(running)).toBe(0);
     running = null;
 
-    const second = Array.from({ length: 20 }, (_, i) => `more-${i}`);
-    await appendFile(input, `${second.join('\n')}\n`);
+    const more = Array.from({ length: 20 }, (_, i) => `more-${i}`);
+    await appendFile(input, `${more.join('\n')}\n`);
     // Restart with the worker config only: the connectors come back from the config file next to the offsets.
     running = await startStandaloneProcess([workerProps]);
     const names = (await (await fetch(`${running.url}/connectors`)).json()) as string[];
     expect(names).toEqual(['lines-sink', 'lines-src']);
+    // A second worker on the same offsets file would rewrite it from its own copy and lose the first's offsets.
+    const second = startStandaloneProcess([workerProps]);
+    await expect(second).rejects.toThrow(/worker exited with 1/);
+    await expect(second).rejects.toThrow(
+      new RegExp(`offsets\\.json is in use by another standalone worker \\(pid ${running.proc.pid},`),
+    );
     await waitFor(async () => (await lines(output)).length >= 70, 60_000, '70 lines in the output file');
     await new Promise((r) => setTimeout(r, 1500)); // a replay would show up as extra lines
-    expect(await lines(output)).toEqual([...first, ...second]);
+    expect(await lines(output)).toEqual([...first, ...more]);
     expect(await stopProcess(running)).toBe(0);
     running = null;
   });

@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lockStateFile } from '../../../../runtime/launch/state-lock.js';
+
+const dir = () => mkdtempSync(path.join(os.tmpdir(), 'erpstream-lock-'));
+const children: Array<{ kill(): boolean }> = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill();
+});
+
+/** A process that is alive for the test, as another worker would be. */
+function otherProcess(): number {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  children.push(child);
+  return child.pid!;
+}
+
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
+}
+
+describe('one standalone worker per offsets file', () => {
+  it('refuses a file a live worker holds, naming the file, its pid and what to do', () => {
+    const file = path.join(dir(), 'offsets.json');
+    const pid = otherProcess();
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid, host: os.hostname(), since: 'then', token: 'x' }));
+    let err: unknown;
+    try {
+      lockStateFile(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ERPSTREAM_STATE_FILE_IN_USE' });
+    const message = (err as Error).message;
+    expect(message).toContain(`Offsets file ${file} is in use by another standalone worker (pid ${pid}, since then)`);
+    expect(message).toContain('offset.storage.file.filename');
+    expect(message).toContain(`delete ${file}.lock`);
+    // The holder's lock is left alone.
+    expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8')).pid).toBe(pid);
+  });
+
+  it('refuses a lock from another host sharing the directory (its pid cannot be checked from here)', () => {
+    const file = path.join(dir(), 'offsets.json');
+    writeFileSync(`${file}.lock`, JSON.stringify({ pid: 1, host: 'elsewhere.example', since: 'then', token: 'x' }));
+    expect(() => lockStateFile(file)).toThrow(/pid 1 on elsewhere\.example/);
+  });
+
+  it('takes over a lock whose worker is gone (SIGKILL, crash) or unreadable', async () => {
+    const file = path.join(dir(), 'offsets.json');
+    writeFileSync(
+      `${file}.lock`,
+      JSON.stringify({ pid: await deadPid(), host: os.hostname(), since: 'x', token: 'x' }),
+    );
+    const lock = lockStateFile(file);
+    expect(JSON.parse(readFileSync(lock.file, 'utf8')).pid).toBe(process.pid);
+    lock.release();
+    expect(existsSync(lock.file)).toBe(false);
+    writeFileSync(`${file}.lock`, '{half');
+    lockStateFile(file).release();
+  });
+
+  it('an in-process restart takes the lock over, and the old instance stopping late does not remove it', () => {
+    const file = path.join(dir(), 'offsets.json');
+    const old = lockStateFile(file);
+    const next = lockStateFile(file);
+    old.release();
+    expect(existsSync(next.file)).toBe(true);
+    // Still held: another process is refused.
+    const text = JSON.parse(readFileSync(next.file, 'utf8'));
+    expect(text.pid).toBe(process.pid);
+    next.release();
+    expect(existsSync(next.file)).toBe(false);
+  });
+});
