@@ -184,19 +184,20 @@ export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Pro
 }
 
 /** How much a consumer fetches per request (kafkajs's names; Kafka's: max.partition.fetch.bytes, fetch.*). */
+/** What a sink connector may set of its consumer (`consumer.override.*`), as kafkajs names it. */
 export interface ConsumerFetchOptions {
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
   readonly minBytes?: number;
   readonly maxWaitTimeInMs?: number;
+  /** Default false: read_committed, so records of aborted or open transactions are never seen. */
+  readonly readUncommitted?: boolean;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
 }
 
 export interface ConsumerOptions extends ConsumerFetchOptions {
   groupId: string;
-  /** Default false: read_committed, so records of aborted or open transactions are never seen. */
-  readUncommitted?: boolean;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
   retry?: ConsumerConfig['retry'];
 }
 

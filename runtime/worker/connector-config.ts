@@ -551,45 +551,109 @@ export interface ConsumerFetchSettings {
   readonly maxBytes?: number;
   readonly minBytes?: number;
   readonly maxWaitTimeInMs?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly readUncommitted?: boolean;
+  readonly fromBeginning?: boolean;
+  readonly maxPollRecords?: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A whole number of at least `least`, as the consumer override `name` (Connect's INT parsing and messages). */
+function wholeAtLeast(least: number) {
+  return (name: string, raw: unknown): number => {
+    const n = parseValue({ name, type: 'INT' }, raw) as number;
+    if (n < least) throw ConfigError.invalid(name, raw, `Value must be at least ${least} (a whole number)`);
+    return n;
+  };
+}
+
+function choiceOf<T>(choices: Readonly<Record<string, T>>, why = '') {
+  return (name: string, raw: unknown): T => {
+    const key = String(raw).trim().toLowerCase();
+    if (!Object.hasOwn(choices, key)) {
+      throw ConfigError.invalid(name, raw, `String must be one of: ${Object.keys(choices).join(', ')}${why}`);
+    }
+    return choices[key]!;
+  };
 }
 
 /**
- * The Kafka consumer fetch configs a sink connector may override (`consumer.override.<config>`, Connect's client
- * override policy `All`), with the kafkajs option each sets and its least value. Others under the prefix are passed
- * over (listed by docs/worker.md), except `group.id`.
+ * The Kafka consumer configs a sink connector may override (`consumer.override.<config>`, Connect's client override
+ * policy `All`), each with its parser into the consumer option it sets. Others under the prefix are passed over
+ * (listed by docs/worker.md), except `group.id`.
  */
-const CONSUMER_FETCH_OVERRIDES: ReadonlyArray<readonly [string, keyof ConsumerFetchSettings, number]> = [
-  ['max.partition.fetch.bytes', 'maxBytesPerPartition', 1],
-  ['fetch.max.bytes', 'maxBytes', 1],
-  ['fetch.min.bytes', 'minBytes', 0],
-  ['fetch.max.wait.ms', 'maxWaitTimeInMs', 0],
+const CONSUMER_OVERRIDES: ReadonlyArray<
+  readonly [string, (name: string, raw: unknown) => Partial<Mutable<ConsumerFetchSettings>>]
+> = [
+  ['max.partition.fetch.bytes', (n, r) => ({ maxBytesPerPartition: wholeAtLeast(1)(n, r) })],
+  ['fetch.max.bytes', (n, r) => ({ maxBytes: wholeAtLeast(1)(n, r) })],
+  ['fetch.min.bytes', (n, r) => ({ minBytes: wholeAtLeast(0)(n, r) })],
+  ['fetch.max.wait.ms', (n, r) => ({ maxWaitTimeInMs: wholeAtLeast(0)(n, r) })],
+  ['session.timeout.ms', (n, r) => ({ sessionTimeoutMs: wholeAtLeast(1)(n, r) })],
+  ['heartbeat.interval.ms', (n, r) => ({ heartbeatIntervalMs: wholeAtLeast(1)(n, r) })],
+  ['max.poll.records', (n, r) => ({ maxPollRecords: wholeAtLeast(1)(n, r) })],
+  [
+    'isolation.level',
+    (n, r) => ({ readUncommitted: choiceOf({ read_committed: false, read_uncommitted: true })(n, r) }),
+  ],
+  [
+    'auto.offset.reset',
+    (n, r) => ({
+      fromBeginning: choiceOf(
+        { earliest: true, latest: false },
+        ' (none, which fails a task whose group has no committed offset, is not supported)',
+      )(n, r),
+    }),
+  ],
 ];
 export const CONSUMER_OVERRIDE_PREFIX = 'consumer.override.';
 
-/** Parses the fetch overrides; throws ConfigError naming the key and value when one is not a whole number in range. */
+/** Kafka's consumer refuses a heartbeat interval not below the session timeout (at join, failing the task). */
+function heartbeatBelowSession(settings: ConsumerFetchSettings, props: RawConfig): void {
+  const { sessionTimeoutMs = 10_000, heartbeatIntervalMs } = settings;
+  if (heartbeatIntervalMs === undefined || heartbeatIntervalMs < sessionTimeoutMs) return;
+  const name = `${CONSUMER_OVERRIDE_PREFIX}heartbeat.interval.ms`;
+  throw ConfigError.invalid(
+    name,
+    props[name],
+    `Must be lower than the session timeout (${sessionTimeoutMs} ms; typically a third of it)`,
+  );
+}
+
+/** Parses the consumer overrides; throws ConfigError naming the key and value when one is out of range. */
 export function consumerFetchSettings(props: RawConfig): ConsumerFetchSettings {
-  const out: { -readonly [K in keyof ConsumerFetchSettings]: number } = {};
-  for (const [config, option, least] of CONSUMER_FETCH_OVERRIDES) {
+  const out: Mutable<ConsumerFetchSettings> = {};
+  for (const [config, parse] of CONSUMER_OVERRIDES) {
     const name = CONSUMER_OVERRIDE_PREFIX + config;
     const raw = props[name];
     if (raw === undefined || raw === null) continue;
-    const n = parseValue({ name, type: 'INT' }, raw) as number;
-    if (n < least) throw ConfigError.invalid(name, raw, `Value must be at least ${least}`);
-    out[option] = n;
+    Object.assign(out, parse(name, raw));
   }
+  heartbeatBelowSession(out, props);
   return out;
 }
 
-/** Checks of the consumer fetch overrides (sinks), as validation reports them. */
+/** Checks of the consumer overrides (sinks), as validation reports them. */
 export function consumerOverrideChecks(props: RawConfig): ConfigValueResult[] {
   const out: ConfigValueResult[] = [];
-  for (const [config, , least] of CONSUMER_FETCH_OVERRIDES) {
+  for (const [config] of CONSUMER_OVERRIDES) {
     const name = CONSUMER_OVERRIDE_PREFIX + config;
     try {
       consumerFetchSettings({ [name]: props[name] });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      out.push(configError(name, `${e.message} (a whole number, at least ${least})`, props[name] ?? null));
+      out.push(configError(name, e.message, props[name] ?? null));
+    }
+  }
+  if (out.length === 0) {
+    try {
+      consumerFetchSettings(props);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      const name = `${CONSUMER_OVERRIDE_PREFIX}heartbeat.interval.ms`;
+      out.push(configError(name, e.message, props[name] ?? null));
     }
   }
   return out;

@@ -35,6 +35,14 @@ export interface InRecord {
   timestamp: number;
 }
 
+/** A sink task's consumer: the client's options, and where a new group starts and how much one put() gets. */
+export interface SinkConsumerOptions extends ConsumerFetchOptions {
+  /** auto.offset.reset: earliest (true, Connect's default for sinks) or latest. */
+  readonly fromBeginning?: boolean;
+  /** max.poll.records: the most records one put() call receives. */
+  readonly maxPollRecords?: number;
+}
+
 export interface PartitionOffset {
   topic: string;
   partition: number;
@@ -85,7 +93,7 @@ export interface TransactionalProducerPort {
 export interface KafkaPort {
   producer(clientId: string, options?: { compression?: Compression }): Promise<ProducerPort>;
   /** `fetch`: the connector's consumer fetch overrides (sinks' `consumer.override.*`). */
-  consumer(groupId: string, clientId: string, fetch?: ConsumerFetchOptions): Promise<ConsumerPort>;
+  consumer(groupId: string, clientId: string, fetch?: SinkConsumerOptions): Promise<ConsumerPort>;
   ensureTopic(topic: string, options: { partitions: number; replicationFactor: number }): Promise<void>;
   groupOffsets(groupId: string): Promise<PartitionOffset[]>;
   /** A null offset removes that partition's committed offset. */
@@ -356,7 +364,8 @@ export class KafkaJsPort implements KafkaPort {
     };
   }
 
-  async consumer(groupId: string, _clientId: string, fetch: ConsumerFetchOptions = {}): Promise<ConsumerPort> {
+  async consumer(groupId: string, _clientId: string, options: SinkConsumerOptions = {}): Promise<ConsumerPort> {
+    const { fromBeginning = true, maxPollRecords = Infinity, ...fetch } = options;
     const consumer: Consumer = createConsumer(this.kafka, { ...fetch, groupId });
     await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
@@ -375,9 +384,9 @@ export class KafkaJsPort implements KafkaPort {
         }
         if ('topics' in subscription) {
           for (const t of subscription.topics) seenTopics.add(t);
-          await consumer.subscribe({ topics: subscription.topics, fromBeginning: true });
+          await consumer.subscribe({ topics: subscription.topics, fromBeginning });
         } else {
-          await consumer.subscribe({ topics: [subscription.regex], fromBeginning: true });
+          await consumer.subscribe({ topics: [subscription.regex], fromBeginning });
         }
         await consumer.run({
           autoCommit: false,
@@ -394,11 +403,16 @@ export class KafkaJsPort implements KafkaPort {
               headers: headersIn(m.headers as Record<string, unknown>),
               timestamp: Number(m.timestamp),
             }));
-            await onBatch(records, isStale);
-            // A seek during the batch wins: the next fetch starts where it said.
-            if (isStale()) return;
-            resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-            await heartbeat();
+            // max.poll.records: a fetch larger than that reaches the task in several put() calls, each resolved.
+            for (let from = 0; from < records.length; from += maxPollRecords) {
+              const part = maxPollRecords >= records.length ? records : records.slice(from, from + maxPollRecords);
+              await onBatch(part, isStale);
+              // A seek during the batch wins: the next fetch starts where it said.
+              if (isStale()) return;
+              resolveOffset(batch.messages[from + part.length - 1]!.offset);
+              await heartbeat();
+              if (!isRunning()) return;
+            }
           },
         });
       },

@@ -298,12 +298,49 @@ describe("connector settings: a sink consumer's fetch overrides (consumer.overri
     ['consumer.override.fetch.max.bytes', '-1'],
     ['consumer.override.fetch.min.bytes', '1.5'],
     ['consumer.override.fetch.max.wait.ms', '-5'],
+    ['consumer.override.max.poll.records', '0'],
+    ['consumer.override.session.timeout.ms', 'ten'],
+    ['consumer.override.heartbeat.interval.ms', '10000'],
+    ['consumer.override.isolation.level', 'READ-COMMITTED'],
+    ['consumer.override.auto.offset.reset', 'none'],
+    ['consumer.override.auto.offset.reset', 'smallest'],
   ])('%s=%j is refused by validation and by the settings, naming the key', async (key, raw) => {
     expect(() => sink({ [key]: raw })).toThrow(ConfigError);
     expect(() => sink({ [key]: raw })).toThrow(key);
     const checks = consumerOverrideChecks({ ...SINK, [key]: raw });
     expect(checks.map((c) => c.name)).toEqual([key]);
     expect(checks[0]!.errors[0]).toContain(raw);
+  });
+});
+
+describe("connector settings: a sink consumer's group and poll overrides (consumer.override.*)", () => {
+  it('auto.offset.reset, isolation.level, session and heartbeat, max.poll.records: what Connect users set', () => {
+    const s = sink({
+      'consumer.override.auto.offset.reset': ' Latest',
+      'consumer.override.isolation.level': 'read_uncommitted',
+      'consumer.override.session.timeout.ms': '45000',
+      'consumer.override.heartbeat.interval.ms': '3000',
+      'consumer.override.max.poll.records': '500',
+    });
+    expect(s.consumerFetch).toEqual({
+      fromBeginning: false,
+      readUncommitted: true,
+      sessionTimeoutMs: 45_000,
+      heartbeatIntervalMs: 3000,
+      maxPollRecords: 500,
+    });
+    expect(sink({ 'consumer.override.auto.offset.reset': 'earliest' }).consumerFetch).toEqual({ fromBeginning: true });
+  });
+
+  it('a heartbeat not below the session timeout is refused, naming the heartbeat key and the timeout', () => {
+    const bad = {
+      'consumer.override.session.timeout.ms': '6000',
+      'consumer.override.heartbeat.interval.ms': '6000',
+    };
+    expect(() => sink(bad)).toThrow(/heartbeat\.interval\.ms.*lower than the session timeout \(6000 ms/);
+    expect(consumerOverrideChecks({ ...SINK, ...bad }).map((c) => c.name)).toEqual([
+      'consumer.override.heartbeat.interval.ms',
+    ]);
   });
 });
 

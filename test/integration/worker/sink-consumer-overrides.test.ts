@@ -1,0 +1,123 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type SinkRecord, type SinkTask, type SinkTaskContext, silentLogger } from '../../../runtime/api/index.js';
+import { StringConverter, SimpleHeaderConverter } from '../../../runtime/converters/index.js';
+import { ErrorReporter } from '../../../runtime/errors/reporter.js';
+import { errorHandlingSettings } from '../../../runtime/worker/connector-settings.js';
+import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafka/index.js';
+import { TransformChain } from '../../../runtime/transforms/index.js';
+import { KafkaJsPort, type SinkConsumerOptions } from '../../../runtime/worker/kafka-port.js';
+import { WorkerSinkTask } from '../../../runtime/worker/sink-task.js';
+import { requireEnv, uniqueSuffix } from '../env.js';
+import { waitFor } from './distributed/cluster.js';
+
+const brokers = requireEnv('KAFKA_BROKERS').split(',');
+const kafka = createKafka({ brokers, clientId: 'it-consumer-overrides', logLevel: 'nothing' });
+
+/** Keeps what each put() received. */
+class RecordingSink implements SinkTask {
+  readonly puts: string[][] = [];
+  version = () => 'test';
+  initialize(): void {}
+  async start(): Promise<void> {}
+  async put(records: SinkRecord[]): Promise<void> {
+    if (records.length > 0) this.puts.push(records.map((r) => String(r.value)));
+  }
+  async stop(): Promise<void> {}
+}
+
+async function produce(topic: string, values: string[]): Promise<void> {
+  const producer = createProducer(kafka);
+  await producer.connect();
+  await producer.send({ topic, messages: values.map((value, i) => ({ key: `k${i}`, value })) });
+  await producer.disconnect();
+}
+
+/** A sink task on the real broker whose consumer has the given consumer.override.* settings. */
+async function startSink(topic: string, group: string, options: SinkConsumerOptions) {
+  const port = new KafkaJsPort({ brokers, clientId: 'it-consumer-overrides' });
+  const task = new RecordingSink();
+  const strings = new StringConverter();
+  strings.configure({}, false);
+  const header = new SimpleHeaderConverter();
+  header.configure({});
+  const errors = errorHandlingSettings({});
+  const runner = new WorkerSinkTask({
+    connector: 'overrides',
+    taskId: 0,
+    task,
+    taskClass: 'RecordingSink',
+    props: {},
+    subscription: { topics: [topic] },
+    chain: TransformChain.empty<SinkRecord>(),
+    converters: { key: strings, keyClass: 's', value: strings, valueClass: 's', header, headerClass: 'h' },
+    consumer: await port.consumer(group, 'it-consumer-overrides', options),
+    errors,
+    reporter: new ErrorReporter({ connector: 'overrides', task: 0 }, errors, silentLogger, null),
+    logger: silentLogger,
+    listener: { onState() {} },
+    onTopic() {},
+  });
+  await runner.start(false);
+  return {
+    task,
+    runner,
+    stop: async () => {
+      await runner.stop(10_000);
+      await port.close();
+    },
+  };
+}
+
+describe('consumer.override.* a sink task honours, on the real broker', () => {
+  const admin = kafka.admin();
+  const topics: string[] = [];
+  afterAll(async () => {
+    await admin.deleteTopics({ topics }).catch(() => {});
+    await admin.disconnect();
+  });
+
+  async function newTopic(name: string): Promise<string> {
+    const topic = `it-overrides-${name}-${uniqueSuffix()}`;
+    topics.push(topic);
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
+    return topic;
+  }
+
+  it('max.poll.records: no put() gets more, every record once and in order, and the offsets commit', async () => {
+    const topic = await newTopic('poll');
+    const group = `it-overrides-poll-${uniqueSuffix()}`;
+    const values = Array.from({ length: 23 }, (_, i) => `v${i}`);
+    await produce(topic, values);
+    const sink = await startSink(topic, group, { maxPollRecords: 5 });
+    try {
+      await waitFor(() => sink.task.puts.flat().length >= 23, 30_000, 'all 23 records');
+      expect(sink.task.puts.flat()).toEqual(values);
+      expect(Math.max(...sink.task.puts.map((p) => p.length))).toBeLessThanOrEqual(5);
+      await waitFor(
+        async () => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset === '23',
+        15_000,
+        'offset 23 committed',
+      );
+    } finally {
+      await sink.stop();
+    }
+  }, 60_000);
+
+  it('auto.offset.reset=latest: a new group starts at the end, not at what was there before', async () => {
+    const topic = await newTopic('latest');
+    await produce(topic, ['old-1', 'old-2', 'old-3']);
+    const sink = await startSink(topic, `it-overrides-latest-${uniqueSuffix()}`, { fromBeginning: false });
+    try {
+      await waitFor(() => sink.runner.assignment().length > 0, 30_000, 'the partition assigned');
+      // The group's position is set on its first fetch after the assignment.
+      await new Promise((r) => setTimeout(r, 2000));
+      await produce(topic, ['new-1', 'new-2']);
+      await waitFor(() => sink.task.puts.flat().length >= 2, 30_000, 'the two new records');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(sink.task.puts.flat()).toEqual(['new-1', 'new-2']);
+    } finally {
+      await sink.stop();
+    }
+  }, 60_000);
+});
