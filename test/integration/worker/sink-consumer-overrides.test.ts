@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type SinkRecord, type SinkTask, type SinkTaskContext, silentLogger } from '../../../runtime/api/index.js';
+import { type SinkRecord, type SinkTask, silentLogger } from '../../../runtime/api/index.js';
 import { StringConverter, SimpleHeaderConverter } from '../../../runtime/converters/index.js';
 import { ErrorReporter } from '../../../runtime/errors/reporter.js';
 import { errorHandlingSettings } from '../../../runtime/worker/connector-settings.js';
