@@ -80,6 +80,20 @@ export function classifyError(error: unknown): ClassifiedError {
       hint: 'Check the user and password of the database URL you passed (--connection-url, --pg-url, ERP_DB_URL or PG_URL) and that this user may connect to that database.',
     };
   }
+  if (error instanceof ErpStreamError && error.code === 'ERPSTREAM_STATE_FILE_IN_USE') {
+    return {
+      exitCode: ExitCode.FAILURE,
+      message,
+      hint: 'Another worker runs with this worker config (`ps -p <pid>` shows it): stop it, or start this one with its own worker file (offset.storage.file.filename and listeners).',
+    };
+  }
+  if (error instanceof ErpStreamError && error.code === 'ERPSTREAM_STATE_FILE') {
+    return {
+      exitCode: ExitCode.INVALID_INPUT,
+      message,
+      hint: 'Fix the file named above, or move it away to start afresh (its connectors or offsets are then gone).',
+    };
+  }
   if (code === 'EADDRINUSE') {
     return {
       exitCode: ExitCode.FAILURE,

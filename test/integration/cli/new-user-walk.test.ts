@@ -148,13 +148,15 @@ describe('a new user, from the README to a running integration', () => {
     expect((await erpstream(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
-  it('docs/worker.md: the documented worker starts; a second one on its port says the port is taken', async () => {
+  it('docs/worker.md: the documented worker starts; a second one with its worker file says which worker holds it', async () => {
     worker = await startWorker({});
     expect(worker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const busy = await erpstream(['worker', 'start', join(home, 'worker.properties'), '--listeners', worker.url]);
     expect(busy.code).toBe(1);
-    expect(busy.stderr).toContain('error: The port is taken');
-    expect(busy.stderr).toContain('--listeners http://127.0.0.1:<port>');
+    expect(busy.stderr).toMatch(
+      /error: Offsets file \S+connect\.offsets is in use by another standalone worker \(pid \d+/,
+    );
+    expect(busy.stderr).toContain('start this one with its own worker file');
     expect(busy.stderr).not.toMatch(/report it|\n\s+at /);
   }, 120_000);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectErrorFor } from '../../../cli/connect/errors.js';
 import { ExitCode, classifyError } from '../../../cli/errors.js';
+import { ErpStreamError } from '../../../runtime/api/index.js';
 
 /** Small defects a new user hit in the first hour: each error says what to do, with the right exit code. */
 
@@ -39,5 +40,25 @@ describe('a busy port', () => {
     expect(c.message).toBe('The port is taken: listen EADDRINUSE: address already in use 127.0.0.1:8083.');
     expect(c.hint).toContain('--listeners http://127.0.0.1:<port>');
     expect(c.hint).not.toContain('report');
+  });
+});
+
+describe("a standalone worker's state files", () => {
+  it('held by another worker: exit 1, says how to tell which and what to do, not "report it"', () => {
+    const c = classifyError(
+      new ErpStreamError(
+        'ERPSTREAM_STATE_FILE_IN_USE',
+        'Offsets file /x/connect.offsets is in use by another standalone worker (pid 7)',
+      ),
+    );
+    expect(c.exitCode).toBe(ExitCode.FAILURE);
+    expect(c.hint).toContain('start this one with its own worker file');
+    expect(c.hint).not.toMatch(/report it/);
+  });
+
+  it('not valid JSON: the input to fix (exit 2)', () => {
+    const c = classifyError(new ErpStreamError('ERPSTREAM_STATE_FILE', 'State file /x is not valid JSON'));
+    expect(c.exitCode).toBe(ExitCode.INVALID_INPUT);
+    expect(c.hint).toContain('move it away');
   });
 });
