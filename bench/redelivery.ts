@@ -13,8 +13,14 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { LookupSinkTask, lookupSinkPlugin } from '../connectors/lookup-sink/index.js';
-import { type SinkTaskContext, silentLogger } from '../runtime/api/index.js';
-import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from './support.js';
+import {
+  type Bench,
+  type BenchContext,
+  BenchSetupError,
+  type BenchResult,
+  benchSinkContext,
+  printResult,
+} from './support.js';
 
 function env(name: string): string {
   const v = process.env[name]?.trim();
@@ -84,19 +90,7 @@ export const redeliveryBench: Bench = {
       };
       const admin = await lookupSinkPlugin.redelivery({ connector: 'bench-sink', config: props });
       const task = new LookupSinkTask();
-      const context: SinkTaskContext = {
-        taskId: 0,
-        connectorName: 'bench-sink',
-        logger: silentLogger,
-        status: { progress: () => {} },
-        offset() {},
-        pause() {},
-        resume() {},
-        requestCommit() {},
-        errantRecordReporter: null,
-        assignment: () => [],
-      };
-      task.initialize(context);
+      task.initialize(benchSinkContext('bench-sink'));
       await task.start(props);
       try {
         async function* pages() {

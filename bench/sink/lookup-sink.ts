@@ -40,7 +40,14 @@ import { builtinRegistry } from '../../bundle/builtin.js';
 import { WorkerSinkTask } from '../../runtime/worker/sink-task.js';
 import { createConverters } from '../../runtime/worker/task-context.js';
 import { latencyCases } from './latency.js';
-import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from '../support.js';
+import {
+  type Bench,
+  type BenchContext,
+  BenchSetupError,
+  type BenchResult,
+  benchSinkContext,
+  printResult,
+} from '../support.js';
 
 function env(name: string): string {
   const v = process.env[name]?.trim();
@@ -57,21 +64,7 @@ const PUT_BATCH = process.env.BENCH_PUT_BATCH ? Number(process.env.BENCH_PUT_BAT
 const PARK_PUT_BATCH = 500;
 const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 
-function context(kafka?: KafkaPluginAccess): SinkTaskContext {
-  return {
-    taskId: 0,
-    connectorName: 'bench-lookup-sink',
-    logger: silentLogger,
-    status: { progress() {} },
-    offset() {},
-    pause() {},
-    resume() {},
-    requestCommit() {},
-    errantRecordReporter: null,
-    assignment: () => [],
-    ...(kafka ? { kafka } : {}),
-  };
-}
+const context = (kafka?: KafkaPluginAccess): SinkTaskContext => benchSinkContext('bench-lookup-sink', kafka);
 
 function result(
   c: string,
