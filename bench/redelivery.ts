@@ -13,20 +13,7 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { LookupSinkTask, lookupSinkPlugin } from '../connectors/lookup-sink/index.js';
-import {
-  type Bench,
-  type BenchContext,
-  BenchSetupError,
-  type BenchResult,
-  benchSinkContext,
-  printResult,
-} from './support.js';
-
-function env(name: string): string {
-  const v = process.env[name]?.trim();
-  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
-  return v;
-}
+import { type Bench, type BenchContext, type BenchResult, benchSinkContext, printResult, stackEnv } from './support.js';
 
 const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 
@@ -58,7 +45,7 @@ export const redeliveryBench: Bench = {
   name: 'redelivery',
   description: 'replay/repair: queue ids, then one LookupSink task re-delivers them to a jdbc table (PostgreSQL)',
   async run(ctx: BenchContext): Promise<BenchResult[]> {
-    const pgUrl = env('PG_URL');
+    const pgUrl = stackEnv('PG_URL');
     const n = Number(ctx.env.BENCH_REDELIVERY ?? 50_000);
     const schema = `bench_redeliver_${Date.now().toString(36)}`;
     const db = new pg.Client({ connectionString: pgUrl });

@@ -155,6 +155,13 @@ export function printResult(r: BenchResult, out: (line: string) => void = (l) =>
   out(summary);
 }
 
+/** A connection variable of the shared stack (PG_URL, KAFKA_BROKERS, …); a setup error saying how to set it. */
+export function stackEnv(name: string): string {
+  const v = process.env[name]?.trim();
+  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
+  return v;
+}
+
 /**
  * What a worker would hand a sink task, for benches that run one in-process without a worker: task 0, no logging,
  * no errant-record reporter (a failure throws), commits and pauses ignored.

@@ -43,17 +43,11 @@ import { latencyCases } from './latency.js';
 import {
   type Bench,
   type BenchContext,
-  BenchSetupError,
   type BenchResult,
   benchSinkContext,
   printResult,
+  stackEnv,
 } from '../support.js';
-
-function env(name: string): string {
-  const v = process.env[name]?.trim();
-  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
-  return v;
-}
 
 const KEYS = 10_000;
 /**
@@ -221,8 +215,8 @@ export const sinkBench: Bench = {
   async run(ctx: BenchContext): Promise<BenchResult[]> {
     const records = Number(ctx.env.BENCH_RECORDS ?? 200_000);
     const parkedCount = Number(ctx.env.BENCH_PARKED ?? 1_000_000);
-    const pgUrl = env('PG_URL');
-    const brokers = env('KAFKA_BROKERS');
+    const pgUrl = stackEnv('PG_URL');
+    const brokers = stackEnv('KAFKA_BROKERS');
     const sfx = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     const schema = `bench_sink_${sfx}`;
     const db = new pg.Client({ connectionString: pgUrl });
