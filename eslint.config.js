@@ -6,7 +6,8 @@ import boundaries from './scripts/eslint/import-boundary.js';
 // ---- 17b: import boundaries for every layer (Kafka's checkstyle/import-control.xml) ----------------------------
 // Who may import whom, lowest layer first:
 //   runtime/api ← everything. Plugins (connectors/, transforms/) → runtime/api only (the rule above).
-//   runtime: api ← logging, kafka, converters ← errors, plugins, transforms ← worker ← operations ← rest ← launch.
+//   runtime: api ← logging, kafka, converters, config-providers ← errors, plugins, transforms ← worker ← operations ← rest
+//   ← launch.
 //   integrations/ (the per-customer compiler, a library) → runtime and the connectors' public.ts.
 //   cli/ → anything, but connectors only through their public.ts.  The runtime never imports cli/ or integrations/.
 // This block uses @typescript-eslint/no-restricted-imports so it never replaces the core no-restricted-imports rules
@@ -31,8 +32,13 @@ const runtimeLayers = {
   ],
   plugins: [forbid(['worker', 'rest', 'operations', 'errors'], 'The plugin registry sits below the worker.')],
   transforms: [forbid(['worker', 'rest', 'operations', 'errors'], 'The transform chain sits below the worker.')],
-  // config-providers still reads runtime/worker/properties.ts (its .properties parser moves with 17c's item 3).
-  'config-providers': [forbid(['rest', 'operations'], 'Config providers sit below the worker.')],
+  // The worker, REST and launch resolve ${provider:path:key} through these; they read nothing of the engine back.
+  'config-providers': [
+    forbid(
+      ['worker', 'errors', 'rest', 'operations', 'plugins', 'transforms', 'kafka', 'converters', 'logging'],
+      'Config providers sit on the API only: the worker uses them, never the other way.',
+    ),
+  ],
   worker: [forbid(['rest', 'operations'], 'The worker never imports REST or operations: they sit above it.')],
   operations: [forbid(['rest'], 'Operations sit below REST.')],
   rest: [],

@@ -20,13 +20,7 @@ import pg from 'pg';
 import { lookupSinkPlugin } from '../connectors/lookup-sink/index.js';
 import type { ReconcileConnectorReport } from '../runtime/api/index.js';
 import { KafkaPluginAccess, createKafka, createProducer, ensureTopics } from '../runtime/kafka/index.js';
-import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from './support.js';
-
-function env(name: string): string {
-  const v = process.env[name]?.trim();
-  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
-  return v;
-}
+import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult, stackEnv } from './support.js';
 
 const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 
@@ -89,7 +83,7 @@ export const reconcileBench: Bench = {
   name: 'reconcile',
   description: 'one customer reconciled: origin vs ledger vs destination (jdbc table, Kafka topic), bounded memory',
   async run(ctx: BenchContext): Promise<BenchResult[]> {
-    const pgUrl = env('PG_URL');
+    const pgUrl = stackEnv('PG_URL');
     const entities = Number(ctx.env.BENCH_RECONCILE_ENTITIES ?? 100_000);
     const runEntries = Number(ctx.env.BENCH_RECONCILE_RUN ?? 100_000);
     if (!Number.isInteger(entities) || entities < 1000) throw new BenchSetupError('BENCH_RECONCILE_ENTITIES ≥ 1000');
@@ -169,7 +163,7 @@ export const reconcileBench: Bench = {
       results.push(jdbc);
 
       if ((ctx.env.BENCH_RECONCILE_KAFKA ?? '1') !== '0') {
-        const brokers = env('KAFKA_BROKERS');
+        const brokers = stackEnv('KAFKA_BROKERS');
         const kafka = createKafka({ brokers: brokers.split(','), clientId: 'bench-reconcile', logLevel: 'nothing' });
         const topic = `${customer}.documents`;
         const admin = kafka.admin();

@@ -13,14 +13,7 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { LookupSinkTask, lookupSinkPlugin } from '../connectors/lookup-sink/index.js';
-import { type SinkTaskContext, silentLogger } from '../runtime/api/index.js';
-import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from './support.js';
-
-function env(name: string): string {
-  const v = process.env[name]?.trim();
-  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
-  return v;
-}
+import { type Bench, type BenchContext, type BenchResult, benchSinkContext, printResult, stackEnv } from './support.js';
 
 const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 
@@ -52,7 +45,7 @@ export const redeliveryBench: Bench = {
   name: 'redelivery',
   description: 'replay/repair: queue ids, then one LookupSink task re-delivers them to a jdbc table (PostgreSQL)',
   async run(ctx: BenchContext): Promise<BenchResult[]> {
-    const pgUrl = env('PG_URL');
+    const pgUrl = stackEnv('PG_URL');
     const n = Number(ctx.env.BENCH_REDELIVERY ?? 50_000);
     const schema = `bench_redeliver_${Date.now().toString(36)}`;
     const db = new pg.Client({ connectionString: pgUrl });
@@ -84,19 +77,7 @@ export const redeliveryBench: Bench = {
       };
       const admin = await lookupSinkPlugin.redelivery({ connector: 'bench-sink', config: props });
       const task = new LookupSinkTask();
-      const context: SinkTaskContext = {
-        taskId: 0,
-        connectorName: 'bench-sink',
-        logger: silentLogger,
-        status: { progress: () => {} },
-        offset() {},
-        pause() {},
-        resume() {},
-        requestCommit() {},
-        errantRecordReporter: null,
-        assignment: () => [],
-      };
-      task.initialize(context);
+      task.initialize(benchSinkContext('bench-sink'));
       await task.start(props);
       try {
         async function* pages() {

@@ -42,14 +42,8 @@ import { TransformChain } from '../runtime/transforms/index.js';
 import { KafkaJsPort, type OutRecord, type ProducerPort } from '../runtime/worker/kafka-port.js';
 import { WorkerSourceTask } from '../runtime/worker/source-task.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from '../runtime/worker/stores.js';
-import { type Bench, type BenchContext, BenchSetupError } from './support.js';
+import { type Bench, type BenchContext, BenchSetupError, stackEnv } from './support.js';
 import { COLUMNS, ROW_SQL } from './erp-rows.js';
-
-function env(name: string): string {
-  const v = process.env[name]?.trim();
-  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
-  return v;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -224,9 +218,9 @@ export const sourceBench: Bench = {
   name: 'source',
   description: 'ErpSource PostgreSQL → Avro → Kafka: streaming rows/s vs raw producer, latency, snapshot',
   async run(ctx: BenchContext): Promise<never[]> {
-    const pgUrl = env('PG_URL');
-    const brokers = env('KAFKA_BROKERS');
-    const registryUrl = env('SCHEMA_REGISTRY_URL');
+    const pgUrl = stackEnv('PG_URL');
+    const brokers = stackEnv('KAFKA_BROKERS');
+    const registryUrl = stackEnv('SCHEMA_REGISTRY_URL');
     const n = ctx.records;
     const latencySeconds = Number(ctx.env.BENCH_LATENCY_SECONDS ?? 15);
     // BENCH_CASES=stream (comma-separated: snapshot, stream, latency) for quick iterations on one case.

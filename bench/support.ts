@@ -1,4 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
+import { type KafkaAccess, type SinkTaskContext, silentLogger } from '../runtime/api/index.js';
 
 /**
  * Bench plumbing: run a measured loop, sample RSS, and print each result twice — one JSON line (for
@@ -152,4 +153,31 @@ export function printResult(r: BenchResult, out: (line: string) => void = (l) =>
   const { json, summary } = formatResult(r);
   out(json);
   out(summary);
+}
+
+/** A connection variable of the shared stack (PG_URL, KAFKA_BROKERS, …); a setup error saying how to set it. */
+export function stackEnv(name: string): string {
+  const v = process.env[name]?.trim();
+  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
+  return v;
+}
+
+/**
+ * What a worker would hand a sink task, for benches that run one in-process without a worker: task 0, no logging,
+ * no errant-record reporter (a failure throws), commits and pauses ignored.
+ */
+export function benchSinkContext(connectorName: string, kafka?: KafkaAccess): SinkTaskContext {
+  return {
+    taskId: 0,
+    connectorName,
+    logger: silentLogger,
+    status: { progress() {} },
+    offset() {},
+    pause() {},
+    resume() {},
+    requestCommit() {},
+    errantRecordReporter: null,
+    assignment: () => [],
+    ...(kafka ? { kafka } : {}),
+  };
 }

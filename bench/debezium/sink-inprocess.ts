@@ -12,9 +12,10 @@
  * truncates the target and uses a new ledger).
  */
 import pg from 'pg';
-import { Headers, type SinkRecord, type SinkTaskContext, silentLogger } from '../../runtime/api/index.js';
+import { Headers, type SinkRecord } from '../../runtime/api/index.js';
 import { JsonConverter } from '../../runtime/converters/json-converter.js';
 import { LookupSinkTask } from '../../connectors/lookup-sink/index.js';
+import { benchSinkContext } from '../support.js';
 import { insertRows } from './cases.js';
 
 const COLUMNS = `id bigint PRIMARY KEY, ref varchar(40) NOT NULL, customer_id integer, amount numeric(19,4),
@@ -63,18 +64,7 @@ function events(n: number, name: string, schema: string): Array<{ key: Buffer; v
   return out;
 }
 
-const context: SinkTaskContext = {
-  taskId: 0,
-  connectorName: 'h-sink-inprocess',
-  logger: silentLogger,
-  status: { progress: () => {} },
-  offset() {},
-  pause() {},
-  resume() {},
-  requestCommit() {},
-  errantRecordReporter: null,
-  assignment: () => [],
-};
+const context = benchSinkContext('h-sink-inprocess');
 
 const cpuMicros = () => {
   const u = process.cpuUsage();

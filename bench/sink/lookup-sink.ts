@@ -40,13 +40,14 @@ import { builtinRegistry } from '../../bundle/builtin.js';
 import { WorkerSinkTask } from '../../runtime/worker/sink-task.js';
 import { createConverters } from '../../runtime/worker/task-context.js';
 import { latencyCases } from './latency.js';
-import { type Bench, type BenchContext, BenchSetupError, type BenchResult, printResult } from '../support.js';
-
-function env(name: string): string {
-  const v = process.env[name]?.trim();
-  if (!v) throw new BenchSetupError(`${name} is not set: eval "$(scripts/stack env)"`);
-  return v;
-}
+import {
+  type Bench,
+  type BenchContext,
+  type BenchResult,
+  benchSinkContext,
+  printResult,
+  stackEnv,
+} from '../support.js';
 
 const KEYS = 10_000;
 /**
@@ -57,21 +58,7 @@ const PUT_BATCH = process.env.BENCH_PUT_BATCH ? Number(process.env.BENCH_PUT_BAT
 const PARK_PUT_BATCH = 500;
 const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
 
-function context(kafka?: KafkaPluginAccess): SinkTaskContext {
-  return {
-    taskId: 0,
-    connectorName: 'bench-lookup-sink',
-    logger: silentLogger,
-    status: { progress() {} },
-    offset() {},
-    pause() {},
-    resume() {},
-    requestCommit() {},
-    errantRecordReporter: null,
-    assignment: () => [],
-    ...(kafka ? { kafka } : {}),
-  };
-}
+const context = (kafka?: KafkaPluginAccess): SinkTaskContext => benchSinkContext('bench-lookup-sink', kafka);
 
 function result(
   c: string,
@@ -228,8 +215,8 @@ export const sinkBench: Bench = {
   async run(ctx: BenchContext): Promise<BenchResult[]> {
     const records = Number(ctx.env.BENCH_RECORDS ?? 200_000);
     const parkedCount = Number(ctx.env.BENCH_PARKED ?? 1_000_000);
-    const pgUrl = env('PG_URL');
-    const brokers = env('KAFKA_BROKERS');
+    const pgUrl = stackEnv('PG_URL');
+    const brokers = stackEnv('KAFKA_BROKERS');
     const sfx = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     const schema = `bench_sink_${sfx}`;
     const db = new pg.Client({ connectionString: pgUrl });

@@ -4,7 +4,9 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import type { DecimalFormat } from '../../runtime/converters/json-data.js';
 import { builtinRegistry } from '../../bundle/builtin.js';
+import { ConfigError, type RawConfig } from '../../runtime/api/index.js';
 import { TransformChain } from '../../runtime/transforms/index.js';
+import { errorTolerance } from '../../runtime/worker/connector-settings.js';
 import { loadConnectorConfig } from '../config-file.js';
 import { type CliContext, styleFor } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -56,11 +58,17 @@ Exit codes: 0 ok, 2 invalid config / record / JSON line (stderr names the line, 
 async function transformsRun(ctx: CliContext, opts: { config: string; input?: string; dlq?: string }): Promise<number> {
   const { name, config } = await loadConnectorConfig(opts.config);
   const style = styleFor(ctx, 'stderr');
-  const tolerance = config['errors.tolerance'] ?? 'none';
-  if (tolerance !== 'none' && tolerance !== 'all') {
+  let tolerance: 'none' | 'all';
+  try {
+    // An empty YAML value (null) is unset, as before; a list or a map fails parsing with the same ConfigError as a
+    // wrong string.
+    tolerance = errorTolerance({ 'errors.tolerance': (config['errors.tolerance'] ?? undefined) as RawConfig[string] });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
     throw CliError.invalidInput(
-      `Invalid value ${JSON.stringify(tolerance)} for configuration errors.tolerance: String must be one of: none, all`,
+      `Invalid value ${JSON.stringify(config['errors.tolerance'])} for configuration errors.tolerance: String must be one of: none, all`,
       `Set errors.tolerance to "none" (stop at the first failing record) or "all" (skip it, to --dlq if given) in ${opts.config}.`,
+      error,
     );
   }
   const decimalFormat = String(config['value.converter.decimal.format'] ?? 'NUMERIC').toUpperCase();

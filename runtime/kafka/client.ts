@@ -185,6 +185,34 @@ export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Pro
   return kafka.producer(config);
 }
 
+/**
+ * A connected transactional producer that has already fenced every earlier producer with its transactional id, as
+ * Java's initTransactions() does: the coordinator has bumped the epoch and aborted their open transaction. kafkajs'
+ * connect() only asks for an idempotent producer id, without the transactional id; the InitProducerId that fences is
+ * sent by the first transaction(). Until then a predecessor's transaction stays open, and a read_committed read of
+ * its topics (an exactly-once task reading its offsets) waits for the broker to time it out: 60 s and more. So an
+ * empty transaction is begun and aborted here; it ends without a request to the broker.
+ * @param attempt runs each step (connect, fence): the caller's retries and error mapping, if any
+ */
+export async function connectTransactionalProducer(
+  kafka: Kafka,
+  options: ProducerOptions & { transactionalId: string },
+  attempt: <T>(step: () => Promise<T>) => Promise<T> = (step) => step(),
+): Promise<Producer> {
+  const producer = createProducer(kafka, options);
+  try {
+    await attempt(() => producer.connect());
+    await attempt(async () => {
+      const fencing = await producer.transaction();
+      await fencing.abort();
+    });
+  } catch (e) {
+    await producer.disconnect().catch(() => {});
+    throw e;
+  }
+  return producer;
+}
+
 /** How much a consumer fetches per request (kafkajs's names; Kafka's: max.partition.fetch.bytes, fetch.*). */
 /** What a sink connector may set of its consumer (`consumer.override.*`), as kafkajs names it. */
 export interface ConsumerFetchOptions {

@@ -3,6 +3,7 @@
 export {
   createKafka,
   createProducer,
+  connectTransactionalProducer,
   createConsumer,
   ensureTopics,
   replicationFactorFor,

@@ -8,7 +8,7 @@ import {
   ErpStreamError,
   RetriableError,
 } from '../api/index.js';
-import { brokersOf, createConsumer, createProducer, ensureTopics } from './client.js';
+import { brokersOf, connectTransactionalProducer, createConsumer, ensureTopics } from './client.js';
 import { javaPartition } from './murmur2.js';
 import { type ProducerRecord, RecordProducer } from './record-producer.js';
 import { estimatedRecordBytes, sizedRuns } from './request-size.js';
@@ -38,11 +38,7 @@ export class KafkaPluginAccess implements KafkaAccess {
       });
       return new PluginWriter(producer);
     }
-    const producer = createProducer(
-      this.kafka,
-      options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId },
-    );
-    await producer.connect();
+    const producer = await connectTransactionalProducer(this.kafka, { transactionalId: options.transactionalId });
     return new TransactionalPluginWriter(producer, (topic) => this.partitions(topic));
   }
 

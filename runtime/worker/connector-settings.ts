@@ -156,6 +156,9 @@ function readConverters(read: Read, config: RawConfig): ConverterSettings {
   };
 }
 
+const readTolerance = (read: Read): ErrorHandlingConfig['tolerance'] =>
+  read<string>(ERRORS_TOLERANCE_CONFIG) === 'all' ? 'all' : 'none';
+
 function readErrors(read: Read, workerProps: Readonly<Record<string, string>> | undefined): ErrorHandlingConfig {
   // A connector's own outage.wait.timeout.ms wins; unset (or below -1) it is the worker's, else the default.
   const ownOutageWait = read<number | null>(OUTAGE_WAIT_TIMEOUT_CONFIG);
@@ -163,7 +166,7 @@ function readErrors(read: Read, workerProps: Readonly<Record<string, string>> | 
     outageWaitMs: ownOutageWait !== null && ownOutageWait >= -1 ? ownOutageWait : outageWaitMs(workerProps),
     retryTimeoutMs: read<number>(ERRORS_RETRY_TIMEOUT_CONFIG),
     retryDelayMaxMs: read<number>(ERRORS_RETRY_MAX_DELAY_CONFIG),
-    tolerance: read<string>(ERRORS_TOLERANCE_CONFIG) === 'all' ? 'all' : 'none',
+    tolerance: readTolerance(read),
     logEnable: read<boolean>(ERRORS_LOG_ENABLE_CONFIG),
     logIncludeMessages: read<boolean>(ERRORS_LOG_INCLUDE_MESSAGES_CONFIG),
   };
@@ -258,6 +261,14 @@ export function errorHandlingSettings(
   workerProps?: Readonly<Record<string, string>>,
 ): Readonly<ErrorHandlingConfig> {
   return deepFreeze(readErrors(reader(SPECS.sink, config), workerProps));
+}
+
+/**
+ * `errors.tolerance` alone, for tools that apply a connector's error handling without its retries or outage wait
+ * (`erpstream transforms run`): an invalid retry key in the same config does not matter there.
+ */
+export function errorTolerance(config: RawConfig): ErrorHandlingConfig['tolerance'] {
+  return readTolerance(reader(SPECS.sink, config));
 }
 
 /** The connector's converter choices (REST tools that convert records as its tasks do). */

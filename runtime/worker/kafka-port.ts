@@ -7,9 +7,9 @@ import {
   type Kafka,
   type Producer,
   type Transaction,
+  connectTransactionalProducer,
   createConsumer,
   createKafka,
-  createProducer,
   ensureTopics,
   type KafkaLogSink,
   type DataProducer,
@@ -294,26 +294,15 @@ export class KafkaJsPort implements KafkaPort {
     transactionalId: string,
     options: { compression?: Compression; transactionTimeoutMs?: number } = {},
   ): Promise<TransactionalProducerPort> {
-    const producer = createProducer(this.kafka, {
-      transactionalId,
-      ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
-    });
-    try {
-      await withRetries(() => producer.connect());
-      // Fence now, before the task reads its offsets (Connect's initTransactions() in prepareToInitializeTask). kafkajs'
-      // connect() only asks for an idempotent producer id, without the transactional id: the InitProducerId that
-      // bumps the epoch and makes the coordinator abort the previous instance's open transaction is sent by the first
-      // transaction(). Until then that transaction stays open, and the task's read_committed read of the offsets topic
-      // (which waits for the transactions open on it to end) waited until the broker timed it out: 60 s and more.
-      // An empty transaction ends without a request to the broker.
-      await withRetries(async () => {
-        const fencing = await producer.transaction();
-        await fencing.abort();
-      });
-    } catch (e) {
-      await producer.disconnect().catch(() => {});
-      throw e;
-    }
+    // Fenced before the task reads its offsets (Connect's initTransactions() in prepareToInitializeTask).
+    const producer = await connectTransactionalProducer(
+      this.kafka,
+      {
+        transactionalId,
+        ...(options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
+      },
+      withRetries,
+    );
     const compression = options.compression === 'gzip' ? 1 : 0;
     let txn: Transaction | null = null;
     return {

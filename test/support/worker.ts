@@ -66,6 +66,27 @@ export async function rest<T = unknown>(
   return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
 }
 
+/**
+ * A write to a distributed worker, sent again while it answers 409 (not in its group yet, or mid-rebalance: Connect
+ * refuses writes then, as here); the first other answer.
+ */
+export function restWhenJoined<T = unknown>(
+  url: string,
+  method: string,
+  pathname: string,
+  body: unknown,
+  o: { timeoutMs: number; what: string },
+): Promise<{ status: number; body: T }> {
+  return waitFor(
+    async () => {
+      const r = await rest<T>(url, method, pathname, body);
+      return r.status === 409 ? null : r;
+    },
+    o.timeoutMs,
+    o.what,
+  );
+}
+
 export type ConnectorState = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING';
 
 export interface ConnectorStatus {
@@ -189,24 +210,33 @@ export function startWorker(propsFile: string): Promise<WorkerProcess> {
   return startWorkerProcess([propsFile]);
 }
 
-/**
- * `count` distributed workers of one new group (clusterProps), writing `<dir>/worker.properties`. `oneByOne`
- * starts each after the previous serves REST (the first becomes the leader); otherwise they start together.
- */
-export async function startDistributedWorkers(options: {
+interface ClusterOptions {
   brokers: string;
-  dir: string;
+  /** Names the group and its internal topics (clusterProps). */
   suffix: string;
-  count: number;
   extra?: Record<string, string>;
-  oneByOne?: boolean;
-}): Promise<WorkerProcess[]> {
-  const props = await writeProps(
-    path.join(options.dir, 'worker.properties'),
-    clusterProps(options.brokers, options.suffix, options.extra),
-  );
-  if (!options.oneByOne) return Promise.all(Array.from({ length: options.count }, () => startWorker(props)));
+  /** Where `worker.properties` goes; a new temporary directory when not given. */
+  dir?: string;
+}
+
+/** Writes the cluster's `worker.properties` (clusterProps) and returns its path, for starting workers later. */
+export async function writeClusterProps(options: ClusterOptions): Promise<string> {
+  const dir = options.dir ?? (await tempDir('erpstream-it-dist'));
+  return writeProps(path.join(dir, 'worker.properties'), clusterProps(options.brokers, options.suffix, options.extra));
+}
+
+/**
+ * `count` distributed workers of one new group (writeClusterProps). `oneByOne` starts each after the previous
+ * serves REST (the first becomes the leader); otherwise they start together. `props` starts more (or again) later.
+ */
+export async function startDistributedWorkers(
+  options: ClusterOptions & { count: number; oneByOne?: boolean },
+): Promise<{ props: string; workers: WorkerProcess[] }> {
+  const props = await writeClusterProps(options);
+  if (!options.oneByOne) {
+    return { props, workers: await Promise.all(Array.from({ length: options.count }, () => startWorker(props))) };
+  }
   const workers: WorkerProcess[] = [];
   for (let i = 0; i < options.count; i++) workers.push(await startWorker(props));
-  return workers;
+  return { props, workers };
 }

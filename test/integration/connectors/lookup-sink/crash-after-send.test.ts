@@ -5,15 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { sinkRecord, testContext } from './harness.js';
+import { registeredDocuments } from './registrations.js';
 
 // A worker killed after the destination took a delivery and before the ledger recorded it (task.ts: send() then
 // record()), replayed after the registration that caused the delivery was removed. The replay decides from the
 // origin as it is now: the customer is not wanted any more, so nothing is sent to it; only a withdrawal would take
 // back what the killed worker sent. Found by randomized.test.ts (an http customer kept a document it lost).
 const sfx = uniqueSuffix();
-const schema = `ls_crash_send_${sfx}`;
-const docTopic = `erp.${schema}.document`;
-const regTopic = `erp.${schema}.document_domain`;
+const docs = registeredDocuments(`ls_crash_send_${sfx}`);
+const { schema, docTopic } = docs;
 let db: pg.Client;
 let server: Server;
 let baseUrl: string;
@@ -22,24 +22,11 @@ const last = new Map<string, string>();
 
 function props(name: string): Record<string, string> {
   return {
-    'lookup.connection.url': requireEnv('PG_URL'),
-    'lookup.query':
-      `SELECT d.*, dd.domain FROM ${schema}.document d ` +
-      `LEFT JOIN ${schema}.document_domain dd ON dd.document_id = d.document_id WHERE d.document_id IN (:ids)`,
-    'lookup.key.columns': 'document_id',
-    'entity.name': 'document',
-    dependencies: 'registered',
-    'dependencies.registered.type': 'field',
-    'dependencies.registered.field': 'domain',
-    'dependencies.registered.topic': regTopic,
-    'dependencies.registered.topic.id.field': 'document_id',
+    ...docs.lookupProps(),
     'destination.type': 'http',
     'destination.name': name,
     'destination.url': `${baseUrl}/hooks/\${domain}`,
     'destination.http.retry.initial.ms': '10',
-    'ledger.table': `${schema}.ledger`,
-    'park.table': `${schema}.parked`,
-    'park.check.interval.ms': '3600000',
   };
 }
 
@@ -55,17 +42,13 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   db = new pg.Client({ connectionString: requireEnv('PG_URL') });
   await db.connect();
-  await db.query(`CREATE SCHEMA ${schema}`);
-  await db.query(`CREATE TABLE ${schema}.document (document_id int PRIMARY KEY, title text NOT NULL)`);
-  await db.query(
-    `CREATE TABLE ${schema}.document_domain (document_id int NOT NULL, domain text NOT NULL, PRIMARY KEY (document_id, domain))`,
-  );
+  await docs.create(db);
 });
 
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
-  await db.query(`DROP SCHEMA ${schema} CASCADE`);
+  await docs.drop(db);
   await db.end();
 });
 
@@ -95,20 +78,8 @@ describe('LookupSink: a kill between the send and the ledger write', () => {
       const id = before === 'held elsewhere' ? 1 : 2;
       const name = `h${id}_${sfx}`;
       let offset = 0n;
-      const reg = (c: string) =>
-        sinkRecord({
-          topic: regTopic,
-          offset: offset++,
-          key: { document_id: id, domain: c },
-          value: { document_id: id, domain: c },
-        });
-      const unreg = (c: string) => {
-        const key = { document_id: id, domain: c };
-        return [
-          sinkRecord({ topic: regTopic, offset: offset++, key, value: { op: 'd', before: key, after: null } }),
-          sinkRecord({ topic: regTopic, offset: offset++, key, value: null }),
-        ];
-      };
+      const reg = (c: string) => docs.registered(offset++, id, c);
+      const unreg = (c: string) => docs.unregistered(() => offset++, id, c);
       await db.query(`INSERT INTO ${schema}.document VALUES ($1, 't1')`, [id]);
       const docRecord = sinkRecord({ topic: docTopic, offset: offset++, key: { document_id: id }, version: 1001n });
       const first = await worker(name, false);

@@ -4,15 +4,15 @@ import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { KafkaPluginAccess, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type Reported, sinkRecord, testContext } from './harness.js';
+import { registeredDocuments } from './registrations.js';
 
 // The documented single-connector config (`${domain}.documents`, a LEFT JOIN on the registrations) with the
 // registration table's change topic declared on the dependency: a document registered to several customers
 // reaches each of them, a new registration delivers at once, a removed one withdraws (a tombstone), and an
 // unregistered document waits without ever going to the DLQ.
 const sfx = uniqueSuffix();
-const schema = `ls_fan_${sfx}`;
-const docTopic = `erp.${schema}.document`;
-const regTopic = `erp.${schema}.document_domain`;
+const docs = registeredDocuments(`ls_fan_${sfx}`);
+const { schema, docTopic, regTopic } = docs;
 const customer = (c: string) => `${c}_${sfx}`;
 let db: pg.Client;
 const kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'lookup-sink-fan', logLevel: 'nothing' });
@@ -22,23 +22,10 @@ function props(): Record<string, string> {
   return {
     'connector.class': 'LookupSink',
     topics: `${docTopic},${regTopic}`,
-    'lookup.connection.url': requireEnv('PG_URL'),
-    'lookup.query':
-      `SELECT d.*, dd.domain FROM ${schema}.document d ` +
-      `LEFT JOIN ${schema}.document_domain dd ON dd.document_id = d.document_id WHERE d.document_id IN (:ids)`,
-    'lookup.key.columns': 'document_id',
-    'entity.name': 'document',
-    dependencies: 'registered',
-    'dependencies.registered.type': 'field',
-    'dependencies.registered.field': 'domain',
-    'dependencies.registered.topic': regTopic,
-    'dependencies.registered.topic.id.field': 'document_id',
+    ...docs.lookupProps(),
     'destination.type': 'kafka',
     'destination.name': `fan_${sfx}`,
     'destination.topic': '${domain}.documents',
-    'ledger.table': `${schema}.ledger`,
-    'park.table': `${schema}.parked`,
-    'park.check.interval.ms': '3600000',
     // Tiny on purpose: a registration record, not the backoff, must release; and nothing may expire.
     'park.max.duration.ms': '1',
   };
@@ -58,15 +45,11 @@ async function topic(c: string): Promise<Array<[string, string | null]>> {
 beforeAll(async () => {
   db = new pg.Client({ connectionString: requireEnv('PG_URL') });
   await db.connect();
-  await db.query(`CREATE SCHEMA ${schema}`);
-  await db.query(`CREATE TABLE ${schema}.document (document_id int PRIMARY KEY, title text NOT NULL)`);
-  await db.query(
-    `CREATE TABLE ${schema}.document_domain (document_id int NOT NULL, domain text NOT NULL, PRIMARY KEY (document_id, domain))`,
-  );
+  await docs.create(db);
 });
 
 afterAll(async () => {
-  await db.query(`DROP SCHEMA ${schema} CASCADE`);
+  await docs.drop(db);
   await db.end();
 });
 
@@ -87,21 +70,11 @@ describe('LookupSink fan-out, registration-driven delivery and withdrawal (Postg
     };
     const register = async (id: number, c: string) => {
       await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, $2)`, [id, customer(c)]);
-      return sinkRecord({
-        topic: regTopic,
-        offset: offset++,
-        key: { document_id: id, domain: customer(c) },
-        value: { document_id: id, domain: customer(c) },
-      });
+      return docs.registered(offset++, id, customer(c));
     };
     const unregister = async (id: number, c: string) => {
       await db.query(`DELETE FROM ${schema}.document_domain WHERE document_id = $1 AND domain = $2`, [id, customer(c)]);
-      // A Debezium-style delete event (the id is read from `before`), then its tombstone.
-      const key = { document_id: id, domain: customer(c) };
-      return [
-        sinkRecord({ topic: regTopic, offset: offset++, key, value: { op: 'd', before: key, after: null } }),
-        sinkRecord({ topic: regTopic, offset: offset++, key, value: null }),
-      ];
+      return docs.unregistered(() => offset++, id, customer(c));
     };
     try {
       // Document 1 is registered to acme and globex before its first change; document 2 to nobody yet.

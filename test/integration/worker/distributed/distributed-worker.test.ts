@@ -1,19 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEnv, uniqueSuffix } from '../../env.js';
+import { readTopic } from '../../../support/topics.js';
 import {
   type WorkerProcess,
-  clusterProps,
   killWorker,
-  readTopic,
   rest,
-  startWorker,
+  restWhenJoined,
+  startDistributedWorkers,
   stopWorker,
   waitFor,
-  writeProps,
-} from './cluster.js';
+} from '../../../support/worker.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
@@ -40,9 +36,7 @@ describe('distributed workers: three processes in one group', () => {
   let workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-dist-'));
-    const props = await writeProps(path.join(dir, 'worker.properties'), clusterProps(brokers, suffix));
-    workers = await Promise.all([startWorker(props), startWorker(props), startWorker(props)]);
+    ({ workers } = await startDistributedWorkers({ brokers, suffix, count: 3 }));
   }, 120_000);
 
   afterAll(async () => {
@@ -52,22 +46,20 @@ describe('distributed workers: three processes in one group', () => {
 
   it('shares tasks, moves a SIGKILLed worker’s tasks to the survivors in time, and loses no record', async () => {
     // Every worker must be in the group before writes are accepted (they answer 409 until then).
-    const created = await waitFor(
-      async () => {
-        const r = await rest(workers[2]!.url, 'POST', '/connectors', {
-          name: 'seq',
-          config: {
-            'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-            'tasks.max': '6',
-            topic,
-            'records.per.second': '40',
-          },
-        });
-        if (r.status === 409) return null;
-        return r;
+    const created = await restWhenJoined(
+      workers[2]!.url,
+      'POST',
+      '/connectors',
+      {
+        name: 'seq',
+        config: {
+          'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+          'tasks.max': '6',
+          topic,
+          'records.per.second': '40',
+        },
       },
-      60_000,
-      'the group to accept the connector',
+      { timeoutMs: 60_000, what: 'the group to accept the connector' },
     );
     expect(created.status).toBe(201);
 
@@ -105,14 +97,10 @@ describe('distributed workers: three processes in one group', () => {
 
     // Let the moved tasks produce, then stop and check every task's sequence has no gap.
     await new Promise((r) => setTimeout(r, 2000));
-    const stop = await waitFor(
-      async () => {
-        const r = await rest(survivors[1]!.url, 'PUT', '/connectors/seq/stop');
-        return r.status === 409 ? null : r;
-      },
-      30_000,
-      'stop',
-    );
+    const stop = await restWhenJoined(survivors[1]!.url, 'PUT', '/connectors/seq/stop', undefined, {
+      timeoutMs: 30_000,
+      what: 'stop',
+    });
     expect(stop.status).toBe(204);
     await waitFor(
       async () => (await rest<Status>(survivors[0]!.url, 'GET', '/connectors/seq/status')).body.tasks?.length === 0,
@@ -167,17 +155,16 @@ describe('distributed workers: three processes in one group', () => {
 
   it('accepts a write on any worker: non-leaders forward it to the leader', async () => {
     for (const [i, w] of workers.entries()) {
-      const r = await waitFor(
-        async () => {
-          const res = await rest(w.url, 'PUT', `/connectors/fwd-${i}/config`, {
-            'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-            topic: `${topic}-fwd`,
-            'records.per.second': '1',
-          });
-          return res.status === 409 ? null : res;
+      const r = await restWhenJoined(
+        w.url,
+        'PUT',
+        `/connectors/fwd-${i}/config`,
+        {
+          'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+          topic: `${topic}-fwd`,
+          'records.per.second': '1',
         },
-        30_000,
-        `PUT through ${w.url}`,
+        { timeoutMs: 30_000, what: `PUT through ${w.url}` },
       );
       expect(r.status).toBe(201);
     }
@@ -248,17 +235,16 @@ describe('distributed workers: three processes in one group', () => {
     expect(leader).toBeDefined();
     const survivor = workers.find((w) => w !== leader)!;
     await killWorker(leader);
-    const r = await waitFor(
-      async () => {
-        const res = await rest(survivor.url, 'PUT', '/connectors/after-failover/config', {
-          'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-          topic: `${topic}-failover`,
-          'records.per.second': '1',
-        });
-        return res.status === 409 ? null : res;
+    const r = await restWhenJoined(
+      survivor.url,
+      'PUT',
+      '/connectors/after-failover/config',
+      {
+        'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+        topic: `${topic}-failover`,
+        'records.per.second': '1',
       },
-      30_000,
-      'a write after the leader died',
+      { timeoutMs: 30_000, what: 'a write after the leader died' },
     );
     expect(r.status).toBe(201);
     expect(leaderOf(survivor)).toBe(survivor.workerId);

@@ -1,22 +1,19 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer } from '../../../../runtime/kafka/index.js';
 import { HighWatermarks } from '../../../../runtime/kafka/high-watermarks.js';
 import { taskTransactionalId } from '../../../../runtime/worker/worker.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
+import { readTopic } from '../../../support/topics.js';
 import {
   type WorkerProcess,
-  clusterProps,
   killWorker,
-  readTopic,
   rest,
+  restWhenJoined,
   startWorker,
   stopWorker,
   waitFor,
-  writeProps,
-} from './cluster.js';
+  writeClusterProps,
+} from '../../../support/worker.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
@@ -50,11 +47,11 @@ describe('exactly-once task restart with its previous transaction left open', ()
   let worker: WorkerProcess | null = null;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-eos-fence-'));
-    props = await writeProps(
-      path.join(dir, 'worker.properties'),
-      clusterProps(brokers, clusterSuffix, { 'exactly.once.source.support': 'enabled' }),
-    );
+    props = await writeClusterProps({
+      brokers,
+      suffix: clusterSuffix,
+      extra: { 'exactly.once.source.support': 'enabled' },
+    });
   });
 
   afterAll(async () => {
@@ -66,22 +63,21 @@ describe('exactly-once task restart with its previous transaction left open', ()
 
   it('fences the open transaction before reading offsets: resumes in seconds, nothing twice, nothing lost', async () => {
     worker = await startWorker(props);
-    await waitFor(
-      async () => {
-        const r = await rest(worker!.url, 'POST', '/connectors', {
-          name,
-          config: {
-            'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-            'tasks.max': '1',
-            topic,
-            'records.per.second': '200',
-            'batch.size': '20',
-          },
-        });
-        return r.status === 409 ? null : r;
+    await restWhenJoined(
+      worker!.url,
+      'POST',
+      '/connectors',
+      {
+        name,
+        config: {
+          'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+          'tasks.max': '1',
+          topic,
+          'records.per.second': '200',
+          'batch.size': '20',
+        },
       },
-      60_000,
-      'the group to accept the connector',
+      { timeoutMs: 60_000, what: 'the group to accept the connector' },
     );
     await waitFor(async () => (await taskState(worker!))?.state === 'RUNNING', 60_000, 'the task RUNNING');
     await waitFor(async () => (await readTopic(brokers, topic)).length > 100, 60_000, 'records committed');
@@ -137,14 +133,10 @@ describe('exactly-once task restart with its previous transaction left open', ()
 
     const before = (await readTopic(brokers, topic)).length;
     await waitFor(async () => (await readTopic(brokers, topic)).length > before + 100, 60_000, 'records after restart');
-    const stop = await waitFor(
-      async () => {
-        const r = await rest(w.url, 'PUT', `/connectors/${name}/stop`);
-        return r.status === 409 ? null : r;
-      },
-      30_000,
-      'stop',
-    );
+    const stop = await restWhenJoined(w.url, 'PUT', `/connectors/${name}/stop`, undefined, {
+      timeoutMs: 30_000,
+      what: 'stop',
+    });
     expect(stop.status).toBe(204);
     await waitFor(
       async () => (await rest<Status>(w.url, 'GET', `/connectors/${name}/status`)).body.tasks?.length === 0,

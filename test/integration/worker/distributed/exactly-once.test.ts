@@ -1,19 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEnv, uniqueSuffix } from '../../env.js';
+import { readTopic } from '../../../support/topics.js';
 import {
   type WorkerProcess,
-  clusterProps,
   killWorker,
-  readTopic,
   rest,
-  startWorker,
+  restWhenJoined,
+  startDistributedWorkers,
   stopWorker,
   waitFor,
-  writeProps,
-} from './cluster.js';
+} from '../../../support/worker.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
 
@@ -27,12 +23,12 @@ describe('exactly-once source (exactly.once.source.support=enabled)', () => {
   let workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-eos-'));
-    const props = await writeProps(
-      path.join(dir, 'worker.properties'),
-      clusterProps(brokers, `eos-${suffix}`, { 'exactly.once.source.support': 'enabled' }),
-    );
-    workers = await Promise.all([startWorker(props), startWorker(props)]);
+    ({ workers } = await startDistributedWorkers({
+      brokers,
+      suffix: `eos-${suffix}`,
+      count: 2,
+      extra: { 'exactly.once.source.support': 'enabled' },
+    }));
   }, 120_000);
 
   afterAll(async () => {
@@ -40,25 +36,24 @@ describe('exactly-once source (exactly.once.source.support=enabled)', () => {
   }, 60_000);
 
   it('a worker SIGKILLed mid-transaction: read_committed sees every sequence number exactly once', async () => {
-    const created = await waitFor(
-      async () => {
-        const r = await rest(workers[0]!.url, 'POST', '/connectors', {
-          name: 'eos',
-          config: {
-            'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-            'tasks.max': '2',
-            topic,
-            'records.per.second': '200',
-            'batch.size': '20',
-            // Long transactions, so the kill lands inside one.
-            'transaction.boundary': 'interval',
-            'transaction.boundary.interval.ms': '3000',
-          },
-        });
-        return r.status === 409 ? null : r;
+    const created = await restWhenJoined(
+      workers[0]!.url,
+      'POST',
+      '/connectors',
+      {
+        name: 'eos',
+        config: {
+          'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+          'tasks.max': '2',
+          topic,
+          'records.per.second': '200',
+          'batch.size': '20',
+          // Long transactions, so the kill lands inside one.
+          'transaction.boundary': 'interval',
+          'transaction.boundary.interval.ms': '3000',
+        },
       },
-      60_000,
-      'the group to accept the connector',
+      { timeoutMs: 60_000, what: 'the group to accept the connector' },
     );
     expect(created.status).toBe(201);
     const running = await waitFor(
@@ -86,14 +81,10 @@ describe('exactly-once source (exactly.once.source.support=enabled)', () => {
       'both tasks to run on the survivor',
     );
     await new Promise((r) => setTimeout(r, 4000));
-    const stop = await waitFor(
-      async () => {
-        const r = await rest(survivor.url, 'PUT', '/connectors/eos/stop');
-        return r.status === 409 ? null : r;
-      },
-      30_000,
-      'stop',
-    );
+    const stop = await restWhenJoined(survivor.url, 'PUT', '/connectors/eos/stop', undefined, {
+      timeoutMs: 30_000,
+      what: 'stop',
+    });
     expect(stop.status).toBe(204);
     await waitFor(
       async () => (await rest<Status>(survivor.url, 'GET', '/connectors/eos/status')).body.tasks?.length === 0,

@@ -1,21 +1,18 @@
-import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Consumer, createConsumer, createKafka } from '../../../../runtime/kafka/index.js';
 import { type DbFixture, pgFixture } from '../../connectors/erp-source/harness.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
+import { readTopic } from '../../../support/topics.js';
 import {
   type WorkerProcess,
-  clusterProps,
   killWorker,
-  readTopic,
   rest,
+  startDistributedWorkers,
   startWorker,
   stopWorker,
   waitFor,
-  writeProps,
-} from './cluster.js';
+} from '../../../support/worker.js';
 
 /**
  * Distributed mode under worker SIGKILLs, on the real stack: three worker processes run an ErpSource on PostgreSQL
@@ -159,15 +156,12 @@ interface Group {
 
 async function startGroup(eos: boolean): Promise<Group> {
   const suffix = uniqueSuffix();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-faults-'));
-  const props = await writeProps(
-    path.join(dir, 'worker.properties'),
-    clusterProps(brokers, `faults-${suffix}`, {
-      ...(eos ? { 'exactly.once.source.support': 'enabled' } : {}),
-      'offset.flush.interval.ms': '300',
-    }),
-  );
-  const workers = await Promise.all([startWorker(props), startWorker(props), startWorker(props)]);
+  const { props, workers } = await startDistributedWorkers({
+    brokers,
+    suffix: `faults-${suffix}`,
+    count: 3,
+    extra: { ...(eos ? { 'exactly.once.source.support': 'enabled' } : {}), 'offset.flush.interval.ms': '300' },
+  });
   return { eos, props, workers, suffix, starting: [] };
 }
 

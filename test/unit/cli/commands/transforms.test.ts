@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,25 @@ describe('erpstream transforms run', () => {
       'error: Invalid value Foo for configuration transforms.t1.type: Class Foo could not be found.',
     );
     expect(r.stdout).toBe('');
+  });
+
+  it('exits 2 for an errors.tolerance the worker would refuse, naming the value; other errors.* keys do not matter', async () => {
+    const config = join(tmp, 'bad-tolerance.json');
+    // errors.retry.timeout is not used by a transforms run: a bad one there must not stop it.
+    const base = { name: 'crm-cleanup', 'errors.retry.timeout': 'soon' };
+    await writeFile(config, JSON.stringify({ ...base, 'errors.tolerance': 'skip' }));
+    const r = await runCliProcess(['transforms', 'run', '-c', config, '-i', fixture('records.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'error: Invalid value "skip" for configuration errors.tolerance: String must be one of: none, all',
+    );
+    expect(r.stderr).toContain('Set errors.tolerance to "none"');
+    expect(r.stdout).toBe('');
+
+    await writeFile(config, JSON.stringify({ ...base, 'errors.tolerance': 'all' }));
+    const ok = await runCliProcess(['transforms', 'run', '-c', config, '-i', fixture('records.jsonl')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
   });
 
   it('exits 2 for a missing records file, naming it', async () => {

@@ -6,7 +6,6 @@ import {
   RetriableError,
   type Schema,
   type SourceRecord,
-  type SourceTask,
   silentLogger,
 } from '../../../../runtime/api/index.js';
 import { SimpleHeaderConverter } from '../../../../runtime/converters/index.js';
@@ -14,9 +13,8 @@ import type { ErrorReporter, FailureContext } from '../../../../runtime/errors/r
 import { type ProcessingFailure } from '../../../../runtime/errors/retry.js';
 import { errorHandlingSettings } from '../../../../runtime/worker/connector-settings.js';
 import type { TransformChain } from '../../../../runtime/transforms/index.js';
-import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
 import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
-import type { OffsetEntry, OffsetStore } from '../../../../runtime/worker/stores.js';
+import { AckingProducer, MemoryOffsets, OneBatch, runBriefly } from '../../../support/source-task.js';
 
 /**
  * The source loop runs transforms and converters directly and only hands a stage that threw to the
@@ -37,23 +35,6 @@ function record(id: string): SourceRecord {
     sourcePartition: { table: 't' },
     sourceOffset: { id },
   };
-}
-
-/** Hands out one batch, then nothing. */
-class OneBatch implements SourceTask {
-  polls = 0;
-  constructor(private readonly ids: string[]) {}
-  initialize(): void {}
-  async start(): Promise<void> {}
-  async poll(): Promise<SourceRecord[]> {
-    this.polls++;
-    await new Promise((r) => setTimeout(r, 2));
-    return this.polls === 1 ? this.ids.map(record) : [];
-  }
-  async stop(): Promise<void> {}
-  version(): string {
-    return 'test';
-  }
 }
 
 /**
@@ -85,29 +66,6 @@ class ScriptedConverter implements Converter {
   }
 }
 
-class AckingProducer implements ProducerPort {
-  readonly sent: OutRecord[] = [];
-  async send(records: readonly OutRecord[]): Promise<Ack[]> {
-    this.sent.push(...records);
-    return records.map((r, i) => ({ topic: r.topic, partition: 0, offset: BigInt(i) }));
-  }
-  async close(): Promise<void> {}
-}
-
-class Offsets implements OffsetStore {
-  readonly entries: OffsetEntry[] = [];
-  async start(): Promise<void> {}
-  async get(): Promise<null> {
-    return null;
-  }
-  async set(_c: string, entries: readonly OffsetEntry[]): Promise<void> {
-    this.entries.push(...entries);
-  }
-  async list(): Promise<OffsetEntry[]> {
-    return this.entries;
-  }
-}
-
 interface Reported {
   failure: ProcessingFailure;
   source: unknown;
@@ -134,14 +92,14 @@ async function run(opts: {
     close: async () => {},
   } as unknown as TransformChain<SourceRecord>;
   const producer = new AckingProducer();
-  const offsets = new Offsets();
+  const offsets = new MemoryOffsets();
   const states: string[] = [];
   const key = new ScriptedConverter(() => null);
   const value = opts.value ?? new ScriptedConverter(() => null);
   const task = new WorkerSourceTask({
     connector: 'c',
     taskId: 0,
-    task: new OneBatch(opts.ids),
+    task: new OneBatch(() => opts.ids.map(record)),
     taskClass: 'OneBatch',
     props: {},
     chain,
@@ -156,9 +114,7 @@ async function run(opts: {
     onTopic: () => {},
     ensureTopic: async () => {},
   });
-  await task.start(false);
-  await new Promise((r) => setTimeout(r, 60));
-  await task.stop(5000);
+  await runBriefly(task);
   return { reported, producer, offsets, states };
 }
 

@@ -5,7 +5,6 @@ import {
   type Schema,
   SchemaBuilder,
   type SourceRecord,
-  type SourceTask,
   Struct,
   StructValues,
   recordWithValues,
@@ -15,9 +14,8 @@ import { JsonConverter, SimpleHeaderConverter } from '../../../../runtime/conver
 import { ErrorReporter } from '../../../../runtime/errors/reporter.js';
 import { errorHandlingSettings } from '../../../../runtime/worker/connector-settings.js';
 import { TransformChain } from '../../../../runtime/transforms/index.js';
-import type { Ack, OutRecord, ProducerPort } from '../../../../runtime/worker/kafka-port.js';
 import { WorkerSourceTask } from '../../../../runtime/worker/source-task.js';
-import type { OffsetEntry, OffsetStore } from '../../../../runtime/worker/stores.js';
+import { AckingProducer, MemoryOffsets, OneBatch, runBriefly } from '../../../support/source-task.js';
 
 /**
  * A source connector may hand its values over as StructValues (recordWithValues): the worker lets a converter that
@@ -53,44 +51,6 @@ function event(id: number): SourceRecord {
   );
 }
 
-class OneBatch implements SourceTask {
-  polls = 0;
-  initialize(): void {}
-  async start(): Promise<void> {}
-  async poll(): Promise<SourceRecord[]> {
-    this.polls++;
-    await new Promise((r) => setTimeout(r, 2));
-    return this.polls === 1 ? [event(1), event(2)] : [];
-  }
-  async stop(): Promise<void> {}
-  version(): string {
-    return 'test';
-  }
-}
-
-class AckingProducer implements ProducerPort {
-  readonly sent: OutRecord[] = [];
-  async send(records: readonly OutRecord[]): Promise<Ack[]> {
-    this.sent.push(...records);
-    return records.map((r, i) => ({ topic: r.topic, partition: 0, offset: BigInt(i) }));
-  }
-  async close(): Promise<void> {}
-}
-
-class Offsets implements OffsetStore {
-  readonly entries: OffsetEntry[] = [];
-  async start(): Promise<void> {}
-  async get(): Promise<null> {
-    return null;
-  }
-  async set(_c: string, entries: readonly OffsetEntry[]): Promise<void> {
-    this.entries.push(...entries);
-  }
-  async list(): Promise<OffsetEntry[]> {
-    return this.entries;
-  }
-}
-
 /** A converter without StructValues support: records what it was given. */
 class SeeingConverter implements Converter {
   readonly seen: unknown[] = [];
@@ -117,13 +77,13 @@ async function run(chain: TransformChain<SourceRecord>, value: Converter): Promi
   const task = new WorkerSourceTask({
     connector: 'c',
     taskId: 0,
-    task: new OneBatch(),
+    task: new OneBatch(() => [event(1), event(2)]),
     taskClass: 'OneBatch',
     props: {},
     chain,
     converters: { key, keyClass: 'K', value, valueClass: 'V', header, headerClass: 'H' },
     producer,
-    offsets: new Offsets(),
+    offsets: new MemoryOffsets(),
     errors,
     reporter: new ErrorReporter({ connector: 'c', task: 0 }, errors, silentLogger, null),
     logger: silentLogger,
@@ -132,9 +92,7 @@ async function run(chain: TransformChain<SourceRecord>, value: Converter): Promi
     onTopic: () => {},
     ensureTopic: async () => {},
   });
-  await task.start(false);
-  await new Promise((r) => setTimeout(r, 60));
-  await task.stop(5000);
+  await runBriefly(task);
   expect(states).toEqual(['RUNNING', 'UNASSIGNED']);
   return producer;
 }
