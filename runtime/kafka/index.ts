@@ -49,6 +49,7 @@ export { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-si
 export {
   isTransientKafkaError,
   isRebalanceError,
+  isUnknownTopicError,
   asKafkaOutage,
   retryTransient,
   type RetryTransientOptions,
