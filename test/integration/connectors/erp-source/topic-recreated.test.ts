@@ -47,7 +47,6 @@ afterAll(async () => {
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
-  await access.close?.();
   await db?.close();
 });
 
