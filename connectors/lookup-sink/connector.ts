@@ -28,7 +28,7 @@ export class LookupSinkConnector implements SinkConnector {
 
   /**
    * Cross-field checks (exactly one of lookup.table/lookup.query, dependency blocks) reported on their key, then a
-   * login to each database, so a wrong password shows on that database's password key.
+   * login to each database given a password, so a wrong one shows on that database's password key.
    */
   async validate(props: Readonly<Record<string, string>>): Promise<ConfigValueResult[]> {
     let settings: LookupSinkSettings;
@@ -47,6 +47,14 @@ export class LookupSinkConnector implements SinkConnector {
   }
 }
 
+function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A refused login to the lookup, ledger or jdbc destination database, on its password key (`lookup.connection.password`,
  * …; the message names no secret). Any other connection failure is left to the tasks' start, as before: a database
@@ -58,7 +66,8 @@ async function refusedLogins(s: LookupSinkSettings): Promise<ConfigValueResult[]
   const dbs: DbSettings[] = [s.lookup, s.ledger, ...(s.destination.type === 'jdbc' ? [s.destination.db] : [])];
   for (const d of dbs) {
     const k = JSON.stringify([d.url, d.user, d.password]);
-    if (tried.has(k)) continue;
+    // Without a password there is no wrong one to show (and a config checked offline opens no connection).
+    if (tried.has(k) || (d.password === null && !urlHasPassword(d.url))) continue;
     tried.add(k);
     try {
       await (await openSqlClient(d)).close();
