@@ -113,7 +113,7 @@ export async function mount(root, { params }) {
             h('td', {}, d.customer),
             h('td', {}, d.connector),
             h('td', {}, d.destination),
-            h('td', { class: 'num' }, d.deleted ? `${d.version} (withdrawn)` : d.version),
+            h('td', { class: 'num' }, versionCell(d)),
             h('td', {}, d.target ?? ''),
             h('td', { class: 'where' }, where(d)),
             h('td', {}, timeCell(d.at)),
@@ -141,6 +141,12 @@ export async function mount(root, { params }) {
   }
 
   /** Where the delivery went: a Kafka offset, a SQL table, an HTTP status. */
+  function versionCell(d) {
+    if (d.pending === 'sending') return 'sending (version not known yet)';
+    if (d.pending === 'unconfirmed') return 'unconfirmed: the send never confirmed, repair to send it again';
+    return d.deleted ? `${d.version} (withdrawn)` : d.version;
+  }
+
   function where(d) {
     if (d.kafkaOffset !== undefined && d.kafkaOffset !== null)
       return `partition ${d.kafkaPartition ?? '?'}, offset ${d.kafkaOffset}`;

@@ -341,7 +341,9 @@ export const erpSourceConfigDef = new ConfigDef()
     documentation:
       'How often a streaming task compares a catalog fingerprint of its tables (one information_schema query) ' +
       'and re-reads the tables whose columns changed: widened types are picked up without a restart, an ' +
-      'incompatible change stops the task with a SchemaError. 0: only on a column added or dropped, or a restart.',
+      'incompatible change stops the task with a SchemaError. The check is made when a poll brings changes, ' +
+      'before they are emitted, so an idle task reads no catalog. 0: only on a column added or dropped, or a ' +
+      'restart.',
   })
   .define({
     name: 'table.poll.interval.ms',

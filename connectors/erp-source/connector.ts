@@ -4,6 +4,7 @@ import {
   type ConnectorContext,
   type Logger,
   type SourceConnector,
+  isLoginRefused,
   silentLogger,
 } from '../../runtime/api/index.js';
 import { PLUGIN_VERSION } from '../../transforms/support.js';
@@ -169,7 +170,9 @@ export class ErpSourceConnector implements SourceConnector {
       }
       return [];
     } catch (e) {
-      const key = e instanceof ConfigError && e.key ? e.key : 'connection.url';
+      // A refused login is the credentials' fault: shown on the password key, where a UI puts the field in error.
+      const key =
+        e instanceof ConfigError && e.key ? e.key : isLoginRefused(e) ? 'connection.password' : 'connection.url';
       return [result(key, key === 'connection.password' ? null : props[key], (e as Error).message)];
     }
   }

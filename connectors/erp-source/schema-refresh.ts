@@ -47,12 +47,14 @@ export class SchemaRefresh {
   }
 
   /**
-   * When the interval is up: re-describes the tables whose fingerprint moved. True when an event schema changed
+   * When the interval is up (or `force`d): re-describes the tables whose fingerprint moved. True when an event schema changed
    * (batches built with the old one must be dropped and read again).
    */
-  async refreshDue(): Promise<boolean> {
+  async refreshDue(force = false): Promise<boolean> {
     const { settings, schemas, log } = this.deps;
-    if (!this.fingerprints || Date.now() - this.lastCheckMs < settings.schemaRefreshIntervalMs) return false;
+    if (!this.fingerprints || (!force && Date.now() - this.lastCheckMs < settings.schemaRefreshIntervalMs)) {
+      return false;
+    }
     this.lastCheckMs = Date.now();
     const ids = [...schemas.values()].map((s) => s.table.id);
     const now = await catalogFingerprints(this.deps.dialect, ids);

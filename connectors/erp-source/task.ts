@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  DataError,
   type Logger,
   type SourcePartition,
   type SourceRecord,
@@ -430,15 +431,25 @@ export class ErpSourceTask implements SourceTask {
 
   private async pollStream(): Promise<SourceRecord[]> {
     if (!this.cursor) this.cursor = mergeCursors([...this.doneAt.values()]);
-    await this.maybeRefreshSchemas();
     const pending = this.prefetch;
     this.prefetch = null;
     let built: Built;
     try {
       built = await (pending ?? this.build(this.stream.read(this.cursor)));
+      // The catalog is checked once changes came back, before they are emitted: an idle task reads no catalog. A
+      // batch built before a schema change is read again with the new schema.
+      if (built.batch.rows.length > 0 && (await this.maybeRefreshSchemas())) {
+        built = await this.build(this.stream.read(this.cursor));
+      }
     } catch (e) {
       this.dropReadAhead();
-      throw e;
+      // A row the schema in use cannot carry may be of a changed column: the catalog is read at once (an
+      // incompatible change throws its SchemaError) before the error stands.
+      if (!(e instanceof DataError) || !(await this.maybeRefreshSchemas(true))) throw e;
+      built = await this.build(this.stream.read(this.cursor)).catch((again: unknown) => {
+        this.dropReadAhead();
+        throw again;
+      });
     }
     const { batch, now } = built;
     let records = built.records;
@@ -630,13 +641,17 @@ export class ErpSourceTask implements SourceTask {
     return out;
   }
 
-  /** Batches read ahead were built with the old schemas: a schema change drops them (they are read again). */
-  private async maybeRefreshSchemas(): Promise<void> {
-    if (!(await this.tableSchemas.refreshDue())) return;
+  /**
+   * Batches read ahead were built with the old schemas: a schema change drops them (they are read again). True when
+   * an event schema changed. `force`: now, whatever the interval.
+   */
+  private async maybeRefreshSchemas(force = false): Promise<boolean> {
+    if (!(await this.tableSchemas.refreshDue(force))) return false;
     this.dropReadAhead();
     if (this.captureKind === 'ct') {
       await this.dialect.captureTables!([...this.schemas.values()].map((s) => s.table));
     }
+    return true;
   }
 
   /**

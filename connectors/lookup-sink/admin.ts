@@ -7,7 +7,7 @@ import {
 } from '../../runtime/api/index.js';
 import { type DbSettings, parseLookupSinkConfig } from './config.js';
 import { keyBytes } from './destinations/kafka.js';
-import { DeliveryLedger, type LedgerEntry, type TargetRef } from './ledger.js';
+import { DeliveryLedger, type LedgerEntry, type TargetRef, intentStateOf } from './ledger.js';
 import { OriginLookup } from './origin-lookup.js';
 import { type ParkedRecord, ParkStore } from './park-store.js';
 import { WAITING_PREFIX } from './planner.js';
@@ -97,17 +97,22 @@ export async function openLookupSinkAdmin(props: Readonly<Record<string, string>
         new Map<string, LedgerEntry>(),
       );
       const out: AdminLedgerEntry[] = [];
+      const now = Date.now();
       for (const [entityId, e] of entries) {
         out.push({
           entityId,
           version: e.version,
           deleted: e.deleted,
           updatedAt: e.updatedAt ?? null,
-          targets: e.targets.map((t) => ({
-            target: t.target,
-            version: t.version,
-            ...(kafka ? { kafkaKey: kafkaKeyOf(t, entityId) } : {}),
-          })),
+          targets: e.targets.map((t) => {
+            const pending = intentStateOf(t.version, e.updatedAt, now);
+            return {
+              target: t.target,
+              version: t.version,
+              ...(kafka ? { kafkaKey: kafkaKeyOf(t, entityId) } : {}),
+              ...(pending ? { pending } : {}),
+            };
+          }),
         });
       }
       return out;

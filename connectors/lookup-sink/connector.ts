@@ -1,5 +1,6 @@
-import { ConfigError, type ConfigValueResult, type SinkConnector } from '../../runtime/api/index.js';
-import { parseLookupSinkConfig } from './config.js';
+import { ConfigError, type ConfigValueResult, type SinkConnector, isLoginRefused } from '../../runtime/api/index.js';
+import { type DbSettings, type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
+import { openSqlClient } from './sql/client.js';
 import { LOOKUP_SINK_VERSION } from './version.js';
 
 /**
@@ -25,19 +26,56 @@ export class LookupSinkConnector implements SinkConnector {
 
   stop(): void {}
 
-  /** Cross-field checks (exactly one of lookup.table/lookup.query, dependency blocks) reported on their key. */
-  validate(props: Readonly<Record<string, string>>): ConfigValueResult[] {
+  /**
+   * Cross-field checks (exactly one of lookup.table/lookup.query, dependency blocks) reported on their key, then a
+   * login to each database given a password, so a wrong one shows on that database's password key.
+   */
+  async validate(props: Readonly<Record<string, string>>): Promise<ConfigValueResult[]> {
+    let settings: LookupSinkSettings;
     try {
-      parseLookupSinkConfig(props);
-      return [];
+      settings = parseLookupSinkConfig(props);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       const name = e.key ?? 'lookup.table';
       return [{ name, value: props[name] ?? null, recommendedValues: [], errors: [e.message], visible: true }];
     }
+    return refusedLogins(settings);
   }
 
   alterOffsets(): boolean {
     return true;
   }
+}
+
+function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A refused login to the lookup, ledger or jdbc destination database, on its password key (`lookup.connection.password`,
+ * …; the message names no secret). Any other connection failure is left to the tasks' start, as before: a database
+ * out of reach from where the config is validated may be in reach of the workers.
+ */
+async function refusedLogins(s: LookupSinkSettings): Promise<ConfigValueResult[]> {
+  const out: ConfigValueResult[] = [];
+  const tried = new Set<string>();
+  const dbs: DbSettings[] = [s.lookup, s.ledger, ...(s.destination.type === 'jdbc' ? [s.destination.db] : [])];
+  for (const d of dbs) {
+    const k = JSON.stringify([d.url, d.user, d.password]);
+    // Without a password there is no wrong one to show (and a config checked offline opens no connection).
+    if (tried.has(k) || (d.password === null && !urlHasPassword(d.url))) continue;
+    tried.add(k);
+    try {
+      await (await openSqlClient(d)).close();
+    } catch (e) {
+      if (!isLoginRefused(e)) continue;
+      const name = d.urlKey.replace(/\.url$/, '.password');
+      out.push({ name, value: null, recommendedValues: [], errors: [(e as Error).message], visible: true });
+    }
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import { type SinkRecord, Struct } from '../../runtime/api/index.js';
+import { JsonText } from '../shared/sql/index.js';
 
 /**
  * JSON for delivered rows: int64 (bigint) written as an exact JSON number, bytes as base64, dates as ISO-8601,
@@ -13,6 +14,7 @@ export function exactJson(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
   if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (value instanceof JsonText) return value.text;
   if (Array.isArray(value)) return `[${value.map(exactJson).join(',')}]`;
   if (isFlatPlainObject(value)) return JSON.stringify(value);
   const entries = objectEntries(value);

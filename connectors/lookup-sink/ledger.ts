@@ -77,6 +77,23 @@ export function targetsOf(
   return target === null ? [] : [{ target, deliveredKey, version }];
 }
 
+/**
+ * How long a target written ahead of a send (version -1, intend()) reads as a send in flight: a send and its ledger
+ * write take seconds, and a retried batch writes its intents again. Older, the send never confirmed (a crash between
+ * the send and record(), or a send that failed for good): the target may or may not hold the entity, and only a
+ * replay (repair) finds out.
+ */
+export const INTENT_IN_FLIGHT_MS = 5 * 60_000;
+
+/** A target held at an unknown version: `sending` while its send may be in flight, `unconfirmed` after. */
+export type IntentState = 'sending' | 'unconfirmed';
+
+/** The intent state of a target of an entry written at `updatedAt`, or null for a delivered version. */
+export function intentStateOf(version: bigint, updatedAt: number | undefined, now: number): IntentState | null {
+  if (version >= 0n) return null;
+  return updatedAt !== undefined && now - updatedAt < INTENT_IN_FLIGHT_MS ? 'sending' : 'unconfirmed';
+}
+
 /** What one remember() call put in memory, for forget(). */
 export type Remembered = ReadonlyMap<string, LedgerEntry>;
 
@@ -228,8 +245,9 @@ export class DeliveryLedger {
   }
 
   /**
-   * Every stored entry of one (destination, entity), streamed through a cursor in slices (reconcile: a customer's
-   * whole ledger in bounded memory). Unordered; in-flight writes (`remember`) are not included.
+   * Every stored entry of one (destination, entity) with when it was written, streamed through a cursor in slices
+   * (reconcile: a customer's whole ledger in bounded memory). Unordered; in-flight writes (`remember`) are not
+   * included.
    */
   async scan(
     destination: string,
@@ -239,8 +257,8 @@ export class DeliveryLedger {
     // Invariant: every SQL driver of LookupSink implements scan(); a new one must before it ships.
     if (!this.db.scan) throw new Error(`Reading a whole ledger is not implemented for ${this.db.kind}`);
     await this.db.scan(
-      `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets FROM ${this.db.quote(this.table)} ` +
-        `WHERE destination = ? AND entity = ?`,
+      `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets, updated_at ` +
+        `FROM ${this.db.quote(this.table)} WHERE destination = ? AND entity = ?`,
       [destination, entity],
       CHUNK * 4,
       (rows) =>
@@ -258,6 +276,7 @@ export class DeliveryLedger {
               deleted,
               deliveredKey,
               targets: targetsOf(r, version, target, deliveredKey, deleted),
+              ...(r.updated_at === null || r.updated_at === undefined ? {} : { updatedAt: Number(r.updated_at) }),
             };
           }),
         ),

@@ -42,6 +42,12 @@ export interface AdminDeliveryTarget {
    * runtime can find its offset; undefined for other destinations.
    */
   readonly kafkaKey?: Buffer | null;
+  /**
+   * Set when the target is listed ahead of a send and no version is known (`version` is then -1): `sending` while
+   * the send may still be in flight, `unconfirmed` when it never confirmed (a crash or a failed send: a replay
+   * finds out). Absent: delivered at `version`.
+   */
+  readonly pending?: 'sending' | 'unconfirmed';
 }
 
 export interface AdminLedgerEntry {

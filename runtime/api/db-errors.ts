@@ -68,6 +68,19 @@ const AUTH_HINT =
   'the database refused the login: check the user and password the connector uses (its *.user and *.password keys, or the user in the URL) and that the user may connect to that database';
 
 /**
+ * Whether a driver error (or the typed error wrapping it) is a refused login, so config validation can show it on
+ * the password key rather than on the URL.
+ */
+export function isLoginRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && AUTH_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
  * Whether a driver error (or the typed error wrapping it) is a unique-key violation: PostgreSQL 23505, MySQL/MariaDB
  * ER_DUP_ENTRY (1062), SQL Server 2627/2601. Lets a writer racing another over the same key treat "already there"
  * as an answer instead of a failure.

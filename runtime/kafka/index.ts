@@ -51,6 +51,7 @@ export { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-si
 export {
   isTransientKafkaError,
   isRebalanceError,
+  isUnknownTopicError,
   asKafkaOutage,
   retryTransient,
   type RetryTransientOptions,

@@ -70,6 +70,23 @@ export function isTransientKafkaError(e: unknown, depth = 0): boolean {
   return err.cause !== undefined && isTransientKafkaError(err.cause, depth + 1);
 }
 
+const UNKNOWN_TOPIC_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID']);
+
+/**
+ * Whether a produce failed because its topic does not exist (any more): the broker's UNKNOWN_TOPIC_OR_PARTITION /
+ * UNKNOWN_TOPIC_ID, or the client's "Unknown topic X." from its metadata (also through a producer thread, where
+ * only the message crosses). Looks through causes and aggregates.
+ */
+export function isUnknownTopicError(e: unknown, depth = 0): boolean {
+  if (e === null || typeof e !== 'object' || depth > 4) return false;
+  const err = e as { type?: unknown; apiId?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] };
+  if (typeof err.type === 'string' && UNKNOWN_TOPIC_TYPES.has(err.type)) return true;
+  if (typeof err.apiId === 'string' && UNKNOWN_TOPIC_TYPES.has(err.apiId)) return true;
+  if (typeof err.message === 'string' && /\bUnknown topic \S/.test(err.message)) return true;
+  if (Array.isArray(err.errors) && err.errors.some((x) => isUnknownTopicError(x, depth + 1))) return true;
+  return err.cause !== undefined && isUnknownTopicError(err.cause, depth + 1);
+}
+
 /** Group membership moved on (a rebalance, a session that expired while a batch waited): a commit of it is lost, not fatal. */
 const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 

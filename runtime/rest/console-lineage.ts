@@ -137,6 +137,8 @@ export async function lineage(ctx: RouteContext, ops: OpsServices) {
       };
       if (l.targets.length === 0) return [{ ...base, target: null }];
       return l.targets.map((x) => {
+        // Listed ahead of a send, at no known version: not a delivery (yet), and nothing to look for at the target.
+        if (x.pending) return { ...base, version: null, target: x.target, pending: x.pending };
         if (t.i.admin.destinationType === 'kafka') {
           const hit = (byTopic.get(x.target) ?? [])
             .filter(

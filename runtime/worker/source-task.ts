@@ -19,6 +19,7 @@ import {
   StoppedWhileWaitingError,
   waitOutOutage,
 } from '../errors/retry.js';
+import { isUnknownTopicError } from '../kafka/index.js';
 import type { TransformChain } from '../transforms/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders, TransactionalProducerPort } from './kafka-port.js';
 import { canonicalJson, type OffsetEntry, type OffsetStore } from './stores.js';
@@ -443,6 +444,27 @@ export class WorkerSourceTask {
     for (const ts of times) observe(now - ts);
   }
 
+  /**
+   * Sends a batch. A topic deleted while the task runs (an operator resetting it) fails the send, and waiting would
+   * not bring it back: it is created again as on first sight (topic.creation.*), as a broker with
+   * auto.create.topics.enable does for Connect's producer, and the batch is sent once more. What the deleted topic
+   * held is gone with it; no change after it is lost (the source offsets did not move).
+   */
+  private async produce(out: OutRecord[]): Promise<Ack[]> {
+    try {
+      return await this.d.producer.send(out);
+    } catch (e) {
+      if (!isUnknownTopicError(e)) throw e;
+      for (const t of new Set(out.map((o) => o.topic))) {
+        this.d.logger.warn(`Topic ${t} is gone (deleted while the task ran?): creating it again and resending`, {
+          topic: t,
+        });
+        await this.d.ensureTopic(t);
+      }
+      return this.d.producer.send(out);
+    }
+  }
+
   /** Sends one batch; once Kafka acknowledged it, tells the task and lets the batch's offsets advance. */
   private async sendAndRecord(
     out: OutRecord[],
@@ -453,7 +475,7 @@ export class WorkerSourceTask {
   ): Promise<void> {
     const { d } = this;
     if (out.length > 0) {
-      const acks = await this.op.execute('KAFKA_PRODUCE', 'producer', () => d.producer.send(out), {});
+      const acks = await this.op.execute('KAFKA_PRODUCE', 'producer', () => this.produce(out), {});
       if (acks.ok) {
         d.metrics?.produced(sentCount);
         this.observeCaptureTimes(lagTimes);

@@ -7,9 +7,11 @@ import { compareText } from './external-sort.js';
  *
  * Origin states: `r` ready (the origin routes the entity to this target), `w` its registration is missing (it
  * should be nowhere: anything held is extra), `p` pending on a dependency that will be met (a phone whose person
- * is not delivered yet): whatever is held stays, nothing is missing. Ledger and destination entries use `h` (held).
+ * is not delivered yet): whatever is held stays, nothing is missing. Ledger and destination entries use `h` (held);
+ * a ledger target written ahead of a send that may still be in flight is `i` (ledger.ts intentStateOf): neither held
+ * nor not held, so its pair is not compared at all.
  */
-export type Entry = [id: string, target: string, version: string | null, state: 'r' | 'w' | 'p' | 'h'];
+export type Entry = [id: string, target: string, version: string | null, state: 'r' | 'w' | 'p' | 'h' | 'i'];
 
 export const compareEntries = (a: Entry, b: Entry): number => compareText(a[0], b[0]) || compareText(a[1], b[1]);
 
@@ -79,7 +81,9 @@ const below = (a: string | null, b: string | null): boolean => a !== null && b !
  * - stale: it is held at a version below the origin's (only with an origin version);
  * - extra: it is held where the origin does not route it (registration removed, origin row gone);
  * - drift: ledger and destination disagree (one holds it and the other not, or at another version).
- * A pair may be missing and drift at once (the ledger says delivered, the table lost the row).
+ * A pair may be missing and drift at once (the ledger says delivered, the table lost the row). A ledger version -1
+ * left by a send that never confirmed is a claim at an unknown version: drift against any destination version, stale
+ * where the ledger stands for the destination, so a repair sends it again.
  */
 export function classify(g: Group, versions: boolean): Found[] {
   const should = new Map<string, string | null>();
@@ -88,11 +92,14 @@ export function classify(g: Group, versions: boolean): Found[] {
     if (state === 'p') pending = true;
     else if (state === 'r' && !should.has(target)) should.set(target, versions ? version : null);
   }
+  const sending = new Set(g.ledger.filter((e) => e[3] === 'i').map((e) => e[1]));
   const ledger = new Map(g.ledger.map((e) => [e[1], e[2]] as const));
   const dest = g.destination ? new Map(g.destination.map((e) => [e[1], e[2]] as const)) : null;
   const targets = new Set([...should.keys(), ...ledger.keys(), ...(dest?.keys() ?? [])]);
   const out: Found[] = [];
   for (const target of [...targets].sort(compareText)) {
+    // Its send is under way: the destination may or may not hold it yet, and the ledger will say which.
+    if (sending.has(target)) continue;
     const shouldHold = should.has(target);
     const o = should.get(target) ?? null;
     const l = ledger.has(target) ? ledger.get(target)! : undefined;

@@ -15,7 +15,7 @@ import {
 import { type LookupSinkSettings, parseLookupSinkConfig } from '../config.js';
 import { type Candidate, DependencyChecker } from '../dependencies.js';
 import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from '../destinations/kafka.js';
-import { DeliveryLedger } from '../ledger.js';
+import { DeliveryLedger, INTENT_IN_FLIGHT_MS, intentStateOf } from '../ledger.js';
 import { OriginLookup } from '../origin-lookup.js';
 import { DeliveryShaper } from '../shaping.js';
 import { type Row, type SqlClient, openSqlClient } from '../sql/client.js';
@@ -91,6 +91,8 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
       else targets.add(t);
     };
     let waiting = 0;
+    let sending = 0;
+    let unconfirmed = 0;
 
     // The ledger and the origin are read side by side (each on its own connection); the destination then, once
     // both have named the targets to read.
@@ -99,12 +101,16 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
         notes.push(`The ledger table ${s.ledgerTable} does not exist: nothing was recorded yet.`);
         return;
       }
+      const now = Date.now();
       await ledger.scan(s.destination.name, s.entity, async (entries) => {
         req.signal?.throwIfAborted();
         for (const e of entries) {
           for (const t of e.targets) {
             noteTarget(t.target);
-            await ledgerSide.add([e.entityId, t.target, t.version.toString(), 'h']);
+            const intent = intentStateOf(t.version, e.updatedAt, now);
+            if (intent === 'sending') sending++;
+            else if (intent === 'unconfirmed') unconfirmed++;
+            await ledgerSide.add([e.entityId, t.target, t.version.toString(), intent === 'sending' ? 'i' : 'h']);
           }
         }
       });
@@ -186,6 +192,18 @@ export async function reconcileLookupSink(req: ReconcileRequest): Promise<Reconc
       });
     const read = await Promise.allSettled([readLedger(), readOrigin()]);
     for (const r of read) if (r.status === 'rejected') throw r.reason;
+    if (sending > 0) {
+      notes.push(
+        `${sending} (entity, target) pairs are being sent (written ahead of a send less than ` +
+          `${INTENT_IN_FLIGHT_MS / 60_000} minutes ago, version not known yet): not compared, neither delivered nor drift.`,
+      );
+    }
+    if (unconfirmed > 0) {
+      notes.push(
+        `${unconfirmed} (entity, target) pairs were written ahead of a send that never confirmed (ledger version -1: ` +
+          `a crash or a failed send): reported as drift or stale, a repair sends them again.`,
+      );
+    }
     if (unroutable > 0) notes.push(`${unroutable} origin rows cannot be routed (the sink dead-letters them).`);
     if (notMine > 0)
       notes.push(`${notMine} origin rows are dropped by the connector's transforms (not this customer's).`);

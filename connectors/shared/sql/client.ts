@@ -67,10 +67,27 @@ export function isoLocalTimestamp(text: string): string {
     : text;
 }
 
+/**
+ * A json/jsonb (MySQL/MariaDB JSON) column value as the database's own text. Parsing it would lose what a copy
+ * must keep: a bare JSON string (`"s"` bound back as the text s is not JSON), JSON null (parsed, it is SQL NULL),
+ * numbers beyond a double, json's spacing. Bound, it is that text; written into a JSON document (exactJson) it is
+ * spliced as it is; JSON.stringify sees the parsed value.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
 /** Binds values the drivers do not take as they are: bigint as exact text, plain objects/arrays as JSON. */
 export function bindable(value: unknown): unknown {
   if (value === undefined) return null;
   if (typeof value === 'bigint') return value.toString();
+  if (value instanceof JsonText) return value.text;
   if (value === null || value instanceof Date || value instanceof Uint8Array || typeof value !== 'object') return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));

@@ -1,7 +1,7 @@
 import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import { classifyDbError } from '../../../runtime/api/index.js';
-import { type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
+import { JsonText, type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
 import { type ConnectionOptions, MYSQL_UTC_SESSION, mysqlConnectionSettings } from './connection.js';
 import { mysqlSyntax } from './syntax.js';
 
@@ -19,6 +19,11 @@ const typeCast: mysql.TypeCast = (field, next) => {
   if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
     const text = field.string();
     return text === null ? null : isoLocalTimestamp(text);
+  }
+  // MySQL's JSON type, and MariaDB's JSON (a LONGTEXT the server marks as json): the text, as PostgreSQL's json.
+  if (field.type === 'JSON' || field.extendedFormat === 'json') {
+    const text = field.string('utf8');
+    return text === null ? null : new JsonText(text);
   }
   return next();
 };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { classifyDbError } from '../../../runtime/api/index.js';
-import { type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
+import { JsonText, type Row, type SqlClient, bindable, isoLocalTimestamp } from './client.js';
 import { type ConnectionOptions, pgConnectionSettings } from './connection.js';
 import { numberPlaceholders, postgresSyntax } from './syntax.js';
 
@@ -22,7 +22,7 @@ const OID = {
 /**
  * Exact values: int8 as bigint, numeric as the server's text, timestamps as ISO-8601 text with their microseconds
  * (`2026-11-22T10:00:00.123456`, and `Z` for timestamptz in the UTC session), other date/time types as the server's
- * text, bytea as Buffer, json parsed. Nothing passes through a float that was not a float in the database.
+ * text, bytea as Buffer, json and jsonb as their text (JsonText). Nothing passes through a float that was not a float in the database.
  */
 const exactTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -41,9 +41,10 @@ const exactTypes = {
         return isoLocalTimestamp;
       case OID.TIMESTAMPTZ:
         return isoTimestampUtc;
-      case OID.BYTEA:
       case OID.JSON:
       case OID.JSONB:
+        return (v: string) => new JsonText(v);
+      case OID.BYTEA:
         return pg.types.getTypeParser(oid, format ?? 'text');
       default:
         return (v: string) => v;

@@ -11,6 +11,7 @@ import {
   asKafkaOutage,
   isRebalanceError,
   isTransientKafkaError,
+  isUnknownTopicError,
   retryTransient,
 } from '../../../../runtime/kafka/index.js';
 
@@ -113,5 +114,18 @@ describe('isRebalanceError', () => {
     expect(isRebalanceError(protocol('ILLEGAL_GENERATION', false))).toBe(true);
     expect(isRebalanceError(protocol('UNKNOWN_MEMBER_ID', false))).toBe(true);
     expect(isRebalanceError(protocol('TOPIC_AUTHORIZATION_FAILED', false))).toBe(false);
+  });
+});
+
+describe('isUnknownTopicError', () => {
+  it('a produce to a deleted topic is told apart (the source task creates it again), wrapped or not', () => {
+    const client = new Error('Producing messages failed.', { cause: new Error('Unknown topic erp.s.item.') });
+    expect(isUnknownTopicError(new RetriableError('Kafka rejected a batch of 1 records', { cause: client }))).toBe(
+      true,
+    );
+    expect(isUnknownTopicError(protocol('UNKNOWN_TOPIC_OR_PARTITION', true))).toBe(true);
+    expect(isUnknownTopicError({ apiId: 'UNKNOWN_TOPIC_ID' })).toBe(true);
+    expect(isUnknownTopicError(protocol('LEADER_NOT_AVAILABLE', true))).toBe(false);
+    expect(isUnknownTopicError(new Error('connect ECONNREFUSED 127.0.0.1:9092'))).toBe(false);
   });
 });
