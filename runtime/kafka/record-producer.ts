@@ -27,7 +27,7 @@ export interface ProducedAck {
 export interface RecordProducerOptions {
   brokers: string[] | string;
   clientId: string;
-  compression?: 'none' | 'gzip';
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   /** Per request; the client retries retriable errors `retries` times within the send (default 6, at least 2). */
   requestTimeoutMs?: number;
   retries?: number;
@@ -68,7 +68,7 @@ export class RecordProducer {
    * can only duplicate, never vanish (what Java's producer does by bumping its epoch).
    */
   private needsNewProducerId = false;
-  private readonly compression: 'none' | 'gzip';
+  private readonly compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   private readonly maxRequestBytes: number;
   private readonly partitionCounts = new Map<string, { count: number; at: number }>();
   private readonly sticky = new Map<string, number>();

@@ -44,13 +44,15 @@ export function kafkaClientLogSink(logger: JsonLogger): KafkaLogSink {
   };
 }
 
+const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
 export function producerCompression(config: WorkerConfig): Compression {
-  const compression = config.originals['producer.compression.type'] ?? 'none';
-  if (compression !== 'none' && compression !== 'gzip') {
-    // kafkajs ships gzip only; snappy/lz4/zstd need codecs we do not bundle.
-    throw ConfigError.invalid('producer.compression.type', compression, 'Supported values: none, gzip');
+  const raw = config.originals['producer.compression.type'] ?? 'none';
+  const compression = raw.trim().toLowerCase();
+  if (!(COMPRESSIONS as readonly string[]).includes(compression)) {
+    throw ConfigError.invalid('producer.compression.type', raw, `Supported values: ${COMPRESSIONS.join(', ')}`);
   }
-  return compression;
+  return compression as Compression;
 }
 
 export function converterDefaults(config: WorkerConfig): { key: string; value: string; header: string } {

@@ -73,7 +73,10 @@ export interface ConsumerPort {
   close(): Promise<void>;
 }
 
-export type Compression = 'none' | 'gzip';
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Kafka's codec ids (record batch attributes), as kafkajs takes them. */
+const CODEC_ID: Readonly<Record<Compression, number>> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
 /**
  * A transactional producer (exactly-once sources). Creating it runs initTransactions, which fences any
@@ -303,7 +306,7 @@ export class KafkaJsPort implements KafkaPort {
       },
       withRetries,
     );
-    const compression = options.compression === 'gzip' ? 1 : 0;
+    const compression = CODEC_ID[options.compression ?? 'none'];
     let txn: Transaction | null = null;
     return {
       get inTransaction() {

@@ -104,4 +104,38 @@ describe('a sink consumer reads record batches in every Kafka compression codec'
     },
     90_000,
   );
+
+  it.each(['snappy', 'lz4', 'zstd'] as const)(
+    'producer.compression.type=%s: the worker writes it on the data path and in exactly-once transactions',
+    async (codec) => {
+      const port = new KafkaJsPort({ brokers: brokers.split(','), clientId: 'it-codecs-out' });
+      const plain = await newTopic(`out-${codec}`);
+      const transactional = await newTopic(`out-tx-${codec}`);
+      const values = valuesOf(codec);
+      const records = (topic: string) =>
+        values.map((v, i) => ({
+          topic,
+          partition: 0,
+          key: Buffer.from(`k${i}`),
+          value: Buffer.from(v),
+          headers: [],
+          timestamp: null,
+        }));
+      try {
+        const producer = await port.producer('it-codecs-out', { compression: codec });
+        await producer.send(records(plain));
+        await producer.close();
+        const tx = await port.transactionalProducer!(`it-codecs-tx-${uniqueSuffix()}`, { compression: codec });
+        await tx.begin();
+        await tx.send(records(transactional));
+        await tx.commit();
+        await tx.close();
+      } finally {
+        await port.close();
+      }
+      await expectRead(plain, values);
+      await expectRead(transactional, values);
+    },
+    90_000,
+  );
 });

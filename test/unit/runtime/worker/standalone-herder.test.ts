@@ -242,8 +242,8 @@ describe('secrets', () => {
 
 describe('worker settings checked at start', () => {
   it('refuses a compression codec the client cannot write, naming the key', async () => {
-    await expect(startHarness({ 'producer.compression.type': 'snappy' })).rejects.toThrow(
-      'Invalid value snappy for configuration producer.compression.type: Supported values: none, gzip',
+    await expect(startHarness({ 'producer.compression.type': 'brotli' })).rejects.toThrow(
+      'Invalid value brotli for configuration producer.compression.type: Supported values: none, gzip, snappy, lz4, zstd',
     );
   });
   it('refuses basic auth without a password', async () => {
