@@ -123,6 +123,8 @@ export class JsonConverter implements Converter, HeaderConverter {
     this.toConnectCache = new LruCache(size);
     this.compiledCache = new LruCache(size);
     this.lastCompiled = undefined;
+    // Its compiled decoder was built for the options before.
+    this.lastSchema = undefined;
   }
 
   async fromConnectData(

@@ -293,3 +293,21 @@ describe('JsonConverter: compiled payload decoder vs the reference reader', () =
     }
   });
 });
+
+describe('JsonConverter: configure() again', () => {
+  it('reads the next record with the new options, not with a decoder compiled for the old ones', () => {
+    const schema = new SchemaBuilder('struct')
+      .name('d')
+      .field('s', new SchemaBuilder('string').optional().defaultValue('dflt').build())
+      .build();
+    const c = converter({ 'schemas.enable': 'true', 'replace.null.with.default': 'true' });
+    const bytes = c.serializeGeneric(schema, new Struct(schema).put('s', 'x'))!;
+    const nullPayload = Buffer.from(bytes.toString('utf8').replace('"payload":{"s":"x"}', '"payload":{"s":null}'));
+    c.deserialize(bytes);
+    expect((c.deserialize(nullPayload).value as Struct).get('s')).toBe('dflt');
+    expect((c.deserialize(nullPayload).value as Struct).rawAt(schema.fields![0]!)).toBe('dflt');
+    c.configure({ 'schemas.enable': 'true', 'replace.null.with.default': 'false' }, false);
+    c.deserialize(bytes);
+    expect((c.deserialize(nullPayload).value as Struct).rawAt(schema.fields![0]!)).toBeNull();
+  });
+});
