@@ -1,4 +1,4 @@
-import { DataError, Headers, type SinkRecord, Struct, describeValue } from '../../runtime/api/index.js';
+import { DataError, Headers, type SinkRecord, Struct, describeValue, field } from '../../runtime/api/index.js';
 
 /** Headers of every delivered record: the source version, the entity and its id. */
 export const VERSION_HEADER = 'erpstream.version';
@@ -18,8 +18,10 @@ export function idText(id: EntityId): string {
 }
 
 function fieldOf(container: unknown, name: string): unknown {
-  if (container instanceof Struct)
-    return container.schema.fields?.some((f) => f.name === name) ? container.get(name) : undefined;
+  if (container instanceof Struct) {
+    const f = field(container.schema, name);
+    return f === undefined ? undefined : container.getAt(f);
+  }
   if (container instanceof Map) return container.get(name);
   if (container !== null && typeof container === 'object' && !(container instanceof Uint8Array)) {
     return (container as Record<string, unknown>)[name];
@@ -28,20 +30,31 @@ function fieldOf(container: unknown, name: string): unknown {
 }
 
 function hasField(container: unknown, name: string): boolean {
-  if (container instanceof Struct) return container.schema.fields?.some((f) => f.name === name) ?? false;
+  if (container instanceof Struct) return field(container.schema, name) !== undefined;
   if (container instanceof Map) return container.has(name);
   return container !== null && typeof container === 'object' && Object.hasOwn(container, name);
+}
+
+/** Paths come from the connector's config (a few per task), read once per record: split once. */
+const PATHS = new Map<string, readonly string[]>();
+function pathParts(path: string): readonly string[] {
+  let parts = PATHS.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    if (PATHS.size < 1000) PATHS.set(path, parts);
+  }
+  return parts;
 }
 
 /** A dotted path; in a Debezium envelope (has `op`) the path is read from `after`, or `before` when after is null. */
 export function readPath(value: unknown, path: string): unknown {
   let base = value;
-  const first = path.split('.')[0]!;
-  if (hasField(value, 'op') && (hasField(value, 'after') || hasField(value, 'before')) && !hasField(value, first)) {
+  const parts = pathParts(path);
+  if (hasField(value, 'op') && (hasField(value, 'after') || hasField(value, 'before')) && !hasField(value, parts[0]!)) {
     base = fieldOf(value, 'after') ?? fieldOf(value, 'before');
   }
   let cur = base;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     cur = fieldOf(cur, part);
     if (cur === undefined || cur === null) return cur;
   }

@@ -23,6 +23,8 @@ import {
   jsonSchemaToConnect,
   jsonToConnect,
 } from './json-data.js';
+import { type CompiledJsonDecoder, compileJsonDecoder } from './json-decoder.js';
+import { DEFAULTS } from './json-values.js';
 import { compileJsonEncoder } from './json-encoder.js';
 import { LruCache } from './lru-cache.js';
 
@@ -103,7 +105,8 @@ export class JsonConverter implements Converter, HeaderConverter {
    * The schema of the last record read, with its envelope head (`{"schema":…,"payload":` as UTF-8): a record that
    * starts with those bytes only needs its payload decoded and parsed.
    */
-  private lastSchema: { text: string; schema: Schema | null; head: Buffer } | undefined;
+  private lastSchema:
+    { text: string; schema: Schema | null; head: Buffer; decode: CompiledJsonDecoder | null | undefined } | undefined;
   private compiledCache = new LruCache<Schema, Compiled>(1000);
   /** Records of one table come in runs: the last compiled schema is checked before the LRU cache. */
   private lastCompiled: Compiled | undefined;
@@ -120,6 +123,8 @@ export class JsonConverter implements Converter, HeaderConverter {
     this.toConnectCache = new LruCache(size);
     this.compiledCache = new LruCache(size);
     this.lastCompiled = undefined;
+    // Its compiled decoder was built for the options before.
+    this.lastSchema = undefined;
   }
 
   async fromConnectData(
@@ -188,6 +193,12 @@ export class JsonConverter implements Converter, HeaderConverter {
       const fast = this.deserializeKnownEnvelope(bytes);
       if (fast !== undefined) return fast;
     }
+    return this.deserializeGeneric(bytes);
+  }
+
+  /** The reference reader: bytes → JSON tree → Connect data. The shortcuts of deserialize() must answer as it does. */
+  deserializeGeneric(bytes: Buffer | null): SchemaAndValue {
+    if (bytes === null || bytes === undefined) return { schema: null, value: null };
     const text = bytes.toString('utf8');
     let schemaSpan: [number, number] | undefined;
     let parsed: unknown;
@@ -231,6 +242,17 @@ export class JsonConverter implements Converter, HeaderConverter {
     if (bytes.length <= head.length || bytes.compare(head, 0, head.length, 0, head.length) !== 0) return undefined;
     // The head ends with ASCII (`"payload":`), so the payload starts on a character boundary.
     const text = bytes.toString('utf8', head.length);
+    if (last.decode === undefined) {
+      last.decode = last.schema === null ? null : compileJsonDecoder(last.schema, { ...DEFAULTS, ...this.options });
+    }
+    if (last.decode !== null) {
+      try {
+        const decoded = last.decode(text, 0);
+        if (onlyClosingBrace(text, decoded.end)) return { schema: last.schema, value: decoded.value };
+      } catch {
+        // NOT_COMPILED: the reference below decides (and the general path reports what it rejects).
+      }
+    }
     let parsed: { value: unknown; end: number };
     try {
       parsed = parseJsonValueAt(text, 0);
@@ -284,7 +306,12 @@ export class JsonConverter implements Converter, HeaderConverter {
 
   private rememberSchema(text: string, schema: Schema | null): void {
     if (this.lastSchema?.text === text) return;
-    this.lastSchema = { text, schema, head: Buffer.from(`${ENVELOPE_PREFIX}${text}${PAYLOAD_PREFIX}`, 'utf8') };
+    this.lastSchema = {
+      text,
+      schema,
+      head: Buffer.from(`${ENVELOPE_PREFIX}${text}${PAYLOAD_PREFIX}`, 'utf8'),
+      decode: undefined,
+    };
   }
 }
 

@@ -349,7 +349,10 @@ function toConnect(schema: Schema | null, value: unknown, opts: Required<JsonDat
       }
       const s = new Struct(schema);
       for (const f of schema.fields ?? []) {
-        const v = toConnect(f.schema, value[f.name], opts, child(path, f.name));
+        // Own members only: a field named like an Object.prototype member (toString, constructor) is missing, not a
+        // function.
+        const member = Object.hasOwn(value, f.name) ? value[f.name] : undefined;
+        const v = toConnect(f.schema, member, opts, child(path, f.name));
         if (v !== null) s.putAt(f, v);
       }
       return s;
