@@ -659,6 +659,39 @@ export function consumerOverrideChecks(props: RawConfig): ConfigValueResult[] {
   return out;
 }
 
+export const PRODUCER_COMPRESSION_OVERRIDE = 'producer.override.compression.type';
+const PRODUCER_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+/**
+ * `producer.override.compression.type` of a source connector: the codec its records are written with, instead of
+ * the worker's `producer.compression.type`; null when unset. The other producer overrides are passed over.
+ */
+export function producerCompressionOverride(props: RawConfig): (typeof PRODUCER_COMPRESSIONS)[number] | null {
+  const raw = props[PRODUCER_COMPRESSION_OVERRIDE];
+  if (raw === undefined || raw === null) return null;
+  const codec = String(raw).trim().toLowerCase();
+  const known = PRODUCER_COMPRESSIONS.find((c) => c === codec);
+  if (known === undefined) {
+    throw ConfigError.invalid(
+      PRODUCER_COMPRESSION_OVERRIDE,
+      raw,
+      `String must be one of: ${PRODUCER_COMPRESSIONS.join(', ')}`,
+    );
+  }
+  return known;
+}
+
+/** Checks of the producer overrides (sources), as validation reports them. */
+export function producerOverrideChecks(props: RawConfig): ConfigValueResult[] {
+  try {
+    producerCompressionOverride(props);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return [configError(PRODUCER_COMPRESSION_OVERRIDE, e.message, props[PRODUCER_COMPRESSION_OVERRIDE] ?? null)];
+  }
+}
+
 /** Sink-only cross-field checks (SinkConnectorConfig.validate). */
 export function sinkTopicChecks(props: RawConfig): ConfigValueResult[] {
   const topics = String(props[TOPICS_CONFIG] ?? '').trim();

@@ -33,6 +33,7 @@ import {
   topicCreationCount,
   type ConsumerFetchSettings,
   consumerFetchSettings,
+  producerCompressionOverride,
 } from './connector-config.js';
 
 /**
@@ -92,6 +93,8 @@ export interface SourceConnectorSettings extends CommonConnectorSettings {
   /** null: the worker's `offset.flush.interval.ms`. */
   readonly transactionBoundaryIntervalMs: number | null;
   readonly offsetsStorageTopic: string | null;
+  /** `producer.override.compression.type`; null: the worker's `producer.compression.type`. */
+  readonly producerCompression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd' | null;
 }
 
 export interface SinkConnectorSettings extends CommonConnectorSettings, SinkSubscription {
@@ -239,6 +242,7 @@ export function connectorSettings(
       transactionBoundary: read<string>(TRANSACTION_BOUNDARY_CONFIG).toLowerCase() as 'poll' | 'interval' | 'connector',
       transactionBoundaryIntervalMs: read<number | null>(TRANSACTION_BOUNDARY_INTERVAL_CONFIG),
       offsetsStorageTopic: read<string | null>(OFFSETS_STORAGE_TOPIC_CONFIG),
+      producerCompression: producerCompressionOverride(config),
     });
   }
   return deepFreeze<SinkConnectorSettings>({

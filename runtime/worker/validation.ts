@@ -24,6 +24,7 @@ import {
   VALUE_CONVERTER_CLASS_CONFIG,
   configError,
   consumerOverrideChecks,
+  producerOverrideChecks,
   frameworkConfigDef,
   sinkTopicChecks,
   topicCreationChecks,
@@ -193,6 +194,8 @@ export async function validateConnectorConfig(
     extra.push(...sinkTopicChecks(props));
     extra.push(...consumerOverrideChecks(props));
     extra.push(...taskChainChecks(registry, present, plugin.transformChainPrefixes ?? []));
+  } else {
+    extra.push(...producerOverrideChecks(props));
   }
   extra.push(...topicCreationChecks(props));
   const instance = plugin.create();

@@ -83,7 +83,8 @@ export class Worker {
 
   private readonly connectors = new Map<string, RunningConnector>();
   private readonly tasks = new Map<string, RunningTask>();
-  private sharedProducer: Promise<ProducerPort> | null = null;
+  /** One data-path producer per codec in use (the worker's, and connectors' producer.override.compression.type). */
+  private readonly producers = new Map<Compression, Promise<ProducerPort>>();
   private readonly txProducers = new Map<string, TransactionalProducerPort>();
   /** Tasks being started: stopping one ends its start (and a wait for an outage in it) at once. */
   private readonly starting = new Map<string, { stop: AbortController; done: Promise<void> }>();
@@ -150,11 +151,19 @@ export class Worker {
     return this.connectors.has(name);
   }
 
-  private producer(): Promise<ProducerPort> {
-    this.sharedProducer ??= this.o.kafka.producer('erpstream-worker-producer', {
-      ...(this.o.compression ? { compression: this.o.compression } : {}),
-    });
-    return this.sharedProducer;
+  private producer(compression: Compression = this.o.compression ?? 'none'): Promise<ProducerPort> {
+    let p = this.producers.get(compression);
+    if (!p) {
+      const clientId =
+        compression === (this.o.compression ?? 'none')
+          ? 'erpstream-worker-producer'
+          : `erpstream-worker-producer-${compression}`;
+      p = this.o.kafka.producer(clientId, { compression });
+      // A failed connect is not kept: the next task start tries again.
+      p.catch(() => this.producers.delete(compression));
+      this.producers.set(compression, p);
+    }
+    return p;
   }
 
   startTask(
@@ -287,7 +296,7 @@ export class Worker {
           props: taskProps,
           chain,
           converters,
-          producer: await this.producer(),
+          producer: await this.producer(settings.producerCompression ?? undefined),
           offsets: this.o.offsets,
           errors,
           reporter,
@@ -485,7 +494,7 @@ export class Worker {
     const kafka = this.o.kafka;
     const open = () =>
       kafka.transactionalProducer!(taskTransactionalId(eos.groupId, connector, taskId), {
-        ...(this.o.compression ? { compression: this.o.compression } : {}),
+        compression: settings.producerCompression ?? this.o.compression ?? 'none',
       });
     const producer = afterOutage === null ? await open() : await this.waitForBroker(afterOutage, open);
     if (afterOutage?.signal.aborted) {
@@ -588,9 +597,10 @@ export class Worker {
       }),
     );
     await Promise.all([...this.connectors.keys()].map((n) => this.stopConnector(n)));
-    if (this.sharedProducer) {
-      const p = await this.sharedProducer.catch(() => null);
-      await closeQuietly(this.o.logger, 'producer', () => p?.close());
+    for (const [codec, pending] of this.producers) {
+      const p = await pending.catch(() => null);
+      await closeQuietly(this.o.logger, `producer (${codec})`, () => p?.close());
     }
+    this.producers.clear();
   }
 }

@@ -42,7 +42,11 @@ export class FakeKafka implements KafkaPort {
     list.push({ ...r, topic, partition: 0, offset: BigInt(list.length), timestamp: r.timestamp ?? Date.now() });
   }
 
-  async producer(): Promise<ProducerPort> {
+  /** The client id and codec of every producer a task asked for, in order. */
+  readonly producersMade: Array<{ clientId: string; compression: string | undefined }> = [];
+
+  async producer(clientId = '', options: { compression?: string } = {}): Promise<ProducerPort> {
+    this.producersMade.push({ clientId, compression: options.compression });
     return {
       send: async (records: readonly OutRecord[]): Promise<Ack[]> => {
         if (this.failSends) throw this.failSends;
