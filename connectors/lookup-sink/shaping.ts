@@ -14,6 +14,7 @@ import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from './record-fields.js';
 import type { ShapedRecord } from './destinations/destination.js';
 import { exactJson } from './json.js';
 import type { Row } from './sql/client.js';
+import { JsonText } from '../shared/sql/index.js';
 
 // The shape destinations write lives with the destination contract; re-exported for the shaper's callers.
 export type { ShapedRecord };
@@ -22,6 +23,21 @@ function isPlainRow(value: unknown): value is Row {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The row as delivery transforms see it: a plain map (transforms never modify their input, but the row may come
+ * from a driver's own row class), json/jsonb columns parsed into maps, lists and scalars as they always were, so a
+ * transform can reach into them (Flatten, ExtractField). Without transforms they travel as the database's text.
+ */
+function transformableRow(row: Row): Row {
+  let out: Row | null = isPlainRow(row) ? null : (Object.assign({}, row as object) as Row);
+  for (const [k, v] of Object.entries(row)) {
+    if (!(v instanceof JsonText)) continue;
+    out ??= { ...row };
+    out[k] = JSON.parse(v.text) as unknown;
+  }
+  return out ?? row;
 }
 
 /** A column value a database driver can bind: exact types as their text, nested values as JSON. */
@@ -90,8 +106,7 @@ export class DeliveryShaper {
       keySchema: null,
       key: entityId,
       valueSchema: null,
-      // Transforms never modify their input, but the row may come from a driver's own row class.
-      value: isPlainRow(row) ? row : Object.assign({}, row as object),
+      value: transformableRow(row),
       timestamp: source?.timestamp ?? Date.now(),
       timestampType: 'CreateTime',
       headers: Headers.of({
