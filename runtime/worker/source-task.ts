@@ -93,6 +93,13 @@ export class TransactionRequests {
  */
 const frozenPartitionKeys = new WeakMap<SourcePartition, string>();
 
+/**
+ * The most records and key+value bytes converted before they are sent (at-least-once). Each slice is sent while the
+ * next is converted: with max.batch.size=8192 the worker held a whole converted batch in flight and built another.
+ */
+const SLICE_RECORDS = 2048;
+const SLICE_BYTES = 2 * 1024 * 1024;
+
 function partitionKey(p: SourcePartition): string {
   const cached = frozenPartitionKeys.get(p);
   if (cached !== undefined) return cached;
@@ -340,6 +347,11 @@ export class WorkerSourceTask {
       stages !== undefined &&
       stages.length === 0 &&
       (conv.value as { acceptsStructValues?: boolean }).acceptsStructValues === true;
+    // At-least-once: a long batch goes out in slices, each sent while the next is converted, so the bytes converted and
+    // the bytes in flight stay bounded whatever max.batch.size is (a 8192-event batch was two whole batches of bytes).
+    const sliced = !d.transactions;
+    let sliceFrom = 0;
+    let sliceBytes = 0;
     for (let i = 0; i < records.length; i++) {
       const original = records[i]!;
       let rec: SourceRecord | null;
@@ -382,7 +394,35 @@ export class WorkerSourceTask {
       if (value === SKIPPED) continue;
       out.push({ topic: r.topic, partition: r.kafkaPartition, key, value, headers, timestamp: r.timestamp });
       sent.push(original);
+      if (!sliced) continue;
+      sliceBytes += (key?.length ?? 0) + (value?.length ?? 0);
+      if (out.length >= SLICE_RECORDS || sliceBytes >= SLICE_BYTES) {
+        await this.sendSlice(out.splice(0), sent.splice(0), records.slice(sliceFrom, i + 1));
+        sliceFrom = i + 1;
+        sliceBytes = 0;
+      }
     }
+    if (sliced) {
+      // The rest, and a slice of only filtered records too: their offsets advance once what precedes them is acked.
+      if (sliceFrom < records.length)
+        await this.sendSlice(out, sent, sliceFrom === 0 ? records : records.slice(sliceFrom));
+      return;
+    }
+    await this.ensureTopics(out);
+    const tx = d.transactions!.producer;
+    if (!tx.inTransaction) await tx.begin();
+    // No retry inside a transaction: a failed send ends this instance and the transaction. On a broker outage the
+    // worker starts a new instance from the committed offsets once the broker is back (Worker.startTask).
+    const acks = out.length > 0 ? await tx.send(out) : [];
+    const topics = new Set(out.map((o) => o.topic));
+    for (const t of topics) d.onTopic(t);
+    sent.forEach((r, i) => this.uncommitted.push([r, acks[i]]));
+    // Every polled record was either sent, filtered, or handled by the error policy: its offset may advance.
+    this.recordOffsets(records);
+  }
+
+  private async ensureTopics(out: readonly OutRecord[]): Promise<void> {
+    const { d } = this;
     for (const t of new Set(out.map((o) => o.topic))) {
       if (!this.knownTopics.has(t)) {
         // A broker outage or a topic whose metadata is not served yet is waited out, never a failed task.
@@ -390,19 +430,15 @@ export class WorkerSourceTask {
         this.knownTopics.add(t);
       }
     }
-    if (d.transactions) {
-      const tx = d.transactions.producer;
-      if (!tx.inTransaction) await tx.begin();
-      // No retry inside a transaction: a failed send ends this instance and the transaction. On a broker outage the
-      // worker starts a new instance from the committed offsets once the broker is back (Worker.startTask).
-      const acks = out.length > 0 ? await tx.send(out) : [];
-      const topics = new Set(out.map((o) => o.topic));
-      for (const t of topics) d.onTopic(t);
-      sent.forEach((r, i) => this.uncommitted.push([r, acks[i]]));
-      // Every polled record was either sent, filtered, or handled by the error policy: its offset may advance.
-      this.recordOffsets(records);
-      return;
-    }
+  }
+
+  /**
+   * Sends one slice of a polled batch (at-least-once) once the slice before it is acknowledged and its offsets are
+   * recorded: `records` are the polled records the slice covers (sent, filtered or tolerated), in poll order.
+   */
+  private async sendSlice(out: OutRecord[], sent: SourceRecord[], records: readonly SourceRecord[]): Promise<void> {
+    const { d } = this;
+    await this.ensureTopics(out);
     // What the batch in flight keeps until its ack is small: the bytes, the offsets to record, the capture times, and
     // the records themselves only for a task that wants them back (commitRecord). The batch's structs then die young
     // instead of surviving the next poll and being promoted (old-generation GC was a quarter of the drain's CPU).

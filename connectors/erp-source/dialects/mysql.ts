@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { ConfigError, DecimalType, classifyDbError, DebeziumTypes, SchemaBuilder } from '../../../runtime/api/index.js';
 import type { ChangeTableSettings } from '../config.js';
 import type { Cursor } from '../cursor.js';
@@ -9,6 +9,7 @@ import {
   databaseOfUrl,
   keyAfterPredicate,
   keyInPredicate,
+  loadMysql,
   mysqlConnectionSettings,
   mysqlSyntax,
 } from '../../shared/sql/index.js';
@@ -66,7 +67,9 @@ export class MysqlDialect implements Dialect {
   }
 
   private async open(): Promise<mysql.Connection> {
-    const conn = await mysql.createConnection({
+    const conn = await (
+      await loadMysql()
+    ).createConnection({
       ...mysqlConnectionSettings({ ...this.options, urlKey: 'connection.url' }),
       // JSON as the document's text: parsing it would round big numbers and turn the JSON value null into NULL.
       jsonStrings: true,

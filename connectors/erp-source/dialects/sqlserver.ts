@@ -1,4 +1,4 @@
-import sql from 'mssql';
+import type sql from 'mssql';
 import {
   ConfigError,
   DataError,
@@ -14,6 +14,7 @@ import { changeColumns, checkChangeColumns, parseTableName, readGapChanges, toCh
 import {
   keyAfterPredicate,
   keyInPredicate,
+  loadMssql,
   sqlServerConnectionSettings,
   sqlServerSyntax,
 } from '../../shared/sql/index.js';
@@ -76,7 +77,7 @@ export class SqlServerDialect implements Dialect {
   async connect(): Promise<void> {
     if (this.pool) return;
     try {
-      const pool = new sql.ConnectionPool(this.config);
+      const pool = new (await loadMssql()).ConnectionPool(this.config);
       pool.on('error', () => {
         if (this.pool === pool) this.pool = null;
       });
@@ -112,7 +113,7 @@ export class SqlServerDialect implements Dialect {
   private async query(text: string, params: unknown[], what: string, on?: sql.Transaction): Promise<RawRow[]> {
     try {
       if (!on) await this.connect();
-      const req = on ? new sql.Request(on) : this.pool!.request();
+      const req = on ? on.request() : this.pool!.request();
       params.forEach((p, i) => req.input(`p${i + 1}`, p));
       const res = await req.query(text);
       return res.recordset as RawRow[];
@@ -523,10 +524,10 @@ export class SqlServerDialect implements Dialect {
 
   async beginSnapshot(): Promise<SnapshotSession> {
     await this.connect();
-    const tx = new sql.Transaction(this.pool!);
+    const tx = this.pool!.transaction();
     try {
       // SNAPSHOT isolation needs ALLOW_SNAPSHOT_ISOLATION ON; it gives one consistent view for every chunk.
-      await tx.begin(sql.ISOLATION_LEVEL.SNAPSHOT);
+      await tx.begin((await loadMssql()).ISOLATION_LEVEL.SNAPSHOT);
     } catch (e) {
       throw classifyDbError(e, 'Starting the snapshot transaction (is ALLOW_SNAPSHOT_ISOLATION ON?)');
     }

@@ -6,5 +6,6 @@
  */
 export * from './client.js';
 export * from './connection.js';
+export * from './drivers.js';
 export * from './predicates.js';
 export * from './syntax.js';

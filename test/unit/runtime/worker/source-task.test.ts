@@ -166,6 +166,63 @@ describe('WorkerSourceTask pipelining (at-least-once)', () => {
     expect(states).toEqual(['RUNNING', 'UNASSIGNED']);
   });
 
+  it('sends a long batch in slices, one in flight, each slice’s offsets stored only once Kafka acknowledged it', async () => {
+    /** One batch of 5000 records (positions 0..4999), then nothing. */
+    class LongBatchSource extends CountingSource {
+      override async poll(): Promise<SourceRecord[]> {
+        this.polls++;
+        await new Promise((r) => setTimeout(r, 1));
+        if (this.polls > 1) return [];
+        return Array.from({ length: 5000 }, (_, pos) => ({
+          topic: 'out',
+          kafkaPartition: null,
+          keySchema: null,
+          key: String(pos),
+          valueSchema: null,
+          value: `v${pos}`,
+          timestamp: null,
+          headers: Headers.of({}),
+          sourcePartition: { table: 't' },
+          sourceOffset: { pos },
+        }));
+      }
+    }
+    const task = new LongBatchSource();
+    const producer = new HeldProducer();
+    const offsets = new MemoryOffsets();
+    const states: string[] = [];
+    const r = await runner(task, producer, offsets, states);
+    await r.start(false);
+    await producer.waitForSends(1);
+    await new Promise((res) => setTimeout(res, 30));
+    // The second slice is converted but waits for the first one's ack; nothing is stored yet.
+    expect(producer.sends.map((s) => s.records.length)).toEqual([2048]);
+    expect(offsets.writes).toHaveLength(0);
+    producer.sends[0]!.ack();
+    await producer.waitForSends(2);
+    await new Promise((res) => setTimeout(res, 20));
+    // Only the first slice is acknowledged: no offset of the slice still in flight is stored.
+    expect(task.committed.at(-1)).toBe(2047);
+    expect(Math.max(-1, ...(positions(offsets).flat() as number[]))).toBeLessThanOrEqual(2047);
+    producer.sends[1]!.ack();
+    await producer.waitForSends(3);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(task.committed.at(-1)).toBe(4095);
+    expect(positions(offsets).flat()).toEqual([4095]);
+    producer.sends[2]!.ack();
+    await new Promise((res) => setTimeout(res, 20));
+    expect(producer.sends.map((s) => s.records.length)).toEqual([2048, 2048, 904]);
+    expect(producer.sends.flatMap((s) => s.records.map((o) => String(o.key)))).toEqual(
+      Array.from({ length: 5000 }, (_, i) => String(i)),
+    );
+    expect(positions(offsets).flat()).toEqual([4095, 4999]);
+    const stopping = r.stop(5000);
+    producer.ackAll();
+    await stopping;
+    expect(task.committed).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(states).toEqual(['RUNNING', 'UNASSIGNED']);
+  });
+
   it('fails the task when a batch in flight is refused, keeping the offsets acknowledged before it', async () => {
     const task = new CountingSource();
     const producer = new HeldProducer();
