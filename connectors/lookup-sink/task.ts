@@ -483,6 +483,10 @@ export class LookupSinkTask implements SinkTask {
   async checkParked(): Promise<void> {
     await this.mutex.run(async () => {
       if (this.stopped) return;
+      // A child that a pipelined batch parks for one of these parents is not in the park table until that batch is
+      // recorded: read now, the wake-up would miss it, and nothing wakes it again before its backoff. Only then does
+      // the check wait for the batch (the re-check writes after it anyway).
+      if (this.delivered.size > 0 && this.parkingFor(this.delivered)) await this.recording;
       if (!this.parkMayHold) {
         // Known empty: one count instead of the due and waiting_on reads; it also notices rows another task parked.
         await this.refreshStats(true);
@@ -535,6 +539,14 @@ export class LookupSinkTask implements SinkTask {
       }
       await this.refreshStats();
     });
+  }
+
+  /** Whether a batch not recorded yet parks a record waiting for one of these ledger keys. */
+  private parkingFor(keys: ReadonlySet<string>): boolean {
+    for (const f of this.inFlightParks.values()) {
+      if (f.parked && f.parked.waitingOn !== null && keys.has(f.parked.waitingOn)) return true;
+    }
+    return false;
   }
 
   /**
