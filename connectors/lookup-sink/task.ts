@@ -820,6 +820,13 @@ export class LookupSinkTask implements SinkTask {
     // out stale are read for nothing, which costs less than waiting twice.
     const seq = ++this.batchSeq;
     const fresh = input.filter((w) => w.parked === null);
+    // Taken before the reads: a batch recorded while they run drops its entries here, and its park write may have
+    // landed after the read's snapshot (the key would look unparked, and be parked and counted again).
+    const inFlightParks = new Map<string, ParkedRecord | null>();
+    for (const w of fresh) {
+      const f = this.inFlightParks.get(w.idText);
+      if (f !== undefined) inFlightParks.set(w.idText, f.parked);
+    }
     const before = this.origin.queries;
     const [ledger, parked, lookup] = await Promise.all([
       this.ledger.get(
@@ -832,11 +839,9 @@ export class LookupSinkTask implements SinkTask {
     ]);
     this.m.lookupQueries += this.origin.queries - before;
     // The previous batch's park writes may not have landed when these reads ran: its outcome is the truth.
-    for (const w of fresh) {
-      const inFlight = this.inFlightParks.get(w.idText);
-      if (inFlight === undefined) continue;
-      if (inFlight.parked === null) parked.delete(w.idText);
-      else parked.set(w.idText, inFlight.parked);
+    for (const [id, p] of inFlightParks) {
+      if (p === null) parked.delete(id);
+      else parked.set(id, p);
     }
     const resolved = resolveWorks(input, ledger, parked);
     this.m.staleDropped += resolved.staleDropped;
