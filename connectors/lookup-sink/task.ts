@@ -483,6 +483,10 @@ export class LookupSinkTask implements SinkTask {
   async checkParked(): Promise<void> {
     await this.mutex.run(async () => {
       if (this.stopped) return;
+      // A child that a pipelined batch parks for one of these parents is not in the park table until that batch is
+      // recorded: read now, the wake-up would miss it, and nothing wakes it again before its backoff. Only then does
+      // the check wait for the batch (the re-check writes after it anyway).
+      if (this.delivered.size > 0 && this.parkingFor(this.delivered)) await this.recording;
       if (!this.parkMayHold) {
         // Known empty: one count instead of the due and waiting_on reads; it also notices rows another task parked.
         await this.refreshStats(true);
@@ -535,6 +539,14 @@ export class LookupSinkTask implements SinkTask {
       }
       await this.refreshStats();
     });
+  }
+
+  /** Whether a batch not recorded yet parks a record waiting for one of these ledger keys. */
+  private parkingFor(keys: ReadonlySet<string>): boolean {
+    for (const f of this.inFlightParks.values()) {
+      if (f.parked && f.parked.waitingOn !== null && keys.has(f.parked.waitingOn)) return true;
+    }
+    return false;
   }
 
   /**
@@ -808,6 +820,13 @@ export class LookupSinkTask implements SinkTask {
     // out stale are read for nothing, which costs less than waiting twice.
     const seq = ++this.batchSeq;
     const fresh = input.filter((w) => w.parked === null);
+    // Taken before the reads: a batch recorded while they run drops its entries here, and its park write may have
+    // landed after the read's snapshot (the key would look unparked, and be parked and counted again).
+    const inFlightParks = new Map<string, ParkedRecord | null>();
+    for (const w of fresh) {
+      const f = this.inFlightParks.get(w.idText);
+      if (f !== undefined) inFlightParks.set(w.idText, f.parked);
+    }
     const before = this.origin.queries;
     const [ledger, parked, lookup] = await Promise.all([
       this.ledger.get(
@@ -820,11 +839,9 @@ export class LookupSinkTask implements SinkTask {
     ]);
     this.m.lookupQueries += this.origin.queries - before;
     // The previous batch's park writes may not have landed when these reads ran: its outcome is the truth.
-    for (const w of fresh) {
-      const inFlight = this.inFlightParks.get(w.idText);
-      if (inFlight === undefined) continue;
-      if (inFlight.parked === null) parked.delete(w.idText);
-      else parked.set(w.idText, inFlight.parked);
+    for (const [id, p] of inFlightParks) {
+      if (p === null) parked.delete(id);
+      else parked.set(id, p);
     }
     const resolved = resolveWorks(input, ledger, parked);
     this.m.staleDropped += resolved.staleDropped;
