@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ErpStreamError } from '../api/index.js';
+import { ConfigError, ErpStreamError } from '../api/index.js';
 
 /** What the lock file holds: enough to tell a live owner from one that died without removing it. */
 interface LockOwner {
@@ -102,7 +102,18 @@ function removeStale(file: string, judged: string, token: string): void {
  */
 export function lockStateFile(offsetFile: string): StateLock {
   const file = `${offsetFile}.lock`;
-  mkdirSync(path.dirname(file), { recursive: true });
+  // A directory the worker may not write in is the config's fault, not 'unexpected': say which key to change.
+  const unwritable = (e: unknown) =>
+    ConfigError.invalid(
+      'offset.storage.file.filename',
+      offsetFile,
+      `this worker cannot create files in its directory (${(e as Error).message})`,
+    );
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw unwritable(e);
+  }
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token: randomUUID() };
   const text = JSON.stringify(me);
   for (let attempt = 0; ; attempt++) {
@@ -110,7 +121,7 @@ export function lockStateFile(offsetFile: string): StateLock {
       createWith(file, text, me.token);
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(e);
       const kind = lstatSync(file, { throwIfNoEntry: false });
       if (!kind) continue;
       if (!kind.isFile()) {

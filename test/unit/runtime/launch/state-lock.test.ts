@@ -133,4 +133,20 @@ process.stdin.once('data', (line) => {
       expect.objectContaining({ code: 'ERPSTREAM_STATE_FILE', message: expect.stringContaining('is not a file') }),
     );
   });
+
+  it('an offsets path the worker cannot write names the key to change, not an unexpected error', () => {
+    // A file where the directory should be: unwritable for root too, as a read-only mount would be.
+    const parent = path.join(dir(), 'not-a-dir');
+    writeFileSync(parent, '');
+    for (const file of [path.join(parent, 'offsets.json'), path.join(parent, 'sub', 'offsets.json')]) {
+      expect(() => lockStateFile(file)).toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_CONFIG',
+          message: expect.stringMatching(
+            /^Invalid value \S+offsets\.json for configuration offset\.storage\.file\.filename: this worker cannot create files in its directory \(/,
+          ),
+        }),
+      );
+    }
+  });
 });
