@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ErpStreamError } from '../api/index.js';
+import { ConfigError, ErpStreamError } from '../api/index.js';
 
 /** What the lock file holds: enough to tell a live owner from one that died without removing it. */
 interface LockOwner {
@@ -34,14 +34,62 @@ function alive(pid: number): boolean {
   }
 }
 
-function readOwner(file: string): LockOwner | null {
+function parseOwner(text: string): LockOwner | null {
   try {
-    const o = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner>;
-    return typeof o.pid === 'number' && typeof o.host === 'string'
+    const o = JSON.parse(text) as Partial<LockOwner> | null;
+    return o && typeof o.pid === 'number' && typeof o.host === 'string'
       ? { pid: o.pid, host: o.host, since: String(o.since), token: String(o.token) }
       : null;
   } catch {
     return null;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function readOwner(file: string): LockOwner | null {
+  const text = readText(file);
+  return text === undefined ? null : parseOwner(text);
+}
+
+/** Creates `file` holding `text`, or fails with EEXIST: a hard link of a written file, so no reader sees it empty. */
+function createWith(file: string, text: string, token: string): void {
+  const tmp = `${file}.${token}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Removes the lock judged stale from its text, unless another starter replaced it in the meantime. A rename moves
+ * exactly one file aside, so of several starters judging the same dead lock only one removes it; one that moved a
+ * fresh lock instead (taken over by another starter between its read and its rename) puts it back.
+ */
+function removeStale(file: string, judged: string, token: string): void {
+  const aside = `${file}.${token}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    if (readText(aside) !== judged) linkSync(aside, file);
+  } catch (e) {
+    // EEXIST: a third starter created a lock in the moment the file was aside; it holds the file now.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    rmSync(aside, { force: true });
   }
 }
 
@@ -54,23 +102,40 @@ function readOwner(file: string): LockOwner | null {
  */
 export function lockStateFile(offsetFile: string): StateLock {
   const file = `${offsetFile}.lock`;
-  mkdirSync(path.dirname(file), { recursive: true });
+  // A directory the worker may not write in is the config's fault, not 'unexpected': say which key to change.
+  const unwritable = (e: unknown) =>
+    ConfigError.invalid(
+      'offset.storage.file.filename',
+      offsetFile,
+      `this worker cannot create files in its directory (${(e as Error).message})`,
+    );
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw unwritable(e);
+  }
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token: randomUUID() };
+  const text = JSON.stringify(me);
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(file, 'wx', 0o600);
-      try {
-        writeSync(fd, JSON.stringify(me));
-      } finally {
-        closeSync(fd);
-      }
+      createWith(file, text, me.token);
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = readOwner(file);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(e);
+      const kind = lstatSync(file, { throwIfNoEntry: false });
+      if (!kind) continue;
+      if (!kind.isFile()) {
+        throw new ErpStreamError(
+          'ERPSTREAM_STATE_FILE',
+          `${file}, the lock of offsets file ${offsetFile}, is not a file (a directory?): no worker made it; remove it (it holds no offsets).`,
+        );
+      }
+      const held = readText(file);
+      if (held === undefined) continue;
+      const owner = parseOwner(held);
       const stale = owner === null || (owner.host === me.host && (owner.pid === process.pid || !alive(owner.pid)));
-      // A second starter took over the same stale lock between our remove and create: it owns the file now.
-      if (!stale || attempt > 1) {
+      // Starters racing over one stale lock: after a few rounds one of them holds it and the others see it live.
+      if (!stale || attempt > 5) {
         if (owner === null) throw e;
         const where = owner.host === me.host ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.host}`;
         throw new ErpStreamError(
@@ -80,7 +145,7 @@ export function lockStateFile(offsetFile: string): StateLock {
             `offset.storage.file.filename. If no such worker runs, delete ${file}.`,
         );
       }
-      rmSync(file, { force: true });
+      removeStale(file, held, me.token);
     }
   }
   let released = false;

@@ -55,12 +55,14 @@ export interface ConsumerPort {
    * Starts consuming; `onBatch` runs for one partition's batch at a time, and must finish before the next.
    * `stale()` turns true once a seek of its partition made the batch obsolete (skip it: the consumer fetches again).
    * `onAssignment` gets this member's partitions after every group rebalance (before their first batch), so
-   * offsets of partitions that moved to another member are never committed from here.
+   * offsets of partitions that moved to another member are never committed from here. `onGiveUp` hears of an
+   * error the consumer stopped on after run() resolved (one it does not retry): the consumer reads nothing more.
    */
   run(
     subscription: { topics: string[] } | { regex: RegExp },
     onBatch: (records: InRecord[], stale?: () => boolean) => Promise<void>,
     onAssignment?: (partitions: Array<{ topic: string; partition: number }>) => void,
+    onGiveUp?: (error: unknown) => void,
   ): Promise<void>;
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
   /**
@@ -362,8 +364,16 @@ export class KafkaJsPort implements KafkaPort {
     await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
     let paused = false;
+    let closed = false;
     return {
-      async run(subscription, onBatch, onAssignment) {
+      async run(subscription, onBatch, onAssignment, onGiveUp) {
+        // kafkajs reports an error it does not retry (e.g. a session timeout outside the broker's
+        // group.min/max.session.timeout.ms) only as a CRASH event, long after run() resolved: without this the task
+        // stayed RUNNING and read nothing.
+        consumer.on(consumer.events.CRASH, (e) => {
+          const { error, restart } = e.payload as { error: unknown; restart: boolean };
+          if (!restart && !closed) onGiveUp?.(wrapKafkaError(error));
+        });
         if (onAssignment) {
           consumer.on(consumer.events.GROUP_JOIN, (e) => {
             const assigned = e.payload.memberAssignment;
@@ -440,6 +450,7 @@ export class KafkaJsPort implements KafkaPort {
         consumer.resume([...seenTopics].map((topic) => ({ topic })));
       },
       async close() {
+        closed = true;
         await consumer.disconnect();
       },
     };

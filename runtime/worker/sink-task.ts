@@ -158,6 +158,7 @@ export class WorkerSinkTask {
         // A batch queued behind open() or a put() that moved its partition is obsolete by the time it runs.
         (batch, stale) => this.serial(() => (stale?.() ? Promise.resolve() : this.onBatch(batch))),
         (partitions) => this.onAssignment(partitions),
+        (error) => void this.fail(error),
       )
       .catch((error: unknown) => {
         void this.fail(error);

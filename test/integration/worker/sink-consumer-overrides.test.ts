@@ -41,6 +41,7 @@ async function startSink(topic: string, group: string, options: SinkConsumerOpti
   const header = new SimpleHeaderConverter();
   header.configure({});
   const errors = errorHandlingSettings({});
+  const states: Array<{ state: string; error?: unknown }> = [];
   const runner = new WorkerSinkTask({
     connector: 'overrides',
     taskId: 0,
@@ -54,13 +55,14 @@ async function startSink(topic: string, group: string, options: SinkConsumerOpti
     errors,
     reporter: new ErrorReporter({ connector: 'overrides', task: 0 }, errors, silentLogger, null),
     logger: silentLogger,
-    listener: { onState() {} },
+    listener: { onState: (state: string, error?: unknown) => void states.push({ state, error }) },
     onTopic() {},
   });
   await runner.start(false);
   return {
     task,
     runner,
+    states,
     stop: async () => {
       await runner.stop(10_000);
       await port.close();
@@ -116,6 +118,26 @@ describe('consumer.override.* a sink task honours, on the real broker', () => {
       await waitFor(() => sink.task.puts.flat().length >= 2, 30_000, 'the two new records');
       await new Promise((r) => setTimeout(r, 1000));
       expect(sink.task.puts.flat()).toEqual(['new-1', 'new-2']);
+    } finally {
+      await sink.stop();
+    }
+  }, 60_000);
+
+  it("a session timeout the broker refuses fails the task with the broker's reason (it stayed RUNNING, reading nothing)", async () => {
+    // The stack's broker keeps Kafka's group.min.session.timeout.ms of 6000.
+    const topic = await newTopic('session');
+    await produce(topic, ['a']);
+    const sink = await startSink(topic, `it-overrides-session-${uniqueSuffix()}`, {
+      sessionTimeoutMs: 1000,
+      heartbeatIntervalMs: 300,
+    });
+    try {
+      await waitFor(() => sink.states.some((s) => s.state === 'FAILED'), 30_000, 'the task FAILED');
+      const failed = sink.states.find((s) => s.state === 'FAILED')!;
+      expect(String((failed.error as Error).message)).toMatch(
+        /session timeout is not within the range allowed by the broker/,
+      );
+      expect(sink.task.puts).toEqual([]);
     } finally {
       await sink.stop();
     }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,5 +76,77 @@ describe('one standalone worker per offsets file', () => {
     expect(text.pid).toBe(process.pid);
     next.release();
     expect(existsSync(next.file)).toBe(false);
+  });
+
+  it("of starters racing over one dead worker's lock, exactly one gets it", async () => {
+    // Six processes take over 30 stale locks at the same instants (one every 50 ms): each must end with one holder.
+    const d = dir();
+    const rounds = 30;
+    const dead = await deadPid();
+    for (let r = 0; r < rounds; r++) {
+      writeFileSync(
+        path.join(d, `off${r}.lock`),
+        JSON.stringify({ pid: dead, host: os.hostname(), since: 'x', token: 'x' }),
+      );
+    }
+    const lockModule = fileURLToPath(new URL('../../../../runtime/launch/state-lock.ts', import.meta.url));
+    const racer = path.join(d, 'racer.mts');
+    writeFileSync(
+      racer,
+      `import { lockStateFile } from ${JSON.stringify(lockModule)};
+process.stdout.write('ready\\n');
+process.stdin.once('data', (line) => {
+  const t0 = Number(String(line));
+  const got = [];
+  for (let r = 0; r < ${rounds}; r++) {
+    while (Date.now() < t0 + r * 50) {}
+    try { lockStateFile(${JSON.stringify(d)} + '/off' + r); got.push(r); } catch {}
+  }
+  // Holds its locks until every racer is done: a lock of an exited racer may rightly be taken over.
+  process.stdout.write(JSON.stringify(got) + '\\n', () => process.stdin.once('end', () => process.exit(0)));
+});`,
+    );
+    const racers = Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', racer], { stdio: ['pipe', 'pipe', 'inherit'] });
+      children.push(child);
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const ready = new Promise<void>((resolve) => child.stdout.on('data', () => out.startsWith('ready') && resolve()));
+      const done = new Promise<number[]>((resolve) =>
+        child.stdout.on('data', () => out.split('\n').length > 2 && resolve(JSON.parse(out.split('\n')[1]!))),
+      );
+      return { child, ready, done };
+    });
+    await Promise.all(racers.map((r) => r.ready));
+    const t0 = Date.now() + 300;
+    for (const r of racers) r.child.stdin.write(`${t0}\n`);
+    const holders = new Array<number>(rounds).fill(0);
+    for (const got of await Promise.all(racers.map((r) => r.done))) for (const r of got) holders[r]!++;
+    for (const r of racers) r.child.stdin.end();
+    expect(holders).toEqual(new Array<number>(rounds).fill(1));
+  }, 60_000);
+
+  it('a directory where the lock belongs is reported as not a file (no worker made it), not as unexpected', () => {
+    const file = path.join(dir(), 'offsets.json');
+    mkdirSync(`${file}.lock`);
+    expect(() => lockStateFile(file)).toThrow(
+      expect.objectContaining({ code: 'ERPSTREAM_STATE_FILE', message: expect.stringContaining('is not a file') }),
+    );
+  });
+
+  it('an offsets path the worker cannot write names the key to change, not an unexpected error', () => {
+    // A file where the directory should be: unwritable for root too, as a read-only mount would be.
+    const parent = path.join(dir(), 'not-a-dir');
+    writeFileSync(parent, '');
+    for (const file of [path.join(parent, 'offsets.json'), path.join(parent, 'sub', 'offsets.json')]) {
+      expect(() => lockStateFile(file)).toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_CONFIG',
+          message: expect.stringMatching(
+            /^Invalid value \S+offsets\.json for configuration offset\.storage\.file\.filename: this worker cannot create files in its directory \(/,
+          ),
+        }),
+      );
+    }
   });
 });
