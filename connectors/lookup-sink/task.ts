@@ -179,10 +179,11 @@ export class LookupSinkTask implements SinkTask {
   private redeliveryDueAt = 0;
   private unsubscribeRedelivery: (() => void) | null = null;
   /**
-   * Pipelining (kafka destination only: it never refuses a record after put() returned, and a refusal must reach
-   * the DLQ while the worker still holds the record). A batch's delivery has two stages: `sending` (the Kafka send)
-   * and `recording` (ledger and park writes, then its offsets become committable). The next batch is read and
-   * decided while the last one is sent; it is sent once that send is done, while the last one is recorded.
+   * Pipelining (kafka and jdbc destinations: neither refuses a record after put() returned, and a refusal must
+   * reach the DLQ while the worker still holds the record; http refuses per record, so it is not pipelined). A
+   * batch's delivery has two stages: `sending` (the destination write) and `recording` (ledger and park writes, then
+   * its offsets become committable). The next batch is read and decided while the last one is sent; it is sent once
+   * that send is done, while the last one is recorded.
    */
   private sending: Promise<void> = Promise.resolve();
   private recording: Promise<void> = Promise.resolve();
@@ -255,7 +256,7 @@ export class LookupSinkTask implements SinkTask {
       this.clients.push(lockDb);
       this.locks = new EntityLocks(lockDb, `${s.destination.name}|${s.entity}`);
     }
-    this.pipelined = s.destination.type === 'kafka';
+    this.pipelined = s.destination.type !== 'http';
     this.sending = Promise.resolve();
     this.recording = Promise.resolve();
     this.pendingError = null;

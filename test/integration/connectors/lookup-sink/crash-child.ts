@@ -15,6 +15,8 @@ await task.put(
     sinkRecord({ topic: 'documents', offset: BigInt(r.offset), key: r.key, version: BigInt(r.version) }),
   ),
 );
+// The worker's next commit after the batch is recorded (put() may return while a pipelined batch is written).
+await task.flush();
 const committed = await task.preCommit(new Map([[{ topic: 'documents', partition: 0 }, BigInt(records.length)]]));
 process.stdout.write(
   `${JSON.stringify({ committed: [...committed.values()].map(String), metrics: task.metrics() })}\n`,

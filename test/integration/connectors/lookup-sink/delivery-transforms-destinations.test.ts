@@ -99,6 +99,7 @@ describe('LookupSink delivery.transforms with jdbc and http destinations', () =>
     );
     try {
       await task.put(records());
+      await task.flush(); // put() may return while a pipelined batch is still written
       const rows = await db.query(
         `SELECT doc_id, cust_cd, amt::text AS amt, active, erpstream_version::int AS v FROM ${schema}.doc_out ORDER BY 1`,
       );

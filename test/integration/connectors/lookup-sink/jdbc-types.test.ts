@@ -31,6 +31,8 @@ async function run(target: string, ids: number[], version: bigint, dlq: Reported
   });
   try {
     await task.put(ids.map((id, i) => sinkRecord({ topic: 'items', offset: BigInt(i), key: id, version })));
+    // The worker's commit path: a pipelined delivery's failure surfaces here, before any offset is committed.
+    await task.flush();
   } finally {
     await task.stop();
   }

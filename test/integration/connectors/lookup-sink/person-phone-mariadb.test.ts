@@ -71,6 +71,8 @@ describe('LookupSink Person/Phone on MariaDB (ledger dependency, jdbc destinatio
         sinkRecord({ topic: 'phones', offset: 0n, key: 1, version: 10n }),
         sinkRecord({ topic: 'phones', offset: 1n, key: 2, version: Buffer.from('11') }),
       ]);
+      // put() may return while a pipelined batch is still written (the worker's commit waits for it).
+      await phones.flush();
       expect(phones.metrics()).toMatchObject({ parked: 2, delivered: 0 });
       const [before] = await db.query(`SELECT COUNT(*) AS n FROM ${t('phone_out')}`);
       expect(Number((before as Array<{ n: number }>)[0]!.n)).toBe(0);
@@ -97,6 +99,7 @@ describe('LookupSink Person/Phone on MariaDB (ledger dependency, jdbc destinatio
       await db.query(`UPDATE ${t('phone')} SET number = '+1 555 0199', rev = 12 WHERE phone_id = 1`);
       await phones.put([sinkRecord({ topic: 'phones', offset: 2n, key: 1, version: 12n })]);
       await phones.put([sinkRecord({ topic: 'phones', offset: 0n, key: 1, version: 10n })]);
+      await phones.flush();
       const [after] = await db.query(`SELECT number, erpstream_version FROM ${t('phone_out')} WHERE phone_id = 1`);
       expect(after).toEqual([{ number: '+1 555 0199', erpstream_version: '12' }]);
       expect(phones.metrics().staleDropped).toBe(1);
@@ -104,6 +107,7 @@ describe('LookupSink Person/Phone on MariaDB (ledger dependency, jdbc destinatio
       // The origin row is deleted: the destination row goes too.
       await db.query(`DELETE FROM ${t('phone')} WHERE phone_id = 2`);
       await phones.put([sinkRecord({ topic: 'phones', offset: 3n, key: 2, version: 13n })]);
+      await phones.flush();
       const [left] = await db.query(`SELECT phone_id FROM ${t('phone_out')} ORDER BY phone_id`);
       expect(left).toEqual([{ phone_id: 1 }]);
     } finally {

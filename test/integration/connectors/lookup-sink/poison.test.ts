@@ -58,6 +58,7 @@ async function run(props: Record<string, string>, topic: string, bad: readonly s
   await task.start(props);
   try {
     await task.put(batch(topic, bad));
+    await task.flush(); // put() may return while a pipelined batch is still written
     const m = task.metrics();
     return { dlq, log, metrics: m };
   } finally {

@@ -55,6 +55,7 @@ describe('LookupSink re-delivery on MariaDB', () => {
           sinkRecord({ topic: 'docs', offset: BigInt(i), key: i + 1, version: BigInt(11 + i) }),
         ),
       );
+      await task.flush(); // put() may return while a pipelined batch is still written
       const before = (await db.query(`SELECT * FROM ${t('doc_out')} ORDER BY doc_id`))[0];
       await db.query(`DELETE FROM ${t('doc_out')}`);
       const ids: string[] = [];

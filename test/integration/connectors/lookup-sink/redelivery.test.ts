@@ -127,6 +127,9 @@ describe('LookupSink targeted re-delivery', () => {
       const all = Array.from({ length: 10 }, (_, i) => [i + 1, 101 + i] as [number, number]);
       await put(acme, all);
       await put(globex, all);
+      // As the worker's commit path does: put() may return while a pipelined batch is still written.
+      await acme.flush();
+      await globex.flush();
       expect((await rows('acme')).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6]);
       expect((await rows('globex')).map((r) => r.id)).toEqual([4, 5, 6, 7, 8, 9, 10]);
 
@@ -230,6 +233,7 @@ describe('LookupSink targeted re-delivery', () => {
         })();
         await Promise.all([drain(task), change]);
       }
+      await task.flush();
       // Per entity, the versions sent only go up (equal: a re-send of the same state), never down.
       for (const id of ids) {
         const versions = log.filter((e) => e.entityId === String(id) && e.kind === 'deliver').map((e) => e.version);

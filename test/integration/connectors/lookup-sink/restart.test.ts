@@ -150,6 +150,7 @@ describe('LookupSink crash and restart', () => {
     await task.start({ ...props(), 'park.max.duration.ms': '100' });
     try {
       await task.put([sinkRecord({ topic: 'documents', offset: 100n, key: 50, version: 1n })]);
+      await task.flush(); // put() may return before a pipelined batch's park write lands
       expect(task.metrics().parked).toBe(1);
       await new Promise((r) => setTimeout(r, 120));
       await task.checkParked();
@@ -173,6 +174,7 @@ describe('LookupSink crash and restart', () => {
     first.initialize(testContext({ dlq: [] }));
     await first.start(props());
     await first.put([sinkRecord({ topic: 'documents', offset: 200n, key: 60, version: 5n })]);
+    await first.flush();
     expect(first.metrics().parked).toBe(1);
     await db.query(`INSERT INTO ${schema}.document_domain VALUES (60, 'acme')`);
     await new Promise((r) => setTimeout(r, 2));
@@ -218,6 +220,7 @@ describe('LookupSink crash and restart', () => {
       // The idle task counted an empty park (it skips its re-check queries from now on); the other one parks 70.
       expect(idle.metrics().parked).toBe(0);
       await other.put([sinkRecord({ topic: 'documents', offset: 700n, key: 70, version: 7n })]);
+      await other.flush();
       expect(other.metrics().parked).toBe(1);
       await db.query(`INSERT INTO ${schema}.document_domain VALUES (70, 'acme')`);
       await new Promise((r) => setTimeout(r, 2));
