@@ -10,6 +10,9 @@ import {
   workerHeapDecision,
 } from '../../../../runtime/worker/heap-settings.js';
 
+/** Pages V8 may add to the new space beyond its two semi-spaces. */
+const NEW_SPACE_SLACK_MB = 2;
+
 const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'heap-probe.ts');
 
 function runProbe(args: string[], env: Record<string, string> = {}) {
@@ -36,7 +39,8 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     ]);
     expect(report.execArgv).toContain('--import'); // the loader the process was started with is kept
     expect(report.args).toEqual(['worker', 'start', 'w.properties']);
-    expect(report.newSpaceMaxMb).toBeLessThanOrEqual(2 * DEFAULT_WORKER_SEMI_SPACE_MB);
+    // V8's new space may hold a page or so beyond its two semi-spaces (8.75 MB seen for a 4 MB semi-space).
+    expect(report.newSpaceMaxMb).toBeLessThanOrEqual(2 * DEFAULT_WORKER_SEMI_SPACE_MB + NEW_SPACE_SLACK_MB);
     expect(report.execArgv).not.toContainEqual(expect.stringMatching(/growing/)); // off by default (CPU)
   }, 90_000);
 
@@ -54,7 +58,9 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     expect(runProbe(['connectors', 'list']).report.execArgv).not.toContainEqual(expect.stringMatching(/semi-space/));
     const own = runProbe(['worker', 'start'], { NODE_OPTIONS: '--max-semi-space-size=4' }).report;
     expect(own.execArgv).not.toContainEqual(expect.stringMatching(/semi-space/));
-    expect(own.newSpaceMaxMb).toBeLessThanOrEqual(8);
+    // The user's 4 MB, not our default: under the 2 × 8 MB ours would allow.
+    expect(own.newSpaceMaxMb).toBeLessThanOrEqual(2 * 4 + NEW_SPACE_SLACK_MB);
+    expect(2 * 4 + NEW_SPACE_SLACK_MB).toBeLessThan(2 * DEFAULT_WORKER_SEMI_SPACE_MB);
   }, 90_000);
 
   it('decides from the command line, the environment and the flags already given', () => {
