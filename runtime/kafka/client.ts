@@ -213,7 +213,6 @@ export async function connectTransactionalProducer(
   return producer;
 }
 
-/** How much a consumer fetches per request (kafkajs's names; Kafka's: max.partition.fetch.bytes, fetch.*). */
 /** What a sink connector may set of its consumer (`consumer.override.*`), as kafkajs names it. */
 export interface ConsumerFetchOptions {
   readonly maxBytesPerPartition?: number;

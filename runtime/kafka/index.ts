@@ -40,6 +40,7 @@ export {
   type RecordHeaders,
   type RecordProducerOptions,
 } from './record-producer.js';
+export { COMPRESSIONS, type Compression } from './compression.js';
 export {
   ThreadedRecordProducer,
   type DataProducer,

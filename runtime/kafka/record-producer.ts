@@ -1,5 +1,6 @@
 import { type MessageToProduce, Producer, GenericError } from '@platformatic/kafka';
 import { ErpStreamError, RetriableError } from '../api/index.js';
+import type { Compression } from './compression.js';
 import { parseBrokers } from './client.js';
 import { javaPartition } from './murmur2.js';
 import { isTransientKafkaError } from './transient.js';
@@ -27,7 +28,7 @@ export interface ProducedAck {
 export interface RecordProducerOptions {
   brokers: string[] | string;
   clientId: string;
-  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  compression?: Compression;
   /** Per request; the client retries retriable errors `retries` times within the send (default 6, at least 2). */
   requestTimeoutMs?: number;
   retries?: number;
@@ -68,7 +69,7 @@ export class RecordProducer {
    * can only duplicate, never vanish (what Java's producer does by bumping its epoch).
    */
   private needsNewProducerId = false;
-  private readonly compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  private readonly compression: Compression;
   private readonly maxRequestBytes: number;
   private readonly partitionCounts = new Map<string, { count: number; at: number }>();
   private readonly sticky = new Map<string, number>();

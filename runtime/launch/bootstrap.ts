@@ -1,12 +1,11 @@
 import os from 'node:os';
 import { buildInfo, ConfigError, type Logger } from '../api/index.js';
-import type { KafkaLogSink } from '../kafka/index.js';
+import { COMPRESSIONS, type Compression, type KafkaLogSink } from '../kafka/index.js';
 import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../logging/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
 import { OpsServices } from '../rest/ops.js';
 import type { WorkerConfig } from '../worker/config.js';
-import type { Compression } from '../worker/kafka-port.js';
 import type { Herder } from '../worker/herder-types.js';
 import type { WorkerMetrics } from '../worker/metrics.js';
 import { MetricHistory } from '../worker/metric-history.js';
@@ -43,8 +42,6 @@ export function kafkaClientLogSink(logger: JsonLogger): KafkaLogSink {
     },
   };
 }
-
-const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 export function producerCompression(config: WorkerConfig): Compression {
   const raw = config.originals['producer.compression.type'] ?? 'none';

@@ -1,3 +1,4 @@
+import { COMPRESSIONS, type Compression } from '../kafka/compression.js';
 import {
   ConfigDef,
   ConfigError,
@@ -660,23 +661,18 @@ export function consumerOverrideChecks(props: RawConfig): ConfigValueResult[] {
 }
 
 export const PRODUCER_COMPRESSION_OVERRIDE = 'producer.override.compression.type';
-const PRODUCER_COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 /**
  * `producer.override.compression.type` of a source connector: the codec its records are written with, instead of
  * the worker's `producer.compression.type`; null when unset. The other producer overrides are passed over.
  */
-export function producerCompressionOverride(props: RawConfig): (typeof PRODUCER_COMPRESSIONS)[number] | null {
+export function producerCompressionOverride(props: RawConfig): Compression | null {
   const raw = props[PRODUCER_COMPRESSION_OVERRIDE];
   if (raw === undefined || raw === null) return null;
   const codec = String(raw).trim().toLowerCase();
-  const known = PRODUCER_COMPRESSIONS.find((c) => c === codec);
+  const known = COMPRESSIONS.find((c) => c === codec);
   if (known === undefined) {
-    throw ConfigError.invalid(
-      PRODUCER_COMPRESSION_OVERRIDE,
-      raw,
-      `String must be one of: ${PRODUCER_COMPRESSIONS.join(', ')}`,
-    );
+    throw ConfigError.invalid(PRODUCER_COMPRESSION_OVERRIDE, raw, `String must be one of: ${COMPRESSIONS.join(', ')}`);
   }
   return known;
 }

@@ -1,3 +1,4 @@
+import type { Compression } from '../kafka/compression.js';
 import { type ConfigDef, ConfigError, NO_DEFAULT, parseValue, type RawConfig } from '../api/index.js';
 import { outageWaitMs } from '../errors/outage.js';
 import type { ErrorHandlingConfig } from '../errors/retry.js';
@@ -94,7 +95,7 @@ export interface SourceConnectorSettings extends CommonConnectorSettings {
   readonly transactionBoundaryIntervalMs: number | null;
   readonly offsetsStorageTopic: string | null;
   /** `producer.override.compression.type`; null: the worker's `producer.compression.type`. */
-  readonly producerCompression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd' | null;
+  readonly producerCompression: Compression | null;
 }
 
 export interface SinkConnectorSettings extends CommonConnectorSettings, SinkSubscription {

@@ -15,6 +15,7 @@ import {
   type DataProducer,
   connectRecordProducer,
   replicationFactorFor,
+  type Compression,
 } from '../kafka/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
 
@@ -75,7 +76,8 @@ export interface ConsumerPort {
   close(): Promise<void>;
 }
 
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+// The codecs live with the data-path producer; the worker's ports and settings name them from there.
+export type { Compression } from '../kafka/index.js';
 
 /** Kafka's codec ids (record batch attributes), as kafkajs takes them. */
 const CODEC_ID: Readonly<Record<Compression, number>> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
