@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type SinkRecord, type SinkTask, silentLogger } from '../../../runtime/api/index.js';
+import { type SinkRecord, type SinkTask, type SinkTaskContext, silentLogger } from '../../../runtime/api/index.js';
 import { StringConverter, SimpleHeaderConverter } from '../../../runtime/converters/index.js';
 import { ErrorReporter } from '../../../runtime/errors/reporter.js';
 import { errorHandlingSettings } from '../../../runtime/worker/connector-settings.js';
@@ -17,12 +17,38 @@ const kafka = createKafka({ brokers, clientId: 'it-consumer-overrides', logLevel
 class RecordingSink implements SinkTask {
   readonly puts: string[][] = [];
   version = () => 'test';
-  initialize(): void {}
+  initialize(_context: SinkTaskContext): void {}
   async start(): Promise<void> {}
   async put(records: SinkRecord[]): Promise<void> {
     if (records.length > 0) this.puts.push(records.map((r) => String(r.value)));
   }
   async stop(): Promise<void> {}
+}
+
+/**
+ * Rewinds once: on the first put() that holds `at`, asks for `to` again (context.offset), as a sink that lost a write
+ * does. What the task saw, per put().
+ */
+class RewindingSink extends RecordingSink {
+  private context!: SinkTaskContext;
+  private rewound = false;
+  constructor(
+    private readonly at: string,
+    private readonly to: bigint,
+  ) {
+    super();
+  }
+  override initialize(context: SinkTaskContext): void {
+    this.context = context;
+  }
+  override async put(records: SinkRecord[]): Promise<void> {
+    await super.put(records);
+    const hit = records.find((r) => String(r.value) === this.at);
+    if (hit && !this.rewound) {
+      this.rewound = true;
+      this.context.offset(new Map([[{ topic: hit.topic, partition: hit.kafkaPartition }, this.to]]));
+    }
+  }
 }
 
 async function produce(topic: string, values: string[]): Promise<void> {
@@ -33,9 +59,13 @@ async function produce(topic: string, values: string[]): Promise<void> {
 }
 
 /** A sink task on the real broker whose consumer has the given consumer.override.* settings. */
-async function startSink(topic: string, group: string, options: SinkConsumerOptions) {
+async function startSink(
+  topic: string,
+  group: string,
+  options: SinkConsumerOptions,
+  task: RecordingSink = new RecordingSink(),
+) {
   const port = new KafkaJsPort({ brokers, clientId: 'it-consumer-overrides' });
-  const task = new RecordingSink();
   const strings = new StringConverter();
   strings.configure({}, false);
   const header = new SimpleHeaderConverter();
@@ -57,6 +87,18 @@ async function startSink(topic: string, group: string, options: SinkConsumerOpti
     logger: silentLogger,
     listener: { onState: (state: string, error?: unknown) => void states.push({ state, error }) },
     onTopic() {},
+  });
+  task.initialize({
+    taskId: 0,
+    connectorName: 'overrides',
+    logger: silentLogger,
+    status: { progress() {} },
+    offset: (offsets) => runner.rewind(offsets),
+    pause() {},
+    resume() {},
+    requestCommit() {},
+    errantRecordReporter: null,
+    assignment: () => runner.assignment(),
   });
   await runner.start(false);
   return {
@@ -95,6 +137,35 @@ describe('consumer.override.* a sink task honours, on the real broker', () => {
     try {
       await waitFor(() => sink.task.puts.flat().length >= 23, 30_000, 'all 23 records');
       expect(sink.task.puts.flat()).toEqual(values);
+      expect(Math.max(...sink.task.puts.map((p) => p.length))).toBeLessThanOrEqual(5);
+      await waitFor(
+        async () => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset === '23',
+        15_000,
+        'offset 23 committed',
+      );
+    } finally {
+      await sink.stop();
+    }
+  }, 60_000);
+
+  it('max.poll.records with a rewind in the middle of a split fetch: the rest of that fetch is not handed out', async () => {
+    const topic = await newTopic('rewind');
+    const group = `it-overrides-rewind-${uniqueSuffix()}`;
+    const values = Array.from({ length: 23 }, (_, i) => `v${i}`);
+    await produce(topic, values);
+    // One fetch brings all 23; the task rewinds to offset 3 while it holds the second slice (v5..v9).
+    const sink = await startSink(topic, group, { maxPollRecords: 5 }, new RewindingSink('v7', 3n));
+    try {
+      await waitFor(() => sink.task.puts.flat().at(-1) === 'v22', 30_000, 'the records up to v22').catch((e) => {
+        throw new Error(`${e.message}; puts: ${JSON.stringify(sink.task.puts)}`);
+      });
+      await new Promise((r) => setTimeout(r, 1000)); // late slices of the stale fetch would show here
+      // What followed the slice that rewound, in the fetch the rewind made stale, must not come before (or beside) the
+      // re-read from v3.
+      const at = sink.task.puts.findIndex((p) => p.includes('v7'));
+      const before = sink.task.puts.slice(0, at + 1).flat();
+      expect(before).toEqual(values.slice(0, before.length));
+      expect(sink.task.puts.slice(at + 1).flat()).toEqual(values.slice(3));
       expect(Math.max(...sink.task.puts.map((p) => p.length))).toBeLessThanOrEqual(5);
       await waitFor(
         async () => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset === '23',
