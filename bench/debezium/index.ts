@@ -57,8 +57,12 @@ const DBZ_TUNED: Record<string, string> = {
   'producer.override.batch.size': '524288',
   'producer.override.linger.ms': '20',
 };
-/** The ErpSource's documented knob for a backlog: more change rows per poll. */
-const ERP_TUNED: Record<string, string> = { 'max.batch.size': '8192' };
+/**
+ * The ErpSource at its defaults (`max.batch.size=2048`): 8192 change rows per poll drained a 1M backlog more slowly
+ * (26.6–28.7k against 32.1–35.7k events/s, same CPU per event) and peaked 130 MB higher (530–553 against 399–405 MB),
+ * 3 interleaved rounds of bench/drain.ts on 2026-12-06; docs/benchmarks.md.
+ */
+const ERP_TUNED: Record<string, string> = {};
 
 function required(ctx: BenchContext, name: string): string {
   const v = ctx.env[name]?.trim();

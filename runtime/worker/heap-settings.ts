@@ -13,13 +13,13 @@ export const DEFAULT_WORKER_SEMI_SPACE_MB = 8;
 export const HEAP_GROWING_ENV = 'ERPSTREAM_WORKER_HEAP_GROWING_PERCENT';
 /**
  * After a full GC V8 lets the old generation grow to up to 4 times what survived before it collects again (on a
- * machine with more than a few GB of memory). A change-table drain keeps about 80 MB alive, its batches are promoted
- * (they outlive the 8 MB young generation), and the old generation grows to ~300 MB between full GCs: a peak RSS of
- * 470–510 MB for 200,000 changes. Growing by 100% keeps it at ~305 MB, 50% at ~265 MB, but each costs CPU in full
- * GCs (+20% and +55% per event; 150%: 349 MB, +8%), so the default keeps V8's own growing (0) and this is a setting
- * for a worker that must stay small (see docs/worker.md and docs/benchmarks.md, issue 18).
+ * machine with more than a few GB of memory). A drain's batches outlive the 8 MB young generation and are promoted,
+ * so the old generation swells between full GCs: a 1,000,000-change drain at the default `max.batch.size` peaked at
+ * 413–430 MB with V8's own growing. Growing by 150% peaked at 318–342 MB at about the same CPU per event (+3%) and
+ * rate, and a LookupSink's peak fell from 399 to 337–350 MB at the same CPU per record; 100% reaches 271–297 MB but
+ * costs +15–20% CPU per event (issue 18, docs/benchmarks.md). 0 keeps V8's own growing.
  */
-export const DEFAULT_WORKER_HEAP_GROWING_PERCENT = 0;
+export const DEFAULT_WORKER_HEAP_GROWING_PERCENT = 150;
 /** Set in the relaunched process: it never relaunches again, whatever it finds. */
 const RELAUNCHED_ENV = 'ERPSTREAM_HEAP_RELAUNCHED';
 const FLAG = '--max-semi-space-size';

@@ -41,14 +41,18 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     expect(report.args).toEqual(['worker', 'start', 'w.properties']);
     // V8's new space may hold a page or so beyond its two semi-spaces (8.75 MB seen for a 4 MB semi-space).
     expect(report.newSpaceMaxMb).toBeLessThanOrEqual(2 * DEFAULT_WORKER_SEMI_SPACE_MB + NEW_SPACE_SLACK_MB);
-    expect(report.execArgv).not.toContainEqual(expect.stringMatching(/growing/)); // off by default (CPU)
+    // The old generation grows by 150% of what survived, not V8's up to 300% (a drain's peak RSS, issue 18).
+    expect(report.execArgv.filter((a: string) => a.includes('growing'))).toEqual([
+      `--heap-growing-percent=${DEFAULT_WORKER_HEAP_GROWING_PERCENT}`,
+    ]);
   }, 90_000);
 
   it('with a growing percentage, keeps the old generation of a drain-shaped workload near twice what stays alive', () => {
     // ~50 MB stays alive throughout; V8's own growing lets the old generation reach about 4 times that.
     const bounded = runProbe(['worker', 'start', 'churn'], { [HEAP_GROWING_ENV]: '100' }).report;
     expect(bounded.execArgv).toContain('--heap-growing-percent=100');
-    const own = runProbe(['worker', 'start', 'churn']).report;
+    const own = runProbe(['worker', 'start', 'churn'], { [HEAP_GROWING_ENV]: '0' }).report;
+    expect(own.execArgv).not.toContainEqual(expect.stringMatching(/growing/));
     expect(bounded.kept).toBe(400_000);
     expect(bounded.peakOldMb).toBeLessThan(220);
     expect(own.peakOldMb).toBeGreaterThan(bounded.peakOldMb * 1.5);
@@ -64,10 +68,10 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
   }, 90_000);
 
   it('decides from the command line, the environment and the flags already given', () => {
-    expect(DEFAULT_WORKER_HEAP_GROWING_PERCENT).toBe(0);
+    expect(DEFAULT_WORKER_HEAP_GROWING_PERCENT).toBe(150);
     expect(workerHeapDecision(['worker', 'start'], {}, [])).toEqual({
       action: 'relaunch',
-      flags: [`--max-semi-space-size=${DEFAULT_WORKER_SEMI_SPACE_MB}`],
+      flags: [`--max-semi-space-size=${DEFAULT_WORKER_SEMI_SPACE_MB}`, '--heap-growing-percent=150'],
     });
     expect(workerHeapDecision(['worker', 'start'], { [HEAP_GROWING_ENV]: '100' }, [])).toEqual({
       action: 'relaunch',
@@ -93,7 +97,13 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
       action: 'relaunch',
       flags: ['--heap-growing-percent=100'],
     });
-    expect(workerHeapDecision(['worker', 'start'], {}, ['--max-semi-space-size=32']).action).toBe('keep');
+    expect(workerHeapDecision(['worker', 'start'], {}, ['--max-semi-space-size=32'])).toEqual({
+      action: 'relaunch',
+      flags: ['--heap-growing-percent=150'],
+    });
+    expect(
+      workerHeapDecision(['worker', 'start'], { [HEAP_GROWING_ENV]: '0' }, ['--max-semi-space-size=32']).action,
+    ).toBe('keep');
     expect(
       workerHeapDecision(['worker', 'start'], grow, ['--max_semi_space_size=32', '--heap_growing_percent=30']).action,
     ).toBe('keep');
