@@ -15,9 +15,10 @@ export const HEAP_GROWING_ENV = 'ERPSTREAM_WORKER_HEAP_GROWING_PERCENT';
  * After a full GC V8 lets the old generation grow to up to 4 times what survived before it collects again (on a
  * machine with more than a few GB of memory). A drain's batches outlive the 8 MB young generation and are promoted,
  * so the old generation swells between full GCs: a 1,000,000-change drain at the default `max.batch.size` peaked at
- * 413–430 MB with V8's own growing. Growing by 150% peaked at 318–342 MB at about the same CPU per event (+3%) and
- * rate, and a LookupSink's peak fell from 399 to 337–350 MB at the same CPU per record; 100% reaches 271–297 MB but
- * costs +15–20% CPU per event (issue 18, docs/benchmarks.md). 0 keeps V8's own growing.
+ * 389–430 MB with V8's own growing, 311–342 MB with 150%, for 3–16% more CPU per event (about 10% on average over
+ * four interleaved comparisons); a LookupSink's peak fell from 399 to 337–350 MB at the same CPU per record. 100%
+ * reaches 271–297 MB for +15–20% CPU (issue 18, docs/benchmarks.md). A worker's memory is what a container limit
+ * kills it for, so the default bounds it; 0 keeps V8's own growing.
  */
 export const DEFAULT_WORKER_HEAP_GROWING_PERCENT = 150;
 /** Set in the relaunched process: it never relaunches again, whatever it finds. */
