@@ -7,6 +7,7 @@ import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafk
 import { TransformChain } from '../../../runtime/transforms/index.js';
 import { KafkaJsPort, type SinkConsumerOptions } from '../../../runtime/worker/kafka-port.js';
 import { WorkerSinkTask } from '../../../runtime/worker/sink-task.js';
+import { sinkTaskContext } from '../../support/sink-context.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { waitFor } from './distributed/cluster.js';
 
@@ -88,18 +89,7 @@ async function startSink(
     listener: { onState: (state: string, error?: unknown) => void states.push({ state, error }) },
     onTopic() {},
   });
-  task.initialize({
-    taskId: 0,
-    connectorName: 'overrides',
-    logger: silentLogger,
-    status: { progress() {} },
-    offset: (offsets) => runner.rewind(offsets),
-    pause() {},
-    resume() {},
-    requestCommit() {},
-    errantRecordReporter: null,
-    assignment: () => runner.assignment(),
-  });
+  task.initialize(sinkTaskContext(runner, 'overrides'));
   await runner.start(false);
   return {
     task,
@@ -120,6 +110,14 @@ describe('consumer.override.* a sink task honours, on the real broker', () => {
     await admin.disconnect();
   });
 
+  async function committed(groupId: string, topic: string, offset: string): Promise<void> {
+    await waitFor(
+      async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset === offset,
+      15_000,
+      `offset ${offset} committed`,
+    );
+  }
+
   async function newTopic(name: string): Promise<string> {
     const topic = `it-overrides-${name}-${uniqueSuffix()}`;
     topics.push(topic);
@@ -138,11 +136,7 @@ describe('consumer.override.* a sink task honours, on the real broker', () => {
       await waitFor(() => sink.task.puts.flat().length >= 23, 30_000, 'all 23 records');
       expect(sink.task.puts.flat()).toEqual(values);
       expect(Math.max(...sink.task.puts.map((p) => p.length))).toBeLessThanOrEqual(5);
-      await waitFor(
-        async () => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset === '23',
-        15_000,
-        'offset 23 committed',
-      );
+      await committed(group, topic, '23');
     } finally {
       await sink.stop();
     }
@@ -167,11 +161,7 @@ describe('consumer.override.* a sink task honours, on the real broker', () => {
       expect(before).toEqual(values.slice(0, before.length));
       expect(sink.task.puts.slice(at + 1).flat()).toEqual(values.slice(3));
       expect(Math.max(...sink.task.puts.map((p) => p.length))).toBeLessThanOrEqual(5);
-      await waitFor(
-        async () => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset === '23',
-        15_000,
-        'offset 23 committed',
-      );
+      await committed(group, topic, '23');
     } finally {
       await sink.stop();
     }

@@ -13,6 +13,7 @@ import { createKafka, createProducer, ensureTopics } from '../../../runtime/kafk
 import { TransformChain } from '../../../runtime/transforms/index.js';
 import { KafkaJsPort } from '../../../runtime/worker/kafka-port.js';
 import { WorkerSinkTask } from '../../../runtime/worker/sink-task.js';
+import { sinkTaskContext } from '../../support/sink-context.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { waitFor } from './distributed/cluster.js';
 
@@ -83,18 +84,7 @@ describe('SinkTaskContext.offset on real Kafka', () => {
       listener: { onState() {} },
       onTopic() {},
     });
-    task.initialize({
-      taskId: 0,
-      connectorName: 'rewind',
-      logger: silentLogger,
-      status: { progress() {} },
-      offset: (offsets) => runner.rewind(offsets),
-      pause() {},
-      resume() {},
-      requestCommit() {},
-      errantRecordReporter: null,
-      assignment: () => runner.assignment(),
-    });
+    task.initialize(sinkTaskContext(runner, 'rewind'));
     try {
       await runner.start(false);
       await waitFor(() => task.seen.at(-1) === 9n, 30_000, 'the last record');
