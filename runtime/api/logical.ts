@@ -36,6 +36,24 @@ export const DebeziumData = {
 const MS_PER_DAY = 86_400_000;
 
 /** An exact decimal: unscaled integer and scale. Never passes through a JS float. */
+/**
+ * How far a decimal may be scaled by a power of ten (an exponent in its text, a change of scale). 10^n is materialised
+ * as a bigint: unbounded, one hostile literal such as `1e999999999` held the worker's thread for minutes (every task,
+ * the REST API, the group heartbeats). 20,000 covers PostgreSQL's numeric (scale up to 16,383) and costs ~0.3 ms.
+ */
+export const MAX_DECIMAL_RESCALE = 20_000;
+
+function checkRescale(by: number, what: () => string): void {
+  if (by > MAX_DECIMAL_RESCALE || by < -MAX_DECIMAL_RESCALE) {
+    throw new DataError(
+      `${what()} is out of range: a decimal is scaled by at most 10^${MAX_DECIMAL_RESCALE}. Fix the value at its source, or let errors.tolerance=all route the record to the dead letter queue.`,
+    );
+  }
+}
+
+/** At most this much of a (possibly huge) text in an error message. */
+const clip = (text: string) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
+
 export class Decimal {
   readonly unscaled: bigint;
   readonly scale: number;
@@ -55,6 +73,7 @@ export class Decimal {
     const intPart = m[2] ?? '';
     const frac = m[3] ?? '';
     const exp = m[4] ? Number(m[4]) : 0;
+    checkRescale(exp, () => `The exponent of ${JSON.stringify(clip(text))}`);
     let unscaled = BigInt((intPart + frac).replace(/^0+(?=\d)/, '') || '0') * sign;
     let s = frac.length - exp;
     if (s < 0) {
@@ -66,12 +85,14 @@ export class Decimal {
   }
 
   static fromBigInt(value: bigint, scale = 0): Decimal {
+    checkRescale(scale, () => `Scale ${scale}`);
     return new Decimal(value * 10n ** BigInt(scale), scale);
   }
 
   /** Rescale; rounds HALF_UP when reducing scale only if `round` is set, otherwise throws on precision loss. */
   setScale(scale: number, round = false): Decimal {
     if (scale === this.scale) return this;
+    checkRescale(scale - this.scale, () => `Rescaling a decimal of scale ${this.scale} to scale ${scale}`);
     if (scale > this.scale) return new Decimal(this.unscaled * 10n ** BigInt(scale - this.scale), scale);
     const div = 10n ** BigInt(this.scale - scale);
     const q = this.unscaled / div;

@@ -1,8 +1,27 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Decimal, bigintToTwosComplement, twosComplementToBigint } from '../../../../runtime/api/index.js';
+import {
+  DataError,
+  Decimal,
+  MAX_DECIMAL_RESCALE,
+  bigintToTwosComplement,
+  twosComplementToBigint,
+} from '../../../../runtime/api/index.js';
 
 describe('Decimal', () => {
+  it('refuses a hostile exponent or rescale instead of computing 10^n for minutes, naming the value', () => {
+    // Without the bound each of these held the thread for minutes (10^999999999 as a bigint).
+    expect(() => Decimal.parse('1e999999999')).toThrow(/exponent of "1e999999999" is out of range/);
+    expect(() => Decimal.parse('1e-999999999', 2)).toThrow(DataError);
+    expect(() => Decimal.parse(`${'9'.repeat(100)}E+99999999`)).toThrow(/99999999…" is out of range/);
+    expect(() => Decimal.parse('1.5').setScale(999_999_999)).toThrow(/scale 1 to scale 999999999 is out of range/);
+    expect(() => Decimal.fromBigInt(1n, 999_999_999)).toThrow(DataError);
+    // What PostgreSQL's numeric can hold still parses: scale up to 16,383, and exponents to the bound.
+    expect(Decimal.parse('1E-16383').scale).toBe(16383);
+    expect(Decimal.parse(`1e${MAX_DECIMAL_RESCALE}`).precision()).toBe(MAX_DECIMAL_RESCALE + 1);
+    expect(Decimal.parse('1.25').setScale(16383).scale).toBe(16383);
+  });
+
   it('keeps money exact through parse and print', () => {
     expect(Decimal.parse('12345678901234.5678').toString()).toBe('12345678901234.5678');
     expect(Decimal.parse('-0.0001').toString()).toBe('-0.0001');

@@ -192,6 +192,27 @@ describe('JsonConverter decimals', () => {
     expect(out).toContain('"payload":"AbabS6Yw804="');
   });
 
+  it('a hostile exponent or scale in a record is a DataError naming it, not minutes of CPU (a poison record)', async () => {
+    const decimal = (scale: string, payload: string) =>
+      `{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"${scale}"}},"payload":${payload}}`;
+    // One converter, each record read after a good one of its schema: the compiled decoder reads it too.
+    const c = converter({ 'decimal.format': 'NUMERIC' });
+    const readWith = (text: string) => c.toConnectData('t', [], Buffer.from(text, 'utf8'));
+    for (const [payload, error] of [
+      ['1e999999999', /exponent of "1e999999999" is out of range/],
+      ['1e-999999999', DataError],
+    ] as const) {
+      await expect(readWith(decimal('2', payload))).rejects.toThrow(error);
+      expect((await readWith(decimal('2', '1.5'))).value).toEqual(new Decimal(150n, 2));
+      await expect(readWith(decimal('2', payload))).rejects.toThrow(error);
+    }
+    // A schema whose scale is out of reach keeps the written scale (as a lossy rescale does, like Java).
+    for (let i = 0; i < 2; i++)
+      expect((await readWith(decimal('999999999', '1.5'))).value).toEqual(Decimal.parse('1.5'));
+    // Without schemas a number with a fraction or exponent is read exactly too.
+    await expect(read('{"a":1e999999999}', { 'schemas.enable': 'false' })).rejects.toThrow(/out of range/);
+  });
+
   it('reads a NUMERIC decimal written with fewer fraction digits at the schema scale', async () => {
     const back = await read(
       '{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}},"payload":1.5}',
