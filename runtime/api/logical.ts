@@ -35,7 +35,6 @@ export const DebeziumData = {
 
 const MS_PER_DAY = 86_400_000;
 
-/** An exact decimal: unscaled integer and scale. Never passes through a JS float. */
 /**
  * How far a decimal may be scaled by a power of ten (an exponent in its text, a change of scale). 10^n is materialised
  * as a bigint: unbounded, one hostile literal such as `1e999999999` held the worker's thread for minutes (every task,
@@ -43,8 +42,17 @@ const MS_PER_DAY = 86_400_000;
  */
 export const MAX_DECIMAL_RESCALE = 20_000;
 
-function checkRescale(by: number, what: () => string): void {
-  if (by > MAX_DECIMAL_RESCALE || by < -MAX_DECIMAL_RESCALE) {
+/**
+ * 10^n as a bigint, for scaling decimals: the one place that computes it, refusing `n` past MAX_DECIMAL_RESCALE with
+ * a DataError that says what was being scaled (`what`).
+ */
+export function pow10(n: number, what: () => string): bigint {
+  checkScaling(n, what);
+  return 10n ** BigInt(n < 0 ? -n : n);
+}
+
+function checkScaling(n: number, what: () => string): void {
+  if (n > MAX_DECIMAL_RESCALE || n < -MAX_DECIMAL_RESCALE) {
     throw new DataError(
       `${what()} is out of range: a decimal is scaled by at most 10^${MAX_DECIMAL_RESCALE}. Fix the value at its source, or let errors.tolerance=all route the record to the dead letter queue.`,
     );
@@ -54,6 +62,7 @@ function checkRescale(by: number, what: () => string): void {
 /** At most this much of a (possibly huge) text in an error message. */
 const clip = (text: string) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
+/** An exact decimal: unscaled integer and scale. Never passes through a JS float. */
 export class Decimal {
   readonly unscaled: bigint;
   readonly scale: number;
@@ -73,11 +82,12 @@ export class Decimal {
     const intPart = m[2] ?? '';
     const frac = m[3] ?? '';
     const exp = m[4] ? Number(m[4]) : 0;
-    checkRescale(exp, () => `The exponent of ${JSON.stringify(clip(text))}`);
+    const exponentOf = () => `The exponent of ${JSON.stringify(clip(text))}`;
+    checkScaling(exp, exponentOf); // a negative one is never a power computed here, but every later rescale would be
     let unscaled = BigInt((intPart + frac).replace(/^0+(?=\d)/, '') || '0') * sign;
     let s = frac.length - exp;
     if (s < 0) {
-      unscaled *= 10n ** BigInt(-s);
+      unscaled *= pow10(-s, exponentOf);
       s = 0;
     }
     const d = new Decimal(unscaled, s);
@@ -85,16 +95,14 @@ export class Decimal {
   }
 
   static fromBigInt(value: bigint, scale = 0): Decimal {
-    checkRescale(scale, () => `Scale ${scale}`);
-    return new Decimal(value * 10n ** BigInt(scale), scale);
+    return new Decimal(value * pow10(scale, () => `Scale ${scale}`), scale);
   }
 
   /** Rescale; rounds HALF_UP when reducing scale only if `round` is set, otherwise throws on precision loss. */
   setScale(scale: number, round = false): Decimal {
     if (scale === this.scale) return this;
-    checkRescale(scale - this.scale, () => `Rescaling a decimal of scale ${this.scale} to scale ${scale}`);
-    if (scale > this.scale) return new Decimal(this.unscaled * 10n ** BigInt(scale - this.scale), scale);
-    const div = 10n ** BigInt(this.scale - scale);
+    const div = pow10(scale - this.scale, () => `Rescaling a decimal of scale ${this.scale} to scale ${scale}`);
+    if (scale > this.scale) return new Decimal(this.unscaled * div, scale);
     const q = this.unscaled / div;
     const r = this.unscaled % div;
     if (r !== 0n && !round) {

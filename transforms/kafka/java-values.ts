@@ -3,6 +3,7 @@ import {
   javaBigDecimalToString as formatBigDecimal,
   javaDoubleToString as formatDouble,
   javaFloatToString as formatFloat,
+  pow10,
 } from '../../runtime/api/index.js';
 
 /**
@@ -37,7 +38,8 @@ function doubleToLong(d: number): bigint {
 
 /** BigDecimal.toBigInteger(): the integer part, truncated toward zero. */
 function decimalIntegerPart(d: Decimal): bigint {
-  return d.scale <= 0 ? d.unscaled * 10n ** BigInt(-d.scale) : d.unscaled / 10n ** BigInt(d.scale);
+  const pow = pow10(d.scale, () => `The integer part of a decimal of scale ${d.scale}`);
+  return d.scale <= 0 ? d.unscaled * pow : d.unscaled / pow;
 }
 
 /**

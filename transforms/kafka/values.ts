@@ -2,10 +2,12 @@ import {
   DateType,
   Decimal,
   DecimalType,
+  MAX_DECIMAL_RESCALE,
   type SchemaAndValue,
   Schemas,
   TimeType,
   TimestampType,
+  pow10,
 } from '../../runtime/api/index.js';
 import { compileJavaDateFormat } from './java-date-format.js';
 
@@ -82,8 +84,9 @@ function parseNumber(token: string): SchemaAndValue | null {
   const exponent = m[4] === undefined ? 0 : Number(m[4]);
   const scale = frac.length - exponent;
   const unscaled = BigInt(`${m[1] === '-' ? '-' : ''}${(m[2] ?? '') + frac || '0'}`);
-  const pow = 10n ** BigInt(Math.abs(scale));
-  const integral = scale <= 0 ? unscaled * pow : unscaled % pow === 0n ? unscaled / pow : null;
+  // A scale past the bound cannot be an integer worth computing (nor fit int64 unless zero): it stays a decimal.
+  const pow = Math.abs(scale) <= MAX_DECIMAL_RESCALE ? pow10(scale, () => token) : null;
+  const integral = pow === null ? null : scale <= 0 ? unscaled * pow : unscaled % pow === 0n ? unscaled / pow : null;
   if (integral !== null) {
     for (const [lo, hi, schema] of INT_BOUNDS) {
       if (integral >= lo && integral <= hi) return { schema, value: Number(integral) };

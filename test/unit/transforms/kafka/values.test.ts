@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { DATE_NAME, Decimal, Schemas, TIMESTAMP_NAME, TIME_NAME } from '../../../../runtime/api/index.js';
+import { DATE_NAME, DataError, Decimal, Schemas, TIMESTAMP_NAME, TIME_NAME } from '../../../../runtime/api/index.js';
+import { narrowToInt } from '../../../../transforms/kafka/java-values.js';
 import { parseString } from '../../../../transforms/kafka/values.js';
+
+describe('hostile numbers (a header value, a Cast of a decimal)', () => {
+  it('a huge exponent is not turned into 10^n: it stays a decimal, or refuses with a DataError', () => {
+    // Each of these computed 10^999999999 as a bigint before: minutes on the worker's only thread.
+    const huge = parseString('1e999999999');
+    expect(huge.value).toEqual(new Decimal(1n, -999999999));
+    expect(parseString('1e-999999999').schema).toBe(Schemas.FLOAT32);
+    expect(() => narrowToInt(new Decimal(1n, 999_999_999), 32, false)).toThrow(DataError);
+    expect(narrowToInt(new Decimal(1234n, 2), 32, false)).toBe(12);
+  });
+});
 
 describe('Values.parseString (top-level literals)', () => {
   it('picks the narrowest exact integer type, by value not by spelling', () => {
