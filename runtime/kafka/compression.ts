@@ -4,3 +4,9 @@
  */
 export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
+
+/** The codec a `compression.type` value names (case and spaces as Kafka ignores them), or undefined. */
+export function compressionNamed(raw: string): Compression | undefined {
+  const name = raw.trim().toLowerCase();
+  return COMPRESSIONS.find((c) => c === name);
+}

@@ -40,7 +40,7 @@ export {
   type RecordHeaders,
   type RecordProducerOptions,
 } from './record-producer.js';
-export { COMPRESSIONS, type Compression } from './compression.js';
+export { COMPRESSIONS, type Compression, compressionNamed } from './compression.js';
 export {
   ThreadedRecordProducer,
   type DataProducer,

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { buildInfo, ConfigError, type Logger } from '../api/index.js';
-import { COMPRESSIONS, type Compression, type KafkaLogSink } from '../kafka/index.js';
+import { COMPRESSIONS, type Compression, compressionNamed, type KafkaLogSink } from '../kafka/index.js';
 import { isLogLevel, JsonLogger, LogLevelRegistry, type LogLevel, type LogSink } from '../logging/index.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { type RestAuth, RestServer, type RestTls } from '../rest/server.js';
@@ -45,11 +45,11 @@ export function kafkaClientLogSink(logger: JsonLogger): KafkaLogSink {
 
 export function producerCompression(config: WorkerConfig): Compression {
   const raw = config.originals['producer.compression.type'] ?? 'none';
-  const compression = raw.trim().toLowerCase();
-  if (!(COMPRESSIONS as readonly string[]).includes(compression)) {
+  const compression = compressionNamed(raw);
+  if (compression === undefined) {
     throw ConfigError.invalid('producer.compression.type', raw, `Supported values: ${COMPRESSIONS.join(', ')}`);
   }
-  return compression as Compression;
+  return compression;
 }
 
 export function converterDefaults(config: WorkerConfig): { key: string; value: string; header: string } {

@@ -1,4 +1,4 @@
-import { COMPRESSIONS, type Compression } from '../kafka/compression.js';
+import { COMPRESSIONS, type Compression, compressionNamed } from '../kafka/compression.js';
 import {
   ConfigDef,
   ConfigError,
@@ -669,8 +669,7 @@ export const PRODUCER_COMPRESSION_OVERRIDE = 'producer.override.compression.type
 export function producerCompressionOverride(props: RawConfig): Compression | null {
   const raw = props[PRODUCER_COMPRESSION_OVERRIDE];
   if (raw === undefined || raw === null) return null;
-  const codec = String(raw).trim().toLowerCase();
-  const known = COMPRESSIONS.find((c) => c === codec);
+  const known = compressionNamed(String(raw));
   if (known === undefined) {
     throw ConfigError.invalid(PRODUCER_COMPRESSION_OVERRIDE, raw, `String must be one of: ${COMPRESSIONS.join(', ')}`);
   }

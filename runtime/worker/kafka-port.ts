@@ -76,9 +76,6 @@ export interface ConsumerPort {
   close(): Promise<void>;
 }
 
-// The codecs live with the data-path producer; the worker's ports and settings name them from there.
-export type { Compression } from '../kafka/index.js';
-
 /** Kafka's codec ids (record batch attributes), as kafkajs takes them. */
 const CODEC_ID: Readonly<Record<Compression, number>> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
