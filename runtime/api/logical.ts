@@ -59,8 +59,9 @@ function checkScaling(n: number, what: () => string): void {
   }
 }
 
-/** At most this much of a (possibly huge) text in an error message. */
-const clip = (text: string) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
+/** What a refused exponent is named in the error: at most 40 characters of a (possibly huge) text. */
+const exponentOf = (text: string) =>
+  `The exponent of ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}`;
 
 /** An exact decimal: unscaled integer and scale. Never passes through a JS float. */
 export class Decimal {
@@ -82,12 +83,13 @@ export class Decimal {
     const intPart = m[2] ?? '';
     const frac = m[3] ?? '';
     const exp = m[4] ? Number(m[4]) : 0;
-    const exponentOf = () => `The exponent of ${JSON.stringify(clip(text))}`;
-    checkScaling(exp, exponentOf); // a negative one is never a power computed here, but every later rescale would be
+    // Checked before the digits are read; a negative exponent computes no power here, but every later rescale would.
+    // Text without one (a database's numeric) pays nothing.
+    if (exp !== 0) checkScaling(exp, () => exponentOf(text));
     let unscaled = BigInt((intPart + frac).replace(/^0+(?=\d)/, '') || '0') * sign;
     let s = frac.length - exp;
     if (s < 0) {
-      unscaled *= pow10(-s, exponentOf);
+      unscaled *= pow10(-s, () => exponentOf(text));
       s = 0;
     }
     const d = new Decimal(unscaled, s);
