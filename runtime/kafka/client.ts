@@ -11,6 +11,7 @@ import {
 } from 'kafkajs';
 import { ErpStreamError, RetriableError } from '../api/index.js';
 import { fixRequestQueueTimers } from './kafkajs-node24.js';
+import { fixAbortedTransactionFilter } from './kafkajs-read-committed.js';
 import { registerKafkaCodecs } from './kafkajs-codecs.js';
 import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
@@ -48,6 +49,7 @@ export function brokersOf(kafka: Kafka): string[] {
 }
 
 fixRequestQueueTimers();
+fixAbortedTransactionFilter();
 registerKafkaCodecs();
 
 /** Creates a Kafka client with erpstream's defaults. */
