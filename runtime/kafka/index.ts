@@ -57,3 +57,9 @@ export {
   retryTransient,
   type RetryTransientOptions,
 } from './transient.js';
+export {
+  HangingTransactionRepair,
+  type HangingTransaction,
+  decodeTransactionLogRecord,
+  transactionLogPartition,
+} from './hanging-transactions.js';

@@ -1,5 +1,5 @@
 import { ConfigError, type ErrorCode, ErpStreamError } from '../api/index.js';
-import { createKafka, retryTransient } from '../kafka/index.js';
+import { HangingTransactionRepair, createKafka, retryTransient } from '../kafka/index.js';
 import { WorkerGroup } from '../kafka/worker-group.js';
 import type { JsonLogger, LogSink } from '../logging/index.js';
 import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../plugins/plugin-path.js';
@@ -91,6 +91,9 @@ export class WorkerStartError extends Error {
   }
 }
 
+
+/** How often an exactly-once worker looks for hanging transactions of its cluster's tasks (HangingTransactionRepair). */
+const HANGING_SWEEP_MS = 60_000;
 /** What start-up is doing (for the error message) and what it must close if it fails. */
 class StartUp {
   phase = 'starting';
@@ -176,7 +179,21 @@ async function assemble(
     onChange: () => herder?.onConfigChange(),
     onRestart: (r) => herder?.onRestartRequest(r),
   });
-  const offsetStore = new KafkaOffsetStore(topics.offset, eos);
+  // Exactly-once: an offsets read held by a hanging transaction of one of this cluster's tasks ends it.
+  const hanging = eos
+    ? new HangingTransactionRepair({
+        brokers: config.bootstrapServers,
+        clientId: `erpstream-worker-${groupId}-transactions`,
+        logger,
+        ownedTransactionalIds: () =>
+          [...configStore.snapshot()].flatMap(([name, c]) => {
+            const count = Math.max(c.taskConfigs.length, Number(c.config['tasks.max']) || 0);
+            return Array.from({ length: count }, (_, i) => taskTransactionalId(groupId, name, i));
+          }),
+      })
+    : null;
+  start.onFailure(async () => hanging?.close());
+  const offsetStore = new KafkaOffsetStore(topics.offset, eos, hanging);
   const statusStore = new KafkaStatusStore(logger);
   const logs = [
     new KafkaBasedLog(client, admin, topics.config, `${groupId}-configs`, (r) => configStore.apply(r)),
@@ -268,6 +285,10 @@ async function assemble(
     await h.stop();
   });
   await group.start();
+  // Also without a stalled offsets read: a hanging transaction of a task only on a data topic (its offsets partition
+  // got its marker) blocks that topic's read_committed consumers, and no task of ours would ever wait on it.
+  const sweep = hanging ? setInterval(() => void hanging.repairAndLog(), HANGING_SWEEP_MS) : null;
+  sweep?.unref();
   start.step('started');
   logger.info('Distributed worker started', { url: boundUrl, workerId, groupId, exactlyOnce: eos });
   return {
@@ -281,6 +302,10 @@ async function assemble(
         () => h.stop(),
         () => group.stop().catch(() => {}),
         () => Promise.allSettled(logs.map((l) => l.stop())),
+        async () => {
+          if (sweep) clearInterval(sweep);
+          await hanging?.close();
+        },
         () => operations.close(),
         () => admin.disconnect().catch(() => {}),
         () => kafka.close().catch(() => {}),

@@ -452,8 +452,10 @@ export class Worker {
 
   /**
    * Exactly-once: a read of the offsets topic waits for the transactions open on it to end. This task's own earlier
-   * transaction is not among them (its producer, created before, fenced it), so a read that outlasts the store's cap
-   * waits for another producer's: the error says which task waits and what to do instead of a bare timeout.
+   * transaction is not among them (its producer, created before, fenced it). A hanging transaction of any task of
+   * this cluster (one its coordinator lost, left by a broker restart) is ended by the offset store while it waits
+   * (HangingTransactionRepair). So a read that still outlasts the store's cap waits for another producer's: the
+   * error says which task waits and what to do instead of a bare timeout.
    */
   private async readOffsets<T>(connector: string, taskId: number, read: () => Promise<T>): Promise<T> {
     const eos = this.o.exactlyOnce;
@@ -465,11 +467,13 @@ export class Worker {
       throw new ErpStreamError(
         'ERPSTREAM_TIMEOUT',
         `Task ${connector}-${taskId} (transactional id ${id}) could not read its source offsets: ${e.message}. ` +
-          `The read waits for every transaction open on the offsets topic to end, and this task's own earlier one ` +
-          `was already aborted when its producer fenced it: another producer's transaction is still open (a task of ` +
-          `another connector or worker not restarted or fenced yet, or a producer with a long transaction.timeout.ms). ` +
-          `The broker aborts it once its transaction.timeout.ms has passed (60 s for erpstream tasks); restart this ` +
-          `task then (POST /connectors/${connector}/tasks/${taskId}/restart).`,
+          `The read waits for every transaction open on the offsets topic to end. This task's own earlier one was ` +
+          `aborted when its producer fenced it, and a hanging one of this cluster's tasks would have been ended ` +
+          `(see the worker log): another producer's transaction is still open (a task of another worker group not ` +
+          `restarted or fenced yet, or a producer with a long transaction.timeout.ms). Find it with ` +
+          `kafka-transactions.sh --bootstrap-server <broker> find-hanging --broker-id <id>; the broker aborts a live ` +
+          `one once its transaction.timeout.ms has passed. Then restart this task ` +
+          `(POST /connectors/${connector}/tasks/${taskId}/restart).`,
         { cause: e, retriable: true },
       );
     }

@@ -205,7 +205,10 @@ export class KafkaBasedLog {
    * first of them stays invisible to read_committed until that one ends too. A task taking over source offsets
    * under exactly-once needs that, or it resumes from a stale offset and writes a committed chunk again.
    */
-  async readToEnd(timeoutMs = 30_000, options: { openTransactions?: boolean } = {}): Promise<void> {
+  async readToEnd(
+    timeoutMs = 30_000,
+    options: { openTransactions?: boolean; onStall?: { afterMs: number; run: () => Promise<unknown> } } = {},
+  ): Promise<void> {
     // A topic created a moment ago may not be served by its leader yet ("This server does not host this
     // topic-partition"): retried like any transient condition.
     const stable = await retryTransient(() => this.admin.fetchTopicOffsets(this.topic), { timeoutMs });
@@ -220,7 +223,14 @@ export class KafkaBasedLog {
     }
     const deadline = Date.now() + timeoutMs;
     const caughtUp = () => ends.every((e) => (this.positions.get(e.partition) ?? 0n) >= e.offset);
+    const { onStall } = options;
+    let stallCheckAt = onStall ? Date.now() + onStall.afterMs : Infinity;
     while (!caughtUp()) {
+      if (Date.now() >= stallCheckAt) {
+        // Still short of the end: something may hold it that nobody else will end (a hanging transaction).
+        await onStall!.run();
+        stallCheckAt = Date.now() + onStall!.afterMs;
+      }
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new ErpStreamError(

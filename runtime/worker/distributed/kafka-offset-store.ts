@@ -16,11 +16,17 @@ export class KafkaOffsetStore implements OffsetStore {
   /**
    * @param transactional exactly-once: offsets are written in transactions, so a read waits for the ones open
    *   at the time to end (see KafkaBasedLog.readToEnd).
+   * @param hanging exactly-once: a read that stops short of the end for STALL_CHECK_MS looks for a hanging
+   *   transaction of this cluster's tasks and ends it (HangingTransactionRepair)
    */
   constructor(
     readonly topic: string,
     private readonly transactional = false,
+    private readonly hanging: { repairAndLog(): Promise<unknown> } | null = null,
   ) {}
+
+  /** Past a transaction's usual length (the worker's commit interval), well before the read's cap. */
+  private static readonly STALL_CHECK_MS = 10_000;
 
   /**
    * The task's own earlier transaction never counts here: its producer fenced it (the coordinator aborted it) before
@@ -34,7 +40,12 @@ export class KafkaOffsetStore implements OffsetStore {
 
   private readToEnd(): Promise<void> {
     return this.transactional
-      ? this.topicLog.readToEnd(KafkaOffsetStore.TRANSACTIONAL_READ_TIMEOUT_MS, { openTransactions: true })
+      ? this.topicLog.readToEnd(KafkaOffsetStore.TRANSACTIONAL_READ_TIMEOUT_MS, {
+          openTransactions: true,
+          ...(this.hanging
+            ? { onStall: { afterMs: KafkaOffsetStore.STALL_CHECK_MS, run: () => this.hanging!.repairAndLog() } }
+            : {}),
+        })
       : this.topicLog.readToEnd();
   }
 

@@ -85,8 +85,8 @@ function javaProcess(
   };
 }
 
-/** A single-node KRaft broker from the cached jars. */
-export async function privateKafka(dir: string): Promise<PrivateService> {
+/** A single-node KRaft broker from the cached jars; `extra` adds or overrides broker properties. */
+export async function privateKafka(dir: string, extra: Record<string, string> = {}): Promise<PrivateService> {
   const lib = path.join(stackDir(), 'lib', 'broker', '*');
   const [port, controller] = [await freePort(), await freePort()];
   const data = path.join(dir, 'kafka-data');
@@ -113,6 +113,7 @@ export async function privateKafka(dir: string): Promise<PrivateService> {
       'group.initial.rebalance.delay.ms=0',
       'num.network.threads=2',
       'num.io.threads=2',
+      ...Object.entries(extra).map(([k, v]) => `${k}=${v}`),
     ].join('\n'),
   );
   await writeFile(

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { decodeTransactionLogRecord, transactionLogPartition } from '../../../../runtime/kafka/index.js';
+
+// Records of one transactional id as a Kafka 4.4.0 broker wrote them to __transaction_state (TransactionLogValue v1):
+// a transaction's PrepareCommit with its two partitions, its CompleteCommit, and the Empty of the next producer epoch.
+const KEY = Buffer.from('0000001769742d646973742d656f732d6661756c742d7365712d31', 'hex');
+const PREPARE_COMMIT = Buffer.from(
+  '0001000000000000000b00010000ea6002031a69742d646973742d656f732d6661756c742d6f6666736574730200000001000d656f736661' +
+    '756c742e736571020000000000000001a24d80a922000001a24d80a90f010008000000000000000b',
+  'hex',
+);
+const COMPLETE_COMMIT = Buffer.from(
+  '0001000000000000000b00010000ea600401000001a24d80ffdb000001a24d80a90f010008000000000000000b',
+  'hex',
+);
+const EMPTY_NEXT_EPOCH = Buffer.from(
+  '0001000000000000000b00020000ea600000000001a24d8126c0ffffffffffffffff010008000000000000000b',
+  'hex',
+);
+
+describe('the transaction log, as the hanging-transaction repair reads it', () => {
+  it('decodes a broker-written PrepareCommit with its partitions (flexible v1, tagged fields after)', () => {
+    expect(decodeTransactionLogRecord(KEY, PREPARE_COMMIT)).toEqual({
+      transactionalId: 'it-dist-eos-fault-seq-1',
+      producerId: 11n,
+      producerEpoch: 1,
+      status: 2,
+      partitions: [
+        { topic: 'it-dist-eos-fault-offsets', partitions: [1] },
+        { topic: 'eosfault.seq', partitions: [0] },
+      ],
+    });
+  });
+
+  it('decodes the completion (no partitions) and a null partition list (Empty)', () => {
+    expect(decodeTransactionLogRecord(KEY, COMPLETE_COMMIT)).toMatchObject({ status: 4, partitions: [] });
+    expect(decodeTransactionLogRecord(KEY, EMPTY_NEXT_EPOCH)).toMatchObject({
+      status: 0,
+      producerEpoch: 2,
+      partitions: [],
+    });
+  });
+
+  it('decodes the non-flexible v0 value', () => {
+    const topic = Buffer.from('orders');
+    const v0 = Buffer.concat([
+      Buffer.from([0, 0]), // version 0
+      Buffer.from('0000000000000007', 'hex'), // producer id
+      Buffer.from([0, 3]), // epoch
+      Buffer.from('0000ea60', 'hex'), // timeout
+      Buffer.from([3]), // PrepareAbort
+      Buffer.from('00000001', 'hex'), // one topic
+      Buffer.from([0, topic.length]),
+      topic,
+      Buffer.from('000000020000000400000009', 'hex'), // partitions 4 and 9
+      Buffer.alloc(16), // timestamps
+    ]);
+    expect(decodeTransactionLogRecord(KEY, v0)).toMatchObject({
+      producerId: 7n,
+      producerEpoch: 3,
+      status: 3,
+      partitions: [{ topic: 'orders', partitions: [4, 9] }],
+    });
+  });
+
+  it('skips a tombstone and a version it does not know; a truncated record is an error, not a guess', () => {
+    expect(decodeTransactionLogRecord(KEY, null)).toBeNull();
+    expect(decodeTransactionLogRecord(Buffer.from([0]), PREPARE_COMMIT)).toBeNull();
+    const v9 = Buffer.from(PREPARE_COMMIT);
+    v9.writeInt16BE(9, 0);
+    expect(decodeTransactionLogRecord(KEY, v9)).toBeNull();
+    expect(() => decodeTransactionLogRecord(KEY, PREPARE_COMMIT.subarray(0, 20))).toThrow();
+  });
+
+  it('finds the log partition of a transactional id as the broker does (Java String.hashCode, Utils.abs)', () => {
+    // Where a Kafka 4.4.0 broker with 3 transaction log partitions kept these ids (its coordinator's log lines).
+    expect(transactionLogPartition('it-dist-eos-fault-seq-1', 3)).toBe(2);
+    expect(transactionLogPartition('it-dist-eos-fault-erp-0', 3)).toBe(2);
+    expect(transactionLogPartition('it-dist-eos-fault-erp-2', 3)).toBe(0);
+    // "polygenelubricants".hashCode() is Integer.MIN_VALUE, which Utils.abs maps to 0; "hello" is 99162322.
+    expect(transactionLogPartition('polygenelubricants', 50)).toBe(0);
+    expect(transactionLogPartition('hello', 50)).toBe(99162322 % 50);
+  });
+});
