@@ -49,7 +49,12 @@ import { MAX_CHANNEL_BYTES, changeTableNotifyDdl, notifyChannel } from './setup-
 export type { TableOffset } from './table-offset.js';
 
 interface Built {
-  records: SourceRecord[];
+  /**
+   * Builds the batch's events from what was read. Called when poll() hands the batch out, not when it is read ahead:
+   * a batch read ahead then holds its rows only, and its events are not alive (and promoted) beside the batch the
+   * worker converts and the one it sends.
+   */
+  events: () => SourceRecord[];
   batch: ChangeBatch;
   now: number;
 }
@@ -452,7 +457,7 @@ export class ErpSourceTask implements SourceTask {
       });
     }
     const { batch, now } = built;
-    let records = built.records;
+    let records = built.events();
     this.cleanup?.track(batch.rows);
     this.stream.handedOut(batch);
     // From where this batch starts, so that every record of it keeps what a restart at its own position needs.
@@ -508,7 +513,7 @@ export class ErpSourceTask implements SourceTask {
     const batch = await changes;
     const now = Date.now();
     if (batch.full && !this.abort.signal.aborted) this.stream.readAhead(batch.end);
-    return { records: await this.eventsFor(batch, now), batch, now };
+    return { events: await this.eventsFor(batch, now), batch, now };
   }
 
   private async outboxStart(kind: Cursor['kind']): Promise<Cursor> {
@@ -540,8 +545,9 @@ export class ErpSourceTask implements SourceTask {
     );
   }
 
-  private async eventsFor(batch: ChangeBatch, now: number): Promise<SourceRecord[]> {
-    if (this.settings.changeTable.outbox) return this.outboxEventsFor(batch, now);
+  /** Reads what a batch's events need (the keys' current rows); the returned function builds them. */
+  private async eventsFor(batch: ChangeBatch, now: number): Promise<() => SourceRecord[]> {
+    if (this.settings.changeTable.outbox) return () => this.outboxEventsFor(batch, now);
     const order = groupChanges(
       batch.rows,
       (table, change) => {
@@ -550,7 +556,7 @@ export class ErpSourceTask implements SourceTask {
       },
       this.settings.coalesce,
     );
-    if (order.length === 0) return [];
+    if (order.length === 0) return () => [];
 
     // One query per table for the current rows of every key that was not (finally) deleted.
     const rowsByTable = new Map<string, Map<string, RawRow>>();
@@ -570,6 +576,15 @@ export class ErpSourceTask implements SourceTask {
       rowsByTable.set(table, keys.length > 0 ? await this.readCurrentRows(table, keys) : new Map());
     }
 
+    return () => this.changeEvents(batch, now, order, rowsByTable);
+  }
+
+  private changeEvents(
+    batch: ChangeBatch,
+    now: number,
+    order: readonly ChangeGroup[],
+    rowsByTable: ReadonlyMap<string, Map<string, RawRow>>,
+  ): SourceRecord[] {
     const records: SourceRecord[] = [];
     const db = this.dialect.database;
     order.forEach((g, i) => {
