@@ -10,7 +10,7 @@ import {
   fetchV12,
   metadataV12,
 } from '@platformatic/kafka';
-import type { Logger } from '../api/index.js';
+import { ErpStreamError, type Logger } from '../api/index.js';
 import { parseBrokers } from './client.js';
 
 /**
@@ -360,11 +360,15 @@ export class HangingTransactionRepair {
     ]);
     const topic = metadata.topics.find((t) => t.name === '__transaction_state');
     if (!topic || topic.errorCode !== 0 || topic.partitions.length === 0)
-      throw new Error(`The transaction log __transaction_state cannot be described (error code ${topic?.errorCode})`);
+      throw new ErpStreamError(
+        'ERPSTREAM_KAFKA_UNAVAILABLE',
+        `The transaction log __transaction_state cannot be described (error code ${topic?.errorCode})`,
+      );
     const partition = transactionLogPartition(transactionalId, topic.partitions.length);
     const leaderId = topic.partitions.find((p) => p.partitionIndex === partition)?.leaderId ?? -1;
     const leader = metadata.brokers.find((b) => b.nodeId === leaderId);
-    if (!leader) throw new Error(`__transaction_state-${partition} has no leader`);
+    if (!leader)
+      throw new ErpStreamError('ERPSTREAM_KAFKA_UNAVAILABLE', `__transaction_state-${partition} has no leader`);
     const connection = await admin.connections.get(leader);
     let decided: 'commit' | 'abort' | null = null;
     const covers = (e: TransactionLogEntry) =>
@@ -390,7 +394,7 @@ export class HangingTransactionRepair {
     const metadata = await admin.metadata({ topics: [...new Set(open.map((t) => t.topic))], forceUpdate: true });
     for (const t of open) {
       const leader = metadata.brokers.get(metadata.topics.get(t.topic)?.partitions[t.partition]?.leader ?? -1);
-      if (!leader) throw new Error(`${t.topic}-${t.partition} has no leader`);
+      if (!leader) throw new ErpStreamError('ERPSTREAM_KAFKA_UNAVAILABLE', `${t.topic}-${t.partition} has no leader`);
       const connection = await admin.connections.get(leader);
       const errors = await writeTxnMarkersV1.async(connection, [
         {
@@ -403,7 +407,8 @@ export class HangingTransactionRepair {
       ]);
       const failed = errors.find((e) => e.errorCode !== 0);
       if (failed)
-        throw new Error(
+        throw new ErpStreamError(
+          'ERPSTREAM_KAFKA_REFUSED',
           `Writing the ${h.decision} marker of producer ${t.producerId} (epoch ${t.producerEpoch}) on ` +
             `${t.topic}-${t.partition} failed with Kafka error code ${failed.errorCode}`,
         );
@@ -451,7 +456,11 @@ async function readPartition(
       offset = p.logStartOffset;
       continue;
     }
-    if (p.errorCode !== 0) throw new Error(`Reading ${topic}-${partition} failed with Kafka error code ${p.errorCode}`);
+    if (p.errorCode !== 0)
+      throw new ErpStreamError(
+        'ERPSTREAM_KAFKA_REFUSED',
+        `Reading ${topic}-${partition} failed with Kafka error code ${p.errorCode}`,
+      );
     let next = offset;
     for (const batch of p.records ?? []) {
       for (const r of batch.records) {

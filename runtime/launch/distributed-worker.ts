@@ -91,7 +91,6 @@ export class WorkerStartError extends Error {
   }
 }
 
-
 /** How often an exactly-once worker looks for hanging transactions of its cluster's tasks (HangingTransactionRepair). */
 const HANGING_SWEEP_MS = 60_000;
 /** What start-up is doing (for the error message) and what it must close if it fails. */
@@ -186,10 +185,9 @@ async function assemble(
         clientId: `erpstream-worker-${groupId}-transactions`,
         logger,
         ownedTransactionalIds: () =>
-          [...configStore.snapshot()].flatMap(([name, c]) => {
-            const count = Math.max(c.taskConfigs.length, Number(c.config['tasks.max']) || 0);
-            return Array.from({ length: count }, (_, i) => taskTransactionalId(groupId, name, i));
-          }),
+          [...configStore.snapshot()].flatMap(([name, c]) =>
+            c.taskConfigs.map((_, i) => taskTransactionalId(groupId, name, i)),
+          ),
       })
     : null;
   start.onFailure(async () => hanging?.close());

@@ -10,7 +10,15 @@ import { type Consumer, createConsumer, createKafka } from '../../../runtime/kaf
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
 import { waitFor } from '../../support/worker.js';
 import { clusterProps } from '../worker/distributed/cluster.js';
-import { type PrivateService, privateKafka, privatePostgres, privateRegistry } from './private-stack.js';
+import {
+  type PrivateService,
+  createConnector,
+  endWorkerProcess,
+  privateKafka,
+  privatePostgres,
+  privateRegistry,
+  workerRest,
+} from './private-stack.js';
 
 /**
  * Issue 20: faults at run time need no person. A standalone worker runs an ErpSource streaming three tables
@@ -199,11 +207,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
     polling = false;
     await poller;
     await consumer?.disconnect().catch(() => {});
-    if (worker && worker.proc.exitCode === null) {
-      const gone = new Promise((r) => worker!.proc.once('exit', r));
-      worker.proc.kill('SIGKILL');
-      await gone;
-    }
+    await endWorkerProcess(worker);
     await admin?.end().catch(() => {});
     await Promise.allSettled([kafka?.destroy(), registry?.destroy(), db?.destroy()]);
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -525,14 +529,7 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
 
   afterAll(async () => {
     await consumer?.disconnect().catch(() => {});
-    // ERPSTREAM_FAULT_LOG=<file>: the worker's log, to see what a task went through.
-    if (process.env.ERPSTREAM_FAULT_LOG && worker)
-      await writeFile(process.env.ERPSTREAM_FAULT_LOG, worker.stderr.join('\n'));
-    if (worker && worker.proc.exitCode === null) {
-      const gone = new Promise((r) => worker!.proc.once('exit', r));
-      worker.proc.kill('SIGKILL');
-      await gone;
-    }
+    await endWorkerProcess(worker);
     await admin?.end().catch(() => {});
     await Promise.allSettled([kafka?.destroy(), db?.destroy()]);
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -548,14 +545,7 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
       }),
     );
     worker = await startWorkerProcess([props]);
-    const rest = async (method: string, p: string, body?: unknown) => {
-      const r = await fetch(`${worker!.url}${p}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: r.status, body: (await r.json().catch(() => null)) as unknown };
-    };
+    const rest = workerRest(() => worker!);
     const config = {
       'connector.class': 'ErpSource',
       'connection.url': db.url,
@@ -568,32 +558,15 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
       'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
       'key.converter.schemas.enable': 'false',
     };
-    // A 409 is a rebalance in progress (or, after a retried create, the connector exists): ask again.
-    await waitFor(
-      async () =>
-        (await rest('POST', '/connectors', { name: 'erp', config })).status === 201 ||
-        (await rest('GET', '/connectors/erp')).status === 200,
-      60_000,
-      'the connector created',
-    );
+    await createConnector(rest, 'erp', config);
     // A SequenceSource too: its offsets are exact (the next number), so any record written twice is the worker's.
     const seqTopic = `${prefix}.seq`;
-    await waitFor(
-      async () =>
-        (
-          await rest('POST', '/connectors', {
-            name: 'seq',
-            config: {
-              'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-              'tasks.max': '2',
-              topic: seqTopic,
-              'records.per.second': '100',
-            },
-          })
-        ).status === 201 || (await rest('GET', '/connectors/seq')).status === 200,
-      60_000,
-      'the sequence connector created',
-    );
+    await createConnector(rest, 'seq', {
+      'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+      'tasks.max': '2',
+      topic: seqTopic,
+      'records.per.second': '100',
+    });
 
     const failures: string[] = [];
     const waits = new Set<string>();

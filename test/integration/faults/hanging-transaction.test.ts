@@ -18,7 +18,7 @@ import {
 } from '../../../runtime/kafka/index.js';
 import { type WorkerProcess, startWorkerProcess } from '../../support/erpstream-cli.js';
 import { clusterProps, waitFor } from '../../support/worker.js';
-import { type PrivateService, privateKafka } from './private-stack.js';
+import { type PrivateService, createConnector, endWorkerProcess, privateKafka, workerRest } from './private-stack.js';
 
 /**
  * A hanging transaction: open on a partition while its coordinator no longer has it, so the broker never ends it
@@ -46,14 +46,7 @@ describe('exactly-once: a hanging transaction of a task is found and ended', () 
 
   afterAll(async () => {
     await consumer?.disconnect().catch(() => {});
-    // ERPSTREAM_FAULT_LOG=<file>: the worker's log, to see what the task went through.
-    if (process.env.ERPSTREAM_FAULT_LOG && worker)
-      await writeFile(process.env.ERPSTREAM_FAULT_LOG, worker.stderr.join('\n'));
-    if (worker && worker.proc.exitCode === null) {
-      const gone = new Promise((r) => worker!.proc.once('exit', r));
-      worker.proc.kill('SIGKILL');
-      await gone;
-    }
+    await endWorkerProcess(worker);
     await kafka?.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 120_000);
@@ -62,33 +55,16 @@ describe('exactly-once: a hanging transaction of a task is found and ended', () 
     const props = path.join(dir, 'worker.properties');
     await writeFile(props, clusterProps(kafka.url, suffix, { 'exactly.once.source.support': 'enabled' }));
     worker = await startWorkerProcess([props]);
-    const rest = async (method: string, p: string, body?: unknown) => {
-      const r = await fetch(`${worker!.url}${p}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: r.status, body: (await r.json().catch(() => null)) as unknown };
-    };
+    const rest = workerRest(() => worker!);
     const taskState = async () =>
       ((await rest('GET', '/connectors/seq/status')).body as { tasks?: Array<{ state: string; trace?: string }> })
         ?.tasks?.[0];
-    await waitFor(
-      async () =>
-        (
-          await rest('POST', '/connectors', {
-            name: 'seq',
-            config: {
-              'connector.class': 'erpstream.connectors.SequenceSourceConnector',
-              'tasks.max': '1',
-              topic,
-              'records.per.second': '200',
-            },
-          })
-        ).status === 201 || (await rest('GET', '/connectors/seq')).status === 200,
-      60_000,
-      'the connector created',
-    );
+    await createConnector(rest, 'seq', {
+      'connector.class': 'erpstream.connectors.SequenceSourceConnector',
+      'tasks.max': '1',
+      topic,
+      'records.per.second': '200',
+    });
     const client = createKafka({ brokers: kafka.url, clientId: 'hang-reader', logLevel: 'nothing' });
     const probe = client.admin();
     await probe.connect();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createKafka } from '../../../runtime/kafka/index.js';
-import { repoRoot } from '../../support/erpstream-cli.js';
+import { type WorkerProcess, repoRoot } from '../../support/erpstream-cli.js';
 
 const run = promisify(execFile);
 
@@ -293,4 +293,48 @@ export async function privatePostgres(): Promise<PrivateService & { restart(): P
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Ends a worker process a fault test started: its log to ERPSTREAM_FAULT_LOG=<file> first when set (to see what its
+ * tasks went through), then SIGKILL, resolved once it is gone.
+ */
+export async function endWorkerProcess(worker: WorkerProcess | null): Promise<void> {
+  if (!worker) return;
+  if (process.env.ERPSTREAM_FAULT_LOG) await writeFile(process.env.ERPSTREAM_FAULT_LOG, worker.stderr.join('\n'));
+  if (worker.proc.exitCode !== null) return;
+  const gone = new Promise((r) => worker.proc.once('exit', r));
+  worker.proc.kill('SIGKILL');
+  await gone;
+}
+
+/** A JSON REST call to a worker: its status and parsed body (null when it has none). */
+export function workerRest(worker: () => WorkerProcess) {
+  return async (method: string, p: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
+    const r = await fetch(`${worker().url}${p}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: r.status, body: (await r.json().catch(() => null)) as unknown };
+  };
+}
+
+/**
+ * Creates a connector on a distributed worker, asking again on a 409 (a rebalance in progress) until it exists (a
+ * retried create may find it there already).
+ */
+export async function createConnector(
+  rest: ReturnType<typeof workerRest>,
+  name: string,
+  config: Record<string, string>,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (
+    (await rest('POST', '/connectors', { name, config })).status !== 201 &&
+    (await rest('GET', `/connectors/${name}`)).status !== 200
+  ) {
+    if (Date.now() > deadline) throw new Error(`connector ${name} not created within 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
