@@ -139,6 +139,34 @@ export function decodeTransactionLogRecord(key: Buffer | null, value: Buffer | n
   return { transactionalId, producerId, producerEpoch, status, partitions };
 }
 
+/**
+ * What the coordinator decided for the transaction a producer (this id and epoch) left open on these partitions, from
+ * its transactional id's transaction-log records in log order. With one epoch for many transactions (kafkajs, Kafka's
+ * transaction version 1), the last one that had these partitions is the one left open: an Ongoing record with them
+ * starts it undecided, a PrepareCommit or PrepareAbort decides it. A new producer's InitProducerId that aborts it is
+ * logged with the next epoch. Never decided → abort, as `kafka-transactions.sh abort` does.
+ */
+export function coordinatorDecision(
+  entries: readonly TransactionLogEntry[],
+  producerEpoch: number,
+  open: ReadonlyArray<{ topic: string; partition: number }>,
+): 'commit' | 'abort' {
+  let decided: 'commit' | 'abort' | null = null;
+  const covers = (e: TransactionLogEntry) =>
+    open.some((h) => e.partitions.some((p) => p.topic === h.topic && p.partitions.includes(h.partition)));
+  for (const e of entries) {
+    if (!covers(e)) continue;
+    if (e.producerEpoch === producerEpoch) {
+      if (e.status === STATUS_ONGOING) decided = null;
+      else if (e.status === STATUS_PREPARE_COMMIT) decided = 'commit';
+      else if (e.status === STATUS_PREPARE_ABORT) decided = 'abort';
+    } else if (e.producerEpoch === producerEpoch + 1 && e.status === STATUS_PREPARE_ABORT && decided === null) {
+      decided = 'abort';
+    }
+  }
+  return decided ?? 'abort';
+}
+
 export interface HangingTransactionRepairOptions {
   brokers: string[] | string;
   clientId: string;
@@ -342,9 +370,8 @@ export class HangingTransactionRepair {
   }
 
   /**
-   * The coordinator's decision for the last transaction of this producer that had these partitions: PrepareCommit →
-   * commit, PrepareAbort → abort. One it never decided → abort, as `kafka-transactions.sh abort` would. A log this
-   * worker may not read is an error: guessing could lose or repeat what another partition already shows.
+   * The coordinator's decision (coordinatorDecision) from the transactional id's partition of __transaction_state.
+   * A log this worker may not read is an error: guessing could lose or repeat what another partition already shows.
    */
   private async decisionOf(
     transactionalId: string,
@@ -370,23 +397,12 @@ export class HangingTransactionRepair {
     if (!leader)
       throw new ErpStreamError('ERPSTREAM_KAFKA_UNAVAILABLE', `__transaction_state-${partition} has no leader`);
     const connection = await admin.connections.get(leader);
-    let decided: 'commit' | 'abort' | null = null;
-    const covers = (e: TransactionLogEntry) =>
-      hanging.some((h) => e.partitions.some((p) => p.topic === h.topic && p.partitions.includes(h.partition)));
+    const entries: TransactionLogEntry[] = [];
     await readPartition(connection, '__transaction_state', partition, (key, value) => {
       const e = decodeTransactionLogRecord(key, value);
-      if (!e || e.transactionalId !== transactionalId || e.producerId !== producerId || !covers(e)) return;
-      if (e.producerEpoch === producerEpoch) {
-        // With one epoch for many transactions, the last one that had these partitions is the one left open.
-        if (e.status === STATUS_ONGOING) decided = null;
-        else if (e.status === STATUS_PREPARE_COMMIT) decided = 'commit';
-        else if (e.status === STATUS_PREPARE_ABORT) decided = 'abort';
-      } else if (e.producerEpoch === producerEpoch + 1 && e.status === STATUS_PREPARE_ABORT && decided === null) {
-        // A new producer's InitProducerId aborting the open transaction is logged with the next epoch.
-        decided = 'abort';
-      }
+      if (e && e.transactionalId === transactionalId && e.producerId === producerId) entries.push(e);
     });
-    return decided ?? 'abort';
+    return coordinatorDecision(entries, producerEpoch, hanging);
   }
 
   private async end(h: HangingTransaction, open: OpenTransaction[]): Promise<void> {

@@ -60,6 +60,8 @@ export {
 export {
   HangingTransactionRepair,
   type HangingTransaction,
+  type TransactionLogEntry,
+  coordinatorDecision,
   decodeTransactionLogRecord,
   transactionLogPartition,
 } from './hanging-transactions.js';

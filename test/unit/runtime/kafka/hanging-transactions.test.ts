@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTransactionLogRecord, transactionLogPartition } from '../../../../runtime/kafka/index.js';
+import {
+  type TransactionLogEntry,
+  coordinatorDecision,
+  decodeTransactionLogRecord,
+  transactionLogPartition,
+} from '../../../../runtime/kafka/index.js';
 
 // Records of one transactional id as a Kafka 4.4.0 broker wrote them to __transaction_state (TransactionLogValue v1):
 // a transaction's PrepareCommit with its two partitions, its CompleteCommit, and the Empty of the next producer epoch.
@@ -80,5 +85,62 @@ describe('the transaction log, as the hanging-transaction repair reads it', () =
     // "polygenelubricants".hashCode() is Integer.MIN_VALUE, which Utils.abs maps to 0; "hello" is 99162322.
     expect(transactionLogPartition('polygenelubricants', 50)).toBe(0);
     expect(transactionLogPartition('hello', 50)).toBe(99162322 % 50);
+  });
+});
+
+describe("the coordinator's decision for a hanging transaction (commit or abort on every partition it hangs on)", () => {
+  const P = { topic: 'orders', partition: 0 };
+  const OFFSETS = { topic: 'connect-offsets', partition: 3 };
+  const [EMPTY, ONGOING, PREPARE_COMMIT, PREPARE_ABORT, COMPLETE_COMMIT, COMPLETE_ABORT] = [0, 1, 2, 3, 4, 5];
+  const at = (status: number, producerEpoch: number, ...parts: Array<{ topic: string; partition: number }>) =>
+    ({
+      transactionalId: 'g-erp-0',
+      producerId: 7n,
+      producerEpoch,
+      status,
+      partitions: parts.map((p) => ({ topic: p.topic, partitions: [p.partition] })),
+    }) satisfies TransactionLogEntry;
+
+  it('commit when the coordinator had logged PrepareCommit and then skipped the markers (the Kafka 4.4 restart)', () => {
+    const log = [
+      at(ONGOING, 1, OFFSETS),
+      at(ONGOING, 1, OFFSETS, P),
+      at(PREPARE_COMMIT, 1, OFFSETS, P),
+      at(COMPLETE_COMMIT, 1),
+      at(EMPTY, 2),
+    ];
+    expect(coordinatorDecision(log, 1, [P, OFFSETS])).toBe('commit');
+  });
+
+  it("abort when a new producer's InitProducerId aborted it (logged with the next epoch)", () => {
+    const log = [at(ONGOING, 1, P), at(PREPARE_ABORT, 2, P), at(COMPLETE_ABORT, 2), at(EMPTY, 3)];
+    expect(coordinatorDecision(log, 1, [P])).toBe('abort');
+  });
+
+  it('abort when the coordinator never decided it', () => {
+    expect(coordinatorDecision([at(ONGOING, 1, P), at(EMPTY, 2)], 1, [P])).toBe('abort');
+    expect(coordinatorDecision([], 1, [P])).toBe('abort');
+  });
+
+  it('takes the last transaction of that epoch that had the partition, not an earlier committed one', () => {
+    const log = [at(ONGOING, 1, P), at(PREPARE_COMMIT, 1, P), at(COMPLETE_COMMIT, 1), at(ONGOING, 1, P), at(EMPTY, 2)];
+    expect(coordinatorDecision(log, 1, [P])).toBe('abort');
+  });
+
+  it("ignores the next producer's own transactions, committed or aborted, once it is decided or not", () => {
+    // Undecided, then the next epoch commits its own transaction on the same partition: not this one's decision.
+    expect(coordinatorDecision([at(ONGOING, 1, P), at(ONGOING, 2, P), at(PREPARE_COMMIT, 2, P)], 1, [P])).toBe('abort');
+    // Decided commit, then the next epoch aborts one of its own: the commit stands.
+    expect(
+      coordinatorDecision(
+        [at(ONGOING, 1, P), at(PREPARE_COMMIT, 1, P), at(ONGOING, 2, P), at(PREPARE_ABORT, 2, P)],
+        1,
+        [P],
+      ),
+    ).toBe('commit');
+  });
+
+  it('ignores transactions that did not have the hanging partition', () => {
+    expect(coordinatorDecision([at(ONGOING, 1, OFFSETS), at(PREPARE_COMMIT, 1, OFFSETS)], 1, [P])).toBe('abort');
   });
 });
