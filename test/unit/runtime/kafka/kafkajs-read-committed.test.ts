@@ -53,15 +53,11 @@ describe('read_committed over kafkajs: records of aborted transactions are never
     ]);
 
   it('drops both aborted transactions whatever order the broker lists them in, and nothing committed', () => {
+    const first = { producerId: '12', firstOffset: '546' };
+    const second = { producerId: '11', firstOffset: '562' };
     for (const abortedTransactions of [
-      [
-        { producerId: '11', firstOffset: '562' },
-        { producerId: '12', firstOffset: '546' },
-      ],
-      [
-        { producerId: '12', firstOffset: '546' },
-        { producerId: '11', firstOffset: '562' },
-      ],
+      [second, first],
+      [first, second],
     ]) {
       const partition = { abortedTransactions, messages: log() };
       flagAbortedRecords(partition);
