@@ -184,6 +184,8 @@ export interface HangingTransactionRepairOptions {
 export class HangingTransactionRepair {
   private admin: Admin | null = null;
   private running: Promise<HangingTransaction[]> | null = null;
+  private lastFailure = '';
+  private lastFailureAt = 0;
 
   constructor(private readonly o: HangingTransactionRepairOptions) {}
 
@@ -273,6 +275,11 @@ export class HangingTransactionRepair {
         );
       return ended;
     } catch (e) {
+      // The sweep runs every minute: a lasting cause (no ACL for DescribeProducers, say) is said once an hour.
+      const what = e instanceof Error ? e.message : String(e);
+      if (what === this.lastFailure && Date.now() - this.lastFailureAt < 3_600_000) return [];
+      this.lastFailure = what;
+      this.lastFailureAt = Date.now();
       logger.warn(
         "Looking for a hanging transaction of this worker's tasks failed; find one with " +
           '`kafka-transactions.sh --bootstrap-server … find-hanging --broker-id <id>` and end it with ' +

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../../runtime/api/index.js';
 import {
+  HangingTransactionRepair,
   type TransactionLogEntry,
   coordinatorDecision,
   decodeTransactionLogRecord,
@@ -142,5 +144,38 @@ describe("the coordinator's decision for a hanging transaction (commit or abort 
 
   it('ignores transactions that did not have the hanging partition', () => {
     expect(coordinatorDecision([at(ONGOING, 1, OFFSETS), at(PREPARE_COMMIT, 1, OFFSETS)], 1, [P])).toBe('abort');
+  });
+});
+
+describe('the hanging-transaction sweep when it cannot look', () => {
+  it('says a lasting failure once (it runs every minute), with the manual commands, and never throws', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
+    const repair = new HangingTransactionRepair({
+      brokers: '127.0.0.1:1',
+      clientId: 'hanging-sweep-test',
+      logger,
+      ownedTransactionalIds: () => ['g-erp-0'],
+    });
+    try {
+      expect(await repair.repairAndLog()).toEqual([]);
+      expect(await repair.repairAndLog()).toEqual([]);
+    } finally {
+      await repair.close();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/kafka-transactions\.sh .*find-hanging/);
+  }, 60_000);
+
+  it('does not touch Kafka while this cluster has no task', async () => {
+    const repair = new HangingTransactionRepair({
+      brokers: '127.0.0.1:1',
+      clientId: 'hanging-sweep-test',
+      logger: { ...silentLogger, warn: () => expect.fail('no warning expected') },
+      ownedTransactionalIds: () => [],
+    });
+    // Any request to the closed port would fail and warn.
+    expect(await repair.repairAndLog()).toEqual([]);
+    await repair.close();
   });
 });
