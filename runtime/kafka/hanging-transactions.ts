@@ -38,6 +38,8 @@ interface OpenTransaction {
   producerEpoch: number;
   coordinatorEpoch: number;
   startOffset: bigint;
+  /** The producer's last write on the partition (its batch's timestamp), epoch ms. */
+  lastTimestamp: number;
 }
 
 /** The coordinator states in which a transaction is still being run or ended by the coordinator itself. */
@@ -173,6 +175,8 @@ export interface HangingTransactionRepairOptions {
   logger: Logger;
   /** The transactional ids this worker's tasks use: only their transactions are ever ended here. */
   ownedTransactionalIds: () => string[];
+  /** How long another producer's transaction stays open before it is reported (default 15 min). */
+  foreignReportAfterMs?: number;
 }
 
 /**
@@ -185,6 +189,7 @@ export class HangingTransactionRepair {
   private admin: Admin | null = null;
   private running: Promise<HangingTransaction[]> | null = null;
   private lastFailure = '';
+  private readonly reported = new Set<string>();
   private lastFailureAt = 0;
 
   constructor(private readonly o: HangingTransactionRepairOptions) {}
@@ -204,7 +209,10 @@ export class HangingTransactionRepair {
     const candidates = new Map<string, { id: string; state: string; open: OpenTransaction[] }>();
     for (const t of open) {
       const s = [...states.values()].find((x) => x.producerId === t.producerId);
-      if (!s) continue;
+      if (!s) {
+        this.reportForeign(t);
+        continue;
+      }
       const legit =
         IN_PROGRESS.has(s.transactionState) &&
         s.topics.some((x) => x.topic === t.topic && x.partitions.includes(t.partition));
@@ -290,6 +298,27 @@ export class HangingTransactionRepair {
     }
   }
 
+  /**
+   * Another producer's transaction is never ended here, but one open longer than any transaction may last (the
+   * broker's default transaction.max.timeout.ms, 15 min) stops every read_committed reader of the partition, this
+   * cluster's sinks included: said once, with the commands that end it.
+   */
+  private reportForeign(t: OpenTransaction): void {
+    const key = `${t.topic}-${t.partition}@${t.startOffset}/${t.producerId}`;
+    if (Date.now() - t.lastTimestamp < (this.o.foreignReportAfterMs ?? 900_000) || this.reported.has(key)) return;
+    this.reported.add(key);
+    this.o.logger.warn(
+      `A transaction of producer ${t.producerId} (epoch ${t.producerEpoch}), not one of this cluster's tasks, has ` +
+        `been open on ${t.topic}-${t.partition} since offset ${t.startOffset} (its last write ` +
+        `${new Date(t.lastTimestamp).toISOString()}), longer than a transaction may last with the broker's default ` +
+        `transaction.max.timeout.ms (15 min): read_committed consumers of that partition, this cluster's sinks ` +
+        `included, stop there. If \`kafka-transactions.sh --bootstrap-server <b> find-hanging --broker-id <id>\` ` +
+        `lists it, end it with \`kafka-transactions.sh --bootstrap-server <b> abort --topic ${t.topic} ` +
+        `--partition ${t.partition} --start-offset ${t.startOffset}\`.`,
+      { topic: t.topic, partition: t.partition, producerId: String(t.producerId) },
+    );
+  }
+
   async close(): Promise<void> {
     const a = this.admin;
     this.admin = null;
@@ -342,6 +371,7 @@ export class HangingTransactionRepair {
                 producerEpoch: a.producerEpoch,
                 coordinatorEpoch: Math.max(a.coordinatorEpoch, 0),
                 startOffset: a.currentTxnStartOffset,
+                lastTimestamp: Number(a.lastTimestamp),
               });
         }
     }

@@ -4,14 +4,17 @@ import path from 'node:path';
 import {
   Admin,
   CompressionAlgorithms,
+  FetchIsolationLevels,
   FindCoordinatorKeyTypes,
   NumericMap,
   describeTransactionsV0,
   produceV9,
 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../runtime/api/index.js';
 import {
   type Consumer,
+  HangingTransactionRepair,
   connectTransactionalProducer,
   createConsumer,
   createKafka,
@@ -164,4 +167,61 @@ describe('exactly-once: a hanging transaction of a task is found and ended', () 
     expect(log).toMatch(/had decided: abort/);
     console.log(`hanging transaction: the task produced again ${resumedMs} ms after its resume`);
   }, 300_000);
+  it("reports another producer's transaction open too long, with the commands to end it, and leaves it open", async () => {
+    const topic2 = 'hang.foreign';
+    const admin = new Admin({ clientId: 'hang-foreign', bootstrapBrokers: [kafka.url] });
+    const warnings: string[] = [];
+    const repair = new HangingTransactionRepair({
+      brokers: kafka.url,
+      clientId: 'hang-foreign-repair',
+      logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) },
+      ownedTransactionalIds: () => [`${group}-seq-0`],
+      foreignReportAfterMs: 0,
+    });
+    try {
+      await admin.createTopics({ topics: [topic2], partitions: 1, replicas: 1 });
+      // A transactional write of a producer id no transactional id of ours has (the broker verifies nothing here).
+      await waitFor(
+        async () => {
+          const metadata = await admin.metadata({ topics: [topic2], forceUpdate: true });
+          const leader = metadata.brokers.get(metadata.topics.get(topic2)?.partitions[0]?.leader ?? -1);
+          if (!leader) return false;
+          await produceV9.api.async(
+            await admin.connections.get(leader),
+            -1,
+            30_000,
+            [{ topic: topic2, partition: 0, key: Buffer.from('k'), value: Buffer.from('open forever') }],
+            {
+              transactionalId: 'someone-else',
+              producerId: 424242n,
+              producerEpoch: 0,
+              sequences: new NumericMap(),
+              compression: CompressionAlgorithms.NONE,
+            },
+          );
+          return true;
+        },
+        30_000,
+        'a transactional write of another producer',
+      );
+      expect(await repair.repairAndLog()).toEqual([]);
+      expect(await repair.repairAndLog()).toEqual([]);
+    } finally {
+      await Promise.allSettled([repair.close(), admin.close()]);
+    }
+    const foreign = warnings.filter((w) => w.includes('producer 424242'));
+    expect(foreign).toHaveLength(1);
+    expect(foreign[0]).toContain(`abort --topic ${topic2} --partition 0 --start-offset 0`);
+    // Still open: only this cluster's own transactions are ever ended.
+    const check = new Admin({ clientId: 'hang-foreign-check', bootstrapBrokers: [kafka.url] });
+    try {
+      const listed = await check.listOffsets({
+        topics: [{ name: topic2, partitions: [{ partitionIndex: 0, timestamp: -1n }] }],
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      });
+      expect(listed[0]!.partitions[0]!.offset).toBe(0n);
+    } finally {
+      await check.close();
+    }
+  }, 120_000);
 });
