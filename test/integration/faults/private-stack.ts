@@ -120,8 +120,9 @@ export async function privateKafka(dir: string, extra: Record<string, string> = 
     log4j,
     'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n',
   );
-  // KRaft cluster ids are 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // KRaft cluster ids are 16 random bytes in URL-safe base64 without padding. One in 64 starts with '-', which
+  // the storage tool's argument parser takes for an option (Kafka's own random-uuid never makes such an id).
+  const clusterId = `A${randomBytes(16).toString('base64url').slice(1)}`;
   await run('java', [
     '-cp',
     lib,
