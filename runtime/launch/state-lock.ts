@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { linkSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, ErpStreamError } from '../api/index.js';
@@ -70,27 +70,52 @@ function createWith(file: string, text: string, token: string): void {
   }
 }
 
+/** A takeover in progress is a few system calls long; a marker older than this was left by a starter that died. */
+const TAKEOVER_MARKER_MAX_AGE_MS = 60_000;
+/** How long a starter waits for another one's takeover of the same stale lock before it reports the file in use. */
+const TAKEOVER_WAIT_MS = 5_000;
+const TAKEOVER_BACKOFF_MS = 2;
+
+/** Sleeps without the event loop: taking the lock is synchronous, at start-up, before anything else runs. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
- * Removes the lock judged stale from its text, unless another starter replaced it in the meantime. A rename moves
- * exactly one file aside, so of several starters judging the same dead lock only one removes it; one that moved a
- * fresh lock instead (taken over by another starter between its read and its rename) puts it back.
+ * Removes the lock judged stale from its text, never a lock another starter made in the meantime. Removing is
+ * guarded by a marker created exclusively and named after the judged text: of the starters judging the same dead
+ * lock exactly one creates the marker, checks the lock still holds that text and removes it; the others back off
+ * and read again, and whoever comes later with the old judgement finds a different text and leaves it. (Renaming
+ * the lock aside instead cannot be undone safely: a fresh lock moved aside while a third starter creates one is lost.)
+ * A marker whose starter died mid-takeover is itself a stale lock, removed the same way one level down. Returns
+ * false when another starter is taking over, so the caller waits a moment before it reads again.
  */
-function removeStale(file: string, judged: string, token: string): void {
-  const aside = `${file}.${token}.stale`;
+function removeStale(file: string, judged: string, me: LockOwner, depth = 0): boolean {
+  const marker = `${file}.takeover-${createHash('sha256').update(judged).digest('hex').slice(0, 16)}`;
+  const mine = JSON.stringify(me);
   try {
-    renameSync(file, aside);
+    createWith(marker, mine, me.token);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  try {
-    if (readText(aside) !== judged) linkSync(aside, file);
-  } catch (e) {
-    // EEXIST: a third starter created a lock in the moment the file was aside; it holds the file now.
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    rmSync(aside, { force: true });
+    const held = readText(marker);
+    if (held === undefined) return true;
+    if (depth > 3) return false;
+    const owner = parseOwner(held);
+    const age = Date.now() - (lstatSync(marker, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    // Takeovers are synchronous: a marker of this process was left by one that threw half-way.
+    const dead =
+      owner === null ||
+      age > TAKEOVER_MARKER_MAX_AGE_MS ||
+      (owner.host === me.host && (owner.pid === process.pid || !alive(owner.pid)));
+    if (dead) removeStale(marker, held, me, depth + 1);
+    return false;
   }
+  try {
+    if (readText(file) === judged) rmSync(file, { force: true });
+  } finally {
+    rmSync(marker, { force: true });
+  }
+  return true;
 }
 
 /**
@@ -116,7 +141,9 @@ export function lockStateFile(offsetFile: string): StateLock {
   }
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), token: randomUUID() };
   const text = JSON.stringify(me);
-  for (let attempt = 0; ; attempt++) {
+  // Starters racing over one stale lock: one takes it over while the others wait for it and then see it live.
+  const giveUpAt = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
     try {
       createWith(file, text, me.token);
       break;
@@ -134,18 +161,21 @@ export function lockStateFile(offsetFile: string): StateLock {
       if (held === undefined) continue;
       const owner = parseOwner(held);
       const stale = owner === null || (owner.host === me.host && (owner.pid === process.pid || !alive(owner.pid)));
-      // Starters racing over one stale lock: after a few rounds one of them holds it and the others see it live.
-      if (!stale || attempt > 5) {
-        if (owner === null) throw e;
-        const where = owner.host === me.host ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.host}`;
+      if (!stale || Date.now() > giveUpAt) {
+        const where =
+          owner === null
+            ? 'unreadable lock'
+            : owner.host === me.host
+              ? `pid ${owner.pid}`
+              : `pid ${owner.pid} on ${owner.host}`;
         throw new ErpStreamError(
           'ERPSTREAM_STATE_FILE_IN_USE',
-          `Offsets file ${offsetFile} is in use by another standalone worker (${where}, since ${owner.since}): ` +
+          `Offsets file ${offsetFile} is in use by another standalone worker (${where}, since ${owner?.since ?? '?'}): ` +
             "two workers on one file overwrite each other's offsets. Stop that worker, or give this one its own " +
             `offset.storage.file.filename. If no such worker runs, delete ${file}.`,
         );
       }
-      removeStale(file, held, me.token);
+      if (!removeStale(file, held, me)) pause(TAKEOVER_BACKOFF_MS);
     }
   }
   let released = false;
