@@ -177,6 +177,14 @@ export interface HangingTransactionRepairOptions {
   ownedTransactionalIds: () => string[];
   /** How long another producer's transaction stays open before it is reported (default 15 min). */
   foreignReportAfterMs?: number;
+  /**
+   * The topics the owned transactions write (the offsets topic, the topics the tasks produced to): a look scans
+   * these, and every `fullScanEvery`-th look scans every topic of the cluster, in case a topic was not yet recorded.
+   * Without it every look scans every topic.
+   */
+  watchedTopics?: () => string[];
+  /** Default 60: with a look a minute, the whole cluster once an hour. */
+  fullScanEvery?: number;
 }
 
 /**
@@ -191,6 +199,7 @@ export class HangingTransactionRepair {
   private lastFailure = '';
   private readonly reported = new Set<string>();
   private lastFailureAt = 0;
+  private looks = 0;
 
   constructor(private readonly o: HangingTransactionRepairOptions) {}
 
@@ -199,11 +208,15 @@ export class HangingTransactionRepair {
     return this.admin;
   }
 
-  /** Scans every partition of the cluster's non-internal topics; ends the hanging transactions it owns. */
+  /**
+   * Scans the watched topics' partitions (every partition of the cluster's non-internal topics on every
+   * fullScanEvery-th look, or always without watchedTopics); ends the hanging transactions it owns.
+   */
   async repair(): Promise<HangingTransaction[]> {
     const owned = new Set(this.o.ownedTransactionalIds());
     if (owned.size === 0) return [];
-    const open = await this.openTransactions();
+    const full = !this.o.watchedTopics || this.looks++ % (this.o.fullScanEvery ?? 60) === 0;
+    const open = await this.openTransactions(undefined, full ? undefined : this.o.watchedTopics!());
     if (open.length === 0) return [];
     const states = await this.describe([...owned]);
     const candidates = new Map<string, { id: string; state: string; open: OpenTransaction[] }>();
@@ -325,14 +338,24 @@ export class HangingTransactionRepair {
     await a?.close();
   }
 
-  /** DescribeProducers on every partition's leader (or only on the candidates' partitions). */
-  private async openTransactions(only?: Map<string, { open: OpenTransaction[] }>): Promise<OpenTransaction[]> {
+  /** DescribeProducers on every partition's leader (or only on these topics', or on the candidates' partitions). */
+  private async openTransactions(
+    only?: Map<string, { open: OpenTransaction[] }>,
+    scope?: string[],
+  ): Promise<OpenTransaction[]> {
     const admin = this.client;
     const wanted = only
       ? [...new Set([...only.values()].flatMap((c) => c.open.map((t) => t.topic)))]
-      : (await admin.listTopics()).filter((t) => !t.startsWith('__'));
+      : scope
+        ? [...new Set(scope)]
+        : (await admin.listTopics()).filter((t) => !t.startsWith('__'));
     if (wanted.length === 0) return [];
-    const metadata = await admin.metadata({ topics: wanted, forceUpdate: true });
+    const metadata = await admin.metadata({ topics: wanted, forceUpdate: true }).catch(async (e: unknown) => {
+      // A watched topic deleted since a task wrote it fails the whole request: asked again without it.
+      if (!scope) throw e;
+      const existing = new Set(await admin.listTopics());
+      return admin.metadata({ topics: wanted.filter((t) => existing.has(t)), forceUpdate: true });
+    });
     const byLeader = new Map<number, Map<string, number[]>>();
     for (const [topic, t] of metadata.topics) {
       t.partitions.forEach((p, partition) => {

@@ -178,6 +178,7 @@ async function assemble(
     onChange: () => herder?.onConfigChange(),
     onRestart: (r) => herder?.onRestartRequest(r),
   });
+  const statusStore = new KafkaStatusStore(logger);
   // Exactly-once: an offsets read held by a hanging transaction of one of this cluster's tasks ends it.
   const hanging = eos
     ? new HangingTransactionRepair({
@@ -188,11 +189,15 @@ async function assemble(
           [...configStore.snapshot()].flatMap(([name, c]) =>
             c.taskConfigs.map((_, i) => taskTransactionalId(groupId, name, i)),
           ),
+        // What a task's transaction writes: offsets, and the topics its connector has produced to (KIP-558).
+        watchedTopics: () => [
+          topics.offset,
+          ...[...configStore.snapshot().keys()].flatMap((name) => statusStore.topics(name)),
+        ],
       })
     : null;
   start.onFailure(async () => hanging?.close());
   const offsetStore = new KafkaOffsetStore(topics.offset, eos, hanging);
-  const statusStore = new KafkaStatusStore(logger);
   const logs = [
     new KafkaBasedLog(client, admin, topics.config, `${groupId}-configs`, (r) => configStore.apply(r)),
     new KafkaBasedLog(client, admin, topics.offset, `${groupId}-offsets`, (r) => offsetStore.apply(r)),

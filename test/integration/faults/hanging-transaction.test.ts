@@ -24,6 +24,61 @@ import { clusterProps, waitFor } from '../../support/worker.js';
 import { type PrivateService, createConnector, endWorkerProcess, privateKafka, workerRest } from './private-stack.js';
 
 /**
+ * Leaves a hanging transaction of `transactionalId` on the records' partitions: its producer id and epoch, taken from
+ * its coordinator after an InitProducerId, write transactionally without the coordinator registering the partitions
+ * (the broker runs without partition verification), so the coordinator never ends it.
+ */
+async function leaveHanging(
+  brokers: string,
+  transactionalId: string,
+  records: Array<{ topic: string; partition: number; key: Buffer; value: Buffer }>,
+): Promise<void> {
+  const client = createKafka({ brokers, clientId: 'hang-maker', logLevel: 'nothing' });
+  const fence = await connectTransactionalProducer(client, { transactionalId });
+  await fence.disconnect();
+  const admin = new Admin({ clientId: 'hang-maker', bootstrapBrokers: [brokers] });
+  try {
+    const [coordinator] = await admin.findCoordinator({
+      keyType: FindCoordinatorKeyTypes.TRANSACTION,
+      keys: [transactionalId],
+    });
+    const state = (
+      await describeTransactionsV0.api.async(
+        await admin.connections.get({ host: coordinator!.host, port: coordinator!.port }),
+        [transactionalId],
+      )
+    ).transactionStates[0]!;
+    expect(state.transactionState).toBe('Empty');
+    const topics = [...new Set(records.map((r) => r.topic))];
+    const metadata = await admin.metadata({ topics, forceUpdate: true });
+    const leader = metadata.brokers.get(metadata.topics.get(records[0]!.topic)!.partitions[0]!.leader)!;
+    await produceV9.api.async(await admin.connections.get(leader), -1, 30_000, records, {
+      transactionalId,
+      producerId: state.producerId,
+      producerEpoch: state.producerEpoch,
+      sequences: new NumericMap(),
+      compression: CompressionAlgorithms.NONE,
+    });
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The last stable offset of a topic's partition 0: where read_committed readers stop. */
+async function stableOffset(brokers: string, topic: string): Promise<bigint> {
+  const admin = new Admin({ clientId: 'hang-check', bootstrapBrokers: [brokers] });
+  try {
+    const listed = await admin.listOffsets({
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }],
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
+    return listed[0]!.partitions[0]!.offset;
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
  * A hanging transaction: open on a partition while its coordinator no longer has it, so the broker never ends it
  * and every read_committed reader stops at its first offset. Kafka 4.4 leaves one when a restarted broker completes
  * a transaction while the partition has no leader yet (see HangingTransactionRepair). That race is not reproducible
@@ -102,42 +157,10 @@ describe('exactly-once: a hanging transaction of a task is found and ended', () 
       'the connector stopped',
     );
     const transactionalId = `${group}-seq-0`;
-    const fence = await connectTransactionalProducer(client, { transactionalId });
-    await fence.disconnect();
-    const admin = new Admin({ clientId: 'hang-maker', bootstrapBrokers: [kafka.url] });
-    try {
-      const [coordinator] = await admin.findCoordinator({
-        keyType: FindCoordinatorKeyTypes.TRANSACTION,
-        keys: [transactionalId],
-      });
-      const state = (
-        await describeTransactionsV0.api.async(
-          await admin.connections.get({ host: coordinator!.host, port: coordinator!.port }),
-          [transactionalId],
-        )
-      ).transactionStates[0]!;
-      expect(state.transactionState).toBe('Empty');
-      const metadata = await admin.metadata({ topics: [topic, offsetsTopic] });
-      const leader = metadata.brokers.get(metadata.topics.get(topic)!.partitions[0]!.leader)!;
-      await produceV9.api.async(
-        await admin.connections.get(leader),
-        -1,
-        30_000,
-        [
-          { topic, partition: 0, key: Buffer.from('HANGING'), value: Buffer.from('never committed') },
-          { topic: offsetsTopic, partition: 0, key: Buffer.from('["seq",{"hanging":1}]'), value: Buffer.from('{}') },
-        ],
-        {
-          transactionalId,
-          producerId: state.producerId,
-          producerEpoch: state.producerEpoch,
-          sequences: new NumericMap(),
-          compression: CompressionAlgorithms.NONE,
-        },
-      );
-    } finally {
-      await admin.close();
-    }
+    await leaveHanging(kafka.url, transactionalId, [
+      { topic, partition: 0, key: Buffer.from('HANGING'), value: Buffer.from('never committed') },
+      { topic: offsetsTopic, partition: 0, key: Buffer.from('["seq",{"hanging":1}]'), value: Buffer.from('{}') },
+    ]);
     const before = keys.length;
 
     // Resumed, the task first reads its offsets: held by the hanging transaction until the worker ends it.
@@ -213,15 +236,55 @@ describe('exactly-once: a hanging transaction of a task is found and ended', () 
     expect(foreign).toHaveLength(1);
     expect(foreign[0]).toContain(`abort --topic ${topic2} --partition 0 --start-offset 0`);
     // Still open: only this cluster's own transactions are ever ended.
-    const check = new Admin({ clientId: 'hang-foreign-check', bootstrapBrokers: [kafka.url] });
+    expect(await stableOffset(kafka.url, topic2)).toBe(0n);
+  }, 120_000);
+
+  it('the minute sweep looks at the topics the tasks wrote, and at the whole cluster every n-th look', async () => {
+    // A hanging transaction only on a data topic: no task waits on it (its offsets got their marker), but every
+    // read_committed reader of the topic, a sink of ours included, stops there.
+    const watched = 'hang.data.watched';
+    const elsewhere = 'hang.data.elsewhere';
+    const admin = new Admin({ clientId: 'hang-sweep', bootstrapBrokers: [kafka.url] });
+    const warnings: string[] = [];
+    // A topic a task wrote and that was deleted since stays recorded: it must not stop the look.
+    const topics: string[] = [offsetsTopic, 'hang.data.deleted'];
+    const id = `${group}-data-0`;
+    const repair = new HangingTransactionRepair({
+      brokers: kafka.url,
+      clientId: 'hang-sweep-repair',
+      logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) },
+      ownedTransactionalIds: () => [id],
+      watchedTopics: () => topics,
+      fullScanEvery: 3,
+    });
+    const record = (t: string) => [{ topic: t, partition: 0, key: Buffer.from('k'), value: Buffer.from('v') }];
     try {
-      const listed = await check.listOffsets({
-        topics: [{ name: topic2, partitions: [{ partitionIndex: 0, timestamp: -1n }] }],
-        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      });
-      expect(listed[0]!.partitions[0]!.offset).toBe(0n);
+      await admin.createTopics({ topics: [watched, elsewhere], partitions: 1, replicas: 1 });
+      await waitFor(
+        async () =>
+          [...(await admin.metadata({ topics: [watched, elsewhere], forceUpdate: true })).topics.values()].every(
+            (t) => (t.partitions[0]?.leader ?? -1) >= 0,
+          ),
+        30_000,
+        'the topics led',
+      );
+      expect(await repair.repairAndLog()).toEqual([]); // look 0: the whole cluster, nothing of ours open
+      await leaveHanging(kafka.url, id, record(watched));
+      // Look 1: only the watched topics, and the task has not been seen writing this one yet.
+      expect(await repair.repairAndLog()).toEqual([]);
+      expect(await stableOffset(kafka.url, watched)).toBe(0n);
+      // Look 2: the status store has recorded the topic (KIP-558's active topics): found and ended.
+      topics.push(watched);
+      const ended = await repair.repairAndLog();
+      expect(ended.map((h) => h.partitions.map((p) => `${p.topic}-${p.partition}`))).toEqual([[`${watched}-0`]]);
+      await waitFor(async () => (await stableOffset(kafka.url, watched)) > 0n, 30_000, `${watched} readable`);
+      // Look 3: the whole cluster, so a topic never recorded (the status write lost with a crash) is found too.
+      await leaveHanging(kafka.url, id, record(elsewhere));
+      expect((await repair.repairAndLog()).map((h) => h.partitions[0]!.topic)).toEqual([elsewhere]);
+      await waitFor(async () => (await stableOffset(kafka.url, elsewhere)) > 0n, 30_000, `${elsewhere} readable`);
+      expect(warnings.filter((w) => w.startsWith('Ended a hanging transaction'))).toHaveLength(2);
     } finally {
-      await check.close();
+      await Promise.allSettled([repair.close(), admin.close()]);
     }
   }, 120_000);
 });
