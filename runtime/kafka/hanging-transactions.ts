@@ -214,11 +214,21 @@ export class HangingTransactionRepair {
    */
   async repair(): Promise<HangingTransaction[]> {
     const owned = new Set(this.o.ownedTransactionalIds());
-    if (owned.size === 0) return [];
-    const full = !this.o.watchedTopics || this.looks++ % (this.o.fullScanEvery ?? 60) === 0;
-    const open = await this.openTransactions(undefined, full ? undefined : this.o.watchedTopics!());
+    const watched = this.o.watchedTopics?.() ?? [];
+    let open: OpenTransaction[];
+    if (owned.size === 0) {
+      // Nothing of ours to end: only another producer's transaction on a topic this cluster reads is worth saying.
+      if (watched.length === 0) return [];
+      open = await this.openTransactions(undefined, watched);
+    } else {
+      const full = !this.o.watchedTopics || this.looks++ % (this.o.fullScanEvery ?? 60) === 0;
+      open = await this.openTransactions(undefined, full ? undefined : watched);
+    }
     if (open.length === 0) return [];
-    const states = await this.describe([...owned]);
+    const states =
+      owned.size > 0
+        ? await this.describe([...owned])
+        : new Map<string, describeTransactionsV0.DescribeTransactionsResponseTransactionState>();
     const candidates = new Map<string, { id: string; state: string; open: OpenTransaction[] }>();
     for (const t of open) {
       const s = [...states.values()].find((x) => x.producerId === t.producerId);

@@ -91,7 +91,7 @@ export class WorkerStartError extends Error {
   }
 }
 
-/** How often an exactly-once worker looks for hanging transactions of its cluster's tasks (HangingTransactionRepair). */
+/** How often a worker looks for hanging transactions on its cluster's topics (HangingTransactionRepair). */
 const HANGING_SWEEP_MS = 60_000;
 /** What start-up is doing (for the error message) and what it must close if it fails. */
 class StartUp {
@@ -179,25 +179,24 @@ async function assemble(
     onRestart: (r) => herder?.onRestartRequest(r),
   });
   const statusStore = new KafkaStatusStore(logger);
-  // Exactly-once: an offsets read held by a hanging transaction of one of this cluster's tasks ends it.
-  const hanging = eos
-    ? new HangingTransactionRepair({
-        brokers: config.bootstrapServers,
-        clientId: `erpstream-worker-${groupId}-transactions`,
-        logger,
-        ownedTransactionalIds: () =>
-          [...configStore.snapshot()].flatMap(([name, c]) =>
+  // Exactly-once: an offsets read held by a hanging transaction of one of this cluster's tasks ends it. Any worker:
+  // another producer's transaction left open on a topic the connectors use (a sink stops there) is reported.
+  const activeTopics = () => [...configStore.snapshot().keys()].flatMap((name) => statusStore.topics(name));
+  const hanging = new HangingTransactionRepair({
+    brokers: config.bootstrapServers,
+    clientId: `erpstream-worker-${groupId}-transactions`,
+    logger,
+    ownedTransactionalIds: () =>
+      eos
+        ? [...configStore.snapshot()].flatMap(([name, c]) =>
             c.taskConfigs.map((_, i) => taskTransactionalId(groupId, name, i)),
-          ),
-        // What a task's transaction writes: offsets, and the topics its connector has produced to (KIP-558).
-        watchedTopics: () => [
-          topics.offset,
-          ...[...configStore.snapshot().keys()].flatMap((name) => statusStore.topics(name)),
-        ],
-      })
-    : null;
-  start.onFailure(async () => hanging?.close());
-  const offsetStore = new KafkaOffsetStore(topics.offset, eos, hanging);
+          )
+        : [],
+    // What a task's transaction writes: offsets, and the topics its connector has produced to (KIP-558).
+    watchedTopics: () => (eos ? [topics.offset, ...activeTopics()] : activeTopics()),
+  });
+  start.onFailure(async () => hanging.close());
+  const offsetStore = new KafkaOffsetStore(topics.offset, eos, eos ? hanging : null);
   const logs = [
     new KafkaBasedLog(client, admin, topics.config, `${groupId}-configs`, (r) => configStore.apply(r)),
     new KafkaBasedLog(client, admin, topics.offset, `${groupId}-offsets`, (r) => offsetStore.apply(r)),
@@ -289,9 +288,10 @@ async function assemble(
   });
   await group.start();
   // Also without a stalled offsets read: a hanging transaction of a task only on a data topic (its offsets partition
-  // got its marker) blocks that topic's read_committed consumers, and no task of ours would ever wait on it.
-  const sweep = hanging ? setInterval(() => void hanging.repairAndLog(), HANGING_SWEEP_MS) : null;
-  sweep?.unref();
+  // got its marker) blocks that topic's read_committed consumers, and no task of ours would ever wait on it; nor
+  // would a sink stuck behind another producer's say anything but this.
+  const sweep = setInterval(() => void hanging.repairAndLog(), HANGING_SWEEP_MS);
+  sweep.unref();
   start.step('started');
   logger.info('Distributed worker started', { url: boundUrl, workerId, groupId, exactlyOnce: eos });
   return {
@@ -306,8 +306,8 @@ async function assemble(
         () => group.stop().catch(() => {}),
         () => Promise.allSettled(logs.map((l) => l.stop())),
         async () => {
-          if (sweep) clearInterval(sweep);
-          await hanging?.close();
+          clearInterval(sweep);
+          await hanging.close();
         },
         () => operations.close(),
         () => admin.disconnect().catch(() => {}),

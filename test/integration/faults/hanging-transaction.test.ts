@@ -229,11 +229,31 @@ describe('exactly-once: a hanging transaction of a task is found and ended', () 
       );
       expect(await repair.repairAndLog()).toEqual([]);
       expect(await repair.repairAndLog()).toEqual([]);
+      // A worker without exactly-once owns no transaction, and says it too for a topic its connectors use (a sink
+      // reading it stops there); a topic they do not use is not its business.
+      for (const watched of [['hang.unrelated'], [topic2]]) {
+        const reader = new HangingTransactionRepair({
+          brokers: kafka.url,
+          clientId: 'hang-foreign-reader',
+          logger: { ...silentLogger, warn: (m: string) => void warnings.push(`reader of ${watched[0]}: ${m}`) },
+          ownedTransactionalIds: () => [],
+          watchedTopics: () => watched,
+          foreignReportAfterMs: 0,
+        });
+        try {
+          expect(await reader.repairAndLog()).toEqual([]);
+        } finally {
+          await reader.close();
+        }
+      }
     } finally {
       await Promise.allSettled([repair.close(), admin.close()]);
     }
     const foreign = warnings.filter((w) => w.includes('producer 424242'));
-    expect(foreign).toHaveLength(1);
+    expect(foreign.map((w) => w.match(/^reader of (\S+): /)?.[1] ?? 'exactly-once worker')).toEqual([
+      'exactly-once worker',
+      topic2,
+    ]);
     expect(foreign[0]).toContain(`abort --topic ${topic2} --partition 0 --start-offset 0`);
     // Still open: only this cluster's own transactions are ever ended.
     expect(await stableOffset(kafka.url, topic2)).toBe(0n);

@@ -177,5 +177,15 @@ describe('the hanging-transaction sweep when it cannot look', () => {
     // Any request to the closed port would fail and warn.
     expect(await repair.repairAndLog()).toEqual([]);
     await repair.close();
+    // Nor while it has tasks but no exactly-once and no topic in use yet (a worker without exactly-once).
+    const idle = new HangingTransactionRepair({
+      brokers: '127.0.0.1:1',
+      clientId: 'hanging-sweep-test',
+      logger: { ...silentLogger, warn: () => expect.fail('no warning expected') },
+      ownedTransactionalIds: () => [],
+      watchedTopics: () => [],
+    });
+    expect(await idle.repairAndLog()).toEqual([]);
+    await idle.close();
   });
 });
