@@ -70,6 +70,12 @@ export class Decimal {
 
   constructor(unscaled: bigint, scale: number) {
     if (!Number.isInteger(scale)) throw new DataError(`Decimal scale must be an integer, got ${scale}`);
+    // The scale comes from data too (a schema in a JSON record, a registry schema, Debezium's VariableScaleDecimal):
+    // unbounded, one record of scale 400000000 made a 400 MB string wherever the value was written as text.
+    if (scale > MAX_DECIMAL_RESCALE || scale < -MAX_DECIMAL_RESCALE)
+      throw new DataError(
+        `Decimal scale ${scale} is out of range: at most ${MAX_DECIMAL_RESCALE} either way (PostgreSQL's numeric goes to 16383). Fix the schema at its source, or let errors.tolerance=all route the record to the dead letter queue.`,
+      );
     this.unscaled = unscaled;
     this.scale = scale;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_DECIMAL_RESCALE } from '../../../../runtime/api/logical.js';
 import {
   DataError,
   DateType,
@@ -209,6 +210,21 @@ describe('JsonConverter decimals', () => {
     // A schema whose scale is out of reach keeps the written scale (as a lossy rescale does, like Java).
     for (let i = 0; i < 2; i++)
       expect((await readWith(decimal('999999999', '1.5'))).value).toEqual(Decimal.parse('1.5'));
+    // Bytes carry no scale of their own: the schema's is taken, and one out of range is refused before any value of
+    // that scale exists (a value of scale 400000000 written as text took 400 MB; a few of them ended the worker).
+    for (const scale of ['400000000', '-400000000', String(MAX_DECIMAL_RESCALE + 1)]) {
+      const before = process.memoryUsage().rss;
+      await expect(readWith(decimal(scale, '"AQ=="'))).rejects.toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_DATA',
+          message: expect.stringContaining(`Decimal scale ${scale} is out of range`),
+        }),
+      );
+      expect(process.memoryUsage().rss - before).toBeLessThan(50_000_000);
+    }
+    expect((await readWith(decimal(String(MAX_DECIMAL_RESCALE), '"AQ=="'))).value).toEqual(
+      new Decimal(1n, MAX_DECIMAL_RESCALE),
+    );
     // Without schemas a number with a fraction or exponent is read exactly too.
     await expect(read('{"a":1e999999999}', { 'schemas.enable': 'false' })).rejects.toThrow(/out of range/);
   });
