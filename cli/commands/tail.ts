@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { parseJsonExact, stringifyJsonExact } from '../../runtime/api/index.js';
-import { AvroConverter, connectToJson } from '../../runtime/converters/index.js';
+import { AvroConverter, connectToJson, jsonSchemaToConnect, jsonToConnect } from '../../runtime/converters/index.js';
 import {
   type Admin,
   type Consumer,
@@ -81,7 +81,10 @@ export class RecordDecoder {
           'schema' in json &&
           'payload' in json &&
           Object.keys(json).length === 2;
-        return { format: 'json', value: isEnvelope ? (json as { payload: unknown }).payload : json };
+        return {
+          format: 'json',
+          value: isEnvelope ? readablePayload(json as { schema: unknown; payload: unknown }) : json,
+        };
       } catch (error) {
         if (format === 'json')
           throw CliError.invalidInput(
@@ -91,6 +94,20 @@ export class RecordDecoder {
       }
     }
     return printable ? { format: 'string', value: text } : { format: 'base64', value: bytes.toString('base64') };
+  }
+}
+
+/**
+ * The payload of Connect's envelope with its logical types read through the schema, as the Avro path shows them:
+ * a Decimal is `10.50`, not the base64 of its unscaled bytes (`"BBo="`). An envelope whose schema does not fit
+ * its payload is shown as written.
+ */
+function readablePayload(envelope: { schema: unknown; payload: unknown }): unknown {
+  try {
+    const schema = jsonSchemaToConnect(envelope.schema);
+    return connectToJson(schema, jsonToConnect(schema, envelope.payload), { decimalFormat: 'NUMERIC' });
+  } catch {
+    return envelope.payload;
   }
 }
 

@@ -7,7 +7,15 @@ import {
   renderTailRecord,
 } from '../../../../cli/commands/tail.js';
 import { plainStyle } from '../../../../cli/output.js';
-import { stringifyJsonExact } from '../../../../runtime/api/index.js';
+import {
+  Decimal,
+  DecimalType,
+  SchemaBuilder,
+  Schemas,
+  Struct,
+  stringifyJsonExact,
+} from '../../../../runtime/api/index.js';
+import { JsonConverter } from '../../../../runtime/converters/index.js';
 
 describe('RecordDecoder (no registry)', () => {
   const decoder = new RecordDecoder();
@@ -18,6 +26,27 @@ describe('RecordDecoder (no registry)', () => {
     expect(stringifyJsonExact(plain.value)).toBe('{"n":12345678901234567890,"amount":0.10}');
     const envelope = await decoder.decode('t', Buffer.from('{"schema":{"type":"string"},"payload":"hello"}'), false);
     expect(envelope).toEqual({ format: 'json', value: 'hello' });
+  });
+
+  it('shows the logical types of an enveloped record as values, as the Avro path does (a decimal is 10.50)', async () => {
+    const schema = SchemaBuilder.struct()
+      .field('SHPMT_NO', Schemas.INT64)
+      .field('amount', DecimalType.builder(2).optional().build())
+      .field('nothing', DecimalType.builder(2).optional().build())
+      .build();
+    const converter = new JsonConverter();
+    converter.configure({ 'schemas.enable': 'true' }, false);
+    const row = new Struct(schema)
+      .put('SHPMT_NO', 2n ** 60n)
+      .put('amount', Decimal.parse('-10.50'))
+      .put('nothing', null);
+    const bytes = await converter.fromConnectData('t', [], schema, row);
+    expect(bytes!.toString()).toContain('"amount":"++Y="');
+    const shown = await decoder.decode('t', bytes, false);
+    expect(stringifyJsonExact(shown.value)).toBe('{"SHPMT_NO":1152921504606846976,"amount":-10.50,"nothing":null}');
+    // A payload its schema does not describe is shown as written, not dropped.
+    const odd = await decoder.decode('t', Buffer.from('{"schema":{"type":"int32"},"payload":"not a number"}'), false);
+    expect(odd).toEqual({ format: 'json', value: 'not a number' });
   });
 
   it('shows text as text, binary as base64 and null as null', async () => {
