@@ -77,9 +77,17 @@ export function registerConnectorsCommands(program: Command, ctx: CliContext): v
   });
 
   addWatchOption(
-    addConnectOptions(group.command('status <name>').description('state of a connector and its tasks')),
-  ).action(async (name: string, opts: WatchOptions, cmd: Command) => {
+    addConnectOptions(
+      group
+        .command('status [name]')
+        .description('state of a connector and its tasks (without a name: every connector, as list does)'),
+    ),
+  ).action(async (name: string | undefined, opts: WatchOptions, cmd: Command) => {
     const client = await connectClient(ctx, cmd);
+    if (name === undefined) {
+      await drawOrWatch(ctx, opts, (c) => listConnectors(c, client, undefined));
+      return;
+    }
     await drawOrWatch(ctx, opts, async (c) => {
       const status = await client.getConnectorStatus(name);
       const withProgress = status.tasks.some((t) => t.progress !== undefined);

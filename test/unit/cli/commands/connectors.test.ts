@@ -75,6 +75,18 @@ describe('connectors list', () => {
     `);
   });
 
+  it('is what connectors status shows without a name (not a usage error)', async () => {
+    const routes = {
+      'GET /connectors?expand=status&expand=info': { status: 200, body: EXPANDED },
+      'GET /connectors': { status: 200, body: Object.keys(EXPANDED) },
+    };
+    const list = await cli(['connectors', 'list'], routes);
+    await fake?.close();
+    const status = await cli(['connectors', 'status'], routes);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toBe(list.stdout);
+  });
+
   it('filters by state and prints JSON with -o json after the subcommand', async () => {
     const r = await cli(['connectors', 'list', '--state', 'stopped', '-o', 'json'], {
       'GET /connectors?expand=status&expand=info': { status: 200, body: EXPANDED },
