@@ -15,7 +15,7 @@ import { JdbcDestination } from './destinations/jdbc.js';
 import { KafkaDestination } from './destinations/kafka.js';
 import { decodeRecord, encodeRecord } from './json.js';
 import { EntityLocks, type HeldLocks } from './entity-locks.js';
-import { DeliveryLedger, type LedgerWrite, type Remembered } from './ledger.js';
+import { DeliveryLedger, type LedgerEntry, type LedgerWrite, type Remembered } from './ledger.js';
 import { type LookupSinkMetrics, emptyMetrics } from './metrics.js';
 import { OriginLookup } from './origin-lookup.js';
 import { PoisonIdError } from './poison.js';
@@ -636,6 +636,22 @@ export class LookupSinkTask implements SinkTask {
       const outcomes: Array<{ item: QueuedItem; outcome: RedeliveryOutcome }> = [];
       const works: Work[] = [];
       const byWork = new Map<Work, QueuedItem>();
+      // A target to withdraw from must be one this connector could have written (its topic or table template), or
+      // one the ledger says this customer holds the entity at: after the template changed (the integration moved
+      // to another topic) the old target is both, the reconcile reports the entity extra there and missing at the
+      // new one, and this one item (the queue keeps one per entity) must fix both.
+      const template = this.s.destination.topic ?? this.s.destination.table;
+      const foreign = items.filter(
+        (i) => i.target !== undefined && (template === null || !templateMatches(template, i.target)),
+      );
+      const held =
+        foreign.length > 0
+          ? await this.ledger.get(
+              this.s.destination.name,
+              this.s.entity,
+              foreign.map((i) => i.entityId),
+            )
+          : new Map<string, LedgerEntry>();
       for (const item of items) {
         let id: EntityId;
         try {
@@ -649,13 +665,16 @@ export class LookupSinkTask implements SinkTask {
           outcomes.push({ item, outcome: 'failed' });
           continue;
         }
-        // A target to withdraw from must be one this connector could have written (its topic or table template).
-        const template = this.s.destination.topic ?? this.s.destination.table;
-        if (item.target !== undefined && (template === null || !templateMatches(template, item.target))) {
-          this.context.logger.warn('Queued withdrawal names a target this connector never writes; skipped', {
-            entityId: item.entityId.slice(0, 200),
-            target: item.target.slice(0, 200),
-          });
+        const target = item.target;
+        if (
+          target !== undefined &&
+          foreign.includes(item) &&
+          !(held.get(item.entityId)?.targets ?? []).some((t) => t.target === target)
+        ) {
+          this.context.logger.warn(
+            'Queued withdrawal names a target this connector never writes and the ledger does not list; skipped',
+            { entityId: item.entityId.slice(0, 200), target: target.slice(0, 200) },
+          );
           outcomes.push({ item, outcome: 'failed' });
           continue;
         }

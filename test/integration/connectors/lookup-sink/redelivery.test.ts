@@ -197,6 +197,82 @@ describe('LookupSink targeted re-delivery', () => {
     }
   });
 
+  it('after the connector moved to another table, a repair moves each entity there from the old one the ledger lists', async () => {
+    // The integration file changed destination.table. Records replayed at the versions the ledger has are stale, so
+    // the new table stays empty until a repair: the reconcile reports each entity missing there and extra in the old
+    // table, and the queue keeps one item per entity (the last one, a withdrawal naming the old table, or a deliver).
+    await setDoc(901, 't21x', 1901);
+    await setDoc(902, 't22x', 1902);
+    for (const id of [901, 902]) await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, 'initech')`, [id]);
+    await db.query(
+      `CREATE TABLE ${schema}.initech_out (document_id int PRIMARY KEY, title text, rev bigint, domain text, erpstream_version numeric(20,0))`,
+    );
+    await db.query(`CREATE TABLE ${schema}.initech_moved (LIKE ${schema}.initech_out INCLUDING ALL)`);
+    const moved = async () =>
+      (await db.query(`SELECT document_id AS id, erpstream_version::text AS v FROM ${schema}.initech_moved ORDER BY 1`))
+        .rows;
+    const inOld = async () =>
+      (await db.query(`SELECT document_id AS id FROM ${schema}.initech_out WHERE document_id IN (901, 902) ORDER BY 1`))
+        .rows;
+    const before = await startTask('initech');
+    try {
+      await put(before, [
+        [901, 1901],
+        [902, 1902],
+      ]);
+      await before.flush();
+    } finally {
+      await before.stop();
+    }
+    expect(await inOld()).toEqual([{ id: 901 }, { id: 902 }]);
+    const after = await startTask('initech', undefined, { 'destination.table': `${schema}.initech_moved` });
+    try {
+      await put(
+        after,
+        [
+          [901, 1901],
+          [902, 1902],
+        ],
+        100,
+      );
+      await after.flush();
+      expect(await moved()).toEqual([]);
+      const a = await admin('initech', { 'destination.table': `${schema}.initech_moved` });
+      const r = await a.submit({
+        requestKey: 'repair:moved',
+        operationId: 'op-moved',
+        items: [
+          [
+            { entityId: '901', action: 'withdraw', target: `${schema}.initech_out` },
+            { entityId: '902', action: 'deliver' },
+          ],
+        ],
+      });
+      expect(await drain(after)).toBe(2);
+      expect(await a.progress(r.requestId)).toMatchObject({
+        total: 2,
+        pending: 0,
+        delivered: 2,
+        failed: 0,
+        done: true,
+      });
+      await a.close();
+      expect(await moved()).toEqual([
+        { id: 901, v: '1901' },
+        { id: 902, v: '1902' },
+      ]);
+      // Withdrawn from the table the ledger listed: initech holds each entity once, where it is registered now.
+      expect(await inOld()).toEqual([]);
+      const entries = (await ledger('initech')).filter((l) => ['901', '902'].includes(String(l.entity_id)));
+      expect(entries.map((l) => JSON.parse(String(l.targets)).map((t: string[]) => t[0]))).toEqual([
+        [`${schema}.initech_moved`],
+        [`${schema}.initech_moved`],
+      ]);
+    } finally {
+      await after.stop();
+    }
+  });
+
   it('a repair racing newer live changes never delivers an older version after a newer one', async () => {
     const ids = [20, 21, 22];
     for (const id of ids) {
