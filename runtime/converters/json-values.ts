@@ -225,6 +225,16 @@ function base64(bytes: Uint8Array): string {
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Decimal.fromBytes, its refusal (a size or scale out of range) naming the field. */
+function decimalFromBytes(bytes: Buffer, scale: number, path: string): Decimal {
+  try {
+    return Decimal.fromBytes(bytes, scale);
+  } catch (e) {
+    if (!path || !(e instanceof DataError)) throw e;
+    throw new DataError(`Decimal field "${path}": ${e.message}`, path, { cause: e });
+  }
+}
+
 function fromBase64(text: string, schema: Schema, path: string): Buffer {
   if (!BASE64_RE.test(text)) throw invalid(schema, text, path, 'base64 text');
   return Buffer.from(text, 'base64');
@@ -257,7 +267,7 @@ function toConnect(schema: Schema | null, value: unknown, opts: Required<JsonDat
     case DECIMAL_NAME: {
       const scale = DecimalType.scaleOf(schema);
       let d: Decimal;
-      if (typeof value === 'string') d = Decimal.fromBytes(fromBase64(value, schema, path), scale);
+      if (typeof value === 'string') d = decimalFromBytes(fromBase64(value, schema, path), scale, path);
       else if (value instanceof Decimal) d = value;
       else if (typeof value === 'bigint') d = new Decimal(value, 0);
       else if (typeof value === 'number' && Number.isFinite(value)) d = Decimal.parse(String(value));
