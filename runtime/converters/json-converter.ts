@@ -255,7 +255,8 @@ export class JsonConverter implements Converter, HeaderConverter {
     }
     let parsed: { value: unknown; end: number };
     try {
-      parsed = parseJsonValueAt(text, 0);
+      // Inside the envelope's object: depth 1, as the general path counts it.
+      parsed = parseJsonValueAt(text, 0, 1);
     } catch {
       return undefined;
     }

@@ -326,6 +326,45 @@ describe('JsonConverter errors', () => {
     expect(() => jsonToConnect(s, { a: 1 })).toThrow(/non-string fields should be encoded as JSON array of tuples/);
   });
 
+  it('refuses records nested deeper than Java does (1000) with a DataError, on every path (a poison record)', async () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const arraySchema = (depth: number) =>
+      '{"type":"array","optional":true,"items":'.repeat(depth) + '{"type":"int32"}' + '}'.repeat(depth);
+    const deepError = expect.objectContaining({
+      code: 'ERPSTREAM_DATA',
+      message: expect.stringMatching(/Nesting depth 1001/),
+    });
+    // Schemaless: 1000 levels, as many as Jackson takes.
+    const plain = converter({ 'schemas.enable': 'false' });
+    expect((await plain.toConnectData('t', [], Buffer.from(nested(1000)))).value).toBeInstanceOf(Array);
+    // Was a RangeError from inferValue past the parser (depths ~8,500 to ~12,000 here), or a stack overflow message.
+    for (const depth of [1001, 9000, 200_000])
+      await expect(plain.toConnectData('t', [], Buffer.from(nested(depth)))).rejects.toThrow(deepError);
+    // With schemas: the envelope is one level, and the schema (an object per level) counts too. Was a RangeError
+    // from the schema's and the value's conversion at depths ~1,500 to ~4,500.
+    const c = converter();
+    const envelope = (schemaDepth: number, payloadDepth: number) =>
+      Buffer.from(`{"schema":${arraySchema(schemaDepth)},"payload":${nested(payloadDepth)}}`);
+    expect((await c.toConnectData('t', [], envelope(998, 998))).value).toBeInstanceOf(Array);
+    for (const [s, p] of [
+      [998, 1000],
+      [999, 1],
+      [2000, 2000],
+      [4000, 1],
+    ] as const)
+      await expect(c.toConnectData('t', [], envelope(s, p))).rejects.toThrow(deepError);
+    // After a good record of a struct schema the compiled decoder reads the payload: it counts the same way.
+    const struct = (member: string) =>
+      Buffer.from(
+        `{"schema":{"type":"struct","fields":[{"type":"array","items":{"type":"int32"},"optional":true,"field":"a"}],"optional":false},"payload":{"a":[],${member}}}`,
+      );
+    for (let i = 0; i < 2; i++) {
+      expect(((await c.toConnectData('t', [], struct(`"b":${nested(998)}`))).value as Struct).get('a')).toEqual([]);
+      await expect(c.toConnectData('t', [], struct(`"b":${nested(999)}`))).rejects.toThrow(deepError);
+      await expect(c.toConnectData('t', [], struct(`"b":${nested(100_000)}`))).rejects.toThrow(deepError);
+    }
+  });
+
   it('rejects an invalid decimal.format', () => {
     expect(() => converter({ 'decimal.format': 'FLOAT' })).toThrow(/decimal.format/);
   });
