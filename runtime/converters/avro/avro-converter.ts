@@ -7,6 +7,7 @@ import {
   type RawConfig,
   type Schema,
   type SchemaAndValue,
+  SchemaError,
   Validators,
 } from '../../api/index.js';
 import { parseJsonExact, stringifyJsonExact } from '../../api/exact-json.js';
@@ -352,9 +353,18 @@ export class AvroConverter implements Converter {
 
   private async resolveReader(id: number): Promise<ReaderState> {
     const text = await this.registry.schemaById(id);
-    // Exact parse for the Connect schema (int64 defaults beyond 2^53); avsc wants plain JSON numbers.
-    const schema = avroToConnectSchema(parseJsonExact(text) as AvroSchema);
-    return { type: avscType(JSON.parse(text) as AvroSchema), schema, fromAvro: compileFromAvro(schema) };
+    try {
+      // Exact parse for the Connect schema (int64 defaults beyond 2^53); avsc wants plain JSON numbers.
+      const schema = avroToConnectSchema(parseJsonExact(text) as AvroSchema);
+      return { type: avscType(JSON.parse(text) as AvroSchema), schema, fromAvro: compileFromAvro(schema) };
+    } catch (e) {
+      // The registry's schema is data too (any producer registers one): what we cannot read is an error of the
+      // records that name it, with the id, never avsc's bare Error or a RangeError.
+      throw new SchemaError(
+        `Cannot read records of schema id ${id} (${this.registry.safeUrl}): ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   }
 }
 

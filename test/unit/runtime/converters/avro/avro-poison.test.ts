@@ -18,7 +18,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; result: T | 
   }
 }
 
-describe('AvroConverter with hostile block counts (poison records)', () => {
+describe('AvroConverter with hostile records and registry schemas (poison records)', () => {
   it('refuses an array or map block claiming more items than the bytes left hold, at once, naming the count', async () => {
     const ints = readerFor(record({ type: 'array', items: 'int' }));
     const strings = readerFor(record({ type: 'map', values: 'string' }));
@@ -108,5 +108,33 @@ describe('AvroConverter with hostile block counts (poison records)', () => {
     const m = v.get('m') as Map<string, unknown>;
     expect([...m.keys()]).toEqual(['x', '__proto__']);
     expect(m.get('__proto__')).toEqual(['q']);
+  });
+
+  it('refuses a recursive registry schema with a SchemaError naming the record and the id (was a stack overflow)', async () => {
+    const node = { type: 'record', name: 'Node', namespace: 'x', fields: [{ name: 'next', type: ['null', 'Node'] }] };
+    const tree = {
+      type: 'record',
+      name: 'Tree',
+      fields: [{ name: 'children', type: { type: 'array', items: 'Tree' } }],
+    };
+    for (const schema of [node, tree]) {
+      const { ms, error } = await timed(() => readerFor(schema).toConnectData('t', [], framed([0])));
+      expect(error).toMatchObject({
+        code: 'ERPSTREAM_SCHEMA',
+        message: expect.stringMatching(
+          /^Cannot read records of schema id 7 \(http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7\): Avro record "x?\.?(Node|Tree)" contains itself/,
+        ),
+      });
+      expect(ms).toBeLessThan(100);
+    }
+    // A schema avsc refuses is the same kind of error, with the id (was avsc's bare Error).
+    const { error } = await timed(() =>
+      readerFor({ type: 'record', name: 'R', fields: [{ name: 'a-b', type: 'int' }] }).toConnectData(
+        't',
+        [],
+        framed([0]),
+      ),
+    );
+    expect(error).toMatchObject({ code: 'ERPSTREAM_SCHEMA', message: expect.stringMatching(/schema id 7/) });
   });
 });
