@@ -89,7 +89,9 @@ export class Decimal {
 
   /** Parses "-12345678901234.5678", "1e-3", "42". The scale is the number of fraction digits unless given. */
   static parse(text: string, scale?: number): Decimal {
-    const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+    // Trimmed first: with `\s*` at both ends of the pattern, text of n spaces and a letter backtracked n² steps (30,000
+    // spaces: 1.4 s; a 1 MB value: most of an hour).
+    const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
     if (!m || (m[2] === '' && (m[3] ?? '') === ''))
       throw new DataError(`Not a decimal number: ${JSON.stringify(text)}`);
     const sign = m[1] === '-' ? -1n : 1n;
