@@ -121,9 +121,19 @@ export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], id
   return [idPart(key, 'record key')];
 }
 
-/** Versions are integers: sequence numbers, LSNs, rowversions (0x-hex). Anything else is a DataError. */
+/**
+ * The largest version magnitude: the ledger's and the park table's version columns are numeric(20,0) (decimal(20,0)),
+ * which hold every 64-bit sequence, LSN and rowversion. A longer version from a record failed the ledger's write for
+ * its whole batch, and the task restarted into the same record for ever; it would also outrank every real version.
+ */
+const MAX_VERSION = 10n ** 20n - 1n;
+
+/**
+ * Versions are integers: sequence numbers, LSNs, rowversions (0x-hex), of at most 20 digits. Anything else is a
+ * DataError naming the value.
+ */
 export function parseVersion(value: unknown, where: string): bigint {
-  if (typeof value === 'bigint') return value;
+  if (typeof value === 'bigint') return inVersionRange(value, value, where);
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   // Read once per record: plain decimal digits (the usual header) are parsed without a copy or a regex.
   if (value instanceof Uint8Array) {
@@ -136,10 +146,30 @@ export function parseVersion(value: unknown, where: string): bigint {
     text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   if (text !== null) {
     const t = text.trim();
-    if (/^[+-]?\d+$/.test(t)) return BigInt(t);
-    if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t);
+    const integer = /^[+-]?\d+$/.test(t) || /^0x[0-9a-f]+$/i.test(t);
+    // Refused before BigInt reads a megabyte of digits; no version in range is this long.
+    if (integer && t.length > 64) throw versionOutOfRange(t, where);
+    if (integer) return inVersionRange(BigInt(t), t, where);
   }
   throw new DataError(`${where} is not an integer version: ${describeValue(value)}`, where);
+}
+
+function inVersionRange(v: bigint, value: bigint | string, where: string): bigint {
+  if (v <= MAX_VERSION && v >= -MAX_VERSION) return v;
+  throw versionOutOfRange(
+    typeof value === 'bigint' && (v > 10n ** 40n || v < -(10n ** 40n))
+      ? `a ${value.toString(16).length * 4}-bit integer`
+      : String(value),
+    where,
+  );
+}
+
+function versionOutOfRange(text: string, where: string): DataError {
+  const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}… (${text.length} characters)` : text;
+  return new DataError(
+    `${where} is out of range: ${shown} (at most 20 digits, what the ledger's numeric(20,0) holds: every 64-bit sequence, LSN or rowversion fits); fix the version at its source`,
+    where,
+  );
 }
 
 /** The value of 1 to 15 ASCII digits (always a safe integer), or -1 for anything else. */

@@ -80,6 +80,29 @@ describe('version from a record', () => {
     expect(() => parseVersion(1.5, 'header v')).toThrow(/not an integer version/);
   });
 
+  it('refuses a version the ledger cannot hold (more than 20 digits), naming it briefly, without reading it all', () => {
+    expect(parseVersion('99999999999999999999', 'x')).toBe(10n ** 20n - 1n);
+    expect(parseVersion(-(10n ** 20n) + 1n, 'x')).toBe(-(10n ** 20n) + 1n);
+    expect(parseVersion('0xFFFFFFFFFFFFFFFF', 'x')).toBe(2n ** 64n - 1n);
+    const start = performance.now();
+    for (const [value, shown] of [
+      ['100000000000000000000', '100000000000000000000'],
+      [-(10n ** 20n), '-100000000000000000000'],
+      [`0x${'f'.repeat(17)}`, `0x${'f'.repeat(17)}`],
+      ['9'.repeat(1_000_000), '"9999999999999999999999999999999999999999"… (1000000 characters)'],
+      [10n ** 100_000n, 'a 332196-bit integer'],
+    ] as const) {
+      expect(() => parseVersion(value, 'header v')).toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_DATA',
+          fieldPath: 'header v',
+          message: `header v is out of range: ${shown} (at most 20 digits, what the ledger's numeric(20,0) holds: every 64-bit sequence, LSN or rowversion fits); fix the version at its source`,
+        }),
+      );
+    }
+    expect(performance.now() - start).toBeLessThan(100);
+  });
+
   it('reads header bytes the same way as their text, whatever their length or padding', () => {
     const cases = [
       '0',
