@@ -75,8 +75,28 @@ function idPart(value: unknown, where: string): string {
 /** What Connect's Struct.toString() makes of a struct key that went through StringConverter. */
 const STRINGIFIED_STRUCT = /^Struct\{.*\}$/s;
 
-/** The id of a record, from its key or from the configured value fields. */
+/**
+ * The longest id text (idText) the ledger and the park table hold: their entity_id is varchar(300). A longer id failed
+ * their write for its whole batch (22001), and the task restarted into the same record for ever.
+ */
+export const MAX_ID_LENGTH = 300;
+
+/** The id of a record, from its key or from the configured value fields; one too long to record is a DataError. */
 export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], idFields: readonly string[]): EntityId {
+  const id = readEntityId(record, keyColumns, idFields);
+  const length = id.length === 1 ? id[0]!.length : idText(id).length;
+  if (length > MAX_ID_LENGTH) {
+    const from =
+      idFields.length > 0 ? `value field${idFields.length > 1 ? 's' : ''} ${idFields.join(', ')}` : 'record key';
+    throw new DataError(
+      `The entity id from the ${from} has ${length} characters: at most ${MAX_ID_LENGTH} fit the ledger's entity_id (varchar(${MAX_ID_LENGTH})); it starts ${JSON.stringify(idText(id).slice(0, 40))}. Fix the id at its source, or read a shorter one (lookup.id.field)`,
+      idFields[0],
+    );
+  }
+  return id;
+}
+
+function readEntityId(record: SinkRecord, keyColumns: readonly string[], idFields: readonly string[]): EntityId {
   if (idFields.length > 0) {
     return idFields.map((f) => {
       const v = readPath(record.value, f);

@@ -73,6 +73,48 @@ async function run(
 }
 
 describe('LookupSink poison isolation', () => {
+  it('an id longer than the ledger holds (300 characters) goes to the DLQ naming its length; the rest is delivered', async () => {
+    // The ledger's and the park table's entity_id are varchar(300): a longer id failed their write for the whole batch
+    // (22001), and the task restarted into the same record for ever. One such id is in the origin (it would be
+    // delivered), one is not (it would be parked).
+    const long = 'k'.repeat(301);
+    await pgc.query(`CREATE TABLE ${schema}.named (name text PRIMARY KEY, title text NOT NULL)`);
+    await pgc.query(`INSERT INTO ${schema}.named SELECT 'n' || g, 'doc ' || g FROM generate_series(1, 40) g`);
+    await pgc.query(`INSERT INTO ${schema}.named VALUES ($1, 'long')`, [long]);
+    await pgc.query(
+      `CREATE TABLE ${schema}.named_out (name text PRIMARY KEY, title text, erpstream_version numeric(20,0))`,
+    );
+    const records = Array.from({ length: 40 }, (_, i) =>
+      sinkRecord({ topic: 'named', offset: BigInt(i), key: `n${i + 1}`, version: BigInt(100 + i) }),
+    );
+    records.splice(5, 0, sinkRecord({ topic: 'named', offset: 100n, key: long, version: 1n }));
+    records.splice(25, 0, sinkRecord({ topic: 'named', offset: 101n, key: 'm'.repeat(100_000), version: 1n }));
+    const { dlq, log } = await run(
+      {
+        'lookup.connection.url': requireEnv('PG_URL'),
+        'lookup.table': `${schema}.named`,
+        'lookup.key.columns': 'name',
+        'entity.name': 'named',
+        'destination.type': 'jdbc',
+        'destination.name': `named_${sfx}`,
+        'destination.table': `${schema}.named_out`,
+        'ledger.table': `${schema}.named_ledger`,
+        'park.table': `${schema}.named_parked`,
+        'park.check.interval.ms': '3600000',
+      },
+      'named',
+      [],
+      records,
+    );
+    expect(dlq.map((d) => (d.record.key as string).length).sort((a, b) => a - b)).toEqual([301, 100_000]);
+    for (const d of dlq) {
+      expect(d.error).toMatchObject({ code: 'ERPSTREAM_DATA' });
+      expect(d.error.message).toMatch(/^The entity id from the record key has \d+ characters: at most 300/);
+      expect(d.error.message.length).toBeLessThan(600);
+    }
+    expect(log.map((e) => e.entityId).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `n${i + 1}`).sort());
+  });
+
   it('a version the ledger cannot hold (more than 20 digits) goes to the DLQ naming it; the rest is delivered', async () => {
     // numeric(20,0) holds every 64-bit sequence, LSN and rowversion. A longer version failed the ledger's write for
     // the whole batch (the task failed on it, again after every restart); it also outranked every real version.

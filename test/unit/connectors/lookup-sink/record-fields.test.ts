@@ -63,6 +63,23 @@ describe('entity id from a record', () => {
   });
 });
 
+describe('entity id length', () => {
+  it('refuses an id longer than the ledger holds (300 characters), naming where it came from and its length', () => {
+    expect(entityIdOf(rec('k'.repeat(300)), ['id'], [])).toEqual(['k'.repeat(300)]);
+    expect(() => entityIdOf(rec('k'.repeat(301)), ['id'], [])).toThrow(
+      /^The entity id from the record key has 301 characters: at most 300 fit the ledger's entity_id \(varchar\(300\)\); it starts "kkkk/,
+    );
+    // A compound id is stored as its JSON text: that is what must fit.
+    expect(() => entityIdOf(rec(null, { a: 'x'.repeat(150), b: 'y'.repeat(150) }), ['a', 'b'], ['a', 'b'])).toThrow(
+      expect.objectContaining({
+        code: 'ERPSTREAM_DATA',
+        fieldPath: 'a',
+        message: expect.stringMatching(/value fields a, b has 307 characters/),
+      }),
+    );
+  });
+});
+
 describe('version from a record', () => {
   it('reads the header as text, Buffer, number or 0x-hex; or a field', () => {
     expect(versionOf(rec(1, null, { 'erpstream.version': '18446744073709551615' }), 'erpstream.version', null)).toBe(
