@@ -250,15 +250,37 @@ export const DecimalType = {
   },
 };
 
+/**
+ * The most milliseconds from 1970 a JS Date holds (100,000,000 days either way). Java's Date goes further: a Timestamp
+ * or Date from data beyond this became an Invalid Date, written back as an uncoded RangeError or as "NaN-NaN-NaN" text.
+ */
+const MAX_DATE_MS = 8.64e15;
+
+function dateOf(ms: number, what: () => string): Date {
+  if (!(ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS)) {
+    throw new DataError(
+      `${what()} is beyond the dates JavaScript can hold (8640000000000000 ms either way of 1970, years -271821 to 275760); fix the value at its source, or let errors.tolerance=all route the record to the dead letter queue`,
+    );
+  }
+  return new Date(ms);
+}
+
+/** A Date's milliseconds; an Invalid Date (built outside these types) is a DataError, not NaN. */
+function msOf(date: Date, type: string): number {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new DataError(`An invalid Date cannot be written as a Kafka Connect ${type}`);
+  return ms;
+}
+
 export const DateType = {
   builder: (): SchemaBuilder => SchemaBuilder.int32().name(DATE_NAME).version(1),
   schema: (): Schema => DateType.builder().build(),
   /** days since epoch → Date at UTC midnight */
   toLogical(days: number): Date {
-    return new Date(days * MS_PER_DAY);
+    return dateOf(days * MS_PER_DAY, () => `Date ${days} (days)`);
   },
   fromLogical(date: Date): number {
-    const ms = date.getTime();
+    const ms = msOf(date, 'Date');
     if (ms % MS_PER_DAY !== 0) {
       throw new DataError(`Kafka Connect Date type should not have any time fields set to non-zero values.`);
     }
@@ -286,10 +308,10 @@ export const TimestampType = {
   builder: (): SchemaBuilder => SchemaBuilder.int64().name(TIMESTAMP_NAME).version(1),
   schema: (): Schema => TimestampType.builder().build(),
   toLogical(ms: bigint | number): Date {
-    return new Date(Number(ms));
+    return dateOf(Number(ms), () => `Timestamp ${ms} (ms)`);
   },
   fromLogical(date: Date): bigint {
-    return BigInt(date.getTime());
+    return BigInt(msOf(date, 'Timestamp'));
   },
 };
 

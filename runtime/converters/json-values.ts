@@ -227,11 +227,16 @@ const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Decimal.fromBytes, its refusal (a size or scale out of range) naming the field. */
 function decimalFromBytes(bytes: Buffer, scale: number, path: string): Decimal {
+  return withPath(path, () => Decimal.fromBytes(bytes, scale));
+}
+
+/** `read()`, a refusal of its (a value out of range) naming the field when it has none. */
+function withPath<T>(path: string, read: () => T): T {
   try {
-    return Decimal.fromBytes(bytes, scale);
+    return read();
   } catch (e) {
-    if (!path || !(e instanceof DataError)) throw e;
-    throw new DataError(`Decimal field "${path}": ${e.message}`, path, { cause: e });
+    if (!path || !(e instanceof DataError) || e.fieldPath !== undefined) throw e;
+    throw new DataError(`Field "${path}": ${e.message}`, path, { cause: e });
   }
 }
 
@@ -283,11 +288,11 @@ function toConnect(schema: Schema | null, value: unknown, opts: Required<JsonDat
       return d;
     }
     case DATE_NAME:
-      return DateType.toLogical(intValue(schema, value, path, -2147483648, 2147483647));
+      return withPath(path, () => DateType.toLogical(intValue(schema, value, path, -2147483648, 2147483647)));
     case TIME_NAME:
       return TimeType.toLogical(intValue(schema, value, path, -2147483648, 2147483647));
     case TIMESTAMP_NAME:
-      return TimestampType.toLogical(longValue(schema, value, path));
+      return withPath(path, () => TimestampType.toLogical(longValue(schema, value, path)));
     default:
       break;
   }

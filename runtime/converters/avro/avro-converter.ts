@@ -290,9 +290,10 @@ export class AvroConverter implements Converter {
   }
 
   private decode(topic: string, id: number, r: ReaderState, bytes: Buffer): SchemaAndValue {
-    let decoded: unknown;
+    let value: unknown;
     try {
-      decoded = r.type.fromBuffer(bytes.subarray(5));
+      // Converting is reading too: a decimal, date or timestamp out of range is named with the schema id and topic.
+      value = r.fromAvro(r.type.fromBuffer(bytes.subarray(5)));
     } catch (e) {
       throw new DataError(
         `Cannot read Avro data with schema id ${id} in ${this.isKey ? 'key' : 'value'} of topic "${topic}": ${(e as Error).message}`,
@@ -300,7 +301,7 @@ export class AvroConverter implements Converter {
         { cause: e },
       );
     }
-    return { schema: r.schema, value: r.fromAvro(decoded) };
+    return { schema: r.schema, value };
   }
 
   /** The subject for a topic and record name; the last answer is kept (a task writes few topics). */

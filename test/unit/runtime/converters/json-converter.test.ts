@@ -248,7 +248,7 @@ describe('JsonConverter decimals', () => {
         expect.objectContaining({
           code: 'ERPSTREAM_DATA',
           fieldPath: 'amount',
-          message: expect.stringMatching(/^Decimal field "amount": A decimal of 100000 bytes is too large/),
+          message: expect.stringMatching(/^Field "amount": A decimal of 100000 bytes is too large/),
         }),
       );
       expect(performance.now() - start).toBeLessThan(200);
@@ -264,6 +264,42 @@ describe('JsonConverter decimals', () => {
 
   it('rejects a decimal that would need rounding to fit the scale', async () => {
     await expect(write(DecimalType.schema(2), Decimal.parse('1.234'))).rejects.toThrow(/scale 2 without rounding/);
+  });
+});
+
+describe('JsonConverter dates beyond what JavaScript holds (poison records)', () => {
+  it('refuses a Timestamp or Date out of range with a DataError naming the field and value, on both paths', async () => {
+    const record = (type: string, name: string, v: string) =>
+      Buffer.from(
+        `{"schema":{"type":"struct","fields":[{"type":"${type}","optional":false,"name":"org.apache.kafka.connect.data.${name}","version":1,"field":"at"}],"optional":false},"payload":{"at":${v}}}`,
+      );
+    const c = converter();
+    for (const [type, name, good, bad, message] of [
+      ['int64', 'Timestamp', '8640000000000000', '9223372036854775807', 'Timestamp 9223372036854775807 (ms)'],
+      ['int64', 'Timestamp', '-8640000000000000', '-8640000000000001', 'Timestamp -8640000000000001 (ms)'],
+      ['int32', 'Date', '100000000', '2147483647', 'Date 2147483647 (days)'],
+    ] as const) {
+      // Twice: the second of each is read by the compiled decoder after a good record.
+      for (let i = 0; i < 2; i++) {
+        const ok = (await c.toConnectData('t', [], record(type, name, good))).value as Struct;
+        expect(Number.isNaN((ok.get('at') as Date).getTime())).toBe(false);
+        // Was an Invalid Date, written back as an uncoded RangeError (or "NaN-NaN-NaN" by the header converter).
+        await expect(c.toConnectData('t', [], record(type, name, bad))).rejects.toThrow(
+          expect.objectContaining({
+            code: 'ERPSTREAM_DATA',
+            fieldPath: 'at',
+            message: expect.stringMatching(
+              new RegExp(`^Field "at": ${message} is beyond the dates JavaScript can hold`.replace(/[()]/g, '\\$&')),
+            ),
+          }),
+        );
+      }
+    }
+    // A Date built elsewhere as invalid is a DataError too when written.
+    const schema = SchemaBuilder.struct().field('at', TimestampType.schema()).build();
+    await expect(write(schema, new Struct(schema).put('at', new Date(NaN)))).rejects.toThrow(
+      expect.objectContaining({ code: 'ERPSTREAM_DATA' }),
+    );
   });
 });
 

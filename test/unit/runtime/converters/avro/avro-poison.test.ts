@@ -137,4 +137,22 @@ describe('AvroConverter with hostile records and registry schemas (poison record
     );
     expect(error).toMatchObject({ code: 'ERPSTREAM_SCHEMA', message: expect.stringMatching(/schema id 7/) });
   });
+
+  it('refuses a timestamp-millis or date beyond what JavaScript holds, naming it with the schema id', async () => {
+    const ts = readerFor(record({ type: 'long', logicalType: 'timestamp-millis' }));
+    const date = readerFor(record({ type: 'int', logicalType: 'date' }));
+    expect(((await ts.toConnectData('t', [], framed(varint(1_000)))).value as Struct).get('a')).toEqual(new Date(1000));
+    // Were Invalid Dates, written back as an uncoded RangeError.
+    for (const [c, body, message] of [
+      [ts, [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 'Timestamp 9223372036854775807 (ms)'],
+      [date, varint(2 ** 31 - 1), 'Date 2147483647 (days)'],
+    ] as const) {
+      await expect(c.toConnectData('t', [], framed(body))).rejects.toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_DATA',
+          message: `Cannot read Avro data with schema id 7 in value of topic "t": ${message} is beyond the dates JavaScript can hold (8640000000000000 ms either way of 1970, years -271821 to 275760); fix the value at its source, or let errors.tolerance=all route the record to the dead letter queue`,
+        }),
+      );
+    }
+  });
 });
