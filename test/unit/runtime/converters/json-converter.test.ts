@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { MAX_DECIMAL_BYTES, MAX_DECIMAL_RESCALE } from '../../../../runtime/api/logical.js';
 import {
@@ -13,12 +15,16 @@ import {
   TimestampType,
   valuesEqual,
 } from '../../../../runtime/api/index.js';
+import { MAX_CACHED_SCHEMA_CHARS } from '../../../../runtime/converters/json-converter.js';
 import {
   JsonConverter,
   converterPlugins,
   jsonSchemaToConnect,
   jsonToConnect,
 } from '../../../../runtime/converters/index.js';
+
+// The schema cache test measures the heap after a full GC.
+setFlagsFromString('--expose-gc');
 
 function converter(props: Record<string, string> = {}): JsonConverter {
   const c = new JsonConverter();
@@ -444,6 +450,37 @@ describe('JsonConverter errors', () => {
 });
 
 describe('JsonConverter schema cache', () => {
+  it('keeps at most MAX_CACHED_SCHEMA_CHARS of schema text, so records of distinct huge schemas cannot fill memory', async () => {
+    const gc = runInNewContext('gc') as () => void;
+    const c = converter();
+    const cache = (c as unknown as { toConnectCache: { size: number; weight: number } }).toConnectCache;
+    const record = (r: number) =>
+      Buffer.from(
+        `{"schema":{"type":"struct","optional":false,"fields":[${Array.from({ length: 10_000 }, (_, i) => `{"type":"int32","optional":true,"field":"r${r}f${i}"}`).join(',')}]},"payload":{}}`,
+      );
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // 40 records of a different 500 KB schema each: all were kept (~7.6 MB apiece; a few hundred ended the worker).
+    for (let r = 0; r < 40; r++) await c.toConnectData('t', [], record(r));
+    expect(cache.weight).toBeLessThanOrEqual(MAX_CACHED_SCHEMA_CHARS);
+    expect(cache.size).toBeLessThanOrEqual(9);
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(120_000_000);
+    // Small schemas are still kept by count.
+    const small = converter();
+    const smallCache = (small as unknown as { toConnectCache: { size: number } }).toConnectCache;
+    for (let r = 0; r < 50; r++) {
+      await small.toConnectData(
+        't',
+        [],
+        Buffer.from(
+          `{"schema":{"type":"struct","optional":false,"fields":[{"type":"int32","optional":true,"field":"f${r}"}]},"payload":{}}`,
+        ),
+      );
+    }
+    expect(smallCache.size).toBe(50);
+  });
+
   it('reads alternating schemas, pretty-printed envelopes and trailing garbage correctly on one instance', async () => {
     const c = converter();
     const a = SchemaBuilder.struct().field('n', Schemas.INT32).build();
