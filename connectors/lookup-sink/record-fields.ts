@@ -75,8 +75,28 @@ function idPart(value: unknown, where: string): string {
 /** What Connect's Struct.toString() makes of a struct key that went through StringConverter. */
 const STRINGIFIED_STRUCT = /^Struct\{.*\}$/s;
 
-/** The id of a record, from its key or from the configured value fields. */
+/**
+ * The longest id text (idText) the ledger and the park table hold: their entity_id is varchar(300). A longer id failed
+ * their write for its whole batch (22001), and the task restarted into the same record for ever.
+ */
+export const MAX_ID_LENGTH = 300;
+
+/** The id of a record, from its key or from the configured value fields; one too long to record is a DataError. */
 export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], idFields: readonly string[]): EntityId {
+  const id = readEntityId(record, keyColumns, idFields);
+  const length = id.length === 1 ? id[0]!.length : idText(id).length;
+  if (length > MAX_ID_LENGTH) {
+    const from =
+      idFields.length > 0 ? `value field${idFields.length > 1 ? 's' : ''} ${idFields.join(', ')}` : 'record key';
+    throw new DataError(
+      `The entity id from the ${from} has ${length} characters: at most ${MAX_ID_LENGTH} fit the ledger's entity_id (varchar(${MAX_ID_LENGTH})); it starts ${JSON.stringify(idText(id).slice(0, 40))}. Fix the id at its source, or read a shorter one (lookup.id.field)`,
+      idFields[0],
+    );
+  }
+  return id;
+}
+
+function readEntityId(record: SinkRecord, keyColumns: readonly string[], idFields: readonly string[]): EntityId {
   if (idFields.length > 0) {
     return idFields.map((f) => {
       const v = readPath(record.value, f);
@@ -121,9 +141,19 @@ export function entityIdOf(record: SinkRecord, keyColumns: readonly string[], id
   return [idPart(key, 'record key')];
 }
 
-/** Versions are integers: sequence numbers, LSNs, rowversions (0x-hex). Anything else is a DataError. */
+/**
+ * The largest version magnitude: the ledger's and the park table's version columns are numeric(20,0) (decimal(20,0)),
+ * which hold every 64-bit sequence, LSN and rowversion. A longer version from a record failed the ledger's write for
+ * its whole batch, and the task restarted into the same record for ever; it would also outrank every real version.
+ */
+const MAX_VERSION = 10n ** 20n - 1n;
+
+/**
+ * Versions are integers: sequence numbers, LSNs, rowversions (0x-hex), of at most 20 digits. Anything else is a
+ * DataError naming the value.
+ */
 export function parseVersion(value: unknown, where: string): bigint {
-  if (typeof value === 'bigint') return value;
+  if (typeof value === 'bigint') return inVersionRange(value, value, where);
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   // Read once per record: plain decimal digits (the usual header) are parsed without a copy or a regex.
   if (value instanceof Uint8Array) {
@@ -136,10 +166,30 @@ export function parseVersion(value: unknown, where: string): bigint {
     text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   if (text !== null) {
     const t = text.trim();
-    if (/^[+-]?\d+$/.test(t)) return BigInt(t);
-    if (/^0x[0-9a-f]+$/i.test(t)) return BigInt(t);
+    const integer = /^[+-]?\d+$/.test(t) || /^0x[0-9a-f]+$/i.test(t);
+    // Refused before BigInt reads a megabyte of digits; no version in range is this long.
+    if (integer && t.length > 64) throw versionOutOfRange(t, where);
+    if (integer) return inVersionRange(BigInt(t), t, where);
   }
   throw new DataError(`${where} is not an integer version: ${describeValue(value)}`, where);
+}
+
+function inVersionRange(v: bigint, value: bigint | string, where: string): bigint {
+  if (v <= MAX_VERSION && v >= -MAX_VERSION) return v;
+  throw versionOutOfRange(
+    typeof value === 'bigint' && (v > 10n ** 40n || v < -(10n ** 40n))
+      ? `a ${value.toString(16).length * 4}-bit integer`
+      : String(value),
+    where,
+  );
+}
+
+function versionOutOfRange(text: string, where: string): DataError {
+  const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}… (${text.length} characters)` : text;
+  return new DataError(
+    `${where} is out of range: ${shown} (at most 20 digits, what the ledger's numeric(20,0) holds: every 64-bit sequence, LSN or rowversion fits); fix the version at its source`,
+    where,
+  );
 }
 
 /** The value of 1 to 15 ASCII digits (always a safe integer), or -1 for anything else. */

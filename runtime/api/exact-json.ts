@@ -28,6 +28,14 @@ export type ExactJsonValue =
 /** Where a top-level object member's value starts and ends in the text (used to cache envelope schemas). */
 export type MemberSpanListener = (key: string, start: number, end: number) => void;
 
+/**
+ * How deeply arrays and objects may nest: Jackson's default (StreamReadConstraints.maxNestingDepth), so Kafka Connect's
+ * JsonConverter refuses the same documents. Unbounded, a record of nested brackets overflowed the stack here or, past
+ * the parser, in whatever walked the value next (schema and value conversion, transforms, the sink), with an error no
+ * code named.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
 export function parseJsonExact(text: string, onTopLevelMember?: MemberSpanListener): ExactJsonValue {
   const p = new ExactJsonParser(text);
   p.skipWs();
@@ -39,10 +47,12 @@ export function parseJsonExact(text: string, onTopLevelMember?: MemberSpanListen
 
 /**
  * Parses one JSON value starting at `pos` (after optional whitespace) and returns it with the position
- * just after it; for callers that parse part of a text (e.g. an envelope's payload).
+ * just after it; for callers that parse part of a text (e.g. an envelope's payload). `depth`: how many arrays and
+ * objects of the whole text enclose it, so that MAX_JSON_DEPTH applies to the text as parseJsonExact would apply it.
  */
-export function parseJsonValueAt(text: string, pos: number): { value: ExactJsonValue; end: number } {
+export function parseJsonValueAt(text: string, pos: number, depth = 0): { value: ExactJsonValue; end: number } {
   const p = new ExactJsonParser(text);
+  p.depth = depth;
   p.pos = pos;
   p.skipWs();
   const value = p.parseValue();
@@ -51,14 +61,20 @@ export function parseJsonValueAt(text: string, pos: number): { value: ExactJsonV
 
 class ExactJsonParser {
   pos = 0;
+  /** Arrays and objects open at `pos`. */
+  depth = 0;
   constructor(private readonly text: string) {}
 
   fail(what: string): never {
+    const ch = this.pos < this.text.length ? ` ${JSON.stringify(this.text[this.pos])}` : ' (end of input)';
+    throw new DataError(`${what}${ch} at ${this.where()}`);
+  }
+
+  private where(): string {
     const before = this.text.slice(0, this.pos);
     const line = before.split('\n').length;
     const column = this.pos - before.lastIndexOf('\n');
-    const ch = this.pos < this.text.length ? ` ${JSON.stringify(this.text[this.pos])}` : ' (end of input)';
-    throw new DataError(`${what}${ch} at position ${this.pos} (line ${line}, column ${column})`);
+    return `position ${this.pos} (line ${line}, column ${column})`;
   }
 
   skipWs(): void {
@@ -101,12 +117,22 @@ class ExactJsonParser {
     return this.fail('Unexpected character');
   }
 
+  private enter(): void {
+    if (++this.depth > MAX_JSON_DEPTH) {
+      throw new DataError(
+        `Nesting depth ${this.depth} at ${this.where()} exceeds the maximum allowed (${MAX_JSON_DEPTH} arrays and objects, as in Kafka Connect's JsonConverter): flatten the document at its source, or let errors.tolerance=all route the record to the dead letter queue`,
+      );
+    }
+  }
+
   private parseObject(onMember?: MemberSpanListener): { [key: string]: ExactJsonValue } {
     const obj: { [key: string]: ExactJsonValue } = {};
+    this.enter();
     this.pos++;
     this.skipWs();
     if (this.text.charCodeAt(this.pos) === 125) {
       this.pos++;
+      this.depth--;
       return obj;
     }
     for (;;) {
@@ -129,6 +155,7 @@ class ExactJsonParser {
         this.skipWs();
       } else if (c === 125) {
         this.pos++;
+        this.depth--;
         return obj;
       } else this.fail("Expected ',' or '}'");
     }
@@ -136,10 +163,12 @@ class ExactJsonParser {
 
   private parseArray(): ExactJsonValue[] {
     const arr: ExactJsonValue[] = [];
+    this.enter();
     this.pos++;
     this.skipWs();
     if (this.text.charCodeAt(this.pos) === 93) {
       this.pos++;
+      this.depth--;
       return arr;
     }
     for (;;) {
@@ -151,6 +180,7 @@ class ExactJsonParser {
         this.skipWs();
       } else if (c === 93) {
         this.pos++;
+        this.depth--;
         return arr;
       } else this.fail("Expected ',' or ']'");
     }

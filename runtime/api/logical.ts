@@ -59,6 +59,13 @@ function checkScaling(n: number, what: () => string): void {
   }
 }
 
+/**
+ * The most unscaled bytes a decimal read from data may have (Decimal.fromBytes): 64 KiB is 157,827 digits, beyond
+ * PostgreSQL's numeric (147,455). Unbounded, one record's 1 MB decimal took a second each time it was written as text.
+ */
+export const MAX_DECIMAL_BYTES = 65_536;
+const MAX_DECIMAL_DIGITS = 157_827;
+
 /** What a refused exponent is named in the error: at most 40 characters of a (possibly huge) text. */
 const exponentOf = (text: string) =>
   `The exponent of ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}`;
@@ -82,7 +89,9 @@ export class Decimal {
 
   /** Parses "-12345678901234.5678", "1e-3", "42". The scale is the number of fraction digits unless given. */
   static parse(text: string, scale?: number): Decimal {
-    const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+    // Trimmed first: with `\s*` at both ends of the pattern, text of n spaces and a letter backtracked n² steps (30,000
+    // spaces: 1.4 s; a 1 MB value: most of an hour).
+    const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
     if (!m || (m[2] === '' && (m[3] ?? '') === ''))
       throw new DataError(`Not a decimal number: ${JSON.stringify(text)}`);
     const sign = m[1] === '-' ? -1n : 1n;
@@ -162,10 +171,26 @@ export class Decimal {
     return bigintToTwosComplement(this.unscaled);
   }
 
+  /**
+   * From the unscaled value's two's complement bytes (Connect's and Avro's decimal encoding), which come from data:
+   * more than MAX_DECIMAL_BYTES is a DataError naming the size.
+   */
   static fromBytes(bytes: Uint8Array, scale: number): Decimal {
+    if (bytes.length > MAX_DECIMAL_BYTES) {
+      throw new DataError(
+        `A decimal of ${bytes.length} bytes is too large: at most ${MAX_DECIMAL_BYTES} bytes (${MAX_DECIMAL_DIGITS} digits; PostgreSQL's numeric has at most 147455). Fix the value at its source, or let errors.tolerance=all route the record to the dead letter queue.`,
+      );
+    }
     return new Decimal(twosComplementToBigint(bytes), scale);
   }
 }
+
+/**
+ * Bytes past which the byte-at-a-time loops below give way to native hex conversion. Each step of those loops copies
+ * the whole bigint, so they are quadratic: a 300 KB decimal in a record held the thread for a minute. Below this they
+ * are faster than building a hex string (most money fits in 8 bytes).
+ */
+const SMALL_TWOS_COMPLEMENT = 16;
 
 export function bigintToTwosComplement(value: bigint): Buffer {
   const out: number[] = [];
@@ -177,14 +202,30 @@ export function bigintToTwosComplement(value: bigint): Buffer {
     v >>= 8n;
     const signBit = (byte & 0x80) !== 0;
     if ((v === 0n && !signBit) || (v === -1n && signBit)) break;
+    if (out.length === SMALL_TWOS_COMPLEMENT) return largeTwosComplement(value);
   }
   return Buffer.from(out.reverse());
+}
+
+/** Same bytes as bigintToTwosComplement, through native hex formatting: linear in the size of the value. */
+function largeTwosComplement(value: bigint): Buffer {
+  // Bytes needed: the magnitude's hex digits (of -value-1 when negative), plus a sign bit.
+  const magnitudeHex = (value < 0n ? -value - 1n : value).toString(16);
+  const topNibble = parseInt(magnitudeHex[0]!, 16);
+  const len = Math.ceil(magnitudeHex.length / 2) + (magnitudeHex.length % 2 === 0 && topNibble >= 8 ? 1 : 0);
+  return Buffer.from(
+    BigInt.asUintN(len * 8, value)
+      .toString(16)
+      .padStart(len * 2, '0'),
+    'hex',
+  );
 }
 
 export function twosComplementToBigint(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
   let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  if (bytes.length <= SMALL_TWOS_COMPLEMENT) for (const b of bytes) v = (v << 8n) | BigInt(b);
+  else v = BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
   if ((bytes[0]! & 0x80) !== 0) v -= 1n << BigInt(bytes.length * 8);
   return v;
 }
@@ -209,15 +250,37 @@ export const DecimalType = {
   },
 };
 
+/**
+ * The most milliseconds from 1970 a JS Date holds (100,000,000 days either way). Java's Date goes further: a Timestamp
+ * or Date from data beyond this became an Invalid Date, written back as an uncoded RangeError or as "NaN-NaN-NaN" text.
+ */
+const MAX_DATE_MS = 8.64e15;
+
+function dateOf(ms: number, what: () => string): Date {
+  if (!(ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS)) {
+    throw new DataError(
+      `${what()} is beyond the dates JavaScript can hold (8640000000000000 ms either way of 1970, years -271821 to 275760); fix the value at its source, or let errors.tolerance=all route the record to the dead letter queue`,
+    );
+  }
+  return new Date(ms);
+}
+
+/** A Date's milliseconds; an Invalid Date (built outside these types) is a DataError, not NaN. */
+function msOf(date: Date, type: string): number {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new DataError(`An invalid Date cannot be written as a Kafka Connect ${type}`);
+  return ms;
+}
+
 export const DateType = {
   builder: (): SchemaBuilder => SchemaBuilder.int32().name(DATE_NAME).version(1),
   schema: (): Schema => DateType.builder().build(),
   /** days since epoch → Date at UTC midnight */
   toLogical(days: number): Date {
-    return new Date(days * MS_PER_DAY);
+    return dateOf(days * MS_PER_DAY, () => `Date ${days} (days)`);
   },
   fromLogical(date: Date): number {
-    const ms = date.getTime();
+    const ms = msOf(date, 'Date');
     if (ms % MS_PER_DAY !== 0) {
       throw new DataError(`Kafka Connect Date type should not have any time fields set to non-zero values.`);
     }
@@ -245,10 +308,10 @@ export const TimestampType = {
   builder: (): SchemaBuilder => SchemaBuilder.int64().name(TIMESTAMP_NAME).version(1),
   schema: (): Schema => TimestampType.builder().build(),
   toLogical(ms: bigint | number): Date {
-    return new Date(Number(ms));
+    return dateOf(Number(ms), () => `Timestamp ${ms} (ms)`);
   },
   fromLogical(date: Date): bigint {
-    return BigInt(date.getTime());
+    return BigInt(msOf(date, 'Timestamp'));
   },
 };
 

@@ -86,6 +86,14 @@ const config = new ConfigDef()
     validator: Validators.inIgnoreCase('key', 'value', 'header'),
   });
 
+/**
+ * Characters of schema text the read cache keeps in all (schemas.cache.size still bounds the count). Schemas read
+ * from records are data: by count alone, records each with a different 500 KB schema kept ~7.6 MB apiece (the schema
+ * and its text), so a few hundred of them ended the worker (out of memory). 4,000,000 keeps a thousand schemas of
+ * 4 KB, the size of a wide table's Debezium envelope; one beyond it is parsed again each time, never kept.
+ */
+export const MAX_CACHED_SCHEMA_CHARS = 4_000_000;
+
 const ENVELOPE_PREFIX = '{"schema":';
 const PAYLOAD_PREFIX = ',"payload":';
 
@@ -100,7 +108,7 @@ export class JsonConverter implements Converter, HeaderConverter {
   private schemasEnabled = true;
   private options: JsonDataOptions = {};
   private fromConnectCache = new LruCache<Schema, string>(1000);
-  private toConnectCache = new LruCache<string, Schema | null>(1000);
+  private toConnectCache = new LruCache<string, Schema | null>(1000, MAX_CACHED_SCHEMA_CHARS);
   /**
    * The schema of the last record read, with its envelope head (`{"schema":…,"payload":` as UTF-8): a record that
    * starts with those bytes only needs its payload decoded and parsed.
@@ -120,7 +128,7 @@ export class JsonConverter implements Converter, HeaderConverter {
     };
     const size = c.int('schemas.cache.size');
     this.fromConnectCache = new LruCache(size);
-    this.toConnectCache = new LruCache(size);
+    this.toConnectCache = new LruCache(size, MAX_CACHED_SCHEMA_CHARS);
     this.compiledCache = new LruCache(size);
     this.lastCompiled = undefined;
     // Its compiled decoder was built for the options before.
@@ -255,7 +263,8 @@ export class JsonConverter implements Converter, HeaderConverter {
     }
     let parsed: { value: unknown; end: number };
     try {
-      parsed = parseJsonValueAt(text, 0);
+      // Inside the envelope's object: depth 1, as the general path counts it.
+      parsed = parseJsonValueAt(text, 0, 1);
     } catch {
       return undefined;
     }
@@ -299,7 +308,7 @@ export class JsonConverter implements Converter, HeaderConverter {
       return cached;
     }
     const schema = jsonSchemaToConnect(json, this.options);
-    this.toConnectCache.set(text, schema);
+    this.toConnectCache.set(text, schema, text.length);
     this.rememberSchema(text, schema);
     return schema;
   }

@@ -21,14 +21,17 @@ export const NOT_COMPILED: unique symbol = Symbol('not compiled');
 
 interface Cursor {
   pos: number;
+  /** Arrays and objects of the whole record open at `pos`: the exact parser's MAX_JSON_DEPTH counts them all. */
+  depth: number;
 }
 
 type Decode = (t: string, c: Cursor) => unknown;
 
-export function compileJsonDecoder(schema: Schema, options: Required<JsonDataOptions>): CompiledJsonDecoder {
+/** `depth`: how many arrays and objects enclose the payload (1: the envelope's). */
+export function compileJsonDecoder(schema: Schema, options: Required<JsonDataOptions>, depth = 1): CompiledJsonDecoder {
   const decode = compile(schema, options);
   return (text, pos) => {
-    const c = { pos };
+    const c = { pos, depth };
     skipWs(text, c);
     const value = decode(text, c);
     return { value, end: c.pos };
@@ -92,7 +95,7 @@ function generic(schema: Schema, opts: Required<JsonDataOptions>): Decode {
     let parsed: unknown = t.charCodeAt(from) === 34 ? plainString(t, c) : plainInteger(t, c);
     try {
       if (parsed === NOT_COMPILED) {
-        const p = parseJsonValueAt(t, from);
+        const p = parseJsonValueAt(t, from, c.depth);
         parsed = p.value;
         c.pos = p.end;
       }
@@ -116,6 +119,7 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode 
     if (t.charCodeAt(c.pos) === 110 /* n */) return self(t, c);
     if (t.charCodeAt(c.pos) !== 123 /* { */) throw NOT_COMPILED;
     c.pos++;
+    c.depth++;
     skipWs(t, c);
     const values: unknown[] = new Array(n);
     const seen = new Uint8Array(n);
@@ -133,7 +137,7 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode 
         if (f === undefined) {
           // A member the schema does not name: parsed (it must be valid JSON) and ignored, as the reference does.
           try {
-            c.pos = parseJsonValueAt(t, c.pos).end;
+            c.pos = parseJsonValueAt(t, c.pos, c.depth).end;
           } catch {
             throw NOT_COMPILED;
           }
@@ -157,6 +161,7 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode 
         } else throw NOT_COMPILED;
       }
     }
+    c.depth--;
     const s = new Struct(schema);
     for (let i = 0; i < n; i++) {
       let v = values[i];

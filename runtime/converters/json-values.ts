@@ -225,6 +225,21 @@ function base64(bytes: Uint8Array): string {
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Decimal.fromBytes, its refusal (a size or scale out of range) naming the field. */
+function decimalFromBytes(bytes: Buffer, scale: number, path: string): Decimal {
+  return withPath(path, () => Decimal.fromBytes(bytes, scale));
+}
+
+/** `read()`, a refusal of its (a value out of range) naming the field when it has none. */
+function withPath<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!path || !(e instanceof DataError) || e.fieldPath !== undefined) throw e;
+    throw new DataError(`Field "${path}": ${e.message}`, path, { cause: e });
+  }
+}
+
 function fromBase64(text: string, schema: Schema, path: string): Buffer {
   if (!BASE64_RE.test(text)) throw invalid(schema, text, path, 'base64 text');
   return Buffer.from(text, 'base64');
@@ -257,7 +272,7 @@ function toConnect(schema: Schema | null, value: unknown, opts: Required<JsonDat
     case DECIMAL_NAME: {
       const scale = DecimalType.scaleOf(schema);
       let d: Decimal;
-      if (typeof value === 'string') d = Decimal.fromBytes(fromBase64(value, schema, path), scale);
+      if (typeof value === 'string') d = decimalFromBytes(fromBase64(value, schema, path), scale, path);
       else if (value instanceof Decimal) d = value;
       else if (typeof value === 'bigint') d = new Decimal(value, 0);
       else if (typeof value === 'number' && Number.isFinite(value)) d = Decimal.parse(String(value));
@@ -273,11 +288,11 @@ function toConnect(schema: Schema | null, value: unknown, opts: Required<JsonDat
       return d;
     }
     case DATE_NAME:
-      return DateType.toLogical(intValue(schema, value, path, -2147483648, 2147483647));
+      return withPath(path, () => DateType.toLogical(intValue(schema, value, path, -2147483648, 2147483647)));
     case TIME_NAME:
       return TimeType.toLogical(intValue(schema, value, path, -2147483648, 2147483647));
     case TIMESTAMP_NAME:
-      return TimestampType.toLogical(longValue(schema, value, path));
+      return withPath(path, () => TimestampType.toLogical(longValue(schema, value, path)));
     default:
       break;
   }

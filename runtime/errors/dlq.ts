@@ -65,9 +65,23 @@ export function errorContextHeaders(
   h.push([DLQ_HEADERS.className, failure.className]);
   const e = failure.error;
   h.push([DLQ_HEADERS.exceptionClassName, errorClassName(e)]);
-  h.push([DLQ_HEADERS.exceptionMessage, messageOf(e)]);
-  if (e instanceof Error && e.stack) h.push([DLQ_HEADERS.exceptionStacktrace, stackWithCauses(e)]);
+  h.push([DLQ_HEADERS.exceptionMessage, bounded(messageOf(e), MAX_MESSAGE_HEADER)]);
+  if (e instanceof Error && e.stack)
+    h.push([DLQ_HEADERS.exceptionStacktrace, bounded(stackWithCauses(e), MAX_STACK_HEADER)]);
   return h.map(([k, v]) => [k, Buffer.from(v, 'utf8')]);
+}
+
+/**
+ * Characters of the exception's message and of its stack trace (with causes) in the context headers. A message may
+ * quote the value that failed, and the stack trace repeats every cause's message: unbounded, a large poison record's
+ * DLQ copy grew to several times its size, past the topic's max.message.bytes, and the failed DLQ write failed the
+ * task the DLQ was there to keep going. With errors.log.enable the worker's log has all of it.
+ */
+export const MAX_MESSAGE_HEADER = 4096;
+export const MAX_STACK_HEADER = 16_384;
+
+function bounded(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 /** Stack trace including the chain of causes, like Java's "Caused by:". */

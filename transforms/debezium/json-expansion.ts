@@ -88,8 +88,26 @@ function arrayMemberSchema(arr: JsonNode[], path: string): Schema | null {
   return schema;
 }
 
+/**
+ * Struct fields an expansion may allocate: every struct of an array gets every field any member of the array has, so
+ * 20,000 objects of one distinct key each (300 KB of JSON) made 400,000,000 of them (3.4 GB, the worker's memory).
+ * At least a million, or 16 per byte of JSON; what Debezium's payloads hold is far below either.
+ */
+const MIN_EXPANDED_FIELDS = 1_000_000;
+const EXPANDED_FIELDS_PER_BYTE = 16;
+
+/** How many struct fields a conversion may still allocate. */
+interface Budget {
+  readonly limit: number;
+  left: number;
+}
+
 /** Converts a parsed node to Connect data of the given (inferred) schema. */
-export function toConnect(node: JsonNode, schema: Schema): unknown {
+export function toConnect(
+  node: JsonNode,
+  schema: Schema,
+  budget: Budget = { limit: Infinity, left: Infinity },
+): unknown {
   if (node === null) return null;
   switch (schema.type) {
     case 'string':
@@ -102,12 +120,18 @@ export function toConnect(node: JsonNode, schema: Schema): unknown {
     case 'float64':
       return node instanceof Decimal ? node.toNumber() : Number(node as number | bigint);
     case 'array':
-      return (node as JsonNode[]).map((x) => toConnect(x, schema.valueSchema!));
+      return (node as JsonNode[]).map((x) => toConnect(x, schema.valueSchema!, budget));
     case 'struct': {
+      budget.left -= schema.fields?.length ?? 0;
+      if (budget.left < 0) {
+        throw new DataError(
+          `Expanding the JSON payload would make more than ${budget.limit} struct fields (${EXPANDED_FIELDS_PER_BYTE} per byte of the payload, at least ${MIN_EXPANDED_FIELDS}): at ${JSON.stringify(schema.name)}, each of its structs has all ${schema.fields?.length ?? 0} fields its members have between them. Give the array's objects the same keys at the source, or let errors.tolerance=all route the record to the dead letter queue`,
+        );
+      }
       const s = new Struct(schema);
       for (const [k, v] of Object.entries(node as Record<string, JsonNode>)) {
         const f = field(schema, k);
-        if (f && v !== null) s.put(k, toConnect(v, f.schema));
+        if (f && v !== null) s.put(k, toConnect(v, f.schema, budget));
       }
       return s;
     }
@@ -135,7 +159,9 @@ export function expandJson(text: string, rootName: string): { schema: Schema; va
   if (schema === null || !(Array.isArray(node) || isObject(node))) {
     throw new DataError('Only JSON objects and arrays are expanded');
   }
-  return { schema, value: toConnect(node, schema) };
+  const limit = Math.max(MIN_EXPANDED_FIELDS, EXPANDED_FIELDS_PER_BYTE * text.length);
+  const budget = { limit, left: limit };
+  return { schema, value: toConnect(node, schema, budget) };
 }
 
 /** Parses a JSON object/array payload into schemaless data (plain objects and arrays). */

@@ -81,12 +81,25 @@ export function parseJavaInt(text: string, width: IntWidth): number | bigint | u
 
 /** Float/Double.parseX: surrounding whitespace, NaN/Infinity and a f/F/d/D suffix are accepted. */
 export function parseJavaFloat(text: string, width: 32 | 64): number | undefined {
-  const t = text.replace(/^[\s\0-\x20]+|[\s\0-\x20]+$/g, '');
-  const m = /^([+-]?)(NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)$/.exec(t);
+  // The value is data: both patterns are linear. A `[…]+$` alternative in a global replace, and `\d+\.?\d*` (two ways
+  // to split the digits), backtracked quadratically: 30,000 digits or spaces before a letter took 0.7–1.7 s.
+  const t = trimJava(text);
+  const m = /^([+-]?)(NaN|Infinity|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)$/.exec(t);
   if (!m) return undefined;
   const body = m[2]!.replace(/[fFdD]$/, '');
   const d = body === 'NaN' ? NaN : Number(m[1] + body);
   return width === 32 ? Math.fround(d) : d;
+}
+
+const TRIMMED = /[\s\0-\x20]/;
+
+/** `text` without the leading and trailing whitespace and control characters parseFloat ignores. */
+function trimJava(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && TRIMMED.test(text[from]!)) from++;
+  while (to > from && TRIMMED.test(text[to - 1]!)) to--;
+  return text.slice(from, to);
 }
 
 /** Boolean.parseBoolean: "true" in any case is true, anything else false. */

@@ -7,6 +7,7 @@ import {
   type RawConfig,
   type Schema,
   type SchemaAndValue,
+  SchemaError,
   Validators,
 } from '../../api/index.js';
 import { parseJsonExact, stringifyJsonExact } from '../../api/exact-json.js';
@@ -289,9 +290,10 @@ export class AvroConverter implements Converter {
   }
 
   private decode(topic: string, id: number, r: ReaderState, bytes: Buffer): SchemaAndValue {
-    let decoded: unknown;
+    let value: unknown;
     try {
-      decoded = r.type.fromBuffer(bytes.subarray(5));
+      // Converting is reading too: a decimal, date or timestamp out of range is named with the schema id and topic.
+      value = r.fromAvro(r.type.fromBuffer(bytes.subarray(5)));
     } catch (e) {
       throw new DataError(
         `Cannot read Avro data with schema id ${id} in ${this.isKey ? 'key' : 'value'} of topic "${topic}": ${(e as Error).message}`,
@@ -299,7 +301,7 @@ export class AvroConverter implements Converter {
         { cause: e },
       );
     }
-    return { schema: r.schema, value: r.fromAvro(decoded) };
+    return { schema: r.schema, value };
   }
 
   /** The subject for a topic and record name; the last answer is kept (a task writes few topics). */
@@ -352,9 +354,18 @@ export class AvroConverter implements Converter {
 
   private async resolveReader(id: number): Promise<ReaderState> {
     const text = await this.registry.schemaById(id);
-    // Exact parse for the Connect schema (int64 defaults beyond 2^53); avsc wants plain JSON numbers.
-    const schema = avroToConnectSchema(parseJsonExact(text) as AvroSchema);
-    return { type: avscType(JSON.parse(text) as AvroSchema), schema, fromAvro: compileFromAvro(schema) };
+    try {
+      // Exact parse for the Connect schema (int64 defaults beyond 2^53); avsc wants plain JSON numbers.
+      const schema = avroToConnectSchema(parseJsonExact(text) as AvroSchema);
+      return { type: avscType(JSON.parse(text) as AvroSchema), schema, fromAvro: compileFromAvro(schema) };
+    } catch (e) {
+      // The registry's schema is data too (any producer registers one): what we cannot read is an error of the
+      // records that name it, with the id, never avsc's bare Error or a RangeError.
+      throw new SchemaError(
+        `Cannot read records of schema id ${id} (${this.registry.safeUrl}): ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   }
 }
 

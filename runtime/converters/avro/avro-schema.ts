@@ -256,11 +256,13 @@ interface ToConnectContext {
   /** Named Avro types seen so far, by full name (for references). */
   readonly named: Map<string, AvroObject>;
   readonly cache: Map<AvroObject, Schema>;
+  /** Records whose fields are being converted: one met again inside itself is a recursive schema. */
+  readonly building: Set<AvroObject>;
 }
 
 /** The Connect schema for an Avro schema (Confluent AvroData.toConnectSchema). */
 export function avroToConnectSchema(avro: AvroSchema): Schema {
-  return toConnectSchema(avro, { named: new Map(), cache: new Map() }, undefined, undefined);
+  return toConnectSchema(avro, { named: new Map(), cache: new Map(), building: new Set() }, undefined, undefined);
 }
 
 function fullNameOf(obj: AvroObject, enclosingNs: string | undefined): string {
@@ -384,7 +386,15 @@ function baseConnect(obj: AvroObject, ctx: ToConnectContext, ns: string | undefi
       const fullName = fullNameOf(obj, ns);
       if (ctx.named.has(fullName) && ctx.cache.has(ctx.named.get(fullName)!))
         return ctx.cache.get(ctx.named.get(fullName)!)!;
+      // A record that contains itself (a linked list, a tree) has no Connect schema, which is a finite tree: converting
+      // it recursed until the stack overflowed, a RangeError for every record of that schema id.
+      if (ctx.building.has(obj)) {
+        throw new SchemaError(
+          `Avro record ${JSON.stringify(fullName)} contains itself (a recursive schema), which a Connect schema cannot express; write these records with a schema without the cycle, or let errors.tolerance=all route them to the dead letter queue`,
+        );
+      }
       ctx.named.set(fullName, obj);
+      ctx.building.add(obj);
       const innerNs = fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : undefined;
       b = SchemaBuilder.struct();
       if (!fullName.startsWith(`${AVRO_NAMESPACE}.${DEFAULT_RECORD_NAME}`)) b.name(fullName);
@@ -392,6 +402,7 @@ function baseConnect(obj: AvroObject, ctx: ToConnectContext, ns: string | undefi
       for (const f of (obj.fields as AvroObject[] | undefined) ?? []) {
         b.field(String(f.name), toConnectSchema(f.type as AvroSchema, ctx, innerNs, defaultOf(f)));
       }
+      ctx.building.delete(obj);
       break;
     }
     default:

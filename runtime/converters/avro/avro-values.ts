@@ -15,7 +15,6 @@ import {
   describeValue,
   jsTypeOf,
   schemaEquals,
-  twosComplementToBigint,
 } from '../../api/index.js';
 
 /**
@@ -231,7 +230,8 @@ function fromAvroBase(schema: Schema): Convert {
   switch (schema.name) {
     case DECIMAL_NAME: {
       const scale = DecimalType.scaleOf(schema);
-      return (v) => new Decimal(twosComplementToBigint(v as Uint8Array), scale);
+      // fromBytes bounds the size: the bytes come from the record.
+      return (v) => Decimal.fromBytes(v as Uint8Array, scale);
     }
     case DATE_NAME:
       return (v) => DateType.toLogical(v as number);

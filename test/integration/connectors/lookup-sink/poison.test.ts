@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import type { SinkRecord } from '../../../../runtime/api/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DeliveryEvent, type Reported, recording, sinkRecord, testContext } from './harness.js';
 
@@ -50,14 +51,19 @@ function batch(topic: string, bad: readonly string[]) {
   return keys.map((key, i) => sinkRecord({ topic, offset: BigInt(i), key, version: BigInt(100 + i) }));
 }
 
-async function run(props: Record<string, string>, topic: string, bad: readonly string[]) {
+async function run(
+  props: Record<string, string>,
+  topic: string,
+  bad: readonly string[],
+  records: SinkRecord[] = batch(topic, bad),
+) {
   const dlq: Reported[] = [];
   const log: DeliveryEvent[] = [];
   const task = new LookupSinkTask({ wrapDestination: recording(log) });
   task.initialize(testContext({ dlq }));
   await task.start(props);
   try {
-    await task.put(batch(topic, bad));
+    await task.put(records);
     await task.flush(); // put() may return while a pipelined batch is still written
     const m = task.metrics();
     return { dlq, log, metrics: m };
@@ -67,6 +73,94 @@ async function run(props: Record<string, string>, topic: string, bad: readonly s
 }
 
 describe('LookupSink poison isolation', () => {
+  it('an id longer than the ledger holds (300 characters) goes to the DLQ naming its length; the rest is delivered', async () => {
+    // The ledger's and the park table's entity_id are varchar(300): a longer id failed their write for the whole batch
+    // (22001), and the task restarted into the same record for ever. One such id is in the origin (it would be
+    // delivered), one is not (it would be parked).
+    const long = 'k'.repeat(301);
+    await pgc.query(`CREATE TABLE ${schema}.named (name text PRIMARY KEY, title text NOT NULL)`);
+    await pgc.query(`INSERT INTO ${schema}.named SELECT 'n' || g, 'doc ' || g FROM generate_series(1, 40) g`);
+    await pgc.query(`INSERT INTO ${schema}.named VALUES ($1, 'long')`, [long]);
+    await pgc.query(
+      `CREATE TABLE ${schema}.named_out (name text PRIMARY KEY, title text, erpstream_version numeric(20,0))`,
+    );
+    const records = Array.from({ length: 40 }, (_, i) =>
+      sinkRecord({ topic: 'named', offset: BigInt(i), key: `n${i + 1}`, version: BigInt(100 + i) }),
+    );
+    records.splice(5, 0, sinkRecord({ topic: 'named', offset: 100n, key: long, version: 1n }));
+    records.splice(25, 0, sinkRecord({ topic: 'named', offset: 101n, key: 'm'.repeat(100_000), version: 1n }));
+    const { dlq, log } = await run(
+      {
+        'lookup.connection.url': requireEnv('PG_URL'),
+        'lookup.table': `${schema}.named`,
+        'lookup.key.columns': 'name',
+        'entity.name': 'named',
+        'destination.type': 'jdbc',
+        'destination.name': `named_${sfx}`,
+        'destination.table': `${schema}.named_out`,
+        'ledger.table': `${schema}.named_ledger`,
+        'park.table': `${schema}.named_parked`,
+        'park.check.interval.ms': '3600000',
+      },
+      'named',
+      [],
+      records,
+    );
+    expect(dlq.map((d) => (d.record.key as string).length).sort((a, b) => a - b)).toEqual([301, 100_000]);
+    for (const d of dlq) {
+      expect(d.error).toMatchObject({ code: 'ERPSTREAM_DATA' });
+      expect(d.error.message).toMatch(/^The entity id from the record key has \d+ characters: at most 300/);
+      expect(d.error.message.length).toBeLessThan(600);
+    }
+    expect(log.map((e) => e.entityId).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `n${i + 1}`).sort());
+  });
+
+  it('a version the ledger cannot hold (more than 20 digits) goes to the DLQ naming it; the rest is delivered', async () => {
+    // numeric(20,0) holds every 64-bit sequence, LSN and rowversion. A longer version failed the ledger's write for
+    // the whole batch (the task failed on it, again after every restart); it also outranked every real version.
+    const huge = [10n ** 20n, -(10n ** 20n), 10n ** 25n];
+    const records = Array.from({ length: 40 }, (_, i) =>
+      sinkRecord({ topic: 'versions', offset: BigInt(i), key: i + 1, version: BigInt(100 + i) }),
+    );
+    records.splice(3, 0, sinkRecord({ topic: 'versions', offset: 100n, key: 41, version: huge[0]! }));
+    records.splice(20, 0, sinkRecord({ topic: 'versions', offset: 101n, key: 42, version: huge[1]! }));
+    records.splice(
+      30,
+      0,
+      sinkRecord({ topic: 'versions', offset: 102n, key: 43, version: `0x${(10n ** 25n).toString(16)}` }),
+    );
+    records.splice(35, 0, sinkRecord({ topic: 'versions', offset: 103n, key: 44, version: '9'.repeat(1_000_000) }));
+    await pgc.query(
+      `CREATE TABLE ${schema}.versions_out (document_id int PRIMARY KEY, title text, erpstream_version numeric(20,0))`,
+    );
+    const { dlq, log } = await run(
+      {
+        'lookup.connection.url': requireEnv('PG_URL'),
+        'lookup.table': `${schema}.document`,
+        'lookup.key.columns': 'document_id',
+        'entity.name': 'document',
+        'destination.type': 'jdbc',
+        'destination.name': `versions_${sfx}`,
+        'destination.table': `${schema}.versions_out`,
+        'ledger.table': `${schema}.versions_ledger`,
+        'park.table': `${schema}.versions_parked`,
+        'park.check.interval.ms': '3600000',
+      },
+      'versions',
+      [],
+      records,
+    );
+    expect(dlq.map((d) => d.record.key).sort()).toEqual([41, 42, 43, 44]);
+    for (const d of dlq) {
+      expect(d.error).toMatchObject({ code: 'ERPSTREAM_DATA' });
+      expect(d.error.message).toMatch(/^header erpstream\.version is out of range: .* \(at most 20 digits/);
+      expect(d.error.message.length).toBeLessThan(600);
+    }
+    expect(log.map((e) => e.entityId).sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 40 }, (_, i) => String(i + 1)),
+    );
+  });
+
   it('PostgreSQL: ids the lookup refuses (22P02, 22003) go to the DLQ with the reason; the rest is delivered', async () => {
     const bad = ['abc', '99999999999', '1.5'];
     const { dlq, log, metrics } = await run(

@@ -63,6 +63,23 @@ describe('entity id from a record', () => {
   });
 });
 
+describe('entity id length', () => {
+  it('refuses an id longer than the ledger holds (300 characters), naming where it came from and its length', () => {
+    expect(entityIdOf(rec('k'.repeat(300)), ['id'], [])).toEqual(['k'.repeat(300)]);
+    expect(() => entityIdOf(rec('k'.repeat(301)), ['id'], [])).toThrow(
+      /^The entity id from the record key has 301 characters: at most 300 fit the ledger's entity_id \(varchar\(300\)\); it starts "kkkk/,
+    );
+    // A compound id is stored as its JSON text: that is what must fit.
+    expect(() => entityIdOf(rec(null, { a: 'x'.repeat(150), b: 'y'.repeat(150) }), ['a', 'b'], ['a', 'b'])).toThrow(
+      expect.objectContaining({
+        code: 'ERPSTREAM_DATA',
+        fieldPath: 'a',
+        message: expect.stringMatching(/value fields a, b has 307 characters/),
+      }),
+    );
+  });
+});
+
 describe('version from a record', () => {
   it('reads the header as text, Buffer, number or 0x-hex; or a field', () => {
     expect(versionOf(rec(1, null, { 'erpstream.version': '18446744073709551615' }), 'erpstream.version', null)).toBe(
@@ -78,6 +95,29 @@ describe('version from a record', () => {
     expect(() => versionOf(rec(1), 'erpstream.version', null)).toThrow(/has no header erpstream.version/);
     expect(() => parseVersion('1.5', 'header v')).toThrow(DataError);
     expect(() => parseVersion(1.5, 'header v')).toThrow(/not an integer version/);
+  });
+
+  it('refuses a version the ledger cannot hold (more than 20 digits), naming it briefly, without reading it all', () => {
+    expect(parseVersion('99999999999999999999', 'x')).toBe(10n ** 20n - 1n);
+    expect(parseVersion(-(10n ** 20n) + 1n, 'x')).toBe(-(10n ** 20n) + 1n);
+    expect(parseVersion('0xFFFFFFFFFFFFFFFF', 'x')).toBe(2n ** 64n - 1n);
+    const start = performance.now();
+    for (const [value, shown] of [
+      ['100000000000000000000', '100000000000000000000'],
+      [-(10n ** 20n), '-100000000000000000000'],
+      [`0x${'f'.repeat(17)}`, `0x${'f'.repeat(17)}`],
+      ['9'.repeat(1_000_000), '"9999999999999999999999999999999999999999"… (1000000 characters)'],
+      [10n ** 100_000n, 'a 332196-bit integer'],
+    ] as const) {
+      expect(() => parseVersion(value, 'header v')).toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_DATA',
+          fieldPath: 'header v',
+          message: `header v is out of range: ${shown} (at most 20 digits, what the ledger's numeric(20,0) holds: every 64-bit sequence, LSN or rowversion fits); fix the version at its source`,
+        }),
+      );
+    }
+    expect(performance.now() - start).toBeLessThan(100);
   });
 
   it('reads header bytes the same way as their text, whatever their length or padding', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError, Decimal } from '../../../../runtime/api/index.js';
+import { MAX_JSON_DEPTH, parseJsonValueAt } from '../../../../runtime/api/exact-json.js';
 import { JsonNumberText, parseJsonExact, stringifyJsonExact } from '../../../../runtime/converters/index.js';
 
 describe('parseJsonExact', () => {
@@ -18,6 +19,30 @@ describe('parseJsonExact', () => {
     expect(a).toEqual(new Decimal(123456789012345678n, 4));
     expect(b).toEqual(new Decimal(150n, 2));
     expect(c).toEqual(new Decimal(1n, 3));
+  });
+
+  it('refuses nesting deeper than Jackson does (1000) with a DataError naming where, never a stack overflow', () => {
+    const nested = (depth: number, open = '[', close = ']') => open.repeat(depth) + close.repeat(depth);
+    expect(() => parseJsonExact(nested(MAX_JSON_DEPTH))).not.toThrow();
+    expect(() => parseJsonExact(nested(MAX_JSON_DEPTH, '{"a":', '}').replace(/\{"a":\}/, '{"a":{}}'))).toThrow(
+      /Nesting depth 1001/,
+    );
+    // Was a RangeError (Maximum call stack size exceeded), past the parser too when the stack happened to hold.
+    for (const depth of [MAX_JSON_DEPTH + 1, 5_000, 500_000]) {
+      for (const text of [nested(depth), nested(depth, '{"a":', '}'), `{"x":[${nested(depth)}]}`]) {
+        expect(() => parseJsonExact(text)).toThrow(
+          expect.objectContaining({
+            code: 'ERPSTREAM_DATA',
+            message: expect.stringMatching(
+              /^Nesting depth 1001 at position \d+ \(line 1, column \d+\) exceeds the maximum allowed \(1000 arrays and objects, as in Kafka Connect's JsonConverter\): flatten/,
+            ),
+          }),
+        );
+      }
+    }
+    // A value parsed on its own counts what encloses it.
+    expect(() => parseJsonValueAt(`x${nested(10)}`, 1, MAX_JSON_DEPTH - 10)).not.toThrow();
+    expect(() => parseJsonValueAt(`x${nested(10)}`, 1, MAX_JSON_DEPTH - 9)).toThrow(/Nesting depth 1001/);
   });
 
   it('decodes escapes and unicode, and keeps "__proto__" as a plain key', () => {

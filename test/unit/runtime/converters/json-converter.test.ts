@@ -1,5 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { MAX_DECIMAL_RESCALE } from '../../../../runtime/api/logical.js';
+import { MAX_DECIMAL_BYTES, MAX_DECIMAL_RESCALE } from '../../../../runtime/api/logical.js';
 import {
   DataError,
   DateType,
@@ -13,12 +15,16 @@ import {
   TimestampType,
   valuesEqual,
 } from '../../../../runtime/api/index.js';
+import { MAX_CACHED_SCHEMA_CHARS } from '../../../../runtime/converters/json-converter.js';
 import {
   JsonConverter,
   converterPlugins,
   jsonSchemaToConnect,
   jsonToConnect,
 } from '../../../../runtime/converters/index.js';
+
+// The schema cache test measures the heap after a full GC.
+setFlagsFromString('--expose-gc');
 
 function converter(props: Record<string, string> = {}): JsonConverter {
   const c = new JsonConverter();
@@ -229,6 +235,32 @@ describe('JsonConverter decimals', () => {
     await expect(read('{"a":1e999999999}', { 'schemas.enable': 'false' })).rejects.toThrow(/out of range/);
   });
 
+  it('a huge base64 decimal in a record is read in linear time, or refused naming the field (a poison record)', async () => {
+    const record = (bytes: Buffer) =>
+      `{"schema":{"type":"struct","fields":[{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"amount"}],"optional":false},"payload":{"amount":"${bytes.toString('base64')}"}}`;
+    // One converter: the second read of each goes through the compiled decoder.
+    const c = converter();
+    const readWith = (text: string) => c.toConnectData('t', [], Buffer.from(text, 'utf8'));
+    const largest = Buffer.alloc(MAX_DECIMAL_BYTES, 0x7f);
+    for (let i = 0; i < 2; i++) {
+      // Was ~0.6 s (a shift per byte, each copying the bigint); 300 KB took a minute.
+      let start = performance.now();
+      const s = (await readWith(record(largest))).value as Struct;
+      expect(performance.now() - start).toBeLessThan(200);
+      expect((s.get('amount') as Decimal).toBytes().equals(largest)).toBe(true);
+      // Was read (in ~1.2 s), and took a second more each time it was written as text.
+      start = performance.now();
+      await expect(readWith(record(Buffer.alloc(100_000, 0x7f)))).rejects.toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_DATA',
+          fieldPath: 'amount',
+          message: expect.stringMatching(/^Field "amount": A decimal of 100000 bytes is too large/),
+        }),
+      );
+      expect(performance.now() - start).toBeLessThan(200);
+    }
+  });
+
   it('reads a NUMERIC decimal written with fewer fraction digits at the schema scale', async () => {
     const back = await read(
       '{"schema":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"}},"payload":1.5}',
@@ -238,6 +270,79 @@ describe('JsonConverter decimals', () => {
 
   it('rejects a decimal that would need rounding to fit the scale', async () => {
     await expect(write(DecimalType.schema(2), Decimal.parse('1.234'))).rejects.toThrow(/scale 2 without rounding/);
+  });
+});
+
+describe('JsonConverter dates beyond what JavaScript holds (poison records)', () => {
+  it('refuses a Timestamp or Date out of range with a DataError naming the field and value, on both paths', async () => {
+    const record = (type: string, name: string, v: string) =>
+      Buffer.from(
+        `{"schema":{"type":"struct","fields":[{"type":"${type}","optional":false,"name":"org.apache.kafka.connect.data.${name}","version":1,"field":"at"}],"optional":false},"payload":{"at":${v}}}`,
+      );
+    const c = converter();
+    for (const [type, name, good, bad, message] of [
+      ['int64', 'Timestamp', '8640000000000000', '9223372036854775807', 'Timestamp 9223372036854775807 (ms)'],
+      ['int64', 'Timestamp', '-8640000000000000', '-8640000000000001', 'Timestamp -8640000000000001 (ms)'],
+      ['int32', 'Date', '100000000', '2147483647', 'Date 2147483647 (days)'],
+    ] as const) {
+      // Twice: the second of each is read by the compiled decoder after a good record.
+      for (let i = 0; i < 2; i++) {
+        const ok = (await c.toConnectData('t', [], record(type, name, good))).value as Struct;
+        expect(Number.isNaN((ok.get('at') as Date).getTime())).toBe(false);
+        // Was an Invalid Date, written back as an uncoded RangeError (or "NaN-NaN-NaN" by the header converter).
+        await expect(c.toConnectData('t', [], record(type, name, bad))).rejects.toThrow(
+          expect.objectContaining({
+            code: 'ERPSTREAM_DATA',
+            fieldPath: 'at',
+            message: expect.stringMatching(
+              new RegExp(`^Field "at": ${message} is beyond the dates JavaScript can hold`.replace(/[()]/g, '\\$&')),
+            ),
+          }),
+        );
+      }
+    }
+    // A Date built elsewhere as invalid is a DataError too when written.
+    const schema = SchemaBuilder.struct().field('at', TimestampType.schema()).build();
+    await expect(write(schema, new Struct(schema).put('at', new Date(NaN)))).rejects.toThrow(
+      expect.objectContaining({ code: 'ERPSTREAM_DATA' }),
+    );
+  });
+});
+
+describe('JsonConverter schemas of many fields or parameters (poison records)', () => {
+  it('reads them in linear time (a scan or a copy per field or parameter made them n²)', async () => {
+    const c = converter();
+    const fields = Array.from({ length: 20_000 }, (_, i) => `{"type":"int32","optional":true,"field":"f${i}"}`);
+    // 20,000 fields in 1 MB: ~1.1 s before.
+    let start = performance.now();
+    const wide = await c.toConnectData(
+      't',
+      [],
+      Buffer.from(`{"schema":{"type":"struct","optional":false,"fields":[${fields.join(',')}]},"payload":{"f7":7}}`),
+    );
+    expect(performance.now() - start).toBeLessThan(400);
+    expect((wide.value as Struct).get('f7')).toBe(7);
+    // 5,000 parameters: ~2 s before; 50,000 (640 KB) held the thread for minutes.
+    const params = Array.from({ length: 5_000 }, (_, i) => `"p${i}":"v"`);
+    start = performance.now();
+    const many = await c.toConnectData(
+      't',
+      [],
+      Buffer.from(
+        `{"schema":{"type":"string","optional":false,"parameters":{${params.join(',')},"__proto__":"x"}},"payload":"s"}`,
+      ),
+    );
+    expect(performance.now() - start).toBeLessThan(200);
+    expect(Object.keys(many.schema!.parameters!).length).toBe(5_001);
+    expect(Object.getPrototypeOf(many.schema!.parameters)).toBe(Object.prototype);
+    // Duplicate field names are still refused.
+    await expect(
+      c.toConnectData(
+        't',
+        [],
+        Buffer.from(`{"schema":{"type":"struct","optional":false,"fields":[${fields[0]},${fields[0]}]},"payload":{}}`),
+      ),
+    ).rejects.toThrow(/field name duplication f0/);
   });
 });
 
@@ -300,12 +405,82 @@ describe('JsonConverter errors', () => {
     expect(() => jsonToConnect(s, { a: 1 })).toThrow(/non-string fields should be encoded as JSON array of tuples/);
   });
 
+  it('refuses records nested deeper than Java does (1000) with a DataError, on every path (a poison record)', async () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const arraySchema = (depth: number) =>
+      '{"type":"array","optional":true,"items":'.repeat(depth) + '{"type":"int32"}' + '}'.repeat(depth);
+    const deepError = expect.objectContaining({
+      code: 'ERPSTREAM_DATA',
+      message: expect.stringMatching(/Nesting depth 1001/),
+    });
+    // Schemaless: 1000 levels, as many as Jackson takes.
+    const plain = converter({ 'schemas.enable': 'false' });
+    expect((await plain.toConnectData('t', [], Buffer.from(nested(1000)))).value).toBeInstanceOf(Array);
+    // Was a RangeError from inferValue past the parser (depths ~8,500 to ~12,000 here), or a stack overflow message.
+    for (const depth of [1001, 9000, 200_000])
+      await expect(plain.toConnectData('t', [], Buffer.from(nested(depth)))).rejects.toThrow(deepError);
+    // With schemas: the envelope is one level, and the schema (an object per level) counts too. Was a RangeError
+    // from the schema's and the value's conversion at depths ~1,500 to ~4,500.
+    const c = converter();
+    const envelope = (schemaDepth: number, payloadDepth: number) =>
+      Buffer.from(`{"schema":${arraySchema(schemaDepth)},"payload":${nested(payloadDepth)}}`);
+    expect((await c.toConnectData('t', [], envelope(998, 998))).value).toBeInstanceOf(Array);
+    for (const [s, p] of [
+      [998, 1000],
+      [999, 1],
+      [2000, 2000],
+      [4000, 1],
+    ] as const)
+      await expect(c.toConnectData('t', [], envelope(s, p))).rejects.toThrow(deepError);
+    // After a good record of a struct schema the compiled decoder reads the payload: it counts the same way.
+    const struct = (member: string) =>
+      Buffer.from(
+        `{"schema":{"type":"struct","fields":[{"type":"array","items":{"type":"int32"},"optional":true,"field":"a"}],"optional":false},"payload":{"a":[],${member}}}`,
+      );
+    for (let i = 0; i < 2; i++) {
+      expect(((await c.toConnectData('t', [], struct(`"b":${nested(998)}`))).value as Struct).get('a')).toEqual([]);
+      await expect(c.toConnectData('t', [], struct(`"b":${nested(999)}`))).rejects.toThrow(deepError);
+      await expect(c.toConnectData('t', [], struct(`"b":${nested(100_000)}`))).rejects.toThrow(deepError);
+    }
+  });
+
   it('rejects an invalid decimal.format', () => {
     expect(() => converter({ 'decimal.format': 'FLOAT' })).toThrow(/decimal.format/);
   });
 });
 
 describe('JsonConverter schema cache', () => {
+  it('keeps at most MAX_CACHED_SCHEMA_CHARS of schema text, so records of distinct huge schemas cannot fill memory', async () => {
+    const gc = runInNewContext('gc') as () => void;
+    const c = converter();
+    const cache = (c as unknown as { toConnectCache: { size: number; weight: number } }).toConnectCache;
+    const record = (r: number) =>
+      Buffer.from(
+        `{"schema":{"type":"struct","optional":false,"fields":[${Array.from({ length: 10_000 }, (_, i) => `{"type":"int32","optional":true,"field":"r${r}f${i}"}`).join(',')}]},"payload":{}}`,
+      );
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // 40 records of a different 500 KB schema each: all were kept (~7.6 MB apiece; a few hundred ended the worker).
+    for (let r = 0; r < 40; r++) await c.toConnectData('t', [], record(r));
+    expect(cache.weight).toBeLessThanOrEqual(MAX_CACHED_SCHEMA_CHARS);
+    expect(cache.size).toBeLessThanOrEqual(9);
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(120_000_000);
+    // Small schemas are still kept by count.
+    const small = converter();
+    const smallCache = (small as unknown as { toConnectCache: { size: number } }).toConnectCache;
+    for (let r = 0; r < 50; r++) {
+      await small.toConnectData(
+        't',
+        [],
+        Buffer.from(
+          `{"schema":{"type":"struct","optional":false,"fields":[{"type":"int32","optional":true,"field":"f${r}"}]},"payload":{}}`,
+        ),
+      );
+    }
+    expect(smallCache.size).toBe(50);
+  });
+
   it('reads alternating schemas, pretty-printed envelopes and trailing garbage correctly on one instance', async () => {
     const c = converter();
     const a = SchemaBuilder.struct().field('n', Schemas.INT32).build();

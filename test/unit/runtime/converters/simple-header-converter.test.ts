@@ -50,6 +50,9 @@ describe('SimpleHeaderConverter', () => {
     expect(read('2024-01-31T01:02:03.004Z').schema?.name).toBe(TimestampType.schema().name);
     expect(read('[1,"a"]')).toEqual({ schema: null, value: [1n, 'a'] });
     expect(read('[not json')).toEqual({ schema: Schemas.STRING, value: '[not json' });
+    // JSON nested deeper than Jackson takes (1000) is text too; it was a RangeError (stack overflow), failing the record.
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(read(deep)).toEqual({ schema: Schemas.STRING, value: deep });
     expect(c.toConnectHeader('t', 'h', null)).toEqual({ schema: null, value: null });
   });
 

@@ -1,8 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RetriableError } from '../../../../runtime/api/index.js';
-import { DLQ_HEADERS } from '../../../../runtime/errors/dlq.js';
+import { DataError, RetriableError } from '../../../../runtime/api/index.js';
+import {
+  DLQ_HEADERS,
+  MAX_MESSAGE_HEADER,
+  MAX_STACK_HEADER,
+  errorContextHeaders,
+} from '../../../../runtime/errors/dlq.js';
 import { RetryWithToleranceOperator, ToleranceExceededError } from '../../../../runtime/errors/retry.js';
 import { waitFor } from '../worker/fake-kafka.js';
 import { type Harness, startHarness } from '../worker/harness.js';
@@ -101,6 +106,34 @@ describe('RetryWithToleranceOperator', () => {
 
 const header = (headers: Array<[string, Buffer | null]>, key: string) =>
   headers.find(([k]) => k === key)?.[1]?.toString('utf8');
+
+describe('dead letter queue context headers', () => {
+  it("bound the exception's message and stack trace, so a value quoted in them cannot make the DLQ copy too large", () => {
+    // A message quoting a 1 MB value, and a cause quoting it again: the headers were ~3 MB (past max.message.bytes,
+    // and the failed DLQ write failed the task).
+    const value = 'v'.repeat(1_000_000);
+    const error = new DataError(`Could not parse ${value}`, 'f', { cause: new Error(`inner ${value}`) });
+    const headers = errorContextHeaders(
+      { connector: 'c', task: 0 },
+      { stage: 'TRANSFORMATION', className: 'X', error, attempts: 1 },
+      { consumed: { topic: 't', partition: 0, offset: 5n } },
+    );
+    const get = (k: string) => headers.find(([h]) => h === k)![1].toString('utf8');
+    const message = get(DLQ_HEADERS.exceptionMessage);
+    expect(message.startsWith('Could not parse vvv')).toBe(true);
+    expect(message.endsWith(`… (${error.message.length - MAX_MESSAGE_HEADER} more characters)`)).toBe(true);
+    expect(message.length).toBeLessThan(MAX_MESSAGE_HEADER + 100);
+    expect(get(DLQ_HEADERS.exceptionStacktrace).length).toBeLessThan(MAX_STACK_HEADER + 100);
+    expect(headers.reduce((n, [, v]) => n + v.length, 0)).toBeLessThan(25_000);
+    // Short ones are kept whole.
+    const short = errorContextHeaders(
+      { connector: 'c', task: 0 },
+      { stage: 'TRANSFORMATION', className: 'X', error: new DataError('bad'), attempts: 1 },
+      {},
+    );
+    expect(short.find(([h]) => h === DLQ_HEADERS.exceptionMessage)![1].toString()).toBe('bad');
+  });
+});
 
 describe('dead letter queue through the worker', () => {
   let h: Harness;

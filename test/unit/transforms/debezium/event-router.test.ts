@@ -84,6 +84,27 @@ describe('EventRouter', () => {
     expect(lines[0]!.schema.fields!.map((f) => f.name)).toEqual(['sku', 'n']);
   });
 
+  it('expands a payload of many keys in time, and keeps one that would explode in memory as a string (poison)', async () => {
+    const t = await configured(plugin, { 'table.expand.json.payload': 'true' });
+    const log = recordingLogger();
+    if (isLoggerAware(t)) t.setLogger(log);
+    // 30,000 keys: a scan per field made it n² (~2 s; 100,000 keys: 20 s).
+    const wide = `{${Array.from({ length: 30_000 }, (_, i) => `"f${i}":${i}`).join(',')}}`;
+    let start = performance.now();
+    const out = t.apply(change('c', outboxRow(wide)))!;
+    expect(performance.now() - start).toBeLessThan(500);
+    expect((out.value as Struct).get('f29999')).toBe(29999);
+    // 3,000 objects of one distinct key each: every element struct gets all 3,000 fields, 9,000,000 in all from 36 KB
+    // (20,000 of them took 3.4 GB and a minute). Refused, so the payload stays a string, as for any payload that
+    // cannot be expanded.
+    const sparse = `{"lines":[${Array.from({ length: 3000 }, (_, i) => `{"k${i}":1}`).join(',')}]}`;
+    start = performance.now();
+    const kept = t.apply(change('c', outboxRow(sparse)))!;
+    expect(performance.now() - start).toBeLessThan(500);
+    expect(kept.value).toBe(sparse);
+    expect(log.lines.join()).toMatch(/JSON expansion failed/);
+  });
+
   it('keeps an unparseable JSON payload as a string and warns', async () => {
     const t = await configured(plugin, { 'table.expand.json.payload': 'true' });
     const log = recordingLogger();

@@ -123,6 +123,10 @@ describe('CleanSchema with schema', () => {
     expect(bad('1.234,50')).toThrow(/field "NET_AMT" has value "1\.234,50".*no grouping or comma decimals/);
     expect(bad('1.234')).toThrow(/field "NET_AMT" has value "1\.234".*scale 2/);
     expect(bad('abc')).toThrow(DataError);
+    // At once: 30,000 digits and a letter backtracked quadratically (0.6 s; a 1 MB value most of an hour).
+    const start = performance.now();
+    expect(bad(`${'1'.repeat(30_000)}x`)).toThrow(/field "NET_AMT" has value "1111.*not a number/);
+    expect(performance.now() - start).toBeLessThan(100);
   });
 
   it('keeps huge amounts exact (never through a float)', async () => {
