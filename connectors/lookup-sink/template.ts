@@ -38,7 +38,19 @@ export function rowValue(row: Row, column: string): unknown {
  * record cannot be routed), and so is a value that would make the name unsafe (a topic or identifier needs
  * letters, digits, `.`, `_`, `-`).
  */
-export function renderTemplate(t: TextTemplate, row: Row, extra: Record<string, string>): string {
+/**
+ * The longest target the ledger and the re-delivery queue hold (their target is varchar(512)). A longer one failed
+ * their write for its whole batch, and the task restarted into the same record for ever.
+ */
+export const MAX_TARGET_LENGTH = 512;
+
+export function renderTemplate(
+  t: TextTemplate,
+  row: Row,
+  extra: Record<string, string>,
+  maxLength = MAX_TARGET_LENGTH,
+  what = 'the ledger holds',
+): string {
   let out = t.pieces[0]!;
   t.names.forEach((name, i) => {
     const v = Object.hasOwn(extra, name) ? extra[name] : rowValue(row, name);
@@ -54,6 +66,12 @@ export function renderTemplate(t: TextTemplate, row: Row, extra: Record<string, 
     }
     out += text + t.pieces[i + 1]!;
   });
+  if (out.length > maxLength) {
+    throw new DataError(
+      `${t.key} template ${JSON.stringify(t.text)} gives a name of ${out.length} characters for this row: at most ${maxLength} (what ${what}); it starts ${JSON.stringify(out.slice(0, 60))}. Fix the value at its source, or use a shorter template`,
+      t.names[0],
+    );
+  }
   return out;
 }
 

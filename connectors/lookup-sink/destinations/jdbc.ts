@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../runtime/api/index.js';
+import { ConfigError, DataError } from '../../../runtime/api/index.js';
 import { idOf } from '../record-fields.js';
 import { type Row, type SqlClient, bindable } from '../sql/client.js';
 import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
@@ -9,6 +9,8 @@ import type { Delivery, Destination, Rejection, Removal } from './destination.js
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+/** The longest identifier each database keeps as written. */
+const IDENTIFIER_MAX: Partial<Record<string, number>> = { postgresql: 63, mysql: 64, sqlserver: 128 };
 
 /** Rows per statement on PostgreSQL (one array parameter per column, whatever the row count). */
 const PG_ROWS_PER_STATEMENT = 5000;
@@ -44,6 +46,15 @@ export class JdbcDestination implements Destination {
   targetOf(row: Row, entityId: string): string {
     const table = renderTemplate(this.template, row, { entity: this.entity, id: entityId });
     if (!TABLE_NAME.test(table)) throw ConfigError.invalid('destination.table', table, 'Not a plain table name');
+    // PostgreSQL cuts a longer identifier to its first 63 bytes without an error: another table than the one named.
+    const max = IDENTIFIER_MAX[this.db.kind] ?? 63;
+    const long = table.split('.').find((part) => part.length > max);
+    if (long !== undefined) {
+      throw new DataError(
+        `destination.table template ${JSON.stringify(this.template.text)} gives the identifier ${JSON.stringify(long.slice(0, 80))} of ${long.length} characters for this row: at most ${max} on ${this.db.kind} (a longer one is cut, naming another table). Fix the value at its source, or use a shorter template`,
+        this.template.names[0],
+      );
+    }
     return table;
   }
 

@@ -40,7 +40,14 @@ export class KafkaDestination implements Destination {
   }
 
   targetOf(row: Row, entityId: string): string {
-    return renderTemplate(this.template, row, { entity: this.entity, id: entityId });
+    // Kafka refuses longer topic names, and a CreateTopics that fails fails the whole batch.
+    return renderTemplate(
+      this.template,
+      row,
+      { entity: this.entity, id: entityId },
+      249,
+      'a Kafka topic name may have',
+    );
   }
 
   private async send(records: OutgoingKafkaRecord[]): Promise<void> {

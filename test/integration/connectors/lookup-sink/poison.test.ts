@@ -115,6 +115,44 @@ describe('LookupSink poison isolation', () => {
     expect(log.map((e) => e.entityId).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `n${i + 1}`).sort());
   });
 
+  it('a row whose table name would be cut (PostgreSQL keeps 63 characters) goes to the DLQ; the rest is delivered', async () => {
+    // destination.table is a template on an origin column: a value that makes an identifier longer than PostgreSQL
+    // keeps would name another table (the first 63 characters), and one past the ledger's target column failed the
+    // whole batch for ever.
+    await pgc.query(`CREATE TABLE ${schema}.routed (id int PRIMARY KEY, region text NOT NULL)`);
+    await pgc.query(`INSERT INTO ${schema}.routed SELECT g, 'eu' FROM generate_series(1, 40) g`);
+    await pgc.query(`UPDATE ${schema}.routed SET region = $1 WHERE id = 7`, ['r'.repeat(70)]);
+    await pgc.query(`UPDATE ${schema}.routed SET region = $1 WHERE id = 30`, ['r'.repeat(600)]);
+    await pgc.query(
+      `CREATE TABLE ${schema}.routed_eu (id int PRIMARY KEY, region text, erpstream_version numeric(20,0))`,
+    );
+    const { dlq, log } = await run(
+      {
+        'lookup.connection.url': requireEnv('PG_URL'),
+        'lookup.table': `${schema}.routed`,
+        'lookup.key.columns': 'id',
+        'entity.name': 'routed',
+        'destination.type': 'jdbc',
+        'destination.name': `routed_${sfx}`,
+        'destination.table': `${schema}.routed_\${region}`,
+        'ledger.table': `${schema}.routed_ledger`,
+        'park.table': `${schema}.routed_parked`,
+        'park.check.interval.ms': '3600000',
+      },
+      'routed',
+      [],
+    );
+    expect(dlq.map((d) => Number(d.record.key)).sort((a, b) => a - b)).toEqual([7, 30]);
+    for (const d of dlq) expect(d.error).toMatchObject({ code: 'ERPSTREAM_DATA' });
+    expect(dlq.map((d) => d.error.message).join('\n')).toMatch(
+      /of 77 characters for this row: at most 63 on postgresql/,
+    );
+    expect(dlq.map((d) => d.error.message).join('\n')).toMatch(/at most 512 \(what the ledger holds\)/);
+    expect(log.map((e) => Number(e.entityId)).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1).filter((id) => id !== 7 && id !== 30),
+    );
+  });
+
   it('a version the ledger cannot hold (more than 20 digits) goes to the DLQ naming it; the rest is delivered', async () => {
     // numeric(20,0) holds every 64-bit sequence, LSN and rowversion. A longer version failed the ledger's write for
     // the whole batch (the task failed on it, again after every restart); it also outranked every real version.

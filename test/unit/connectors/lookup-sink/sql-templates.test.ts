@@ -73,4 +73,19 @@ describe('topic and table templates', () => {
     expect(() => renderTemplate(t, { domain: null }, {})).toThrow(DataError);
     expect(() => renderTemplate(t, { domain: 'a/b' }, {})).toThrow(/not a safe name part/);
   });
+  it('refuses a name longer than what holds it (the ledger 512, a Kafka topic 249) with a DataError, not a failed batch', () => {
+    expect(renderTemplate(t, { domain: 'a'.repeat(502) }, {})).toHaveLength(512);
+    expect(() => renderTemplate(t, { domain: 'a'.repeat(503) }, {})).toThrow(
+      expect.objectContaining({
+        code: 'ERPSTREAM_DATA',
+        fieldPath: 'domain',
+        message: expect.stringMatching(
+          /gives a name of 513 characters for this row: at most 512 \(what the ledger holds\)/,
+        ),
+      }),
+    );
+    expect(() => renderTemplate(t, { domain: 'a'.repeat(240) }, {}, 249, 'a Kafka topic name may have')).toThrow(
+      /250 characters for this row: at most 249 \(what a Kafka topic name may have\)/,
+    );
+  });
 });
