@@ -36,6 +36,13 @@ export type MemberSpanListener = (key: string, start: number, end: number) => vo
  */
 export const MAX_JSON_DEPTH = 1000;
 
+/**
+ * The longest number literal: Jackson's default (StreamReadConstraints.maxNumberLength), so Connect's JsonConverter
+ * refuses the same records. Unbounded, a record of a few million-digit numbers held the thread for seconds, in the
+ * parse and again wherever the value was written as text.
+ */
+export const MAX_JSON_NUMBER_LENGTH = 1000;
+
 export function parseJsonExact(text: string, onTopLevelMember?: MemberSpanListener): ExactJsonValue {
   const p = new ExactJsonParser(text);
   p.skipWs();
@@ -302,6 +309,10 @@ class ExactJsonParser {
         this.pos = i;
         this.fail('Invalid number');
       }
+    }
+    if (i - start > MAX_JSON_NUMBER_LENGTH) {
+      this.pos = start;
+      this.fail(`Number of ${i - start} characters (at most ${MAX_JSON_NUMBER_LENGTH}, as Kafka Connect reads JSON)`);
     }
     this.pos = i;
     const lit = t.slice(start, i);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError, Decimal } from '../../../../runtime/api/index.js';
-import { MAX_JSON_DEPTH, parseJsonValueAt } from '../../../../runtime/api/exact-json.js';
+import { MAX_JSON_DEPTH, MAX_JSON_NUMBER_LENGTH, parseJsonValueAt } from '../../../../runtime/api/exact-json.js';
 import { JsonNumberText, parseJsonExact, stringifyJsonExact } from '../../../../runtime/converters/index.js';
 
 describe('parseJsonExact', () => {
@@ -19,6 +19,27 @@ describe('parseJsonExact', () => {
     expect(a).toEqual(new Decimal(123456789012345678n, 4));
     expect(b).toEqual(new Decimal(150n, 2));
     expect(c).toEqual(new Decimal(1n, 3));
+  });
+
+  it('refuses a number longer than Jackson does (1000 characters) with a DataError naming where, in linear time', () => {
+    const digits = (n: number) => '9'.repeat(n);
+    expect(parseJsonExact(digits(MAX_JSON_NUMBER_LENGTH))).toBe(BigInt(digits(MAX_JSON_NUMBER_LENGTH)));
+    expect(parseJsonExact(`-0.${digits(MAX_JSON_NUMBER_LENGTH - 3)}`)).toBeInstanceOf(Decimal);
+    const started = Date.now();
+    for (const text of [
+      digits(MAX_JSON_NUMBER_LENGTH + 1),
+      `{"a":[1,-${digits(MAX_JSON_NUMBER_LENGTH)}]}`,
+      `1.${digits(5_000_000)}`,
+      `1e${digits(2_000)}`,
+    ]) {
+      expect(() => parseJsonExact(text)).toThrow(
+        expect.objectContaining({
+          code: 'ERPSTREAM_DATA',
+          message: expect.stringMatching(/^Number of \d+ characters \(at most 1000, as Kafka Connect reads JSON\)/),
+        }),
+      );
+    }
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses nesting deeper than Jackson does (1000) with a DataError naming where, never a stack overflow', () => {
