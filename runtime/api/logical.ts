@@ -293,6 +293,12 @@ export const TimeType = {
   schema: (): Schema => TimeType.builder().build(),
   /** ms since midnight → Date on 1970-01-01 UTC */
   toLogical(ms: number): Date {
+    // Java's Time.toLogical refuses these on read too (and the bound is inclusive there).
+    if (!(ms >= 0 && ms <= MS_PER_DAY)) {
+      throw new DataError(
+        `Time values must use number of milliseconds greater than 0 and less than 86400000, got ${ms}`,
+      );
+    }
     return new Date(ms);
   },
   fromLogical(date: Date): number {

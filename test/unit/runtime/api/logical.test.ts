@@ -5,6 +5,7 @@ import {
   Decimal,
   MAX_DECIMAL_BYTES,
   MAX_DECIMAL_RESCALE,
+  TimeType,
   bigintToTwosComplement,
   twosComplementToBigint,
 } from '../../../../runtime/api/index.js';
@@ -87,5 +88,16 @@ describe('Decimal', () => {
         expect(twosComplementToBigint(bigintToTwosComplement(n))).toBe(n);
       }),
     );
+  });
+});
+
+describe('TimeType on read', () => {
+  it("refuses milliseconds outside a day as Java's Time.toLogical does (a DataError, so the record can go to the DLQ)", () => {
+    expect(TimeType.toLogical(0).getTime()).toBe(0);
+    expect(TimeType.toLogical(86_400_000).getTime()).toBe(86_400_000);
+    for (const ms of [-1, 86_400_001, 2_147_483_647, Number.NaN])
+      expect(() => TimeType.toLogical(ms)).toThrow(
+        expect.objectContaining({ code: 'ERPSTREAM_DATA', message: expect.stringContaining('less than 86400000') }),
+      );
   });
 });
