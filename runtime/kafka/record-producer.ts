@@ -1,10 +1,11 @@
-import { type MessageToProduce, Producer, GenericError } from '@platformatic/kafka';
+import { type MessageToProduce, type Producer, GenericError } from '@platformatic/kafka';
 import { ErpStreamError, RetriableError } from '../api/index.js';
 import type { Compression } from './compression.js';
 import { parseBrokers } from './client.js';
 import { javaPartition } from './murmur2.js';
 import { isTransientKafkaError } from './transient.js';
 import { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
+import { PreEncodingProducer } from './pre-encoding-producer.js';
 
 /** Header pairs in order; a key may repeat, a value may be null (Kafka allows both). */
 export type RecordHeaders = ReadonlyArray<readonly [string, Buffer | null]>;
@@ -84,7 +85,8 @@ export class RecordProducer {
 
   private newClient(): Producer {
     const o = this.options;
-    return new Producer({
+    // The client's Producer, its Produce requests written in one Buffer (pre-encoding-producer.ts).
+    return new PreEncodingProducer({
       clientId: o.clientId,
       bootstrapBrokers: parseBrokers(o.brokers),
       idempotent: true,

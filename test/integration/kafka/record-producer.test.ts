@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { kGetApi, produceV11 } from '@platformatic/kafka';
 import {
   type KafkaMessage,
   type DataProducer,
@@ -11,6 +12,7 @@ import {
   javaPartition,
 } from '../../../runtime/kafka/index.js';
 import { ErpStreamError, RetriableError } from '../../../runtime/api/index.js';
+import { PreEncodingProducer } from '../../../runtime/kafka/pre-encoding-producer.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 
 const brokers = requireEnv('KAFKA_BROKERS');
@@ -199,5 +201,27 @@ describe.each(variants)('%s (the data-path producer)', (variant, connect) => {
     await p.close();
     await expect(p.send([{ topic, key: null, value: Buffer.from('late') }])).rejects.toThrow(/closed/);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
+  });
+});
+
+describe('PreEncodingProducer (the client the data-path producer runs)', () => {
+  it('writes its Produce requests itself on this broker (v11), not through the client’s own writer', async () => {
+    const p = new PreEncodingProducer({
+      clientId: 'rp-it-path',
+      bootstrapBrokers: brokers.split(','),
+      idempotent: true,
+    });
+    try {
+      await p.initIdempotentProducer({});
+      const api = await new Promise<{ version: number }>((resolve, reject) =>
+        p[kGetApi]('Produce', (e, a) => (e ? reject(e) : resolve(a as unknown as { version: number }))),
+      );
+      // A broker or client that settles on another version leaves the data path on the client's writer: this test
+      // then says so, instead of the drain silently costing its CPU again.
+      expect(api.version).toBe(11);
+      expect(api).not.toBe(produceV11.api);
+    } finally {
+      await p.close(true);
+    }
   });
 });
