@@ -12,6 +12,7 @@ import {
   pgFixture,
   sourceProps,
 } from './harness.js';
+import { seededRandom } from '../../../support/seeded-random.js';
 
 /**
  * Randomized property test (issue 12): ordinary but adversarial workloads on the real databases — concurrent short
@@ -35,16 +36,7 @@ const FIRST_SEED = Number(process.env.ERPSTREAM_SEED ?? 1);
 const KEYS = 12;
 const SESSIONS = 4;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 interface Case {
   name: string;

@@ -8,6 +8,7 @@ import type { SinkRecord, SinkTaskContext, TopicPartition } from '../../../../ru
 import { KafkaPluginAccess, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { sinkRecord, testContext } from './harness.js';
+import { seededRandom } from '../../../support/seeded-random.js';
 
 // Several tasks of ONE documents connector (tasks.max 2..4) with a Kafka or an HTTP destination, which have no
 // version guard of their own: whatever order the sink sends in is what the customer gets. Documents live on 4 input
@@ -42,17 +43,7 @@ const kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'loo
 const access = new KafkaPluginAccess(kafka, { clientId: 'lookup-sink-mt' });
 let db: pg.Client;
 
-/** mulberry32: a small seeded PRNG, so a seed replays its choices (the interleaving itself is the machine's). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 async function sql(text: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
   let n = 0;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaPluginAccess, createKafka } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import type { LogEntry } from './randomized-child.js';
+import { seededRandom } from '../../../support/seeded-random.js';
 
 // Randomized runs of the per-customer job on real databases, Kafka and an HTTP receiver, with a worker that is
 // SIGKILLed at random moments. Documents are created, changed, deleted and re-created, registered to 0–3 of 4
@@ -30,17 +31,7 @@ const sfx = uniqueSuffix();
 const kafka = createKafka({ brokers: requireEnv('KAFKA_BROKERS'), clientId: 'lookup-sink-rnd-t', logLevel: 'nothing' });
 const access = new KafkaPluginAccess(kafka, { clientId: 'lookup-sink-rnd-t' });
 
-/** mulberry32: a small seeded PRNG, so a seed replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 interface Db {
   readonly kind: 'pg' | 'mysql';

@@ -6,6 +6,7 @@ import type { RunningWorker } from '../../../../runtime/launch/standalone.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { SCHEMALESS_JSON, startTestWorker } from '../../test-worker.js';
 import { eventually } from './harness.js';
+import { seededRandom } from '../../../support/seeded-random.js';
 
 // Reconcile against a seeded random mix of damage, on the real stack. Three customers share one ERP origin (one
 // document table, one registration table, one input topic): two deliver to their own PostgreSQL tables (jdbc), one
@@ -29,17 +30,7 @@ const access = new KafkaPluginAccess(kafka, { clientId: 'it-rc-rnd' });
 let db: pg.Client;
 let worker: RunningWorker;
 
-/** mulberry32: a seed replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 interface Customer {
   name: string;

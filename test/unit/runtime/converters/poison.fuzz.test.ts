@@ -12,6 +12,7 @@ import {
 } from '../../../../runtime/api/index.js';
 import { type AvroConverter, JsonConverter } from '../../../../runtime/converters/index.js';
 import { readerFor, varint } from './poison-helpers.js';
+import { seededRandom } from '../../../support/seeded-random.js';
 
 /**
  * Mutated records, JSON and Avro: every outcome is a value or an ErpStreamError with a stable code, each within a
@@ -25,17 +26,7 @@ const seeds = ONLY !== undefined ? [ONLY] : Array.from({ length: SEEDS }, (_, i)
 const MAX_MS = 400;
 const CODES = new Set(['ERPSTREAM_DATA', 'ERPSTREAM_SCHEMA']);
 
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);
