@@ -14,6 +14,7 @@ import {
   TimestampType,
   describeValue,
   jsTypeOf,
+  largeTwosComplement,
   schemaEquals,
 } from '../../api/index.js';
 
@@ -27,23 +28,9 @@ import {
 const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Same bytes as bigintToTwosComplement, through native hex formatting (no per-byte BigInt ops). */
-function bigUnscaledBytes(u: bigint): Buffer {
-  // Bytes needed: the magnitude's hex digits (of -u-1 when negative), plus a sign bit.
-  const magnitudeHex = (u < 0n ? -u - 1n : u).toString(16);
-  const topNibble = parseInt(magnitudeHex[0]!, 16);
-  const len = Math.ceil(magnitudeHex.length / 2) + (magnitudeHex.length % 2 === 0 && topNibble >= 8 ? 1 : 0);
-  return Buffer.from(
-    BigInt.asUintN(len * 8, u)
-      .toString(16)
-      .padStart(len * 2, '0'),
-    'hex',
-  );
-}
-
 /** Java BigInteger.toByteArray of the unscaled value; plain number arithmetic when it fits (most money). */
 export function unscaledBytes(u: bigint): Buffer {
-  if (u < SAFE_MIN || u > SAFE_MAX) return bigUnscaledBytes(u);
+  if (u < SAFE_MIN || u > SAFE_MAX) return largeTwosComplement(u);
   let n = Number(u);
   let len = 1;
   // Smallest length whose signed range holds n.
