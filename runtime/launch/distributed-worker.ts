@@ -181,16 +181,18 @@ async function assemble(
   const statusStore = new KafkaStatusStore(logger);
   // Exactly-once: an offsets read held by a hanging transaction of one of this cluster's tasks ends it. Any worker:
   // another producer's transaction left open on a topic the connectors use (a sink stops there) is reported.
-  const activeTopics = () => [...configStore.snapshot().keys()].flatMap((name) => statusStore.topics(name));
+  const activeTopics = () => configStore.names().flatMap((name) => statusStore.topics(name));
   const hanging = new HangingTransactionRepair({
     brokers: config.bootstrapServers,
     clientId: `erpstream-worker-${groupId}-transactions`,
     logger,
     ownedTransactionalIds: () =>
       eos
-        ? [...configStore.snapshot()].flatMap(([name, c]) =>
-            c.taskConfigs.map((_, i) => taskTransactionalId(groupId, name, i)),
-          )
+        ? configStore
+            .names()
+            .flatMap((name) =>
+              (configStore.get(name)?.taskConfigs ?? []).map((_, i) => taskTransactionalId(groupId, name, i)),
+            )
         : [],
     // What a task's transaction writes: offsets, and the topics its connector has produced to (KIP-558).
     watchedTopics: () => (eos ? [topics.offset, ...activeTopics()] : activeTopics()),
