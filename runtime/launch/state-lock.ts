@@ -81,6 +81,11 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The marker guarding the takeover of the lock `file` that holds `judged`: named after that text. */
+export function takeoverMarkerOf(file: string, judged: string): string {
+  return `${file}.takeover-${createHash('sha256').update(judged).digest('hex').slice(0, 16)}`;
+}
+
 /**
  * Removes the lock judged stale from its text, never a lock another starter made in the meantime. Removing is
  * guarded by a marker created exclusively and named after the judged text: of the starters judging the same dead
@@ -91,7 +96,7 @@ function pause(ms: number): void {
  * false when another starter is taking over, so the caller waits a moment before it reads again.
  */
 function removeStale(file: string, judged: string, me: LockOwner, depth = 0): boolean {
-  const marker = `${file}.takeover-${createHash('sha256').update(judged).digest('hex').slice(0, 16)}`;
+  const marker = takeoverMarkerOf(file, judged);
   const mine = JSON.stringify(me);
   try {
     createWith(marker, mine, me.token);

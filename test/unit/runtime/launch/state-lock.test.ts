@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lockStateFile } from '../../../../runtime/launch/state-lock.js';
+import { lockStateFile, takeoverMarkerOf } from '../../../../runtime/launch/state-lock.js';
 
 const dir = () => mkdtempSync(path.join(os.tmpdir(), 'erpstream-lock-'));
 const children: Array<{ kill(): boolean }> = [];
@@ -137,7 +136,7 @@ process.stdin.once('data', (line) => {
     const stale = JSON.stringify({ pid: dead, host: os.hostname(), since: 'x', token: 'old' });
     writeFileSync(`${file}.lock`, stale);
     // What the dead starter left: its takeover marker for that lock (named after the lock's text).
-    const marker = `${file}.lock.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+    const marker = takeoverMarkerOf(`${file}.lock`, stale);
     writeFileSync(marker, JSON.stringify({ pid: dead, host: os.hostname(), since: 'x', token: 'starter' }));
     const lock = lockStateFile(file);
     expect(JSON.parse(readFileSync(lock.file, 'utf8')).pid).toBe(process.pid);
@@ -150,7 +149,7 @@ process.stdin.once('data', (line) => {
     const dead = await deadPid();
     const stale = JSON.stringify({ pid: dead, host: os.hostname(), since: 'x', token: 'old' });
     writeFileSync(`${file}.lock`, stale);
-    const marker = `${file}.lock.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+    const marker = takeoverMarkerOf(`${file}.lock`, stale);
     const other = otherProcess();
     writeFileSync(marker, JSON.stringify({ pid: other, host: os.hostname(), since: 'x', token: 'starter' }));
     // The other starter finishes its takeover 200 ms later: this one must not have removed the lock meanwhile.
