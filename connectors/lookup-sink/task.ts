@@ -641,15 +641,15 @@ export class LookupSinkTask implements SinkTask {
       // to another topic) the old target is both, the reconcile reports the entity extra there and missing at the
       // new one, and this one item (the queue keeps one per entity) must fix both.
       const template = this.s.destination.topic ?? this.s.destination.table;
-      const foreign = items.filter(
-        (i) => i.target !== undefined && (template === null || !templateMatches(template, i.target)),
+      const foreign = new Set(
+        items.filter((i) => i.target !== undefined && (template === null || !templateMatches(template, i.target))),
       );
       const held =
-        foreign.length > 0
+        foreign.size > 0
           ? await this.ledger.get(
               this.s.destination.name,
               this.s.entity,
-              foreign.map((i) => i.entityId),
+              [...foreign].map((i) => i.entityId),
             )
           : new Map<string, LedgerEntry>();
       for (const item of items) {
@@ -668,7 +668,7 @@ export class LookupSinkTask implements SinkTask {
         const target = item.target;
         if (
           target !== undefined &&
-          foreign.includes(item) &&
+          foreign.has(item) &&
           !(held.get(item.entityId)?.targets ?? []).some((t) => t.target === target)
         ) {
           this.context.logger.warn(

@@ -1,6 +1,6 @@
 import { ConfigError, DataError } from '../../../runtime/api/index.js';
 import { idOf } from '../record-fields.js';
-import { type Row, type SqlClient, bindable } from '../sql/client.js';
+import { type DialectKind, type Row, type SqlClient, bindable } from '../sql/client.js';
 import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal } from './destination.js';
@@ -10,7 +10,7 @@ const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 /** The longest identifier each database keeps as written. */
-const IDENTIFIER_MAX: Partial<Record<string, number>> = { postgresql: 63, mysql: 64, sqlserver: 128 };
+const IDENTIFIER_MAX: Record<DialectKind, number> = { postgresql: 63, mysql: 64, sqlserver: 128 };
 
 /** Rows per statement on PostgreSQL (one array parameter per column, whatever the row count). */
 const PG_ROWS_PER_STATEMENT = 5000;
@@ -47,7 +47,7 @@ export class JdbcDestination implements Destination {
     const table = renderTemplate(this.template, row, { entity: this.entity, id: entityId });
     if (!TABLE_NAME.test(table)) throw ConfigError.invalid('destination.table', table, 'Not a plain table name');
     // PostgreSQL cuts a longer identifier to its first 63 bytes without an error: another table than the one named.
-    const max = IDENTIFIER_MAX[this.db.kind] ?? 63;
+    const max = IDENTIFIER_MAX[this.db.kind];
     const long = table.split('.').find((part) => part.length > max);
     if (long !== undefined) {
       throw new DataError(
