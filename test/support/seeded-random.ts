@@ -1,14 +1,5 @@
 /**
- * A seeded generator of floats in [0, 1) (mulberry32): the randomized tests replay a failure from its seed alone,
- * so every one of them draws from this, never from Math.random.
+ * A seeded generator of floats in [0, 1) (mulberry32, the demo simulator's): the randomized tests replay a failure
+ * from its seed alone, so every one of them draws from this, never from Math.random.
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as seededRandom } from '../../cli/demo/erp/simulator.js';

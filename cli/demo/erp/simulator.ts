@@ -57,8 +57,11 @@ export interface Ledger {
   operations: number;
 }
 
-/** A small seeded PRNG (mulberry32): the demo's operations are reproducible. */
-function prng(seed: number): () => number {
+/**
+ * A small seeded PRNG (mulberry32) of floats in [0, 1): the demo's operations are reproducible, and the randomized
+ * tests replay a failure from its seed (test/support/seeded-random.ts).
+ */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
