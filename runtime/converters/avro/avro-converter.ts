@@ -16,6 +16,7 @@ import { compileFromAvro, compileToAvro } from './avro-values.js';
 import { type AvscType, avscType } from './avsc-types.js';
 import { compileConnectEncoder } from './avro-connect-writer.js';
 import { type AvroEncoder, compileAvroEncoder } from './avro-writer.js';
+import { LruCache } from '../lru-cache.js';
 import { RegistryClient } from './registry-client.js';
 import { SUBJECT_STRATEGY_NAMES, type SubjectNameStrategy, subjectNameStrategy } from './subject-name-strategy.js';
 
@@ -83,6 +84,30 @@ const config = new ConfigDef()
       "With auto.register.schemas=false: write with the subject's latest schema instead of looking up the data's own.",
     group: 'Subjects',
   })
+  .define({
+    name: 'missing.id.cache.ttl.sec',
+    type: 'LONG',
+    // Confluent's default is 0 (off): then a stream of records naming an unknown id costs a registry request each,
+    // and a burst of them reaches the dead letter queue at the registry's pace instead of the converter's.
+    defaultValue: 30,
+    importance: 'LOW',
+    documentation:
+      'Seconds a schema id the registry does not have (or that cannot be read) is remembered as such: records naming ' +
+      'it fail at once, without a request each. 0 asks the registry for every record. An unreachable or failing ' +
+      'registry (5xx) is never remembered: those records are retried.',
+    validator: Validators.atLeast(0),
+    group: 'Registry',
+  })
+  .define({
+    name: 'missing.cache.size',
+    type: 'INT',
+    defaultValue: 10_000,
+    importance: 'LOW',
+    documentation:
+      'How many schema ids that cannot be read are remembered (missing.id.cache.ttl.sec); the least recently seen go first.',
+    validator: Validators.atLeast(0),
+    group: 'Registry',
+  })
   .define(strategyKey('key.subject.name.strategy'))
   .define(strategyKey('value.subject.name.strategy'))
   .define({
@@ -134,6 +159,13 @@ export class AvroConverter implements Converter {
   private readonly writers = new WeakMap<Schema, WriterState>();
   private readonly readers = new Map<number, Promise<ReaderState>>();
   private readonly resolvedReaders = new Map<number, ReaderState>();
+  /**
+   * Schema ids the registry answered for with a final error (not found, not Avro, unreadable), until when they are
+   * known to fail. Without it every record naming such an id was a registry request: a poison stream of 100,000
+   * records of an unknown id was 100,000 requests before the last of them reached the dead letter queue.
+   */
+  private missing = new LruCache<number, { error: Error; until: number }>(0);
+  private missingTtlMs = 0;
   private scratch = Buffer.alloc(64 * 1024);
   private lastSubject: { topic: string; recordName: string | undefined; subject: string } | undefined;
 
@@ -148,6 +180,8 @@ export class AvroConverter implements Converter {
     this.useLatest = c.bool('use.latest.version');
     const key = isKey ? 'key.subject.name.strategy' : 'value.subject.name.strategy';
     this.strategy = subjectNameStrategy(key, c.string(key));
+    this.missingTtlMs = c.int('missing.id.cache.ttl.sec') * 1000;
+    this.missing = new LruCache(this.missingTtlMs > 0 ? c.int('missing.cache.size') : 0);
   }
 
   async fromConnectData(
@@ -261,11 +295,21 @@ export class AvroConverter implements Converter {
     const id = bytes!.readInt32BE(1);
     let pending = this.readers.get(id);
     if (pending === undefined) {
+      const known = this.missing.get(id);
+      // The error the registry's answer made the first time: the records naming this id go to the DLQ at speed.
+      if (known !== undefined && Date.now() < known.until) throw known.error;
       pending = this.resolveReader(id);
       this.readers.set(id, pending);
       pending.then(
         (ok) => this.resolvedReaders.set(id, ok),
-        () => this.readers.delete(id),
+        (e: unknown) => {
+          this.readers.delete(id);
+          // Only the registry's final answers: an unreachable or failing registry (RetriableError) is asked again,
+          // and refused credentials (ConfigError) say nothing about the id.
+          if ((e instanceof DataError || e instanceof SchemaError) && this.missingTtlMs > 0) {
+            this.missing.set(id, { error: e, until: Date.now() + this.missingTtlMs });
+          }
+        },
       );
     }
     return this.decode(topic, id, await pending, bytes!);

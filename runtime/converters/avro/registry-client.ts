@@ -126,7 +126,10 @@ export class RegistryClient {
       return r.schema;
     } catch (e) {
       if (e instanceof NotFound)
-        throw new DataError(`Schema id ${id} was not found in the registry at ${this.safeUrl}`);
+        throw new DataError(
+          `Schema id ${id} was not found in the registry at ${this.safeUrl}: the record was written with another ` +
+            'registry (point schema.registry.url at the one its producer uses) or its schema was deleted',
+        );
       throw e;
     }
   }

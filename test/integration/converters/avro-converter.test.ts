@@ -306,4 +306,17 @@ describe('AvroConverter registry traffic', () => {
     expect(requests).toBe(2);
     expect((decoded[199]!.value as Struct).get('id')).toBe(199n);
   });
+
+  it('asks once for a schema id the registry does not have, not once per record (a poison stream)', async () => {
+    const reader = converter({}, false, proxyUrl);
+    const poison = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2]);
+    requests = 0;
+    const errors = await Promise.all(
+      Array.from({ length: 1000 }, () => reader.toConnectData('t', [], poison).catch((e: unknown) => e)),
+    );
+    for (let i = 0; i < 1000; i++) errors.push(await reader.toConnectData('t', [], poison).catch((e: unknown) => e));
+    expect(requests).toBe(1);
+    expect(errors.every((e) => e instanceof DataError)).toBe(true);
+    expect((errors[1999] as Error).message).toMatch(/^Schema id 2147483632 was not found in the registry at http/);
+  });
 });
