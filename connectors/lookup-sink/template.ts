@@ -1,4 +1,4 @@
-import { ConfigError, DataError } from '../../runtime/api/index.js';
+import { ConfigError, DataError, describeValue } from '../../runtime/api/index.js';
 import type { Row } from './sql/client.js';
 
 /** A `${name}` text template (topic or table names), compiled once. */
@@ -60,7 +60,8 @@ export function renderTemplate(
     const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : null;
     if (text === null || !/^[A-Za-z0-9._-]+$/.test(text)) {
       throw new DataError(
-        `${t.key} template ${JSON.stringify(t.text)}: value ${JSON.stringify(String(v))} of \${${name}} is not a safe name part`,
+        // Shortened: the row's value may be large, and the message goes to the log and the DLQ headers.
+        `${t.key} template ${JSON.stringify(t.text)}: value ${describeValue(String(v))} of \${${name}} is not a safe name part`,
         name,
       );
     }

@@ -141,6 +141,14 @@ export class LeaderRefusedError extends ErpStreamError {
   }
 }
 
+/**
+ * Text cut after `max` characters, saying how many more there were: for text that may quote a record (an error's
+ * message, a key) in a DLQ header or a log line, where a 10 MB poison record would otherwise be copied whole.
+ */
+export function boundedText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
 /** How a value is shown in an error message: its JSON form, shortened, with its JS type. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

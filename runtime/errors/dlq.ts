@@ -1,4 +1,4 @@
-import { canonicalJson, type SourceRecord, Struct } from '../api/index.js';
+import { boundedText, canonicalJson, type SourceRecord, Struct } from '../api/index.js';
 import { messageOf, type ProcessingFailure } from './retry.js';
 
 /** Connect's DeadLetterQueueReporter header names (`__connect.errors.*`). */
@@ -65,9 +65,9 @@ export function errorContextHeaders(
   h.push([DLQ_HEADERS.className, failure.className]);
   const e = failure.error;
   h.push([DLQ_HEADERS.exceptionClassName, errorClassName(e)]);
-  h.push([DLQ_HEADERS.exceptionMessage, bounded(messageOf(e), MAX_MESSAGE_HEADER)]);
+  h.push([DLQ_HEADERS.exceptionMessage, boundedText(messageOf(e), MAX_MESSAGE_HEADER)]);
   if (e instanceof Error && e.stack)
-    h.push([DLQ_HEADERS.exceptionStacktrace, bounded(stackWithCauses(e), MAX_STACK_HEADER)]);
+    h.push([DLQ_HEADERS.exceptionStacktrace, boundedText(stackWithCauses(e), MAX_STACK_HEADER)]);
   return h.map(([k, v]) => [k, Buffer.from(v, 'utf8')]);
 }
 
@@ -79,10 +79,6 @@ export function errorContextHeaders(
  */
 export const MAX_MESSAGE_HEADER = 4096;
 export const MAX_STACK_HEADER = 16_384;
-
-function bounded(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
-}
 
 /** Stack trace including the chain of causes, like Java's "Caused by:". */
 export function stackWithCauses(e: Error): string {

@@ -16,6 +16,7 @@ import {
   type Transformation,
   type TransformationPlugin,
   Validators,
+  boundedText,
   describeValue,
   isTombstone,
   newRecord,
@@ -33,6 +34,8 @@ import { type LoggerAware, stderrLogger } from './plugin-logger.js';
 
 const CLASS_NAME = 'io.debezium.transforms.outbox.EventRouter';
 const PAYLOAD = 'payload';
+/** Characters of an expansion error in the warning: its message may quote the payload's keys, which have no limit. */
+const MAX_LOGGED_ERROR = 1000;
 
 export const eventRouterConfig = new ConfigDef()
   .define({
@@ -298,13 +301,17 @@ class EventRouter implements Transformation, LoggerAware {
         }
         expanded = true;
       } catch (e) {
+        // The key and the message are the record's data: shortened, so that a large poison record does not become a
+        // log line of its size (nor copy more personal data into the log than it takes to find the record).
         this.log.warn('JSON expansion failed; payload kept as a string', {
-          key: String(record.key),
-          error: (e as Error).message,
+          key: describeValue(String(record.key)),
+          error: boundedText((e as Error).message, MAX_LOGGED_ERROR),
         });
       }
     } else if (this.expandJsonPayload && payload !== null && typeof payload !== 'string') {
-      this.log.warn('Expand JSON payload is on but the payload is not a string', { key: String(record.key) });
+      this.log.warn('Expand JSON payload is on but the payload is not a string', {
+        key: describeValue(String(record.key)),
+      });
     }
 
     let headers = Headers.add(record.headers, 'id', eventId, fieldSchemaOf(rowSchema, this.fieldId));

@@ -71,7 +71,13 @@ describe('topic and table templates', () => {
   });
   it('refuses missing values and unsafe name parts with a DataError naming the field', () => {
     expect(() => renderTemplate(t, { domain: null }, {})).toThrow(DataError);
-    expect(() => renderTemplate(t, { domain: 'a/b' }, {})).toThrow(/not a safe name part/);
+    expect(() => renderTemplate(t, { domain: 'a/b' }, {})).toThrow(
+      'destination.topic template "${domain}.documents": value "a/b" of ${domain} is not a safe name part',
+    );
+    // A large value is quoted shortened: the message goes to the log and the DLQ headers.
+    expect(() => renderTemplate(t, { domain: `/${'a'.repeat(1_000_000)}` }, {})).toThrow(
+      `destination.topic template "\${domain}.documents": value "/${'a'.repeat(75)}... of \${domain} is not a safe name part`,
+    );
   });
   it('refuses a name longer than what holds it (the ledger 512, a Kafka topic 249) with a DataError, not a failed batch', () => {
     expect(renderTemplate(t, { domain: 'a'.repeat(502) }, {})).toHaveLength(512);

@@ -10,6 +10,7 @@ import {
 } from '../../../../runtime/api/index.js';
 import { eventRouterPlugin as plugin, javaReplacementToJs } from '../../../../transforms/debezium/event-router.js';
 import { isLoggerAware } from '../../../../transforms/debezium/plugin-logger.js';
+import { JsonLogger, LogLevelRegistry } from '../../../../runtime/logging/index.js';
 import { configured, envelope, envelopeSchema, headerValue, record } from './fixtures.js';
 
 const outboxSchema = SchemaBuilder.struct()
@@ -113,6 +114,24 @@ describe('EventRouter', () => {
     const out = t.apply(change('c', outboxRow('{"broken":')))!;
     expect(out.value).toBe('{"broken":');
     expect(log.lines.join()).toMatch(/JSON expansion failed/);
+  });
+
+  it('warns about a payload it cannot expand in a line of bounded size, however large the key and the payload (poison)', async () => {
+    const t = await configured(plugin, { 'table.expand.json.payload': 'true' });
+    const lines: string[] = [];
+    const log = new JsonLogger({ name: 'EventRouter', registry: new LogLevelRegistry(), sink: (l) => lines.push(l) });
+    if (isLoggerAware(t)) t.setLogger(log);
+    // A 5 MB key, and a payload whose expansion error names a 5 MB field: the warning held both whole (10 MB).
+    const big = 'x'.repeat(5_000_000);
+    const payload = `{"${big}":[1,"one"]}`;
+    const out = t.apply({ ...change('c', outboxRow(payload)), key: big })!;
+    expect(out.value).toBe(payload);
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as { msg: string; key: string; error: string };
+    expect(line.msg).toBe('JSON expansion failed; payload kept as a string');
+    expect(line.key).toMatch(/^"xxx+\.\.\.$/);
+    expect(line.error).toMatch(/^Field payload\.xxx+… \(\d+ more characters\)$/);
+    expect(lines[0]!.length).toBeLessThan(2000);
   });
 
   it('places additional columns in headers and next to the payload, naming the value schema like Debezium', async () => {
