@@ -4,7 +4,7 @@
  * BENCH_DRAIN_CASE=stream drains N changes from the change table instead: the connector captures a warm-up change,
  * is stopped, N rows are inserted (the triggers write N change rows) and the connector is resumed; the figures are
  * the worker's peak RSS sampled every 100 ms from the resume until the topic holds all N, and its CPU per change
- * (BENCH_DRAIN_BATCH: max.batch.size, default 2048, the connector's default, as in the Debezium side-by-side bench).
+ * (BENCH_DRAIN_BATCH: max.batch.size, default the connector's own, as in the Debezium side-by-side bench).
  *
  *   npm run bench -- drain                       # BENCH_RECORDS rows (default 1,000,000)
  *   BENCH_RECORDS=200000 BENCH_DRAIN_ROUNDS=3 npx tsx bench/drain.ts
@@ -24,6 +24,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { Admin } from 'kafkajs';
+import { erpSourceConfigDef } from '../connectors/erp-source/config.js';
 import { changeTableDdl, changeTriggersDdl } from '../connectors/erp-source/setup-sql.js';
 import { PRODUCER_THREAD_ENV, createKafka, ensureTopics } from '../runtime/kafka/index.js';
 import { SEMI_SPACE_ENV } from '../runtime/worker/heap-settings.js';
@@ -229,7 +230,7 @@ async function runStream(ctx: BenchContext, brokers: string, pgUrl: string): Pro
     .map((v) => v.trim())
     .filter(Boolean);
   const rounds = Number(ctx.env.BENCH_DRAIN_ROUNDS ?? 1);
-  const batch = ctx.env.BENCH_DRAIN_BATCH ?? '2048';
+  const batch = ctx.env.BENCH_DRAIN_BATCH ?? String(erpSourceConfigDef.key('max.batch.size')!.defaultValue);
   const suffix = Date.now().toString(36);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'erpstream-bench-drain-'));
   const db = new pg.Client({ connectionString: pgUrl });

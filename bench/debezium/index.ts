@@ -58,9 +58,9 @@ const DBZ_TUNED: Record<string, string> = {
   'producer.override.linger.ms': '20',
 };
 /**
- * The ErpSource at its defaults (`max.batch.size=2048`): 8192 change rows per poll drained a 1M backlog more slowly
- * (26.6–28.7k against 32.1–35.7k events/s, same CPU per event) and peaked 130 MB higher (530–553 against 399–405 MB),
- * 3 interleaved rounds of bench/drain.ts on 2026-12-06; docs/benchmarks.md.
+ * The ErpSource at its defaults (`max.batch.size=512` since 2026-12-07): 8192 change rows per poll drained a 1M backlog
+ * more slowly than 2048 (26.6–28.7k against 32.1–35.7k events/s) and peaked 130 MB higher, and 2048 more slowly than
+ * 512 (42.5–44.1k against 46.4–51.6k events/s, 26.6 against 20.6–22.9 µs per event); docs/benchmarks.md.
  */
 const ERP_TUNED: Record<string, string> = {};
 

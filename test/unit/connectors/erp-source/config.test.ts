@@ -25,7 +25,7 @@ describe('ErpSource config', () => {
     expect(s).toMatchObject({
       captureMode: 'change_table',
       pollIntervalMs: 500,
-      maxBatchSize: 2048,
+      maxBatchSize: 512,
       snapshotMode: 'initial',
       tombstonesOnDelete: true,
       coalesce: true,
