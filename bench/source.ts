@@ -314,9 +314,7 @@ export const sourceBench: Bench = {
       // ---- streaming throughput vs raw producer ----
       if (cases.has('stream')) {
         const p = new Pipeline(producer, registryUrl, converter);
-        await p.start(
-          props('t1|t2', { 'snapshot.mode': 'never', 'max.batch.size': ctx.env.BENCH_MAX_BATCH ?? '512' }),
-        );
+        await p.start(props('t1|t2', { 'snapshot.mode': 'never', 'max.batch.size': ctx.env.BENCH_MAX_BATCH ?? '512' }));
         // The stream position is taken on the first polls; then the loop is paused while the changes are written,
         // so the case measures draining N committed changes.
         await new Promise((r) => setTimeout(r, 1500));
