@@ -1,4 +1,4 @@
-import { DataError } from '../../runtime/api/index.js';
+import { DataError, boundedText, describeValue } from '../../runtime/api/index.js';
 import { parseTableName } from './dialects/common.js';
 import { qualified } from './model.js';
 import { type SignalDigest, isSignalDigest, newSince } from './signal-digest.js';
@@ -99,7 +99,9 @@ export function parseSignal(row: Record<string, unknown>, defaultSchema: string)
     try {
       data = JSON.parse(String(text));
     } catch {
-      throw new DataError(`Signal ${JSON.stringify(id)}: data is not JSON: ${JSON.stringify(String(text))}`);
+      throw new DataError(
+        `Signal ${JSON.stringify(id)}: data is not JSON: ${JSON.stringify(boundedText(String(text), 200))}`,
+      );
     }
   }
   const d = (data ?? {}) as Record<string, unknown>;
@@ -115,7 +117,7 @@ export function parseSignal(row: Record<string, unknown>, defaultSchema: string)
   if (collections === undefined && type === 'stop-snapshot') return { id, kind: 'stop-snapshot', tables: null };
   if (!Array.isArray(collections) || collections.some((c) => typeof c !== 'string')) {
     throw new DataError(
-      `Signal ${JSON.stringify(id)}: "data-collections" must be an array of table names, got ${JSON.stringify(collections)}`,
+      `Signal ${JSON.stringify(id)}: "data-collections" must be an array of table names, got ${describeValue(collections)}`,
     );
   }
   const tables = (collections as string[]).map((c) => qualified(parseTableName(c, defaultSchema)));

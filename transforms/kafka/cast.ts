@@ -1,4 +1,5 @@
 import {
+  boundedText,
   ConfigDef,
   ConfigError,
   type ConnectRecord,
@@ -220,7 +221,7 @@ function unexpectedType(value: unknown, field: string | undefined): DataError {
 
 function outOfRangeError(value: unknown, target: CastTarget, field: string | undefined): DataError {
   return new DataError(
-    `Value (${String(value)}) was out of range for requested data type ${target.toUpperCase()} (input type ${jsTypeOf(value)})${forField(field)}`,
+    `Value (${boundedText(String(value), 200)}) was out of range for requested data type ${target.toUpperCase()} (input type ${jsTypeOf(value)})${forField(field)}`,
     field,
   );
 }

@@ -1,4 +1,5 @@
 import {
+  boundedText,
   ConfigDef,
   ConfigError,
   type ConnectRecord,
@@ -249,7 +250,7 @@ export class TimestampConverter implements Transformation {
         const ms = this.format.parse(value);
         if (ms === null) {
           throw new DataError(
-            `Could not parse timestamp: value (${value}) does not match pattern (${this.format.pattern})${forField(field)}`,
+            `Could not parse timestamp: value (${boundedText(String(value), 200)}) does not match pattern (${this.format.pattern})${forField(field)}`,
             field,
           );
         }

@@ -1,4 +1,5 @@
 import {
+  boundedText,
   DataError,
   Decimal,
   DecimalType,
@@ -44,7 +45,7 @@ const TS_RE = /^(-?\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?
 const TIME_RE = /^(-?\d+):(\d\d):(\d\d)(?:\.(\d{1,9}))?$/;
 
 function fail(kind: string, text: string): never {
-  throw new DataError(`Cannot read ${kind} value ${JSON.stringify(text)}`);
+  throw new DataError(`Cannot read ${kind} value ${JSON.stringify(boundedText(text, 200))}`);
 }
 
 /**

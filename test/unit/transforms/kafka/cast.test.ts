@@ -138,6 +138,20 @@ describe('Cast with schema', () => {
     expect((raw.value as Struct).getWithoutDefault('qty')).toBeNull();
   });
 
+  it('quotes a huge out-of-range value shortened (the message reaches the log and the DLQ headers)', () => {
+    const value = order().put('flag', '9'.repeat(500_000));
+    let message = '';
+    try {
+      cast('flag:int8').apply(sourceRecord({ valueSchema: schema, value }));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(
+      /^Value \(9{200}… \(499800 more characters\)\) was out of range for requested data type INT8/,
+    );
+    expect(message.length).toBeLessThan(400);
+  });
+
   it('fails on a string that does not fit the target, naming the field and the type', () => {
     const value = order().put('flag', '300');
     const t = cast('flag:int8');

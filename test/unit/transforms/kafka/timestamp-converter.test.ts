@@ -170,6 +170,22 @@ describe('TimestampConverter', () => {
       );
     });
 
+    it('quotes a huge unparseable value shortened (the message reaches the log and the DLQ headers)', () => {
+      const s = SchemaBuilder.struct().field('at', Schemas.STRING).build();
+      const tr = convert({ field: 'at', 'target.type': 'unix', format: 'yyyy-MM-dd' });
+      const huge = 'x'.repeat(1_000_000);
+      let message = '';
+      try {
+        tr.apply(record({ valueSchema: s, value: new Struct(s).put('at', huge) }));
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(
+        /^Could not parse timestamp: value \(x{200}… \(999800 more characters\)\) does not match/,
+      );
+      expect(message.length).toBeLessThan(400);
+    });
+
     it('rejects a field schema that is no timestamp type', () => {
       const s = SchemaBuilder.struct().field('at', Schemas.INT32).build();
       expect(() =>
