@@ -99,6 +99,21 @@ const config = new ConfigDef()
     group: 'Registry',
   })
   .define({
+    name: 'missing.schema.cache.ttl.sec',
+    type: 'LONG',
+    // As for ids: without it, with auto.register.schemas=false and the schema not registered (or the registry
+    // refusing to register it), every record was a registry request on its way to the dead letter queue.
+    defaultValue: 30,
+    importance: 'LOW',
+    documentation:
+      'Seconds a schema the registry refused for a subject (not registered with auto.register.schemas=false, no ' +
+      'version with use.latest.version, registration refused) is remembered as such: records with that schema fail ' +
+      'at once, without a request each. 0 asks the registry for every record. An unreachable or failing registry ' +
+      '(5xx) is never remembered.',
+    validator: Validators.atLeast(0),
+    group: 'Registry',
+  })
+  .define({
     name: 'missing.cache.size',
     type: 'INT',
     defaultValue: 10_000,
@@ -130,6 +145,8 @@ interface WriterState {
   /** subject → schema id (and, with use.latest.version, the type to write with). */
   readonly ids: Map<string, Promise<WriteTarget>>;
   readonly resolved: Map<string, WriteTarget>;
+  /** subject → the registry's final refusal and until when it stands (missing.schema.cache.ttl.sec). */
+  readonly refused: Map<string, { error: Error; until: number }>;
 }
 
 /** What a subject's records are written with: the schema id, and avsc's type with its compiled encoder. */
@@ -166,6 +183,7 @@ export class AvroConverter implements Converter {
    */
   private missing = new LruCache<number, { error: Error; until: number }>(0);
   private missingTtlMs = 0;
+  private refusedTtlMs = 0;
   private scratch = Buffer.alloc(64 * 1024);
   private lastSubject: { topic: string; recordName: string | undefined; subject: string } | undefined;
 
@@ -181,6 +199,7 @@ export class AvroConverter implements Converter {
     const key = isKey ? 'key.subject.name.strategy' : 'value.subject.name.strategy';
     this.strategy = subjectNameStrategy(key, c.string(key));
     this.missingTtlMs = c.int('missing.id.cache.ttl.sec') * 1000;
+    this.refusedTtlMs = c.int('missing.schema.cache.ttl.sec') * 1000;
     this.missing = new LruCache(this.missingTtlMs > 0 ? c.int('missing.cache.size') : 0);
   }
 
@@ -196,12 +215,23 @@ export class AvroConverter implements Converter {
     const subject = this.subjectFor(topic, w.recordName);
     let pending = w.ids.get(subject);
     if (pending === undefined) {
+      const refused = w.refused.get(subject);
+      if (refused !== undefined && Date.now() < refused.until) throw refused.error;
       pending = this.resolveId(subject, w);
       w.ids.set(subject, pending);
-      // A failed lookup must not poison the cache: the next record retries.
+      // A failed lookup must not poison the cache: the next record retries, at once after an unreachable or failing
+      // registry, after missing.schema.cache.ttl.sec after a final refusal.
       pending.then(
-        (r) => w.resolved.set(subject, r),
-        () => w.ids.delete(subject),
+        (r) => {
+          w.resolved.set(subject, r);
+          w.refused.delete(subject);
+        },
+        (e: unknown) => {
+          w.ids.delete(subject);
+          if ((e instanceof DataError || e instanceof SchemaError) && this.refusedTtlMs > 0) {
+            w.refused.set(subject, { error: e, until: Date.now() + this.refusedTtlMs });
+          }
+        },
       );
     }
     return this.encode(topic, subject, await pending, w, value);
@@ -371,6 +401,7 @@ export class AvroConverter implements Converter {
         toAvro: compileToAvro(schema),
         ids: new Map(),
         resolved: new Map(),
+        refused: new Map(),
       };
       this.writers.set(schema, w);
     }

@@ -1,7 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError, DataError, RetriableError } from '../../../../../runtime/api/index.js';
+import {
+  ConfigError,
+  DataError,
+  RetriableError,
+  SchemaError,
+  Schemas,
+} from '../../../../../runtime/api/index.js';
 import { AvroConverter, converterPlugins } from '../../../../../runtime/converters/index.js';
 
 // Registry-backed behaviour is tested against the real registry in test/integration/converters.
@@ -156,5 +162,88 @@ describe('AvroConverter with records of unknown schema ids (poison)', () => {
     } finally {
       await new Promise<void>((resolve) => late.close(() => resolve()));
     }
+  });
+});
+
+/** The write side: a schema the registry refuses for a subject, against a scripted registry. */
+describe('AvroConverter writing a schema the registry refuses (poison for a source)', () => {
+  let server: http.Server;
+  let base: string;
+  let requests = 0;
+  /** What the scripted registry answers every write-side call with: 404 (not registered), 409, or 503. */
+  let answer: 404 | 409 | 503 = 404;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      requests++;
+      req.resume();
+      const bodies = {
+        404: { error_code: 40403, message: 'Schema not found' },
+        409: { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' },
+        503: { error_code: 50301, message: 'Registry unavailable' },
+      };
+      res.writeHead(answer, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(bodies[answer]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/reg`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    requests = 0;
+    answer = 404;
+  });
+
+  const writer = (props: Record<string, string> = {}) => {
+    const c = new AvroConverter();
+    c.configure({ 'schema.registry.url': base, ...props }, false);
+    return c;
+  };
+  const write = (c: AvroConverter) =>
+    c.fromConnectData('t', [], Schemas.INT64, 1n).then(
+      () => null,
+      (e: unknown) => e,
+    );
+
+  it('asks once for a schema not registered (auto.register.schemas=false), not once per record, and again after missing.schema.cache.ttl.sec', async () => {
+    const c = writer({ 'auto.register.schemas': 'false' });
+    const errors = await Promise.all(Array.from({ length: 200 }, () => write(c)));
+    for (let i = 0; i < 200; i++) errors.push(await write(c));
+    expect(errors.every((e) => e instanceof DataError)).toBe(true);
+    expect((errors[399] as Error).message).toMatch(/^The schema is not registered under subject "t-value"/);
+    expect(requests).toBe(1);
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now + 29_000);
+    expect(await write(c)).toBeInstanceOf(DataError);
+    expect(requests).toBe(1);
+    vi.spyOn(Date, 'now').mockReturnValue(now + 31_000);
+    expect(await write(c)).toBeInstanceOf(DataError);
+    expect(requests).toBe(2);
+  });
+
+  it('remembers a refused registration (409) as well, and nothing with missing.schema.cache.ttl.sec=0', async () => {
+    answer = 409;
+    const c = writer();
+    for (let i = 0; i < 5; i++) expect(await write(c)).toBeInstanceOf(SchemaError);
+    expect(requests).toBe(1);
+    requests = 0;
+    const off = writer({ 'missing.schema.cache.ttl.sec': '0' });
+    for (let i = 0; i < 3; i++) expect(await write(off)).toBeInstanceOf(SchemaError);
+    expect(requests).toBe(3);
+  });
+
+  it('does not remember a failing registry (5xx): every record asks again', async () => {
+    answer = 503;
+    const c = writer();
+    expect(await write(c)).toBeInstanceOf(RetriableError);
+    const perRecord = requests;
+    expect(perRecord).toBeGreaterThan(0);
+    expect(await write(c)).toBeInstanceOf(RetriableError);
+    expect(requests).toBe(2 * perRecord);
   });
 });
