@@ -1,13 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  ConfigError,
-  DataError,
-  RetriableError,
-  SchemaError,
-  Schemas,
-} from '../../../../../runtime/api/index.js';
+import { ConfigError, DataError, RetriableError, SchemaError, Schemas } from '../../../../../runtime/api/index.js';
 import { AvroConverter, converterPlugins } from '../../../../../runtime/converters/index.js';
 
 // Registry-backed behaviour is tested against the real registry in test/integration/converters.
