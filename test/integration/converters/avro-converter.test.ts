@@ -203,7 +203,9 @@ describe('AvroConverter against the real registry', () => {
     const bytes = (await latest.fromConnectData(topic, [], s, v))!;
     expect(bytes.readInt32BE(1)).toBe(registered.readInt32BE(1));
     expect(((await converter().toConnectData(topic, [], bytes)).value as Struct).equals(v)).toBe(true);
-    // The exact schema is now registered, so a plain lookup finds it too.
+    // The exact schema is now registered, so a plain lookup finds it too, once the refusal it remembers (one second:
+    // missing.schema.cache.ttl.sec) is over.
+    await new Promise((r) => setTimeout(r, 1_100));
     expect((await noRegister.fromConnectData(topic, [], s, v))!.readInt32BE(1)).toBe(registered.readInt32BE(1));
   });
 

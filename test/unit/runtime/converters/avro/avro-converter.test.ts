@@ -205,7 +205,7 @@ describe('AvroConverter writing a schema the registry refuses (poison for a sour
     );
 
   it('asks once for a schema not registered (auto.register.schemas=false), not once per record, and again after missing.schema.cache.ttl.sec', async () => {
-    const c = writer({ 'auto.register.schemas': 'false' });
+    const c = writer({ 'auto.register.schemas': 'false', 'missing.schema.cache.ttl.sec': '30' });
     const errors = await Promise.all(Array.from({ length: 200 }, () => write(c)));
     for (let i = 0; i < 200; i++) errors.push(await write(c));
     expect(errors.every((e) => e instanceof DataError)).toBe(true);
@@ -216,6 +216,18 @@ describe('AvroConverter writing a schema the registry refuses (poison for a sour
     expect(await write(c)).toBeInstanceOf(DataError);
     expect(requests).toBe(1);
     vi.spyOn(Date, 'now').mockReturnValue(now + 31_000);
+    expect(await write(c)).toBeInstanceOf(DataError);
+    expect(requests).toBe(2);
+  });
+
+  it('remembers a refusal for one second by default: a schema registered meanwhile is found at once after it', async () => {
+    const c = writer({ 'auto.register.schemas': 'false' });
+    expect(await write(c)).toBeInstanceOf(DataError);
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now + 900);
+    expect(await write(c)).toBeInstanceOf(DataError);
+    expect(requests).toBe(1);
+    vi.spyOn(Date, 'now').mockReturnValue(now + 1_100);
     expect(await write(c)).toBeInstanceOf(DataError);
     expect(requests).toBe(2);
   });
