@@ -48,22 +48,60 @@ export interface Resolved {
   readonly unpark: Array<{ entityId: string; version: bigint }>;
 }
 
-/** Whether a ledger entry makes a fresh record of this version redundant. */
-function covers(l: LedgerEntry | undefined, version: bigint): boolean {
+/**
+ * Whether a ledger entry makes a fresh record of this version redundant. `routed` names the targets the entity's
+ * looked-up rows route to now (read in parallel with the ledger).
+ */
+function covers(l: LedgerEntry | undefined, version: bigint, routed: () => readonly string[]): boolean {
   if (!l) return false;
+  if (l.version !== version) return l.version > version;
+  if (l.deleted) return true;
   // At the same version an entry held nowhere (withdrawn, waiting) is decided again: a registration may be back.
-  return l.version > version || (l.version === version && (l.deleted || l.targets.length > 0));
+  if (l.targets.length === 0) return false;
+  // So is one whose rows route to a target that does not hold this version (the connector's destination.table or
+  // topic changed, or a target is listed at -1 by intentWritesOf): the record is what fills it, and planEntity
+  // withdraws the targets no longer routed to.
+  return routed().every((t) => l.targets.some((h) => h.target === t && h.version >= version));
+}
+
+/**
+ * The targets each id's looked-up rows route to, for resolveWorks: a row whose target cannot be rendered (a template
+ * field missing, e.g. an unregistered row) routes nowhere. Computed on demand, once per id.
+ */
+export function routedTargets(
+  rows: ReadonlyMap<string, readonly Row[]>,
+  targetOf: (row: Row, entityId: string) => string,
+): (idText: string) => readonly string[] {
+  const memo = new Map<string, readonly string[]>();
+  return (idText) => {
+    let out = memo.get(idText);
+    if (out === undefined) {
+      const targets = new Set<string>();
+      for (const row of rows.get(idText) ?? []) {
+        try {
+          targets.add(targetOf(row, idText));
+        } catch {
+          // Not routable: decided (and reported) by planEntity when the record is live for another reason.
+        }
+      }
+      out = [...targets];
+      memo.set(idText, out);
+    }
+    return out;
+  };
 }
 
 /**
  * Drops stale works and settles each work's version and park entry. A fresh record is stale when the ledger or
- * the park already has its version; a parked one when the ledger moved past it; a re-evaluation takes the newest
+ * the park already has its version (the ledger: at every target its rows route to, see covers()); a parked one
+ * when the ledger moved past it; a re-evaluation takes the newest
  * version known (ledger or park) and is dropped when there is none (the record itself will come).
  */
 export function resolveWorks(
   input: readonly Work[],
   ledger: ReadonlyMap<string, LedgerEntry>,
   parked: ReadonlyMap<string, ParkedRecord>,
+  routed: (idText: string) => readonly string[] = () => [],
 ): Resolved {
   const live: Work[] = [];
   const unpark: Array<{ entityId: string; version: bigint }> = [];
@@ -73,7 +111,7 @@ export function resolveWorks(
     const l = ledger.get(w.idText);
     if (w.record !== null && w.version >= 0n) {
       const p = w.parked ?? parked.get(w.idText);
-      const stale = covers(l, w.version) || (p !== undefined && p.version >= w.version);
+      const stale = covers(l, w.version, () => routed(w.idText)) || (p !== undefined && p.version >= w.version);
       if (stale) staleDropped++;
       if (!stale) {
         if (p !== undefined && w.parked === null) {

@@ -40,6 +40,7 @@ import {
   ledgerWriteOf,
   planBatch,
   resolveWorks,
+  routedTargets,
 } from './planner.js';
 import { DeliveryShaper } from './shaping.js';
 import { type EntityId, entityIdOf, idOf, idText, versionOf } from './record-fields.js';
@@ -863,7 +864,10 @@ export class LookupSinkTask implements SinkTask {
       if (p === null) parked.delete(id);
       else parked.set(id, p);
     }
-    const resolved = resolveWorks(input, ledger, parked);
+    // A record at the ledger's version is stale only where its rows route to targets holding that version (a
+    // changed destination.table or topic is filled by the records consumed again).
+    const routed = routedTargets(lookup.rows, (row, id) => this.destination.targetOf(row, id));
+    const resolved = resolveWorks(input, ledger, parked, routed);
     this.m.staleDropped += resolved.staleDropped;
     this.m.superseded += resolved.superseded;
     const cands = candidatesOf(resolved.live, lookup, this.s.versionColumn);

@@ -11,6 +11,7 @@ import {
   ledgerWriteOf,
   planBatch,
   resolveWorks,
+  routedTargets,
 } from '../../../../connectors/lookup-sink/planner.js';
 import type { Row } from '../../../../connectors/lookup-sink/sql/client.js';
 import { Headers, type SinkRecord } from '../../../../runtime/api/index.js';
@@ -143,6 +144,55 @@ describe('resolveWorks', () => {
     );
     expect(r.unpark).toEqual([{ entityId: '1', version: 6n }]);
     expect(r.live.map((w) => w.idText)).toEqual(['2']);
+  });
+});
+
+describe('resolveWorks after the target changed (destination.table or topic edited)', () => {
+  const rows = new Map<string, Row[]>([
+    ['1', [{ domain: 'b' }]],
+    ['2', [{ domain: 'a' }]],
+    ['3', [{ domain: 'a' }, { domain: 'b' }]],
+    ['4', [{ domain: null }]],
+    ['5', [{ domain: 'b' }]],
+    ['6', [{ domain: 'b' }]],
+  ]);
+  const routed = routedTargets(rows, ctx.targetOf);
+
+  it('keeps a record at the ledger version live when its rows route to a target that does not hold it', () => {
+    const ledger = new Map([
+      ['1', held(5n, 'a.documents')],
+      ['2', held(5n, 'a.documents')],
+      ['3', held(5n, 'a.documents')],
+      ['4', held(5n, 'a.documents')],
+      ['5', held(7n, 'a.documents')],
+      ['6', entryOf(5n, [{ target: 'b.documents', deliveredKey: null, version: -1n }], false)],
+    ]);
+    const works = ['1', '2', '3', '4', '5', '6'].map((id) => work(id, 5n));
+    const r = resolveWorks(works, ledger, new Map(), routed);
+    // 1 and 3 route to b, which the ledger does not list; 6 lists b at -1 (an intent: held at an unknown version).
+    // 2 routes where it is held; 4 routes nowhere (unregistered); 5 is older than the ledger: stale, never backwards.
+    expect(r.live.map((w) => [w.idText, w.version])).toEqual([
+      ['1', 5n],
+      ['3', 5n],
+      ['6', 5n],
+    ]);
+    expect(r.staleDropped).toBe(3);
+    // Without the routes (the old call), the ledger version alone decides.
+    expect(resolveWorks(works, ledger, new Map()).live).toEqual([]);
+  });
+
+  it('the live record delivers to the new target and withdraws from the old one; a delete stays applied', () => {
+    const plan = planOne(work('1', 5n), [[{ domain: 'b' }, ready]], held(5n, 'a.documents'));
+    expect(plan.deliveries.map((d) => [d.target, d.version])).toEqual([['b.documents', 5n]]);
+    expect(plan.removals.map((d) => [d.target, d.kind])).toEqual([['a.documents', 'withdraw']]);
+    expect(intentWritesOf(plan).map((w) => w.targets.map((t) => [t.target, t.version]))).toEqual([
+      [
+        ['a.documents', 5n],
+        ['b.documents', -1n],
+      ],
+    ]);
+    const deleted = entryOf(5n, [], true);
+    expect(resolveWorks([work('1', 5n)], new Map([['1', deleted]]), new Map(), routed).live).toEqual([]);
   });
 });
 
