@@ -42,35 +42,43 @@ describe('AvroConverter (no registry needed)', () => {
 });
 
 /**
+ * A stand-in registry on a free port of 127.0.0.1 for the enclosing describe (the real one never answers 5xx on
+ * demand): started before its tests, closed after them; `url()` is its base URL.
+ */
+function scriptedRegistry(handle: http.RequestListener): { url: () => string } {
+  let server: http.Server;
+  let url = '';
+  beforeAll(async () => {
+    server = http.createServer(handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/reg`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: () => url };
+}
+
+/**
  * Records naming a schema id the registry cannot give, against a scripted registry (the real one never answers 5xx on
  * demand; the unknown id is also counted against it in test/integration/converters).
  */
 describe('AvroConverter with records of unknown schema ids (poison)', () => {
-  let server: http.Server;
-  let base: string;
   const requests = new Map<string, number>();
   /** Schema ids the scripted registry answers with 503 until they are set to the schema. */
   const failing = new Map<number, string | null>();
 
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      requests.set(req.url!, (requests.get(req.url!) ?? 0) + 1);
-      const id = Number(/\/schemas\/ids\/(\d+)$/.exec(req.url!)?.[1]);
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const schema = failing.get(id);
-      if (schema === null) return reply(503, { error_code: 50301, message: 'Registry unavailable' });
-      if (schema !== undefined) return reply(200, { schema });
-      return reply(404, { error_code: 40403, message: 'Schema not found' });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/reg`;
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  const registry = scriptedRegistry((req, res) => {
+    requests.set(req.url!, (requests.get(req.url!) ?? 0) + 1);
+    const id = Number(/\/schemas\/ids\/(\d+)$/.exec(req.url!)?.[1]);
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const schema = failing.get(id);
+    if (schema === null) return reply(503, { error_code: 50301, message: 'Registry unavailable' });
+    if (schema !== undefined) return reply(200, { schema });
+    return reply(404, { error_code: 40403, message: 'Schema not found' });
   });
 
   afterEach(() => {
@@ -79,7 +87,7 @@ describe('AvroConverter with records of unknown schema ids (poison)', () => {
     failing.clear();
   });
 
-  const reader = (props: Record<string, string> = {}, url = base) => {
+  const reader = (props: Record<string, string> = {}, url = registry.url()) => {
     const c = new AvroConverter();
     c.configure({ 'schema.registry.url': url, ...props }, false);
     return c;
@@ -101,7 +109,7 @@ describe('AvroConverter with records of unknown schema ids (poison)', () => {
     expect(requests.get('/reg/schemas/ids/999999')).toBe(1);
     expect(errors.every((e) => e instanceof DataError)).toBe(true);
     expect((errors[999] as Error).message).toBe(
-      `Schema id 999999 was not found in the registry at ${base}: the record was written with another registry ` +
+      `Schema id 999999 was not found in the registry at ${registry.url()}: the record was written with another registry ` +
         '(point schema.registry.url at the one its producer uses) or its schema was deleted',
     );
 
@@ -161,30 +169,20 @@ describe('AvroConverter with records of unknown schema ids (poison)', () => {
 
 /** The write side: a schema the registry refuses for a subject, against a scripted registry. */
 describe('AvroConverter writing a schema the registry refuses (poison for a source)', () => {
-  let server: http.Server;
-  let base: string;
   let requests = 0;
   /** What the scripted registry answers every write-side call with: 404 (not registered), 409, or 503. */
   let answer: 404 | 409 | 503 = 404;
 
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      requests++;
-      req.resume();
-      const bodies = {
-        404: { error_code: 40403, message: 'Schema not found' },
-        409: { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' },
-        503: { error_code: 50301, message: 'Registry unavailable' },
-      };
-      res.writeHead(answer, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(bodies[answer]));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/reg`;
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  const registry = scriptedRegistry((req, res) => {
+    requests++;
+    req.resume();
+    const bodies = {
+      404: { error_code: 40403, message: 'Schema not found' },
+      409: { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' },
+      503: { error_code: 50301, message: 'Registry unavailable' },
+    };
+    res.writeHead(answer, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(bodies[answer]));
   });
 
   afterEach(() => {
@@ -195,7 +193,7 @@ describe('AvroConverter writing a schema the registry refuses (poison for a sour
 
   const writer = (props: Record<string, string> = {}) => {
     const c = new AvroConverter();
-    c.configure({ 'schema.registry.url': base, ...props }, false);
+    c.configure({ 'schema.registry.url': registry.url(), ...props }, false);
     return c;
   };
   const write = (c: AvroConverter) =>
