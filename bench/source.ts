@@ -16,13 +16,14 @@
  * after the ack; the next batch is polled and converted while one is in flight, so memory stays bounded by
  * max.batch.size.
  * BENCH_CASES=stream (any of snapshot, stream, latency) runs only those cases; BENCH_MAX_BATCH sets the streaming
- * case's max.batch.size (default 512, the connector's default). BENCH_CONVERTER picks the key and value converters:
+ * case's max.batch.size (default: the connector's). BENCH_CONVERTER picks the key and value converters:
  * avro (default, with the registry), json (schemas.enable=true) or json-plain (schemas.enable=false, what the
  * Debezium comparison uses). The stream case reports the process's CPU per event (user+system µs / changes): it is
  * the figure that holds up on a shared, loaded machine.
  */
 import pg from 'pg';
 import { loadavg } from 'node:os';
+import { erpSourceConfigDef } from '../connectors/erp-source/config.js';
 import { ErpSourceTask } from '../connectors/erp-source/task.js';
 import { changeTableDdl, changeTriggersDdl } from '../connectors/erp-source/setup-sql.js';
 import {
@@ -225,6 +226,7 @@ export const sourceBench: Bench = {
     const latencySeconds = Number(ctx.env.BENCH_LATENCY_SECONDS ?? 15);
     // BENCH_CASES=stream (comma-separated: snapshot, stream, latency) for quick iterations on one case.
     const cases = new Set((ctx.env.BENCH_CASES ?? 'snapshot,stream,latency').split(',').map((c) => c.trim()));
+    const maxBatch = ctx.env.BENCH_MAX_BATCH ?? String(erpSourceConfigDef.key('max.batch.size')!.defaultValue);
     const converter = ctx.env.BENCH_CONVERTER?.trim() || 'avro';
     benchConverter(converter, registryUrl, false);
     const schema = `bench_${Date.now().toString(36)}`;
@@ -314,7 +316,7 @@ export const sourceBench: Bench = {
       // ---- streaming throughput vs raw producer ----
       if (cases.has('stream')) {
         const p = new Pipeline(producer, registryUrl, converter);
-        await p.start(props('t1|t2', { 'snapshot.mode': 'never', 'max.batch.size': ctx.env.BENCH_MAX_BATCH ?? '512' }));
+        await p.start(props('t1|t2', { 'snapshot.mode': 'never', 'max.batch.size': maxBatch }));
         // The stream position is taken on the first polls; then the loop is paused while the changes are written,
         // so the case measures draining N committed changes.
         await new Promise((r) => setTimeout(r, 1500));
@@ -383,7 +385,7 @@ export const sourceBench: Bench = {
           target_cpu_us_per_event: 20,
           raw_producer_msgs_per_s: Math.round(rawRate),
           raw_producer_msgs: rawCount,
-          max_batch_size: Number(ctx.env.BENCH_MAX_BATCH ?? 512),
+          max_batch_size: Number(maxBatch),
           ratio_to_raw: Number((streamRate / rawRate).toFixed(2)),
           target_ratio: 0.6,
           peak_rss_mb: Math.round(p.peakRss / 1048576),

@@ -52,7 +52,12 @@ export interface Resolved {
  * Whether a ledger entry makes a fresh record of this version redundant. `routed` names the targets the entity's
  * looked-up rows route to now (read in parallel with the ledger).
  */
-function covers(l: LedgerEntry | undefined, version: bigint, routed: () => readonly string[]): boolean {
+function covers(
+  l: LedgerEntry | undefined,
+  version: bigint,
+  routed: (idText: string) => readonly string[],
+  idText: string,
+): boolean {
   if (!l) return false;
   if (l.version !== version) return l.version > version;
   if (l.deleted) return true;
@@ -61,7 +66,7 @@ function covers(l: LedgerEntry | undefined, version: bigint, routed: () => reado
   // So is one whose rows route to a target that does not hold this version (the connector's destination.table or
   // topic changed, or a target is listed at -1 by intentWritesOf): the record is what fills it, and planEntity
   // withdraws the targets no longer routed to.
-  return routed().every((t) => l.targets.some((h) => h.target === t && h.version >= version));
+  return routed(idText).every((t) => l.targets.some((h) => h.target === t && h.version >= version));
 }
 
 /**
@@ -77,12 +82,10 @@ export function routedTargets(
     let out = memo.get(idText);
     if (out === undefined) {
       const targets = new Set<string>();
+      // Not routable (null): decided (and reported) by planEntity when the record is live for another reason.
       for (const row of rows.get(idText) ?? []) {
-        try {
-          targets.add(targetOf(row, idText));
-        } catch {
-          // Not routable: decided (and reported) by planEntity when the record is live for another reason.
-        }
+        const t = targetOrNull({ targetOf }, row, idText);
+        if (t !== null) targets.add(t);
       }
       out = [...targets];
       memo.set(idText, out);
@@ -111,7 +114,7 @@ export function resolveWorks(
     const l = ledger.get(w.idText);
     if (w.record !== null && w.version >= 0n) {
       const p = w.parked ?? parked.get(w.idText);
-      const stale = covers(l, w.version, () => routed(w.idText)) || (p !== undefined && p.version >= w.version);
+      const stale = covers(l, w.version, routed, w.idText) || (p !== undefined && p.version >= w.version);
       if (stale) staleDropped++;
       if (!stale) {
         if (p !== undefined && w.parked === null) {
@@ -442,7 +445,7 @@ function planEntity(
   });
 }
 
-function targetOrNull(ctx: PlanContext, row: Row, id: string): string | null {
+function targetOrNull(ctx: Pick<PlanContext, 'targetOf'>, row: Row, id: string): string | null {
   try {
     return ctx.targetOf(row, id);
   } catch {

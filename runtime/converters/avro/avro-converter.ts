@@ -148,8 +148,24 @@ interface WriterState {
   readonly ids: Map<string, Promise<WriteTarget>>;
   readonly resolved: Map<string, WriteTarget>;
   /** subject → the registry's final refusal and until when it stands (missing.schema.cache.ttl.sec). */
-  readonly refused: Map<string, { error: Error; until: number }>;
+  readonly refused: Map<string, Refusal>;
 }
+
+/** The registry's final answer for an id or a subject, and until when it is taken as still standing. */
+interface Refusal {
+  readonly error: Error;
+  readonly until: number;
+}
+
+/**
+ * Whether a registry failure is its final answer (not found, not Avro, unreadable, incompatible) and may be
+ * remembered: an unreachable or failing registry (RetriableError) is asked again, and refused credentials (ConfigError)
+ * say nothing about the schema.
+ */
+const isFinalAnswer = (e: unknown): e is DataError | SchemaError => e instanceof DataError || e instanceof SchemaError;
+
+/** A remembered refusal that still stands. */
+const stands = (r: Refusal | undefined): r is Refusal => r !== undefined && Date.now() < r.until;
 
 /** What a subject's records are written with: the schema id, and avsc's type with its compiled encoder. */
 interface WriteTarget {
@@ -183,7 +199,7 @@ export class AvroConverter implements Converter {
    * known to fail. Without it every record naming such an id was a registry request: a poison stream of 100,000
    * records of an unknown id was 100,000 requests before the last of them reached the dead letter queue.
    */
-  private missing = new LruCache<number, { error: Error; until: number }>(0);
+  private missing = new LruCache<number, Refusal>(0);
   private missingTtlMs = 0;
   private refusedTtlMs = 0;
   private scratch = Buffer.alloc(64 * 1024);
@@ -218,7 +234,7 @@ export class AvroConverter implements Converter {
     let pending = w.ids.get(subject);
     if (pending === undefined) {
       const refused = w.refused.get(subject);
-      if (refused !== undefined && Date.now() < refused.until) throw refused.error;
+      if (stands(refused)) throw refused.error;
       pending = this.resolveId(subject, w);
       w.ids.set(subject, pending);
       // A failed lookup must not poison the cache: the next record retries, at once after an unreachable or failing
@@ -230,7 +246,7 @@ export class AvroConverter implements Converter {
         },
         (e: unknown) => {
           w.ids.delete(subject);
-          if ((e instanceof DataError || e instanceof SchemaError) && this.refusedTtlMs > 0) {
+          if (isFinalAnswer(e) && this.refusedTtlMs > 0) {
             w.refused.set(subject, { error: e, until: Date.now() + this.refusedTtlMs });
           }
         },
@@ -329,16 +345,14 @@ export class AvroConverter implements Converter {
     if (pending === undefined) {
       const known = this.missing.get(id);
       // The error the registry's answer made the first time: the records naming this id go to the DLQ at speed.
-      if (known !== undefined && Date.now() < known.until) throw known.error;
+      if (stands(known)) throw known.error;
       pending = this.resolveReader(id);
       this.readers.set(id, pending);
       pending.then(
         (ok) => this.resolvedReaders.set(id, ok),
         (e: unknown) => {
           this.readers.delete(id);
-          // Only the registry's final answers: an unreachable or failing registry (RetriableError) is asked again,
-          // and refused credentials (ConfigError) say nothing about the id.
-          if ((e instanceof DataError || e instanceof SchemaError) && this.missingTtlMs > 0) {
+          if (isFinalAnswer(e) && this.missingTtlMs > 0) {
             this.missing.set(id, { error: e, until: Date.now() + this.missingTtlMs });
           }
         },
