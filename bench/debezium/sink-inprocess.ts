@@ -105,10 +105,10 @@ async function main(): Promise<void> {
       // The destination's own share of put(): nothing else runs while it awaits PostgreSQL.
       wrapDestination: (d) =>
         Object.assign(Object.create(d) as typeof d, {
-          deliver: async (items: Parameters<typeof d.deliver>[0]) => {
+          deliver: async (...args: Parameters<typeof d.deliver>) => {
             const c = cpuMicros();
             try {
-              return await d.deliver(items);
+              return await d.deliver(...args);
             } finally {
               deliverCpu += cpuMicros() - c;
             }

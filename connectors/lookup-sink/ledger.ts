@@ -1,12 +1,13 @@
+import type { SqlStatement } from './destinations/destination.js';
 import type { SqlClient } from './sql/client.js';
 import {
   addColumnIfAbsent,
   chunks,
   createTableIfAbsent,
   guardedUpsertRows,
-  inList,
   limitClause,
   rowsPerStatement,
+  selectByKeys,
   types,
   versionColumn,
 } from './sql/ddl.js';
@@ -126,6 +127,19 @@ const CHUNK = 500;
 const REMEMBERED_MAX = 100_000;
 
 /**
+ * One write per entity, the highest version (the last of equal ones), in entity order: writers of overlapping
+ * entities then lock their rows in one order (destinations/jdbc.ts commits its rows and these together).
+ */
+function latestOf(writes: readonly LedgerWrite[]): LedgerWrite[] {
+  const latest = new Map<string, LedgerWrite>();
+  for (const w of writes) {
+    const cur = latest.get(w.entityId);
+    if (!cur || cur.version <= w.version) latest.set(w.entityId, w);
+  }
+  return [...latest.values()].sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0));
+}
+
+/**
  * The durable delivery ledger: (destination, entity, id) → delivered version. Staleness checks and ledger
  * dependencies read it; it only moves forward (a guarded upsert never lowers a version).
  */
@@ -220,12 +234,18 @@ export class DeliveryLedger {
   private async read(destination: string, entity: string, ids: readonly string[]): Promise<Map<string, LedgerEntry>> {
     const out = new Map<string, LedgerEntry>();
     for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
-      const match = inList(this.db, 'entity_id', part);
-      const rows = await this.db.query(
-        `SELECT entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets, updated_at FROM ${this.db.quote(this.table)} ` +
-          `WHERE destination = ? AND entity = ? AND ${match.sql}`,
-        [destination, entity, ...match.params],
+      const q = selectByKeys(
+        this.db,
+        `entity_id, ${versionColumn(this.db)}, target, deleted, delivered_key, targets, updated_at`,
+        this.db.quote(this.table),
+        [
+          ['destination', destination],
+          ['entity', entity],
+        ],
+        'entity_id',
+        part,
       );
+      const rows = await this.db.query(q.sql, q.params);
       for (const r of rows) {
         const target = r.target === null || r.target === undefined ? null : String(r.target);
         const deleted = r.deleted === true || r.deleted === 1 || r.deleted === '1';
@@ -304,14 +324,26 @@ export class DeliveryLedger {
     await this.write(destination, entity, writes);
   }
 
+  /**
+   * The statements of record(), for a destination that runs them in the transaction of the delivery they record
+   * (destinations/jdbc.ts, when the ledger lives in the destination's database): the delivery and its entry land
+   * together, so nothing needs to be written ahead (intend). Null when a write replaces a higher claim (its DELETE
+   * goes first, through record()).
+   */
+  recordStatements(destination: string, entity: string, writes: readonly LedgerWrite[]): SqlStatement[] | null {
+    const latest = latestOf(writes);
+    for (const w of latest) if (w.replace) return null;
+    return this.upserts(destination, entity, latest);
+  }
+
+  /** The client record() and recordStatements() write through. */
+  get client(): SqlClient {
+    return this.db;
+  }
+
   private async write(destination: string, entity: string, writes: readonly LedgerWrite[]): Promise<void> {
-    const latest = new Map<string, LedgerWrite>();
-    for (const w of writes) {
-      const cur = latest.get(w.entityId);
-      if (!cur || cur.version <= w.version) latest.set(w.entityId, w);
-    }
-    const now = Date.now();
-    for (const w of latest.values()) {
+    const latest = latestOf(writes);
+    for (const w of latest) {
       if (!w.replace) continue;
       // The guarded upsert below never lowers a version: a replacing write first removes a higher claim.
       await this.db.execute(
@@ -319,7 +351,12 @@ export class DeliveryLedger {
         [destination, entity, w.entityId, w.version],
       );
     }
-    for (const part of chunks([...latest.values()], rowsPerStatement(this.db, CHUNK))) {
+    for (const st of this.upserts(destination, entity, latest)) await this.db.execute(st.sql, st.params);
+  }
+
+  private upserts(destination: string, entity: string, latest: readonly LedgerWrite[]): SqlStatement[] {
+    const now = Date.now();
+    return chunks(latest, rowsPerStatement(this.db, CHUNK)).map((part) => {
       const rows = part.map((w) => [
         destination,
         entity,
@@ -331,12 +368,10 @@ export class DeliveryLedger {
         w.deliveredKey,
         JSON.stringify(w.targets.map((t) => [t.target, t.deliveredKey, t.version.toString()])),
       ]);
-      const { sql, params } = guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows, {
-        orEqual: true,
-      });
-      await this.db.execute(sql, params);
-    }
+      return guardedUpsertRows(this.db, this.table, COLUMNS, PG_TYPES, KEY, 'version', rows, { orEqual: true });
+    });
   }
+
   /**
    * Entity ids of one (destination, entity) whose entry was written at or after `since` (a time: the ledger's
    * updated_at) or holds a version at or above it, in id order, a page at a time (replay: bounded memory).

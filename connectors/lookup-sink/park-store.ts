@@ -5,6 +5,7 @@ import {
   guardedUpsertRows,
   inList,
   rowsPerStatement,
+  selectByKeys,
   limitClause,
   types,
   versionColumn,
@@ -121,11 +122,18 @@ export class ParkStore {
   async get(ids: readonly string[]): Promise<Map<string, ParkedRecord>> {
     const out = new Map<string, ParkedRecord>();
     for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
-      const match = inList(this.db, 'entity_id', part);
-      const rows = await this.db.query(
-        `SELECT ${this.all} FROM ${this.t} WHERE destination = ? AND entity = ? AND ${match.sql}`,
-        [this.destination, this.entity, ...match.params],
+      const q = selectByKeys(
+        this.db,
+        this.all,
+        this.t,
+        [
+          ['destination', this.destination],
+          ['entity', this.entity],
+        ],
+        'entity_id',
+        part,
       );
+      const rows = await this.db.query(q.sql, q.params);
       for (const r of rows) out.set(String(r.entity_id), toParked(r));
     }
     return out;

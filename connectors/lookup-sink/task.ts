@@ -9,7 +9,7 @@ import {
 } from '../../runtime/api/index.js';
 import { type DbSettings, type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
 import { DependencyChecker, ledgerKey } from './dependencies.js';
-import type { Destination, Rejection } from './destinations/destination.js';
+import type { Destination, Rejection, SqlStatement } from './destinations/destination.js';
 import { HttpDestination } from './destinations/http.js';
 import { JdbcDestination } from './destinations/jdbc.js';
 import { KafkaDestination } from './destinations/kafka.js';
@@ -52,6 +52,8 @@ import { wakeBus } from './wake-bus.js';
 /** What decide() settled for one batch, for its delivery stages. */
 interface BatchPlan extends Plan {
   readonly works: Work[];
+  /** The batch's ledger writes and their statements, committed with the delivery (ledgerAlongside); else null. */
+  readonly alongside: { readonly writes: LedgerWrite[]; readonly statements: readonly SqlStatement[] } | null;
 }
 
 /** What the destination took: the ledger writes it earned and the counts. */
@@ -59,6 +61,8 @@ interface Sent {
   readonly writes: LedgerWrite[];
   readonly delivered: ReadonlyArray<PlannedDelivery>;
   readonly deleted: number;
+  /** The writes were committed with the delivery: record() has no ledger write left to do. */
+  readonly recorded?: boolean;
 }
 
 interface DecidedBatch {
@@ -190,6 +194,8 @@ export class LookupSinkTask implements SinkTask {
   private recording: Promise<void> = Promise.resolve();
   private pendingError: unknown = null;
   private pipelined = false;
+  /** The destination commits the ledger's entries with each delivery (it writes to the ledger's database). */
+  private ledgerAlongside = false;
   private batchSeq = 0;
   /** Park writes (a record) and removals (null) of batches not recorded yet, by id, with their batch number. */
   private inFlightParks = new Map<string, { seq: number; parked: ParkedRecord | null }>();
@@ -211,12 +217,15 @@ export class LookupSinkTask implements SinkTask {
     this.tasksMax = tasksMaxOf(props);
     // First: a mistake in the chain config fails the task before any connection is opened.
     this.shaper = await DeliveryShaper.open(this.context, props, s);
-    const opened = new Map<DbSettings, SqlClient>();
+    // One client per database and login, however it was named: a destination in the ledger's database then commits
+    // the ledger's entries with its deliveries (ledgerAlongside).
+    const opened = new Map<string, SqlClient>();
     const open = async (d: DbSettings): Promise<SqlClient> => {
-      let c = opened.get(d);
+      const key = JSON.stringify([d.url, d.user, d.password]);
+      let c = opened.get(key);
       if (!c) {
         c = await openSqlClient(d);
-        opened.set(d, c);
+        opened.set(key, c);
         this.clients.push(c);
       }
       return c;
@@ -250,6 +259,7 @@ export class LookupSinkTask implements SinkTask {
               s.destination.versionColumn,
             );
     this.destination = this.options.wrapDestination ? this.options.wrapDestination(destination) : destination;
+    this.ledgerAlongside = this.destination.sharesTransactionsWith?.(ledgerDb) === true;
     this.locks = null;
     if (this.tasksMax > 1 && s.destination.type !== 'jdbc') {
       // Its own pool: a held lock keeps a connection for a whole delivery (entity-locks.ts).
@@ -890,8 +900,13 @@ export class LookupSinkTask implements SinkTask {
     this.m.filtered += plan.filtered;
     // Reported before anything of the batch is sent: a retriable failure later leaves nothing reported twice.
     for (const x of plan.dlq) await this.expire(x.work, x.error);
-    // Before anything of the batch is sent: a crash after the send leaves the new targets listed (intentWritesOf).
-    const intents = plan.deliveries.length > 0 ? intentWritesOf(plan) : [];
+    // The destination commits the ledger entries with the delivery: no crash leaves one without the other.
+    const writes =
+      this.ledgerAlongside && plan.deliveries.length > 0 ? this.ledgerWrites(plan, plan.deliveries, []) : null;
+    const statements = writes && this.ledger.recordStatements(dest, entity, writes);
+    const alongside = writes && statements ? { writes, statements } : null;
+    // Else before anything of the batch is sent: a crash after the send leaves the new targets listed (intentWritesOf).
+    const intents = plan.deliveries.length > 0 && alongside === null ? intentWritesOf(plan) : [];
     if (intents.length > 0) {
       // Pipelined: the previous batch's ledger write of the same entity, at the same version, would drop the targets
       // named here if it landed later.
@@ -906,9 +921,13 @@ export class LookupSinkTask implements SinkTask {
       for (const o of plan.outcomes) if (o.work.parked) this.inFlightParks.set(o.work.idText, { seq, parked: null });
       for (const p of plan.toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
       // The next batch is decided before this one's ledger write lands: it must already see these versions.
-      remembered = this.ledger.remember(dest, entity, this.ledgerWrites(plan, plan.deliveries, []));
+      remembered = this.ledger.remember(
+        dest,
+        entity,
+        alongside?.writes ?? this.ledgerWrites(plan, plan.deliveries, []),
+      );
     }
-    const b: BatchPlan = { ...plan, works: resolved.live };
+    const b: BatchPlan = { ...plan, works: resolved.live, alongside };
     return {
       plan: b,
       send: () => this.send(b),
@@ -951,6 +970,18 @@ export class LookupSinkTask implements SinkTask {
     const refusedRemovals =
       removals.length > 0 ? await this.refuse(await this.destination.remove(removals), removals, unpark) : [];
     let delivered: PlannedDelivery[] = [];
+    if (b.alongside) {
+      // All or nothing (Destination.sharesTransactionsWith): the writes decided before the send are the ones earned.
+      const refused = await this.destination.deliver(deliveries, b.alongside.statements);
+      if (refusedRemovals.length > 0 || refused.length > 0) {
+        throw new Error(
+          `Destination ${this.s.destination.name} refused items of a delivery it committed with its ledger entries`,
+        );
+      }
+      for (const d of deliveries) if (d.work.parked) unpark.push({ entityId: d.entityId, version: d.work.version });
+      const deleted = b.outcomes.filter((o) => o.deleted).length;
+      return { writes: b.alongside.writes, delivered: deliveries, deleted, recorded: true };
+    }
     if (deliveries.length > 0) {
       const refused = await this.refuse(await this.destination.deliver(deliveries), deliveries, unpark);
       const no = new Set(refused);
@@ -984,7 +1015,7 @@ export class LookupSinkTask implements SinkTask {
     }
     let removed: number;
     try {
-      if (sent.writes.length > 0) await this.ledger.record(dest, entity, sent.writes);
+      if (sent.writes.length > 0 && sent.recorded !== true) await this.ledger.record(dest, entity, sent.writes);
       [, removed] = await Promise.all([
         toPark.length > 0 ? this.park.put(toPark) : undefined,
         leaving.length > 0 ? this.park.remove(leaving) : 0,

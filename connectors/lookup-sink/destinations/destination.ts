@@ -1,5 +1,11 @@
 import type { Headers } from '../../../runtime/api/index.js';
-import type { Row } from '../sql/client.js';
+import type { Row, SqlClient } from '../sql/client.js';
+
+/** A statement with `?` placeholders (SqlClient). */
+export interface SqlStatement {
+  readonly sql: string;
+  readonly params: unknown[];
+}
 
 /** A delivery after the delivery chain: what the destination writes instead of the looked-up row. */
 export interface ShapedRecord {
@@ -50,8 +56,16 @@ export interface Rejection {
 export interface Destination {
   /** The concrete target (topic, table) of a row; throws DataError when the row cannot be routed. */
   targetOf(row: Row, entityId: string): string;
-  /** Resolves with the items refused for good (none for Kafka and jdbc); throws when the batch should be retried. */
-  deliver(items: readonly Delivery[]): Promise<readonly Rejection[]>;
+  /**
+   * Resolves with the items refused for good (none for Kafka and jdbc); throws when the batch should be retried.
+   * `alongside`: statements on the client sharesTransactionsWith() accepted, committed in the delivery's transaction.
+   */
+  deliver(items: readonly Delivery[], alongside?: readonly SqlStatement[]): Promise<readonly Rejection[]>;
+  /**
+   * Whether deliver() can commit statements on this client together with a delivery (a database destination writing
+   * through that very client). Such a destination never refuses an item: what it takes is all or nothing.
+   */
+  sharesTransactionsWith?(db: SqlClient): boolean;
   remove(items: readonly Removal[]): Promise<readonly Rejection[]>;
   /**
    * For a destination that keys what it writes (Kafka): the key a delivery was written under, encoded as text for

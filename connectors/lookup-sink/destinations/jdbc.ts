@@ -3,7 +3,10 @@ import { idOf } from '../record-fields.js';
 import { type DialectKind, type Row, type SqlClient, bindable } from '../sql/client.js';
 import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
-import type { Delivery, Destination, Rejection, Removal } from './destination.js';
+import type { Delivery, Destination, Rejection, Removal, SqlStatement } from './destination.js';
+
+const byEntityId = (a: { entityId: string }, b: { entityId: string }) =>
+  a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0;
 
 /** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
@@ -100,16 +103,23 @@ export class JdbcDestination implements Destination {
     return types;
   }
 
-  async deliver(items: readonly Delivery[]): Promise<readonly Rejection[]> {
+  sharesTransactionsWith(db: SqlClient): boolean {
+    return db === this.db;
+  }
+
+  async deliver(items: readonly Delivery[], alongside: readonly SqlStatement[] = []): Promise<readonly Rejection[]> {
     const byTable = new Map<string, Delivery[]>();
-    for (const d of items) {
+    // In entity order, as the ledger writes its entries (ledger.ts): two tasks writing overlapping entities (a
+    // re-delivery beside the live stream, a task not yet fenced after a rebalance) lock rows in the same order, so
+    // a delivery committed with its ledger entries cannot deadlock with another.
+    for (const d of [...items].sort(byEntityId)) {
       const list = byTable.get(d.target);
       if (list) list.push(d);
       else byTable.set(d.target, [d]);
     }
     // The statements first: a batch that is one statement (one table, the usual case) needs no BEGIN and COMMIT
     // round trips around it, as a single statement is atomic by itself.
-    const statements: Array<{ sql: string; params: unknown[] }> = [];
+    const statements: SqlStatement[] = [];
     for (const [table, list] of byTable) {
       const cols = await this.columns(table);
       const lower = new Set(cols.map((c) => c.toLowerCase()));
@@ -141,8 +151,14 @@ export class JdbcDestination implements Destination {
         statements.push({ sql, params: part.flatMap(values) });
       }
     }
-    if (statements.length === 1) await this.db.execute(statements[0]!.sql, statements[0]!.params);
-    else if (statements.length > 1) {
+    statements.push(...alongside);
+    const [first, second] = statements;
+    if (statements.length === 1) await this.db.execute(first!.sql, first!.params);
+    else if (statements.length === 2 && this.db.kind === 'postgresql' && alongside.length === 1) {
+      // The delivery and the statement alongside (its ledger entry) as one statement: atomic without BEGIN and COMMIT
+      // round trips. The two write different tables, so neither sees the other's rows.
+      await this.db.execute(`WITH delivered AS (${first!.sql}) ${second!.sql}`, [...first!.params, ...second!.params]);
+    } else if (statements.length > 1) {
       await this.db.transaction(async (tx) => {
         for (const st of statements) await tx.execute(st.sql, st.params);
       });

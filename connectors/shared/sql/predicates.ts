@@ -92,3 +92,35 @@ export function inList(
   if (syntax.kind === 'postgresql') return { sql: `${column} = ANY(?)`, params: [pgArrayLiteral(values)] };
   return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
 }
+
+/**
+ * `SELECT columns FROM table WHERE fixed… AND key IN (…keys)`, for a batch of keys under an index that leads with the
+ * fixed columns then the key. On PostgreSQL an index probe per key (a LATERAL subquery over the unnested array): the
+ * `= ANY(?)` form lets the planner scan every row of the fixed prefix and filter, which it picks whenever the table
+ * has no statistics yet (a new ledger during its initial load) or thinks the prefix small, and which grows with the
+ * table, not the batch. OFFSET 0 keeps the subquery from being flattened into a join the planner could hash.
+ */
+export function selectByKeys(
+  syntax: Pick<SqlSyntax, 'kind'>,
+  columns: string,
+  table: string,
+  fixed: ReadonlyArray<readonly [column: string, value: unknown]>,
+  key: string,
+  keys: readonly unknown[],
+): { sql: string; params: unknown[] } {
+  const where = fixed.map(([c]) => `${c} = ?`);
+  const values = fixed.map(([, v]) => v);
+  if (syntax.kind === 'postgresql') {
+    return {
+      sql:
+        `SELECT m.* FROM UNNEST(?::text[]) AS k(v), LATERAL (SELECT ${columns} FROM ${table} ` +
+        `WHERE ${[...where, `${key} = k.v`].join(' AND ')} OFFSET 0) AS m`,
+      params: [pgArrayLiteral(keys), ...values],
+    };
+  }
+  const match = inList(syntax, key, keys);
+  return {
+    sql: `SELECT ${columns} FROM ${table} WHERE ${[...where, match.sql].join(' AND ')}`,
+    params: [...values, ...match.params],
+  };
+}

@@ -111,8 +111,10 @@ export interface DeliveryEvent {
 export function recording(log: DeliveryEvent[]) {
   return (d: Destination): Destination => ({
     targetOf: (row, id) => d.targetOf(row, id),
-    async deliver(items) {
-      const refused = await d.deliver(items);
+    // A jdbc destination keeps committing the ledger's entries with its deliveries, as it does unwrapped.
+    ...(d.sharesTransactionsWith ? { sharesTransactionsWith: (db) => d.sharesTransactionsWith!(db) } : {}),
+    async deliver(items, alongside) {
+      const refused = await d.deliver(items, alongside);
       for (const i of items.filter((x) => !refused.some((r) => r.entityId === x.entityId)))
         log.push({ kind: 'deliver', entityId: i.entityId, version: i.version, target: i.target, row: i.row });
       return refused;

@@ -65,9 +65,9 @@ function gated(log: DeliveryEvent[]) {
         targeted.get(id)?.();
         return r.targetOf(row, id);
       },
-      async deliver(items) {
+      async deliver(items, alongside) {
         await gate;
-        return r.deliver(items);
+        return r.deliver(items, alongside);
       },
     };
   };

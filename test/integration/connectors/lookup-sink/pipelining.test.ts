@@ -49,10 +49,10 @@ function gated(log: DeliveryEvent[]) {
         targeted.get(id)?.();
         return r.targetOf(row, id);
       },
-      async deliver(items) {
+      async deliver(items, alongside) {
         await gate;
         if (state.fail) throw new Error('broker unreachable');
-        return r.deliver(items);
+        return r.deliver(items, alongside);
       },
     };
   };

@@ -55,9 +55,10 @@ const slowSends =
   (ms: number) =>
   (d: Destination): Destination => ({
     targetOf: (row, id) => d.targetOf(row, id),
-    async deliver(items) {
+    ...(d.sharesTransactionsWith ? { sharesTransactionsWith: (db) => d.sharesTransactionsWith!(db) } : {}),
+    async deliver(items, alongside) {
       await new Promise((r) => setTimeout(r, ms));
-      return d.deliver(items);
+      return d.deliver(items, alongside);
     },
     remove: (items) => d.remove(items),
     metrics: () => d.metrics?.() ?? {},

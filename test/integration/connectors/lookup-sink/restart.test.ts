@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { DeliveryLedger } from '../../../../connectors/lookup-sink/ledger.js';
+import { ParkStore } from '../../../../connectors/lookup-sink/park-store.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DeliveryEvent, type Reported, recording, sinkRecord, testContext } from './harness.js';
 
@@ -165,48 +166,69 @@ describe('LookupSink crash and restart', () => {
     }
   });
 
-  it('a crash between a released delivery and its ledger write leaves the park row: the ledger catches up', async () => {
-    // A parked record's offset is committed when it is parked, so no replay will bring it back: if its park row
-    // went before its ledger entry was written, the ledger would claim less than was delivered for ever, and
-    // children waiting on it would expire although it was delivered.
-    await setDoc(60, 'released', 5);
-    const first = new LookupSinkTask();
-    first.initialize(testContext({ dlq: [] }));
-    await first.start(props());
-    await first.put([sinkRecord({ topic: 'documents', offset: 200n, key: 60, version: 5n })]);
-    await first.flush();
-    expect(first.metrics().parked).toBe(1);
-    await db.query(`INSERT INTO ${schema}.document_domain VALUES (60, 'acme')`);
-    await new Promise((r) => setTimeout(r, 2));
-    const record = DeliveryLedger.prototype.record;
-    // The process dies while the ledger is written (after the destination took the row): the write never lands,
-    // whatever else was under way meanwhile did.
-    DeliveryLedger.prototype.record = () =>
-      new Promise((_, reject) => setTimeout(() => reject(new Error('killed while writing the ledger')), 300));
-    try {
-      await expect(first.checkParked()).rejects.toThrow(/killed while writing the ledger/);
-    } finally {
-      DeliveryLedger.prototype.record = record;
-      await first.stop().catch(() => {});
-    }
-    const { rows: delivered } = await db.query(`SELECT title FROM ${schema}.document_out WHERE document_id = 60`);
-    expect(delivered).toEqual([{ title: 'released' }]);
+  // The ledger in another database (a client of its own): the destination commits, then the ledger is written.
+  // Beside the destination: both commit together, then the park row goes.
+  for (const [where, id, crashIn] of [
+    ['in another database', 60, 'the ledger write'],
+    ['beside the destination', 61, 'the park removal'],
+  ] as const) {
+    it(`a crash after a released delivery, in ${crashIn}, leaves the park row: the ledger catches up (ledger ${where})`, async () => {
+      // A parked record's offset is committed when it is parked, so no replay will bring it back: if its park row
+      // went before its ledger entry was written, the ledger would claim less than was delivered for ever, and
+      // children waiting on it would expire although it was delivered.
+      const p = {
+        ...props(),
+        ...(where === 'in another database'
+          ? {
+              'ledger.connection.url': `${requireEnv('PG_URL')}${requireEnv('PG_URL').includes('?') ? '&' : '?'}application_name=ledger`,
+            }
+          : {}),
+      };
+      await setDoc(id, 'released', 5);
+      const first = new LookupSinkTask();
+      first.initialize(testContext({ dlq: [] }));
+      await first.start(p);
+      await first.put([sinkRecord({ topic: 'documents', offset: 200n + BigInt(id), key: id, version: 5n })]);
+      await first.flush();
+      expect(first.metrics().parked).toBe(1);
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES ($1, 'acme')`, [id]);
+      await new Promise((r) => setTimeout(r, 2));
+      // The process dies while it writes (after the destination took the row): the write never lands, whatever
+      // else was under way meanwhile did.
+      const target = where === 'in another database' ? DeliveryLedger.prototype : ParkStore.prototype;
+      const method = where === 'in another database' ? 'record' : 'remove';
+      const original = target[method as keyof typeof target];
+      Object.assign(target, {
+        [method]: () => new Promise((_, reject) => setTimeout(() => reject(new Error(`killed in ${crashIn}`)), 300)),
+      });
+      try {
+        await expect(first.checkParked()).rejects.toThrow(/killed in/);
+      } finally {
+        Object.assign(target, { [method]: original });
+        await first.stop().catch(() => {});
+      }
+      const { rows: delivered } = await db.query(`SELECT title FROM ${schema}.document_out WHERE document_id = $1`, [
+        id,
+      ]);
+      expect(delivered).toEqual([{ title: 'released' }]);
 
-    const next = new LookupSinkTask();
-    next.initialize(testContext({ dlq: [] }));
-    await next.start(props());
-    try {
-      expect(next.metrics().parked).toBe(1);
-      await next.checkParked();
-      expect(next.metrics().parked).toBe(0);
-      const { rows } = await db.query(
-        `SELECT version::int AS v, deleted FROM ${schema}.ledger WHERE entity = 'document' AND entity_id = '60'`,
-      );
-      expect(rows).toEqual([{ v: 5, deleted: false }]);
-    } finally {
-      await next.stop();
-    }
-  });
+      const next = new LookupSinkTask();
+      next.initialize(testContext({ dlq: [] }));
+      await next.start(p);
+      try {
+        expect(next.metrics().parked).toBe(1);
+        await next.checkParked();
+        expect(next.metrics().parked).toBe(0);
+        const { rows } = await db.query(
+          `SELECT version::int AS v, deleted FROM ${schema}.ledger WHERE entity = 'document' AND entity_id = $1`,
+          [String(id)],
+        );
+        expect(rows).toEqual([{ v: 5, deleted: false }]);
+      } finally {
+        await next.stop();
+      }
+    });
+  }
   it('a task that started with an empty park still re-checks what another task parks afterwards', async () => {
     await setDoc(70, 'parked elsewhere', 7);
     const other = new LookupSinkTask();
