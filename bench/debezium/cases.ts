@@ -31,6 +31,7 @@ export interface Env {
   erpSourceConfig: Record<string, string>;
   dbzSourceConfig: Record<string, string>;
   erpLatencyConfig: Record<string, string>;
+  erpSinkConfig: Record<string, string>;
   dbzLatencyConfig: Record<string, string>;
   /**
    * Topics to delete once both workers are stopped. Not earlier: an erpstream worker whose client has produced to
@@ -359,6 +360,7 @@ export async function sinkRound(
             'destination.table': `${schema}.dst_erp`,
             'ledger.table': `${schema}.ledger_${round}`,
             'park.table': `${schema}.park_${round}`,
+            ...env.erpSinkConfig,
           }),
         countEvery('dst_erp'),
         () => count('dst_erp'),

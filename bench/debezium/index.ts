@@ -19,7 +19,7 @@
  * - idle: CPU seconds per minute of both workers without connectors (BENCH_IDLE_SECONDS, default 30).
  * Rounds interleave the sides (erpstream, debezium, erpstream, debezium …); ratios are taken within a round.
  * Tuning knobs (JSON objects merged into the connector configs): BENCH_ERP_SOURCE_CONFIG, BENCH_DBZ_SOURCE_CONFIG,
- * BENCH_ERP_LATENCY_CONFIG (e.g. the NOTIFY wake-up key once it exists), BENCH_DBZ_LATENCY_CONFIG;
+ * BENCH_ERP_LATENCY_CONFIG (e.g. the NOTIFY wake-up key once it exists), BENCH_DBZ_LATENCY_CONFIG, BENCH_ERP_SINK_CONFIG;
  * BENCH_DEBEZIUM_SCHEMAS=true (source cases with schemas), BENCH_DEBEZIUM_PARTITIONS (3), BENCH_CONNECT_HEAP (512m).
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -276,6 +276,7 @@ async function run(ctx: BenchContext): Promise<[]> {
       erpSourceConfig: { ...ERP_TUNED, ...jsonKnob(ctx, 'BENCH_ERP_SOURCE_CONFIG') },
       dbzSourceConfig: { ...DBZ_TUNED, ...jsonKnob(ctx, 'BENCH_DBZ_SOURCE_CONFIG') },
       erpLatencyConfig: jsonKnob(ctx, 'BENCH_ERP_LATENCY_CONFIG'),
+      erpSinkConfig: jsonKnob(ctx, 'BENCH_ERP_SINK_CONFIG'),
       dbzLatencyConfig: jsonKnob(ctx, 'BENCH_DBZ_LATENCY_CONFIG'),
       topicsToDelete,
       log: ctx.log,
