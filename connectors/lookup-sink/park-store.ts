@@ -4,6 +4,7 @@ import {
   createTableIfAbsent,
   guardedUpsertRows,
   inList,
+  pgArrayLiteral,
   rowsPerStatement,
   selectByKeys,
   limitClause,
@@ -163,6 +164,24 @@ export class ParkStore {
   async remove(entries: ReadonlyArray<{ entityId: string; version: bigint }>): Promise<number> {
     let removed = 0;
     for (const part of chunks(entries, CHUNK)) {
+      if (this.db.kind === 'postgresql') {
+        // The rows found by an index probe per key, deleted by their tuple ids: the OR-list below makes PostgreSQL
+        // test every row of the park against every key until the table has statistics (a park filling up within
+        // its first minute: 100,000 rows took 0.7 s per batch of 500 instead of 2 ms). A row another statement
+        // updates meanwhile is left (its tuple id changed): its re-check finds the ledger entry and drops it.
+        removed += await this.db.execute(
+          `DELETE FROM ${this.t} WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM UNNEST(?::text[], ?::numeric[]) AS k(id, v), ` +
+            `LATERAL (SELECT ctid FROM ${this.t} WHERE destination = ? AND entity = ? AND entity_id = k.id ` +
+            `AND version <= k.v OFFSET 0) AS m))`,
+          [
+            pgArrayLiteral(part.map((e) => e.entityId)),
+            pgArrayLiteral(part.map((e) => e.version)),
+            this.destination,
+            this.entity,
+          ],
+        );
+        continue;
+      }
       const ors = part.map(() => '(entity_id = ? AND version <= ?)').join(' OR ');
       removed += await this.db.execute(`DELETE FROM ${this.t} WHERE destination = ? AND entity = ? AND (${ors})`, [
         this.destination,
