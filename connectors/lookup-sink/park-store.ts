@@ -3,7 +3,6 @@ import {
   chunks,
   createTableIfAbsent,
   guardedUpsertRows,
-  inList,
   pgArrayLiteral,
   rowsPerStatement,
   selectByKeys,
@@ -196,11 +195,20 @@ export class ParkStore {
   async waitingFor(keys: readonly string[]): Promise<ParkedRecord[]> {
     const out: ParkedRecord[] = [];
     for (const part of chunks([...new Set(keys)], rowsPerStatement(this.db, CHUNK))) {
-      const match = inList(this.db, 'waiting_on', part);
-      const rows = await this.db.query(
-        `SELECT ${this.all} FROM ${this.t} WHERE ${match.sql} AND destination = ? AND entity = ?`,
-        [...match.params, this.destination, this.entity],
-      );
+      // PostgreSQL: a probe of the waiting_on index per key, the park's own rows picked after it (OFFSET 0 keeps
+      // that filter out of the probe: with it, a park without statistics is read through its primary key, whole,
+      // per key). The `= ANY` form scanned the whole park on every wake-up (30 ms to 0.9 s at 100,000 parked).
+      const rows =
+        this.db.kind === 'postgresql'
+          ? await this.db.query(
+              `SELECT m.* FROM UNNEST(?::text[]) AS k(v), LATERAL (SELECT ${this.all} FROM ${this.t} ` +
+                `WHERE waiting_on = k.v OFFSET 0) AS m WHERE m.destination = ? AND m.entity = ?`,
+              [pgArrayLiteral(part), this.destination, this.entity],
+            )
+          : await this.db.query(
+              `SELECT ${this.all} FROM ${this.t} WHERE waiting_on IN (${part.map(() => '?').join(', ')}) AND destination = ? AND entity = ?`,
+              [...part, this.destination, this.entity],
+            );
       out.push(...rows.map(toParked));
     }
     return out;

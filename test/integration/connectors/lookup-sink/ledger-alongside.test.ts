@@ -231,7 +231,7 @@ describe('LookupSink park: removing released records', () => {
     ['PostgreSQL', 'PG_URL'],
     ['MariaDB', 'MYSQL_URL'],
   ] as const) {
-    it(`${kind}: removes each key at or below its version, keeps newer versions and other parks`, async () => {
+    it(`${kind}: removes each key at or below its version, keeps newer versions and other parks; wakes its own waiters`, async () => {
       const client = await openSqlClient({ url: requireEnv(env), user: null, password: null, urlKey: 'url' });
       const table = kind === 'PostgreSQL' ? `${schema}.rm_park` : `rm_park_${sfx}`;
       const parks = [new ParkStore(client, table, 'd1', 'e1'), new ParkStore(client, table, 'd2', 'e1')];
@@ -264,6 +264,13 @@ describe('LookupSink park: removing released records', () => {
         expect([...left].sort()).toEqual(expected.sort());
         expect(removed).toBe(ids.length - expected.length);
         expect((await other.get(ids)).size, 'another destination keeps its park').toBe(ids.length);
+
+        // Waiting on a parent: several records may wait on one key; another park's records on it are not ours.
+        const waiting = (id: string, on: string) => ({ ...row(id, 20n), waitingOn: on });
+        await mine.put([waiting('w1', 'p|person|1'), waiting('w2', 'p|person|1'), waiting('w3', 'p|person|"2"')]);
+        await other.put([waiting('w1', 'p|person|1'), waiting('w4', 'p|person|3')]);
+        const woken = await mine.waitingFor(['p|person|1', 'p|person|"2"', 'p|person|3', 'p|person|1', 'absent']);
+        expect(woken.map((p) => p.entityId).sort()).toEqual(['w1', 'w2', 'w3']);
       } finally {
         await client.query(`DROP TABLE IF EXISTS ${client.quote(table)}`);
         await client.close();
