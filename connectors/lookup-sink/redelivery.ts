@@ -11,7 +11,16 @@ import {
 import { type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
 import { DeliveryLedger } from './ledger.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
-import { chunks, createTableIfAbsent, inList, limitClause, rowsPerStatement, types } from './sql/ddl.js';
+import {
+  chunks,
+  createTableIfAbsent,
+  inList,
+  limitClause,
+  pgArrayLiteral,
+  rowsPerStatement,
+  selectByKeys,
+  types,
+} from './sql/ddl.js';
 
 /**
  * The durable queue of targeted re-deliveries (repair, replay) of ONE connector: one row per entity, holding what to
@@ -189,16 +198,17 @@ export class RedeliveryQueue {
     let seq = Date.now() * 1000;
     for await (const batch of batches) {
       for (const part of chunks(dedupe(batch), rowsPerStatement(this.db, CHUNK))) {
-        const match = inList(
+        // An index probe per id on PostgreSQL (selectByKeys): a new queue has no statistics yet.
+        const q = selectByKeys(
           this.db,
+          'entity_id, request_id, state',
+          this.t,
+          [['connector', connector]],
           'entity_id',
           part.map((i) => i.entityId),
         );
         const existing = new Map<string, { requestId: string; state: string }>();
-        for (const row of await this.db.query(
-          `SELECT entity_id, request_id, state FROM ${this.t} WHERE connector = ? AND ${match.sql}`,
-          [connector, ...match.params],
-        )) {
+        for (const row of await this.db.query(q.sql, q.params)) {
           existing.set(String(row.entity_id), { requestId: String(row.request_id), state: String(row.state) });
         }
         const now = Date.now();
@@ -305,6 +315,18 @@ export class RedeliveryQueue {
     for (const [k, ids] of groups) {
       const [requestId, outcome] = k.split('\u0000') as [string, string];
       for (const part of chunks(ids, rowsPerStatement(this.db, CHUNK))) {
+        if (this.db.kind === 'postgresql') {
+          // The rows found by an index probe per id, updated by their tuple ids: `entity_id = ANY` read every item of
+          // the connector per batch while the queue had no statistics (a replay queues hundreds of thousands at
+          // once). A row a newer submit rewrote meanwhile has another tuple id: it stays with that request.
+          await this.db.execute(
+            `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM ` +
+              `UNNEST(?::text[]) AS k(v), LATERAL (SELECT ctid FROM ${this.t} WHERE connector = ? AND entity_id = k.v ` +
+              `AND request_id = ? OFFSET 0) AS m))`,
+            ['done', outcome, now, pgArrayLiteral(part), connector, requestId],
+          );
+          continue;
+        }
         const match = inList(this.db, 'entity_id', part);
         await this.db.execute(
           `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE connector = ? AND request_id = ? AND ${match.sql}`,
