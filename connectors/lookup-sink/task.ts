@@ -199,6 +199,11 @@ export class LookupSinkTask implements SinkTask {
   private batchSeq = 0;
   /** Park writes (a record) and removals (null) of batches not recorded yet, by id, with their batch number. */
   private inFlightParks = new Map<string, { seq: number; parked: ParkedRecord | null }>();
+  /**
+   * Entities of batches decided whose ledger write comes in record(), after their send (a batch without deliveries,
+   * a forced re-delivery, a destination outside the ledger's database), with how many such batches hold each.
+   */
+  private recordedLater = new Map<string, number>();
 
   /** `wrapDestination` lets a host (or a test) observe or decorate deliveries, e.g. to record their order. */
   constructor(private readonly options: { wrapDestination?: (d: Destination) => Destination } = {}) {}
@@ -272,6 +277,7 @@ export class LookupSinkTask implements SinkTask {
     this.recording = Promise.resolve();
     this.pendingError = null;
     this.inFlightParks = new Map();
+    this.recordedLater = new Map();
     this.wakePrefixes = s.dependencies.flatMap((d) =>
       d.type === 'ledger' ? [ledgerKey(d.destination, d.entity, '')] : [],
     );
@@ -907,6 +913,10 @@ export class LookupSinkTask implements SinkTask {
     const alongside = writes && statements ? { writes, statements } : null;
     // Else before anything of the batch is sent: a crash after the send leaves the new targets listed (intentWritesOf).
     const intents = plan.deliveries.length > 0 && alongside === null ? intentWritesOf(plan) : [];
+    // Pipelined, a batch's send overtakes the previous batch's record(): an entry committed here for an entity whose
+    // ledger write is still to come there (at the same version, with other targets: a withdrawal) would be
+    // overwritten by that older write, and the ledger would no longer list a target that holds the entity.
+    if (this.pipelined && alongside?.writes.some((w) => this.recordedLater.has(w.entityId))) await this.recording;
     if (intents.length > 0) {
       // Pipelined: the previous batch's ledger write of the same entity, at the same version, would drop the targets
       // named here if it landed later.
@@ -928,6 +938,9 @@ export class LookupSinkTask implements SinkTask {
       );
     }
     const b: BatchPlan = { ...plan, works: resolved.live, alongside };
+    const later = alongside === null ? plan.outcomes.map((o) => o.work.idText) : [];
+    for (const id of later) this.recordedLater.set(id, (this.recordedLater.get(id) ?? 0) + 1);
+    let released = false;
     return {
       plan: b,
       send: () => this.send(b),
@@ -936,7 +949,17 @@ export class LookupSinkTask implements SinkTask {
         for (const [id, f] of this.inFlightParks) if (f.seq === seq) this.inFlightParks.delete(id);
         if (remembered) this.ledger.forget(remembered);
       },
-      release: async () => held?.release(),
+      release: async () => {
+        if (!released) {
+          released = true;
+          for (const id of later) {
+            const n = this.recordedLater.get(id)! - 1;
+            if (n === 0) this.recordedLater.delete(id);
+            else this.recordedLater.set(id, n);
+          }
+        }
+        await held?.release();
+      },
     };
   }
 

@@ -6,6 +6,7 @@ import { ParkStore } from '../../../../connectors/lookup-sink/park-store.js';
 import { openSqlClient } from '../../../../connectors/lookup-sink/sql/client.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { type DeliveryEvent, recording, sinkRecord, testContext } from './harness.js';
+import { registeredDocuments } from './registrations.js';
 
 // A jdbc destination in the ledger's database commits each delivery together with its ledger entries (no intent
 // written ahead). These try to break that: a statement that fails half way, a crash right after the commit, and two
@@ -277,4 +278,76 @@ describe('LookupSink park: removing released records', () => {
       }
     });
   }
+});
+
+describe('LookupSink: a delivery committed with its ledger entries overtaking an older ledger write', () => {
+  // Pipelined, a batch is sent while the previous one's record() still runs. A batch without deliveries (a
+  // withdrawal) writes its ledger entry there; the next batch, delivering the same entity again at the same version
+  // (the registration came back), commits its entry with its rows. Landing first, it was overwritten by the
+  // withdrawal's older entry: the ledger no longer listed the table that holds the document, and the next
+  // withdrawal left it with the customer.
+  const docs = registeredDocuments(`ls_overtake_${sfx}`);
+  let offset = 0n;
+  const next = () => offset++;
+
+  it('the ledger lists the table again, and the next withdrawal removes the row', async () => {
+    await docs.create(db);
+    try {
+      await db.query(
+        `CREATE TABLE ${docs.schema}.out_c1 (document_id int PRIMARY KEY, title text, domain text, erpstream_version numeric(20,0))`,
+      );
+      await db.query(`INSERT INTO ${docs.schema}.document VALUES (1, 'one')`);
+      await db.query(`INSERT INTO ${docs.schema}.document_domain VALUES (1, 'c1')`);
+      const t = new LookupSinkTask();
+      t.initialize(testContext({ dlq: [] }));
+      await t.start({
+        'connector.class': 'LookupSink',
+        topics: `${docs.docTopic},${docs.regTopic}`,
+        ...docs.lookupProps(),
+        'destination.type': 'jdbc',
+        'destination.name': 'overtake',
+        'destination.table': `${docs.schema}.out_\${domain}`,
+      });
+      const held = async () =>
+        (await db.query(`SELECT document_id FROM ${docs.schema}.out_c1`)).rows.map(
+          (r: { document_id: number }) => r.document_id,
+        );
+      const listed = async () => {
+        const r = await db.query(`SELECT targets FROM ${docs.schema}.ledger WHERE entity_id = '1'`);
+        return (JSON.parse(String(r.rows[0]?.targets ?? '[]')) as string[][]).map((x) => x[0]);
+      };
+      const record = DeliveryLedger.prototype.record;
+      try {
+        await t.put([
+          sinkRecord({ topic: docs.docTopic, offset: next(), key: 1, version: 1001n }),
+          docs.registered(next(), 1, 'c1'),
+        ]);
+        await t.flush();
+        expect(await held()).toEqual([1]);
+        // Ledger writes that come in record() land late (a slow ledger database).
+        DeliveryLedger.prototype.record = async function (...args) {
+          await new Promise((r) => setTimeout(r, 400));
+          return record.apply(this, args);
+        };
+        await db.query(`DELETE FROM ${docs.schema}.document_domain WHERE document_id = 1`);
+        await t.put(docs.unregistered(next, 1, 'c1'));
+        await db.query(`INSERT INTO ${docs.schema}.document_domain VALUES (1, 'c1')`);
+        await t.put([docs.registered(next(), 1, 'c1')]);
+        await t.flush();
+        expect(await held()).toEqual([1]);
+        expect(await listed(), 'the ledger lists the table holding the document').toEqual([`${docs.schema}.out_c1`]);
+        // Withdrawn again: the row must go.
+        DeliveryLedger.prototype.record = record;
+        await db.query(`DELETE FROM ${docs.schema}.document_domain WHERE document_id = 1`);
+        await t.put(docs.unregistered(next, 1, 'c1'));
+        await t.flush();
+        expect(await held(), 'the customer no longer holds the document').toEqual([]);
+      } finally {
+        DeliveryLedger.prototype.record = record;
+        await t.stop();
+      }
+    } finally {
+      await docs.drop(db);
+    }
+  });
 });
