@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
@@ -348,6 +349,74 @@ describe('LookupSink: a delivery committed with its ledger entries overtaking an
       }
     } finally {
       await docs.drop(db);
+    }
+  });
+});
+
+describe('LookupSink on MariaDB: a jdbc delivery committed with its ledger entries (one transaction)', () => {
+  it('a failure in either write leaves neither; the batch consumed again is delivered whole', async () => {
+    const my = await mysql.createConnection({ uri: requireEnv('MYSQL_URL') });
+    const t = (name: string) => `lsa_${name}_${sfx}`.replace(/[^a-z0-9_]/gi, '_');
+    try {
+      await my.query(`CREATE TABLE ${t('item')} (id INT PRIMARY KEY, title VARCHAR(40) NOT NULL)`);
+      await my.query(
+        `INSERT INTO ${t('item')} VALUES ${Array.from({ length: 30 }, (_, i) => `(${i + 1}, 'title ${i + 1}')`).join(', ')}`,
+      );
+      for (const failing of ['ledger', 'out'] as const) {
+        const name = `my_${failing}`;
+        await my.query(
+          `CREATE TABLE ${t(name)} (id INT PRIMARY KEY, title VARCHAR(40), erpstream_version DECIMAL(20,0))`,
+        );
+        const p = {
+          'lookup.connection.url': requireEnv('MYSQL_URL'),
+          'lookup.table': t('item'),
+          'lookup.key.columns': 'id',
+          'entity.name': 'item',
+          'destination.type': 'jdbc',
+          'destination.name': name,
+          'destination.table': t(name),
+          'ledger.table': t('ledger'),
+          'park.table': t('park'),
+        };
+        const start = async () => {
+          const task = new LookupSinkTask();
+          task.initialize(testContext({ dlq: [] }));
+          await task.start(p);
+          return task;
+        };
+        await (await start()).stop(); // creates the ledger
+        const table = failing === 'ledger' ? t('ledger') : t(name);
+        const column = failing === 'ledger' ? 'entity_id' : 'id';
+        await my.query(
+          `CREATE TRIGGER ${t(`refuse_${failing}`)} BEFORE INSERT ON ${table} FOR EACH ROW ` +
+            `BEGIN IF NEW.${column} = '17' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused 17'; END IF; END`,
+        );
+        const ids = Array.from({ length: 30 }, (_, i) => i + 1);
+        const first = await start();
+        await first.put(records(ids, () => 5n)).catch(() => {});
+        await expect(first.flush(), failing).rejects.toThrow(/refused 17/);
+        await first.stop();
+        const [outRows] = await my.query(`SELECT COUNT(*) AS n FROM ${t(name)}`);
+        const [ledgerRows] = await my.query(`SELECT COUNT(*) AS n FROM ${t('ledger')} WHERE destination = ?`, [name]);
+        expect(Number((outRows as Array<{ n: number }>)[0]!.n), `${failing} failed: no row delivered`).toBe(0);
+        expect(Number((ledgerRows as Array<{ n: number }>)[0]!.n), `${failing} failed: no entry written`).toBe(0);
+        await my.query(`DROP TRIGGER ${t(`refuse_${failing}`)}`);
+        const again = await start();
+        await again.put(records(ids, () => 5n));
+        await again.flush();
+        await again.stop();
+        const [out2] = await my.query(`SELECT COUNT(*) AS n FROM ${t(name)} WHERE erpstream_version = 5`);
+        const [led2] = await my.query(
+          `SELECT COUNT(*) AS n FROM ${t('ledger')} WHERE destination = ? AND version = 5 AND targets NOT LIKE '%"-1"%'`,
+          [name],
+        );
+        expect(Number((out2 as Array<{ n: number }>)[0]!.n)).toBe(30);
+        expect(Number((led2 as Array<{ n: number }>)[0]!.n)).toBe(30);
+      }
+    } finally {
+      for (const name of ['item', 'my_ledger', 'my_out', 'ledger', 'park'])
+        await my.query(`DROP TABLE IF EXISTS ${t(name)}`);
+      await my.end();
     }
   });
 });
