@@ -199,6 +199,12 @@ export class LookupSinkTask implements SinkTask {
   private batchSeq = 0;
   /** Park writes (a record) and removals (null) of batches not recorded yet, by id, with their batch number. */
   private inFlightParks = new Map<string, { seq: number; parked: ParkedRecord | null }>();
+  /**
+   * Entities whose ledger entry a batch not recorded yet writes in record() (not alongside a delivery), with its batch
+   * number: a delivery committed with its entry at send would otherwise land before it, and an entry of the same
+   * version written later (a withdrawal) would drop the target just delivered.
+   */
+  private recordedLater = new Map<string, number>();
 
   /** `wrapDestination` lets a host (or a test) observe or decorate deliveries, e.g. to record their order. */
   constructor(private readonly options: { wrapDestination?: (d: Destination) => Destination } = {}) {}
@@ -272,6 +278,7 @@ export class LookupSinkTask implements SinkTask {
     this.recording = Promise.resolve();
     this.pendingError = null;
     this.inFlightParks = new Map();
+    this.recordedLater = new Map();
     this.wakePrefixes = s.dependencies.flatMap((d) =>
       d.type === 'ledger' ? [ledgerKey(d.destination, d.entity, '')] : [],
     );
@@ -905,6 +912,11 @@ export class LookupSinkTask implements SinkTask {
       this.ledgerAlongside && plan.deliveries.length > 0 ? this.ledgerWrites(plan, plan.deliveries, []) : null;
     const statements = writes && this.ledger.recordStatements(dest, entity, writes);
     const alongside = writes && statements ? { writes, statements } : null;
+    // Pipelined: the previous batch's ledger write of the same entity (made in its record(), which runs beside this
+    // send) must land first; at the same version, landing later, it would undo this one's targets.
+    if (alongside && this.pipelined && alongside.writes.some((w) => this.recordedLater.has(w.entityId))) {
+      await this.recording;
+    }
     // Else before anything of the batch is sent: a crash after the send leaves the new targets listed (intentWritesOf).
     const intents = plan.deliveries.length > 0 && alongside === null ? intentWritesOf(plan) : [];
     if (intents.length > 0) {
@@ -921,11 +933,9 @@ export class LookupSinkTask implements SinkTask {
       for (const o of plan.outcomes) if (o.work.parked) this.inFlightParks.set(o.work.idText, { seq, parked: null });
       for (const p of plan.toPark) this.inFlightParks.set(p.entityId, { seq, parked: p });
       // The next batch is decided before this one's ledger write lands: it must already see these versions.
-      remembered = this.ledger.remember(
-        dest,
-        entity,
-        alongside?.writes ?? this.ledgerWrites(plan, plan.deliveries, []),
-      );
+      const later = alongside ? [] : this.ledgerWrites(plan, plan.deliveries, []);
+      for (const w of later) this.recordedLater.set(w.entityId, seq);
+      remembered = this.ledger.remember(dest, entity, alongside?.writes ?? later);
     }
     const b: BatchPlan = { ...plan, works: resolved.live, alongside };
     return {
@@ -934,6 +944,7 @@ export class LookupSinkTask implements SinkTask {
       record: async (sent) => {
         await this.record(b, sent);
         for (const [id, f] of this.inFlightParks) if (f.seq === seq) this.inFlightParks.delete(id);
+        for (const [id, n] of this.recordedLater) if (n === seq) this.recordedLater.delete(id);
         if (remembered) this.ledger.forget(remembered);
       },
       release: async () => held?.release(),

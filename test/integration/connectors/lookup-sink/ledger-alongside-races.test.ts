@@ -1,0 +1,99 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { requireEnv, uniqueSuffix } from '../../env.js';
+import { type Reported, sinkRecord, testContext } from './harness.js';
+import { registeredDocuments } from './registrations.js';
+
+// A jdbc destination in the ledger's database commits a delivery with its ledger entries while the batch is SENT;
+// a batch without deliveries (a withdrawal) still writes its ledger entry when it is RECORDED, which the pipeline
+// runs beside the next batch's send. These try to break the order of those writes, and the lock order of the two
+// forms the commit takes (one statement on PostgreSQL, a transaction for several tables).
+const sfx = uniqueSuffix();
+const docs = registeredDocuments(`ls_alrace_${sfx}`);
+const { schema, docTopic } = docs;
+let db: pg.Client;
+
+beforeAll(async () => {
+  db = new pg.Client({ connectionString: requireEnv('PG_URL') });
+  await db.connect();
+  await docs.create(db);
+  for (const domain of ['acme', 'globex']) {
+    await db.query(
+      `CREATE TABLE ${schema}.docs_${domain} (document_id int PRIMARY KEY, title text, domain text, erpstream_version numeric(20,0))`,
+    );
+  }
+});
+
+afterAll(async () => {
+  await docs.drop(db);
+  await db.end();
+});
+
+async function held(domain: string): Promise<Map<number, string>> {
+  const r = await db.query(`SELECT document_id AS id, erpstream_version::text AS v FROM ${schema}.docs_${domain}`);
+  return new Map(r.rows.map((x: { id: number; v: string }) => [x.id, x.v]));
+}
+
+async function entry(id: number): Promise<{ version: string; targets: string } | undefined> {
+  const r = await db.query(`SELECT version::text AS version, targets FROM ${schema}.ledger WHERE entity_id = $1`, [
+    String(id),
+  ]);
+  return r.rows[0] as { version: string; targets: string } | undefined;
+}
+
+describe('LookupSink: a jdbc delivery committed with its ledger entries, pipelined', () => {
+  it('a withdrawal recorded late does not overwrite the next batch’s delivery of the same version', async () => {
+    const dlq: Reported[] = [];
+    const task = new LookupSinkTask();
+    task.initialize(testContext({ dlq }));
+    await task.start({
+      ...docs.lookupProps(),
+      'destination.type': 'jdbc',
+      'destination.name': `race_${sfx}`,
+      'destination.table': `${schema}.docs_\${domain}`,
+    });
+    let offset = 0n;
+    const next = () => offset++;
+    try {
+      await db.query(`INSERT INTO ${schema}.document VALUES (1, 'one')`);
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES (1, 'acme')`);
+      await task.put([
+        docs.registered(next(), 1, 'acme'),
+        sinkRecord({ topic: docTopic, offset: next(), key: { document_id: 1 }, version: 101n }),
+      ]);
+      await task.flush();
+      expect(await held('acme')).toEqual(new Map([[1, '101']]));
+
+      // The database is slow with the withdrawal's ledger write (an entry held nowhere): it lands after the next
+      // batch, which the pipeline sends while this one is recorded.
+      await db.query(
+        `CREATE FUNCTION ${schema}.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RETURN NEW; END $$`,
+      );
+      await db.query(
+        `CREATE TRIGGER slow BEFORE INSERT ON ${schema}.ledger FOR EACH ROW WHEN (NEW.targets = '[]') EXECUTE FUNCTION ${schema}.slow()`,
+      );
+      // Document 1 moves from acme to globex: two registration changes, two batches, both at version 101.
+      await db.query(`DELETE FROM ${schema}.document_domain WHERE document_id = 1`);
+      await task.put(docs.unregistered(next, 1, 'acme'));
+      await db.query(`INSERT INTO ${schema}.document_domain VALUES (1, 'globex')`);
+      await task.put([docs.registered(next(), 1, 'globex')]);
+      await task.flush();
+      await db.query(`DROP TRIGGER slow ON ${schema}.ledger`);
+      expect(await held('acme')).toEqual(new Map());
+      expect(await held('globex')).toEqual(new Map([[1, '101']]));
+      expect
+        .soft((await entry(1))?.targets, 'the ledger lists where the document is')
+        .toBe(`[["${schema}.docs_globex",null,"101"]]`);
+
+      // The proof a consumer sees: globex drops the document, and its row must go.
+      await db.query(`DELETE FROM ${schema}.document_domain WHERE document_id = 1`);
+      await task.put(docs.unregistered(next, 1, 'globex'));
+      await task.flush();
+      expect(await held('globex'), 'a withdrawn document is not left at globex').toEqual(new Map());
+      expect(dlq).toEqual([]);
+    } finally {
+      await task.stop();
+    }
+  });
+});
