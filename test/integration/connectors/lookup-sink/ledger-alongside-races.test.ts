@@ -18,6 +18,15 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: requireEnv('PG_URL') });
   await db.connect();
   await docs.create(db);
+  // Items routed by region to two tables, for the lock-order test.
+  await db.query(`CREATE TABLE ${schema}.item (id int PRIMARY KEY, title text NOT NULL, region text NOT NULL)`);
+  await db.query(`INSERT INTO ${schema}.item SELECT g, 'title ' || g, 'a' FROM generate_series(1, 1000) g`);
+  await db.query(`INSERT INTO ${schema}.item VALUES (5000, 'elsewhere', 'b')`);
+  for (const region of ['a', 'b']) {
+    await db.query(
+      `CREATE TABLE ${schema}.out_${region} (id int PRIMARY KEY, title text, erpstream_version numeric(20,0))`,
+    );
+  }
   for (const domain of ['acme', 'globex']) {
     await db.query(
       `CREATE TABLE ${schema}.docs_${domain} (document_id int PRIMARY KEY, title text, domain text, erpstream_version numeric(20,0))`,
@@ -94,6 +103,87 @@ describe('LookupSink: a jdbc delivery committed with its ledger entries, pipelin
       expect(dlq).toEqual([]);
     } finally {
       await task.stop();
+    }
+  });
+});
+
+describe('LookupSink: jdbc deliveries committed with their ledger entries, two tasks at once', () => {
+  const start = async () => {
+    const t = new LookupSinkTask();
+    t.initialize(testContext({ dlq: [] }));
+    await t.start({
+      'lookup.connection.url': requireEnv('PG_URL'),
+      'lookup.table': `${schema}.item`,
+      'lookup.key.columns': 'id',
+      'entity.name': 'item',
+      'destination.type': 'jdbc',
+      'destination.name': `regions_${sfx}`,
+      'destination.table': `${schema}.out_\${region}`,
+      'ledger.table': `${schema}.ledger`,
+      'park.table': `${schema}.parked`,
+      'park.check.interval.ms': '3600000',
+    });
+    return t;
+  };
+  const topic = `items-${sfx}`;
+  const records = (ids: readonly number[], version: bigint, from: number) =>
+    ids.map((id, i) => sinkRecord({ topic, offset: BigInt(from + i), key: { id }, version }));
+
+  it('a one-table batch (one statement) and a two-table batch (a transaction) of the same entities do not deadlock', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
+    // A: every item of region a (one table: one statement). B, a task not yet fenced after a rebalance: the same
+    // items and one of region b (two tables: a transaction).
+    const a = await start();
+    const b = await start();
+    try {
+      for (let round = 1; round <= 8; round++) {
+        const v = BigInt(round * 10);
+        await Promise.all([
+          a.put(records(ids, v + 1n, round * 10_000)).then(() => a.flush()),
+          b.put(records([...ids, 5000], v, round * 10_000)).then(() => b.flush()),
+        ]);
+        const r = await db.query(
+          `SELECT count(*)::int AS n, min(erpstream_version)::text AS lo, max(erpstream_version)::text AS hi FROM ${schema}.out_a`,
+        );
+        expect(r.rows[0], `round ${round}`).toEqual({ n: 1000, lo: String(v + 1n), hi: String(v + 1n) });
+        const l = await db.query(
+          `SELECT min(version)::text AS lo FROM ${schema}.ledger WHERE destination = $1 AND entity_id <> '5000'`,
+          [`regions_${sfx}`],
+        );
+        expect(l.rows[0].lo, `round ${round}: the ledger`).toBe(String(v + 1n));
+      }
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  it('two tasks deleting the same entities in opposite orders do not deadlock', async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => i + 2001);
+    await db.query(`INSERT INTO ${schema}.item SELECT g, 'gone ' || g, 'a' FROM generate_series(2001, 2600) g`);
+    const a = await start();
+    const b = await start();
+    try {
+      await a.put(records(ids, 1n, 900_000));
+      await a.flush();
+      const count = async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM ${schema}.out_a WHERE id > 2000`)).rows[0].n as number;
+      expect(await count()).toBe(600);
+      // Deleted at the origin; both tasks (one not yet fenced after a rebalance) get the deletes, in opposite orders.
+      await db.query(`DELETE FROM ${schema}.item WHERE id > 2000`);
+      await Promise.all([
+        a.put(records(ids, 2n, 910_000)).then(() => a.flush()),
+        b.put(records([...ids].reverse(), 2n, 910_000)).then(() => b.flush()),
+      ]);
+      expect(await count()).toBe(0);
+      const l = await db.query(
+        `SELECT count(*)::int AS n FROM ${schema}.ledger WHERE destination = $1 AND deleted AND version = 2`,
+        [`regions_${sfx}`],
+      );
+      expect(l.rows[0].n).toBe(600);
+    } finally {
+      await a.stop();
+      await b.stop();
     }
   });
 });
