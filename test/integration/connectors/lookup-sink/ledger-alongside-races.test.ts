@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
+import { type Destination, LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
-import { type Reported, sinkRecord, testContext } from './harness.js';
+import { type DeliveryEvent, type Reported, recording, sinkRecord, testContext } from './harness.js';
 import { registeredDocuments } from './registrations.js';
 
 // A jdbc destination in the ledger's database commits a delivery with its ledger entries while the batch is SENT;
@@ -107,9 +107,9 @@ describe('LookupSink: a jdbc delivery committed with its ledger entries, pipelin
   });
 });
 
-describe('LookupSink: jdbc deliveries committed with their ledger entries, two tasks at once', () => {
-  const start = async () => {
-    const t = new LookupSinkTask();
+describe('LookupSink: jdbc deliveries committed with their ledger entries, routed to two tables', () => {
+  const start = async (wrap?: (d: Destination) => Destination, extra: Record<string, string> = {}) => {
+    const t = new LookupSinkTask(wrap ? { wrapDestination: wrap } : {});
     t.initialize(testContext({ dlq: [] }));
     await t.start({
       'lookup.connection.url': requireEnv('PG_URL'),
@@ -122,6 +122,7 @@ describe('LookupSink: jdbc deliveries committed with their ledger entries, two t
       'ledger.table': `${schema}.ledger`,
       'park.table': `${schema}.parked`,
       'park.check.interval.ms': '3600000',
+      ...extra,
     });
     return t;
   };
@@ -184,6 +185,78 @@ describe('LookupSink: jdbc deliveries committed with their ledger entries, two t
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+
+  it('entities moving between tables in a batch that fails after its removals: the batch consumed again puts each in its table once', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => i + 3001);
+    const movers = ids.slice(0, 10);
+    await db.query(`INSERT INTO ${schema}.item SELECT g, 'moving ' || g, 'a' FROM generate_series(3001, 3020) g`);
+    // The ledger named explicitly, by the lookup's URL: still the same database and login, so still one commit.
+    const sameDb = { 'destination.name': `moves_${sfx}`, 'ledger.connection.url': requireEnv('PG_URL') };
+    const where = async () => {
+      const r = await db.query(
+        `SELECT 'a' AS t, id, erpstream_version::int AS v FROM ${schema}.out_a WHERE id > 3000 ` +
+          `UNION ALL SELECT 'b', id, erpstream_version::int FROM ${schema}.out_b WHERE id > 3000 ORDER BY id, t`,
+      );
+      return r.rows.map((x: { t: string; id: number; v: number }) => `${x.id}:${x.t}@${x.v}`);
+    };
+    const entries = async () => {
+      const r = await db.query(
+        `SELECT entity_id, version::int AS v, targets FROM ${schema}.ledger WHERE destination = $1 ORDER BY entity_id`,
+        [`moves_${sfx}`],
+      );
+      return r.rows.map(
+        (x: { entity_id: string; v: number; targets: string }) =>
+          `${x.entity_id}@${x.v}:${(JSON.parse(x.targets) as Array<[string, null, string]>).map(([t, , v]) => `${t.split('.').pop()}@${v}`).join(',')}`,
+      );
+    };
+    const first = await start(undefined, sameDb);
+    await first.put(records(ids, 1n, 0));
+    await first.flush();
+    await first.stop();
+    expect(await where()).toEqual(ids.map((id) => `${id}:a@1`));
+
+    // Ten move to region b; the batch (removals from out_a, then rows for out_a and out_b with the ledger) fails
+    // once its removals are committed.
+    await db.query(`UPDATE ${schema}.item SET region = 'b' WHERE id BETWEEN 3001 AND 3010`);
+    const alongside: number[] = [];
+    const failing = await start(
+      (d) => ({
+        ...recording([])(d),
+        async deliver(items, statements) {
+          alongside.push(statements?.length ?? 0);
+          throw new Error('connection lost');
+        },
+      }),
+      sameDb,
+    );
+    await failing.put(records(ids, 2n, 100)).catch(() => {});
+    await expect(failing.flush()).rejects.toThrow(/connection lost/);
+    await failing.stop();
+    expect(alongside, 'the explicitly named ledger shares the destination’s commit').toEqual([1]);
+    // The movers left out_a; the ledger still says where they were (so a replay withdraws them again, harmlessly).
+    expect(await where()).toEqual(ids.slice(10).map((id) => `${id}:a@1`));
+    expect(await entries()).toEqual(ids.map((id) => `${id}@1:out_a@1`));
+
+    const log: DeliveryEvent[] = [];
+    const again = await start(recording(log), sameDb);
+    try {
+      await again.put(records(ids, 2n, 100));
+      // Pipelined behind it: two movers go back, one stayer moves, at a newer version.
+      await db.query(`UPDATE ${schema}.item SET region = 'a' WHERE id IN (3001, 3002)`);
+      await db.query(`UPDATE ${schema}.item SET region = 'b' WHERE id = 3020`);
+      await again.put(records([3001, 3002, 3020], 3n, 200));
+      await again.flush();
+      const table = (id: number) =>
+        [3001, 3002].includes(id) ? 'a' : id === 3020 ? 'b' : movers.includes(id) ? 'b' : 'a';
+      const version = (id: number) => ([3001, 3002, 3020].includes(id) ? 3 : 2);
+      expect(await where()).toEqual(ids.map((id) => `${id}:${table(id)}@${version(id)}`));
+      expect(await entries()).toEqual(ids.map((id) => `${id}@${version(id)}:out_${table(id)}@${version(id)}`));
+      const delivered = log.filter((e) => e.kind === 'deliver').map((e) => `${e.entityId}@${e.version}`);
+      expect(new Set(delivered).size, 'nothing delivered twice').toBe(delivered.length);
+    } finally {
+      await again.stop();
     }
   });
 });
