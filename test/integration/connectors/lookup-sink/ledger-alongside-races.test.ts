@@ -196,8 +196,8 @@ describe('LookupSink: jdbc deliveries committed with their ledger entries, route
     const sameDb = { 'destination.name': `moves_${sfx}`, 'ledger.connection.url': requireEnv('PG_URL') };
     const where = async () => {
       const r = await db.query(
-        `SELECT 'a' AS t, id, erpstream_version::int AS v FROM ${schema}.out_a WHERE id > 3000 ` +
-          `UNION ALL SELECT 'b', id, erpstream_version::int FROM ${schema}.out_b WHERE id > 3000 ORDER BY id, t`,
+        `SELECT 'a' AS t, id, erpstream_version::int AS v FROM ${schema}.out_a WHERE id BETWEEN 3001 AND 3020 ` +
+          `UNION ALL SELECT 'b', id, erpstream_version::int FROM ${schema}.out_b WHERE id BETWEEN 3001 AND 3020 ORDER BY id, t`,
       );
       return r.rows.map((x: { t: string; id: number; v: number }) => `${x.id}:${x.t}@${x.v}`);
     };
