@@ -5,8 +5,8 @@ import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal, SqlStatement } from './destination.js';
 
-const byEntityId = (a: { entityId: string }, b: { entityId: string }) =>
-  a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0;
+const byTargetAndEntityId = (a: { target: string; entityId: string }, b: { target: string; entityId: string }) =>
+  a.target < b.target ? -1 : a.target > b.target ? 1 : a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0;
 
 /** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
@@ -109,10 +109,10 @@ export class JdbcDestination implements Destination {
 
   async deliver(items: readonly Delivery[], alongside: readonly SqlStatement[] = []): Promise<readonly Rejection[]> {
     const byTable = new Map<string, Delivery[]>();
-    // In entity order, as the ledger writes its entries (ledger.ts): two tasks writing overlapping entities (a
-    // re-delivery beside the live stream, a task not yet fenced after a rebalance) lock rows in the same order, so
-    // a delivery committed with its ledger entries cannot deadlock with another.
-    for (const d of [...items].sort(byEntityId)) {
+    // Tables in name order, each in entity order, as the ledger writes its entries (ledger.ts): two tasks writing
+    // overlapping entities (a re-delivery beside the live stream, a task not yet fenced after a rebalance) lock rows
+    // in the same order, so a delivery committed with its ledger entries cannot deadlock with another.
+    for (const d of [...items].sort(byTargetAndEntityId)) {
       const list = byTable.get(d.target);
       if (list) list.push(d);
       else byTable.set(d.target, [d]);
@@ -151,24 +151,34 @@ export class JdbcDestination implements Destination {
         statements.push({ sql, params: part.flatMap(values) });
       }
     }
-    statements.push(...alongside);
-    const [first, second] = statements;
-    if (statements.length === 1) await this.db.execute(first!.sql, first!.params);
-    else if (statements.length === 2 && this.db.kind === 'postgresql' && alongside.length === 1) {
+    const [delivery] = statements;
+    if (statements.length === 1 && alongside.length === 0) await this.db.execute(delivery!.sql, delivery!.params);
+    else if (statements.length === 1 && this.db.kind === 'postgresql' && alongside.length === 1) {
       // The delivery and the statement alongside (its ledger entry) as one statement: atomic without BEGIN and COMMIT
-      // round trips. The two write different tables, so neither sees the other's rows.
-      await this.db.execute(`WITH delivered AS (${first!.sql}) ${second!.sql}`, [...first!.params, ...second!.params]);
-    } else if (statements.length > 1) {
+      // round trips. The two write different tables, so neither sees the other's rows. PostgreSQL runs the main
+      // statement (the ledger's) before a data-modifying WITH the main one does not read: the ledger's rows are
+      // locked first, as the transaction below locks them.
+      const entry = alongside[0]!;
+      await this.db.execute(`WITH delivered AS (${delivery!.sql}) ${entry.sql}`, [
+        ...delivery!.params,
+        ...entry.params,
+      ]);
+    } else if (statements.length + alongside.length > 0) {
+      // The ledger's statements first: the order the one statement above takes (two tasks, one committing a batch in
+      // a statement and the other in a transaction, would lock the same rows in opposite orders).
       await this.db.transaction(async (tx) => {
-        for (const st of statements) await tx.execute(st.sql, st.params);
+        for (const st of [...alongside, ...statements]) await tx.execute(st.sql, st.params);
       });
     }
     return [];
   }
 
   async remove(items: readonly Removal[]): Promise<readonly Rejection[]> {
+    // In the order deliver() writes rows: two tasks deleting the same entities (a task not yet fenced after a
+    // rebalance) would otherwise lock them in their records' orders, and deadlock.
+    const ordered = [...items].sort(byTargetAndEntityId);
     await this.db.transaction(async (tx) => {
-      for (const r of items) {
+      for (const r of ordered) {
         const id = idOf(r.entityId, this.keyColumns.length);
         const where = this.keyColumns.map((k) => `${tx.quote(k)} = ?`).join(' AND ');
         const v = tx.quote(this.versionColumn);
