@@ -11,8 +11,10 @@ import type { SqlClient } from './sql/client.js';
  * Why: with tasks.max > 1 an entity's own records reach the task that owns its input partition, while a dependency
  * topic's record (a registration), a parent's delivery (the in-process wake-up) or a due re-check of the park table
  * can decide the same entity in any other task. A Kafka topic or an HTTP receiver takes whatever arrives last, so
- * two such decisions racing could deliver an older version after a newer one. A jdbc destination has its own
- * version guard; it does not need these locks.
+ * two such decisions racing could deliver an older version after a newer one. A jdbc destination's version guard
+ * keeps its rows from going back, but not where they go: two tasks deciding a document at the same version, one
+ * before its registration was removed and one after, could leave it in the customer's table with a ledger that no
+ * longer lists it there (multitask-order.test.ts, jdbc), so jdbc takes the locks too.
  *
  * The locks live in the database, not in memory, because the tasks may run in different worker processes; they go
  * with the holder's connection, so a task that dies releases them. Keys are taken in sorted order, so two batches

@@ -138,8 +138,8 @@ export class LookupSinkTask implements SinkTask {
   private readonly processed = new Map<string, bigint>();
   private readonly m: LookupSinkMetrics = emptyMetrics();
   /**
-   * Per-entity locks across tasks (entity-locks.ts): with tasks.max > 1 and a destination without a version guard
-   * (kafka, http), each batch holds its entities from its reads until its ledger write. Null: not needed.
+   * Per-entity locks across tasks (entity-locks.ts): with tasks.max > 1 each batch holds its entities from its reads
+   * until its ledger write. Null: not needed.
    */
   private locks: EntityLocks | null = null;
   /** Set by decide() when it skipped entities another task held (a background re-check does not wait for them). */
@@ -266,7 +266,7 @@ export class LookupSinkTask implements SinkTask {
     this.destination = this.options.wrapDestination ? this.options.wrapDestination(destination) : destination;
     this.ledgerAlongside = this.destination.sharesTransactionsWith?.(ledgerDb) === true;
     this.locks = null;
-    if (this.tasksMax > 1 && s.destination.type !== 'jdbc') {
+    if (this.tasksMax > 1) {
       // Its own pool: a held lock keeps a connection for a whole delivery (entity-locks.ts).
       const lockDb = await openSqlClient(s.ledger);
       this.clients.push(lockDb);

@@ -11,7 +11,8 @@ import { sinkRecord, testContext } from './harness.js';
 import { seededRandom } from '../../../support/seeded-random.js';
 
 // Several tasks of ONE documents connector (tasks.max 2..4) with a Kafka or an HTTP destination, which have no
-// version guard of their own: whatever order the sink sends in is what the customer gets. Documents live on 4 input
+// version guard of their own (whatever order the sink sends in is what the customer gets), or jdbc tables (one per
+// customer: only the final state and the ledger's targets can be checked there). Documents live on 4 input
 // partitions, their registrations (the dependency topic that re-decides a document at once) on 3 others, so a
 // registration is usually handled by another task than the document's own records. Documents also wait for their
 // person (a ledger dependency): persons arrive late, and a person's delivery wakes the parked documents in every
@@ -135,6 +136,7 @@ for (const [kind, ledgerDb] of [
   ['kafka', 'PostgreSQL'],
   ['http', 'PostgreSQL'],
   ['kafka', 'MariaDB'],
+  ['jdbc', 'PostgreSQL'],
 ] as const) {
   describe(`LookupSink tasks.max>1, ${kind} destination, ${ledgerDb} ledger: versions never go back per customer and document`, () => {
     // The MariaDB ledger (GET_LOCK) runs one seed by default; the knob scales it like the others.
@@ -161,6 +163,17 @@ for (const [kind, ledgerDb] of [
           `CREATE TABLE ${p}_reg (document_id int NOT NULL, domain varchar(10) NOT NULL, PRIMARY KEY (document_id, domain))`,
         );
         await sql(`CREATE TABLE ${p}_person (person_id int PRIMARY KEY, rev bigint NOT NULL)`);
+        if (kind === 'jdbc') {
+          // One table per customer and one for persons: the final state is what a jdbc customer sees.
+          for (const d of DOMAINS) {
+            await sql(
+              `CREATE TABLE ${p}_out_${d} (document_id int PRIMARY KEY, person_id int, rev bigint, domain varchar(10), erpstream_version numeric(20,0))`,
+            );
+          }
+          await sql(
+            `CREATE TABLE ${p}_out_persons (person_id int PRIMARY KEY, rev bigint, erpstream_version numeric(20,0))`,
+          );
+        }
         const common = {
           'lookup.connection.url': pgUrl,
           'lookup.batch.size': '5',
@@ -189,13 +202,15 @@ for (const [kind, ledgerDb] of [
           'dependencies.registered.topic': t.reg,
           'dependencies.registered.topic.id.field': 'document_id',
           'destination.name': `${p}-dest`,
-          ...(kind === 'kafka'
-            ? { 'destination.type': 'kafka', 'destination.topic': `${out}_\${domain}` }
-            : {
-                'destination.type': 'http',
-                'destination.url': `http://127.0.0.1:${port}/${out}/\${domain}`,
-                'destination.http.max.in.flight': '3',
-              }),
+          ...(kind === 'jdbc'
+            ? { 'destination.type': 'jdbc', 'destination.table': `${p}_out_\${domain}` }
+            : kind === 'kafka'
+              ? { 'destination.type': 'kafka', 'destination.topic': `${out}_\${domain}` }
+              : {
+                  'destination.type': 'http',
+                  'destination.url': `http://127.0.0.1:${port}/${out}/\${domain}`,
+                  'destination.http.max.in.flight': '3',
+                }),
         };
         const personProps: Record<string, string> = {
           ...common,
@@ -203,9 +218,11 @@ for (const [kind, ledgerDb] of [
           'lookup.key.columns': 'person_id',
           'entity.name': 'person',
           'destination.name': `${p}-dest`,
-          ...(kind === 'kafka'
-            ? { 'destination.type': 'kafka', 'destination.topic': `${out}_persons` }
-            : { 'destination.type': 'http', 'destination.url': `http://127.0.0.1:${port}/${out}/persons` }),
+          ...(kind === 'jdbc'
+            ? { 'destination.type': 'jdbc', 'destination.table': `${p}_out_persons` }
+            : kind === 'kafka'
+              ? { 'destination.type': 'kafka', 'destination.topic': `${out}_persons` }
+              : { 'destination.type': 'http', 'destination.url': `http://127.0.0.1:${port}/${out}/persons` }),
         };
 
         const dlq: string[] = [];
@@ -421,6 +438,15 @@ for (const [kind, ledgerDb] of [
         async function readReceived(): Promise<Map<string, Received[]>> {
           const got = new Map<string, Received[]>();
           for (const domain of DOMAINS) {
+            if (kind === 'jdbc') {
+              // A table holds only the last state: one entry per document.
+              for (const r of await sql(`SELECT document_id, rev, erpstream_version FROM ${p}_out_${domain}`)) {
+                got.set(`${domain}|${String(r.document_id)}`, [
+                  { version: BigInt(String(r.erpstream_version)), rev: BigInt(String(r.rev)) },
+                ]);
+              }
+              continue;
+            }
             if (kind === 'http') {
               for (let id = 0; id < DOCS; id++) {
                 const list = httpReceived.get(`/${out}/${domain}|${id}`);
@@ -472,6 +498,19 @@ for (const [kind, ledgerDb] of [
             }
             if (want === null && got !== undefined && got.rev !== null) {
               problems.push(`${domain}|${id}: holds rev ${got.rev}, but it is not registered there`);
+            }
+          }
+        }
+        if (kind === 'jdbc') {
+          // The ledger never claims less than the tables hold: a table it does not list would keep the document
+          // when its registration goes (nothing would withdraw it).
+          for (const r of await sql(`SELECT entity_id, targets FROM ${p}_ledger WHERE entity = 'document'`)) {
+            const listed = new Set((JSON.parse(String(r.targets ?? '[]')) as string[][]).map((x) => x[0]));
+            for (const domain of DOMAINS) {
+              const holds = received.get(`${domain}|${String(r.entity_id)}`) !== undefined;
+              if (holds && !listed.has(`${p}_out_${domain}`)) {
+                problems.push(`${domain}|${String(r.entity_id)}: the table holds it, the ledger does not list it`);
+              }
             }
           }
         }
