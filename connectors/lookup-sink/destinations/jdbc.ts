@@ -11,6 +11,29 @@ const byTargetAndEntityId = (a: { target: string; entityId: string }, b: { targe
 /** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
 
+/**
+ * The table's columns (as the table names them) the rows of one statement name without regard to case, version column
+ * aside: every row's, since a delivery chain may give rows different fields (a field of a later row missing from the
+ * first is written too; a row without one writes NULL there). Rows of one lookup share their columns, which the
+ * first check below finds cheaply.
+ */
+function columnsWritten(list: readonly Delivery[], table: ReadonlyMap<string, string>, version: string): string[] {
+  const first = Object.keys(columnsOf(list[0]!));
+  const same = list.every((d) => {
+    const keys = Object.keys(columnsOf(d));
+    return keys.length === first.length && keys.every((k, i) => k === first[i]);
+  });
+  const names = new Map<string, string>();
+  for (const d of same ? list.slice(0, 1) : list) {
+    for (const c of Object.keys(columnsOf(d))) {
+      const l = c.toLowerCase();
+      const column = table.get(l);
+      if (column !== undefined && !names.has(l) && l !== version) names.set(l, column);
+    }
+  }
+  return [...names.values()];
+}
+
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 /** The longest identifier each database keeps as written. */
 const IDENTIFIER_MAX: Record<DialectKind, number> = { postgresql: 63, mysql: 64, sqlserver: 128 };
@@ -122,10 +145,8 @@ export class JdbcDestination implements Destination {
     const statements: SqlStatement[] = [];
     for (const [table, list] of byTable) {
       const cols = await this.columns(table);
-      const lower = new Set(cols.map((c) => c.toLowerCase()));
-      const rowCols = Object.keys(columnsOf(list[0]!)).filter(
-        (c) => lower.has(c.toLowerCase()) && c.toLowerCase() !== this.versionColumn.toLowerCase(),
-      );
+      const byLower = new Map(cols.map((c) => [c.toLowerCase(), c]));
+      const rowCols = columnsWritten(list, byLower, this.versionColumn.toLowerCase());
       const all = [...rowCols, this.versionColumn];
       const keys = this.keyColumns.map((k) => rowCols.find((c) => c.toLowerCase() === k.toLowerCase()) ?? k);
       const values = (d: Delivery) => {
