@@ -997,6 +997,7 @@ export class LookupSinkTask implements SinkTask {
       // All or nothing (Destination.sharesTransactionsWith): the writes decided before the send are the ones earned.
       const refused = await this.destination.deliver(deliveries, b.alongside.statements);
       if (refusedRemovals.length > 0 || refused.length > 0) {
+        // Invariant: a destination that shares transactions never refuses an item (Destination.sharesTransactionsWith).
         throw new Error(
           `Destination ${this.s.destination.name} refused items of a delivery it committed with its ledger entries`,
         );
