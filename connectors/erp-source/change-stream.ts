@@ -33,7 +33,11 @@ export class ChangeStream {
   read(cursor: Cursor): Promise<ChangeBatch> {
     const ahead = this.ahead;
     this.ahead = null;
-    return ahead?.from === cursor ? ahead.batch : this.readNow(cursor);
+    if (ahead?.from === cursor) return ahead.batch;
+    // A read ahead passed over is never handed out: the given-up numbers it re-read must be asked again (else they
+    // stayed pending, and were never read again while the task ran).
+    if (ahead) this.abandoned.settle('all');
+    return this.readNow(cursor);
   }
 
   /** Starts reading the change rows after `cursor` (where a full batch ends) while the task works on that batch. */

@@ -68,6 +68,18 @@ const config = new ConfigDef()
     group: 'Registry',
   })
   .define({
+    name: 'schema.registry.request.timeout.ms',
+    type: 'INT',
+    defaultValue: 30_000,
+    importance: 'LOW',
+    documentation:
+      'The most one registry call may take (its HTTP retries included) before the registry counts as unreachable: ' +
+      'the record is retried, nothing is remembered about its schema. Without it a registry that accepted the ' +
+      'connection and never answered held the task, and every record of that schema, forever.',
+    validator: Validators.atLeast(1),
+    group: 'Registry',
+  })
+  .define({
     name: 'auto.register.schemas',
     type: 'BOOLEAN',
     defaultValue: true,
@@ -211,6 +223,7 @@ export class AvroConverter implements Converter {
     this.registry = new RegistryClient({
       url: c.list('schema.registry.url')[0]!,
       ...(c.password('basic.auth.user.info') ? { userInfo: c.password('basic.auth.user.info')!.value() } : {}),
+      timeoutMs: c.int('schema.registry.request.timeout.ms'),
     });
     this.autoRegister = c.bool('auto.register.schemas');
     this.useLatest = c.bool('use.latest.version');

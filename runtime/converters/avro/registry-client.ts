@@ -35,6 +35,12 @@ export interface RegistryOptions {
   /** "user:password" (basic.auth.user.info). */
   readonly userInfo?: string;
   readonly retries?: number;
+  /**
+   * The most one call may take, the client's own retries included (and each HTTP attempt); past it the registry
+   * counts as unreachable (RetriableError). Without it a registry that accepts the connection and never answers (or
+   * drops it after the headers) left the call, and every record waiting on the same schema, pending forever.
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface SubjectVersion {
@@ -43,13 +49,18 @@ export interface SubjectVersion {
   readonly schema: string;
 }
 
+// "Parse Error": what answered is not HTTP (a proxy or another service restarting on the port); not the registry's
+// answer about a schema, so never a final one.
 const NETWORK_ERROR =
-  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|timeout/i;
+  /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|timeout|Parse Error/i;
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class RegistryClient {
   /** The URL without credentials: the only form that appears in messages. */
   readonly safeUrl: string;
   private readonly api: ReturnType<ApiFactory>;
+  private readonly timeoutMs: number;
 
   constructor(options: RegistryOptions) {
     let parsed: URL;
@@ -72,6 +83,7 @@ export class RegistryClient {
           : { username: options.userInfo.slice(0, i), password: options.userInfo.slice(i + 1) };
     }
     this.safeUrl = parsed.toString().replace(/\/$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.api = factory({
       host: this.safeUrl,
       ...(auth ? { auth } : {}),
@@ -81,18 +93,21 @@ export class RegistryClient {
 
   /** Registers (or finds) the schema under the subject; returns its global id. */
   async register(subject: string, schema: string): Promise<number> {
-    const r = await this.call(`register a schema under subject "${subject}"`, subject, () =>
-      this.api.Subject.register({ subject, body: { schema } }),
+    const what = `register a schema under subject "${subject}"`;
+    const r = await this.call(what, subject, (timeout) =>
+      this.api.Subject.register({ subject, body: { schema }, timeout }),
     );
-    return (r as { id: number }).id;
+    return this.checked<{ id: number }>(what, r, ['id']).id;
   }
 
   /** The id of this exact schema under the subject, or null when it is not registered there. */
   async lookup(subject: string, schema: string): Promise<SubjectVersion | null> {
     try {
-      return (await this.call(`look up a schema under subject "${subject}"`, subject, () =>
-        this.api.Subject.registered({ subject, body: { schema } }),
-      )) as SubjectVersion;
+      const what = `look up a schema under subject "${subject}"`;
+      const r = await this.call(what, subject, (timeout) =>
+        this.api.Subject.registered({ subject, body: { schema }, timeout }),
+      );
+      return this.checked<SubjectVersion>(what, r, ['id']);
     } catch (e) {
       if (e instanceof NotFound) return null;
       throw e;
@@ -101,9 +116,9 @@ export class RegistryClient {
 
   async latest(subject: string): Promise<SubjectVersion> {
     try {
-      return (await this.call(`read the latest version of subject "${subject}"`, subject, () =>
-        this.api.Subject.latestVersion({ subject }),
-      )) as SubjectVersion;
+      const what = `read the latest version of subject "${subject}"`;
+      const r = await this.call(what, subject, (timeout) => this.api.Subject.latestVersion({ subject, timeout }));
+      return this.checked<SubjectVersion>(what, r, ['id', 'schema']);
     } catch (e) {
       if (e instanceof NotFound) {
         throw new DataError(
@@ -116,10 +131,12 @@ export class RegistryClient {
 
   async schemaById(id: number): Promise<string> {
     try {
-      const r = (await this.call(`read schema id ${id}`, undefined, () => this.api.Schema.find({ id }))) as {
-        schema: string;
-        schemaType?: string;
-      };
+      const what = `read schema id ${id}`;
+      const r = this.checked<{ schema: string; schemaType?: string }>(
+        what,
+        await this.call(what, undefined, (timeout) => this.api.Schema.find({ id, timeout })),
+        ['schema'],
+      );
       if (r.schemaType !== undefined && r.schemaType !== 'AVRO') {
         throw new DataError(`Schema id ${id} is a ${r.schemaType} schema, not Avro`);
       }
@@ -134,14 +151,51 @@ export class RegistryClient {
     }
   }
 
-  private async call(what: string, subject: string | undefined, fn: () => Promise<ApiResponse>): Promise<unknown> {
+  private async call(
+    what: string,
+    subject: string | undefined,
+    fn: (timeoutMs: number) => Promise<ApiResponse>,
+  ): Promise<unknown> {
     let response: ApiResponse;
+    let timer: NodeJS.Timeout | undefined;
+    // Each HTTP attempt is aborted after timeoutMs (a silent socket); the deadline also ends a call whose attempt never
+    // settles (the connection dropped after the response headers: the HTTP client waits for the body forever).
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        // Not shown as is: translate() turns it into the registry-unavailable RetriableError (its text says timeout).
+        () => reject(Object.assign(new Error(`timeout: no answer within ${this.timeoutMs} ms`), { status: undefined })),
+        this.timeoutMs,
+      );
+    });
     try {
-      response = await fn();
+      response = await Promise.race([fn(this.timeoutMs), deadline]);
     } catch (e) {
       throw this.translate(e, what, subject);
+    } finally {
+      clearTimeout(timer);
     }
     return response.data();
+  }
+
+  /**
+   * The registry's answer, when it is a JSON object with these fields (ids positive integers, schemas text). Anything
+   * else (a proxy's page with status 200, a truncated body) is no answer about the schema: retriable, never a schema
+   * id taken from nothing (a missing id was written as id 0).
+   */
+  private checked<T>(what: string, data: unknown, fields: readonly ('id' | 'schema')[]): T {
+    const r = data as Record<string, unknown> | null;
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      fields.every((f) =>
+        f === 'id' ? Number.isSafeInteger(r.id) && (r.id as number) > 0 : typeof r.schema === 'string',
+      );
+    if (ok) return r as T;
+    const shown = (typeof data === 'string' ? data : (JSON.stringify(data) ?? String(data))).slice(0, 200);
+    throw new RetriableError(
+      `Schema registry at ${this.safeUrl} gave no usable answer when asked to ${what} (expected ${fields.join(' and ')}): ${shown}`,
+      { code: 'ERPSTREAM_REGISTRY_UNAVAILABLE' },
+    );
   }
 
   private translate(e: unknown, what: string, subject: string | undefined): Error {

@@ -65,4 +65,23 @@ describe('ChangeStream: read-ahead and gap bookkeeping', () => {
     await stream.read(at(10));
     expect(reads.at(-1)!.recheck).toEqual([]); // arrived: no longer watched
   });
+
+  it('asks given-up numbers again after a read ahead is passed over for another position (a batch rebuilt after a schema change)', async () => {
+    const { dialect, reads } = recording();
+    const stream = new ChangeStream({ dialect, settings, log: silentLogger, progress: () => {} });
+    stream.handedOut(batch({ expiredGaps: ['7'] }));
+    stream.readAhead(at(10)); // a full batch's read ahead: it re-reads 7
+    await new Promise((r) => setTimeout(r, 5));
+    expect(reads.at(-1)!.recheck).toEqual(['7']);
+    // The task reads from the position it was at instead (the batch built before a schema change is read again):
+    // the read ahead is never handed out, so what it re-read is not settled by handedOut.
+    await stream.read(at(5));
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await stream.read(at(10));
+    }
+    // Before the fix: 7 stayed "pending" for a read that was thrown away, and was never read again while the task ran:
+    // a change committed late under it was lost.
+    expect(reads.slice(1).some((r) => r.recheck.includes('7'))).toBe(true);
+  });
 });
