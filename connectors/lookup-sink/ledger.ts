@@ -336,11 +336,6 @@ export class DeliveryLedger {
     return this.upserts(destination, entity, latest);
   }
 
-  /** The client record() and recordStatements() write through. */
-  get client(): SqlClient {
-    return this.db;
-  }
-
   private async write(destination: string, entity: string, writes: readonly LedgerWrite[]): Promise<void> {
     const latest = latestOf(writes);
     for (const w of latest) {
