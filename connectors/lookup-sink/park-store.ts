@@ -3,6 +3,7 @@ import {
   chunks,
   createTableIfAbsent,
   guardedUpsertRows,
+  keyProbe,
   pgArrayLiteral,
   rowsPerStatement,
   selectByKeys,
@@ -171,10 +172,12 @@ export class ParkStore {
         removed += await this.db.execute(
           `DELETE FROM ${this.t} WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM UNNEST(?::text[], ?::numeric[]) AS k(id, v), ` +
             `LATERAL (SELECT ctid FROM ${this.t} WHERE destination = ? AND entity = ? AND entity_id = k.id ` +
-            `AND version <= k.v OFFSET 0) AS m))`,
+            `AND ${keyProbe(['destination', 'entity'], 'entity_id', 'k.id')} AND version <= k.v OFFSET 0) AS m))`,
           [
             pgArrayLiteral(part.map((e) => e.entityId)),
             pgArrayLiteral(part.map((e) => e.version)),
+            this.destination,
+            this.entity,
             this.destination,
             this.entity,
           ],

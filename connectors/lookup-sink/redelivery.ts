@@ -15,6 +15,7 @@ import {
   chunks,
   createTableIfAbsent,
   inList,
+  keyProbe,
   limitClause,
   pgArrayLiteral,
   rowsPerStatement,
@@ -322,8 +323,8 @@ export class RedeliveryQueue {
           await this.db.execute(
             `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM ` +
               `UNNEST(?::text[]) AS k(v), LATERAL (SELECT ctid FROM ${this.t} WHERE connector = ? AND entity_id = k.v ` +
-              `AND request_id = ? OFFSET 0) AS m))`,
-            ['done', outcome, now, pgArrayLiteral(part), connector, requestId],
+              `AND ${keyProbe(['connector'], 'entity_id', 'k.v')} AND request_id = ? OFFSET 0) AS m))`,
+            ['done', outcome, now, pgArrayLiteral(part), connector, connector, requestId],
           );
           continue;
         }
