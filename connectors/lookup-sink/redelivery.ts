@@ -323,8 +323,11 @@ export class RedeliveryQueue {
           await this.db.execute(
             `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM ` +
               `UNNEST(?::text[]) AS k(v), LATERAL (SELECT ctid FROM ${this.t} WHERE connector = ? AND entity_id = k.v ` +
-              `AND ${keyProbe(['connector'], 'entity_id', 'k.v')} AND request_id = ? OFFSET 0) AS m))`,
-            ['done', outcome, now, pgArrayLiteral(part), connector, connector, requestId],
+              `AND ${keyProbe(['connector'], 'entity_id', 'k.v')} AND request_id = ? OFFSET 0) AS m)) ` +
+              // Checked again on the row updated: before 2025's minor releases PostgreSQL's re-check of a row updated
+              // meanwhile under a tuple-id scan did not compare the tuple id (it would have completed a newer request).
+              `AND connector = ? AND request_id = ?`,
+            ['done', outcome, now, pgArrayLiteral(part), connector, connector, requestId, connector, requestId],
           );
           continue;
         }

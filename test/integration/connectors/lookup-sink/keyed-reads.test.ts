@@ -114,5 +114,30 @@ for (const [name, env] of [
         removal: true,
       });
     });
+
+    // Deleted by tuple id on PostgreSQL: a newer version parked by another connection while the removal waits for
+    // its row lock is a new tuple, and stays.
+    it('leaves a newer version parked while the removal waited', { timeout: 60_000 }, async () => {
+      const park = new ParkStore(db, freshPark, 'd', 'e');
+      const row = (version: bigint): ParkedRecord => ({
+        entityId: 'raced',
+        version,
+        record: '{}',
+        reason: 'waiting: x',
+        waitingOn: null,
+        firstParkedAt: 1,
+        nextCheckAt: 2,
+        attempts: 0,
+      });
+      await park.put([row(10n)]);
+      let removal: Promise<number> | null = null;
+      await db.transaction(async (tx) => {
+        await new ParkStore(tx, freshPark, 'd', 'e').put([row(20n)]);
+        removal = park.remove([{ entityId: 'raced', version: 10n }]);
+        await new Promise((r) => setTimeout(r, 300));
+      });
+      expect(await removal).toBe(0);
+      expect((await park.get(['raced'])).get('raced')?.version).toBe(20n);
+    });
   });
 }
