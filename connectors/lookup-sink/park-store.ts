@@ -169,8 +169,8 @@ export class ParkStore {
         // test every row of the park against every key until the table has statistics (a park filling up within
         // its first minute: 100,000 rows took 0.7 s per batch of 500 instead of 2 ms). A row another statement
         // updates meanwhile (a newer version parked) is left: its tuple id changed, and the version is checked again
-        // on the row deleted, through the join (before 2025's minor releases PostgreSQL's re-check of a row updated
-        // under a tuple-id scan did not compare the tuple id, and would have deleted the newer version).
+        // on the row deleted, through the join: older PostgreSQL releases re-check a row updated meanwhile under a
+        // tuple-id scan without comparing its tuple id (nodeTidscan.c TidRecheck), and would delete the newer version.
         const ids = pgArrayLiteral(part.map((e) => e.entityId));
         const versions = pgArrayLiteral(part.map((e) => e.version));
         removed += await this.db.execute(
