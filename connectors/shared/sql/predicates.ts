@@ -98,7 +98,8 @@ export function inList(
  * fixed columns then the key. On PostgreSQL an index probe per key (a LATERAL subquery over the unnested array): the
  * `= ANY(?)` form lets the planner scan every row of the fixed prefix and filter, which it picks whenever the table
  * has no statistics yet (a new ledger during its initial load) or thinks the prefix small, and which grows with the
- * table, not the batch. OFFSET 0 keeps the subquery from being flattened into a join the planner could hash.
+ * table, not the batch. OFFSET 0 keeps the subquery from being flattened into a join the planner could hash; keyProbe
+ * keeps it on the key's own index. The key column must compare with text (the keys are bound as one text[]).
  */
 export function selectByKeys(
   syntax: Pick<SqlSyntax, 'kind'>,
