@@ -3,6 +3,7 @@ import {
   chunks,
   createTableIfAbsent,
   guardedUpsertRows,
+  keyProbe,
   pgArrayLiteral,
   rowsPerStatement,
   selectByKeys,
@@ -167,14 +168,26 @@ export class ParkStore {
         // The rows found by an index probe per key, deleted by their tuple ids: the OR-list below makes PostgreSQL
         // test every row of the park against every key until the table has statistics (a park filling up within
         // its first minute: 100,000 rows took 0.7 s per batch of 500 instead of 2 ms). A row another statement
-        // updates meanwhile is left (its tuple id changed): its re-check finds the ledger entry and drops it.
+        // updates meanwhile (a newer version parked) is left: its tuple id changed, and the version is checked again
+        // on the row deleted, through the join: older PostgreSQL releases re-check a row updated meanwhile under a
+        // tuple-id scan without comparing its tuple id (nodeTidscan.c TidRecheck), and would delete the newer version.
+        const ids = pgArrayLiteral(part.map((e) => e.entityId));
+        const versions = pgArrayLiteral(part.map((e) => e.version));
         removed += await this.db.execute(
-          `DELETE FROM ${this.t} WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM UNNEST(?::text[], ?::numeric[]) AS k(id, v), ` +
+          `DELETE FROM ${this.t} AS p USING UNNEST(?::text[], ?::numeric[]) AS r(id, v) ` +
+            `WHERE p.ctid = ANY(ARRAY(SELECT m.ctid FROM UNNEST(?::text[], ?::numeric[]) AS k(id, v), ` +
             `LATERAL (SELECT ctid FROM ${this.t} WHERE destination = ? AND entity = ? AND entity_id = k.id ` +
-            `AND version <= k.v OFFSET 0) AS m))`,
+            `AND ${keyProbe(['destination', 'entity'], 'entity_id', 'k.id')} AND version <= k.v OFFSET 0) AS m)) ` +
+            `AND p.destination = ? AND p.entity = ? AND p.entity_id = r.id AND p.version <= r.v`,
           [
-            pgArrayLiteral(part.map((e) => e.entityId)),
-            pgArrayLiteral(part.map((e) => e.version)),
+            ids,
+            versions,
+            ids,
+            versions,
+            this.destination,
+            this.entity,
+            this.destination,
+            this.entity,
             this.destination,
             this.entity,
           ],

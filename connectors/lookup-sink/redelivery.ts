@@ -15,6 +15,7 @@ import {
   chunks,
   createTableIfAbsent,
   inList,
+  keyProbe,
   limitClause,
   pgArrayLiteral,
   rowsPerStatement,
@@ -322,8 +323,11 @@ export class RedeliveryQueue {
           await this.db.execute(
             `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM ` +
               `UNNEST(?::text[]) AS k(v), LATERAL (SELECT ctid FROM ${this.t} WHERE connector = ? AND entity_id = k.v ` +
-              `AND request_id = ? OFFSET 0) AS m))`,
-            ['done', outcome, now, pgArrayLiteral(part), connector, requestId],
+              `AND ${keyProbe(['connector'], 'entity_id', 'k.v')} AND request_id = ? OFFSET 0) AS m)) ` +
+              // Checked again on the row updated: older PostgreSQL releases re-check a row updated meanwhile under a
+              // tuple-id scan without comparing its tuple id (TidRecheck), and would complete a newer request's item.
+              `AND connector = ? AND request_id = ?`,
+            ['done', outcome, now, pgArrayLiteral(part), connector, connector, requestId, connector, requestId],
           );
           continue;
         }
