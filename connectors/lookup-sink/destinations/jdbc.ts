@@ -12,24 +12,37 @@ const byTargetAndEntityId = (a: { target: string; entityId: string }, b: { targe
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
 
 /**
- * The table's columns (as the table names them) the rows of one statement name without regard to case, version column
- * aside: every row's, since a delivery chain may give rows different fields (a field of a later row missing from the
- * first is written too; a row without one writes NULL there). Rows of one lookup share their columns, which the
- * first check below finds cheaply.
+ * The rows of one table grouped by the fields they have (usually one group: the rows of one lookup share their
+ * columns). A delivery chain may give rows different fields: each row writes exactly its own, so what a row leaves
+ * out keeps its stored value whatever it was batched with.
  */
-function columnsWritten(list: readonly Delivery[], table: ReadonlyMap<string, string>, version: string): string[] {
+function byFields(list: readonly Delivery[]): Delivery[][] {
   const first = Object.keys(columnsOf(list[0]!));
   const same = list.every((d) => {
     const keys = Object.keys(columnsOf(d));
     return keys.length === first.length && keys.every((k, i) => k === first[i]);
   });
+  if (same) return [[...list]];
+  const groups = new Map<string, Delivery[]>();
+  for (const d of list) {
+    const k = Object.keys(columnsOf(d))
+      .map((c) => c.toLowerCase())
+      .sort()
+      .join('\u0000');
+    const g = groups.get(k);
+    if (g) g.push(d);
+    else groups.set(k, [d]);
+  }
+  return [...groups.values()];
+}
+
+/** The table's columns a row names (matched without case, named as the table names them), version column aside. */
+function columnsWritten(row: Delivery, table: ReadonlyMap<string, string>, version: string): string[] {
   const names = new Map<string, string>();
-  for (const d of same ? list.slice(0, 1) : list) {
-    for (const c of Object.keys(columnsOf(d))) {
-      const l = c.toLowerCase();
-      const column = table.get(l);
-      if (column !== undefined && !names.has(l) && l !== version) names.set(l, column);
-    }
+  for (const c of Object.keys(columnsOf(row))) {
+    const l = c.toLowerCase();
+    const column = table.get(l);
+    if (column !== undefined && !names.has(l) && l !== version) names.set(l, column);
   }
   return [...names.values()];
 }
@@ -143,33 +156,35 @@ export class JdbcDestination implements Destination {
     // The statements first: a batch that is one statement (one table, the usual case) needs no BEGIN and COMMIT
     // round trips around it, as a single statement is atomic by itself.
     const statements: SqlStatement[] = [];
-    for (const [table, list] of byTable) {
+    for (const [table, tableRows] of byTable) {
       const cols = await this.columns(table);
       const byLower = new Map(cols.map((c) => [c.toLowerCase(), c]));
-      const rowCols = columnsWritten(list, byLower, this.versionColumn.toLowerCase());
-      const all = [...rowCols, this.versionColumn];
-      const keys = this.keyColumns.map((k) => rowCols.find((c) => c.toLowerCase() === k.toLowerCase()) ?? k);
-      const values = (d: Delivery) => {
-        const row = columnsOf(d);
-        const out: unknown[] = rowCols.map((c) => rowValue(row, c) ?? null);
-        out.push(d.version);
-        return out;
-      };
-      const types = this.db.kind === 'postgresql' ? await this.pgTypes(table) : null;
-      const pgTypes = types && all.map((c) => types.get(c.toLowerCase()) ?? null);
-      if (pgTypes && pgTypes.every((t) => t !== null)) {
-        // One statement per PG_ROWS_PER_STATEMENT rows, its SQL the same size whatever the row count.
-        const rows = list.map((d) => values(d).map(bindable));
-        if (rows.every((r) => r.every(arrayReady))) {
-          for (const part of chunks(rows, PG_ROWS_PER_STATEMENT)) {
-            statements.push(guardedUpsertRows(this.db, table, all, pgTypes, keys, this.versionColumn, part));
+      for (const list of byFields(tableRows)) {
+        const rowCols = columnsWritten(list[0]!, byLower, this.versionColumn.toLowerCase());
+        const all = [...rowCols, this.versionColumn];
+        const keys = this.keyColumns.map((k) => rowCols.find((c) => c.toLowerCase() === k.toLowerCase()) ?? k);
+        const values = (d: Delivery) => {
+          const row = columnsOf(d);
+          const out: unknown[] = rowCols.map((c) => rowValue(row, c) ?? null);
+          out.push(d.version);
+          return out;
+        };
+        const types = this.db.kind === 'postgresql' ? await this.pgTypes(table) : null;
+        const pgTypes = types && all.map((c) => types.get(c.toLowerCase()) ?? null);
+        if (pgTypes && pgTypes.every((t) => t !== null)) {
+          // One statement per PG_ROWS_PER_STATEMENT rows, its SQL the same size whatever the row count.
+          const rows = list.map((d) => values(d).map(bindable));
+          if (rows.every((r) => r.every(arrayReady))) {
+            for (const part of chunks(rows, PG_ROWS_PER_STATEMENT)) {
+              statements.push(guardedUpsertRows(this.db, table, all, pgTypes, keys, this.versionColumn, part));
+            }
+            continue;
           }
-          continue;
         }
-      }
-      for (const part of chunks(list, ROWS_PER_STATEMENT)) {
-        const sql = guardedUpsert(this.db, table, all, keys, this.versionColumn, part.length);
-        statements.push({ sql, params: part.flatMap(values) });
+        for (const part of chunks(list, ROWS_PER_STATEMENT)) {
+          const sql = guardedUpsert(this.db, table, all, keys, this.versionColumn, part.length);
+          statements.push({ sql, params: part.flatMap(values) });
+        }
       }
     }
     const [delivery] = statements;
