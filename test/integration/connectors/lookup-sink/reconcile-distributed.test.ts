@@ -11,6 +11,7 @@ import {
   clusterProps,
   killWorker,
   rest,
+  restWhenJoined,
   startWorker,
   stopWorker,
   writeProps,
@@ -67,29 +68,36 @@ describe('reconcile in distributed mode', () => {
     for (let id = 1; id <= 8; id++) {
       await db.query(`INSERT INTO ${schema}.document VALUES ($1, $2, $3)`, [id, `t${id}`, 100 + id]);
     }
-    const created = await rest(a.url, 'POST', '/connectors', {
-      name: `${customer}-sink`,
-      config: {
-        'connector.class': 'LookupSink',
-        topics: input,
-        'tasks.max': '2',
-        'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-        'key.converter.schemas.enable': 'false',
-        'erpstream.integration': customer,
-        'lookup.connection.url': pgUrl,
-        'lookup.table': `${schema}.document`,
-        'lookup.key.columns': 'document_id',
-        'lookup.version.column': 'rev',
-        'entity.name': 'document',
-        'destination.type': 'jdbc',
-        'destination.name': customer,
-        'destination.table': `${schema}.out`,
-        'ledger.table': `${schema}.ledger`,
-        'park.table': `${schema}.parked`,
-        'redelivery.table': `${schema}.redelivery`,
-        'redelivery.poll.interval.ms': '200',
+    // The second worker's join may still be rebalancing the group: Connect answers 409 then, and the write is sent again.
+    const created = await restWhenJoined(
+      a.url,
+      'POST',
+      '/connectors',
+      {
+        name: `${customer}-sink`,
+        config: {
+          'connector.class': 'LookupSink',
+          topics: input,
+          'tasks.max': '2',
+          'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+          'key.converter.schemas.enable': 'false',
+          'erpstream.integration': customer,
+          'lookup.connection.url': pgUrl,
+          'lookup.table': `${schema}.document`,
+          'lookup.key.columns': 'document_id',
+          'lookup.version.column': 'rev',
+          'entity.name': 'document',
+          'destination.type': 'jdbc',
+          'destination.name': customer,
+          'destination.table': `${schema}.out`,
+          'ledger.table': `${schema}.ledger`,
+          'park.table': `${schema}.parked`,
+          'redelivery.table': `${schema}.redelivery`,
+          'redelivery.poll.interval.ms': '200',
+        },
       },
-    });
+      { timeoutMs: 60_000, what: 'the connector to be created' },
+    );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const producer = createProducer(kafka);
     await producer.connect();

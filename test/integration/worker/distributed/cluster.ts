@@ -8,6 +8,7 @@ export {
   clusterProps,
   killWorker,
   rest,
+  restWhenJoined,
   startWorker,
   stopWorker,
   waitFor,
