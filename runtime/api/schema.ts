@@ -336,6 +336,9 @@ function hasShallowCheck(schema: Schema): boolean {
   return schema.type !== 'array' && schema.type !== 'map';
 }
 
+/** Only Struct.adopt passes it: a struct's constructor otherwise always starts from its own unset values. */
+const ADOPTED: unique symbol = Symbol('adopted values');
+
 /** A struct value bound to a struct schema. */
 export class Struct {
   readonly schema: Schema;
@@ -343,13 +346,29 @@ export class Struct {
   private readonly index: Map<string, Field>;
   private readonly checks: readonly ValueCheck[];
 
-  constructor(schema: Schema) {
+  constructor(schema: Schema, adopted?: typeof ADOPTED, values?: unknown[]) {
     if (schema.type !== 'struct') throw new DataError(`Struct requires a struct schema, got ${schema.type}`);
     const layout = layoutOf(schema);
     this.schema = schema;
     this.index = layout.index;
     this.checks = layout.checks;
-    this.values = layout.unset.slice();
+    this.values = adopted === ADOPTED && values !== undefined ? values : layout.unset.slice();
+  }
+
+  /**
+   * A struct over `values` (one per field, in schema order; `undefined` for unset), taken as they are instead of
+   * copied: for decoders that build the array themselves. Each set value is checked as putAt checks it; the caller
+   * must not touch the array afterwards.
+   */
+  static adopt(schema: Schema, values: unknown[]): Struct {
+    const fields = schema.fields ?? [];
+    if (values.length !== fields.length) throw new DataError(`Struct values do not match the schema's fields`);
+    const s = new Struct(schema, ADOPTED, values);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== undefined) s.checks[i]!(v, fields[i]!.name);
+    }
+    return s;
   }
 
   /**

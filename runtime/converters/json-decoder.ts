@@ -1,6 +1,16 @@
-import { type Field, type Schema, Struct } from '../api/index.js';
+import {
+  DATE_NAME,
+  DECIMAL_NAME,
+  Decimal,
+  type Field,
+  type Schema,
+  Struct,
+  TIMESTAMP_NAME,
+  TIME_NAME,
+} from '../api/index.js';
 import { parseJsonValueAt } from '../api/exact-json.js';
 import { type JsonDataOptions, jsonToConnect } from './json-values.js';
+import { smallUnscaledOfBase64 } from './small-decimal.js';
 
 /**
  * A payload decoder compiled for one schema: JSON text → Connect value without the intermediate JSON tree of the
@@ -38,9 +48,16 @@ export function compileJsonDecoder(schema: Schema, options: Required<JsonDataOpt
   };
 }
 
+/**
+ * The names the reference converts by (Connect's logical types). Any other name (Debezium's `io.debezium.time.Date`,
+ * `io.debezium.data.Enum`…) only labels its type, for the reference and for Struct's checks alike.
+ */
+const LOGICAL_NAMES: ReadonlySet<string> = new Set([DECIMAL_NAME, DATE_NAME, TIME_NAME, TIMESTAMP_NAME]);
+
 function compile(schema: Schema, opts: Required<JsonDataOptions>): Decode {
-  // Logical types and the rest: the reference converts the parsed leaf.
-  if (schema.name !== undefined && schema.name !== null && schema.type !== 'struct') return generic(schema, opts);
+  if (schema.name === DECIMAL_NAME) return decimal(schema, opts);
+  // The other logical types and the rest: the reference converts the parsed leaf.
+  if (schema.name !== undefined && schema.name !== null && LOGICAL_NAMES.has(schema.name)) return generic(schema, opts);
   switch (schema.type) {
     case 'struct':
       return compileStruct(schema, opts);
@@ -86,6 +103,38 @@ function leaf(schema: Schema, opts: Required<JsonDataOptions>, read: Decode): De
   };
 }
 
+/**
+ * A decimal written as base64 of at most 6 bytes (what money and quantities take): read with number arithmetic,
+ * without a Buffer and a BigInt shift per byte. Longer or unusual text, numbers (NUMERIC format) and a schema without
+ * a usable scale: the reference.
+ */
+function decimal(schema: Schema, opts: Required<JsonDataOptions>): Decode {
+  const slow = generic(schema, opts);
+  const scale = Number(schema.parameters?.['scale']);
+  if (!Number.isInteger(scale)) return slow;
+  let valid: boolean;
+  try {
+    valid = new Decimal(0n, scale).scale === scale;
+  } catch {
+    valid = false;
+  }
+  if (!valid) return slow;
+  return (t, c) => {
+    const from = c.pos;
+    if (t.charCodeAt(from) === 34) {
+      const end = t.charCodeAt(from + 5) === 34 ? from + 5 : t.charCodeAt(from + 9) === 34 ? from + 9 : -1;
+      if (end > from) {
+        const n = smallUnscaledOfBase64(t, from + 1, end);
+        if (n !== undefined) {
+          c.pos = end + 1;
+          return new Decimal(BigInt(n), scale);
+        }
+      }
+    }
+    return slow(t, c);
+  };
+}
+
 /** The reference for one value: parsed exactly, converted by jsonToConnect; any failure leaves the compiled path. */
 function generic(schema: Schema, opts: Required<JsonDataOptions>): Decode {
   return (t, c) => {
@@ -109,11 +158,15 @@ function generic(schema: Schema, opts: Required<JsonDataOptions>): Decode {
 function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode {
   const fields: readonly Field[] = schema.fields ?? [];
   const byName = new Map<string, { index: number; decode: Decode }>();
-  fields.forEach((f, index) => byName.set(f.name, { index, decode: compile(f.schema, opts) }));
+  const members = fields.map((f, index) => ({ index, decode: compile(f.schema, opts) }));
+  fields.forEach((f, index) => byName.set(f.name, members[index]!));
+  // Writers put the members in schema order: the next one is tried as text first, without slicing out its key.
+  const quoted = fields.map((f) => JSON.stringify(f.name));
   // Missing members and nulls: the reference decides (default, null, or an error for a required field), the same
   // way every time for a field, so once.
   const whenNull = fields.map((f) => nullOutcome(f.schema, opts));
   const n = fields.length;
+  const unset: unknown[] = fields.map(() => undefined);
   const self = generic(schema, opts);
   return (t, c) => {
     if (t.charCodeAt(c.pos) === 110 /* n */) return self(t, c);
@@ -121,19 +174,27 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode 
     c.pos++;
     c.depth++;
     skipWs(t, c);
-    const values: unknown[] = new Array(n);
-    const seen = new Uint8Array(n);
+    // Packed, so `undefined` (unset: missing or null) is a value Struct keeps as it is.
+    const values = unset.slice();
     if (t.charCodeAt(c.pos) === 125 /* } */) c.pos++;
     else {
+      let next = 0;
       for (;;) {
         if (t.charCodeAt(c.pos) !== 34) throw NOT_COMPILED;
-        const key = plainString(t, c);
-        if (key === NOT_COMPILED) throw NOT_COMPILED;
+        let f: { index: number; decode: Decode } | undefined;
+        if (next < n && t.startsWith(quoted[next]!, c.pos)) {
+          c.pos += quoted[next]!.length;
+          f = members[next];
+        } else {
+          const key = plainString(t, c);
+          if (key === NOT_COMPILED) throw NOT_COMPILED;
+          f = byName.get(key);
+        }
+        if (f !== undefined) next = f.index + 1;
         skipWs(t, c);
         if (t.charCodeAt(c.pos) !== 58 /* : */) throw NOT_COMPILED;
         c.pos++;
         skipWs(t, c);
-        const f = byName.get(key);
         if (f === undefined) {
           // A member the schema does not name: parsed (it must be valid JSON) and ignored, as the reference does.
           try {
@@ -143,12 +204,11 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode 
           }
         } else if (t.startsWith('null', c.pos)) {
           c.pos += 4;
-          seen[f.index] = 0;
           values[f.index] = undefined;
         } else {
-          // A repeated member: the last one counts, as in the reference (and Jackson).
+          // A repeated member: the last one counts, as in the reference (and Jackson). Decoders never answer
+          // undefined, so it keeps meaning unset.
           values[f.index] = f.decode(t, c);
-          seen[f.index] = 1;
         }
         skipWs(t, c);
         const d = t.charCodeAt(c.pos);
@@ -162,24 +222,21 @@ function compileStruct(schema: Schema, opts: Required<JsonDataOptions>): Decode 
       }
     }
     c.depth--;
-    const s = new Struct(schema);
     for (let i = 0; i < n; i++) {
-      let v = values[i];
-      if (seen[i] === 0) {
+      const v = values[i];
+      if (v === undefined || v === null) {
         const o = whenNull[i]!;
         if (!o.ok) throw NOT_COMPILED;
-        v = o.value;
-      }
-      // The reference leaves a null field unset; putAt validates as its putAt does.
-      if (v !== null) {
-        try {
-          s.putAt(fields[i]!, v);
-        } catch {
-          throw NOT_COMPILED;
-        }
+        // The reference leaves a null field unset.
+        values[i] = o.value === null ? undefined : o.value;
       }
     }
-    return s;
+    try {
+      // Checks each value as the reference's putAt does.
+      return Struct.adopt(schema, values);
+    } catch {
+      throw NOT_COMPILED;
+    }
   };
 }
 

@@ -56,3 +56,35 @@ export function base64OfSmallUnscaled(unscaled: bigint): string | undefined {
   if (unscaled > MAX_SAFE || unscaled < MIN_SAFE) return undefined;
   return twosComplementBase64(Number(unscaled));
 }
+
+/** Base64 alphabet → 6-bit value; -1 for anything else (padding included). */
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+
+/**
+ * The unscaled value of a decimal written as base64 text `text[start, end)` of 4 or 8 characters (1 to 6 bytes of
+ * two's complement, so always a safe integer), read as `Buffer.from(text, 'base64')` and BigInt would read it: at
+ * most two `=` at the end, leftover bits of the last character ignored. Undefined for any other text.
+ */
+export function smallUnscaledOfBase64(text: string, start: number, end: number): number | undefined {
+  const len = end - start;
+  if (len !== 4 && len !== 8) return undefined;
+  let pad = 0;
+  if (text.charCodeAt(end - 1) === 61) pad = text.charCodeAt(end - 2) === 61 ? 2 : 1;
+  let bits = 0;
+  let value = 0;
+  for (let i = start; i < end - pad; i++) {
+    const ch = text.charCodeAt(i);
+    const v = ch < 128 ? B64_VALUE[ch]! : -1;
+    if (v < 0) return undefined;
+    // Up to 48 bits: multiplication, not shifts, past 32.
+    value = value * 64 + v;
+    bits += 6;
+  }
+  const bytes = Math.floor(bits / 8);
+  if (bytes === 0) return undefined;
+  // Drop the leftover bits of the last character.
+  value = Math.floor(value / 2 ** (bits - bytes * 8));
+  const range = 2 ** (bytes * 8);
+  return value >= range / 2 ? value - range : value;
+}

@@ -9,6 +9,7 @@ import {
   Schemas,
   Struct,
   StructCopyPlan,
+  TimestampType,
 } from '../../../../runtime/api/index.js';
 
 const tags = SchemaBuilder.array(Schemas.STRING).optional().build();
@@ -86,5 +87,30 @@ describe('Struct.copyFields', () => {
     expect(() => new Struct(target).copyFields(new Struct(other).put('ID', 1n), plan)).toThrow(DataError);
     expect(() => new StructCopyPlan(source, target, [[target.fields![0]!, t('id')]])).toThrow(SchemaError);
     expect(() => new StructCopyPlan(Schemas.STRING, target, [])).toThrow(SchemaError);
+  });
+});
+
+describe('Struct.adopt (a decoder handing over the values it built)', () => {
+  const schema = SchemaBuilder.struct()
+    .field('id', SchemaBuilder.int64().build())
+    .field('name', SchemaBuilder.string().optional().build())
+    .field('when', TimestampType.builder().optional().build())
+    .build();
+
+  it('keeps the values as put() would have set them, unset ones unset', () => {
+    const s = Struct.adopt(schema, [5n, undefined, new Date(0)]);
+    expect(s.get('id')).toBe(5n);
+    expect(s.getWithoutDefault('name')).toBeNull();
+    expect(s.equals(new Struct(schema).put('id', 5n).put('when', new Date(0)))).toBe(true);
+  });
+
+  it('checks every set value as put() does, naming the field', () => {
+    expect(() => Struct.adopt(schema, [5, undefined, undefined])).toThrow(/id/);
+    expect(() => Struct.adopt(schema, [5n, 7, undefined])).toThrow(/name/);
+    expect(() => Struct.adopt(schema, [5n, undefined, 'yesterday'])).toThrow(/when/);
+  });
+
+  it('refuses an array that does not match the fields', () => {
+    expect(() => Struct.adopt(schema, [5n, undefined])).toThrow(/fields/);
   });
 });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Decimal, type Schema, SchemaBuilder, Struct } from '../../../../runtime/api/index.js';
 import { parseJsonValueAt } from '../../../../runtime/api/exact-json.js';
 import { JsonConverter } from '../../../../runtime/converters/index.js';
+import { smallUnscaledOfBase64 } from '../../../../runtime/converters/small-decimal.js';
+import { twosComplementToBigint } from '../../../../runtime/api/logical.js';
 import { schemaAndValueArb, structSpecArb } from './arbitraries.js';
 
 /**
@@ -141,6 +143,24 @@ const HOSTILE_VALUES = [
   '""',
   '"x"',
   '"AQI="',
+  // base64 decimals at the edges of the compiled reader (4 and 8 characters, padding, signs, leftover bits)
+  '"AA=="',
+  '"gA=="',
+  '"/w=="',
+  '"AR=="',
+  '"AQ"',
+  '"AQID"',
+  '"AQIDBA=="',
+  '"AQIDBAU="',
+  '"gAAAAAAA"',
+  '"////////"',
+  '"A==="',
+  '"AA=A"',
+  '"=AAA"',
+  '"AQI-"',
+  '"AQI_"',
+  '"AQIDBAUG"',
+  '"AQIDBAUGBw=="',
   '"not base64!"',
   '"a\\"b"',
   '"\\u0041\\n"',
@@ -309,5 +329,40 @@ describe('JsonConverter: configure() again', () => {
     c.configure({ 'schemas.enable': 'true', 'replace.null.with.default': 'false' }, false);
     c.deserialize(bytes);
     expect((c.deserialize(nullPayload).value as Struct).rawAt(schema.fields![0]!)).toBeNull();
+  });
+});
+
+describe('smallUnscaledOfBase64 (the compiled reader of small base64 decimals)', () => {
+  /** The reference: the base64 check JsonConverter applies, then Buffer and BigInt. */
+  const reference = (text: string): bigint | undefined =>
+    /^[A-Za-z0-9+/]*={0,2}$/.test(text) ? twosComplementToBigint(Buffer.from(text, 'base64')) : undefined;
+
+  it('reads every 1- to 6-byte two’s complement as Buffer and BigInt do', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 6 }), (bytes) => {
+        const text = Buffer.from(bytes).toString('base64');
+        expect(BigInt(smallUnscaledOfBase64(`"${text}"`, 1, text.length + 1)!)).toBe(reference(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('any 4 or 8 characters: the reference’s value, or undefined (never another value)', () => {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ .é';
+    fc.assert(
+      fc.property(
+        fc.constantFrom(4, 8),
+        fc.array(fc.constantFrom(...chars), { minLength: 8, maxLength: 8 }),
+        (n, cs) => {
+          const text = cs.slice(0, n).join('');
+          const got = smallUnscaledOfBase64(text, 0, n);
+          if (got !== undefined) expect(BigInt(got), text).toBe(reference(text));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    // Padding written the usual way is always read here, not handed to the reference.
+    for (const t of ['AA==', 'gA==', '/w==', 'AR==', 'AQI=', 'AQID', 'AQIDBA==', 'AQIDBAU=', '////////'])
+      expect(smallUnscaledOfBase64(t, 0, t.length), t).toBeDefined();
   });
 });
