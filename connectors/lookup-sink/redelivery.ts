@@ -9,6 +9,7 @@ import {
   type RedeliveryProgress,
 } from '../../runtime/api/index.js';
 import { type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
+import { compareText } from './entity-order.js';
 import { DeliveryLedger } from './ledger.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
 import {
@@ -246,7 +247,7 @@ export class RedeliveryQueue {
         }
         // New rows many at a time: a replay of a large customer queues hundreds of thousands.
         // In key order: two requests inserting overlapping keys in one statement each would otherwise deadlock.
-        inserts.sort((x, y) => (String(x[1]) < String(y[1]) ? -1 : String(x[1]) > String(y[1]) ? 1 : 0));
+        inserts.sort((x, y) => compareText(String(x[1]), String(y[1])));
         for (const rows of chunks(inserts, INSERT_ROWS)) {
           const taken = await this.insertItems(rows);
           queued -= rows.length - taken;

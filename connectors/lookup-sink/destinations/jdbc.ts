@@ -1,12 +1,10 @@
 import { ConfigError, DataError } from '../../../runtime/api/index.js';
+import { byTargetAndEntityId } from '../entity-order.js';
 import { idOf } from '../record-fields.js';
 import { type DialectKind, type Row, type SqlClient, bindable } from '../sql/client.js';
 import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal, SqlStatement } from './destination.js';
-
-const byTargetAndEntityId = (a: { target: string; entityId: string }, b: { target: string; entityId: string }) =>
-  a.target < b.target ? -1 : a.target > b.target ? 1 : a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0;
 
 /** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
