@@ -9,29 +9,38 @@ import type { Delivery, Destination, Rejection, Removal, SqlStatement } from './
 /** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
 
+/** Field names as one text, case and order aside. */
+const fieldsKey = (keys: readonly string[]) =>
+  keys
+    .map((c) => c.toLowerCase())
+    .sort()
+    .join('\u0000');
+
 /**
  * The rows of one table grouped by the fields they have (usually one group: the rows of one lookup share their
  * columns). A delivery chain may give rows different fields: each row writes exactly its own, so what a row leaves
  * out keeps its stored value whatever it was batched with.
  */
 function byFields(list: readonly Delivery[]): Delivery[][] {
+  // Each row's field names are listed once; a row with the first row's fields in the first row's spelling and order
+  // (nearly always every row) joins the first group without the sorted key the grouping compares.
   const first = Object.keys(columnsOf(list[0]!));
-  const same = list.every((d) => {
+  const same: Delivery[] = [list[0]!];
+  let groups: Map<string, Delivery[]> | null = null;
+  for (let i = 1; i < list.length; i++) {
+    const d = list[i]!;
     const keys = Object.keys(columnsOf(d));
-    return keys.length === first.length && keys.every((k, i) => k === first[i]);
-  });
-  if (same) return [[...list]];
-  const groups = new Map<string, Delivery[]>();
-  for (const d of list) {
-    const k = Object.keys(columnsOf(d))
-      .map((c) => c.toLowerCase())
-      .sort()
-      .join('\u0000');
+    if (keys.length === first.length && keys.every((k, j) => k === first[j])) {
+      same.push(d);
+      continue;
+    }
+    groups ??= new Map([[fieldsKey(first), same]]);
+    const k = fieldsKey(keys);
     const g = groups.get(k);
     if (g) g.push(d);
     else groups.set(k, [d]);
   }
-  return [...groups.values()];
+  return groups ? [...groups.values()] : [same];
 }
 
 /** The table's columns a row names (matched without case, named as the table names them), version column aside. */
