@@ -1,4 +1,5 @@
 import type { SqlStatement } from './destinations/destination.js';
+import { byEntityId } from './entity-order.js';
 import type { SqlClient } from './sql/client.js';
 import {
   addColumnIfAbsent,
@@ -136,7 +137,7 @@ function latestOf(writes: readonly LedgerWrite[]): LedgerWrite[] {
     const cur = latest.get(w.entityId);
     if (!cur || cur.version <= w.version) latest.set(w.entityId, w);
   }
-  return [...latest.values()].sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0));
+  return [...latest.values()].sort(byEntityId);
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { SqlClient } from './sql/client.js';
 import {
+  type ColumnValues,
   chunks,
   createTableIfAbsent,
   guardedUpsertRows,
-  keyProbe,
-  pgArrayLiteral,
+  deleteByKeys,
   rowsPerStatement,
   selectByKeys,
   limitClause,
@@ -92,6 +92,14 @@ export class ParkStore {
     return this.db.quote(this.table);
   }
 
+  /** The columns this park's rows share (its primary key's leading columns). */
+  private get fixed(): ColumnValues {
+    return [
+      ['destination', this.destination],
+      ['entity', this.entity],
+    ];
+  }
+
   /** Every column, the version as exact text. */
   private get all(): string {
     return COLUMNS.map((c) => (c === 'version' ? versionColumn(this.db) : c)).join(', ');
@@ -123,17 +131,7 @@ export class ParkStore {
   async get(ids: readonly string[]): Promise<Map<string, ParkedRecord>> {
     const out = new Map<string, ParkedRecord>();
     for (const part of chunks([...new Set(ids)], rowsPerStatement(this.db, CHUNK))) {
-      const q = selectByKeys(
-        this.db,
-        this.all,
-        this.t,
-        [
-          ['destination', this.destination],
-          ['entity', this.entity],
-        ],
-        'entity_id',
-        part,
-      );
+      const q = selectByKeys(this.db, this.all, this.t, this.fixed, 'entity_id', part);
       const rows = await this.db.query(q.sql, q.params);
       for (const r of rows) out.set(String(r.entity_id), toParked(r));
     }
@@ -164,42 +162,19 @@ export class ParkStore {
   async remove(entries: ReadonlyArray<{ entityId: string; version: bigint }>): Promise<number> {
     let removed = 0;
     for (const part of chunks(entries, CHUNK)) {
-      if (this.db.kind === 'postgresql') {
-        // The rows found by an index probe per key, deleted by their tuple ids: the OR-list below makes PostgreSQL
-        // test every row of the park against every key until the table has statistics (a park filling up within
-        // its first minute: 100,000 rows took 0.7 s per batch of 500 instead of 2 ms). A row another statement
-        // updates meanwhile (a newer version parked) is left: its tuple id changed, and the version is checked again
-        // on the row deleted, through the join: older PostgreSQL releases re-check a row updated meanwhile under a
-        // tuple-id scan without comparing its tuple id (nodeTidscan.c TidRecheck), and would delete the newer version.
-        const ids = pgArrayLiteral(part.map((e) => e.entityId));
-        const versions = pgArrayLiteral(part.map((e) => e.version));
-        removed += await this.db.execute(
-          `DELETE FROM ${this.t} AS p USING UNNEST(?::text[], ?::numeric[]) AS r(id, v) ` +
-            `WHERE p.ctid = ANY(ARRAY(SELECT m.ctid FROM UNNEST(?::text[], ?::numeric[]) AS k(id, v), ` +
-            `LATERAL (SELECT ctid FROM ${this.t} WHERE destination = ? AND entity = ? AND entity_id = k.id ` +
-            `AND ${keyProbe(['destination', 'entity'], 'entity_id', 'k.id')} AND version <= k.v OFFSET 0) AS m)) ` +
-            `AND p.destination = ? AND p.entity = ? AND p.entity_id = r.id AND p.version <= r.v`,
-          [
-            ids,
-            versions,
-            ids,
-            versions,
-            this.destination,
-            this.entity,
-            this.destination,
-            this.entity,
-            this.destination,
-            this.entity,
-          ],
-        );
-        continue;
-      }
-      const ors = part.map(() => '(entity_id = ? AND version <= ?)').join(' OR ');
-      removed += await this.db.execute(`DELETE FROM ${this.t} WHERE destination = ? AND entity = ? AND (${ors})`, [
-        this.destination,
-        this.entity,
-        ...part.flatMap((e) => [e.entityId, e.version]),
-      ]);
+      // PostgreSQL: the rows an index probe per key finds, deleted by their tuple ids (deleteByKeys): an OR-list makes
+      // it test every row of the park against every key until the table has statistics (a park filling up within its
+      // first minute: 100,000 rows took 0.7 s per batch of 500 instead of 2 ms). A row another statement updates
+      // meanwhile (a newer version parked) is left, its version checked again on the row deleted.
+      const q = deleteByKeys(
+        this.db,
+        this.t,
+        this.fixed,
+        'entity_id',
+        part.map((e) => e.entityId),
+        { where: [{ column: 'version', op: '<=', each: part.map((e) => e.version), type: 'numeric' }] },
+      );
+      removed += await this.db.execute(q.sql, q.params);
     }
     return removed;
   }
@@ -208,21 +183,11 @@ export class ParkStore {
   async waitingFor(keys: readonly string[]): Promise<ParkedRecord[]> {
     const out: ParkedRecord[] = [];
     for (const part of chunks([...new Set(keys)], rowsPerStatement(this.db, CHUNK))) {
-      // PostgreSQL: a probe of the waiting_on index per key, the park's own rows picked after it (OFFSET 0 keeps
-      // that filter out of the probe: with it, a park without statistics is read through its primary key, whole,
-      // per key). The `= ANY` form scanned the whole park on every wake-up (30 ms to 0.9 s at 100,000 parked).
-      const rows =
-        this.db.kind === 'postgresql'
-          ? await this.db.query(
-              `SELECT m.* FROM UNNEST(?::text[]) AS k(v), LATERAL (SELECT ${this.all} FROM ${this.t} ` +
-                `WHERE waiting_on = k.v OFFSET 0) AS m WHERE m.destination = ? AND m.entity = ?`,
-              [pgArrayLiteral(part), this.destination, this.entity],
-            )
-          : await this.db.query(
-              `SELECT ${this.all} FROM ${this.t} WHERE waiting_on IN (${part.map(() => '?').join(', ')}) AND destination = ? AND entity = ?`,
-              [...part, this.destination, this.entity],
-            );
-      out.push(...rows.map(toParked));
+      // PostgreSQL: a probe of the waiting_on index per key, the park's own rows picked after it (keyAlone: with
+      // them in the probe, a park without statistics is read through its primary key, whole, per key). The `= ANY`
+      // form scanned the whole park on every wake-up (30 ms to 0.9 s at 100,000 parked).
+      const q = selectByKeys(this.db, this.all, this.t, this.fixed, 'waiting_on', part, { keyAlone: true });
+      out.push(...(await this.db.query(q.sql, q.params)).map(toParked));
     }
     return out;
   }

@@ -9,18 +9,18 @@ import {
   type RedeliveryProgress,
 } from '../../runtime/api/index.js';
 import { type LookupSinkSettings, parseLookupSinkConfig } from './config.js';
+import { compareText } from './entity-order.js';
 import { DeliveryLedger } from './ledger.js';
 import { type SqlClient, openSqlClient } from './sql/client.js';
 import {
   chunks,
   createTableIfAbsent,
   inList,
-  keyProbe,
   limitClause,
-  pgArrayLiteral,
   rowsPerStatement,
   selectByKeys,
   types,
+  updateByKeys,
 } from './sql/ddl.js';
 
 /**
@@ -246,7 +246,7 @@ export class RedeliveryQueue {
         }
         // New rows many at a time: a replay of a large customer queues hundreds of thousands.
         // In key order: two requests inserting overlapping keys in one statement each would otherwise deadlock.
-        inserts.sort((x, y) => (String(x[1]) < String(y[1]) ? -1 : String(x[1]) > String(y[1]) ? 1 : 0));
+        inserts.sort((x, y) => compareText(String(x[1]), String(y[1])));
         for (const rows of chunks(inserts, INSERT_ROWS)) {
           const taken = await this.insertItems(rows);
           queued -= rows.length - taken;
@@ -316,26 +316,24 @@ export class RedeliveryQueue {
     for (const [k, ids] of groups) {
       const [requestId, outcome] = k.split('\u0000') as [string, string];
       for (const part of chunks(ids, rowsPerStatement(this.db, CHUNK))) {
-        if (this.db.kind === 'postgresql') {
-          // The rows found by an index probe per id, updated by their tuple ids: `entity_id = ANY` read every item of
-          // the connector per batch while the queue had no statistics (a replay queues hundreds of thousands at
-          // once). A row a newer submit rewrote meanwhile has another tuple id: it stays with that request.
-          await this.db.execute(
-            `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE ctid = ANY(ARRAY(SELECT m.ctid FROM ` +
-              `UNNEST(?::text[]) AS k(v), LATERAL (SELECT ctid FROM ${this.t} WHERE connector = ? AND entity_id = k.v ` +
-              `AND ${keyProbe(['connector'], 'entity_id', 'k.v')} AND request_id = ? OFFSET 0) AS m)) ` +
-              // Checked again on the row updated: older PostgreSQL releases re-check a row updated meanwhile under a
-              // tuple-id scan without comparing its tuple id (TidRecheck), and would complete a newer request's item.
-              `AND connector = ? AND request_id = ?`,
-            ['done', outcome, now, pgArrayLiteral(part), connector, connector, requestId, connector, requestId],
-          );
-          continue;
-        }
-        const match = inList(this.db, 'entity_id', part);
-        await this.db.execute(
-          `UPDATE ${this.t} SET state = ?, outcome = ?, done_at = ? WHERE connector = ? AND request_id = ? AND ${match.sql}`,
-          ['done', outcome, now, connector, requestId, ...match.params],
+        // PostgreSQL: the rows an index probe per id finds, updated by their tuple ids (updateByKeys): `entity_id =
+        // ANY` read every item of the connector per batch while the queue had no statistics (a replay queues hundreds
+        // of thousands at once). A row a newer submit rewrote meanwhile stays with that request (its request checked
+        // again on the row updated).
+        const q = updateByKeys(
+          this.db,
+          this.t,
+          [
+            ['state', 'done'],
+            ['outcome', outcome],
+            ['done_at', now],
+          ],
+          [['connector', connector]],
+          'entity_id',
+          part,
+          { where: [{ column: 'request_id', op: '=', value: requestId }] },
         );
+        await this.db.execute(q.sql, q.params);
       }
     }
   }

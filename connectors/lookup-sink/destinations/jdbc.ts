@@ -1,15 +1,20 @@
 import { ConfigError, DataError } from '../../../runtime/api/index.js';
+import { byTargetAndEntityId } from '../entity-order.js';
 import { idOf } from '../record-fields.js';
 import { type DialectKind, type Row, type SqlClient, bindable } from '../sql/client.js';
 import { chunks, guardedUpsert, guardedUpsertRows } from '../sql/ddl.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import type { Delivery, Destination, Rejection, Removal, SqlStatement } from './destination.js';
 
-const byTargetAndEntityId = (a: { target: string; entityId: string }, b: { target: string; entityId: string }) =>
-  a.target < b.target ? -1 : a.target > b.target ? 1 : a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0;
-
 /** The columns written: the shaped row when delivery.transforms is configured, else the looked-up row. */
 const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
+
+/** Field names as one text, case and order aside. */
+const fieldsKey = (keys: readonly string[]) =>
+  keys
+    .map((c) => c.toLowerCase())
+    .sort()
+    .join('\u0000');
 
 /**
  * The rows of one table grouped by the fields they have (usually one group: the rows of one lookup share their
@@ -17,23 +22,25 @@ const columnsOf = (d: Delivery) => d.shaped?.row ?? d.row;
  * out keeps its stored value whatever it was batched with.
  */
 function byFields(list: readonly Delivery[]): Delivery[][] {
+  // Each row's field names are listed once; a row with the first row's fields in the first row's spelling and order
+  // (nearly always every row) joins the first group without the sorted key the grouping compares.
   const first = Object.keys(columnsOf(list[0]!));
-  const same = list.every((d) => {
+  const same: Delivery[] = [list[0]!];
+  let groups: Map<string, Delivery[]> | null = null;
+  for (let i = 1; i < list.length; i++) {
+    const d = list[i]!;
     const keys = Object.keys(columnsOf(d));
-    return keys.length === first.length && keys.every((k, i) => k === first[i]);
-  });
-  if (same) return [[...list]];
-  const groups = new Map<string, Delivery[]>();
-  for (const d of list) {
-    const k = Object.keys(columnsOf(d))
-      .map((c) => c.toLowerCase())
-      .sort()
-      .join('\u0000');
+    if (keys.length === first.length && keys.every((k, j) => k === first[j])) {
+      same.push(d);
+      continue;
+    }
+    groups ??= new Map([[fieldsKey(first), same]]);
+    const k = fieldsKey(keys);
     const g = groups.get(k);
     if (g) g.push(d);
     else groups.set(k, [d]);
   }
-  return [...groups.values()];
+  return groups ? [...groups.values()] : [same];
 }
 
 /** The table's columns a row names (matched without case, named as the table names them), version column aside. */

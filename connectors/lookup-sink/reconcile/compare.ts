@@ -1,5 +1,5 @@
 import type { ReconcileClass } from '../../../runtime/api/index.js';
-import { compareText } from './external-sort.js';
+import { compareText } from '../entity-order.js';
 
 /**
  * One side's claim about an (entity, target) pair: `[id, target, version, state]`, version as decimal text (null:

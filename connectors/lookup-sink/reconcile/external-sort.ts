@@ -128,8 +128,3 @@ class MinHeap<T> {
     return top;
   }
 }
-
-/** A consistent total order on id texts (any order works, as long as every side is sorted by the same one). */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

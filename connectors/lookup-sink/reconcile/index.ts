@@ -15,13 +15,14 @@ import {
 import { type LookupSinkSettings, parseLookupSinkConfig } from '../config.js';
 import { type Candidate, DependencyChecker } from '../dependencies.js';
 import { ENTITY_HEADER, ID_HEADER, VERSION_HEADER } from '../destinations/kafka.js';
+import { compareText } from '../entity-order.js';
 import { DeliveryLedger, INTENT_IN_FLIGHT_MS, intentStateOf } from '../ledger.js';
 import { OriginLookup } from '../origin-lookup.js';
 import { DeliveryShaper } from '../shaping.js';
 import { type Row, type SqlClient, openSqlClient } from '../sql/client.js';
 import { type TextTemplate, renderTemplate, rowValue } from '../template.js';
 import { type Entry, classify, compareEntries, mergeById } from './compare.js';
-import { ExternalSorter, compareText } from './external-sort.js';
+import { ExternalSorter } from './external-sort.js';
 import { allRowsQuery } from './origin-query.js';
 
 /** Entries per sorted run: with three sides that is the memory bound (a few hundred bytes each). */

@@ -2,7 +2,8 @@ import { pgArrayLiteral } from '../../shared/sql/index.js';
 import type { SqlClient } from './client.js';
 
 // IN-lists come from the connectors' shared SQL layer; re-exported for the sink's stores.
-export { inList, keyProbe, pgArrayLiteral, selectByKeys } from '../../shared/sql/index.js';
+export { deleteByKeys, inList, pgArrayLiteral, selectByKeys, updateByKeys } from '../../shared/sql/index.js';
+export type { ColumnValues } from '../../shared/sql/index.js';
 
 /** Column types the sink's own tables use, per dialect. */
 export function types(db: SqlClient): { version: string; text: string; bool: string; long: string } {

@@ -93,6 +93,124 @@ export function inList(
   return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
 }
 
+/** Columns with a value each (`column = value`, `SET column = value`). */
+export type ColumnValues = ReadonlyArray<readonly [column: string, value: unknown]>;
+
+/** A column compared with one value for every key, or with a value per key (`each`, in the keys' order). */
+export type KeyedCondition =
+  | { readonly column: string; readonly op: '=' | '<='; readonly value: unknown }
+  | {
+      readonly column: string;
+      readonly op: '=' | '<=';
+      readonly each: readonly unknown[];
+      /** The PostgreSQL type the values are bound as (one array of it). */
+      readonly type: string;
+    };
+
+/** What selectByKeys, deleteByKeys and updateByKeys match beyond the fixed columns and the key. */
+export interface ByKeysOptions {
+  /** Further conditions on each row. PostgreSQL checks them in the probe and, for a change, again on the row changed. */
+  readonly where?: readonly KeyedCondition[];
+  /**
+   * The key has an index of its own, not led by the fixed columns (the park's waiting_on): PostgreSQL probes it by the
+   * key alone and checks the fixed columns after the probe, outside it (inside, on a table without statistics, they
+   * steer the probe to an index led by them, read whole per key). No keyProbe then.
+   */
+  readonly keyAlone?: boolean;
+}
+
+/** The conditions of a batch of keys, spelled for rows of `row` (a qualifier: `p.`, or '') against keys of `k`. */
+function matching(
+  fixed: ColumnValues,
+  key: string,
+  where: readonly KeyedCondition[],
+  row: string,
+  k: string,
+): { fixed: Sql; key: string; where: Sql } {
+  let each = 0;
+  return {
+    fixed: { text: and(...fixed.map(([c]) => `${row}${c} = ?`)), params: fixed.map(([, v]) => v) },
+    key: `${row}${key} = ${k}.v`,
+    where: {
+      text: and(...where.map((c) => `${row}${c.column} ${c.op} ${'each' in c ? `${k}.v${++each}` : '?'}`)),
+      params: where.flatMap((c) => ('each' in c ? [] : [c.value])),
+    },
+  };
+}
+
+const and = (...parts: string[]) => parts.filter((p) => p !== '').join(' AND ');
+
+/**
+ * PostgreSQL: the keys (one text[]) and the values per key (an array each), unnested as `k(v, v1, …)`, and the probe
+ * per key, `LATERAL (SELECT columns FROM table WHERE … OFFSET 0) AS m`, of the fixed columns' values, the key and
+ * `where` (the fixed columns left out with keyAlone: see ByKeysOptions).
+ */
+function pgProbe(
+  columns: string,
+  table: string,
+  fixed: ColumnValues,
+  key: string,
+  keys: readonly unknown[],
+  where: readonly KeyedCondition[],
+  keyAlone: boolean,
+): { unnest: Sql; names: string; probe: Sql } {
+  const each = where.flatMap((c) => ('each' in c ? [c] : []));
+  const m = matching(keyAlone ? [] : fixed, key, where, '', 'k');
+  const steer = keyAlone
+    ? ''
+    : keyProbe(
+        fixed.map(([c]) => c),
+        key,
+        'k.v',
+      );
+  return {
+    unnest: {
+      text: `UNNEST(${['?::text[]', ...each.map((c) => `?::${c.type}[]`)].join(', ')})`,
+      params: [pgArrayLiteral(keys), ...each.map((c) => pgArrayLiteral(c.each))],
+    },
+    names: `k(${['v', ...each.map((_, i) => `v${i + 1}`)].join(', ')})`,
+    probe: {
+      text: `LATERAL (SELECT ${columns} FROM ${table} WHERE ${and(m.fixed.text, m.key, steer, m.where.text)} OFFSET 0) AS m`,
+      // keyProbe binds the fixed values again.
+      params: [...m.fixed.params, ...(keyAlone ? [] : m.fixed.params), ...m.where.params],
+    },
+  };
+}
+
+/** Elsewhere: the fixed columns, `where` and the keys as an IN-list (an OR-list of key and values with values per key). */
+function inLists(
+  syntax: Pick<SqlSyntax, 'kind'>,
+  fixed: ColumnValues,
+  key: string,
+  keys: readonly unknown[],
+  where: readonly KeyedCondition[],
+  keyAlone: boolean,
+): Sql {
+  const shared = where.filter((c) => !('each' in c));
+  const each = where.flatMap((c) => ('each' in c ? [c] : []));
+  const m = matching(fixed, key, shared, '', '');
+  let match: Sql;
+  if (each.length === 0) {
+    const list = inList(syntax, key, keys);
+    match = { text: list.sql, params: list.params };
+  } else {
+    const one = `(${and(`${key} = ?`, ...each.map((c) => `${c.column} ${c.op} ?`))})`;
+    match = {
+      text: `(${keys.map(() => one).join(' OR ')})`,
+      params: keys.flatMap((k, i) => [k, ...each.map((c) => c.each[i])]),
+    };
+  }
+  return keyAlone
+    ? {
+        text: and(match.text, m.fixed.text, m.where.text),
+        params: [...match.params, ...m.fixed.params, ...m.where.params],
+      }
+    : {
+        text: and(m.fixed.text, m.where.text, match.text),
+        params: [...m.fixed.params, ...m.where.params, ...match.params],
+      };
+}
+
 /**
  * `SELECT columns FROM table WHERE fixed… AND key IN (…keys)`, for a batch of keys under an index that leads with the
  * fixed columns then the key. On PostgreSQL an index probe per key (a LATERAL subquery over the unnested array): the
@@ -105,30 +223,111 @@ export function selectByKeys(
   syntax: Pick<SqlSyntax, 'kind'>,
   columns: string,
   table: string,
-  fixed: ReadonlyArray<readonly [column: string, value: unknown]>,
+  fixed: ColumnValues,
   key: string,
   keys: readonly unknown[],
+  options: ByKeysOptions = {},
 ): { sql: string; params: unknown[] } {
-  const where = fixed.map(([c]) => `${c} = ?`);
-  const values = fixed.map(([, v]) => v);
+  const where = options.where ?? [];
+  const keyAlone = options.keyAlone === true;
   if (syntax.kind === 'postgresql') {
-    const probe = keyProbe(
-      fixed.map(([c]) => c),
-      key,
-      'k.v',
-    );
+    const q = pgProbe(columns, table, fixed, key, keys, where, keyAlone);
+    // With keyAlone the fixed columns are picked from what the probe found.
+    const after = keyAlone ? matching(fixed, key, [], 'm.', 'k').fixed : { text: '', params: [] };
     return {
-      sql:
-        `SELECT m.* FROM UNNEST(?::text[]) AS k(v), LATERAL (SELECT ${columns} FROM ${table} ` +
-        `WHERE ${[...where, `${key} = k.v`, probe].join(' AND ')} OFFSET 0) AS m`,
-      params: [pgArrayLiteral(keys), ...values, ...values],
+      sql: `SELECT m.* FROM ${q.unnest.text} AS ${q.names}, ${q.probe.text}${after.text === '' ? '' : ` WHERE ${after.text}`}`,
+      params: [...q.unnest.params, ...q.probe.params, ...after.params],
     };
   }
-  const match = inList(syntax, key, keys);
-  return {
-    sql: `SELECT ${columns} FROM ${table} WHERE ${[...where, match.sql].join(' AND ')}`,
-    params: [...values, ...match.params],
+  const q = inLists(syntax, fixed, key, keys, where, keyAlone);
+  return { sql: `SELECT ${columns} FROM ${table} WHERE ${q.text}`, params: q.params };
+}
+
+/**
+ * A change of the rows of a batch of keys: `change` gives its head (`DELETE FROM …`, `UPDATE … SET …`) for the table
+ * spelled `target`, joined on PostgreSQL with `keys` where the values per key are checked again (else null).
+ *
+ * PostgreSQL: the rows a probe per key finds (selectByKeys), changed by their tuple ids: a table without statistics
+ * is not read whole per batch, as `key = ANY(?)` or an OR-list would make it. A row another statement changed
+ * meanwhile has another tuple id and stays; and every condition is checked again on the row changed (`p`, with the
+ * values per key through the same unnested keys, `r`): older PostgreSQL releases re-check a row updated meanwhile
+ * under a tuple-id scan without comparing its tuple id (nodeTidscan.c TidRecheck), and would change the newer row.
+ * The keys are unnested once, in a WITH both read, when there are values per key. Elsewhere: inLists.
+ */
+function changeByKeys(
+  syntax: Pick<SqlSyntax, 'kind'>,
+  change: (target: string, keys: string | null) => Sql,
+  table: string,
+  fixed: ColumnValues,
+  key: string,
+  keys: readonly unknown[],
+  where: readonly KeyedCondition[],
+): { sql: string; params: unknown[] } {
+  if (syntax.kind !== 'postgresql') {
+    const head = change(table, null);
+    const q = inLists(syntax, fixed, key, keys, where, false);
+    return { sql: `${head.text} WHERE ${q.text}`, params: [...head.params, ...q.params] };
+  }
+  const q = pgProbe('ctid', table, fixed, key, keys, where, false);
+  const perKey = where.some((c) => 'each' in c);
+  const head = change(`${table} AS p`, perKey ? 'k AS r' : null);
+  const source = perKey
+    ? { text: 'k', params: [] }
+    : { text: `${q.unnest.text} AS ${q.names}`, params: q.unnest.params };
+  const again = matching(fixed, key, where, 'p.', 'r');
+  // The key is checked again only to pair a row with its values: an update never changes the key (the fixed columns
+  // and the key are the table's key; keyAlone is for reads only).
+  const body: Sql = {
+    text: `${head.text} WHERE ${and(
+      `p.ctid = ANY(ARRAY(SELECT m.ctid FROM ${source.text}, ${q.probe.text}))`,
+      again.fixed.text,
+      perKey ? again.key : '',
+      again.where.text,
+    )}`,
+    params: [...head.params, ...source.params, ...q.probe.params, ...again.fixed.params, ...again.where.params],
   };
+  if (!perKey) return { sql: body.text, params: body.params };
+  return {
+    sql: `WITH ${q.names} AS (SELECT * FROM ${q.unnest.text}) ${body.text}`,
+    params: [...q.unnest.params, ...body.params],
+  };
+}
+
+/**
+ * `DELETE FROM table WHERE fixed… AND key IN (…keys)` and `where`, for a batch of keys under an index that leads with
+ * the fixed columns then the key (see selectByKeys). PostgreSQL deletes what a probe per key finds (changeByKeys);
+ * elsewhere an IN-list, or an OR-list of each key with its values where `where` has values per key.
+ */
+export function deleteByKeys(
+  syntax: Pick<SqlSyntax, 'kind'>,
+  table: string,
+  fixed: ColumnValues,
+  key: string,
+  keys: readonly unknown[],
+  options: Pick<ByKeysOptions, 'where'> = {},
+): { sql: string; params: unknown[] } {
+  const head = (target: string, using: string | null) => ({
+    text: `DELETE FROM ${target}${using === null ? '' : ` USING ${using}`}`,
+    params: [],
+  });
+  return changeByKeys(syntax, head, table, fixed, key, keys, options.where ?? []);
+}
+
+/** `UPDATE table SET set… WHERE …`: deleteByKeys's rows, the columns of `set` set to their values. */
+export function updateByKeys(
+  syntax: Pick<SqlSyntax, 'kind'>,
+  table: string,
+  set: ColumnValues,
+  fixed: ColumnValues,
+  key: string,
+  keys: readonly unknown[],
+  options: Pick<ByKeysOptions, 'where'> = {},
+): { sql: string; params: unknown[] } {
+  const head = (target: string, from: string | null) => ({
+    text: `UPDATE ${target} SET ${set.map(([c]) => `${c} = ?`).join(', ')}${from === null ? '' : ` FROM ${from}`}`,
+    params: set.map(([, v]) => v),
+  });
+  return changeByKeys(syntax, head, table, fixed, key, keys, options.where ?? []);
 }
 
 /**

@@ -129,3 +129,33 @@ export function recording(log: DeliveryEvent[]) {
     close: () => d.close(),
   });
 }
+
+/**
+ * Two tasks delivering the same entities at once in opposite record orders, round after round (each round a batch
+ * per task, then a flush): each task has the higher version of half the entities, so whichever lands last must not
+ * lower the other's. `check` asserts, after each round, that every entity holds `want` (the higher version). Stops
+ * both tasks.
+ */
+export async function raceInOppositeOrders(
+  [a, b]: readonly [LookupSinkTask, LookupSinkTask],
+  ids: readonly number[],
+  records: (ids: readonly number[], version: (id: number) => bigint, from: number) => SinkRecord[],
+  check: (round: number, want: string) => Promise<void>,
+): Promise<void> {
+  try {
+    for (let round = 1; round <= 6; round++) {
+      const base = BigInt(round * 10);
+      const va = (id: number) => base + (id % 2 === 0 ? 1n : 0n);
+      const vb = (id: number) => base + (id % 2 === 0 ? 0n : 1n);
+      const from = round * 10_000;
+      await Promise.all([
+        a.put(records(ids, va, from)).then(() => a.flush()),
+        b.put(records([...ids].reverse(), vb, from)).then(() => b.flush()),
+      ]);
+      await check(round, String(base + 1n));
+    }
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+}

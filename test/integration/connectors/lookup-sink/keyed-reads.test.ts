@@ -10,6 +10,16 @@ import { requireEnv, uniqueSuffix } from '../../env.js';
 // (MariaDB's default collation ignores case: 'NULL' and 'null' would be one id there.)
 const COMMON = ['a"b', "o'q", 'back\\slash', 'tail\\', 'com,ma', '{brace}', '}', 'NULL', 'ü-日本-🙂', ' lead', ''];
 const MANY = Array.from({ length: 10_050 }, (_, i) => `n${i}`);
+const parked = (entityId: string, version: bigint, waitingOn: string | null = null): ParkedRecord => ({
+  entityId,
+  version,
+  record: '{}',
+  reason: 'waiting: x',
+  waitingOn,
+  firstParkedAt: 1,
+  nextCheckAt: 2,
+  attempts: 0,
+});
 
 for (const [name, env] of [
   ['PostgreSQL', 'PG_URL'],
@@ -56,16 +66,6 @@ for (const [name, env] of [
 
       const park = new ParkStore(db, parkTable, 'd', 'e');
       await park.init();
-      const parked = (entityId: string, version: bigint, waitingOn: string | null): ParkedRecord => ({
-        entityId,
-        version,
-        record: '{}',
-        reason: 'waiting: x',
-        waitingOn,
-        firstParkedAt: 1,
-        nextCheckAt: 2,
-        attempts: 0,
-      });
       await park.put(ids.map((id, i) => parked(id, 10n, i < SPECIAL.length ? `dep|${id}` : null)));
       await new ParkStore(db, parkTable, 'other', 'e').put(SPECIAL.map((id) => parked(id, 1n, `dep|${id}`)));
       const p = await park.get(asked);
@@ -91,18 +91,7 @@ for (const [name, env] of [
     it('reads and removes by id through the key, in a park without statistics', { timeout: 120_000 }, async () => {
       const park = new ParkStore(db, freshPark, 'd', 'e');
       await park.init();
-      await park.put(
-        MANY.map((entityId) => ({
-          entityId,
-          version: 10n,
-          record: '{}',
-          reason: 'waiting: x',
-          waitingOn: null,
-          firstParkedAt: 1,
-          nextCheckAt: 2,
-          attempts: 0,
-        })),
-      );
+      await park.put(MANY.map((entityId) => parked(entityId, 10n)));
       let t0 = Date.now();
       expect((await park.get(MANY)).size).toBe(MANY.length);
       const read = Date.now() - t0;
@@ -119,16 +108,7 @@ for (const [name, env] of [
     // its row lock is a new tuple, and stays.
     it('leaves a newer version parked while the removal waited', { timeout: 60_000 }, async () => {
       const park = new ParkStore(db, freshPark, 'd', 'e');
-      const row = (version: bigint): ParkedRecord => ({
-        entityId: 'raced',
-        version,
-        record: '{}',
-        reason: 'waiting: x',
-        waitingOn: null,
-        firstParkedAt: 1,
-        nextCheckAt: 2,
-        attempts: 0,
-      });
+      const row = (version: bigint) => parked('raced', version);
       await park.put([row(10n)]);
       let removal: Promise<number> | null = null;
       await db.transaction(async (tx) => {

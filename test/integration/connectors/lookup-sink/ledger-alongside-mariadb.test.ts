@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSinkTask } from '../../../../connectors/lookup-sink/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
-import { sinkRecord, testContext } from './harness.js';
+import { raceInOppositeOrders, sinkRecord, testContext } from './harness.js';
 
 // On MariaDB a jdbc destination in the ledger's database commits a batch and its ledger entries in one transaction.
 // This batch is many statements (two tables by destination.table, 200 rows a statement, 500 ledger entries a
@@ -103,39 +103,23 @@ describe('LookupSink on MariaDB: a jdbc batch committed with its ledger entries 
     };
     await db.query(`DELETE FROM ${out('a')}`);
     await db.query(`DELETE FROM ${out('b')}`);
-    const a = await start();
-    const b = await start();
     const versioned = (ids: readonly number[], version: (id: number) => bigint, from: number) =>
       ids.map((id, i) => sinkRecord({ topic: 'docs', offset: BigInt(from + i), key: id, version: version(id) }));
-    try {
-      for (let round = 1; round <= 6; round++) {
-        const base = BigInt(round * 10);
-        // Each task has the higher version of half the entities: whichever lands last must not lower the other's.
-        const va = (id: number) => base + (id % 2 === 0 ? 1n : 0n);
-        const vb = (id: number) => base + (id % 2 === 0 ? 0n : 1n);
-        await Promise.all([
-          a.put(versioned(IDS, va, round * 10_000)).then(() => a.flush()),
-          b.put(versioned([...IDS].reverse(), vb, round * 10_000)).then(() => b.flush()),
-        ]);
-        const want = String(base + 1n);
-        for (const table of [out('a'), out('b')]) {
-          const [rows] = await db.query(
-            `SELECT CAST(min(erpstream_version) AS CHAR) AS lo, CAST(max(erpstream_version) AS CHAR) AS hi FROM ${table}`,
-          );
-          expect((rows as Array<{ lo: string; hi: string }>)[0], `round ${round}: ${table}`).toEqual({
-            lo: want,
-            hi: want,
-          });
-        }
-        const [l] = await db.query(
-          `SELECT CAST(min(version) AS CHAR) AS lo, count(*) AS n FROM ${t('ledger')} WHERE destination = ?`,
-          [`almrace_${sfx}`],
+    await raceInOppositeOrders([await start(), await start()], IDS, versioned, async (round, want) => {
+      for (const table of [out('a'), out('b')]) {
+        const [rows] = await db.query(
+          `SELECT CAST(min(erpstream_version) AS CHAR) AS lo, CAST(max(erpstream_version) AS CHAR) AS hi FROM ${table}`,
         );
-        expect((l as Array<{ lo: string }>)[0]!.lo, `round ${round}: the ledger`).toBe(want);
+        expect((rows as Array<{ lo: string; hi: string }>)[0], `round ${round}: ${table}`).toEqual({
+          lo: want,
+          hi: want,
+        });
       }
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
+      const [l] = await db.query(
+        `SELECT CAST(min(version) AS CHAR) AS lo, count(*) AS n FROM ${t('ledger')} WHERE destination = ?`,
+        [`almrace_${sfx}`],
+      );
+      expect((l as Array<{ lo: string }>)[0]!.lo, `round ${round}: the ledger`).toBe(want);
+    });
   });
 });

@@ -6,7 +6,7 @@ import { DeliveryLedger, entryOf } from '../../../../connectors/lookup-sink/ledg
 import { ParkStore } from '../../../../connectors/lookup-sink/park-store.js';
 import { openSqlClient } from '../../../../connectors/lookup-sink/sql/client.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
-import { type DeliveryEvent, recording, sinkRecord, testContext } from './harness.js';
+import { type DeliveryEvent, raceInOppositeOrders, recording, sinkRecord, testContext } from './harness.js';
 import { registeredDocuments } from './registrations.js';
 
 // A jdbc destination in the ledger's database commits each delivery together with its ledger entries (no intent
@@ -161,29 +161,14 @@ describe('LookupSink: a jdbc delivery committed with its ledger entries', () => 
     const name = 'racing';
     await outTable(name);
     const ids = Array.from({ length: 300 }, (_, i) => i + 1);
-    const a = await task(name);
-    const b = await task(name);
-    try {
-      for (let round = 1; round <= 6; round++) {
-        const base = BigInt(round * 10);
-        // Each task has the higher version of half the entities: whichever lands last must not lower the other's.
-        const va = (id: number) => base + (id % 2 === 0 ? 1n : 0n);
-        const vb = (id: number) => base + (id % 2 === 0 ? 0n : 1n);
-        await Promise.all([
-          a.put(records(ids, va, round * 1000)).then(() => a.flush()),
-          b.put(records([...ids].reverse(), vb, round * 1000)).then(() => b.flush()),
-        ]);
-        const delivered = await out(name);
-        const entries = await ledger(name);
-        for (const id of ids) {
-          expect(delivered.get(id), `round ${round}: row ${id}`).toBe(String(base + 1n));
-          expect(entries.get(String(id))?.version, `round ${round}: entry ${id}`).toBe(String(base + 1n));
-        }
+    await raceInOppositeOrders([await task(name), await task(name)], ids, records, async (round, want) => {
+      const delivered = await out(name);
+      const entries = await ledger(name);
+      for (const id of ids) {
+        expect(delivered.get(id), `round ${round}: row ${id}`).toBe(want);
+        expect(entries.get(String(id))?.version, `round ${round}: entry ${id}`).toBe(want);
       }
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
+    });
   });
 });
 
