@@ -4,11 +4,14 @@
 export const SEMI_SPACE_ENV = 'ERPSTREAM_WORKER_SEMI_SPACE_MB';
 /**
  * Node 24's V8 lets each semi-space grow to 64 MB (Node 20: 16 MB). A source task's batches live just long enough to
- * fill it, and a snapshot drain's peak RSS grew by about 100 MB with it, for no gain in speed (issue 18). Measured on
- * a 200,000-row drain: 404–412 MB with Node's default, 309–316 MB with 16, 293–301 MB with 8, at the same CPU per
- * row (see docs/benchmarks.md).
+ * fill it, and a snapshot drain's peak RSS grew by about 100 MB with it (issue 18): 404–412 MB with Node's default,
+ * 309–316 MB with 16, 293–301 MB with 8 on a 200,000-row snapshot. Too small costs CPU instead: what is in flight
+ * survives every scavenge and is copied again. A 1,000,000-change drain at max.batch.size 512 (the side-by-side
+ * bench, 3 interleaved pairs, 2026-12-07) scavenged 4.5–4.8 s with 8 and 2.5–3.6 s with 16, 19.6–25.7 µs CPU per
+ * event against 25.2–26.2, 42–49k events/s against 40.5–42.8k, peak RSS 232–246 MB against 224–233
+ * (see docs/benchmarks.md).
  */
-export const DEFAULT_WORKER_SEMI_SPACE_MB = 8;
+export const DEFAULT_WORKER_SEMI_SPACE_MB = 16;
 /** Environment variable: how far V8 lets the old generation grow past what survived a full GC, in percent. */
 export const HEAP_GROWING_ENV = 'ERPSTREAM_WORKER_HEAP_GROWING_PERCENT';
 /**
