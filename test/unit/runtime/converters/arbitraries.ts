@@ -29,7 +29,11 @@ type Leaf =
   | 'date'
   | 'time'
   | 'timestamp'
-  | 'microTimestamp';
+  | 'microTimestamp'
+  | 'debeziumDate'
+  | 'zonedTimestamp'
+  | 'namedInt16'
+  | 'namedBoolean';
 
 export type Spec =
   | { kind: 'leaf'; leaf: Leaf; optional: boolean }
@@ -52,6 +56,10 @@ const LEAVES: Leaf[] = [
   'time',
   'timestamp',
   'microTimestamp',
+  'debeziumDate',
+  'zonedTimestamp',
+  'namedInt16',
+  'namedBoolean',
 ];
 
 const fieldName = fc.stringMatching(/^[a-z_][a-z0-9_]{0,5}$/);
@@ -129,6 +137,15 @@ function leafBuilder(leaf: Leaf): SchemaBuilder {
       return TimestampType.builder();
     case 'microTimestamp':
       return DebeziumTypes.microTimestamp();
+    // Names that are not Connect's logical types: the value is read by its type.
+    case 'debeziumDate':
+      return DebeziumTypes.date();
+    case 'zonedTimestamp':
+      return DebeziumTypes.zonedTimestamp();
+    case 'namedInt16':
+      return SchemaBuilder.int16().name('io.debezium.data.Enum').parameter('allowed', 'a,b');
+    case 'namedBoolean':
+      return SchemaBuilder.bool().name('test.Flag').version(2);
     default:
       return SchemaBuilder.type(leaf);
   }
