@@ -549,8 +549,10 @@ export interface IdleFigures {
 }
 
 /** Idle: both workers without connectors, side by side over the same minutes; CPU seconds per minute. */
-export async function idleCase(sides: Sides, seconds: number): Promise<IdleFigures> {
-  await sleep(5000); // let the last case's deletions settle
+export async function idleCase(sides: Sides, seconds: number, settleSeconds: number): Promise<IdleFigures> {
+  // Idle is the steady state: the last case's deletions, and the collections that follow a busy spell on both sides
+  // (V8's memory reducer, the JVM's), are not part of it.
+  await sleep(settleSeconds * 1000);
   const erpRss = rssPeak(sides.erp.pid);
   const dbzRss = rssPeak(sides.dbz.pid);
   const e0 = cpuSecondsOf(sides.erp.pid);
