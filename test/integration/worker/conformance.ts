@@ -66,8 +66,10 @@ export async function runConformance(base: string, topic: string): Promise<StepR
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       init.headers = { 'content-type': contentType };
     }
-    const res = await fetch(`${base}${p}`, init);
-    const text = await res.text();
+    const { res, text } = await duringRebalanceAgain(async () => {
+      const res = await fetch(`${base}${p}`, init);
+      return { res, status: res.status, text: await res.text() };
+    });
     let parsed: unknown = text === '' ? null : text;
     try {
       parsed = text === '' ? null : JSON.parse(text);
@@ -177,6 +179,23 @@ export async function runConformance(base: string, topic: string): Promise<StepR
   return results;
 }
 
+/**
+ * A request sent again while the worker answers that its group is rebalancing: Connect's distributed herder refuses
+ * with 409 ("rebalance in progress") or 500 (RebalanceNeededException, "a rebalance is expected") when another test's
+ * connector joined the shared Connect a moment before; a client sends it again, and the comparison is of the answer
+ * once the group is settled.
+ */
+async function duringRebalanceAgain<T extends { status: number; text?: string; body?: string }>(
+  send: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await send();
+    const text = r.text ?? r.body ?? '';
+    if (!((r.status === 409 || r.status === 500) && /rebalance/i.test(text)) || attempt === 20) return r;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** The validate answer reduced to what the edge steps compare: the count and the errors by key. */
 function errorsByKey(body: unknown): unknown {
   const b = body as { error_count?: number; configs?: Array<{ value: { name: string; errors: string[] } }> } | null;
@@ -205,7 +224,7 @@ async function edgeSteps(
     const headers: Record<string, string> = { ...options.headers };
     const text = options.body === undefined ? '' : JSON.stringify(options.body);
     if (text !== '') headers['content-type'] = 'application/json';
-    const r = await rawRequest(base, rawHttp(method, target, headers, text));
+    const r = await duringRebalanceAgain(() => rawRequest(base, rawHttp(method, target, headers, text)));
     const parsed = r.json ?? (r.body === '' ? null : r.body);
     const body = normalize(parsed, replacements);
     results.push({ step, status: r.status, body: options.reduce ? options.reduce(body) : body });
