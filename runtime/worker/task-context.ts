@@ -1,4 +1,4 @@
-import type { Converter, HeaderConverter, Headers, Logger, Schema } from '../api/index.js';
+import { type Converter, type HeaderConverter, Headers, type Logger, type Schema } from '../api/index.js';
 import type { WaitingStatus } from '../errors/outage.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import {
@@ -56,6 +56,8 @@ export function headersToRaw(topic: string, headers: Headers, converter: HeaderC
 }
 
 export function rawToHeaders(topic: string, raw: RawHeaders, converter: HeaderConverter): Headers {
+  // Most records carry none: one shared frozen list instead of a new one per record.
+  if (raw.length === 0) return Headers.empty;
   return Object.freeze(
     raw.map(([key, bytes]) => {
       const sv = converter.toConnectHeader(topic, key, bytes);
