@@ -143,6 +143,15 @@ export async function runConformance(base: string, topic: string): Promise<StepR
   expanded.body = (expanded.body as Record<string, unknown>)['<name>'] ?? null;
   await call('stop', 'PUT', `/connectors/${name}/stop`);
   await sleep(1000);
+  // Connect's status comes from its status topic: a task it stopped can still read RUNNING for a while (seen in CI on
+  // a busy shared Connect). The settled status is what is compared.
+  for (let i = 0; i < 30; i++) {
+    const s = (await (await fetch(`${base}/connectors/${name}/status`)).json().catch(() => null)) as {
+      tasks?: unknown[];
+    } | null;
+    if (Array.isArray(s?.tasks) && s.tasks.length === 0) break;
+    await sleep(500);
+  }
   await call('stopped status', 'GET', `/connectors/${name}/status`);
   await call('stopped info', 'GET', `/connectors/${name}`);
   await call('alter offsets empty', 'PATCH', `/connectors/${name}/offsets`, {});
