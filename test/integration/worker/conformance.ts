@@ -86,14 +86,16 @@ export async function runConformance(base: string, topic: string): Promise<StepR
     topic,
     'tasks.max': '1',
   };
-  const waitRunning = async () => {
-    for (let i = 0; i < 100; i++) {
+  /** Polls the connector's status (Connect's comes from its status topic, so it lags) until `settled` holds. */
+  const waitForStatus = async (settled: (tasks: Array<{ state: string }> | undefined) => boolean, tries: number) => {
+    for (let i = 0; i < tries; i++) {
       const res = await fetch(`${base}/connectors/${name}/status`);
-      const s = (await res.json()) as { tasks?: Array<{ state: string }> };
-      if (s.tasks?.length === 1 && s.tasks[0]!.state === 'RUNNING') return;
+      const s = (await res.json().catch(() => null)) as { tasks?: Array<{ state: string }> } | null;
+      if (settled(s?.tasks)) return;
       await sleep(200);
     }
   };
+  const waitRunning = () => waitForStatus((tasks) => tasks?.length === 1 && tasks[0]!.state === 'RUNNING', 100);
 
   await call('unknown path', 'GET', '/no-such-path');
   await call('wrong method', 'DELETE', '/connector-plugins');
@@ -143,15 +145,9 @@ export async function runConformance(base: string, topic: string): Promise<StepR
   expanded.body = (expanded.body as Record<string, unknown>)['<name>'] ?? null;
   await call('stop', 'PUT', `/connectors/${name}/stop`);
   await sleep(1000);
-  // Connect's status comes from its status topic: a task it stopped can still read RUNNING for a while (seen in CI on
-  // a busy shared Connect). The settled status is what is compared.
-  for (let i = 0; i < 30; i++) {
-    const s = (await (await fetch(`${base}/connectors/${name}/status`)).json().catch(() => null)) as {
-      tasks?: unknown[];
-    } | null;
-    if (Array.isArray(s?.tasks) && s.tasks.length === 0) break;
-    await sleep(500);
-  }
+  // A task Connect stopped can still read RUNNING for a while (seen in CI on a busy shared Connect): the settled
+  // status is what is compared.
+  await waitForStatus((tasks) => Array.isArray(tasks) && tasks.length === 0, 75);
   await call('stopped status', 'GET', `/connectors/${name}/status`);
   await call('stopped info', 'GET', `/connectors/${name}`);
   await call('alter offsets empty', 'PATCH', `/connectors/${name}/offsets`, {});
