@@ -68,7 +68,8 @@ export async function rest<T = unknown>(
 
 /**
  * A write to a distributed worker, sent again while it answers 409 (not in its group yet, or mid-rebalance: Connect
- * refuses writes then, as here); the first other answer.
+ * refuses writes then, as here) or 500 naming a rebalance (Connect's RebalanceNeededException when a member joined a
+ * moment before); the first other answer.
  */
 export function restWhenJoined<T = unknown>(
   url: string,
@@ -80,11 +81,21 @@ export function restWhenJoined<T = unknown>(
   return waitFor(
     async () => {
       const r = await rest<T>(url, method, pathname, body);
-      return r.status === 409 ? null : r;
+      return r.status === 409 || duringRebalance(r.status, r.body) ? null : r;
     },
     o.timeoutMs,
     o.what,
   );
+}
+
+/**
+ * Whether an answer is a distributed worker refusing a request because its group is (about to be) rebalancing: 409
+ * ("rebalance in progress") or 500 (RebalanceNeededException, "a rebalance is expected"). A 409 that names no
+ * rebalance (a connector that already exists) is an answer.
+ */
+export function duringRebalance(status: number, body: unknown): boolean {
+  if (status !== 409 && status !== 500) return false;
+  return /rebalance/i.test(typeof body === 'string' ? body : JSON.stringify(body ?? ''));
 }
 
 export type ConnectorState = 'RUNNING' | 'PAUSED' | 'STOPPED' | 'FAILED' | 'UNASSIGNED' | 'RESTARTING';

@@ -8,6 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { rawHttp, rawRequest } from '../../support/raw-http.js';
+import { duringRebalance } from '../../support/worker.js';
 
 export interface StepResult {
   step: string;
@@ -196,7 +197,7 @@ async function duringRebalanceAgain<T extends { status: number; text?: string; b
   for (let attempt = 1; ; attempt++) {
     const r = await send();
     const text = r.text ?? r.body ?? '';
-    if (!((r.status === 409 || r.status === 500) && /rebalance/i.test(text)) || attempt === 20) return r;
+    if (!duringRebalance(r.status, text) || attempt === 20) return r;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
