@@ -129,16 +129,23 @@ export class PostgresClient implements SqlClient {
     } catch (e) {
       throw classifyDbError(e, 'PostgreSQL connect');
     }
+    // The pool listens for errors on idle clients only: a connection the server drops while this transaction holds it
+    // (between two statements, while fn awaits something else) would otherwise be an uncaught 'error' that ends the
+    // worker. The next statement on it fails and the transaction throws; the broken client is destroyed, not reused.
+    let broken: Error | undefined;
+    const onError = (e: Error) => (broken ??= e);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(new PostgresClient(client, null));
       await client.query('COMMIT');
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (broken === undefined) await client.query('ROLLBACK').catch(() => {});
       throw classifyDbError(e, 'PostgreSQL transaction');
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
