@@ -25,7 +25,7 @@ import {
  * (three writer sessions, each owning its keys, so commits come out of sequence order across sessions) and a
  * FileStreamSink consuming the topics, against a PRIVATE broker, registry and PostgreSQL (the shared stack is never
  * touched). Faults: broker SIGKILL for ERPSTREAM_FAULT_DOWN_MS (20 s), registry SIGKILL with a schema change
- * meanwhile, pg_terminate_backend and a PostgreSQL restart. Counted against the database: lost, duplicated and
+ * meanwhile, pg_terminate_backend, a PostgreSQL restart and PostgreSQL stopped for the outage. Counted against the database: lost, duplicated and
  * out-of-order records; asserted: no task or connector was ever FAILED (no manual restart), and the status said what
  * it waited for. Recovery times (fault end → first change committed after it seen on the topic) are printed.
  * ERPSTREAM_FAULT_ROUNDS repeats the fault sequence.
@@ -357,6 +357,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
         registry: [],
         terminate: [],
         restart: [],
+        outage: [],
       };
       for (let round = 0; round < ROUNDS; round++) {
         // ---- broker SIGKILL ----
@@ -395,6 +396,19 @@ describe('fault suite: broker, registry and database faults need no manual resta
         admin.on('error', () => {});
         await admin.connect();
         recoveries.restart!.push(await recovery('PostgreSQL restart', faultEnd));
+
+        // ---- PostgreSQL down for the outage (stopped, then started: the source waits it out) ----
+        await sleep(3000);
+        phase = 'outage';
+        await admin.end().catch(() => {});
+        await db.kill();
+        await sleep(DOWN_MS);
+        await db.start();
+        const outageEnd = Date.now();
+        admin = new pg.Client({ connectionString: db.url });
+        admin.on('error', () => {});
+        await admin.connect();
+        recoveries.outage!.push(await recovery('PostgreSQL outage', outageEnd));
       }
       await sleep(2000);
       await writers.stop();
@@ -498,6 +512,8 @@ describe('fault suite: broker, registry and database faults need no manual resta
       expect(outOfOrder).toBe(0);
       // The status said what the tasks waited for while the broker was gone.
       expect([...waits].some((w) => w.includes('the Kafka broker'))).toBe(true);
+      // …and while PostgreSQL was stopped.
+      expect([...waits]).toContain('erp: the source system');
       expect(sinkLines).toBeGreaterThan(0);
     },
     900_000 * ROUNDS,
