@@ -219,7 +219,8 @@ export const errorCatalog = {
   },
   // LookupSink's own codes
   LOOKUP_SINK_DELIVERY_FAILED: {
-    meaning: 'LookupSink could not deliver a batch to its destination; the task restarts from the committed offsets.',
+    meaning:
+      'LookupSink could not deliver a batch to its destination; the task instance ends, and the worker starts it again from the committed offsets when the cause is an outage.',
     retriable: false,
     message: 'Delivering a batch to {destination} failed; the task restarts from the committed offsets: {reason}',
   },

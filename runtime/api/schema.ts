@@ -336,8 +336,11 @@ function hasShallowCheck(schema: Schema): boolean {
   return schema.type !== 'array' && schema.type !== 'map';
 }
 
-/** Only Struct.adopt passes it: a struct's constructor otherwise always starts from its own unset values. */
-const ADOPTED: unique symbol = Symbol('adopted values');
+/**
+ * The values array Struct.adopt hands to the next constructor call, which takes and clears it first thing: the
+ * constructor's public signature stays `(schema)`, and no other construction can pick the array up.
+ */
+let adoptNext: unknown[] | undefined;
 
 /** A struct value bound to a struct schema. */
 export class Struct {
@@ -346,13 +349,15 @@ export class Struct {
   private readonly index: Map<string, Field>;
   private readonly checks: readonly ValueCheck[];
 
-  constructor(schema: Schema, adopted?: typeof ADOPTED, values?: unknown[]) {
+  constructor(schema: Schema) {
+    const adopted = adoptNext;
+    adoptNext = undefined;
     if (schema.type !== 'struct') throw new DataError(`Struct requires a struct schema, got ${schema.type}`);
     const layout = layoutOf(schema);
     this.schema = schema;
     this.index = layout.index;
     this.checks = layout.checks;
-    this.values = adopted === ADOPTED && values !== undefined ? values : layout.unset.slice();
+    this.values = adopted ?? layout.unset.slice();
   }
 
   /**
@@ -363,7 +368,8 @@ export class Struct {
   static adopt(schema: Schema, values: unknown[]): Struct {
     const fields = schema.fields ?? [];
     if (values.length !== fields.length) throw new DataError(`Struct values do not match the schema's fields`);
-    const s = new Struct(schema, ADOPTED, values);
+    adoptNext = values;
+    const s = new Struct(schema);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v !== undefined) s.checks[i]!(v, fields[i]!.name);

@@ -20,6 +20,20 @@ export function outageOf(e: unknown): string | null {
   return OUTAGE_CODES[e.code] ?? null;
 }
 
+/**
+ * What a sink task's failure waits for when a retriable error sits anywhere in its cause chain (a connector wraps the
+ * broker's or database's error in its own): the broker or registry by code, else the sink's external systems; null
+ * when nothing in the chain is retriable.
+ */
+export function outageInCauses(e: unknown): string | null {
+  let at: unknown = e;
+  for (let depth = 0; depth < 10 && at instanceof Error; depth++) {
+    if (at instanceof ErpStreamError && at.retriable) return outageOf(at) ?? "the sink's destination or database";
+    at = at.cause;
+  }
+  return null;
+}
+
 /** Default of `outage.wait.timeout.ms`: 15 minutes (Java's producer gives up after delivery.timeout.ms = 2 min). */
 export const DEFAULT_OUTAGE_WAIT_MS = 900_000;
 

@@ -11,7 +11,15 @@ import {
   type SourceTaskContext,
 } from '../api/index.js';
 import { type ConfigTransformer, reverseTransform } from '../config-providers/index.js';
-import { describeWaiting, OutageTimeoutError, outageOf, type WaitingStatus, waitingStatus } from '../errors/outage.js';
+import {
+  describeWaiting,
+  OUTAGE_MAX_DELAY_MS,
+  OutageTimeoutError,
+  outageInCauses,
+  outageOf,
+  type WaitingStatus,
+  waitingStatus,
+} from '../errors/outage.js';
 import { ErrorReporter } from '../errors/reporter.js';
 import { type ErrorHandlingConfig, StoppedWhileWaitingError, waitOutOutage } from '../errors/retry.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -314,6 +322,25 @@ export class Worker {
         this.tasks.set(key, runner);
         await runner.start(paused);
       } else if (plugin.type === 'sink' && settings.kind === 'sink') {
+        const self: { runner?: WorkerSinkTask } = {};
+        listener = this.restartSinkOnOutage(
+          key,
+          () => self.runner,
+          listener,
+          logger,
+          outageSince,
+          errors.outageWaitMs ?? -1,
+          (since) =>
+            this.startTaskInstance(
+              connector,
+              taskId,
+              rawConnectorConfig,
+              rawTaskConfig,
+              this.paused.has(key),
+              outerListener,
+              since,
+            ),
+        );
         const task = plugin.createTask();
         const chain = await TransformChain.build<SinkRecord>(connectorConfig, { registry: this.o.registry });
         const { topics, topicsRegex } = settings;
@@ -364,6 +391,8 @@ export class Worker {
           metrics: { consumed: m.polled, put: m.put, offsetCommit: m.offsetCommit, deliveryLag: m.deliveryLag },
           commitIntervalMs: this.o.offsetFlushIntervalMs,
         });
+        if (starting.signal.aborted) throw new StoppedWhileWaitingError('the task to start');
+        self.runner = runner;
         this.tasks.set(key, runner);
         await runner.start(paused);
       }
@@ -381,6 +410,65 @@ export class Worker {
       if (this.starting.get(key)?.stop === starting) this.starting.delete(key);
       started();
     }
+  }
+
+  /**
+   * A sink task that failed on an outage (a retriable broker or database error anywhere in its cause chain, such as
+   * a LookupSink delivery stage that failed after put() returned, which redelivering a later batch cannot retry) is
+   * started again from its committed offsets instead of staying FAILED: its status says what it waits for, attempts
+   * follow a backoff of at most OUTAGE_MAX_DELAY_MS, and only an outage outlasting outage.wait.timeout.ms (-1: never)
+   * leaves it FAILED. The committed offsets are those of records the task finished, so resuming from them loses
+   * nothing (at least once, as any sink restart).
+   */
+  private restartSinkOnOutage(
+    key: string,
+    instance: () => RunningTask | undefined,
+    listener: TaskListener,
+    logger: Logger,
+    outageSince: number | null,
+    waitMs: number,
+    restart: (outageSince: number) => Promise<void>,
+  ): TaskListener {
+    let recovered = outageSince === null;
+    // An instance reports RUNNING as soon as it started, before anything proves the outage over: a failure within
+    // twice the longest backoff of that is the same outage (its wait goes on), a later one a new outage.
+    let runningAt: number | null = null;
+    return {
+      onWaiting: (w) => listener.onWaiting?.(w),
+      onState: (state, error) => {
+        const what = state === 'FAILED' ? outageInCauses(error) : null;
+        const self = instance();
+        const now = Date.now();
+        if (state === 'RUNNING' || state === 'PAUSED') runningAt ??= now;
+        const continuing = outageSince !== null && (runningAt === null || now - runningAt < 2 * OUTAGE_MAX_DELAY_MS);
+        const since = continuing ? outageSince : now;
+        const waited = now - since;
+        if (what === null || self === undefined || this.tasks.get(key) !== self || (waitMs >= 0 && waited > waitMs)) {
+          if ((state === 'RUNNING' || state === 'PAUSED') && !recovered) {
+            recovered = true;
+            listener.onWaiting?.(null);
+          }
+          if (what !== null && waitMs >= 0 && waited > waitMs) {
+            listener.onState(state, new OutageTimeoutError(what, waited, error));
+            return;
+          }
+          listener.onState(state, error);
+          return;
+        }
+        listener.onWaiting?.(waitingStatus(what, since, error));
+        const delayMs = Math.min(OUTAGE_MAX_DELAY_MS, 500 + waited / 2);
+        logger.warn(
+          `Task ${key} failed on an outage of ${what}; starting it again from its committed offsets in ${Math.round(delayMs)} ms`,
+          { error },
+        );
+        const timer = setTimeout(() => {
+          // Not if the task was stopped, deleted or started anew meanwhile.
+          if (this.tasks.get(key) !== self) return;
+          void restart(since).catch((e: unknown) => listener.onState('FAILED', e));
+        }, delayMs);
+        timer.unref();
+      },
+    };
   }
 
   /**

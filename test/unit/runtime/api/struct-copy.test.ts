@@ -113,4 +113,16 @@ describe('Struct.adopt (a decoder handing over the values it built)', () => {
   it('refuses an array that does not match the fields', () => {
     expect(() => Struct.adopt(schema, [5n, undefined])).toThrow(/fields/);
   });
+
+  it('hands its array to that one struct only: a struct made after it (even after a refused adopt) starts unset', () => {
+    const handed: unknown[] = [];
+    expect(() => Struct.adopt(SchemaBuilder.string().build(), handed)).toThrow(/struct schema/);
+    const fresh = new Struct(schema).put('id', 1n);
+    expect(handed).toEqual([]);
+    const adopted = Struct.adopt(schema, [2n, 'two', undefined]);
+    const next = new Struct(schema);
+    expect(next.getWithoutDefault('id')).toBeNull();
+    expect(adopted.get('name')).toBe('two');
+    expect(fresh.get('id')).toBe(1n);
+  });
 });

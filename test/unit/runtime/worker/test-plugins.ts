@@ -200,6 +200,68 @@ export const holdingSink: SinkConnectorPlugin = {
   }),
 };
 
+/** The outage sink's switches and what it saw (see outageSink). */
+export const outage = {
+  /** While set, a task instance's delivery stage fails with this (once failed, the instance stays failed). */
+  failWith: null as (() => Error) | null,
+  starts: 0,
+  delivered: [] as string[],
+};
+
+/**
+ * A sink that delivers after put() returned, as the LookupSink does: a failed delivery cannot be retried by
+ * redelivering a later batch, so the instance reports it from preCommit and every call after (the task must be
+ * started again from its committed offsets).
+ */
+export const outageSink: SinkConnectorPlugin = {
+  type: 'sink',
+  className: 'test.OutageSinkConnector',
+  aliases: ['OutageSink'],
+  version: '1.0.0',
+  config: new ConfigDef(),
+  summary: 'test',
+  create: () => ({
+    kind: 'sink',
+    version: () => '1.0.0',
+    start() {},
+    taskConfigs: () => [{}],
+    stop() {},
+  }),
+  createTask: () => {
+    let failed: Error | null = null;
+    let done = new Map<string, bigint>();
+    return {
+      version: () => '1.0.0',
+      initialize() {},
+      async start() {
+        outage.starts++;
+        done = new Map();
+      },
+      async put(records) {
+        if (failed) throw failed;
+        for (const r of records) {
+          if (outage.failWith) {
+            failed = outage.failWith();
+            return;
+          }
+          outage.delivered.push(String(r.value));
+          done.set(`${r.topic}\0${r.kafkaPartition}`, r.kafkaOffset + 1n);
+        }
+      },
+      async preCommit(current) {
+        if (failed) throw failed;
+        const out = new Map<TopicPartition, bigint>();
+        for (const [tp, offset] of current) {
+          const d = done.get(`${tp.topic}\0${tp.partition}`);
+          if (d !== undefined) out.set(tp, d < offset ? d : offset);
+        }
+        return out;
+      },
+      async stop() {},
+    };
+  },
+};
+
 export function testRegistry(): PluginRegistry {
-  return new PluginRegistry([...builtinPlugins(), flakySource, deferredRejectSink, holdingSink]);
+  return new PluginRegistry([...builtinPlugins(), flakySource, deferredRejectSink, holdingSink, outageSink]);
 }
