@@ -21,14 +21,14 @@ export function outageOf(e: unknown): string | null {
 }
 
 /**
- * What a sink task's failure waits for when a retriable error sits anywhere in its cause chain (a connector wraps the
- * broker's or database's error in its own): the broker or registry by code, else the sink's external systems; null
- * when nothing in the chain is retriable.
+ * What a failure waits for when a retriable error sits anywhere in its cause chain (a connector wraps the broker's
+ * or database's error in its own): the broker or registry by code, else `fallback`; null when nothing in the chain is
+ * retriable.
  */
-export function outageInCauses(e: unknown): string | null {
+export function outageInCauses(e: unknown, fallback = "the sink's destination or database"): string | null {
   let at: unknown = e;
   for (let depth = 0; depth < 10 && at instanceof Error; depth++) {
-    if (at instanceof ErpStreamError && at.retriable) return outageOf(at) ?? "the sink's destination or database";
+    if (at instanceof ErpStreamError && at.retriable) return outageOf(at) ?? fallback;
     at = at.cause;
   }
   return null;

@@ -29,6 +29,7 @@ import { type ConnectorPlugin, resolveConnectorPlugin } from './validation.js';
 import { sinkConsumerGroupId } from './connector-settings.js';
 import { generateTaskConfigs } from './task-generation.js';
 import type { Worker } from './worker.js';
+import { ConnectorStartRetries } from './connector-start-retries.js';
 
 export interface StandaloneHerderOptions {
   workerId: string;
@@ -76,6 +77,7 @@ export class StandaloneHerder implements Herder {
   /** Automatic restarts done per task in the current generation (the backoff exponent). */
   private readonly autoRestarts = new Map<string, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly startRetries = new ConnectorStartRetries();
 
   constructor(private readonly o: StandaloneHerderOptions) {
     this.workerId = o.workerId;
@@ -120,6 +122,7 @@ export class StandaloneHerder implements Herder {
     this.started = false;
     for (const t of this.restartTimers) clearTimeout(t);
     this.restartTimers.clear();
+    this.startRetries.close();
     await Promise.allSettled([...this.queues.values()]);
     await this.o.worker.close();
   }
@@ -404,11 +407,30 @@ export class StandaloneHerder implements Herder {
         },
       );
     } catch (error) {
-      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error });
       await this.stopTasks(name, oldTaskCount);
-      this.setConnectorState(name, 'FAILED', error);
+      const failure = this.startRetries.failed(name, error, this.o.worker.outageWaitMs(s.config));
+      if (failure.retry) {
+        this.o.logger.warn(
+          `Connector ${name} could not start: waiting for ${failure.what}; starting it again in ${Math.round(failure.delayMs)} ms`,
+          { connector: name, error },
+        );
+        this.setConnectorState(name, 'RESTARTING', error);
+        this.startRetries.schedule(name, failure.delayMs, () => {
+          void this.serial(name, async () => {
+            const now = this.state.get(name);
+            // Not if it was deleted, stopped, restarted or reconfigured meanwhile, or the worker is stopping.
+            if (!this.started || !now || now.targetState === 'STOPPED' || this.generations.get(name) !== generation)
+              return;
+            await this.startConnectorObject(name, now.targetState === 'PAUSED');
+          });
+        });
+        return;
+      }
+      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error: failure.error });
+      this.setConnectorState(name, 'FAILED', failure.error);
       return;
     }
+    this.startRetries.forget(name);
     this.setConnectorState(name, paused ? 'PAUSED' : 'RUNNING');
     await this.reconfigureTasks(name, true);
   }

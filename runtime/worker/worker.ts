@@ -17,6 +17,7 @@ import {
   OutageTimeoutError,
   outageInCauses,
   outageOf,
+  outageWaitMs,
   type WaitingStatus,
   waitingStatus,
 } from '../errors/outage.js';
@@ -154,6 +155,11 @@ export class Worker {
     if (!c) return;
     this.connectors.delete(name);
     await closeQuietly(this.o.logger, `connector ${name}`, () => c.instance.stop());
+  }
+
+  /** `outage.wait.timeout.ms` of a connector's config, else the worker's, else the default. */
+  outageWaitMs(rawConnectorConfig: Readonly<Record<string, string>>): number {
+    return outageWaitMs(rawConnectorConfig, this.o.workerProps);
   }
 
   isConnectorRunning(name: string): boolean {

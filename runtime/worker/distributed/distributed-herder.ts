@@ -26,6 +26,7 @@ import { type State, type StoredConnector, canonicalJson } from '../stores.js';
 import { sinkConsumerGroupId } from '../connector-settings.js';
 import { generateTaskConfigs } from '../task-generation.js';
 import type { Worker } from '../worker.js';
+import { ConnectorStartRetries } from '../connector-start-retries.js';
 import { type GroupView, type JoiningMember, type WorkUnit, assignWork, rebalance, unitKey } from './assignor.js';
 import type { KafkaConfigStore, RestartRequest } from './kafka-config-store.js';
 import type { KafkaOffsetStore } from './kafka-offset-store.js';
@@ -93,6 +94,7 @@ export class DistributedHerder implements Herder {
   private rebalancing = true;
   private started = false;
   private readonly running = new Map<string, RunningUnit>();
+  private readonly startRetries = new ConnectorStartRetries();
   private reconciling: Promise<void> = Promise.resolve();
   private dirty = false;
   private clusterId: string | null | undefined;
@@ -157,6 +159,7 @@ export class DistributedHerder implements Herder {
 
   async stop(): Promise<void> {
     this.started = false;
+    this.startRetries.close();
     await this.reconciling.catch(() => {});
     await this.o.worker.close();
     this.running.clear();
@@ -286,6 +289,7 @@ export class DistributedHerder implements Herder {
       this.setConnectorState(name, 'STOPPED');
       return;
     }
+    const instance = this.running.get(key)!.instance;
     try {
       await this.o.worker.startConnector(
         name,
@@ -294,10 +298,29 @@ export class DistributedHerder implements Herder {
         (e) => this.setConnectorState(name, 'FAILED', e),
       );
     } catch (error) {
-      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error });
-      this.setConnectorState(name, 'FAILED', error);
+      const failure = this.startRetries.failed(name, error, this.o.worker.outageWaitMs(stored.config));
+      if (failure.retry) {
+        this.o.logger.warn(
+          `Connector ${name} could not start: waiting for ${failure.what}; starting it again in ${Math.round(failure.delayMs)} ms`,
+          { connector: name, error },
+        );
+        this.setConnectorState(name, 'RESTARTING', error);
+        this.startRetries.schedule(name, failure.delayMs, () => {
+          void this.enqueue(async () => {
+            const now = this.o.configStore.get(name);
+            // Not if this worker no longer runs it, or it was deleted, stopped or started anew meanwhile.
+            if (!this.started || this.running.get(key)?.instance !== instance || !now || now.targetState === 'STOPPED')
+              return;
+            await this.startConnector(name, now);
+          });
+        });
+        return;
+      }
+      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error: failure.error });
+      this.setConnectorState(name, 'FAILED', failure.error);
       return;
     }
+    this.startRetries.forget(name);
     this.setConnectorState(name, stored.targetState === 'PAUSED' ? 'PAUSED' : 'RUNNING');
     await this.publishTaskConfigs(name);
   }

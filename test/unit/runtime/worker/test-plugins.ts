@@ -13,7 +13,15 @@ import { builtinPlugins } from '../../../../bundle/builtin.js';
 import { PluginRegistry } from '../../../../runtime/plugins/registry.js';
 
 /** Test connectors: one whose tasks fail on demand, one with a password key, one that over-produces tasks. */
-export const control = { failPoll: false, polls: 0, startedTasks: 0, records: [] as string[] };
+export const control = {
+  failPoll: false,
+  polls: 0,
+  startedTasks: 0,
+  records: [] as string[],
+  /** While set, the connector's start() throws what it returns (its database down, say); starts are counted. */
+  failConnectorStart: null as (() => Error) | null,
+  connectorStarts: 0,
+};
 
 const flakyConfig = new ConfigDef()
   .define({ name: 'topic', type: 'STRING', defaultValue: 'flaky', importance: 'HIGH', documentation: 'topic' })
@@ -39,6 +47,8 @@ export const flakySource: SourceConnectorPlugin = {
       kind: 'source',
       version: () => '1.0.0',
       start(p) {
+        control.connectorStarts++;
+        if (control.failConnectorStart) throw control.failConnectorStart();
         props = { ...p };
       },
       taskConfigs(max) {
