@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Logger } from '../../../../../runtime/api/index.js';
+import { type Logger, RetriableError } from '../../../../../runtime/api/index.js';
 import { ConfigTransformer, defaultConfigProviders } from '../../../../../runtime/config-providers/index.js';
 import { builtinRegistry } from '../../../../../bundle/builtin.js';
 import { DistributedHerder, REBALANCE_MESSAGE } from '../../../../../runtime/worker/distributed/distributed-herder.js';
@@ -177,5 +177,57 @@ describe('KafkaStatusStore', () => {
     const s = new KafkaStatusStore(logger);
     s.apply(rec('status-topic-orders:connector-c', { topic: { name: 'orders', connector: 'c', task: 0 } }));
     expect(s.topics('c')).toEqual(['orders']);
+  });
+});
+
+describe('DistributedHerder: a connector whose start() meets an outage', () => {
+  const a = { workerId: 'a:1', url: 'http://a:1/' };
+
+  it('is RESTARTING and started again by its owner until the start succeeds', async () => {
+    const failures = 2;
+    let starts = 0;
+    const error = () => new RetriableError('Connecting to PostgreSQL: database connection problem (ECONNREFUSED)');
+    const worker = {
+      close: async () => {},
+      startConnector: async () => {
+        starts++;
+        if (starts <= failures) throw error();
+      },
+      stopConnector: async () => {},
+      isConnectorRunning: () => true,
+      outageWaitMs: () => 60_000,
+      taskConfigs: async () => [{ t: '0' }],
+      startTask: async () => {},
+      stopTask: async () => {},
+    } as unknown as Worker;
+    const configStore = new KafkaConfigStore(logger);
+    configStore.apply(rec('connector-c', { properties: config }));
+    configStore.apply(rec('task-c-0', { properties: { t: '0' } }));
+    configStore.apply(rec('commit-c', { tasks: 1 }));
+    const statusStore = new KafkaStatusStore(logger);
+    const h = new DistributedHerder({
+      workerId: a.workerId,
+      registry: builtinRegistry(),
+      worker,
+      transformer: new ConfigTransformer(defaultConfigProviders()),
+      configStore,
+      offsetStore: {} as KafkaOffsetStore,
+      statusStore,
+      kafka: {} as KafkaPort,
+      logger,
+      topicTracking: { enable: true, allowReset: true },
+    });
+    h.start();
+    h.onView({ generation: 1, leader: a, members: [a], assignment: { 'a:1': [{ connector: 'c', task: -1 }] } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(statusStore.connector('c')).toMatchObject({ state: 'RESTARTING' });
+    expect(statusStore.connector('c')!.trace).toContain('ECONNREFUSED');
+    const deadline = Date.now() + 5_000;
+    while (statusStore.connector('c')?.state !== 'RUNNING' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(statusStore.connector('c')).toMatchObject({ state: 'RUNNING' });
+    expect(starts).toBe(3);
+
+    await h.stop();
   });
 });
