@@ -180,7 +180,7 @@ export class WorkerSourceTask {
   private async run(): Promise<void> {
     const { d } = this;
     try {
-      if (!(await this.startTask())) throw new StoppedWhileWaitingError('the source system');
+      await d.task.start(d.props);
       if (!this.pauseGate.closed) d.listener.onState('RUNNING');
       while (!this.stopping) {
         if (this.pauseGate.closed) {
@@ -240,34 +240,6 @@ export class WorkerSourceTask {
         d.logger.warn(`Task ${d.connector}-${d.taskId} stopped`, { error });
       else d.logger.error(`Task ${d.connector}-${d.taskId} failed`, { error });
       d.listener.onState('FAILED', error);
-    }
-  }
-
-  /**
-   * The task's start(), started again while it throws a RetriableError (its database down when the worker starts or
-   * restarts the task): the task waits for the source system as a retriable poll() does, instead of going FAILED.
-   * A start that failed is stopped before the next attempt, so it leaves no connection behind. False when the task
-   * was stopped while waiting.
-   */
-  private async startTask(): Promise<boolean> {
-    const { d } = this;
-    let delay = 300;
-    let since = 0;
-    for (;;) {
-      try {
-        await d.task.start(d.props);
-        if (since !== 0) d.listener.onWaiting?.(null);
-        return true;
-      } catch (e) {
-        if (!(e instanceof RetriableError) || this.stopping) throw e;
-        if (since === 0) since = Date.now();
-        d.listener.onWaiting?.(waitingStatus(outageOf(e) ?? 'the source system', since, e));
-        d.logger.warn('Retriable error from start(); starting the task again', { error: e, delayMs: delay });
-        await closeQuietly(d.logger, 'source task', () => d.task.stop());
-        await sleep(delay);
-        if (this.stopping) return false;
-        delay = Math.min(delay * 2, 5_000);
-      }
     }
   }
 

@@ -281,6 +281,27 @@ export class Worker {
           outageSince === null ? null : { errors, listener, since: outageSince, signal: starting.signal },
         );
         const self: { runner?: WorkerSourceTask } = {};
+        if (!transactions) {
+          listener = this.restartOnRetriableFailure(
+            key,
+            () => self.runner,
+            listener,
+            logger,
+            outageSince,
+            settings.errors.outageWaitMs ?? -1,
+            'the source system',
+            (since) =>
+              this.startTaskInstance(
+                connector,
+                taskId,
+                rawConnectorConfig,
+                rawTaskConfig,
+                this.paused.has(key),
+                outerListener,
+                since,
+              ),
+          );
+        }
         if (transactions) {
           listener = this.restartOnOutage(
             key,
@@ -329,13 +350,14 @@ export class Worker {
         await runner.start(paused);
       } else if (plugin.type === 'sink' && settings.kind === 'sink') {
         const self: { runner?: WorkerSinkTask } = {};
-        listener = this.restartSinkOnOutage(
+        listener = this.restartOnRetriableFailure(
           key,
           () => self.runner,
           listener,
           logger,
           outageSince,
           errors.outageWaitMs ?? -1,
+          "the sink's destination or database",
           (since) =>
             this.startTaskInstance(
               connector,
@@ -419,30 +441,36 @@ export class Worker {
   }
 
   /**
-   * A sink task that failed on an outage (a retriable broker or database error anywhere in its cause chain, such as
-   * a LookupSink delivery stage that failed after put() returned, which redelivering a later batch cannot retry) is
-   * started again from its committed offsets instead of staying FAILED: its status says what it waits for, attempts
+   * A task that failed on an outage (a retriable broker or database error anywhere in its cause chain: a source or
+   * sink whose start() could not reach its database, a LookupSink delivery stage that failed after put() returned,
+   * which redelivering a later batch cannot retry) is started again, as a new task object, from its committed
+   * offsets instead of staying FAILED: its status says what it waits for, attempts
    * follow a backoff of at most OUTAGE_MAX_DELAY_MS, and only an outage outlasting outage.wait.timeout.ms (-1: never)
    * leaves it FAILED. The committed offsets are those of records the task finished, so resuming from them loses
    * nothing (at least once, as any sink restart).
    */
-  private restartSinkOnOutage(
+  private restartOnRetriableFailure(
     key: string,
     instance: () => RunningTask | undefined,
     listener: TaskListener,
     logger: Logger,
     outageSince: number | null,
     waitMs: number,
+    fallbackWhat: string,
     restart: (outageSince: number) => Promise<void>,
   ): TaskListener {
     let recovered = outageSince === null;
     // An instance reports RUNNING as soon as it started, before anything proves the outage over: a failure within
     // twice the longest backoff of that is the same outage (its wait goes on), a later one a new outage.
     let runningAt: number | null = null;
+    // Once this instance failed on an outage and a new one is on its way, what it reports as it is stopped (its
+    // UNASSIGNED) is not the task's state: the task stays RUNNING and waiting until its replacement reports.
+    let handedOver = false;
     return {
       onWaiting: (w) => listener.onWaiting?.(w),
       onState: (state, error) => {
-        const what = state === 'FAILED' ? outageInCauses(error) : null;
+        if (handedOver) return;
+        const what = state === 'FAILED' ? outageInCauses(error, fallbackWhat) : null;
         const self = instance();
         const now = Date.now();
         if (state === 'RUNNING' || state === 'PAUSED') runningAt ??= now;
@@ -461,6 +489,9 @@ export class Worker {
           listener.onState(state, error);
           return;
         }
+        handedOver = true;
+        // As in every other outage, the task stays RUNNING and its status says what it waits for.
+        listener.onState('RUNNING');
         listener.onWaiting?.(waitingStatus(what, since, error));
         const delayMs = Math.min(OUTAGE_MAX_DELAY_MS, 500 + waited / 2);
         logger.warn(

@@ -103,3 +103,46 @@ describe('a connector whose start() meets an outage (standalone herder)', () => 
     expect(control.connectorStarts).toBe(after);
   });
 });
+
+describe('a source task whose start() meets an outage (worker)', () => {
+  let h: Harness;
+  beforeEach(() => {
+    control.failTaskStart = null;
+    control.taskObjectsStarted = [];
+  });
+  afterEach(async () => {
+    control.failTaskStart = null;
+    await h?.worker.stop();
+  });
+  const status = async () =>
+    (await h.req('GET', '/connectors/c/status')).body as {
+      tasks: Array<{ state: string; trace?: string; waiting?: { for: string } }>;
+    };
+
+  it('is started again as a new task object, waiting for the source system meanwhile, then runs', async () => {
+    h = await startHarness({}, { registry: testRegistry() });
+    control.failTaskStart = databaseDown;
+    await h.req('POST', '/connectors', { name: 'c', config: { 'connector.class': 'FlakySource', topic: 'out' } });
+    await waitFor(() => control.taskObjectsStarted.length >= 2, 5_000, 'a second task object');
+    await waitFor(
+      async () => (await status()).tasks[0]?.waiting?.for === 'the source system',
+      5_000,
+      'waiting for the source system',
+    );
+    expect((await status()).tasks[0]!.state).toBe('RUNNING');
+    control.failTaskStart = null;
+    await waitFor(() => h.kafka.values('out').length >= 3, 10_000, 'records from the started task');
+    expect((await status()).tasks[0]!.state).toBe('RUNNING');
+    // Never a task object started twice: a failed start's object was stopped and replaced (a task is started once).
+    expect(control.taskObjectsStarted.every((n) => n <= 1)).toBe(true);
+  });
+
+  it('is FAILED at once when its start fails for a reason waiting cannot fix', async () => {
+    h = await startHarness({}, { registry: testRegistry() });
+    control.failTaskStart = () => new DataError('Table s.t has no primary key');
+    await h.req('POST', '/connectors', { name: 'c', config: { 'connector.class': 'FlakySource', topic: 'out' } });
+    await waitFor(async () => (await status()).tasks[0]?.state === 'FAILED', 5_000, 'FAILED');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(control.taskObjectsStarted).toEqual([1]);
+  });
+});

@@ -126,7 +126,6 @@ class ValueConverter implements Converter {
 
 function start(opts: {
   producer: FlakyProducer;
-  task?: SourceTask;
   props?: Record<string, string>;
   value?: Converter;
   batches?: number;
@@ -148,7 +147,7 @@ function start(opts: {
   const runner = new WorkerSourceTask({
     connector: 'c',
     taskId: 0,
-    task: opts.task ?? new Batches(opts.batches ?? 5, opts.size ?? 3),
+    task: new Batches(opts.batches ?? 5, opts.size ?? 3),
     taskClass: 'Batches',
     props: {},
     chain,
@@ -254,67 +253,6 @@ describe('a broker or registry outage is waited out, not a FAILED task', () => {
     expect(t.states.at(-1)).toBe('UNASSIGNED');
     expect(t.states.filter((s) => s.startsWith('FAILED'))).toEqual([]);
     expect(t.offsets.flushed).toEqual([]);
-  });
-});
-
-/** Batches whose start() fails `failures` times with `error` (its database down when the task starts). */
-class SlowStart extends Batches {
-  starts = 0;
-  stops = 0;
-  constructor(
-    private readonly failures: number,
-    private readonly error: () => Error,
-  ) {
-    super(2, 3);
-  }
-  override async start(): Promise<void> {
-    this.starts++;
-    if (this.starts <= this.failures) throw this.error();
-  }
-  override async stop(): Promise<void> {
-    this.stops++;
-  }
-}
-
-const databaseDown = () =>
-  new RetriableError('PostgreSQL connect: database connection problem (ECONNREFUSED): connect ECONNREFUSED');
-
-describe('a source task whose start() meets an outage', () => {
-  it('starts again after a retriable error, waiting for the source system meanwhile, and then runs: nothing lost', async () => {
-    const producer = new FlakyProducer(() => null);
-    const task = new SlowStart(2, databaseDown);
-    const t = start({ producer, task });
-    await t.runner.start(false);
-    await waitFor(() => producer.acked.length >= 6, 10_000, 'all 6 records acknowledged');
-    await t.runner.stop(5000);
-    expect(task.starts).toBe(3);
-    // Each failed start was stopped before the next, so it left nothing open.
-    expect(task.stops).toBeGreaterThanOrEqual(2);
-    expect(t.states.filter((s) => s.startsWith('FAILED'))).toEqual([]);
-    expect(t.states[0]).toBe('RUNNING');
-    expect(t.waits[0]).toMatch(/^waiting for the source system since /);
-    expect(t.waits).toContain('done');
-    expect(producer.acked).toEqual(ids(6));
-  });
-
-  it('fails at once on an error waiting cannot fix', async () => {
-    const task = new SlowStart(1, () => new DataError('Table s.t has no primary key'));
-    const t = start({ producer: new FlakyProducer(() => null), task });
-    await t.runner.start(false);
-    await waitFor(() => t.states.length > 0, 5000, 'a state');
-    expect(t.states[0]).toMatch(/^FAILED: Table s.t has no primary key/);
-    expect(task.starts).toBe(1);
-    expect(t.waits).toEqual([]);
-  });
-
-  it('stopped while its start keeps failing: UNASSIGNED, not FAILED', async () => {
-    const task = new SlowStart(1_000, databaseDown);
-    const t = start({ producer: new FlakyProducer(() => null), task });
-    await t.runner.start(false);
-    await waitFor(() => task.starts >= 2, 5000, 'a second start');
-    await t.runner.stop(5000);
-    await waitFor(() => t.states.length > 0, 5000, 'a state');
-    expect(t.states).toEqual(['UNASSIGNED']);
   });
 });
 

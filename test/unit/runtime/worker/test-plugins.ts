@@ -21,6 +21,9 @@ export const control = {
   /** While set, the connector's start() throws what it returns (its database down, say); starts are counted. */
   failConnectorStart: null as (() => Error) | null,
   connectorStarts: 0,
+  /** While set, a task's start() throws what it returns; `taskObjectsStarted` counts starts per task object. */
+  failTaskStart: null as (() => Error) | null,
+  taskObjectsStarted: [] as number[],
 };
 
 const flakyConfig = new ConfigDef()
@@ -76,12 +79,15 @@ export const flakySource: SourceConnectorPlugin = {
     let ctx: SourceTaskContext;
     let topic = 'flaky';
     let seq = 0;
+    const object = control.taskObjectsStarted.push(0) - 1;
     return {
       version: () => '1.0.0',
       initialize(c) {
         ctx = c;
       },
       async start(p) {
+        control.taskObjectsStarted[object]!++;
+        if (control.failTaskStart) throw control.failTaskStart();
         control.startedTasks++;
         control.records.push(`password=${p['db.password'] ?? ''}`);
         topic = p.topic ?? 'flaky';
