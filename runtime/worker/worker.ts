@@ -214,6 +214,17 @@ export class Worker {
     this.starting.set(key, { stop: starting, done: new Promise<void>((r) => (started = r)) });
     const logger = this.o.logger.child({ connector, task: taskId });
     let listener = this.watchWaiting(connector, taskId, outerListener, logger);
+    // A new instance of this task, from its committed offsets, after an outage that began at `since`.
+    const startAgain = (since: number) =>
+      this.startTaskInstance(
+        connector,
+        taskId,
+        rawConnectorConfig,
+        rawTaskConfig,
+        this.paused.has(key),
+        outerListener,
+        since,
+      );
     try {
       const plugin = resolveConnectorPlugin(this.o.registry, rawConnectorConfig[CONNECTOR_CLASS_CONFIG] ?? '');
       const connectorConfig = await this.resolve(rawConnectorConfig, `connector ${connector}`);
@@ -290,36 +301,11 @@ export class Worker {
             outageSince,
             settings.errors.outageWaitMs ?? -1,
             'the source system',
-            (since) =>
-              this.startTaskInstance(
-                connector,
-                taskId,
-                rawConnectorConfig,
-                rawTaskConfig,
-                this.paused.has(key),
-                outerListener,
-                since,
-              ),
+            startAgain,
           );
         }
         if (transactions) {
-          listener = this.restartOnOutage(
-            key,
-            () => self.runner,
-            listener,
-            logger,
-            outageSince,
-            (since) =>
-              this.startTaskInstance(
-                connector,
-                taskId,
-                rawConnectorConfig,
-                rawTaskConfig,
-                this.paused.has(key),
-                outerListener,
-                since,
-              ),
-          );
+          listener = this.restartOnOutage(key, () => self.runner, listener, logger, outageSince, startAgain);
         }
         const requests = transactions?.requests;
         task.initialize(requests ? { ...ctx, transactionContext: requests } : ctx);
@@ -358,16 +344,7 @@ export class Worker {
           outageSince,
           errors.outageWaitMs ?? -1,
           "the sink's destination or database",
-          (since) =>
-            this.startTaskInstance(
-              connector,
-              taskId,
-              rawConnectorConfig,
-              rawTaskConfig,
-              this.paused.has(key),
-              outerListener,
-              since,
-            ),
+          startAgain,
         );
         const task = plugin.createTask();
         const chain = await TransformChain.build<SinkRecord>(connectorConfig, { registry: this.o.registry });

@@ -25,8 +25,8 @@ import {
  * (three writer sessions, each owning its keys, so commits come out of sequence order across sessions) and a
  * FileStreamSink consuming the topics, against a PRIVATE broker, registry and PostgreSQL (the shared stack is never
  * touched). Faults: broker SIGKILL for ERPSTREAM_FAULT_DOWN_MS (20 s), registry SIGKILL with a schema change
- * meanwhile, pg_terminate_backend, a PostgreSQL restart and PostgreSQL stopped for the outage (the source's tasks
- * restarted halfway through it). Counted against the database: lost, duplicated and
+ * meanwhile, pg_terminate_backend, a PostgreSQL restart and PostgreSQL stopped for the outage (a source task, then
+ * the source connector with its tasks, restarted during it). Counted against the database: lost, duplicated and
  * out-of-order records; asserted: no task or connector was ever FAILED (no manual restart), and the status said what
  * it waited for. Recovery times (fault end → first change committed after it seen on the topic) are printed.
  * ERPSTREAM_FAULT_ROUNDS repeats the fault sequence.
@@ -403,11 +403,15 @@ describe('fault suite: broker, registry and database faults need no manual resta
         phase = 'outage';
         await admin.end().catch(() => {});
         await db.kill();
-        // Halfway through, the source's tasks are restarted: a new instance starts without its database.
-        await sleep(DOWN_MS / 2);
+        // Meanwhile a source task is restarted alone (a new task object starts without its database), then the
+        // connector with its tasks (the connector's start lists tables: it cannot either).
+        await sleep(DOWN_MS / 3);
+        const task = await fetch(`${worker!.url}/connectors/erp/tasks/0/restart`, { method: 'POST' });
+        expect(task.status).toBeLessThan(300);
+        await sleep(DOWN_MS / 3);
         const restarted = await fetch(`${worker!.url}/connectors/erp/restart?includeTasks=true`, { method: 'POST' });
         expect(restarted.status).toBeLessThan(300);
-        await sleep(DOWN_MS / 2);
+        await sleep(DOWN_MS / 3);
         await db.start();
         const outageEnd = Date.now();
         admin = new pg.Client({ connectionString: db.url });

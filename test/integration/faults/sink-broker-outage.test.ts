@@ -9,6 +9,7 @@ import { requireEnv, uniqueSuffix } from '../env.js';
 import { SCHEMALESS_JSON, startTestWorker } from '../test-worker.js';
 import { waitFor } from '../../support/worker.js';
 import { type PrivateService, privateKafka } from './private-stack.js';
+import { seededRandom, sendDocumentEvents, watchForFailures } from './sink-fault-support.js';
 
 /**
  * The LookupSink with a kafka destination across a broker outage: a PRIVATE broker carries both the sink's input
@@ -78,22 +79,7 @@ describe('LookupSink (kafka destination) across a broker outage (private broker)
     await producer.connect();
     // A send waits the outage out: the writer stalls like a source would.
     const send = (events: Array<{ id: number; version: bigint }>) =>
-      waitFor(
-        () =>
-          producer
-            .send({
-              topic: input,
-              acks: -1,
-              messages: events.map((e) => ({
-                key: JSON.stringify({ document_id: e.id }),
-                value: JSON.stringify({ op: 'u' }),
-                headers: { 'erpstream.version': String(e.version) },
-              })),
-            })
-            .then(() => true),
-        DOWN_MS + 120_000,
-        'the input topic to take events',
-      );
+      sendDocumentEvents(producer, input, events, DOWN_MS + 120_000);
     const name = `sink-broker-outage-${sfx}`;
     const res = await fetch(`${worker!.url}/connectors`, {
       method: 'POST',
@@ -124,22 +110,8 @@ describe('LookupSink (kafka destination) across a broker outage (private broker)
     });
     expect(res.status, await res.clone().text()).toBe(201);
 
-    const failures: string[] = [];
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const r = await fetch(`${worker!.url}/connectors/${name}/status`).catch(() => null);
-        if (r?.status === 200) {
-          const s = (await r.json()) as {
-            connector: { state: string; trace?: string };
-            tasks: Array<{ id: number; state: string; trace?: string }>;
-          };
-          if (s.connector.state === 'FAILED') failures.push(`connector: ${s.connector.trace ?? ''}`);
-          for (const t of s.tasks) if (t.state === 'FAILED') failures.push(`task ${t.id}: ${t.trace ?? ''}`);
-        }
-        await sleep(250);
-      }
-    })();
+    // Status every 250 ms for the whole run: a FAILED state at any moment fails the test.
+    const watcher = watchForFailures(worker!.url, name);
 
     const sentVersion = new Map<number, bigint>();
     for (let id = 1; id <= DOCS; id++) sentVersion.set(id, 1n);
@@ -147,13 +119,7 @@ describe('LookupSink (kafka destination) across a broker outage (private broker)
     let writing = true;
     let commits = 0;
     const writer = async (seed: number) => {
-      let x = seed;
-      const next = () => {
-        x = (x + 0x6d2b79f5) | 0;
-        let t = Math.imul(x ^ (x >>> 15), 1 | x);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return (t ^ (t >>> 14)) >>> 0;
-      };
+      const next = seededRandom(seed);
       while (writing) {
         const id = 1 + (next() % DOCS);
         const { rows } = await db.query<{ rev: string }>(
@@ -210,8 +176,7 @@ describe('LookupSink (kafka destination) across a broker outage (private broker)
       180_000,
       'every document at its newest version on the customer topic',
     ).catch(() => null);
-    watching = false;
-    await watcher;
+    const failures = await watcher.stop();
     await producer.disconnect();
 
     const top = newest();

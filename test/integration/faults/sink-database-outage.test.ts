@@ -6,6 +6,7 @@ import { requireEnv, uniqueSuffix } from '../env.js';
 import { SCHEMALESS_JSON, startTestWorker } from '../test-worker.js';
 import { waitFor } from '../../support/worker.js';
 import { privatePostgres } from './private-stack.js';
+import { seededRandom, sendDocumentEvents, watchForFailures } from './sink-fault-support.js';
 
 /**
  * The LookupSink across an outage of its database: the origin it looks documents up in, its jdbc destination, its
@@ -86,22 +87,7 @@ describe('LookupSink across a database outage (private PostgreSQL)', () => {
 
   it('loses no document, never goes back a version or writes one twice, and never fails a task', async () => {
     const send = (events: Array<{ id: number; version: bigint }>) =>
-      waitFor(
-        () =>
-          producer
-            .send({
-              topic: input,
-              acks: -1,
-              messages: events.map((e) => ({
-                key: JSON.stringify({ document_id: e.id }),
-                value: JSON.stringify({ op: 'u' }),
-                headers: { 'erpstream.version': String(e.version) },
-              })),
-            })
-            .then(() => true),
-        30_000,
-        'the input topic to take events',
-      );
+      sendDocumentEvents(producer, input, events, 30_000);
     const name = `sink-outage-${sfx}`;
     const res = await fetch(`${worker!.url}/connectors`, {
       method: 'POST',
@@ -134,22 +120,7 @@ describe('LookupSink across a database outage (private PostgreSQL)', () => {
     expect(res.status, await res.clone().text()).toBe(201);
 
     // Status every 250 ms for the whole run: a FAILED state at any moment fails the test.
-    const failures: string[] = [];
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const r = await fetch(`${worker!.url}/connectors/${name}/status`).catch(() => null);
-        if (r?.status === 200) {
-          const s = (await r.json()) as {
-            connector: { state: string; trace?: string };
-            tasks: Array<{ id: number; state: string; trace?: string }>;
-          };
-          if (s.connector.state === 'FAILED') failures.push(`connector: ${s.connector.trace ?? ''}`);
-          for (const t of s.tasks) if (t.state === 'FAILED') failures.push(`task ${t.id}: ${t.trace ?? ''}`);
-        }
-        await sleep(250);
-      }
-    })();
+    const watcher = watchForFailures(worker!.url, name);
 
     // Writers: each change commits in the origin first, then its event goes to Kafka (as a source would emit it).
     // While the database is down the commits fail and the writers wait; replays of versions already sent and a
@@ -159,14 +130,7 @@ describe('LookupSink across a database outage (private PostgreSQL)', () => {
     let commits = 0;
     let failedCommits = 0;
     const writer = async (seed: number) => {
-      // mulberry32: a float LCG loses its low bits past 2^53 and cycles over a few documents.
-      let x = seed;
-      const next = () => {
-        x = (x + 0x6d2b79f5) | 0;
-        let t = Math.imul(x ^ (x >>> 15), 1 | x);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return (t ^ (t >>> 14)) >>> 0;
-      };
+      const next = seededRandom(seed);
       while (writing) {
         const id = 1 + (next() % DOCS);
         const rows = await sql<{ rev: string }>(
@@ -238,8 +202,7 @@ describe('LookupSink across a database outage (private PostgreSQL)', () => {
       120_000,
       'every document delivered at its newest version',
     ).catch(() => null);
-    watching = false;
-    await watcher;
+    const failures = await watcher.stop();
 
     const stale = out
       .filter((o) => o.rev !== origin.get(o.document_id)!.rev || o.version !== String(sentVersion.get(o.document_id)))
