@@ -265,6 +265,8 @@ export class StandaloneHerder implements Herder {
       await this.o.configStore.removeConnector(name);
       this.state.delete(name);
       this.generations.delete(name);
+      // A start waiting for an outage ends with the connector (its generation count starts over for a new one).
+      this.startRetries.forget(name);
       this.o.statusStore.remove(name);
     });
   }

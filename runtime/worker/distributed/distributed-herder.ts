@@ -242,8 +242,10 @@ export class DistributedHerder implements Herder {
       const fp = wanted && stored ? this.fingerprint(wanted, stored) : null;
       if (fp !== null && fp === unit.fingerprint) continue;
       this.running.delete(key);
-      if (task < 0) await this.o.worker.stopConnector(connector);
-      else await this.o.worker.stopTask(connector, task);
+      if (task < 0) {
+        this.startRetries.forget(connector);
+        await this.o.worker.stopConnector(connector);
+      } else await this.o.worker.stopTask(connector, task);
     }
     for (const [key, unit] of mine) {
       const stored = this.o.configStore.get(unit.connector);
