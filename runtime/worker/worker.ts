@@ -420,11 +420,11 @@ export class Worker {
   /**
    * A task that failed on an outage (a retriable broker or database error anywhere in its cause chain: a source or
    * sink whose start() could not reach its database, a LookupSink delivery stage that failed after put() returned,
-   * which redelivering a later batch cannot retry) is started again, as a new task object, from its committed
-   * offsets instead of staying FAILED: its status says what it waits for, attempts
-   * follow a backoff of at most OUTAGE_MAX_DELAY_MS, and only an outage outlasting outage.wait.timeout.ms (-1: never)
-   * leaves it FAILED. The committed offsets are those of records the task finished, so resuming from them loses
-   * nothing (at least once, as any sink restart).
+   * which redelivering a later batch cannot retry) is started again, as a new task object (a task object is started
+   * once), from its committed offsets instead of staying FAILED: it stays RUNNING and its status says what it waits
+   * for, attempts follow a backoff of at most OUTAGE_MAX_DELAY_MS, and only an outage outlasting
+   * outage.wait.timeout.ms (-1: never) leaves it FAILED. The committed offsets are those of records the task
+   * finished, so resuming from them loses nothing (at least once, as any restart).
    */
   private restartOnRetriableFailure(
     key: string,
