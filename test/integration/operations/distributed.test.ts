@@ -11,6 +11,7 @@ import {
   clusterProps,
   killWorker,
   rest,
+  restWhenJoined,
   startWorker,
   stopWorker,
   waitFor,
@@ -64,28 +65,35 @@ describe('operations in distributed mode', () => {
     workers.push(b);
     for (let id = 1; id <= 6; id++)
       await db.query(`INSERT INTO ${schema}.document VALUES ($1, $2, $3)`, [id, `t${id}`, id]);
-    const created = await rest(a.url, 'POST', '/connectors', {
-      name: `acme-sink-${sfx}`,
-      config: {
-        'connector.class': 'LookupSink',
-        topics: input,
-        'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-        'key.converter.schemas.enable': 'false',
-        'erpstream.integration': 'acme',
-        'lookup.connection.url': pgUrl,
-        'lookup.table': `${schema}.document`,
-        'lookup.key.columns': 'document_id',
-        'lookup.version.column': 'rev',
-        'entity.name': 'document',
-        'destination.type': 'jdbc',
-        'destination.name': `acme_${sfx}`,
-        'destination.table': `${schema}.acme_out`,
-        'ledger.table': `${schema}.ledger`,
-        'park.table': `${schema}.parked`,
-        'redelivery.table': `${schema}.redelivery`,
-        'redelivery.poll.interval.ms': '200',
+    // Right after the second worker joined, a write may meet the rebalance (409): sent again until the group settled.
+    const created = await restWhenJoined(
+      a.url,
+      'POST',
+      '/connectors',
+      {
+        name: `acme-sink-${sfx}`,
+        config: {
+          'connector.class': 'LookupSink',
+          topics: input,
+          'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+          'key.converter.schemas.enable': 'false',
+          'erpstream.integration': 'acme',
+          'lookup.connection.url': pgUrl,
+          'lookup.table': `${schema}.document`,
+          'lookup.key.columns': 'document_id',
+          'lookup.version.column': 'rev',
+          'entity.name': 'document',
+          'destination.type': 'jdbc',
+          'destination.name': `acme_${sfx}`,
+          'destination.table': `${schema}.acme_out`,
+          'ledger.table': `${schema}.ledger`,
+          'park.table': `${schema}.parked`,
+          'redelivery.table': `${schema}.redelivery`,
+          'redelivery.poll.interval.ms': '200',
+        },
       },
-    });
+      { timeoutMs: 60_000, what: 'the connector created' },
+    );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const producer = createProducer(kafka);
     await producer.connect();
