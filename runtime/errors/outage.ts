@@ -25,7 +25,7 @@ export function outageOf(e: unknown): string | null {
  * or database's error in its own): the broker or registry by code, else `fallback`; null when nothing in the chain is
  * retriable.
  */
-export function outageInCauses(e: unknown, fallback = "the sink's destination or database"): string | null {
+export function outageInCauses(e: unknown, fallback: string): string | null {
   let at: unknown = e;
   for (let depth = 0; depth < 10 && at instanceof Error; depth++) {
     if (at instanceof ErpStreamError && at.retriable) return outageOf(at) ?? fallback;

@@ -1,3 +1,4 @@
+import type { Logger } from '../api/index.js';
 import { OUTAGE_MAX_DELAY_MS, OutageTimeoutError, outageInCauses } from '../errors/outage.js';
 
 /** What a herder does with a connector whose start() failed. */
@@ -32,8 +33,33 @@ export class ConnectorStartRetries {
     return { retry: true, what, delayMs: Math.min(OUTAGE_MAX_DELAY_MS, 500 + waited / 2) };
   }
 
+  /**
+   * What a herder does when a connector's start() threw: RESTARTING and `startAgain` after the backoff when the
+   * failure is an outage still within `waitMs`, else FAILED. `startAgain` re-checks that the connector is still this
+   * herder's to start (not deleted, stopped or started anew meanwhile) before it starts it.
+   */
+  afterFailedStart(
+    name: string,
+    error: unknown,
+    waitMs: number,
+    o: { logger: Logger; setState: (state: 'RESTARTING' | 'FAILED', error: unknown) => void; startAgain: () => void },
+  ): void {
+    const failure = this.failed(name, error, waitMs);
+    if (!failure.retry) {
+      o.logger.error(`Connector ${name} failed to start`, { connector: name, error: failure.error });
+      o.setState('FAILED', failure.error);
+      return;
+    }
+    o.logger.warn(
+      `Connector ${name} could not start: waiting for ${failure.what}; starting it again in ${Math.round(failure.delayMs)} ms`,
+      { connector: name, error },
+    );
+    o.setState('RESTARTING', error);
+    this.schedule(name, failure.delayMs, o.startAgain);
+  }
+
   /** Runs `attempt` after `delayMs` (replacing an attempt already scheduled for the connector). */
-  schedule(name: string, delayMs: number, attempt: () => void): void {
+  private schedule(name: string, delayMs: number, attempt: () => void): void {
     const old = this.timers.get(name);
     if (old) clearTimeout(old);
     const timer = setTimeout(() => {

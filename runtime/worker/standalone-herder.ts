@@ -410,26 +410,18 @@ export class StandaloneHerder implements Herder {
       );
     } catch (error) {
       await this.stopTasks(name, oldTaskCount);
-      const failure = this.startRetries.failed(name, error, this.o.worker.outageWaitMs(s.config));
-      if (failure.retry) {
-        this.o.logger.warn(
-          `Connector ${name} could not start: waiting for ${failure.what}; starting it again in ${Math.round(failure.delayMs)} ms`,
-          { connector: name, error },
-        );
-        this.setConnectorState(name, 'RESTARTING', error);
-        this.startRetries.schedule(name, failure.delayMs, () => {
+      this.startRetries.afterFailedStart(name, error, this.o.worker.outageWaitMs(s.config), {
+        logger: this.o.logger,
+        setState: (state, e) => this.setConnectorState(name, state, e),
+        startAgain: () =>
           void this.serial(name, async () => {
             const now = this.state.get(name);
             // Not if it was deleted, stopped, restarted or reconfigured meanwhile, or the worker is stopping.
             if (!this.started || !now || now.targetState === 'STOPPED' || this.generations.get(name) !== generation)
               return;
             await this.startConnectorObject(name, now.targetState === 'PAUSED');
-          });
-        });
-        return;
-      }
-      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error: failure.error });
-      this.setConnectorState(name, 'FAILED', failure.error);
+          }),
+      });
       return;
     }
     this.startRetries.forget(name);

@@ -292,7 +292,9 @@ export class Worker {
           outageSince === null ? null : { errors, listener, since: outageSince, signal: starting.signal },
         );
         const self: { runner?: WorkerSourceTask } = {};
-        if (!transactions) {
+        if (transactions) {
+          listener = this.restartOnOutage(key, () => self.runner, listener, logger, outageSince, startAgain);
+        } else {
           listener = this.restartOnRetriableFailure(
             key,
             () => self.runner,
@@ -303,9 +305,6 @@ export class Worker {
             'the source system',
             startAgain,
           );
-        }
-        if (transactions) {
-          listener = this.restartOnOutage(key, () => self.runner, listener, logger, outageSince, startAgain);
         }
         const requests = transactions?.requests;
         task.initialize(requests ? { ...ctx, transactionContext: requests } : ctx);

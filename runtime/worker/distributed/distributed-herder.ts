@@ -300,26 +300,18 @@ export class DistributedHerder implements Herder {
         (e) => this.setConnectorState(name, 'FAILED', e),
       );
     } catch (error) {
-      const failure = this.startRetries.failed(name, error, this.o.worker.outageWaitMs(stored.config));
-      if (failure.retry) {
-        this.o.logger.warn(
-          `Connector ${name} could not start: waiting for ${failure.what}; starting it again in ${Math.round(failure.delayMs)} ms`,
-          { connector: name, error },
-        );
-        this.setConnectorState(name, 'RESTARTING', error);
-        this.startRetries.schedule(name, failure.delayMs, () => {
+      this.startRetries.afterFailedStart(name, error, this.o.worker.outageWaitMs(stored.config), {
+        logger: this.o.logger,
+        setState: (state, e) => this.setConnectorState(name, state, e),
+        startAgain: () =>
           void this.enqueue(async () => {
             const now = this.o.configStore.get(name);
             // Not if this worker no longer runs it, or it was deleted, stopped or started anew meanwhile.
             if (!this.started || this.running.get(key)?.instance !== instance || !now || now.targetState === 'STOPPED')
               return;
             await this.startConnector(name, now);
-          });
-        });
-        return;
-      }
-      this.o.logger.error(`Connector ${name} failed to start`, { connector: name, error: failure.error });
-      this.setConnectorState(name, 'FAILED', failure.error);
+          }),
+      });
       return;
     }
     this.startRetries.forget(name);
