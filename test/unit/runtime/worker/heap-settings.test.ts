@@ -10,8 +10,11 @@ import {
   workerHeapDecision,
 } from '../../../../runtime/worker/heap-settings.js';
 
-/** Pages V8 may add to the new space beyond its two semi-spaces. */
-const NEW_SPACE_SLACK_MB = 2;
+/**
+ * The most the new space may report for a semi-space of `mb`: its two semi-spaces, and under load up to one more
+ * (CI saw 12 MB for a 4 MB semi-space; 8 to 8.75 MB is usual).
+ */
+const newSpaceCapMb = (mb: number) => 3 * mb;
 
 const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'heap-probe.ts');
 
@@ -39,8 +42,7 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     ]);
     expect(report.execArgv).toContain('--import'); // the loader the process was started with is kept
     expect(report.args).toEqual(['worker', 'start', 'w.properties']);
-    // V8's new space may hold a page or so beyond its two semi-spaces (8.75 MB seen for a 4 MB semi-space).
-    expect(report.newSpaceMaxMb).toBeLessThanOrEqual(2 * DEFAULT_WORKER_SEMI_SPACE_MB + NEW_SPACE_SLACK_MB);
+    expect(report.newSpaceMaxMb).toBeLessThanOrEqual(newSpaceCapMb(DEFAULT_WORKER_SEMI_SPACE_MB));
     // The old generation grows by 150% of what survived, not V8's up to 300% (a drain's peak RSS, issue 18).
     expect(report.execArgv.filter((a: string) => a.includes('growing'))).toEqual([
       `--heap-growing-percent=${DEFAULT_WORKER_HEAP_GROWING_PERCENT}`,
@@ -62,9 +64,9 @@ describe('worker heap settings (issue 18: worker RSS on Node 24)', () => {
     expect(runProbe(['connectors', 'list']).report.execArgv).not.toContainEqual(expect.stringMatching(/semi-space/));
     const own = runProbe(['worker', 'start'], { NODE_OPTIONS: '--max-semi-space-size=4' }).report;
     expect(own.execArgv).not.toContainEqual(expect.stringMatching(/semi-space/));
-    // The user's 4 MB, not our default: under the 2 × 8 MB ours would allow.
-    expect(own.newSpaceMaxMb).toBeLessThanOrEqual(2 * 4 + NEW_SPACE_SLACK_MB);
-    expect(2 * 4 + NEW_SPACE_SLACK_MB).toBeLessThan(2 * DEFAULT_WORKER_SEMI_SPACE_MB);
+    // The user's 4 MB, not our default: under the 2 × 16 MB ours lets the new space reach.
+    expect(own.newSpaceMaxMb).toBeLessThanOrEqual(newSpaceCapMb(4));
+    expect(newSpaceCapMb(4)).toBeLessThan(2 * DEFAULT_WORKER_SEMI_SPACE_MB);
   }, 90_000);
 
   it('decides from the command line, the environment and the flags already given', () => {
