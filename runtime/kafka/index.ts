@@ -51,6 +51,7 @@ export { javaPartition, murmur2 } from './murmur2.js';
 export { MAX_REQUEST_BYTES, estimatedRecordBytes, sizedRuns } from './request-size.js';
 export {
   isTransientKafkaError,
+  isFencedError,
   isRebalanceError,
   isUnknownTopicError,
   asKafkaOutage,

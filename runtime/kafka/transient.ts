@@ -70,6 +70,16 @@ export function isTransientKafkaError(e: unknown, depth = 0): boolean {
   return err.cause !== undefined && isTransientKafkaError(err.cause, depth + 1);
 }
 
+/** A producer fenced by a newer instance with its transactional id (kafkajs error types, or their message). */
+export function isFencedError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { type, message } = e as { type?: string; message?: string };
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
+    if (typeof message === 'string' && /old epoch|producer.*fenced/i.test(message)) return true;
+  }
+  return false;
+}
+
 const UNKNOWN_TOPIC_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID']);
 
 /**

@@ -16,7 +16,6 @@ import {
   OUTAGE_MAX_DELAY_MS,
   OutageTimeoutError,
   outageInCauses,
-  outageOf,
   outageWaitMs,
   type WaitingStatus,
   waitingStatus,
@@ -26,6 +25,7 @@ import { type ErrorHandlingConfig, StoppedWhileWaitingError, waitOutOutage } fro
 import type { PluginRegistry } from '../plugins/registry.js';
 import { TransformChain } from '../transforms/index.js';
 import type { Compression } from '../kafka/compression.js';
+import { isFencedError } from '../kafka/index.js';
 import type { KafkaPort, OutRecord, ProducerPort, TransactionalProducerPort } from './kafka-port.js';
 import type { WorkerMetrics } from './metrics.js';
 import { WorkerSinkTask } from './sink-task.js';
@@ -193,8 +193,8 @@ export class Worker {
   }
 
   /**
-   * @param outageSince exactly-once: this instance replaces one that a broker outage ended (see restartOnOutage);
-   *   when that outage began. The new producer waits for the broker, for what is left of outage.wait.timeout.ms.
+   * @param outageSince this instance replaces one that an outage ended (see restartOnRetriableFailure): when that
+   *   outage began. An exactly-once producer waits for the broker for what is left of outage.wait.timeout.ms.
    */
   private async startTaskInstance(
     connector: string,
@@ -284,28 +284,27 @@ export class Worker {
               ),
           },
         };
-        // Fence first: initTransactions aborts a zombie's open transaction before this task reads offsets.
-        const transactions = await this.transactionsFor(
-          connector,
-          taskId,
-          settings,
-          outageSince === null ? null : { errors, listener, since: outageSince, signal: starting.signal },
-        );
+        // Fence first: initTransactions aborts a zombie's open transaction before this task reads offsets. A broker
+        // outage at start (or still going on, for an instance started again after one) is waited out.
+        const transactions = await this.transactionsFor(connector, taskId, settings, {
+          errors,
+          listener,
+          since: outageSince ?? Date.now(),
+          signal: starting.signal,
+        });
         const self: { runner?: WorkerSourceTask } = {};
-        if (transactions) {
-          listener = this.restartOnOutage(key, () => self.runner, listener, logger, outageSince, startAgain);
-        } else {
-          listener = this.restartOnRetriableFailure(
-            key,
-            () => self.runner,
-            listener,
-            logger,
-            outageSince,
-            settings.errors.outageWaitMs ?? -1,
-            'the source system',
-            startAgain,
-          );
-        }
+        listener = this.restartOnRetriableFailure(
+          key,
+          () => self.runner,
+          listener,
+          logger,
+          outageSince,
+          settings.errors.outageWaitMs ?? -1,
+          'the source system',
+          startAgain,
+          // Its transactional producer connected: a broker outage that ended the previous instance is over.
+          transactions ? 'the Kafka broker' : null,
+        );
         const requests = transactions?.requests;
         task.initialize(requests ? { ...ctx, transactionContext: requests } : ctx);
         const chain = await TransformChain.build<SourceRecord>(connectorConfig, { registry: this.o.registry });
@@ -423,7 +422,11 @@ export class Worker {
    * once), from its committed offsets instead of staying FAILED: it stays RUNNING and its status says what it waits
    * for, attempts follow a backoff of at most OUTAGE_MAX_DELAY_MS, and only an outage outlasting
    * outage.wait.timeout.ms (-1: never) leaves it FAILED. The committed offsets are those of records the task
-   * finished, so resuming from them loses nothing (at least once, as any restart).
+   * finished, so resuming from them loses nothing (at least once, as any restart). Exactly-once sources the same
+   * way, whether the broker (during a transaction: begin, a send, the offsets, the commit) or the source's database
+   * was out: nothing of the failed transaction is committed, the new instance's producer (same transactional id)
+   * fences the old one (initTransactions aborts its transaction unless the commit reached the coordinator) and it
+   * reads the offsets of the committed transactions, so an ambiguous commit neither loses nor repeats a record.
    */
   private restartOnRetriableFailure(
     key: string,
@@ -434,10 +437,12 @@ export class Worker {
     waitMs: number,
     fallbackWhat: string,
     restart: (outageSince: number) => Promise<void>,
+    provenBack: string | null = null,
   ): TaskListener {
     let recovered = outageSince === null;
     // An instance reports RUNNING as soon as it started, before anything proves the outage over: a failure within
-    // twice the longest backoff of that is the same outage (its wait goes on), a later one a new outage.
+    // twice the longest backoff of that is the same outage (its wait goes on), a later one a new outage. A failure
+    // on what the instance's start reached (`provenBack`) is a new outage whenever it comes.
     let runningAt: number | null = null;
     // Once this instance failed on an outage and a new one is on its way, what it reports as it is stopped (its
     // UNASSIGNED) is not the task's state: the task stays RUNNING and waiting until its replacement reports.
@@ -446,11 +451,15 @@ export class Worker {
       onWaiting: (w) => listener.onWaiting?.(w),
       onState: (state, error) => {
         if (handedOver) return;
-        const what = state === 'FAILED' ? outageInCauses(error, fallbackWhat) : null;
+        // A producer fenced by a newer instance of this task (exactly-once) is replaced, not an outage.
+        const what = state === 'FAILED' && !isFencedError(error) ? outageInCauses(error, fallbackWhat) : null;
         const self = instance();
         const now = Date.now();
         if (state === 'RUNNING' || state === 'PAUSED') runningAt ??= now;
-        const continuing = outageSince !== null && (runningAt === null || now - runningAt < 2 * OUTAGE_MAX_DELAY_MS);
+        const continuing =
+          outageSince !== null &&
+          what !== provenBack &&
+          (runningAt === null || now - runningAt < 2 * OUTAGE_MAX_DELAY_MS);
         const since = continuing ? outageSince : now;
         const waited = now - since;
         if (what === null || self === undefined || this.tasks.get(key) !== self || (waitMs >= 0 && waited > waitMs)) {
@@ -480,50 +489,6 @@ export class Worker {
           void restart(since).catch((e: unknown) => listener.onState('FAILED', e));
         }, delayMs);
         timer.unref();
-      },
-    };
-  }
-
-  /**
-   * Exactly-once: a broker outage during a transaction (begin, a send, the offsets, the commit) does not fail the
-   * task. The instance has stopped and nothing of its open transaction is committed; a new instance is started that
-   * waits for the broker (status "waiting for the Kafka broker"), fences the old producer with the same
-   * transactional id (initTransactions aborts its transaction unless the commit had reached the coordinator) and
-   * reads the offsets of the committed transactions. Whether an ambiguous commit succeeded or not, resuming from
-   * them neither loses nor repeats a record. Only the outage outlasting outage.wait.timeout.ms fails the task.
-   */
-  private restartOnOutage(
-    key: string,
-    instance: () => RunningTask | undefined,
-    listener: TaskListener,
-    logger: Logger,
-    outageSince: number | null,
-    restart: (outageSince: number) => Promise<void>,
-  ): TaskListener {
-    // Once this instance runs, the outage that started it is over: a later one is a new outage, waited for afresh.
-    let recovered = outageSince === null;
-    return {
-      onWaiting: (w) => listener.onWaiting?.(w),
-      onState: (state, error) => {
-        const what = state === 'FAILED' ? outageOf(error) : null;
-        // Only the instance the worker still runs is started again (not one stopped or replaced meanwhile).
-        const self = instance();
-        if (what === null || self === undefined || this.tasks.get(key) !== self) {
-          // The replacement is up: the outage that ended the previous instance is over.
-          if ((state === 'RUNNING' || state === 'PAUSED') && !recovered) {
-            recovered = true;
-            listener.onWaiting?.(null);
-          }
-          listener.onState(state, error);
-          return;
-        }
-        const since = recovered ? Date.now() : outageSince!;
-        listener.onWaiting?.(waitingStatus(what, since, error));
-        logger.warn(
-          `Transaction of task ${key} ended by an outage of ${what}; starting the task again from its committed offsets once it is back`,
-          { error },
-        );
-        void restart(since).catch((e: unknown) => listener.onState('FAILED', e));
       },
     };
   }
@@ -584,12 +549,7 @@ export class Worker {
     connector: string,
     taskId: number,
     settings: SourceConnectorSettings,
-    afterOutage: {
-      errors: ErrorHandlingConfig;
-      listener: TaskListener;
-      since: number;
-      signal: AbortSignal;
-    } | null,
+    wait: { errors: ErrorHandlingConfig; listener: TaskListener; since: number; signal: AbortSignal },
   ): Promise<SourceTaskDeps['transactions']> {
     const eos = this.o.exactlyOnce;
     if (!eos) return undefined;
@@ -602,8 +562,8 @@ export class Worker {
       kafka.transactionalProducer!(taskTransactionalId(eos.groupId, connector, taskId), {
         compression: settings.producerCompression ?? this.o.compression ?? 'none',
       });
-    const producer = afterOutage === null ? await open() : await this.waitForBroker(afterOutage, open);
-    if (afterOutage?.signal.aborted) {
+    const producer = await this.waitForBroker(wait, open);
+    if (wait.signal.aborted) {
       await closeQuietly(this.o.logger, `transactional producer ${key}`, () => producer.close());
       throw new StoppedWhileWaitingError('the Kafka broker');
     }
@@ -617,7 +577,7 @@ export class Worker {
     };
   }
 
-  /** A new instance after an outage: waits for the broker for what is left of outage.wait.timeout.ms since it began. */
+  /** Waits for the broker for what is left of outage.wait.timeout.ms since the outage began. */
   private async waitForBroker<T>(
     o: { errors: ErrorHandlingConfig; listener: TaskListener; since: number; signal: AbortSignal },
     op: () => Promise<T>,

@@ -21,6 +21,7 @@ import {
   badRequest,
   notFound,
 } from '../herder-types.js';
+import { isFencedError } from '../../kafka/index.js';
 import type { KafkaPort } from '../kafka-port.js';
 import { type State, type StoredConnector, canonicalJson } from '../stores.js';
 import { sinkConsumerGroupId } from '../connector-settings.js';
@@ -51,16 +52,6 @@ export interface DistributedHerderOptions {
   forwardAuthorization?: string;
   /** exactly.once.source.support=enabled: the transactional id of a source task (the worker's naming). */
   exactlyOnce?: { transactionalId(connector: string, task: number): string };
-}
-
-/** A producer fenced by a newer instance with its transactional id (kafkajs error types, or their message). */
-export function isFencedError(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { type, message } = e as { type?: string; message?: string };
-    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
-    if (typeof message === 'string' && /old epoch|producer.*fenced/i.test(message)) return true;
-  }
-  return false;
 }
 
 function traceOf(error: unknown): string {

@@ -532,10 +532,11 @@ describe('fault suite: broker, registry and database faults need no manual resta
 /**
  * The same broker SIGKILL with exactly-once on (a distributed worker, exactly.once.source.support=enabled, three
  * tasks): a transaction the outage breaks ends its task instance, not the task; the worker starts a new instance
- * once the broker is back, from the offsets of the committed transactions. Counted under read_committed against the
+ * once the broker is back, from the offsets of the committed transactions. Then PostgreSQL is stopped and a source
+ * task restarted meanwhile: its new instance waits for the database. Counted under read_committed against the
  * database: 0 lost, 0 duplicated events, no FAILED (no manual restart).
  */
-describe('fault suite: a broker SIGKILL with exactly-once on', () => {
+describe('fault suite: a broker SIGKILL and a database outage with exactly-once on', () => {
   let dir: string;
   let kafka: PrivateService;
   let db: Awaited<ReturnType<typeof privatePostgres>>;
@@ -667,6 +668,32 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
       abort: failed,
     });
     const recoveryMs = seen.find((s) => s.version > after)!.at - faultEnd;
+
+    // ---- PostgreSQL stopped; meanwhile a source task is restarted (its new instance starts without its database:
+    // it waits, RUNNING, and starts once PostgreSQL is back; its producer fenced the old one's transactions) ----
+    await sleep(2000);
+    await admin.end().catch(() => {});
+    await db.kill();
+    await sleep(DOWN_MS / 2);
+    let taskRestart = await rest('POST', '/connectors/erp/tasks/0/restart');
+    for (let i = 0; i < 20 && taskRestart.status === 409; i++) {
+      await sleep(500);
+      taskRestart = await rest('POST', '/connectors/erp/tasks/0/restart');
+    }
+    expect(taskRestart.status).toBeLessThan(300);
+    await sleep(DOWN_MS / 2);
+    await db.start();
+    const dbOutageEnd = Date.now();
+    admin = new pg.Client({ connectionString: db.url });
+    admin.on('error', () => {});
+    await admin.connect();
+    const afterDb = BigInt(
+      (await admin.query(`SELECT coalesce(max(seq), 0) AS m FROM ${schema}.change_log`)).rows[0].m as string,
+    );
+    await waitFor(() => seen.some((s) => s.version > afterDb), 300_000, 'a change after the PostgreSQL outage', {
+      abort: failed,
+    });
+    const dbRecoveryMs = seen.find((s) => s.version > afterDb)!.at - dbOutageEnd;
     await sleep(2000);
     await writers.stop();
 
@@ -715,6 +742,7 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
       failedStatuses: failures.length,
       waits: [...waits],
       recoveryMs,
+      dbRecoveryMs,
       duplicatesAt,
       duplicatesBeforeKill: duplicateTimes.beforeKill,
       replayed,
@@ -726,6 +754,8 @@ describe('fault suite: a broker SIGKILL with exactly-once on', () => {
     process.stdout.write(`fault-suite-eos ${JSON.stringify(report)}\n`);
     expect(failures.slice(0, 5)).toEqual([]);
     expect(lost.slice(0, 10)).toEqual([]);
+    // The restarted task's status said what it waited for while PostgreSQL was stopped.
+    expect([...waits]).toContain('the source system');
     // Exactly-once across the outage: no event is written twice (nothing written before the kill is written again
     // after it), and the SequenceSource (exact offsets) has every number once.
     expect(replayed).toBe(0);

@@ -4,6 +4,7 @@ import {
   RetriableError,
   Schemas,
   type SourceConnectorPlugin,
+  classifyDbError,
   type SourceRecord,
   type SourceTaskContext,
 } from '../../../../../runtime/api/index.js';
@@ -103,6 +104,10 @@ class OutageKafka extends FakeKafka {
   }
 }
 
+/** What the next task objects' start() throws (a database outage, say); null: they start. */
+let failStart: (() => Error) | null = null;
+let taskStarts = 0;
+
 /** Emits two records per poll from the committed offset on, up to LAST; then nothing. */
 const countingSource: SourceConnectorPlugin = {
   type: 'source',
@@ -120,6 +125,8 @@ const countingSource: SourceConnectorPlugin = {
         ctx = c;
       },
       async start() {
+        taskStarts++;
+        if (failStart) throw failStart();
         const o = await ctx.offsetStorageReader.offset({ p: 0 });
         next = o ? Number(o.seq) + 1 : 0;
       },
@@ -242,5 +249,86 @@ describe('exactly-once source task: a broker outage in a transaction', () => {
     expect(kafka.producers).toBe(1);
     expect(kafka.visible).toEqual([]);
     expect(states).not.toContain('FAILED');
+  }, 20_000);
+});
+
+describe('exactly-once source task: an outage when it starts', () => {
+  // What the ErpSource's start() throws when its database refuses connections.
+  const databaseDown = () =>
+    classifyDbError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      'PostgreSQL connect',
+    );
+
+  it('a source database down at start: the task waits for it (RUNNING), starts once it is back, every record once', async () => {
+    failStart = databaseDown;
+    taskStarts = 0;
+    try {
+      const kafka = new OutageKafka();
+      const worker = workerOn(kafka);
+      const states: string[] = [];
+      const waits: Array<WaitingStatus | null> = [];
+      await worker.startTask('tx', 0, { 'connector.class': 'test.CountingSourceConnector' }, {}, false, {
+        onState: (s) => states.push(s),
+        onWaiting: (w) => waits.push(w),
+      });
+      await waitFor(() => taskStarts >= 2, 5_000, 'a second task object');
+      expect(waits.some((w) => w?.for === 'the source system')).toBe(true);
+      expect(states).not.toContain('FAILED');
+      failStart = null;
+      await waitFor(() => kafka.visible.includes(String(LAST)), 20_000, 'every record committed');
+      await worker.stopTask('tx', 0);
+      expect(kafka.visible).toEqual(everyRecordOnce);
+      expect(states).not.toContain('FAILED');
+      expect(waits.at(-1)).toBeNull();
+      expect(kafka.zombieWrites).toBe(0);
+    } finally {
+      failStart = null;
+    }
+  }, 30_000);
+
+  it('the broker down at the first start: waited for, not FAILED', async () => {
+    const kafka = new OutageKafka();
+    kafka.down = true;
+    const worker = workerOn(kafka);
+    const states: string[] = [];
+    const waits: Array<WaitingStatus | null> = [];
+    const started = worker.startTask('tx', 0, { 'connector.class': 'test.CountingSourceConnector' }, {}, false, {
+      onState: (s) => states.push(s),
+      onWaiting: (w) => waits.push(w),
+    });
+    await waitFor(() => waits.some((w) => w?.for === 'the Kafka broker'), 5_000, 'waiting for the broker');
+    kafka.down = false;
+    await started;
+    await waitFor(() => kafka.visible.includes(String(LAST)), 20_000, 'every record committed');
+    await worker.stopTask('tx', 0);
+    expect(kafka.visible).toEqual(everyRecordOnce);
+    expect(states).not.toContain('FAILED');
+    expect(kafka.producers).toBe(1);
+  }, 30_000);
+
+  it('a producer fenced by a newer instance is not started again, even when the error says retriable', async () => {
+    failStart = () =>
+      new RetriableError('Producer with transactional id g-tx-0 was fenced', {
+        code: 'ERPSTREAM_KAFKA_UNAVAILABLE',
+        cause: Object.assign(new Error('There is a newer producer with the same transactionalId'), {
+          type: 'PRODUCER_FENCED',
+        }),
+      });
+    taskStarts = 0;
+    try {
+      const kafka = new OutageKafka();
+      const worker = workerOn(kafka);
+      const states: string[] = [];
+      await worker.startTask('tx', 0, { 'connector.class': 'test.CountingSourceConnector' }, {}, false, {
+        onState: (s) => states.push(s),
+      });
+      await waitFor(() => states.includes('FAILED'), 5_000, 'FAILED');
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(taskStarts).toBe(1);
+      await worker.stopTask('tx', 0);
+    } finally {
+      failStart = null;
+    }
   }, 20_000);
 });
