@@ -238,6 +238,23 @@ export class Worker {
         this.o.converterDefaults,
       );
       const { errors, deadLetterQueue } = settings;
+      // This task's listener, wrapped so that an instance failing on an outage is replaced (restartOnRetriableFailure).
+      const restartedOnOutage = (
+        instance: () => RunningTask | undefined,
+        fallbackWhat: string,
+        provenBack: string | null = null,
+      ) =>
+        this.restartOnRetriableFailure(
+          key,
+          instance,
+          listener,
+          logger,
+          outageSince,
+          errors.outageWaitMs ?? -1,
+          fallbackWhat,
+          startAgain,
+          provenBack,
+        );
       const dlq =
         deadLetterQueue === null
           ? null
@@ -293,18 +310,8 @@ export class Worker {
           signal: starting.signal,
         });
         const self: { runner?: WorkerSourceTask } = {};
-        listener = this.restartOnRetriableFailure(
-          key,
-          () => self.runner,
-          listener,
-          logger,
-          outageSince,
-          settings.errors.outageWaitMs ?? -1,
-          'the source system',
-          startAgain,
-          // Its transactional producer connected: a broker outage that ended the previous instance is over.
-          transactions ? 'the Kafka broker' : null,
-        );
+        // Its transactional producer connected: a broker outage that ended the previous instance is over.
+        listener = restartedOnOutage(() => self.runner, 'the source system', transactions ? 'the Kafka broker' : null);
         const requests = transactions?.requests;
         task.initialize(requests ? { ...ctx, transactionContext: requests } : ctx);
         const chain = await TransformChain.build<SourceRecord>(connectorConfig, { registry: this.o.registry });
@@ -334,16 +341,7 @@ export class Worker {
         await runner.start(paused);
       } else if (plugin.type === 'sink' && settings.kind === 'sink') {
         const self: { runner?: WorkerSinkTask } = {};
-        listener = this.restartOnRetriableFailure(
-          key,
-          () => self.runner,
-          listener,
-          logger,
-          outageSince,
-          errors.outageWaitMs ?? -1,
-          "the sink's destination or database",
-          startAgain,
-        );
+        listener = restartedOnOutage(() => self.runner, "the sink's destination or database");
         const task = plugin.createTask();
         const chain = await TransformChain.build<SinkRecord>(connectorConfig, { registry: this.o.registry });
         const { topics, topicsRegex } = settings;

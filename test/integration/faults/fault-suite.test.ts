@@ -41,6 +41,14 @@ const KEYS = 60;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Each key's latest change in the change table: `<topic>|<key>` → its sequence (the version of its last event). */
+/** A client for the test's own queries, again after the database came back (its errors are the test's to see). */
+async function adminClient(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
 async function latestChanges(admin: pg.Client, schema: string, prefix: string): Promise<Map<string, bigint>> {
   const rows = (
     await admin.query(
@@ -393,9 +401,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
         await admin.end().catch(() => {});
         await db.restart();
         const faultEnd = Date.now();
-        admin = new pg.Client({ connectionString: db.url });
-        admin.on('error', () => {});
-        await admin.connect();
+        admin = await adminClient(db.url);
         recoveries.restart!.push(await recovery('PostgreSQL restart', faultEnd));
 
         // ---- PostgreSQL down for the outage (stopped, then started: the source waits it out) ----
@@ -414,9 +420,7 @@ describe('fault suite: broker, registry and database faults need no manual resta
         await sleep(DOWN_MS / 3);
         await db.start();
         const outageEnd = Date.now();
-        admin = new pg.Client({ connectionString: db.url });
-        admin.on('error', () => {});
-        await admin.connect();
+        admin = await adminClient(db.url);
         recoveries.outage!.push(await recovery('PostgreSQL outage', outageEnd));
       }
       await sleep(2000);
@@ -684,9 +688,7 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
     await sleep(DOWN_MS / 2);
     await db.start();
     const dbOutageEnd = Date.now();
-    admin = new pg.Client({ connectionString: db.url });
-    admin.on('error', () => {});
-    await admin.connect();
+    admin = await adminClient(db.url);
     const afterDb = BigInt(
       (await admin.query(`SELECT coalesce(max(seq), 0) AS m FROM ${schema}.change_log`)).rows[0].m as string,
     );
