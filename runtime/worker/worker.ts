@@ -449,7 +449,7 @@ export class Worker {
       onWaiting: (w) => listener.onWaiting?.(w),
       onState: (state, error) => {
         if (handedOver) return;
-        // A producer fenced by a newer instance of this task (exactly-once) is replaced, not an outage.
+        // A producer fenced by a newer instance of this task (exactly-once) is no outage: that instance replaced it.
         const what = state === 'FAILED' && !isFencedError(error) ? outageInCauses(error, fallbackWhat) : null;
         const self = instance();
         const now = Date.now();

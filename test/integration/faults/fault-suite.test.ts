@@ -536,9 +536,9 @@ describe('fault suite: broker, registry and database faults need no manual resta
 /**
  * The same broker SIGKILL with exactly-once on (a distributed worker, exactly.once.source.support=enabled, three
  * tasks): a transaction the outage breaks ends its task instance, not the task; the worker starts a new instance
- * once the broker is back, from the offsets of the committed transactions. Then PostgreSQL is stopped and a source
- * task restarted meanwhile: its new instance waits for the database. Counted under read_committed against the
- * database: 0 lost, 0 duplicated events, no FAILED (no manual restart).
+ * once the broker is back, from the offsets of the committed transactions. Then PostgreSQL is stopped; meanwhile a
+ * source task is restarted and a second worker joins (a rebalance moves tasks): new instances wait for the database.
+ * Counted under read_committed against the database: 0 lost, 0 duplicated events, no FAILED (no manual restart).
  */
 describe('fault suite: a broker SIGKILL and a database outage with exactly-once on', () => {
   let dir: string;
@@ -546,6 +546,8 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
   let db: Awaited<ReturnType<typeof privatePostgres>>;
   let admin: pg.Client;
   let worker: WorkerProcess | null = null;
+  /** The worker that joins during the database outage. */
+  let second: WorkerProcess | null = null;
   let consumer: Consumer | null = null;
   const schema = 'eos';
   const prefix = 'eosfault';
@@ -559,6 +561,7 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
 
   afterAll(async () => {
     await consumer?.disconnect().catch(() => {});
+    await endWorkerProcess(second);
     await endWorkerProcess(worker);
     await admin?.end().catch(() => {});
     await Promise.allSettled([kafka?.destroy(), db?.destroy()]);
@@ -673,19 +676,22 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
     });
     const recoveryMs = seen.find((s) => s.version > after)!.at - faultEnd;
 
-    // ---- PostgreSQL stopped; meanwhile a source task is restarted (its new instance starts without its database:
-    // it waits, RUNNING, and starts once PostgreSQL is back; its producer fenced the old one's transactions) ----
+    // ---- PostgreSQL stopped; meanwhile a source task is restarted, then a second worker joins and takes over part
+    // of the work (new instances, and maybe the connector, start without their database: they wait, RUNNING, and
+    // start once PostgreSQL is back; each new producer fences the old one's transactions) ----
     await sleep(2000);
     await admin.end().catch(() => {});
     await db.kill();
-    await sleep(DOWN_MS / 2);
+    await sleep(DOWN_MS / 3);
     let taskRestart = await rest('POST', '/connectors/erp/tasks/0/restart');
     for (let i = 0; i < 20 && taskRestart.status === 409; i++) {
       await sleep(500);
       taskRestart = await rest('POST', '/connectors/erp/tasks/0/restart');
     }
     expect(taskRestart.status).toBeLessThan(300);
-    await sleep(DOWN_MS / 2);
+    await sleep(DOWN_MS / 3);
+    second = await startWorkerProcess([props]);
+    await sleep(DOWN_MS / 3);
     await db.start();
     const dbOutageEnd = Date.now();
     admin = await adminClient(db.url);
@@ -696,6 +702,12 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
       abort: failed,
     });
     const dbRecoveryMs = seen.find((s) => s.version > afterDb)!.at - dbOutageEnd;
+    // The second worker took over part of the work: tasks moved while the database was down.
+    const workersRunningTasks = new Set<string>();
+    for (const c of ['erp', 'seq']) {
+      const st = (await rest('GET', `/connectors/${c}/status`)).body as { tasks: Array<{ worker_id: string }> };
+      for (const t of st.tasks) workersRunningTasks.add(t.worker_id);
+    }
     await sleep(2000);
     await writers.stop();
 
@@ -745,6 +757,7 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
       waits: [...waits],
       recoveryMs,
       dbRecoveryMs,
+      workersRunningTasks: workersRunningTasks.size,
       duplicatesAt,
       duplicatesBeforeKill: duplicateTimes.beforeKill,
       replayed,
@@ -756,8 +769,9 @@ describe('fault suite: a broker SIGKILL and a database outage with exactly-once 
     process.stdout.write(`fault-suite-eos ${JSON.stringify(report)}\n`);
     expect(failures.slice(0, 5)).toEqual([]);
     expect(lost.slice(0, 10)).toEqual([]);
-    // The restarted task's status said what it waited for while PostgreSQL was stopped.
+    // The restarted task's status said what it waited for while PostgreSQL was stopped; both workers run tasks.
     expect([...waits]).toContain('the source system');
+    expect(workersRunningTasks.size).toBe(2);
     // Exactly-once across the outage: no event is written twice (nothing written before the kill is written again
     // after it), and the SequenceSource (exact offsets) has every number once.
     expect(replayed).toBe(0);
