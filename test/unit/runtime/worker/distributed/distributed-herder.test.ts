@@ -76,43 +76,48 @@ describe('DistributedHerder writes during a rebalance', () => {
   });
 });
 
+/**
+ * A herder (worker a:1) over connector `c` with one task, on a fake worker; `overrides` replace its methods. The
+ * listeners the worker was given for its task starts, in order.
+ */
+function cluster(overrides: Record<string, unknown> = {}) {
+  const listeners: TaskListener[] = [];
+  const worker = {
+    close: async () => {},
+    startConnector: async () => {},
+    stopConnector: async () => {},
+    isConnectorRunning: () => true,
+    taskConfigs: async () => [{ t: '0' }],
+    startTask: async (_c: string, _t: number, _cfg: unknown, _tc: unknown, _p: boolean, l: TaskListener) =>
+      void listeners.push(l),
+    stopTask: async () => {},
+    ...overrides,
+  } as unknown as Worker;
+  const configStore = new KafkaConfigStore(logger);
+  configStore.apply(rec('connector-c', { properties: config }));
+  configStore.apply(rec('task-c-0', { properties: { t: '0' } }));
+  configStore.apply(rec('commit-c', { tasks: 1 }));
+  const statusStore = new KafkaStatusStore(logger);
+  const h = new DistributedHerder({
+    workerId: 'a:1',
+    registry: builtinRegistry(),
+    worker,
+    transformer: new ConfigTransformer(defaultConfigProviders()),
+    configStore,
+    offsetStore: {} as KafkaOffsetStore,
+    statusStore,
+    kafka: {} as KafkaPort,
+    logger,
+    topicTracking: { enable: true, allowReset: true },
+  });
+  h.start();
+  return { h, listeners, statusStore };
+}
+
 describe('DistributedHerder task instances across rebalances', () => {
   const a = { workerId: 'a:1', url: 'http://a:1/' };
   const b = { workerId: 'b:1', url: 'http://b:1/' };
   const settle = () => new Promise((r) => setTimeout(r, 20));
-
-  function cluster() {
-    const listeners: TaskListener[] = [];
-    const worker = {
-      close: async () => {},
-      startConnector: async () => {},
-      stopConnector: async () => {},
-      isConnectorRunning: () => true,
-      taskConfigs: async () => [{ t: '0' }],
-      startTask: async (_c: string, _t: number, _cfg: unknown, _tc: unknown, _p: boolean, l: TaskListener) =>
-        void listeners.push(l),
-      stopTask: async () => {},
-    } as unknown as Worker;
-    const configStore = new KafkaConfigStore(logger);
-    configStore.apply(rec('connector-c', { properties: config }));
-    configStore.apply(rec('task-c-0', { properties: { t: '0' } }));
-    configStore.apply(rec('commit-c', { tasks: 1 }));
-    const statusStore = new KafkaStatusStore(logger);
-    const h = new DistributedHerder({
-      workerId: a.workerId,
-      registry: builtinRegistry(),
-      worker,
-      transformer: new ConfigTransformer(defaultConfigProviders()),
-      configStore,
-      offsetStore: {} as KafkaOffsetStore,
-      statusStore,
-      kafka: {} as KafkaPort,
-      logger,
-      topicTracking: { enable: true, allowReset: true },
-    });
-    h.start();
-    return { h, listeners, statusStore };
-  }
 
   it('keeps running what stays assigned, and its status keeps the generation it started in', async () => {
     const { h, listeners, statusStore } = cluster();
@@ -187,37 +192,13 @@ describe('DistributedHerder: a connector whose start() meets an outage', () => {
     const failures = 2;
     let starts = 0;
     const error = () => new RetriableError('Connecting to PostgreSQL: database connection problem (ECONNREFUSED)');
-    const worker = {
-      close: async () => {},
+    const { h, statusStore } = cluster({
       startConnector: async () => {
         starts++;
         if (starts <= failures) throw error();
       },
-      stopConnector: async () => {},
-      isConnectorRunning: () => true,
       outageWaitMs: () => 60_000,
-      taskConfigs: async () => [{ t: '0' }],
-      startTask: async () => {},
-      stopTask: async () => {},
-    } as unknown as Worker;
-    const configStore = new KafkaConfigStore(logger);
-    configStore.apply(rec('connector-c', { properties: config }));
-    configStore.apply(rec('task-c-0', { properties: { t: '0' } }));
-    configStore.apply(rec('commit-c', { tasks: 1 }));
-    const statusStore = new KafkaStatusStore(logger);
-    const h = new DistributedHerder({
-      workerId: a.workerId,
-      registry: builtinRegistry(),
-      worker,
-      transformer: new ConfigTransformer(defaultConfigProviders()),
-      configStore,
-      offsetStore: {} as KafkaOffsetStore,
-      statusStore,
-      kafka: {} as KafkaPort,
-      logger,
-      topicTracking: { enable: true, allowReset: true },
     });
-    h.start();
     h.onView({ generation: 1, leader: a, members: [a], assignment: { 'a:1': [{ connector: 'c', task: -1 }] } });
     await new Promise((r) => setTimeout(r, 50));
     expect(statusStore.connector('c')).toMatchObject({ state: 'RESTARTING' });
