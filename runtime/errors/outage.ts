@@ -40,6 +40,14 @@ export const DEFAULT_OUTAGE_WAIT_MS = 900_000;
 /** Longest pause between two attempts while waiting for an outage to end: recovery is seen within this. */
 export const OUTAGE_MAX_DELAY_MS = 5_000;
 
+/**
+ * The pause before starting again what an outage stopped (a connector's or task's start), `waitedMs` into the outage:
+ * half a second at first, growing with the wait, at most OUTAGE_MAX_DELAY_MS.
+ */
+export function outageRestartDelayMs(waitedMs: number): number {
+  return Math.min(OUTAGE_MAX_DELAY_MS, 500 + waitedMs / 2);
+}
+
 /** The key, on the worker (default for every connector) and per connector. */
 export const OUTAGE_WAIT_KEY = 'outage.wait.timeout.ms';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../api/index.js';
-import { OUTAGE_MAX_DELAY_MS, OutageTimeoutError, outageInCauses } from '../errors/outage.js';
+import { OutageTimeoutError, outageInCauses, outageRestartDelayMs } from '../errors/outage.js';
 
 /** What a herder does with a connector whose start() failed. */
 export type StartFailure =
@@ -30,7 +30,7 @@ export class ConnectorStartRetries {
       this.forget(name);
       return { retry: false, error: new OutageTimeoutError(what, waited, error) };
     }
-    return { retry: true, what, delayMs: Math.min(OUTAGE_MAX_DELAY_MS, 500 + waited / 2) };
+    return { retry: true, what, delayMs: outageRestartDelayMs(waited) };
   }
 
   /**

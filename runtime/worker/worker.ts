@@ -16,6 +16,7 @@ import {
   OUTAGE_MAX_DELAY_MS,
   OutageTimeoutError,
   outageInCauses,
+  outageRestartDelayMs,
   outageWaitMs,
   type WaitingStatus,
   waitingStatus,
@@ -244,17 +245,17 @@ export class Worker {
         fallbackWhat: string,
         provenBack: string | null = null,
       ) =>
-        this.restartOnRetriableFailure(
+        this.restartOnRetriableFailure({
           key,
           instance,
           listener,
           logger,
           outageSince,
-          errors.outageWaitMs ?? -1,
+          waitMs: errors.outageWaitMs ?? -1,
           fallbackWhat,
-          startAgain,
+          restart: startAgain,
           provenBack,
-        );
+        });
       const dlq =
         deadLetterQueue === null
           ? null
@@ -426,17 +427,30 @@ export class Worker {
    * fences the old one (initTransactions aborts its transaction unless the commit reached the coordinator) and it
    * reads the offsets of the committed transactions, so an ambiguous commit neither loses nor repeats a record.
    */
-  private restartOnRetriableFailure(
-    key: string,
-    instance: () => RunningTask | undefined,
-    listener: TaskListener,
-    logger: Logger,
-    outageSince: number | null,
-    waitMs: number,
-    fallbackWhat: string,
-    restart: (outageSince: number) => Promise<void>,
-    provenBack: string | null = null,
-  ): TaskListener {
+  private restartOnRetriableFailure({
+    key,
+    instance,
+    listener,
+    logger,
+    outageSince,
+    waitMs,
+    fallbackWhat,
+    restart,
+    provenBack,
+  }: {
+    key: string;
+    instance: () => RunningTask | undefined;
+    listener: TaskListener;
+    logger: Logger;
+    outageSince: number | null;
+    /** outage.wait.timeout.ms; -1: forever. */
+    waitMs: number;
+    /** What a retriable failure without a broker or registry code waits for (`the source system`). */
+    fallbackWhat: string;
+    restart: (outageSince: number) => Promise<void>;
+    /** What this instance's start reached (an exactly-once producer: `the Kafka broker`), else null. */
+    provenBack: string | null;
+  }): TaskListener {
     let recovered = outageSince === null;
     // An instance reports RUNNING as soon as it started, before anything proves the outage over: a failure within
     // twice the longest backoff of that is the same outage (its wait goes on), a later one a new outage. A failure
@@ -476,7 +490,7 @@ export class Worker {
         // As in every other outage, the task stays RUNNING and its status says what it waits for.
         listener.onState('RUNNING');
         listener.onWaiting?.(waitingStatus(what, since, error));
-        const delayMs = Math.min(OUTAGE_MAX_DELAY_MS, 500 + waited / 2);
+        const delayMs = outageRestartDelayMs(waited);
         logger.warn(
           `Task ${key} failed on an outage of ${what}; starting it again from its committed offsets in ${Math.round(delayMs)} ms`,
           { error },
