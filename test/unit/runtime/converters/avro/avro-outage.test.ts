@@ -47,7 +47,7 @@ beforeAll(async () => {
           return;
         case 'headers-then-drop':
           sock.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{"sche');
-          setTimeout(() => sock.destroy(), 20);
+          setTimeout(() => sock.destroy(), 200);
           return;
         case 'not-http':
           return void sock.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
@@ -85,7 +85,9 @@ afterEach(() => {
   for (const s of sockets) s.destroy();
 });
 
-const TIMEOUT = 300;
+// Wide enough that the 50 concurrent calls of a test all join the first request on a loaded CI machine (CI once saw a
+// second request at 300 ms).
+const TIMEOUT = 1000;
 const converter = (props: Record<string, string> = {}) => {
   const c = new AvroConverter();
   c.configure({ 'schema.registry.url': url, 'schema.registry.request.timeout.ms': String(TIMEOUT), ...props }, false);
