@@ -20,6 +20,7 @@ const registry: ReadonlyArray<{ name: string; load: () => Promise<Bench> }> = [
   { name: 'producer', load: async () => (await import('./producer.js')).producerBench },
   { name: 'reconcile', load: async () => (await import('./reconcile.js')).reconcileBench },
   { name: 'redelivery', load: async () => (await import('./redelivery.js')).redeliveryBench },
+  { name: 'fetch-decode', load: async () => (await import('./fetch-decode.js')).fetchDecodeBench },
   { name: 'debezium', load: async () => (await import('./debezium/index.js')).debeziumBench },
 ];
 

@@ -12,6 +12,7 @@ import {
 import { ErpStreamError, RetriableError } from '../api/index.js';
 import { fixRequestQueueTimers } from './kafkajs-node24.js';
 import { fixAbortedTransactionFilter } from './kafkajs-read-committed.js';
+import { useFastRecordBatches } from './kafkajs-record-batches.js';
 import { registerKafkaCodecs } from './kafkajs-codecs.js';
 import { isTransientKafkaError } from './transient.js';
 import { kafkaLogCreator, stderrLogSink, toKafkaLogLevel, type KafkaLogSink, type LogLevelName } from './log.js';
@@ -49,6 +50,8 @@ export function brokersOf(kafka: Kafka): string[] {
 }
 
 fixRequestQueueTimers();
+// Before the read_committed fix, which loads the fetch response decoders.
+useFastRecordBatches();
 fixAbortedTransactionFilter();
 registerKafkaCodecs();
 

@@ -145,6 +145,17 @@ function headersIn(h: Record<string, unknown> | undefined): RawHeaders {
   return out ?? NO_HEADERS;
 }
 
+/**
+ * A fetched record's headers in their order on the wire, each repeated key as often as it came, as Connect hands
+ * them to a task: the runtime's record batch decoder (runtime/kafka/kafkajs-record-batches.ts) lists them so;
+ * kafkajs's own object groups a repeated key's values (and is the fallback).
+ */
+function headersOf(m: { headers?: unknown; headerList?: RawHeaders }): RawHeaders {
+  const list = m.headerList;
+  if (list === undefined) return headersIn(m.headers as Record<string, unknown> | undefined);
+  return list.length === 0 ? NO_HEADERS : list;
+}
+
 /** Transient Kafka errors become RetriableError (ERPSTREAM_KAFKA_UNAVAILABLE): tasks wait those out. */
 const wrapKafkaError = (e: unknown): unknown => asKafkaOutage(e);
 
@@ -401,7 +412,7 @@ export class KafkaJsPort implements KafkaPort {
               offset: BigInt(m.offset),
               key: m.key,
               value: m.value,
-              headers: headersIn(m.headers as Record<string, unknown>),
+              headers: headersOf(m),
               timestamp: Number(m.timestamp),
             }));
             // max.poll.records: a fetch larger than that reaches the task in several put() calls, each resolved.

@@ -1,0 +1,148 @@
+/**
+ * Decoding fetched record batches (issue 18): kafkajs 2.2.4's own RecordBatch decoder against the one the runtime puts
+ * in its place (runtime/kafka/kafkajs-record-batches.ts), on the same bytes, interleaved over BENCH_ROUNDS (3) rounds.
+ * The batches are shaped as the debezium bench's sink case reads them: records of a JSON-with-schemas Debezium event
+ * (about 5 KB), a small key, no headers, three records per batch (a 16 KB producer batch), plus a case with headers.
+ *
+ *   npm run bench -- fetch-decode                  (BENCH_RECORDS records per round and case; 1,000,000 by default)
+ */
+import { readFileSync } from 'node:fs';
+import { Module, createRequire } from 'node:module';
+import path from 'node:path';
+import { loadavg } from 'node:os';
+import { recordBatchDecoder } from '../runtime/kafka/kafkajs-record-batches.js';
+import type { Bench, BenchContext, BenchResult } from './support.js';
+
+const require = createRequire(import.meta.url);
+type KafkajsDecoder = { buffer: Buffer; offset: number; canReadBytes(n: number): boolean };
+type BatchDecoder = (d: KafkajsDecoder) => Promise<{ records: unknown[] }>;
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkajsDecoder;
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch(o: object): Promise<{ buffer: Buffer }>;
+};
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => unknown;
+const compression = require('kafkajs/src/protocol/message/compression/index.js');
+const { KafkaJSPartialMessageError } = require('kafkajs/src/errors.js');
+
+/** kafkajs's own decoder, evaluated from its file (the module cache may hold ours). */
+function kafkajsDecoder(): BatchDecoder {
+  const file = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+  const m = new Module(file) as Module & { _compile(code: string, file: string): void; paths: string[] };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  m._compile(readFileSync(file, 'utf8'), file);
+  return m.exports as BatchDecoder;
+}
+
+/** A fetch response's records: `batches` batches of `perBatch` records, offsets from 1,000,000 on. */
+async function responseBytes(batches: number, perBatch: number, headers: Record<string, string>): Promise<Buffer> {
+  const value = Buffer.from(`{"schema":${'x'.repeat(4200)},"payload":{"after":{"id":1}}}`);
+  const parts: Buffer[] = [];
+  for (let b = 0; b < batches; b++) {
+    const records = Array.from({ length: perBatch }, (_, i) =>
+      Record({ offsetDelta: i, timestampDelta: i * 3, key: Buffer.from(`{"id":${b * perBatch + i}}`), value, headers }),
+    );
+    const batch = await RecordBatch({
+      firstOffset: String(1_000_000 + b * perBatch),
+      firstTimestamp: 1_796_562_646_681,
+      maxTimestamp: 1_796_562_646_690,
+      lastOffsetDelta: perBatch - 1,
+      records,
+    });
+    parts.push(batch.buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+async function decodeAll(decode: BatchDecoder, bytes: Buffer): Promise<number> {
+  const d = new Decoder(bytes);
+  let n = 0;
+  while (d.canReadBytes(49)) n += (await decode(d)).records.length;
+  return n;
+}
+
+async function timed(
+  side: string,
+  caseName: string,
+  decode: BatchDecoder,
+  bytes: Buffer,
+  perResponse: number,
+  records: number,
+): Promise<BenchResult> {
+  const responses = Math.max(1, Math.round(records / perResponse));
+  for (let i = 0; i < Math.min(50, responses); i++) await decodeAll(decode, bytes);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let n = 0;
+  for (let i = 0; i < responses; i++) n += await decodeAll(decode, bytes);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(cpu0);
+  const cpuSeconds = (c.user + c.system) / 1e6;
+  const mem = process.memoryUsage();
+  return {
+    bench: 'fetch-decode',
+    case: `${caseName}-${side}`,
+    records: n,
+    seconds,
+    recordsPerSecond: n / seconds,
+    microsPerRecord: (seconds * 1e6) / n,
+    cpuSeconds,
+    recordsPerCpuSecond: n / cpuSeconds,
+    loadAverage: loadavg()[0]!,
+    rssMb: Math.round(mem.rss / 1048576),
+    heapMb: Math.round(mem.heapUsed / 1048576),
+    target: null,
+  };
+}
+
+export const fetchDecodeBench: Bench = {
+  name: 'fetch-decode',
+  description: "decoding fetched record batches: kafkajs's decoder against the runtime's, interleaved",
+  async run(ctx: BenchContext): Promise<BenchResult[]> {
+    const rounds = Number(ctx.env.BENCH_ROUNDS ?? 3);
+    const ours = recordBatchDecoder({
+      lookupCodecByAttributes: compression.lookupCodecByAttributes,
+      PartialMessageError: KafkaJSPartialMessageError,
+    }) as unknown as BatchDecoder;
+    const theirs = kafkajsDecoder();
+    const cases = [
+      { name: 'sink-events', bytes: await responseBytes(530, 3, {}), per: 1590 },
+      { name: 'with-headers', bytes: await responseBytes(200, 8, { 'trace-id': 'abc', source: 'erp' }), per: 1600 },
+    ];
+    const results: BenchResult[] = [];
+    for (const c of cases) {
+      const ratios: number[] = [];
+      const figures: Record<'kafkajs' | 'erpstream', number[]> = { kafkajs: [], erpstream: [] };
+      for (let r = 0; r < rounds; r++) {
+        const a = await timed('kafkajs', c.name, theirs, c.bytes, c.per, ctx.records);
+        const b = await timed('erpstream', c.name, ours, c.bytes, c.per, ctx.records);
+        results.push(a, b);
+        const usA = (a.cpuSeconds * 1e6) / a.records;
+        const usB = (b.cpuSeconds * 1e6) / b.records;
+        figures.kafkajs.push(usA);
+        figures.erpstream.push(usB);
+        ratios.push(usB / usA);
+        ctx.log(
+          JSON.stringify({
+            bench: 'fetch-decode',
+            case: c.name,
+            round: r + 1,
+            kafkajs_cpu_us: round3(usA),
+            erpstream_cpu_us: round3(usB),
+            ratio: round3(usB / usA),
+            load_average_1m: a.loadAverage,
+          }),
+        );
+      }
+      const sorted = [...ratios].sort((x, y) => x - y);
+      const span = (xs: number[]) => `${round3(Math.min(...xs))}–${round3(Math.max(...xs))}`;
+      ctx.log(
+        `fetch-decode/${c.name}: CPU µs per record kafkajs ${span(figures.kafkajs)}, erpstream ${span(figures.erpstream)}; ` +
+          `ratio erpstream/kafkajs ${span(ratios)} (median ${round3(sorted[Math.floor(sorted.length / 2)]!)}) over ${rounds} rounds, load ${loadavg()[0]!.toFixed(2)}`,
+      );
+    }
+    return results;
+  },
+};
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
