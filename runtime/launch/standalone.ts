@@ -2,6 +2,7 @@ import { ConfigError, type Logger } from '../api/index.js';
 import type { LogSink } from '../logging/index.js';
 import { loadPluginPath, PLUGIN_PATH_CONFIG } from '../plugins/plugin-path.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import type { OperationsLog } from '../operations/audit-log.js';
 import {
   buildWorker,
   kafkaClientLogSink,
@@ -26,6 +27,8 @@ export interface StandaloneWorkerOptions {
   /** Every plugin the worker may run (the entry point builds it: bundle/builtin.ts, then `plugin.path`). */
   registry: PluginRegistry;
   kafka?: KafkaPort;
+  /** The operations audit log; by default the cluster's Kafka topic (`operations.storage.topic`). */
+  operations?: OperationsLog & { setWorker(worker: string): void };
   logSink?: LogSink;
 }
 
@@ -80,7 +83,7 @@ export async function startStandaloneWorker(options: StandaloneWorkerOptions): P
       ? { autoRestart: { maxBackoffMs: config.parsed.int('task.auto.restart.backoff.max.ms') } }
       : {}),
   });
-  const operations = operationsLog(config, kafkaClientLogSink(logger));
+  const operations = options.operations ?? operationsLog(config, kafkaClientLogSink(logger));
   const { rest, url, workerId } = await startRest(config, herder, {
     registry,
     levels,

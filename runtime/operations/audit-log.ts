@@ -110,6 +110,11 @@ abstract class BaseOperationsLog implements OperationsLog {
 
   constructor(protected worker: string | null) {}
 
+  /** The worker id is known once the REST listener is bound. */
+  setWorker(worker: string): void {
+    this.worker = worker;
+  }
+
   protected abstract ready(): Promise<void>;
   protected abstract write(entry: OperationEntry): Promise<void>;
   abstract close(): Promise<void>;
@@ -248,11 +253,6 @@ export class KafkaOperationsLog extends BaseOperationsLog {
 
   constructor(private readonly o: KafkaOperationsLogOptions) {
     super(o.worker ?? null);
-  }
-
-  /** The worker id is known once the REST listener is bound. */
-  setWorker(worker: string): void {
-    this.worker = worker;
   }
 
   protected async ready(): Promise<void> {

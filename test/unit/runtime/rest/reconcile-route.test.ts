@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../worker/harness.js';
 
-// The reconcile endpoint's refusals, on a worker with an in-memory Kafka: nothing here reaches a database.
+// The reconcile endpoint's refusals, on a worker with an in-memory Kafka and operations log: nothing here reaches a
+// broker or a database.
 let h: Harness;
 const path = (c: string) => `/erpstream/v1/integrations/${c}/reconcile`;
 
@@ -76,5 +77,11 @@ describe('POST /erpstream/v1/integrations/{customer}/reconcile', () => {
     expect(r.status).toBe(400);
     expect(r.body.message).toMatch(/Reconcile of connector odd-sink failed: .*lookup\.query/);
     expect(JSON.stringify(r.body)).not.toContain('s3cr3t-pw');
+    // A reconcile that ran is an operation also when it failed; refused requests (the tests above) are not.
+    const ops = await h.req('GET', '/erpstream/v1/operations');
+    expect(ops.body.operations).toEqual([
+      expect.objectContaining({ kind: 'reconcile', customer: 'odd', result: 'failed', message: expect.any(String) }),
+    ]);
+    expect(JSON.stringify(ops.body)).not.toContain('s3cr3t-pw');
   });
 });

@@ -5,6 +5,7 @@ import { builtinRegistry } from '../../../../bundle/builtin.js';
 import type { PluginRegistry } from '../../../../runtime/plugins/registry.js';
 import { parseWorkerConfig } from '../../../../runtime/worker/config.js';
 import { type RunningWorker, startStandaloneWorker } from '../../../../runtime/launch/standalone.js';
+import { MemoryOperationsLog } from '../../../../runtime/operations/audit-log.js';
 import { FakeKafka } from './fake-kafka.js';
 
 export interface Harness {
@@ -22,7 +23,7 @@ export interface Harness {
   ): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-/** A standalone worker on 127.0.0.1:0 with an in-memory Kafka and state in a temp dir. */
+/** A standalone worker on 127.0.0.1:0 with an in-memory Kafka and operations log, and state in a temp dir. */
 export async function startHarness(
   extra: Record<string, string> = {},
   options: { dir?: string; kafka?: FakeKafka; registry?: PluginRegistry } = {},
@@ -42,6 +43,7 @@ export async function startHarness(
   const worker = await startStandaloneWorker({
     config,
     kafka,
+    operations: new MemoryOperationsLog(),
     logSink: (l) => logs.push(l),
     registry: options.registry ?? builtinRegistry(),
   });
