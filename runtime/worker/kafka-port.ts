@@ -370,11 +370,19 @@ export class KafkaJsPort implements KafkaPort {
 
   async consumer(groupId: string, _clientId: string, options: SinkConsumerOptions = {}): Promise<ConsumerPort> {
     const { fromBeginning = true, maxPollRecords = Infinity, ...fetch } = options;
-    const consumer: Consumer = createConsumer(this.kafka, { ...fetch, groupId });
+    let closed = false;
+    const consumer: Consumer = createConsumer(this.kafka, {
+      ...fetch,
+      groupId,
+      // kafkajs restarts a consumer that crashed on a retriable error, and closing it is one: disconnect() drops the
+      // connections under a fetch in flight, the fetch crashes with "Closed connection", and 100 ms later the closed
+      // consumer rejoined the group as a member no task reads for, holding its partitions (found by the fault suite's
+      // http outage: a task restarted while its put() waited on the destination). A closed consumer never restarts.
+      retry: { retries: 5, restartOnFailure: async () => !closed },
+    });
     await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
     let paused = false;
-    let closed = false;
     return {
       async run(subscription, onBatch, onAssignment, onGiveUp) {
         // kafkajs reports an error it does not retry (e.g. a session timeout outside the broker's

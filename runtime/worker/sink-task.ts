@@ -89,8 +89,18 @@ function sinkRecord(m: InRecord, headers: Headers, key: SchemaAndValue, value: S
  * worker dropped (filtered by a transform, skipped under errors.tolerance=all). A record failing a
  * converter or transform goes to the DLQ when errors.tolerance=all.
  */
+/** put() gave up on a retriable failure because the task is stopping (see onBatch). */
+class StoppedWhileWaiting extends Error {
+  constructor(cause: unknown) {
+    super('The task stopped while put() waited out a retriable failure; the batch is left uncommitted', { cause });
+    this.name = 'StoppedWhileWaiting';
+  }
+}
+
 export class WorkerSinkTask {
   private stopping = false;
+  /** Waits (put() backing off on a retriable failure) that a stop ends at once. */
+  private readonly onStop = new Set<() => void>();
   private running: Promise<void> | null = null;
   private readonly op: RetryWithToleranceOperator<FailureContext>;
   /** The records of the batch being processed, so ErrantRecordReporter can find their original bytes. */
@@ -285,9 +295,27 @@ export class WorkerSinkTask {
     await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
   }
 
+  /** Resolves after `ms`, or at once when the task is asked to stop. */
+  private untilStoppedOr(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.onStop.delete(done);
+        resolve();
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.onStop.add(done);
+    });
+  }
+
   /** Lets the batch in progress finish (put and commit), then closes the consumer and the task. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    for (const wake of this.onStop) wake();
+    this.onStop.clear();
     if (this.failed) return;
     let timer: NodeJS.Timeout | undefined;
     if (this.commitTimer) clearTimeout(this.commitTimer);
@@ -371,7 +399,10 @@ export class WorkerSinkTask {
       if (this.rewinds.size > 0) this.applyRewinds();
       await this.commit(partitionsOf(batch));
     } catch (error) {
-      await this.fail(error);
+      // A batch whose put() was waiting out a destination outage when the task was asked to stop is left
+      // uncommitted for the next owner: that is the stop, not a failure of the task (reporting FAILED here showed a
+      // restarted task as FAILED, and an outage failure of an instance being replaced started a second one).
+      if (!(error instanceof StoppedWhileWaiting)) await this.fail(error);
       throw error;
     } finally {
       this.inFlight = [];
@@ -453,11 +484,15 @@ export class WorkerSinkTask {
         return;
       } catch (e) {
         // Connect redelivers the same batch after a RetriableException from put().
-        if (!(e instanceof RetriableError) || this.stopping) throw e;
+        if (!(e instanceof RetriableError)) throw e;
+        if (this.stopping) throw new StoppedWhileWaiting(e);
         if (since === 0) since = Date.now();
         this.d.listener.onWaiting?.(waitingStatus(outageOf(e) ?? 'the destination', since, e));
         this.d.logger.warn('Retriable error from put(); redelivering the batch', { error: e, delayMs: delay });
-        await new Promise((r) => setTimeout(r, delay));
+        // A stop ends the wait at once: the batch is left for the next owner (the graceful stop timeout is shorter
+        // than the longest wait).
+        await this.untilStoppedOr(delay);
+        if (this.stopping) throw new StoppedWhileWaiting(e);
         delay = Math.min(delay * 2, 10_000);
       }
     }
