@@ -8,23 +8,21 @@
  *
  *   npm run bench -- fetch-decode                  (BENCH_RECORDS records per round and case; 1,000,000 by default)
  */
-import { readFileSync } from 'node:fs';
-import { Module, createRequire } from 'node:module';
-import path from 'node:path';
+import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { recordBatchDecoder } from '../runtime/kafka/kafkajs-record-batches.js';
+import {
+  type BatchDecoder,
+  KafkajsDecoder as Decoder,
+  kafkajsBatchDecoder,
+  runtimeBatchDecoder,
+} from '../test/support/kafkajs-batches.js';
 import type { Bench, BenchContext, BenchResult } from './support.js';
 
 const require = createRequire(import.meta.url);
-type KafkajsDecoder = { buffer: Buffer; offset: number; canReadBytes(n: number): boolean };
-type BatchDecoder = (d: KafkajsDecoder) => Promise<{ records: unknown[] }>;
-const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkajsDecoder;
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
   RecordBatch(o: object): Promise<{ buffer: Buffer }>;
 };
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => unknown;
-const compression = require('kafkajs/src/protocol/message/compression/index.js');
-const { KafkaJSPartialMessageError } = require('kafkajs/src/errors.js');
 
 /** Three context headers, as the Debezium 3.6 events of the debezium bench's sink case carry. */
 const DEBEZIUM_HEADERS = {
@@ -32,16 +30,6 @@ const DEBEZIUM_HEADERS = {
   '__debezium.context.taskId': '0',
   '__debezium.context.connectorName': 'postgresql',
 };
-
-/** kafkajs's own decoder, evaluated from its file (the module cache may hold ours). */
-function kafkajsDecoder(): BatchDecoder {
-  const file = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
-  const m = new Module(file) as Module & { _compile(code: string, file: string): void; paths: string[] };
-  m.filename = file;
-  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
-  m._compile(readFileSync(file, 'utf8'), file);
-  return m.exports as BatchDecoder;
-}
 
 /** A fetch response's records: `batches` batches of `perBatch` records, offsets from 1,000,000 on. */
 async function responseBytes(batches: number, perBatch: number, headers: Record<string, string>): Promise<Buffer> {
@@ -109,11 +97,8 @@ export const fetchDecodeBench: Bench = {
   description: "decoding fetched record batches: kafkajs's decoder against the runtime's, interleaved",
   async run(ctx: BenchContext): Promise<BenchResult[]> {
     const rounds = Number(ctx.env.BENCH_ROUNDS ?? 3);
-    const ours = recordBatchDecoder({
-      lookupCodecByAttributes: compression.lookupCodecByAttributes,
-      PartialMessageError: KafkaJSPartialMessageError,
-    }) as unknown as BatchDecoder;
-    const theirs = kafkajsDecoder();
+    const ours = runtimeBatchDecoder();
+    const theirs = kafkajsBatchDecoder();
     const cases = [
       { name: 'sink-events', bytes: await responseBytes(530, 3, DEBEZIUM_HEADERS), per: 1590 },
       { name: 'with-headers', bytes: await responseBytes(200, 8, { 'trace-id': 'abc', source: 'erp' }), per: 1600 },

@@ -1,34 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { Module, createRequire } from 'node:module';
-import path from 'node:path';
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import '../../../../runtime/kafka/index.js';
-import { type DecodedRecord, recordBatchDecoder } from '../../../../runtime/kafka/kafkajs-record-batches.js';
+import type { DecodedRecord } from '../../../../runtime/kafka/kafkajs-record-batches.js';
+import {
+  KafkaJSPartialMessageError,
+  KafkajsDecoder as Decoder,
+  kafkajsBatchDecoder,
+  runtimeBatchDecoder,
+} from '../../../support/kafkajs-batches.js';
 
 const require = createRequire(import.meta.url);
-type KafkajsDecoder = { buffer: Buffer; offset: number };
-const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkajsDecoder;
-const compression = require('kafkajs/src/protocol/message/compression/index.js');
-const { KafkaJSPartialMessageError } = require('kafkajs/src/errors.js');
-
-type BatchDecoder = (d: KafkajsDecoder) => Promise<{ records: DecodedRecord[] } & Record<string, unknown>>;
-
-/** kafkajs's own batch decoder, evaluated afresh from its file: the module cache holds ours once runtime/kafka loaded. */
-function kafkajsOriginal(): BatchDecoder {
-  const file = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
-  const m = new Module(file) as Module & { _compile(code: string, file: string): void; paths: string[] };
-  m.filename = file;
-  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
-  m._compile(readFileSync(file, 'utf8'), file);
-  return m.exports as BatchDecoder;
-}
-
-const ours = recordBatchDecoder({
-  lookupCodecByAttributes: compression.lookupCodecByAttributes,
-  PartialMessageError: KafkaJSPartialMessageError,
-}) as unknown as BatchDecoder;
-const theirs = kafkajsOriginal();
+const ours = runtimeBatchDecoder();
+const theirs = kafkajsBatchDecoder();
 
 // --- a record batch writer (magic 2), independent of both decoders ---
 
