@@ -99,6 +99,8 @@ class StoppedWhileWaiting extends Error {
 
 export class WorkerSinkTask {
   private stopping = false;
+  /** A batch put() could not finish was left to the next owner (see onBatch): no commit may cover it. */
+  private abandoned = false;
   /** Waits (put() backing off on a retriable failure) that a stop ends at once. */
   private readonly onStop = new Set<() => void>();
   private running: Promise<void> | null = null;
@@ -280,7 +282,7 @@ export class WorkerSinkTask {
   }
 
   private async commitUncommitted(): Promise<void> {
-    if (this.failed) return;
+    if (this.failed || this.abandoned) return;
     await this.commit(this.offsets.uncommittedPartitions());
   }
 
@@ -401,8 +403,14 @@ export class WorkerSinkTask {
     } catch (error) {
       // A batch whose put() was waiting out a destination outage when the task was asked to stop is left
       // uncommitted for the next owner: that is the stop, not a failure of the task (reporting FAILED here showed a
-      // restarted task as FAILED, and an outage failure of an instance being replaced started a second one).
-      if (!(error instanceof StoppedWhileWaiting)) await this.fail(error);
+      // restarted task as FAILED, and an outage failure of an instance being replaced started a second one). The
+      // tracker counts its records as handled (they were offered to put()), and a task without preCommit vouches for
+      // whatever it is offered: so the stop commits nothing more, as after a failure.
+      if (error instanceof StoppedWhileWaiting) {
+        this.abandoned = true;
+        return;
+      }
+      await this.fail(error);
       throw error;
     } finally {
       this.inFlight = [];

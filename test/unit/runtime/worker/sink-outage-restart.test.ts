@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErpStreamError, RetriableError } from '../../../../runtime/api/index.js';
 import { waitFor } from './fake-kafka.js';
 import { type Harness, startHarness } from './harness.js';
-import { outage, testRegistry } from './test-plugins.js';
+import { destination, outage, testRegistry } from './test-plugins.js';
 
 /**
  * A sink task whose delivery failed after put() returned (the LookupSink's pipelined stage) on an outage — a
@@ -100,5 +100,47 @@ describe('a sink task failed by an outage inside its own error', () => {
     const s = await status();
     expect(s.tasks[0]!.trace).toMatch(/Gave up waiting for the Kafka broker/);
     expect(outage.starts).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a sink task restarted while its put() waits out a destination outage', () => {
+  beforeEach(() => {
+    destination.down = false;
+    destination.attempts = 0;
+    destination.delivered = [];
+  });
+
+  it('stops waiting at once, is never FAILED, and commits nothing past the batch it could not put', async () => {
+    await start();
+    append('a');
+    expect(
+      (await h.req('POST', '/connectors', { name: 's', config: { 'connector.class': 'RetryingSink', topics: 'in' } }))
+        .status,
+    ).toBe(201);
+    await waitFor(() => destination.delivered.includes('a'), 5000, 'a delivered');
+    destination.down = true;
+    append('b');
+    await waitFor(async () => (await status()).tasks[0]?.waiting !== undefined, 5000, 'the task waiting');
+    const states: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const t = (await status().catch(() => null))?.tasks[0];
+        if (t) states.push(t.state);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    // The task is restarted (an operator, a rebalance): the instance waiting on `b` stops, a new one starts.
+    const started = Date.now();
+    expect((await h.req('POST', '/connectors/s/tasks/0/restart')).status).toBeLessThan(300);
+    const restartMs = Date.now() - started;
+    destination.down = false;
+    await waitFor(() => destination.delivered.includes('b'), 10_000, 'b delivered by the new instance');
+    watching = false;
+    await watcher;
+    expect(states).not.toContain('FAILED');
+    expect(destination.delivered).toEqual(['a', 'b']);
+    // The stop did not sit out put()'s backoff (up to 10 s) nor the 5 s graceful stop timeout.
+    expect(restartMs).toBeLessThan(3000);
   });
 });

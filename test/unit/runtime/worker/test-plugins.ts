@@ -1,5 +1,6 @@
 import {
   ConfigDef,
+  RetriableError,
   type SinkConnectorPlugin,
   type SinkRecord,
   type SinkTaskContext,
@@ -278,6 +279,48 @@ export const outageSink: SinkConnectorPlugin = {
   },
 };
 
+export const destination = {
+  /** While true, put() throws a RetriableError (a destination that is down). */
+  down: false,
+  attempts: 0,
+  delivered: [] as string[],
+};
+
+/** A sink without preCommit whose put() fails with a RetriableError while its destination is down (Connect's default). */
+export const retryingSink: SinkConnectorPlugin = {
+  type: 'sink',
+  className: 'test.RetryingSinkConnector',
+  aliases: ['RetryingSink'],
+  version: '1.0.0',
+  config: new ConfigDef(),
+  summary: 'test',
+  create: () => ({
+    kind: 'sink',
+    version: () => '1.0.0',
+    start() {},
+    taskConfigs: () => [{}],
+    stop() {},
+  }),
+  createTask: () => ({
+    version: () => '1.0.0',
+    initialize() {},
+    async start() {},
+    async put(records) {
+      destination.attempts++;
+      if (destination.down && records.length > 0) throw new RetriableError('The destination is down');
+      for (const r of records) destination.delivered.push(String(r.value));
+    },
+    async stop() {},
+  }),
+};
+
 export function testRegistry(): PluginRegistry {
-  return new PluginRegistry([...builtinPlugins(), flakySource, deferredRejectSink, holdingSink, outageSink]);
+  return new PluginRegistry([
+    ...builtinPlugins(),
+    flakySource,
+    deferredRejectSink,
+    holdingSink,
+    outageSink,
+    retryingSink,
+  ]);
 }
