@@ -7,6 +7,7 @@ import {
   type SchemaAndValue,
   type SinkRecord,
   type SinkTask,
+  sleep,
   type TopicPartition,
   topicPartitionKey,
 } from '../api/index.js';
@@ -83,12 +84,6 @@ function sinkRecord(m: InRecord, headers: Headers, key: SchemaAndValue, value: S
   };
 }
 
-/**
- * Runs one sink task: consume (group connect-<name>) → converters → transforms → put → commit the
- * consumer offsets the task says are safe (preCommit; by default everything put), and past records the
- * worker dropped (filtered by a transform, skipped under errors.tolerance=all). A record failing a
- * converter or transform goes to the DLQ when errors.tolerance=all.
- */
 /** put() gave up on a retriable failure because the task is stopping (see onBatch). */
 class StoppedWhileWaiting extends Error {
   constructor(cause: unknown) {
@@ -97,12 +92,18 @@ class StoppedWhileWaiting extends Error {
   }
 }
 
+/**
+ * Runs one sink task: consume (group connect-<name>) → converters → transforms → put → commit the
+ * consumer offsets the task says are safe (preCommit; by default everything put), and past records the
+ * worker dropped (filtered by a transform, skipped under errors.tolerance=all). A record failing a
+ * converter or transform goes to the DLQ when errors.tolerance=all.
+ */
 export class WorkerSinkTask {
   private stopping = false;
   /** A batch put() could not finish was left to the next owner (see onBatch): no commit may cover it. */
   private abandoned = false;
-  /** Waits (put() backing off on a retriable failure) that a stop ends at once. */
-  private readonly onStop = new Set<() => void>();
+  /** Aborted by stop(): put()'s backoff on a retriable failure ends at once. */
+  private readonly stopSignal = new AbortController();
   private running: Promise<void> | null = null;
   private readonly op: RetryWithToleranceOperator<FailureContext>;
   /** The records of the batch being processed, so ErrantRecordReporter can find their original bytes. */
@@ -297,27 +298,10 @@ export class WorkerSinkTask {
     await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
   }
 
-  /** Resolves after `ms`, or at once when the task is asked to stop. */
-  private untilStoppedOr(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.onStop.delete(done);
-        resolve();
-      }, ms);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.onStop.add(done);
-    });
-  }
-
   /** Lets the batch in progress finish (put and commit), then closes the consumer and the task. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    for (const wake of this.onStop) wake();
-    this.onStop.clear();
+    this.stopSignal.abort();
     if (this.failed) return;
     let timer: NodeJS.Timeout | undefined;
     if (this.commitTimer) clearTimeout(this.commitTimer);
@@ -499,7 +483,7 @@ export class WorkerSinkTask {
         this.d.logger.warn('Retriable error from put(); redelivering the batch', { error: e, delayMs: delay });
         // A stop ends the wait at once: the batch is left for the next owner (the graceful stop timeout is shorter
         // than the longest wait).
-        await this.untilStoppedOr(delay);
+        await sleep(delay, this.stopSignal.signal);
         if (this.stopping) throw new StoppedWhileWaiting(e);
         delay = Math.min(delay * 2, 10_000);
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Module, createRequire } from 'node:module';
 import path from 'node:path';
-import { type DecodedRecord, recordBatchDecoder } from '../../runtime/kafka/kafkajs-record-batches.js';
+import { type DecodedRecord, kafkajsRecordBatchDecoder } from '../../runtime/kafka/kafkajs-record-batches.js';
 
 /** The two record batch decoders side by side (the differential test and `bench/fetch-decode.ts`). */
 
@@ -26,11 +26,7 @@ export function kafkajsBatchDecoder(): BatchDecoder {
   return m.exports as BatchDecoder;
 }
 
-/** The runtime's decoder, wired to kafkajs's codecs and partial-batch error as useFastRecordBatches() does. */
+/** The runtime's decoder, as useFastRecordBatches() puts it in kafkajs's place. */
 export function runtimeBatchDecoder(): BatchDecoder {
-  const compression = require('kafkajs/src/protocol/message/compression/index.js');
-  return recordBatchDecoder({
-    lookupCodecByAttributes: compression.lookupCodecByAttributes,
-    PartialMessageError: KafkaJSPartialMessageError,
-  }) as unknown as BatchDecoder;
+  return kafkajsRecordBatchDecoder() as unknown as BatchDecoder;
 }
