@@ -9,6 +9,7 @@ import {
   RetriableError,
 } from '../api/index.js';
 import { brokersOf, connectTransactionalProducer, createConsumer, ensureTopics } from './client.js';
+import { fetchedHeaders, lastHeaderValues } from './fetched-headers.js';
 import { javaPartition } from './murmur2.js';
 import { type ProducerRecord, RecordProducer } from './record-producer.js';
 import { estimatedRecordBytes, sizedRuns } from './request-size.js';
@@ -155,7 +156,7 @@ export class KafkaPluginAccess implements KafkaAccess {
               for (const m of batch.messages) {
                 const pending = onRecord(m.key ?? null, m.value ?? null, batch.partition, {
                   offset: BigInt(m.offset),
-                  headers: lastHeaders(m.headers),
+                  headers: lastHeaderValues(fetchedHeaders(m)),
                 });
                 if (pending instanceof Promise) await pending;
               }
@@ -167,19 +168,6 @@ export class KafkaPluginAccess implements KafkaAccess {
       await consumer.disconnect().catch(() => {});
     }
   }
-}
-
-/** kafkajs headers as one Buffer per name (the last value of a repeated header wins, as the sink's readers do). */
-function lastHeaders(
-  headers: Record<string, Buffer | string | Array<Buffer | string> | undefined> | undefined,
-): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  for (const k in headers ?? {}) {
-    const v = headers![k];
-    const last = Array.isArray(v) ? v[v.length - 1] : v;
-    if (last !== undefined) out[k] = typeof last === 'string' ? Buffer.from(last) : last;
-  }
-  return out;
 }
 
 /** Plain writes: the data-path producer (acks=all, idempotent), one ack per record with its partition and offset. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createConsumer } from './client.js';
+import { fetchedHeaders } from './fetched-headers.js';
 
 /** One record read back from a topic, with its coordinates (for the console's DLQ browser and lineage). */
 export interface ReadRecord {
@@ -146,7 +147,7 @@ export async function readRanges(
                 timestamp: Number(m.timestamp),
                 key: m.key ?? null,
                 value: m.value ?? null,
-                headers: headersOf(m.headers),
+                headers: [...fetchedHeaders(m)],
               };
               if (!o.onRecord) {
                 records.push(record);
@@ -182,14 +183,4 @@ export async function readRanges(
       : a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0),
   );
   return { records, complete };
-}
-
-function headersOf(h: Record<string, Buffer | string | Array<Buffer | string> | undefined> | undefined) {
-  const out: Array<[string, Buffer | null]> = [];
-  for (const [k, v] of Object.entries(h ?? {})) {
-    for (const one of Array.isArray(v) ? v : [v]) {
-      out.push([k, one === undefined ? null : typeof one === 'string' ? Buffer.from(one) : one]);
-    }
-  }
-  return out;
 }

@@ -80,7 +80,8 @@ export function originalOf(r: ReadRecord, e: DlqError | null): ReadRecord | null
 export function dlqView(r: ReadRecord, scrub: (s: string) => string) {
   const key = shown(r.key);
   const value = shown(r.value);
-  const headers: Record<string, string | null> = {};
+  // No prototype: a header named __proto__ is shown like any other.
+  const headers = Object.create(null) as Record<string, string | null>;
   for (const [k, v] of r.headers) if (!k.startsWith(ERROR_PREFIX)) headers[k] = shown(v).text;
   return {
     partition: r.partition,

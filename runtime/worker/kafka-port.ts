@@ -18,6 +18,7 @@ import {
   type Compression,
 } from '../kafka/index.js';
 import type { Ack, OutRecord, ProducerPort, RawHeaders } from '../kafka/producer-port.js';
+import { fetchedHeaders } from '../kafka/fetched-headers.js';
 
 /**
  * The narrow slice of Kafka the worker's tasks use. Tasks code against these ports; the real
@@ -125,35 +126,6 @@ function headersOut(h: RawHeaders): Record<string, Buffer | Buffer[]> {
     out[k] = prev === undefined ? b : Array.isArray(prev) ? [...prev, b] : [prev, b];
   }
   return out;
-}
-
-const NO_HEADERS: RawHeaders = Object.freeze([]) as unknown as RawHeaders;
-
-function headerBytes(v: unknown): Buffer | null {
-  return v === undefined || v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v));
-}
-
-function headersIn(h: Record<string, unknown> | undefined): RawHeaders {
-  if (h === undefined) return NO_HEADERS;
-  let out: RawHeaders | null = null;
-  for (const k in h) {
-    const v = h[k];
-    out ??= [];
-    if (Array.isArray(v)) for (const one of v) out.push([k, headerBytes(one)]);
-    else out.push([k, headerBytes(v)]);
-  }
-  return out ?? NO_HEADERS;
-}
-
-/**
- * A fetched record's headers in their order on the wire, each repeated key as often as it came, as Connect hands
- * them to a task: the runtime's record batch decoder (runtime/kafka/kafkajs-record-batches.ts) lists them so;
- * kafkajs's own object groups a repeated key's values (and is the fallback).
- */
-function headersOf(m: { headers?: unknown; headerList?: RawHeaders }): RawHeaders {
-  const list = m.headerList;
-  if (list === undefined) return headersIn(m.headers as Record<string, unknown> | undefined);
-  return list.length === 0 ? NO_HEADERS : list;
 }
 
 /** Transient Kafka errors become RetriableError (ERPSTREAM_KAFKA_UNAVAILABLE): tasks wait those out. */
@@ -420,7 +392,7 @@ export class KafkaJsPort implements KafkaPort {
               offset: BigInt(m.offset),
               key: m.key,
               value: m.value,
-              headers: headersOf(m),
+              headers: fetchedHeaders(m),
               timestamp: Number(m.timestamp),
             }));
             // max.poll.records: a fetch larger than that reaches the task in several put() calls, each resolved.

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafka, ensureTopics } from '../../../runtime/kafka/index.js';
+import { KafkaPluginAccess, createKafka, ensureTopics } from '../../../runtime/kafka/index.js';
+import { readRanges, topicOffsets, tailRanges } from '../../../runtime/kafka/topic-reader.js';
 import { type InRecord, KafkaJsPort } from '../../../runtime/worker/kafka-port.js';
 import { requireEnv, uniqueSuffix } from '../env.js';
 import { waitFor } from '../worker/distributed/cluster.js';
@@ -85,6 +86,39 @@ describe("a sink consumer hands tasks each record's headers as they were written
         expect(got.map((r) => r.key)).toEqual(want.map((w) => w.key));
         expect(got.map((r) => r.value)).toEqual(want.map((w) => w.value));
         expect(got.map((r) => r.headers)).toEqual(want.map((w) => w.headers));
+      }
+
+      // The topic reader (tail, the console's DLQ view, reconcile) shows the same headers in the same order.
+      const read = await readRanges(kafka, tailRanges(await topicOffsets(kafka, [topic]), 1_000), {
+        timeoutMs: 30_000,
+      });
+      expect(read.complete).toBe(true);
+      for (const p of [0, 1]) {
+        const want = written.filter((w) => w.partition === p);
+        const got = read.records.filter((r) => r.partition === p);
+        expect(got.map((r) => r.offset)).toEqual(want.map((_, i) => BigInt(i)));
+        expect(got.map((r) => r.headers)).toEqual(want.map((w) => w.headers));
+      }
+
+      // Plugins reading a topic whole get one value per name, the last one written; no name touches the prototype.
+      const byOffset = new Map<string, Readonly<Record<string, Buffer>>>();
+      await new KafkaPluginAccess(kafka, { clientId: 'it-headers' }).readAll(topic, (_k, _v, partition, meta) => {
+        byOffset.set(`${partition}:${meta.offset}`, meta.headers);
+      });
+      expect(byOffset.size).toBe(written.length);
+      for (const p of [0, 1]) {
+        written
+          .filter((w) => w.partition === p)
+          .forEach((w, i) => {
+            const got = byOffset.get(`${p}:${i}`)!;
+            const want = new Map<string, Buffer>();
+            for (const [k, v] of w.headers) {
+              if (v === null) want.delete(k);
+              else want.set(k, v);
+            }
+            expect(Object.getPrototypeOf(got)).toBeNull();
+            expect(new Map(Object.entries(got))).toEqual(want);
+          });
       }
     },
     60_000,
