@@ -111,6 +111,8 @@ export class WorkerSinkTask {
   /** inFlight by topic, partition and offset; built at the first report of a batch (reports are rare). */
   private inFlightIndex: Map<string, InRecord> | null = null;
   private failed = false;
+  /** The failed task's consumer, task and transforms closing (see fail()). */
+  private failureClose: Promise<void> = Promise.resolve();
   private readonly offsets = new SinkOffsetTracker();
   private queue: Promise<unknown> = Promise.resolve();
   private commitTimer: NodeJS.Timeout | null = null;
@@ -171,10 +173,10 @@ export class WorkerSinkTask {
         // A batch queued behind open() or a put() that moved its partition is obsolete by the time it runs.
         (batch, stale) => this.serial(() => (stale?.() ? Promise.resolve() : this.onBatch(batch))),
         (partitions) => this.onAssignment(partitions),
-        (error) => void this.fail(error),
+        (error) => this.fail(error),
       )
       .catch((error: unknown) => {
-        void this.fail(error);
+        this.fail(error);
       });
   }
 
@@ -242,7 +244,7 @@ export class WorkerSinkTask {
       if (added.length > 0) await this.d.task.open?.(added);
       if (this.rewinds.size > 0) this.applyRewinds();
     }).catch((error: unknown) => {
-      void this.fail(error);
+      this.fail(error);
     });
   }
 
@@ -276,7 +278,7 @@ export class WorkerSinkTask {
       this.commitTimer = null;
       void this.serial(() => this.commitUncommitted()).catch((error: unknown) => {
         // preCommit failed: the task is broken (as when it happens after a batch).
-        void this.fail(error);
+        this.fail(error);
       });
     }, every);
     this.commitTimer.unref();
@@ -287,23 +289,36 @@ export class WorkerSinkTask {
     await this.commit(this.offsets.uncommittedPartitions());
   }
 
-  private async fail(error: unknown): Promise<void> {
+  /**
+   * Reports the task FAILED and closes it. The close is not awaited: fail() is mostly called from inside a batch, and
+   * kafkajs's consumer close waits for the batch in progress to end, which waited for the close: the failed task was
+   * never stopped (its resources held) and its consumer kept the partitions until the session timed out, so a
+   * restart delivered nothing for that long.
+   */
+  private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.d.logger.error(`Task ${this.d.connector}-${this.d.taskId} failed`, { error });
     this.d.listener.onState('FAILED', error);
-    await closeQuietly(this.d.logger, 'consumer', () => this.d.consumer.close());
-    await closeQuietly(this.d.logger, 'sink task', () => this.d.task.stop());
-    await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
+    this.failureClose = (async () => {
+      await closeQuietly(this.d.logger, 'consumer', () => this.d.consumer.close());
+      await closeQuietly(this.d.logger, 'sink task', () => this.d.task.stop());
+      await closeQuietly(this.d.logger, 'transforms', () => this.d.chain.close());
+    })();
   }
 
   /** Lets the batch in progress finish (put and commit), then closes the consumer and the task. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort();
-    if (this.failed) return;
     let timer: NodeJS.Timeout | undefined;
+    if (this.failed) {
+      // A failed task is closing already: its consumer leaves the group before a restarted instance joins it.
+      await Promise.race([this.failureClose, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      return;
+    }
     if (this.commitTimer) clearTimeout(this.commitTimer);
     const closing = (async () => {
       // The batch in flight finishes first; then what it and earlier batches made safe is committed.
@@ -394,7 +409,7 @@ export class WorkerSinkTask {
         this.abandoned = true;
         return;
       }
-      await this.fail(error);
+      this.fail(error);
       throw error;
     } finally {
       this.inFlight = [];

@@ -282,8 +282,12 @@ export const outageSink: SinkConnectorPlugin = {
 export const destination = {
   /** While true, put() throws a RetriableError (a destination that is down). */
   down: false,
+  /** While true, put() throws an error that is no outage (the task fails). */
+  broken: false,
   attempts: 0,
   delivered: [] as string[],
+  /** Task instances stopped (a failed one included). */
+  stops: 0,
 };
 
 /** A sink without preCommit whose put() fails with a RetriableError while its destination is down (Connect's default). */
@@ -308,9 +312,12 @@ export const retryingSink: SinkConnectorPlugin = {
     async put(records) {
       destination.attempts++;
       if (destination.down && records.length > 0) throw new RetriableError('The destination is down');
+      if (destination.broken && records.length > 0) throw new Error('The destination refused the batch');
       for (const r of records) destination.delivered.push(String(r.value));
     },
-    async stop() {},
+    async stop() {
+      destination.stops++;
+    },
   }),
 };
 
