@@ -369,11 +369,13 @@ export const lookupSinkConfigDef = new ConfigDef()
   .define({
     name: 'destination.http.breaker.reset.ms',
     type: 'LONG',
-    defaultValue: 30_000,
+    // As the worker's outage backoff (at most 5 s): a receiver that is back is written to within about 5 s.
+    defaultValue: 5_000,
     importance: 'LOW',
     group: G_DEST,
     validator: Validators.atLeast(1),
-    documentation: 'http: how long the breaker stays open before one trial request is let through.',
+    documentation:
+      'http: how long the breaker stays open before one trial request is let through (a receiver that came back is written to after at most this long).',
   })
   .define({
     name: 'destination.http.delete.method',

@@ -128,7 +128,7 @@ describe('LookupSink http destination across a receiver outage', () => {
           'destination.http.retry.initial.ms': '50',
           'destination.http.retry.max.ms': '200',
           'destination.http.retry.max.attempts': '3',
-          // A short breaker, so that each phase of the outage is tried (the default keeps it open 30 s).
+          // A short breaker, so that each phase of the outage is tried (the default keeps it open 5 s, a phase's length).
           'destination.http.breaker.reset.ms': '1000',
           'ledger.table': `${schema}.ledger`,
           'park.table': `${schema}.parked`,
