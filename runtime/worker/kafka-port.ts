@@ -354,7 +354,21 @@ export class KafkaJsPort implements KafkaPort {
     });
     await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
+    /**
+     * The task's pause, kept here and applied to kafkajs whenever it can take it. kafkajs pauses only a consumer
+     * group that exists: not before run() (a sink task starting paused, as after a rebalance or a worker restart
+     * of a paused connector, failed with "Consumer group was not initialized"), not after close, and a restart
+     * after a crash (a broker outage) builds a new group that has forgotten the pause, which silently resumed it.
+     */
     let paused = false;
+    const pauseKnownTopics = (): void => {
+      if (!paused || seenTopics.size === 0) return;
+      try {
+        consumer.pause([...seenTopics].map((topic) => ({ topic })));
+      } catch {
+        // No consumer group now (closed, or between a crash and its restart): GROUP_JOIN applies the pause.
+      }
+    };
     return {
       async run(subscription, onBatch, onAssignment, onGiveUp) {
         // kafkajs reports an error it does not retry (e.g. a session timeout outside the broker's
@@ -364,6 +378,7 @@ export class KafkaJsPort implements KafkaPort {
           const { error, restart } = e.payload as { error: unknown; restart: boolean };
           if (!restart && !closed) onGiveUp?.(wrapKafkaError(error));
         });
+        consumer.on(consumer.events.GROUP_JOIN, () => pauseKnownTopics());
         if (onAssignment) {
           consumer.on(consumer.events.GROUP_JOIN, (e) => {
             const assigned = e.payload.memberAssignment;
@@ -380,12 +395,18 @@ export class KafkaJsPort implements KafkaPort {
         } else {
           await consumer.subscribe({ topics: [subscription.regex], fromBeginning });
         }
-        await consumer.run({
+        const running = consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
             seenTopics.add(batch.topic);
             if (!isRunning() || isStale() || batch.messages.length === 0) return;
+            // Fetched while paused (before the pause reached kafkajs, or of a topic it could not name yet: a regex
+            // subscription's): left unresolved, so it is fetched again after the resume.
+            if (paused) {
+              pauseKnownTopics();
+              return;
+            }
             const records: InRecord[] = batch.messages.map((m) => ({
               topic: batch.topic,
               partition: batch.partition,
@@ -407,6 +428,9 @@ export class KafkaJsPort implements KafkaPort {
             }
           },
         });
+        // kafkajs made its consumer group synchronously inside run(): a pause from before takes effect now.
+        pauseKnownTopics();
+        await running;
       },
       async commit(offsets) {
         if (offsets.length === 0) return;
@@ -432,12 +456,17 @@ export class KafkaJsPort implements KafkaPort {
       pause() {
         if (paused) return;
         paused = true;
-        consumer.pause([...seenTopics].map((topic) => ({ topic })));
+        pauseKnownTopics();
       },
       resume() {
         if (!paused) return;
         paused = false;
-        consumer.resume([...seenTopics].map((topic) => ({ topic })));
+        if (seenTopics.size === 0) return;
+        try {
+          consumer.resume([...seenTopics].map((topic) => ({ topic })));
+        } catch {
+          // No consumer group (closed, or restarting after a crash): the next one starts unpaused.
+        }
       },
       async close() {
         closed = true;

@@ -337,8 +337,8 @@ export class WorkerSinkTask {
 
   private async onBatch(batch: InRecord[]): Promise<void> {
     const { d } = this;
-    // A batch fetched before a pause still goes through (consumer.pause stops the next fetch): blocking
-    // here would stop heartbeats and cost a rebalance.
+    // While paused the consumer hands over nothing (kafka-port fetches it again after the resume); blocking here
+    // instead would stop heartbeats and cost a rebalance.
     // Invariant: the task already failed with its own error; this only stops the batch (the consumer drops it).
     if (this.failed) throw new Error('task failed');
     // Fetched while stopping: left uncommitted for whoever consumes next.

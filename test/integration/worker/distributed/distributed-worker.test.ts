@@ -1,4 +1,8 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, createProducer } from '../../../../runtime/kafka/index.js';
 import { requireEnv, uniqueSuffix } from '../../env.js';
 import { readTopic } from '../../../support/topics.js';
 import {
@@ -219,6 +223,52 @@ describe('distributed workers: three processes in one group', () => {
     expect(dup.body).toEqual({ error_code: 409, message: 'Connector fwd-0 already exists' });
     for (const [i] of workers.entries())
       expect((await rest(workers[0]!.url, 'DELETE', `/connectors/fwd-${i}`)).status).toBe(204);
+  }, 90_000);
+
+  it('restarts a paused sink connector’s task paused: it reads nothing until resumed, then everything', async () => {
+    // A task that starts paused (restarted here; moved by a rebalance or a worker restart alike) was FAILED:
+    // kafkajs cannot pause a consumer before it runs.
+    const sinkTopic = `${topic}-paused-sink`;
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'erpstream-it-paused-sink-')), 'out.txt');
+    const [w0, w1] = [workers[0]!, workers[1]!];
+    const lines = async () => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    const tasksIn = async (state: string) => {
+      const s = (await rest<Status>(w1.url, 'GET', '/connectors/paused-sink/status')).body;
+      return s.tasks?.length === 1 && s.tasks.every((t) => t.state === state);
+    };
+    const created = await restWhenJoined(
+      w0.url,
+      'PUT',
+      '/connectors/paused-sink/config',
+      {
+        'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+        topics: sinkTopic,
+        file,
+        'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      },
+      { timeoutMs: 30_000, what: 'the sink created' },
+    );
+    expect(created.status).toBe(201);
+    await waitFor(() => tasksIn('RUNNING'), 30_000, 'the sink task RUNNING');
+    expect((await rest(w1.url, 'PUT', '/connectors/paused-sink/pause')).status).toBe(202);
+    await waitFor(() => tasksIn('PAUSED'), 15_000, 'the sink task PAUSED');
+    expect((await rest(w0.url, 'POST', '/connectors/paused-sink/restart?includeTasks=true')).status).toBe(202);
+    await waitFor(() => tasksIn('PAUSED'), 15_000, 'the restarted sink task PAUSED (not FAILED)');
+    const kafka = createKafka({ brokers, clientId: 'it-paused-sink' });
+    const producer = createProducer(kafka);
+    await producer.connect();
+    try {
+      await producer.send({ topic: sinkTopic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })) });
+    } finally {
+      await producer.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await lines()).toEqual([]);
+    expect(await tasksIn('PAUSED')).toBe(true);
+    expect((await rest(w1.url, 'PUT', '/connectors/paused-sink/resume')).status).toBe(202);
+    await waitFor(async () => (await lines()).length === 10, 20_000, 'the 10 records written after the resume');
+    expect(await lines()).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect((await rest(w0.url, 'DELETE', '/connectors/paused-sink')).status).toBe(204);
   }, 90_000);
 
   it('fails over the leader: after the leader dies, the survivor leads and accepts writes', async () => {
