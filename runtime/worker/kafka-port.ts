@@ -1,4 +1,4 @@
-import { type KafkaAccess, RetriableError } from '../api/index.js';
+import { type KafkaAccess, RetriableError, sleep } from '../api/index.js';
 import { KafkaPluginAccess, asKafkaOutage, estimatedRecordBytes, retryTransient, sizedRuns } from '../kafka/index.js';
 import {
   type Admin,
@@ -126,6 +126,24 @@ function headersOut(h: RawHeaders): Record<string, Buffer | Buffer[]> {
     out[k] = prev === undefined ? b : Array.isArray(prev) ? [...prev, b] : [prev, b];
   }
   return out;
+}
+
+/**
+ * Delays between restarts of a crashed consumer: 300 ms doubling to 5 s (the worker's outage backoff), from 300 ms
+ * again once a minute passed without a crash.
+ */
+export class RestartBackoff {
+  private delay = 0;
+  private last = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  next(): number {
+    const t = this.now();
+    this.delay = this.delay === 0 || t - this.last > 60_000 ? 300 : Math.min(this.delay * 2, 5_000);
+    this.last = t;
+    return this.delay;
+  }
 }
 
 /** Transient Kafka errors become RetriableError (ERPSTREAM_KAFKA_UNAVAILABLE): tasks wait those out. */
@@ -343,14 +361,25 @@ export class KafkaJsPort implements KafkaPort {
   async consumer(groupId: string, _clientId: string, options: SinkConsumerOptions = {}): Promise<ConsumerPort> {
     const { fromBeginning = true, maxPollRecords = Infinity, ...fetch } = options;
     let closed = false;
+    const stopped = new AbortController();
+    const restarts = new RestartBackoff();
     const consumer: Consumer = createConsumer(this.kafka, {
       ...fetch,
       groupId,
-      // kafkajs restarts a consumer that crashed on a retriable error, and closing it is one: disconnect() drops the
-      // connections under a fetch in flight, the fetch crashes with "Closed connection", and 100 ms later the closed
-      // consumer rejoined the group as a member no task reads for, holding its partitions (found by the fault suite's
-      // http outage: a task restarted while its put() waited on the destination). A closed consumer never restarts.
-      retry: { retries: 5, restartOnFailure: async () => !closed },
+      retry: {
+        retries: 5,
+        // kafkajs restarts a consumer that crashed on a retriable error, and closing it is one: disconnect() drops
+        // the connections under a fetch in flight, the fetch crashes with "Closed connection", and 100 ms later the
+        // closed consumer rejoined the group as a member no task reads for, holding its partitions (found by the
+        // fault suite's http outage: a task restarted while its put() waited on the destination). A closed consumer
+        // never restarts. Restarts back off: a deleted topic made kafkajs crash and restart every 100 ms, two ERROR
+        // lines each time (24 lines a second for as long as the topic was missing).
+        restartOnFailure: async () => {
+          if (closed) return false;
+          await sleep(restarts.next(), stopped.signal).catch(() => {});
+          return !closed;
+        },
+      },
     });
     await withRetries(() => consumer.connect());
     const seenTopics = new Set<string>();
@@ -470,6 +499,7 @@ export class KafkaJsPort implements KafkaPort {
       },
       async close() {
         closed = true;
+        stopped.abort();
         await consumer.disconnect();
       },
     };
