@@ -72,4 +72,28 @@ describe('a sink whose topic is deleted and created again (real Kafka)', () => {
     expect([...destination.delivered].sort()).toEqual(['a', 'b', 'c', 'd']);
     expect((await status()).tasks[0]?.state).toBe('RUNNING');
   }, 120_000);
+  it('started before its topic exists, delivers what the topic gets once created', async () => {
+    Object.assign(destination, { down: false, broken: false, attempts: 0, delivered: [], stops: 0 });
+    const later = `${topic}-later`;
+    const created = await fetch(`${worker.url}/connectors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'l',
+        config: { 'connector.class': 'RetryingSink', topics: later, 'consumer.override.group.id': `l-${later}` },
+      }),
+    });
+    expect(created.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const st = (await (await fetch(`${worker.url}/connectors/l/status`)).json()) as { tasks: Array<{ state: string }> };
+    expect(st.tasks[0]?.state).toBe('RUNNING');
+    try {
+      await ensureTopics(admin, [{ topic: later, numPartitions: 2, replicationFactor: 1 }]);
+      await producer.send({ topic: later, messages: [{ value: 'x' }, { value: 'y' }] });
+      await waitFor(() => destination.delivered.length === 2, 30_000, 'x and y delivered');
+      expect([...destination.delivered].sort()).toEqual(['x', 'y']);
+    } finally {
+      await admin.deleteTopics({ topics: [later] }).catch(() => {});
+    }
+  }, 60_000);
 });
