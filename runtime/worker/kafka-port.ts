@@ -453,7 +453,8 @@ export class KafkaJsPort implements KafkaPort {
               if (isStale()) return;
               resolveOffset(batch.messages[from + part.length - 1]!.offset);
               await heartbeat();
-              if (!isRunning()) return;
+              // Paused between two max.poll.records parts: the rest is fetched again after the resume.
+              if (!isRunning() || paused) return;
             }
           },
         });

@@ -64,7 +64,7 @@ describe('sink tasks at their edges (real Kafka)', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   };
   const resetDestination = () =>
-    Object.assign(destination, { down: false, broken: false, attempts: 0, delivered: [], stops: 0 });
+    Object.assign(destination, { down: false, broken: false, attempts: 0, delivered: [], stops: 0, pauseOn: null });
 
   beforeAll(async () => {
     await admin.connect();
@@ -132,6 +132,22 @@ describe('sink tasks at their edges (real Kafka)', () => {
     await waitFor(() => destination.delivered.length === 3, 20_000, 'x, y and z delivered after resume');
     expect(sorted(destination.delivered)).toEqual(['x', 'y', 'z']);
     expect((await req('DELETE', '/connectors/r')).status).toBe(204);
+  }, 60_000);
+
+  it('a task that pauses itself in the middle of a fetch (max.poll.records=1) is handed nothing more until resumed', async () => {
+    resetDestination();
+    const topic = await freshTopic('self-paused', 1);
+    await send(topic, 'a', 'b', 'P', 'c', 'd');
+    destination.pauseOn = 'P';
+    await createSink('m', { topics: topic, 'consumer.override.max.poll.records': '1' });
+    await waitFor(() => destination.delivered.includes('P'), 20_000, 'P delivered');
+    await sleep(2_000);
+    expect(destination.delivered).toEqual(['a', 'b', 'P']);
+    destination.pauseOn = null;
+    expect((await req('PUT', '/connectors/m/resume')).status).toBe(202);
+    await waitFor(() => destination.delivered.length === 5, 20_000, 'c and d delivered after the resume');
+    expect(destination.delivered).toEqual(['a', 'b', 'P', 'c', 'd']);
+    expect((await req('DELETE', '/connectors/m')).status).toBe(204);
   }, 60_000);
 
   it('pausing and resuming a FAILED sink task keeps the worker up, and a restart still delivers', async () => {

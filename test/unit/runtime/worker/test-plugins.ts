@@ -288,6 +288,8 @@ export const destination = {
   delivered: [] as string[],
   /** Task instances stopped (a failed one included). */
   stops: 0,
+  /** A value whose delivery makes the task pause itself (SinkTaskContext.pause). */
+  pauseOn: null as string | null,
 };
 
 /** A sink without preCommit whose put() fails with a RetriableError while its destination is down (Connect's default). */
@@ -305,20 +307,28 @@ export const retryingSink: SinkConnectorPlugin = {
     taskConfigs: () => [{}],
     stop() {},
   }),
-  createTask: () => ({
-    version: () => '1.0.0',
-    initialize() {},
-    async start() {},
-    async put(records) {
-      destination.attempts++;
-      if (destination.down && records.length > 0) throw new RetriableError('The destination is down');
-      if (destination.broken && records.length > 0) throw new Error('The destination refused the batch');
-      for (const r of records) destination.delivered.push(String(r.value));
-    },
-    async stop() {
-      destination.stops++;
-    },
-  }),
+  createTask: () => {
+    let ctx: SinkTaskContext;
+    return {
+      version: () => '1.0.0',
+      initialize(c) {
+        ctx = c;
+      },
+      async start() {},
+      async put(records) {
+        destination.attempts++;
+        if (destination.down && records.length > 0) throw new RetriableError('The destination is down');
+        if (destination.broken && records.length > 0) throw new Error('The destination refused the batch');
+        for (const r of records) {
+          destination.delivered.push(String(r.value));
+          if (destination.pauseOn !== null && String(r.value) === destination.pauseOn) ctx.pause();
+        }
+      },
+      async stop() {
+        destination.stops++;
+      },
+    };
+  },
 };
 
 export function testRegistry(): PluginRegistry {
