@@ -72,8 +72,15 @@ export interface ConsumerPort {
    * before is not delivered. Only while running.
    */
   seek(topic: string, partition: number, offset: bigint): void;
+  /** The task's pause (REST): nothing more is handed to it until resume(). */
   pause(): void;
   resume(): void;
+  /**
+   * SinkTaskContext.pause/resume: these partitions' records wait (the others flow) until resumed; kept across
+   * rebalances for the partitions still assigned, as Connect does.
+   */
+  pausePartitions(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
+  resumePartitions(partitions: ReadonlyArray<{ topic: string; partition: number }>): void;
   close(): Promise<void>;
 }
 
@@ -398,6 +405,17 @@ export class KafkaJsPort implements KafkaPort {
         // No consumer group now (closed, or between a crash and its restart): GROUP_JOIN applies the pause.
       }
     };
+    /** Partitions the task paused (SinkTaskContext.pause), by topic; applied as the task's pause is. */
+    const pausedByTask = new Map<string, Set<number>>();
+    const taskPaused = (topic: string, partition: number) => pausedByTask.get(topic)?.has(partition) === true;
+    const applyTaskPauses = (): void => {
+      if (pausedByTask.size === 0) return;
+      try {
+        consumer.pause([...pausedByTask].map(([topic, ps]) => ({ topic, partitions: [...ps] })));
+      } catch {
+        // No consumer group now: GROUP_JOIN applies them.
+      }
+    };
     return {
       async run(subscription, onBatch, onAssignment, onGiveUp) {
         // kafkajs reports an error it does not retry (e.g. a session timeout outside the broker's
@@ -407,7 +425,16 @@ export class KafkaJsPort implements KafkaPort {
           const { error, restart } = e.payload as { error: unknown; restart: boolean };
           if (!restart && !closed) onGiveUp?.(wrapKafkaError(error));
         });
-        consumer.on(consumer.events.GROUP_JOIN, () => pauseKnownTopics());
+        consumer.on(consumer.events.GROUP_JOIN, (e) => {
+          // A partition that moved to another member is no longer this task's to pause.
+          const assigned = e.payload.memberAssignment;
+          for (const [topic, ps] of pausedByTask) {
+            for (const p of ps) if (!assigned[topic]?.includes(p)) ps.delete(p);
+            if (ps.size === 0) pausedByTask.delete(topic);
+          }
+          pauseKnownTopics();
+          applyTaskPauses();
+        });
         if (onAssignment) {
           consumer.on(consumer.events.GROUP_JOIN, (e) => {
             const assigned = e.payload.memberAssignment;
@@ -432,8 +459,9 @@ export class KafkaJsPort implements KafkaPort {
             if (!isRunning() || isStale() || batch.messages.length === 0) return;
             // Fetched while paused (before the pause reached kafkajs, or of a topic it could not name yet: a regex
             // subscription's): left unresolved, so it is fetched again after the resume.
-            if (paused) {
+            if (paused || taskPaused(batch.topic, batch.partition)) {
               pauseKnownTopics();
+              applyTaskPauses();
               return;
             }
             const records: InRecord[] = batch.messages.map((m) => ({
@@ -454,12 +482,13 @@ export class KafkaJsPort implements KafkaPort {
               resolveOffset(batch.messages[from + part.length - 1]!.offset);
               await heartbeat();
               // Paused between two max.poll.records parts: the rest is fetched again after the resume.
-              if (!isRunning() || paused) return;
+              if (!isRunning() || paused || taskPaused(batch.topic, batch.partition)) return;
             }
           },
         });
         // kafkajs made its consumer group synchronously inside run(): a pause from before takes effect now.
         pauseKnownTopics();
+        applyTaskPauses();
         await running;
       },
       async commit(offsets) {
@@ -496,6 +525,32 @@ export class KafkaJsPort implements KafkaPort {
           consumer.resume([...seenTopics].map((topic) => ({ topic })));
         } catch {
           // No consumer group (closed, or restarting after a crash): the next one starts unpaused.
+        }
+        // A topic's resume also resumed its partitions the task had paused itself.
+        applyTaskPauses();
+      },
+      pausePartitions(partitions) {
+        for (const { topic, partition } of partitions) {
+          const ps = pausedByTask.get(topic) ?? new Set<number>();
+          pausedByTask.set(topic, ps);
+          ps.add(partition);
+        }
+        applyTaskPauses();
+      },
+      resumePartitions(partitions) {
+        const resumed = new Map<string, number[]>();
+        for (const { topic, partition } of partitions) {
+          const ps = pausedByTask.get(topic);
+          if (!ps?.delete(partition)) continue;
+          if (ps.size === 0) pausedByTask.delete(topic);
+          resumed.set(topic, [...(resumed.get(topic) ?? []), partition]);
+        }
+        // While the task is paused as a whole its topics stay paused in kafkajs.
+        if (resumed.size === 0 || paused) return;
+        try {
+          consumer.resume([...resumed].map(([topic, ps]) => ({ topic, partitions: ps })));
+        } catch {
+          // No consumer group: the next one starts with only the pauses still wanted.
         }
       },
       async close() {

@@ -258,6 +258,33 @@ export class WorkerSinkTask {
     this.d.listener.onState('RUNNING');
   }
 
+  /**
+   * SinkTaskContext.pause: these partitions' records wait until the task resumes them; the others flow and the
+   * task's state does not change (Connect's semantics: a sink's backpressure, not an operator's pause). Partitions
+   * not assigned to the task are ignored (Connect throws).
+   */
+  pausePartitions(partitions: readonly TopicPartition[]): void {
+    const mine = this.ownPartitions(partitions, 'pause');
+    if (mine.length > 0) this.d.consumer.pausePartitions(mine);
+  }
+
+  /** SinkTaskContext.resume of partitions the task paused. */
+  resumePartitions(partitions: readonly TopicPartition[]): void {
+    if (partitions.length > 0) this.d.consumer.resumePartitions(partitions);
+  }
+
+  private ownPartitions(partitions: readonly TopicPartition[], what: string): TopicPartition[] {
+    const mine = partitions.filter((p) =>
+      this.assigned.some((a) => a.topic === p.topic && a.partition === p.partition),
+    );
+    if (mine.length < partitions.length) {
+      this.d.logger.warn(`Task ${this.d.connector}-${this.d.taskId} asked to ${what} partitions it does not own`, {
+        partitions: partitions.filter((p) => !mine.includes(p)).map((p) => `${p.topic}-${p.partition}`),
+      });
+    }
+    return mine;
+  }
+
   /** Batches and commits run one at a time: a commit never sees a batch half put. */
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const next = this.queue.then(op, op);

@@ -364,8 +364,8 @@ export class Worker {
             },
           },
           offset: (offsets) => runner?.rewind(offsets),
-          pause: () => runner?.pause(),
-          resume: () => runner?.resume(),
+          pause: (...partitions) => runner?.pausePartitions(partitions),
+          resume: (...partitions) => runner?.resumePartitions(partitions),
           requestCommit: () => {},
           errantRecordReporter:
             dlq || errors.logEnable

@@ -64,7 +64,15 @@ describe('sink tasks at their edges (real Kafka)', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   };
   const resetDestination = () =>
-    Object.assign(destination, { down: false, broken: false, attempts: 0, delivered: [], stops: 0, pauseOn: null });
+    Object.assign(destination, {
+      down: false,
+      broken: false,
+      attempts: 0,
+      delivered: [],
+      stops: 0,
+      pauseOn: null,
+      context: null,
+    });
 
   beforeAll(async () => {
     await admin.connect();
@@ -134,19 +142,33 @@ describe('sink tasks at their edges (real Kafka)', () => {
     expect((await req('DELETE', '/connectors/r')).status).toBe(204);
   }, 60_000);
 
-  it('a task that pauses itself in the middle of a fetch (max.poll.records=1) is handed nothing more until resumed', async () => {
+  it('a task that pauses a partition (SinkTaskContext.pause) gets nothing more of it, the others flow, and its state stays RUNNING', async () => {
     resetDestination();
-    const topic = await freshTopic('self-paused', 1);
-    await send(topic, 'a', 'b', 'P', 'c', 'd');
+    const topic = await freshTopic('self-paused', 2);
+    const to = (partition: number, ...values: string[]) =>
+      producer.send({ topic, messages: values.map((value) => ({ value, partition })) });
+    await to(0, 'a', 'b', 'P', 'c', 'd');
     destination.pauseOn = 'P';
+    // max.poll.records=1: the pause lands between two parts of one fetch.
     await createSink('m', { topics: topic, 'consumer.override.max.poll.records': '1' });
     await waitFor(() => destination.delivered.includes('P'), 20_000, 'P delivered');
+    await to(1, 'x', 'y');
+    await waitFor(() => destination.delivered.includes('y'), 20_000, 'x and y (the other partition) delivered');
     await sleep(2_000);
-    expect(destination.delivered).toEqual(['a', 'b', 'P']);
-    destination.pauseOn = null;
+    expect(destination.delivered).toEqual(['a', 'b', 'P', 'x', 'y']);
+    expect(await taskState('m')).toBe('RUNNING');
+    // An operator's pause and resume meanwhile do not resume what the task paused.
+    expect((await req('PUT', '/connectors/m/pause')).status).toBe(202);
+    await waitFor(async () => (await taskState('m')) === 'PAUSED', 10_000, 'task PAUSED');
     expect((await req('PUT', '/connectors/m/resume')).status).toBe(202);
-    await waitFor(() => destination.delivered.length === 5, 20_000, 'c and d delivered after the resume');
-    expect(destination.delivered).toEqual(['a', 'b', 'P', 'c', 'd']);
+    await to(1, 'z');
+    await waitFor(() => destination.delivered.includes('z'), 20_000, 'z delivered');
+    await sleep(1_000);
+    expect(destination.delivered).toEqual(['a', 'b', 'P', 'x', 'y', 'z']);
+    destination.pauseOn = null;
+    destination.context!.resume({ topic, partition: 0 });
+    await waitFor(() => destination.delivered.length === 8, 20_000, 'c and d delivered after the task resumed');
+    expect(destination.delivered.slice(6)).toEqual(['c', 'd']);
     expect((await req('DELETE', '/connectors/m')).status).toBe(204);
   }, 60_000);
 

@@ -72,6 +72,8 @@ export class FakeKafka implements KafkaPort {
     this.consumerFetch.set(groupId, fetch);
     let stopped = false;
     let paused = false;
+    /** Topics whose (only) partition the task paused. */
+    const pausedByTask = new Set<string>();
     let loop: Promise<void> | null = null;
     const committed = this.groups.get(groupId) ?? new Map<string, bigint>();
     this.groups.set(groupId, committed);
@@ -95,7 +97,7 @@ export class FakeKafka implements KafkaPort {
             let delivered = false;
             if (!paused) {
               for (const [topic, records] of this.topics) {
-                if (!matches(topic)) continue;
+                if (!matches(topic) || pausedByTask.has(topic)) continue;
                 const from = position.get(topic) ?? committed.get(topic) ?? 0n;
                 const batch = records.slice(Number(from));
                 if (batch.length === 0) continue;
@@ -118,6 +120,8 @@ export class FakeKafka implements KafkaPort {
       seek: (topic: string, _partition: number, offset: bigint) => void position.set(topic, offset),
       pause: () => void (paused = true),
       resume: () => void (paused = false),
+      pausePartitions: (partitions) => partitions.forEach((p) => pausedByTask.add(p.topic)),
+      resumePartitions: (partitions) => partitions.forEach((p) => pausedByTask.delete(p.topic)),
       close: async () => {
         stopped = true;
         await loop;

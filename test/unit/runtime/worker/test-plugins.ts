@@ -288,8 +288,10 @@ export const destination = {
   delivered: [] as string[],
   /** Task instances stopped (a failed one included). */
   stops: 0,
-  /** A value whose delivery makes the task pause itself (SinkTaskContext.pause). */
+  /** A value whose delivery makes the task pause that record's partition (SinkTaskContext.pause). */
   pauseOn: null as string | null,
+  /** The last task instance's context (to resume what it paused). */
+  context: null as SinkTaskContext | null,
 };
 
 /** A sink without preCommit whose put() fails with a RetriableError while its destination is down (Connect's default). */
@@ -313,6 +315,7 @@ export const retryingSink: SinkConnectorPlugin = {
       version: () => '1.0.0',
       initialize(c) {
         ctx = c;
+        destination.context = c;
       },
       async start() {},
       async put(records) {
@@ -321,7 +324,8 @@ export const retryingSink: SinkConnectorPlugin = {
         if (destination.broken && records.length > 0) throw new Error('The destination refused the batch');
         for (const r of records) {
           destination.delivered.push(String(r.value));
-          if (destination.pauseOn !== null && String(r.value) === destination.pauseOn) ctx.pause();
+          if (destination.pauseOn !== null && String(r.value) === destination.pauseOn)
+            ctx.pause({ topic: r.topic, partition: r.kafkaPartition });
         }
       },
       async stop() {
