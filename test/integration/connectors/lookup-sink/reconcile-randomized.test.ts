@@ -470,7 +470,12 @@ describe('reconcile against seeded random damage (three customers, one origin, j
 
       // A running sink may still act on the damage (a parked row whose registration was just added is delivered at
       // its next park check): the expectation is taken once the raw state stops moving.
-      const all = () => Promise.all(w.customers.map((c) => expected(w, c)));
+      // One after another: they share one pg client, which pg 9 will no longer queue for us.
+      const all = async () => {
+        const out = [];
+        for (const c of w.customers) out.push(await expected(w, c));
+        return out;
+      };
       let settled = await all();
       for (let i = 0; i < 20; i++) {
         await new Promise((r) => setTimeout(r, 1000));
