@@ -397,23 +397,21 @@ export class KafkaJsPort implements KafkaPort {
      * after a crash (a broker outage) builds a new group that has forgotten the pause, which silently resumed it.
      */
     let paused = false;
-    const pauseKnownTopics = (): void => {
-      if (!paused || seenTopics.size === 0) return;
-      try {
-        consumer.pause([...seenTopics].map((topic) => ({ topic })));
-      } catch {
-        // No consumer group now (closed, or between a crash and its restart): GROUP_JOIN applies the pause.
-      }
-    };
     /** Partitions the task paused (SinkTaskContext.pause), by topic; applied as the task's pause is. */
     const pausedByTask = new Map<string, Set<number>>();
     const taskPaused = (topic: string, partition: number) => pausedByTask.get(topic)?.has(partition) === true;
-    const applyTaskPauses = (): void => {
-      if (pausedByTask.size === 0) return;
+    /** Both pauses, as far as kafkajs can take them now (again is harmless). */
+    const applyPauses = (): void => {
+      const wanted: Array<{ topic: string; partitions?: number[] }> = [...pausedByTask].map(([topic, ps]) => ({
+        topic,
+        partitions: [...ps],
+      }));
+      if (paused) for (const topic of seenTopics) wanted.push({ topic });
+      if (wanted.length === 0) return;
       try {
-        consumer.pause([...pausedByTask].map(([topic, ps]) => ({ topic, partitions: [...ps] })));
+        consumer.pause(wanted);
       } catch {
-        // No consumer group now: GROUP_JOIN applies them.
+        // No consumer group now (closed, or between a crash and its restart): GROUP_JOIN applies them.
       }
     };
     return {
@@ -426,25 +424,19 @@ export class KafkaJsPort implements KafkaPort {
           if (!restart && !closed) onGiveUp?.(wrapKafkaError(error));
         });
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
-          // A partition that moved to another member is no longer this task's to pause.
           const assigned = e.payload.memberAssignment;
+          // A partition that moved to another member is no longer this task's to pause.
           for (const [topic, ps] of pausedByTask) {
             for (const p of ps) if (!assigned[topic]?.includes(p)) ps.delete(p);
             if (ps.size === 0) pausedByTask.delete(topic);
           }
-          pauseKnownTopics();
-          applyTaskPauses();
+          applyPauses();
+          onAssignment?.(
+            Object.entries(assigned).flatMap(([topic, partitions]) =>
+              partitions.map((partition) => ({ topic, partition })),
+            ),
+          );
         });
-        if (onAssignment) {
-          consumer.on(consumer.events.GROUP_JOIN, (e) => {
-            const assigned = e.payload.memberAssignment;
-            onAssignment(
-              Object.entries(assigned).flatMap(([topic, partitions]) =>
-                partitions.map((partition) => ({ topic, partition })),
-              ),
-            );
-          });
-        }
         if ('topics' in subscription) {
           for (const t of subscription.topics) seenTopics.add(t);
           await consumer.subscribe({ topics: subscription.topics, fromBeginning });
@@ -460,8 +452,7 @@ export class KafkaJsPort implements KafkaPort {
             // Fetched while paused (before the pause reached kafkajs, or of a topic it could not name yet: a regex
             // subscription's): left unresolved, so it is fetched again after the resume.
             if (paused || taskPaused(batch.topic, batch.partition)) {
-              pauseKnownTopics();
-              applyTaskPauses();
+              applyPauses();
               return;
             }
             const records: InRecord[] = batch.messages.map((m) => ({
@@ -487,8 +478,7 @@ export class KafkaJsPort implements KafkaPort {
           },
         });
         // kafkajs made its consumer group synchronously inside run(): a pause from before takes effect now.
-        pauseKnownTopics();
-        applyTaskPauses();
+        applyPauses();
         await running;
       },
       async commit(offsets) {
@@ -515,7 +505,7 @@ export class KafkaJsPort implements KafkaPort {
       pause() {
         if (paused) return;
         paused = true;
-        pauseKnownTopics();
+        applyPauses();
       },
       resume() {
         if (!paused) return;
@@ -527,7 +517,7 @@ export class KafkaJsPort implements KafkaPort {
           // No consumer group (closed, or restarting after a crash): the next one starts unpaused.
         }
         // A topic's resume also resumed its partitions the task had paused itself.
-        applyTaskPauses();
+        applyPauses();
       },
       pausePartitions(partitions) {
         for (const { topic, partition } of partitions) {
@@ -535,7 +525,7 @@ export class KafkaJsPort implements KafkaPort {
           pausedByTask.set(topic, ps);
           ps.add(partition);
         }
-        applyTaskPauses();
+        applyPauses();
       },
       resumePartitions(partitions) {
         const resumed = new Map<string, number[]>();

@@ -121,41 +121,46 @@ export const flakySource: SourceConnectorPlugin = {
   },
 };
 
+/** A test sink connector named `<name>Sink` (class `test.<name>SinkConnector`): one task, made by `createTask`. */
+function testSinkPlugin(name: string, createTask: SinkConnectorPlugin['createTask']): SinkConnectorPlugin {
+  return {
+    type: 'sink',
+    className: `test.${name}SinkConnector`,
+    aliases: [`${name}Sink`],
+    version: '1.0.0',
+    config: new ConfigDef(),
+    summary: 'test',
+    create: () => ({
+      kind: 'sink',
+      version: () => '1.0.0',
+      start() {},
+      taskConfigs: () => [{}],
+      stop() {},
+    }),
+    createTask,
+  };
+}
+
 /**
  * A sink that holds records whose value starts with "later" and rejects them through the errant record
  * reporter on its next put, when their batch is long gone (as a sink that parks records does).
  */
-export const deferredRejectSink: SinkConnectorPlugin = {
-  type: 'sink',
-  className: 'test.DeferredRejectSinkConnector',
-  aliases: ['DeferredRejectSink'],
-  version: '1.0.0',
-  config: new ConfigDef(),
-  summary: 'test',
-  create: () => ({
-    kind: 'sink',
+export const deferredRejectSink = testSinkPlugin('DeferredReject', () => {
+  let ctx: SinkTaskContext;
+  let held: SinkRecord[] = [];
+  return {
     version: () => '1.0.0',
-    start() {},
-    taskConfigs: () => [{}],
-    stop() {},
-  }),
-  createTask: () => {
-    let ctx: SinkTaskContext;
-    let held: SinkRecord[] = [];
-    return {
-      version: () => '1.0.0',
-      initialize(c) {
-        ctx = c;
-      },
-      async start() {},
-      async put(records) {
-        for (const r of held) await ctx.errantRecordReporter!.report(r, new Error('never became ready'));
-        held = records.filter((r) => String(r.value).startsWith('later'));
-      },
-      async stop() {},
-    };
-  },
-};
+    initialize(c) {
+      ctx = c;
+    },
+    async start() {},
+    async put(records) {
+      for (const r of held) await ctx.errantRecordReporter!.report(r, new Error('never became ready'));
+      held = records.filter((r) => String(r.value).startsWith('later'));
+    },
+    async stop() {},
+  };
+});
 
 /** What the holding sink was given, and the records it still holds (see holdingSink). */
 export const holding = {
@@ -170,52 +175,37 @@ export const holding = {
  * A sink that holds records whose value starts with "hold" (as a sink writing asynchronously does) until
  * `holding.held` is emptied; its preCommit vouches only for offsets below the first record it holds.
  */
-export const holdingSink: SinkConnectorPlugin = {
-  type: 'sink',
-  className: 'test.HoldingSinkConnector',
-  aliases: ['HoldingSink'],
-  version: '1.0.0',
-  config: new ConfigDef(),
-  summary: 'test',
-  create: () => ({
-    kind: 'sink',
-    version: () => '1.0.0',
-    start() {},
-    taskConfigs: () => [{}],
-    stop() {},
-  }),
-  createTask: () => ({
-    version: () => '1.0.0',
-    initialize() {},
-    async start() {},
-    async put(records) {
-      for (const r of records) {
-        holding.put.push(String(r.value));
-        holding.records.push(r);
-        if (String(r.value).startsWith('hold')) holding.held.push(r);
-      }
-    },
-    // Like the LookupSink: it can only vouch for records it was given.
-    async preCommit(current) {
-      const out = new Map<TopicPartition, bigint>();
-      for (const [tp, offset] of current) {
-        const mine = (r: SinkRecord) => r.topic === tp.topic && r.kafkaPartition === tp.partition;
-        const firstHeld = holding.held.find(mine);
-        const lastPut = holding.records.filter(mine).at(-1);
-        if (firstHeld) out.set(tp, firstHeld.kafkaOffset);
-        else if (lastPut) out.set(tp, lastPut.kafkaOffset + 1n < offset ? lastPut.kafkaOffset + 1n : offset);
-      }
-      return out;
-    },
-    async open(partitions) {
-      for (const p of partitions) holding.partitionEvents.push(`open ${p.topic}-${p.partition}`);
-    },
-    async close(partitions) {
-      for (const p of partitions) holding.partitionEvents.push(`close ${p.topic}-${p.partition}`);
-    },
-    async stop() {},
-  }),
-};
+export const holdingSink = testSinkPlugin('Holding', () => ({
+  version: () => '1.0.0',
+  initialize() {},
+  async start() {},
+  async put(records) {
+    for (const r of records) {
+      holding.put.push(String(r.value));
+      holding.records.push(r);
+      if (String(r.value).startsWith('hold')) holding.held.push(r);
+    }
+  },
+  // Like the LookupSink: it can only vouch for records it was given.
+  async preCommit(current) {
+    const out = new Map<TopicPartition, bigint>();
+    for (const [tp, offset] of current) {
+      const mine = (r: SinkRecord) => r.topic === tp.topic && r.kafkaPartition === tp.partition;
+      const firstHeld = holding.held.find(mine);
+      const lastPut = holding.records.filter(mine).at(-1);
+      if (firstHeld) out.set(tp, firstHeld.kafkaOffset);
+      else if (lastPut) out.set(tp, lastPut.kafkaOffset + 1n < offset ? lastPut.kafkaOffset + 1n : offset);
+    }
+    return out;
+  },
+  async open(partitions) {
+    for (const p of partitions) holding.partitionEvents.push(`open ${p.topic}-${p.partition}`);
+  },
+  async close(partitions) {
+    for (const p of partitions) holding.partitionEvents.push(`close ${p.topic}-${p.partition}`);
+  },
+  async stop() {},
+}));
 
 /** The outage sink's switches and what it saw (see outageSink). */
 export const outage = {
@@ -230,54 +220,39 @@ export const outage = {
  * redelivering a later batch, so the instance reports it from preCommit and every call after (the task must be
  * started again from its committed offsets).
  */
-export const outageSink: SinkConnectorPlugin = {
-  type: 'sink',
-  className: 'test.OutageSinkConnector',
-  aliases: ['OutageSink'],
-  version: '1.0.0',
-  config: new ConfigDef(),
-  summary: 'test',
-  create: () => ({
-    kind: 'sink',
+export const outageSink = testSinkPlugin('Outage', () => {
+  let failed: Error | null = null;
+  let done = new Map<string, bigint>();
+  return {
     version: () => '1.0.0',
-    start() {},
-    taskConfigs: () => [{}],
-    stop() {},
-  }),
-  createTask: () => {
-    let failed: Error | null = null;
-    let done = new Map<string, bigint>();
-    return {
-      version: () => '1.0.0',
-      initialize() {},
-      async start() {
-        outage.starts++;
-        done = new Map();
-      },
-      async put(records) {
-        if (failed) throw failed;
-        for (const r of records) {
-          if (outage.failWith) {
-            failed = outage.failWith();
-            return;
-          }
-          outage.delivered.push(String(r.value));
-          done.set(`${r.topic}\0${r.kafkaPartition}`, r.kafkaOffset + 1n);
+    initialize() {},
+    async start() {
+      outage.starts++;
+      done = new Map();
+    },
+    async put(records) {
+      if (failed) throw failed;
+      for (const r of records) {
+        if (outage.failWith) {
+          failed = outage.failWith();
+          return;
         }
-      },
-      async preCommit(current) {
-        if (failed) throw failed;
-        const out = new Map<TopicPartition, bigint>();
-        for (const [tp, offset] of current) {
-          const d = done.get(`${tp.topic}\0${tp.partition}`);
-          if (d !== undefined) out.set(tp, d < offset ? d : offset);
-        }
-        return out;
-      },
-      async stop() {},
-    };
-  },
-};
+        outage.delivered.push(String(r.value));
+        done.set(`${r.topic}\0${r.kafkaPartition}`, r.kafkaOffset + 1n);
+      }
+    },
+    async preCommit(current) {
+      if (failed) throw failed;
+      const out = new Map<TopicPartition, bigint>();
+      for (const [tp, offset] of current) {
+        const d = done.get(`${tp.topic}\0${tp.partition}`);
+        if (d !== undefined) out.set(tp, d < offset ? d : offset);
+      }
+      return out;
+    },
+    async stop() {},
+  };
+});
 
 export const destination = {
   /** While true, put() throws a RetriableError (a destination that is down). */
@@ -295,45 +270,30 @@ export const destination = {
 };
 
 /** A sink without preCommit whose put() fails with a RetriableError while its destination is down (Connect's default). */
-export const retryingSink: SinkConnectorPlugin = {
-  type: 'sink',
-  className: 'test.RetryingSinkConnector',
-  aliases: ['RetryingSink'],
-  version: '1.0.0',
-  config: new ConfigDef(),
-  summary: 'test',
-  create: () => ({
-    kind: 'sink',
+export const retryingSink = testSinkPlugin('Retrying', () => {
+  let ctx: SinkTaskContext;
+  return {
     version: () => '1.0.0',
-    start() {},
-    taskConfigs: () => [{}],
-    stop() {},
-  }),
-  createTask: () => {
-    let ctx: SinkTaskContext;
-    return {
-      version: () => '1.0.0',
-      initialize(c) {
-        ctx = c;
-        destination.context = c;
-      },
-      async start() {},
-      async put(records) {
-        destination.attempts++;
-        if (destination.down && records.length > 0) throw new RetriableError('The destination is down');
-        if (destination.broken && records.length > 0) throw new Error('The destination refused the batch');
-        for (const r of records) {
-          destination.delivered.push(String(r.value));
-          if (destination.pauseOn !== null && String(r.value) === destination.pauseOn)
-            ctx.pause({ topic: r.topic, partition: r.kafkaPartition });
-        }
-      },
-      async stop() {
-        destination.stops++;
-      },
-    };
-  },
-};
+    initialize(c) {
+      ctx = c;
+      destination.context = c;
+    },
+    async start() {},
+    async put(records) {
+      destination.attempts++;
+      if (destination.down && records.length > 0) throw new RetriableError('The destination is down');
+      if (destination.broken && records.length > 0) throw new Error('The destination refused the batch');
+      for (const r of records) {
+        destination.delivered.push(String(r.value));
+        if (destination.pauseOn !== null && String(r.value) === destination.pauseOn)
+          ctx.pause({ topic: r.topic, partition: r.kafkaPartition });
+      }
+    },
+    async stop() {
+      destination.stops++;
+    },
+  };
+});
 
 export function testRegistry(): PluginRegistry {
   return new PluginRegistry([
